@@ -1,0 +1,1 @@
+"""Réinventons: a participation platform for cities."""

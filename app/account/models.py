@@ -1,0 +1,69 @@
+"""Accounts: people, their server-side sessions and single-use e-mail tokens."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.clock import utcnow
+
+
+class Role(StrEnum):
+    citizen = "citizen"
+    moderator = "moderator"
+    admin = "admin"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=sa.String(254), unique=True, index=True)
+    display_name: str = Field(sa_type=sa.String(80))
+    # None for people who only sign in through an OpenID Connect provider.
+    password_hash: str | None = Field(default=None, sa_type=sa.String(200))
+    role: str = Field(default=Role.citizen, sa_type=sa.String(16))
+    language: str = Field(default="fr", sa_type=sa.String(5))
+    email_verified_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    banned_at: datetime | None = None
+    ban_reason: str | None = Field(default=None, sa_type=sa.Text)
+    deleted_at: datetime | None = None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.moderator, Role.admin)
+
+
+class UserSession(SQLModel, table=True):
+    """A login. The cookie holds a random token; only its SHA-256 is stored, so a leaked
+    database does not hand out live sessions. Deleting the row logs the session out."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    user_agent: str = Field(default="", sa_type=sa.String(200))
+
+
+class EmailToken(SQLModel, table=True):
+    """Single-use links sent by e-mail (verification, password reset), stored hashed."""
+
+    __tablename__ = "email_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    purpose: str = Field(sa_type=sa.String(20))
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

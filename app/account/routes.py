@@ -1,0 +1,187 @@
+"""Account pages: register, verify e-mail, log in and out, reset a password, profile."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app import authz
+from app.account import service
+from app.account.models import User
+from app.account.sessions import SESSION_COOKIE, current_user, end_session
+from app.authz import Action
+from app.db import get_session
+from app.errors import ValidationFailed
+from app.i18n import N_
+from app.security import safe_next
+from app.settings import LANGUAGES, Settings
+from app.web import flash, redirect, render
+
+router = APIRouter(prefix="/account", tags=["account"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = _settings(request)
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
+                        samesite="lax", secure=settings.is_https, path="/")
+
+
+@router.get("/register", name="account:register")
+def register_form(request: Request) -> HTMLResponse:
+    return render(request, "account/register.html", {"values": {}, "errors": {}})
+
+
+@router.post("/register")
+def register(request: Request, session: DbSession, email: Annotated[str, Form(max_length=300)] = "",
+             display_name: Annotated[str, Form(max_length=200)] = "",
+             password: Annotated[str, Form(max_length=300)] = "") -> Response:
+    values = {"email": email, "display_name": display_name}
+    try:
+        service.register(session, _settings(request), email=email, display_name=display_name,
+                         password=password, language=request.state.language, client_ip=_client_ip(request))
+    except ValidationFailed as exc:
+        return render(request, "account/register.html", {"values": values, "errors": exc.errors},
+                      status_code=422)
+    session.commit()
+    return render(request, "account/check_email.html", {"email": service.normalise_email(email)})
+
+
+@router.get("/verify", name="account:verify")
+def verify_form(request: Request, session: DbSession, token: str = "") -> HTMLResponse:
+    # Opening the link does not verify: mail scanners follow links. The button below does.
+    valid = service.peek_token(session, token, service.TokenPurpose.verify)
+    return render(request, "account/verify.html", {"token": token, "valid": valid},
+                  status_code=200 if valid else 410)
+
+
+@router.post("/verify")
+def verify(request: Request, session: DbSession, token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    user = service.verify_email(session, token)
+    if user is None:
+        return render(request, "account/verify.html", {"token": "", "valid": False}, status_code=410)
+    session.commit()
+    target = "/" if current_user(request) else "/account/login"
+    return flash(request, redirect(target), N_("Your e-mail address is confirmed. Thank you!"), "success")
+
+
+@router.post("/verify/resend", name="account:resend_verification")
+def resend_verification(request: Request, session: DbSession) -> Response:
+    user = current_user(request)
+    authz.require(user, Action.account_manage)
+    assert user is not None
+    if user.email_verified_at is None:
+        service.send_verification(session, _settings(request), user)
+        session.commit()
+    return flash(request, redirect("/account"), N_("We sent you a new confirmation link."), "success")
+
+
+@router.get("/login", name="account:login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "account/login.html", {"values": {}, "errors": {}, "next": safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DbSession,
+    email: Annotated[str, Form(max_length=300)] = "",
+    password: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    target = safe_next(next)
+    try:
+        result = service.login(session, _settings(request), email=email, password=password,
+                               user_agent=request.headers.get("user-agent", ""))
+    except ValidationFailed as exc:
+        session.commit()  # keep the failed attempt: it counts towards the rate limit
+        return render(request, "account/login.html",
+                      {"values": {"email": email}, "errors": exc.errors, "next": target}, status_code=422)
+    # Rotate: whatever session this browser had before is ended.
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        end_session(session, old)
+    session.commit()
+    response = redirect(target)
+    _set_session_cookie(request, response, result.session_token)
+    return flash(request, response, N_("Welcome, {name}!"), "success", name=result.user.display_name)
+
+
+@router.post("/logout", name="account:logout")
+def logout(request: Request, session: DbSession) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(session, token)
+        session.commit()
+    response = redirect("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return flash(request, response, N_("You are logged out."), "info")
+
+
+@router.get("/password/forgot", name="account:forgot")
+def forgot_form(request: Request) -> HTMLResponse:
+    return render(request, "account/forgot.html", {"values": {}, "errors": {}, "sent": False})
+
+
+@router.post("/password/forgot")
+def forgot(request: Request, session: DbSession, email: Annotated[str, Form(max_length=300)] = "") -> Response:
+    service.request_password_reset(session, _settings(request), email=email, client_ip=_client_ip(request))
+    session.commit()
+    return render(request, "account/forgot.html", {"values": {"email": email}, "errors": {}, "sent": True})
+
+
+@router.get("/password/reset", name="account:reset")
+def reset_form(request: Request, session: DbSession, token: str = "") -> HTMLResponse:
+    valid = service.peek_token(session, token, service.TokenPurpose.reset)
+    return render(request, "account/reset.html", {"token": token, "valid": valid, "errors": {}},
+                  status_code=200 if valid else 410)
+
+
+@router.post("/password/reset")
+def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_length=200)] = "",
+          password: Annotated[str, Form(max_length=300)] = "") -> Response:
+    try:
+        service.reset_password(session, token=token, password=password)
+    except ValidationFailed as exc:
+        valid = "token" not in exc.errors
+        return render(request, "account/reset.html", {"token": token if valid else "", "valid": valid,
+                                                      "errors": exc.errors}, status_code=422)
+    session.commit()
+    response = redirect("/account/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return flash(request, response, N_("Your password has been changed. You can log in now."), "success")
+
+
+@router.get("", name="account:profile")
+def profile(request: Request) -> HTMLResponse:
+    user = current_user(request)
+    authz.require(user, Action.account_manage)
+    return render(request, "account/profile.html", {"values": {}, "errors": {}})
+
+
+@router.post("")
+def update_profile(request: Request, session: DbSession, display_name: Annotated[str, Form(max_length=200)] = "",
+                   language: Annotated[str, Form(max_length=5)] = "fr") -> Response:
+    user: User | None = current_user(request)
+    authz.require(user, Action.account_manage)
+    assert user is not None
+    try:
+        service.update_profile(session, user, display_name=display_name, language=language)
+    except ValidationFailed as exc:
+        return render(request, "account/profile.html",
+                      {"values": {"display_name": display_name}, "errors": exc.errors}, status_code=422)
+    session.commit()
+    response = redirect("/account")
+    if language in LANGUAGES:
+        response.set_cookie("rv_lang", language, max_age=31536000, samesite="lax", path="/")
+    return flash(request, response, N_("Your profile is saved."), "success")

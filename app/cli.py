@@ -1,0 +1,134 @@
+"""The `reinventons` command: serve, worker, demo, create-user, migrate."""
+
+import argparse
+import getpass
+import logging
+import sys
+import threading
+
+import uvicorn
+
+from app import demo, migrate
+from app.account import service as account_service
+from app.account.models import Role
+from app.db import Database
+from app.errors import ValidationFailed
+from app.outbox import worker
+from app.settings import Settings
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, proxy_headers=True, log_level="info")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    migrate.upgrade(settings.resolved_database_url)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    migrate.upgrade(settings.resolved_database_url)
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    db = Database.from_settings(settings)
+    worker.run_forever(settings, db)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    migrate.upgrade(settings.resolved_database_url)
+    db = Database.from_settings(settings)
+    created = demo.seed(db, settings)
+    print("\nRéinventons — demonstration" + ("" if created else " (existing data kept)"))
+    print(f"  Open http://{args.host}:{args.port}/ in your browser.\n  Demo accounts:")
+    for email, name, role, password in demo.DEMO_ACCOUNTS:
+        print(f"    {role:<10} {email:<34} password: {password}   ({name})")
+    where = settings.smtp_url or f"{settings.mail_dir.resolve()}/"
+    print(f"  E-mails sent by the platform go to {where}\n")
+    # The demo runs the background worker in-process so e-mails and other effects happen.
+    threading.Thread(target=worker.run_forever, args=(settings, db), kwargs={"install_signals": False},
+                     daemon=True, name="outbox-worker").start()
+    _serve(settings, args.host, args.port, 1)
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = _settings()
+    migrate.upgrade(settings.resolved_database_url)
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("The passwords differ.", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    db = Database.from_settings(settings)
+    try:
+        with db.transaction() as session:
+            user = account_service.create_user(session, email=args.email, display_name=args.name,
+                                               password=password, role=Role(args.role), verified=True,
+                                               language=args.language)
+    except ValidationFailed as exc:
+        for field, message in exc.errors.items():
+            print(f"{field}: {message}", file=sys.stderr)
+        return 2
+    print(f"Created {user.role} {user.email} (id {user.id}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reinventons", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_address(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+
+    p = sub.add_parser("serve", help="serve the platform (applies migrations first)")
+    with_address(p)
+    p.add_argument("--workers", type=int, default=1, help="processes; one per core is a good start")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="carry out queued e-mails and other side effects")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("demo", help="migrate, fill demonstration data and serve")
+    with_address(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("create-user", help="create a verified account (password from the prompt or stdin)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=[r.value for r in Role], default=Role.citizen.value)
+    p.add_argument("--language", default="fr")
+    p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

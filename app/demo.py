@@ -1,0 +1,73 @@
+"""Demonstration data for `reinventons demo`: filled once, into an empty database.
+
+Each domain contributes a seeder; they run in order inside one transaction and receive the
+accounts created first, so later seeders can make ideas, votes and comments by real people.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.account import service as account_service
+from app.account.models import Role, User
+from app.db import Database
+from app.settings import Settings
+
+
+@dataclass
+class DemoContext:
+    settings: Settings
+    citizen: User
+    moderator: User
+    admin: User
+    # Extra citizens, so that votes and comments come from several people.
+    citizens: list[User] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DEMO_ACCOUNTS = (
+    ("citoyenne@demo.reinventons.be", "Camille Lejeune", Role.citizen, "demo-citoyenne-2026"),
+    ("moderation@demo.reinventons.be", "Équipe modération", Role.moderator, "demo-moderation-2026"),
+    ("admin@demo.reinventons.be", "Administration Ville", Role.admin, "demo-administration-2026"),
+)
+DEMO_NEIGHBOURS = (
+    "Luc Dardenne", "Amina El Idrissi", "Jean-Pierre Collard", "Sofia Ricci", "Marc Delvaux",
+    "Nathalie Hendrickx", "Youssef Benali", "Hélène Thiry", "Piotr Nowak", "Chloé Lambert",
+)
+NEIGHBOUR_PASSWORD = "demo-voisin-2026"  # noqa: S105 - published demo credentials
+
+Seeder = Callable[[Session, DemoContext], None]
+
+
+def seeders() -> list[Seeder]:
+    """The domains' seeders, in dependency order. A domain adds its own here."""
+    return []
+
+
+def is_empty(session: Session) -> bool:
+    return session.exec(select(User).limit(1)).first() is None
+
+
+def seed(db: Database, settings: Settings) -> bool:
+    """Fill the demonstration into an empty database. Returns False if it was not empty."""
+    with db.transaction() as session:
+        if not is_empty(session):
+            return False
+        people = [
+            account_service.create_user(session, email=email, display_name=name, password=password,
+                                        role=role, verified=True)
+            for email, name, role, password in DEMO_ACCOUNTS
+        ]
+        neighbours = [
+            account_service.create_user(
+                session, email=f"voisin{i + 1}@demo.reinventons.be", display_name=name,
+                password=NEIGHBOUR_PASSWORD, verified=True)
+            for i, name in enumerate(DEMO_NEIGHBOURS)
+        ]
+        context = DemoContext(settings=settings, citizen=people[0], moderator=people[1], admin=people[2],
+                              citizens=[people[0], *neighbours])
+        for seeder in seeders():
+            seeder(session, context)
+    return True

@@ -1,0 +1,183 @@
+"""Languages: English msgids, translated from gettext catalogues (French first).
+
+Each domain keeps its own catalogue file, `app/translations/<lang>/<domain>.po`; they are
+merged at start-up, so features can add strings without touching each other's files.
+The current language lives in a context variable set by `LocaleMiddleware` for each request,
+so `_()` works in templates, routes and error handlers alike. Code that writes to someone
+else (e-mails) passes the recipient's language explicitly with `translate()`.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal as _babel_format_decimal
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.settings import LANGUAGES
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "nl": "Nederlands", "de": "Deutsch"}
+LANG_COOKIE = "rv_lang"
+
+_current: ContextVar[str] = ContextVar("language", default="fr")
+
+
+@cache
+def catalogue(language: str) -> dict[str, Any]:
+    """msgid -> translation (a str, or a tuple of plural forms), merged over every domain."""
+    messages: dict[str, Any] = {}
+    folder = TRANSLATIONS_DIR / language
+    for po_file in sorted(folder.glob("*.po")):
+        with po_file.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                if not message.id or not message.string or message.fuzzy:
+                    continue
+                key = str(message.id if isinstance(message.id, str) else message.id[0])
+                messages[key] = message.string
+    return messages
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    token = _current.set(lang if lang in LANGUAGES else "fr")
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def translate(lang: str, message: str, **params: Any) -> str:
+    found = catalogue(lang).get(message)
+    text = found if isinstance(found, str) and found else message
+    return text.format(**params) if params else text
+
+
+def gettext(message: str, **params: Any) -> str:
+    return translate(_current.get(), message, **params)
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    lang = _current.get()
+    found = catalogue(lang).get(singular)
+    params.setdefault("n", n)
+    if isinstance(found, tuple | list) and all(found):
+        index = Locale.parse(lang).plural_form(n)
+        forms = list(found)
+        text = forms[min(_plural_index(index), len(forms) - 1)]
+    else:
+        text = singular if n == 1 else plural
+    return text.format(**params)
+
+
+def _plural_index(tag: str) -> int:
+    # French, English, Dutch and German all have two forms: "one" and everything else.
+    return 0 if tag == "one" else 1
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction whose translation happens later, when it is shown."""
+    return message
+
+
+# Dates are shown in the city's time zone; one platform serves one city.
+CITY_TZ = ZoneInfo("Europe/Brussels")
+
+
+def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return _babel_format_datetime(value, format=fmt, locale=_current.get(), tzinfo=CITY_TZ)
+
+
+def format_date(value: datetime | date | None, fmt: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(CITY_TZ).date()
+    return _babel_format_date(value, format=fmt, locale=_current.get())
+
+
+def format_number(value: float | int) -> str:
+    return _babel_format_decimal(value, locale=_current.get())
+
+
+def negotiate(accept_language: str, default: str) -> str:
+    """The first supported language in an Accept-Language header, by quality."""
+    candidates: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _sep, q = piece.partition(";q=")
+        try:
+            quality = float(q) if q else 1.0
+        except ValueError:
+            quality = 0.0
+        candidates.append((quality, tag.strip().lower()[:2]))
+    for _quality, code in sorted(candidates, key=lambda c: -c[0]):
+        if code in LANGUAGES:
+            return code
+    return default
+
+
+class LocaleMiddleware:
+    """Picks the language: `?lang=` (remembered in a cookie), the cookie, Accept-Language."""
+
+    def __init__(self, app: ASGIApp, default: str = "fr", secure_cookie: bool = False) -> None:
+        self.app = app
+        self.default = default
+        self.secure_cookie = secure_cookie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        requested = (query.get("lang") or [""])[0]
+        cookie = SimpleCookie()
+        with suppress(Exception):  # a malformed cookie header means "no cookie"
+            cookie.load(headers.get("cookie", ""))
+        remembered = cookie[LANG_COOKIE].value if LANG_COOKIE in cookie else ""
+        if requested in LANGUAGES:
+            lang = requested
+        elif remembered in LANGUAGES:
+            lang = remembered
+        else:
+            lang = negotiate(headers.get("accept-language", ""), self.default)
+        scope.setdefault("state", {})["language"] = lang
+        token = _current.set(lang)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and requested in LANGUAGES:
+                attrs = "Path=/; Max-Age=31536000; SameSite=Lax"
+                if self.secure_cookie:
+                    attrs += "; Secure"
+                message.setdefault("headers", []).append(
+                    (b"set-cookie", f"{LANG_COOKIE}={requested}; {attrs}".encode())
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cookie if requested in LANGUAGES else send)
+        finally:
+            _current.reset(token)

@@ -1,0 +1,101 @@
+"""The application factory. Read it as the table of contents of the platform."""
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import handlers
+from app.account import routes as account_routes
+from app.account.sessions import load_current_user
+from app.db import Database
+from app.i18n import LocaleMiddleware
+from app.pages import routes as page_routes
+from app.security import SecurityHeadersMiddleware, verify_csrf
+from app.settings import Settings
+from app.web import STATIC_DIR
+
+access_log = logging.getLogger("app.access")
+
+
+class AccessLogMiddleware:
+    """Logs method, path and status. Never the query string: it can hold one-time tokens."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status,
+                            (time.perf_counter() - started) * 1000)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Réinventons",
+        summary="Open data of the participation platform: calls for projects and their ideas.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.
+        dependencies=[Depends(load_current_user), Depends(verify_csrf)],
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.db = db
+
+    handlers.install(app)
+
+    # Outermost last: hosts are checked first, then headers and language wrap everything.
+    app.add_middleware(LocaleMiddleware, default=settings.default_language, secure_cookie=settings.is_https)
+    app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(AccessLogMiddleware)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(page_routes.router)
+    app.include_router(account_routes.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> JSONResponse:
+        try:
+            with request.app.state.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+

@@ -1,0 +1,12 @@
+"""Every table of the platform, imported in one place so that SQLModel.metadata is complete
+for Alembic and for the drift test. A new domain adds its models module here."""
+
+from sqlmodel import SQLModel
+
+from app.account import models as account_models
+from app.outbox import models as outbox_models
+from app.ratelimit import models as ratelimit_models
+
+metadata = SQLModel.metadata
+
+__all__ = ["account_models", "metadata", "outbox_models", "ratelimit_models"]

@@ -1,0 +1,105 @@
+"""Queue side effects with their cause, and carry them out later, at least once.
+
+Messages are claimed in a short write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL,
+BEGIN IMMEDIATE on SQLite), handled outside any transaction, then marked done, or rescheduled
+with exponential backoff. A claim expires, so a worker that dies mid-message does not lose it.
+Handlers must therefore be idempotent (they receive the message id to deduplicate with).
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from app.clock import utcnow
+from app.db import Database
+from app.outbox.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[int, dict[str, Any]], None]
+CLAIM_SECONDS = 300
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
+            run_at: datetime | None = None) -> OutboxMessage | None:
+    """Add a message in the caller's transaction. A message with the same dedupe_key is
+    queued only once: returns None when it already exists."""
+    if dedupe_key is not None:
+        existing = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+        if existing is not None:
+            return None
+    message = OutboxMessage(kind=kind, payload=payload, dedupe_key=dedupe_key,
+                            next_attempt_at=run_at or utcnow())
+    session.add(message)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def claim(db: Database, limit: int = 20) -> list[OutboxMessage]:
+    now = utcnow()
+    with db.transaction() as session:
+        due = session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.next_attempt_at <= now,
+                or_(
+                    col(OutboxMessage.status) == OutboxStatus.pending,
+                    (col(OutboxMessage.status) == OutboxStatus.running)
+                    & (col(OutboxMessage.locked_until) < now),
+                ),
+            )
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in due:
+            message.status = OutboxStatus.running
+            message.locked_until = now + timedelta(seconds=CLAIM_SECONDS)
+            session.add(message)
+    return list(due)
+
+
+def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20) -> int:
+    """Claim and handle one batch of due messages. Returns how many were handled."""
+    messages = claim(db, limit)
+    for message in messages:
+        assert message.id is not None
+        error: str | None = None
+        handler = handlers.get(message.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for outbox kind {message.kind!r}")
+            handler(message.id, dict(message.payload))
+        except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded for admins
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
+        _finish(db, message.id, error)
+    return len(messages)
+
+
+def _finish(db: Database, message_id: int, error: str | None) -> None:
+    with db.transaction() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        message.locked_until = None
+        if error is None:
+            message.status = OutboxStatus.done
+            message.done_at = utcnow()
+            message.last_error = None
+        else:
+            message.attempts += 1
+            message.last_error = error
+            if message.attempts >= message.max_attempts:
+                message.status = OutboxStatus.failed
+            else:
+                message.status = OutboxStatus.pending
+                message.next_attempt_at = utcnow() + backoff(message.attempts)
+        session.add(message)

@@ -1,0 +1,46 @@
+"""The background worker: carries out outbox messages until stopped."""
+
+import logging
+import signal
+import time
+from functools import partial
+from typing import Any
+
+from app import mail
+from app.db import Database
+from app.outbox import service as outbox
+from app.ratelimit import service as ratelimit
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def handlers(settings: Settings) -> dict[str, outbox.Handler]:
+    """Every kind of outbox message and what carries it out."""
+    return {
+        mail.EMAIL_KIND: partial(mail.deliver, settings),
+    }
+
+
+def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, install_signals: bool = True) -> None:
+    stopping = False
+
+    def stop(*_args: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    if install_signals:  # only the main thread may; the demo runs us in a thread
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    table = handlers(settings)
+    last_prune = 0.0
+    log.info("worker started")
+    while not stopping:
+        handled = outbox.run_pending(db, table)
+        if time.monotonic() - last_prune > 3600:
+            with db.transaction() as session:
+                ratelimit.prune(session)
+            last_prune = time.monotonic()
+        if not handled:
+            time.sleep(idle_seconds)
+    log.info("worker stopped")

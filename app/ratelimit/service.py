@@ -1,0 +1,42 @@
+"""Sliding-window limits counted in the database.
+
+`check` raises RateLimited with the seconds until the oldest counted hit leaves the window;
+`record` adds a hit. Callers record inside their transaction; a failed login records its hit
+and the route commits it even though the login itself is refused.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from app.clock import utcnow
+from app.errors import RateLimited
+from app.ratelimit.models import RateLimitHit
+
+
+def check(session: Session, key: str, *, limit: int, window: timedelta, message: str | None = None) -> None:
+    since = utcnow() - window
+    count, oldest = session.exec(
+        select(func.count(), func.min(RateLimitHit.created_at)).where(
+            RateLimitHit.key == key, RateLimitHit.created_at > since
+        )
+    ).one()
+    if count >= limit and oldest is not None:
+        retry_after = max(1, int((oldest + window - utcnow()).total_seconds()) + 1)
+        raise RateLimited(retry_after=retry_after, message=message)
+
+
+def record(session: Session, key: str) -> None:
+    session.add(RateLimitHit(key=key))
+
+
+def clear(session: Session, key: str) -> None:
+    session.execute(delete(RateLimitHit).where(RateLimitHit.key == key))  # type: ignore[arg-type]
+
+
+def prune(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    result = session.execute(
+        delete(RateLimitHit).where(RateLimitHit.created_at < utcnow() - older_than)  # type: ignore[arg-type]
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,108 @@
+"""Rendering: the Jinja2 environment, its globals, flash messages and the `render` helper."""
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app import i18n
+from app.authz import can
+from app.richtext import richtext_filter
+from app.security import csrf_token
+from app.settings import LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+FLASH_COOKIE = "rv_flash"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+env = templates.env
+env.globals.update(
+    _=i18n.gettext,
+    ngettext=i18n.ngettext,
+    can=can,
+    current_language=i18n.current_language,
+    LANGUAGES=LANGUAGES,
+    LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+)
+env.filters.update(
+    richtext=richtext_filter,
+    datetime=i18n.format_datetime,
+    date=i18n.format_date,
+    number=i18n.format_number,
+)
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+
+def _flash_serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(request.app.state.settings.resolved_secret_key, salt="flash")
+
+
+def flash(request: Request, response: RedirectResponse, message: str, category: str = "info",
+          **params: Any) -> RedirectResponse:
+    """Queue a message (an English msgid, translated when shown) for the next page."""
+    queued = _read_flashes(request)
+    queued.append({"c": category, "m": message, "p": params})
+    response.set_cookie(
+        FLASH_COOKIE, _flash_serializer(request).dumps(queued), httponly=True, samesite="lax",
+        secure=request.app.state.settings.is_https,
+    )
+    request.state.flashes_consumed = True
+    return response
+
+
+def _read_flashes(request: Request) -> list[dict[str, Any]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or getattr(request.state, "flashes_consumed", False):
+        return []
+    try:
+        data = _flash_serializer(request).loads(raw)
+    except BadSignature:
+        return []
+    return data if isinstance(data, list) else []
+
+
+def redirect(url: str, status_code: int = 303) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status_code)
+
+
+def lang_url(request: Request, code: str) -> str:
+    """The current page in another language."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    query.append(("lang", code))
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    flashes = [
+        {"category": f.get("c", "info"), "message": i18n.gettext(str(f.get("m", "")), **f.get("p", {}))}
+        for f in _read_flashes(request)
+    ]
+    ctx: dict[str, Any] = {
+        "request": request,
+        "current_user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "flashes": flashes,
+        "lang": i18n.current_language(),
+        "lang_url": lambda code: lang_url(request, code),
+        "settings": request.app.state.settings,
+    }
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code,
+                                          headers=headers)
+    response.headers.setdefault("cache-control", "no-store" if ctx["current_user"] else "no-cache")
+    if request.cookies.get(FLASH_COOKIE) and not getattr(request.state, "flashes_consumed", False):
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,119 @@
+"""Fixtures: a migrated real database per test (SQLite, or PostgreSQL when
+REINVENTONS_TEST_DATABASE_URL is set), the app, a browser-like client, a real SMTP server.
+
+Every test starts from an empty, fully migrated database: a copy of a migrated SQLite file,
+or PostgreSQL tables truncated. Tests may commit freely, and parallel-request tests see
+real transactions and locks.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app import migrate
+from app.db import Database
+from app.main import create_app
+from app.models import metadata
+from app.settings import Settings
+from tests.support import LiveServer, SmtpSink, WebClient, free_port, make_settings
+
+TEST_DATABASE_URL = os.environ.get("REINVENTONS_TEST_DATABASE_URL", "")
+
+
+def _reset_postgres(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": parsed.database}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrated once per run with Alembic: a PostgreSQL URL, or a template SQLite file path."""
+    if TEST_DATABASE_URL:
+        _reset_postgres(TEST_DATABASE_URL)
+        migrate.upgrade(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    if TEST_DATABASE_URL:
+        engine = create_engine(TEST_DATABASE_URL)
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return TEST_DATABASE_URL
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "var", database_url)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[WebClient]:
+    app = create_app(settings)
+    with WebClient(app, base_url="http://testserver") as web:
+        yield web
+
+
+@pytest.fixture
+def db(client: WebClient) -> Database:
+    return client.db
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session for arranging and checking data; commit what the app must see."""
+    with db.session(write=True) as s:
+        yield s
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_client(tmp_path: Path, database_url: str, smtp: SmtpSink) -> Iterator[WebClient]:
+    """A client whose platform sends e-mail to the real SMTP server `smtp`."""
+    app = create_app(make_settings(tmp_path / "var", database_url, smtp_url=smtp.url))
+    with WebClient(app, base_url="http://testserver") as web:
+        yield web
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    """The platform served by uvicorn on loopback, for tests that need parallel requests."""
+    port = free_port()
+    server = LiveServer(make_settings(tmp_path / "var", database_url, base_url=f"http://127.0.0.1:{port}"))
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,156 @@
+"""Test helpers: a browser-like client, a real SMTP server, a live server, the outbox worker."""
+
+import email
+import re
+import socket
+import threading
+import time
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from app.account.models import User
+from app.account.sessions import SESSION_COOKIE, start_session
+from app.db import Database
+from app.main import create_app
+from app.outbox import service as outbox
+from app.outbox import worker
+from app.security import CSRF_COOKIE, csrf_token_for
+from app.settings import Settings
+
+LINK_RE = re.compile(r"https?://\S+")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-production",
+        "base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class WebClient(TestClient):
+    """A TestClient that behaves like a browser filling forms: it sends the CSRF token."""
+
+    app: FastAPI
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.state.settings
+
+    @property
+    def db(self) -> Database:
+        return self.app.state.db
+
+    def csrf(self) -> str:
+        if CSRF_COOKIE not in self.cookies:
+            self.get("/healthz")
+        return csrf_token_for(self.settings.resolved_secret_key, self.cookies[CSRF_COOKIE])
+
+    def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Response:
+        """POST a form as the site's own pages would, CSRF token included."""
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.csrf())
+        kwargs.setdefault("follow_redirects", False)
+        return self.post(url, data=payload, **kwargs)
+
+    def login_as(self, user: User) -> "WebClient":
+        """Log in without the form (the login form has its own tests)."""
+        with self.db.transaction() as session:
+            token = start_session(session, user, days=1)
+        self.cookies.set(SESSION_COOKIE, token)
+        return self
+
+    def run_worker(self) -> int:
+        """Carry out every due outbox message, as `reinventons worker` would."""
+        total = 0
+        while handled := outbox.run_pending(self.db, worker.handlers(self.settings)):
+            total += handled
+        return total
+
+
+class SmtpSink:
+    """Collects what a real SMTP server (aiosmtpd) on loopback receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    def last_to(self, address: str) -> Message:
+        found = self.to(address)
+        assert found, f"no e-mail was delivered to {address}"
+        return found[-1]
+
+
+def body_of(message: Message) -> str:
+    part = message.get_body(("plain",)) if hasattr(message, "get_body") else message
+    payload = (part or message).get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode((part or message).get_content_charset() or "utf-8")
+
+
+def links_in(message: Message) -> list[str]:
+    return LINK_RE.findall(body_of(message))
+
+
+class LiveServer:
+    """The application served by uvicorn on a loopback port, in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        self.port = int(settings.base_url.rsplit(":", 1)[1])
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                access_log=False, limit_concurrency=500)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
