@@ -4,9 +4,20 @@ for Alembic and for the drift test. A new domain adds its models module here."""
 from sqlmodel import SQLModel
 
 from app.account import models as account_models
+from app.call import models as call_models
+from app.idea import models as idea_models
+from app.media import models as media_models
 from app.outbox import models as outbox_models
 from app.ratelimit import models as ratelimit_models
 
 metadata = SQLModel.metadata
 
-__all__ = ["account_models", "metadata", "outbox_models", "ratelimit_models"]
+__all__ = [
+    "account_models",
+    "call_models",
+    "idea_models",
+    "media_models",
+    "metadata",
+    "outbox_models",
+    "ratelimit_models",
+]

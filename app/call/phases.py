@@ -1,0 +1,46 @@
+"""Which phase a call is in. It follows the clock, so no scheduler is needed; an
+administrator's override wins. Services that enforce a phase call `current_phase` inside their
+transaction, so a vote arriving one second after voting ends is refused."""
+
+from datetime import datetime
+
+from app.call.models import Call, Phase
+from app.clock import utcnow
+
+
+def current_phase(call: Call, now: datetime | None = None) -> Phase:
+    if call.phase_override:
+        return Phase(call.phase_override)
+    now = now or utcnow()
+    boundaries = (
+        (call.closes_at, Phase.closed),
+        (call.results_start, Phase.results),
+        (call.review_start, Phase.review),
+        (call.voting_start, Phase.voting),
+        (call.submissions_start, Phase.submissions),
+    )
+    for start, phase in boundaries:
+        if start is not None and now >= start:
+            return phase
+    return Phase.draft
+
+
+def accepts_ideas(call: Call, now: datetime | None = None) -> bool:
+    return current_phase(call, now) == Phase.submissions
+
+
+def accepts_votes(call: Call, now: datetime | None = None) -> bool:
+    phase = current_phase(call, now)
+    return phase == Phase.voting or (phase == Phase.submissions and call.voting_during_submissions)
+
+
+def accepts_comments(call: Call, now: datetime | None = None) -> bool:
+    phase = current_phase(call, now)
+    return (phase == Phase.submissions and call.comments_during_submissions) or (
+        phase == Phase.voting and call.comments_during_voting
+    )
+
+
+def is_public(call: Call, now: datetime | None = None) -> bool:
+    """Draft calls are seen by administrators only."""
+    return current_phase(call, now) != Phase.draft

@@ -1,0 +1,107 @@
+"""Ideas, their photos and their public status history."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.clock import utcnow
+
+
+class IdeaStatus(StrEnum):
+    draft = "draft"  # only the author sees it
+    submitted = "submitted"  # waiting for a moderator (pre-moderated calls)
+    changes_requested = "changes_requested"  # back with the author, who edits and resubmits
+    published = "published"  # public
+    rejected = "rejected"  # refused by a moderator, with a reason; author and moderators only
+    withdrawn = "withdrawn"  # taken back by its author
+    merged = "merged"  # a duplicate folded into another idea (merged_into_id)
+
+
+# Statuses anyone may see (unless the idea is hidden by moderation).
+PUBLIC_STATUSES = frozenset({IdeaStatus.published, IdeaStatus.merged})
+
+
+class AnswerStatus(StrEnum):
+    """The city's official answer, given by a moderator on a published idea."""
+
+    under_study = "under_study"
+    accepted = "accepted"
+    partly_accepted = "partly_accepted"
+    rejected = "rejected"
+    implemented = "implemented"
+
+
+class Idea(SQLModel, table=True):
+    __tablename__ = "idea"
+    __table_args__ = (
+        sa.Index("ix_idea_call_status", "call_id", "status"),
+        sa.Index("ix_idea_call_votes", "call_id", "vote_count"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    category_id: int | None = Field(default=None, foreign_key="category.id", ondelete="SET NULL")
+    district_id: int | None = Field(default=None, foreign_key="district.id", ondelete="SET NULL")
+
+    title: str = Field(sa_type=sa.String(120))
+    body_md: str = Field(default="", sa_type=sa.Text)
+    body_html: str = Field(default="", sa_type=sa.Text)  # sanitised at write (app.richtext)
+    status: str = Field(default=IdeaStatus.draft, sa_type=sa.String(20), index=True)
+
+    # Moderation: a hidden idea is out of public view whatever its status.
+    hidden_at: datetime | None = None
+    merged_into_id: int | None = Field(default=None, foreign_key="idea.id", ondelete="SET NULL")
+
+    # Official answer
+    answer_status: str | None = Field(default=None, sa_type=sa.String(20))
+    answer_html: str = Field(default="", sa_type=sa.Text)
+    answered_at: datetime | None = None
+    answered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+    # Selection
+    shortlisted: bool = False
+    winner: bool = False
+    jury_note: str = Field(default="", sa_type=sa.Text)
+
+    # Counters kept equal to their rows by SQL updates in the same transaction (never COUNT on read).
+    vote_count: int = 0
+    comment_count: int = 0
+    follower_count: int = 0
+    report_count: int = 0
+
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    published_at: datetime | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES and self.hidden_at is None
+
+
+class IdeaPhoto(SQLModel, table=True):
+    __tablename__ = "idea_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True, ondelete="CASCADE")
+    media_id: int = Field(foreign_key="media_file.id", index=True, ondelete="CASCADE")
+    alt_text: str = Field(default="", sa_type=sa.String(300))
+    position: int = 0
+
+
+class IdeaStatusChange(SQLModel, table=True):
+    """The public history of an idea: who changed its status, when, and why."""
+
+    __tablename__ = "idea_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True, ondelete="CASCADE")
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    from_status: str | None = Field(default=None, sa_type=sa.String(20))
+    to_status: str = Field(sa_type=sa.String(20))
+    # A public reason (rejection reason, requested changes, answer status...). Plain text.
+    note: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
