@@ -7,6 +7,7 @@ from app.account import models as account_models
 from app.call import models as call_models
 from app.idea import models as idea_models
 from app.media import models as media_models
+from app.moderation import models as moderation_models
 from app.outbox import models as outbox_models
 from app.ratelimit import models as ratelimit_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "idea_models",
     "media_models",
     "metadata",
+    "moderation_models",
     "outbox_models",
     "ratelimit_models",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:08:04.361361
+Create Date: 2026-11-25 19:11:08.469499
 """
 
 from collections.abc import Sequence
@@ -60,6 +60,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_rate_limit_hit_key_at", ["key", "created_at"], unique=False)
 
     op.create_table(
+        "report_baseline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("target_type", sa.String(length=20), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("reset_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("target_type", "target_id"),
+    )
+    op.create_table(
         "user_account",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -76,6 +85,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_account_email"), ["email"], unique=True)
+
+    op.create_table(
+        "audit_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column("target_type", sa.String(length=20), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("from_status", sa.String(length=30), nullable=True),
+        sa.Column("to_status", sa.String(length=30), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_created", ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_entry_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_entry_actor_id"), ["actor_id"], unique=False)
+        batch_op.create_index("ix_audit_target", ["target_type", "target_id"], unique=False)
 
     op.create_table(
         "email_token",
@@ -174,6 +204,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_category_call_id"), ["call_id"], unique=False)
 
     op.create_table(
+        "moderator_assignment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("call_id", "user_id"),
+    )
+    with op.batch_alter_table("moderator_assignment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_moderator_assignment_call_id"), ["call_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_moderator_assignment_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "idea",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
@@ -269,6 +314,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_idea_author_id"))
 
     op.drop_table("idea")
+    with op.batch_alter_table("moderator_assignment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_moderator_assignment_user_id"))
+        batch_op.drop_index(batch_op.f("ix_moderator_assignment_call_id"))
+
+    op.drop_table("moderator_assignment")
     with op.batch_alter_table("category", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_category_call_id"))
 
@@ -292,10 +342,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_email_token_token_hash"))
 
     op.drop_table("email_token")
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_target")
+        batch_op.drop_index(batch_op.f("ix_audit_entry_actor_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_entry_action"))
+        batch_op.drop_index("ix_audit_created")
+
+    op.drop_table("audit_entry")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_account_email"))
 
     op.drop_table("user_account")
+    op.drop_table("report_baseline")
     with op.batch_alter_table("rate_limit_hit", schema=None) as batch_op:
         batch_op.drop_index("ix_rate_limit_hit_key_at")
 

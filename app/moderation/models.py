@@ -1,0 +1,88 @@
+"""Moderation records: the append-only audit log, moderator assignments per call, and the
+report baselines that keep a restored item from being hidden again by old reports."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.clock import utcnow
+
+
+class AuditAction(StrEnum):
+    approve = "approve"
+    request_changes = "request_changes"
+    reject = "reject"
+    hide = "hide"
+    restore = "restore"
+    merge = "merge"
+    answer = "answer"
+    shortlist = "shortlist"
+    winner = "winner"
+    jury_note = "jury_note"
+    selection = "selection"
+    publish_results = "publish_results"
+    ban = "ban"
+    unban = "unban"
+    role_change = "role_change"
+    assign_moderator = "assign_moderator"
+    unassign_moderator = "unassign_moderator"
+    hold = "hold"
+
+
+class TargetType(StrEnum):
+    idea = "idea"
+    comment = "comment"
+    user = "user"
+    call = "call"
+
+
+class AuditEntry(SQLModel, table=True):
+    """One moderator or administrator decision. Written once, never updated nor deleted by
+    the application: there is no code path that changes a row (see service.record)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        sa.Index("ix_audit_target", "target_type", "target_id"),
+        sa.Index("ix_audit_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    action: str = Field(sa_type=sa.String(40), index=True)
+    target_type: str = Field(sa_type=sa.String(20))
+    target_id: int
+    # Plain text, escaped on output: the why of the decision.
+    reason: str = Field(default="", sa_type=sa.Text)
+    from_status: str | None = Field(default=None, sa_type=sa.String(30))
+    to_status: str | None = Field(default=None, sa_type=sa.String(30))
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModeratorAssignment(SQLModel, table=True):
+    """A moderator in charge of a call. A call without any assignment is open to every
+    moderator; once someone is assigned, only they (and administrators) moderate it."""
+
+    __tablename__ = "moderator_assignment"
+    __table_args__ = (sa.UniqueConstraint("call_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportBaseline(SQLModel, table=True):
+    """When a moderator restores an item, the reports made before `reset_at` no longer
+    count towards automatic hiding: only reports created after it do."""
+
+    __tablename__ = "report_baseline"
+    __table_args__ = (sa.UniqueConstraint("target_type", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: str = Field(sa_type=sa.String(20))
+    target_id: int
+    reset_at: datetime = Field(default_factory=utcnow)
