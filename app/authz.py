@@ -11,13 +11,23 @@ from enum import StrEnum
 from typing import Any
 
 from app.account.models import Role, User
+from app.call.models import Call, Phase
+from app.call.phases import accepts_ideas, current_phase, is_public
 from app.errors import Forbidden, LoginRequired
+from app.idea.models import Idea, IdeaStatus
 
 
 class Action(StrEnum):
     account_manage = "account.manage"
     moderation_access = "moderation.access"
     admin_access = "admin.access"
+    # Calls and ideas. Idea actions that depend on the phase take `(idea, call)`.
+    call_view = "call.view"
+    idea_view = "idea.view"
+    idea_create = "idea.create"
+    idea_edit = "idea.edit"
+    idea_submit = "idea.submit"
+    idea_withdraw = "idea.withdraw"
     # Moderation (obj: the Idea decided on; a moderator never decides on their own idea)
     moderation_decide = "moderation.decide"
     idea_answer = "idea.answer"
@@ -71,6 +81,67 @@ def may_ban(user: User | None, target: Any) -> bool:
     if getattr(target, "id", None) == user.id:
         return False
     return getattr(target, "role", Role.citizen) == Role.citizen or is_admin(user)
+
+
+def is_author(user: User | None, idea: Idea) -> bool:
+    return is_active(user) and user is not None and idea.author_id is not None and user.id == idea.author_id
+
+
+def _idea_and_call(obj: Any) -> tuple[Idea, Call]:
+    idea, call = obj
+    return idea, call
+
+
+def can_view_call(user: User | None, call: Call) -> bool:
+    """Draft calls are seen by administrators only."""
+    return is_public(call) or is_admin(user)
+
+
+def can_view_idea(user: User | None, obj: Any) -> bool:
+    """Public ideas for everyone; drafts, pending, rejected, withdrawn or hidden ones for their
+    author and moderators only (everyone else gets a 404)."""
+    idea = obj[0] if isinstance(obj, tuple) else obj
+    return idea.is_public or is_author(user, idea) or is_moderator(user)
+
+
+# While a moderator asks for changes, the author may still edit and resubmit after the
+# submission phase, until the call's review is over.
+_CHANGES_PHASES = frozenset({Phase.submissions, Phase.voting, Phase.review})
+_EDITABLE = frozenset({IdeaStatus.draft, IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published})
+
+
+def can_edit_idea(user: User | None, obj: Any) -> bool:
+    """The author edits while the call accepts ideas and no moderator has decided: not once a
+    pre-moderated idea was approved, hidden, answered, rejected or merged."""
+    idea, call = _idea_and_call(obj)
+    if not is_author(user, idea) or idea.status not in _EDITABLE:
+        return False
+    if idea.hidden_at is not None or idea.answer_status is not None:
+        return False
+    if idea.status == IdeaStatus.changes_requested:
+        return current_phase(call) in _CHANGES_PHASES
+    if idea.status == IdeaStatus.published and call.premoderation:
+        return False
+    return accepts_ideas(call)
+
+
+def can_submit_idea(user: User | None, obj: Any) -> bool:
+    idea, call = _idea_and_call(obj)
+    if not is_author(user, idea) or idea.hidden_at is not None:
+        return False
+    if idea.status == IdeaStatus.changes_requested:
+        return current_phase(call) in _CHANGES_PHASES
+    return idea.status == IdeaStatus.draft and accepts_ideas(call)
+
+
+_WITHDRAWABLE = frozenset({IdeaStatus.draft, IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published})
+
+
+def can_withdraw_idea(user: User | None, obj: Any) -> bool:
+    """Authors take an idea back until voting ends; a selected winner stays."""
+    idea, call = _idea_and_call(obj)
+    return (is_author(user, idea) and idea.status in _WITHDRAWABLE and not idea.winner
+            and current_phase(call) in (Phase.submissions, Phase.voting))
 
 
 RULES: dict[Action, Predicate] = {
