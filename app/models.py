@@ -5,21 +5,31 @@ from sqlmodel import SQLModel
 
 from app.account import models as account_models
 from app.call import models as call_models
+from app.comment import models as comment_models
+from app.follow import models as follow_models
 from app.idea import models as idea_models
 from app.media import models as media_models
 from app.moderation import models as moderation_models
+from app.notify import models as notify_models
 from app.outbox import models as outbox_models
 from app.ratelimit import models as ratelimit_models
+from app.report import models as report_models
+from app.vote import models as vote_models
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "account_models",
     "call_models",
+    "comment_models",
+    "follow_models",
     "idea_models",
     "media_models",
     "metadata",
     "moderation_models",
+    "notify_models",
     "outbox_models",
     "ratelimit_models",
+    "report_models",
+    "vote_models",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:11:08.469499
+Create Date: 2026-11-25 19:11:51.225483
 """
 
 from collections.abc import Sequence
@@ -142,6 +142,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_media_file_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
+        "notification_preference",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("email", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "kind", name="uq_notification_preference"),
+    )
+    with op.batch_alter_table("notification_preference", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notification_preference_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "user_session",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
@@ -262,6 +275,46 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_idea_status"), ["status"], unique=False)
 
     op.create_table(
+        "comment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("reply_to_id", sa.Integer(), nullable=True),
+        sa.Column("body_md", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("edited_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("hidden_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("report_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["parent_id"], ["comment.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["reply_to_id"], ["comment.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_comment_author_id"), ["author_id"], unique=False)
+        batch_op.create_index("ix_comment_idea_created", ["idea_id", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_parent_id"), ["parent_id"], unique=False)
+
+    op.create_table(
+        "follow",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("idea_id", "user_id", name="uq_follow_idea_user"),
+    )
+    with op.batch_alter_table("follow", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_follow_idea_id"), ["idea_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_follow_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "idea_photo",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("idea_id", sa.Integer(), nullable=False),
@@ -292,11 +345,94 @@ def upgrade() -> None:
     with op.batch_alter_table("idea_status_change", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_idea_status_change_idea_id"), ["idea_id"], unique=False)
 
+    op.create_table(
+        "report",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("target_type", sa.String(length=10), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=False),
+        sa.Column("reporter_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=20), nullable=False),
+        sa.Column("details", sa.String(length=1000), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("resolved_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolution", sa.String(length=20), nullable=True),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["reporter_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["resolved_by_id"], ["user_account.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("target_type", "target_id", "reporter_id", name="uq_report_target_reporter"),
+    )
+    with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_idea_id"), ["idea_id"], unique=False)
+        batch_op.create_index("ix_report_open", ["resolved_at", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_report_reporter_id"), ["reporter_id"], unique=False)
+        batch_op.create_index("ix_report_target", ["target_type", "target_id"], unique=False)
+
+    op.create_table(
+        "vote",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("category_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["category_id"], ["category.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("idea_id", "user_id", name="uq_vote_idea_user"),
+    )
+    with op.batch_alter_table("vote", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_vote_idea_id"), ["idea_id"], unique=False)
+        batch_op.create_index("ix_vote_user_call", ["user_id", "call_id", "category_id"], unique=False)
+
+    op.create_table(
+        "notification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=True),
+        sa.Column("comment_id", sa.Integer(), nullable=True),
+        sa.Column("call_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=80), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("detail", sa.String(length=200), nullable=False),
+        sa.Column("link", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("read_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["comment_id"], ["comment.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index("ix_notification_user_unread", ["user_id", "read_at"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_user_unread")
+
+    op.drop_table("notification")
+    with op.batch_alter_table("vote", schema=None) as batch_op:
+        batch_op.drop_index("ix_vote_user_call")
+        batch_op.drop_index(batch_op.f("ix_vote_idea_id"))
+
+    op.drop_table("vote")
+    with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_target")
+        batch_op.drop_index(batch_op.f("ix_report_reporter_id"))
+        batch_op.drop_index("ix_report_open")
+        batch_op.drop_index(batch_op.f("ix_report_idea_id"))
+
+    op.drop_table("report")
     with op.batch_alter_table("idea_status_change", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idea_status_change_idea_id"))
 
@@ -306,6 +442,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_idea_photo_idea_id"))
 
     op.drop_table("idea_photo")
+    with op.batch_alter_table("follow", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_follow_user_id"))
+        batch_op.drop_index(batch_op.f("ix_follow_idea_id"))
+
+    op.drop_table("follow")
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_parent_id"))
+        batch_op.drop_index("ix_comment_idea_created")
+        batch_op.drop_index(batch_op.f("ix_comment_author_id"))
+
+    op.drop_table("comment")
     with op.batch_alter_table("idea", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idea_status"))
         batch_op.drop_index("ix_idea_call_votes")
@@ -332,6 +479,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_user_session_token_hash"))
 
     op.drop_table("user_session")
+    with op.batch_alter_table("notification_preference", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_preference_user_id"))
+
+    op.drop_table("notification_preference")
     with op.batch_alter_table("media_file", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_media_file_owner_id"))
         batch_op.drop_index(batch_op.f("ix_media_file_key"))
