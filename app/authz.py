@@ -13,6 +13,8 @@ from typing import Any
 from app.account.models import Role, User
 from app.call.models import Call, Phase
 from app.call.phases import accepts_ideas, current_phase, is_public
+from app.clock import utcnow
+from app.comment.models import EDIT_WINDOW as COMMENT_EDIT_WINDOW
 from app.errors import Forbidden, LoginRequired
 from app.idea.models import Idea, IdeaStatus
 
@@ -36,6 +38,15 @@ class Action(StrEnum):
     admin_users = "admin.users"
     admin_audit = "admin.audit"
     admin_dialogue = "admin.dialogue"
+    # Votes, comments, reports, following, notifications (obj: the Idea, or the Comment)
+    vote_cast = "vote.cast"
+    vote_withdraw = "vote.withdraw"
+    comment_create = "comment.create"
+    comment_edit = "comment.edit"
+    comment_delete = "comment.delete"
+    report_create = "report.create"
+    follow_manage = "follow.manage"
+    notification_view = "notification.view"
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -144,6 +155,27 @@ def can_withdraw_idea(user: User | None, obj: Any) -> bool:
             and current_phase(call) in (Phase.submissions, Phase.voting))
 
 
+def idea_open_to_citizens(user: User | None, idea: Any) -> bool:
+    """Votes and comments: verified citizens, on published ideas nobody hid. The call's phase
+    is checked by the services, inside their transaction."""
+    return is_verified(user) and idea.status == IdeaStatus.published and idea.hidden_at is None
+
+
+def can_edit_comment(user: User | None, comment: Any) -> bool:
+    """Authors correct their comment for a short while, until someone may have read it."""
+    return (is_active(user) and is_own(user, comment) and comment.deleted_at is None
+            and comment.hidden_at is None and utcnow() - comment.created_at <= COMMENT_EDIT_WINDOW)
+
+
+def can_delete_comment(user: User | None, comment: Any) -> bool:
+    return comment.deleted_at is None and ((is_active(user) and is_own(user, comment)) or is_moderator(user))
+
+
+def can_report(user: User | None, obj: Any) -> bool:
+    """Verified citizens report what others wrote (an idea or a comment)."""
+    return is_verified(user) and not is_own(user, obj)
+
+
 RULES: dict[Action, Predicate] = {
     Action.account_manage: lambda user, _obj: is_active(user),
     Action.moderation_access: lambda user, _obj: is_moderator(user),
@@ -155,6 +187,14 @@ RULES: dict[Action, Predicate] = {
     Action.admin_users: lambda user, _obj: is_admin(user),
     Action.admin_audit: lambda user, _obj: is_admin(user),
     Action.admin_dialogue: lambda user, _obj: is_admin(user),
+    Action.vote_cast: idea_open_to_citizens,
+    Action.vote_withdraw: lambda user, _obj: is_active(user),
+    Action.comment_create: idea_open_to_citizens,
+    Action.comment_edit: can_edit_comment,
+    Action.comment_delete: can_delete_comment,
+    Action.report_create: can_report,
+    Action.follow_manage: lambda user, _obj: is_active(user),
+    Action.notification_view: lambda user, _obj: is_active(user),
 }
 
 

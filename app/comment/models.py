@@ -1,11 +1,15 @@
 """Comments on ideas, in threads of two levels."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.clock import utcnow
+
+# Authors may correct a comment for this long after posting it.
+EDIT_WINDOW = timedelta(minutes=15)
+MAX_LENGTH = 5000
 
 
 class Comment(SQLModel, table=True):

@@ -1,0 +1,226 @@
+"""Notifications: in the site, and by e-mail through the outbox, per each person's preferences.
+
+Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
+`official_answer`, `results_published`, `item_hidden`) in their own transaction. Nobody is
+told about their own action. E-mails are written in the recipient's language and carry an
+unsubscribe link that works without logging in: it is signed for that single purpose and
+names one person and one kind of e-mail.
+"""
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, col, select
+
+from app import mail
+from app.account.models import Role, User
+from app.call.models import Call
+from app.clock import utcnow
+from app.comment.models import Comment
+from app.follow import service as follow_service
+from app.i18n import N_
+from app.idea.models import Idea
+from app.notify.links import comment_path, idea_path
+from app.notify.models import Notification, NotificationKind, NotificationPreference
+from app.settings import Settings
+
+UNSUBSCRIBE_SALT = "notify-unsubscribe"
+
+STATUS_LABELS = {
+    "draft": N_("draft"),
+    "submitted": N_("waiting for moderation"),
+    "changes_requested": N_("changes requested"),
+    "published": N_("published"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+    "merged": N_("merged with another idea"),
+    "under_study": N_("under study"),
+    "accepted": N_("accepted"),
+    "partly_accepted": N_("partly accepted"),
+    "implemented": N_("implemented"),
+}
+
+
+# --- Unsubscribe links -------------------------------------------------------------------
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.resolved_secret_key, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(settings: Settings, *, user_id: int, kind: str) -> str:
+    return _serializer(settings).dumps({"u": user_id, "k": kind})
+
+
+def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | None:
+    """(user id, kind) from a genuine token; None if it was forged, altered or malformed."""
+    if not token or len(token) > 300:
+        return None
+    try:
+        data = _serializer(settings).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, kind = data.get("u"), data.get("k")
+    if not isinstance(user_id, int) or kind not in set(NotificationKind):
+        return None
+    return user_id, str(kind)
+
+
+def unsubscribe_url(settings: Settings, *, user_id: int, kind: str) -> str:
+    return f"{settings.base_url}/notifications/unsubscribe/{unsubscribe_token(settings, user_id=user_id, kind=kind)}"
+
+
+# --- Preferences -----------------------------------------------------------------------------
+
+def email_preferences(session: Session, user_id: int) -> dict[str, bool]:
+    """Every kind -> whether it is sent by e-mail (on unless switched off)."""
+    prefs = {kind.value: True for kind in NotificationKind}
+    for row in session.exec(select(NotificationPreference).where(NotificationPreference.user_id == user_id)):
+        prefs[row.kind] = row.email
+    return prefs
+
+
+def set_email_preference(session: Session, *, user_id: int, kind: str, enabled: bool) -> None:
+    if kind not in set(NotificationKind):
+        raise ValueError(kind)
+    changed = session.execute(
+        update(NotificationPreference)
+        .where(col(NotificationPreference.user_id) == user_id, col(NotificationPreference.kind) == kind)
+        .values(email=enabled)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.execute(insert(NotificationPreference).values(user_id=user_id, kind=kind, email=enabled))
+
+
+def set_email_preferences(session: Session, *, user_id: int, enabled_kinds: set[str]) -> None:
+    for kind in NotificationKind:
+        set_email_preference(session, user_id=user_id, kind=kind, enabled=kind in enabled_kinds)
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(session.exec(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    ).one())
+
+
+def recent(session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    return list(session.exec(
+        select(Notification).where(Notification.user_id == user_id)
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
+    ).all())
+
+
+def mark_all_read(session: Session, user_id: int) -> int:
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        .values(read_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- Sending -------------------------------------------------------------------------------
+
+def notify(session: Session, settings: Settings, *, recipient: User, kind: NotificationKind,
+           actor: User | None, link: str, subject: str, detail: str = "", idea_id: int | None = None,
+           comment_id: int | None = None, call_id: int | None = None, note: str = "") -> Notification | None:
+    """Tell one person: a row for the site, and an e-mail if they want it. Never the actor.
+    `detail` is an English msgid (translated when shown); `note` is someone's own words."""
+    if actor is not None and actor.id == recipient.id:
+        return None
+    if recipient.id is None or recipient.banned_at is not None or recipient.deleted_at is not None:
+        return None
+    row = Notification(user_id=recipient.id, kind=kind, idea_id=idea_id, comment_id=comment_id,
+                        call_id=call_id, actor_name=actor.display_name if actor else "",
+                        subject=subject[:200], detail=detail[:200], link=link[:300])
+    session.add(row)
+    if recipient.email_verified_at is not None and email_preferences(session, recipient.id).get(kind, True):
+        mail.queue_email(
+            session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
+            name=recipient.display_name, actor=row.actor_name, subject=row.subject, detail=detail, note=note,
+            link=f"{settings.base_url}{link}",
+            unsubscribe=unsubscribe_url(settings, user_id=recipient.id, kind=kind),
+            preferences=f"{settings.base_url}/notifications/preferences",
+        )
+    return row
+
+
+def comment_posted(session: Session, settings: Settings, *, idea: Idea, comment: Comment, actor: User,
+                   reply_to: Comment | None = None) -> int:
+    """A new comment: a "reply" to the author answered, a "comment" to the idea's other
+    followers. Returns how many people were told."""
+    assert idea.id is not None and comment.id is not None
+    link = comment_path(idea.id, comment.id)
+    told: set[int] = set()
+    if reply_to is not None and reply_to.author_id is not None and reply_to.author_id != actor.id:
+        author = session.get(User, reply_to.author_id)
+        if author is not None and notify(session, settings, recipient=author, kind=NotificationKind.reply,
+                                         actor=actor, link=link, subject=idea.title, idea_id=idea.id,
+                                         comment_id=comment.id):
+            told.add(reply_to.author_id)
+    for person in follow_service.followers(session, idea_ids=[idea.id]):
+        if person.id in told:
+            continue
+        if notify(session, settings, recipient=person, kind=NotificationKind.comment, actor=actor,
+                  link=link, subject=idea.title, idea_id=idea.id, comment_id=comment.id):
+            told.add(person.id)  # type: ignore[arg-type]
+    return len(told)
+
+
+def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, actor: User | None,
+                        to_status: str, note: str = "") -> int:
+    """Tell the idea's followers that its status changed (call after the change). `note` is
+    the public reason, in the moderator's words. Returns how many people were told."""
+    assert idea.id is not None
+    count = 0
+    for person in follow_service.followers(session, idea_ids=[idea.id]):
+        if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
+                  link=idea_path(idea.id), subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status),
+                  note=note, idea_id=idea.id):
+            count += 1
+    return count
+
+
+def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: User | None) -> int:
+    """Tell the idea's followers that the city answered it (call after setting the answer)."""
+    assert idea.id is not None
+    count = 0
+    for person in follow_service.followers(session, idea_ids=[idea.id]):
+        if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
+                  link=idea_path(idea.id, "answer"), subject=idea.title,
+                  detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")), idea_id=idea.id):
+            count += 1
+    return count
+
+
+def results_published(session: Session, settings: Settings, *, call: Call, actor: User | None) -> int:
+    """Tell everyone who follows an idea of the call (authors, voters, commenters...)."""
+    assert call.id is not None
+    idea_ids = list(session.exec(select(Idea.id).where(Idea.call_id == call.id)).all())
+    count = 0
+    for person in follow_service.followers(session, idea_ids=[i for i in idea_ids if i is not None]):
+        if notify(session, settings, recipient=person, kind=NotificationKind.results, actor=actor,
+                  link=f"/calls/{call.slug}/results", subject=call.title, call_id=call.id):
+            count += 1
+    return count
+
+
+def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Comment | None = None) -> int:
+    """Tell the moderators that reports hid an idea or a comment, pending their review."""
+    assert idea.id is not None
+    moderators = session.exec(
+        select(User).where(col(User.role).in_([Role.moderator, Role.admin]), col(User.banned_at).is_(None),
+                           col(User.deleted_at).is_(None)).order_by(col(User.id))
+    ).all()
+    link = comment_path(idea.id, comment.id) if comment is not None and comment.id else idea_path(idea.id)
+    count = 0
+    for person in moderators:
+        if notify(session, settings, recipient=person, kind=NotificationKind.report, actor=None,
+                  link=link, subject=idea.title,
+                  detail=N_("a comment") if comment is not None else N_("the idea"),
+                  idea_id=idea.id, comment_id=comment.id if comment is not None else None):
+            count += 1
+    return count

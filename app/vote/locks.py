@@ -1,0 +1,35 @@
+"""Row locks that serialise the writers who could break a rule together.
+
+On PostgreSQL, READ COMMITTED lets two transactions count the same rows and both insert:
+taking `SELECT ... FOR UPDATE` on a row first makes the second wait, and its later statements
+see what the first committed. On SQLite every write session already starts with BEGIN
+IMMEDIATE (app.db), which lets one writer in at a time, so nothing more is needed there.
+"""
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.account.models import User
+from app.comment.models import Comment
+from app.idea.models import Idea
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_user(session: Session, user_id: int) -> None:
+    """Serialise one person's votes, follows and reports (limits are counted per person)."""
+    if _is_postgres(session):
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())  # type: ignore[arg-type]
+
+
+def lock_idea(session: Session, idea_id: int) -> None:
+    """Serialise the reports on one idea (distinct reporters are counted per item)."""
+    if _is_postgres(session):
+        session.execute(select(Idea.id).where(Idea.id == idea_id).with_for_update())  # type: ignore[arg-type]
+
+
+def lock_comment(session: Session, comment_id: int) -> None:
+    if _is_postgres(session):
+        session.execute(select(Comment.id).where(Comment.id == comment_id).with_for_update())  # type: ignore[arg-type]
