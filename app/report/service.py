@@ -1,0 +1,105 @@
+"""Reports: a verified citizen flags an idea or a comment, once. After the call's threshold of
+distinct reporters, the item is hidden pending review and the moderators are told.
+
+The item's row is locked first (app.vote.locks), so parallel reports of one item are counted
+one after the other; the unique constraint refuses a second report by the same person.
+"""
+
+from sqlalchemy import func, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.account.models import User
+from app.call.models import Call
+from app.clock import utcnow
+from app.comment.models import Comment
+from app.errors import Conflict, ValidationFailed
+from app.i18n import N_
+from app.idea.models import Idea
+from app.notify import service as notify
+from app.report.models import Report, ReportReason, ReportTarget
+from app.settings import Settings
+from app.vote.locks import lock_comment, lock_idea
+
+ALREADY_REPORTED = N_("You have already reported this. A moderator will look at it.")
+DETAILS_MAX = 1000
+
+
+def _clean(reason: str, details: str) -> tuple[str, str]:
+    text = (details or "").strip()
+    if reason not in set(ReportReason):
+        raise ValidationFailed({"reason": N_("Please choose a reason.")})
+    if len(text) > DETAILS_MAX:
+        raise ValidationFailed({"details": N_("Please keep the explanation under 1000 characters.")})
+    if reason == ReportReason.other and len(text) < 5:
+        raise ValidationFailed({"details": N_("Please tell us briefly what is wrong.")})
+    return reason, text
+
+
+def has_reported(session: Session, *, target_type: str, target_id: int, user_id: int) -> bool:
+    return session.exec(select(Report.id).where(
+        Report.target_type == target_type, Report.target_id == target_id, Report.reporter_id == user_id
+    )).first() is not None
+
+
+def distinct_reporters(session: Session, *, target_type: str, target_id: int) -> int:
+    """Distinct people with an open report on the item. A moderator who restores an item
+    resolves its reports, so old reports never hide it again."""
+    return int(session.exec(
+        select(func.count(func.distinct(Report.reporter_id))).where(
+            Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_(None))
+    ).one())
+
+
+def _record(session: Session, *, target_type: ReportTarget, target_id: int, idea_id: int, reporter: User,
+            reason: str, details: str) -> None:
+    if has_reported(session, target_type=target_type, target_id=target_id, user_id=reporter.id or 0):
+        raise Conflict(ALREADY_REPORTED)
+    try:
+        session.execute(insert(Report).values(target_type=target_type, target_id=target_id, idea_id=idea_id,
+                                              reporter_id=reporter.id, reason=reason, details=details,
+                                              created_at=utcnow()))
+    except IntegrityError as exc:
+        raise Conflict(ALREADY_REPORTED) from exc
+
+
+def report_idea(session: Session, settings: Settings, *, idea: Idea, call: Call, reporter: User, reason: str,
+                details: str = "") -> bool:
+    """Record the report; True if it made the idea hidden (moderators are then told)."""
+    assert idea.id is not None
+    reason, details = _clean(reason, details)
+    lock_idea(session, idea.id)
+    _record(session, target_type=ReportTarget.idea, target_id=idea.id, idea_id=idea.id, reporter=reporter,
+            reason=reason, details=details)
+    session.execute(update(Idea).where(col(Idea.id) == idea.id).values(report_count=col(Idea.report_count) + 1))
+    if distinct_reporters(session, target_type=ReportTarget.idea, target_id=idea.id) < max(call.report_threshold, 1):
+        return False
+    hidden = session.execute(update(Idea).where(col(Idea.id) == idea.id, col(Idea.hidden_at).is_(None))
+                             .values(hidden_at=utcnow()))
+    if not hidden.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.refresh(idea)
+    notify.item_hidden(session, settings, idea=idea)
+    return True
+
+
+def report_comment(session: Session, settings: Settings, *, comment: Comment, idea: Idea, call: Call,
+                   reporter: User, reason: str, details: str = "") -> bool:
+    """Record the report; True if it made the comment hidden (moderators are then told)."""
+    assert comment.id is not None and idea.id is not None
+    reason, details = _clean(reason, details)
+    lock_comment(session, comment.id)
+    _record(session, target_type=ReportTarget.comment, target_id=comment.id, idea_id=idea.id,
+            reporter=reporter, reason=reason, details=details)
+    session.execute(update(Comment).where(col(Comment.id) == comment.id)
+                    .values(report_count=col(Comment.report_count) + 1))
+    threshold = max(call.report_threshold, 1)
+    if distinct_reporters(session, target_type=ReportTarget.comment, target_id=comment.id) < threshold:
+        return False
+    hidden = session.execute(update(Comment).where(col(Comment.id) == comment.id, col(Comment.hidden_at).is_(None))
+                             .values(hidden_at=utcnow()))
+    if not hidden.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.refresh(comment)
+    notify.item_hidden(session, settings, idea=idea, comment=comment)
+    return True
