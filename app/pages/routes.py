@@ -1,9 +1,12 @@
-"""Pages that belong to no single domain: the home page and the offline page."""
+"""Pages that belong to no single domain: the home page, the offline page, the service worker."""
+
+import hashlib
+from functools import cache
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from app.web import render
+from app.web import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -15,4 +18,24 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/offline", name="offline")
 def offline(request: Request) -> HTMLResponse:
-    return render(request, "pages/offline.html")
+    # The service worker stores this page: it must be the same for everyone, with nobody's name.
+    return render(request, "pages/offline.html", {"current_user": None})
+
+
+@cache
+def _service_worker_source() -> bytes:
+    """static/js/sw.js with its cache version set from the static files' contents, so that a
+    deployment that changes any asset installs a new worker, which drops the old cache."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    source = (STATIC_DIR / "js" / "sw.js").read_text(encoding="utf-8")
+    return source.replace('const VERSION = "v1";', f'const VERSION = "{digest.hexdigest()[:12]}";').encode()
+
+
+@router.get("/sw.js", name="service_worker")
+def service_worker() -> Response:
+    """The service worker, served from the root so that it may control every page."""
+    return Response(_service_worker_source(), media_type="application/javascript",
+                    headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})

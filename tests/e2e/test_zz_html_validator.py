@@ -1,0 +1,17 @@
+"""Every page saved by `check_page` during this run is valid HTML for the W3C Nu validator.
+
+Runs last (see conftest.py): vnu.jar starts once, over all the saved pages."""
+
+import pytest
+
+from tests.e2e import harness
+from tests.e2e.conftest import validate_saved_pages
+
+pytestmark = pytest.mark.e2e
+
+
+def test_every_checked_page_is_valid_html(server: harness.E2EServer) -> None:
+    if not harness.SAVED_HTML:
+        pytest.skip("no page was checked in this run")
+    errors = validate_saved_pages()
+    assert not errors, "W3C validator errors:\n" + harness.html_errors_report(errors)
