@@ -35,7 +35,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("sqlite_immediate"):
+        options = conn.get_execution_options()
+        if options.get("autocommit"):
+            return  # every statement commits on its own (tests' inspection sessions)
+        if options.get("sqlite_immediate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
@@ -62,6 +65,15 @@ class Database:
     def from_settings(cls, settings: Settings) -> "Database":
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
         return cls(engine=engine, write_engine=engine.execution_options(sqlite_immediate=True))
+
+    def autocommit_session(self) -> Session:
+        """A session whose every statement commits at once and which never holds a snapshot:
+        what tests use to arrange data and look at what the application wrote."""
+        if self.is_sqlite:
+            engine = self.engine.execution_options(autocommit=True)
+        else:
+            engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return Session(engine, expire_on_commit=True)
 
     @property
     def is_sqlite(self) -> bool:

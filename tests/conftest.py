@@ -88,8 +88,9 @@ def db(client: WebClient) -> Database:
 
 @pytest.fixture
 def session(db: Database) -> Iterator[Session]:
-    """A session for arranging and checking data; commit what the app must see."""
-    with db.session(write=True) as s:
+    """A session for arranging and checking data. Each statement commits at once, so the app
+    sees what a test arranged and a test sees what the app wrote (after `expire_all()`)."""
+    with db.autocommit_session() as s:
         yield s
 
 

@@ -89,10 +89,14 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        # Set to an SMTP reply such as "451 4.3.0 Try again later" to refuse mail for a while.
+        self.refuse_with: str | None = None
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse_with:
+            return self.refuse_with
         message = email.message_from_bytes(envelope.content)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
@@ -154,3 +158,21 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def app_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """Every (path, methods) the app answers, including routes of included routers.
+
+    FastAPI nests included routers (`_IncludedRouter`); walk them through their public-ish
+    `effective_route_contexts()` so a route added anywhere is listed here.
+    """
+    found: list[tuple[str, set[str]]] = []
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            for ctx in contexts():
+                methods = set(getattr(ctx.original_route, "methods", None) or ())
+                found.append((ctx.path or getattr(ctx.original_route, "path", ""), methods))
+        elif getattr(route, "methods", None):
+            found.append((route.path, set(route.methods)))  # type: ignore[attr-defined]
+    return found

@@ -1,0 +1,98 @@
+"""The outbox: effects written with their cause, carried out once, retried with backoff."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from app.clock import utcnow
+from app.db import Database
+from app.outbox import service as outbox
+from app.outbox.models import OutboxMessage, OutboxStatus
+from tests.support import SmtpSink, WebClient
+
+
+def message(session: Session, message_id: int) -> OutboxMessage:
+    session.expire_all()
+    found = session.get(OutboxMessage, message_id)
+    assert found is not None
+    return found
+
+
+def test_a_failing_handler_is_retried_with_backoff_then_given_up(db: Database, session: Session) -> None:
+    queued = outbox.enqueue(session, "flaky", {"n": 1})
+    session.commit()
+    assert queued is not None and queued.id is not None
+    calls: list[int] = []
+
+    def fail(message_id: int, payload: dict) -> None:
+        calls.append(message_id)
+        raise ConnectionError("server down")
+
+    assert outbox.run_pending(db, {"flaky": fail}) == 1
+    row = message(session, queued.id)
+    assert row.status == OutboxStatus.pending and row.attempts == 1
+    assert "server down" in (row.last_error or "")
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
+    # Not due yet: nothing runs.
+    assert outbox.run_pending(db, {"flaky": fail}) == 0
+    for _ in range(row.max_attempts - 1):
+        row = message(session, queued.id)
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)
+        session.add(row)
+        session.commit()
+        outbox.run_pending(db, {"flaky": fail})
+    row = message(session, queued.id)
+    assert row.status == OutboxStatus.failed and row.attempts == row.max_attempts
+    assert len(calls) == row.max_attempts
+
+
+def test_success_is_done_once_and_dedupe_keys_queue_once(db: Database, session: Session) -> None:
+    assert outbox.enqueue(session, "ok", {}, dedupe_key="results:1") is not None
+    session.commit()
+    assert outbox.enqueue(session, "ok", {}, dedupe_key="results:1") is None
+    session.commit()
+    seen: list[int] = []
+    assert outbox.run_pending(db, {"ok": lambda mid, payload: seen.append(mid)}) == 1
+    assert outbox.run_pending(db, {"ok": lambda mid, payload: seen.append(mid)}) == 0
+    assert len(seen) == 1
+    rows = session.exec(select(OutboxMessage)).all()
+    assert [r.status for r in rows] == [OutboxStatus.done]
+
+
+def test_a_claim_abandoned_by_a_dead_worker_is_taken_again(db: Database, session: Session) -> None:
+    queued = outbox.enqueue(session, "ok", {})
+    session.commit()
+    assert queued is not None and queued.id is not None
+    [claimed] = outbox.claim(db)  # a worker claims it, then dies
+    assert outbox.claim(db) == []  # others leave it alone while the claim holds
+    row = message(session, queued.id)
+    row.locked_until = utcnow() - timedelta(seconds=1)
+    session.add(row)
+    session.commit()
+    assert [m.id for m in outbox.claim(db)] == [claimed.id]
+
+
+def test_mail_waits_while_the_smtp_server_refuses_and_is_not_lost(mail_client: WebClient, smtp: SmtpSink,
+                                                                 session: Session) -> None:
+    smtp.refuse_with = "451 4.3.0 Try again later"
+    mail_client.submit("/account/register", {"email": "rita@example.org", "display_name": "Rita",
+                                             "password": "une phrase assez longue"})
+    mail_client.run_worker()
+    [row] = session.exec(select(OutboxMessage)).all()
+    assert row.status == OutboxStatus.pending and row.attempts == 1
+    assert "451" in (row.last_error or "")
+    smtp.refuse_with = None
+    row.next_attempt_at = utcnow() - timedelta(seconds=1)
+    session.add(row)
+    session.commit()
+    assert mail_client.run_worker() == 1
+    assert len(smtp.to("rita@example.org")) == 1
+
+
+def test_without_smtp_url_mail_is_written_to_files(client: WebClient) -> None:
+    client.submit("/account/register", {"email": "sam@example.org", "display_name": "Sam",
+                                        "password": "une phrase assez longue"})
+    client.run_worker()
+    files = list(client.settings.mail_dir.glob("*.eml"))
+    assert len(files) == 1
+    assert "To: sam@example.org" in files[0].read_text()
