@@ -1,0 +1,205 @@
+"""Storing, serving and deleting uploaded images.
+
+Files live at `settings.media_dir / <key> / <variant>.jpg`, where `key` is 32 random hex
+characters made here: nothing the sender chose (file name, content type) is ever used for a
+path, a name or a header.
+
+Files and rows: variants are written (atomically: temporary file + rename) before the row is
+flushed, inside the caller's transaction. If that transaction is rolled back (e.g. another
+field of the form was invalid), the files written for it are removed when it ends. If the
+process dies in between, the files are orphans: harmless, since nothing links to them and no
+URL can reach them without a row; `prune_orphans` removes them. `delete_media` removes the
+files only once the deletion is committed.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session, select
+
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_, format_number, gettext
+from app.media import images
+from app.media.images import ImageRejected, Refusal
+from app.media.models import MediaFile
+from app.settings import Settings
+
+KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+# Served types come from this table, keyed by the extension the pipeline chose: never from input.
+CONTENT_TYPES = {"jpg": "image/jpeg", "webp": "image/webp"}
+PUBLIC_CACHE = "public, max-age=31536000, immutable"  # keys are never reused
+PRIVATE_CACHE = "private, no-store"
+MEDIA_CSP = "default-src 'none'; sandbox"
+
+_MESSAGES = {
+    Refusal.empty: N_("The file is empty. Please choose a photo."),
+    Refusal.unsupported: N_("This file is not a photo in an accepted format. Please send a JPEG, PNG or WebP image."),
+    Refusal.animated: N_("Animated images are not accepted. Please send a still photo."),
+    Refusal.corrupt: N_("This photo could not be read: the file seems damaged or incomplete. Please try another one."),
+}
+
+_PENDING_WRITES = "media_written"  # session.info: directories to remove if the transaction fails
+_PENDING_DELETES = "media_deleted"  # session.info: directories to remove once it is committed
+_HOOKED = "media_hooks"
+
+
+def refusal_message(settings: Settings, reason: Refusal) -> str:
+    """The sentence shown next to the photo field. Limits are said in the reader's language."""
+    if reason is Refusal.too_large:
+        megabytes = round(settings.max_upload_bytes / (1024 * 1024), 1)
+        return gettext("This photo is too large: {limit} MB at most.", limit=format_number(megabytes))
+    if reason is Refusal.too_many_pixels:
+        megapixels = round(settings.max_image_pixels / 1_000_000, 1)
+        return gettext("This photo has too many pixels: {limit} megapixels at most. Please send a smaller version.",
+                       limit=format_number(megapixels))
+    return _MESSAGES[reason]
+
+
+def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: int | None,
+                field: str = "photo") -> MediaFile:
+    """Validates and re-encodes `data`, writes its variants and adds (and flushes) its row.
+
+    Raises ValidationFailed({field: message}) for every refusal; nothing is written then.
+    Read uploads with `read_upload` so that a huge upload is never held in memory whole.
+    """
+    try:
+        processed = images.process_image(data, max_bytes=settings.max_upload_bytes,
+                                         max_pixels=settings.max_image_pixels)
+    except ImageRejected as exc:
+        raise ValidationFailed({field: refusal_message(settings, exc.reason)}) from exc
+
+    key = secrets.token_hex(16)
+    folder = settings.media_dir / key
+    folder.mkdir(parents=True, exist_ok=False)
+    _track(session, _PENDING_WRITES, folder)
+    variants: dict[str, Any] = {}
+    for name, variant in processed.variants.items():
+        _write_atomically(folder / f"{name}.{processed.extension}", variant.data)
+        variants[name] = {"width": variant.width, "height": variant.height,
+                          "bytes": len(variant.data), "ext": processed.extension}
+    media = MediaFile(key=key, owner_id=owner_id, content_type=processed.content_type,
+                      width=processed.width, height=processed.height, size_bytes=len(data),
+                      variants=variants)
+    session.add(media)
+    session.flush()
+    return media
+
+
+def read_upload(stream: Any, settings: Settings) -> bytes:
+    """At most one byte more than the limit from a file-like object (e.g. `UploadFile.file`)."""
+    data = stream.read(settings.max_upload_bytes + 1)
+    return bytes(data or b"")
+
+
+def variant_path(settings: Settings, media: MediaFile, variant: str) -> Path:
+    """Where a variant's file is; NotFound for an unknown variant."""
+    info = media.variants.get(variant) if isinstance(media.variants, dict) else None
+    if not isinstance(info, dict) or variant not in images.VARIANT_SIZES or not KEY_RE.match(media.key):
+        raise NotFound()
+    ext = info.get("ext")
+    if ext not in CONTENT_TYPES:
+        raise NotFound()
+    return settings.media_dir / media.key / f"{variant}.{ext}"
+
+
+def file_response(settings: Settings, media: MediaFile, variant: str, *, public: bool) -> Response:
+    """The variant's bytes, served so that no browser can take them for a page or a script.
+
+    `public` says whether anyone may see it (then caches may keep it for a year: a key's
+    content never changes); otherwise it is private to this visitor and never stored.
+    Permission checks are the caller's job (authz), before calling this.
+    """
+    path = variant_path(settings, media, variant)
+    if not path.is_file():
+        raise NotFound()
+    ext = path.suffix.lstrip(".")
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": MEDIA_CSP,
+        "Cache-Control": PUBLIC_CACHE if public else PRIVATE_CACHE,
+        "Cross-Origin-Resource-Policy": "same-site",
+    }
+    return FileResponse(path, media_type=CONTENT_TYPES[ext], headers=headers,
+                        filename=f"{variant}.{ext}", content_disposition_type="inline")
+
+
+def delete_media(session: Session, settings: Settings, media: MediaFile) -> None:
+    """Deletes the row now and the files once the transaction is committed."""
+    if KEY_RE.match(media.key):
+        _track(session, _PENDING_DELETES, settings.media_dir / media.key)
+    session.delete(media)
+    session.flush()
+
+
+def prune_orphans(session: Session, settings: Settings, *, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Removes media folders without a row, older than `older_than`; returns how many.
+
+    The delay leaves alone files whose transaction is still running.
+    """
+    root = settings.media_dir
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    candidates = [p for p in root.iterdir() if p.is_dir() and KEY_RE.match(p.name) and p.stat().st_mtime < cutoff]
+    removed = 0
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start:start + 500]
+        known = set(session.exec(select(MediaFile.key).where(
+            MediaFile.key.in_([p.name for p in batch]))).all())  # type: ignore[attr-defined]
+        for folder in batch:
+            if folder.name not in known:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _track(session: Session, kind: str, folder: Path) -> None:
+    session.info.setdefault(kind, []).append(folder)
+    if not session.info.get(_HOOKED):
+        session.info[_HOOKED] = True
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_transaction_end", _after_transaction_end)
+
+
+def _remove_all(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _after_commit(session: OrmSession) -> None:
+    session.info.pop(_PENDING_WRITES, None)  # committed: the files are now referenced
+    _remove_all(session.info.pop(_PENDING_DELETES, []))
+
+
+def _after_transaction_end(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint or subtransaction: the outer transaction decides
+    # Reached with pending writes only when the transaction was not committed.
+    _remove_all(session.info.pop(_PENDING_WRITES, []))
+    session.info.pop(_PENDING_DELETES, None)
+
