@@ -1,5 +1,7 @@
-"""Moderation records: the append-only audit log, moderator assignments per call, and the
-report baselines that keep a restored item from being hidden again by old reports."""
+"""Moderation records: the append-only audit log and moderator assignments per call.
+
+(A restored item is not hidden again by old reports because restoring resolves the open
+reports on it, see app.report.models.Report.resolved_at: only new, open reports count.)"""
 
 from datetime import datetime
 from enum import StrEnum
@@ -74,15 +76,3 @@ class ModeratorAssignment(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow)
 
-
-class ReportBaseline(SQLModel, table=True):
-    """When a moderator restores an item, the reports made before `reset_at` no longer
-    count towards automatic hiding: only reports created after it do."""
-
-    __tablename__ = "report_baseline"
-    __table_args__ = (sa.UniqueConstraint("target_type", "target_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    target_type: str = Field(sa_type=sa.String(20))
-    target_id: int
-    reset_at: datetime = Field(default_factory=utcnow)

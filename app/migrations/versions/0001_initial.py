@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:11:51.225483
+Create Date: 2026-11-25 19:15:38.154012
 """
 
 from collections.abc import Sequence
@@ -59,15 +59,6 @@ def upgrade() -> None:
     with op.batch_alter_table("rate_limit_hit", schema=None) as batch_op:
         batch_op.create_index("ix_rate_limit_hit_key_at", ["key", "created_at"], unique=False)
 
-    op.create_table(
-        "report_baseline",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("target_type", sa.String(length=20), nullable=False),
-        sa.Column("target_id", sa.Integer(), nullable=False),
-        sa.Column("reset_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("target_type", "target_id"),
-    )
     op.create_table(
         "user_account",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -504,7 +495,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_user_account_email"))
 
     op.drop_table("user_account")
-    op.drop_table("report_baseline")
     with op.batch_alter_table("rate_limit_hit", schema=None) as batch_op:
         batch_op.drop_index("ix_rate_limit_hit_key_at")
 
