@@ -17,6 +17,12 @@ KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+def _searched(dirpath: str) -> bool:
+    # Babel skips "_" folders by default, and templates/_macros holds strings too.
+    name = Path(dirpath).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
 def extracted_msgids() -> dict[str, str]:
     """msgid -> first place it appears, over app/ (Python) and templates/ (Jinja)."""
     found: dict[str, str] = {}
@@ -26,7 +32,8 @@ def extracted_msgids() -> dict[str, str]:
     )
     for folder, method_map in sources:
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(folder), method_map, keywords=KEYWORDS, options_map={"**.html": {}, "**.txt": {}}
+            str(folder), method_map, keywords=KEYWORDS, options_map={"**.html": {}, "**.txt": {}},
+            directory_filter=_searched,
         ):
             msgid = message if isinstance(message, str) else message[0]
             if msgid:
