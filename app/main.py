@@ -15,8 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import handlers
 from app.account import routes as account_routes
 from app.account.sessions import load_current_user
+from app.admin import routes as admin_routes
+from app.call import admin as call_admin
+from app.call import api as call_api
+from app.call import routes as call_routes
 from app.db import Database
 from app.i18n import LocaleMiddleware
+from app.idea import routes as idea_routes
 from app.pages import routes as page_routes
 from app.security import SecurityHeadersMiddleware, verify_csrf
 from app.settings import Settings
@@ -86,6 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(page_routes.router)
     app.include_router(account_routes.router)
+    app.include_router(admin_routes.router)
+    app.include_router(call_routes.router)
+    app.include_router(call_admin.router)
+    app.include_router(call_api.router)
+    app.include_router(idea_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> JSONResponse:

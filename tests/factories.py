@@ -1,12 +1,16 @@
 """Typed factories for test data. They add and flush; the caller commits."""
 
 import itertools
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from app.account.models import Role, User
 from app.account.passwords import hash_password
+from app.call.models import Call, Category, District
 from app.clock import utcnow
+from app.idea.models import Idea
+from app.richtext import render_markdown
 
 DEFAULT_PASSWORD = "un mot de passe solide"  # noqa: S105 - test credential
 # Hashing with argon2 costs ~50 ms: do it once for every factory-made user.
@@ -29,3 +33,62 @@ def make_user(session: Session, *, email: str | None = None, display_name: str |
     session.add(user)
     session.flush()
     return user
+
+
+# Calls and ideas -----------------------------------------------------------------------------
+
+def make_call(session: Session, *, slug: str | None = None, title: str | None = None,
+              phase: str = "submissions", premoderation: bool = False, ideas_per_citizen: int = 5,
+              **fields: object) -> Call:
+    """A call whose phase is `phase`, following the clock (no manual override)."""
+    n = next(_counter)
+    now = utcnow()
+    day = timedelta(days=1)
+    order = ["draft", "submissions", "voting", "review", "results", "closed"]
+    index = order.index(phase)
+    starts = {}
+    for offset, name in enumerate(("submissions_start", "voting_start", "review_start", "results_start",
+                                   "closes_at"), start=1):
+        starts[name] = now - day * (index - offset + 1) if offset <= index else now + day * (offset - index)
+    call = Call(slug=slug or f"appel-{n}", title=title or f"Appel {n}", premoderation=premoderation,
+                ideas_per_citizen=ideas_per_citizen, **starts)
+    for key, value in fields.items():
+        setattr(call, key, value)
+    session.add(call)
+    session.flush()
+    return call
+
+
+def make_category(session: Session, call: Call, *, name: str | None = None) -> Category:
+    n = next(_counter)
+    assert call.id is not None
+    category = Category(call_id=call.id, slug=f"theme-{n}", name=name or f"Thème {n}", position=n)
+    session.add(category)
+    session.flush()
+    return category
+
+
+def make_district(session: Session, *, name: str | None = None) -> District:
+    n = next(_counter)
+    district = District(slug=f"quartier-{n}", name=name or f"Quartier {n}", position=n)
+    session.add(district)
+    session.flush()
+    return district
+
+
+def make_idea(session: Session, call: Call, author: User | None = None, *, title: str | None = None,
+              body: str = "Une idée détaillée pour améliorer la vie du quartier.", status: str = "published",
+              category: Category | None = None, district: District | None = None, **fields: object) -> Idea:
+    n = next(_counter)
+    author = author or make_user(session)
+    assert call.id is not None
+    now = utcnow()
+    idea = Idea(call_id=call.id, author_id=author.id, title=title or f"Idée numéro {n}", body_md=body,
+                body_html=render_markdown(body), status=status,
+                category_id=category.id if category else None, district_id=district.id if district else None,
+                published_at=now if status in ("published", "merged") else None)
+    for key, value in fields.items():
+        setattr(idea, key, value)
+    session.add(idea)
+    session.flush()
+    return idea

@@ -2,18 +2,24 @@
 
 import hashlib
 from functools import cache
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
+from app.account.sessions import current_user
+from app.call import queries as call_queries
+from app.db import get_session
 from app.web import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", name="home")
-def home(request: Request) -> HTMLResponse:
-    return render(request, "pages/home.html")
+def home(request: Request, session: Annotated[Session, Depends(get_session)]) -> HTMLResponse:
+    # The calls' sections (open calls, recent results) extend pages/home.html.
+    return render(request, "call/home_sections.html", call_queries.home_context(session, current_user(request)))
 
 
 @router.get("/offline", name="offline")

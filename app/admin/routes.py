@@ -1,0 +1,39 @@
+"""The administration landing page: a list of sections. Each domain appends its own entry to
+`SECTIONS` (url, title msgid, description msgid, the Action needed to see it)."""
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app import authz
+from app.account.sessions import current_user
+from app.authz import Action
+from app.i18n import N_
+from app.web import render
+
+router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Section:
+    url: str
+    title: str
+    description: str
+    action: Action = Action.admin_access
+
+
+SECTIONS: list[Section] = [
+    Section("/admin/calls", N_("Calls for projects"),
+            N_("Create and edit calls, their phases, rules and themes.")),
+    Section("/admin/districts", N_("Districts"), N_("The city's districts, shared by every call.")),
+    # Other domains add their sections below (users and roles, audit log, channels...).
+]
+
+
+@router.get("", name="admin:index")
+def admin_index(request: Request) -> HTMLResponse:
+    user = current_user(request)
+    authz.require(user, Action.admin_access)
+    sections = [s for s in SECTIONS if authz.can(user, s.action)]
+    return render(request, "admin/index.html", {"sections": sections})

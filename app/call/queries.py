@@ -1,0 +1,91 @@
+"""Reading calls: the ones a visitor may see, the home page lists, a call's timeline."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app import authz
+from app.account.models import User
+from app.authz import Action
+from app.call.models import PHASE_ORDER, Call, Phase
+from app.call.phases import current_phase
+from app.clock import utcnow
+from app.errors import NotFound
+from app.i18n import N_
+
+PHASE_LABELS = {
+    Phase.draft: N_("In preparation"),
+    Phase.submissions: N_("Submitting ideas"),
+    Phase.voting: N_("Voting"),
+    Phase.review: N_("Review by the city"),
+    Phase.results: N_("Results"),
+    Phase.closed: N_("Closed"),
+}
+
+
+@dataclass
+class TimelineStep:
+    phase: Phase
+    label: str
+    starts_at: datetime | None
+    state: str  # "past", "current" or "future"
+
+
+def visible_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
+    """The call, or NotFound for draft calls unless the viewer is an administrator."""
+    call = session.exec(select(Call).where(Call.slug == slug)).first()
+    if call is None or not authz.can(viewer, Action.call_view, call):
+        raise NotFound()
+    return call
+
+
+def visible_call_by_id(session: Session, call_id: int, viewer: User | None) -> Call:
+    call = session.get(Call, call_id)
+    if call is None or not authz.can(viewer, Action.call_view, call):
+        raise NotFound()
+    return call
+
+
+def visible_calls(session: Session, viewer: User | None) -> list[Call]:
+    calls = session.exec(select(Call).order_by(col(Call.submissions_start).desc(), col(Call.id).desc())).all()
+    return [c for c in calls if authz.can(viewer, Action.call_view, c)]
+
+
+def home_lists(session: Session, viewer: User | None) -> dict[str, list[Call]]:
+    """Open calls (submissions or voting) first, then those with results."""
+    now = utcnow()
+    open_calls: list[Call] = []
+    results: list[Call] = []
+    upcoming: list[Call] = []
+    for call in visible_calls(session, viewer):
+        phase = current_phase(call, now)
+        if phase in (Phase.submissions, Phase.voting, Phase.review):
+            open_calls.append(call)
+        elif phase in (Phase.results, Phase.closed):
+            results.append(call)
+        else:
+            upcoming.append(call)
+    return {"open_calls": open_calls, "result_calls": results[:6], "upcoming_calls": upcoming}
+
+
+def timeline(call: Call) -> list[TimelineStep]:
+    now_phase = current_phase(call)
+    starts = {
+        Phase.submissions: call.submissions_start,
+        Phase.voting: call.voting_start,
+        Phase.review: call.review_start,
+        Phase.results: call.results_start,
+        Phase.closed: call.closes_at,
+    }
+    current_index = PHASE_ORDER.index(now_phase)
+    steps = []
+    for index, phase in enumerate(PHASE_ORDER[1:], start=1):
+        state = "past" if index < current_index else "current" if index == current_index else "future"
+        steps.append(TimelineStep(phase, PHASE_LABELS[phase], starts[phase], state))
+    return steps
+
+
+def home_context(session: Session, viewer: User | None) -> dict[str, object]:
+    """The home page's sections: open calls, recent results, upcoming calls."""
+    return {**home_lists(session, viewer), "phase_of": current_phase, "phase_labels": PHASE_LABELS}

@@ -1,0 +1,121 @@
+"""Public call pages: the home page lists, a call with its ideas, its cover, its CSV export."""
+
+import csv
+import io
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app.account.sessions import current_user
+from app.call import queries as call_queries
+from app.call import service
+from app.call.phases import accepts_ideas, current_phase, is_public
+from app.db import get_session
+from app.errors import NotFound
+from app.idea import queries as idea_queries
+from app.media import service as media_service
+from app.media.models import MediaFile
+from app.web import render
+
+router = APIRouter(tags=["calls"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+SEED_COOKIE = "rv_seed"
+CSV_COLUMNS = ("id", "title", "category", "district", "status", "answer_status", "votes", "comments",
+               "published_at", "url", "excerpt")
+
+
+def _seed(request: Request) -> tuple[int, bool]:
+    """The visitor's shuffle seed: random order, but stable while they page through."""
+    raw = request.cookies.get(SEED_COOKIE, "")
+    if raw.isdigit() and len(raw) <= 9:
+        return int(raw), False
+    return secrets.randbelow(1_000_000_000), True
+
+
+@router.get("/calls", name="call:list")
+def call_list(request: Request, session: DbSession) -> HTMLResponse:
+    return render(request, "call/list.html", {"calls": call_queries.visible_calls(session, current_user(request)),
+                                              "phase_of": current_phase,
+                                              "phase_labels": call_queries.PHASE_LABELS})
+
+
+@router.get("/calls/{slug}", name="call:detail")
+def call_detail(request: Request, session: DbSession, slug: str, category: str = "", district: str = "",
+                status: str = "", sort: str = "newest", page: str = "1") -> HTMLResponse:
+    user = current_user(request)
+    call = call_queries.visible_call_by_slug(session, slug, user)
+    assert call.id is not None
+    seed, new_seed = _seed(request)
+    filters = idea_queries.clean_filters(category, district, status, sort, page, seed)
+    listing = idea_queries.idea_page(session, call, filters)
+    query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
+                                    ("status", filters.status), ("sort", filters.sort)) if v}
+    context = {
+        "call": call,
+        "phase": current_phase(call),
+        "phase_labels": call_queries.PHASE_LABELS,
+        "timeline": call_queries.timeline(call),
+        "accepts_ideas": accepts_ideas(call),
+        "categories": service.categories_of(session, call.id),
+        "districts": service.all_districts(session),
+        "filters": filters,
+        "listing": listing,
+        "query_base": query_base,
+        "sorts": idea_queries.SORTS,
+        "status_filters": idea_queries.STATUS_FILTERS,
+        "status_labels": idea_queries.STATUS_LABELS,
+        "own_ideas": idea_queries.own_ideas(session, call, user),
+    }
+    response = render(request, "call/detail.html", context)
+    if new_seed:
+        response.set_cookie(SEED_COOKIE, str(seed), max_age=7 * 86400, httponly=True, samesite="lax",
+                            secure=request.app.state.settings.is_https)
+    return response
+
+
+@router.get("/calls/{slug}/cover/{variant}", name="call:cover")
+def call_cover(request: Request, session: DbSession, slug: str, variant: str) -> Response:
+    call = call_queries.visible_call_by_slug(session, slug, current_user(request))
+    if variant not in ("display", "thumb") or call.cover_id is None:
+        raise NotFound()
+    media = session.get(MediaFile, call.cover_id)
+    if media is None:
+        raise NotFound()
+    return media_service.file_response(request.app.state.settings, media, variant, public=is_public(call))
+
+
+def csv_cell(value: object) -> str:
+    """A spreadsheet must not run a cell as a formula: prefix risky first characters."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@router.get("/calls/{slug}/ideas.csv", name="call:csv")
+def ideas_csv(request: Request, session: DbSession, slug: str) -> Response:
+    # Open data: public ideas only, whoever asks (also for authors and moderators).
+    call = call_queries.visible_call_by_slug(session, slug, None)
+    assert call.id is not None
+    ideas = list(session.exec(idea_queries.public_ideas(call.id)))
+    cards = idea_queries.cards_for(session, ideas)
+    base = request.app.state.settings.base_url.rstrip("/")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for card in cards:
+        idea = card.idea
+        writer.writerow([csv_cell(v) for v in (
+            idea.id, idea.title, card.category.name if card.category else "",
+            card.district.name if card.district else "", idea.status, idea.answer_status or "",
+            idea.vote_count, idea.comment_count, idea.published_at.isoformat() if idea.published_at else "",
+            f"{base}/ideas/{idea.id}", card.excerpt)])
+    return Response(
+        "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{call.slug}-ideas.csv"',
+                 "x-content-type-options": "nosniff"},
+    )

@@ -1,0 +1,216 @@
+"""Calls for projects: creation and editing by administrators, their themes and the city's
+districts. Services validate, write and flush; routes commit."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.call.models import Call, Category, District, Phase, VoteScope
+from app.clock import utcnow
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_
+from app.richtext import render_markdown
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PHASE_FIELDS = ("submissions_start", "voting_start", "review_start", "results_start", "closes_at")
+
+
+@dataclass
+class CallInput:
+    slug: str
+    title: str
+    summary: str = ""
+    description_md: str = ""
+    submissions_start: datetime | None = None
+    voting_start: datetime | None = None
+    review_start: datetime | None = None
+    results_start: datetime | None = None
+    closes_at: datetime | None = None
+    phase_override: str = ""
+    ideas_per_citizen: int = 5
+    premoderation: bool = False
+    votes_per_citizen: int = 10
+    vote_scope: str = VoteScope.call
+    voting_during_submissions: bool = False
+    comments_during_submissions: bool = True
+    comments_during_voting: bool = True
+    report_threshold: int = 3
+
+
+def slugify(text: str) -> str:
+    table = str.maketrans("àâäáãçéèêëíìîïñóòôöõúùûüýÿœæ", "aaaaaceeeeiiiinooooouuuuyyoa")
+    text = text.lower().translate(table)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80]
+
+
+def _validate_call(session: Session, data: CallInput, call_id: int | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    data.slug = data.slug.strip().lower()
+    data.title = " ".join(data.title.split())
+    data.summary = data.summary.strip()
+    if not SLUG_RE.match(data.slug) or len(data.slug) > 80:
+        errors["slug"] = N_("Use lowercase letters, digits and hyphens only (at most 80).")
+    else:
+        other = session.exec(select(Call).where(Call.slug == data.slug)).first()
+        if other is not None and other.id != call_id:
+            errors["slug"] = N_("Another call already uses this address.")
+    if not 3 <= len(data.title) <= 160:
+        errors["title"] = N_("The title must be between 3 and 160 characters.")
+    if len(data.summary) > 500:
+        errors["summary"] = N_("The summary must be at most 500 characters.")
+    if len(data.description_md) > 50_000:
+        errors["description_md"] = N_("The description is too long.")
+    previous: datetime | None = None
+    for name in PHASE_FIELDS:
+        value = getattr(data, name)
+        if value is None:
+            continue
+        if previous is not None and value < previous:
+            errors[name] = N_("Phase dates must follow each other in order.")
+        previous = value
+    if data.phase_override and data.phase_override not in set(Phase):
+        errors["phase_override"] = N_("Choose a phase from the list.")
+    for name, low, high in (("ideas_per_citizen", 1, 1000), ("votes_per_citizen", 1, 1000),
+                            ("report_threshold", 1, 1000)):
+        if not low <= getattr(data, name) <= high:
+            errors[name] = N_("Enter a whole number between 1 and 1000.")
+    if data.vote_scope not in set(VoteScope):
+        errors["vote_scope"] = N_("Choose a vote scope from the list.")
+    return errors
+
+
+def _apply(call: Call, data: CallInput) -> None:
+    call.slug = data.slug
+    call.title = data.title
+    call.summary = data.summary
+    call.description_md = data.description_md
+    call.description_html = render_markdown(data.description_md)
+    for name in PHASE_FIELDS:
+        setattr(call, name, getattr(data, name))
+    call.phase_override = data.phase_override or None
+    call.ideas_per_citizen = data.ideas_per_citizen
+    call.premoderation = data.premoderation
+    call.votes_per_citizen = data.votes_per_citizen
+    call.vote_scope = data.vote_scope
+    call.voting_during_submissions = data.voting_during_submissions
+    call.comments_during_submissions = data.comments_during_submissions
+    call.comments_during_voting = data.comments_during_voting
+    call.report_threshold = data.report_threshold
+    call.updated_at = utcnow()
+
+
+def create_call(session: Session, *, data: CallInput, cover_id: int | None = None) -> Call:
+    errors = _validate_call(session, data, None)
+    if errors:
+        raise ValidationFailed(errors)
+    call = Call(slug=data.slug, title=data.title)
+    _apply(call, data)
+    call.cover_id = cover_id
+    session.add(call)
+    session.flush()
+    return call
+
+
+def update_call(session: Session, call: Call, *, data: CallInput, cover_id: int | None = None,
+                remove_cover: bool = False) -> Call:
+    errors = _validate_call(session, data, call.id)
+    if errors:
+        raise ValidationFailed(errors)
+    _apply(call, data)
+    if cover_id is not None:
+        call.cover_id = cover_id
+    elif remove_cover:
+        call.cover_id = None
+    session.add(call)
+    session.flush()
+    return call
+
+
+def _clean_name(name: str, slug: str) -> tuple[str, str, dict[str, str]]:
+    name = " ".join(name.split())
+    slug = slug.strip().lower() or slugify(name)
+    errors: dict[str, str] = {}
+    if not 2 <= len(name) <= 120:
+        errors["name"] = N_("The name must be between 2 and 120 characters.")
+    if not SLUG_RE.match(slug) or len(slug) > 80:
+        errors["slug"] = N_("Use lowercase letters, digits and hyphens only (at most 80).")
+    return name, slug, errors
+
+
+def save_category(session: Session, call: Call, *, name: str, slug: str = "", description: str = "",
+                  position: int = 0, category: Category | None = None) -> Category:
+    name, slug, errors = _clean_name(name, slug)
+    description = description.strip()
+    if len(description) > 500:
+        errors["description"] = N_("The description must be at most 500 characters.")
+    clash = session.exec(select(Category).where(Category.call_id == call.id, Category.slug == slug)).first()
+    if clash is not None and (category is None or clash.id != category.id):
+        errors.setdefault("slug", N_("Another theme of this call already uses this address."))
+    if errors:
+        raise ValidationFailed(errors)
+    if category is None:
+        assert call.id is not None
+        category = Category(call_id=call.id, slug=slug, name=name)
+    category.slug, category.name, category.description, category.position = slug, name, description, position
+    session.add(category)
+    session.flush()
+    return category
+
+
+def delete_category(session: Session, category: Category) -> None:
+    # Ideas keep existing without a theme (the foreign key is SET NULL).
+    session.delete(category)
+    session.flush()
+
+
+def save_district(session: Session, *, name: str, slug: str = "", position: int = 0,
+                  district: District | None = None) -> District:
+    name, slug, errors = _clean_name(name, slug)
+    clash = session.exec(select(District).where(District.slug == slug)).first()
+    if clash is not None and (district is None or clash.id != district.id):
+        errors.setdefault("slug", N_("Another district already uses this address."))
+    if errors:
+        raise ValidationFailed(errors)
+    if district is None:
+        district = District(slug=slug, name=name)
+    district.slug, district.name, district.position = slug, name, position
+    session.add(district)
+    session.flush()
+    return district
+
+
+def delete_district(session: Session, district: District) -> None:
+    session.delete(district)
+    session.flush()
+
+
+def get_call(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NotFound()
+    return call
+
+
+def get_category(session: Session, call: Call, category_id: int) -> Category:
+    category = session.get(Category, category_id)
+    if category is None or category.call_id != call.id:
+        raise NotFound()
+    return category
+
+
+def get_district(session: Session, district_id: int) -> District:
+    district = session.get(District, district_id)
+    if district is None:
+        raise NotFound()
+    return district
+
+
+def categories_of(session: Session, call_id: int) -> list[Category]:
+    return list(session.exec(select(Category).where(Category.call_id == call_id)
+                             .order_by(col(Category.position), col(Category.name))))
+
+
+def all_districts(session: Session) -> list[District]:
+    return list(session.exec(select(District).order_by(col(District.position), col(District.name))))

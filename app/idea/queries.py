@@ -1,0 +1,249 @@
+"""Reading ideas. Visibility lives here once: `public_ideas` is the only query behind listings,
+the API, the CSV export and feeds, and `visible_idea` is the only way to load one idea for a
+viewer (NotFound, never Forbidden, for what they may not see)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app import authz
+from app.account.models import User
+from app.authz import Action
+from app.call.models import Call, Category, District
+from app.call.phases import current_phase
+from app.call.queries import visible_call_by_id
+from app.errors import NotFound
+from app.i18n import N_
+from app.idea.models import PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.media.models import MediaFile
+from app.richtext import plain_excerpt
+
+PER_PAGE = 24
+SORTS = {
+    "newest": N_("Newest"),
+    "supported": N_("Most supported"),
+    "discussed": N_("Most discussed"),
+    "random": N_("Random"),
+}
+STATUS_LABELS = {
+    IdeaStatus.draft: N_("Draft"),
+    IdeaStatus.submitted: N_("Awaiting moderation"),
+    IdeaStatus.changes_requested: N_("Changes requested"),
+    IdeaStatus.published: N_("Published"),
+    IdeaStatus.rejected: N_("Rejected"),
+    IdeaStatus.withdrawn: N_("Withdrawn"),
+    IdeaStatus.merged: N_("Merged into another idea"),
+}
+ANSWER_LABELS = {
+    AnswerStatus.under_study: N_("Under study"),
+    AnswerStatus.accepted: N_("Accepted"),
+    AnswerStatus.partly_accepted: N_("Partly accepted"),
+    AnswerStatus.rejected: N_("Not retained"),
+    AnswerStatus.implemented: N_("Implemented"),
+}
+# The "status" filter of a listing: official answers and selection, over public ideas only.
+STATUS_FILTERS: dict[str, str] = {
+    "unanswered": N_("Awaiting an answer"),
+    **{str(k): v for k, v in ANSWER_LABELS.items()},
+    "shortlisted": N_("Shortlisted"),
+    "winner": N_("Selected"),
+}
+
+
+@dataclass
+class IdeaFilters:
+    category_id: int | None = None
+    district_id: int | None = None
+    status: str = ""
+    sort: str = "newest"
+    page: int = 1
+    seed: int = 0
+
+
+@dataclass
+class Card:
+    idea: Idea
+    excerpt: str
+    category: Category | None
+    district: District | None
+    thumb: MediaFile | None = None
+    thumb_photo: IdeaPhoto | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IdeaPage:
+    cards: list[Card]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+
+def public_condition() -> ColumnElement[bool]:
+    """The only definition of "anyone may see this idea" in SQL (mirrors Idea.is_public)."""
+    return col(Idea.status).in_([str(s) for s in PUBLIC_STATUSES]) & col(Idea.hidden_at).is_(None)
+
+
+def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfScalar[Idea]:
+    """The public ideas of a call, filtered and sorted: the base of every listing."""
+    filters = filters or IdeaFilters()
+    query = select(Idea).where(Idea.call_id == call_id, public_condition())
+    if filters.category_id is not None:
+        query = query.where(Idea.category_id == filters.category_id)
+    if filters.district_id is not None:
+        query = query.where(Idea.district_id == filters.district_id)
+    if filters.status == "unanswered":
+        query = query.where(col(Idea.answer_status).is_(None))
+    elif filters.status == "shortlisted":
+        query = query.where(col(Idea.shortlisted).is_(True))
+    elif filters.status == "winner":
+        query = query.where(col(Idea.winner).is_(True))
+    elif filters.status in set(AnswerStatus):
+        query = query.where(Idea.answer_status == filters.status)
+    newest = (col(Idea.published_at).desc(), col(Idea.id).desc())
+    if filters.sort == "supported":
+        query = query.order_by(col(Idea.vote_count).desc(), *newest)
+    elif filters.sort == "discussed":
+        query = query.order_by(col(Idea.comment_count).desc(), *newest)
+    elif filters.sort == "random":
+        # A shuffle that is stable for one visitor (their seed) and portable across databases.
+        query = query.order_by((col(Idea.id) * 2654435761 + filters.seed) % 1000003, col(Idea.id))
+    else:
+        query = query.order_by(*newest)
+    return query
+
+
+def clean_filters(category: str, district: str, status: str, sort: str, page: str, seed: int) -> IdeaFilters:
+    def as_id(value: str) -> int | None:
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+    return IdeaFilters(
+        category_id=as_id(category),
+        district_id=as_id(district),
+        status=status if status in STATUS_FILTERS else "",
+        sort=sort if sort in SORTS else "newest",
+        page=max(1, min(as_id(page) or 1, 100_000)),
+        seed=seed,
+    )
+
+
+def count(session: Session, query: SelectOfScalar[Idea]) -> int:
+    return int(session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one())
+
+
+def cards_for(session: Session, ideas: list[Idea]) -> list[Card]:
+    """Cards with their theme, district and first photo, in three queries whatever the count."""
+    category_ids = {i.category_id for i in ideas if i.category_id}
+    district_ids = {i.district_id for i in ideas if i.district_id}
+    categories = {c.id: c for c in session.exec(select(Category).where(col(Category.id).in_(category_ids)))} \
+        if category_ids else {}
+    districts = {d.id: d for d in session.exec(select(District).where(col(District.id).in_(district_ids)))} \
+        if district_ids else {}
+    first_photo: dict[int, tuple[IdeaPhoto, MediaFile]] = {}
+    ids = [i.id for i in ideas if i.id is not None]
+    if ids:
+        rows = session.exec(
+            select(IdeaPhoto, MediaFile).join(MediaFile, col(MediaFile.id) == IdeaPhoto.media_id)
+            .where(col(IdeaPhoto.idea_id).in_(ids)).order_by(col(IdeaPhoto.position).desc(), col(IdeaPhoto.id).desc())
+        ).all()
+        for photo, media in rows:  # the last assignment wins: the lowest position
+            first_photo[photo.idea_id] = (photo, media)
+    cards = []
+    for idea in ideas:
+        photo_media = first_photo.get(idea.id or 0)
+        cards.append(Card(
+            idea=idea, excerpt=plain_excerpt(idea.body_md, 180),
+            category=categories.get(idea.category_id), district=districts.get(idea.district_id),
+            thumb_photo=photo_media[0] if photo_media else None, thumb=photo_media[1] if photo_media else None,
+        ))
+    return cards
+
+
+def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int = PER_PAGE) -> IdeaPage:
+    assert call.id is not None
+    query = public_ideas(call.id, filters)
+    total = count(session, query)
+    pages = max(1, -(-total // per_page))
+    page = min(filters.page, pages)
+    ideas = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)))
+    return IdeaPage(cards=cards_for(session, ideas), total=total, page=page, pages=pages, per_page=per_page)
+
+
+def own_ideas(session: Session, call: Call, viewer: User | None) -> list[Idea]:
+    """The viewer's own ideas in a call, whatever their status (for "my ideas")."""
+    if viewer is None:
+        return []
+    return list(session.exec(select(Idea).where(Idea.call_id == call.id, Idea.author_id == viewer.id)
+                             .order_by(col(Idea.created_at).desc())))
+
+
+def visible_idea(session: Session, idea_id: int, viewer: User | None) -> tuple[Idea, Call]:
+    """The idea and its call if the viewer may see both; NotFound otherwise (no 403: a private
+    idea's existence is not revealed)."""
+    idea = session.get(Idea, idea_id)
+    if idea is None or not authz.can(viewer, Action.idea_view, idea):
+        raise NotFound()
+    call = visible_call_by_id(session, idea.call_id, viewer)
+    return idea, call
+
+
+@dataclass
+class HistoryEntry:
+    change: IdeaStatusChange
+    actor_name: str | None
+
+
+def history(session: Session, idea: Idea) -> list[HistoryEntry]:
+    rows = session.exec(
+        select(IdeaStatusChange, User.display_name).outerjoin(User, col(User.id) == IdeaStatusChange.actor_id)
+        .where(IdeaStatusChange.idea_id == idea.id).order_by(col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))
+    ).all()
+    return [HistoryEntry(change, name) for change, name in rows]
+
+
+def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict[str, Any]:
+    """Everything the idea page shows, built in one place. Other domains (votes, comments,
+    following) add their own keys here with one line each."""
+    call = session.get(Call, idea.call_id)
+    if call is None:
+        raise NotFound()
+    assert idea.id is not None
+    author = session.get(User, idea.author_id) if idea.author_id else None
+    photos = session.exec(
+        select(IdeaPhoto, MediaFile).join(MediaFile, col(MediaFile.id) == IdeaPhoto.media_id)
+        .where(IdeaPhoto.idea_id == idea.id).order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))
+    ).all()
+    target = (idea, call)
+    context: dict[str, Any] = {
+        "idea": idea,
+        "call": call,
+        "phase": current_phase(call),
+        "author": author,
+        "category": session.get(Category, idea.category_id) if idea.category_id else None,
+        "district": session.get(District, idea.district_id) if idea.district_id else None,
+        "photos": [{"photo": p, "media": m} for p, m in photos],
+        "history": history(session, idea),
+        "merged_into": session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None,
+        "status_labels": STATUS_LABELS,
+        "answer_labels": ANSWER_LABELS,
+        "may_edit": authz.can(viewer, Action.idea_edit, target),
+        "may_submit": authz.can(viewer, Action.idea_submit, target),
+        "may_withdraw": authz.can(viewer, Action.idea_withdraw, target),
+    }
+    return context
+
+
+def photo_ids(session: Session, idea_ids: list[int]) -> dict[int, list[int]]:
+    result: dict[int, list[int]] = {}
+    if not idea_ids:
+        return result
+    rows = session.exec(select(IdeaPhoto.idea_id, IdeaPhoto.id).where(col(IdeaPhoto.idea_id).in_(idea_ids))
+                        .order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))).all()
+    for idea_id, photo_id in rows:
+        if photo_id is not None:
+            result.setdefault(idea_id, []).append(photo_id)
+    return result

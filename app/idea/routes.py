@@ -1,0 +1,229 @@
+"""Idea pages: propose (draft or submit), read, edit, submit, withdraw, and photo files."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app import authz
+from app.account.models import User
+from app.account.sessions import current_user
+from app.authz import Action
+from app.call import service as call_service
+from app.call.models import Call
+from app.call.queries import visible_call_by_slug
+from app.db import get_session
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea import queries, service
+from app.idea.models import Idea, IdeaPhoto, IdeaStatus
+from app.media import service as media_service
+from app.settings import Settings
+from app.web import flash, redirect, render
+
+router = APIRouter(tags=["ideas"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+TextField = Annotated[str, Form(max_length=200)]
+BodyField = Annotated[str, Form(max_length=20_000)]
+Photo = Annotated[UploadFile | str | None, File()]
+VARIANTS = ("display", "thumb")
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _read_upload(upload: UploadFile | str | None, limit: int) -> bytes | None:
+    """The bytes of a chosen file, or None when the field was left empty. Reads one byte past
+    the limit so the media service can refuse an oversized file without holding more."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    data = upload.file.read(limit + 1)
+    return data or None
+
+
+def _new_photos(request: Request, uploads: list[Photo], alts: list[str]) -> service.PhotoChanges:
+    limit = _settings(request).max_upload_bytes
+    changes = service.PhotoChanges()
+    for index, (upload, alt) in enumerate(zip(uploads, alts, strict=True), start=1):
+        data = _read_upload(upload, limit)
+        if data is not None:
+            changes.new.append(service.PhotoInput(data=data, alt_text=alt, field=f"photo_{index}"))
+    return changes
+
+
+def _form_context(session: Session, call: Call, values: dict[str, Any], errors: dict[str, str],
+                  idea: Idea | None = None, existing: list[IdeaPhoto] | None = None) -> dict[str, Any]:
+    assert call.id is not None
+    categories = call_service.categories_of(session, call.id)
+    return {
+        "call": call, "idea": idea, "values": values, "errors": errors, "categories": categories,
+        "category_choices": [(c.id, c.name) for c in categories],
+        "district_choices": [(d.id, d.name) for d in call_service.all_districts(session)],
+        "existing": existing or [],
+        "max_photos": service.MAX_PHOTOS,
+        "photo_slots": range(1, service.MAX_PHOTOS + 1 - len(existing or [])),
+    }
+
+
+@router.get("/calls/{slug}/ideas/new", name="idea:new")
+def new_form(request: Request, session: DbSession, slug: str) -> HTMLResponse:
+    user = current_user(request)
+    call = visible_call_by_slug(session, slug, user)
+    _require_create(user, call)
+    return render(request, "idea/form.html", _form_context(session, call, {}, {}))
+
+
+def _require_create(user: User | None, call: Call) -> None:
+    if authz.can(user, Action.idea_create, call):
+        return
+    if user is not None and authz.is_active(user) and not authz.is_verified(user):
+        raise Forbidden(N_("Please confirm your e-mail address before proposing an idea."))
+    if user is not None:
+        raise Forbidden(N_("This call does not accept new ideas at the moment."))
+    authz.require(user, Action.idea_create, call)
+
+
+@router.post("/calls/{slug}/ideas/new")
+def create(
+    request: Request, session: DbSession, slug: str,
+    title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    action: TextField = "submit",
+    photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
+    alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
+    alt_photo_4: TextField = "",
+) -> Response:
+    user = current_user(request)
+    call = visible_call_by_slug(session, slug, user)
+    _require_create(user, call)
+    assert user is not None
+    values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
+              "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
+              "alt_photo_4": alt_photo_4}
+    data = service.IdeaInput(title=title, body_md=body_md, category_id=service.parse_id(category_id),
+                             district_id=service.parse_id(district_id))
+    photos = _new_photos(request, [photo_1, photo_2, photo_3, photo_4],
+                         [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    try:
+        idea = service.create_idea(session, _settings(request), call, user, data=data, photos=photos,
+                                   submit=action != "draft")
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "idea/form.html", _form_context(session, call, values, exc.errors),
+                      status_code=422)
+    session.commit()
+    return flash(request, redirect(f"/ideas/{idea.id}"), _created_message(idea), "success")
+
+
+def _created_message(idea: Idea) -> str:
+    if idea.status == IdeaStatus.draft:
+        return N_("Your draft is saved. Only you can see it until you submit it.")
+    if idea.status == IdeaStatus.submitted:
+        return N_("Thank you! Your idea will be published once a moderator has checked it.")
+    return N_("Thank you! Your idea is published.")
+
+
+@router.get("/ideas/{idea_id}", name="idea:detail")
+def detail(request: Request, session: DbSession, idea_id: int) -> Response:
+    user = current_user(request)
+    idea, _call = queries.visible_idea(session, idea_id, user)
+    if idea.status == IdeaStatus.merged and idea.merged_into_id and not authz.is_moderator(user):
+        target = session.get(Idea, idea.merged_into_id)
+        if target is not None and authz.can(user, Action.idea_view, target):
+            return redirect(f"/ideas/{target.id}", status_code=301)
+    context = queries.idea_page_context(session, idea, user)
+    return render(request, "idea/detail.html", context)
+
+
+def _own_idea(request: Request, session: DbSession, idea_id: int, action: Action) -> tuple[User, Idea, Call]:
+    user = current_user(request)
+    idea, call = queries.visible_idea(session, idea_id, user)
+    authz.require(user, action, (idea, call))
+    assert user is not None
+    return user, idea, call
+
+
+@router.get("/ideas/{idea_id}/edit", name="idea:edit")
+def edit_form(request: Request, session: DbSession, idea_id: int) -> HTMLResponse:
+    _user, idea, call = _own_idea(request, session, idea_id, Action.idea_edit)
+    assert idea.id is not None
+    existing = service.photos_of(session, idea.id)
+    values: dict[str, Any] = {"title": idea.title, "body_md": idea.body_md, "category_id": idea.category_id or "",
+                              "district_id": idea.district_id or ""}
+    values.update({f"alt_existing_{p.id}": p.alt_text for p in existing})
+    return render(request, "idea/form.html", _form_context(session, call, values, {}, idea, existing))
+
+
+@router.post("/ideas/{idea_id}/edit")
+def edit(
+    request: Request, session: DbSession, idea_id: int,
+    title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    action: TextField = "save",
+    existing_id: Annotated[list[str] | None, Form(max_length=20)] = None,
+    existing_alt: Annotated[list[str] | None, Form(max_length=400)] = None,
+    remove_photo: Annotated[list[str] | None, Form(max_length=20)] = None,
+    photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
+    alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
+    alt_photo_4: TextField = "",
+) -> Response:
+    user, idea, call = _own_idea(request, session, idea_id, Action.idea_edit)
+    assert idea.id is not None
+    submit = action == "submit"
+    if submit:
+        authz.require(user, Action.idea_submit, (idea, call))
+    photos = _new_photos(request, [photo_1, photo_2, photo_3, photo_4],
+                         [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    ids = [service.parse_id(v) for v in (existing_id or [])]
+    photos.alt_texts = {i: alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None}
+    photos.remove = {i for i in (service.parse_id(v) for v in (remove_photo or [])) if i is not None}
+    data = service.IdeaInput(title=title, body_md=body_md, category_id=service.parse_id(category_id),
+                             district_id=service.parse_id(district_id))
+    values: dict[str, Any] = {"title": title, "body_md": body_md, "category_id": category_id,
+                              "district_id": district_id, "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2,
+                              "alt_photo_3": alt_photo_3, "alt_photo_4": alt_photo_4}
+    values.update({f"alt_existing_{k}": v for k, v in photos.alt_texts.items()})
+    values["remove"] = set(photos.remove)
+    try:
+        service.update_idea(session, _settings(request), call, idea, user, data=data, photos=photos, submit=submit)
+    except ValidationFailed as exc:
+        session.rollback()
+        fresh = service.get_idea(session, idea_id)
+        existing = service.photos_of(session, idea_id)
+        return render(request, "idea/form.html",
+                      _form_context(session, call, values, exc.errors, fresh, existing), status_code=422)
+    session.commit()
+    message = _created_message(idea) if submit else N_("Your changes are saved.")
+    return flash(request, redirect(f"/ideas/{idea.id}"), message, "success")
+
+
+@router.post("/ideas/{idea_id}/submit", name="idea:submit")
+def submit(request: Request, session: DbSession, idea_id: int) -> Response:
+    user, idea, call = _own_idea(request, session, idea_id, Action.idea_submit)
+    try:
+        service.submit_idea(session, call, idea, user)
+    except ValidationFailed:
+        session.rollback()
+        return flash(request, redirect(f"/ideas/{idea_id}/edit"),
+                     N_("Please complete your idea before submitting it."), "error")
+    session.commit()
+    return flash(request, redirect(f"/ideas/{idea.id}"), _created_message(idea), "success")
+
+
+@router.post("/ideas/{idea_id}/withdraw", name="idea:withdraw")
+def withdraw(request: Request, session: DbSession, idea_id: int) -> Response:
+    user, idea, _call = _own_idea(request, session, idea_id, Action.idea_withdraw)
+    service.withdraw_idea(session, idea, user)
+    session.commit()
+    return flash(request, redirect(f"/ideas/{idea.id}"), N_("Your idea is withdrawn."), "info")
+
+
+@router.get("/ideas/{idea_id}/photos/{photo_id}/{variant}", name="idea:photo")
+def photo(request: Request, session: DbSession, idea_id: int, photo_id: int, variant: str) -> Response:
+    if variant not in VARIANTS:
+        raise NotFound()
+    idea, _call = queries.visible_idea(session, idea_id, current_user(request))
+    media = service.photo_media(session, idea, photo_id)
+    # Never cached by shared caches: a photo must disappear as soon as its idea is hidden.
+    return media_service.file_response(_settings(request), media, variant, public=False)

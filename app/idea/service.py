@@ -1,0 +1,247 @@
+"""Ideas: writing, submitting, editing and withdrawing them, with their photos and their status
+history. Services validate, write and flush; routes check permissions and commit."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.account.models import User
+from app.call.models import Call, Category, District
+from app.clock import utcnow
+from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.media import service as media_service
+from app.media.models import MediaFile
+from app.richtext import render_markdown
+from app.settings import Settings
+
+TITLE_MIN, TITLE_MAX = 5, 120
+BODY_MAX = 10_000
+ALT_MAX = 300
+MAX_PHOTOS = 4
+# Ideas that do not count towards the per-citizen limit of a call.
+UNCOUNTED = (IdeaStatus.withdrawn,)
+
+
+@dataclass
+class IdeaInput:
+    title: str
+    body_md: str = ""
+    category_id: int | None = None
+    district_id: int | None = None
+
+
+@dataclass
+class PhotoInput:
+    data: bytes
+    alt_text: str
+    field: str  # the form field to attach an error to
+
+
+@dataclass
+class PhotoChanges:
+    new: list[PhotoInput] = field(default_factory=list)
+    alt_texts: dict[int, str] = field(default_factory=dict)  # IdeaPhoto.id -> alt text
+    remove: set[int] = field(default_factory=set)
+
+
+def parse_id(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _validate(session: Session, call: Call, data: IdeaInput, *, complete: bool) -> dict[str, str]:
+    """`complete` is for submission: a draft may lack a body or a theme, never a title."""
+    errors: dict[str, str] = {}
+    data.title = " ".join(data.title.split())
+    data.body_md = data.body_md.replace("\r\n", "\n").strip()
+    if not TITLE_MIN <= len(data.title) <= TITLE_MAX:
+        errors["title"] = N_("The title must be between 5 and 120 characters.")
+    if len(data.body_md) > BODY_MAX:
+        errors["body_md"] = N_("The description must be at most 10,000 characters.")
+    elif complete and len(data.body_md) < 20:
+        errors["body_md"] = N_("Please describe your idea in at least 20 characters.")
+    if data.category_id is not None:
+        category = session.get(Category, data.category_id)
+        if category is None or category.call_id != call.id:
+            errors["category_id"] = N_("Choose a theme from the list.")
+    elif complete and session.exec(select(Category.id).where(Category.call_id == call.id)).first():
+        errors["category_id"] = N_("Choose a theme for your idea.")
+    if data.district_id is not None and session.get(District, data.district_id) is None:
+        errors["district_id"] = N_("Choose a district from the list.")
+    return errors
+
+
+def _validate_alts(changes: PhotoChanges, existing: int, errors: dict[str, str]) -> None:
+    for photo in changes.new:
+        photo.alt_text = " ".join(photo.alt_text.split())
+        if not photo.alt_text:
+            errors[f"alt_{photo.field}"] = N_("Describe the photo for people who cannot see it.")
+        elif len(photo.alt_text) > ALT_MAX:
+            errors[f"alt_{photo.field}"] = N_("The description of the photo must be at most 300 characters.")
+    for photo_id, alt in list(changes.alt_texts.items()):
+        changes.alt_texts[photo_id] = alt = " ".join(alt.split())
+        if photo_id not in changes.remove and not 1 <= len(alt) <= ALT_MAX:
+            errors[f"alt_existing_{photo_id}"] = N_("Describe the photo for people who cannot see it.")
+    if existing - len(changes.remove) + len(changes.new) > MAX_PHOTOS:
+        errors["photos"] = N_("An idea can have at most 4 photos.")
+
+
+def record_change(session: Session, idea: Idea, actor: User | None, to_status: str, note: str = "") -> None:
+    """Move the idea to `to_status` and keep the change in its public history."""
+    assert idea.id is not None
+    session.add(IdeaStatusChange(idea_id=idea.id, actor_id=actor.id if actor else None,
+                                 from_status=idea.status if idea.id else None, to_status=to_status, note=note))
+    idea.status = to_status
+    idea.updated_at = utcnow()
+    session.add(idea)
+
+
+def ideas_counted(session: Session, call: Call, author: User) -> int:
+    return int(session.exec(
+        select(func.count()).select_from(Idea).where(
+            Idea.call_id == call.id, Idea.author_id == author.id, col(Idea.status).notin_(UNCOUNTED))
+    ).one())
+
+
+def _lock_author(session: Session, author: User) -> None:
+    """Serialise one person's submissions so that parallel requests cannot pass the limit
+    (PostgreSQL row lock; SQLite write transactions are already serial)."""
+    session.exec(select(User.id).where(User.id == author.id).with_for_update()).first()
+
+
+def _store_photos(session: Session, settings: Settings, idea: Idea, author: User,
+                  photos: list[PhotoInput], start: int) -> None:
+    errors: dict[str, str] = {}
+    assert idea.id is not None
+    for offset, photo in enumerate(photos):
+        try:
+            media = media_service.store_image(session, settings, data=photo.data, owner_id=author.id,
+                                              field=photo.field)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            continue
+        assert media.id is not None
+        session.add(IdeaPhoto(idea_id=idea.id, media_id=media.id, alt_text=photo.alt_text,
+                              position=start + offset))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _publish_or_queue(session: Session, call: Call, idea: Idea, actor: User) -> None:
+    now = utcnow()
+    idea.submitted_at = now
+    if call.premoderation:
+        record_change(session, idea, actor, IdeaStatus.submitted)
+    else:
+        idea.published_at = idea.published_at or now
+        record_change(session, idea, actor, IdeaStatus.published)
+
+
+def create_idea(session: Session, settings: Settings, call: Call, author: User, *, data: IdeaInput,
+                photos: PhotoChanges | None = None, submit: bool) -> Idea:
+    """A new idea, kept as a draft or submitted at once (published, or queued for moderation
+    when the call is pre-moderated)."""
+    photos = photos or PhotoChanges()
+    errors = _validate(session, call, data, complete=submit)
+    _validate_alts(photos, 0, errors)
+    _lock_author(session, author)
+    if ideas_counted(session, call, author) >= call.ideas_per_citizen:
+        errors["form"] = N_("You have reached the number of ideas allowed per person for this call.")
+    if errors:
+        raise ValidationFailed(errors)
+    assert call.id is not None
+    idea = Idea(call_id=call.id, author_id=author.id, title=data.title, body_md=data.body_md,
+                body_html=render_markdown(data.body_md), category_id=data.category_id,
+                district_id=data.district_id, status=IdeaStatus.draft)
+    session.add(idea)
+    session.flush()
+    assert idea.id is not None
+    session.add(IdeaStatusChange(idea_id=idea.id, actor_id=author.id, from_status=None, to_status=IdeaStatus.draft))
+    _store_photos(session, settings, idea, author, photos.new, 0)
+    if submit:
+        _publish_or_queue(session, call, idea, author)
+    session.flush()
+    return idea
+
+
+def photos_of(session: Session, idea_id: int) -> list[IdeaPhoto]:
+    return list(session.exec(select(IdeaPhoto).where(IdeaPhoto.idea_id == idea_id)
+                             .order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))))
+
+
+def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, author: User, *,
+                data: IdeaInput, photos: PhotoChanges | None = None, submit: bool = False) -> Idea:
+    """The author's edit. `submit` also submits a draft (or an idea sent back for changes)."""
+    photos = photos or PhotoChanges()
+    assert idea.id is not None
+    complete = submit or idea.status != IdeaStatus.draft
+    errors = _validate(session, call, data, complete=complete)
+    existing = photos_of(session, idea.id)
+    known = {p.id for p in existing}
+    photos.remove &= {i for i in known if i is not None}
+    photos.alt_texts = {k: v for k, v in photos.alt_texts.items() if k in known}
+    _validate_alts(photos, len(existing), errors)
+    if errors:
+        raise ValidationFailed(errors)
+    idea.title, idea.body_md = data.title, data.body_md
+    idea.body_html = render_markdown(data.body_md)
+    idea.category_id, idea.district_id = data.category_id, data.district_id
+    idea.updated_at = utcnow()
+    session.add(idea)
+    position = 0
+    for photo in existing:
+        if photo.id in photos.remove:
+            session.delete(photo)
+            continue
+        if photo.id in photos.alt_texts:
+            photo.alt_text = photos.alt_texts[photo.id]
+        photo.position = position
+        position += 1
+        session.add(photo)
+    session.flush()
+    _store_photos(session, settings, idea, author, photos.new, position)
+    if submit:
+        submit_idea(session, call, idea, author)
+    session.flush()
+    return idea
+
+
+def submit_idea(session: Session, call: Call, idea: Idea, author: User) -> Idea:
+    if idea.status not in (IdeaStatus.draft, IdeaStatus.changes_requested):
+        raise InvalidTransition()
+    data = IdeaInput(title=idea.title, body_md=idea.body_md, category_id=idea.category_id,
+                     district_id=idea.district_id)
+    errors = _validate(session, call, data, complete=True)
+    if errors:
+        raise ValidationFailed(errors)
+    _publish_or_queue(session, call, idea, author)
+    session.flush()
+    return idea
+
+
+def withdraw_idea(session: Session, idea: Idea, author: User) -> Idea:
+    if idea.status in (IdeaStatus.withdrawn, IdeaStatus.rejected, IdeaStatus.merged):
+        raise InvalidTransition()
+    record_change(session, idea, author, IdeaStatus.withdrawn)
+    session.flush()
+    return idea
+
+
+def get_idea(session: Session, idea_id: int) -> Idea:
+    idea = session.get(Idea, idea_id)
+    if idea is None:
+        raise NotFound()
+    return idea
+
+
+def photo_media(session: Session, idea: Idea, photo_id: int) -> MediaFile:
+    photo = session.get(IdeaPhoto, photo_id)
+    if photo is None or photo.idea_id != idea.id:
+        raise NotFound()
+    media = session.get(MediaFile, photo.media_id)
+    if media is None:
+        raise NotFound()
+    return media
