@@ -103,8 +103,7 @@ def get_session(request: Request) -> Iterator[Session]:
     session = db.session(write=request.method not in SAFE_METHODS)
     try:
         yield session
-    except BaseException:
-        session.rollback()
-        raise
     finally:
+        # close() rolls back what was not committed without expiring the loaded objects (an
+        # explicit rollback() would), so an error page can still show the current user.
         session.close()
