@@ -22,6 +22,8 @@ from app.call import routes as call_routes
 from app.db import Database
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
+from app.moderation import admin_routes as moderation_admin_routes
+from app.moderation import routes as moderation_routes
 from app.pages import routes as page_routes
 from app.security import SecurityHeadersMiddleware, verify_csrf
 from app.settings import Settings
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(call_admin.router)
     app.include_router(call_api.router)
     app.include_router(idea_routes.router)
+    app.include_router(moderation_routes.router)
+    app.include_router(moderation_admin_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> JSONResponse:

@@ -1,0 +1,144 @@
+"""Administration pages of moderation: the audit log, the dialogue dashboard, people and
+roles, and moderators assigned to each call."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from app import authz
+from app.account.models import Role, User
+from app.account.sessions import current_user
+from app.authz import Action
+from app.call.models import Call
+from app.db import get_session
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_
+from app.moderation import admin_service, dialogue, queries
+from app.moderation.models import AuditAction, TargetType
+from app.web import flash, redirect, render
+
+router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+Short = Annotated[str, Form(max_length=100)]
+
+
+def _admin(request: Request, action: Action) -> User:
+    user = current_user(request)
+    authz.require(user, action)
+    assert user is not None
+    return user
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+@router.get("/audit", name="admin:audit")
+def audit_page(request: Request, session: DbSession, action: str = "", target_type: str = "", target_id: str = "",
+               actor: str = "", page: int = 1) -> HTMLResponse:
+    _admin(request, Action.admin_audit)
+    filters = queries.AuditFilters(
+        action=action if action in set(AuditAction) or action == "dismiss_reports" else "",
+        target_type=target_type if target_type in set(TargetType) else "",
+        target_id=_int(target_id), actor_id=_int(actor),
+    )
+    page = max(1, min(page, 10000))
+    return render(request, "admin/audit.html", {
+        "entries": queries.audit_log(session, filters, page), "filters": filters, "page": page,
+        "page_size": queries.PAGE_SIZE, "actions": [*AuditAction, "dismiss_reports"], "target_types": list(TargetType),
+        "staff": queries.staff(session),
+    })
+
+
+@router.get("/dialogue", name="admin:dialogue")
+def dialogue_page(request: Request, session: DbSession, days: int = dialogue.WAITING_DAYS) -> HTMLResponse:
+    _admin(request, Action.admin_dialogue)
+    days = max(1, min(days, 365))
+    calls = session.exec(select(Call).order_by(col(Call.created_at).desc())).all()
+    return render(request, "admin/dialogue.html", {
+        "overall": dialogue.figures(session, waiting_days=days),
+        "per_call": [(call, dialogue.figures(session, call.id, waiting_days=days)) for call in calls],
+        "days": days,
+    })
+
+
+@router.get("/users", name="admin:users")
+def users_page(request: Request, session: DbSession, q: str = "", role: str = "", page: int = 1) -> HTMLResponse:
+    _admin(request, Action.admin_users)
+    query = select(User).where(col(User.deleted_at).is_(None))
+    q = q.strip()[:100]
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(or_(col(User.email).ilike(pattern), col(User.display_name).ilike(pattern)))
+    if role in set(Role):
+        query = query.where(User.role == role)
+    page = max(1, min(page, 10000))
+    people = session.exec(query.order_by(col(User.id)).offset((page - 1) * 50).limit(50)).all()
+    return render(request, "admin/users.html", {"people": people, "q": q, "role": role, "roles": list(Role),
+                                                "page": page})
+
+
+@router.post("/users/{user_id}/role", name="admin:set_role")
+def set_role(request: Request, session: DbSession, user_id: int, role: Short = "") -> Response:
+    admin = _admin(request, Action.admin_users)
+    person = session.get(User, user_id)
+    if person is None or person.deleted_at is not None:
+        raise NotFound()
+    try:
+        admin_service.set_role(session, actor=admin, user=person, role=role)
+    except ValidationFailed as exc:
+        return flash(request, redirect("/admin/users"), next(iter(exc.errors.values())), "error")
+    session.commit()
+    return flash(request, redirect("/admin/users"), N_("{name} is now {role}."), "success",
+                 name=person.display_name, role=role)
+
+
+def _call(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NotFound()
+    return call
+
+
+@router.get("/calls/{call_id}/moderators", name="admin:call_moderators")
+def call_moderators(request: Request, session: DbSession, call_id: int) -> HTMLResponse:
+    _admin(request, Action.admin_users)
+    call = _call(session, call_id)
+    return render(request, "admin/call_moderators.html", {
+        "call": call, "assigned": admin_service.assigned_moderators(session, call_id),
+        "staff": queries.staff(session),
+    })
+
+
+@router.post("/calls/{call_id}/moderators", name="admin:assign_moderator")
+def assign_moderator(request: Request, session: DbSession, call_id: int, user_id: Short = "") -> Response:
+    admin = _admin(request, Action.admin_users)
+    call = _call(session, call_id)
+    person_id = _int(user_id)
+    person = session.get(User, person_id) if person_id else None
+    try:
+        admin_service.assign_moderator(session, actor=admin, call=call, user=person)
+    except ValidationFailed as exc:
+        return flash(request, redirect(f"/admin/calls/{call_id}/moderators"), next(iter(exc.errors.values())),
+                     "error")
+    session.commit()
+    return flash(request, redirect(f"/admin/calls/{call_id}/moderators"), N_("The moderator is assigned."),
+                 "success")
+
+
+@router.post("/calls/{call_id}/moderators/{user_id}/remove", name="admin:unassign_moderator")
+def unassign_moderator(request: Request, session: DbSession, call_id: int, user_id: int) -> Response:
+    admin = _admin(request, Action.admin_users)
+    call = _call(session, call_id)
+    admin_service.unassign_moderator(session, actor=admin, call=call, user_id=user_id)
+    session.commit()
+    return flash(request, redirect(f"/admin/calls/{call_id}/moderators"), N_("The moderator is no longer assigned."),
+                 "success")

@@ -1,0 +1,58 @@
+"""Administration of people: roles and moderators assigned to calls. Every change is audited."""
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.account.models import Role, User
+from app.call.models import Call
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_
+from app.moderation.models import AuditAction, ModeratorAssignment, TargetType
+from app.moderation.service import record
+
+
+def set_role(session: Session, *, actor: User, user: User, role: str) -> None:
+    if role not in set(Role):
+        raise ValidationFailed({"role": N_("Please choose a role from the list.")})
+    if user.id == actor.id:
+        raise ValidationFailed({"role": N_("You cannot change your own role.")})
+    if user.role == role:
+        raise ValidationFailed({"role": N_("This person already has this role.")})
+    before = user.role
+    user.role = role
+    session.add(user)
+    assert user.id is not None
+    if role == Role.citizen:
+        session.execute(delete(ModeratorAssignment).where(col(ModeratorAssignment.user_id) == user.id))
+    record(session, actor=actor, action=AuditAction.role_change, target_type=TargetType.user, target_id=user.id,
+           from_status=before, to_status=role)
+
+
+def assigned_moderators(session: Session, call_id: int) -> list[User]:
+    return list(session.exec(
+        select(User).join(ModeratorAssignment, col(ModeratorAssignment.user_id) == col(User.id))
+        .where(ModeratorAssignment.call_id == call_id).order_by(col(User.display_name))
+    ).all())
+
+
+def assign_moderator(session: Session, *, actor: User, call: Call, user: User | None) -> None:
+    if user is None or user.role not in (Role.moderator, Role.admin) or user.banned_at is not None:
+        raise ValidationFailed({"user_id": N_("Please choose a moderator from the list.")})
+    assert call.id is not None and user.id is not None
+    existing = session.exec(select(ModeratorAssignment).where(ModeratorAssignment.call_id == call.id,
+                                                              ModeratorAssignment.user_id == user.id)).first()
+    if existing is not None:
+        raise ValidationFailed({"user_id": N_("This moderator is already assigned to the call.")})
+    session.add(ModeratorAssignment(call_id=call.id, user_id=user.id))
+    record(session, actor=actor, action=AuditAction.assign_moderator, target_type=TargetType.call,
+           target_id=call.id, details={"user_id": user.id})
+
+
+def unassign_moderator(session: Session, *, actor: User, call: Call, user_id: int) -> None:
+    assert call.id is not None
+    result = session.execute(delete(ModeratorAssignment).where(col(ModeratorAssignment.call_id) == call.id,
+                                                               col(ModeratorAssignment.user_id) == user_id))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound()
+    record(session, actor=actor, action=AuditAction.unassign_moderator, target_type=TargetType.call,
+           target_id=call.id, details={"user_id": user_id})

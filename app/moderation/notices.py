@@ -1,0 +1,67 @@
+"""Who hears about a moderation decision: a thin adapter over app.notify.
+
+The author always hears about a decision on their idea, with its reason, whether or not they
+follow it; the followers hear about public events (answers, merges). app.notify writes the
+in-app rows and queues e-mails (in each recipient's language, per their preferences).
+"""
+
+from sqlmodel import Session
+
+from app import mail
+from app.account.models import User
+from app.call.models import Call
+from app.follow import service as follow_service
+from app.i18n import N_
+from app.idea.models import Idea
+from app.notify import service as notify_service
+from app.notify.links import idea_path
+from app.notify.models import NotificationKind
+from app.settings import Settings
+
+# What each decision says in the notification list (msgids, translated when shown).
+EVENT_DETAILS = {
+    "approve": N_("Your idea is published."),
+    "request_changes": N_("A moderator asks for changes to your idea."),
+    "reject": N_("Your idea was not accepted."),
+    "hide": N_("This idea was hidden by moderation."),
+    "restore": N_("This idea is visible again."),
+    "answer": N_("The city answered this idea."),
+    "merged_source": N_("This idea was merged into another one."),
+    "merged_target": N_("A similar idea was merged into this one."),
+}
+
+
+def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: User, event: str, note: str = "",
+                  notify_followers: bool = False, link_idea: Idea | None = None) -> int:
+    """Tell the author (and the followers for public events). `note` is the moderator's plain
+    text (the reason, the requested changes, the answer). Returns how many people were told."""
+    assert idea.id is not None
+    target = link_idea or idea
+    assert target.id is not None
+    link = idea_path(target.id, "answer" if event == "answer" else "")
+    told: set[int | None] = set()
+    author = session.get(User, idea.author_id) if idea.author_id is not None else None
+    if author is not None and notify_service.notify(
+        session, settings, recipient=author, kind=NotificationKind.status, actor=actor, link=link,
+        subject=idea.title, detail=EVENT_DETAILS[event], note=note, idea_id=target.id,
+    ):
+        told.add(author.id)
+    if notify_followers:
+        for person in follow_service.followers(session, idea_ids=[idea.id]):
+            if person.id in told or person.id == idea.author_id:
+                continue
+            if notify_service.notify(session, settings, recipient=person, kind=NotificationKind.status,
+                                     actor=actor, link=link, subject=idea.title, detail=EVENT_DETAILS[event],
+                                     note=note, idea_id=target.id):
+                told.add(person.id)
+    return len(told)
+
+
+def account_banned(session: Session, *, user: User, reason: str) -> None:
+    """A suspended person cannot log in to read a notification: they get an e-mail."""
+    mail.queue_email(session, to=user.email, template="moderation_ban", lang=user.language,
+                     name=user.display_name, note=reason)
+
+
+def results_published(session: Session, settings: Settings, *, call: Call, actor: User) -> int:
+    return notify_service.results_published(session, settings, call=call, actor=actor)

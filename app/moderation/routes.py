@@ -1,0 +1,384 @@
+"""Moderator pages: the queue, decisions on one idea, comments, bans, review and results."""
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, col, select
+
+from app import authz
+from app.account.models import User
+from app.account.sessions import current_user
+from app.authz import Action
+from app.call.models import Call, Phase
+from app.call.phases import current_phase
+from app.comment.models import Comment
+from app.db import get_session
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_, current_language
+from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
+from app.moderation import queries, service
+from app.moderation.models import TargetType
+from app.report.models import REASON_LABELS
+from app.settings import Settings
+from app.web import flash, redirect, render
+
+router = APIRouter(prefix="/moderation", tags=["moderation"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+Text = Annotated[str, Form(max_length=service.MAX_REASON + 100)]
+LongText = Annotated[str, Form(max_length=service.MAX_ANSWER + 100)]
+Short = Annotated[str, Form(max_length=100)]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _moderator(request: Request) -> User:
+    user = current_user(request)
+    authz.require(user, Action.moderation_access)
+    assert user is not None
+    return user
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def _idea(session: Session, idea_id: int) -> Idea:
+    idea = session.get(Idea, idea_id)
+    if idea is None:
+        raise NotFound()
+    return idea
+
+
+def _decide(request: Request, session: Session, idea_id: int, action: Action = Action.moderation_decide) -> tuple[
+        User, Idea]:
+    user = _moderator(request)
+    idea = _idea(session, idea_id)
+    authz.require(user, action, idea)
+    return user, idea
+
+
+# --- Queue --------------------------------------------------------------------------------
+
+@router.get("", name="moderation:queue")
+def queue_page(request: Request, session: DbSession, tab: str = "pending", call: str = "", category: str = "",
+               district: str = "", age: str = "", page: int = 1) -> HTMLResponse:
+    _moderator(request)
+    tab = tab if tab in queries.TABS else "pending"
+    filters = queries.QueueFilters(call_id=_int(call), category_id=_int(category), district_id=_int(district),
+                                   older_than_days=_int(age))
+    items = queries.queue(session, tab, filters, page=max(1, min(page, 10000)))
+    counts = queries.counts(session, filters)
+    calls = {c.id: c for c in session.exec(select(Call)).all()}
+    return render(request, "moderation/queue.html", {
+        "tab": tab, "items": items, "counts": counts, "filters": filters, "choices": queries.filter_choices(
+            session, filters.call_id), "calls": calls, "page": page, "page_size": queries.PAGE_SIZE,
+        "query": urlencode(filters.as_query()), "reason_labels": REASON_LABELS,
+    })
+
+
+@router.post("/bulk-approve", name="moderation:bulk_approve")
+def bulk_approve(request: Request, session: DbSession,
+                 idea_ids: Annotated[list[str], Form(max_length=20)] = []) -> Response:  # noqa: B006
+    user = _moderator(request)
+    ids = [i for i in (_int(v) for v in idea_ids[:200]) if i is not None]
+    ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
+    approved = skipped = 0
+    for idea in ideas:
+        # Each idea is checked on its own: one's own idea or an already decided one is skipped.
+        if not authz.can(user, Action.moderation_decide, idea) or idea.status != IdeaStatus.submitted:
+            skipped += 1
+            continue
+        service.approve_idea(session, actor=user, idea=idea, settings=_settings(request))
+        approved += 1
+    session.commit()
+    response = redirect("/moderation?tab=pending")
+    if skipped:
+        return flash(request, response, N_("{approved} ideas approved, {skipped} skipped."), "warning",
+                     approved=approved, skipped=skipped)
+    return flash(request, response, N_("{approved} ideas approved."), "success", approved=approved)
+
+
+# --- One idea -----------------------------------------------------------------------------
+
+def _idea_context(session: Session, idea: Idea) -> dict[str, Any]:
+    assert idea.id is not None
+    call = session.get(Call, idea.call_id)
+    author = session.get(User, idea.author_id) if idea.author_id else None
+    history = session.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id)
+                           .order_by(col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))).all()
+    merged_into = session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None
+    return {
+        "idea": idea, "call": call, "author": author, "history": history,
+        "audit": queries.entries_for(session, TargetType.idea, idea.id),
+        "open_reports": service.open_report_count(session, TargetType.idea, idea.id),
+        "reported_comments": queries.reported_comments(session, idea.id),
+        "phase": current_phase(call) if call else None, "Phase": Phase, "merged_into": merged_into,
+        "reasons": service.REJECTION_REASONS, "answer_labels": service.ANSWER_LABELS,
+        "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
+        "transitions": service.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
+    }
+
+
+@router.get("/ideas/{idea_id}", name="moderation:idea")
+def idea_page(request: Request, session: DbSession, idea_id: int) -> HTMLResponse:
+    _moderator(request)
+    idea = _idea(session, idea_id)
+    return render(request, "moderation/idea.html", _idea_context(session, idea))
+
+
+def _invalid(request: Request, session: Session, idea: Idea, exc: ValidationFailed, values: dict[str, Any],
+             form: str) -> HTMLResponse:
+    session.rollback()
+    session.refresh(idea)
+    context = _idea_context(session, idea)
+    context.update(values=values, errors=exc.errors, open_form=form)
+    return render(request, "moderation/idea.html", context, status_code=422)
+
+
+def _after(request: Request, session: Session, idea: Idea, message: str, tab: str = "pending") -> Response:
+    """Back to work: the next idea of the same tab, or the queue when it is empty."""
+    following = queries.next_pending_after(session, idea, tab)
+    target = f"/moderation/ideas/{following}" if following else f"/moderation?tab={tab}"
+    return flash(request, redirect(target), message, "success", title=idea.title)
+
+
+@router.post("/ideas/{idea_id}/approve", name="moderation:approve")
+def approve(request: Request, session: DbSession, idea_id: int) -> Response:
+    user, idea = _decide(request, session, idea_id)
+    service.approve_idea(session, actor=user, idea=idea, settings=_settings(request))
+    session.commit()
+    return _after(request, session, idea, N_("“{title}” is published."))
+
+
+@router.post("/ideas/{idea_id}/request-changes", name="moderation:request_changes")
+def request_changes(request: Request, session: DbSession, idea_id: int, message: Text = "") -> Response:
+    user, idea = _decide(request, session, idea_id)
+    try:
+        service.request_changes(session, actor=user, idea=idea, message=message, settings=_settings(request))
+    except ValidationFailed as exc:
+        return _invalid(request, session, idea, exc, {"message": message}, "changes")
+    session.commit()
+    return _after(request, session, idea, N_("The author of “{title}” was asked for changes."))
+
+
+@router.post("/ideas/{idea_id}/reject", name="moderation:reject")
+def reject(request: Request, session: DbSession, idea_id: int, reason_template: Short = "",
+           reason: Text = "") -> Response:
+    user, idea = _decide(request, session, idea_id)
+    try:
+        full = service.rejection_reason(reason_template, reason, current_language())
+        service.reject_idea(session, actor=user, idea=idea, reason=full, settings=_settings(request))
+    except ValidationFailed as exc:
+        return _invalid(request, session, idea, exc, {"reason": reason, "reason_template": reason_template},
+                        "reject")
+    session.commit()
+    return _after(request, session, idea, N_("“{title}” was rejected."))
+
+
+@router.post("/ideas/{idea_id}/hide", name="moderation:hide")
+def hide(request: Request, session: DbSession, idea_id: int, reason: Text = "") -> Response:
+    user, idea = _decide(request, session, idea_id)
+    try:
+        service.hide_idea(session, actor=user, idea=idea, reason=reason, settings=_settings(request))
+    except ValidationFailed as exc:
+        exc.errors = {"hide_reason": next(iter(exc.errors.values()))}
+        return _invalid(request, session, idea, exc, {"hide_reason": reason}, "hide")
+    session.commit()
+    return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is hidden."), "success",
+                 title=idea.title)
+
+
+@router.post("/ideas/{idea_id}/restore", name="moderation:restore")
+def restore(request: Request, session: DbSession, idea_id: int, reason: Text = "") -> Response:
+    user, idea = _decide(request, session, idea_id)
+    service.restore_idea(session, actor=user, idea=idea, reason=reason, settings=_settings(request))
+    session.commit()
+    return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is visible again."),
+                 "success", title=idea.title)
+
+
+@router.post("/ideas/{idea_id}/dismiss-reports", name="moderation:dismiss_idea_reports")
+def dismiss_idea_reports(request: Request, session: DbSession, idea_id: int) -> Response:
+    user, idea = _decide(request, session, idea_id)
+    service.dismiss_reports(session, actor=user, target_type=TargetType.idea, target_id=idea_id)
+    session.commit()
+    return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
+
+
+@router.post("/ideas/{idea_id}/answer", name="moderation:answer")
+def answer(request: Request, session: DbSession, idea_id: int, answer_status: Short = "",
+           answer_md: LongText = "") -> Response:
+    user, idea = _decide(request, session, idea_id, Action.idea_answer)
+    try:
+        service.answer_idea(session, actor=user, idea=idea, answer_status=answer_status, answer_md=answer_md,
+                            settings=_settings(request), lang=current_language())
+    except ValidationFailed as exc:
+        return _invalid(request, session, idea, exc, {"answer_status": answer_status, "answer_md": answer_md},
+                        "answer")
+    session.commit()
+    return _after(request, session, idea, N_("The answer to “{title}” is published."), tab="answers")
+
+
+@router.post("/ideas/{idea_id}/merge", name="moderation:merge")
+def merge(request: Request, session: DbSession, idea_id: int, target_id: Short = "", note: Text = "") -> Response:
+    user, idea = _decide(request, session, idea_id)
+    try:
+        target_number = _int(target_id)
+        target = session.get(Idea, target_number) if target_number else None
+        if target is None:
+            raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
+        authz.require(user, Action.moderation_decide, target)
+        service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=_settings(request))
+    except ValidationFailed as exc:
+        return _invalid(request, session, idea, exc, {"target_id": target_id, "note": note}, "merge")
+    session.commit()
+    return flash(request, redirect(f"/moderation/ideas/{target.id}"), N_("“{title}” was merged."), "success",
+                 title=idea.title)
+
+
+@router.post("/ideas/{idea_id}/selection", name="moderation:selection")
+def selection(request: Request, session: DbSession, idea_id: int, shortlisted: Short = "", winner: Short = "",
+              jury_note: Text = "") -> Response:
+    user, idea = _decide(request, session, idea_id)
+    call = session.get(Call, idea.call_id)
+    assert call is not None
+    try:
+        service.set_selection(session, actor=user, idea=idea, call=call, shortlisted=bool(shortlisted),
+                              winner=bool(winner), jury_note=jury_note)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _review(request, session, call, errors={idea_id: exc.errors}, status_code=422)
+    session.commit()
+    return flash(request, redirect(f"/moderation/calls/{call.id}/review#idea-{idea_id}"),
+                 N_("The selection of “{title}” is saved."), "success", title=idea.title)
+
+
+# --- Comments -----------------------------------------------------------------------------
+
+def _comment(request: Request, session: Session, comment_id: int) -> tuple[User, Comment]:
+    user = _moderator(request)
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound()
+    authz.require(user, Action.moderation_decide, comment)
+    return user, comment
+
+
+@router.post("/comments/{comment_id}/hide", name="moderation:hide_comment")
+def hide_comment(request: Request, session: DbSession, comment_id: int, reason: Text = "") -> Response:
+    user, comment = _comment(request, session, comment_id)
+    try:
+        service.hide_comment(session, actor=user, comment=comment, reason=reason)
+    except ValidationFailed as exc:
+        return flash(request, redirect(f"/moderation/ideas/{comment.idea_id}#comment-{comment_id}"),
+                     next(iter(exc.errors.values())), "error")
+    session.commit()
+    return flash(request, redirect("/moderation?tab=reported"), N_("The comment is hidden."), "success")
+
+
+@router.post("/comments/{comment_id}/restore", name="moderation:restore_comment")
+def restore_comment(request: Request, session: DbSession, comment_id: int, reason: Text = "") -> Response:
+    user, comment = _comment(request, session, comment_id)
+    service.restore_comment(session, actor=user, comment=comment, reason=reason)
+    session.commit()
+    return flash(request, redirect("/moderation?tab=reported"), N_("The comment is visible again."), "success")
+
+
+@router.post("/comments/{comment_id}/dismiss-reports", name="moderation:dismiss_comment_reports")
+def dismiss_comment_reports(request: Request, session: DbSession, comment_id: int) -> Response:
+    user, comment = _comment(request, session, comment_id)
+    service.dismiss_reports(session, actor=user, target_type=TargetType.comment, target_id=comment_id)
+    session.commit()
+    return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
+
+
+# --- People -------------------------------------------------------------------------------
+
+def _person(request: Request, session: Session, user_id: int) -> tuple[User, User]:
+    user = _moderator(request)
+    person = session.get(User, user_id)
+    if person is None or person.deleted_at is not None:
+        raise NotFound()
+    return user, person
+
+
+def _person_page(request: Request, session: Session, person: User, errors: dict[str, str] | None = None,
+                 values: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    ideas = session.exec(select(Idea).where(Idea.author_id == person.id).order_by(col(Idea.created_at).desc())
+                         .limit(50)).all()
+    assert person.id is not None
+    return render(request, "moderation/user.html", {
+        "person": person, "ideas": ideas, "audit": queries.entries_for(session, TargetType.user, person.id),
+        "errors": errors or {}, "values": values or {},
+    }, status_code=status_code)
+
+
+@router.get("/users/{user_id}", name="moderation:user")
+def user_page(request: Request, session: DbSession, user_id: int) -> HTMLResponse:
+    _user, person = _person(request, session, user_id)
+    return _person_page(request, session, person)
+
+
+@router.post("/users/{user_id}/ban", name="moderation:ban")
+def ban(request: Request, session: DbSession, user_id: int, reason: Text = "", hide_content: Short = "") -> Response:
+    user, person = _person(request, session, user_id)
+    authz.require(user, Action.user_ban, person)
+    try:
+        service.ban_user(session, actor=user, user=person, reason=reason, hide_content=bool(hide_content))
+    except ValidationFailed as exc:
+        session.rollback()
+        return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
+    session.commit()
+    return flash(request, redirect(f"/moderation/users/{user_id}"), N_("The account of {name} is suspended."),
+                 "success", name=person.display_name)
+
+
+@router.post("/users/{user_id}/unban", name="moderation:unban")
+def unban(request: Request, session: DbSession, user_id: int, reason: Text = "") -> Response:
+    user, person = _person(request, session, user_id)
+    authz.require(user, Action.user_ban, person)
+    service.unban_user(session, actor=user, user=person, reason=reason)
+    session.commit()
+    return flash(request, redirect(f"/moderation/users/{user_id}"), N_("The account of {name} is active again."),
+                 "success", name=person.display_name)
+
+
+# --- Review and results -------------------------------------------------------------------
+
+def _review(request: Request, session: Session, call: Call, errors: dict[int, dict[str, str]] | None = None,
+            status_code: int = 200) -> HTMLResponse:
+    return render(request, "moderation/review.html", {
+        "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": service.review_ranking(session, call),
+        "answer_labels": service.ANSWER_LABELS, "errors": errors or {},
+    }, status_code=status_code)
+
+
+@router.get("/calls/{call_id}/review", name="moderation:review")
+def review_page(request: Request, session: DbSession, call_id: int) -> HTMLResponse:
+    _moderator(request)
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NotFound()
+    return _review(request, session, call)
+
+
+@router.post("/calls/{call_id}/publish-results", name="moderation:publish_results")
+def publish_results(request: Request, session: DbSession, call_id: int) -> Response:
+    user = _moderator(request)
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NotFound()
+    authz.require(user, Action.results_publish, call)
+    service.publish_results(session, actor=user, call=call, settings=_settings(request))
+    session.commit()
+    return flash(request, redirect(f"/moderation/calls/{call_id}/review"),
+                 N_("The results of “{title}” are published."), "success", title=call.title)
