@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from app.account import service as account_service
 from app.account.models import Role, User
 from app.db import Database
+from app.idea.demo import seed_calls_and_ideas
 from app.settings import Settings
 
 
@@ -43,7 +44,7 @@ Seeder = Callable[[Session, DemoContext], None]
 
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
-    return []
+    return [seed_calls_and_ideas]
 
 
 def is_empty(session: Session) -> bool:
