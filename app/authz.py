@@ -149,10 +149,11 @@ _WITHDRAWABLE = frozenset({IdeaStatus.draft, IdeaStatus.submitted, IdeaStatus.ch
 
 
 def can_withdraw_idea(user: User | None, obj: Any) -> bool:
-    """Authors take an idea back until voting ends; a selected winner stays."""
+    """Authors take an idea back until voting ends; a selected winner or a hidden idea (a
+    moderator's decision) stays."""
     idea, call = _idea_and_call(obj)
     return (is_author(user, idea) and idea.status in _WITHDRAWABLE and not idea.winner
-            and current_phase(call) in (Phase.submissions, Phase.voting))
+            and idea.hidden_at is None and current_phase(call) in (Phase.submissions, Phase.voting))
 
 
 def idea_open_to_citizens(user: User | None, idea: Any) -> bool:
