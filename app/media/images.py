@@ -24,11 +24,11 @@ What it promises, in the order the checks run:
    from fresh pixels with an empty `info`, so no EXIF (GPS included), XMP, ICC, comment or
    text chunk survives.
 
-Output format: JPEG (baseline for the thumbnail, progressive for larger sizes). WebP would be
-~25% smaller, but its encoder costs 5-15x more CPU per image than libjpeg on the 2-core
-machines this platform runs on (about 100 ms vs 190 ms to encode one 1600 px variant at
-`method=4`), JPEG stays readable by every mail client, social network and open-data reuser,
-and citizen photos rarely need transparency (which is flattened onto white).
+Output format: JPEG (progressive for the display size, baseline below). WebP would be ~5-25%
+smaller, but on the 2-core machines this platform runs on libwebp needs 70-190 ms (method
+0-4) to encode one 1600 px variant where libjpeg needs 15-35 ms; JPEG also stays readable by
+every mail client, social network and open-data reuser. Citizen photos rarely need
+transparency, which is flattened onto white.
 """
 
 import io
@@ -244,11 +244,10 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _encode(image: Image.Image, name: str) -> bytes:
-    clean = image.copy()
-    clean.info = {}  # JPEG's encoder would otherwise carry over e.g. a source comment
+    image.info = {}  # JPEG's encoder would otherwise carry over e.g. the source's comment
     out = io.BytesIO()
-    clean.save(out, "JPEG", quality=_QUALITY.get(name, 80), optimize=True,
-               progressive=name != "thumb")
+    # Progressive (~6% smaller, shows early on slow phones) is worth its CPU on the big one only.
+    image.save(out, "JPEG", quality=_QUALITY.get(name, 80), optimize=True, progressive=name == "display")
     return out.getvalue()
 
 
@@ -300,15 +299,17 @@ def _process(image: Image.Image, fmt: str, sizes: Mapping[str, tuple[int, int]])
             # The largest variant comes from the source: resized in stored orientation, then
             # colours converted and orientation applied once, on few pixels.
             stored_target = (target[1], target[0]) if swap else target
+            # Bicubic, after a cheap box reduction when the source is over 3x too big (PNG
+            # and WebP, which cannot be drafted): close to Lanczos at half the CPU.
             current = pixels if pixels.size == stored_target else pixels.resize(
-                stored_target, Image.Resampling.LANCZOS)
+                stored_target, Image.Resampling.BICUBIC, reducing_gap=3.0)
             current = _flatten(_to_srgb(current, icc_profile))
             transpose = _ORIENTATION.get(orientation)
             if transpose is not None:
                 current = current.transpose(transpose)
         else:
             current = previous if previous.size == target else previous.resize(
-                target, Image.Resampling.LANCZOS)
+                target, Image.Resampling.BICUBIC)
         variants[name] = Variant(name, current.width, current.height, _encode(current, name))
         previous = current
     return ProcessedImage(source_format=fmt, width=upright[0], height=upright[1], variants=variants)
