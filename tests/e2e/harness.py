@@ -212,8 +212,14 @@ def instrument(context: BrowserContext) -> BrowserContext:
                 log.scripts.append(response)
 
         def on_console(message: Any) -> None:
-            if message.type == "error":
-                log_of(page).console_errors.append(message.text)
+            if message.type != "error":
+                return
+            log = log_of(page)
+            # The browser reports the page's own status (a 404 page, a 422 form): tests check those.
+            if (message.text.startswith("Failed to load resource: the server responded with a status")
+                    and log.document is not None and message.location.get("url") == log.document.url):
+                return
+            log.console_errors.append(message.text)
 
         page.on("response", on_response)
         page.on("console", on_console)

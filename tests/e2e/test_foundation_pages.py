@@ -1,0 +1,89 @@
+"""Every foundation page under every check of `check_page`, in French and English, logged out
+and logged in: axe-core, the W3C validator (at the end), the phone layout, the JS budget."""
+
+import re
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from tests.e2e.harness import E2EServer, check_page, login_as, unique_email, visit_and_check
+
+pytestmark = pytest.mark.e2e
+
+LANGUAGES = ("fr", "en")
+
+
+def test_public_pages(page: Page) -> None:
+    for path, name in (
+        ("/", "home"),
+        ("/account/register", "register"),
+        ("/account/login", "login"),
+        ("/account/password/forgot", "forgot"),
+        ("/offline", "offline"),
+    ):
+        visit_and_check(page, path, name, LANGUAGES)
+
+
+def test_error_and_expired_link_pages(page: Page) -> None:
+    visit_and_check(page, "/no-such-page", "error-404", LANGUAGES, expect_status=404)
+    visit_and_check(page, "/account/verify?token=expired", "verify-expired", LANGUAGES, expect_status=410)
+    visit_and_check(page, "/account/password/reset?token=expired", "reset-expired", LANGUAGES, expect_status=410)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_forms_with_errors(page: Page, lang: str) -> None:
+    page.goto(f"/account/register?lang={lang}")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator("#form-errors").is_visible()
+    check_page(page, "register-errors")
+
+    page.goto("/account/login")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator("[aria-invalid=true]").count() >= 1
+    check_page(page, "login-errors")
+
+    page.goto("/account/password/forgot")
+    page.locator("main form input[type=email]").fill(unique_email())
+    page.locator("main form button[type=submit]").click()
+    check_page(page, "forgot-sent")
+
+
+def test_too_many_attempts_page(page: Page) -> None:
+    email = unique_email()
+    for lang in LANGUAGES:
+        page.goto(f"/account/login?lang={lang}")
+        for _ in range(6):
+            page.locator("input[type=email]").fill(email)
+            page.locator("input[type=password]").fill("not the password")
+            response = page.locator("input[type=password]").evaluate("el => el.form.requestSubmit()")
+            page.wait_for_load_state()
+            del response
+            if page.locator("h1").inner_text() and page.locator("input[type=password]").count() == 0:
+                break
+        check_page(page, "error-429")
+        email = unique_email()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_logged_in_pages(server: E2EServer, context: BrowserContext, page: Page, lang: str) -> None:
+    user = server.create_user(display_name="Amélie Citoyenne", language=lang)
+    login_as(context, server, user)
+    page.goto(f"/?lang={lang}")
+    assert page.get_by_role("link", name="Amélie Citoyenne").is_visible()
+    check_page(page, "home-logged-in")
+    page.goto("/account")
+    check_page(page, "profile")
+    page.get_by_label(re.compile("Nom affiché|Name shown")).fill("x")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator("[aria-invalid=true]").is_visible()
+    check_page(page, "profile-errors")
+    visit_and_check(page, "/no-such-page", "error-404-logged-in", (lang,), expect_status=404)
+
+
+def test_unverified_banner(server: E2EServer, context: BrowserContext, page: Page) -> None:
+    user = server.create_user(verified=False)
+    login_as(context, server, user)
+    for lang in LANGUAGES:
+        page.goto(f"/?lang={lang}")
+        assert page.locator(".notice").is_visible()
+        check_page(page, "home-unverified")

@@ -1,0 +1,54 @@
+"""The checks themselves can fail: a page breaking each rule is caught, with a useful message."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e import harness
+from tests.e2e.harness import check_page
+
+pytestmark = pytest.mark.e2e
+
+BAD_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Bad</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>.tiny { font-size: 12px; } .wide { width: 900px; }</style></head>
+<body><main>
+<h1>A bad page</h1>
+<p class="tiny">Small print</p>
+<div class="wide">Too wide for a phone</div>
+<form><input type="text" name="q"><button style="padding:0">Go</button></form>
+<img src="/static/img/icon-192.png">
+<script src="/static/js/app.js"></script>
+<script>console.error("boom")</script>
+</main></body></html>"""
+
+
+def test_a_bad_page_fails_every_check(server: harness.E2EServer, page: Page) -> None:
+    page.route("**/harness/bad", lambda route: route.fulfill(body=BAD_PAGE, content_type="text/html"))
+    page.goto("/harness/bad")
+    with pytest.raises(AssertionError) as failure:
+        check_page(page, "harness-bad", screenshot=False)
+    message = str(failure.value)
+    harness.SAVED_HTML.pop("harness-bad-en", None)  # not for the end-of-run validator
+    for expected in (
+        "axe label",                   # an input without a label
+        "axe image-alt",               # an image without alt text
+        "horizontal scrolling",
+        "touch target",
+        "text 12px",
+        "image /static/img/icon-192.png: missing loading=\"lazy\", width and height, alt",
+        "console: boom",
+    ):
+        assert expected in message, f"{expected!r} not reported in:\n{message}"
+
+
+def test_the_validator_reports_errors_per_page(tmp_path: Path) -> None:
+    good = tmp_path / "good-en.html"
+    good.write_text('<!DOCTYPE html><html lang="en"><head><title>ok</title></head><body><p>ok</p></body></html>')
+    bad = tmp_path / "bad-en.html"
+    bad.write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p><div>no</p></body></html>')
+    errors = harness.validate_html([good, bad])
+    assert list(errors) == ["bad-en.html"]
+    assert any("No “p” element in scope" in line for line in errors["bad-en.html"]), errors
