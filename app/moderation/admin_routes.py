@@ -97,8 +97,8 @@ def set_role(request: Request, session: DbSession, user_id: int, role: Short = "
     except ValidationFailed as exc:
         return flash(request, redirect("/admin/users"), next(iter(exc.errors.values())), "error")
     session.commit()
-    return flash(request, redirect("/admin/users"), N_("{name} is now {role}."), "success",
-                 name=person.display_name, role=role)
+    return flash(request, redirect("/admin/users"), N_("The role of {name} is changed."), "success",
+                 name=person.display_name)
 
 
 def _call(session: Session, call_id: int) -> Call:
