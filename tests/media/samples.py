@@ -26,8 +26,8 @@ def picture(size: tuple[int, int] = (640, 480), mode: str = "RGB") -> Image.Imag
     return image
 
 
-def gps_jpeg(orientation: int = 1) -> bytes:
-    """A JPEG with camera EXIF, a GPS IFD, XMP, a comment and an ICC profile."""
+def gps_jpeg(orientation: int = 1, *, icc: bool = True) -> bytes:
+    """A JPEG with camera EXIF, a GPS IFD, XMP, a comment and (unless told) an ICC profile."""
     exif = Image.Exif()
     exif[0x010F] = "SecretCamera"  # Make
     exif[0x013B] = "Ann Onymous"  # Artist
@@ -42,8 +42,9 @@ def gps_jpeg(orientation: int = 1) -> bytes:
     xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
            b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="50,38.23N"'
            b' xmlns:dc="http://purl.org/dc/elements/1.1/" dc:creator="Ann Onymous"/></rdf:RDF></x:xmpmeta>')
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    return encode(picture(), "JPEG", exif=exif, xmp=xmp, comment=b"my-secret-comment", icc_profile=icc, quality=90)
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() if icc else None
+    return encode(picture(), "JPEG", exif=exif, xmp=xmp, comment=b"my-secret-comment", icc_profile=profile,
+                  quality=90)
 
 
 @cache

@@ -30,8 +30,9 @@ def reopen(data: bytes) -> Image.Image:
     return image
 
 
-def test_gps_tagged_jpeg_comes_out_without_any_metadata() -> None:
-    source = samples.gps_jpeg()
+@pytest.mark.parametrize("icc", [True, False], ids=["with-icc", "without-icc"])
+def test_gps_tagged_jpeg_comes_out_without_any_metadata(icc: bool) -> None:
+    source = samples.gps_jpeg(icc=icc)
     assert all(word in source for word in samples.SECRET_WORDS)  # the sample really carries them
 
     result = process(source)
