@@ -128,7 +128,8 @@ def file_response(settings: Settings, media: MediaFile, variant: str, *, public:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": MEDIA_CSP,
         "Cache-Control": PUBLIC_CACHE if public else PRIVATE_CACHE,
-        "Cross-Origin-Resource-Policy": "same-site",
+        # Public photos are open data that other sites may show; private ones stay on this origin.
+        "Cross-Origin-Resource-Policy": "cross-origin" if public else "same-origin",
     }
     return FileResponse(path, media_type=CONTENT_TYPES[ext], headers=headers,
                         filename=f"{variant}.{ext}", content_disposition_type="inline")

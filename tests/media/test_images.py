@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from app.media import images
+from app.media.demo_images import generate_demo_photo
 from app.media.images import ImageRejected, ProcessedImage, Refusal, process_image
 from tests.media import samples
 
@@ -220,3 +221,12 @@ def test_sniffing_only_trusts_content() -> None:
     assert images.webp_dimensions(samples.encode(samples.picture((123, 45)), "WEBP")) == (123, 45)
     assert images.webp_dimensions(samples.encode(samples.picture((123, 45)), "WEBP", lossless=True)) == (123, 45)
     assert images.webp_dimensions(samples.animated("WEBP", 2)) == (60, 40)
+
+
+def test_demo_photos_are_seeded_jpegs_the_pipeline_accepts() -> None:
+    first = generate_demo_photo(3, "Un potager partagé à Outremeuse")
+    assert first == generate_demo_photo(3, "Un potager partagé à Outremeuse")
+    assert first != generate_demo_photo(4, "Un potager partagé à Outremeuse")
+    image = reopen(first)
+    assert (image.format, image.size) == ("JPEG", (1200, 800))
+    assert process(first).variants["thumb"].width == 480

@@ -286,12 +286,14 @@ def test_served_variants_have_a_fixed_type_and_cannot_become_a_page(web: TestCli
         assert response.headers["content-disposition"] == f'inline; filename="{variant}.jpg"'
         assert response.headers["content-security-policy"] == "default-src 'none'; sandbox"
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.headers["cross-origin-resource-policy"] == "cross-origin"
         assert response.content.startswith(b"\xff\xd8\xff")
         assert b"<script" not in response.content and b"<html" not in response.content
         Image.open(io.BytesIO(response.content)).verify()
 
     private = web.get(f"/api/photos/{media_id}/thumb", params={"public": "false"})
     assert private.headers["cache-control"] == "private, no-store"
+    assert private.headers["cross-origin-resource-policy"] == "same-origin"
     assert private.headers["content-type"] == "image/jpeg"
 
 
