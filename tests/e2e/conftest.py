@@ -36,9 +36,14 @@ FAILED = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The W3C validator checks every page the other tests saved: it runs last.
-    last = [item for item in items if "test_zz_html_validator" in item.nodeid]
-    items[:] = [item for item in items if item not in last] + last
+    # Browser tests run after the fast tests, and the W3C validator, which checks every page
+    # the other browser tests saved, runs last of all.
+    here = str(Path(__file__).parent)
+    browser = [item for item in items if str(item.path).startswith(here)]
+    validator = [item for item in browser if "test_zz_html_validator" in item.nodeid]
+    browser = [item for item in browser if item not in validator]
+    chosen = set(browser) | set(validator)
+    items[:] = [item for item in items if item not in chosen] + browser + validator
 
 
 @pytest.hookimpl(wrapper=True)

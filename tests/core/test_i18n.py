@@ -1,0 +1,105 @@
+"""Languages: French complete, no broken placeholders, Dutch and German catalogues for the
+foundation, and the same page in French and English chosen by ?lang=, cookie or Accept-Language."""
+
+import re
+
+import pytest
+
+from app.i18n import LANG_COOKIE, catalogue
+from app.i18n_catalog import PLACEHOLDER, extracted_msgids, missing, placeholder_mismatches
+from tests.support import WebClient
+
+# Where the foundation's strings live (issue 2); each later domain checks its own catalogues.
+FOUNDATION = re.compile(
+    r"^(app/[a-z_]+\.py|app/account/|app/pages/|templates/(base\.html|_macros/|account/|errors/|pages/"
+    r"|emails/(verify_email|password_reset)\.txt))"
+)
+
+
+def foundation_msgids() -> dict[str, str]:
+    found = {msgid: where for msgid, where in extracted_msgids().items() if FOUNDATION.match(where)}
+    assert len(found) > 80, "the extraction lost the foundation's strings"
+    return found
+
+
+def test_every_msgid_has_a_french_translation() -> None:
+    lacking = missing("fr")
+    listing = "\n".join(f"  {where}: {msgid!r}" for msgid, where in sorted(lacking.items(), key=lambda i: i[1]))
+    assert not lacking, f"{len(lacking)} strings lack French (python -m app.i18n_catalog fr):\n{listing}"
+
+
+def test_extraction_sees_python_templates_macros_and_emails() -> None:
+    places = set(extracted_msgids().values())
+    for prefix in ("app/account/", "app/handlers.py", "templates/base.html", "templates/_macros/forms.html",
+                   "templates/emails/verify_email.txt"):
+        assert any(p.startswith(prefix) for p in places), prefix
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "de"])
+def test_no_translation_has_a_placeholder_its_msgid_lacks(lang: str) -> None:
+    assert placeholder_mismatches(lang) == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "de"])
+def test_foundation_strings_are_translated(lang: str) -> None:
+    known = catalogue(lang)
+    lacking = sorted(msgid for msgid in foundation_msgids() if msgid not in known)
+    assert not lacking, f"{lang} lacks: {lacking}"
+    for msgid in foundation_msgids():
+        text = known[msgid]
+        if isinstance(text, str):
+            # Placeholders kept exactly: a translation without {name} would silently drop the name.
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(msgid)), (lang, msgid)
+        else:  # plural forms may also use {n}, the count
+            for form in text:
+                assert set(PLACEHOLDER.findall(form)) <= set(PLACEHOLDER.findall(msgid)) | {"n"}, (lang, msgid)
+
+
+def test_french_by_default_and_english_on_request(client: WebClient) -> None:
+    french = client.get("/account/login")
+    assert french.status_code == 200
+    assert '<html lang="fr">' in french.text
+    assert "<h1>Se connecter</h1>" in french.text
+    assert "Mot de passe oublié" in french.text
+
+    english = client.get("/account/login?lang=en")
+    assert '<html lang="en">' in english.text
+    assert "<h1>Log in</h1>" in english.text
+    assert "Forgot your password?" in english.text
+    assert english.cookies.get(LANG_COOKIE) == "en"
+
+    remembered = client.get("/account/register")  # no ?lang=: the cookie decides
+    assert '<html lang="en">' in remembered.text and "<h1>Create an account</h1>" in remembered.text
+
+    client.get("/?lang=fr")
+    assert "<h1>Créer un compte</h1>" in client.get("/account/register").text
+
+
+def test_accept_language_picks_the_first_supported_language(client: WebClient) -> None:
+    english = client.get("/account/login", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"})
+    assert '<html lang="en">' in english.text and "<h1>Log in</h1>" in english.text
+    dutch = client.get("/account/login", headers={"Accept-Language": "es, nl-BE;q=0.8, en;q=0.5"})
+    assert '<html lang="nl">' in dutch.text and "<h1>Aanmelden</h1>" in dutch.text
+    unknown = client.get("/account/login", headers={"Accept-Language": "es, it;q=0.8"})
+    assert '<html lang="fr">' in unknown.text
+    # An explicit choice beats the browser's preference.
+    client.get("/?lang=de")
+    german = client.get("/account/login", headers={"Accept-Language": "en"})
+    assert '<html lang="de">' in german.text and "<h1>Anmelden</h1>" in german.text
+
+
+def test_the_language_switcher_links_every_language_keeping_the_page(client: WebClient) -> None:
+    page = client.get("/account/login?next=/account").text
+    assert '<nav class="lang-switcher" aria-label="Langue">' in page
+    for code, name in (("fr", "Français"), ("en", "English"), ("nl", "Nederlands"), ("de", "Deutsch")):
+        link = re.search(rf'<a href="([^"]+)" lang="{code}" hreflang="{code}"[^>]*>{code.upper()}'
+                         rf'<span class="visually-hidden"> {name}</span></a>', page)
+        assert link, f"no switcher link for {code}"
+        assert link.group(1) == f"/account/login?next=%2Faccount&amp;lang={code}"
+    assert 'lang="fr" hreflang="fr" aria-current="true"' in page
+
+
+def test_unknown_language_is_ignored(client: WebClient) -> None:
+    response = client.get("/account/login?lang=xx")
+    assert '<html lang="fr">' in response.text
+    assert LANG_COOKIE not in response.cookies
