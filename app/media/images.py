@@ -172,6 +172,8 @@ def _open(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
             raise ImageRejected(Refusal.corrupt, "unreadable WebP header")
         _check_pixels(dims, max_pixels)
     try:
+        # catch_warnings is process-wide, not per thread: at worst another thread's bomb warning
+        # also becomes an error, which is what we want for images anyway.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[fmt])
