@@ -31,7 +31,6 @@ class AuditAction(StrEnum):
     role_change = "role_change"
     assign_moderator = "assign_moderator"
     unassign_moderator = "unassign_moderator"
-    hold = "hold"
 
 
 class TargetType(StrEnum):
