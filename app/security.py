@@ -104,7 +104,9 @@ class SecurityHeadersMiddleware:
                         headers.append((name, value))
                 if self.secure_cookies:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
-                if new_seed:
+                # Only pages carry forms: a cached image or JSON must never carry a cookie.
+                is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                if new_seed and is_html:
                     attrs = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure_cookies else "")
                     headers.append((b"set-cookie", f"{CSRF_COOKIE}={new_seed}; {attrs}".encode()))
             await send(message)

@@ -59,7 +59,7 @@ class WebClient(TestClient):
 
     def csrf(self) -> str:
         if CSRF_COOKIE not in self.cookies:
-            self.get("/healthz")
+            self.get("/offline")
         return csrf_token_for(self.settings.resolved_secret_key, self.cookies[CSRF_COOKIE])
 
     def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Response:
