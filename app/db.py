@@ -7,9 +7,10 @@ session with BEGIN IMMEDIATE, so writers queue on the busy timeout instead of fa
 readers (GET requests) keep plain BEGIN and never wait for a writer under WAL.
 """
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -60,6 +61,8 @@ class Database:
 
     engine: Engine
     write_engine: Engine
+    # SQLite lets one writer in at a time; requests wait for their turn here, on the event loop.
+    write_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -107,3 +110,20 @@ def get_session(request: Request) -> Iterator[Session]:
         # close() rolls back what was not committed without expiring the loaded objects (an
         # explicit rollback() would), so an error page can still show the current user.
         session.close()
+
+
+async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
+    """Application-wide dependency, before any session: an unsafe request on SQLite waits for
+    its turn on the event loop, then keeps it until its session is closed.
+
+    A write session holds SQLite's lock across several thread-pool hops (dependencies, the
+    route, the teardown). Had 40 requests waited for that lock inside the thread pool (its
+    size), the holder could not get a thread back to finish: every writer stalled until the
+    busy timeout, then failed with "database is locked". Waiting here uses no thread.
+    """
+    db: Database = request.app.state.db
+    if request.method in SAFE_METHODS or not db.is_sqlite:
+        yield
+        return
+    async with db.write_turn:
+        yield

@@ -19,14 +19,19 @@ from app.admin import routes as admin_routes
 from app.call import admin as call_admin
 from app.call import api as call_api
 from app.call import routes as call_routes
-from app.db import Database
+from app.comment import routes as comment_routes
+from app.db import Database, sqlite_write_turn
+from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import routes as moderation_routes
+from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
+from app.report import routes as report_routes
 from app.security import SecurityHeadersMiddleware, verify_csrf
 from app.settings import Settings
+from app.vote import routes as vote_routes
 from app.web import STATIC_DIR
 
 access_log = logging.getLogger("app.access")
@@ -76,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.
-        dependencies=[Depends(load_current_user), Depends(verify_csrf)],
+        dependencies=[Depends(sqlite_write_turn), Depends(load_current_user), Depends(verify_csrf)],
         max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
@@ -98,6 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(call_admin.router)
     app.include_router(call_api.router)
     app.include_router(idea_routes.router)
+    app.include_router(vote_routes.router)
+    app.include_router(comment_routes.router)
+    app.include_router(report_routes.router)
+    app.include_router(follow_routes.router)
+    app.include_router(notify_routes.router)
     app.include_router(moderation_routes.router)
     app.include_router(moderation_admin_routes.router)
 

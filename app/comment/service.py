@@ -38,7 +38,7 @@ def _clean_body(body: str) -> str:
     if len(text) < 2:
         raise ValidationFailed({"body": N_("Please write your comment (at least 2 characters).")})
     if len(text) > MAX_LENGTH:
-        raise ValidationFailed({"body": N_("A comment can have at most {max} characters.")})
+        raise ValidationFailed({"body": N_("A comment can have at most 5000 characters.")})
     return text
 
 

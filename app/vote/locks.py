@@ -6,8 +6,7 @@ see what the first committed. On SQLite every write session already starts with 
 IMMEDIATE (app.db), which lets one writer in at a time, so nothing more is needed there.
 """
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.account.models import User
 from app.comment.models import Comment
@@ -21,15 +20,15 @@ def _is_postgres(session: Session) -> bool:
 def lock_user(session: Session, user_id: int) -> None:
     """Serialise one person's votes, follows and reports (limits are counted per person)."""
     if _is_postgres(session):
-        session.execute(select(User.id).where(User.id == user_id).with_for_update())  # type: ignore[arg-type]
+        session.exec(select(col(User.id)).where(col(User.id) == user_id).with_for_update()).first()
 
 
 def lock_idea(session: Session, idea_id: int) -> None:
     """Serialise the reports on one idea (distinct reporters are counted per item)."""
     if _is_postgres(session):
-        session.execute(select(Idea.id).where(Idea.id == idea_id).with_for_update())  # type: ignore[arg-type]
+        session.exec(select(col(Idea.id)).where(col(Idea.id) == idea_id).with_for_update()).first()
 
 
 def lock_comment(session: Session, comment_id: int) -> None:
     if _is_postgres(session):
-        session.execute(select(Comment.id).where(Comment.id == comment_id).with_for_update())  # type: ignore[arg-type]
+        session.exec(select(col(Comment.id)).where(col(Comment.id) == comment_id).with_for_update()).first()

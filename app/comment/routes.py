@@ -1,0 +1,143 @@
+"""Comment pages: post, reply, edit within the window, delete. The idea page shows the
+threads and the main form; replying and editing have their own small pages, so everything
+works without JavaScript."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
+
+from app import authz
+from app.account.sessions import current_user
+from app.authz import Action
+from app.call.models import Call
+from app.comment import service
+from app.comment.models import MAX_LENGTH, Comment
+from app.db import get_session
+from app.errors import AppError, NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea import queries as idea_queries
+from app.idea.models import Idea
+from app.notify.links import comment_path, idea_path
+from app.settings import Settings
+from app.vote.http import done, refuse, require_citizen, wants_script
+from app.web import flash, redirect, render
+
+router = APIRouter(tags=["comment"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+ANCHOR = "comments"
+Body = Annotated[str, Form(max_length=MAX_LENGTH * 2)]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _parse_id(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def _comment_and_idea(request: Request, session: Session, comment_id: int) -> tuple[Comment, Idea, Call]:
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound()
+    idea, call = idea_queries.visible_idea(session, comment.idea_id, current_user(request))
+    return comment, idea, call
+
+
+def _form_page(request: Request, *, idea: Idea, mode: str, values: dict[str, Any], errors: dict[str, str],
+               reply_to: Comment | None = None, comment: Comment | None = None, status_code: int = 200) -> Response:
+    return render(request, "comment/form.html", {
+        "idea": idea, "mode": mode, "values": values, "errors": errors, "reply_to": reply_to,
+        "comment": comment, "max_length": MAX_LENGTH,
+    }, status_code=status_code)
+
+
+@router.post("/ideas/{idea_id}/comments", name="comment:create")
+def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
+           parent_id: Annotated[str, Form(max_length=20)] = "") -> Response:
+    user = current_user(request)
+    reply_to_id = _parse_id(parent_id)
+    try:
+        idea, call = idea_queries.visible_idea(session, idea_id, user)
+        require_citizen(user, Action.comment_create, idea)
+        assert user is not None
+        comment = service.create_comment(session, _settings(request), idea=idea, call=call, author=user,
+                                         body=body, parent_id=reply_to_id)
+    except ValidationFailed as exc:
+        if wants_script(request):
+            return refuse(request, exc, idea_id, ANCHOR)
+        reply_to = session.get(Comment, reply_to_id) if reply_to_id else None
+        return _form_page(request, idea=idea, mode="reply" if reply_to else "new", values={"body": body},
+                          errors=exc.errors, reply_to=reply_to, status_code=422)
+    except AppError as exc:
+        return refuse(request, exc, idea_id, ANCHOR)
+    session.commit()
+    assert comment.id is not None
+    if wants_script(request):
+        return JSONResponse({"id": comment.id, "link": comment_path(idea_id, comment.id)}, status_code=201)
+    return flash(request, redirect(comment_path(idea_id, comment.id)), N_("Your comment is published."), "success")
+
+
+@router.get("/ideas/{idea_id}/comments/new", name="comment:new")
+def new_form(request: Request, session: DbSession, idea_id: int, reply_to: str = "") -> Response:
+    user = current_user(request)
+    idea, _call = idea_queries.visible_idea(session, idea_id, user)
+    try:
+        require_citizen(user, Action.comment_create, idea)
+    except AppError as exc:
+        return refuse(request, exc, idea_id, ANCHOR)
+    parent_id = _parse_id(reply_to)
+    parent = session.get(Comment, parent_id) if parent_id else None
+    if parent is not None and parent.idea_id != idea.id:
+        raise NotFound()
+    return _form_page(request, idea=idea, mode="reply" if parent else "new", values={}, errors={}, reply_to=parent)
+
+
+@router.get("/comments/{comment_id}/edit", name="comment:edit")
+def edit_form(request: Request, session: DbSession, comment_id: int) -> Response:
+    comment, idea, _call = _comment_and_idea(request, session, comment_id)
+    authz.require(current_user(request), Action.comment_edit, comment)
+    return _form_page(request, idea=idea, mode="edit", values={"body": comment.body_md}, errors={},
+                      comment=comment)
+
+
+@router.post("/comments/{comment_id}/edit")
+def edit(request: Request, session: DbSession, comment_id: int, body: Body = "") -> Response:
+    comment, idea, _call = _comment_and_idea(request, session, comment_id)
+    try:
+        authz.require(current_user(request), Action.comment_edit, comment)
+        service.edit_comment(session, comment=comment, body=body)
+    except ValidationFailed as exc:
+        if wants_script(request):
+            return refuse(request, exc, idea.id or 0, ANCHOR)
+        return _form_page(request, idea=idea, mode="edit", values={"body": body}, errors=exc.errors,
+                          comment=comment, status_code=422)
+    except AppError as exc:
+        user = current_user(request)
+        if not wants_script(request) and exc.status_code == 403 and user is not None and authz.is_own(user, comment):
+            return flash(request, redirect(comment_path(comment.idea_id, comment_id)),
+                         N_("This comment can no longer be edited: the 15 minutes have passed."), "error")
+        return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
+    session.commit()
+    return done(request, comment.idea_id, f"comment-{comment_id}", N_("Your comment is updated."))
+
+
+@router.post("/comments/{comment_id}/delete", name="comment:delete")
+def delete(request: Request, session: DbSession, comment_id: int) -> Response:
+    comment, _idea, _call = _comment_and_idea(request, session, comment_id)
+    try:
+        authz.require(current_user(request), Action.comment_delete, comment)
+    except AppError as exc:
+        return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
+    service.delete_comment(session, comment=comment)
+    session.commit()
+    return done(request, comment.idea_id, f"comment-{comment_id}", N_("The comment is deleted."))
+
+
+@router.get("/ideas/{idea_id}/comments", name="comment:list")
+def back_to_idea(idea_id: int) -> Response:
+    """Where a form posted without JavaScript lands if someone reloads: the idea's comments."""
+    return redirect(idea_path(idea_id, ANCHOR))

@@ -1,0 +1,121 @@
+"""Notification pages: the list (which marks them read), e-mail preferences, and the
+unsubscribe link from e-mails, which works without logging in."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app.account.models import User
+from app.account.sessions import current_user
+from app.authz import Action, require
+from app.db import Database, get_session
+from app.i18n import N_
+from app.notify import service
+from app.notify.models import KIND_LABELS, NotificationKind
+from app.web import env, flash, redirect, render
+
+router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def unread_notifications(request: Request) -> int:
+    """The header's count: one indexed COUNT per page, for logged-in people only."""
+    user = getattr(request.state, "user", None)
+    if user is None or user.id is None:
+        return 0
+    cached = getattr(request.state, "unread_notifications", None)
+    if cached is None:
+        db: Database = request.app.state.db
+        with db.session() as session:
+            cached = service.unread_count(session, user.id)
+        request.state.unread_notifications = cached
+    return int(cached)
+
+
+env.globals["unread_notifications"] = unread_notifications
+
+
+def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:
+    return [(kind.value, label) for kind, label in KIND_LABELS.items()
+            if kind != NotificationKind.report or user_is_staff]
+
+
+@router.get("", name="notify:list")
+def notification_list(request: Request, session: DbSession) -> HTMLResponse:
+    user = current_user(request)
+    require(user, Action.notification_view)
+    assert user is not None and user.id is not None
+    items = service.recent(session, user.id)
+    unread_ids = {n.id for n in items if n.read_at is None}
+    # Seen now: marked read in a short write transaction of its own (this page is a GET).
+    if unread_ids:
+        with request.app.state.db.transaction() as write:
+            service.mark_all_read(write, user.id)
+    request.state.unread_notifications = 0
+    return render(request, "notify/list.html", {"items": items, "unread_ids": unread_ids})
+
+
+@router.post("/read", name="notify:read")
+def mark_read(request: Request, session: DbSession) -> Response:
+    user = current_user(request)
+    require(user, Action.notification_view)
+    assert user is not None and user.id is not None
+    service.mark_all_read(session, user.id)
+    session.commit()
+    return flash(request, redirect("/notifications"), N_("All notifications are marked as read."), "success")
+
+
+@router.get("/preferences", name="notify:preferences")
+def preferences_form(request: Request, session: DbSession) -> HTMLResponse:
+    user = current_user(request)
+    require(user, Action.notification_view)
+    assert user is not None and user.id is not None
+    return render(request, "notify/preferences.html", {
+        "prefs": service.email_preferences(session, user.id), "kinds": _kinds_for(user.is_staff),
+    })
+
+
+@router.post("/preferences")
+async def save_preferences(request: Request, session: DbSession) -> Response:
+    user = current_user(request)
+    require(user, Action.notification_view)
+    assert user is not None and user.id is not None
+    form = await request.form()
+    enabled = {str(v) for v in form.getlist("email")} & {k.value for k in NotificationKind}
+    service.set_email_preferences(session, user_id=user.id, enabled_kinds=enabled)
+    session.commit()
+    return flash(request, redirect("/notifications/preferences"), N_("Your e-mail preferences are saved."),
+                 "success")
+
+
+def _unsubscribe_page(request: Request, token: str, *, done: bool = False) -> HTMLResponse:
+    found = service.read_unsubscribe_token(request.app.state.settings, token)
+    if found is None:
+        return render(request, "notify/unsubscribe.html", {"valid": False, "token": "", "label": "", "done": False},
+                      status_code=400)
+    _user_id, kind = found
+    return render(request, "notify/unsubscribe.html", {
+        "valid": True, "token": token, "label": KIND_LABELS[NotificationKind(kind)], "done": done,
+    })
+
+
+@router.get("/unsubscribe/{token}", name="notify:unsubscribe")
+def unsubscribe_form(request: Request, token: str) -> HTMLResponse:
+    # Opening the link changes nothing (mail scanners follow links): the button does.
+    return _unsubscribe_page(request, token)
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(request: Request, session: DbSession, token: str) -> HTMLResponse:
+    found = service.read_unsubscribe_token(request.app.state.settings, token)
+    if found is None:
+        return _unsubscribe_page(request, token)
+    user_id, kind = found
+    from_db = session.get(User, user_id)
+    if from_db is not None:
+        service.set_email_preference(session, user_id=user_id, kind=kind, enabled=False)
+        session.commit()
+    return _unsubscribe_page(request, token, done=True)

@@ -1,0 +1,129 @@
+"""Reporting an idea or a comment: a short form with a reason."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from app.account.sessions import current_user
+from app.authz import Action
+from app.call.models import Call
+from app.comment.models import Comment
+from app.db import get_session
+from app.errors import AppError, NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea import queries as idea_queries
+from app.idea.models import Idea
+from app.notify.links import comment_path, idea_path
+from app.report import service
+from app.report.models import REASON_LABELS
+from app.settings import Settings
+from app.vote.http import done, refuse, require_citizen, wants_script
+from app.web import flash, redirect, render
+
+router = APIRouter(tags=["report"], include_in_schema=False)
+
+DbSession = Annotated[Session, Depends(get_session)]
+Reason = Annotated[str, Form(max_length=30)]
+Details = Annotated[str, Form(max_length=4000)]
+THANKS = N_("Thank you. A moderator will look at your report.")
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _page(request: Request, *, idea: Idea, comment: Comment | None, action: str, values: dict[str, Any],
+          errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "report/form.html", {
+        "idea": idea, "comment": comment, "action": action, "values": values, "errors": errors,
+        "reasons": list(REASON_LABELS.items()),
+    }, status_code=status_code)
+
+
+def _after(request: Request, session: Session, idea: Idea, call: Call, target: str) -> Response:
+    # An idea hidden by this very report is no longer visible to its reporter: go to the call.
+    session.refresh(idea)
+    if idea.hidden_at is not None:
+        target = f"/calls/{call.slug}"
+    return flash(request, redirect(target), THANKS, "success")
+
+
+@router.get("/ideas/{idea_id}/report", name="report:idea")
+def idea_form(request: Request, session: DbSession, idea_id: int) -> Response:
+    user = current_user(request)
+    idea, _call = idea_queries.visible_idea(session, idea_id, user)
+    try:
+        require_citizen(user, Action.report_create, idea)
+    except AppError as exc:
+        return refuse(request, exc, idea_id, "")
+    return _page(request, idea=idea, comment=None, action=f"/ideas/{idea_id}/report", values={}, errors={})
+
+
+@router.post("/ideas/{idea_id}/report")
+def report_idea(request: Request, session: DbSession, idea_id: int, reason: Reason = "",
+                details: Details = "") -> Response:
+    user = current_user(request)
+    try:
+        idea, call = idea_queries.visible_idea(session, idea_id, user)
+        require_citizen(user, Action.report_create, idea)
+        assert user is not None
+        service.report_idea(session, _settings(request), idea=idea, call=call, reporter=user, reason=reason,
+                            details=details)
+    except ValidationFailed as exc:
+        if wants_script(request):
+            return refuse(request, exc, idea_id, "")
+        return _page(request, idea=idea, comment=None, action=f"/ideas/{idea_id}/report",
+                     values={"reason": reason, "details": details}, errors=exc.errors, status_code=422)
+    except AppError as exc:
+        return refuse(request, exc, idea_id, "")
+    session.commit()
+    if wants_script(request):
+        return done(request, idea_id, "", THANKS)
+    return _after(request, session, idea, call, idea_path(idea_id))
+
+
+def _comment(request: Request, session: Session, comment_id: int) -> tuple[Comment, Idea, Call]:
+    comment = session.get(Comment, comment_id)
+    if comment is None or comment.deleted_at is not None:
+        raise NotFound()
+    idea, call = idea_queries.visible_idea(session, comment.idea_id, current_user(request))
+    return comment, idea, call
+
+
+@router.get("/comments/{comment_id}/report", name="report:comment")
+def comment_form(request: Request, session: DbSession, comment_id: int) -> Response:
+    user = current_user(request)
+    comment, idea, _call = _comment(request, session, comment_id)
+    try:
+        require_citizen(user, Action.report_create, comment)
+    except AppError as exc:
+        return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
+    return _page(request, idea=idea, comment=comment, action=f"/comments/{comment_id}/report", values={},
+                 errors={})
+
+
+@router.post("/comments/{comment_id}/report")
+def report_comment(request: Request, session: DbSession, comment_id: int, reason: Reason = "",
+                   details: Details = "") -> Response:
+    user = current_user(request)
+    comment, idea, call = _comment(request, session, comment_id)
+    try:
+        require_citizen(user, Action.report_create, comment)
+        assert user is not None
+        service.report_comment(session, _settings(request), comment=comment, idea=idea, call=call, reporter=user,
+                               reason=reason, details=details)
+    except ValidationFailed as exc:
+        if wants_script(request):
+            return refuse(request, exc, comment.idea_id, "")
+        return _page(request, idea=idea, comment=comment, action=f"/comments/{comment_id}/report",
+                     values={"reason": reason, "details": details}, errors=exc.errors, status_code=422)
+    except AppError as exc:
+        return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
+    session.commit()
+    if wants_script(request):
+        return done(request, comment.idea_id, "", THANKS)
+    session.refresh(comment)
+    target = comment_path(comment.idea_id, comment_id) if comment.hidden_at is None else idea_path(comment.idea_id)
+    return _after(request, session, idea, call, target)

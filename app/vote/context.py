@@ -1,0 +1,36 @@
+"""What the idea page and idea cards need from votes, comments and following, built in a
+few queries: the ideas domain adds these keys to its own page context."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from app.account.models import User
+from app.authz import Action, can
+from app.call.models import Call
+from app.call.phases import accepts_comments
+from app.comment import service as comment_service
+from app.follow import service as follow_service
+from app.idea.models import Idea
+from app.vote import service as vote_service
+
+
+def idea_page_extras(session: Session, *, idea: Idea, call: Call, viewer: User | None) -> dict[str, Any]:
+    assert idea.id is not None
+    return {
+        "vote_panel": vote_service.vote_state(session, user=viewer, idea=idea, call=call),
+        "may_vote": can(viewer, Action.vote_cast, idea),
+        "following": viewer is not None and viewer.id is not None
+        and follow_service.is_following(session, idea_id=idea.id, user_id=viewer.id),
+        "comment_threads": comment_service.threads(session, idea_id=idea.id),
+        "comments_open": accepts_comments(call),
+        "may_comment": can(viewer, Action.comment_create, idea),
+    }
+
+
+def card_extras(session: Session, *, ideas: list[Idea], viewer: User | None) -> dict[str, Any]:
+    """The ideas of a list the viewer supports, in one query (for the "you support it" mark)."""
+    if viewer is None or viewer.id is None:
+        return {"voted_idea_ids": set()}
+    ids = [i.id for i in ideas if i.id is not None]
+    return {"voted_idea_ids": vote_service.voted_idea_ids(session, user_id=viewer.id, idea_ids=ids)}

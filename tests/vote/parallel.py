@@ -1,0 +1,46 @@
+"""Parallel requests through the live server: each thread has its own browser (cookie jar)."""
+
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import httpx
+from sqlmodel import Session
+
+from app.account.models import User
+from app.account.sessions import SESSION_COOKIE, start_session
+from app.security import CSRF_COOKIE, csrf_token_for
+from tests.support import LiveServer
+
+T = TypeVar("T")
+
+
+def session_token(session: Session, user: User) -> str:
+    token = start_session(session, user, days=1)
+    session.commit()
+    return token
+
+
+def browser(live_server: LiveServer, token: str, *, json: bool = True) -> httpx.Client:
+    """A logged-in client with its own CSRF cookie, sending the token as a script would."""
+    seed = secrets.token_urlsafe(16)
+    secret = live_server.app.state.settings.resolved_secret_key
+    headers = {"X-CSRF-Token": csrf_token_for(secret, seed)}
+    if json:
+        headers["Accept"] = "application/json"
+    return httpx.Client(base_url=live_server.url, cookies={SESSION_COOKIE: token, CSRF_COOKIE: seed},
+                        headers=headers, timeout=60, follow_redirects=False)
+
+
+def in_parallel(count: int, job: Callable[[int], T]) -> list[T]:
+    """Run `job(i)` in `count` threads released together by a barrier."""
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> T:
+        barrier.wait(timeout=30)
+        return job(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
