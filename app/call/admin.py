@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import authz, i18n
 from app.account.models import User
@@ -123,7 +124,7 @@ def _save(request: Request, session: Session, call: Call | None, fields: dict[st
     )
     try:
         cover_id = None
-        if isinstance(cover, UploadFile) and cover.filename:
+        if isinstance(cover, ReceivedFile) and cover.filename:
             raw = cover.file.read(request.app.state.settings.max_upload_bytes + 1)
             if raw:
                 try:

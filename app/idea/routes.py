@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import authz
 from app.account.models import User
@@ -36,12 +37,13 @@ def _settings(request: Request) -> Settings:
 
 
 def _read_upload(upload: UploadFile | str | None, limit: int) -> bytes | None:
-    """The bytes of a chosen file, or None when the field was left empty. Reads one byte past
+    """The bytes of a chosen file, or None when the field was left empty (forms parse into
+    Starlette's UploadFile, not FastAPI's subclass). Reads one byte past
     the limit so the media service can refuse an oversized file without holding more."""
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    if not isinstance(upload, ReceivedFile) or not upload.filename:
         return None
-    data = upload.file.read(limit + 1)
-    return data or None
+    upload.file.seek(0)
+    return upload.file.read(limit + 1) or None
 
 
 def _new_photos(request: Request, uploads: list[Photo], alts: list[str]) -> service.PhotoChanges:
