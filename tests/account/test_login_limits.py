@@ -88,7 +88,7 @@ def test_password_reset_is_single_use_and_revokes_sessions(mail_client: WebClien
     assert done.status_code == 303
     again = mail_client.submit("/account/password/reset", {"token": token, "password": "encore une autre phrase"})
     assert again.status_code == 422
-    assert "plus valide" in again.text
+    assert "plus valable" in again.text
 
     assert other_device.get("/account", follow_redirects=False).status_code == 303
     ok = mail_client.submit("/account/login", {"email": "paul@example.org", "password": "une nouvelle phrase secrète"})

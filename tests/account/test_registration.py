@@ -84,7 +84,7 @@ def test_registration_errors_are_explained_in_french_and_nothing_is_written(clie
     make_user(session, email="taken@example.org")
     session.commit()
     cases = {
-        ("pas-une-adresse", "Anne", PASSWORD): "adresse e-mail valide",
+        ("pas-une-adresse", "Anne", PASSWORD): "adresse e-mail valable",
         ("new@example.org", "Anne", "court"): "au moins 10 caractères",
         ("new@example.org", "Anne", "azertyuiop"): "trop courant",
         ("taken@example.org", "Anne", PASSWORD): "existe déjà",
