@@ -78,6 +78,9 @@ def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
     assert comment.id is not None
     if wants_script(request):
         return JSONResponse({"id": comment.id, "link": comment_path(idea_id, comment.id)}, status_code=201)
+    if comment.hidden_at is not None:  # held for review (app.moderation.spam)
+        return flash(request, redirect(f"/ideas/{idea_id}"),
+                     N_("Thank you! Your comment will appear once a moderator has checked it."), "info")
     return flash(request, redirect(comment_path(idea_id, comment.id)), N_("Your comment is published."), "success")
 
 

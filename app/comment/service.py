@@ -18,6 +18,7 @@ from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
+from app.moderation import spam
 from app.notify import service as notify
 from app.richtext import render_markdown
 from app.settings import Settings
@@ -57,6 +58,8 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
     assert idea.id is not None and author.id is not None
     text = _clean_body(body)
     _check_open(session, idea, call)
+    # Rate limit (raises), and a new account posting links is held for review.
+    held = spam.check_posting(session, author, text, "comment")
     reply_to: Comment | None = None
     if parent_id is not None:
         reply_to = session.get(Comment, parent_id)
@@ -69,7 +72,10 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
     session.flush()
     session.execute(update(Idea).where(col(Idea.id) == idea.id).values(comment_count=col(Idea.comment_count) + 1))
     follow_service.follow(session, idea_id=idea.id, user_id=author.id)
-    notify.comment_posted(session, settings, idea=idea, comment=comment, actor=author, reply_to=reply_to)
+    if held:
+        spam.hold_comment(session, comment=comment, author=author)
+    else:
+        notify.comment_posted(session, settings, idea=idea, comment=comment, actor=author, reply_to=reply_to)
     return comment
 
 

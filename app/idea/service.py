@@ -14,6 +14,7 @@ from app.i18n import N_
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.moderation import spam
 from app.richtext import render_markdown
 from app.settings import Settings
 
@@ -133,7 +134,11 @@ def _store_photos(session: Session, settings: Settings, idea: Idea, author: User
 def _publish_or_queue(session: Session, call: Call, idea: Idea, actor: User) -> None:
     now = utcnow()
     idea.submitted_at = now
-    if call.premoderation:
+    # Rate limit (raises), and a new account posting links waits for a moderator.
+    held = spam.check_posting(session, actor, f"{idea.title}\n{idea.body_md}", "idea")
+    if held and not call.premoderation:
+        spam.hold_idea(session, idea=idea)
+    if call.premoderation or held:
         record_change(session, idea, actor, IdeaStatus.submitted)
     else:
         idea.published_at = idea.published_at or now

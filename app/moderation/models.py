@@ -31,6 +31,7 @@ class AuditAction(StrEnum):
     role_change = "role_change"
     assign_moderator = "assign_moderator"
     unassign_moderator = "unassign_moderator"
+    hold = "hold"  # by the system: a new account posted a link (app.moderation.spam)
 
 
 class TargetType(StrEnum):

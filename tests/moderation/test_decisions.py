@@ -231,3 +231,32 @@ def test_queue_tabs_count_filter_and_list_oldest_first(client: WebClient, sessio
     assert "Sans réponse" in answers.text and "Récente" not in answers.text
     detail = client.get(f"/moderation/ideas/{old.id}")
     assert detail.status_code == 200 and f"/moderation/ideas/{old.id}/approve" in detail.text
+
+
+def test_a_restored_idea_is_hidden_again_only_by_new_reporters(client: WebClient, session: Session) -> None:
+    from app.report import service as report_service  # noqa: PLC0415
+
+    w = world(session, status="published")
+    w.call.report_threshold = 2
+    session.add(w.call)
+    first = [make_user(session) for _ in range(2)]
+    later = [make_user(session) for _ in range(2)]
+    session.commit()
+    for person in first:
+        report_service.report_idea(session, client.settings, idea=w.idea, call=w.call, reporter=person, reason="spam")
+    session.commit()
+    assert _idea(session, w.idea.id).hidden_at is not None  # hidden by the reports
+    client.login_as(w.moderator)
+    queue = client.get("/moderation", params={"tab": "reported"})
+    assert f"/moderation/ideas/{w.idea.id}" in queue.text
+    assert client.submit(f"/moderation/ideas/{w.idea.id}/restore").status_code == 303
+    assert f"/moderation/ideas/{w.idea.id}\"" not in client.get("/moderation", params={"tab": "reported"}).text
+
+    idea = _idea(session, w.idea.id)
+    report_service.report_idea(session, client.settings, idea=idea, call=w.call, reporter=later[0], reason="spam")
+    session.commit()
+    assert _idea(session, w.idea.id).hidden_at is None  # one new reporter is below the threshold
+    report_service.report_idea(session, client.settings, idea=_idea(session, w.idea.id), call=w.call,
+                               reporter=later[1], reason="spam")
+    session.commit()
+    assert _idea(session, w.idea.id).hidden_at is not None

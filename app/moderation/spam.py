@@ -1,0 +1,83 @@
+"""Spam protection for new ideas and comments.
+
+The ideas and comments services call `check_posting` before writing: it raises RateLimited
+(a clear message, 429) when someone posts too fast, and answers whether the content must be
+held for review because a brand-new account posts links. A held idea waits in the moderation
+queue (status submitted) even in a call without pre-moderation; a held comment is hidden with an
+open automatic "spam" report, so it appears under "Reported items" until a moderator restores
+or hides it. Moderators and administrators are never limited.
+"""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col
+
+from app.account.models import User
+from app.clock import utcnow
+from app.comment.models import Comment
+from app.i18n import N_
+from app.idea.models import Idea
+from app.moderation.models import AuditAction, TargetType
+from app.moderation.service import record
+from app.ratelimit import service as ratelimit
+from app.report.models import Report, ReportReason, ReportTarget
+
+NEW_ACCOUNT = timedelta(hours=24)
+# kind -> (how many, per window)
+LIMITS: dict[str, tuple[int, timedelta]] = {
+    "idea": (5, timedelta(hours=1)),
+    "comment": (10, timedelta(minutes=10)),
+}
+MESSAGES = {
+    "idea": N_("You are proposing ideas very quickly. Please wait a little before sending another one."),
+    "comment": N_("You are commenting very quickly. Please wait a few minutes before posting again."),
+}
+HOLD_NOTE = "Held automatically: a new account posted a link."
+LINK_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|info|biz|be|fr|nl|de|eu|io|xyz|ru|ly|co|me|shop|top)\b",
+    re.IGNORECASE,
+)
+
+
+def has_link(text: str) -> bool:
+    return bool(LINK_RE.search(text or ""))
+
+
+def is_new_account(user: User) -> bool:
+    return utcnow() - user.created_at < NEW_ACCOUNT
+
+
+def check_posting(session: Session, user: User, text: str, kind: str) -> bool:
+    """Count one posting of `kind` ("idea" or "comment") by `user`. Raises RateLimited when the
+    limit is reached; returns True when the content must be held for review."""
+    if user.is_staff:
+        return False
+    limit, window = LIMITS[kind]
+    key = f"post:{kind}:{user.id}"
+    ratelimit.check(session, key, limit=limit, window=window, message=MESSAGES[kind])
+    ratelimit.record(session, key)
+    return is_new_account(user) and has_link(text)
+
+
+def hold_comment(session: Session, *, comment: Comment, author: User) -> None:
+    """Hide a just-written comment and queue it for moderators with an automatic report."""
+    assert comment.id is not None and author.id is not None
+    session.execute(update(Comment).where(col(Comment.id) == comment.id).values(hidden_at=utcnow()))
+    comment.hidden_at = utcnow()
+    # The report is filed in the author's name because a report needs a person; it is marked
+    # as automatic in its details, and resolving it (restore, hide, dismiss) works as usual.
+    session.execute(insert(Report).values(target_type=ReportTarget.comment, target_id=comment.id,
+                                          idea_id=comment.idea_id, reporter_id=author.id,
+                                          reason=ReportReason.spam, details=HOLD_NOTE))
+    record(session, actor=None, action=AuditAction.hold, target_type=TargetType.comment, target_id=comment.id,
+           reason=HOLD_NOTE, to_status="hidden", details={"idea_id": comment.idea_id})
+
+
+def hold_idea(session: Session, *, idea: Idea) -> None:
+    """Record why an idea waits for a moderator in a call without pre-moderation (the ideas
+    service sets its status to submitted)."""
+    assert idea.id is not None
+    record(session, actor=None, action=AuditAction.hold, target_type=TargetType.idea, target_id=idea.id,
+           reason=HOLD_NOTE, to_status="submitted")
