@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import migrate
+from app import demo, migrate
 from app.db import Database
 from tests.e2e import harness
 from tests.e2e.harness import E2EServer
@@ -108,8 +108,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = harness.ARTIFACTS / "e2e-server.log"
     log_path.write_text("")
-    processes = harness.start_processes(env, port, log_path)
     db = Database.from_settings(settings)
+    # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
+    # votes and comments, so every page is checked with real content. Journeys make their own data.
+    demo.seed(db, settings)
+    processes = harness.start_processes(env, port, log_path)
     try:
         yield E2EServer(url=f"http://127.0.0.1:{port}", settings=settings, smtp=smtp, db=db,
                         processes=processes)

@@ -22,7 +22,9 @@ Every journey test uses the fixtures of `tests/e2e/conftest.py` (`server`, `page
 - the HTML the server sent is saved under test-artifacts/html/ and validated once, at the end of
   the session, by the W3C Nu validator (vnu.jar): zero errors;
 - no Content-Security-Policy violation and no JavaScript error in the console;
-- at most 100 KB of JavaScript loaded by the page; every <img> has loading="lazy", width, height;
+- at most 100 KB of JavaScript loaded by the page; every <img> has width, height, alt and
+  loading="lazy", except one main picture at the top marked fetchpriority="high" (lazy loading
+  it would delay the largest paint);
 - at 390x844 (a phone): no horizontal scrolling, touch targets at least 44x44 px, text at least
   16 px, and a full-page screenshot in test-artifacts/screenshots/<name>-<lang>.png.
 
@@ -354,9 +356,14 @@ MOBILE_PROBLEMS_JS = """([minTarget, minFont]) => {
   return problems;
 }"""
 
-IMAGE_PROBLEMS_JS = """() => [...document.images].flatMap(img => {
+IMAGE_PROBLEMS_JS = """() => [...document.images].flatMap((img, index, all) => {
   const missing = [];
-  if (img.getAttribute('loading') !== 'lazy') missing.push('loading="lazy"');
+  // One image, the page's main picture at the top, may load eagerly if it says so.
+  const eager = img.getAttribute('fetchpriority') === 'high'
+    && all.filter(i => i.getAttribute('fetchpriority') === 'high').length === 1;
+  if (img.getAttribute('loading') !== 'lazy' && !eager) {
+    missing.push('loading="lazy" (or fetchpriority="high" on the one main image)');
+  }
   if (!img.getAttribute('width') || !img.getAttribute('height')) missing.push('width and height');
   if (!img.hasAttribute('alt')) missing.push('alt');
   return missing.length ? [`${img.getAttribute('src')}: missing ${missing.join(', ')}`] : [];
