@@ -20,6 +20,7 @@ from app.i18n import N_
 from app.idea.models import PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
 from app.richtext import plain_excerpt
+from app.vote import context as vote_context
 
 PER_PAGE = 24
 SORTS = {
@@ -111,7 +112,9 @@ def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfSc
         query = query.order_by(col(Idea.comment_count).desc(), *newest)
     elif filters.sort == "random":
         # A shuffle that is stable for one visitor (their seed) and portable across databases.
-        query = query.order_by((col(Idea.id) * 2654435761 + filters.seed) % 1000003, col(Idea.id))
+        # Multiplying by a seed-dependent factor modulo a prime permutes the ids.
+        factor = (filters.seed * 2_654_435_761) % 999_983 + 1
+        query = query.order_by((col(Idea.id) * factor + filters.seed) % 1_000_003, col(Idea.id))
     else:
         query = query.order_by(*newest)
     return query
@@ -234,6 +237,7 @@ def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict
         "may_submit": authz.can(viewer, Action.idea_submit, target),
         "may_withdraw": authz.can(viewer, Action.idea_withdraw, target),
     }
+    context.update(vote_context.idea_page_extras(session, idea=idea, call=call, viewer=viewer))
     return context
 
 

@@ -1,0 +1,183 @@
+"""Notifications in the site and by e-mail (a real SMTP server), in the recipient's language,
+with an unsubscribe link that works without logging in and refuses a tampered token."""
+
+from email.header import decode_header, make_header
+from email.message import Message
+
+from sqlmodel import Session, select
+
+from app.account.models import User
+from app.follow import service as follow_service
+from app.idea.models import Idea
+from app.notify import service as notify
+from app.notify.models import Notification
+from tests.factories import make_call, make_idea, make_user
+from tests.support import SmtpSink, WebClient, body_of, links_in
+
+
+def subject(message: Message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def test_comment_mail_reaches_followers_in_their_language(mail_client: WebClient, smtp: SmtpSink,
+                                                          session: Session) -> None:
+    call = make_call(session, phase="voting")
+    author = make_user(session, language="nl", email="auteur@example.org")
+    idea = make_idea(session, call, author, title="Meer bomen")
+    follow_service.follow(session, idea_id=idea.id, user_id=author.id)
+    german = make_user(session, language="de", email="leserin@example.org")
+    follow_service.follow(session, idea_id=idea.id, user_id=german.id)
+    commenter = make_user(session, display_name="Camille", email="camille@example.org")
+    session.commit()
+
+    mail_client.login_as(commenter)
+    assert mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Bonne idée"}).status_code == 303
+    mail_client.run_worker()
+
+    dutch = smtp.last_to("auteur@example.org")
+    assert subject(dutch) == "Nieuwe reactie op ‘Meer bomen’"
+    assert "Camille reageerde op een idee dat u volgt" in body_of(dutch)
+    german_mail = smtp.last_to("leserin@example.org")
+    assert subject(german_mail) == "Neuer Kommentar zu „Meer bomen“"
+    # Never told about one's own comment.
+    assert smtp.to("camille@example.org") == []
+    assert f"http://testserver/ideas/{idea.id}#comment-" in body_of(dutch)
+
+
+def test_unsubscribe_link_works_without_login_and_refuses_tampering(mail_client: WebClient, smtp: SmtpSink,
+                                                                    session: Session) -> None:
+    call = make_call(session, phase="voting")
+    author = make_user(session, email="suiveuse@example.org")
+    idea = make_idea(session, call, author)
+    follow_service.follow(session, idea_id=idea.id, user_id=author.id)
+    first, second = make_user(session), make_user(session)
+    session.commit()
+
+    mail_client.login_as(first)
+    mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Premier commentaire"})
+    mail_client.run_worker()
+    message = smtp.last_to("suiveuse@example.org")
+    assert subject(message).startswith("Nouveau commentaire sur « ")
+    link = next(u for u in links_in(message) if "/notifications/unsubscribe/" in u)
+    path = link.removeprefix("http://testserver")
+
+    mail_client.cookies.clear()  # not logged in
+    tampered = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
+    refused = mail_client.get(tampered)
+    assert refused.status_code == 400
+    assert "Ce lien de désabonnement n’est pas valable" in refused.text
+    assert mail_client.submit(tampered).status_code == 400
+    forged = mail_client.submit("/notifications/unsubscribe/eyJ1IjoxLCJrIjoiY29tbWVudCJ9.forged")
+    assert forged.status_code == 400
+
+    page = mail_client.get(path)
+    assert page.status_code == 200
+    assert "Nouveaux commentaires sur les idées que je suis" in page.text
+    assert notify.email_preferences(session, author.id)["comment"] is True  # opening changes nothing
+    done = mail_client.submit(path)
+    assert done.status_code == 200
+    assert "vous ne recevrez plus ces e-mails" in done.text
+    session.expire_all()
+    assert notify.email_preferences(session, author.id)["comment"] is False
+    assert notify.email_preferences(session, author.id)["status"] is True  # single-purpose
+
+    before = len(smtp.to("suiveuse@example.org"))
+    mail_client.login_as(second)
+    mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Deuxième commentaire"})
+    mail_client.run_worker()
+    assert len(smtp.to("suiveuse@example.org")) == before
+    # Still told in the site.
+    session.expire_all()
+    notes = session.exec(select(Notification).where(Notification.user_id == author.id)).all()
+    assert len(notes) == 2
+
+
+def test_status_change_and_answer_and_results_reach_followers(mail_client: WebClient, smtp: SmtpSink,
+                                                              session: Session) -> None:
+    call = make_call(session, phase="results", title="Liège 2030")
+    author = make_user(session, email="auteur2@example.org", language="fr")
+    idea = make_idea(session, call, author, title="Un parc")
+    voter = make_user(session, email="votant@example.org", language="de")
+    moderator = make_user(session, role="moderator")
+    for person in (author, voter):
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    session.commit()
+
+    with mail_client.db.transaction() as tx:
+        stored = tx.get(Idea, idea.id)
+        actor = tx.get(User, moderator.id)
+        assert stored is not None and actor is not None
+        stored.answer_status = "accepted"
+        assert notify.idea_status_changed(tx, mail_client.settings, idea=stored, actor=actor,
+                                          to_status="rejected", note="Hors du périmètre de la Ville.") == 2
+        assert notify.official_answer(tx, mail_client.settings, idea=stored, actor=actor) == 2
+        assert notify.results_published(tx, mail_client.settings, call=call, actor=actor) == 2
+    mail_client.run_worker()
+
+    subjects = [subject(m) for m in smtp.to("votant@example.org")]
+    assert subjects == ["Neuigkeiten zur Idee „Un parc“", "Neuigkeiten zur Idee „Un parc“",
+                        "Die Ergebnisse von „Liège 2030“ sind veröffentlicht"]
+    first = body_of(smtp.to("votant@example.org")[0])
+    assert "ist jetzt: abgelehnt." in first and "Hors du périmètre de la Ville." in first
+    french = body_of(smtp.to("auteur2@example.org")[1])
+    assert "est désormais : acceptée." in french
+
+
+def test_notification_list_counts_and_marks_read(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    author = make_user(session)
+    idea = make_idea(session, call, author, title="Des bancs")
+    follow_service.follow(session, idea_id=idea.id, user_id=author.id)
+    commenter = make_user(session, display_name="Lou")
+    session.commit()
+    client.login_as(commenter)
+    client.submit(f"/ideas/{idea.id}/comments", {"body": "Oui !"})
+
+    client.login_as(author)
+    home = client.get("/").text
+    assert '<span class="badge">1</span>' in home
+    page = client.get("/notifications")
+    assert page.status_code == 200
+    assert "Lou a commenté « Des bancs »" in page.text
+    assert "Nouveau" in page.text
+    assert '<span class="badge">' not in client.get("/").text
+    session.expire_all()
+    assert notify.unread_count(session, author.id) == 0
+
+    client.cookies.clear()
+    assert client.get("/notifications", follow_redirects=False).headers["location"].startswith("/account/login")
+
+
+def test_email_preferences_page(client: WebClient, session: Session) -> None:
+    user = make_user(session)
+    session.commit()
+    client.login_as(user)
+    page = client.get("/notifications/preferences")
+    assert page.status_code == 200
+    assert "Réponses à mes commentaires" in page.text
+    assert "Contenus masqués après signalements" not in page.text  # a moderators' kind
+    response = client.submit("/notifications/preferences", {"email": ["reply", "results"]})
+    assert response.status_code == 303
+    session.expire_all()
+    assert notify.email_preferences(session, user.id) == {
+        "comment": False, "reply": True, "status": False, "results": True, "report": False}
+
+
+def test_follow_and_unfollow(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="review")  # following works whatever the phase
+    idea = make_idea(session, call)
+    user = make_user(session, verified=False)  # anyone with an account
+    session.commit()
+    client.login_as(user)
+    assert client.submit(f"/ideas/{idea.id}/follow").status_code == 303
+    client.submit(f"/ideas/{idea.id}/follow")
+    session.expire_all()
+    assert follow_service.is_following(session, idea_id=idea.id, user_id=user.id)
+    assert session.get(Idea, idea.id).follower_count == 1 == follow_service.follower_count(session, idea.id)
+    assert "Ne plus suivre cette idée" in client.get(f"/ideas/{idea.id}").text
+    assert client.submit(f"/ideas/{idea.id}/unfollow", headers={"Accept": "application/json"}).json()["following"] is False
+    client.submit(f"/ideas/{idea.id}/unfollow")
+    session.expire_all()
+    assert session.get(Idea, idea.id).follower_count == 0 == follow_service.follower_count(session, idea.id)
+    client.cookies.clear()
+    assert client.submit(f"/ideas/{idea.id}/follow").headers["location"].startswith("/account/login")
