@@ -7,6 +7,7 @@ reviewer reads the whole permission model in one file, and the test matrix walks
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -78,9 +79,26 @@ def is_own(user: User | None, obj: Any) -> bool:
     return user is not None and obj is not None and getattr(obj, "author_id", None) == user.id
 
 
+@dataclass(frozen=True)
+class Moderated:
+    """An idea or comment a moderator decides on, with the moderators assigned to its call
+    (none assigned: every moderator may decide). Routes load the assignments first."""
+
+    item: Any
+    assigned: frozenset[int] = frozenset()
+
+    @property
+    def author_id(self) -> int | None:
+        return getattr(self.item, "author_id", None)
+
+
 def moderates(user: User | None, obj: Any) -> bool:
-    """A moderator deciding on something that is not their own (a conflict of interest)."""
-    return is_moderator(user) and not is_own(user, obj)
+    """A moderator deciding on something that is not their own (a conflict of interest), in a
+    call they moderate (administrators moderate every call)."""
+    if not is_moderator(user) or is_own(user, obj) or user is None:
+        return False
+    assigned = obj.assigned if isinstance(obj, Moderated) else frozenset()
+    return not assigned or user.id in assigned or user.role == Role.admin
 
 
 def may_ban(user: User | None, target: Any) -> bool:

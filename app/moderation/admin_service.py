@@ -28,6 +28,12 @@ def set_role(session: Session, *, actor: User, user: User, role: str) -> None:
            from_status=before, to_status=role)
 
 
+def assigned_ids(session: Session, call_id: int) -> frozenset[int]:
+    """The moderators assigned to a call (empty: every moderator handles it), for app.authz."""
+    return frozenset(session.exec(select(ModeratorAssignment.user_id)
+                                  .where(ModeratorAssignment.call_id == call_id)).all())
+
+
 def assigned_moderators(session: Session, call_id: int) -> list[User]:
     return list(session.exec(
         select(User).join(ModeratorAssignment, col(ModeratorAssignment.user_id) == col(User.id))

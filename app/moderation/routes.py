@@ -18,7 +18,7 @@ from app.db import get_session
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
-from app.moderation import queries, service
+from app.moderation import admin_service, queries, service
 from app.moderation.models import TargetType
 from app.report.models import REASON_LABELS
 from app.settings import Settings
@@ -58,11 +58,15 @@ def _idea(session: Session, idea_id: int) -> Idea:
     return idea
 
 
+def _target(session: Session, item: Idea | Comment, call_id: int) -> authz.Moderated:
+    return authz.Moderated(item, admin_service.assigned_ids(session, call_id))
+
+
 def _decide(request: Request, session: Session, idea_id: int, action: Action = Action.moderation_decide) -> tuple[
         User, Idea]:
     user = _moderator(request)
     idea = _idea(session, idea_id)
-    authz.require(user, action, idea)
+    authz.require(user, action, _target(session, idea, idea.call_id))
     return user, idea
 
 
@@ -92,9 +96,13 @@ def bulk_approve(request: Request, session: DbSession,
     ids = [i for i in (_int(v) for v in idea_ids[:200]) if i is not None]
     ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
     approved = skipped = 0
+    assigned: dict[int, frozenset[int]] = {}
     for idea in ideas:
+        if idea.call_id not in assigned:
+            assigned[idea.call_id] = admin_service.assigned_ids(session, idea.call_id)
+        target = authz.Moderated(idea, assigned[idea.call_id])
         # Each idea is checked on its own: one's own idea or an already decided one is skipped.
-        if not authz.can(user, Action.moderation_decide, idea) or idea.status != IdeaStatus.submitted:
+        if not authz.can(user, Action.moderation_decide, target) or idea.status != IdeaStatus.submitted:
             skipped += 1
             continue
         service.approve_idea(session, actor=user, idea=idea, settings=_settings(request))
@@ -109,8 +117,11 @@ def bulk_approve(request: Request, session: DbSession,
 
 # --- One idea -----------------------------------------------------------------------------
 
-def _idea_context(session: Session, idea: Idea) -> dict[str, Any]:
+def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
     assert idea.id is not None
+    assigned = admin_service.assigned_ids(session, idea.call_id)
+    comments = [(comment, reports, authz.can(user, Action.moderation_decide, authz.Moderated(comment, assigned)))
+                for comment, reports in queries.reported_comments(session, idea.id)]
     call = session.get(Call, idea.call_id)
     author = session.get(User, idea.author_id) if idea.author_id else None
     history = session.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id)
@@ -120,7 +131,7 @@ def _idea_context(session: Session, idea: Idea) -> dict[str, Any]:
         "idea": idea, "call": call, "author": author, "history": history,
         "audit": queries.entries_for(session, TargetType.idea, idea.id),
         "open_reports": service.open_report_count(session, TargetType.idea, idea.id),
-        "reported_comments": queries.reported_comments(session, idea.id),
+        "reported_comments": comments, "target": authz.Moderated(idea, assigned),
         "phase": current_phase(call) if call else None, "Phase": Phase, "merged_into": merged_into,
         "reasons": service.REJECTION_REASONS, "answer_labels": service.ANSWER_LABELS,
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
@@ -130,16 +141,18 @@ def _idea_context(session: Session, idea: Idea) -> dict[str, Any]:
 
 @router.get("/ideas/{idea_id}", name="moderation:idea")
 def idea_page(request: Request, session: DbSession, idea_id: int) -> HTMLResponse:
-    _moderator(request)
+    user = _moderator(request)
     idea = _idea(session, idea_id)
-    return render(request, "moderation/idea.html", _idea_context(session, idea))
+    return render(request, "moderation/idea.html", _idea_context(session, idea, user))
 
 
 def _invalid(request: Request, session: Session, idea: Idea, exc: ValidationFailed, values: dict[str, Any],
              form: str) -> HTMLResponse:
     session.rollback()
     session.refresh(idea)
-    context = _idea_context(session, idea)
+    user = current_user(request)
+    assert user is not None
+    context = _idea_context(session, idea, user)
     context.update(values=values, errors=exc.errors, open_form=form)
     return render(request, "moderation/idea.html", context, status_code=422)
 
@@ -236,7 +249,7 @@ def merge(request: Request, session: DbSession, idea_id: int, target_id: Short =
         target = session.get(Idea, target_number) if target_number else None
         if target is None:
             raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
-        authz.require(user, Action.moderation_decide, target)
+        authz.require(user, Action.moderation_decide, _target(session, target, target.call_id))
         service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=_settings(request))
     except ValidationFailed as exc:
         return _invalid(request, session, idea, exc, {"target_id": target_id, "note": note}, "merge")
@@ -267,9 +280,10 @@ def selection(request: Request, session: DbSession, idea_id: int, shortlisted: S
 def _comment(request: Request, session: Session, comment_id: int) -> tuple[User, Comment]:
     user = _moderator(request)
     comment = session.get(Comment, comment_id)
-    if comment is None:
+    idea = session.get(Idea, comment.idea_id) if comment is not None else None
+    if comment is None or idea is None:
         raise NotFound()
-    authz.require(user, Action.moderation_decide, comment)
+    authz.require(user, Action.moderation_decide, _target(session, comment, idea.call_id))
     return user, comment
 
 
@@ -356,8 +370,13 @@ def unban(request: Request, session: DbSession, user_id: int, reason: Text = "")
 
 def _review(request: Request, session: Session, call: Call, errors: dict[int, dict[str, str]] | None = None,
             status_code: int = 200) -> HTMLResponse:
+    assert call.id is not None
+    ideas = service.review_ranking(session, call)
+    assigned = admin_service.assigned_ids(session, call.id)
+    user = current_user(request)
+    allowed = {i.id for i in ideas if authz.can(user, Action.moderation_decide, authz.Moderated(i, assigned))}
     return render(request, "moderation/review.html", {
-        "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": service.review_ranking(session, call),
+        "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
         "answer_labels": service.ANSWER_LABELS, "errors": errors or {},
     }, status_code=status_code)
 

@@ -260,3 +260,24 @@ def test_a_restored_idea_is_hidden_again_only_by_new_reporters(client: WebClient
                                reporter=later[1], reason="spam")
     session.commit()
     assert _idea(session, w.idea.id).hidden_at is not None
+
+
+def test_once_moderators_are_assigned_to_a_call_only_they_and_admins_decide(client: WebClient,
+                                                                           session: Session) -> None:
+    from app.account.models import Role  # noqa: PLC0415
+    from app.moderation.models import ModeratorAssignment  # noqa: PLC0415
+
+    w = world(session)
+    colleague = make_user(session, role=Role.moderator)
+    second = make_idea(session, w.call, status="submitted")
+    session.add(ModeratorAssignment(call_id=w.call.id, user_id=colleague.id))
+    session.commit()
+    client.login_as(w.moderator)
+    assert client.submit(f"/moderation/ideas/{w.idea.id}/approve").status_code == 403
+    page = client.get(f"/moderation/ideas/{w.idea.id}")
+    assert page.status_code == 200 and "/approve" not in page.text
+    client.login_as(colleague)
+    assert client.submit(f"/moderation/ideas/{w.idea.id}/approve").status_code == 303
+    client.login_as(w.admin)
+    assert client.submit(f"/moderation/ideas/{second.id}/approve").status_code == 303
+    assert audit_count(session, action="approve") == 2
