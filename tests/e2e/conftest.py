@@ -105,6 +105,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
         "REINVENTONS_REGISTRATIONS_PER_HOUR": "100000",
         "PYTHONUNBUFFERED": "1",
     })
+    for stale in (harness.SCREENSHOTS, harness.HTML_DIR, harness.ARTIFACTS / "failures"):
+        shutil.rmtree(stale, ignore_errors=True)  # artefacts describe this run only
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = harness.ARTIFACTS / "e2e-server.log"
     log_path.write_text("")
