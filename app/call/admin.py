@@ -133,8 +133,8 @@ def _save(request: Request, session: Session, call: Call | None, fields: dict[st
                     cover_id = media.id
                 except ValidationFailed as exc:
                     errors["cover"] = next(iter(exc.errors.values()))
-        if errors:
-            raise ValidationFailed(errors)
+        if errors:  # report every problem at once, not only the dates or the cover
+            raise ValidationFailed({**service.validate_call(session, data, call.id if call else None), **errors})
         if call is None:
             call = service.create_call(session, data=data, cover_id=cover_id)
         else:

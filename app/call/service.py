@@ -45,7 +45,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80]
 
 
-def _validate_call(session: Session, data: CallInput, call_id: int | None) -> dict[str, str]:
+def validate_call(session: Session, data: CallInput, call_id: int | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     data.slug = data.slug.strip().lower()
     data.title = " ".join(data.title.split())
@@ -102,7 +102,7 @@ def _apply(call: Call, data: CallInput) -> None:
 
 
 def create_call(session: Session, *, data: CallInput, cover_id: int | None = None) -> Call:
-    errors = _validate_call(session, data, None)
+    errors = validate_call(session, data, None)
     if errors:
         raise ValidationFailed(errors)
     call = Call(slug=data.slug, title=data.title)
@@ -115,7 +115,7 @@ def create_call(session: Session, *, data: CallInput, cover_id: int | None = Non
 
 def update_call(session: Session, call: Call, *, data: CallInput, cover_id: int | None = None,
                 remove_cover: bool = False) -> Call:
-    errors = _validate_call(session, data, call.id)
+    errors = validate_call(session, data, call.id)
     if errors:
         raise ValidationFailed(errors)
     _apply(call, data)

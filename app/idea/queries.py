@@ -37,6 +37,10 @@ STATUS_LABELS = {
     IdeaStatus.rejected: N_("Rejected"),
     IdeaStatus.withdrawn: N_("Withdrawn"),
     IdeaStatus.merged: N_("Merged into another idea"),
+    # Events of the public history written by moderation (app.moderation.service).
+    "hidden": N_("Hidden by moderation"),
+    "restored": N_("Visible again"),
+    "answered": N_("Official answer"),
 }
 ANSWER_LABELS = {
     AnswerStatus.under_study: N_("Under study"),
