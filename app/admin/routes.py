@@ -28,6 +28,10 @@ SECTIONS: list[Section] = [
             N_("Create and edit calls, their phases, rules and themes.")),
     Section("/admin/districts", N_("Districts"), N_("The city's districts, shared by every call.")),
     # Other domains add their sections below (users and roles, audit log, channels...).
+    Section("/admin/users", N_("People and roles"), N_("Find accounts, change roles, suspend or reactivate.")),
+    Section("/admin/audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
+    Section("/admin/dialogue", N_("Dialogue dashboard"),
+            N_("How well the city answers: answered ideas, delays, late answers, replies in discussions.")),
 ]
 
 

@@ -94,6 +94,13 @@ def test_dialogue_figures_and_their_svg_chart(client: WebClient, session: Sessio
     assert "<svg" in page.text and "<table" in page.text and 'role="img"' in page.text
     assert not re.search(r"\sstyle=", page.text)  # the CSP forbids inline styles
     assert "60" in page.text
+    # The call page shows the same figures to everyone, chart and table.
+    call_page = WebClient(client.app, base_url="http://testserver").get(f"/calls/{w.call.slug}")
+    assert call_page.status_code == 200
+    assert "<svg" in call_page.text and "Idées avec une réponse officielle" in call_page.text
+    assert not re.search(r"\sstyle=", call_page.text)
+    index = admin.get("/admin")
+    assert all(link in index.text for link in ('href="/admin/users"', 'href="/admin/audit"', 'href="/admin/dialogue"'))
 
 
 def test_admins_change_roles_and_assign_moderators_with_an_audit_trail(client: WebClient, session: Session) -> None:
