@@ -155,13 +155,14 @@ def test_comments_close_after_voting_but_stay_visible(client: WebClient, session
     session.add(call)
     session.commit()
 
-    refused = client.submit(f"/ideas/{idea.id}/comments", {"body": "Après la clôture"}, headers={"Accept": "application/json"})
+    refused = client.submit(f"/ideas/{idea.id}/comments", {"body": "Après la clôture"},
+                            headers={"Accept": "application/json"})
     assert refused.status_code == 409
     assert refused.json()["error"] == "Les commentaires sont clos pour cet appel."
     page = client.get(f"/ideas/{idea.id}").text
     assert "Avant la clôture" in page
     assert "Les commentaires sont clos pour cet appel." in page
-    assert 'action="/ideas/%d/comments"' % idea.id not in page
+    assert f'action="/ideas/{idea.id}/comments"' not in page
     assert len(comments_of(session, idea.id)) == 1
 
 

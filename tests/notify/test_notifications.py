@@ -175,7 +175,9 @@ def test_follow_and_unfollow(client: WebClient, session: Session) -> None:
     assert follow_service.is_following(session, idea_id=idea.id, user_id=user.id)
     assert session.get(Idea, idea.id).follower_count == 1 == follow_service.follower_count(session, idea.id)
     assert "Ne plus suivre cette idée" in client.get(f"/ideas/{idea.id}").text
-    assert client.submit(f"/ideas/{idea.id}/unfollow", headers={"Accept": "application/json"}).json()["following"] is False
+    unfollowed = client.submit(f"/ideas/{idea.id}/unfollow", headers={"Accept": "application/json"})
+    assert unfollowed.json() == {"message": "Vous ne suivez plus cette idée.", "following": False,
+                                 "follower_count": 0}
     client.submit(f"/ideas/{idea.id}/unfollow")
     session.expire_all()
     assert session.get(Idea, idea.id).follower_count == 0 == follow_service.follower_count(session, idea.id)

@@ -14,10 +14,11 @@ def test_twenty_parallel_votes_by_one_citizen_store_one_vote(live_server: LiveSe
     idea = make_idea(session, call)
     voter = make_user(session)
     token = session_token(session, voter)
+    url = f"/ideas/{idea.id}/vote"  # read before the threads: the test session is not theirs
 
     def vote(_i: int) -> int:
         with browser(live_server, token) as http:
-            return http.post(f"/ideas/{idea.id}/vote").status_code
+            return http.post(url).status_code
 
     statuses = in_parallel(20, vote)
     assert sorted(statuses) == [200] + [409] * 19
@@ -31,10 +32,11 @@ def test_a_citizen_with_three_votes_firing_ten_gets_exactly_three(live_server: L
     ideas = [make_idea(session, call) for _ in range(10)]
     voter = make_user(session)
     token = session_token(session, voter)
+    urls = [f"/ideas/{idea.id}/vote" for idea in ideas]
 
     def vote(i: int) -> int:
         with browser(live_server, token) as http:
-            return http.post(f"/ideas/{ideas[i].id}/vote").status_code
+            return http.post(urls[i]).status_code
 
     statuses = in_parallel(10, vote)
     assert sorted(statuses) == [200] * 3 + [409] * 7
@@ -50,10 +52,11 @@ def test_fifty_citizens_voting_together_keep_the_counter_equal_to_the_rows(live_
     call = make_call(session, phase="voting")
     idea = make_idea(session, call)
     tokens = [session_token(session, make_user(session)) for _ in range(50)]
+    url = f"/ideas/{idea.id}/vote"
 
     def vote(i: int) -> int:
         with browser(live_server, tokens[i]) as http:
-            return http.post(f"/ideas/{idea.id}/vote").status_code
+            return http.post(url).status_code
 
     statuses = in_parallel(50, vote)
     assert statuses == [200] * 50
