@@ -215,7 +215,7 @@ def _idea(session: Session, context: "DemoContext", call: Call, author: User, *,
                       "Pouvez-vous préciser quels chantiers sont concernés ?"))
     if status == IdeaStatus.withdrawn:
         steps.append((IdeaStatus.withdrawn, author, ""))
-    previous = IdeaStatus.draft
+    previous: str = IdeaStatus.draft
     for offset, (to_status, actor, note) in enumerate(steps, start=1):
         session.add(IdeaStatusChange(idea_id=idea.id, actor_id=actor.id, from_status=previous, to_status=to_status,
                                      note=note, created_at=created + timedelta(hours=offset)))
@@ -231,12 +231,11 @@ def _idea(session: Session, context: "DemoContext", call: Call, author: User, *,
 def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
     now = utcnow()
     day = timedelta(days=1)
-    districts = {}
+    districts: dict[str, District] = {}
     for position, name in enumerate(DISTRICTS):
         slug = name.lower().replace("è", "e").replace("ê", "e").replace("é", "e").replace("à", "a").replace(" ", "-")
-        district = District(slug=slug, name=name, position=position)
-        session.add(district)
-        districts[name] = district
+        districts[name] = District(slug=slug, name=name, position=position)
+        session.add(districts[name])
     session.flush()
     people = context.citizens or [context.citizen]
 
@@ -255,10 +254,10 @@ def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
     )
     themes = _themes(session, reinventons, REINVENTONS_THEMES)
     photo_seed = 100
-    for index, (theme, district, title, body, status, photo) in enumerate(REINVENTONS_IDEAS):
+    for index, (theme, place, title, body, status, photo) in enumerate(REINVENTONS_IDEAS):
         author = context.citizen if status in ("draft", "changes_requested") else people[index % len(people)]
         _idea(session, context, reinventons, author, title=title, body=body, status=status, category=themes[theme],
-              district=districts[district] if district else None, age_days=55 - index * 1.4,
+              district=districts[place] if place else None, age_days=55 - index * 1.4,
               photo_seed=photo_seed + index if photo else None)
 
     quartiers = _call(
@@ -272,10 +271,10 @@ def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
         votes_per_citizen=3, vote_scope=VoteScope.category,
     )
     themes2 = _themes(session, quartiers, QUARTIERS_THEMES)
-    for index, (theme, district, title, body, status, photo) in enumerate(QUARTIERS_IDEAS):
+    for index, (theme, place, title, body, status, photo) in enumerate(QUARTIERS_IDEAS):
         author = context.citizen if status == "draft" else people[(index + 3) % len(people)]
         _idea(session, context, quartiers, author, title=title, body=body, status=status, category=themes2[theme],
-              district=districts[district] if district else None, age_days=9 - index,
+              district=districts[place] if place else None, age_days=9 - index,
               photo_seed=300 + index if photo else None)
 
     budget = _call(
@@ -286,10 +285,10 @@ def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
         results_start=now - 240 * day, closes_at=now + 60 * day, ideas_per_citizen=3,
     )
     (park,) = _themes(session, budget, (("places-et-parcs", "Places et parcs", ""),))
-    for index, (title, district, answer, text) in enumerate(RESULT_IDEAS):
+    for index, (title, place, answer, text) in enumerate(RESULT_IDEAS):
         idea = _idea(session, context, budget, people[(index + 5) % len(people)], title=title,
                      body=f"{title}. Une proposition des habitants pour rendre l'espace public plus agréable.",
-                     status=IdeaStatus.published, category=park, district=districts[district] if district else None,
+                     status=IdeaStatus.published, category=park, district=districts[place] if place else None,
                      age_days=390 - index, photo_seed=None)
         idea.answer_status = answer
         idea.answer_html = render_markdown(text)
