@@ -25,6 +25,7 @@ from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
 from app.moderation import admin_routes as moderation_admin_routes
+from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
 from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notify_routes.router)
     app.include_router(moderation_routes.router)
     app.include_router(moderation_admin_routes.router)
+    app.include_router(moderation_public_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> JSONResponse:

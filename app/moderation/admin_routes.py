@@ -70,6 +70,12 @@ def dialogue_page(request: Request, session: DbSession, days: int = dialogue.WAI
     })
 
 
+@router.get("/dialogue.svg", name="admin:dialogue_chart")
+def dialogue_chart(request: Request, session: DbSession, days: int = dialogue.WAITING_DAYS) -> Response:
+    _admin(request, Action.admin_dialogue)
+    return dialogue.chart_response(dialogue.figures(session, waiting_days=max(1, min(days, 365))))
+
+
 @router.get("/users", name="admin:users")
 def users_page(request: Request, session: DbSession, q: str = "", role: str = "", page: int = 1) -> HTMLResponse:
     _admin(request, Action.admin_users)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import median
 
 import sqlalchemy as sa
+from fastapi.responses import Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -18,6 +19,7 @@ from app.clock import utcnow
 from app.comment.models import Comment
 from app.idea.models import AnswerStatus, Idea, IdeaStatus
 from app.moderation.models import AuditAction, AuditEntry, TargetType
+from app.web import env
 
 WAITING_DAYS = 30
 CHART_WIDTH = 300  # the SVG viewBox width of a full bar
@@ -110,6 +112,13 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
         .where(*visible, col(Comment.author_id).in_(staff_ids), col(Comment.deleted_at).is_(None))
     ).one())
     return result
+
+
+def chart_response(f: DialogueFigures) -> Response:
+    """The figures as an SVG image (escaped by the template engine like any page)."""
+    svg = env.get_template("moderation/dialogue_chart.svg").render(
+        f=f, height=60 + 28 * len(f.by_status), full=CHART_WIDTH)
+    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "max-age=300"})
 
 
 def _aware(value: datetime) -> datetime:

@@ -91,14 +91,19 @@ def test_dialogue_figures_and_their_svg_chart(client: WebClient, session: Sessio
     admin = WebClient(client.app, base_url="http://testserver").login_as(w.admin)
     page = admin.get("/admin/dialogue")
     assert page.status_code == 200
-    assert "<svg" in page.text and "<table" in page.text and 'role="img"' in page.text
+    assert 'class="dialogue-chart"' in page.text and "<table" in page.text and "60 %" in page.text
     assert not re.search(r"\sstyle=", page.text)  # the CSP forbids inline styles
-    assert "60" in page.text
-    # The call page shows the same figures to everyone, chart and table.
-    call_page = WebClient(client.app, base_url="http://testserver").get(f"/calls/{w.call.slug}")
+    # The call page shows the same figures to everyone: a chart image and a table.
+    visitor = WebClient(client.app, base_url="http://testserver")
+    call_page = visitor.get(f"/calls/{w.call.slug}")
     assert call_page.status_code == 200
-    assert "<svg" in call_page.text and "Idées avec une réponse officielle" in call_page.text
-    assert not re.search(r"\sstyle=", call_page.text)
+    assert f'src="/calls/{w.call.slug}/dialogue.svg"' in call_page.text
+    assert "Idées avec une réponse officielle" in call_page.text and "3 (60%)" in call_page.text
+    chart = visitor.get(f"/calls/{w.call.slug}/dialogue.svg")
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert chart.text.count("<rect") == 3 + 5 and "style=" not in chart.text and "<script" not in chart.text
+    assert 'width="180"' in chart.text  # 60% of the 300-unit bar
+    assert admin.get("/admin/dialogue.svg").status_code == 200
     index = admin.get("/admin")
     assert all(link in index.text for link in ('href="/admin/users"', 'href="/admin/audit"', 'href="/admin/dialogue"'))
 
