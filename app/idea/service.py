@@ -10,6 +10,7 @@ from app.account.models import User
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media import service as media_service
@@ -166,6 +167,7 @@ def create_idea(session: Session, settings: Settings, call: Call, author: User, 
     assert idea.id is not None
     session.add(IdeaStatusChange(idea_id=idea.id, actor_id=author.id, from_status=None, to_status=IdeaStatus.draft))
     _store_photos(session, settings, idea, author, photos.new, 0)
+    follow_service.follow(session, idea_id=idea.id, user_id=author.id)  # authors hear what happens to it
     if submit:
         _publish_or_queue(session, call, idea, author)
     session.flush()

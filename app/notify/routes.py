@@ -55,7 +55,8 @@ def notification_list(request: Request, session: DbSession) -> HTMLResponse:
         with request.app.state.db.transaction() as write:
             service.mark_all_read(write, user.id)
     request.state.unread_notifications = 0
-    return render(request, "notify/list.html", {"items": items, "unread_ids": unread_ids})
+    return render(request, "notify/list.html", {"items": items, "unread_ids": unread_ids,
+                                                "is_status_label": service.is_status_label})
 
 
 @router.post("/read", name="notify:read")

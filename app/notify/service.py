@@ -40,6 +40,14 @@ STATUS_LABELS = {
 }
 
 
+def is_status_label(detail: str) -> bool:
+    """Whether a notification's detail names a status ("accepted") rather than saying a sentence."""
+    return detail in _STATUS_LABEL_SET
+
+
+_STATUS_LABEL_SET = frozenset(STATUS_LABELS.values()) | {N_("answered")}
+
+
 # --- Unsubscribe links -------------------------------------------------------------------
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
@@ -141,6 +149,7 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
         mail.queue_email(
             session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
             name=recipient.display_name, actor=row.actor_name, subject=row.subject, detail=detail, note=note,
+            is_status=is_status_label(detail),
             link=f"{settings.base_url}{link}",
             unsubscribe=unsubscribe_url(settings, user_id=recipient.id, kind=kind),
             preferences=f"{settings.base_url}/notifications/preferences",
