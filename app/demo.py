@@ -15,6 +15,7 @@ from app.account.models import Role, User
 from app.db import Database
 from app.idea.demo import seed_calls_and_ideas
 from app.settings import Settings
+from app.vote.demo import seed_votes_and_comments
 
 
 @dataclass
@@ -44,7 +45,7 @@ Seeder = Callable[[Session, DemoContext], None]
 
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
-    return [seed_calls_and_ideas]
+    return [seed_calls_and_ideas, seed_votes_and_comments]
 
 
 def is_empty(session: Session) -> bool:
