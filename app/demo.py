@@ -14,6 +14,7 @@ from app.account import service as account_service
 from app.account.models import Role, User
 from app.db import Database
 from app.idea.demo import seed_calls_and_ideas
+from app.moderation.demo import seed_moderation
 from app.settings import Settings
 from app.vote.demo import seed_votes_and_comments
 
@@ -45,7 +46,7 @@ Seeder = Callable[[Session, DemoContext], None]
 
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
-    return [seed_calls_and_ideas, seed_votes_and_comments]
+    return [seed_calls_and_ideas, seed_votes_and_comments, seed_moderation]
 
 
 def is_empty(session: Session) -> bool:

@@ -89,10 +89,12 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
         .where(AuditEntry.action == AuditAction.answer, AuditEntry.target_type == TargetType.idea)
         .group_by(col(AuditEntry.target_id)).subquery()
     )
+    # Answers recorded before the audit log existed (imports, demo data) count from answered_at.
     pairs = session.execute(
-        sa.select(func.coalesce(Idea.published_at, Idea.created_at), first_answer.c.first)
-        .join(first_answer, first_answer.c.target_id == col(Idea.id))
-        .where(*visible)
+        sa.select(func.coalesce(Idea.published_at, Idea.created_at),
+                  func.coalesce(first_answer.c.first, Idea.answered_at))
+        .join(first_answer, first_answer.c.target_id == col(Idea.id), isouter=True)
+        .where(*visible, col(Idea.answer_status).is_not(None))
     ).tuples().all()
     delays = [_days(_aware(start), _aware(first)) for start, first in pairs if start and first]
     result.median_days = round(median(delays), 1) if delays else None
