@@ -76,6 +76,13 @@ def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
         return refuse(request, exc, idea_id, ANCHOR)
     session.commit()
     assert comment.id is not None
+    if wants_script(request) and "text/html" in request.headers.get("accept", ""):
+        # comment.js asks for the new comment as it appears in the thread, to add it in place.
+        session.refresh(idea)
+        view = service.CommentView(comment=comment, author_name=user.display_name)
+        return render(request, "comment/_item.html", {
+            "view": view, "idea": idea, "comments_open": True, "may_comment": True,
+        }, status_code=201, headers={"X-Comment-Count": str(idea.comment_count)})
     if wants_script(request):
         return JSONResponse({"id": comment.id, "link": comment_path(idea_id, comment.id)}, status_code=201)
     if comment.hidden_at is not None:  # held for review (app.moderation.spam)
