@@ -116,7 +116,7 @@ REINVENTONS_IDEAS = (
      "Plus de toilettes publiques propres, gratuites et accessibles aux personnes en fauteuil, indiquées sur "
      "un plan.", "published", True),
     (4, "Centre", "Un accueil de jour pour les personnes sans abri",
-     "Un lieu ouvert la journée pour se doser, se laver, laver son linge et rencontrer des travailleurs "
+     "Un lieu ouvert la journée pour se reposer, se laver, laver son linge et rencontrer des travailleurs "
      "sociaux.", "published", False),
     (4, "Glain", "Des cours de français gratuits en soirée",
      "Des cours de français langue étrangère le soir et le samedi, avec une garderie "
