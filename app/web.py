@@ -36,6 +36,8 @@ env.filters.update(
     datetime=i18n.format_datetime,
     date=i18n.format_date,
     number=i18n.format_number,
+    # For <time datetime="...">: HTML allows at most 3 digits of a second's fraction.
+    iso=lambda value: value.isoformat(timespec="seconds") if value else "",
 )
 env.trim_blocks = True
 env.lstrip_blocks = True
