@@ -84,7 +84,7 @@ def call_detail(request: Request, session: DbSession, slug: str, category: str =
 @router.get("/calls/{slug}/cover/{variant}", name="call:cover")
 def call_cover(request: Request, session: DbSession, slug: str, variant: str) -> Response:
     call = call_queries.visible_call_by_slug(session, slug, current_user(request))
-    if variant not in ("display", "thumb") or call.cover_id is None:
+    if variant not in ("display", "card", "thumb") or call.cover_id is None:
         raise NotFound()
     media = session.get(MediaFile, call.cover_id)
     if media is None:

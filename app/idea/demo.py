@@ -167,9 +167,12 @@ RESULT_IDEAS = (
 )
 
 
-def _call(session: Session, **fields: object) -> Call:
+def _call(session: Session, context: "DemoContext", seed: int, **fields: object) -> Call:
     call = Call(**fields)  # type: ignore[arg-type]
     call.description_html = render_markdown(call.description_md)
+    cover = media_service.store_image(session, context.settings, owner_id=context.admin.id,
+                                      data=generate_demo_photo(seed, call.title[:30], size=(1200, 630)))
+    call.cover_id = cover.id
     session.add(call)
     session.flush()
     return call
@@ -240,7 +243,7 @@ def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
     people = context.citizens or [context.citizen]
 
     reinventons = _call(
-        session, slug="reinventons-liege", title="Réinventons Liège",
+        session, context, 7, slug="reinventons-liege", title="Réinventons Liège",
         summary="Vos idées pour une ville plus numérique, collaborative, durable, participative et inclusive.",
         description_md=(
             "En 2017, les Liégeoises et les Liégeois ont proposé **983 idées en 75 jours**. La Ville en a retenu "
@@ -261,7 +264,7 @@ def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
               photo_seed=photo_seed + index if photo else None)
 
     quartiers = _call(
-        session, slug="liege-2030-quartiers", title="Liège 2030 — quartiers à vivre",
+        session, context, 11, slug="liege-2030-quartiers", title="Liège 2030 — quartiers à vivre",
         summary="Proposez des actions concrètes pour votre quartier : espaces verts, mobilité, vivre ensemble.",
         description_md=("Liège 2030 proposait 122 actions sur 12 thèmes. Place aux quartiers : que "
                         "changeriez-vous près de chez vous ? Les idées sont vérifiées par la modération avant "
@@ -278,7 +281,7 @@ def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
               photo_seed=300 + index if photo else None)
 
     budget = _call(
-        session, slug="budget-participatif-2025", title="Budget participatif 2025 — places et parcs",
+        session, context, 23, slug="budget-participatif-2025", title="Budget participatif 2025 — places et parcs",
         summary="Les projets retenus pour nos places et nos parcs, et les réponses de la Ville.",
         description_md="Merci pour vos 214 propositions ! Voici les réponses de la Ville aux idées les plus soutenues.",
         submissions_start=now - 400 * day, voting_start=now - 330 * day, review_start=now - 300 * day,

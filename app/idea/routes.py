@@ -29,7 +29,7 @@ DbSession = Annotated[Session, Depends(get_session)]
 TextField = Annotated[str, Form(max_length=200)]
 BodyField = Annotated[str, Form(max_length=20_000)]
 Photo = Annotated[UploadFile | str | None, File()]
-VARIANTS = ("display", "thumb")
+VARIANTS = ("display", "card", "thumb")
 
 
 def _settings(request: Request) -> Settings:
