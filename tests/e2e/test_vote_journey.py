@@ -1,0 +1,58 @@
+"""Votes and comments in a real browser: in place with JavaScript, accessible, checked pages."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.harness import E2EServer, check_page, login_as
+from tests.factories import make_call, make_idea
+
+pytestmark = pytest.mark.e2e
+
+
+def test_citizen_supports_and_comments_in_place(server: E2EServer, context: BrowserContext, page: Page) -> None:
+    citizen = server.create_user(display_name="Inès Votante")
+    with server.session() as s:
+        call = make_call(s, phase="voting", votes_per_citizen=3)
+        idea = make_idea(s, call, title="Des fontaines à eau potable")
+        s.commit()
+        idea_id = idea.id
+    login_as(context, server, citizen)
+    page.goto(f"/ideas/{idea_id}")
+    check_page(page, "idea-vote-panel")
+
+    page.get_by_role("button", name="Soutenir cette idée").click()
+    withdraw = page.get_by_role("button", name="Retirer mon soutien")
+    expect(withdraw).to_be_visible()
+    expect(page.locator("[data-vote-count]")).to_have_text("1 soutien")
+    expect(page.locator("[data-votes-left]")).to_have_text("Il vous reste 2 votes dans cet appel.")
+    assert page.url.endswith(f"/ideas/{idea_id}")  # no page load: updated in place
+    withdraw.click()
+    expect(page.get_by_role("button", name="Soutenir cette idée")).to_be_visible()
+    expect(page.locator("[data-vote-count]")).to_have_text("0 soutien")
+
+    page.get_by_label("Votre commentaire").fill("Oui, surtout près des **plaines de jeux**.")
+    page.get_by_role("button", name="Publier mon commentaire").click()
+    expect(page.locator("#comment-list strong", has_text="plaines de jeux")).to_be_visible()
+    expect(page.locator("#comment-status")).to_have_text("Votre commentaire est publié.")
+    check_page(page, "idea-comments")
+
+    page.goto("/notifications/preferences")
+    check_page(page, "notification-preferences")
+
+
+def test_voting_works_without_javascript(server: E2EServer, new_context: Callable[..., BrowserContext]) -> None:
+    citizen = server.create_user(display_name="Sans Script")
+    with server.session() as s:
+        call = make_call(s, phase="voting")
+        idea_id = make_idea(s, call).id
+        s.commit()
+    context = new_context(java_script_enabled=False)
+    login_as(context, server, citizen)
+    page = context.new_page()
+    page.goto(f"/ideas/{idea_id}")
+    page.get_by_role("button", name="Soutenir cette idée").click()
+    expect(page.get_by_role("button", name="Retirer mon soutien")).to_be_visible()
+    expect(page.locator(".flash-success")).to_have_text("Merci ! Vous soutenez cette idée.")
+    assert f"/ideas/{idea_id}" in page.url
