@@ -63,6 +63,13 @@ def test_service_worker_offline_page_and_nothing_personal_cached(
     assert script == f"{server.url}/sw.js"
     page.reload()  # now controlled by the worker
     assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    # Personal pages, the API and a form post all go through the worker's fetch handler.
+    page.goto("/notifications")
+    page.goto("/")
+    assert page.evaluate("async () => (await fetch('/api/openapi.json')).ok")
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.locator(".flash")).to_contain_text("Votre session est fermée")
+    login_as(context, server, user)
     page.goto("/")
 
     cached = page.evaluate(CACHED_URLS_JS)
