@@ -1,6 +1,8 @@
 """Reports: one per person per item, auto-hide after the call's threshold, moderators told,
 exact counts under parallel requests."""
 
+from email.header import decode_header, make_header
+
 from sqlmodel import Session, func, select
 
 from app.account.models import Role
@@ -9,7 +11,7 @@ from app.idea.models import Idea
 from app.notify.models import Notification
 from app.report.models import Report
 from tests.factories import make_call, make_idea, make_user
-from tests.support import LiveServer, WebClient
+from tests.support import LiveServer, SmtpSink, WebClient, body_of
 from tests.vote.parallel import browser, in_parallel, session_token
 
 JSON = {"Accept": "application/json"}
@@ -145,3 +147,18 @@ def test_parallel_reporters_past_the_threshold_keep_the_count_exact(live_server:
     assert stored is not None and stored.hidden_at is not None
     assert reports_on(session, "idea", idea.id) == stored.report_count == statuses.count(200) >= 3
     assert len(report_notifications(session)) == 1
+
+
+def test_moderators_get_an_email_in_their_language(mail_client: WebClient, smtp: SmtpSink, session: Session) -> None:
+    call = make_call(session, phase="voting", report_threshold=1)
+    idea = make_idea(session, call, title="Publicité déguisée")
+    make_user(session, role=Role.moderator, email="moderatorin@example.org", language="de")
+    reporter = make_user(session)
+    session.commit()
+    mail_client.login_as(reporter)
+    assert mail_client.submit(f"/ideas/{idea.id}/report", {"reason": "spam"}).status_code == 303
+    mail_client.run_worker()
+    message = smtp.last_to("moderatorin@example.org")
+    assert str(make_header(decode_header(message["Subject"]))) == "Zu prüfen: Inhalt nach Meldungen ausgeblendet"
+    assert "Nach mehreren Meldungen ist die Idee von „Publicité déguisée“ ausgeblendet" in body_of(message)
+    assert smtp.to(reporter.email) == []

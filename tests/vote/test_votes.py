@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from app.clock import utcnow
@@ -172,3 +173,21 @@ def test_a_vote_without_csrf_token_is_refused(client: WebClient, session: Sessio
     response = client.post(f"/ideas/{idea.id}/vote", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert votes_of(session, idea.id) == (0, 0)
+
+
+def test_the_unique_constraint_answers_a_conflict_not_a_500(client: WebClient, session: Session,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should a twin request slip past the check, the database's constraint still holds the line."""
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    session.add(Vote(idea_id=idea.id, user_id=voter.id, call_id=call.id))
+    session.commit()
+    client.login_as(voter)
+    monkeypatch.setattr(vote_service, "has_voted", lambda *_a, **_k: False)
+    response = client.submit(f"/ideas/{idea.id}/vote", headers=JSON)
+    assert response.status_code == 409
+    assert response.json()["error"] == "Vous soutenez déjà cette idée."
+    session.expire_all()
+    assert vote_service.count_rows(session, idea.id) == 1
+    assert vote_service.vote_count(session, idea.id) == 0  # the failed attempt moved nothing
