@@ -165,18 +165,20 @@ def _after(request: Request, session: Session, idea: Idea, message: str, tab: st
 
 
 @router.post("/ideas/{idea_id}/approve", name="moderation:approve")
-def approve(request: Request, session: DbSession, idea_id: int) -> Response:
+def approve(request: Request, session: DbSession, idea_id: int, expected: Short = "") -> Response:
     user, idea = _decide(request, session, idea_id)
-    service.approve_idea(session, actor=user, idea=idea, settings=_settings(request))
+    service.approve_idea(session, actor=user, idea=idea, settings=_settings(request), expected=expected)
     session.commit()
     return _after(request, session, idea, N_("“{title}” is published."))
 
 
 @router.post("/ideas/{idea_id}/request-changes", name="moderation:request_changes")
-def request_changes(request: Request, session: DbSession, idea_id: int, message: Text = "") -> Response:
+def request_changes(request: Request, session: DbSession, idea_id: int, message: Text = "",
+                    expected: Short = "") -> Response:
     user, idea = _decide(request, session, idea_id)
     try:
-        service.request_changes(session, actor=user, idea=idea, message=message, settings=_settings(request))
+        service.request_changes(session, actor=user, idea=idea, message=message, settings=_settings(request),
+                                expected=expected)
     except ValidationFailed as exc:
         return _invalid(request, session, idea, exc, {"message": message}, "changes")
     session.commit()
@@ -185,11 +187,12 @@ def request_changes(request: Request, session: DbSession, idea_id: int, message:
 
 @router.post("/ideas/{idea_id}/reject", name="moderation:reject")
 def reject(request: Request, session: DbSession, idea_id: int, reason_template: Short = "",
-           reason: Text = "") -> Response:
+           reason: Text = "", expected: Short = "") -> Response:
     user, idea = _decide(request, session, idea_id)
     try:
         full = service.rejection_reason(reason_template, reason, current_language())
-        service.reject_idea(session, actor=user, idea=idea, reason=full, settings=_settings(request))
+        service.reject_idea(session, actor=user, idea=idea, reason=full, settings=_settings(request),
+                            expected=expected)
     except ValidationFailed as exc:
         return _invalid(request, session, idea, exc, {"reason": reason, "reason_template": reason_template},
                         "reject")
@@ -242,7 +245,8 @@ def answer(request: Request, session: DbSession, idea_id: int, answer_status: Sh
 
 
 @router.post("/ideas/{idea_id}/merge", name="moderation:merge")
-def merge(request: Request, session: DbSession, idea_id: int, target_id: Short = "", note: Text = "") -> Response:
+def merge(request: Request, session: DbSession, idea_id: int, target_id: Short = "", note: Text = "",
+          expected: Short = "") -> Response:
     user, idea = _decide(request, session, idea_id)
     try:
         target_number = _int(target_id)
@@ -250,7 +254,8 @@ def merge(request: Request, session: DbSession, idea_id: int, target_id: Short =
         if target is None:
             raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
         authz.require(user, Action.moderation_decide, _target(session, target, target.call_id))
-        service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=_settings(request))
+        service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=_settings(request),
+                            expected=expected)
     except ValidationFailed as exc:
         return _invalid(request, session, idea, exc, {"target_id": target_id, "note": note}, "merge")
     session.commit()

@@ -18,7 +18,7 @@ from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.comment.models import Comment
-from app.errors import InvalidTransition, ValidationFailed
+from app.errors import Conflict, InvalidTransition, ValidationFailed
 from app.follow.models import Follow
 from app.i18n import N_, translate
 from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
@@ -113,8 +113,12 @@ def _lock(session: Session, idea: Idea) -> Idea:
     return idea
 
 
-def _transition(session: Session, idea: Idea, action: str) -> tuple[str, IdeaStatus]:
+def _transition(session: Session, idea: Idea, action: str, expected: str | None = None) -> tuple[str, IdeaStatus]:
+    """Check the move against the table. `expected` is the status the moderator saw: if someone
+    else decided in the meantime, the decision is refused rather than applied to a new state."""
     allowed, target = MODERATOR_TRANSITIONS[action]
+    if expected and idea.status != expected:
+        raise Conflict(N_("Someone else decided on this idea in the meantime. Please look at it again."))
     if idea.status not in allowed:
         raise InvalidTransition(N_("This decision is not possible for an idea in this state."))
     return idea.status, target
@@ -142,9 +146,10 @@ def _resolve_reports(session: Session, *, target_type: str, target_id: int, acto
 
 # --- Decisions on ideas -------------------------------------------------------------------
 
-def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Settings) -> Decision:
+def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Settings,
+                 expected: str | None = None) -> Decision:
     _lock(session, idea)
-    before, after = _transition(session, idea, AuditAction.approve)
+    before, after = _transition(session, idea, AuditAction.approve, expected)
     _set_status(idea, after)
     session.add(idea)
     _history(session, idea, actor, before, after)
@@ -155,11 +160,12 @@ def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Setting
     return Decision(idea, entry)
 
 
-def request_changes(session: Session, *, actor: User, idea: Idea, message: str, settings: Settings) -> Decision:
+def request_changes(session: Session, *, actor: User, idea: Idea, message: str, settings: Settings,
+                    expected: str | None = None) -> Decision:
     message = _clean_text(message, field="message", required=True,
                           message=N_("Please tell the author what to change."))
     _lock(session, idea)
-    before, after = _transition(session, idea, AuditAction.request_changes)
+    before, after = _transition(session, idea, AuditAction.request_changes, expected)
     _set_status(idea, after)
     session.add(idea)
     _history(session, idea, actor, before, after, message)
@@ -181,11 +187,12 @@ def rejection_reason(template: str, text: str, lang: str) -> str:
     return "\n\n".join(parts)
 
 
-def reject_idea(session: Session, *, actor: User, idea: Idea, reason: str, settings: Settings) -> Decision:
+def reject_idea(session: Session, *, actor: User, idea: Idea, reason: str, settings: Settings,
+                expected: str | None = None) -> Decision:
     reason = _clean_text(reason, field="reason", required=True,
                          message=N_("Please choose or write the reason for the rejection."))
     _lock(session, idea)
-    before, after = _transition(session, idea, AuditAction.reject)
+    before, after = _transition(session, idea, AuditAction.reject, expected)
     _set_status(idea, after)
     session.add(idea)
     _history(session, idea, actor, before, after, reason)
@@ -252,7 +259,7 @@ def dismiss_reports(session: Session, *, actor: User, target_type: str, target_i
 # --- Merging duplicates ------------------------------------------------------------------
 
 def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, note: str,
-                settings: Settings) -> Decision:
+                settings: Settings, expected: str | None = None) -> Decision:
     """Fold the duplicate `source` into `target`: votes and followers move (a citizen who
     supported both keeps one vote), counters are recounted from the rows, both authors are
     told, and `source` points at `target` so its page redirects there."""
@@ -266,7 +273,7 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
         _lock(session, idea)
     if target.status != IdeaStatus.published or target.hidden_at is not None:
         raise ValidationFailed({"target_id": N_("The idea to merge into must be published and visible.")})
-    before, after = _transition(session, source, AuditAction.merge)
+    before, after = _transition(session, source, AuditAction.merge, expected)
     assert source.id is not None and target.id is not None
     # Votes: move those of people who did not support the target yet, drop the duplicates.
     target_voters = select(Vote.user_id).where(Vote.idea_id == target.id)

@@ -281,3 +281,17 @@ def test_once_moderators_are_assigned_to_a_call_only_they_and_admins_decide(clie
     client.login_as(w.admin)
     assert client.submit(f"/moderation/ideas/{second.id}/approve").status_code == 303
     assert audit_count(session, action="approve") == 2
+
+
+def test_a_decision_made_on_a_stale_page_is_refused(client: WebClient, session: Session) -> None:
+    w = world(session)
+    page = client.login_as(w.moderator).get(f"/moderation/ideas/{w.idea.id}")
+    assert 'name="expected" value="submitted"' in page.text
+    other = WebClient(client.app, base_url="http://testserver").login_as(w.admin)
+    assert other.submit(f"/moderation/ideas/{w.idea.id}/approve", {"expected": "submitted"}).status_code == 303
+    # The first moderator still sees "submitted" and rejects: the idea has changed, nothing is written.
+    stale = client.submit(f"/moderation/ideas/{w.idea.id}/reject",
+                          {"expected": "submitted", "reason": "Hors sujet."})
+    assert stale.status_code == 409 and "entre-temps" in stale.text
+    assert _idea(session, w.idea.id).status == "published"
+    assert audit_count(session) == 1
