@@ -250,3 +250,25 @@ def test_creating_needs_an_open_call_and_a_confirmed_address(client: WebClient, 
     response = client.submit(f"/calls/{voting.slug}/ideas/new", {"title": "Une idée", "body_md": BODY})
     assert response.status_code == 403
     assert _count(session, Idea) == 0
+
+
+def test_idea_page_shows_the_official_answer_and_the_history(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase=Phase.results)
+    author = make_user(session, display_name="Sofia Ricci")
+    moderator = make_user(session, role=Role.moderator, display_name="Équipe modération")
+    idea = make_idea(session, call, author, title="Des bancs place du Marché", answer_status="accepted",
+                     answer_html="<p>Douze bancs seront installés.</p>")
+    assert idea.id is not None
+    session.add(IdeaStatusChange(idea_id=idea.id, actor_id=author.id, to_status=IdeaStatus.draft))
+    session.add(IdeaStatusChange(idea_id=idea.id, actor_id=author.id, from_status=IdeaStatus.draft,
+                                 to_status=IdeaStatus.submitted))
+    session.add(IdeaStatusChange(idea_id=idea.id, actor_id=moderator.id, from_status=IdeaStatus.submitted,
+                                 to_status=IdeaStatus.published, note="Conforme à la charte."))
+    session.commit()
+    page = client.get(f"/ideas/{idea.id}").text
+    assert "La réponse de la Ville : Acceptée" in page
+    assert "<p>Douze bancs seront installés.</p>" in page
+    assert "Proposée par Sofia Ricci" in page
+    history = page[page.index('id="history-title"'):]
+    assert history.index("Créée") < history.index("En attente de modération") < history.index("Publiée")
+    assert "Équipe modération" in history and "Conforme à la charte." in history
