@@ -4,7 +4,9 @@ Starting from the home page (and the role's own entry points), the crawler follo
 links on the demo's content and checks each kind of page once per role: /ideas/3 and /ideas/7
 are one kind (digits and query values do not count). A page added by any domain is checked as
 soon as a link leads to it, with no test to write; a link that answers with an error fails.
-French for every role, English too for visitors (each domain's own tests cover English pages)."""
+Visitors and citizens crawl the whole public site; moderators and administrators only their own
+areas (the public pages are the same for them). Both languages: visitors in French and English,
+moderation in French, administration (and moderation again) in English."""
 
 import re
 from collections import deque
@@ -36,10 +38,11 @@ def kind_of(path: str, query: str) -> str:
     return re.sub(r"\d+", "N", path) + ("?" + "&".join(keys) if keys else "")
 
 
-def crawl(server: E2EServer, page: Page, role: str, lang: str) -> dict[str, str]:
-    """Visits one page of each kind reachable from the entry points; returns kind -> problem."""
+def crawl(server: E2EServer, page: Page, role: str, lang: str, scope: tuple[str, ...] = ("/",)) -> dict[str, str]:
+    """Visits one page of each kind reachable from the entry points, staying within the `scope`
+    path prefixes; returns kind -> problem."""
     page.goto(f"/?lang={lang}")
-    queue = deque(["/", *ENTRY_POINTS.get(role, [])])
+    queue = deque([*ENTRY_POINTS.get(role, []), "/"] if scope != ("/",) else ["/", *ENTRY_POINTS.get(role, [])])
     seen_kinds: set[str] = set()
     problems: dict[str, str] = {}
     while queue and len(seen_kinds) < MAX_KINDS:
@@ -47,6 +50,8 @@ def crawl(server: E2EServer, page: Page, role: str, lang: str) -> dict[str, str]
         parts = urlsplit(url)
         kind = kind_of(parts.path, parts.query)
         if kind in seen_kinds or SKIP.search(parts.path) or "lang=" in parts.query:
+            continue
+        if parts.path != "/" and not parts.path.startswith(scope):
             continue
         seen_kinds.add(kind)
         response = page.goto(url)
@@ -76,11 +81,16 @@ def demo_user(server: E2EServer, role: str) -> User:
         return user
 
 
-@pytest.mark.parametrize(("role", "lang"), [("visitor", "fr"), ("visitor", "en"), ("citizen", "fr"),
-                                            ("moderator", "fr"), ("admin", "fr")])
+@pytest.mark.parametrize(("role", "lang", "scope"), [
+    ("visitor", "fr", ("/",)),
+    ("visitor", "en", ("/",)),
+    ("citizen", "fr", ("/",)),
+    ("moderator", "fr", ("/moderation",)),
+    ("admin", "en", ("/admin", "/moderation")),
+], ids=["visitor-fr", "visitor-en", "citizen-fr", "moderator-fr", "admin-en"])
 def test_every_linked_page_passes_the_checks(server: E2EServer, context: BrowserContext, page: Page,
-                                             role: str, lang: str) -> None:
+                                             role: str, lang: str, scope: tuple[str, ...]) -> None:
     if role != "visitor":
         login_as(context, server, demo_user(server, role))
-    problems = crawl(server, page, role, lang)
+    problems = crawl(server, page, role, lang, scope)
     assert not problems, "\n\n".join(f"{kind}:\n{problem}" for kind, problem in sorted(problems.items()))
