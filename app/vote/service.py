@@ -54,9 +54,13 @@ def _scope_conditions(user_id: int, idea: Idea, call: Call) -> list:  # type: ig
 
 
 def votes_used(session: Session, *, user_id: int, idea: Idea, call: Call) -> int:
-    """Votes this person has given within the limit that applies to `idea`."""
+    """Votes this person has given within the limit that applies to `idea`. A vote for an idea
+    that left the running (hidden, withdrawn, rejected) no longer counts: its voter can no
+    longer see it to withdraw the vote, so it must not hold one of their votes hostage."""
     return int(session.exec(
-        select(func.count()).select_from(Vote).where(*_scope_conditions(user_id, idea, call))
+        select(func.count()).select_from(Vote).join(Idea, col(Idea.id) == Vote.idea_id)
+        .where(*_scope_conditions(user_id, idea, call), col(Idea.status) == IdeaStatus.published,
+               col(Idea.hidden_at).is_(None))
     ).one())
 
 

@@ -191,3 +191,17 @@ def test_the_unique_constraint_answers_a_conflict_not_a_500(client: WebClient, s
     session.expire_all()
     assert vote_service.count_rows(session, idea.id) == 1
     assert vote_service.vote_count(session, idea.id) == 0  # the failed attempt moved nothing
+
+
+def test_a_vote_for_an_idea_out_of_the_running_frees_the_voter(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting", votes_per_citizen=1)
+    first, second = make_idea(session, call), make_idea(session, call)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    assert client.submit(f"/ideas/{first.id}/vote", headers=JSON).status_code == 200
+    assert client.submit(f"/ideas/{second.id}/vote", headers=JSON).status_code == 409
+    first.hidden_at = utcnow()  # hidden after reports: the voter can no longer see it
+    session.add(first)
+    session.commit()
+    assert client.submit(f"/ideas/{second.id}/vote", headers=JSON).status_code == 200
