@@ -167,7 +167,8 @@ def create_idea(session: Session, settings: Settings, call: Call, author: User, 
     assert idea.id is not None
     session.add(IdeaStatusChange(idea_id=idea.id, actor_id=author.id, from_status=None, to_status=IdeaStatus.draft))
     _store_photos(session, settings, idea, author, photos.new, 0)
-    follow_service.follow(session, idea_id=idea.id, user_id=author.id)  # authors hear what happens to it
+    if author.id is not None:  # authors hear what happens to their idea
+        follow_service.follow(session, idea_id=idea.id, user_id=author.id)
     if submit:
         _publish_or_queue(session, call, idea, author)
     session.flush()

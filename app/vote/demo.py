@@ -68,12 +68,12 @@ def _votes(session: Session, ideas: list[Idea], calls: dict[int, Call], citizens
             wanted = rng.sample(call_ideas, k=min(len(call_ideas), rng.randint(1, max(call.votes_per_citizen, 1))))
             for idea in wanted:
                 scope_key = idea.category_id if call.vote_scope == VoteScope.category else None
-                if idea.author_id == person.id or used[scope_key] >= call.votes_per_citizen:
+                if idea.id is None or idea.author_id == person.id or used[scope_key] >= call.votes_per_citizen:
                     continue
                 used[scope_key] += 1
                 session.add(Vote(idea_id=idea.id, user_id=person.id, call_id=call_id, category_id=idea.category_id,
                                  created_at=utcnow() - timedelta(hours=rng.randint(1, 96))))
-                cast.add((idea.id or 0, person.id))
+                cast.add((idea.id, person.id))
     return cast
 
 
@@ -97,7 +97,8 @@ def _threads(session: Session, ideas: list[Idea], citizens: list[User], camille:
             session.flush()
             assert comment.id is not None and writer.id is not None
             wrote.add((idea.id, writer.id))
-            if previous is not None and previous.author_id == camille.id and writer.id != camille.id:
+            if camille.id is not None and previous is not None and previous.author_id == camille.id \
+                    and writer.id != camille.id:
                 session.add(Notification(user_id=camille.id, kind=NotificationKind.reply, idea_id=idea.id,
                                          comment_id=comment.id, actor_name=writer.display_name,
                                          subject=idea.title, link=comment_path(idea.id, comment.id)))
