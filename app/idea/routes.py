@@ -26,8 +26,8 @@ from app.web import flash, redirect, render
 router = APIRouter(tags=["ideas"], include_in_schema=False)
 
 DbSession = Annotated[Session, Depends(get_session)]
-TextField = Annotated[str, Form(max_length=200)]
-BodyField = Annotated[str, Form(max_length=20_000)]
+TextField = Annotated[str, Form(max_length=2_000)]  # generous: the service says what is too long
+BodyField = Annotated[str, Form(max_length=100_000)]
 Photo = Annotated[UploadFile | str | None, File()]
 VARIANTS = ("display", "card", "thumb")
 

@@ -272,3 +272,15 @@ def test_idea_page_shows_the_official_answer_and_the_history(client: WebClient, 
     history = page[page.index('id="history-title"'):]
     assert history.index("Créée") < history.index("En attente de modération") < history.index("Publiée")
     assert "Équipe modération" in history and "Conforme à la charte." in history
+
+
+def test_too_long_fields_get_a_clear_message(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    author = make_user(session)
+    session.commit()
+    client.login_as(author)
+    response = client.submit(f"/calls/{call.slug}/ideas/new", {"title": "T" * 500, "body_md": "B" * 12_000})
+    assert response.status_code == 422
+    assert "Le titre doit compter entre 5 et 120 caractères." in response.text
+    assert "La description peut compter au maximum 10 000 caractères." in response.text
+    assert _count(session, Idea) == 0
