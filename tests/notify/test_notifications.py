@@ -7,7 +7,9 @@ from email.message import Message
 from sqlmodel import Session, select
 
 from app.account.models import User
+from app.call.models import Call
 from app.follow import service as follow_service
+from app.idea import service as idea_service
 from app.idea.models import Idea
 from app.notify import service as notify
 from app.notify.models import Notification
@@ -183,3 +185,20 @@ def test_follow_and_unfollow(client: WebClient, session: Session) -> None:
     assert session.get(Idea, idea.id).follower_count == 0 == follow_service.follower_count(session, idea.id)
     client.cookies.clear()
     assert client.submit(f"/ideas/{idea.id}/follow").headers["location"].startswith("/account/login")
+
+
+def test_authors_follow_their_new_idea(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="submissions")
+    author = make_user(session)
+    session.commit()
+    with client.db.transaction() as tx:
+        stored_call = tx.get(Call, call.id)
+        person = tx.get(User, author.id)
+        assert stored_call is not None and person is not None
+        data = idea_service.IdeaInput(title="Un potager partagé",
+                                      body_md="Sur le terrain vague de la rue Saint-Gilles, avec l'école.")
+        idea = idea_service.create_idea(tx, client.settings, stored_call, person, submit=True, data=data)
+        idea_id = idea.id
+    session.expire_all()
+    assert follow_service.is_following(session, idea_id=idea_id, user_id=author.id)
+    assert session.get(Idea, idea_id).follower_count == 1
