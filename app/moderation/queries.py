@@ -147,8 +147,9 @@ def reported_comments(session: Session, idea_id: int) -> list[tuple[Comment, int
 
 
 def next_pending_after(session: Session, idea: Idea, tab: str) -> int | None:
-    """The next idea to look at in a tab, so a moderator can work through the queue."""
-    where = _pending_where(QueueFilters()) if tab == "pending" else _answers_where(QueueFilters())
+    """The next idea of the same call to look at in a tab, so a moderator works through it."""
+    same_call = QueueFilters(call_id=idea.call_id)
+    where = _pending_where(same_call) if tab == "pending" else _answers_where(same_call)
     since = (func.coalesce(Idea.submitted_at, Idea.created_at) if tab == "pending"
              else func.coalesce(Idea.published_at, Idea.created_at))
     found = session.exec(select(Idea.id).where(*where, col(Idea.id) != idea.id).order_by(since, col(Idea.id))

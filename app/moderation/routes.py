@@ -1,7 +1,7 @@
 """Moderator pages: the queue, decisions on one idea, comments, bans, review and results."""
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -91,7 +91,8 @@ def queue_page(request: Request, session: DbSession, tab: str = "pending", call:
 
 @router.post("/bulk-approve", name="moderation:bulk_approve")
 def bulk_approve(request: Request, session: DbSession,
-                 idea_ids: Annotated[list[str], Form(max_length=20)] = []) -> Response:  # noqa: B006
+                 idea_ids: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006
+                 back: Short = "") -> Response:
     user = _moderator(request)
     ids = [i for i in (_int(v) for v in idea_ids[:200]) if i is not None]
     ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
@@ -108,7 +109,9 @@ def bulk_approve(request: Request, session: DbSession,
         service.approve_idea(session, actor=user, idea=idea, settings=_settings(request))
         approved += 1
     session.commit()
-    response = redirect("/moderation?tab=pending")
+    # Back to the same filtered view (only the queue's own filter names survive).
+    kept = {k: v for k, v in parse_qsl(back) if k in ("call", "category", "district", "age") and v.isdigit()}
+    response = redirect("/moderation?" + urlencode({"tab": "pending", **kept}))
     if skipped:
         return flash(request, response, N_("{approved} ideas approved, {skipped} skipped."), "warning",
                      approved=approved, skipped=skipped)
@@ -160,7 +163,7 @@ def _invalid(request: Request, session: Session, idea: Idea, exc: ValidationFail
 def _after(request: Request, session: Session, idea: Idea, message: str, tab: str = "pending") -> Response:
     """Back to work: the next idea of the same tab, or the queue when it is empty."""
     following = queries.next_pending_after(session, idea, tab)
-    target = f"/moderation/ideas/{following}" if following else f"/moderation?tab={tab}"
+    target = f"/moderation/ideas/{following}" if following else f"/moderation?tab={tab}&call={idea.call_id}"
     return flash(request, redirect(target), message, "success", title=idea.title)
 
 
