@@ -212,7 +212,7 @@ def results_published(session: Session, settings: Settings, *, call: Call, actor
     count = 0
     for person in follow_service.followers(session, idea_ids=[i for i in idea_ids if i is not None]):
         if notify(session, settings, recipient=person, kind=NotificationKind.results, actor=actor,
-                  link=f"/calls/{call.slug}/results", subject=call.title, call_id=call.id):
+                  link=f"/calls/{call.slug}", subject=call.title, call_id=call.id):
             count += 1
     return count
 

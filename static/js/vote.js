@@ -29,7 +29,6 @@
       form.setAttribute("data-other-label", button.textContent);
       form.action = action;
       button.textContent = label;
-      button.setAttribute("aria-pressed", data.voted ? "true" : "false");
       button.classList.toggle("button-secondary", data.voted);
       say(data.message || "");
     }).catch(function () { form.submit(); }).then(function () { button.disabled = false; });
