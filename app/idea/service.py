@@ -202,7 +202,12 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     position = 0
     for photo in existing:
         if photo.id in photos.remove:
+            # The file goes too (once the transaction commits): nothing else uses it.
+            media = session.get(MediaFile, photo.media_id)
             session.delete(photo)
+            session.flush()
+            if media is not None:
+                media_service.delete_media(session, settings, media)
             continue
         if photo.id in photos.alt_texts:
             photo.alt_text = photos.alt_texts[photo.id]

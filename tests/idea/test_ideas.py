@@ -190,7 +190,8 @@ def test_draft_then_edit_then_submit_then_withdraw(client: WebClient, session: S
     client.submit(f"/ideas/{idea_id}/edit", {"title": "Brouillon complété", "body_md": BODY,
                                              "existing_id": str(photo.id), "existing_alt": "Un beau dessin",
                                              "remove_photo": str(photo.id)})
-    assert _count(session, IdeaPhoto) == 0
+    assert _count(session, IdeaPhoto) == 0 and _count(session, MediaFile) == 0
+    assert not any(p.is_file() for p in client.settings.media_dir.rglob("*"))  # the files are gone too
     assert client.submit(f"/ideas/{idea_id}/withdraw").status_code == 303
     session.expire_all()
     assert session.get(Idea, idea_id).status == IdeaStatus.withdrawn  # type: ignore[union-attr]
