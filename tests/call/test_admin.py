@@ -125,3 +125,15 @@ def test_only_administrators_reach_the_administration(client: WebClient, session
         assert client.submit("/admin/districts", {"name": "Pirate"}).status_code == 403
     assert len(session.exec(select(Call)).all()) == 1
     assert session.exec(select(District)).all() == []
+
+
+def test_refused_cover_keeps_the_call_form(client: WebClient, session: Session) -> None:
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    client.login_as(admin)
+    response = client.submit("/admin/calls/new", FORM,
+                             files={"cover": ("cover.jpg", b"<svg onload=alert(1)></svg>", "image/jpeg")})
+    assert response.status_code == 422
+    assert "pas une photo dans un format accepté" in response.text
+    assert 'value="Liège 2030"' in response.text and 'value="liege-2030"' in response.text
+    assert session.exec(select(Call)).all() == []
