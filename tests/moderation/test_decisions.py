@@ -295,3 +295,38 @@ def test_a_decision_made_on_a_stale_page_is_refused(client: WebClient, session: 
     assert stale.status_code == 409 and "entre-temps" in stale.text
     assert _idea(session, w.idea.id).status == "published"
     assert audit_count(session) == 1
+
+
+def test_reported_comment_hidden_with_a_reason_and_unfounded_reports_dismissed(client: WebClient,
+                                                                               session: Session) -> None:
+    from app.comment.models import Comment  # noqa: PLC0415
+
+    w = world(session, status="published")
+    rude = Comment(idea_id=w.idea.id, author_id=w.citizen.id, body_md="Injure", body_html="<p>Injure</p>")
+    fine = Comment(idea_id=w.idea.id, author_id=w.citizen.id, body_md="Bonne idée", body_html="<p>Bonne idée</p>")
+    session.add_all([rude, fine])
+    session.flush()
+    reporter = make_user(session)
+    for comment in (rude, fine):
+        session.add(Report(target_type="comment", target_id=comment.id, idea_id=w.idea.id, reporter_id=reporter.id,
+                           reason="insult"))
+    session.commit()
+    client.login_as(w.moderator)
+    queue = client.get("/moderation", params={"tab": "reported"})
+    assert "Éléments signalés <span class=\"tab-count\">(2)</span>" in queue.text
+    assert "Insultes ou harcèlement" in queue.text
+    page = client.get(f"/moderation/ideas/{w.idea.id}")
+    assert f'id="comment-{rude.id}"' in page.text and f'id="comment-{fine.id}"' in page.text
+
+    assert client.submit(f"/moderation/comments/{rude.id}/hide", {"reason": ""}).status_code == 303  # refused
+    assert audit_count(session) == 0
+    assert client.submit(f"/moderation/comments/{rude.id}/hide", {"reason": "Propos injurieux"}).status_code == 303
+    assert client.submit(f"/moderation/comments/{fine.id}/dismiss-reports").status_code == 303
+    session.expire_all()
+    assert session.get(Comment, rude.id).hidden_at is not None  # type: ignore[union-attr]
+    assert session.get(Comment, fine.id).hidden_at is None  # type: ignore[union-attr]
+    assert all(r.resolved_at is not None for r in session.exec(select(Report)).all())
+    assert audit_count(session, action="hide") == 1 and audit_count(session, action="dismiss_reports") == 1
+    assert "Rien n’attend ici" in client.get("/moderation", params={"tab": "reported"}).text
+    # Dismissing twice has nothing left to dismiss.
+    assert client.submit(f"/moderation/comments/{fine.id}/dismiss-reports").status_code == 409
