@@ -105,11 +105,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
         "REINVENTONS_REGISTRATIONS_PER_HOUR": "100000",
         "PYTHONUNBUFFERED": "1",
     })
-    for stale in (harness.SCREENSHOTS, harness.HTML_DIR, harness.ARTIFACTS / "failures"):
-        shutil.rmtree(stale, ignore_errors=True)  # artefacts describe this run only
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = harness.ARTIFACTS / "e2e-server.log"
-    log_path.write_text("")
+    log_path = harness.ARTIFACTS / f"e2e-server-{port}.log"
     db = Database.from_settings(settings)
     # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
     # votes and comments, so every page is checked with real content. Journeys make their own data.
@@ -117,7 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
     processes = harness.start_processes(env, port, log_path)
     try:
         yield E2EServer(url=f"http://127.0.0.1:{port}", settings=settings, smtp=smtp, db=db,
-                        processes=processes)
+                        processes=processes, log_path=log_path)
     finally:
         harness.stop_processes(processes)
         db.dispose()
@@ -196,7 +193,10 @@ def validate_saved_pages() -> dict[str, list[str]]:
 @pytest.fixture(scope="session", autouse=True)
 def _validate_leftovers_at_the_end() -> Iterator[None]:
     yield
-    if harness.SAVED_HTML.keys() - VALIDATED:
-        errors = validate_saved_pages()
-        if errors:
-            pytest.fail("W3C validator errors:\n" + harness.html_errors_report(errors))
+    try:
+        if harness.SAVED_HTML.keys() - VALIDATED:
+            errors = validate_saved_pages()
+            if errors:
+                pytest.fail("W3C validator errors:\n" + harness.html_errors_report(errors))
+    finally:
+        shutil.rmtree(harness.VALIDATION_DIR, ignore_errors=True)

@@ -43,6 +43,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -93,6 +94,7 @@ class E2EServer:
     smtp: SmtpSink
     db: Database
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    log_path: Path = ARTIFACTS / "e2e-server.log"
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -117,7 +119,7 @@ class E2EServer:
             self.check_alive()
             if time.monotonic() > deadline:
                 raise AssertionError(f"no e-mail #{count} reached {address} within {timeout} s "
-                                     f"(see {ARTIFACTS / 'e2e-server.log'})")
+                                     f"(see {self.log_path})")
             time.sleep(0.1)
         return self.smtp.to(address)[-1]
 
@@ -131,8 +133,7 @@ class E2EServer:
     def check_alive(self) -> None:
         for proc in self.processes:
             if proc.poll() is not None:
-                raise AssertionError(f"{proc.args!r} exited with {proc.returncode}; see "
-                                     f"{ARTIFACTS / 'e2e-server.log'}")
+                raise AssertionError(f"{proc.args!r} exited with {proc.returncode}; see {self.log_path}")
 
 
 def unique_email(prefix: str = "citizen") -> str:
@@ -302,6 +303,7 @@ def tab_to(page: Page, target: Any, max_tabs: int = 40) -> list[str]:
 
 
 SAVED_HTML: dict[str, Path] = {}  # "name-lang" -> the HTML the server sent, for vnu.jar
+VALIDATION_DIR = Path(tempfile.mkdtemp(prefix="reinventons-html-"))
 
 
 MOBILE_PROBLEMS_JS = """([minTarget, minFont]) => {
@@ -412,14 +414,16 @@ def check_page(page: Page, name: str, *, mobile: bool = True, screenshot: bool =
         problems.append(f"{js_bytes} bytes of JavaScript (at most {MAX_JS_BYTES})")
     problems.extend(f"image {p}" for p in page.evaluate(IMAGE_PROBLEMS_JS))
 
-    HTML_DIR.mkdir(parents=True, exist_ok=True)
-    html_path = HTML_DIR / f"{key}.html"
     try:
         source = log.document.text() if log.document is not None else page.content()
     except Exception:  # noqa: BLE001 - the browser may have evicted the body: use the live DOM
         source = page.content()
-    html_path.write_text(source, encoding="utf-8")
-    SAVED_HTML[key] = html_path
+    # One copy for people to read, one in this run's own folder for the validator (several runs
+    # may share the work tree).
+    for folder in (HTML_DIR, VALIDATION_DIR):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{key}.html").write_text(source, encoding="utf-8")
+    SAVED_HTML[key] = VALIDATION_DIR / f"{key}.html"
 
     if mobile:
         size = page.viewport_size or DESKTOP
