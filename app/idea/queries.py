@@ -188,6 +188,13 @@ def own_ideas(session: Session, call: Call, viewer: User | None) -> list[Idea]:
                              .order_by(col(Idea.created_at).desc())))
 
 
+def ideas_of_author(session: Session, author: User) -> list[tuple[Idea, Call]]:
+    """Everything a person proposed, newest first, with its call (for "my ideas")."""
+    rows = session.exec(select(Idea, Call).join(Call, col(Call.id) == Idea.call_id)
+                        .where(Idea.author_id == author.id).order_by(col(Idea.created_at).desc())).all()
+    return [(idea, call) for idea, call in rows]
+
+
 def visible_idea(session: Session, idea_id: int, viewer: User | None) -> tuple[Idea, Call]:
     """The idea and its call if the viewer may see both; NotFound otherwise (no 403: a private
     idea's existence is not revealed)."""

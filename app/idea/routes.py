@@ -127,6 +127,16 @@ def _created_message(idea: Idea) -> str:
     return N_("Thank you! Your idea is published.")
 
 
+@router.get("/ideas/mine", name="idea:mine")
+def my_ideas(request: Request, session: DbSession) -> HTMLResponse:
+    """The signed-in person's ideas in every call, drafts and pending ones included."""
+    user = current_user(request)
+    authz.require(user, Action.account_manage)
+    assert user is not None
+    return render(request, "idea/mine.html", {"rows": queries.ideas_of_author(session, user),
+                                              "status_labels": queries.STATUS_LABELS})
+
+
 @router.get("/ideas/{idea_id}", name="idea:detail")
 def detail(request: Request, session: DbSession, idea_id: int) -> Response:
     user = current_user(request)

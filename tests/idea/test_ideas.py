@@ -285,3 +285,17 @@ def test_too_long_fields_get_a_clear_message(client: WebClient, session: Session
     assert "Le titre doit compter entre 5 et 120 caractères." in response.text
     assert "La description peut compter au maximum 10 000 caractères." in response.text
     assert _count(session, Idea) == 0
+
+
+def test_my_ideas_lists_every_status_for_their_author_only(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    author = make_user(session)
+    make_idea(session, call, author, title="Mon idée publiée")
+    make_idea(session, call, author, title="Mon brouillon", status=IdeaStatus.draft)
+    make_idea(session, call, title="L'idée d'un voisin")
+    session.commit()
+    assert client.get("/ideas/mine", follow_redirects=False).status_code == 303
+    client.login_as(author)
+    page = client.get("/ideas/mine").text
+    assert "Mon idée publiée" in page and "Mon brouillon" in page and "Brouillon" in page
+    assert "L'idée d'un voisin" not in page and "L&#39;idée d&#39;un voisin" not in page
