@@ -1,6 +1,7 @@
 """Administration pages of moderation: the audit log, the dialogue dashboard, people and
 roles, and moderators assigned to each call."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -41,14 +42,21 @@ def _int(value: str | None) -> int | None:
     return number if 0 < number < 2**31 else None
 
 
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 @router.get("/audit", name="admin:audit")
 def audit_page(request: Request, session: DbSession, action: str = "", target_type: str = "", target_id: str = "",
-               actor: str = "", page: int = 1) -> HTMLResponse:
+               actor: str = "", since: str = "", until: str = "", page: int = 1) -> HTMLResponse:
     _admin(request, Action.admin_audit)
     filters = queries.AuditFilters(
         action=action if action in set(AuditAction) or action == "dismiss_reports" else "",
         target_type=target_type if target_type in set(TargetType) else "",
-        target_id=_int(target_id), actor_id=_int(actor),
+        target_id=_int(target_id), actor_id=_int(actor), since=_day(since[:10]), until=_day(until[:10]),
     )
     page = max(1, min(page, 10000))
     return render(request, "admin/audit.html", {

@@ -1,7 +1,7 @@
 """Read side of moderation: the queue's tabs with their filters and counts, the audit log."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -173,6 +173,8 @@ class AuditFilters:
     target_type: str = ""
     target_id: int | None = None
     actor_id: int | None = None
+    since: date | None = None  # from this day on (UTC), included
+    until: date | None = None  # up to this day (UTC), included
 
 
 def audit_log(session: Session, f: AuditFilters, page: int = 1) -> list[tuple[AuditEntry, User | None]]:
@@ -185,6 +187,10 @@ def audit_log(session: Session, f: AuditFilters, page: int = 1) -> list[tuple[Au
         query = query.where(AuditEntry.target_id == f.target_id)
     if f.actor_id:
         query = query.where(AuditEntry.actor_id == f.actor_id)
+    if f.since:
+        query = query.where(AuditEntry.created_at >= datetime.combine(f.since, time.min, tzinfo=UTC))
+    if f.until:
+        query = query.where(AuditEntry.created_at < datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=UTC))
     rows = session.exec(query.order_by(col(AuditEntry.id).desc()).offset((max(page, 1) - 1) * PAGE_SIZE)
                         .limit(PAGE_SIZE)).all()
     return [(entry, user) for entry, user in rows]

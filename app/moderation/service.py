@@ -464,7 +464,7 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
             select(Idea).where(Idea.author_id == user.id, col(Idea.hidden_at).is_(None),
                                col(Idea.status).in_(HIDEABLE))
         ).all()
-        note = translate("fr", N_("Hidden because its author's account was suspended."))
+        note = translate(actor.language, N_("Hidden because its author's account was suspended."))
         for idea in ideas:
             idea.hidden_at = now
             session.add(idea)

@@ -136,6 +136,11 @@ def test_admins_change_roles_and_assign_moderators_with_an_audit_trail(client: W
     log = client.get("/admin/audit", params={"action": "role_change"})
     assert log.status_code == 200
     assert "<td>Rôle modifié</td>" in log.text and "<td>Modérateur attribué</td>" not in log.text
+    today = utcnow().date()
+    assert "<td>Rôle modifié</td>" in client.get("/admin/audit", params={"since": today.isoformat()}).text
+    old_days = client.get("/admin/audit", params={"until": (today - timedelta(days=1)).isoformat()})
+    assert old_days.status_code == 200 and "<td>Rôle modifié</td>" not in old_days.text
+    assert client.get("/admin/audit", params={"since": "pas une date"}).status_code == 200
 
 
 def test_the_audit_log_has_no_way_to_change_an_entry(client: WebClient) -> None:
