@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlmodel import Field, SQLModel
 
 from app.clock import utcnow
@@ -62,6 +63,13 @@ class AuditEntry(SQLModel, table=True):
     to_status: str | None = Field(default=None, sa_type=sa.String(30))
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _audit_is_append_only(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+    """A guard behind the rule: an entry loaded and changed, or deleted, never reaches the database."""
+    raise PermissionError(f"audit entry {target.id} is append-only")
 
 
 class ModeratorAssignment(SQLModel, table=True):

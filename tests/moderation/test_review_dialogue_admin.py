@@ -150,3 +150,24 @@ def test_the_audit_log_has_no_way_to_change_an_entry(client: WebClient) -> None:
         path = context.path or ""
         if "audit" in path:
             assert (context.methods or set()) <= {"GET", "HEAD"}, path
+
+
+def test_an_audit_entry_cannot_be_changed_or_deleted_through_the_orm(session: Session) -> None:
+    import pytest  # noqa: PLC0415
+
+    from app.moderation.service import record  # noqa: PLC0415
+
+    moderator = make_user(session, role=Role.moderator)
+    entry = record(session, actor=moderator, action="ban", target_type="user", target_id=1, reason="Spam")
+    session.commit()
+    entry.reason = "Rien à voir"
+    with pytest.raises(PermissionError):
+        session.flush()
+    session.rollback()
+    session.delete(session.get(AuditEntry, entry.id))
+    with pytest.raises(PermissionError):
+        session.flush()
+    session.rollback()
+    session.expire_all()
+    kept = session.get(AuditEntry, entry.id)
+    assert kept is not None and kept.reason == "Spam"
