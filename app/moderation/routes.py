@@ -91,7 +91,7 @@ def queue_page(request: Request, session: DbSession, tab: str = "pending", call:
 
 @router.post("/bulk-approve", name="moderation:bulk_approve")
 def bulk_approve(request: Request, session: DbSession,
-                 idea_ids: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006
+                 idea_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
                  back: Short = "") -> Response:
     user = _moderator(request)
     ids = [i for i in (_int(v) for v in idea_ids[:200]) if i is not None]

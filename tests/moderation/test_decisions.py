@@ -199,14 +199,14 @@ def test_a_plain_author_cannot_approve_answer_or_unhide_through_a_crafted_post(c
 
 def test_bulk_approve_writes_one_entry_per_idea(client: WebClient, session: Session) -> None:
     w = world(session)
-    others = [make_idea(session, w.call, status="submitted") for _ in range(3)]
+    others = [make_idea(session, w.call, status="submitted") for _ in range(55)]  # a full page and more
     published = make_idea(session, w.call, status="published")
     session.commit()
     client.login_as(w.moderator)
     ids = [str(i.id) for i in [w.idea, *others, published]] + ["abc", "999999"]
     response = client.submit("/moderation/bulk-approve", {"idea_ids": ids})
     assert response.status_code == 303
-    assert audit_count(session, action="approve") == 4
+    assert audit_count(session, action="approve") == 56
     assert all(_idea(session, i.id).status == "published" for i in [w.idea, *others])
 
 
