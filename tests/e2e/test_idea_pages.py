@@ -29,11 +29,10 @@ def demo_content(server: E2EServer) -> tuple[list[str], int, int]:
 
 
 def test_call_and_idea_pages_logged_out(server: E2EServer, page: Page) -> None:
+    # The site crawl (test_site_crawl.py) checks every other public page as a visitor.
     slugs, with_photo, without = demo_content(server)
     visit_and_check(page, "/", "home-calls", LANGUAGES)
-    visit_and_check(page, "/calls", "calls", LANGUAGES)
-    for slug in slugs:
-        visit_and_check(page, f"/calls/{slug}", f"call-{slug}", LANGUAGES)
+    visit_and_check(page, f"/calls/{slugs[0]}", "call", LANGUAGES)
     visit_and_check(page, f"/ideas/{with_photo}", "idea-with-photo", LANGUAGES)
     visit_and_check(page, f"/ideas/{without}", "idea", LANGUAGES)
 
