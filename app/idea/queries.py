@@ -41,6 +41,8 @@ STATUS_LABELS = {
     "hidden": N_("Hidden by moderation"),
     "restored": N_("Visible again"),
     "answered": N_("Official answer"),
+    "shortlisted": N_("Shortlisted"),
+    "winner": N_("Winner"),
 }
 ANSWER_LABELS = {
     AnswerStatus.under_study: N_("Under study"),

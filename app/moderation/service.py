@@ -44,6 +44,8 @@ MODERATOR_TRANSITIONS: dict[str, tuple[frozenset[str], IdeaStatus]] = {
 HISTORY_HIDDEN = "hidden"
 HISTORY_RESTORED = "restored"
 HISTORY_ANSWERED = "answered"
+HISTORY_SHORTLISTED = "shortlisted"  # written when the results are published
+HISTORY_WINNER = "winner"
 # Hiding and restoring apply to ideas that were sent to moderators or published.
 HIDEABLE = frozenset({IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published,
                       IdeaStatus.rejected, IdeaStatus.merged})
@@ -433,6 +435,10 @@ def publish_results(session: Session, *, actor: User, call: Call, settings: Sett
     call.phase_override = Phase.results
     call.updated_at = utcnow()
     session.add(call)
+    # The selection becomes public now, in each selected idea's history, with the jury's note.
+    for idea in shortlisted:
+        _history(session, idea, actor, idea.status, HISTORY_WINNER if idea.winner else HISTORY_SHORTLISTED,
+                 idea.jury_note)
     assert call.id is not None
     entry = record(session, actor=actor, action=AuditAction.publish_results, target_type=TargetType.call,
                    target_id=call.id, from_status=phase, to_status=Phase.results,

@@ -11,7 +11,7 @@ from app.call.phases import current_phase
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.follow import service as follow_service
-from app.idea.models import Idea
+from app.idea.models import Idea, IdeaStatusChange
 from app.moderation import dialogue
 from app.moderation.models import AuditEntry, ModeratorAssignment
 from tests.factories import make_idea, make_user
@@ -50,6 +50,10 @@ def test_review_ranks_by_votes_and_publishing_moves_the_call_to_results(client: 
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "publish_results")).one()
     assert entry.details["winners"] == [top.id] and entry.from_status == "review"
     assert [n.kind for n in notifications_for(session, follower)] == ["results"]
+    # The selection is public from now on, in the idea's history, with the jury's note.
+    changes = session.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == top.id)).all()
+    assert [(c.to_status, c.note) for c in changes] == [("winner", "Unanime.")]
+    assert "Unanime." in WebClient(client.app, base_url="http://testserver").get(f"/ideas/{top.id}").text
     # Once published, the selection is closed.
     assert client.submit(f"/moderation/ideas/{w.idea.id}/selection", {"shortlisted": "1"}).status_code == 409
     assert client.submit(f"/moderation/calls/{w.call.id}/publish-results").status_code == 409
