@@ -22,6 +22,7 @@ from app.moderation import spam
 from app.notify import service as notify
 from app.richtext import render_markdown
 from app.settings import Settings
+from app.vote.locks import lock_user
 
 COMMENTS_CLOSED = N_("Comments are closed for this call.")
 
@@ -57,6 +58,7 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
     """Post a comment (or a reply), make its author follow the idea, tell the followers."""
     assert idea.id is not None and author.id is not None
     text = _clean_body(body)
+    lock_user(session, author.id)  # the person first, then the idea (as votes do): no deadlock
     _check_open(session, idea, call)
     # Rate limit (raises), and a new account posting links is held for review.
     held = spam.check_posting(session, author, text, "comment")

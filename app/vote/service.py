@@ -122,7 +122,6 @@ def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteSt
     session.execute(update(Idea).where(col(Idea.id) == idea.id).values(vote_count=col(Idea.vote_count) + 1))
     follow_service.follow(session, idea_id=idea.id, user_id=user.id)
     count = vote_count(session, idea.id)
-    idea.vote_count = count
     return VoteState(voted=True, vote_count=count, limit=limit, used=used + 1, scope=call.vote_scope, open=True)
 
 
@@ -139,7 +138,6 @@ def withdraw_vote(session: Session, *, idea: Idea, call: Call, user: User) -> Vo
     if removed.rowcount:  # type: ignore[attr-defined]
         session.execute(update(Idea).where(col(Idea.id) == idea.id).values(vote_count=col(Idea.vote_count) - 1))
     count = vote_count(session, idea.id)
-    idea.vote_count = count
     return VoteState(voted=False, vote_count=count, limit=call.votes_per_citizen,
                      used=votes_used(session, user_id=user.id, idea=idea, call=call), scope=call.vote_scope,
                      open=True)

@@ -2,6 +2,10 @@
 
 from sqlmodel import Session, select
 
+from app.comment import service as comment_service
+from app.follow import service as follow_service
+from app.idea.models import Idea
+from app.report.models import Report
 from app.vote import service as vote_service
 from app.vote.models import Vote
 from tests.factories import make_call, make_idea, make_user
@@ -63,3 +67,31 @@ def test_fifty_citizens_voting_together_keep_the_counter_equal_to_the_rows(live_
     session.expire_all()
     assert vote_service.count_rows(session, idea.id) == 50
     assert vote_service.vote_count(session, idea.id) == 50
+
+
+def test_votes_comments_follows_and_reports_together_never_deadlock(live_server: LiveServer,
+                                                                     session: Session) -> None:
+    call = make_call(session, phase="voting", report_threshold=50)
+    idea = make_idea(session, call)
+    make_user(session, role="moderator")
+    people = [make_user(session) for _ in range(6)]
+    tokens = [session_token(session, person) for person in people]
+    base = f"/ideas/{idea.id}"
+    actions = [("/vote", {}), ("/comments", {"body": "Un avis parmi d'autres"}), ("/follow", {}),
+               ("/unfollow", {}), ("/report", {"reason": "spam"}), ("/vote/withdraw", {})]
+
+    def act(i: int) -> int:
+        path, data = actions[i % len(actions)]
+        with browser(live_server, tokens[(i // len(actions)) % len(tokens)]) as http:
+            return http.post(base + path, data=data).status_code
+
+    statuses = in_parallel(36, act)
+    assert 500 not in statuses
+    assert set(statuses) <= {200, 201, 409}
+    session.expire_all()
+    stored = session.get(Idea, idea.id)
+    assert stored is not None
+    assert stored.vote_count == vote_service.count_rows(session, idea.id)
+    assert stored.comment_count == comment_service.count_rows(session, idea.id) == 6
+    assert stored.follower_count == follow_service.follower_count(session, idea.id)
+    assert stored.report_count == len(session.exec(select(Report).where(Report.target_id == idea.id)).all()) == 6
