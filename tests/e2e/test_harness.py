@@ -53,3 +53,14 @@ def test_the_validator_reports_errors_per_page(tmp_path: Path) -> None:
     errors = harness.validate_html([good, bad])
     assert list(errors) == ["bad-en.html"]
     assert any("No “p” element in scope" in line for line in errors["bad-en.html"]), errors
+
+
+def test_an_invisible_focus_is_caught(server: harness.E2EServer, page: Page) -> None:
+    hidden_focus = ('<!DOCTYPE html><html lang="en"><head><title>Focus</title><style>'
+                    'a:focus { outline: none; box-shadow: none; }</style></head>'
+                    '<body><main><a href="/">Home</a></main></body></html>')
+    page.route("**/harness/focus", lambda route: route.fulfill(body=hidden_focus, content_type="text/html"))
+    page.goto("/harness/focus")
+    page.keyboard.press("Tab")
+    with pytest.raises(AssertionError, match="focus not visible"):
+        harness.assert_focus_visible(page)
