@@ -38,8 +38,23 @@ def test_citizen_supports_and_comments_in_place(server: E2EServer, context: Brow
     expect(page.locator("#comment-status")).to_have_text("Votre commentaire est publié.")
     check_page(page, "idea-comments")
 
+    comment_id = page.locator("#comment-list article").first.get_attribute("id").removeprefix("comment-")
+    page.goto(f"/ideas/{idea_id}/comments/new?reply_to={comment_id}")
+    check_page(page, "comment-reply-form")
+    page.goto(f"/comments/{comment_id}/edit")
+    check_page(page, "comment-edit-form")
+    page.goto(f"/ideas/{idea_id}/report")
+    check_page(page, "report-form")
+    page.get_by_label("Autre chose").check()
+    page.get_by_role("button", name="Envoyer mon signalement").click()
+    expect(page.locator("#form-errors")).to_contain_text("Veuillez nous dire brièvement ce qui ne va pas.")
+    check_page(page, "report-form-errors")
+    page.goto("/notifications")
+    check_page(page, "notifications")
     page.goto("/notifications/preferences")
     check_page(page, "notification-preferences")
+    page.goto("/notifications/unsubscribe/not-a-token")
+    check_page(page, "unsubscribe-invalid")
 
 
 def test_voting_works_without_javascript(server: E2EServer, new_context: Callable[..., BrowserContext]) -> None:
