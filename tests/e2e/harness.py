@@ -241,8 +241,8 @@ def login(page: Page, email: str, password: str = DEFAULT_PASSWORD) -> None:
     page.goto("/account/login")
     page.get_by_label(re.compile(r"^(Adresse e-mail|E-mail address)")).fill(email)
     page.get_by_label(re.compile(r"^(Mot de passe|Password)")).fill(password)
-    page.locator("main").get_by_role("button", name=re.compile(r"^(Se connecter|Log in)$")).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name=re.compile(r"^(Se connecter|Log in)$")).click()
     assert "/account/login" not in page.url, f"login failed: {page.locator('main').inner_text()}"
 
 
@@ -255,8 +255,8 @@ def login_as(context: BrowserContext, server: E2EServer, user: User) -> None:
 
 
 def logout(page: Page) -> None:
-    page.get_by_role("button", name=re.compile(r"^(Se déconnecter|Log out|Afmelden|Abmelden)$")).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile(r"^(Se déconnecter|Log out|Afmelden|Abmelden)$")).click()
 
 
 # ----------------------------------------------------------------------------------------------
