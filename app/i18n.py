@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
-from babel.dates import format_datetime as _babel_format_datetime
+from babel.dates import format_time as _babel_format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_format_decimal
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -103,9 +103,15 @@ CITY_TZ = ZoneInfo("Europe/Brussels")
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """Date in the given length, time to the minute: seconds mean nothing to a reader."""
     if value is None:
         return ""
-    return _babel_format_datetime(value, format=fmt, locale=_current.get(), tzinfo=CITY_TZ)
+    locale = Locale.parse(_current.get())
+    local = value.astimezone(CITY_TZ)
+    day = _babel_format_date(local.date(), format=fmt, locale=locale)
+    hour = _babel_format_time(local.time(), format="short", locale=locale)
+    pattern = str(locale.datetime_formats.get(fmt, "{1} {0}"))
+    return pattern.replace("{1}", day).replace("{0}", hour)
 
 
 def format_date(value: datetime | date | None, fmt: str = "long") -> str:
