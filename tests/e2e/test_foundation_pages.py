@@ -24,6 +24,12 @@ def test_public_pages(page: Page) -> None:
         visit_and_check(page, path, name, LANGUAGES)
 
 
+def test_dutch_and_german_layouts_hold(page: Page) -> None:
+    # Longer words (German compounds) must not break the phone layout either.
+    for path, name in (("/", "home"), ("/account/register", "register"), ("/account/login", "login")):
+        visit_and_check(page, path, name, ("nl", "de"))
+
+
 def test_error_and_expired_link_pages(page: Page) -> None:
     visit_and_check(page, "/no-such-page", "error-404", LANGUAGES, expect_status=404)
     visit_and_check(page, "/account/verify?token=expired", "verify-expired", LANGUAGES, expect_status=410)
