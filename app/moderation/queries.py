@@ -13,7 +13,8 @@ from app.account.models import User
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.comment.models import Comment
-from app.idea.models import Idea, IdeaStatus
+from app.idea.models import Idea, IdeaPhoto, IdeaStatus
+from app.media.models import MediaFile
 from app.moderation.models import AuditEntry
 from app.report.models import Report
 
@@ -144,6 +145,14 @@ def reported_comments(session: Session, idea_id: int) -> list[tuple[Comment, int
         .order_by(col(Comment.created_at))
     ).all()
     return [(comment, int(n)) for comment, n in rows]
+
+
+def photos(session: Session, idea_id: int) -> list[tuple[IdeaPhoto, MediaFile]]:
+    """The idea's photos, which moderators check too."""
+    return [(p, m) for p, m in session.exec(
+        select(IdeaPhoto, MediaFile).join(MediaFile, col(MediaFile.id) == col(IdeaPhoto.media_id))
+        .where(IdeaPhoto.idea_id == idea_id).order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))
+    ).all()]
 
 
 def next_pending_after(session: Session, idea: Idea, tab: str) -> int | None:

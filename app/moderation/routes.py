@@ -135,6 +135,7 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
         "audit": queries.entries_for(session, TargetType.idea, idea.id),
         "open_reports": service.open_report_count(session, TargetType.idea, idea.id),
         "reported_comments": comments, "target": authz.Moderated(idea, assigned),
+        "photos": queries.photos(session, idea.id),
         "phase": current_phase(call) if call else None, "Phase": Phase, "merged_into": merged_into,
         "reasons": service.REJECTION_REASONS, "answer_labels": service.ANSWER_LABELS,
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,

@@ -330,3 +330,18 @@ def test_reported_comment_hidden_with_a_reason_and_unfounded_reports_dismissed(c
     assert "Rien n’attend ici" in client.get("/moderation", params={"tab": "reported"}).text
     # Dismissing twice has nothing left to dismiss.
     assert client.submit(f"/moderation/comments/{fine.id}/dismiss-reports").status_code == 409
+
+
+def test_moderators_see_the_photos_of_a_pending_idea(client: WebClient, session: Session) -> None:
+    from tests.idea.helpers import add_photo  # noqa: PLC0415
+
+    w = world(session)
+    photo = add_photo(session, client.settings, w.idea, alt="Le parc <b>vide</b>")
+    session.commit()
+    client.login_as(w.moderator)
+    page = client.get(f"/moderation/ideas/{w.idea.id}")
+    src = f"/ideas/{w.idea.id}/photos/{photo.id}/card"
+    assert f'src="{src}"' in page.text and "Le parc &lt;b&gt;vide&lt;/b&gt;" in page.text
+    assert client.get(src).status_code == 200
+    # Not to anyone else while the idea waits for moderation.
+    assert WebClient(client.app, base_url="http://testserver").get(src).status_code == 404
