@@ -1,7 +1,8 @@
 """The whole dialogue of issue 6, two people in two browsers: a citizen proposes an idea in a
 pre-moderated call; a moderator asks for changes; the citizen is notified, edits and resubmits;
 the moderator approves and answers officially; in the review phase the idea is selected as a
-winner; the citizen sees each step in the notifications and on the idea page.
+winner; the citizen sees each step in the notifications and on the idea page. And votes stay
+within the call's limit.
 
 In English: the labels are the msgids, so the journey does not depend on any catalogue."""
 
@@ -17,7 +18,7 @@ from sqlmodel import select
 from app.call.models import Call
 from app.clock import utcnow
 from tests.e2e.harness import E2EServer, check_page, login_as
-from tests.factories import make_call, make_category
+from tests.factories import make_call, make_category, make_idea
 from tests.support import body_of
 
 pytestmark = pytest.mark.e2e
@@ -108,3 +109,33 @@ def test_citizen_and_moderator_dialogue(server: E2EServer, new_context: Callable
     alice.goto("/notifications")
     expect(alice.locator(".notification").first).to_be_visible()
     assert alice.locator(".notification").count() >= 2, alice.locator("main").inner_text()
+
+
+def test_votes_within_the_limit(server: E2EServer, new_context: Callable[..., BrowserContext]) -> None:
+    citizen = server.create_user(language="en")
+    with server.session() as s:
+        call = make_call(s, phase="voting", votes_per_citizen=2)
+        ideas = [make_idea(s, call, title=f"Idea for the limit {n}") for n in range(3)]
+        s.commit()
+        ids = [idea.id for idea in ideas]
+    context = new_context(locale="en-GB")
+    login_as(context, server, citizen)
+    page = context.new_page()
+    for idea_id, left in zip(ids[:2], ("You have 1 vote left in this call.", "You have 0 votes left in this call."),
+                             strict=True):
+        page.goto(f"/ideas/{idea_id}")
+        page.get_by_role("button", name="Support this idea").click()
+        expect(page.get_by_role("button", name="Withdraw my support")).to_be_visible()
+        expect(page.locator("[data-votes-left]")).to_have_text(left)
+
+    page.goto(f"/ideas/{ids[2]}")  # the limit is reached: no button, a clear message
+    expect(page.get_by_role("button", name="Support this idea")).to_have_count(0)
+    expect(page.locator("#vote")).to_contain_text("You have used all your votes")
+    check_page(page, "vote-limit-reached")
+
+    page.goto(f"/ideas/{ids[0]}")  # withdrawing one frees a vote for the third idea
+    page.get_by_role("button", name="Withdraw my support").click()
+    expect(page.get_by_role("button", name="Support this idea")).to_be_visible()
+    page.goto(f"/ideas/{ids[2]}")
+    page.get_by_role("button", name="Support this idea").click()
+    expect(page.locator("[data-vote-count]")).to_have_text("1 support")
