@@ -88,6 +88,8 @@ def edit_comment(session: Session, *, comment: Comment, body: str) -> Comment:
     comment.body_html = render_markdown(text)
     comment.edited_at = utcnow()
     session.add(comment)
+    session.flush()
+    spam.review_comment_edit(session, comment=comment)  # a new account adding a link is held
     return comment
 
 

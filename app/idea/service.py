@@ -199,6 +199,10 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     idea.category_id, idea.district_id = data.category_id, data.district_id
     idea.updated_at = utcnow()
     session.add(idea)
+    if idea.status == IdeaStatus.published and spam.must_hold(author, f"{idea.title}\n{idea.body_md}"):
+        # A new account adding a link to a public idea: back to the moderators first.
+        spam.hold_idea(session, idea=idea)
+        record_change(session, idea, author, IdeaStatus.submitted)
     position = 0
     for photo in existing:
         if photo.id in photos.remove:

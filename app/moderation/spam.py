@@ -58,21 +58,42 @@ def check_posting(session: Session, user: User, text: str, kind: str) -> bool:
     key = f"post:{kind}:{user.id}"
     ratelimit.check(session, key, limit=limit, window=window, message=MESSAGES[kind])
     ratelimit.record(session, key)
-    return is_new_account(user) and has_link(text)
+    return must_hold(user, text)
+
+
+def must_hold(user: User, text: str) -> bool:
+    """Whether content written now by `user` waits for a moderator (edits included)."""
+    return not user.is_staff and is_new_account(user) and has_link(text)
 
 
 def hold_comment(session: Session, *, comment: Comment, author: User) -> None:
-    """Hide a just-written comment and queue it for moderators with an automatic report."""
+    """Hide a comment and queue it for moderators with an automatic report."""
     assert comment.id is not None and author.id is not None
     session.execute(update(Comment).where(col(Comment.id) == comment.id).values(hidden_at=utcnow()))
     comment.hidden_at = utcnow()
     # The report is filed in the author's name because a report needs a person; it is marked
     # as automatic in its details, and resolving it (restore, hide, dismiss) works as usual.
-    session.execute(insert(Report).values(target_type=ReportTarget.comment, target_id=comment.id,
-                                          idea_id=comment.idea_id, reporter_id=author.id,
-                                          reason=ReportReason.spam, details=HOLD_NOTE))
+    reopened = session.execute(
+        update(Report).where(col(Report.target_type) == ReportTarget.comment, col(Report.target_id) == comment.id,
+                             col(Report.reporter_id) == author.id)
+        .values(resolved_at=None, resolved_by_id=None, resolution=None, reason=ReportReason.spam, details=HOLD_NOTE)
+    ).rowcount  # type: ignore[attr-defined]
+    if not reopened:
+        session.execute(insert(Report).values(target_type=ReportTarget.comment, target_id=comment.id,
+                                              idea_id=comment.idea_id, reporter_id=author.id,
+                                              reason=ReportReason.spam, details=HOLD_NOTE))
     record(session, actor=None, action=AuditAction.hold, target_type=TargetType.comment, target_id=comment.id,
            reason=HOLD_NOTE, to_status="hidden", details={"idea_id": comment.idea_id})
+
+
+def review_comment_edit(session: Session, *, comment: Comment) -> bool:
+    """After an edit: a new account that adds a link to a visible comment sends it back to
+    moderators. Returns True if the comment is now held."""
+    author = session.get(User, comment.author_id) if comment.author_id is not None else None
+    if author is None or comment.hidden_at is not None or not must_hold(author, comment.body_md):
+        return False
+    hold_comment(session, comment=comment, author=author)
+    return True
 
 
 def hold_idea(session: Session, *, idea: Idea) -> None:

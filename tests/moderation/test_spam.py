@@ -111,3 +111,33 @@ def test_staff_are_not_limited(session: Session) -> None:
     moderator = make_user(session, role="moderator")
     for _ in range(spam.LIMITS["comment"][0] + 3):
         assert spam.check_posting(session, moderator, "https://ville.example.be", "comment") is False
+
+
+def test_adding_a_link_later_by_editing_is_held_too(client: WebClient, session: Session) -> None:
+    from app.idea import service as idea_service  # noqa: PLC0415
+
+    call = make_call(session, premoderation=False)
+    newcomer = make_user(session)
+    idea = make_idea(session, call, newcomer, status="published", title="Une idée sans lien au départ")
+    session.commit()
+    client.login_as(newcomer)
+    assert client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis sans lien."}).status_code == 303
+    session.expire_all()
+    comment = session.exec(select(Comment)).one()
+    assert comment.hidden_at is None
+    edited = client.submit(f"/comments/{comment.id}/edit", {"body": "Visitez www.promo-pas-chere.example.com"})
+    assert edited.status_code == 303
+    session.expire_all()
+    comment = session.exec(select(Comment)).one()
+    assert comment.hidden_at is not None
+    assert session.exec(select(Report).where(col(Report.resolved_at).is_(None))).one().target_id == comment.id
+
+    fresh = session.get(Idea, idea.id)
+    assert fresh is not None
+    idea_service.update_idea(session, client.settings, call, fresh, newcomer, data=idea_service.IdeaInput(
+        title=fresh.title, body_md="Tout sur https://exemple.example.com/offre"))
+    session.commit()
+    session.expire_all()
+    held = session.get(Idea, idea.id)
+    assert held is not None and held.status == "submitted"
+    assert audit_count(session, action="hold") == 2
