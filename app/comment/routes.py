@@ -36,7 +36,16 @@ def _settings(request: Request) -> Settings:
 
 
 def _parse_id(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    # Bounded: a 20-digit number does not fit a database integer and would be a 500.
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _reply_target(session: Session, idea: Idea, comment_id: int | None) -> Comment | None:
+    """The comment being answered, only if it belongs to this idea: the form quotes it, so a
+    comment of another (perhaps private) idea must never be loaded here."""
+    parent = session.get(Comment, comment_id) if comment_id else None
+    return parent if parent is not None and parent.idea_id == idea.id else None
 
 
 def _comment_and_idea(request: Request, session: Session, comment_id: int) -> tuple[Comment, Idea, Call]:
@@ -69,7 +78,7 @@ def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
     except ValidationFailed as exc:
         if wants_script(request):
             return refuse(request, exc, idea_id, ANCHOR)
-        reply_to = session.get(Comment, reply_to_id) if reply_to_id else None
+        reply_to = _reply_target(session, idea, reply_to_id)
         return _form_page(request, idea=idea, mode="reply" if reply_to else "new", values={"body": body},
                           errors=exc.errors, reply_to=reply_to, status_code=422)
     except AppError as exc:
