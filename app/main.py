@@ -30,7 +30,7 @@ from app.moderation import routes as moderation_routes
 from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
-from app.security import SecurityHeadersMiddleware, verify_csrf
+from app.security import SecurityHeadersMiddleware, bounded_ids, verify_csrf
 from app.settings import Settings
 from app.vote import routes as vote_routes
 from app.web import STATIC_DIR
@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.
-        dependencies=[Depends(sqlite_write_turn), Depends(load_current_user), Depends(verify_csrf)],
+        # Ids too large for any database integer are a 404 before anything reads them.
+        dependencies=[Depends(bounded_ids), Depends(sqlite_write_turn), Depends(load_current_user),
+                      Depends(verify_csrf)],
         max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings

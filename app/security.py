@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import Forbidden
+from app.errors import Forbidden, NotFound
 from app.i18n import N_
 
 CSRF_COOKIE = "rv_csrf"
@@ -69,6 +69,25 @@ async def verify_csrf(request: Request) -> None:
     expected = csrf_token_for(request.app.state.settings.resolved_secret_key, seed)
     if not seed or not sent or not hmac.compare_digest(sent, expected):
         raise Forbidden(N_("Your form has expired or was not sent from this site. Please try again."))
+
+
+# SQLite integers (and PostgreSQL bigints) hold less than 2**63: a larger id in a URL would
+# overflow in the database driver and answer 500.
+MAX_DATABASE_ID = 2**63 - 1
+
+
+async def bounded_ids(request: Request) -> None:
+    """Application-wide dependency: an id in the path (`{idea_id}`...) that no database integer
+    can hold names nothing, so it is a 404. Ids that are not numbers stay FastAPI's 422."""
+    for name, value in request.path_params.items():
+        if not name.endswith("_id") or not isinstance(value, str):
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            continue
+        if not -MAX_DATABASE_ID <= number <= MAX_DATABASE_ID:
+            raise NotFound()
 
 
 class SecurityHeadersMiddleware:

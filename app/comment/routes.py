@@ -36,9 +36,11 @@ def _settings(request: Request) -> Settings:
 
 
 def _parse_id(value: str) -> int | None:
-    # Bounded: a 20-digit number does not fit a database integer and would be a 500.
+    # A number too long for a database integer names no comment: 0, which never exists.
     value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    if not value.isdigit():
+        return None
+    return int(value) if len(value) < 12 else 0
 
 
 def _reply_target(session: Session, idea: Idea, comment_id: int | None) -> Comment | None:
