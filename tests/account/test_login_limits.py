@@ -110,7 +110,8 @@ def test_password_reset_link_expires_within_an_hour(mail_client: WebClient, smtp
     session.add(row)
     session.commit()
     assert mail_client.get(f"/account/password/reset?token={token}").status_code == 410
-    response = mail_client.submit("/account/password/reset", {"token": token, "password": "une nouvelle phrase secrète"})
+    response = mail_client.submit("/account/password/reset",
+                                  {"token": token, "password": "une nouvelle phrase secrète"})
     assert response.status_code == 422
     session.expire_all()
     user = session.exec(select(User).where(User.email == "zoe@example.org")).one()
