@@ -6,6 +6,8 @@ The result is stored at write time; the `richtext` template filter cleans it aga
 so a row written by an older, laxer version can never inject script.
 """
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -47,6 +49,7 @@ def richtext_filter(stored_html: str | None) -> Markup:
 
 def plain_excerpt(source: str, length: int = 180) -> str:
     """A short text-only excerpt of Markdown, for cards and meta descriptions."""
-    text = nh3.clean(_markdown.render(source or ""), tags=set())
+    # nh3 returns HTML (entities escaped); an excerpt is plain text, escaped once where shown.
+    text = html.unescape(nh3.clean(_markdown.render(source or ""), tags=set()))
     text = " ".join(text.split())
     return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
