@@ -60,8 +60,15 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status,
+            access_log.info("%s %s %s %.1fms", scope["method"], _loggable_path(scope), status,
                             (time.perf_counter() - started) * 1000)
+
+
+def _loggable_path(scope: Scope) -> str:
+    """The path, with a secret in it (`{token}`, e.g. an unsubscribe link) masked."""
+    path = str(scope["path"])
+    token = (scope.get("path_params") or {}).get("token")
+    return path.replace(token, "[token]") if isinstance(token, str) and token else path
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -3,10 +3,13 @@ JSON, CSV or e-mails, and never runnable."""
 
 import csv
 import io
+import logging
 
+import pytest
 from sqlmodel import Session
 
-from tests.factories import make_call, make_idea
+from app.notify.service import unsubscribe_token
+from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
 
 BODY = 'Tom & Jerry <b>gras</b> "cité" l\'été'
@@ -22,3 +25,17 @@ def test_excerpts_are_plain_text_escaped_exactly_once(client: WebClient, session
     page = client.get(f"/calls/{call.slug}").text
     assert "Tom &amp; Jerry &lt;b&gt;gras&lt;/b&gt;" in page
     assert "&amp;amp;" not in page and "&amp;lt;" not in page and "<b>gras" not in page
+
+
+def test_the_access_log_never_holds_a_token(client: WebClient, session: Session,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    user = make_user(session)
+    assert user.id is not None
+    token = unsubscribe_token(client.settings, user_id=user.id, kind="comment")
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        assert client.get(f"/notifications/unsubscribe/{token}").status_code == 200
+        client.get("/account/password/reset", params={"token": "secret-reset-token"})
+        client.get("/account/verify?token=secret-verify-token")
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.access"]
+    assert len(lines) == 3 and "/notifications/unsubscribe/[token]" in lines[0]
+    assert not [line for line in lines if token in line or "secret-" in line or "?" in line]
