@@ -82,10 +82,13 @@ def queue_page(request: Request, session: DbSession, tab: str = "pending", call:
     items = queries.queue(session, tab, filters, page=max(1, min(page, 10000)))
     counts = queries.counts(session, filters)
     calls = {c.id: c for c in session.exec(select(Call)).all()}
+    # Calls whose selection is open (review) or was published, for the review pages.
+    review_calls = sorted((c for c in calls.values() if current_phase(c) in (Phase.review, Phase.results)),
+                          key=lambda c: c.title)
     return render(request, "moderation/queue.html", {
         "tab": tab, "items": items, "counts": counts, "filters": filters, "choices": queries.filter_choices(
             session, filters.call_id), "calls": calls, "page": page, "page_size": queries.PAGE_SIZE,
-        "query": urlencode(filters.as_query()), "reason_labels": REASON_LABELS,
+        "query": urlencode(filters.as_query()), "reason_labels": REASON_LABELS, "review_calls": review_calls,
     })
 
 

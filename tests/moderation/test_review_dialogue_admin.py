@@ -29,6 +29,7 @@ def test_review_ranks_by_votes_and_publishing_moves_the_call_to_results(client: 
     follow_service.follow(session, idea_id=top.id, user_id=follower.id)
     session.commit()
     client.login_as(w.moderator)
+    assert f'href="/moderation/calls/{w.call.id}/review"' in client.get("/moderation").text
     page = client.get(f"/moderation/calls/{w.call.id}/review")
     assert page.status_code == 200
     assert page.text.index("La plus soutenue") < page.text.index("Plus de bancs au parc")
