@@ -172,10 +172,13 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
 
 
 def reset_password(session: Session, *, token: str, password: str) -> User:
+    invalid = ValidationFailed({"token": N_("This link is no longer valid. Please ask for a new one.")})
     if not peek_token(session, token, TokenPurpose.reset):
-        raise ValidationFailed({"token": N_("This link is no longer valid. Please ask for a new one.")})
+        raise invalid
+    # Consumed under a row lock: of two requests racing with one link, the second finds it used.
     row_user = _consume_token(session, token, TokenPurpose.reset)
-    assert row_user is not None and row_user.id is not None
+    if row_user is None or row_user.id is None:
+        raise invalid
     problem = passwords.password_problem(password, email=row_user.email, name=row_user.display_name)
     if problem:
         raise ValidationFailed({"password": problem})

@@ -1,0 +1,32 @@
+"""Sessions and single-use links: they end when they must, and racing them breaks nothing."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlmodel import Session
+
+from app.account import service as account_service
+from app.account.service import TokenPurpose
+from app.security import CSRF_COOKIE, csrf_token_for
+from tests.factories import make_user
+from tests.support import LiveServer
+
+
+def test_one_reset_link_sent_twice_at_once_changes_the_password_once(live_server: LiveServer,
+                                                                     session: Session) -> None:
+    user = make_user(session, email="pressee@example.org")
+    token = account_service._issue_token(session, user, TokenPurpose.reset, account_service.RESET_TTL)
+    session.commit()
+    secret = live_server.app.state.settings.resolved_secret_key
+
+    def reset(i: int) -> int:
+        seed = f"seed-{i}"
+        with httpx.Client(base_url=live_server.url, cookies={CSRF_COOKIE: seed}, timeout=60) as http:
+            return http.post("/account/password/reset", data={
+                "token": token, "password": f"nouveau mot de passe numéro {i}",
+                "csrf_token": csrf_token_for(secret, seed)}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(reset, range(6)))
+    # One wins; the others are told the link was used, never a 500.
+    assert statuses == [303] + [422] * 5
