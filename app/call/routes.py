@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.account.sessions import current_user
 from app.call import queries as call_queries
 from app.call import service
+from app.call.models import Phase
 from app.call.phases import accepts_ideas, current_phase, is_public
 from app.db import get_session
 from app.errors import NotFound
@@ -54,11 +55,14 @@ def call_detail(request: Request, session: DbSession, slug: str, category: str =
     seed, new_seed = _seed(request)
     filters = idea_queries.clean_filters(category, district, status, sort, page, seed)
     listing = idea_queries.idea_page(session, call, filters)
+    phase = current_phase(call)
+    results_out = phase in (Phase.results, Phase.closed)
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
                                     ("status", filters.status), ("sort", filters.sort)) if v}
     context = {
         "call": call,
-        "phase": current_phase(call),
+        "phase": phase,
+        "winners": idea_queries.selected_ideas(session, call.id) if results_out else [],
         "phase_labels": call_queries.PHASE_LABELS,
         "timeline": call_queries.timeline(call),
         "accepts_ideas": accepts_ideas(call),

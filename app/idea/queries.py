@@ -126,6 +126,11 @@ def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfSc
     return query
 
 
+def selected_ideas(session: Session, call_id: int) -> list[Idea]:
+    """The winners of a call, most supported first: what its results show."""
+    return list(session.exec(public_ideas(call_id, IdeaFilters(status="winner", sort="supported"))))
+
+
 def clean_filters(category: str, district: str, status: str, sort: str, page: str, seed: int) -> IdeaFilters:
     def as_id(value: str) -> int | None:
         return int(value) if value.isdigit() and len(value) < 12 else None
