@@ -187,7 +187,9 @@ def can_edit_comment(user: User | None, comment: Any) -> bool:
 
 
 def can_delete_comment(user: User | None, comment: Any) -> bool:
-    return comment.deleted_at is None and ((is_active(user) and is_own(user, comment)) or is_moderator(user))
+    """Authors only. A moderator hides a comment with a reason (moderation.decide), which the
+    audit log keeps; deleting would erase the text with no trace of who did it or why."""
+    return comment.deleted_at is None and is_active(user) and is_own(user, comment)
 
 
 def can_report(user: User | None, obj: Any) -> bool:
