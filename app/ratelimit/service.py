@@ -7,7 +7,7 @@ and the route commits it even though the login itself is refused.
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlmodel import Session, select
 
 from app.clock import utcnow
@@ -16,6 +16,7 @@ from app.ratelimit.models import RateLimitHit
 
 
 def check(session: Session, key: str, *, limit: int, window: timedelta, message: str | None = None) -> None:
+    _serialise(session, key)
     since = utcnow() - window
     count, oldest = session.exec(
         select(func.count(), func.min(RateLimitHit.created_at)).where(
@@ -25,6 +26,15 @@ def check(session: Session, key: str, *, limit: int, window: timedelta, message:
     if count >= limit and oldest is not None:
         retry_after = max(1, int((oldest + window - utcnow()).total_seconds()) + 1)
         raise RateLimited(retry_after=retry_after, message=message)
+
+
+def _serialise(session: Session, key: str) -> None:
+    """Requests counting the same key take turns until their transaction ends, so that twenty
+    parallel guesses cannot all read "4 hits" and pass. SQLite write transactions are already
+    serial (BEGIN IMMEDIATE); PostgreSQL's READ COMMITTED needs a lock (an advisory one, since
+    the key may have no row yet)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def record(session: Session, key: str) -> None:

@@ -30,3 +30,22 @@ def test_one_reset_link_sent_twice_at_once_changes_the_password_once(live_server
         statuses = sorted(pool.map(reset, range(6)))
     # One wins; the others are told the link was used, never a 500.
     assert statuses == [303] + [422] * 5
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_login_limit(live_server: LiveServer, session: Session) -> None:
+    """Twenty guesses sent at once for one account: only the limit's five are tried, the rest
+    get 429 (on PostgreSQL, parallel requests used to count the same hits and all pass)."""
+    make_user(session, email="cible@example.org")
+    session.commit()
+    secret = live_server.app.state.settings.resolved_secret_key
+
+    def guess(i: int) -> int:
+        seed = f"seed-{i}"
+        with httpx.Client(base_url=live_server.url, cookies={CSRF_COOKIE: seed}, timeout=60) as http:
+            return http.post("/account/login", data={
+                "email": "cible@example.org", "password": f"mauvais mot de passe {i}",
+                "csrf_token": csrf_token_for(secret, seed)}).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(guess, range(20)))
+    assert statuses == [422] * 5 + [429] * 15
