@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import mail
@@ -68,8 +69,14 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
         language=language if language in LANGUAGES else "fr",
         email_verified_at=utcnow() if verified else None,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # In a savepoint: when two people register one address at once, the unique index
+        # refuses the second, who gets the same message as if the first had been earlier.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        raise ValidationFailed({"email": N_("An account already exists with this e-mail address.")}) from exc
     return user
 
 
