@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app import i18n
 from app.authz import can
 from app.richtext import richtext_filter
-from app.security import csrf_token
+from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,10 @@ def lang_url(request: Request, code: str) -> str:
     """The current page in another language."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     query.append(("lang", code))
-    return f"{request.url.path}?{urlencode(query)}"
+    # The path comes from the visitor: `//evil.example/x` (or `/%5Cevil.example`) must not
+    # become a link to another site. Such a path gets the home page in that language.
+    path = quote(safe_next(request.url.path), safe="/")
+    return f"{path}?{urlencode(query)}"
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,

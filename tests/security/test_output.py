@@ -4,6 +4,7 @@ JSON, CSV or e-mails, and never runnable."""
 import csv
 import io
 import logging
+import re
 
 import pytest
 from sqlmodel import Session
@@ -39,3 +40,12 @@ def test_the_access_log_never_holds_a_token(client: WebClient, session: Session,
     lines = [r.getMessage() for r in caplog.records if r.name == "app.access"]
     assert len(lines) == 3 and "/notifications/unsubscribe/[token]" in lines[0]
     assert not [line for line in lines if token in line or "secret-" in line or "?" in line]
+
+
+def test_the_language_links_never_lead_to_another_site(client: WebClient) -> None:
+    for path in ("//evil.example/x", "///evil.example", "/\\evil.example/x", "/%5Cevil.example/x"):
+        page = client.get(f"http://testserver{path}")
+        links = re.findall(r'href="([^"]*lang=en[^"]*)"', page.text)
+        assert links and all(link.startswith("/") and link[1:2] not in ("/", "\\") for link in links), (path, links)
+    page = client.get("/calls?sort=random&x=%22")
+    assert 'href="/calls?sort=random&amp;x=%22&amp;lang=en"' in page.text
