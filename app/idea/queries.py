@@ -248,7 +248,8 @@ def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict
         "district": session.get(District, idea.district_id) if idea.district_id else None,
         "photos": [{"photo": p, "media": m} for p, m in photos],
         "history": history(session, idea),
-        "merged_into": session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None,
+        "merged_into": _visible_or_none(session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None,
+                                        viewer),
         "status_labels": STATUS_LABELS,
         "answer_labels": ANSWER_LABELS,
         "may_edit": authz.can(viewer, Action.idea_edit, target),
@@ -257,6 +258,11 @@ def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict
     }
     context.update(vote_context.idea_page_extras(session, idea=idea, call=call, viewer=viewer))
     return context
+
+
+def _visible_or_none(idea: Idea | None, viewer: User | None) -> Idea | None:
+    """An idea this page links to, named only if the viewer may see it."""
+    return idea if idea is not None and authz.can(viewer, Action.idea_view, idea) else None
 
 
 def photo_ids(session: Session, idea_ids: list[int]) -> dict[int, list[int]]:

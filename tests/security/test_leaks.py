@@ -4,6 +4,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.idea.models import Idea
+from tests.factories import make_idea
 from tests.security.helpers import make_world, routes_with_params
 from tests.support import WebClient
 
@@ -96,3 +97,15 @@ def test_nobody_acts_on_an_idea_they_cannot_see(client: WebClient, session: Sess
     assert session.exec(text("SELECT COUNT(*) FROM comment WHERE author_id = :u"),
                         params={"u": world.citizen.id}).one()[0] == 0
     assert session.get(Idea, world.draft.id).title == "Un brouillon secret"  # type: ignore[union-attr]
+
+
+def test_a_merged_idea_never_names_the_hidden_idea_it_joined(client: WebClient, session: Session) -> None:
+    world = make_world(session)
+    source = make_idea(session, world.call, world.victim, title="Doublon fusionné", status="merged",
+                       merged_into_id=world.hidden.id)
+    client.login_as(world.citizen)
+    page = client.get(f"/ideas/{source.id}", follow_redirects=False)
+    assert page.status_code == 200
+    assert "Une idée masquée" not in page.text and f"/ideas/{world.hidden.id}" not in page.text
+    client.login_as(world.moderator)
+    assert "Une idée masquée" in client.get(f"/ideas/{source.id}").text
