@@ -1,9 +1,11 @@
 """Authorisation: objects are acted on only by whom the rules allow, and every moderator
 action leaves a trace."""
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from tests.security.helpers import make_world
+from app.idea.models import Idea
+from tests.factories import make_call, make_category
+from tests.security.helpers import make_world, routes_with_params
 from tests.support import WebClient
 
 
@@ -23,3 +25,32 @@ def test_a_moderator_cannot_erase_a_comment_without_a_trace(client: WebClient, s
     # The author may still delete their own words.
     client.login_as(world.victim)
     assert client.submit(f"/comments/{world.comment.id}/delete").status_code == 303
+
+
+def test_changing_an_id_in_the_url_reaches_nothing_of_someone_else(client: WebClient, session: Session) -> None:
+    world = make_world(session)
+    other_call = make_call(session, phase="submissions", slug="autre-appel")
+    foreign_category = make_category(session, other_call)
+    client.login_as(world.citizen)
+    # Someone else's comment: neither edited nor deleted.
+    assert client.get(f"/comments/{world.comment.id}/edit").status_code == 403
+    assert client.submit(f"/comments/{world.comment.id}/edit", {"body": "Réécrit par un tiers"}).status_code == 403
+    assert client.submit(f"/comments/{world.comment.id}/delete").status_code == 403
+    session.refresh(world.comment)
+    assert world.comment.body_md == "Un commentaire visible" and world.comment.deleted_at is None
+    # A theme of another call is not a theme of this one.
+    response = client.submit(f"/calls/{other_call.slug}/ideas/new", {
+        "title": "Une idée bien rangée", "body_md": "Une description assez longue pour être acceptée.",
+        "category_id": str(world.category.id)})
+    assert response.status_code == 422
+    assert session.exec(select(Idea).where(Idea.author_id == world.citizen.id)).first() is None
+    # Someone else's notifications and preferences are never reachable: there is no id to change.
+    assert not [r for r in routes_with_params(client.app) if r.path.startswith("/notifications")
+                and any(p in ("user_id", "notification_id") for p in r.path_params)]
+    # An administrator's theme edit through another call's address finds nothing.
+    client.login_as(world.admin)
+    response = client.submit(f"/admin/calls/{world.call.id}/categories/{foreign_category.id}",
+                             {"name": "Renommé", "delete": "1"})
+    assert response.status_code == 404
+    session.refresh(foreign_category)
+    assert foreign_category.name != "Renommé"
