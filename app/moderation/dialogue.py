@@ -69,10 +69,10 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
         visible.append(col(Idea.call_id) == call_id)
     result = DialogueFigures(waiting_days=waiting_days)
     result.ideas = int(session.exec(select(func.count()).select_from(Idea).where(*visible)).one())
-    counts = dict(session.execute(
+    counts: dict[str, int] = {status: int(n) for status, n in session.execute(
         sa.select(col(Idea.answer_status), func.count()).where(*visible, col(Idea.answer_status).is_not(None))
         .group_by(col(Idea.answer_status))
-    ).tuples().all())
+    ).all()}
     result.answered = sum(counts.values())
     biggest = max(counts.values(), default=0)
     result.by_status = [Bar(status.value, counts.get(status.value, 0),
@@ -95,7 +95,7 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
                   func.coalesce(first_answer.c.first, Idea.answered_at))
         .join(first_answer, first_answer.c.target_id == col(Idea.id), isouter=True)
         .where(*visible, col(Idea.answer_status).is_not(None))
-    ).tuples().all()
+    ).all()
     delays = [_days(_aware(start), _aware(first)) for start, first in pairs if start and first]
     result.median_days = round(median(delays), 1) if delays else None
     # Comments answered by the city: ideas where citizens commented and staff replied.
