@@ -30,7 +30,7 @@ from app.moderation import routes as moderation_routes
 from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
-from app.security import SecurityHeadersMiddleware, bounded_ids, verify_csrf
+from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
 from app.settings import Settings
 from app.vote import routes as vote_routes
 from app.web import STATIC_DIR
@@ -89,9 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.
-        # Ids too large for any database integer are a 404 before anything reads them.
-        dependencies=[Depends(bounded_ids), Depends(sqlite_write_turn), Depends(load_current_user),
-                      Depends(verify_csrf)],
+        # Ids too large for any database integer (404) and NUL characters (422) are refused
+        # before anything reads the database.
+        dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), Depends(sqlite_write_turn),
+                      Depends(load_current_user), Depends(verify_csrf)],
         max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 
 CSRF_COOKIE = "rv_csrf"
@@ -88,6 +88,25 @@ async def bounded_ids(request: Request) -> None:
             continue
         if not -MAX_DATABASE_ID <= number <= MAX_DATABASE_ID:
             raise NotFound()
+
+
+NUL = "\x00"
+REFUSED_INPUT = N_("Some fields of the form are invalid. Please go back and check them.")
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """Application-wide dependency: nobody types a NUL character, and PostgreSQL refuses to
+    store or even compare one (a 500). A path, query or form value holding one is refused
+    whole, before anything reads the database. Uploaded files are bytes and are not checked."""
+    if NUL in request.url.path or any(NUL in k or NUL in v for k, v in request.query_params.multi_items()):
+        raise ValidationFailed({}, REFUSED_INPUT)
+    if request.method in SAFE_METHODS:
+        return
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        if any(NUL in key or (isinstance(value, str) and NUL in value) for key, value in form.multi_items()):
+            raise ValidationFailed({}, REFUSED_INPUT)
 
 
 class SecurityHeadersMiddleware:

@@ -5,6 +5,7 @@
 and the route commits it even though the login itself is refused.
 """
 
+import hashlib
 from datetime import timedelta
 
 from sqlalchemy import delete, func, text
@@ -14,8 +15,20 @@ from app.clock import utcnow
 from app.errors import RateLimited
 from app.ratelimit.models import RateLimitHit
 
+KEY_LENGTH = 200  # RateLimitHit.key
+
+
+def _stored_key(key: str) -> str:
+    """Keys hold what visitors typed (an e-mail address): one too long for the column is
+    stored as its digest, so it still counts, and never overflows (a 500 on PostgreSQL)."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    prefix = key.split(":", 1)[0][:40]
+    return f"{prefix}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
 
 def check(session: Session, key: str, *, limit: int, window: timedelta, message: str | None = None) -> None:
+    key = _stored_key(key)
     _serialise(session, key)
     since = utcnow() - window
     count, oldest = session.exec(
@@ -38,10 +51,12 @@ def _serialise(session: Session, key: str) -> None:
 
 
 def record(session: Session, key: str) -> None:
+    key = _stored_key(key)
     session.add(RateLimitHit(key=key))
 
 
 def clear(session: Session, key: str) -> None:
+    key = _stored_key(key)
     session.execute(delete(RateLimitHit).where(RateLimitHit.key == key))  # type: ignore[arg-type]
 
 

@@ -13,7 +13,8 @@ from app.settings import Settings
 from tests.security.helpers import World, make_world, routes_with_params
 from tests.support import WebClient
 
-GARBAGE = ["", "-1", "abc", "99999999999999999999", "\x00", "é" * 300, "<script>alert(1)</script>",
+GARBAGE = ["", "-1", "abc", "99999999999999999999", "\x00", "un texte assez long \x00 pour passer",
+           "é" * 300, "<script>alert(1)</script>",
            "2026-13-45T25:61"]
 PATH_GARBAGE = ["abc", "-1", "99999999999999999999", "-99999999999999999999", "9223372036854775808", "%00"]
 # Logging out would end the session the walk relies on; it has its own tests.
@@ -96,3 +97,15 @@ def test_a_reply_to_a_huge_comment_number_is_refused_cleanly(client: WebClient, 
     response = client.submit(f"/ideas/{world.idea.id}/comments", {"body": "Une réponse", "parent_id": "9" * 20})
     assert response.status_code == 404  # like any comment that does not exist
     assert session.exec(select(Comment).where(Comment.author_id == world.citizen.id)).first() is None
+
+
+def test_a_nul_character_is_refused_and_nothing_is_written(client: WebClient, session: Session) -> None:
+    """PostgreSQL cannot store a NUL character: it is refused up front, on every database."""
+    world = make_world(session)
+    client.login_as(world.citizen)
+    response = client.submit(f"/ideas/{world.idea.id}/comments", {"body": "Bonjour\x00 tout le monde"})
+    assert response.status_code == 422
+    assert "ne sont pas valides" in response.text  # said in the visitor's language
+    assert session.exec(select(Comment).where(Comment.author_id == world.citizen.id)).first() is None
+    assert client.get("/calls/appel%00securite").status_code == 422
+    assert client.get("/api/calls/appel-securite/ideas", params={"status": "a\x00"}).json()["error"]
