@@ -203,7 +203,7 @@ RULES: dict[Action, Predicate] = {
     Action.admin_access: lambda user, _obj: is_admin(user),
     Action.moderation_decide: moderates,
     Action.idea_answer: moderates,
-    Action.results_publish: lambda user, _obj: is_moderator(user),
+    Action.results_publish: moderates,  # obj: Moderated(call, its assigned moderators)
     Action.user_ban: may_ban,
     Action.admin_users: lambda user, _obj: is_admin(user),
     Action.admin_audit: lambda user, _obj: is_admin(user),

@@ -408,7 +408,7 @@ def publish_results(request: Request, session: DbSession, call_id: int) -> Respo
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound()
-    authz.require(user, Action.results_publish, call)
+    authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
     service.publish_results(session, actor=user, call=call, settings=_settings(request))
     session.commit()
     return flash(request, redirect(f"/moderation/calls/{call_id}/review"),

@@ -3,8 +3,10 @@ action leaves a trace."""
 
 from sqlmodel import Session, select
 
+from app.account.models import Role
 from app.idea.models import Idea
-from tests.factories import make_call, make_category
+from app.moderation.models import ModeratorAssignment
+from tests.factories import make_call, make_category, make_user
 from tests.security.helpers import make_world, routes_with_params
 from tests.support import WebClient
 
@@ -54,3 +56,22 @@ def test_changing_an_id_in_the_url_reaches_nothing_of_someone_else(client: WebCl
     assert response.status_code == 404
     session.refresh(foreign_category)
     assert foreign_category.name != "Renommé"
+
+
+def test_only_moderators_of_a_call_publish_its_results(client: WebClient, session: Session) -> None:
+    """Once moderators are assigned to a call, another moderator cannot publish its results
+    (they cannot select its winners either)."""
+    world = make_world(session, phase="review")
+    colleague = make_user(session, role=Role.moderator)
+    world.idea.winner = world.idea.shortlisted = True
+    session.add(world.idea)
+    session.add(ModeratorAssignment(call_id=world.call.id, user_id=colleague.id))
+    session.commit()
+    client.login_as(world.moderator)
+    assert client.submit(f"/moderation/calls/{world.call.id}/publish-results").status_code == 403
+    session.refresh(world.call)
+    assert world.call.phase_override is None
+    client.login_as(colleague)
+    assert client.submit(f"/moderation/calls/{world.call.id}/publish-results").status_code == 303
+    session.refresh(world.call)
+    assert world.call.phase_override == "results"
