@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Open data of the participation platform: calls for projects and their ideas.",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is a page of the site (app.call.api): Swagger UI needs a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.

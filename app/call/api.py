@@ -1,10 +1,11 @@
 """Open data: a read-only JSON API of public calls and their public ideas (documented in the
-OpenAPI schema at /api/docs). It serves anonymous data only, whoever asks."""
+OpenAPI schema at /api/openapi.json, presented at /api/docs). It serves anonymous data only, whoever asks."""
 
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -16,6 +17,7 @@ from app.db import get_session
 from app.errors import NotFound
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
+from app.web import render
 
 router = APIRouter(prefix="/api", tags=["open data"])
 
@@ -119,6 +121,13 @@ def _idea_out(request: Request, card: idea_queries.Card, call: Call, photos: lis
         "vote_count": idea.vote_count, "comment_count": idea.comment_count, "published_at": idea.published_at,
         "url": f"{_base(request)}/ideas/{idea.id}", "photos": photos,
     }
+
+
+@router.get("/docs", include_in_schema=False, name="api:docs")
+def api_docs(request: Request) -> HTMLResponse:
+    """What the API offers, as a page of the site: FastAPI's Swagger UI loads its script from
+    a CDN and runs inline code, which the Content-Security-Policy (rightly) blocks."""
+    return render(request, "call/api_docs.html")
 
 
 @router.get("/calls", response_model=list[CallOut], summary="Public calls for projects")

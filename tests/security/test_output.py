@@ -49,3 +49,16 @@ def test_the_language_links_never_lead_to_another_site(client: WebClient) -> Non
         assert links and all(link.startswith("/") and link[1:2] not in ("/", "\\") for link in links), (path, links)
     page = client.get("/calls?sort=random&x=%22")
     assert 'href="/calls?sort=random&amp;x=%22&amp;lang=en"' in page.text
+
+
+def test_the_open_data_page_works_under_the_content_security_policy(client: WebClient) -> None:
+    """The footer's "Open data" link: a page of the site, in French, with no script from
+    elsewhere and no inline script (Swagger UI had both, and the CSP left a blank page)."""
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Données ouvertes" in page.text and "/api/openapi.json" in page.text
+    assert "GET /api/calls/{slug}/ideas" in page.text
+    scripts = re.findall(r"<script[^>]*>", page.text)
+    assert all('src="/static/' in tag for tag in scripts), scripts
+    assert "cdn." not in page.text
+    assert client.get("/api/openapi.json").json()["paths"]
