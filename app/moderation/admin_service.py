@@ -1,6 +1,7 @@
 """Administration of people: roles and moderators assigned to calls. Every change is audited."""
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.account.models import Role, User
@@ -49,7 +50,13 @@ def assign_moderator(session: Session, *, actor: User, call: Call, user: User | 
                                                               ModeratorAssignment.user_id == user.id)).first()
     if existing is not None:
         raise ValidationFailed({"user_id": N_("This moderator is already assigned to the call.")})
-    session.add(ModeratorAssignment(call_id=call.id, user_id=user.id))
+    try:
+        # In a savepoint: two admins assigning the same person at once meet the unique index.
+        with session.begin_nested():
+            session.add(ModeratorAssignment(call_id=call.id, user_id=user.id))
+            session.flush()
+    except IntegrityError as exc:
+        raise ValidationFailed({"user_id": N_("This moderator is already assigned to the call.")}) from exc
     record(session, actor=actor, action=AuditAction.assign_moderator, target_type=TargetType.call,
            target_id=call.id, details={"user_id": user.id})
 

@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 
 from app.account.models import Role
 from app.idea.models import Idea, IdeaStatusChange
-from app.moderation.models import AuditEntry
+from app.moderation.models import AuditEntry, ModeratorAssignment
 from tests.factories import make_user
 from tests.moderation.helpers import world
 from tests.support import LiveServer
@@ -34,3 +34,25 @@ def test_parallel_decisions_on_one_idea_write_one_audit_entry(live_server: LiveS
     changes = session.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == w.idea.id)
                            .order_by(col(IdeaStatusChange.id))).all()
     assert [(c.from_status, c.to_status) for c in changes] == [("submitted", idea.status)]
+
+
+def test_parallel_assignments_of_one_moderator_make_one_row(live_server: LiveServer, session: Session) -> None:
+    w = world(session)
+    admins = [w.admin] + [make_user(session, role=Role.admin) for _ in range(5)]
+    session.commit()
+    clients = [browser(live_server, session_token(session, a), json=False) for a in admins]
+    url = f"/admin/calls/{w.call.id}/moderators"
+
+    def assign(i: int) -> int:
+        return clients[i].post(url, data={"user_id": str(w.moderator.id)}).status_code
+
+    statuses = in_parallel(len(clients), assign)
+    for c in clients:
+        c.close()
+    # Each admin is sent back to the page with a message: assigned, or already assigned.
+    assert statuses == [303] * len(admins)
+    session.expire_all()
+    rows = session.exec(select(ModeratorAssignment).where(ModeratorAssignment.call_id == w.call.id)).all()
+    assert [r.user_id for r in rows] == [w.moderator.id]
+    entries = session.exec(select(AuditEntry).where(AuditEntry.action == "assign_moderator")).all()
+    assert len(entries) == 1
