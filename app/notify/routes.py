@@ -50,10 +50,11 @@ def notification_list(request: Request, session: DbSession) -> HTMLResponse:
     assert user is not None and user.id is not None
     items = service.recent(session, user.id)
     unread_ids = {n.id for n in items if n.read_at is None}
-    # Seen now: marked read in a short write transaction of its own (this page is a GET).
+    # Seen now: marked read in a short write transaction of its own (this page is a GET). Only
+    # what was shown: one arriving meanwhile, or beyond this page, stays unread.
     if unread_ids:
         with request.app.state.db.transaction() as write:
-            service.mark_all_read(write, user.id)
+            service.mark_all_read(write, user.id, only_ids=[i for i in unread_ids if i is not None])
     request.state.unread_notifications = 0
     return render(request, "notify/list.html", {"items": items, "unread_ids": unread_ids,
                                                 "is_status_label": service.is_status_label})

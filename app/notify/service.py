@@ -121,12 +121,12 @@ def recent(session: Session, user_id: int, limit: int = 50) -> list[Notification
     ).all())
 
 
-def mark_all_read(session: Session, user_id: int) -> int:
-    result = session.execute(
-        update(Notification)
-        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
-        .values(read_at=utcnow())
-    )
+def mark_all_read(session: Session, user_id: int, only_ids: list[int] | None = None) -> int:
+    """Mark someone's notifications read: all of them, or only those they were shown."""
+    query = update(Notification).where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+    if only_ids is not None:
+        query = query.where(col(Notification.id).in_(only_ids))
+    result = session.execute(query.values(read_at=utcnow()))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

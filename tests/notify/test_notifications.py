@@ -202,3 +202,19 @@ def test_authors_follow_their_new_idea(client: WebClient, session: Session) -> N
     session.expire_all()
     assert follow_service.is_following(session, idea_id=idea_id, user_id=author.id)
     assert session.get(Idea, idea_id).follower_count == 1
+
+
+def test_opening_the_list_marks_read_only_what_it_showed(client: WebClient, session: Session) -> None:
+    reader = make_user(session)
+    assert reader.id is not None
+    for i in range(55):
+        session.add(Notification(user_id=reader.id, kind="comment", subject=f"Idée {i}", link="/"))
+    session.commit()
+    client.login_as(reader)
+    assert client.get("/notifications").status_code == 200
+    session.expire_all()
+    # The list shows the 50 newest; the 5 older ones were not seen and stay unread.
+    assert notify.unread_count(session, reader.id) == 5
+    client.submit("/notifications/read")
+    session.expire_all()
+    assert notify.unread_count(session, reader.id) == 0
