@@ -5,30 +5,17 @@ accounts created first, so later seeders can make ideas, votes and comments by r
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import Session, select
 
 from app.account import service as account_service
 from app.account.models import Role, User
 from app.db import Database
+from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
 from app.moderation.demo import seed_moderation
 from app.settings import Settings
 from app.vote.demo import seed_votes_and_comments
-
-
-@dataclass
-class DemoContext:
-    settings: Settings
-    citizen: User
-    moderator: User
-    admin: User
-    # Extra citizens, so that votes and comments come from several people.
-    citizens: list[User] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
 
 DEMO_ACCOUNTS = (
     ("citoyenne@demo.reinventons.be", "Camille Lejeune", Role.citizen, "demo-citoyenne-2026"),

@@ -3,20 +3,17 @@ its voting phase, "Liège 2030 — quartiers à vivre" open for ideas, and a pas
 Registered in app.demo.seeders()."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from app.account.models import User
 from app.call.models import Call, Category, District, VoteScope
 from app.clock import utcnow
+from app.demo_context import DemoContext
 from app.idea.models import AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media import service as media_service
 from app.media.demo_images import generate_demo_photo
 from app.richtext import render_markdown
-
-if TYPE_CHECKING:  # app.demo imports this module to list its seeders
-    from app.demo import DemoContext
 
 DISTRICTS = (
     "Angleur", "Avroy", "Bressoux", "Burenville", "Centre", "Chênée", "Cointe", "Droixhe", "Fétinne", "Glain",
@@ -167,7 +164,7 @@ RESULT_IDEAS = (
 )
 
 
-def _call(session: Session, context: "DemoContext", seed: int, **fields: object) -> Call:
+def _call(session: Session, context: DemoContext, seed: int, **fields: object) -> Call:
     call = Call(**fields)  # type: ignore[arg-type]
     call.description_html = render_markdown(call.description_md)
     cover = media_service.store_image(session, context.settings, owner_id=context.admin.id,
@@ -189,7 +186,7 @@ def _themes(session: Session, call: Call, themes: tuple[tuple[str, str, str], ..
     return result
 
 
-def _idea(session: Session, context: "DemoContext", call: Call, author: User, *, title: str, body: str, status: str,
+def _idea(session: Session, context: DemoContext, call: Call, author: User, *, title: str, body: str, status: str,
           category: Category | None, district: District | None, age_days: float, photo_seed: int | None) -> Idea:
     assert call.id is not None and author.id is not None
     created = utcnow() - timedelta(days=age_days)
@@ -231,7 +228,7 @@ def _idea(session: Session, context: "DemoContext", call: Call, author: User, *,
     return idea
 
 
-def seed_calls_and_ideas(session: Session, context: "DemoContext") -> None:
+def seed_calls_and_ideas(session: Session, context: DemoContext) -> None:
     now = utcnow()
     day = timedelta(days=1)
     districts: dict[str, District] = {}

@@ -1,16 +1,13 @@
 """Demonstration data for moderation: official answers given through the service (so they are
 in the audit log and the public history), a request for changes and a rejection."""
 
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from app.demo_context import DemoContext
 from app.idea.models import AnswerStatus, Idea, IdeaStatus
 from app.moderation import service
 from app.moderation.models import AuditAction, AuditEntry, TargetType
-
-if TYPE_CHECKING:
-    from app.demo import DemoContext
 
 ANSWERS = (
     (AnswerStatus.under_study,
@@ -20,7 +17,7 @@ ANSWERS = (
 )
 
 
-def seed_moderation(session: Session, context: "DemoContext") -> None:
+def seed_moderation(session: Session, context: DemoContext) -> None:
     moderator = context.moderator
     settings = context.settings
     # Answers recorded directly by the ideas seeder get their audit entry, as a moderator would leave.

@@ -8,7 +8,6 @@ set from the rows, so they are equal by construction.
 import random
 from collections import defaultdict
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -18,15 +17,13 @@ from app.call.models import Call, Phase, VoteScope
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.comment.models import Comment
+from app.demo_context import DemoContext
 from app.follow.models import Follow
 from app.idea.models import Idea, IdeaStatus
 from app.notify.links import comment_path
 from app.notify.models import Notification, NotificationKind
 from app.richtext import render_markdown
 from app.vote.models import Vote
-
-if TYPE_CHECKING:
-    from app.demo import DemoContext
 
 VOTING_SEEN = frozenset({Phase.voting, Phase.review, Phase.results, Phase.closed})
 
@@ -107,7 +104,7 @@ def _threads(session: Session, ideas: list[Idea], citizens: list[User], camille:
     return wrote
 
 
-def seed_votes_and_comments(session: Session, context: "DemoContext") -> None:
+def seed_votes_and_comments(session: Session, context: DemoContext) -> None:
     ideas = _public_ideas(session)
     citizens = [c for c in (context.citizens or [context.citizen]) if c.id is not None]
     if not ideas or not citizens:
