@@ -18,7 +18,7 @@ from app.db import get_session
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
-from app.moderation import admin_service, queries, service
+from app.moderation import admin_service, bans, queries, service
 from app.moderation.models import TargetType
 from app.report.models import REASON_LABELS
 from app.settings import Settings
@@ -359,7 +359,7 @@ def ban(request: Request, session: DbSession, user_id: int, reason: Text = "", h
     user, person = _person(request, session, user_id)
     authz.require(user, Action.user_ban, person)
     try:
-        service.ban_user(session, actor=user, user=person, reason=reason, hide_content=bool(hide_content))
+        bans.ban_user(session, actor=user, user=person, reason=reason, hide_content=bool(hide_content))
     except ValidationFailed as exc:
         session.rollback()
         return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
@@ -372,7 +372,7 @@ def ban(request: Request, session: DbSession, user_id: int, reason: Text = "", h
 def unban(request: Request, session: DbSession, user_id: int, reason: Text = "") -> Response:
     user, person = _person(request, session, user_id)
     authz.require(user, Action.user_ban, person)
-    service.unban_user(session, actor=user, user=person, reason=reason)
+    bans.unban_user(session, actor=user, user=person, reason=reason)
     session.commit()
     return flash(request, redirect(f"/moderation/users/{user_id}"), N_("The account of {name} is active again."),
                  "success", name=person.display_name)

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from app.account.models import Role, User
-from app.account.sessions import end_all_sessions
+from app.account.models import User
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.clock import utcnow
@@ -92,14 +91,14 @@ def record(session: Session, *, actor: User | None, action: str, target_type: st
     return entry
 
 
-def _history(session: Session, idea: Idea, actor: User, from_status: str | None, to_status: str,
+def add_history(session: Session, idea: Idea, actor: User, from_status: str | None, to_status: str,
              note: str = "") -> None:
     assert idea.id is not None
     session.add(IdeaStatusChange(idea_id=idea.id, actor_id=actor.id, from_status=from_status,
                                  to_status=to_status, note=note))
 
 
-def _clean_text(text: str, *, field: str, required: bool, limit: int = MAX_REASON,
+def clean_text(text: str, *, field: str, required: bool, limit: int = MAX_REASON,
                 message: str = N_("Please give a reason.")) -> str:
     text = (text or "").strip()
     if required and len(text) < 2:
@@ -154,7 +153,7 @@ def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Setting
     before, after = _transition(session, idea, AuditAction.approve, expected)
     _set_status(idea, after)
     session.add(idea)
-    _history(session, idea, actor, before, after)
+    add_history(session, idea, actor, before, after)
     assert idea.id is not None
     entry = record(session, actor=actor, action=AuditAction.approve, target_type=TargetType.idea,
                    target_id=idea.id, from_status=before, to_status=after)
@@ -164,13 +163,13 @@ def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Setting
 
 def request_changes(session: Session, *, actor: User, idea: Idea, message: str, settings: Settings,
                     expected: str | None = None) -> Decision:
-    message = _clean_text(message, field="message", required=True,
+    message = clean_text(message, field="message", required=True,
                           message=N_("Please tell the author what to change."))
     _lock(session, idea)
     before, after = _transition(session, idea, AuditAction.request_changes, expected)
     _set_status(idea, after)
     session.add(idea)
-    _history(session, idea, actor, before, after, message)
+    add_history(session, idea, actor, before, after, message)
     assert idea.id is not None
     entry = record(session, actor=actor, action=AuditAction.request_changes, target_type=TargetType.idea,
                    target_id=idea.id, reason=message, from_status=before, to_status=after)
@@ -191,13 +190,13 @@ def rejection_reason(template: str, text: str, lang: str) -> str:
 
 def reject_idea(session: Session, *, actor: User, idea: Idea, reason: str, settings: Settings,
                 expected: str | None = None) -> Decision:
-    reason = _clean_text(reason, field="reason", required=True,
+    reason = clean_text(reason, field="reason", required=True,
                          message=N_("Please choose or write the reason for the rejection."))
     _lock(session, idea)
     before, after = _transition(session, idea, AuditAction.reject, expected)
     _set_status(idea, after)
     session.add(idea)
-    _history(session, idea, actor, before, after, reason)
+    add_history(session, idea, actor, before, after, reason)
     assert idea.id is not None
     entry = record(session, actor=actor, action=AuditAction.reject, target_type=TargetType.idea,
                    target_id=idea.id, reason=reason, from_status=before, to_status=after)
@@ -206,7 +205,7 @@ def reject_idea(session: Session, *, actor: User, idea: Idea, reason: str, setti
 
 
 def hide_idea(session: Session, *, actor: User, idea: Idea, reason: str, settings: Settings) -> Decision:
-    reason = _clean_text(reason, field="reason", required=True)
+    reason = clean_text(reason, field="reason", required=True)
     _lock(session, idea)
     if idea.hidden_at is not None or idea.status not in HIDEABLE:
         raise InvalidTransition(N_("This idea is already hidden."))
@@ -216,7 +215,7 @@ def hide_idea(session: Session, *, actor: User, idea: Idea, reason: str, setting
     assert idea.id is not None
     resolved = _resolve_reports(session, target_type=TargetType.idea, target_id=idea.id, actor=actor,
                                 resolution="hidden")
-    _history(session, idea, actor, idea.status, HISTORY_HIDDEN, reason)
+    add_history(session, idea, actor, idea.status, HISTORY_HIDDEN, reason)
     entry = record(session, actor=actor, action=AuditAction.hide, target_type=TargetType.idea, target_id=idea.id,
                    reason=reason, from_status=idea.status, to_status=HISTORY_HIDDEN,
                    details={"reports_resolved": resolved})
@@ -225,7 +224,7 @@ def hide_idea(session: Session, *, actor: User, idea: Idea, reason: str, setting
 
 
 def restore_idea(session: Session, *, actor: User, idea: Idea, reason: str = "", settings: Settings) -> Decision:
-    reason = _clean_text(reason, field="reason", required=False)
+    reason = clean_text(reason, field="reason", required=False)
     _lock(session, idea)
     if idea.hidden_at is None:
         raise InvalidTransition(N_("This idea is not hidden."))
@@ -236,7 +235,7 @@ def restore_idea(session: Session, *, actor: User, idea: Idea, reason: str = "",
     assert idea.id is not None
     resolved = _resolve_reports(session, target_type=TargetType.idea, target_id=idea.id, actor=actor,
                                 resolution="restored")
-    _history(session, idea, actor, HISTORY_HIDDEN, HISTORY_RESTORED, reason)
+    add_history(session, idea, actor, HISTORY_HIDDEN, HISTORY_RESTORED, reason)
     entry = record(session, actor=actor, action=AuditAction.restore, target_type=TargetType.idea,
                    target_id=idea.id, reason=reason, from_status=HISTORY_HIDDEN, to_status=idea.status,
                    details={"reports_resolved": resolved})
@@ -265,7 +264,7 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
     """Fold the duplicate `source` into `target`: votes and followers move (a citizen who
     supported both keeps one vote), counters are recounted from the rows, both authors are
     told, and `source` points at `target` so its page redirects there."""
-    note = _clean_text(note, field="note", required=False)
+    note = clean_text(note, field="note", required=False)
     if source.id == target.id:
         raise ValidationFailed({"target_id": N_("An idea cannot be merged into itself.")})
     if source.call_id != target.call_id:
@@ -301,7 +300,7 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
     source.vote_count = 0
     source.follower_count = 0
     session.add(source)
-    _history(session, source, actor, before, after, note)
+    add_history(session, source, actor, before, after, note)
     entry = record(session, actor=actor, action=AuditAction.merge, target_type=TargetType.idea, target_id=source.id,
                    reason=note, from_status=before, to_status=after,
                    details={"into": target.id, "votes_moved": int(moved_votes), "votes_merged": int(dropped_votes)})
@@ -314,7 +313,7 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
 # --- Comments -----------------------------------------------------------------------------
 
 def hide_comment(session: Session, *, actor: User, comment: Comment, reason: str) -> AuditEntry:
-    reason = _clean_text(reason, field="reason", required=True)
+    reason = clean_text(reason, field="reason", required=True)
     session.refresh(comment, with_for_update=True)
     if comment.hidden_at is not None:
         raise InvalidTransition(N_("This comment is already hidden."))
@@ -329,7 +328,7 @@ def hide_comment(session: Session, *, actor: User, comment: Comment, reason: str
 
 
 def restore_comment(session: Session, *, actor: User, comment: Comment, reason: str = "") -> AuditEntry:
-    reason = _clean_text(reason, field="reason", required=False)
+    reason = clean_text(reason, field="reason", required=False)
     session.refresh(comment, with_for_update=True)
     if comment.hidden_at is None:
         raise InvalidTransition(N_("This comment is not hidden."))
@@ -370,7 +369,7 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
     session.add(idea)
     # The public history says which answer, in the moderator's language like every other note.
     label = translate(lang, ANSWER_LABELS[AnswerStatus(answer_status)])
-    _history(session, idea, actor, before, HISTORY_ANSWERED, label)
+    add_history(session, idea, actor, before, HISTORY_ANSWERED, label)
     assert idea.id is not None
     entry = record(session, actor=actor, action=AuditAction.answer, target_type=TargetType.idea,
                    target_id=idea.id, reason=text, from_status=before, to_status=answer_status)
@@ -383,7 +382,7 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
 
 def set_selection(session: Session, *, actor: User, idea: Idea, call: Call, shortlisted: bool, winner: bool,
                   jury_note: str) -> AuditEntry:
-    jury_note = _clean_text(jury_note, field="jury_note", required=False, limit=MAX_REASON)
+    jury_note = clean_text(jury_note, field="jury_note", required=False, limit=MAX_REASON)
     if current_phase(call) != Phase.review:
         raise InvalidTransition(N_("Ideas are selected during the review phase only."))
     _lock(session, idea)
@@ -437,7 +436,7 @@ def publish_results(session: Session, *, actor: User, call: Call, settings: Sett
     session.add(call)
     # The selection becomes public now, in each selected idea's history, with the jury's note.
     for idea in shortlisted:
-        _history(session, idea, actor, idea.status, HISTORY_WINNER if idea.winner else HISTORY_SHORTLISTED,
+        add_history(session, idea, actor, idea.status, HISTORY_WINNER if idea.winner else HISTORY_SHORTLISTED,
                  idea.jury_note)
     assert call.id is not None
     entry = record(session, actor=actor, action=AuditAction.publish_results, target_type=TargetType.call,
@@ -445,64 +444,6 @@ def publish_results(session: Session, *, actor: User, call: Call, settings: Sett
                    details={"winners": [i.id for i in winners], "shortlisted": [i.id for i in shortlisted]})
     notices.results_published(session, settings, call=call, actor=actor)
     return entry
-
-
-# --- Bans ---------------------------------------------------------------------------------
-
-def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_content: bool) -> AuditEntry:
-    reason = _clean_text(reason, field="reason", required=True,
-                         message=N_("Please give the reason for the suspension."))
-    session.refresh(user, with_for_update=True)
-    if user.banned_at is not None:
-        raise InvalidTransition(N_("This account is already suspended."))
-    if user.role != Role.citizen and actor.role != Role.admin:
-        raise InvalidTransition(N_("Only an administrator can suspend a staff account."))
-    user.banned_at = utcnow()
-    user.ban_reason = reason
-    session.add(user)
-    assert user.id is not None
-    end_all_sessions(session, user.id)
-    hidden_ideas: list[int] = []
-    hidden_comments: list[int] = []
-    if hide_content:
-        now = utcnow()
-        ideas = session.exec(
-            select(Idea).where(Idea.author_id == user.id, col(Idea.hidden_at).is_(None),
-                               col(Idea.status).in_(HIDEABLE))
-        ).all()
-        note = translate(actor.language, N_("Hidden because its author's account was suspended."))
-        for idea in ideas:
-            idea.hidden_at = now
-            session.add(idea)
-            _history(session, idea, actor, idea.status, HISTORY_HIDDEN, note)
-            assert idea.id is not None
-            hidden_ideas.append(idea.id)
-        comments = session.exec(
-            select(Comment).where(Comment.author_id == user.id, col(Comment.hidden_at).is_(None))
-        ).all()
-        for comment in comments:
-            comment.hidden_at = now
-            session.add(comment)
-            assert comment.id is not None
-            hidden_comments.append(comment.id)
-    entry = record(session, actor=actor, action=AuditAction.ban, target_type=TargetType.user, target_id=user.id,
-                   reason=reason, from_status="active", to_status="banned",
-                   details={"hidden_ideas": hidden_ideas, "hidden_comments": hidden_comments})
-    notices.account_banned(session, user=user, reason=reason)
-    return entry
-
-
-def unban_user(session: Session, *, actor: User, user: User, reason: str = "") -> AuditEntry:
-    reason = _clean_text(reason, field="reason", required=False)
-    session.refresh(user, with_for_update=True)
-    if user.banned_at is None:
-        raise InvalidTransition(N_("This account is not suspended."))
-    user.banned_at = None
-    user.ban_reason = None
-    session.add(user)
-    assert user.id is not None
-    return record(session, actor=actor, action=AuditAction.unban, target_type=TargetType.user, target_id=user.id,
-                  reason=reason, from_status="banned", to_status="active")
 
 
 # --- Figures for the queue ----------------------------------------------------------------
