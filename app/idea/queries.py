@@ -19,6 +19,7 @@ from app.errors import NotFound
 from app.i18n import N_
 from app.idea.models import PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
+from app.params import parse_id
 from app.richtext import plain_excerpt
 from app.vote import context as vote_context
 
@@ -132,15 +133,12 @@ def selected_ideas(session: Session, call_id: int) -> list[Idea]:
 
 
 def clean_filters(category: str, district: str, status: str, sort: str, page: str, seed: int) -> IdeaFilters:
-    def as_id(value: str) -> int | None:
-        return int(value) if value.isdigit() and len(value) < 12 else None
-
     return IdeaFilters(
-        category_id=as_id(category),
-        district_id=as_id(district),
+        category_id=parse_id(category),
+        district_id=parse_id(district),
         status=status if status in STATUS_FILTERS else "",
         sort=sort if sort in SORTS else "newest",
-        page=max(1, min(as_id(page) or 1, 100_000)),
+        page=max(1, min(parse_id(page) or 1, 100_000)),
         seed=seed,
     )
 

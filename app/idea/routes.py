@@ -20,6 +20,7 @@ from app.i18n import N_
 from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
+from app.params import parse_id
 from app.settings import Settings
 from app.web import flash, redirect, render
 
@@ -104,8 +105,8 @@ def create(
     values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
               "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
               "alt_photo_4": alt_photo_4}
-    data = service.IdeaInput(title=title, body_md=body_md, category_id=service.parse_id(category_id),
-                             district_id=service.parse_id(district_id))
+    data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
+                             district_id=parse_id(district_id))
     photos = _new_photos(request, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     try:
@@ -187,11 +188,11 @@ def edit(
         authz.require(user, Action.idea_submit, (idea, call))
     photos = _new_photos(request, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
-    ids = [service.parse_id(v) for v in (existing_id or [])]
+    ids = [parse_id(v) for v in (existing_id or [])]
     photos.alt_texts = {i: alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None}
-    photos.remove = {i for i in (service.parse_id(v) for v in (remove_photo or [])) if i is not None}
-    data = service.IdeaInput(title=title, body_md=body_md, category_id=service.parse_id(category_id),
-                             district_id=service.parse_id(district_id))
+    photos.remove = {i for i in (parse_id(v) for v in (remove_photo or [])) if i is not None}
+    data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
+                             district_id=parse_id(district_id))
     values: dict[str, Any] = {"title": title, "body_md": body_md, "category_id": category_id,
                               "district_id": district_id, "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2,
                               "alt_photo_3": alt_photo_3, "alt_photo_4": alt_photo_4}

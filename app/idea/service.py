@@ -49,11 +49,6 @@ class PhotoChanges:
     remove: set[int] = field(default_factory=set)
 
 
-def parse_id(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
 def _validate(session: Session, call: Call, data: IdeaInput, *, complete: bool) -> dict[str, str]:
     """`complete` is for submission: a draft may lack a body or a theme, never a title."""
     errors: dict[str, str] = {}

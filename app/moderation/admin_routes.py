@@ -19,6 +19,7 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.moderation import admin_service, dialogue, queries
 from app.moderation.models import AuditAction, TargetType
+from app.params import parse_id
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
@@ -32,14 +33,6 @@ def _admin(request: Request, action: Action) -> User:
     authz.require(user, action)
     assert user is not None
     return user
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _day(value: str) -> date | None:
@@ -56,7 +49,7 @@ def audit_page(request: Request, session: DbSession, action: str = "", target_ty
     filters = queries.AuditFilters(
         action=action if action in set(AuditAction) or action == "dismiss_reports" else "",
         target_type=target_type if target_type in set(TargetType) else "",
-        target_id=_int(target_id), actor_id=_int(actor), since=_day(since[:10]), until=_day(until[:10]),
+        target_id=parse_id(target_id), actor_id=parse_id(actor), since=_day(since[:10]), until=_day(until[:10]),
     )
     page = max(1, min(page, 10000))
     return render(request, "admin/audit.html", {
@@ -136,7 +129,7 @@ def call_moderators(request: Request, session: DbSession, call_id: int) -> HTMLR
 def assign_moderator(request: Request, session: DbSession, call_id: int, user_id: Short = "") -> Response:
     admin = _admin(request, Action.admin_users)
     call = _call(session, call_id)
-    person_id = _int(user_id)
+    person_id = parse_id(user_id)
     person = session.get(User, person_id) if person_id else None
     try:
         admin_service.assign_moderator(session, actor=admin, call=call, user=person)

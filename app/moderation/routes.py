@@ -20,6 +20,7 @@ from app.i18n import N_, current_language
 from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.moderation import admin_service, bans, queries, service
 from app.moderation.models import TargetType
+from app.params import parse_id
 from app.report.models import REASON_LABELS
 from app.settings import Settings
 from app.web import flash, redirect, render
@@ -41,14 +42,6 @@ def _moderator(request: Request) -> User:
     authz.require(user, Action.moderation_access)
     assert user is not None
     return user
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _idea(session: Session, idea_id: int) -> Idea:
@@ -77,8 +70,8 @@ def queue_page(request: Request, session: DbSession, tab: str = "pending", call:
                district: str = "", age: str = "", page: int = 1) -> HTMLResponse:
     _moderator(request)
     tab = tab if tab in queries.TABS else "pending"
-    filters = queries.QueueFilters(call_id=_int(call), category_id=_int(category), district_id=_int(district),
-                                   older_than_days=_int(age))
+    filters = queries.QueueFilters(call_id=parse_id(call), category_id=parse_id(category),
+                                   district_id=parse_id(district), older_than_days=parse_id(age))
     items = queries.queue(session, tab, filters, page=max(1, min(page, 10000)))
     counts = queries.counts(session, filters)
     calls = {c.id: c for c in session.exec(select(Call)).all()}
@@ -97,7 +90,7 @@ def bulk_approve(request: Request, session: DbSession,
                  idea_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
                  back: Short = "") -> Response:
     user = _moderator(request)
-    ids = [i for i in (_int(v) for v in idea_ids[:200]) if i is not None]
+    ids = [i for i in (parse_id(v) for v in idea_ids[:200]) if i is not None]
     ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
     approved = skipped = 0
     assigned: dict[int, frozenset[int]] = {}
@@ -256,7 +249,7 @@ def merge(request: Request, session: DbSession, idea_id: int, target_id: Short =
           expected: Short = "") -> Response:
     user, idea = _decide(request, session, idea_id)
     try:
-        target_number = _int(target_id)
+        target_number = parse_id(target_id)
         target = session.get(Idea, target_number) if target_number else None
         if target is None:
             raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})

@@ -31,3 +31,13 @@ def test_no_results_section_before_the_results_phase(client: WebClient, session:
     make_idea(session, call, title="Sélection provisoire", winner=True)
     session.commit()
     assert 'id="results-title"' not in client.get(f"/calls/{call.slug}").text
+
+
+def test_odd_filter_numbers_are_ignored_not_a_500(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    make_idea(session, call, title="Une idée visible")
+    session.commit()
+    for params in ({"category": "99999999999"}, {"district": "²"}, {"category": "-1", "page": "2147483648"}):
+        response = client.get(f"/calls/{call.slug}", params=params)
+        assert response.status_code == 200, params
+        assert "Une idée visible" in response.text
