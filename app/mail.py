@@ -34,8 +34,8 @@ def compose(template: str, lang: str, **context: Any) -> tuple[str, str]:
 def queue_email(session: Session, *, to: str, template: str, lang: str,
                 dedupe_key: str | None = None, **context: Any) -> None:
     subject, body = compose(template, lang, **context)
-    outbox.enqueue(session, EMAIL_KIND, {"to": to, "subject": subject, "body": body, "lang": lang},
-                   dedupe_key=dedupe_key)
+    payload = {"to": to, "subject": subject, "body": body, "lang": lang, outbox.REDACT_WHEN_DONE: ["body"]}
+    outbox.enqueue(session, EMAIL_KIND, payload, dedupe_key=dedupe_key)
 
 
 def build_message(settings: Settings, message_id: int, payload: dict[str, Any]) -> EmailMessage:

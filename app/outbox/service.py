@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[int, dict[str, Any]], None]
 CLAIM_SECONDS = 300
+# Payload keys listed under this key are blanked once the message is done: an e-mail body can
+# hold a single-use link, and a delivered message has no reason to keep it readable in the table.
+REDACT_WHEN_DONE = "redact_when_done"
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
@@ -94,6 +97,9 @@ def _finish(db: Database, message_id: int, error: str | None) -> None:
             message.status = OutboxStatus.done
             message.done_at = utcnow()
             message.last_error = None
+            redacted = message.payload.get(REDACT_WHEN_DONE) or []
+            if redacted:
+                message.payload = {k: ("" if k in redacted else v) for k, v in message.payload.items()}
         else:
             message.attempts += 1
             message.last_error = error

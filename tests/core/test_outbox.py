@@ -8,7 +8,7 @@ from app.clock import utcnow
 from app.db import Database
 from app.outbox import service as outbox
 from app.outbox.models import OutboxMessage, OutboxStatus
-from tests.support import SmtpSink, WebClient
+from tests.support import SmtpSink, WebClient, body_of
 
 
 def message(session: Session, message_id: int) -> OutboxMessage:
@@ -96,3 +96,17 @@ def test_without_smtp_url_mail_is_written_to_files(client: WebClient) -> None:
     files = list(client.settings.mail_dir.glob("*.eml"))
     assert len(files) == 1
     assert "To: sam@example.org" in files[0].read_text()
+
+
+def test_a_delivered_email_keeps_no_readable_link_in_the_outbox(mail_client: WebClient, smtp: SmtpSink,
+                                                                session: Session) -> None:
+    mail_client.submit("/account/register", {"email": "ines@example.org", "display_name": "Inès",
+                                             "password": "une phrase assez longue"})
+    [queued] = session.exec(select(OutboxMessage)).all()
+    assert "/account/verify?token=" in queued.payload["body"]
+    mail_client.run_worker()
+    assert "/account/verify?token=" in body_of(smtp.last_to("ines@example.org"))
+    session.expire_all()
+    [done] = session.exec(select(OutboxMessage)).all()
+    assert done.status == OutboxStatus.done
+    assert done.payload["body"] == "" and done.payload["to"] == "ines@example.org"
