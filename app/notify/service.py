@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import mail
 from app.account.models import Role, User
+from app.authz import Action, can
 from app.call.models import Call
 from app.clock import utcnow
 from app.comment.models import Comment
@@ -179,13 +180,20 @@ def comment_posted(session: Session, settings: Settings, *, idea: Idea, comment:
     return len(told)
 
 
+def _followers_who_may_see(session: Session, idea: Idea) -> list[User]:
+    """Followers told about an idea: only those who may still see it. Once moderation hides
+    it, its title and news go to its author and the moderators, nobody else."""
+    assert idea.id is not None
+    return [p for p in follow_service.followers(session, idea_ids=[idea.id]) if can(p, Action.idea_view, idea)]
+
+
 def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, actor: User | None,
                         to_status: str, note: str = "") -> int:
     """Tell the idea's followers that its status changed (call after the change). `note` is
     the public reason, in the moderator's words. Returns how many people were told."""
     assert idea.id is not None
     count = 0
-    for person in follow_service.followers(session, idea_ids=[idea.id]):
+    for person in _followers_who_may_see(session, idea):
         if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
                   link=idea_path(idea.id), subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status),
                   note=note, idea_id=idea.id):
@@ -197,7 +205,7 @@ def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: 
     """Tell the idea's followers that the city answered it (call after setting the answer)."""
     assert idea.id is not None
     count = 0
-    for person in follow_service.followers(session, idea_ids=[idea.id]):
+    for person in _followers_who_may_see(session, idea):
         if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
                   link=idea_path(idea.id, "answer"), subject=idea.title,
                   detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")), idea_id=idea.id):

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.account.models import User
 from app.call.models import Call
+from app.clock import utcnow
 from app.follow import service as follow_service
 from app.idea import service as idea_service
 from app.idea.models import Idea
@@ -218,3 +219,20 @@ def test_opening_the_list_marks_read_only_what_it_showed(client: WebClient, sess
     client.submit("/notifications/read")
     session.expire_all()
     assert notify.unread_count(session, reader.id) == 0
+
+
+def test_followers_who_can_no_longer_see_an_idea_hear_nothing_of_it(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    author, follower = make_user(session), make_user(session)
+    idea = make_idea(session, call, author, title="Idée masquée par la modération")
+    for person in (author, follower):
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    idea.hidden_at = utcnow()
+    idea.answer_status = "under_study"
+    session.add(idea)
+    session.commit()
+    assert notify.official_answer(session, client.settings, idea=idea, actor=None) == 1
+    assert notify.idea_status_changed(session, client.settings, idea=idea, actor=None, to_status="published") == 1
+    session.commit()
+    rows = session.exec(select(Notification)).all()
+    assert {n.user_id for n in rows} == {author.id}
