@@ -1,5 +1,6 @@
 """Account pages: register, verify e-mail, log in and out, reset a password, profile."""
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -7,12 +8,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from app import authz
-from app.account import service
+from app.account import privacy, service
 from app.account.models import User
 from app.account.sessions import SESSION_COOKIE, current_user, end_session
 from app.authz import Action
+from app.clock import utcnow
 from app.db import get_session
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.i18n import N_
 from app.security import safe_next
 from app.settings import LANGUAGES, Settings
@@ -185,3 +187,48 @@ def update_profile(request: Request, session: DbSession, display_name: Annotated
     if language in LANGUAGES:
         response.set_cookie("rv_lang", language, max_age=31536000, samesite="lax", path="/")
     return flash(request, response, N_("Your profile is saved."), "success")
+
+
+# Personal data (app.account.privacy) -----------------------------------------------------------
+
+@router.post("/export", name="account:export")
+def export_data(request: Request, session: DbSession) -> Response:
+    user = current_user(request)
+    authz.require(user, Action.account_manage)
+    assert user is not None
+    data = privacy.export_data(session, _settings(request), user)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    filename = f"reinventons-{utcnow().date().isoformat()}.json"
+    return Response(body.encode("utf-8"), media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
+
+
+@router.get("/delete", name="account:delete")
+def delete_form(request: Request) -> HTMLResponse:
+    user = current_user(request)
+    authz.require(user, Action.account_manage)
+    return render(request, "account/delete.html", {"errors": {}})
+
+
+@router.post("/delete")
+def delete_account(request: Request, session: DbSession,
+                   password: Annotated[str, Form(max_length=300)] = "") -> Response:
+    user = current_user(request)
+    authz.require(user, Action.account_manage)
+    assert user is not None
+    try:
+        privacy.delete_account(session, _settings(request), user, password=password)
+    except ValidationFailed as exc:
+        session.commit()  # keep the failed attempt: it counts towards the rate limit
+        return render(request, "account/delete.html", {"errors": exc.errors}, status_code=422)
+    except Conflict as exc:
+        session.rollback()
+        return render(request, "account/delete.html", {"errors": {"password": exc.message}}, status_code=409)
+    session.commit()
+    request.state.user = None
+    response = redirect("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return flash(request, response, N_("Your account is deleted. Your ideas and comments stay, without your name. "
+                                       "Goodbye, and thank you."), "info")

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     assign_moderator = "assign_moderator"
     unassign_moderator = "unassign_moderator"
     hold = "hold"  # by the system: a new account posted a link (app.moderation.spam)
+    account_deleted = "account_deleted"  # by the person themself (app.account.privacy)
 
 
 class TargetType(StrEnum):
