@@ -22,7 +22,8 @@ from app.account.models import EmailToken, Role, User
 from app.account.service import LOGIN_WINDOW
 from app.account.sessions import end_all_sessions
 from app.authz import Action
-from app.call.models import Call
+from app.call.models import Call, Phase
+from app.call.phases import current_phase
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.errors import Conflict, ValidationFailed
@@ -156,6 +157,16 @@ def _active_admins(session: Session) -> int:
         User.role == Role.admin, col(User.deleted_at).is_(None), col(User.banned_at).is_(None))).one())
 
 
+def _ideas_still_voted_on(session: Session, user_id: int) -> list[int]:
+    """The ideas this person voted for in calls that have not moved past voting."""
+    rows = session.exec(
+        select(Vote.idea_id, Call).join(Idea, col(Idea.id) == Vote.idea_id).join(Call, col(Call.id) == Idea.call_id)
+        .where(Vote.user_id == user_id)
+    ).all()
+    open_phases = (Phase.draft, Phase.submissions, Phase.voting)
+    return [idea_id for idea_id, call in rows if current_phase(call) in open_phases]
+
+
 def delete_account(session: Session, settings: Settings, user: User, *, password: str) -> None:
     """Re-authenticate with the password, then anonymise the account and remove personal data.
 
@@ -179,8 +190,11 @@ def delete_account(session: Session, settings: Settings, user: User, *, password
     ratelimit.clear(session, key)
 
     # Votes and follows go, their counters with them (one vote/follow per idea: one UPDATE).
+    # Votes of calls whose vote is over stay, tied to the anonymised account: published
+    # results must not change when a voter leaves.
     voted = [row[0] for row in session.execute(
-        delete(Vote).where(col(Vote.user_id) == user_id).returning(col(Vote.idea_id))).all()]
+        delete(Vote).where(col(Vote.user_id) == user_id, col(Vote.idea_id).in_(_ideas_still_voted_on(session, user_id)))
+        .returning(col(Vote.idea_id))).all()]
     if voted:
         session.execute(update(Idea).where(col(Idea.id).in_(voted))
                         .values(vote_count=col(Idea.vote_count) - 1))

@@ -250,3 +250,20 @@ def test_the_last_administrator_cannot_leave(client: WebClient, session: Session
     assert client.submit("/account/delete", {"password": PASSWORD}).status_code == 303
     session.expire_all()
     assert session.get(User, admin.id).deleted_at is not None  # type: ignore[union-attr]
+
+
+def test_votes_of_calls_past_voting_stay_when_a_voter_leaves(client: WebClient, session: Session) -> None:
+    voter = make_user(session, password=PASSWORD)
+    finished = make_call(session, phase="results")
+    running = make_call(session, phase="voting")
+    kept = make_idea(session, finished, title="Résultat publié", vote_count=1)
+    withdrawn = make_idea(session, running, title="Vote en cours", vote_count=1)
+    for idea in (kept, withdrawn):
+        session.add(Vote(idea_id=idea.id, user_id=voter.id, call_id=idea.call_id))
+    session.commit()
+    client.login_as(voter)
+    assert client.submit("/account/delete", {"password": PASSWORD}).status_code == 303
+    session.expire_all()
+    counts = {i.title: i.vote_count for i in session.exec(select(Idea)).all()}
+    assert counts == {"Résultat publié": 1, "Vote en cours": 0}
+    assert [v.idea_id for v in session.exec(select(Vote)).all()] == [kept.id]
