@@ -84,7 +84,7 @@ def test_logged_in_pages(server: E2EServer, context: BrowserContext, page: Page,
     page.goto("/account")
     check_page(page, "profile")
     page.get_by_label(re.compile("Nom affiché|Name shown")).fill("x")
-    page.locator("main form button[type=submit]").click()
+    page.get_by_role("button", name=re.compile("^(Enregistrer|Save)$")).click()
     assert page.locator("[aria-invalid=true]").is_visible()
     check_page(page, "profile-errors")
     visit_and_check(page, "/no-such-page", "error-404-logged-in", (lang,), expect_status=404)
