@@ -147,34 +147,34 @@ def _resolve_reports(session: Session, *, target_type: str, target_id: int, acto
 
 # --- Decisions on ideas -------------------------------------------------------------------
 
-def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Settings,
-                 expected: str | None = None) -> Decision:
+def _decide(session: Session, *, actor: User, idea: Idea, action: str, settings: Settings,
+            expected: str | None, reason: str = "") -> Decision:
+    """A moderator's status decision on an idea: the row locked, the transition checked
+    against the table, one public history line, one audit entry, the people told."""
     _lock(session, idea)
-    before, after = _transition(session, idea, AuditAction.approve, expected)
+    before, after = _transition(session, idea, action, expected)
     _set_status(idea, after)
     session.add(idea)
-    add_history(session, idea, actor, before, after)
+    add_history(session, idea, actor, before, after, reason)
     assert idea.id is not None
-    entry = record(session, actor=actor, action=AuditAction.approve, target_type=TargetType.idea,
-                   target_id=idea.id, from_status=before, to_status=after)
-    notices.idea_decision(session, settings, idea=idea, actor=actor, event="approve")
+    entry = record(session, actor=actor, action=action, target_type=TargetType.idea, target_id=idea.id,
+                   reason=reason, from_status=before, to_status=after)
+    notices.idea_decision(session, settings, idea=idea, actor=actor, event=action, note=reason)
     return Decision(idea, entry)
+
+
+def approve_idea(session: Session, *, actor: User, idea: Idea, settings: Settings,
+                 expected: str | None = None) -> Decision:
+    return _decide(session, actor=actor, idea=idea, action=AuditAction.approve, settings=settings,
+                   expected=expected)
 
 
 def request_changes(session: Session, *, actor: User, idea: Idea, message: str, settings: Settings,
                     expected: str | None = None) -> Decision:
     message = clean_text(message, field="message", required=True,
-                          message=N_("Please tell the author what to change."))
-    _lock(session, idea)
-    before, after = _transition(session, idea, AuditAction.request_changes, expected)
-    _set_status(idea, after)
-    session.add(idea)
-    add_history(session, idea, actor, before, after, message)
-    assert idea.id is not None
-    entry = record(session, actor=actor, action=AuditAction.request_changes, target_type=TargetType.idea,
-                   target_id=idea.id, reason=message, from_status=before, to_status=after)
-    notices.idea_decision(session, settings, idea=idea, actor=actor, event="request_changes", note=message)
-    return Decision(idea, entry)
+                         message=N_("Please tell the author what to change."))
+    return _decide(session, actor=actor, idea=idea, action=AuditAction.request_changes, settings=settings,
+                   expected=expected, reason=message)
 
 
 def rejection_reason(template: str, text: str, lang: str) -> str:
@@ -191,17 +191,9 @@ def rejection_reason(template: str, text: str, lang: str) -> str:
 def reject_idea(session: Session, *, actor: User, idea: Idea, reason: str, settings: Settings,
                 expected: str | None = None) -> Decision:
     reason = clean_text(reason, field="reason", required=True,
-                         message=N_("Please choose or write the reason for the rejection."))
-    _lock(session, idea)
-    before, after = _transition(session, idea, AuditAction.reject, expected)
-    _set_status(idea, after)
-    session.add(idea)
-    add_history(session, idea, actor, before, after, reason)
-    assert idea.id is not None
-    entry = record(session, actor=actor, action=AuditAction.reject, target_type=TargetType.idea,
-                   target_id=idea.id, reason=reason, from_status=before, to_status=after)
-    notices.idea_decision(session, settings, idea=idea, actor=actor, event="reject", note=reason)
-    return Decision(idea, entry)
+                        message=N_("Please choose or write the reason for the rejection."))
+    return _decide(session, actor=actor, idea=idea, action=AuditAction.reject, settings=settings,
+                   expected=expected, reason=reason)
 
 
 def hide_idea(session: Session, *, actor: User, idea: Idea, reason: str, settings: Settings) -> Decision:
