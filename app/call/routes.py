@@ -16,11 +16,11 @@ from app.call.models import Phase
 from app.call.phases import accepts_ideas, current_phase, is_public
 from app.db import get_session
 from app.errors import NotFound
+from app.idea import context as idea_context
 from app.idea import queries as idea_queries
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
-from app.vote import context as vote_context
 from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
@@ -76,7 +76,7 @@ def call_detail(request: Request, session: DbSession, slug: str, category: str =
         "status_labels": idea_queries.STATUS_LABELS,
         "own_ideas": idea_queries.own_ideas(session, call, user),
         "dialogue": moderation_dialogue.figures(session, call.id),
-        **vote_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
+        **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
     }
     response = render(request, "call/detail.html", context)
     if new_seed:

@@ -18,11 +18,11 @@ from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
+from app.locks import lock_user
 from app.moderation import spam
 from app.notify import service as notify
 from app.richtext import render_markdown
 from app.settings import Settings
-from app.vote.locks import lock_user
 
 COMMENTS_CLOSED = N_("Comments are closed for this call.")
 

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 from app.account.models import User
 from app.follow.models import Follow
 from app.idea.models import Idea
-from app.vote.locks import lock_user
+from app.locks import lock_user
 
 
 def is_following(session: Session, *, idea_id: int, user_id: int) -> bool:

@@ -17,11 +17,11 @@ from app.call.phases import current_phase
 from app.call.queries import visible_call_by_id
 from app.errors import NotFound
 from app.i18n import N_
+from app.idea import context as idea_context
 from app.idea.models import PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
 from app.params import parse_id
 from app.richtext import plain_excerpt
-from app.vote import context as vote_context
 
 PER_PAGE = 24
 SORTS = {
@@ -254,7 +254,7 @@ def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict
         "may_submit": authz.can(viewer, Action.idea_submit, target),
         "may_withdraw": authz.can(viewer, Action.idea_withdraw, target),
     }
-    context.update(vote_context.idea_page_extras(session, idea=idea, call=call, viewer=viewer))
+    context.update(idea_context.idea_page_extras(session, idea=idea, call=call, viewer=viewer))
     return context
 
 

@@ -1,7 +1,7 @@
 """Reports: a verified citizen flags an idea or a comment, once. After the call's threshold of
 distinct reporters, the item is hidden pending review and the moderators are told.
 
-The item's row is locked first (app.vote.locks), so parallel reports of one item are counted
+The item's row is locked first (app.locks), so parallel reports of one item are counted
 one after the other; the unique constraint refuses a second report by the same person.
 """
 
@@ -16,10 +16,10 @@ from app.comment.models import Comment
 from app.errors import Conflict, ValidationFailed
 from app.i18n import N_
 from app.idea.models import Idea
+from app.locks import lock_comment, lock_idea
 from app.notify import service as notify
 from app.report.models import Report, ReportReason, ReportTarget
 from app.settings import Settings
-from app.vote.locks import lock_comment, lock_idea
 
 ALREADY_REPORTED = N_("You have already reported this. A moderator will look at it.")
 DETAILS_MAX = 1000

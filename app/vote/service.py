@@ -1,7 +1,7 @@
 """Votes: support an idea within the call's rules, or take the support back.
 
 Every rule is checked inside the write transaction, after taking the voter's lock (see
-app.vote.locks): the phase (a vote one second after voting ends is refused), one vote per
+app.locks): the phase (a vote one second after voting ends is refused), one vote per
 idea (also a unique constraint), and the limit per call or per category. Counters move in
 SQL in the same transaction, so a card's count always equals the rows.
 """
@@ -19,7 +19,7 @@ from app.errors import Conflict, Forbidden, InvalidTransition
 from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
-from app.vote.locks import lock_user
+from app.locks import lock_user
 from app.vote.models import Vote
 
 ALREADY_VOTED = N_("You already support this idea.")

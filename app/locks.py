@@ -1,4 +1,5 @@
-"""Row locks that serialise the writers who could break a rule together.
+"""Row locks that serialise the writers who could break a rule together (votes, follows,
+comments and reports take them; services call them before counting).
 
 On PostgreSQL, READ COMMITTED lets two transactions count the same rows and both insert:
 taking `SELECT ... FOR UPDATE` on a row first makes the second wait, and its later statements
@@ -35,6 +36,7 @@ def lock_idea(session: Session, idea_id: int) -> None:
 
 
 def lock_comment(session: Session, comment_id: int) -> None:
+    """Serialise the reports on one comment (distinct reporters are counted per item)."""
     if _is_postgres(session):
         query = select(col(Comment.id)).where(col(Comment.id) == comment_id)
         session.exec(query.with_for_update(key_share=True)).first()

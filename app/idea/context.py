@@ -1,5 +1,8 @@
 """What the idea page and idea cards need from votes, comments and following, built in a
-few queries: the ideas domain adds these keys to its own page context."""
+few queries: `queries.idea_page_context` and the call page add these keys to their context.
+
+It lives with the ideas because the idea page is theirs; it reads the other domains' services
+(votes, comments, follows), which never import it back."""
 
 from typing import Any
 
@@ -16,6 +19,8 @@ from app.vote import service as vote_service
 
 
 def idea_page_extras(session: Session, *, idea: Idea, call: Call, viewer: User | None) -> dict[str, Any]:
+    """The idea page's panels for `viewer` (None: an anonymous visitor): `vote_panel` (a
+    VoteState), `may_vote`, `following`, `comment_threads`, `comments_open`, `may_comment`."""
     assert idea.id is not None
     return {
         "vote_panel": vote_service.vote_state(session, user=viewer, idea=idea, call=call),
