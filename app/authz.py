@@ -17,6 +17,7 @@ from app.call.phases import accepts_ideas, current_phase, is_public
 from app.clock import utcnow
 from app.comment.models import EDIT_WINDOW as COMMENT_EDIT_WINDOW
 from app.errors import Forbidden, LoginRequired
+from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
 
 
@@ -225,7 +226,11 @@ RULES: dict[Action, Predicate] = {
 }
 
 
+CONFIRM_EMAIL_FIRST = N_("Please confirm your e-mail address first, with the link we sent you.")
+
+
 def can(user: User | None, action: Action | str, obj: Any = None) -> bool:
+    """Whether `user` (None: an anonymous visitor) may do `action` on `obj`."""
     return RULES[Action(action)](user, obj)
 
 
@@ -236,3 +241,22 @@ def require(user: User | None, action: Action | str, obj: Any = None) -> None:
     if user is None:
         raise LoginRequired()
     raise Forbidden()
+
+
+def require_user(user: User | None, action: Action | str, obj: Any = None) -> User:
+    """`require`, for actions only a logged-in person may do: returns that person.
+
+    Raises LoginRequired for anonymous visitors, Forbidden for the others refused.
+    """
+    require(user, action, obj)
+    if user is None:  # a rule that lets anonymous visitors in is no rule for this
+        raise LoginRequired()
+    return user
+
+
+def require_citizen(user: User | None, action: Action | str, obj: Any = None) -> User:
+    """`require_user`, with a clearer refusal for an active account whose e-mail address is not
+    confirmed yet (votes, comments and reports need it): Forbidden(CONFIRM_EMAIL_FIRST)."""
+    if is_active(user) and user is not None and user.email_verified_at is None:
+        raise Forbidden(CONFIRM_EMAIL_FIRST)
+    return require_user(user, action, obj)

@@ -1,10 +1,14 @@
-"""Turns errors into answers: a page in the layout for people, JSON under /api/.
+"""Turns errors into answers: a page in the layout for people, JSON under /api/ and for the
+scripts of in-page actions. `error_answer` is the one place that decides, for the exception
+handlers below and for routes that answer a refused action themselves
+(`app.web_answers.refuse`).
 
 Never a stack trace: unexpected errors are logged with their traceback and answered with a
 plain 500 page.
 """
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -15,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import i18n
 from app.errors import AppError, LoginRequired, RateLimited, ValidationFailed
 from app.i18n import N_
-from app.web import redirect, render
+from app.web import flash, redirect, render, wants_json, wants_script
 
 log = logging.getLogger("app.errors")
 
@@ -46,13 +50,11 @@ DEFAULT_MESSAGES = {
 }
 
 
-def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
 def error_response(request: Request, status: int, message: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
-    text = i18n.gettext(message or DEFAULT_MESSAGES.get(status, DEFAULT_MESSAGES[400]))
+                   headers: dict[str, str] | None = None, params: dict[str, Any] | None = None) -> Response:
+    """The error page for `status` (JSON `{"error", "status"}` under /api/). `message` is an
+    English msgid with `{placeholders}` filled from `params`; none: the status' usual text."""
+    text = i18n.gettext(message or DEFAULT_MESSAGES.get(status, DEFAULT_MESSAGES[400]), **(params or {}))
     if wants_json(request):
         return JSONResponse({"error": text, "status": status}, status_code=status, headers=headers)
     template = f"errors/{status}.html" if status in (403, 404, 429, 500) else "errors/error.html"
@@ -60,16 +62,38 @@ def error_response(request: Request, status: int, message: str | None = None,
                                       "message": text}, status_code=status, headers=headers)
 
 
-async def app_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AppError)
-    if isinstance(exc, LoginRequired) and not wants_json(request):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return redirect(f"/account/login?next={quote(target)}")
+def error_answer(request: Request, exc: AppError, *, back: str | None = None) -> Response:
+    """The answer to an AppError, for every route.
+
+    - Under /api/: JSON `{"error", "status"}`; bad input is `{"error", "fields": {name: message}}`.
+    - LoginRequired: a redirect (303) to the login page, which comes back to `back` or, without
+      it, to this URL.
+    - Otherwise the error page of the status (403, 404, 429 with Retry-After...).
+
+    `back` is the page an in-page action belongs to (the idea page at its anchor, for votes,
+    comments, follows, reports). With it, that page's scripts (`wants_script`) get JSON
+    `{"error", "status"}` with the status, and a conflict with the current state (409) or bad
+    input (422) is a message flashed on `back` instead of an error page. Without it, scripts
+    get what a form gets: they fall back to posting the form.
+    """
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    if back is not None and wants_script(request):
+        return JSONResponse({"error": i18n.gettext(exc.message, **exc.context), "status": exc.status_code},
+                            status_code=exc.status_code, headers=headers)
+    if isinstance(exc, LoginRequired) and not wants_json(request):
+        target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"/account/login?next={quote(target)}")
     if isinstance(exc, ValidationFailed) and wants_json(request):
         errors = {k: i18n.gettext(v) for k, v in exc.errors.items()}
         return JSONResponse({"error": i18n.gettext(exc.message), "fields": errors}, status_code=422)
-    return error_response(request, exc.status_code, exc.message, headers)
+    if back is not None and exc.status_code in (409, 422):
+        return flash(request, redirect(back), exc.message, "error", **exc.context)
+    return error_response(request, exc.status_code, exc.message, headers, exc.context)
+
+
+async def app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_answer(request, exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

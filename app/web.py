@@ -75,6 +75,17 @@ def redirect(url: str, status_code: int = 303) -> RedirectResponse:
     return RedirectResponse(url, status_code=status_code)
 
 
+def wants_json(request: Request) -> bool:
+    """A request to the open data API (/api/...): every answer, errors included, is JSON."""
+    return request.url.path.startswith("/api/")
+
+
+def wants_script(request: Request) -> bool:
+    """A page's script (fetch with `Accept: application/json` or `X-Requested-With`), which
+    updates the page in place from a JSON answer instead of following a redirect."""
+    return "application/json" in request.headers.get("accept", "") or "x-requested-with" in request.headers
+
+
 def lang_url(request: Request, code: str) -> str:
     """The current page in another language."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]

@@ -3,17 +3,13 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
 
-from app import authz
 from app.account import privacy, service
-from app.account.models import User
-from app.account.sessions import SESSION_COOKIE, current_user, end_session
-from app.authz import Action
+from app.account.sessions import SESSION_COOKIE, end_session
 from app.clock import utcnow
-from app.db import get_session
+from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
 from app.errors import Conflict, ValidationFailed
 from app.i18n import N_
 from app.security import safe_next
@@ -22,19 +18,12 @@ from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/account", tags=["account"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
 
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _set_session_cookie(request: Request, response: Response, token: str) -> None:
-    settings = _settings(request)
+def _set_session_cookie(settings: Settings, response: Response, token: str) -> None:
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
                         samesite="lax", secure=settings.is_https, path="/")
 
@@ -45,12 +34,12 @@ def register_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/register")
-def register(request: Request, session: DbSession, email: Annotated[str, Form(max_length=300)] = "",
-             display_name: Annotated[str, Form(max_length=200)] = "",
+def register(request: Request, session: DbSession, settings: AppSettings,
+             email: Annotated[str, Form(max_length=300)] = "", display_name: Annotated[str, Form(max_length=200)] = "",
              password: Annotated[str, Form(max_length=300)] = "") -> Response:
     values = {"email": email, "display_name": display_name}
     try:
-        service.register(session, _settings(request), email=email, display_name=display_name,
+        service.register(session, settings, email=email, display_name=display_name,
                          password=password, language=request.state.language, client_ip=_client_ip(request))
     except ValidationFailed as exc:
         return render(request, "account/register.html", {"values": values, "errors": exc.errors},
@@ -68,22 +57,20 @@ def verify_form(request: Request, session: DbSession, token: str = "") -> HTMLRe
 
 
 @router.post("/verify")
-def verify(request: Request, session: DbSession, token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    user = service.verify_email(session, token)
-    if user is None:
+def verify(request: Request, session: DbSession, user: CurrentUser,
+           token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    verified = service.verify_email(session, token)
+    if verified is None:
         return render(request, "account/verify.html", {"token": "", "valid": False}, status_code=410)
     session.commit()
-    target = "/" if current_user(request) else "/account/login"
+    target = "/" if user else "/account/login"
     return flash(request, redirect(target), N_("Your e-mail address is confirmed. Thank you!"), "success")
 
 
 @router.post("/verify/resend", name="account:resend_verification")
-def resend_verification(request: Request, session: DbSession) -> Response:
-    user = current_user(request)
-    authz.require(user, Action.account_manage)
-    assert user is not None
+def resend_verification(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser) -> Response:
     if user.email_verified_at is None:
-        service.send_verification(session, _settings(request), user)
+        service.send_verification(session, settings, user)
         session.commit()
     return flash(request, redirect("/account"), N_("We sent you a new confirmation link."), "success")
 
@@ -97,13 +84,14 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 def login(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     email: Annotated[str, Form(max_length=300)] = "",
     password: Annotated[str, Form(max_length=300)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     target = safe_next(next)
     try:
-        result = service.login(session, _settings(request), email=email, password=password,
+        result = service.login(session, settings, email=email, password=password,
                                user_agent=request.headers.get("user-agent", ""))
     except ValidationFailed as exc:
         session.commit()  # keep the failed attempt: it counts towards the rate limit
@@ -115,7 +103,7 @@ def login(
         end_session(session, old)
     session.commit()
     response = redirect(target)
-    _set_session_cookie(request, response, result.session_token)
+    _set_session_cookie(settings, response, result.session_token)
     return flash(request, response, N_("Welcome, {name}!"), "success", name=result.user.display_name)
 
 
@@ -136,8 +124,9 @@ def forgot_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/password/forgot")
-def forgot(request: Request, session: DbSession, email: Annotated[str, Form(max_length=300)] = "") -> Response:
-    service.request_password_reset(session, _settings(request), email=email, client_ip=_client_ip(request))
+def forgot(request: Request, session: DbSession, settings: AppSettings,
+           email: Annotated[str, Form(max_length=300)] = "") -> Response:
+    service.request_password_reset(session, settings, email=email, client_ip=_client_ip(request))
     session.commit()
     return render(request, "account/forgot.html", {"values": {"email": email}, "errors": {}, "sent": True})
 
@@ -165,18 +154,14 @@ def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_l
 
 
 @router.get("", name="account:profile")
-def profile(request: Request) -> HTMLResponse:
-    user = current_user(request)
-    authz.require(user, Action.account_manage)
+def profile(request: Request, _user: CitizenUser) -> HTMLResponse:
     return render(request, "account/profile.html", {"values": {}, "errors": {}})
 
 
 @router.post("")
-def update_profile(request: Request, session: DbSession, display_name: Annotated[str, Form(max_length=200)] = "",
+def update_profile(request: Request, session: DbSession, user: CitizenUser,
+                   display_name: Annotated[str, Form(max_length=200)] = "",
                    language: Annotated[str, Form(max_length=5)] = "fr") -> Response:
-    user: User | None = current_user(request)
-    authz.require(user, Action.account_manage)
-    assert user is not None
     try:
         service.update_profile(session, user, display_name=display_name, language=language)
     except ValidationFailed as exc:
@@ -192,11 +177,8 @@ def update_profile(request: Request, session: DbSession, display_name: Annotated
 # Personal data (app.account.privacy) -----------------------------------------------------------
 
 @router.post("/export", name="account:export")
-def export_data(request: Request, session: DbSession) -> Response:
-    user = current_user(request)
-    authz.require(user, Action.account_manage)
-    assert user is not None
-    data = privacy.export_data(session, _settings(request), user)
+def export_data(session: DbSession, settings: AppSettings, user: CitizenUser) -> Response:
+    data = privacy.export_data(session, settings, user)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     filename = f"reinventons-{utcnow().date().isoformat()}.json"
     return Response(body.encode("utf-8"), media_type="application/json", headers={
@@ -206,20 +188,15 @@ def export_data(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/delete", name="account:delete")
-def delete_form(request: Request) -> HTMLResponse:
-    user = current_user(request)
-    authz.require(user, Action.account_manage)
+def delete_form(request: Request, _user: CitizenUser) -> HTMLResponse:
     return render(request, "account/delete.html", {"errors": {}})
 
 
 @router.post("/delete")
-def delete_account(request: Request, session: DbSession,
+def delete_account(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser,
                    password: Annotated[str, Form(max_length=300)] = "") -> Response:
-    user = current_user(request)
-    authz.require(user, Action.account_manage)
-    assert user is not None
     try:
-        privacy.delete_account(session, _settings(request), user, password=password)
+        privacy.delete_account(session, settings, user, password=password)
     except ValidationFailed as exc:
         session.commit()  # keep the failed attempt: it counts towards the rate limit
         return render(request, "account/delete.html", {"errors": exc.errors}, status_code=422)

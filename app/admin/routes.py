@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app import authz
-from app.account.sessions import current_user
 from app.authz import Action
+from app.deps import AdminUser
 from app.i18n import N_
 from app.web import render
 
@@ -36,8 +36,6 @@ SECTIONS: list[Section] = [
 
 
 @router.get("", name="admin:index")
-def admin_index(request: Request) -> HTMLResponse:
-    user = current_user(request)
-    authz.require(user, Action.admin_access)
+def admin_index(request: Request, user: AdminUser) -> HTMLResponse:
     sections = [s for s in SECTIONS if authz.can(user, s.action)]
     return render(request, "admin/index.html", {"sections": sections})

@@ -3,37 +3,28 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile as ReceivedFile
 
-from app import authz, i18n
+from app import i18n
 from app.account.models import User
-from app.account.sessions import current_user
-from app.authz import Action
 from app.call import queries, service
 from app.call.models import PHASE_ORDER, Call
 from app.call.phases import current_phase
-from app.db import get_session
+from app.deps import AdminUser, AppSettings, DbSession
 from app.errors import ValidationFailed
 from app.i18n import CITY_TZ, N_
 from app.media import service as media_service
+from app.settings import Settings
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 Text = Annotated[str, Form(max_length=600)]
 LongText = Annotated[str, Form(max_length=60_000)]
 Flag = Annotated[str, Form(max_length=10)]
-
-
-def _admin(request: Request) -> User:
-    user = current_user(request)
-    authz.require(user, Action.admin_access)
-    assert user is not None
-    return user
 
 
 def parse_local(value: str) -> datetime | None:
@@ -84,22 +75,19 @@ def _form(request: Request, session: Session, call: Call | None, values: dict[st
 
 
 @router.get("/calls", name="admin:calls")
-def calls(request: Request, session: DbSession) -> HTMLResponse:
-    _admin(request)
+def calls(request: Request, session: DbSession, _admin: AdminUser) -> HTMLResponse:
     rows = session.exec(select(Call).order_by(col(Call.created_at).desc())).all()
     return render(request, "call/admin_list.html", {"calls": [(c, current_phase(c)) for c in rows],
                                                     "phase_labels": queries.PHASE_LABELS})
 
 
 @router.get("/calls/new", name="admin:call_new")
-def new_call(request: Request, session: DbSession) -> HTMLResponse:
-    _admin(request)
+def new_call(request: Request, session: DbSession, _admin: AdminUser) -> HTMLResponse:
     return _form(request, session, None, _call_values(None), {})
 
 
-def _save(request: Request, session: Session, call: Call | None, fields: dict[str, str],
-          cover: UploadFile | str | None, remove_cover: bool) -> Response:
-    user = _admin(request)
+def _save(request: Request, session: Session, settings: Settings, user: User, call: Call | None,
+          fields: dict[str, str], cover: UploadFile | str | None, remove_cover: bool) -> Response:
     values: dict[str, Any] = dict(fields)
     errors: dict[str, str] = {}
     dates: dict[str, datetime | None] = {}
@@ -125,10 +113,10 @@ def _save(request: Request, session: Session, call: Call | None, fields: dict[st
     try:
         cover_id = None
         if isinstance(cover, ReceivedFile) and cover.filename:
-            raw = cover.file.read(request.app.state.settings.max_upload_bytes + 1)
+            raw = cover.file.read(settings.max_upload_bytes + 1)
             if raw:
                 try:
-                    media = media_service.store_image(session, request.app.state.settings, data=raw,
+                    media = media_service.store_image(session, settings, data=raw,
                                                       owner_id=user.id, field="cover")
                     cover_id = media.id
                 except ValidationFailed as exc:
@@ -149,44 +137,43 @@ def _save(request: Request, session: Session, call: Call | None, fields: dict[st
 
 @router.post("/calls/new")
 def create_call(
-    request: Request, session: DbSession, slug: Text = "", title: Text = "", summary: Text = "",
-    description_md: LongText = "", submissions_start: Text = "", voting_start: Text = "", review_start: Text = "",
+    request: Request, session: DbSession, settings: AppSettings, user: AdminUser,
+    slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
+    submissions_start: Text = "", voting_start: Text = "", review_start: Text = "",
     results_start: Text = "", closes_at: Text = "", phase_override: Text = "", ideas_per_citizen: Text = "5",
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", cover: Annotated[UploadFile | str | None, File()] = None,
 ) -> Response:
     fields = {k: v for k, v in locals().items() if isinstance(v, str)}
-    return _save(request, session, None, fields, cover, False)
+    return _save(request, session, settings, user, None, fields, cover, False)
 
 
 @router.get("/calls/{call_id}", name="admin:call_edit")
-def edit_call_form(request: Request, session: DbSession, call_id: int) -> HTMLResponse:
-    _admin(request)
+def edit_call_form(request: Request, session: DbSession, _admin: AdminUser, call_id: int) -> HTMLResponse:
     call = service.get_call(session, call_id)
     return _form(request, session, call, _call_values(call), {})
 
 
 @router.post("/calls/{call_id}")
 def edit_call(
-    request: Request, session: DbSession, call_id: int, slug: Text = "", title: Text = "", summary: Text = "",
-    description_md: LongText = "", submissions_start: Text = "", voting_start: Text = "", review_start: Text = "",
+    request: Request, session: DbSession, settings: AppSettings, user: AdminUser, call_id: int,
+    slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
+    submissions_start: Text = "", voting_start: Text = "", review_start: Text = "",
     results_start: Text = "", closes_at: Text = "", phase_override: Text = "", ideas_per_citizen: Text = "5",
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", remove_cover: Flag = "", cover: Annotated[UploadFile | str | None, File()] = None,
 ) -> Response:
-    _admin(request)
     call = service.get_call(session, call_id)
     fields = {k: v for k, v in locals().items() if isinstance(v, str) and k != "remove_cover"}
-    return _save(request, session, call, fields, cover, remove_cover == "1")
+    return _save(request, session, settings, user, call, fields, cover, remove_cover == "1")
 
 
 @router.post("/calls/{call_id}/categories", name="admin:category_add")
-def add_category(request: Request, session: DbSession, call_id: int, category_name: Text = "",
+def add_category(request: Request, session: DbSession, _admin: AdminUser, call_id: int, category_name: Text = "",
                  category_slug: Text = "", category_description: Text = "", position: Text = "0") -> Response:
     name, slug, description = category_name, category_slug, category_description
-    _admin(request)
     call = service.get_call(session, call_id)
     try:
         service.save_category(session, call, name=name, slug=slug, description=description,
@@ -201,9 +188,9 @@ def add_category(request: Request, session: DbSession, call_id: int, category_na
 
 
 @router.post("/calls/{call_id}/categories/{category_id}", name="admin:category_edit")
-def edit_category(request: Request, session: DbSession, call_id: int, category_id: int, name: Text = "",
-                  slug: Text = "", description: Text = "", position: Text = "0", delete: Flag = "") -> Response:
-    _admin(request)
+def edit_category(request: Request, session: DbSession, _admin: AdminUser, call_id: int, category_id: int,
+                  name: Text = "", slug: Text = "", description: Text = "", position: Text = "0",
+                  delete: Flag = "") -> Response:
     call = service.get_call(session, call_id)
     category = service.get_category(session, call, category_id)
     if delete == "1":
@@ -222,16 +209,14 @@ def edit_category(request: Request, session: DbSession, call_id: int, category_i
 
 
 @router.get("/districts", name="admin:districts")
-def districts(request: Request, session: DbSession) -> HTMLResponse:
-    _admin(request)
+def districts(request: Request, session: DbSession, _admin: AdminUser) -> HTMLResponse:
     return render(request, "call/admin_districts.html",
                   {"districts": service.all_districts(session), "values": {}, "errors": {}})
 
 
 @router.post("/districts")
-def add_district(request: Request, session: DbSession, name: Text = "", slug: Text = "",
+def add_district(request: Request, session: DbSession, _admin: AdminUser, name: Text = "", slug: Text = "",
                  position: Text = "0") -> Response:
-    _admin(request)
     try:
         service.save_district(session, name=name, slug=slug, position=max(0, _as_int(position, 0)))
     except ValidationFailed as exc:
@@ -244,9 +229,8 @@ def add_district(request: Request, session: DbSession, name: Text = "", slug: Te
 
 
 @router.post("/districts/{district_id}", name="admin:district_edit")
-def edit_district(request: Request, session: DbSession, district_id: int, name: Text = "", slug: Text = "",
-                  position: Text = "0", delete: Flag = "") -> Response:
-    _admin(request)
+def edit_district(request: Request, session: DbSession, _admin: AdminUser, district_id: int, name: Text = "",
+                  slug: Text = "", position: Text = "0", delete: Flag = "") -> Response:
     district = service.get_district(session, district_id)
     if delete == "1":
         service.delete_district(session, district)

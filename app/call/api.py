@@ -4,7 +4,7 @@ OpenAPI schema at /api/openapi.json, presented at /api/docs). It serves anonymou
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -13,7 +13,7 @@ from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Call
 from app.call.phases import current_phase
-from app.db import get_session
+from app.deps import DbSession
 from app.errors import NotFound
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
@@ -21,7 +21,6 @@ from app.web import render
 
 router = APIRouter(prefix="/api", tags=["open data"])
 
-DbSession = Annotated[Session, Depends(get_session)]
 
 
 class CategoryOut(BaseModel):

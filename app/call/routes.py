@@ -3,18 +3,15 @@
 import csv
 import io
 import secrets
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
 
-from app.account.sessions import current_user
 from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Phase
 from app.call.phases import accepts_ideas, current_phase, is_public
-from app.db import get_session
+from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound
 from app.idea import context as idea_context
 from app.idea import queries as idea_queries
@@ -25,7 +22,6 @@ from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 SEED_COOKIE = "rv_seed"
 CSV_COLUMNS = ("id", "title", "category", "district", "status", "answer_status", "votes", "comments",
                "published_at", "url", "excerpt")
@@ -40,16 +36,16 @@ def _seed(request: Request) -> tuple[int, bool]:
 
 
 @router.get("/calls", name="call:list")
-def call_list(request: Request, session: DbSession) -> HTMLResponse:
-    return render(request, "call/list.html", {"calls": call_queries.visible_calls(session, current_user(request)),
+def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
+    return render(request, "call/list.html", {"calls": call_queries.visible_calls(session, user),
                                               "phase_of": current_phase,
                                               "phase_labels": call_queries.PHASE_LABELS})
 
 
 @router.get("/calls/{slug}", name="call:detail")
-def call_detail(request: Request, session: DbSession, slug: str, category: str = "", district: str = "",
-                status: str = "", sort: str = "newest", page: str = "1") -> HTMLResponse:
-    user = current_user(request)
+def call_detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
+                category: str = "", district: str = "", status: str = "", sort: str = "newest",
+                page: str = "1") -> HTMLResponse:
     call = call_queries.visible_call_by_slug(session, slug, user)
     assert call.id is not None
     seed, new_seed = _seed(request)
@@ -81,19 +77,19 @@ def call_detail(request: Request, session: DbSession, slug: str, category: str =
     response = render(request, "call/detail.html", context)
     if new_seed:
         response.set_cookie(SEED_COOKIE, str(seed), max_age=7 * 86400, httponly=True, samesite="lax",
-                            secure=request.app.state.settings.is_https)
+                            secure=settings.is_https)
     return response
 
 
 @router.get("/calls/{slug}/cover/{variant}", name="call:cover")
-def call_cover(request: Request, session: DbSession, slug: str, variant: str) -> Response:
-    call = call_queries.visible_call_by_slug(session, slug, current_user(request))
+def call_cover(session: DbSession, settings: AppSettings, user: CurrentUser, slug: str, variant: str) -> Response:
+    call = call_queries.visible_call_by_slug(session, slug, user)
     if variant not in ("display", "card", "thumb") or call.cover_id is None:
         raise NotFound()
     media = session.get(MediaFile, call.cover_id)
     if media is None:
         raise NotFound()
-    return media_service.file_response(request.app.state.settings, media, variant, public=is_public(call))
+    return media_service.file_response(settings, media, variant, public=is_public(call))
 
 
 def csv_cell(value: object) -> str:
@@ -105,13 +101,13 @@ def csv_cell(value: object) -> str:
 
 
 @router.get("/calls/{slug}/ideas.csv", name="call:csv")
-def ideas_csv(request: Request, session: DbSession, slug: str) -> Response:
+def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
     # Open data: public ideas only, whoever asks (also for authors and moderators).
     call = call_queries.visible_call_by_slug(session, slug, None)
     assert call.id is not None
     ideas = list(session.exec(idea_queries.public_ideas(call.id)))
     cards = idea_queries.cards_for(session, ideas)
-    base = request.app.state.settings.base_url.rstrip("/")
+    base = settings.base_url.rstrip("/")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

@@ -4,35 +4,29 @@ works without JavaScript."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from app import authz
-from app.account.sessions import current_user
-from app.authz import Action
+from app.account.models import User
+from app.authz import Action, require_citizen
 from app.call.models import Call
 from app.comment import service
 from app.comment.models import MAX_LENGTH, Comment
-from app.db import get_session
+from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import AppError, NotFound, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
 from app.notify.links import comment_path, idea_path
-from app.settings import Settings
-from app.vote.http import done, refuse, require_citizen, wants_script
-from app.web import flash, redirect, render
+from app.web import flash, redirect, render, wants_script
+from app.web_answers import done, refuse
 
 router = APIRouter(tags=["comment"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 ANCHOR = "comments"
 Body = Annotated[str, Form(max_length=MAX_LENGTH * 2)]
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def _parse_id(value: str) -> int | None:
@@ -50,11 +44,11 @@ def _reply_target(session: Session, idea: Idea, comment_id: int | None) -> Comme
     return parent if parent is not None and parent.idea_id == idea.id else None
 
 
-def _comment_and_idea(request: Request, session: Session, comment_id: int) -> tuple[Comment, Idea, Call]:
+def _comment_and_idea(session: Session, user: User | None, comment_id: int) -> tuple[Comment, Idea, Call]:
     comment = session.get(Comment, comment_id)
     if comment is None:
         raise NotFound()
-    idea, call = idea_queries.visible_idea(session, comment.idea_id, current_user(request))
+    idea, call = idea_queries.visible_idea(session, comment.idea_id, user)
     return comment, idea, call
 
 
@@ -67,15 +61,13 @@ def _form_page(request: Request, *, idea: Idea, mode: str, values: dict[str, Any
 
 
 @router.post("/ideas/{idea_id}/comments", name="comment:create")
-def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
-           parent_id: Annotated[str, Form(max_length=20)] = "") -> Response:
-    user = current_user(request)
+def create(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
+           body: Body = "", parent_id: Annotated[str, Form(max_length=20)] = "") -> Response:
     reply_to_id = _parse_id(parent_id)
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
-        require_citizen(user, Action.comment_create, idea)
-        assert user is not None
-        comment = service.create_comment(session, _settings(request), idea=idea, call=call, author=user,
+        author = require_citizen(user, Action.comment_create, idea)
+        comment = service.create_comment(session, settings, idea=idea, call=call, author=author,
                                          body=body, parent_id=reply_to_id)
     except ValidationFailed as exc:
         if wants_script(request):
@@ -90,7 +82,7 @@ def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
     if wants_script(request) and "text/html" in request.headers.get("accept", ""):
         # comment.js asks for the new comment as it appears in the thread, to add it in place.
         session.refresh(idea)
-        view = service.CommentView(comment=comment, author_name=user.display_name)
+        view = service.CommentView(comment=comment, author_name=author.display_name)
         return render(request, "comment/_item.html", {
             "view": view, "idea": idea, "comments_open": True, "may_comment": True,
         }, status_code=201, headers={"X-Comment-Count": str(idea.comment_count)})
@@ -103,8 +95,7 @@ def create(request: Request, session: DbSession, idea_id: int, body: Body = "",
 
 
 @router.get("/ideas/{idea_id}/comments/new", name="comment:new")
-def new_form(request: Request, session: DbSession, idea_id: int, reply_to: str = "") -> Response:
-    user = current_user(request)
+def new_form(request: Request, session: DbSession, user: CurrentUser, idea_id: int, reply_to: str = "") -> Response:
     idea, _call = idea_queries.visible_idea(session, idea_id, user)
     try:
         require_citizen(user, Action.comment_create, idea)
@@ -118,18 +109,18 @@ def new_form(request: Request, session: DbSession, idea_id: int, reply_to: str =
 
 
 @router.get("/comments/{comment_id}/edit", name="comment:edit")
-def edit_form(request: Request, session: DbSession, comment_id: int) -> Response:
-    comment, idea, _call = _comment_and_idea(request, session, comment_id)
-    authz.require(current_user(request), Action.comment_edit, comment)
+def edit_form(request: Request, session: DbSession, user: CurrentUser, comment_id: int) -> Response:
+    comment, idea, _call = _comment_and_idea(session, user, comment_id)
+    authz.require(user, Action.comment_edit, comment)
     return _form_page(request, idea=idea, mode="edit", values={"body": comment.body_md}, errors={},
                       comment=comment)
 
 
 @router.post("/comments/{comment_id}/edit")
-def edit(request: Request, session: DbSession, comment_id: int, body: Body = "") -> Response:
-    comment, idea, _call = _comment_and_idea(request, session, comment_id)
+def edit(request: Request, session: DbSession, user: CurrentUser, comment_id: int, body: Body = "") -> Response:
+    comment, idea, _call = _comment_and_idea(session, user, comment_id)
     try:
-        authz.require(current_user(request), Action.comment_edit, comment)
+        authz.require(user, Action.comment_edit, comment)
         service.edit_comment(session, comment=comment, body=body)
     except ValidationFailed as exc:
         if wants_script(request):
@@ -137,7 +128,6 @@ def edit(request: Request, session: DbSession, comment_id: int, body: Body = "")
         return _form_page(request, idea=idea, mode="edit", values={"body": body}, errors=exc.errors,
                           comment=comment, status_code=422)
     except AppError as exc:
-        user = current_user(request)
         if not wants_script(request) and exc.status_code == 403 and user is not None and authz.is_own(user, comment):
             return flash(request, redirect(comment_path(comment.idea_id, comment_id)),
                          N_("This comment can no longer be edited: the 15 minutes have passed."), "error")
@@ -147,10 +137,10 @@ def edit(request: Request, session: DbSession, comment_id: int, body: Body = "")
 
 
 @router.post("/comments/{comment_id}/delete", name="comment:delete")
-def delete(request: Request, session: DbSession, comment_id: int) -> Response:
-    comment, _idea, _call = _comment_and_idea(request, session, comment_id)
+def delete(request: Request, session: DbSession, user: CurrentUser, comment_id: int) -> Response:
+    comment, _idea, _call = _comment_and_idea(session, user, comment_id)
     try:
-        authz.require(current_user(request), Action.comment_delete, comment)
+        authz.require(user, Action.comment_delete, comment)
     except AppError as exc:
         return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
     service.delete_comment(session, comment=comment)

@@ -2,39 +2,32 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import authz
 from app.account.models import User
-from app.account.sessions import current_user
 from app.authz import Action
 from app.call import service as call_service
 from app.call.models import Call
 from app.call.queries import visible_call_by_slug
-from app.db import get_session
+from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
-from app.settings import Settings
 from app.web import flash, redirect, render
 
 router = APIRouter(tags=["ideas"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 TextField = Annotated[str, Form(max_length=2_000)]  # generous: the service says what is too long
 BodyField = Annotated[str, Form(max_length=100_000)]
 Photo = Annotated[UploadFile | str | None, File()]
 VARIANTS = ("display", "card", "thumb")
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def _read_upload(upload: UploadFile | str | None, limit: int) -> bytes | None:
@@ -47,8 +40,7 @@ def _read_upload(upload: UploadFile | str | None, limit: int) -> bytes | None:
     return upload.file.read(limit + 1) or None
 
 
-def _new_photos(request: Request, uploads: list[Photo], alts: list[str]) -> service.PhotoChanges:
-    limit = _settings(request).max_upload_bytes
+def _new_photos(limit: int, uploads: list[Photo], alts: list[str]) -> service.PhotoChanges:
     changes = service.PhotoChanges()
     for index, (upload, alt) in enumerate(zip(uploads, alts, strict=True), start=1):
         data = _read_upload(upload, limit)
@@ -72,45 +64,44 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
 
 
 @router.get("/calls/{slug}/ideas/new", name="idea:new")
-def new_form(request: Request, session: DbSession, slug: str) -> HTMLResponse:
-    user = current_user(request)
+def new_form(request: Request, session: DbSession, user: CurrentUser, slug: str) -> HTMLResponse:
     call = visible_call_by_slug(session, slug, user)
     _require_create(user, call)
     return render(request, "idea/form.html", _form_context(session, call, {}, {}))
 
 
-def _require_create(user: User | None, call: Call) -> None:
-    if authz.can(user, Action.idea_create, call):
-        return
+def _require_create(user: User | None, call: Call) -> User:
+    """The author of a new idea in `call`, or why they may not propose one (LoginRequired,
+    Forbidden with the reason: an unconfirmed e-mail address, or the call's phase)."""
+    if user is not None and authz.can(user, Action.idea_create, call):
+        return user
     if user is not None and authz.is_active(user) and not authz.is_verified(user):
         raise Forbidden(N_("Please confirm your e-mail address before proposing an idea."))
     if user is not None:
         raise Forbidden(N_("This call does not accept new ideas at the moment."))
-    authz.require(user, Action.idea_create, call)
+    return authz.require_user(user, Action.idea_create, call)
 
 
 @router.post("/calls/{slug}/ideas/new")
 def create(
-    request: Request, session: DbSession, slug: str,
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     action: TextField = "submit",
     photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
     alt_photo_4: TextField = "",
 ) -> Response:
-    user = current_user(request)
     call = visible_call_by_slug(session, slug, user)
-    _require_create(user, call)
-    assert user is not None
+    author = _require_create(user, call)
     values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
               "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
               "alt_photo_4": alt_photo_4}
     data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
                              district_id=parse_id(district_id))
-    photos = _new_photos(request, [photo_1, photo_2, photo_3, photo_4],
+    photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     try:
-        idea = service.create_idea(session, _settings(request), call, user, data=data, photos=photos,
+        idea = service.create_idea(session, settings, call, author, data=data, photos=photos,
                                    submit=action != "draft")
     except ValidationFailed as exc:
         session.rollback()
@@ -129,18 +120,14 @@ def _created_message(idea: Idea) -> str:
 
 
 @router.get("/ideas/mine", name="idea:mine")
-def my_ideas(request: Request, session: DbSession) -> HTMLResponse:
+def my_ideas(request: Request, session: DbSession, user: CitizenUser) -> HTMLResponse:
     """The signed-in person's ideas in every call, drafts and pending ones included."""
-    user = current_user(request)
-    authz.require(user, Action.account_manage)
-    assert user is not None
     return render(request, "idea/mine.html", {"rows": queries.ideas_of_author(session, user),
                                               "status_labels": queries.STATUS_LABELS})
 
 
 @router.get("/ideas/{idea_id}", name="idea:detail")
-def detail(request: Request, session: DbSession, idea_id: int) -> Response:
-    user = current_user(request)
+def detail(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
     idea, _call = queries.visible_idea(session, idea_id, user)
     if idea.status == IdeaStatus.merged and idea.merged_into_id and not authz.is_moderator(user):
         target = session.get(Idea, idea.merged_into_id)
@@ -150,17 +137,15 @@ def detail(request: Request, session: DbSession, idea_id: int) -> Response:
     return render(request, "idea/detail.html", context)
 
 
-def _own_idea(request: Request, session: DbSession, idea_id: int, action: Action) -> tuple[User, Idea, Call]:
-    user = current_user(request)
+def _own_idea(session: Session, user: User | None, idea_id: int, action: Action) -> tuple[User, Idea, Call]:
     idea, call = queries.visible_idea(session, idea_id, user)
-    authz.require(user, action, (idea, call))
-    assert user is not None
-    return user, idea, call
+    author = authz.require_user(user, action, (idea, call))
+    return author, idea, call
 
 
 @router.get("/ideas/{idea_id}/edit", name="idea:edit")
-def edit_form(request: Request, session: DbSession, idea_id: int) -> HTMLResponse:
-    _user, idea, call = _own_idea(request, session, idea_id, Action.idea_edit)
+def edit_form(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> HTMLResponse:
+    _author, idea, call = _own_idea(session, user, idea_id, Action.idea_edit)
     assert idea.id is not None
     existing = service.photos_of(session, idea.id)
     values: dict[str, Any] = {"title": idea.title, "body_md": idea.body_md, "category_id": idea.category_id or "",
@@ -171,7 +156,7 @@ def edit_form(request: Request, session: DbSession, idea_id: int) -> HTMLRespons
 
 @router.post("/ideas/{idea_id}/edit")
 def edit(
-    request: Request, session: DbSession, idea_id: int,
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     action: TextField = "save",
     existing_id: Annotated[list[str] | None, Form(max_length=20)] = None,
@@ -181,12 +166,12 @@ def edit(
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
     alt_photo_4: TextField = "",
 ) -> Response:
-    user, idea, call = _own_idea(request, session, idea_id, Action.idea_edit)
+    author, idea, call = _own_idea(session, user, idea_id, Action.idea_edit)
     assert idea.id is not None
     submit = action == "submit"
     if submit:
-        authz.require(user, Action.idea_submit, (idea, call))
-    photos = _new_photos(request, [photo_1, photo_2, photo_3, photo_4],
+        authz.require(author, Action.idea_submit, (idea, call))
+    photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     ids = [parse_id(v) for v in (existing_id or [])]
     photos.alt_texts = {i: alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None}
@@ -199,7 +184,7 @@ def edit(
     values.update({f"alt_existing_{k}": v for k, v in photos.alt_texts.items()})
     values["remove"] = set(photos.remove)
     try:
-        service.update_idea(session, _settings(request), call, idea, user, data=data, photos=photos, submit=submit)
+        service.update_idea(session, settings, call, idea, author, data=data, photos=photos, submit=submit)
     except ValidationFailed as exc:
         session.rollback()
         fresh = service.get_idea(session, idea_id)
@@ -212,10 +197,10 @@ def edit(
 
 
 @router.post("/ideas/{idea_id}/submit", name="idea:submit")
-def submit(request: Request, session: DbSession, idea_id: int) -> Response:
-    user, idea, call = _own_idea(request, session, idea_id, Action.idea_submit)
+def submit(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
+    author, idea, call = _own_idea(session, user, idea_id, Action.idea_submit)
     try:
-        service.submit_idea(session, call, idea, user)
+        service.submit_idea(session, call, idea, author)
     except ValidationFailed:
         session.rollback()
         return flash(request, redirect(f"/ideas/{idea_id}/edit"),
@@ -225,18 +210,19 @@ def submit(request: Request, session: DbSession, idea_id: int) -> Response:
 
 
 @router.post("/ideas/{idea_id}/withdraw", name="idea:withdraw")
-def withdraw(request: Request, session: DbSession, idea_id: int) -> Response:
-    user, idea, _call = _own_idea(request, session, idea_id, Action.idea_withdraw)
-    service.withdraw_idea(session, idea, user)
+def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
+    author, idea, _call = _own_idea(session, user, idea_id, Action.idea_withdraw)
+    service.withdraw_idea(session, idea, author)
     session.commit()
     return flash(request, redirect(f"/ideas/{idea.id}"), N_("Your idea is withdrawn."), "info")
 
 
 @router.get("/ideas/{idea_id}/photos/{photo_id}/{variant}", name="idea:photo")
-def photo(request: Request, session: DbSession, idea_id: int, photo_id: int, variant: str) -> Response:
+def photo(session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int, photo_id: int,
+          variant: str) -> Response:
     if variant not in VARIANTS:
         raise NotFound()
-    idea, _call = queries.visible_idea(session, idea_id, current_user(request))
+    idea, _call = queries.visible_idea(session, idea_id, user)
     media = service.photo_media(session, idea, photo_id)
     # Never cached by shared caches: a photo must disappear as soon as its idea is hidden.
-    return media_service.file_response(_settings(request), media, variant, public=False)
+    return media_service.file_response(settings, media, variant, public=False)

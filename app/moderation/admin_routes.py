@@ -4,17 +4,15 @@ roles, and moderators assigned to each call."""
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from app import authz
 from app.account.models import Role, User
-from app.account.sessions import current_user
 from app.authz import Action
 from app.call.models import Call
-from app.db import get_session
+from app.deps import DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.moderation import admin_service, dialogue, queries
@@ -24,15 +22,10 @@ from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 Short = Annotated[str, Form(max_length=100)]
-
-
-def _admin(request: Request, action: Action) -> User:
-    user = current_user(request)
-    authz.require(user, action)
-    assert user is not None
-    return user
+AuditReader = Annotated[User, allowed(Action.admin_audit)]
+DialogueReader = Annotated[User, allowed(Action.admin_dialogue)]
+PeopleAdmin = Annotated[User, allowed(Action.admin_users)]
 
 
 def _day(value: str) -> date | None:
@@ -43,9 +36,8 @@ def _day(value: str) -> date | None:
 
 
 @router.get("/audit", name="admin:audit")
-def audit_page(request: Request, session: DbSession, action: str = "", target_type: str = "", target_id: str = "",
-               actor: str = "", since: str = "", until: str = "", page: int = 1) -> HTMLResponse:
-    _admin(request, Action.admin_audit)
+def audit_page(request: Request, session: DbSession, _admin: AuditReader, action: str = "", target_type: str = "",
+               target_id: str = "", actor: str = "", since: str = "", until: str = "", page: int = 1) -> HTMLResponse:
     filters = queries.AuditFilters(
         action=action if action in set(AuditAction) or action == "dismiss_reports" else "",
         target_type=target_type if target_type in set(TargetType) else "",
@@ -60,8 +52,8 @@ def audit_page(request: Request, session: DbSession, action: str = "", target_ty
 
 
 @router.get("/dialogue", name="admin:dialogue")
-def dialogue_page(request: Request, session: DbSession, days: int = dialogue.WAITING_DAYS) -> HTMLResponse:
-    _admin(request, Action.admin_dialogue)
+def dialogue_page(request: Request, session: DbSession, _admin: DialogueReader,
+                  days: int = dialogue.WAITING_DAYS) -> HTMLResponse:
     days = max(1, min(days, 365))
     calls = session.exec(select(Call).order_by(col(Call.created_at).desc())).all()
     return render(request, "admin/dialogue.html", {
@@ -72,14 +64,13 @@ def dialogue_page(request: Request, session: DbSession, days: int = dialogue.WAI
 
 
 @router.get("/dialogue.svg", name="admin:dialogue_chart")
-def dialogue_chart(request: Request, session: DbSession, days: int = dialogue.WAITING_DAYS) -> Response:
-    _admin(request, Action.admin_dialogue)
+def dialogue_chart(session: DbSession, _admin: DialogueReader, days: int = dialogue.WAITING_DAYS) -> Response:
     return dialogue.chart_response(dialogue.figures(session, waiting_days=max(1, min(days, 365))))
 
 
 @router.get("/users", name="admin:users")
-def users_page(request: Request, session: DbSession, q: str = "", role: str = "", page: int = 1) -> HTMLResponse:
-    _admin(request, Action.admin_users)
+def users_page(request: Request, session: DbSession, _admin: PeopleAdmin, q: str = "", role: str = "",
+               page: int = 1) -> HTMLResponse:
     query = select(User).where(col(User.deleted_at).is_(None))
     q = q.strip()[:100]
     if q:
@@ -94,8 +85,7 @@ def users_page(request: Request, session: DbSession, q: str = "", role: str = ""
 
 
 @router.post("/users/{user_id}/role", name="admin:set_role")
-def set_role(request: Request, session: DbSession, user_id: int, role: Short = "") -> Response:
-    admin = _admin(request, Action.admin_users)
+def set_role(request: Request, session: DbSession, admin: PeopleAdmin, user_id: int, role: Short = "") -> Response:
     person = session.get(User, user_id)
     if person is None or person.deleted_at is not None:
         raise NotFound()
@@ -116,8 +106,7 @@ def _call(session: Session, call_id: int) -> Call:
 
 
 @router.get("/calls/{call_id}/moderators", name="admin:call_moderators")
-def call_moderators(request: Request, session: DbSession, call_id: int) -> HTMLResponse:
-    _admin(request, Action.admin_users)
+def call_moderators(request: Request, session: DbSession, _admin: PeopleAdmin, call_id: int) -> HTMLResponse:
     call = _call(session, call_id)
     return render(request, "admin/call_moderators.html", {
         "call": call, "assigned": admin_service.assigned_moderators(session, call_id),
@@ -126,8 +115,8 @@ def call_moderators(request: Request, session: DbSession, call_id: int) -> HTMLR
 
 
 @router.post("/calls/{call_id}/moderators", name="admin:assign_moderator")
-def assign_moderator(request: Request, session: DbSession, call_id: int, user_id: Short = "") -> Response:
-    admin = _admin(request, Action.admin_users)
+def assign_moderator(request: Request, session: DbSession, admin: PeopleAdmin, call_id: int,
+                     user_id: Short = "") -> Response:
     call = _call(session, call_id)
     person_id = parse_id(user_id)
     person = session.get(User, person_id) if person_id else None
@@ -142,8 +131,8 @@ def assign_moderator(request: Request, session: DbSession, call_id: int, user_id
 
 
 @router.post("/calls/{call_id}/moderators/{user_id}/remove", name="admin:unassign_moderator")
-def unassign_moderator(request: Request, session: DbSession, call_id: int, user_id: int) -> Response:
-    admin = _admin(request, Action.admin_users)
+def unassign_moderator(request: Request, session: DbSession, admin: PeopleAdmin, call_id: int,
+                       user_id: int) -> Response:
     call = _call(session, call_id)
     admin_service.unassign_moderator(session, actor=admin, call=call, user_id=user_id)
     session.commit()

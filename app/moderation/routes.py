@@ -3,18 +3,17 @@
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from app import authz
 from app.account.models import User
-from app.account.sessions import current_user
 from app.authz import Action
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.comment.models import Comment
-from app.db import get_session
+from app.deps import AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
@@ -22,26 +21,13 @@ from app.moderation import admin_service, bans, queries, service
 from app.moderation.models import TargetType
 from app.params import parse_id
 from app.report.models import REASON_LABELS
-from app.settings import Settings
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/moderation", tags=["moderation"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 Text = Annotated[str, Form(max_length=service.MAX_REASON + 100)]
 LongText = Annotated[str, Form(max_length=service.MAX_ANSWER + 100)]
 Short = Annotated[str, Form(max_length=100)]
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def _moderator(request: Request) -> User:
-    user = current_user(request)
-    authz.require(user, Action.moderation_access)
-    assert user is not None
-    return user
 
 
 def _idea(session: Session, idea_id: int) -> Idea:
@@ -55,20 +41,19 @@ def _target(session: Session, item: Idea | Comment, call_id: int) -> authz.Moder
     return authz.Moderated(item, admin_service.assigned_ids(session, call_id))
 
 
-def _decide(request: Request, session: Session, idea_id: int, action: Action = Action.moderation_decide) -> tuple[
-        User, Idea]:
-    user = _moderator(request)
+def _decide(session: Session, user: User, idea_id: int, action: Action = Action.moderation_decide) -> Idea:
+    """The idea `user` (a moderator) decides on: NotFound, or Forbidden when it is their own
+    or in a call assigned to other moderators."""
     idea = _idea(session, idea_id)
     authz.require(user, action, _target(session, idea, idea.call_id))
-    return user, idea
+    return idea
 
 
 # --- Queue --------------------------------------------------------------------------------
 
 @router.get("", name="moderation:queue")
-def queue_page(request: Request, session: DbSession, tab: str = "pending", call: str = "", category: str = "",
-               district: str = "", age: str = "", page: int = 1) -> HTMLResponse:
-    _moderator(request)
+def queue_page(request: Request, session: DbSession, _moderator: ModeratorUser, tab: str = "pending", call: str = "",
+               category: str = "", district: str = "", age: str = "", page: int = 1) -> HTMLResponse:
     tab = tab if tab in queries.TABS else "pending"
     filters = queries.QueueFilters(call_id=parse_id(call), category_id=parse_id(category),
                                    district_id=parse_id(district), older_than_days=parse_id(age))
@@ -86,10 +71,9 @@ def queue_page(request: Request, session: DbSession, tab: str = "pending", call:
 
 
 @router.post("/bulk-approve", name="moderation:bulk_approve")
-def bulk_approve(request: Request, session: DbSession,
+def bulk_approve(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser,
                  idea_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
                  back: Short = "") -> Response:
-    user = _moderator(request)
     ids = [i for i in (parse_id(v) for v in idea_ids[:200]) if i is not None]
     ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
     approved = skipped = 0
@@ -102,7 +86,7 @@ def bulk_approve(request: Request, session: DbSession,
         if not authz.can(user, Action.moderation_decide, target) or idea.status != IdeaStatus.submitted:
             skipped += 1
             continue
-        service.approve_idea(session, actor=user, idea=idea, settings=_settings(request))
+        service.approve_idea(session, actor=user, idea=idea, settings=settings)
         approved += 1
     session.commit()
     # Back to the same filtered view (only the queue's own filter names survive).
@@ -140,18 +124,15 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
 
 
 @router.get("/ideas/{idea_id}", name="moderation:idea")
-def idea_page(request: Request, session: DbSession, idea_id: int) -> HTMLResponse:
-    user = _moderator(request)
+def idea_page(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> HTMLResponse:
     idea = _idea(session, idea_id)
     return render(request, "moderation/idea.html", _idea_context(session, idea, user))
 
 
-def _invalid(request: Request, session: Session, idea: Idea, exc: ValidationFailed, values: dict[str, Any],
-             form: str) -> HTMLResponse:
+def _invalid(request: Request, session: Session, user: User, idea: Idea, exc: ValidationFailed,
+             values: dict[str, Any], form: str) -> HTMLResponse:
     session.rollback()
     session.refresh(idea)
-    user = current_user(request)
-    assert user is not None
     context = _idea_context(session, idea, user)
     context.update(values=values, errors=exc.errors, open_form=form)
     return render(request, "moderation/idea.html", context, status_code=422)
@@ -165,108 +146,111 @@ def _after(request: Request, session: Session, idea: Idea, message: str, tab: st
 
 
 @router.post("/ideas/{idea_id}/approve", name="moderation:approve")
-def approve(request: Request, session: DbSession, idea_id: int, expected: Short = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
-    service.approve_idea(session, actor=user, idea=idea, settings=_settings(request), expected=expected)
+def approve(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+            expected: Short = "") -> Response:
+    idea = _decide(session, user, idea_id)
+    service.approve_idea(session, actor=user, idea=idea, settings=settings, expected=expected)
     session.commit()
     return _after(request, session, idea, N_("“{title}” is published."))
 
 
 @router.post("/ideas/{idea_id}/request-changes", name="moderation:request_changes")
-def request_changes(request: Request, session: DbSession, idea_id: int, message: Text = "",
-                    expected: Short = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
+def request_changes(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+                    message: Text = "", expected: Short = "") -> Response:
+    idea = _decide(session, user, idea_id)
     try:
-        service.request_changes(session, actor=user, idea=idea, message=message, settings=_settings(request),
+        service.request_changes(session, actor=user, idea=idea, message=message, settings=settings,
                                 expected=expected)
     except ValidationFailed as exc:
-        return _invalid(request, session, idea, exc, {"message": message}, "changes")
+        return _invalid(request, session, user, idea, exc, {"message": message}, "changes")
     session.commit()
     return _after(request, session, idea, N_("The author of “{title}” was asked for changes."))
 
 
 @router.post("/ideas/{idea_id}/reject", name="moderation:reject")
-def reject(request: Request, session: DbSession, idea_id: int, reason_template: Short = "",
-           reason: Text = "", expected: Short = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
+def reject(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+           reason_template: Short = "", reason: Text = "", expected: Short = "") -> Response:
+    idea = _decide(session, user, idea_id)
     try:
         full = service.rejection_reason(reason_template, reason, current_language())
-        service.reject_idea(session, actor=user, idea=idea, reason=full, settings=_settings(request),
+        service.reject_idea(session, actor=user, idea=idea, reason=full, settings=settings,
                             expected=expected)
     except ValidationFailed as exc:
-        return _invalid(request, session, idea, exc, {"reason": reason, "reason_template": reason_template},
+        return _invalid(request, session, user, idea, exc, {"reason": reason, "reason_template": reason_template},
                         "reject")
     session.commit()
     return _after(request, session, idea, N_("“{title}” was rejected."))
 
 
 @router.post("/ideas/{idea_id}/hide", name="moderation:hide")
-def hide(request: Request, session: DbSession, idea_id: int, reason: Text = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
+def hide(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+         reason: Text = "") -> Response:
+    idea = _decide(session, user, idea_id)
     try:
-        service.hide_idea(session, actor=user, idea=idea, reason=reason, settings=_settings(request))
+        service.hide_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     except ValidationFailed as exc:
         exc.errors = {"hide_reason": next(iter(exc.errors.values()))}
-        return _invalid(request, session, idea, exc, {"hide_reason": reason}, "hide")
+        return _invalid(request, session, user, idea, exc, {"hide_reason": reason}, "hide")
     session.commit()
     return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is hidden."), "success",
                  title=idea.title)
 
 
 @router.post("/ideas/{idea_id}/restore", name="moderation:restore")
-def restore(request: Request, session: DbSession, idea_id: int, reason: Text = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
-    service.restore_idea(session, actor=user, idea=idea, reason=reason, settings=_settings(request))
+def restore(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+            reason: Text = "") -> Response:
+    idea = _decide(session, user, idea_id)
+    service.restore_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     session.commit()
     return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is visible again."),
                  "success", title=idea.title)
 
 
 @router.post("/ideas/{idea_id}/dismiss-reports", name="moderation:dismiss_idea_reports")
-def dismiss_idea_reports(request: Request, session: DbSession, idea_id: int) -> Response:
-    user, idea = _decide(request, session, idea_id)
+def dismiss_idea_reports(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> Response:
+    _decide(session, user, idea_id)
     service.dismiss_reports(session, actor=user, target_type=TargetType.idea, target_id=idea_id)
     session.commit()
     return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
 
 
 @router.post("/ideas/{idea_id}/answer", name="moderation:answer")
-def answer(request: Request, session: DbSession, idea_id: int, answer_status: Short = "",
-           answer_md: LongText = "") -> Response:
-    user, idea = _decide(request, session, idea_id, Action.idea_answer)
+def answer(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+           answer_status: Short = "", answer_md: LongText = "") -> Response:
+    idea = _decide(session, user, idea_id, Action.idea_answer)
     try:
         service.answer_idea(session, actor=user, idea=idea, answer_status=answer_status, answer_md=answer_md,
-                            settings=_settings(request), lang=current_language())
+                            settings=settings, lang=current_language())
     except ValidationFailed as exc:
-        return _invalid(request, session, idea, exc, {"answer_status": answer_status, "answer_md": answer_md},
+        return _invalid(request, session, user, idea, exc, {"answer_status": answer_status, "answer_md": answer_md},
                         "answer")
     session.commit()
     return _after(request, session, idea, N_("The answer to “{title}” is published."), tab="answers")
 
 
 @router.post("/ideas/{idea_id}/merge", name="moderation:merge")
-def merge(request: Request, session: DbSession, idea_id: int, target_id: Short = "", note: Text = "",
-          expected: Short = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
+def merge(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+          target_id: Short = "", note: Text = "", expected: Short = "") -> Response:
+    idea = _decide(session, user, idea_id)
     try:
         target_number = parse_id(target_id)
         target = session.get(Idea, target_number) if target_number else None
         if target is None:
             raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
         authz.require(user, Action.moderation_decide, _target(session, target, target.call_id))
-        service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=_settings(request),
+        service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=settings,
                             expected=expected)
     except ValidationFailed as exc:
-        return _invalid(request, session, idea, exc, {"target_id": target_id, "note": note}, "merge")
+        return _invalid(request, session, user, idea, exc, {"target_id": target_id, "note": note}, "merge")
     session.commit()
     return flash(request, redirect(f"/moderation/ideas/{target.id}"), N_("“{title}” was merged."), "success",
                  title=idea.title)
 
 
 @router.post("/ideas/{idea_id}/selection", name="moderation:selection")
-def selection(request: Request, session: DbSession, idea_id: int, shortlisted: Short = "", winner: Short = "",
-              jury_note: Text = "") -> Response:
-    user, idea = _decide(request, session, idea_id)
+def selection(request: Request, session: DbSession, user: ModeratorUser, idea_id: int, shortlisted: Short = "",
+              winner: Short = "", jury_note: Text = "") -> Response:
+    idea = _decide(session, user, idea_id)
     call = session.get(Call, idea.call_id)
     assert call is not None
     try:
@@ -274,7 +258,7 @@ def selection(request: Request, session: DbSession, idea_id: int, shortlisted: S
                               winner=bool(winner), jury_note=jury_note)
     except ValidationFailed as exc:
         session.rollback()
-        return _review(request, session, call, errors={idea_id: exc.errors}, status_code=422)
+        return _review(request, session, user, call, errors={idea_id: exc.errors}, status_code=422)
     session.commit()
     return flash(request, redirect(f"/moderation/calls/{call.id}/review#idea-{idea_id}"),
                  N_("The selection of “{title}” is saved."), "success", title=idea.title)
@@ -282,19 +266,19 @@ def selection(request: Request, session: DbSession, idea_id: int, shortlisted: S
 
 # --- Comments -----------------------------------------------------------------------------
 
-def _comment(request: Request, session: Session, comment_id: int) -> tuple[User, Comment]:
-    user = _moderator(request)
+def _comment(session: Session, user: User, comment_id: int) -> Comment:
     comment = session.get(Comment, comment_id)
     idea = session.get(Idea, comment.idea_id) if comment is not None else None
     if comment is None or idea is None:
         raise NotFound()
     authz.require(user, Action.moderation_decide, _target(session, comment, idea.call_id))
-    return user, comment
+    return comment
 
 
 @router.post("/comments/{comment_id}/hide", name="moderation:hide_comment")
-def hide_comment(request: Request, session: DbSession, comment_id: int, reason: Text = "") -> Response:
-    user, comment = _comment(request, session, comment_id)
+def hide_comment(request: Request, session: DbSession, user: ModeratorUser, comment_id: int,
+                 reason: Text = "") -> Response:
+    comment = _comment(session, user, comment_id)
     try:
         service.hide_comment(session, actor=user, comment=comment, reason=reason)
     except ValidationFailed as exc:
@@ -305,16 +289,17 @@ def hide_comment(request: Request, session: DbSession, comment_id: int, reason: 
 
 
 @router.post("/comments/{comment_id}/restore", name="moderation:restore_comment")
-def restore_comment(request: Request, session: DbSession, comment_id: int, reason: Text = "") -> Response:
-    user, comment = _comment(request, session, comment_id)
+def restore_comment(request: Request, session: DbSession, user: ModeratorUser, comment_id: int,
+                    reason: Text = "") -> Response:
+    comment = _comment(session, user, comment_id)
     service.restore_comment(session, actor=user, comment=comment, reason=reason)
     session.commit()
     return flash(request, redirect("/moderation?tab=reported"), N_("The comment is visible again."), "success")
 
 
 @router.post("/comments/{comment_id}/dismiss-reports", name="moderation:dismiss_comment_reports")
-def dismiss_comment_reports(request: Request, session: DbSession, comment_id: int) -> Response:
-    user, comment = _comment(request, session, comment_id)
+def dismiss_comment_reports(request: Request, session: DbSession, user: ModeratorUser, comment_id: int) -> Response:
+    _comment(session, user, comment_id)
     service.dismiss_reports(session, actor=user, target_type=TargetType.comment, target_id=comment_id)
     session.commit()
     return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
@@ -322,12 +307,11 @@ def dismiss_comment_reports(request: Request, session: DbSession, comment_id: in
 
 # --- People -------------------------------------------------------------------------------
 
-def _person(request: Request, session: Session, user_id: int) -> tuple[User, User]:
-    user = _moderator(request)
+def _person(session: Session, user_id: int) -> User:
     person = session.get(User, user_id)
     if person is None or person.deleted_at is not None:
         raise NotFound()
-    return user, person
+    return person
 
 
 def _person_page(request: Request, session: Session, person: User, errors: dict[str, str] | None = None,
@@ -342,14 +326,15 @@ def _person_page(request: Request, session: Session, person: User, errors: dict[
 
 
 @router.get("/users/{user_id}", name="moderation:user")
-def user_page(request: Request, session: DbSession, user_id: int) -> HTMLResponse:
-    _user, person = _person(request, session, user_id)
+def user_page(request: Request, session: DbSession, _moderator: ModeratorUser, user_id: int) -> HTMLResponse:
+    person = _person(session, user_id)
     return _person_page(request, session, person)
 
 
 @router.post("/users/{user_id}/ban", name="moderation:ban")
-def ban(request: Request, session: DbSession, user_id: int, reason: Text = "", hide_content: Short = "") -> Response:
-    user, person = _person(request, session, user_id)
+def ban(request: Request, session: DbSession, user: ModeratorUser, user_id: int, reason: Text = "",
+        hide_content: Short = "") -> Response:
+    person = _person(session, user_id)
     authz.require(user, Action.user_ban, person)
     try:
         bans.ban_user(session, actor=user, user=person, reason=reason, hide_content=bool(hide_content))
@@ -362,8 +347,8 @@ def ban(request: Request, session: DbSession, user_id: int, reason: Text = "", h
 
 
 @router.post("/users/{user_id}/unban", name="moderation:unban")
-def unban(request: Request, session: DbSession, user_id: int, reason: Text = "") -> Response:
-    user, person = _person(request, session, user_id)
+def unban(request: Request, session: DbSession, user: ModeratorUser, user_id: int, reason: Text = "") -> Response:
+    person = _person(session, user_id)
     authz.require(user, Action.user_ban, person)
     bans.unban_user(session, actor=user, user=person, reason=reason)
     session.commit()
@@ -373,12 +358,11 @@ def unban(request: Request, session: DbSession, user_id: int, reason: Text = "")
 
 # --- Review and results -------------------------------------------------------------------
 
-def _review(request: Request, session: Session, call: Call, errors: dict[int, dict[str, str]] | None = None,
-            status_code: int = 200) -> HTMLResponse:
+def _review(request: Request, session: Session, user: User, call: Call,
+            errors: dict[int, dict[str, str]] | None = None, status_code: int = 200) -> HTMLResponse:
     assert call.id is not None
     ideas = service.review_ranking(session, call)
     assigned = admin_service.assigned_ids(session, call.id)
-    user = current_user(request)
     allowed = {i.id for i in ideas if authz.can(user, Action.moderation_decide, authz.Moderated(i, assigned))}
     return render(request, "moderation/review.html", {
         "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
@@ -387,22 +371,21 @@ def _review(request: Request, session: Session, call: Call, errors: dict[int, di
 
 
 @router.get("/calls/{call_id}/review", name="moderation:review")
-def review_page(request: Request, session: DbSession, call_id: int) -> HTMLResponse:
-    _moderator(request)
+def review_page(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> HTMLResponse:
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound()
-    return _review(request, session, call)
+    return _review(request, session, user, call)
 
 
 @router.post("/calls/{call_id}/publish-results", name="moderation:publish_results")
-def publish_results(request: Request, session: DbSession, call_id: int) -> Response:
-    user = _moderator(request)
+def publish_results(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser,
+                    call_id: int) -> Response:
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound()
     authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
-    service.publish_results(session, actor=user, call=call, settings=_settings(request))
+    service.publish_results(session, actor=user, call=call, settings=settings)
     session.commit()
     return flash(request, redirect(f"/moderation/calls/{call_id}/review"),
                  N_("The results of “{title}” are published."), "success", title=call.title)

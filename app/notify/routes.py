@@ -3,22 +3,22 @@ unsubscribe link from e-mails, which works without logging in."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
 
 from app.account.models import User
-from app.account.sessions import current_user
-from app.authz import Action, require
-from app.db import Database, get_session
+from app.authz import Action
+from app.db import Database
+from app.deps import AppSettings, DbSession, allowed
 from app.i18n import N_
 from app.notify import service
 from app.notify.models import KIND_LABELS, NotificationKind
+from app.settings import Settings
 from app.web import env, flash, redirect, render
 
 router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
+Reader = Annotated[User, allowed(Action.notification_view)]
 
 
 def unread_notifications(request: Request) -> int:
@@ -44,10 +44,8 @@ def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:
 
 
 @router.get("", name="notify:list")
-def notification_list(request: Request, session: DbSession) -> HTMLResponse:
-    user = current_user(request)
-    require(user, Action.notification_view)
-    assert user is not None and user.id is not None
+def notification_list(request: Request, session: DbSession, user: Reader) -> HTMLResponse:
+    assert user.id is not None
     items = service.recent(session, user.id)
     unread_ids = {n.id for n in items if n.read_at is None}
     # Seen now: marked read in a short write transaction of its own (this page is a GET). Only
@@ -61,30 +59,24 @@ def notification_list(request: Request, session: DbSession) -> HTMLResponse:
 
 
 @router.post("/read", name="notify:read")
-def mark_read(request: Request, session: DbSession) -> Response:
-    user = current_user(request)
-    require(user, Action.notification_view)
-    assert user is not None and user.id is not None
+def mark_read(request: Request, session: DbSession, user: Reader) -> Response:
+    assert user.id is not None
     service.mark_all_read(session, user.id)
     session.commit()
     return flash(request, redirect("/notifications"), N_("All notifications are marked as read."), "success")
 
 
 @router.get("/preferences", name="notify:preferences")
-def preferences_form(request: Request, session: DbSession) -> HTMLResponse:
-    user = current_user(request)
-    require(user, Action.notification_view)
-    assert user is not None and user.id is not None
+def preferences_form(request: Request, session: DbSession, user: Reader) -> HTMLResponse:
+    assert user.id is not None
     return render(request, "notify/preferences.html", {
         "prefs": service.email_preferences(session, user.id), "kinds": _kinds_for(user.is_staff),
     })
 
 
 @router.post("/preferences")
-async def save_preferences(request: Request, session: DbSession) -> Response:
-    user = current_user(request)
-    require(user, Action.notification_view)
-    assert user is not None and user.id is not None
+async def save_preferences(request: Request, session: DbSession, user: Reader) -> Response:
+    assert user.id is not None
     form = await request.form()
     enabled = {str(v) for v in form.getlist("email")} & {k.value for k in NotificationKind}
     service.set_email_preferences(session, user_id=user.id, enabled_kinds=enabled)
@@ -93,8 +85,8 @@ async def save_preferences(request: Request, session: DbSession) -> Response:
                  "success")
 
 
-def _unsubscribe_page(request: Request, token: str, *, done: bool = False) -> HTMLResponse:
-    found = service.read_unsubscribe_token(request.app.state.settings, token)
+def _unsubscribe_page(request: Request, settings: Settings, token: str, *, done: bool = False) -> HTMLResponse:
+    found = service.read_unsubscribe_token(settings, token)
     if found is None:
         return render(request, "notify/unsubscribe.html", {"valid": False, "token": "", "label": "", "done": False},
                       status_code=400)
@@ -105,19 +97,19 @@ def _unsubscribe_page(request: Request, token: str, *, done: bool = False) -> HT
 
 
 @router.get("/unsubscribe/{token}", name="notify:unsubscribe")
-def unsubscribe_form(request: Request, token: str) -> HTMLResponse:
+def unsubscribe_form(request: Request, settings: AppSettings, token: str) -> HTMLResponse:
     # Opening the link changes nothing (mail scanners follow links): the button does.
-    return _unsubscribe_page(request, token)
+    return _unsubscribe_page(request, settings, token)
 
 
 @router.post("/unsubscribe/{token}")
-def unsubscribe(request: Request, session: DbSession, token: str) -> HTMLResponse:
-    found = service.read_unsubscribe_token(request.app.state.settings, token)
+def unsubscribe(request: Request, session: DbSession, settings: AppSettings, token: str) -> HTMLResponse:
+    found = service.read_unsubscribe_token(settings, token)
     if found is None:
-        return _unsubscribe_page(request, token)
+        return _unsubscribe_page(request, settings, token)
     user_id, kind = found
     from_db = session.get(User, user_id)
     if from_db is not None:
         service.set_email_preference(session, user_id=user_id, kind=kind, enabled=False)
         session.commit()
-    return _unsubscribe_page(request, token, done=True)
+    return _unsubscribe_page(request, settings, token, done=True)

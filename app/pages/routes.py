@@ -2,24 +2,21 @@
 
 import hashlib
 from functools import cache
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
 
-from app.account.sessions import current_user
 from app.call import queries as call_queries
-from app.db import get_session
+from app.deps import CurrentUser, DbSession
 from app.web import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", name="home")
-def home(request: Request, session: Annotated[Session, Depends(get_session)]) -> HTMLResponse:
+def home(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     # The calls' sections (open calls, recent results) extend pages/home.html.
-    return render(request, "call/home_sections.html", call_queries.home_context(session, current_user(request)))
+    return render(request, "call/home_sections.html", call_queries.home_context(session, user))
 
 
 @router.get("/offline", name="offline")

@@ -2,15 +2,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from app.account.sessions import current_user
-from app.authz import Action
+from app.account.models import User
+from app.authz import Action, require_citizen
 from app.call.models import Call
 from app.comment.models import Comment
-from app.db import get_session
+from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import AppError, NotFound, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
@@ -18,20 +18,14 @@ from app.idea.models import Idea
 from app.notify.links import comment_path, idea_path
 from app.report import service
 from app.report.models import REASON_LABELS
-from app.settings import Settings
-from app.vote.http import done, refuse, require_citizen, wants_script
-from app.web import flash, redirect, render
+from app.web import flash, redirect, render, wants_script
+from app.web_answers import done, refuse
 
 router = APIRouter(tags=["report"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 Reason = Annotated[str, Form(max_length=30)]
 Details = Annotated[str, Form(max_length=4000)]
 THANKS = N_("Thank you. A moderator will look at your report.")
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def _page(request: Request, *, idea: Idea, comment: Comment | None, action: str, values: dict[str, Any],
@@ -51,8 +45,7 @@ def _after(request: Request, session: Session, idea: Idea, call: Call, target: s
 
 
 @router.get("/ideas/{idea_id}/report", name="report:idea")
-def idea_form(request: Request, session: DbSession, idea_id: int) -> Response:
-    user = current_user(request)
+def idea_form(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
     idea, _call = idea_queries.visible_idea(session, idea_id, user)
     try:
         require_citizen(user, Action.report_create, idea)
@@ -62,14 +55,12 @@ def idea_form(request: Request, session: DbSession, idea_id: int) -> Response:
 
 
 @router.post("/ideas/{idea_id}/report")
-def report_idea(request: Request, session: DbSession, idea_id: int, reason: Reason = "",
-                details: Details = "") -> Response:
-    user = current_user(request)
+def report_idea(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
+                reason: Reason = "", details: Details = "") -> Response:
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
-        require_citizen(user, Action.report_create, idea)
-        assert user is not None
-        service.report_idea(session, _settings(request), idea=idea, call=call, reporter=user, reason=reason,
+        reporter = require_citizen(user, Action.report_create, idea)
+        service.report_idea(session, settings, idea=idea, call=call, reporter=reporter, reason=reason,
                             details=details)
     except ValidationFailed as exc:
         if wants_script(request):
@@ -84,18 +75,17 @@ def report_idea(request: Request, session: DbSession, idea_id: int, reason: Reas
     return _after(request, session, idea, call, idea_path(idea_id))
 
 
-def _comment(request: Request, session: Session, comment_id: int) -> tuple[Comment, Idea, Call]:
+def _comment(session: Session, user: User | None, comment_id: int) -> tuple[Comment, Idea, Call]:
     comment = session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
         raise NotFound()
-    idea, call = idea_queries.visible_idea(session, comment.idea_id, current_user(request))
+    idea, call = idea_queries.visible_idea(session, comment.idea_id, user)
     return comment, idea, call
 
 
 @router.get("/comments/{comment_id}/report", name="report:comment")
-def comment_form(request: Request, session: DbSession, comment_id: int) -> Response:
-    user = current_user(request)
-    comment, idea, _call = _comment(request, session, comment_id)
+def comment_form(request: Request, session: DbSession, user: CurrentUser, comment_id: int) -> Response:
+    comment, idea, _call = _comment(session, user, comment_id)
     try:
         require_citizen(user, Action.report_create, comment)
     except AppError as exc:
@@ -105,14 +95,12 @@ def comment_form(request: Request, session: DbSession, comment_id: int) -> Respo
 
 
 @router.post("/comments/{comment_id}/report")
-def report_comment(request: Request, session: DbSession, comment_id: int, reason: Reason = "",
-                   details: Details = "") -> Response:
-    user = current_user(request)
-    comment, idea, call = _comment(request, session, comment_id)
+def report_comment(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
+                   comment_id: int, reason: Reason = "", details: Details = "") -> Response:
+    comment, idea, call = _comment(session, user, comment_id)
     try:
-        require_citizen(user, Action.report_create, comment)
-        assert user is not None
-        service.report_comment(session, _settings(request), comment=comment, idea=idea, call=call, reporter=user,
+        reporter = require_citizen(user, Action.report_create, comment)
+        service.report_comment(session, settings, comment=comment, idea=idea, call=call, reporter=reporter,
                                reason=reason, details=details)
     except ValidationFailed as exc:
         if wants_script(request):

@@ -1,24 +1,19 @@
 """Supporting an idea, and taking the support back."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from app.account.sessions import current_user
-from app.authz import Action
+from app.authz import Action, require_citizen
 from app.call.models import VoteScope
-from app.db import get_session
+from app.deps import CurrentUser, DbSession
 from app.errors import AppError
 from app.i18n import N_, format_number, ngettext
 from app.idea import queries as idea_queries
 from app.vote import service
-from app.vote.http import done, refuse, require_citizen
+from app.web_answers import done, refuse
 
 router = APIRouter(tags=["vote"], include_in_schema=False)
 
-DbSession = Annotated[Session, Depends(get_session)]
 ANCHOR = "vote"
 
 
@@ -37,13 +32,11 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
 
 
 @router.post("/ideas/{idea_id}/vote", name="vote:cast")
-def cast(request: Request, session: DbSession, idea_id: int) -> Response:
-    user = current_user(request)
+def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
-        require_citizen(user, Action.vote_cast, idea)
-        assert user is not None
-        state = service.cast_vote(session, idea=idea, call=call, user=user)
+        voter = require_citizen(user, Action.vote_cast, idea)
+        state = service.cast_vote(session, idea=idea, call=call, user=voter)
     except AppError as exc:
         return refuse(request, exc, idea_id, ANCHOR)
     session.commit()
@@ -51,13 +44,11 @@ def cast(request: Request, session: DbSession, idea_id: int) -> Response:
 
 
 @router.post("/ideas/{idea_id}/vote/withdraw", name="vote:withdraw")
-def withdraw(request: Request, session: DbSession, idea_id: int) -> Response:
-    user = current_user(request)
+def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
-        require_citizen(user, Action.vote_withdraw, idea)
-        assert user is not None
-        state = service.withdraw_vote(session, idea=idea, call=call, user=user)
+        voter = require_citizen(user, Action.vote_withdraw, idea)
+        state = service.withdraw_vote(session, idea=idea, call=call, user=voter)
     except AppError as exc:
         return refuse(request, exc, idea_id, ANCHOR)
     session.commit()
