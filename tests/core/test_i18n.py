@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.i18n import LANG_COOKIE, catalogue
+from app.i18n import LANG_COOKIE, TRANSLATIONS_DIR, catalogue
 from app.i18n_catalog import PLACEHOLDER, extracted_msgids, missing, placeholder_mismatches
 from tests.support import WebClient
 
@@ -103,3 +103,17 @@ def test_unknown_language_is_ignored(client: WebClient) -> None:
     response = client.get("/account/login?lang=xx")
     assert '<html lang="fr">' in response.text
     assert LANG_COOKIE not in response.cookies
+
+
+PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "nl": "nplurals=2; plural=(n != 1);",
+                "de": "nplurals=2; plural=(n != 1);"}
+
+
+@pytest.mark.parametrize("lang", sorted(PLURAL_FORMS))
+def test_every_catalogue_declares_its_language_s_plural_rule(lang: str) -> None:
+    """Translation tools (msgfmt, Weblate, Poedit) read the header: in French 0 takes the singular
+    ("0 jour"), in Dutch and German the plural."""
+    files = sorted((TRANSLATIONS_DIR / lang).glob("*.po"))
+    assert len(files) >= 10
+    wrong = [f.name for f in files if f'"Plural-Forms: {PLURAL_FORMS[lang]}\\n"' not in f.read_text(encoding="utf-8")]
+    assert not wrong, f"{lang}: these catalogues lack the Plural-Forms header {PLURAL_FORMS[lang]!r}: {wrong}"
