@@ -11,7 +11,7 @@ from app.account.sessions import SESSION_COOKIE, end_session
 from app.clock import utcnow
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
 from app.errors import Conflict, ValidationFailed
-from app.i18n import N_
+from app.i18n import LANG_COOKIE, N_
 from app.security import safe_next
 from app.settings import LANGUAGES, Settings
 from app.web import flash, redirect, render
@@ -170,7 +170,7 @@ def update_profile(request: Request, session: DbSession, user: CitizenUser,
     session.commit()
     response = redirect("/account")
     if language in LANGUAGES:
-        response.set_cookie("rv_lang", language, max_age=31536000, samesite="lax", path="/")
+        response.set_cookie(LANG_COOKIE, language, max_age=31536000, samesite="lax", path="/")
     return flash(request, response, N_("Your profile is saved."), "success")
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.clock import utcnow
+from app.i18n import N_
 
 
 class IdeaStatus(StrEnum):
@@ -31,6 +32,16 @@ class AnswerStatus(StrEnum):
     partly_accepted = "partly_accepted"
     rejected = "rejected"
     implemented = "implemented"
+
+
+# What each official answer is called, wherever it is shown (listings, moderation, e-mails).
+ANSWER_LABELS = {
+    AnswerStatus.under_study: N_("Under study"),
+    AnswerStatus.accepted: N_("Accepted"),
+    AnswerStatus.partly_accepted: N_("Partly accepted"),
+    AnswerStatus.rejected: N_("Not retained"),
+    AnswerStatus.implemented: N_("Implemented"),
+}
 
 
 class Idea(SQLModel, table=True):

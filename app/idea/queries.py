@@ -18,7 +18,7 @@ from app.call.queries import visible_call_by_id
 from app.errors import NotFound
 from app.i18n import N_
 from app.idea import context as idea_context
-from app.idea.models import PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
 from app.params import parse_id
 from app.richtext import plain_excerpt
@@ -44,13 +44,6 @@ STATUS_LABELS = {
     "answered": N_("Official answer"),
     "shortlisted": N_("Shortlisted"),
     "winner": N_("Winner"),
-}
-ANSWER_LABELS = {
-    AnswerStatus.under_study: N_("Under study"),
-    AnswerStatus.accepted: N_("Accepted"),
-    AnswerStatus.partly_accepted: N_("Partly accepted"),
-    AnswerStatus.rejected: N_("Not retained"),
-    AnswerStatus.implemented: N_("Implemented"),
 }
 # The "status" filter of a listing: official answers and selection, over public ideas only.
 STATUS_FILTERS: dict[str, str] = {

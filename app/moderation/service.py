@@ -20,7 +20,7 @@ from app.comment.models import Comment
 from app.errors import Conflict, InvalidTransition, ValidationFailed
 from app.follow.models import Follow
 from app.i18n import N_, translate
-from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
+from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.moderation import notices
 from app.moderation.models import AuditAction, AuditEntry, TargetType
 from app.report.models import Report
@@ -49,13 +49,6 @@ HISTORY_WINNER = "winner"
 HIDEABLE = frozenset({IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published,
                       IdeaStatus.rejected, IdeaStatus.merged})
 
-ANSWER_LABELS = {
-    AnswerStatus.under_study: N_("Under study"),
-    AnswerStatus.accepted: N_("Accepted"),
-    AnswerStatus.partly_accepted: N_("Partly accepted"),
-    AnswerStatus.rejected: N_("Not retained"),
-    AnswerStatus.implemented: N_("Implemented"),
-}
 
 # Common rejection reasons, offered as a choice; the moderator may add to them or write their own.
 REJECTION_REASONS = {
