@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:15:38.154012
+Create Date: 2026-11-29 08:51:35.677228
 """
 
 from collections.abc import Sequence
@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("slug"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_district")),
+        sa.UniqueConstraint("slug", name=op.f("uq_district_slug")),
     )
     op.create_table(
         "outbox_message",
@@ -43,8 +43,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("done_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("dedupe_key"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_message_dedupe_key")),
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_limit_hit")),
     )
     with op.batch_alter_table("rate_limit_hit", schema=None) as batch_op:
         batch_op.create_index("ix_rate_limit_hit_key_at", ["key", "created_at"], unique=False)
@@ -72,7 +72,7 @@ def upgrade() -> None:
         sa.Column("banned_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("ban_reason", sa.Text(), nullable=True),
         sa.Column("deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
     )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_account_email"), ["email"], unique=True)
@@ -89,8 +89,10 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(length=30), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["user_account.id"], name=op.f("fk_audit_entry_actor_id_user_account"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
     )
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
         batch_op.create_index("ix_audit_created", ["created_at"], unique=False)
@@ -107,8 +109,10 @@ def upgrade() -> None:
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_email_token_user_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_token")),
     )
     with op.batch_alter_table("email_token", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_email_token_token_hash"), ["token_hash"], unique=True)
@@ -125,8 +129,10 @@ def upgrade() -> None:
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("variants", sa.JSON(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["owner_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["user_account.id"], name=op.f("fk_media_file_owner_id_user_account"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_file")),
     )
     with op.batch_alter_table("media_file", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_media_file_key"), ["key"], unique=True)
@@ -138,8 +144,13 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("email", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_notification_preference_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_preference")),
         sa.UniqueConstraint("user_id", "kind", name="uq_notification_preference"),
     )
     with op.batch_alter_table("notification_preference", schema=None) as batch_op:
@@ -154,8 +165,10 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("user_agent", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_user_session_user_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
     )
     with op.batch_alter_table("user_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_session_token_hash"), ["token_hash"], unique=True)
@@ -186,8 +199,10 @@ def upgrade() -> None:
         sa.Column("report_threshold", sa.Integer(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["cover_id"], ["media_file.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["cover_id"], ["media_file.id"], name=op.f("fk_call_cover_id_media_file"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_call")),
     )
     with op.batch_alter_table("call", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_call_slug"), ["slug"], unique=True)
@@ -200,9 +215,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("description", sa.String(length=500), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("call_id", "slug"),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_category_call_id_call"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_category")),
+        sa.UniqueConstraint("call_id", "slug", name=op.f("uq_category_call_id_slug")),
     )
     with op.batch_alter_table("category", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_category_call_id"), ["call_id"], unique=False)
@@ -213,10 +228,17 @@ def upgrade() -> None:
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("call_id", "user_id"),
+        sa.ForeignKeyConstraint(
+            ["call_id"], ["call.id"], name=op.f("fk_moderator_assignment_call_id_call"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_moderator_assignment_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_moderator_assignment")),
+        sa.UniqueConstraint("call_id", "user_id", name=op.f("uq_moderator_assignment_call_id_user_id")),
     )
     with op.batch_alter_table("moderator_assignment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_moderator_assignment_call_id"), ["call_id"], unique=False)
@@ -250,13 +272,26 @@ def upgrade() -> None:
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("published_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["answered_by_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["category_id"], ["category.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["district_id"], ["district.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["merged_into_id"], ["idea.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_idea_answered_by_id_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["user_account.id"], name=op.f("fk_idea_author_id_user_account"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_idea_call_id_call"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["category_id"], ["category.id"], name=op.f("fk_idea_category_id_category"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["district_id"], ["district.id"], name=op.f("fk_idea_district_id_district"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["idea.id"], name=op.f("fk_idea_merged_into_id_idea"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idea")),
     )
     with op.batch_alter_table("idea", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_idea_author_id"), ["author_id"], unique=False)
@@ -279,11 +314,17 @@ def upgrade() -> None:
         sa.Column("deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("hidden_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("report_count", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["parent_id"], ["comment.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["reply_to_id"], ["comment.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["user_account.id"], name=op.f("fk_comment_author_id_user_account"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], name=op.f("fk_comment_idea_id_idea"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["comment.id"], name=op.f("fk_comment_parent_id_comment"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["reply_to_id"], ["comment.id"], name=op.f("fk_comment_reply_to_id_comment"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment")),
     )
     with op.batch_alter_table("comment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_comment_author_id"), ["author_id"], unique=False)
@@ -296,9 +337,11 @@ def upgrade() -> None:
         sa.Column("idea_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], name=op.f("fk_follow_idea_id_idea"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_follow_user_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow")),
         sa.UniqueConstraint("idea_id", "user_id", name="uq_follow_idea_user"),
     )
     with op.batch_alter_table("follow", schema=None) as batch_op:
@@ -312,9 +355,11 @@ def upgrade() -> None:
         sa.Column("media_id", sa.Integer(), nullable=False),
         sa.Column("alt_text", sa.String(length=300), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["media_id"], ["media_file.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], name=op.f("fk_idea_photo_idea_id_idea"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["media_id"], ["media_file.id"], name=op.f("fk_idea_photo_media_id_media_file"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idea_photo")),
     )
     with op.batch_alter_table("idea_photo", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_idea_photo_idea_id"), ["idea_id"], unique=False)
@@ -329,9 +374,16 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(length=20), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["user_account.id"],
+            name=op.f("fk_idea_status_change_actor_id_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["idea_id"], ["idea.id"], name=op.f("fk_idea_status_change_idea_id_idea"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idea_status_change")),
     )
     with op.batch_alter_table("idea_status_change", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_idea_status_change_idea_id"), ["idea_id"], unique=False)
@@ -349,10 +401,17 @@ def upgrade() -> None:
         sa.Column("resolved_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("resolved_by_id", sa.Integer(), nullable=True),
         sa.Column("resolution", sa.String(length=20), nullable=True),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["reporter_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["resolved_by_id"], ["user_account.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], name=op.f("fk_report_idea_id_idea"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"], ["user_account.id"], name=op.f("fk_report_reporter_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_report_resolved_by_id_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report")),
         sa.UniqueConstraint("target_type", "target_id", "reporter_id", name="uq_report_target_reporter"),
     )
     with op.batch_alter_table("report", schema=None) as batch_op:
@@ -369,11 +428,15 @@ def upgrade() -> None:
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("category_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["category_id"], ["category.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_vote_call_id_call"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["category_id"], ["category.id"], name=op.f("fk_vote_category_id_category"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], name=op.f("fk_vote_idea_id_idea"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_vote_user_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote")),
         sa.UniqueConstraint("idea_id", "user_id", name="uq_vote_idea_user"),
     )
     with op.batch_alter_table("vote", schema=None) as batch_op:
@@ -394,11 +457,19 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=300), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("read_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["comment_id"], ["comment.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["call_id"], ["call.id"], name=op.f("fk_notification_call_id_call"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["comment_id"], ["comment.id"], name=op.f("fk_notification_comment_id_comment"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["idea_id"], ["idea.id"], name=op.f("fk_notification_idea_id_idea"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_notification_user_id_user_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.create_index("ix_notification_user_unread", ["user_id", "read_at"], unique=False)
