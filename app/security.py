@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
+from app.params import MAX_DB_INT
 
 CSRF_COOKIE = "rv_csrf"
 CSRF_FIELD = "csrf_token"
@@ -71,14 +72,11 @@ async def verify_csrf(request: Request) -> None:
         raise Forbidden(N_("Your form has expired or was not sent from this site. Please try again."))
 
 
-# SQLite integers (and PostgreSQL bigints) hold less than 2**63: a larger id in a URL would
-# overflow in the database driver and answer 500.
-MAX_DATABASE_ID = 2**63 - 1
-
-
 async def bounded_ids(request: Request) -> None:
-    """Application-wide dependency: an id in the path (`{idea_id}`...) that no database integer
-    can hold names nothing, so it is a 404. Ids that are not numbers stay FastAPI's 422."""
+    """Application-wide dependency: an id in the path (`{idea_id}`...) that no id column can hold
+    (ids are positive and at most `app.params.MAX_DB_INT`, PostgreSQL's integer) names nothing, so
+    it is a 404 on every database, before a query that PostgreSQL would refuse. Ids that are not
+    numbers stay FastAPI's 422."""
     for name, value in request.path_params.items():
         if not name.endswith("_id") or not isinstance(value, str):
             continue
@@ -86,7 +84,7 @@ async def bounded_ids(request: Request) -> None:
             number = int(value)
         except ValueError:
             continue
-        if not -MAX_DATABASE_ID <= number <= MAX_DATABASE_ID:
+        if not 0 < number <= MAX_DB_INT:
             raise NotFound()
 
 

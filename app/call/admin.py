@@ -44,8 +44,13 @@ def to_local(value: datetime | None) -> str:
 
 
 def _as_int(value: str, default: int) -> int:
-    value = value.strip()
-    return int(value) if value.lstrip("-").isdigit() and len(value) < 9 else (-1 if value else default)
+    # A whole number (ASCII digits, an optional minus, small enough for an integer column), or -1,
+    # which every limit refuses with its own message: "²", "--5" or 2**31 are not 500s.
+    text = value.strip()
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) < 9:
+        return int(text)
+    return -1 if text else default
 
 
 def _call_values(call: Call | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ CSV_COLUMNS = ("id", "title", "category", "district", "status", "answer_status",
 def _seed(request: Request) -> tuple[int, bool]:
     """The visitor's shuffle seed: random order, but stable while they page through."""
     raw = request.cookies.get(SEED_COOKIE, "")
-    if raw.isdigit() and len(raw) <= 9:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
         return int(raw), False
     return secrets.randbelow(1_000_000_000), True
 

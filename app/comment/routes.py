@@ -20,6 +20,7 @@ from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
 from app.notify.links import comment_path, idea_path
+from app.params import parse_id
 from app.web import flash, redirect, render, wants_script
 from app.web_answers import done, refuse
 
@@ -30,11 +31,11 @@ Body = Annotated[str, Form(max_length=MAX_LENGTH * 2)]
 
 
 def _parse_id(value: str) -> int | None:
-    # A number too long for a database integer names no comment: 0, which never exists.
+    # A number past what an id column holds names no comment: 0, which never exists.
     value = value.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         return None
-    return int(value) if len(value) < 12 else 0
+    return parse_id(value) or 0
 
 
 def _reply_target(session: Session, idea: Idea, comment_id: int | None) -> Comment | None:

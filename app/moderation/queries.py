@@ -20,6 +20,9 @@ from app.report.models import Report
 
 TABS = ("pending", "reported", "answers")
 PAGE_SIZE = 50
+# The queue's "waiting for at least" filter: nothing waits a century, and a larger number of days
+# would overflow the date arithmetic (a 500) instead of finding nothing.
+MAX_AGE_DAYS = 36_500
 
 
 @dataclass

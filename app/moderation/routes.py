@@ -19,7 +19,7 @@ from app.i18n import N_, current_language
 from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.moderation import admin_service, bans, queries, service
 from app.moderation.models import TargetType
-from app.params import parse_id
+from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
 from app.web import flash, redirect, render
 
@@ -56,7 +56,8 @@ def queue_page(request: Request, session: DbSession, _moderator: ModeratorUser, 
                category: str = "", district: str = "", age: str = "", page: int = 1) -> HTMLResponse:
     tab = tab if tab in queries.TABS else "pending"
     filters = queries.QueueFilters(call_id=parse_id(call), category_id=parse_id(category),
-                                   district_id=parse_id(district), older_than_days=parse_id(age))
+                                   district_id=parse_id(district),
+                                   older_than_days=parse_number(age, queries.MAX_AGE_DAYS))
     items = queries.queue(session, tab, filters, page=max(1, min(page, 10000)))
     counts = queries.counts(session, filters)
     calls = {c.id: c for c in session.exec(select(Call)).all()}

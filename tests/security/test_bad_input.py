@@ -1,5 +1,8 @@
 """Bad input never answers 500: every route of the app, read from the router itself, gets
-garbage in each path, query and form parameter, from a citizen and from a moderator."""
+garbage in each path, query and form parameter, from a citizen, a moderator and an administrator.
+
+Numbers just past what a database column holds matter most: 2**31 overflows PostgreSQL's integer
+(every id column), 2**63 overflows SQLite's integers and PostgreSQL's bigint."""
 
 import logging
 from collections.abc import Iterator
@@ -7,16 +10,20 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
+from app.call.models import Call
 from app.comment.models import Comment
 from app.main import create_app
 from app.settings import Settings
 from tests.security.helpers import World, make_world, routes_with_params
 from tests.support import WebClient
 
+INT32_PAST = str(2**31)  # one past PostgreSQL's integer
+INT64_PAST = str(2**63)  # one past SQLite's integer and PostgreSQL's bigint
 GARBAGE = ["", "-1", "abc", "99999999999999999999", "\x00", "un texte assez long \x00 pour passer",
            "é" * 300, "<script>alert(1)</script>",
-           "2026-13-45T25:61"]
-PATH_GARBAGE = ["abc", "-1", "99999999999999999999", "-99999999999999999999", "9223372036854775808", "%00"]
+           "2026-13-45T25:61", "²", "--5", INT32_PAST, str(2**31 - 1), f"-{INT32_PAST}", INT64_PAST, str(2**63 - 1)]
+PATH_GARBAGE = ["abc", "-1", "99999999999999999999", "-99999999999999999999", INT64_PAST, str(2**63 - 1),
+                INT32_PAST, f"-{int(INT32_PAST) + 1}", "%00"]
 # Logging out would end the session the walk relies on; it has its own tests.
 SKIPPED = {"/account/logout"}
 
@@ -34,13 +41,13 @@ def _valid_path_values(world: World) -> dict[str, object]:
             "photo_id": 1, "slug": world.call.slug, "variant": "display", "token": "x"}
 
 
-@pytest.mark.parametrize("role", ["citizen", "moderator"])
+@pytest.mark.parametrize("role", ["citizen", "moderator", "admin"])
 def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient, session: Session,
                                                       role: str, caplog: pytest.LogCaptureFixture) -> None:
     client = tolerant_client
     with client.db.transaction() as s:
         world = make_world(s)
-        user = world.citizen if role == "citizen" else world.moderator
+        user = {"citizen": world.citizen, "moderator": world.moderator, "admin": world.admin}[role]
         valid = _valid_path_values(world)
         s.expunge_all()
     failures: list[str] = []
@@ -73,8 +80,9 @@ def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient
                             path = path.replace("{" + other + "}", str(valid[other]))
                         send(method, path, [], "")
         # Numbers too large for a database integer, in the places that parse them by hand.
-        send("GET", f"/ideas/{world.idea.id}/comments/new", ["reply_to"], "99999999999999999999")
-        client.submit(f"/ideas/{world.idea.id}/comments", {"body": "Une réponse", "parent_id": "9" * 20})
+        for huge in ("99999999999999999999", INT32_PAST, "²"):
+            send("GET", f"/ideas/{world.idea.id}/comments/new", ["reply_to"], huge)
+            client.submit(f"/ideas/{world.idea.id}/comments", {"body": "Une réponse", "parent_id": huge})
     assert not failures, "\n".join(failures)
 
 
@@ -87,6 +95,39 @@ def test_a_huge_id_in_the_path_is_a_404(client: WebClient, session: Session) -> 
     assert client.submit("/ideas/99999999999999999999/vote").status_code == 404
     # What is not a number at all stays a malformed request.
     assert client.get("/ideas/abc").status_code == 422
+
+
+def test_an_id_one_past_the_integer_column_is_a_404_like_the_last_one(client: WebClient, session: Session) -> None:
+    """Id columns are PostgreSQL integers: 2**31 used to reach the database and answer 500 there,
+    while 2**31 - 1 answered 404. Both name nothing, on every database."""
+    world = make_world(session)
+    client.login_as(world.moderator)
+    for number in (2**31 - 1, 2**31, 2**63 - 1):
+        for path in (f"/ideas/{number}", f"/api/ideas/{number}", f"/moderation/ideas/{number}",
+                     f"/comments/{number}/edit", f"/ideas/{world.idea.id}/photos/{number}/display"):
+            assert client.get(path).status_code == 404, path
+        for path in (f"/ideas/{number}/vote", f"/comments/{number}/report", f"/moderation/ideas/{number}/approve"):
+            assert client.submit(path, {"reason": "spam"}).status_code == 404, path
+
+
+def test_numbers_past_a_column_in_forms_and_queries_are_refused_cleanly(client: WebClient, session: Session) -> None:
+    world = make_world(session)
+    client.login_as(world.admin)
+    # A limit of the call form: the form comes back with its message, nothing is saved.
+    values = {"slug": "appel-trop", "title": "Un appel trop grand", "summary": "", "description_md": "",
+              "phase_override": "", "ideas_per_citizen": str(2**31), "votes_per_citizen": "10", "vote_scope": "call",
+              "report_threshold": "3"}
+    response = client.submit("/admin/calls/new", values)
+    assert response.status_code == 422
+    assert "nombre entier entre 1 et 1000" in response.text
+    assert session.exec(select(Call).where(Call.slug == "appel-trop")).first() is None
+    # Filters and page numbers past a column find nothing or the last page, never an error.
+    queue = client.get("/moderation", params={"call": str(2**31), "age": str(2**31 - 1), "page": str(2**63)})
+    assert queue.status_code == 200
+    assert client.get("/admin/audit", params={"target_id": str(2**31), "page": str(2**63)}).status_code == 200
+    listing = client.get(f"/api/calls/{world.call.slug}/ideas", params={"category": str(2**31), "district": str(2**63)})
+    assert listing.status_code == 200
+    assert listing.json()["total"] >= 1  # an impossible filter is no filter, as for any unknown id
 
 
 def test_a_reply_to_a_huge_comment_number_is_refused_cleanly(client: WebClient, session: Session) -> None:
