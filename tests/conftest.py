@@ -4,6 +4,10 @@ REINVENTONS_TEST_DATABASE_URL is set), the app, a browser-like client, a real SM
 Every test starts from an empty, fully migrated database: a copy of a migrated SQLite file,
 or PostgreSQL tables truncated. Tests may commit freely, and parallel-request tests see
 real transactions and locks.
+
+Under pytest-xdist (`scripts/test` runs `-n auto`) each worker has its own databases: SQLite files
+in its own temporary folder, and on PostgreSQL the database named by
+REINVENTONS_TEST_DATABASE_URL with the worker's id appended (`test` -> `test_gw0`, `test_gw1`).
 """
 
 import os
@@ -12,18 +16,41 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from xdist.scheduler import LoadGroupScheduling
 
 from app import migrate
 from app.db import Database
 from app.main import create_app
 from app.models import metadata
 from app.settings import Settings
-from tests.support import LiveServer, SmtpSink, WebClient, free_port, make_settings
+from tests.support import LiveServer, SmtpSink, WebClient, free_port, make_settings, worker_database_url
 
-TEST_DATABASE_URL = os.environ.get("REINVENTONS_TEST_DATABASE_URL", "")
+
+class BrowserTestsTogether(LoadGroupScheduling):
+    """`--dist loadgroup`, with every browser test (tests/e2e/) in one group: one worker runs
+    them in their collected order, sharing one server, and ends with the W3C validator over the
+    pages saved in its process. xdist hands out the largest group first, so they start at once
+    while the other workers share the fast tests.
+
+    The group is named here rather than by `xdist_group` marks, which pytest-xdist 3.8 ignores
+    under pytest 9.2 (pytest-dev/pytest-xdist#1386)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "e2e" if nodeid.startswith("tests/e2e/") else super()._split_scope(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: Config, log: object) -> LoadGroupScheduling | None:
+    """pytest-xdist hook (on the controller): how tests are spread over the workers."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return BrowserTestsTogether(config, log)  # type: ignore[arg-type]
+
+
+TEST_DATABASE_URL = worker_database_url(os.environ.get("REINVENTONS_TEST_DATABASE_URL", ""))
 
 
 def _reset_postgres(url: str) -> None:

@@ -1,6 +1,7 @@
 """Test helpers: a browser-like client, a real SMTP server, a live server, the outbox worker."""
 
 import email
+import os
 import re
 import socket
 import threading
@@ -14,6 +15,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy.engine import make_url
 
 from app.account.models import User
 from app.account.sessions import SESSION_COOKIE, start_session
@@ -31,6 +33,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def worker_database_url(url: str) -> str:
+    """The PostgreSQL database of this pytest-xdist worker: the given name plus the worker's id
+    (`test` -> `test_gw0`), so that workers never truncate each other's tables, and runs given
+    different names never share a database. Without xdist (or on SQLite), the URL as given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:

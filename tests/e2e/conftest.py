@@ -2,8 +2,9 @@
 
 - `server` (session): `reinventons serve` and `reinventons worker` as subprocesses on a free
   loopback port, a fresh migrated database (an SQLite file, or the PostgreSQL database
-  `<REINVENTONS_TEST_DATABASE_URL's name>_e2e`, dropped and created here so the unit tests'
-  truncation never touches it) and a real SMTP server (aiosmtpd) that receives the e-mails.
+  `<REINVENTONS_TEST_DATABASE_URL's name>_e2e`, `..._gw0_e2e` under pytest-xdist, dropped and
+  created here so the unit tests' truncation never touches it) and a real SMTP server
+  (aiosmtpd) that receives the e-mails.
 - `browser` (session): Debian's Chromium driven by Playwright (never a downloaded browser).
 - `context` / `page` (function): a fresh browser profile per test, base URL set, French
   Accept-Language, recording what each page loads for `check_page`.
@@ -29,15 +30,18 @@ from app import demo, migrate
 from app.db import Database
 from tests.e2e import harness
 from tests.e2e.harness import E2EServer
-from tests.support import SmtpSink, free_port, make_settings
+from tests.support import SmtpSink, free_port, make_settings, worker_database_url
 
 VALIDATED: set[str] = set()
+RAN_HERE: set[str] = set()  # browser tests this process ran
 FAILED = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Browser tests run after the fast tests, and the W3C validator, which checks every page
-    # the other browser tests saved, runs last of all.
+    # the other browser tests saved, runs last of all. Under pytest-xdist they all run in this
+    # order in one worker (tests/conftest.py, BrowserTestsTogether): they share its server, and
+    # the validator reads the pages saved in its process.
     here = str(Path(__file__).parent)
     browser = [item for item in items if str(item.path).startswith(here)]
     validator = [item for item in browser if "test_zz_html_validator" in item.nodeid]
@@ -52,7 +56,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     item.stash.setdefault(FAILED, False)
     if report.when == "call" and report.failed:
         item.stash[FAILED] = True
+    if report.when == "teardown":
+        RAN_HERE.add(item.nodeid)
     return report
+
+
+def browser_tests_ran_elsewhere(session: pytest.Session, validator: pytest.Item) -> list[str]:
+    """The browser tests of this run that this process did not run: the validator only sees the
+    pages saved here, so a run that split them across pytest-xdist workers would check nothing."""
+    here = str(Path(__file__).parent)
+    return [item.nodeid for item in session.items
+            if str(item.path).startswith(here) and item is not validator and item.nodeid not in RAN_HERE]
 
 
 def _requirements_or_skip() -> None:
@@ -70,7 +84,7 @@ def _requirements_or_skip() -> None:
 
 
 def _e2e_database(tmp: Path) -> str:
-    base = os.environ.get("REINVENTONS_TEST_DATABASE_URL", "")
+    base = worker_database_url(os.environ.get("REINVENTONS_TEST_DATABASE_URL", ""))
     if not base:
         return f"sqlite:///{tmp / 'e2e.sqlite3'}"
     parsed = make_url(base)
