@@ -3,6 +3,7 @@ for Alembic and for the drift test. A new domain adds its models module here."""
 
 from sqlmodel import SQLModel
 
+from app import audit as audit_models
 from app.account import models as account_models
 from app.call import models as call_models
 from app.comment import models as comment_models
@@ -20,6 +21,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "account_models",
+    "audit_models",
     "call_models",
     "comment_models",
     "follow_models",

@@ -21,6 +21,7 @@ from app.account import passwords
 from app.account.models import EmailToken, Role, User
 from app.account.service import LOGIN_WINDOW
 from app.account.sessions import end_all_sessions
+from app.audit import AuditAction, TargetType, record
 from app.authz import Action
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
@@ -32,8 +33,7 @@ from app.i18n import N_
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media import service as media_service
 from app.media.models import MediaFile
-from app.moderation.models import AuditAction, ModeratorAssignment, TargetType
-from app.moderation.service import record
+from app.moderation.models import ModeratorAssignment
 from app.notify.models import KIND_LABELS, Notification, NotificationPreference
 from app.ratelimit import service as ratelimit
 from app.report.models import Report

@@ -89,7 +89,7 @@ def create(request: Request, session: DbSession, settings: AppSettings, user: Cu
         }, status_code=201, headers={"X-Comment-Count": str(idea.comment_count)})
     if wants_script(request):
         return JSONResponse({"id": comment.id, "link": comment_path(idea_id, comment.id)}, status_code=201)
-    if comment.hidden_at is not None:  # held for review (app.moderation.spam)
+    if comment.hidden_at is not None:  # held for review (app.posting_policy)
         return flash(request, redirect(f"/ideas/{idea_id}"),
                      N_("Thank you! Your comment will appear once a moderator has checked it."), "info")
     return flash(request, redirect(comment_path(idea_id, comment.id)), N_("Your comment is published."), "success")

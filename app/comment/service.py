@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import posting_policy
 from app.account.models import User
 from app.call.models import Call
 from app.call.phases import accepts_comments
@@ -19,7 +20,6 @@ from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
 from app.locks import lock_user
-from app.moderation import spam
 from app.notify import service as notify
 from app.richtext import render_markdown
 from app.settings import Settings
@@ -61,7 +61,7 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
     lock_user(session, author.id)  # the person first, then the idea (as votes do): no deadlock
     _check_open(session, idea, call)
     # Rate limit (raises), and a new account posting links is held for review.
-    held = spam.check_posting(session, author, text, "comment")
+    held = posting_policy.check_posting(session, author, text, "comment")
     reply_to: Comment | None = None
     if parent_id is not None:
         reply_to = session.get(Comment, parent_id)
@@ -75,7 +75,7 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
     session.execute(update(Idea).where(col(Idea.id) == idea.id).values(comment_count=col(Idea.comment_count) + 1))
     follow_service.follow(session, idea_id=idea.id, user_id=author.id)
     if held:
-        spam.hold_comment(session, comment=comment, author=author)
+        posting_policy.hold_comment(session, comment=comment, author=author)
     else:
         notify.comment_posted(session, settings, idea=idea, comment=comment, actor=author, reply_to=reply_to)
     return comment
@@ -89,7 +89,7 @@ def edit_comment(session: Session, *, comment: Comment, body: str) -> Comment:
     comment.edited_at = utcnow()
     session.add(comment)
     session.flush()
-    spam.review_comment_edit(session, comment=comment)  # a new account adding a link is held
+    posting_policy.review_comment_edit(session, comment=comment)  # a new account adding a link is held
     return comment
 
 

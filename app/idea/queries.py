@@ -38,7 +38,7 @@ STATUS_LABELS = {
     IdeaStatus.rejected: N_("Rejected"),
     IdeaStatus.withdrawn: N_("Withdrawn"),
     IdeaStatus.merged: N_("Merged into another idea"),
-    # Events of the public history written by moderation (app.moderation.service).
+    # Events of the public history written by moderation (app.moderation.common).
     "hidden": N_("Hidden by moderation"),
     "restored": N_("Visible again"),
     "answered": N_("Official answer"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app import posting_policy
 from app.account.models import User
 from app.call.models import Call, Category, District
 from app.clock import utcnow
@@ -15,7 +16,6 @@ from app.i18n import N_
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media import service as media_service
 from app.media.models import MediaFile
-from app.moderation import spam
 from app.richtext import render_markdown
 from app.settings import Settings
 
@@ -131,9 +131,9 @@ def _publish_or_queue(session: Session, call: Call, idea: Idea, actor: User) -> 
     now = utcnow()
     idea.submitted_at = now
     # Rate limit (raises), and a new account posting links waits for a moderator.
-    held = spam.check_posting(session, actor, f"{idea.title}\n{idea.body_md}", "idea")
+    held = posting_policy.check_posting(session, actor, f"{idea.title}\n{idea.body_md}", "idea")
     if held and not call.premoderation:
-        spam.hold_idea(session, idea=idea)
+        posting_policy.hold_idea(session, idea=idea)
     if call.premoderation or held:
         record_change(session, idea, actor, IdeaStatus.submitted)
     else:
@@ -194,9 +194,9 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     idea.category_id, idea.district_id = data.category_id, data.district_id
     idea.updated_at = utcnow()
     session.add(idea)
-    if idea.status == IdeaStatus.published and spam.must_hold(author, f"{idea.title}\n{idea.body_md}"):
+    if idea.status == IdeaStatus.published and posting_policy.must_hold(author, f"{idea.title}\n{idea.body_md}"):
         # A new account adding a link to a public idea: back to the moderators first.
-        spam.hold_idea(session, idea=idea)
+        posting_policy.hold_idea(session, idea=idea)
         record_change(session, idea, author, IdeaStatus.submitted)
     position = 0
     for photo in existing:

@@ -10,13 +10,13 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from app.account.models import Role, User
+from app.audit import AuditAction, TargetType
 from app.authz import Action
 from app.call.models import Call
 from app.deps import DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.moderation import admin_service, dialogue, queries
-from app.moderation.models import AuditAction, TargetType
 from app.params import parse_id
 from app.web import flash, redirect, render
 

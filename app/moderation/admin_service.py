@@ -5,11 +5,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.account.models import Role, User
+from app.audit import AuditAction, TargetType, record
 from app.call.models import Call
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
-from app.moderation.models import AuditAction, ModeratorAssignment, TargetType
-from app.moderation.service import record
+from app.moderation.models import ModeratorAssignment
 
 
 def set_role(session: Session, *, actor: User, user: User, role: str) -> None:

@@ -5,14 +5,14 @@ from sqlmodel import Session, col, select
 
 from app.account.models import Role, User
 from app.account.sessions import end_all_sessions
+from app.audit import AuditAction, AuditEntry, TargetType, record
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.errors import InvalidTransition
 from app.i18n import N_, translate
 from app.idea.models import Idea
 from app.moderation import notices
-from app.moderation.models import AuditAction, AuditEntry, TargetType
-from app.moderation.service import HIDEABLE, HISTORY_HIDDEN, add_history, clean_text, record
+from app.moderation.common import HIDEABLE, HISTORY_HIDDEN, add_history, clean_text
 
 
 def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_content: bool) -> AuditEntry:

@@ -4,10 +4,10 @@ in the audit log and the public history), a request for changes and a rejection.
 
 from sqlmodel import Session, col, select
 
+from app.audit import AuditAction, AuditEntry, TargetType
 from app.demo_context import DemoContext
 from app.idea.models import AnswerStatus, Idea, IdeaStatus
-from app.moderation import service
-from app.moderation.models import AuditAction, AuditEntry, TargetType
+from app.moderation import idea_decisions
 
 ANSWERS = (
     (AnswerStatus.under_study,
@@ -32,13 +32,13 @@ def seed_moderation(session: Session, context: DemoContext) -> None:
         .order_by(col(Idea.vote_count).desc(), col(Idea.id)).limit(len(ANSWERS))
     ).all()
     for idea, (status, text) in zip(published, ANSWERS, strict=False):
-        service.answer_idea(session, actor=moderator, idea=idea, answer_status=status, answer_md=text,
-                            settings=settings)
+        idea_decisions.answer_idea(session, actor=moderator, idea=idea, answer_status=status, answer_md=text,
+                                   settings=settings)
     pending = session.exec(select(Idea).where(Idea.status == IdeaStatus.submitted, Idea.author_id != moderator.id)
                            .order_by(col(Idea.id))).all()
     if len(pending) >= 3:
-        service.request_changes(session, actor=moderator, idea=pending[0], settings=settings,
-                                message="Pouvez-vous préciser l'adresse exacte et ajouter une photo du lieu ?")
-        reason = service.rejection_reason("not_municipal", "La Région est compétente pour ce tronçon.", "fr")
-        service.reject_idea(session, actor=moderator, idea=pending[1], reason=reason, settings=settings)
+        idea_decisions.request_changes(session, actor=moderator, idea=pending[0], settings=settings,
+                                       message="Pouvez-vous préciser l'adresse exacte et ajouter une photo du lieu ?")
+        reason = idea_decisions.rejection_reason("not_municipal", "La Région est compétente pour ce tronçon.", "fr")
+        idea_decisions.reject_idea(session, actor=moderator, idea=pending[1], reason=reason, settings=settings)
     session.flush()

@@ -15,10 +15,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.account.models import Role, User
+from app.audit import AuditAction, AuditEntry, TargetType
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.idea.models import AnswerStatus, Idea, IdeaStatus
-from app.moderation.models import AuditAction, AuditEntry, TargetType
 from app.web import env
 
 WAITING_DAYS = 30

@@ -10,12 +10,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.account.models import User
+from app.audit import AuditEntry
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media.models import MediaFile
-from app.moderation.models import AuditEntry
 from app.report.models import Report
 
 TABS = ("pending", "reported", "answers")

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import authz
 from app.account.models import User
+from app.audit import TargetType
 from app.authz import Action
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
@@ -16,17 +17,25 @@ from app.comment.models import Comment
 from app.deps import AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language
-from app.idea.models import AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
-from app.moderation import admin_service, bans, queries, service
-from app.moderation.models import TargetType
+from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
+from app.moderation import (
+    admin_service,
+    bans,
+    comment_decisions,
+    common,
+    idea_decisions,
+    queries,
+    report_decisions,
+    results,
+)
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/moderation", tags=["moderation"], include_in_schema=False)
 
-Text = Annotated[str, Form(max_length=service.MAX_REASON + 100)]
-LongText = Annotated[str, Form(max_length=service.MAX_ANSWER + 100)]
+Text = Annotated[str, Form(max_length=common.MAX_REASON + 100)]
+LongText = Annotated[str, Form(max_length=idea_decisions.MAX_ANSWER + 100)]
 Short = Annotated[str, Form(max_length=100)]
 
 
@@ -87,7 +96,7 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
         if not authz.can(user, Action.moderation_decide, target) or idea.status != IdeaStatus.submitted:
             skipped += 1
             continue
-        service.approve_idea(session, actor=user, idea=idea, settings=settings)
+        idea_decisions.approve_idea(session, actor=user, idea=idea, settings=settings)
         approved += 1
     session.commit()
     # Back to the same filtered view (only the queue's own filter names survive).
@@ -114,13 +123,13 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
     return {
         "idea": idea, "call": call, "author": author, "history": history,
         "audit": queries.entries_for(session, TargetType.idea, idea.id),
-        "open_reports": service.open_report_count(session, TargetType.idea, idea.id),
+        "open_reports": report_decisions.open_report_count(session, TargetType.idea, idea.id),
         "reported_comments": comments, "target": authz.Moderated(idea, assigned),
         "photos": queries.photos(session, idea.id),
         "phase": current_phase(call) if call else None, "Phase": Phase, "merged_into": merged_into,
-        "reasons": service.REJECTION_REASONS, "answer_labels": service.ANSWER_LABELS,
+        "reasons": idea_decisions.REJECTION_REASONS, "answer_labels": ANSWER_LABELS,
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
-        "transitions": service.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
+        "transitions": idea_decisions.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
     }
 
 
@@ -150,7 +159,7 @@ def _after(request: Request, session: Session, idea: Idea, message: str, tab: st
 def approve(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
             expected: Short = "") -> Response:
     idea = _decide(session, user, idea_id)
-    service.approve_idea(session, actor=user, idea=idea, settings=settings, expected=expected)
+    idea_decisions.approve_idea(session, actor=user, idea=idea, settings=settings, expected=expected)
     session.commit()
     return _after(request, session, idea, N_("“{title}” is published."))
 
@@ -160,8 +169,8 @@ def request_changes(request: Request, session: DbSession, settings: AppSettings,
                     message: Text = "", expected: Short = "") -> Response:
     idea = _decide(session, user, idea_id)
     try:
-        service.request_changes(session, actor=user, idea=idea, message=message, settings=settings,
-                                expected=expected)
+        idea_decisions.request_changes(session, actor=user, idea=idea, message=message, settings=settings,
+                                       expected=expected)
     except ValidationFailed as exc:
         return _invalid(request, session, user, idea, exc, {"message": message}, "changes")
     session.commit()
@@ -173,9 +182,9 @@ def reject(request: Request, session: DbSession, settings: AppSettings, user: Mo
            reason_template: Short = "", reason: Text = "", expected: Short = "") -> Response:
     idea = _decide(session, user, idea_id)
     try:
-        full = service.rejection_reason(reason_template, reason, current_language())
-        service.reject_idea(session, actor=user, idea=idea, reason=full, settings=settings,
-                            expected=expected)
+        full = idea_decisions.rejection_reason(reason_template, reason, current_language())
+        idea_decisions.reject_idea(session, actor=user, idea=idea, reason=full, settings=settings,
+                                   expected=expected)
     except ValidationFailed as exc:
         return _invalid(request, session, user, idea, exc, {"reason": reason, "reason_template": reason_template},
                         "reject")
@@ -188,7 +197,7 @@ def hide(request: Request, session: DbSession, settings: AppSettings, user: Mode
          reason: Text = "") -> Response:
     idea = _decide(session, user, idea_id)
     try:
-        service.hide_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
+        idea_decisions.hide_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     except ValidationFailed as exc:
         exc.errors = {"hide_reason": next(iter(exc.errors.values()))}
         return _invalid(request, session, user, idea, exc, {"hide_reason": reason}, "hide")
@@ -201,7 +210,7 @@ def hide(request: Request, session: DbSession, settings: AppSettings, user: Mode
 def restore(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
             reason: Text = "") -> Response:
     idea = _decide(session, user, idea_id)
-    service.restore_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
+    idea_decisions.restore_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     session.commit()
     return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is visible again."),
                  "success", title=idea.title)
@@ -210,7 +219,7 @@ def restore(request: Request, session: DbSession, settings: AppSettings, user: M
 @router.post("/ideas/{idea_id}/dismiss-reports", name="moderation:dismiss_idea_reports")
 def dismiss_idea_reports(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> Response:
     _decide(session, user, idea_id)
-    service.dismiss_reports(session, actor=user, target_type=TargetType.idea, target_id=idea_id)
+    report_decisions.dismiss_reports(session, actor=user, target_type=TargetType.idea, target_id=idea_id)
     session.commit()
     return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
 
@@ -220,8 +229,8 @@ def answer(request: Request, session: DbSession, settings: AppSettings, user: Mo
            answer_status: Short = "", answer_md: LongText = "") -> Response:
     idea = _decide(session, user, idea_id, Action.idea_answer)
     try:
-        service.answer_idea(session, actor=user, idea=idea, answer_status=answer_status, answer_md=answer_md,
-                            settings=settings, lang=current_language())
+        idea_decisions.answer_idea(session, actor=user, idea=idea, answer_status=answer_status, answer_md=answer_md,
+                                   settings=settings, lang=current_language())
     except ValidationFailed as exc:
         return _invalid(request, session, user, idea, exc, {"answer_status": answer_status, "answer_md": answer_md},
                         "answer")
@@ -239,8 +248,8 @@ def merge(request: Request, session: DbSession, settings: AppSettings, user: Mod
         if target is None:
             raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
         authz.require(user, Action.moderation_decide, _target(session, target, target.call_id))
-        service.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=settings,
-                            expected=expected)
+        idea_decisions.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=settings,
+                                   expected=expected)
     except ValidationFailed as exc:
         return _invalid(request, session, user, idea, exc, {"target_id": target_id, "note": note}, "merge")
     session.commit()
@@ -255,7 +264,7 @@ def selection(request: Request, session: DbSession, user: ModeratorUser, idea_id
     call = session.get(Call, idea.call_id)
     assert call is not None
     try:
-        service.set_selection(session, actor=user, idea=idea, call=call, shortlisted=bool(shortlisted),
+        results.set_selection(session, actor=user, idea=idea, call=call, shortlisted=bool(shortlisted),
                               winner=bool(winner), jury_note=jury_note)
     except ValidationFailed as exc:
         session.rollback()
@@ -281,7 +290,7 @@ def hide_comment(request: Request, session: DbSession, user: ModeratorUser, comm
                  reason: Text = "") -> Response:
     comment = _comment(session, user, comment_id)
     try:
-        service.hide_comment(session, actor=user, comment=comment, reason=reason)
+        comment_decisions.hide_comment(session, actor=user, comment=comment, reason=reason)
     except ValidationFailed as exc:
         return flash(request, redirect(f"/moderation/ideas/{comment.idea_id}#comment-{comment_id}"),
                      next(iter(exc.errors.values())), "error")
@@ -293,7 +302,7 @@ def hide_comment(request: Request, session: DbSession, user: ModeratorUser, comm
 def restore_comment(request: Request, session: DbSession, user: ModeratorUser, comment_id: int,
                     reason: Text = "") -> Response:
     comment = _comment(session, user, comment_id)
-    service.restore_comment(session, actor=user, comment=comment, reason=reason)
+    comment_decisions.restore_comment(session, actor=user, comment=comment, reason=reason)
     session.commit()
     return flash(request, redirect("/moderation?tab=reported"), N_("The comment is visible again."), "success")
 
@@ -301,7 +310,7 @@ def restore_comment(request: Request, session: DbSession, user: ModeratorUser, c
 @router.post("/comments/{comment_id}/dismiss-reports", name="moderation:dismiss_comment_reports")
 def dismiss_comment_reports(request: Request, session: DbSession, user: ModeratorUser, comment_id: int) -> Response:
     _comment(session, user, comment_id)
-    service.dismiss_reports(session, actor=user, target_type=TargetType.comment, target_id=comment_id)
+    report_decisions.dismiss_reports(session, actor=user, target_type=TargetType.comment, target_id=comment_id)
     session.commit()
     return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
 
@@ -362,12 +371,12 @@ def unban(request: Request, session: DbSession, user: ModeratorUser, user_id: in
 def _review(request: Request, session: Session, user: User, call: Call,
             errors: dict[int, dict[str, str]] | None = None, status_code: int = 200) -> HTMLResponse:
     assert call.id is not None
-    ideas = service.review_ranking(session, call)
+    ideas = results.review_ranking(session, call)
     assigned = admin_service.assigned_ids(session, call.id)
     allowed = {i.id for i in ideas if authz.can(user, Action.moderation_decide, authz.Moderated(i, assigned))}
     return render(request, "moderation/review.html", {
         "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
-        "answer_labels": service.ANSWER_LABELS, "errors": errors or {},
+        "answer_labels": ANSWER_LABELS, "errors": errors or {},
     }, status_code=status_code)
 
 
@@ -386,7 +395,7 @@ def publish_results(request: Request, session: DbSession, settings: AppSettings,
     if call is None:
         raise NotFound()
     authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
-    service.publish_results(session, actor=user, call=call, settings=settings)
+    results.publish_results(session, actor=user, call=call, settings=settings)
     session.commit()
     return flash(request, redirect(f"/moderation/calls/{call_id}/review"),
                  N_("The results of “{title}” are published."), "success", title=call.title)

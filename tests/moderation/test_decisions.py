@@ -125,7 +125,7 @@ def test_hide_and_restore_old_reports_do_not_count_again(client: WebClient, sess
     session.add(Report(target_type="idea", target_id=w.idea.id, idea_id=w.idea.id, reporter_id=reporters[2].id,
                        reason="spam"))
     session.commit()
-    from app.moderation.service import open_report_count  # noqa: PLC0415
+    from app.moderation.report_decisions import open_report_count  # noqa: PLC0415
 
     assert open_report_count(session, "idea", w.idea.id) == 1
     assert [c.to_status for c in history(session, w.idea.id)] == ["hidden", "restored"]

@@ -160,7 +160,7 @@ def test_the_audit_log_has_no_way_to_change_an_entry(client: WebClient) -> None:
 def test_an_audit_entry_cannot_be_changed_or_deleted_through_the_orm(session: Session) -> None:
     import pytest  # noqa: PLC0415
 
-    from app.moderation.service import record  # noqa: PLC0415
+    from app.audit import record  # noqa: PLC0415
 
     moderator = make_user(session, role=Role.moderator)
     entry = record(session, actor=moderator, action="ban", target_type="user", target_id=1, reason="Spam")

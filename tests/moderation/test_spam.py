@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
+from app import posting_policy
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.idea.models import Idea
-from app.moderation import spam
 from app.report.models import Report
 from tests.factories import make_call, make_idea, make_user
 from tests.moderation.helpers import audit_count, notifications_for
@@ -23,9 +23,9 @@ def _old(session: Session, **kwargs: object):  # type: ignore[no-untyped-def]
 
 
 def test_link_detection() -> None:
-    assert spam.has_link("Voir https://exemple.be/page") and spam.has_link("www.promo.example")
-    assert spam.has_link("achetez sur pilules-pas-cheres.com !")
-    assert not spam.has_link("Plus de bancs place Saint-Lambert, s.v.p. Merci.")
+    assert posting_policy.has_link("Voir https://exemple.be/page") and posting_policy.has_link("www.promo.example")
+    assert posting_policy.has_link("achetez sur pilules-pas-cheres.com !")
+    assert not posting_policy.has_link("Plus de bancs place Saint-Lambert, s.v.p. Merci.")
 
 
 def test_a_new_account_posting_a_link_waits_for_a_moderator(client: WebClient, session: Session) -> None:
@@ -82,7 +82,7 @@ def test_comment_rate_limit_has_a_clear_message_and_writes_nothing(client: WebCl
     talker = _old(session)
     session.commit()
     client.login_as(talker)
-    limit = spam.LIMITS["comment"][0]
+    limit = posting_policy.LIMITS["comment"][0]
     for n in range(limit):
         assert client.submit(f"/ideas/{idea.id}/comments", {"body": f"Remarque {n}"}).status_code == 303
     refused = client.submit(f"/ideas/{idea.id}/comments", {"body": "Encore une"}, follow_redirects=True)
@@ -96,7 +96,7 @@ def test_idea_rate_limit_answers_429_with_a_clear_message(client: WebClient, ses
     author = _old(session)
     session.commit()
     client.login_as(author)
-    limit = spam.LIMITS["idea"][0]
+    limit = posting_policy.LIMITS["idea"][0]
     for n in range(limit):
         data = {"title": f"Idée numéro {n} pour le quartier", "body_md": "Une description suffisante."}
         assert client.submit(f"/calls/{call.slug}/ideas/new", data).status_code == 303
@@ -109,8 +109,8 @@ def test_idea_rate_limit_answers_429_with_a_clear_message(client: WebClient, ses
 
 def test_staff_are_not_limited(session: Session) -> None:
     moderator = make_user(session, role="moderator")
-    for _ in range(spam.LIMITS["comment"][0] + 3):
-        assert spam.check_posting(session, moderator, "https://ville.example.be", "comment") is False
+    for _ in range(posting_policy.LIMITS["comment"][0] + 3):
+        assert posting_policy.check_posting(session, moderator, "https://ville.example.be", "comment") is False
 
 
 def test_adding_a_link_later_by_editing_is_held_too(client: WebClient, session: Session) -> None:

@@ -1,11 +1,13 @@
-"""Spam protection for new ideas and comments.
+"""The posting policy: rate limits and spam holds for new ideas and comments.
 
-The ideas and comments services call `check_posting` before writing: it raises RateLimited
-(a clear message, 429) when someone posts too fast, and answers whether the content must be
-held for review because a brand-new account posts links. A held idea waits in the moderation
-queue (status submitted) even in a call without pre-moderation; a held comment is hidden with an
-open automatic "spam" report, so it appears under "Reported items" until a moderator restores
-or hides it. Moderators and administrators are never limited.
+A kernel module, so that the ideas and comments services apply it without reaching into
+moderation; what it holds lands in the moderators' queue. Those services call `check_posting`
+before writing: it raises RateLimited (a clear message, 429) when someone posts too fast, and
+answers whether the content must be held for review because a brand-new account posts links.
+A held idea waits in the moderation queue (status submitted) even in a call without
+pre-moderation; a held comment is hidden with an open automatic "spam" report, so it appears
+under "Reported items" until a moderator restores or hides it. Moderators and administrators
+are never limited.
 """
 
 import re
@@ -15,12 +17,11 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col
 
 from app.account.models import User
+from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.i18n import N_
 from app.idea.models import Idea
-from app.moderation.models import AuditAction, TargetType
-from app.moderation.service import record
 from app.ratelimit import service as ratelimit
 from app.report.models import Report, ReportReason, ReportTarget
 

@@ -1,0 +1,95 @@
+"""The audit log: one append-only entry per moderator, administrator or system decision.
+
+Every decision that changes what people see or may do (moderation, bans, roles, automatic spam
+holds, account deletions) is written here: who, when, what, why, before and after. `record` is
+the only writer; the application never updates nor deletes an entry, and a mapper guard makes
+sure no code path can. Any domain may write to the log; only moderation reads it.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Field, Session, SQLModel
+
+from app.account.models import User
+from app.clock import utcnow
+
+
+class AuditAction(StrEnum):
+    approve = "approve"
+    request_changes = "request_changes"
+    reject = "reject"
+    hide = "hide"
+    restore = "restore"
+    merge = "merge"
+    answer = "answer"
+    shortlist = "shortlist"
+    winner = "winner"
+    jury_note = "jury_note"
+    selection = "selection"
+    publish_results = "publish_results"
+    ban = "ban"
+    unban = "unban"
+    role_change = "role_change"
+    assign_moderator = "assign_moderator"
+    unassign_moderator = "unassign_moderator"
+    hold = "hold"  # by the system: a new account posted a link (app.posting_policy)
+    account_deleted = "account_deleted"  # by the person themself (app.account.privacy)
+
+
+class TargetType(StrEnum):
+    idea = "idea"
+    comment = "comment"
+    user = "user"
+    call = "call"
+
+
+class AuditEntry(SQLModel, table=True):
+    """One moderator or administrator decision. Written once, never updated nor deleted by
+    the application: there is no code path that changes a row (see `record`)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        sa.Index("ix_audit_target", "target_type", "target_id"),
+        sa.Index("ix_audit_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    action: str = Field(sa_type=sa.String(40), index=True)
+    target_type: str = Field(sa_type=sa.String(20))
+    target_id: int
+    # Plain text, escaped on output: the why of the decision.
+    reason: str = Field(default="", sa_type=sa.Text)
+    from_status: str | None = Field(default=None, sa_type=sa.String(30))
+    to_status: str | None = Field(default=None, sa_type=sa.String(30))
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _audit_is_append_only(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+    """A guard behind the rule: an entry loaded and changed, or deleted, never reaches the database."""
+    raise PermissionError(f"audit entry {target.id} is append-only")
+
+
+def record(session: Session, *, actor: User | None, action: str, target_type: str, target_id: int,
+           reason: str = "", from_status: str | None = None, to_status: str | None = None,
+           details: dict[str, Any] | None = None) -> AuditEntry:
+    """Append one entry to the audit log and flush it (so it has its id); return it.
+
+    `actor` is None for a decision taken by the system (an automatic spam hold). `action` is an
+    AuditAction (or "dismiss_reports"), `target_type` a TargetType; `reason` is the plain-text
+    why, escaped on output; `details` JSON-ready facts (ids moved, counts). Raises nothing of
+    its own: the entry is written in the caller's transaction, and commits or rolls back with it.
+    """
+    entry = AuditEntry(actor_id=actor.id if actor else None, action=action, target_type=target_type,
+                       target_id=target_id, reason=reason, from_status=from_status, to_status=to_status,
+                       details=details or {})
+    session.add(entry)
+    session.flush()
+    return entry
