@@ -8,10 +8,10 @@ readers (GET requests) keep plain BEGIN and never wait for a writer under WAL.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
@@ -20,6 +20,9 @@ from sqlmodel import Session
 
 from app.security import SAFE_METHODS
 from app.settings import Settings
+
+_WRITES_ON_READ = "_reinventons_writes_on_read"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -99,10 +102,27 @@ class Database:
         self.engine.dispose()
 
 
+def writes_on_read(endpoint: Endpoint) -> Endpoint:
+    """Mark a GET route whose reading has a natural write as its effect (opening the
+    notifications marks them as read): its request gets a write session and, on SQLite, waits
+    for the write turn like a POST, so that the write is the request's own. Not for actions a
+    person chooses: those are POST forms, checked for CSRF. Put it under the route decorator."""
+    setattr(endpoint, _WRITES_ON_READ, True)
+    return endpoint
+
+
+def is_write_request(request: Request) -> bool:
+    """Whether the request writes: an unsafe method, or a route marked `writes_on_read`."""
+    if request.method not in SAFE_METHODS:
+        return True
+    return bool(getattr(request.scope.get("endpoint"), _WRITES_ON_READ, False))
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's session: a write session for unsafe methods. Routes commit once."""
+    """The request's session: a write session for writing requests (`is_write_request`).
+    Routes commit once."""
     db: Database = request.app.state.db
-    session = db.session(write=request.method not in SAFE_METHODS)
+    session = db.session(write=is_write_request(request))
     try:
         yield session
     finally:
@@ -112,8 +132,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
-    """Application-wide dependency, before any session: an unsafe request on SQLite waits for
-    its turn on the event loop, then keeps it until its session is closed.
+    """Application-wide dependency, before any session: a writing request (`is_write_request`)
+    on SQLite waits for its turn on the event loop, then keeps it until its session is closed.
 
     A write session holds SQLite's lock across several thread-pool hops (dependencies, the
     route, the teardown). Had 40 requests waited for that lock inside the thread pool (its
@@ -121,7 +141,7 @@ async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
     busy timeout, then failed with "database is locked". Waiting here uses no thread.
     """
     db: Database = request.app.state.db
-    if request.method in SAFE_METHODS or not db.is_sqlite:
+    if not is_write_request(request) or not db.is_sqlite:
         yield
         return
     async with db.write_turn:

@@ -24,8 +24,9 @@ from app.db import get_session
 from app.settings import Settings
 
 DbSession = Annotated[Session, Depends(get_session)]
-"""The request's session: a write session for unsafe methods (app.db.get_session). Routes
-commit once; nothing is committed on an error."""
+"""The request's session: a write session for unsafe methods and for GET routes marked
+`app.db.writes_on_read` (app.db.get_session). Routes commit once; nothing is committed on an
+error."""
 
 
 def _app_settings(request: Request) -> Settings:

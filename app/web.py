@@ -106,6 +106,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "request": request,
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
+        # Loaded with the current user (app.notify.routes.load_unread_count): templates never query.
+        "unread_notifications": getattr(request.state, "unread_notifications", 0),
         "flashes": flashes,
         "lang": i18n.current_language(),
         "lang_url": lambda code: lang_url(request, code),

@@ -1,5 +1,6 @@
 """Notification pages: the list (which marks them read), e-mail preferences, and the
-unsubscribe link from e-mails, which works without logging in."""
+unsubscribe link from e-mails, which works without logging in; and the header's unread count,
+loaded once per request with the current user."""
 
 from typing import Annotated
 
@@ -8,34 +9,25 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.account.models import User
 from app.authz import Action
-from app.db import Database
-from app.deps import AppSettings, DbSession, allowed
+from app.db import writes_on_read
+from app.deps import AppSettings, CurrentUser, DbSession, allowed
 from app.i18n import N_
 from app.notify import service
 from app.notify.models import KIND_LABELS, NotificationKind
 from app.settings import Settings
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=False)
 
 Reader = Annotated[User, allowed(Action.notification_view)]
 
 
-def unread_notifications(request: Request) -> int:
-    """The header's count: one indexed COUNT per page, for logged-in people only."""
-    user = getattr(request.state, "user", None)
-    if user is None or user.id is None:
-        return 0
-    cached = getattr(request.state, "unread_notifications", None)
-    if cached is None:
-        db: Database = request.app.state.db
-        with db.session() as session:
-            cached = service.unread_count(session, user.id)
-        request.state.unread_notifications = cached
-    return int(cached)
-
-
-env.globals["unread_notifications"] = unread_notifications
+def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -> None:
+    """Application-wide dependency, after the current user: the header's unread count on
+    request.state, read by app.web.render. One indexed COUNT in the request's own session, for
+    logged-in people only; the template only shows it."""
+    if user is not None and user.id is not None:
+        request.state.unread_notifications = service.unread_count(session, user.id)
 
 
 def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:
@@ -44,15 +36,15 @@ def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:
 
 
 @router.get("", name="notify:list")
+@writes_on_read  # what the list shows is seen, so read: a write in the request's own turn
 def notification_list(request: Request, session: DbSession, user: Reader) -> HTMLResponse:
     assert user.id is not None
     items = service.recent(session, user.id)
     unread_ids = {n.id for n in items if n.read_at is None}
-    # Seen now: marked read in a short write transaction of its own (this page is a GET). Only
-    # what was shown: one arriving meanwhile, or beyond this page, stays unread.
+    # Only what was shown is marked: one arriving meanwhile, or beyond this page, stays unread.
     if unread_ids:
-        with request.app.state.db.transaction() as write:
-            service.mark_all_read(write, user.id, only_ids=[i for i in unread_ids if i is not None])
+        service.mark_all_read(session, user.id, only_ids=[i for i in unread_ids if i is not None])
+        session.commit()
     request.state.unread_notifications = 0
     return render(request, "notify/list.html", {"items": items, "unread_ids": unread_ids,
                                                 "is_status_label": service.is_status_label})

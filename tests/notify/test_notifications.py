@@ -4,6 +4,7 @@ with an unsubscribe link that works without logging in and refuses a tampered to
 from email.header import decode_header, make_header
 from email.message import Message
 
+import pytest
 from sqlmodel import Session, select
 
 from app.account.models import User
@@ -217,6 +218,33 @@ def test_opening_the_list_marks_read_only_what_it_showed(client: WebClient, sess
     # The list shows the 50 newest; the 5 older ones were not seen and stay unread.
     assert notify.unread_count(session, reader.id) == 5
     client.submit("/notifications/read")
+    session.expire_all()
+    assert notify.unread_count(session, reader.id) == 0
+
+
+def test_a_page_and_its_badge_use_the_request_session_only(client: WebClient, session: Session,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header's count comes with the request's own session (no template opens one), and
+    opening the list marks it read in that same session, a write one (on SQLite: in the write
+    turn, queued like any POST, instead of a second transaction racing the writers)."""
+    reader = make_user(session)
+    assert reader.id is not None
+    session.add(Notification(user_id=reader.id, kind="comment", subject="Idée", link="/"))
+    session.commit()
+    client.login_as(reader)
+    opened: list[bool] = []
+    open_session = client.db.session
+
+    def counting_session(*, write: bool = False) -> Session:
+        opened.append(write)
+        return open_session(write=write)
+
+    monkeypatch.setattr(client.db, "session", counting_session)
+    assert '<span class="badge">1</span>' in client.get("/").text
+    assert opened == [False]
+    opened.clear()
+    assert "Nouveau" in client.get("/notifications").text
+    assert opened == [True]
     session.expire_all()
     assert notify.unread_count(session, reader.id) == 0
 
