@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import i18n
 from app.authz import can
+from app.idea.history import history_label
 from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
@@ -38,6 +39,7 @@ env.filters.update(
     number=i18n.format_number,
     # For <time datetime="...">: HTML allows at most 3 digits of a second's fraction.
     iso=lambda value: value.isoformat(timespec="seconds") if value else "",
+    history_label=history_label,
 )
 env.trim_blocks = True
 env.lstrip_blocks = True

@@ -20,7 +20,7 @@ from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter(tags=["ideas"], include_in_schema=False)
 
@@ -28,9 +28,6 @@ TextField = Annotated[str, Form(max_length=2_000)]  # generous: the service says
 BodyField = Annotated[str, Form(max_length=100_000)]
 Photo = Annotated[UploadFile | str | None, File()]
 VARIANTS = ("display", "card", "thumb")
-
-# The idea page and the moderators' view of an idea label its history lines the same way.
-env.filters["history_label"] = queries.history_label
 
 
 def _read_upload(upload: UploadFile | str | None, limit: int) -> bytes | None:
