@@ -97,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    # The only route without a CSRF token: mailbox providers' one-click unsubscribe, which
+    # proves itself with the signed token in its address (app.security, app.notify.routes).
+    app.state.csrf_exempt = {notify_routes.ONE_CLICK_ROUTE: notify_routes.one_click_proof}
 
     handlers.install(app)
 

@@ -3,11 +3,16 @@
 CSRF uses a signed double submit: every visitor gets a random, HttpOnly `rv_csrf` cookie and
 forms carry HMAC(secret, cookie). A forged form cannot know the cookie nor sign it. The check
 is an application-wide dependency, so no state-changing route can forget it.
+
+A route may be exempted only by name, with a proof of its own that replaces the token
+(`app.state.csrf_exempt`, set in `create_app`): the one-click unsubscribe that mailbox
+providers POST without cookies (RFC 8058), proven by its signed token.
 """
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -22,6 +27,8 @@ CSRF_COOKIE = cookies.CSRF_SEED.base  # its name over http; see app.cookies for 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A route name -> a check that the request proves itself some other way than by a CSRF token.
+CsrfProof = Callable[[Request], Awaitable[bool]]
 
 # Scripts and styles only from our origin: no inline code, no eval, nothing from a CDN.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -59,6 +66,10 @@ def csrf_token(request: Request) -> str:
 async def verify_csrf(request: Request) -> None:
     """Application-wide dependency: every unsafe request must carry a valid token."""
     if request.method in SAFE_METHODS:
+        return
+    exemptions: dict[str, CsrfProof] = getattr(request.app.state, "csrf_exempt", {})
+    proof = exemptions.get(getattr(request.scope.get("route"), "name", None) or "")
+    if proof is not None and await proof(request):
         return
     seed = cookies.CSRF_SEED.read(request)
     sent = request.headers.get(CSRF_HEADER, "")

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("fr", "en", "nl", "de")
@@ -20,6 +21,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     secret_key: str = ""
+    # The public address: every absolute link (e-mails, CSV, exports, API) is built on it with
+    # `absolute_url`. Unset, `reinventons serve` and `demo` derive it from --host and --port.
     base_url: str = "http://127.0.0.1:8000"
     # Extra host names accepted besides BASE_URL's (comma-separated), e.g. behind a proxy.
     allowed_hosts: str = ""
@@ -36,6 +39,21 @@ class Settings(BaseSettings):
     registrations_per_hour: int = 10
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    def absolute_url(self, path: str) -> str:
+        """`path` (starting with "/") on the public address: the only way to write a link that
+        leaves the site (e-mails, spreadsheets, exports, the API)."""
+        return f"{self.base_url}{path}"
+
+    @property
+    def base_url_configured(self) -> bool:
+        """Whether BASE_URL was given (environment, .env file or argument), not defaulted."""
+        return "base_url" in self.model_fields_set
 
     @cached_property
     def resolved_database_url(self) -> str:

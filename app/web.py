@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import select_autoescape
 
 from app import cookies, i18n
 from app.authz import can
@@ -24,6 +25,9 @@ FLASH_COOKIE = cookies.FLASH.base  # its name over http; see app.cookies for htt
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
+# Pages, and the SVG charts drawn from templates, escape what they print; e-mails' .txt parts
+# are plain text (app.mail), their HTML part is a page like any other.
+env.autoescape = select_autoescape(("html", "htm", "xml", "svg"))
 env.globals.update(
     _=i18n.gettext,
     ngettext=i18n.ngettext,

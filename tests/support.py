@@ -137,10 +137,13 @@ class SmtpSink:
 
 
 def body_of(message: Message) -> str:
-    part = message.get_body(("plain",)) if hasattr(message, "get_body") else message
-    payload = (part or message).get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode((part or message).get_content_charset() or "utf-8")
+    """The text/plain part of an e-mail (every e-mail also has an HTML alternative)."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text part in {message['Subject']!r}")
 
 
 def links_in(message: Message) -> list[str]:

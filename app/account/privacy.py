@@ -58,7 +58,7 @@ def _when(value: datetime | None) -> str | None:
 def export_data(session: Session, settings: Settings, user: User) -> dict[str, Any]:
     """Everything the site keeps about `user`, as plain JSON-ready data."""
     assert user.id is not None
-    base = settings.base_url.rstrip("/")
+    url = settings.absolute_url
 
     calls = {c.id: c.title for c in session.exec(select(Call)).all()}
     ideas = session.exec(select(Idea).where(Idea.author_id == user.id).order_by(col(Idea.id))).all()
@@ -77,7 +77,7 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
             return {"id": idea_id, "title": None}
         visible = authz.can(user, Action.idea_view, idea)
         return {"id": idea_id, "title": idea.title if visible else None,
-                "url": f"{base}/ideas/{idea_id}" if visible else None}
+                "url": url(f"/ideas/{idea_id}") if visible else None}
 
     comments = session.exec(select(Comment).where(Comment.author_id == user.id).order_by(col(Comment.id))).all()
     votes = session.exec(select(Vote).where(Vote.user_id == user.id).order_by(col(Vote.id))).all()
@@ -91,7 +91,7 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
     return {
         "format": EXPORT_FORMAT,
         "exported_at": utcnow().isoformat(),
-        "site": base,
+        "site": settings.base_url,
         "account": {
             "email": user.email,
             "display_name": user.display_name,
@@ -112,8 +112,8 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
             "updated_at": _when(idea.updated_at),
             "submitted_at": _when(idea.submitted_at),
             "published_at": _when(idea.published_at),
-            "url": f"{base}/ideas/{idea.id}",
-            "photos": [{"url": f"{base}/ideas/{idea.id}/photos/{p.id}/display", "alt_text": p.alt_text}
+            "url": url(f"/ideas/{idea.id}"),
+            "photos": [{"url": url(f"/ideas/{idea.id}/photos/{p.id}/display"), "alt_text": p.alt_text}
                        for p in photos.get(idea.id or 0, [])],
         } for idea in ideas],
         "comments": [{
@@ -132,7 +132,7 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
             "by": n.actor_name or None,
             "subject": n.subject,
             "detail": n.detail,
-            "link": f"{base}{n.link}" if n.link.startswith("/") else n.link,
+            "link": url(n.link) if n.link.startswith("/") else n.link,
             "created_at": _when(n.created_at),
             "read_at": _when(n.read_at),
         } for n in notifications],

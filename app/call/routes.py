@@ -107,7 +107,6 @@ def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
     assert call.id is not None
     ideas = list(session.exec(idea_queries.public_ideas(call.id)))
     cards = idea_queries.cards_for(session, ideas)
-    base = settings.base_url.rstrip("/")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -117,7 +116,7 @@ def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
             idea.id, idea.title, card.category.name if card.category else "",
             card.district.name if card.district else "", idea.status, idea.answer_status or "",
             idea.vote_count, idea.comment_count, idea.published_at.isoformat() if idea.published_at else "",
-            f"{base}/ideas/{idea.id}", card.excerpt)])
+            settings.absolute_url(f"/ideas/{idea.id}"), card.excerpt)])
     return Response(
         "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{call.slug}-ideas.csv"',
