@@ -2,7 +2,9 @@
 
 import argparse
 import getpass
+import ipaddress
 import logging
+import os
 import sys
 import threading
 
@@ -16,11 +18,40 @@ from app.errors import ValidationFailed
 from app.outbox import worker
 from app.settings import Settings
 
+log = logging.getLogger("app.cli")
+
 
 def _settings() -> Settings:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def address_for(host: str, port: int) -> str:
+    """The http address a browser on this machine uses for a server listening on host:port.
+    A wildcard host (0.0.0.0, ::) is reached on loopback; IPv6 literals go in brackets."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass  # a host name
+    return f"http://{host}:{port}"
+
+
+def _public_settings(args: argparse.Namespace) -> Settings:
+    """The settings of a server started on --host/--port. Without BASE_URL, its public address
+    (links in e-mails, spreadsheets, exports) is the one it listens on, not the default port;
+    the environment carries it to the processes uvicorn starts, which read their own settings."""
+    settings = _settings()
+    if not settings.base_url_configured:
+        os.environ["REINVENTONS_BASE_URL"] = address_for(args.host, args.port)
+        settings = _settings()
+        if args.host in ("0.0.0.0", "::"):  # noqa: S104
+            log.warning("REINVENTONS_BASE_URL is not set: links in e-mails will point to %s. "
+                        "Set it to the address people use to reach this server.", settings.base_url)
     return settings
 
 
@@ -37,7 +68,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _public_settings(args)
     migrate.upgrade(settings.resolved_database_url)
     _serve(settings, args.host, args.port, args.workers)
     return 0
@@ -45,18 +76,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
+    if not settings.base_url_configured:
+        log.warning("REINVENTONS_BASE_URL is not set: links in e-mails will point to %s. Set it to the "
+                    "public address of the web processes.", settings.base_url)
     db = Database.from_settings(settings)
     worker.run_forever(settings, db)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _public_settings(args)
     migrate.upgrade(settings.resolved_database_url)
     db = Database.from_settings(settings)
     created = demo.seed(db, settings)
     print("\nRéinventons — demonstration" + ("" if created else " (existing data kept)"))
-    print(f"  Open http://{args.host}:{args.port}/ in your browser.\n  Demo accounts:")
+    print(f"  Open {settings.absolute_url('/')} in your browser.\n  Demo accounts:")
     for email, name, role, password in demo.DEMO_ACCOUNTS:
         print(f"    {role:<10} {email:<34} password: {password}   ({name})")
     where = settings.smtp_url or f"{settings.mail_dir.resolve()}/"

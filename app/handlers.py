@@ -50,6 +50,14 @@ DEFAULT_MESSAGES = {
 }
 
 
+class RequestTooLarge(StarletteHTTPException):
+    """A request body that passed MAX_BODY_BYTES while being read (app.body_limit); its detail
+    is the message, already in the visitor's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(status_code=413, detail=message)
+
+
 def error_response(request: Request, status: int, message: str | None = None,
                    headers: dict[str, str] | None = None, params: dict[str, Any] | None = None) -> Response:
     """The error page for `status` (JSON `{"error", "status"}` under /api/). `message` is an
@@ -99,6 +107,8 @@ async def app_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     message = None if exc.status_code in DEFAULT_MESSAGES else str(exc.detail)
+    if isinstance(exc, RequestTooLarge):
+        message = str(exc.detail)
     return error_response(request, exc.status_code, message, dict(exc.headers or {}))
 
 

@@ -8,11 +8,10 @@ else (e-mails) passes the recipient's language explicitly with `translate()`.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,11 +24,12 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_format_decimal
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import cookies
 from app.settings import LANGUAGES
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "nl": "Nederlands", "de": "Deutsch"}
-LANG_COOKIE = "rv_lang"
+LANG_COOKIE = cookies.LANGUAGE.base  # its name over http; see app.cookies for https
 
 _current: ContextVar[str] = ContextVar("language", default="fr")
 
@@ -160,10 +160,7 @@ class LocaleMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         requested = (query.get("lang") or [""])[0]
-        cookie = SimpleCookie()
-        with suppress(Exception):  # a malformed cookie header means "no cookie"
-            cookie.load(headers.get("cookie", ""))
-        remembered = cookie[LANG_COOKIE].value if LANG_COOKIE in cookie else ""
+        remembered = cookies.LANGUAGE.read_scope(scope, https=self.secure_cookie)
         if requested in LANGUAGES:
             lang = requested
         elif remembered in LANGUAGES:
@@ -175,12 +172,8 @@ class LocaleMiddleware:
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and requested in LANGUAGES:
-                attrs = "Path=/; Max-Age=31536000; SameSite=Lax"
-                if self.secure_cookie:
-                    attrs += "; Secure"
                 message.setdefault("headers", []).append(
-                    (b"set-cookie", f"{LANG_COOKIE}={requested}; {attrs}".encode())
-                )
+                    (b"set-cookie", cookies.LANGUAGE.header(requested, https=self.secure_cookie)))
             await send(message)
 
         try:

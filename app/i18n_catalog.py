@@ -28,11 +28,11 @@ def extracted_msgids() -> dict[str, str]:
     found: dict[str, str] = {}
     sources = (
         (ROOT / "app", [("**.py", "python")]),
-        (ROOT / "templates", [("**.html", "jinja2"), ("**.txt", "jinja2")]),
+        (ROOT / "templates", [("**.html", "jinja2"), ("**.txt", "jinja2"), ("**.svg", "jinja2")]),
     )
     for folder, method_map in sources:
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(folder), method_map, keywords=KEYWORDS, options_map={"**.html": {}, "**.txt": {}},
+            str(folder), method_map, keywords=KEYWORDS, options_map={"**.html": {}, "**.txt": {}, "**.svg": {}},
             directory_filter=_searched,
         ):
             msgid = message if isinstance(message, str) else message[0]

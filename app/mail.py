@@ -1,14 +1,27 @@
 """E-mail: composed from templates in the recipient's language, queued in the outbox,
 delivered by the worker to REINVENTONS_SMTP_URL or, without one, to files under var/mail/.
 
+Each e-mail has a text part (`templates/emails/<name>.txt`, first line the subject) and an HTML
+alternative drawn from the same text by `templates/emails/layout.html`, so both always say the
+same thing; only our own links (the context's `link`, `unsubscribe`, `preferences`) become
+anchors, everything else is escaped text. Headers follow what large mailbox providers check:
+Date and Message-ID (RFC 5322, the id on BASE_URL's domain), Auto-Submitted (RFC 3834), and on
+notifications, which people can switch off, List-Unsubscribe with its one-click POST
+(RFC 2369, RFC 8058). Account e-mails (verification, password reset, suspension) have none:
+nobody unsubscribes from those.
+
 SMTP URLs: smtp://host:port (plain, or STARTTLS when the server offers it),
 smtp+starttls://, smtps:// (implicit TLS); user:password@ in the URL for authentication.
 """
 
+import re
+import secrets
 import smtplib
 import ssl
+from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -16,38 +29,95 @@ from urllib.parse import unquote, urlsplit
 from sqlmodel import Session
 
 from app import i18n
+from app.clock import utcnow
 from app.outbox import service as outbox
 from app.settings import Settings
 from app.web import env
 
 EMAIL_KIND = "email"
+# Context values that are links of ours, the only ones the HTML part turns into anchors.
+LINK_KEYS = ("link", "unsubscribe", "preferences")
+URL = re.compile(r"https?://\S+")
+# Bodies are encoded at set time with the default 78-character lines; headers are folded when the
+# message is written, and List-Unsubscribe's long URL must stay one unbroken <URL>, not
+# RFC 2047-encoded words (which a mailbox provider cannot follow). RFC 5322 allows 998.
+WRITING_POLICY = policy.default.clone(max_line_length=998)
 
 
-def compose(template: str, lang: str, **context: Any) -> tuple[str, str]:
-    """Render templates/emails/<template>.txt; its first line is the subject."""
+@dataclass
+class Composed:
+    subject: str
+    text: str
+    html: str
+
+
+def _pieces(line: str, links: set[str]) -> list[tuple[str, str]]:
+    """A line of the text part as ("text", ...) and ("link", url) pieces."""
+    pieces: list[tuple[str, str]] = []
+    position = 0
+    for match in URL.finditer(line):
+        if match.group(0) not in links:
+            continue
+        if match.start() > position:
+            pieces.append(("text", line[position:match.start()]))
+        pieces.append(("link", match.group(0)))
+        position = match.end()
+    if position < len(line):
+        pieces.append(("text", line[position:]))
+    return pieces
+
+
+def compose(template: str, lang: str, **context: Any) -> Composed:
+    """Render templates/emails/<template>.txt (its first line is the subject) and its HTML
+    alternative. User text in `context` (names, titles, notes) is plain text in the text part
+    and escaped in the HTML part."""
     with i18n.language(lang):
         text = env.get_template(f"emails/{template}.txt").render(**context)
-    subject, _sep, body = text.partition("\n")
-    return subject.strip(), body.lstrip("\n")
+        subject, _sep, body = text.partition("\n")
+        subject, body = subject.strip(), body.lstrip("\n")
+        links = {str(context[key]) for key in LINK_KEYS if context.get(key)}
+        paragraphs = [[_pieces(line, links) for line in block.split("\n")]
+                      for block in re.split(r"\n\s*\n", body.strip("\n")) if block.strip()]
+        html = env.get_template("emails/layout.html").render(subject=subject, paragraphs=paragraphs, lang=lang)
+    return Composed(subject, body, html)
 
 
 def queue_email(session: Session, *, to: str, template: str, lang: str,
                 dedupe_key: str | None = None, **context: Any) -> None:
-    subject, body = compose(template, lang, **context)
-    payload = {"to": to, "subject": subject, "body": body, "lang": lang, outbox.REDACT_WHEN_DONE: ["body"]}
+    """Queue an e-mail. A context with an `unsubscribe` URL marks a notification: it gets the
+    List-Unsubscribe headers (that URL's one-click address, see app.notify)."""
+    composed = compose(template, lang, **context)
+    payload: dict[str, Any] = {
+        "to": to, "subject": composed.subject, "body": composed.text, "html": composed.html, "lang": lang,
+        # Chosen once, so that a retried delivery carries the same Message-ID.
+        "message_id": secrets.token_hex(16),
+        outbox.REDACT_WHEN_DONE: ["body", "html", "one_click"],
+    }
+    if context.get("one_click"):
+        payload["one_click"] = str(context["one_click"])
     outbox.enqueue(session, EMAIL_KIND, payload, dedupe_key=dedupe_key)
 
 
 def build_message(settings: Settings, message_id: int, payload: dict[str, Any]) -> EmailMessage:
+    """The message for one outbox row. Headers: see the module docstring."""
     msg = EmailMessage()
     msg["From"] = settings.mail_from
     msg["To"] = payload["to"]
     msg["Subject"] = payload["subject"]
-    msg["Content-Language"] = payload.get("lang", "fr")
-    # A stable Message-ID per outbox row lets receiving servers drop a duplicate retry.
+    msg["Date"] = format_datetime(utcnow())
     domain = urlsplit(settings.base_url).hostname or "reinventons.local"
-    msg["Message-ID"] = make_msgid(idstring=f"outbox-{message_id}", domain=domain)
+    msg["Message-ID"] = f"<{payload.get('message_id') or f'outbox-{message_id}'}@{domain}>"
+    msg["Content-Language"] = payload.get("lang", "fr")
+    msg["Auto-Submitted"] = "auto-generated"
+    one_click = payload.get("one_click")
+    if one_click:
+        msg["List-Unsubscribe"] = f"<{one_click}>"
+        if one_click.startswith("https://"):  # RFC 8058 one-click is for HTTPS addresses only
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(payload["body"])
+    if payload.get("html"):
+        msg.add_alternative(payload["html"], subtype="html")
+    msg.policy = WRITING_POLICY
     return msg
 
 

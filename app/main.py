@@ -16,6 +16,7 @@ from app import handlers
 from app.account import routes as account_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
+from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
 from app.call import api as call_api
 from app.call import routes as call_routes
@@ -93,14 +94,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # before anything reads the database.
         dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), Depends(sqlite_write_turn),
                       Depends(load_current_user), Depends(notify_routes.load_unread_count), Depends(verify_csrf)],
-        max_body_size=settings.max_body_bytes,
+        # Request sizes are checked by BodyLimitMiddleware, which answers with the 413 page.
+        max_body_size=None,
     )
     app.state.settings = settings
     app.state.db = db
+    # The only route without a CSRF token: mailbox providers' one-click unsubscribe, which
+    # proves itself with the signed token in its address (app.security, app.notify.routes).
+    app.state.csrf_exempt = {notify_routes.ONE_CLICK_ROUTE: notify_routes.one_click_proof}
 
     handlers.install(app)
 
-    # Outermost last: hosts are checked first, then headers and language wrap everything.
+    # Outermost last: hosts are checked first, then headers and language wrap everything, the
+    # body limit's page included.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(LocaleMiddleware, default=settings.default_language, secure_cookie=settings.is_https)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)

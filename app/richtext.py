@@ -1,26 +1,40 @@
 """User Markdown turned into safe HTML: the only place where user text becomes markup.
 
 Markdown is rendered by markdown-it-py with raw HTML disabled, then cleaned by nh3 with a
-small allow-list (links get rel="nofollow noopener ugc", only http(s)/mailto URLs survive).
+small allow-list (links get rel="nofollow ugc noopener", only http(s)/mailto URLs survive).
 The result is stored at write time; the `richtext` template filter cleans it again on output,
 so a row written by an older, laxer version can never inject script.
+
+What people paste renders as they wrote it, as on GitHub (GFM): bare addresses become links
+(linkify-it-py; `watch?v=_2_-21bdGe4` keeps its underscores instead of turning into emphasis),
+a line break is a line break, lists keep their numbering, code stays code, ~~text~~ is struck.
+Bare domains become links only for the top-level domains below, so that "liege.be" does and
+"readme.md" or "script.py" (Moldova's and Paraguay's domains) do not.
 """
 
 import html
 
 import nh3
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre", "a", "h3", "h4", "hr",
+    "p", "br", "strong", "em", "s", "ul", "ol", "li", "blockquote", "code", "pre", "a", "h3", "h4", "hr",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "nofollow ugc noopener"
+# Domains linked without http:// or www. in front (the city's, its neighbours', the usual ones).
+BARE_DOMAIN_TLDS = ["be", "brussels", "vlaanderen", "wallonie", "eu", "fr", "nl", "de", "lu", "uk", "ch",
+                    "com", "org", "net", "info", "edu", "gov", "int", "io"]
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
-    "image"
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "breaks": True})
+    .enable(["linkify", "strikethrough"])
+    .disable("image")
 )
+_markdown.linkify = LinkifyIt().tlds(BARE_DOMAIN_TLDS)
 
 
 def clean_html(html: str) -> str:
@@ -29,7 +43,7 @@ def clean_html(html: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
-        link_rel="nofollow noopener ugc",
+        link_rel=LINK_REL,
     )
 
 

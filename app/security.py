@@ -3,24 +3,32 @@
 CSRF uses a signed double submit: every visitor gets a random, HttpOnly `rv_csrf` cookie and
 forms carry HMAC(secret, cookie). A forged form cannot know the cookie nor sign it. The check
 is an application-wide dependency, so no state-changing route can forget it.
+
+A route may be exempted only by name, with a proof of its own that replaces the token
+(`app.state.csrf_exempt`, set in `create_app`): the one-click unsubscribe that mailbox
+providers POST without cookies (RFC 8058), proven by its signed token.
 """
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import cookies
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.params import MAX_DB_INT
 
-CSRF_COOKIE = "rv_csrf"
+CSRF_COOKIE = cookies.CSRF_SEED.base  # its name over http; see app.cookies for https
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A route name -> a check that the request proves itself some other way than by a CSRF token.
+CsrfProof = Callable[[Request], Awaitable[bool]]
 
 # Scripts and styles only from our origin: no inline code, no eval, nothing from a CDN.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -59,7 +67,11 @@ async def verify_csrf(request: Request) -> None:
     """Application-wide dependency: every unsafe request must carry a valid token."""
     if request.method in SAFE_METHODS:
         return
-    seed = request.cookies.get(CSRF_COOKIE, "")
+    exemptions: dict[str, CsrfProof] = getattr(request.app.state, "csrf_exempt", {})
+    proof = exemptions.get(getattr(request.scope.get("route"), "name", None) or "")
+    if proof is not None and await proof(request):
+        return
+    seed = cookies.CSRF_SEED.read(request)
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent:
         content_type = request.headers.get("content-type", "")
@@ -118,7 +130,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seed = _cookie_value(scope, CSRF_COOKIE)
+        seed = cookies.CSRF_SEED.read_scope(scope, https=self.secure_cookies)
         new_seed = None
         if not seed or len(seed) > 100:
             seed = new_seed = secrets.token_urlsafe(32)
@@ -143,21 +155,10 @@ class SecurityHeadersMiddleware:
                 # Only pages carry forms: a cached image or JSON must never carry a cookie.
                 is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
                 if new_seed and is_html:
-                    attrs = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure_cookies else "")
-                    headers.append((b"set-cookie", f"{CSRF_COOKIE}={new_seed}; {attrs}".encode()))
+                    headers.append((b"set-cookie", cookies.CSRF_SEED.header(new_seed, https=self.secure_cookies)))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def _cookie_value(scope: Scope, name: str) -> str:
-    for key, value in scope["headers"]:
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                k, _sep, v = part.strip().partition("=")
-                if k == name:
-                    return v
-    return ""
 
 
 def safe_next(value: str | None, default: str = "/") -> str:

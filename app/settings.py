@@ -9,9 +9,15 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("fr", "en", "nl", "de")
+MIB = 1024 * 1024
+# The idea form offers this many photos; a request must be able to carry all of them at the
+# upload limit, plus the form's text fields and the multipart envelope.
+PHOTOS_PER_IDEA = 4
+FORM_TEXT_BYTES = 1 * MIB
 
 
 class Settings(BaseSettings):
@@ -20,6 +26,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     secret_key: str = ""
+    # The public address: every absolute link (e-mails, CSV, exports, API) is built on it with
+    # `absolute_url`. Unset, `reinventons serve` and `demo` derive it from --host and --port.
     base_url: str = "http://127.0.0.1:8000"
     # Extra host names accepted besides BASE_URL's (comma-separated), e.g. behind a proxy.
     allowed_hosts: str = ""
@@ -28,14 +36,53 @@ class Settings(BaseSettings):
     meili_url: str = ""
     meili_key: str = ""
     default_language: str = "fr"
-    max_body_bytes: int = 12 * 1024 * 1024
-    max_upload_bytes: int = 10 * 1024 * 1024
+    # Larger requests get the 413 page. 0 (the default): just enough for the idea form with every
+    # photo at MAX_UPLOAD_BYTES; a smaller value would refuse what the form offers.
+    max_body_bytes: int = 0
+    max_upload_bytes: int = 10 * MIB  # per photo
     max_image_pixels: int = 40_000_000
     session_days: int = 30
     login_attempts_per_minute: int = 5
     registrations_per_hour: int = 10
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _body_holds_a_full_form(self) -> "Settings":
+        needed = self.form_bytes_needed
+        if not self.max_body_bytes:
+            self.max_body_bytes = needed
+        elif self.max_body_bytes < needed:
+            raise ValueError(
+                f"REINVENTONS_MAX_BODY_BYTES={self.max_body_bytes} cannot carry the idea form's "
+                f"{PHOTOS_PER_IDEA} photos of REINVENTONS_MAX_UPLOAD_BYTES={self.max_upload_bytes} and its "
+                f"text: set it to at least {needed}, or leave it unset.")
+        return self
+
+    @property
+    def form_bytes_needed(self) -> int:
+        """The largest request the idea form can honestly produce."""
+        return PHOTOS_PER_IDEA * self.max_upload_bytes + FORM_TEXT_BYTES
+
+    @property
+    def files_bytes_allowed(self) -> int:
+        """What the files of one form may weigh together: the body limit less the text's share."""
+        return self.max_body_bytes - FORM_TEXT_BYTES
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    def absolute_url(self, path: str) -> str:
+        """`path` (starting with "/") on the public address: the only way to write a link that
+        leaves the site (e-mails, spreadsheets, exports, the API)."""
+        return f"{self.base_url}{path}"
+
+    @property
+    def base_url_configured(self) -> bool:
+        """Whether BASE_URL was given (environment, .env file or argument), not defaulted."""
+        return "base_url" in self.model_fields_set
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -9,9 +9,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import select_autoescape
 
-from app import i18n
+from app import cookies, i18n
 from app.authz import can
+from app.idea.history import history_label
 from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
@@ -19,10 +21,13 @@ from app.settings import LANGUAGES
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
-FLASH_COOKIE = "rv_flash"
+FLASH_COOKIE = cookies.FLASH.base  # its name over http; see app.cookies for https
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
+# Pages, and the SVG charts drawn from templates, escape what they print; e-mails' .txt parts
+# are plain text (app.mail), their HTML part is a page like any other.
+env.autoescape = select_autoescape(("html", "htm", "xml", "svg"))
 env.globals.update(
     _=i18n.gettext,
     ngettext=i18n.ngettext,
@@ -38,6 +43,7 @@ env.filters.update(
     number=i18n.format_number,
     # For <time datetime="...">: HTML allows at most 3 digits of a second's fraction.
     iso=lambda value: value.isoformat(timespec="seconds") if value else "",
+    history_label=history_label,
 )
 env.trim_blocks = True
 env.lstrip_blocks = True
@@ -52,16 +58,13 @@ def flash(request: Request, response: RedirectResponse, message: str, category: 
     """Queue a message (an English msgid, translated when shown) for the next page."""
     queued = _read_flashes(request)
     queued.append({"c": category, "m": message, "p": params})
-    response.set_cookie(
-        FLASH_COOKIE, _flash_serializer(request).dumps(queued), httponly=True, samesite="lax",
-        secure=request.app.state.settings.is_https,
-    )
+    cookies.FLASH.set(response, _flash_serializer(request).dumps(queued), https=request.app.state.settings.is_https)
     request.state.flashes_consumed = True
     return response
 
 
 def _read_flashes(request: Request) -> list[dict[str, Any]]:
-    raw = request.cookies.get(FLASH_COOKIE)
+    raw = cookies.FLASH.read(request)
     if not raw or getattr(request.state, "flashes_consumed", False):
         return []
     try:
@@ -117,8 +120,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code,
                                           headers=headers)
     response.headers.setdefault("cache-control", "no-store" if ctx["current_user"] else "no-cache")
-    if request.cookies.get(FLASH_COOKIE) and not getattr(request.state, "flashes_consumed", False):
-        response.delete_cookie(FLASH_COOKIE)
+    if cookies.FLASH.read(request) and not getattr(request.state, "flashes_consumed", False):
+        cookies.FLASH.delete(response, https=request.app.state.settings.is_https)
     return response
 
 

@@ -17,13 +17,14 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.engine import make_url
 
+from app import cookies
 from app.account.models import User
-from app.account.sessions import SESSION_COOKIE, start_session
+from app.account.sessions import start_session
 from app.db import Database
 from app.main import create_app
 from app.outbox import service as outbox
 from app.outbox import worker
-from app.security import CSRF_COOKIE, csrf_token_for
+from app.security import csrf_token_for
 from app.settings import Settings
 
 LINK_RE = re.compile(r"https?://\S+")
@@ -71,9 +72,10 @@ class WebClient(TestClient):
         return self.app.state.db
 
     def csrf(self) -> str:
-        if CSRF_COOKIE not in self.cookies:
+        name = cookies.CSRF_SEED.name(self.settings.is_https)
+        if name not in self.cookies:
             self.get("/offline")
-        return csrf_token_for(self.settings.resolved_secret_key, self.cookies[CSRF_COOKIE])
+        return csrf_token_for(self.settings.resolved_secret_key, self.cookies[name])
 
     def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Response:
         """POST a form as the site's own pages would, CSRF token included."""
@@ -86,7 +88,7 @@ class WebClient(TestClient):
         """Log in without the form (the login form has its own tests)."""
         with self.db.transaction() as session:
             token = start_session(session, user, days=1)
-        self.cookies.set(SESSION_COOKIE, token)
+        self.cookies.set(cookies.SESSION.name(self.settings.is_https), token)
         return self
 
     def run_worker(self) -> int:
@@ -135,10 +137,13 @@ class SmtpSink:
 
 
 def body_of(message: Message) -> str:
-    part = message.get_body(("plain",)) if hasattr(message, "get_body") else message
-    payload = (part or message).get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode((part or message).get_content_charset() or "utf-8")
+    """The text/plain part of an e-mail (every e-mail also has an HTML alternative)."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text part in {message['Subject']!r}")
 
 
 def links_in(message: Message) -> list[str]:

@@ -50,7 +50,7 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
     data: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "exported_at": utcnow().isoformat(),
-        "site": base,
+        "site": settings.base_url,
         "account": {
             "email": user.email,
             "display_name": user.display_name,

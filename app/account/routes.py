@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app import cookies
 from app.account import privacy, service
-from app.account.sessions import SESSION_COOKIE, end_session
+from app.account.sessions import end_session
 from app.clock import utcnow
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
 from app.errors import Conflict, ValidationFailed
-from app.i18n import LANG_COOKIE, N_
+from app.i18n import N_
 from app.security import safe_next
 from app.settings import LANGUAGES, Settings
 from app.web import flash, redirect, render
@@ -24,8 +25,11 @@ def _client_ip(request: Request) -> str:
 
 
 def _set_session_cookie(settings: Settings, response: Response, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
-                        samesite="lax", secure=settings.is_https, path="/")
+    cookies.SESSION.set(response, token, https=settings.is_https, max_age=settings.session_days * 86400)
+
+
+def _https(request: Request) -> bool:
+    return bool(request.app.state.settings.is_https)
 
 
 @router.get("/register", name="account:register")
@@ -98,7 +102,7 @@ def login(
         return render(request, "account/login.html",
                       {"values": {"email": email}, "errors": exc.errors, "next": target}, status_code=422)
     # Rotate: whatever session this browser had before is ended.
-    old = request.cookies.get(SESSION_COOKIE)
+    old = cookies.SESSION.read(request)
     if old:
         end_session(session, old)
     session.commit()
@@ -109,12 +113,12 @@ def login(
 
 @router.post("/logout", name="account:logout")
 def logout(request: Request, session: DbSession) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = cookies.SESSION.read(request)
     if token:
         end_session(session, token)
         session.commit()
     response = redirect("/")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("You are logged out."), "info")
 
 
@@ -149,7 +153,7 @@ def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_l
                                                       "errors": exc.errors}, status_code=422)
     session.commit()
     response = redirect("/account/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("Your password has been changed. You can log in now."), "success")
 
 
@@ -170,7 +174,7 @@ def update_profile(request: Request, session: DbSession, user: CitizenUser,
     session.commit()
     response = redirect("/account")
     if language in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, language, max_age=31536000, samesite="lax", path="/")
+        cookies.LANGUAGE.set(response, language, https=_https(request))
     return flash(request, response, N_("Your profile is saved."), "success")
 
 
@@ -206,6 +210,6 @@ def delete_account(request: Request, session: DbSession, settings: AppSettings, 
     session.commit()
     request.state.user = None
     response = redirect("/")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("Your account is deleted. Your ideas and comments stay, without your name. "
                                        "Goodbye, and thank you."), "info")

@@ -128,7 +128,7 @@ def peek_token(session: Session, token: str, purpose: TokenPurpose) -> bool:
 def send_verification(session: Session, settings: Settings, user: User) -> None:
     token = _issue_token(session, user, TokenPurpose.verify, VERIFY_TTL)
     mail.queue_email(session, to=user.email, template="verify_email", lang=user.language,
-                     name=user.display_name, link=f"{settings.base_url}/account/verify?token={token}")
+                     name=user.display_name, link=settings.absolute_url(f"/account/verify?token={token}"))
 
 
 def verify_email(session: Session, token: str) -> User | None:
@@ -175,7 +175,7 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
         return
     token = _issue_token(session, user, TokenPurpose.reset, RESET_TTL)
     mail.queue_email(session, to=user.email, template="password_reset", lang=user.language,
-                     name=user.display_name, link=f"{settings.base_url}/account/password/reset?token={token}")
+                     name=user.display_name, link=settings.absolute_url(f"/account/password/reset?token={token}"))
 
 
 def reset_password(session: Session, *, token: str, password: str) -> User:

@@ -7,12 +7,13 @@ from fastapi import Depends, Request
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from app import cookies
 from app.account.models import User, UserSession
 from app.clock import utcnow
 from app.db import get_session
 from app.security import hash_token
 
-SESSION_COOKIE = "rv_session"
+SESSION_COOKIE = cookies.SESSION.base  # its name over http; see app.cookies for https
 
 
 def start_session(session: Session, user: User, *, days: int, user_agent: str = "") -> str:
@@ -50,7 +51,7 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def load_current_user(request: Request, session: Session = Depends(get_session)) -> User | None:
     """Application-wide dependency: the logged-in user, also kept on request.state for pages."""
-    user = user_for_token(session, request.cookies.get(SESSION_COOKIE, ""))
+    user = user_for_token(session, cookies.SESSION.read(request))
     request.state.user = user
     return user
 

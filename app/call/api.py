@@ -95,18 +95,17 @@ class IdeaListOut(BaseModel):
     per_page: int
 
 
-def _base(request: Request) -> str:
-    return str(request.app.state.settings.base_url).rstrip("/")
+def _url(request: Request, path: str) -> str:
+    return str(request.app.state.settings.absolute_url(path))
 
 
 def _call_out(request: Request, call: Call) -> dict[str, object]:
-    base = _base(request)
     return {
         "slug": call.slug, "title": call.title, "summary": call.summary, "phase": str(current_phase(call)),
         "dates": PhaseDates(submissions_start=call.submissions_start, voting_start=call.voting_start,
                             review_start=call.review_start, results_start=call.results_start,
                             closes_at=call.closes_at),
-        "url": f"{base}/calls/{call.slug}", "ideas_url": f"{base}/api/calls/{call.slug}/ideas",
+        "url": _url(request, f"/calls/{call.slug}"), "ideas_url": _url(request, f"/api/calls/{call.slug}/ideas"),
     }
 
 
@@ -118,7 +117,7 @@ def _idea_out(request: Request, card: idea_queries.Card, call: Call, photos: lis
         "district": DistrictOut.model_validate(card.district, from_attributes=True) if card.district else None,
         "answer_status": idea.answer_status, "winner": idea.winner, "shortlisted": idea.shortlisted,
         "vote_count": idea.vote_count, "comment_count": idea.comment_count, "published_at": idea.published_at,
-        "url": f"{_base(request)}/ideas/{idea.id}", "photos": photos,
+        "url": _url(request, f"/ideas/{idea.id}"), "photos": photos,
     }
 
 
@@ -173,8 +172,7 @@ def api_call_ideas(
 
 
 def _photo_urls(request: Request, session: Session, ideas: list[Idea]) -> dict[int, list[str]]:
-    base = _base(request)
-    return {idea_id: [f"{base}/ideas/{idea_id}/photos/{pid}/display" for pid in ids]
+    return {idea_id: [_url(request, f"/ideas/{idea_id}/photos/{pid}/display") for pid in ids]
             for idea_id, ids in idea_queries.photo_ids(session, [i.id for i in ideas if i.id]).items()}
 
 

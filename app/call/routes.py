@@ -7,6 +7,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app import cookies
 from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Phase
@@ -22,14 +23,14 @@ from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
 
-SEED_COOKIE = "rv_seed"
+SEED_COOKIE = cookies.SHUFFLE_SEED.base  # its name over http; see app.cookies for https
 CSV_COLUMNS = ("id", "title", "category", "district", "status", "answer_status", "votes", "comments",
                "published_at", "url", "excerpt")
 
 
 def _seed(request: Request) -> tuple[int, bool]:
     """The visitor's shuffle seed: random order, but stable while they page through."""
-    raw = request.cookies.get(SEED_COOKIE, "")
+    raw = cookies.SHUFFLE_SEED.read(request)
     if raw.isascii() and raw.isdigit() and len(raw) <= 9:
         return int(raw), False
     return secrets.randbelow(1_000_000_000), True
@@ -76,8 +77,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
     }
     response = render(request, "call/detail.html", context)
     if new_seed:
-        response.set_cookie(SEED_COOKIE, str(seed), max_age=7 * 86400, httponly=True, samesite="lax",
-                            secure=settings.is_https)
+        cookies.SHUFFLE_SEED.set(response, str(seed), https=settings.is_https)
     return response
 
 
@@ -107,7 +107,6 @@ def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
     assert call.id is not None
     ideas = list(session.exec(idea_queries.public_ideas(call.id)))
     cards = idea_queries.cards_for(session, ideas)
-    base = settings.base_url.rstrip("/")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -117,7 +116,7 @@ def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
             idea.id, idea.title, card.category.name if card.category else "",
             card.district.name if card.district else "", idea.status, idea.answer_status or "",
             idea.vote_count, idea.comment_count, idea.published_at.isoformat() if idea.published_at else "",
-            f"{base}/ideas/{idea.id}", card.excerpt)])
+            settings.absolute_url(f"/ideas/{idea.id}"), card.excerpt)])
     return Response(
         "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{call.slug}-ideas.csv"',

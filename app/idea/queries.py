@@ -18,6 +18,7 @@ from app.call.queries import visible_call_by_id
 from app.errors import NotFound
 from app.i18n import N_
 from app.idea import context as idea_context
+from app.idea.history import history_label
 from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
 from app.params import parse_id
@@ -207,6 +208,10 @@ def visible_idea(session: Session, idea_id: int, viewer: User | None) -> tuple[I
 class HistoryEntry:
     change: IdeaStatusChange
     actor_name: str | None
+
+    @property
+    def label(self) -> str:
+        return history_label(self.change)
 
 
 def history(session: Session, idea: Idea) -> list[HistoryEntry]:

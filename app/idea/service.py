@@ -17,12 +17,12 @@ from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.richtext import render_markdown
-from app.settings import Settings
+from app.settings import PHOTOS_PER_IDEA, Settings
 
 TITLE_MIN, TITLE_MAX = 5, 120
 BODY_MAX = 10_000
 ALT_MAX = 300
-MAX_PHOTOS = 4
+MAX_PHOTOS = PHOTOS_PER_IDEA
 # Ideas that do not count towards the per-citizen limit of a call.
 UNCOUNTED = (IdeaStatus.withdrawn,)
 

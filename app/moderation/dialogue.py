@@ -1,8 +1,14 @@
 """Dialogue figures: how well the city answers, per call and over the whole platform.
 
 Shown on each call page and in the admin dashboard as server-side SVG charts (drawn by the
-template `moderation/_dialogue.html` with presentation attributes only, since the CSP forbids
+template `moderation/dialogue_chart.svg` with presentation attributes only, since the CSP forbids
 inline styles) and a table with the same numbers for screen readers and without images.
+
+The chart is honest about scale: every bar is drawn against the same whole, the published ideas
+of the call, on an axis labelled in percent. Five answers out of forty are five short bars, not
+five full ones. Its geometry is computed here (`chart_layout`) so that a test can check that
+everything stays inside the viewBox, whose width is close to a phone's so that its text stays
+readable when the image is scaled down.
 """
 
 from dataclasses import dataclass, field
@@ -22,14 +28,55 @@ from app.idea.models import AnswerStatus, Idea, IdeaStatus
 from app.web import env
 
 WAITING_DAYS = 30
-CHART_WIDTH = 300  # the SVG viewBox width of a full bar
+
+# The chart's geometry, in viewBox units (one unit is one CSS pixel at the image's natural size).
+CHART_WIDTH = 320  # the viewBox; a phone's column is 290 to 360 px wide: text stays near 16 px
+TRACK_WIDTH = 250  # a bar for 100% of the ideas (the grey track); its count is written after it
+COUNT_X = TRACK_WIDTH + 8  # where the counts start, inside the viewBox
+ROW_HEIGHT = 48  # a label line and its bar
+LABEL_SIZE = 16
+BAR_HEIGHT = 16
+AXIS_HEIGHT = 58  # ticks, their percentages and the axis caption
+TICKS = (0, 25, 50, 75, 100)
+LABELLED_TICKS = (0, 50, 100)  # labels at 25 and 75% would touch on a phone
 
 
 @dataclass
 class Bar:
     key: str
     value: int
-    width: int  # in viewBox units, out of CHART_WIDTH
+    width: float  # in viewBox units: the share of all published ideas, out of TRACK_WIDTH
+
+
+def bar_width(value: int, total: int) -> float:
+    """`value` out of `total` as a bar on the shared track: proportional, to a tenth of a unit.
+    A non-zero count is never drawn thinner than one unit, so that it stays visible."""
+    if total <= 0 or value <= 0:
+        return 0.0
+    return max(round(TRACK_WIDTH * min(value, total) / total, 1), 1.0)
+
+
+@dataclass
+class ChartRow:
+    key: str  # "answered", or an answer status
+    value: int
+    width: float
+    y: int  # the top of the row (its label); the bar is below the label
+
+
+@dataclass
+class ChartLayout:
+    """Where the chart draws each element, in viewBox units (see the module docstring)."""
+
+    width: int
+    height: int
+    track: int
+    count_x: int
+    label_size: int
+    bar_height: int
+    rows: list[ChartRow]
+    axis_y: int  # the line under the last bar
+    ticks: list[tuple[int, float, bool]]  # (percent, x, labelled)
 
 
 @dataclass
@@ -53,8 +100,22 @@ class DialogueFigures:
         return round(100 * self.city_replied / self.commented_ideas) if self.commented_ideas else 0
 
     @property
-    def answered_width(self) -> int:
-        return round(CHART_WIDTH * self.answered / self.ideas) if self.ideas else 0
+    def chart(self) -> ChartLayout:
+        return chart_layout(self)
+
+
+def chart_layout(f: DialogueFigures) -> ChartLayout:
+    """The chart of `f`: one row for the ideas answered, then one per answer status, each bar the
+    share of `f.ideas` (the published ideas), above an axis from 0 to 100%."""
+    rows = [ChartRow("answered", f.answered, bar_width(f.answered, f.ideas), 0)]
+    for index, bar in enumerate(f.by_status, start=1):
+        rows.append(ChartRow(bar.key, bar.value, bar.width, index * ROW_HEIGHT))
+    axis_y = len(rows) * ROW_HEIGHT
+    return ChartLayout(
+        width=CHART_WIDTH, height=axis_y + AXIS_HEIGHT, track=TRACK_WIDTH, count_x=COUNT_X,
+        label_size=LABEL_SIZE, bar_height=BAR_HEIGHT, rows=rows, axis_y=axis_y,
+        ticks=[(percent, TRACK_WIDTH * percent / 100, percent in LABELLED_TICKS) for percent in TICKS],
+    )
 
 
 def _days(start: datetime, end: datetime) -> float:
@@ -74,9 +135,10 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
         .group_by(col(Idea.answer_status))
     ).all()}
     result.answered = sum(counts.values())
-    biggest = max(counts.values(), default=0)
+    # Scaled to all published ideas, not to the largest count: five answers out of forty ideas
+    # must not look like five full bars.
     result.by_status = [Bar(status.value, counts.get(status.value, 0),
-                            round(CHART_WIDTH * counts.get(status.value, 0) / biggest) if biggest else 0)
+                            bar_width(counts.get(status.value, 0), result.ideas))
                         for status in AnswerStatus]
     result.waiting = int(session.exec(
         select(func.count()).select_from(Idea).where(
@@ -118,8 +180,7 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
 
 def chart_response(f: DialogueFigures) -> Response:
     """The figures as an SVG image (escaped by the template engine like any page)."""
-    svg = env.get_template("moderation/dialogue_chart.svg").render(
-        f=f, height=60 + 28 * len(f.by_status), full=CHART_WIDTH)
+    svg = env.get_template("moderation/dialogue_chart.svg").render(f=f, chart=chart_layout(f))
     return Response(svg, media_type="image/svg+xml", headers={"cache-control": "max-age=300"})
 
 

@@ -1,10 +1,11 @@
 """Notification pages: the list (which marks them read), e-mail preferences, and the
-unsubscribe link from e-mails, which works without logging in; and the header's unread count,
-loaded once per request with the current user."""
+unsubscribe link from e-mails, which works without logging in, with its one-click variant for
+mailbox providers (RFC 8058); and the header's unread count, loaded once per request with the
+current user."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.account.models import User
@@ -102,6 +103,48 @@ def unsubscribe(request: Request, session: DbSession, settings: AppSettings, tok
     user_id, kind = found
     from_db = session.get(User, user_id)
     if from_db is not None:
+        service.set_email_preference(session, user_id=user_id, kind=kind, enabled=False)
+        session.commit()
+    return _unsubscribe_page(request, settings, token, done=True)
+
+
+# One-click unsubscribe (RFC 8058) ------------------------------------------------------------
+# Mailbox providers POST "List-Unsubscribe=One-Click" to the List-Unsubscribe address of an
+# e-mail, form-encoded and without cookies, so without a CSRF token: the signed token in the
+# address is the proof. This one route is exempted from the CSRF check, by name, and only for a
+# request that carries a genuine token and exactly that body (`one_click_proof`, see create_app).
+
+ONE_CLICK_ROUTE = "notify:one_click"
+ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
+
+
+async def one_click_proof(request: Request) -> bool:
+    """Whether a POST is a one-click unsubscribe with a genuine token (then no CSRF token is needed)."""
+    token = request.path_params.get("token", "")
+    if service.read_unsubscribe_token(request.app.state.settings, str(token)) is None:
+        return False
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return False
+    form = await request.form()
+    return form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
+
+
+@router.get("/unsubscribe/{token}/one-click")
+def one_click_form(request: Request, settings: AppSettings, token: str) -> HTMLResponse:
+    # A mail reader without RFC 8058 support may open the address: it shows the page with the button.
+    return _unsubscribe_page(request, settings, token)
+
+
+@router.post("/unsubscribe/{token}/one-click", name=ONE_CLICK_ROUTE)
+def one_click_unsubscribe(request: Request, session: DbSession, settings: AppSettings, token: str,
+                          list_unsubscribe: Annotated[str, Form(alias=ONE_CLICK_FIELD, max_length=20)] = "",
+                          ) -> HTMLResponse:
+    found = service.read_unsubscribe_token(settings, token)
+    if found is None or list_unsubscribe != ONE_CLICK_VALUE:
+        return _unsubscribe_page(request, settings, token)  # the page with its button, nothing changed
+    user_id, kind = found
+    if session.get(User, user_id) is not None:
         service.set_email_preference(session, user_id=user_id, kind=kind, enabled=False)
         session.commit()
     return _unsubscribe_page(request, settings, token, done=True)

@@ -76,7 +76,15 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | 
 
 
 def unsubscribe_url(settings: Settings, *, user_id: int, kind: str) -> str:
-    return f"{settings.base_url}/notifications/unsubscribe/{unsubscribe_token(settings, user_id=user_id, kind=kind)}"
+    """The page, linked from the e-mail's text, where a button switches that e-mail off."""
+    token = unsubscribe_token(settings, user_id=user_id, kind=kind)
+    return settings.absolute_url(f"/notifications/unsubscribe/{token}")
+
+
+def one_click_url(settings: Settings, *, user_id: int, kind: str) -> str:
+    """The List-Unsubscribe address: mailbox providers POST `List-Unsubscribe=One-Click` to it
+    (RFC 8058), without cookies; a GET shows the same page as `unsubscribe_url`."""
+    return unsubscribe_url(settings, user_id=user_id, kind=kind) + "/one-click"
 
 
 # --- Preferences -----------------------------------------------------------------------------
@@ -151,9 +159,10 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
             session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
             name=recipient.display_name, actor=row.actor_name, subject=row.subject, detail=detail, note=note,
             is_status=is_status_label(detail),
-            link=f"{settings.base_url}{link}",
+            link=settings.absolute_url(link),
             unsubscribe=unsubscribe_url(settings, user_id=recipient.id, kind=kind),
-            preferences=f"{settings.base_url}/notifications/preferences",
+            one_click=one_click_url(settings, user_id=recipient.id, kind=kind),
+            preferences=settings.absolute_url("/notifications/preferences"),
         )
     return row
 

@@ -1,6 +1,9 @@
 """The `reinventons` command as an administrator uses it, in a subprocess."""
 
+import csv
+import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -9,7 +12,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from tests.support import free_port
+from app.cli import address_for
+from tests.support import SmtpSink, free_port, links_in
 
 EXE = [sys.executable, "-m", "app.cli"]
 
@@ -48,16 +52,20 @@ def test_create_user_reads_the_password_from_stdin_and_the_account_can_log_in(tm
     assert "password" in weak.stderr
 
 
-def test_demo_migrates_fills_prints_accounts_and_serves(tmp_path: Path) -> None:
+def test_demo_migrates_fills_prints_accounts_and_serves(tmp_path: Path, smtp: SmtpSink) -> None:
+    """On another port than 8000 and without BASE_URL (issue 10, defect 21), every absolute link
+    (e-mails, the CSV, the API, the data export) points where the demo really answers."""
     port = free_port()
     env = cli_env(tmp_path, f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    env["REINVENTONS_SMTP_URL"] = smtp.url
+    site = f"http://127.0.0.1:{port}"
     process = subprocess.Popen([*EXE, "demo", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, cwd=Path(__file__).resolve().parents[2])
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                response = httpx.get(f"{site}/", timeout=2)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
@@ -65,9 +73,45 @@ def test_demo_migrates_fills_prints_accounts_and_serves(tmp_path: Path) -> None:
                 time.sleep(0.3)
         assert response.status_code == 200
         assert '<html lang="fr">' in response.text
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{site}/healthz").json() == {"status": "ok"}
+
+        with httpx.Client(base_url=site, timeout=10) as browser:
+            form = browser.get("/account/register").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+            browser.post("/account/register", data={"csrf_token": token, "email": "port@example.org",
+                                                    "display_name": "Port", "password": "une phrase assez longue"})
+            calls = browser.get("/api/calls").json()
+            assert calls and all(c["url"].startswith(f"{site}/calls/") for c in calls)
+            rows = []
+            for call in calls:
+                sheet = browser.get(f"/calls/{call['slug']}/ideas.csv")
+                rows += list(csv.reader(io.StringIO(sheet.text.lstrip("\ufeff"))))[1:]
+            assert rows and all(row[9].startswith(f"{site}/ideas/") for row in rows)
+            login = browser.get("/account/login").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
+            browser.post("/account/login", data={"csrf_token": token, "email": "citoyenne@demo.reinventons.be",
+                                                 "password": "demo-citoyenne-2026"})
+            profile = browser.get("/account").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', profile).group(1)  # type: ignore[union-attr]
+            export = browser.post("/account/export", data={"csrf_token": token}).json()
+            urls = re.findall(r"https?://[^\s\"]+", str(export))
+            assert urls and all(u.startswith(site) for u in urls), urls
+        deadline = time.monotonic() + 30
+        while not smtp.to("port@example.org"):
+            assert time.monotonic() < deadline, "the demo's worker sent no e-mail"
+            time.sleep(0.2)
+        links = links_in(smtp.last_to("port@example.org"))
+        assert links and all(link.startswith(f"{site}/") for link in links), links
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
+    assert f"Open {site}/ in your browser" in output
     assert "citoyenne@demo.reinventons.be" in output
     assert "moderation@demo.reinventons.be" in output and "admin@demo.reinventons.be" in output
+
+
+def test_the_public_address_of_a_listening_host() -> None:
+    assert address_for("127.0.0.1", 8101) == "http://127.0.0.1:8101"
+    assert address_for("0.0.0.0", 8101) == "http://127.0.0.1:8101"  # noqa: S104
+    assert address_for("::1", 9000) == "http://[::1]:9000"
+    assert address_for("localhost", 80) == "http://localhost:80"

@@ -30,6 +30,7 @@ from app import demo, migrate
 from app.db import Database
 from tests.e2e import harness
 from tests.e2e.harness import E2EServer
+from tests.e2e.long_words import seed_long_words
 from tests.support import SmtpSink, free_port, make_settings, worker_database_url
 
 VALIDATED: set[str] = set()
@@ -125,6 +126,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
     # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
     # votes and comments, so every page is checked with real content. Journeys make their own data.
     demo.seed(db, settings)
+    # And long unbroken words on every kind of page, for the phone layout checks (issue 10).
+    with db.session(write=True) as s:
+        seed_long_words(s)
     processes = harness.start_processes(env, port, log_path)
     try:
         yield E2EServer(url=f"http://127.0.0.1:{port}", settings=settings, smtp=smtp, db=db,

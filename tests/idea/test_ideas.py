@@ -271,7 +271,7 @@ def test_idea_page_shows_the_official_answer_and_the_history(client: WebClient, 
     assert "<p>Douze bancs seront installés.</p>" in page
     assert "Proposée par Sofia Ricci" in page
     history = page[page.index('id="history-title"'):]
-    assert history.index("Créée") < history.index("En attente de modération") < history.index("Publiée")
+    assert history.index("Créée") < history.index("Soumise à la modération") < history.index("Publiée")
     assert "Équipe modération" in history and "Conforme à la charte." in history
 
 

@@ -106,8 +106,8 @@ def test_dialogue_figures_and_their_svg_chart(client: WebClient, session: Sessio
     assert "Idées avec une réponse officielle" in call_page.text and "3 (60%)" in call_page.text
     chart = visitor.get(f"/calls/{w.call.slug}/dialogue.svg")
     assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
-    assert chart.text.count("<rect") == 3 + 5 and "style=" not in chart.text and "<script" not in chart.text
-    assert 'width="180"' in chart.text  # 60% of the 300-unit bar
+    assert chart.text.count("<rect") == 1 + 2 * 6 and "style=" not in chart.text and "<script" not in chart.text
+    assert f'width="{0.6 * dialogue.TRACK_WIDTH:g}"' in chart.text  # 60% of the ideas, on the shared track
     assert admin.get("/admin/dialogue.svg").status_code == 200
     index = admin.get("/admin")
     assert all(link in index.text for link in ('href="/admin/users"', 'href="/admin/audit"', 'href="/admin/dialogue"'))

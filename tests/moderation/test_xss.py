@@ -85,8 +85,12 @@ def test_payloads_are_inert_everywhere(mail_client: WebClient, smtp: SmtpSink, s
     delivered = smtp.to(w.author.email) + smtp.to(follower.email)
     assert len(delivered) >= 4
     for message in delivered:
-        # Plain text only: no HTML part a mail client could run or render.
-        assert message.get_content_type() == "text/plain" and not message.is_multipart()
+        # A text part, and an HTML alternative in which the payloads are escaped text.
+        assert message.get_content_type() == "multipart/alternative"
+        [html_part] = [p for p in message.walk() if p.get_content_type() == "text/html"]
+        html_payload = html_part.get_payload(decode=True)
+        assert isinstance(html_payload, bytes)
+        assert_inert(html_payload.decode("utf-8"))
     notes = [body_of(m) for m in smtp.to(w.author.email)]
     assert any("alert(" in body for body in notes)  # the moderator's words did reach the author
     assert w.author.role == Role.citizen
