@@ -34,7 +34,13 @@ from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation.models import AuditAction, ModeratorAssignment, TargetType
 from app.moderation.service import record
-from app.notify.models import KIND_LABELS, Notification, NotificationPreference
+from app.notify.models import (
+    KIND_LABELS,
+    EmailDelivery,
+    Notification,
+    NotificationDigest,
+    NotificationPreference,
+)
 from app.ratelimit import service as ratelimit
 from app.report.models import Report
 from app.settings import Settings
@@ -85,7 +91,7 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
     notifications = session.exec(select(Notification).where(Notification.user_id == user.id)
                                  .order_by(col(Notification.id))).all()
     reports = session.exec(select(Report).where(Report.reporter_id == user.id).order_by(col(Report.id))).all()
-    preferences = {p.kind: p.email for p in session.exec(
+    preferences = {p.kind: p.delivery for p in session.exec(
         select(NotificationPreference).where(NotificationPreference.user_id == user.id)).all()}
 
     return {
@@ -146,7 +152,8 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
             "resolved_at": _when(r.resolved_at),
             "resolution": r.resolution,
         } for r in reports],
-        "notification_preferences": {str(kind): {"email": preferences.get(str(kind), True)} for kind in KIND_LABELS},
+        "notification_preferences": {str(kind): {"email": preferences.get(str(kind), EmailDelivery.immediate.value)}
+                                     for kind in KIND_LABELS},
     }
 
 
@@ -206,6 +213,7 @@ def delete_account(session: Session, settings: Settings, user: User, *, password
 
     session.execute(delete(Notification).where(col(Notification.user_id) == user_id))
     session.execute(delete(NotificationPreference).where(col(NotificationPreference.user_id) == user_id))
+    session.execute(delete(NotificationDigest).where(col(NotificationDigest.user_id) == user_id))
     session.execute(delete(EmailToken).where(col(EmailToken.user_id) == user_id))
     session.execute(delete(ModeratorAssignment).where(col(ModeratorAssignment.user_id) == user_id))
     end_all_sessions(session, user_id)
