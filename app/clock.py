@@ -2,10 +2,31 @@
 
 SQLModel stores them as UTC on both SQLite and PostgreSQL and gives them back aware; pages
 show them in the city's time zone (settings.timezone) through the i18n filters.
+
+Every "now" of the application comes from `utcnow()`, so that tests (and a demonstration) can
+move time forward with `travel(...)`: a digest due tomorrow morning, an edit window that closed.
+The shift is process-wide on purpose: the worker and a live server's threads see it too.
 """
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+_shift = timedelta(0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _shift
+
+
+@contextmanager
+def travel(by: timedelta) -> Iterator[None]:
+    """Within the block, `utcnow()` is `by` later than the real time (cumulative when nested);
+    it is back to the real time afterwards. For tests and demonstrations, never for requests."""
+    global _shift
+    before = _shift
+    _shift = before + by
+    try:
+        yield
+    finally:
+        _shift = before

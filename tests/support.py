@@ -94,7 +94,7 @@ class WebClient(TestClient):
     def run_worker(self) -> int:
         """Carry out every due outbox message, as `reinventons worker` would."""
         total = 0
-        while handled := outbox.run_pending(self.db, worker.handlers(self.settings)):
+        while handled := outbox.run_pending(self.db, worker.handlers(self.settings, self.db)):
             total += handled
         return total
 

@@ -16,7 +16,6 @@ from app.call.phases import accepts_comments
 from app.clock import utcnow
 from app.comment.models import MAX_LENGTH, Comment
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
 from app.locks import lock_user
@@ -55,7 +54,9 @@ def _check_open(session: Session, idea: Idea, call: Call) -> None:
 
 def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Call, author: User, body: str,
                    parent_id: int | None = None) -> Comment:
-    """Post a comment (or a reply), make its author follow the idea, tell the followers."""
+    """Post a comment (or a reply) and tell the followers, and the author of the comment
+    answered. Commenting does not make one follow the idea (replies reach their addressee
+    anyway, as the "reply" kind); following is a choice of its own."""
     assert idea.id is not None and author.id is not None
     text = _clean_body(body)
     lock_user(session, author.id)  # the person first, then the idea (as votes do): no deadlock
@@ -73,7 +74,6 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
     session.add(comment)
     session.flush()
     session.execute(update(Idea).where(col(Idea.id) == idea.id).values(comment_count=col(Idea.comment_count) + 1))
-    follow_service.follow(session, idea_id=idea.id, user_id=author.id)
     if held:
         posting_policy.hold_comment(session, comment=comment, author=author)
     else:

@@ -1,4 +1,5 @@
-"""Notifications shown in the site, and each person's e-mail preferences per kind."""
+"""Notifications shown in the site, each person's e-mail choice per kind (at once, in a daily
+or weekly digest, or never), and the digests sent."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -27,9 +28,32 @@ KIND_LABELS = {
 }
 
 
+class EmailDelivery(StrEnum):
+    """How the e-mails of one kind reach a person."""
+
+    immediate = "immediate"  # one e-mail per notification, as it happens
+    daily = "daily"  # one digest a day, the next morning
+    weekly = "weekly"  # one digest a week, on Monday morning
+    none = "none"  # no e-mail; the notifications stay on the site
+
+
+DIGESTS = (EmailDelivery.daily, EmailDelivery.weekly)
+
+DELIVERY_LABELS = {
+    EmailDelivery.immediate: N_("Immediately"),
+    EmailDelivery.daily: N_("Daily digest"),
+    EmailDelivery.weekly: N_("Weekly digest"),
+    EmailDelivery.none: N_("No e-mail"),
+}
+
+
 class Notification(SQLModel, table=True):
     __tablename__ = "notification"
-    __table_args__ = (sa.Index("ix_notification_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        sa.Index("ix_notification_user_unread", "user_id", "read_at"),
+        # What the digest job looks for: rows waiting for a digest of one cadence.
+        sa.Index("ix_notification_digest_due", "digest", "digested_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
@@ -44,10 +68,15 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", sa_type=sa.String(300))
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None
+    # The digest (daily or weekly) this row waits for, chosen by the person's preference when it
+    # was written; set once the digest job has dealt with it (sent, or dropped as no longer visible).
+    digest: str | None = Field(default=None, sa_type=sa.String(10))
+    digested_at: datetime | None = None
 
 
 class NotificationPreference(SQLModel, table=True):
-    """E-mail on or off for one kind; no row means on."""
+    """How one kind of notification is e-mailed to one person (an EmailDelivery); no row
+    means immediately."""
 
     __tablename__ = "notification_preference"
     __table_args__ = (sa.UniqueConstraint("user_id", "kind", name="uq_notification_preference"),)
@@ -55,4 +84,19 @@ class NotificationPreference(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     kind: str = Field(sa_type=sa.String(20))
-    email: bool = True
+    delivery: str = Field(default=EmailDelivery.immediate, sa_type=sa.String(10))
+
+
+class NotificationDigest(SQLModel, table=True):
+    """One digest period dealt with for one person: the unique key makes the digest job
+    idempotent (two workers, a retry or a restart never send a period twice)."""
+
+    __tablename__ = "notification_digest"
+    __table_args__ = (sa.UniqueConstraint("user_id", "cadence", "period", name="uq_notification_digest_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    cadence: str = Field(sa_type=sa.String(10))  # daily or weekly
+    period: str = Field(sa_type=sa.String(10))  # "2026-11-29" (a day) or "2026-W48" (an ISO week)
+    item_count: int = 0  # the notifications it listed; 0 when all had become invisible (nothing sent)
+    created_at: datetime = Field(default_factory=utcnow)

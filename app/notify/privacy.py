@@ -7,7 +7,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.account.models import User
-from app.notify.models import KIND_LABELS, Notification, NotificationPreference
+from app.notify.models import KIND_LABELS, EmailDelivery, Notification, NotificationDigest, NotificationPreference
 from app.personal_data import Holding, when
 from app.settings import Settings
 
@@ -34,16 +34,18 @@ def erase_notifications(session: Session, *, user_id: int, settings: Settings) -
     return {}
 
 
-def export_preferences(session: Session, *, user: User, base_url: str) -> dict[str, dict[str, bool]]:
-    """Whether `user` gets e-mails, per kind of notification: {kind: {"email": bool}} for every kind."""
-    preferences = {p.kind: p.email for p in session.exec(
+def export_preferences(session: Session, *, user: User, base_url: str) -> dict[str, dict[str, str]]:
+    """How `user` gets e-mails, per kind of notification: {kind: {"email": delivery}} for every
+    kind, the delivery being immediate, daily, weekly or none (app.notify.models.EmailDelivery)."""
+    preferences = {p.kind: p.delivery for p in session.exec(
         select(NotificationPreference).where(NotificationPreference.user_id == user.id)).all()}
-    return {str(kind): {"email": preferences.get(str(kind), True)} for kind in KIND_LABELS}
+    return {str(kind): {"email": preferences.get(str(kind), EmailDelivery.immediate.value)} for kind in KIND_LABELS}
 
 
 def erase_preferences(session: Session, *, user_id: int, settings: Settings) -> dict[str, int]:
-    """Delete the person's e-mail preferences. Returns no figure."""
+    """Delete the person's e-mail preferences and the record of their digests. Returns no figure."""
     session.execute(delete(NotificationPreference).where(col(NotificationPreference.user_id) == user_id))
+    session.execute(delete(NotificationDigest).where(col(NotificationDigest.user_id) == user_id))
     return {}
 
 

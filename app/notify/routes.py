@@ -12,9 +12,10 @@ from app.account.models import User
 from app.authz import Action
 from app.db import writes_on_read
 from app.deps import AppSettings, CurrentUser, DbSession, allowed
-from app.i18n import N_
+from app.errors import ValidationFailed
+from app.i18n import N_, gettext
 from app.notify import service
-from app.notify.models import KIND_LABELS, NotificationKind
+from app.notify.models import DELIVERY_LABELS, KIND_LABELS, NotificationKind
 from app.settings import Settings
 from app.web import flash, redirect, render
 
@@ -59,20 +60,32 @@ def mark_read(request: Request, session: DbSession, user: Reader) -> Response:
     return flash(request, redirect("/notifications"), N_("All notifications are marked as read."), "success")
 
 
+def _preferences_page(request: Request, user: User, prefs: dict[str, str], errors: dict[str, str] | None = None,
+                      status_code: int = 200) -> HTMLResponse:
+    return render(request, "notify/preferences.html", {
+        "prefs": prefs, "kinds": _kinds_for(user.is_staff), "deliveries": list(DELIVERY_LABELS.items()),
+        "errors": errors or {},
+    }, status_code=status_code)
+
+
 @router.get("/preferences", name="notify:preferences")
 def preferences_form(request: Request, session: DbSession, user: Reader) -> HTMLResponse:
     assert user.id is not None
-    return render(request, "notify/preferences.html", {
-        "prefs": service.email_preferences(session, user.id), "kinds": _kinds_for(user.is_staff),
-    })
+    return _preferences_page(request, user, dict(service.delivery_preferences(session, user.id)))
 
 
 @router.post("/preferences")
 async def save_preferences(request: Request, session: DbSession, user: Reader) -> Response:
     assert user.id is not None
     form = await request.form()
-    enabled = {str(v) for v in form.getlist("email")} & {k.value for k in NotificationKind}
-    service.set_email_preferences(session, user_id=user.id, enabled_kinds=enabled)
+    kinds = [kind for kind, _label in _kinds_for(user.is_staff)]
+    try:
+        choices = service.parse_deliveries(form, kinds)
+    except ValidationFailed as exc:
+        saved = service.delivery_preferences(session, user.id)
+        shown = {k: str(form.get(f"delivery_{k}") or saved[k]) for k in kinds}  # as sent, nothing saved
+        return _preferences_page(request, user, shown, exc.errors, 422)
+    service.set_deliveries(session, user_id=user.id, choices=choices)
     session.commit()
     return flash(request, redirect("/notifications/preferences"), N_("Your e-mail preferences are saved."),
                  "success")
@@ -81,11 +94,12 @@ async def save_preferences(request: Request, session: DbSession, user: Reader) -
 def _unsubscribe_page(request: Request, settings: Settings, token: str, *, done: bool = False) -> HTMLResponse:
     found = service.read_unsubscribe_token(settings, token)
     if found is None:
-        return render(request, "notify/unsubscribe.html", {"valid": False, "token": "", "label": "", "done": False},
-                      status_code=400)
-    _user_id, kind = found
+        return render(request, "notify/unsubscribe.html",
+                      {"valid": False, "token": "", "kinds_text": "", "done": False}, status_code=400)
+    _user_id, kinds = found
     return render(request, "notify/unsubscribe.html", {
-        "valid": True, "token": token, "label": KIND_LABELS[NotificationKind(kind)], "done": done,
+        "valid": True, "token": token, "done": done,
+        "kinds_text": "; ".join(gettext(KIND_LABELS[NotificationKind(k)]) for k in kinds),
     })
 
 
@@ -100,10 +114,9 @@ def unsubscribe(request: Request, session: DbSession, settings: AppSettings, tok
     found = service.read_unsubscribe_token(settings, token)
     if found is None:
         return _unsubscribe_page(request, settings, token)
-    user_id, kind = found
-    from_db = session.get(User, user_id)
-    if from_db is not None:
-        service.set_email_preference(session, user_id=user_id, kind=kind, enabled=False)
+    user_id, kinds = found
+    if session.get(User, user_id) is not None:
+        service.unsubscribe(session, user_id=user_id, kinds=kinds)
         session.commit()
     return _unsubscribe_page(request, settings, token, done=True)
 
@@ -143,8 +156,8 @@ def one_click_unsubscribe(request: Request, session: DbSession, settings: AppSet
     found = service.read_unsubscribe_token(settings, token)
     if found is None or list_unsubscribe != ONE_CLICK_VALUE:
         return _unsubscribe_page(request, settings, token)  # the page with its button, nothing changed
-    user_id, kind = found
+    user_id, kinds = found
     if session.get(User, user_id) is not None:
-        service.set_email_preference(session, user_id=user_id, kind=kind, enabled=False)
+        service.unsubscribe(session, user_id=user_id, kinds=kinds)
         session.commit()
     return _unsubscribe_page(request, settings, token, done=True)

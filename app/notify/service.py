@@ -1,4 +1,5 @@
-"""Notifications: in the site, and by e-mail through the outbox, per each person's preferences.
+"""Notifications: in the site, and by e-mail through the outbox, per each person's preferences
+(per kind: immediately, in a daily or weekly digest, or never; see app.notify.digest).
 
 Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
 `official_answer`, `results_published`, `item_hidden`) in their own transaction. Nobody is
@@ -7,8 +8,10 @@ unsubscribe link that works without logging in: it is signed for that single pur
 names one person and one kind of e-mail.
 """
 
+from collections.abc import Mapping
+
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, insert, update
+from sqlalchemy import CompoundSelect, func, insert, union, update
 from sqlmodel import Session, col, select
 
 from app import mail
@@ -17,12 +20,16 @@ from app.authz import Action, can
 from app.call.models import Call
 from app.clock import utcnow
 from app.comment.models import Comment
+from app.errors import ValidationFailed
 from app.follow import service as follow_service
+from app.follow.models import Follow
 from app.i18n import N_
-from app.idea.models import Idea
+from app.idea.models import Idea, IdeaStatus
+from app.notify import periods
 from app.notify.links import comment_path, idea_path
-from app.notify.models import Notification, NotificationKind, NotificationPreference
+from app.notify.models import DIGESTS, EmailDelivery, Notification, NotificationKind, NotificationPreference
 from app.settings import Settings
+from app.vote.models import Vote
 
 UNSUBSCRIBE_SALT = "notify-unsubscribe"
 
@@ -55,12 +62,14 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
     return URLSafeSerializer(settings.resolved_secret_key, salt=UNSUBSCRIBE_SALT)
 
 
-def unsubscribe_token(settings: Settings, *, user_id: int, kind: str) -> str:
+def unsubscribe_token(settings: Settings, *, user_id: int, kind: str | list[str]) -> str:
+    """A signed token naming one person and the kind(s) of e-mail its link switches off: one
+    kind for a notification's e-mail, the kinds it lists for a digest."""
     return _serializer(settings).dumps({"u": user_id, "k": kind})
 
 
-def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | None:
-    """(user id, kind) from a genuine token; None if it was forged, altered or malformed."""
+def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, list[str]] | None:
+    """(user id, kinds) from a genuine token; None if it was forged, altered or malformed."""
     if not token or len(token) > 300:
         return None
     try:
@@ -70,18 +79,21 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | 
     if not isinstance(data, dict):
         return None
     user_id, kind = data.get("u"), data.get("k")
-    if not isinstance(user_id, int) or kind not in set(NotificationKind):
+    kinds = [kind] if isinstance(kind, str) else kind
+    known = set(NotificationKind)
+    if not isinstance(user_id, int) or not isinstance(kinds, list) or not kinds \
+            or not all(isinstance(k, str) and k in known for k in kinds):
         return None
-    return user_id, str(kind)
+    return user_id, [str(k) for k in kinds]
 
 
-def unsubscribe_url(settings: Settings, *, user_id: int, kind: str) -> str:
+def unsubscribe_url(settings: Settings, *, user_id: int, kind: str | list[str]) -> str:
     """The page, linked from the e-mail's text, where a button switches that e-mail off."""
     token = unsubscribe_token(settings, user_id=user_id, kind=kind)
     return settings.absolute_url(f"/notifications/unsubscribe/{token}")
 
 
-def one_click_url(settings: Settings, *, user_id: int, kind: str) -> str:
+def one_click_url(settings: Settings, *, user_id: int, kind: str | list[str]) -> str:
     """The List-Unsubscribe address: mailbox providers POST `List-Unsubscribe=One-Click` to it
     (RFC 8058), without cookies; a GET shows the same page as `unsubscribe_url`."""
     return unsubscribe_url(settings, user_id=user_id, kind=kind) + "/one-click"
@@ -89,29 +101,57 @@ def one_click_url(settings: Settings, *, user_id: int, kind: str) -> str:
 
 # --- Preferences -----------------------------------------------------------------------------
 
-def email_preferences(session: Session, user_id: int) -> dict[str, bool]:
-    """Every kind -> whether it is sent by e-mail (on unless switched off)."""
-    prefs = {kind.value: True for kind in NotificationKind}
+def delivery_preferences(session: Session, user_id: int) -> dict[str, EmailDelivery]:
+    """Every kind -> how its e-mails reach this person (immediately unless they chose otherwise)."""
+    prefs = {kind.value: EmailDelivery.immediate for kind in NotificationKind}
     for row in session.exec(select(NotificationPreference).where(NotificationPreference.user_id == user_id)):
-        prefs[row.kind] = row.email
+        if row.kind in prefs:
+            prefs[row.kind] = EmailDelivery(row.delivery)
     return prefs
 
 
-def set_email_preference(session: Session, *, user_id: int, kind: str, enabled: bool) -> None:
+def set_delivery(session: Session, *, user_id: int, kind: str, delivery: EmailDelivery) -> None:
+    """Record one choice. ValueError for a kind or a delivery that does not exist (callers
+    validate input first: see `parse_deliveries`)."""
     if kind not in set(NotificationKind):
         raise ValueError(kind)
+    value = EmailDelivery(delivery).value
     changed = session.execute(
         update(NotificationPreference)
         .where(col(NotificationPreference.user_id) == user_id, col(NotificationPreference.kind) == kind)
-        .values(email=enabled)
+        .values(delivery=value)
     )
     if not changed.rowcount:  # type: ignore[attr-defined]
-        session.execute(insert(NotificationPreference).values(user_id=user_id, kind=kind, email=enabled))
+        session.execute(insert(NotificationPreference).values(user_id=user_id, kind=kind, delivery=value))
 
 
-def set_email_preferences(session: Session, *, user_id: int, enabled_kinds: set[str]) -> None:
-    for kind in NotificationKind:
-        set_email_preference(session, user_id=user_id, kind=kind, enabled=kind in enabled_kinds)
+def parse_deliveries(form: Mapping[str, object], kinds: list[str]) -> dict[str, EmailDelivery]:
+    """The preferences form's choices: field `delivery_<kind>` for each kind offered, one of
+    EmailDelivery's values. Raises ValidationFailed naming each missing or unknown choice."""
+    choices: dict[str, EmailDelivery] = {}
+    errors: dict[str, str] = {}
+    for kind in kinds:
+        value = form.get(f"delivery_{kind}")
+        if isinstance(value, str) and value in set(EmailDelivery):
+            choices[kind] = EmailDelivery(value)
+        else:
+            errors[f"delivery_{kind}"] = N_("Choose how you want to receive these e-mails.")
+    if errors:
+        raise ValidationFailed(errors)
+    return choices
+
+
+def set_deliveries(session: Session, *, user_id: int, choices: Mapping[str, EmailDelivery]) -> None:
+    """Record the preferences form (kinds it did not offer keep their choice)."""
+    for kind, delivery in choices.items():
+        set_delivery(session, user_id=user_id, kind=kind, delivery=delivery)
+
+
+def unsubscribe(session: Session, *, user_id: int, kinds: list[str]) -> None:
+    """What an unsubscribe link does: no more e-mails of these kinds (notifications stay on the
+    site; a digest already waiting leaves them out)."""
+    for kind in kinds:
+        set_delivery(session, user_id=user_id, kind=kind, delivery=EmailDelivery.none)
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -144,17 +184,25 @@ def mark_all_read(session: Session, user_id: int, only_ids: list[int] | None = N
 def notify(session: Session, settings: Settings, *, recipient: User, kind: NotificationKind,
            actor: User | None, link: str, subject: str, detail: str = "", idea_id: int | None = None,
            comment_id: int | None = None, call_id: int | None = None, note: str = "") -> Notification | None:
-    """Tell one person: a row for the site, and an e-mail if they want it. Never the actor.
-    `detail` is an English msgid (translated when shown); `note` is someone's own words."""
+    """Tell one person: a row for the site, and by e-mail as they chose for this kind: an
+    e-mail now, the row marked for their next daily or weekly digest (app.notify.digest), or
+    nothing. Never the actor. `detail` is an English msgid (translated when shown); `note` is
+    someone's own words."""
     if actor is not None and actor.id == recipient.id:
         return None
     if recipient.id is None or recipient.banned_at is not None or recipient.deleted_at is not None:
         return None
+    delivery = EmailDelivery.none
+    if recipient.email_verified_at is not None:
+        delivery = delivery_preferences(session, recipient.id)[kind]
     row = Notification(user_id=recipient.id, kind=kind, idea_id=idea_id, comment_id=comment_id,
-                        call_id=call_id, actor_name=actor.display_name if actor else "",
-                        subject=subject[:200], detail=detail[:200], link=link[:300])
+                       call_id=call_id, actor_name=actor.display_name if actor else "",
+                       subject=subject[:200], detail=detail[:200], link=link[:300],
+                       digest=delivery.value if delivery in DIGESTS else None)
     session.add(row)
-    if recipient.email_verified_at is not None and email_preferences(session, recipient.id).get(kind, True):
+    if delivery in DIGESTS:
+        periods.schedule(session, cadence=delivery, when=row.created_at)
+    elif delivery == EmailDelivery.immediate:
         mail.queue_email(
             session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
             name=recipient.display_name, actor=row.actor_name, subject=row.subject, detail=detail, note=note,
@@ -222,12 +270,29 @@ def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: 
     return count
 
 
+def _participants(session: Session, call_id: int) -> list[User]:
+    """Active people who took part in a call: they follow, wrote (beyond a draft), supported or
+    commented on one of its ideas. Each once."""
+    idea_ids = select(Idea.id).where(Idea.call_id == call_id)
+    taking_part: CompoundSelect = union(
+        select(Follow.user_id).where(col(Follow.idea_id).in_(idea_ids)),
+        select(col(Idea.author_id)).where(Idea.call_id == call_id, col(Idea.author_id).is_not(None),
+                                          Idea.status != IdeaStatus.draft),
+        select(Vote.user_id).where(Vote.call_id == call_id),
+        select(col(Comment.author_id)).where(col(Comment.idea_id).in_(idea_ids), col(Comment.author_id).is_not(None)),
+    )
+    return list(session.exec(
+        select(User).where(col(User.id).in_(taking_part), col(User.banned_at).is_(None),
+                           col(User.deleted_at).is_(None)).order_by(col(User.id))
+    ).all())
+
+
 def results_published(session: Session, settings: Settings, *, call: Call, actor: User | None) -> int:
-    """Tell everyone who follows an idea of the call (authors, voters, commenters...)."""
+    """Tell everyone who took part in the call (see `_participants`): supporting an idea does
+    not make one follow it, but its call's results still concern the supporter."""
     assert call.id is not None
-    idea_ids = list(session.exec(select(Idea.id).where(Idea.call_id == call.id)).all())
     count = 0
-    for person in follow_service.followers(session, idea_ids=[i for i in idea_ids if i is not None]):
+    for person in _participants(session, call.id):
         if notify(session, settings, recipient=person, kind=NotificationKind.results, actor=actor,
                   link=f"/calls/{call.slug}", subject=call.title, call_id=call.id):
             count += 1

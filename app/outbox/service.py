@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
@@ -30,15 +31,23 @@ REDACT_WHEN_DONE = "redact_when_done"
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
             run_at: datetime | None = None) -> OutboxMessage | None:
     """Add a message in the caller's transaction. A message with the same dedupe_key is
-    queued only once: returns None when it already exists."""
-    if dedupe_key is not None:
-        existing = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
-        if existing is not None:
-            return None
+    queued only once: returns None when it already exists, also when a concurrent transaction
+    queued it first. The unique index decides at once (INSERT ... ON CONFLICT DO NOTHING, which
+    waits for that other transaction), not at the caller's commit, which would then fail."""
     message = OutboxMessage(kind=kind, payload=payload, dedupe_key=dedupe_key,
                             next_attempt_at=run_at or utcnow())
-    session.add(message)
-    return message
+    if dedupe_key is None:
+        session.add(message)
+        return message
+    if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first() is not None:
+        return None  # the usual case, answered without spending an id of the sequence
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    values = message.model_dump(exclude={"id"})
+    new_id = session.execute(
+        dialect.insert(OutboxMessage).values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(col(OutboxMessage.id))
+    ).scalar()
+    return None if new_id is None else session.get(OutboxMessage, new_id)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -8,6 +8,7 @@ from typing import Any
 
 from app import mail
 from app.db import Database
+from app.notify import digest, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
 from app.settings import Settings
@@ -15,10 +16,11 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def handlers(settings: Settings) -> dict[str, outbox.Handler]:
+def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
     """Every kind of outbox message and what carries it out."""
     return {
         mail.EMAIL_KIND: partial(mail.deliver, settings),
+        periods.DIGEST_JOB: partial(digest.run, settings, db),
     }
 
 
@@ -32,7 +34,7 @@ def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, ins
     if install_signals:  # only the main thread may; the demo runs us in a thread
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-    table = handlers(settings)
+    table = handlers(settings, db)
     last_prune = 0.0
     log.info("worker started")
     while not stopping:

@@ -113,7 +113,9 @@ def seed_votes_and_comments(session: Session, context: DemoContext) -> None:
     calls = {c.id: c for c in session.exec(select(Call)).all() if c.id is not None}
     voted = _votes(session, ideas, calls, citizens, rng)
     commented = _threads(session, ideas, citizens, context.citizen)
-    followers = {(i.id or 0, i.author_id) for i in ideas if i.author_id is not None} | voted | commented
+    # Authors follow their ideas; of those who supported or commented, some chose to follow too.
+    chose = {pair for pair in sorted(voted | commented) if rng.random() < 0.4}
+    followers = {(i.id or 0, i.author_id) for i in ideas if i.author_id is not None} | chose
     for idea_id, user_id in sorted(followers):
         session.add(Follow(idea_id=idea_id, user_id=user_id))
     session.flush()

@@ -16,7 +16,6 @@ from app.account.models import User
 from app.call.models import Call, VoteScope
 from app.call.phases import accepts_votes
 from app.errors import Conflict, Forbidden, InvalidTransition
-from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
 from app.locks import lock_user
@@ -103,7 +102,8 @@ def _check_open(session: Session, idea: Idea, call: Call) -> None:
 
 def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteState:
     """Support `idea`. Raises Conflict (already voted, no votes left), InvalidTransition
-    (voting closed) or Forbidden (idea not open to votes). Also makes the voter follow it."""
+    (voting closed) or Forbidden (idea not open to votes). Supporting does not make one follow
+    the idea: following is a choice of its own, offered next to the support button."""
     assert user.id is not None and idea.id is not None
     lock_user(session, user.id)
     _check_open(session, idea, call)
@@ -120,7 +120,6 @@ def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteSt
     except IntegrityError as exc:  # a twin request got there first: the constraint holds the line
         raise Conflict(ALREADY_VOTED) from exc
     session.execute(update(Idea).where(col(Idea.id) == idea.id).values(vote_count=col(Idea.vote_count) + 1))
-    follow_service.follow(session, idea_id=idea.id, user_id=user.id)
     count = vote_count(session, idea.id)
     return VoteState(voted=True, vote_count=count, limit=limit, used=used + 1, scope=call.vote_scope, open=True)
 

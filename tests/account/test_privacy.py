@@ -58,9 +58,10 @@ def world(session: Session, client: WebClient) -> World:
     bob_idea = make_idea(session, call, bob, title="Un marché couvert")
     bob_draft = make_idea(session, call, bob, title="Brouillon confidentiel de Bob", status="draft")
 
-    # Anne votes for Bob's idea (and so follows it); Bob votes for Anne's.
+    # Anne votes for Bob's idea and follows it; Bob votes for Anne's.
     vote_service.cast_vote(session, idea=bob_idea, call=call, user=anne)
     vote_service.cast_vote(session, idea=anne_idea, call=call, user=bob)
+    follow_service.follow(session, idea_id=bob_idea.id or 0, user_id=anne.id or 0)
     follow_service.follow(session, idea_id=anne_idea.id or 0, user_id=anne.id or 0)
     comment(session, bob_idea, anne, "Bonne idée, avec des bancs autour.")
     comment(session, bob_idea, anne, "Texte que j'ai retiré ensuite.", deleted_at=utcnow())
@@ -69,7 +70,7 @@ def world(session: Session, client: WebClient) -> World:
                        reporter_id=anne.id or 0, reason="off_topic", details="Hors sujet selon moi"))
     session.add(Notification(user_id=anne.id or 0, kind="comment", idea_id=anne_idea.id, actor_name=bob.display_name,
                              subject=anne_idea.title, detail="Merci Anne", link=f"/ideas/{anne_idea.id}"))
-    session.add(NotificationPreference(user_id=anne.id or 0, kind="comment", email=False))
+    session.add(NotificationPreference(user_id=anne.id or 0, kind="comment", delivery="none"))
     session.flush()
     return World(anne, bob, call, anne_idea, anne_draft, bob_idea, bob_draft, media.key)
 
@@ -109,8 +110,8 @@ def test_the_export_holds_my_data_and_nobody_elses_private_data(client: WebClien
     assert notification["by"] == "Bob Lambert"  # his public name, as shown next to his comment
     [report] = data["reports"]
     assert report["reason"] == "off_topic" and report["details"] == "Hors sujet selon moi"
-    assert data["notification_preferences"]["comment"] == {"email": False}
-    assert data["notification_preferences"]["reply"] == {"email": True}
+    assert data["notification_preferences"]["comment"] == {"email": "none"}
+    assert data["notification_preferences"]["reply"] == {"email": "immediate"}
 
     # Nothing private of Bob's: not his address, not his draft, not his comment's text.
     text = response.content.decode()

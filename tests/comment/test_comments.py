@@ -45,7 +45,8 @@ def test_threads_keep_two_levels_and_tell_the_right_people(client: WebClient, se
     assert "<strong>bonne</strong>" in top.body_html
     session.refresh(idea)
     assert idea.comment_count == 3 == comment_service.count_rows(session, idea.id)
-    assert follow_service.is_following(session, idea_id=idea.id, user_id=carol.id)
+    # Commenting is not following (replies reach her anyway, as replies).
+    assert not follow_service.is_following(session, idea_id=idea.id, user_id=carol.id)
 
     kinds = {(n.user_id, n.kind) for n in session.exec(select(Notification)).all()}
     assert (alice.id, "reply") in kinds  # Bob answered Alice

@@ -1,5 +1,6 @@
 """The outbox: effects written with their cause, carried out once, retried with backoff."""
 
+import threading
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -110,3 +111,28 @@ def test_a_delivered_email_keeps_no_readable_link_in_the_outbox(mail_client: Web
     [done] = session.exec(select(OutboxMessage)).all()
     assert done.status == OutboxStatus.done
     assert done.payload["body"] == "" and done.payload["to"] == "ines@example.org"
+
+
+def test_two_transactions_queueing_the_same_dedupe_key_both_commit(db: Database, session: Session) -> None:
+    """A dedupe key is decided by the unique index when the message is queued, not at the
+    caller's commit: two requests queueing the same job at once (the first digest of a day,
+    say) both succeed, and the job is queued once."""
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def queue() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with db.transaction() as tx:
+                outbox.enqueue(tx, "job", {"n": 1}, dedupe_key="job:2026-11-29")
+            results.append("committed")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=queue) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == ["committed", "committed"]
+    assert len(session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == "job:2026-11-29")).all()) == 1

@@ -71,3 +71,31 @@ def test_voting_works_without_javascript(server: E2EServer, new_context: Callabl
     expect(page.get_by_role("button", name="Retirer mon soutien")).to_be_visible()
     expect(page.locator(".flash-success")).to_have_text("Merci ! Vous soutenez cette idée.")
     assert f"/ideas/{idea_id}" in page.url
+
+
+def test_following_and_email_choices_are_visible_and_work_without_javascript(
+        server: E2EServer, new_context: Callable[..., BrowserContext]) -> None:
+    citizen = server.create_user(display_name="Sans Script Qui Suit")
+    with server.session() as s:
+        call = make_call(s, phase="voting")
+        idea_id = make_idea(s, call).id
+        s.commit()
+    context = new_context(java_script_enabled=False)
+    login_as(context, server, citizen)
+    page = context.new_page()
+    page.goto(f"/ideas/{idea_id}")
+    page.get_by_role("button", name="Soutenir cette idée").click()
+    # Supporting is not following: the choice is still offered, and hers to make.
+    follow = page.get_by_role("button", name="Suivre cette idée")
+    expect(follow).to_be_visible()
+    follow.click()
+    expect(page.locator(".follow-state")).to_contain_text("Vous suivez cette idée")
+    page.get_by_role("link", name="Comment je les reçois").click()
+    group = page.get_by_role("group", name="Nouveaux commentaires sur les idées que je suis")
+    expect(group.get_by_label("Immédiatement")).to_be_checked()
+    group.get_by_label("Récapitulatif quotidien").check()
+    page.get_by_role("group", name="Résultats des appels auxquels j’ai participé").get_by_label("Aucun e-mail").check()
+    page.get_by_role("button", name="Enregistrer mes préférences").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.get_by_role("group", name="Nouveaux commentaires sur les idées que je suis")
+           .get_by_label("Récapitulatif quotidien")).to_be_checked()

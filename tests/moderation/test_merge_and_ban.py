@@ -29,6 +29,8 @@ def test_merge_moves_votes_without_double_counting(client: WebClient, session: S
         for idea in ideas:
             vote_service.cast_vote(session, idea=idea, call=w.call, user=voter)
     follow_service.follow(session, idea_id=w.idea.id, user_id=w.citizen.id)
+    for idea in (w.idea, keep):
+        follow_service.follow(session, idea_id=idea.id, user_id=both.id)
     session.commit()
     assert (_idea(session, w.idea.id).vote_count, _idea(session, keep.id).vote_count) == (2, 2)
 

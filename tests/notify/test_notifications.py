@@ -77,13 +77,13 @@ def test_unsubscribe_link_works_without_login_and_refuses_tampering(mail_client:
     page = mail_client.get(path)
     assert page.status_code == 200
     assert "Nouveaux commentaires sur les idées que je suis" in page.text
-    assert notify.email_preferences(session, author.id)["comment"] is True  # opening changes nothing
+    assert notify.delivery_preferences(session, author.id)["comment"] == "immediate"  # opening changes nothing
     done = mail_client.submit(path)
     assert done.status_code == 200
     assert "vous ne recevrez plus ces e-mails" in done.text
     session.expire_all()
-    assert notify.email_preferences(session, author.id)["comment"] is False
-    assert notify.email_preferences(session, author.id)["status"] is True  # single-purpose
+    assert notify.delivery_preferences(session, author.id)["comment"] == "none"
+    assert notify.delivery_preferences(session, author.id)["status"] == "immediate"  # single-purpose
 
     before = len(smtp.to("suiveuse@example.org"))
     mail_client.login_as(second)
@@ -160,11 +160,13 @@ def test_email_preferences_page(client: WebClient, session: Session) -> None:
     assert page.status_code == 200
     assert "Réponses à mes commentaires" in page.text
     assert "Contenus masqués après signalements" not in page.text  # a moderators' kind
-    response = client.submit("/notifications/preferences", {"email": ["reply", "results"]})
+    response = client.submit("/notifications/preferences", {
+        "delivery_comment": "none", "delivery_reply": "immediate", "delivery_status": "none",
+        "delivery_results": "daily"})
     assert response.status_code == 303
     session.expire_all()
-    assert notify.email_preferences(session, user.id) == {
-        "comment": False, "reply": True, "status": False, "results": True, "report": False}
+    assert notify.delivery_preferences(session, user.id) == {
+        "comment": "none", "reply": "immediate", "status": "none", "results": "daily", "report": "immediate"}
 
 
 def test_follow_and_unfollow(client: WebClient, session: Session) -> None:

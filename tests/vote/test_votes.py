@@ -32,7 +32,8 @@ def test_citizen_supports_an_idea_then_withdraws(client: WebClient, session: Ses
     assert response.status_code == 303
     assert response.headers["location"] == f"/ideas/{idea.id}#vote"
     assert votes_of(session, idea.id) == (1, 1)
-    assert follow_service.is_following(session, idea_id=idea.id, user_id=voter.id)
+    # Supporting is not following: that choice is the voter's own (issue 10, finding 19).
+    assert not follow_service.is_following(session, idea_id=idea.id, user_id=voter.id)
 
     response = client.submit(f"/ideas/{idea.id}/vote/withdraw")
     assert response.status_code == 303
