@@ -25,8 +25,6 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     smtp_url: str = ""
     mail_from: str = "Réinventons <noreply@reinventons.local>"
-    meili_url: str = ""
-    meili_key: str = ""
     default_language: str = "fr"
     max_body_bytes: int = 12 * 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
