@@ -56,6 +56,8 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
 
 
 def unsubscribe_token(settings: Settings, *, user_id: int, kind: str) -> str:
+    """A signed token naming one person and one kind of notification, for e-mail unsubscribe links; it
+    cannot be altered to name another person or kind."""
     return _serializer(settings).dumps({"u": user_id, "k": kind})
 
 
@@ -76,6 +78,7 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | 
 
 
 def unsubscribe_url(settings: Settings, *, user_id: int, kind: str) -> str:
+    """The absolute unsubscribe link (on BASE_URL) for `user_id` and `kind`."""
     return f"{settings.base_url}/notifications/unsubscribe/{unsubscribe_token(settings, user_id=user_id, kind=kind)}"
 
 
@@ -90,6 +93,8 @@ def email_preferences(session: Session, user_id: int) -> dict[str, bool]:
 
 
 def set_email_preference(session: Session, *, user_id: int, kind: str, enabled: bool) -> None:
+    """Turn e-mails of one `kind` on or off for user `user_id`. Raises ValueError for a kind that does not
+    exist."""
     if kind not in set(NotificationKind):
         raise ValueError(kind)
     changed = session.execute(
@@ -102,6 +107,7 @@ def set_email_preference(session: Session, *, user_id: int, kind: str, enabled: 
 
 
 def set_email_preferences(session: Session, *, user_id: int, enabled_kinds: set[str]) -> None:
+    """Set every kind at once: e-mails on for `enabled_kinds`, off for the others."""
     for kind in NotificationKind:
         set_email_preference(session, user_id=user_id, kind=kind, enabled=kind in enabled_kinds)
 
@@ -109,6 +115,7 @@ def set_email_preferences(session: Session, *, user_id: int, enabled_kinds: set[
 # --- Reading -------------------------------------------------------------------------------
 
 def unread_count(session: Session, user_id: int) -> int:
+    """How many of the user's notifications are unread."""
     return int(session.exec(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
@@ -116,6 +123,7 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def recent(session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    """The user's latest `limit` notifications, newest first."""
     return list(session.exec(
         select(Notification).where(Notification.user_id == user_id)
         .order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
