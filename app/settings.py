@@ -33,8 +33,6 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     smtp_url: str = ""
     mail_from: str = "Réinventons <noreply@reinventons.local>"
-    meili_url: str = ""
-    meili_key: str = ""
     default_language: str = "fr"
     # Larger requests get the 413 page. 0 (the default): just enough for the idea form with every
     # photo at MAX_UPLOAD_BYTES; a smaller value would refuse what the form offers.

@@ -33,19 +33,27 @@ class TokenPurpose(StrEnum):
 
 
 def normalise_email(email: str) -> str:
+    """The form of an e-mail address that is stored and compared: trimmed and lowercased."""
     return email.strip().lower()
 
 
 def clean_display_name(name: str) -> str:
+    """A display name with runs of white space folded to one space and no space at either end."""
     return " ".join(name.split())
 
 
 def find_by_email(session: Session, email: str) -> User | None:
+    """The account with this e-mail address (compared normalised), deleted or not; None if there is none."""
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
 def create_user(session: Session, *, email: str, display_name: str, password: str | None,
                 role: Role = Role.citizen, language: str = "fr", verified: bool = False) -> User:
+    """Add an account (not committed) and return it with its id. `password` None makes an account that
+    cannot log in with a password; `verified` marks the e-mail as confirmed now. Raises
+    ValidationFailed with `email` (invalid, over 254 characters or taken, also when a parallel
+    registration took it first), `display_name` (2-80 characters) or `password`
+    (app.account.passwords rules)."""
     email = normalise_email(email)
     display_name = clean_display_name(display_name)
     errors: dict[str, str] = {}
@@ -82,6 +90,9 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
 
 def register(session: Session, settings: Settings, *, email: str, display_name: str, password: str,
              language: str, client_ip: str) -> User:
+    """A citizen's own registration: the account and a verification e-mail queued in the outbox. Raises
+    RateLimited when too many accounts were created from `client_ip` this hour
+    (settings.registrations_per_hour), ValidationFailed as create_user."""
     key = f"register:{client_ip}"
     ratelimit.check(session, key, limit=settings.registrations_per_hour, window=REGISTER_WINDOW,
                     message=N_("Too many accounts were created from your connection. Please try again later."))
@@ -126,12 +137,15 @@ def peek_token(session: Session, token: str, purpose: TokenPurpose) -> bool:
 
 
 def send_verification(session: Session, settings: Settings, user: User) -> None:
+    """Queue an e-mail with a new single-use verification link for `user` (valid 48 hours)."""
     token = _issue_token(session, user, TokenPurpose.verify, VERIFY_TTL)
     mail.queue_email(session, to=user.email, template="verify_email", lang=user.language,
                      name=user.display_name, link=settings.absolute_url(f"/account/verify?token={token}"))
 
 
 def verify_email(session: Session, token: str) -> User | None:
+    """Use a verification link: the token's user, with the e-mail marked confirmed; None when the token is
+    unknown, used or expired (nothing changes)."""
     user = _consume_token(session, token, TokenPurpose.verify)
     if user is not None and user.email_verified_at is None:
         user.email_verified_at = utcnow()
@@ -179,6 +193,9 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
 
 
 def reset_password(session: Session, *, token: str, password: str) -> User:
+    """Set a new password with a reset link and end every session of the account. Raises ValidationFailed
+    with `token` (unknown, used, expired, or used by a parallel request a moment earlier) or
+    `password` (app.account.passwords rules; the token is then used up)."""
     invalid = ValidationFailed({"token": N_("This link is no longer valid. Please ask for a new one.")})
     if not peek_token(session, token, TokenPurpose.reset):
         raise invalid
@@ -198,6 +215,8 @@ def reset_password(session: Session, *, token: str, password: str) -> User:
 
 
 def update_profile(session: Session, user: User, *, display_name: str, language: str) -> User:
+    """Change the display name and interface language (a language the platform does not offer is ignored).
+    Raises ValidationFailed with `display_name` (2-80 characters)."""
     display_name = clean_display_name(display_name)
     if not 2 <= len(display_name) <= 80:
         raise ValidationFailed({"display_name": N_("Your name must be between 2 and 80 characters.")})

@@ -41,6 +41,8 @@ def visible_call_by_slug(session: Session, slug: str, viewer: User | None) -> Ca
 
 
 def visible_call_by_id(session: Session, call_id: int, viewer: User | None) -> Call:
+    """The call `call_id` if `viewer` may see it (draft calls only for administrators). Raises NotFound otherwise, so a
+    hidden call looks like a missing one."""
     call = session.get(Call, call_id)
     if call is None or not authz.can(viewer, Action.call_view, call):
         raise NotFound()
@@ -48,6 +50,7 @@ def visible_call_by_id(session: Session, call_id: int, viewer: User | None) -> C
 
 
 def visible_calls(session: Session, viewer: User | None) -> list[Call]:
+    """Every call `viewer` may see, the most recent submissions first."""
     calls = session.exec(select(Call).order_by(col(Call.submissions_start).desc(), col(Call.id).desc())).all()
     return [c for c in calls if authz.can(viewer, Action.call_view, c)]
 
@@ -70,6 +73,8 @@ def home_lists(session: Session, viewer: User | None) -> dict[str, list[Call]]:
 
 
 def timeline(call: Call) -> list[TimelineStep]:
+    """The call's phases from submissions to closed, each with its label, start date and state (past,
+    current, future) as of now."""
     now_phase = current_phase(call)
     starts = {
         Phase.submissions: call.submissions_start,

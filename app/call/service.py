@@ -40,12 +40,17 @@ class CallInput:
 
 
 def slugify(text: str) -> str:
+    """An address part made of a title: lowercase ASCII letters, digits and hyphens, at most 80 characters
+    (French accents folded)."""
     table = str.maketrans("àâäáãçéèêëíìîïñóòôöõúùûüýÿœæ", "aaaaaceeeeiiiinooooouuuuyyoa")
     text = text.lower().translate(table)
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80]
 
 
 def validate_call(session: Session, data: CallInput, call_id: int | None) -> dict[str, str]:
+    """The errors of a call form as {field: msgid} (empty when valid); also normalises `data` in place
+    (slug lowercased, title and summary trimmed). `call_id` is the call being edited, so that its
+    own slug is not a clash."""
     errors: dict[str, str] = {}
     data.slug = data.slug.strip().lower()
     data.title = " ".join(data.title.split())
@@ -102,6 +107,8 @@ def _apply(call: Call, data: CallInput) -> None:
 
 
 def create_call(session: Session, *, data: CallInput, cover_id: int | None = None) -> Call:
+    """Add a call from an administrator's form and return it with its id. Raises ValidationFailed with the
+    fields of validate_call."""
     errors = validate_call(session, data, None)
     if errors:
         raise ValidationFailed(errors)
@@ -115,6 +122,8 @@ def create_call(session: Session, *, data: CallInput, cover_id: int | None = Non
 
 def update_call(session: Session, call: Call, *, data: CallInput, cover_id: int | None = None,
                 remove_cover: bool = False) -> Call:
+    """Apply an administrator's form to `call`; a new `cover_id` replaces the cover, `remove_cover` removes
+    it. Raises ValidationFailed with the fields of validate_call."""
     errors = validate_call(session, data, call.id)
     if errors:
         raise ValidationFailed(errors)
@@ -141,6 +150,8 @@ def _clean_name(name: str, slug: str) -> tuple[str, str, dict[str, str]]:
 
 def save_category(session: Session, call: Call, *, name: str, slug: str = "", description: str = "",
                   position: int = 0, category: Category | None = None) -> Category:
+    """Create (category None) or update a theme of `call`. Raises ValidationFailed with `name`, `slug`
+    (invalid or used by another theme of the call) or `description` (over 500 characters)."""
     name, slug, errors = _clean_name(name, slug)
     description = description.strip()
     if len(description) > 500:
@@ -160,6 +171,7 @@ def save_category(session: Session, call: Call, *, name: str, slug: str = "", de
 
 
 def delete_category(session: Session, category: Category) -> None:
+    """Delete a theme; its ideas stay in the call without a theme (the foreign key is SET NULL)."""
     # Ideas keep existing without a theme (the foreign key is SET NULL).
     session.delete(category)
     session.flush()
@@ -167,6 +179,8 @@ def delete_category(session: Session, category: Category) -> None:
 
 def save_district(session: Session, *, name: str, slug: str = "", position: int = 0,
                   district: District | None = None) -> District:
+    """Create (district None) or update a district, shared by every call. Raises ValidationFailed with
+    `name` or `slug` (invalid or used by another district)."""
     name, slug, errors = _clean_name(name, slug)
     clash = session.exec(select(District).where(District.slug == slug)).first()
     if clash is not None and (district is None or clash.id != district.id):
@@ -182,11 +196,13 @@ def save_district(session: Session, *, name: str, slug: str = "", position: int 
 
 
 def delete_district(session: Session, district: District) -> None:
+    """Delete a district; ideas placed in it keep existing without a district."""
     session.delete(district)
     session.flush()
 
 
 def get_call(session: Session, call_id: int) -> Call:
+    """The call `call_id`, whatever its phase (for staff pages). Raises NotFound."""
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound()
@@ -194,6 +210,8 @@ def get_call(session: Session, call_id: int) -> Call:
 
 
 def get_category(session: Session, call: Call, category_id: int) -> Category:
+    """The theme `category_id` of `call`. Raises NotFound when it does not exist or belongs to another
+    call."""
     category = session.get(Category, category_id)
     if category is None or category.call_id != call.id:
         raise NotFound()
@@ -201,6 +219,7 @@ def get_category(session: Session, call: Call, category_id: int) -> Category:
 
 
 def get_district(session: Session, district_id: int) -> District:
+    """The district `district_id`. Raises NotFound."""
     district = session.get(District, district_id)
     if district is None:
         raise NotFound()
@@ -208,9 +227,11 @@ def get_district(session: Session, district_id: int) -> District:
 
 
 def categories_of(session: Session, call_id: int) -> list[Category]:
+    """The themes of call `call_id` in their display order (position, then name)."""
     return list(session.exec(select(Category).where(Category.call_id == call_id)
                              .order_by(col(Category.position), col(Category.name))))
 
 
 def all_districts(session: Session) -> list[District]:
+    """Every district in display order (position, then name)."""
     return list(session.exec(select(District).order_by(col(District.position), col(District.name))))

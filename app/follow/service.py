@@ -10,12 +10,14 @@ from app.locks import lock_user
 
 
 def is_following(session: Session, *, idea_id: int, user_id: int) -> bool:
+    """Whether user `user_id` follows idea `idea_id`."""
     return session.exec(
         select(Follow.id).where(Follow.idea_id == idea_id, Follow.user_id == user_id)
     ).first() is not None
 
 
 def followed_idea_ids(session: Session, *, user_id: int, idea_ids: list[int]) -> set[int]:
+    """Of `idea_ids`, those user `user_id` follows (one query for a whole list of cards)."""
     if not idea_ids:
         return set()
     return set(session.exec(

@@ -127,6 +127,8 @@ def selected_ideas(session: Session, call_id: int) -> list[Idea]:
 
 
 def clean_filters(category: str, district: str, status: str, sort: str, page: str, seed: int) -> IdeaFilters:
+    """The call page's filters read from query-string values: unknown or malformed values fall back to no
+    filter, the newest first and page 1 (page bounded to 100,000)."""
     return IdeaFilters(
         category_id=parse_id(category),
         district_id=parse_id(district),
@@ -138,6 +140,7 @@ def clean_filters(category: str, district: str, status: str, sort: str, page: st
 
 
 def count(session: Session, query: SelectOfScalar[Idea]) -> int:
+    """The number of rows `query` would return (its ORDER BY dropped)."""
     return int(session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one())
 
 
@@ -170,6 +173,8 @@ def cards_for(session: Session, ideas: list[Idea]) -> list[Card]:
 
 
 def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int = PER_PAGE) -> IdeaPage:
+    """One page of the public ideas of `call` under `filters`: cards, total, page (clamped to the last
+    page) and page count."""
     assert call.id is not None
     query = public_ideas(call.id, filters)
     total = count(session, query)
@@ -215,6 +220,8 @@ class HistoryEntry:
 
 
 def history(session: Session, idea: Idea) -> list[HistoryEntry]:
+    """The idea's public status history, oldest first, each change with the name of who made it (None for
+    the system or a deleted account)."""
     rows = session.exec(
         select(IdeaStatusChange, User.display_name).outerjoin(User, col(User.id) == IdeaStatusChange.actor_id)
         .where(IdeaStatusChange.idea_id == idea.id).order_by(col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))
@@ -262,6 +269,8 @@ def _visible_or_none(idea: Idea | None, viewer: User | None) -> Idea | None:
 
 
 def photo_ids(session: Session, idea_ids: list[int]) -> dict[int, list[int]]:
+    """The photo ids of each of `idea_ids` in display order, as {idea_id: [photo_id, ...]}; ideas without
+    photos are absent."""
     result: dict[int, list[int]] = {}
     if not idea_ids:
         return result

@@ -97,6 +97,8 @@ def record_change(session: Session, idea: Idea, actor: User | None, to_status: s
 
 
 def ideas_counted(session: Session, call: Call, author: User) -> int:
+    """How many ideas `author` has in `call` that count against the call's ideas-per-person limit: all
+    but withdrawn ones, drafts included."""
     return int(session.exec(
         select(func.count()).select_from(Idea).where(
             Idea.call_id == call.id, Idea.author_id == author.id, col(Idea.status).notin_(UNCOUNTED))
@@ -171,6 +173,7 @@ def create_idea(session: Session, settings: Settings, call: Call, author: User, 
 
 
 def photos_of(session: Session, idea_id: int) -> list[IdeaPhoto]:
+    """The photos of idea `idea_id` in display order."""
     return list(session.exec(select(IdeaPhoto).where(IdeaPhoto.idea_id == idea_id)
                              .order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))))
 
@@ -222,6 +225,9 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
 
 
 def submit_idea(session: Session, call: Call, idea: Idea, author: User) -> Idea:
+    """Submit a draft (or an idea returned for changes): published at once, or queued for moderation when
+    the call is pre-moderated or the posting policy holds it. Raises InvalidTransition for any other
+    status, ValidationFailed when the idea is incomplete, RateLimited from the posting policy."""
     if idea.status not in (IdeaStatus.draft, IdeaStatus.changes_requested):
         raise InvalidTransition()
     data = IdeaInput(title=idea.title, body_md=idea.body_md, category_id=idea.category_id,
@@ -235,6 +241,8 @@ def submit_idea(session: Session, call: Call, idea: Idea, author: User) -> Idea:
 
 
 def withdraw_idea(session: Session, idea: Idea, author: User) -> Idea:
+    """The author takes the idea back; recorded in its public history. Raises InvalidTransition when it is
+    already withdrawn, rejected or merged."""
     if idea.status in (IdeaStatus.withdrawn, IdeaStatus.rejected, IdeaStatus.merged):
         raise InvalidTransition()
     record_change(session, idea, author, IdeaStatus.withdrawn)
@@ -243,6 +251,7 @@ def withdraw_idea(session: Session, idea: Idea, author: User) -> Idea:
 
 
 def get_idea(session: Session, idea_id: int) -> Idea:
+    """The idea `idea_id` whatever its status (callers check who may see it). Raises NotFound."""
     idea = session.get(Idea, idea_id)
     if idea is None:
         raise NotFound()
@@ -250,6 +259,8 @@ def get_idea(session: Session, idea_id: int) -> Idea:
 
 
 def photo_media(session: Session, idea: Idea, photo_id: int) -> MediaFile:
+    """The stored image of photo `photo_id` of `idea`. Raises NotFound when the photo belongs to another
+    idea or its file record is gone."""
     photo = session.get(IdeaPhoto, photo_id)
     if photo is None or photo.idea_id != idea.id:
         raise NotFound()

@@ -157,6 +157,7 @@ def unsubscribe(session: Session, *, user_id: int, kinds: list[str]) -> None:
 # --- Reading -------------------------------------------------------------------------------
 
 def unread_count(session: Session, user_id: int) -> int:
+    """How many of the user's notifications are unread."""
     return int(session.exec(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
@@ -164,6 +165,7 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def recent(session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    """The user's latest `limit` notifications, newest first."""
     return list(session.exec(
         select(Notification).where(Notification.user_id == user_id)
         .order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)

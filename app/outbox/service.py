@@ -51,10 +51,14 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key:
 
 
 def backoff(attempts: int) -> timedelta:
+    """The delay before attempt `attempts` + 1: 30 s doubled after each failure, at most 6 hours."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
 def claim(db: Database, limit: int = 20) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages for this worker in a short transaction of their own (FOR UPDATE
+    SKIP LOCKED on PostgreSQL, the write lock on SQLite), marking them running until a lease expires
+    so that a crashed worker's messages are taken up again. Returns the claimed messages."""
     now = utcnow()
     with db.transaction() as session:
         due = session.exec(

@@ -28,6 +28,9 @@ def _stored_key(key: str) -> str:
 
 
 def check(session: Session, key: str, *, limit: int, window: timedelta, message: str | None = None) -> None:
+    """Raise RateLimited (with the seconds to wait, and `message` if given) when `key` has had `limit` hits
+    within `window`. Serialised per key (an advisory lock on PostgreSQL, the write turn on SQLite)
+    so that parallel requests cannot all pass."""
     key = _stored_key(key)
     _serialise(session, key)
     since = utcnow() - window
@@ -51,16 +54,19 @@ def _serialise(session: Session, key: str) -> None:
 
 
 def record(session: Session, key: str) -> None:
+    """Count one hit for `key` now (in the caller's transaction)."""
     key = _stored_key(key)
     session.add(RateLimitHit(key=key))
 
 
 def clear(session: Session, key: str) -> None:
+    """Forget every hit of `key` (a successful login clears its failures)."""
     key = _stored_key(key)
     session.execute(delete(RateLimitHit).where(RateLimitHit.key == key))  # type: ignore[arg-type]
 
 
 def prune(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete hits older than `older_than`, which no window looks at any more; returns how many."""
     result = session.execute(
         delete(RateLimitHit).where(RateLimitHit.created_at < utcnow() - older_than)  # type: ignore[arg-type]
     )

@@ -37,6 +37,7 @@ def _clean(reason: str, details: str) -> tuple[str, str]:
 
 
 def has_reported(session: Session, *, target_type: str, target_id: int, user_id: int) -> bool:
+    """Whether user `user_id` has already reported this idea or comment."""
     return session.exec(select(Report.id).where(
         Report.target_type == target_type, Report.target_id == target_id, Report.reporter_id == user_id
     )).first() is not None

@@ -64,6 +64,7 @@ def votes_used(session: Session, *, user_id: int, idea: Idea, call: Call) -> int
 
 
 def has_voted(session: Session, *, user_id: int, idea_id: int) -> bool:
+    """Whether user `user_id` supports idea `idea_id`."""
     return session.exec(select(Vote.id).where(Vote.idea_id == idea_id, Vote.user_id == user_id)).first() is not None
 
 
@@ -77,6 +78,8 @@ def voted_idea_ids(session: Session, *, user_id: int, idea_ids: list[int]) -> se
 
 
 def vote_state(session: Session, *, user: User | None, idea: Idea, call: Call) -> VoteState:
+    """What the support panel shows `user` (None for a visitor) for `idea`: whether they support it, its
+    count, their limit, how many they used and whether voting is open."""
     voted = used = 0
     if user is not None and user.id is not None:
         voted = int(has_voted(session, user_id=user.id, idea_id=idea.id or 0))
