@@ -43,10 +43,12 @@ LINK_RE = re.compile(
 
 
 def has_link(text: str) -> bool:
+    """Whether `text` contains a web address or a link (the pattern spam uses)."""
     return bool(LINK_RE.search(text or ""))
 
 
 def is_new_account(user: User) -> bool:
+    """Whether `user` registered less than NEW_ACCOUNT ago."""
     return utcnow() - user.created_at < NEW_ACCOUNT
 
 

@@ -13,6 +13,9 @@ from app.moderation.models import ModeratorAssignment
 
 
 def set_role(session: Session, *, actor: User, user: User, role: str) -> None:
+    """An administrator gives `user` the role `role` (citizen, moderator, admin); demotion to citizen ends
+    their call assignments; audited. Raises ValidationFailed with `role` for an unknown role, one's
+    own role, or the role the person already has."""
     if role not in set(Role):
         raise ValidationFailed({"role": N_("Please choose a role from the list.")})
     if user.id == actor.id:
@@ -36,6 +39,7 @@ def assigned_ids(session: Session, call_id: int) -> frozenset[int]:
 
 
 def assigned_moderators(session: Session, call_id: int) -> list[User]:
+    """The moderators assigned to call `call_id`, by name."""
     return list(session.exec(
         select(User).join(ModeratorAssignment, col(ModeratorAssignment.user_id) == col(User.id))
         .where(ModeratorAssignment.call_id == call_id).order_by(col(User.display_name))
@@ -43,6 +47,8 @@ def assigned_moderators(session: Session, call_id: int) -> list[User]:
 
 
 def assign_moderator(session: Session, *, actor: User, call: Call, user: User | None) -> None:
+    """Assign a moderator or administrator to `call`; audited. Raises ValidationFailed with `user_id` when
+    `user` is missing, not staff, suspended, or already assigned (also by a parallel request)."""
     if user is None or user.role not in (Role.moderator, Role.admin) or user.banned_at is not None:
         raise ValidationFailed({"user_id": N_("Please choose a moderator from the list.")})
     assert call.id is not None and user.id is not None
@@ -62,6 +68,7 @@ def assign_moderator(session: Session, *, actor: User, call: Call, user: User | 
 
 
 def unassign_moderator(session: Session, *, actor: User, call: Call, user_id: int) -> None:
+    """End the assignment of user `user_id` to `call`; audited. Raises NotFound when there was none."""
     assert call.id is not None
     result = session.execute(delete(ModeratorAssignment).where(col(ModeratorAssignment.call_id) == call.id,
                                                                col(ModeratorAssignment.user_id) == user_id))

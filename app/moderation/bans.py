@@ -16,6 +16,10 @@ from app.moderation.common import HIDEABLE, HISTORY_HIDDEN, add_history, clean_t
 
 
 def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_content: bool) -> AuditEntry:
+    """Suspend `user`: every session ends at once and, with `hide_content`, their public ideas and comments
+    are hidden; returns the audit entry. Raises ValidationFailed with `reason` when it is missing or
+    too long, InvalidTransition when the account is already suspended or a moderator tries to
+    suspend staff."""
     reason = clean_text(reason, field="reason", required=True,
                          message=N_("Please give the reason for the suspension."))
     session.refresh(user, with_for_update=True)
@@ -59,6 +63,9 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
 
 
 def unban_user(session: Session, *, actor: User, user: User, reason: str = "") -> AuditEntry:
+    """Lift a suspension (hidden content stays hidden until restored one by one); returns the audit entry.
+    Raises InvalidTransition when the account is not suspended, ValidationFailed with `reason` when
+    it is too long."""
     reason = clean_text(reason, field="reason", required=False)
     session.refresh(user, with_for_update=True)
     if user.banned_at is None:

@@ -124,6 +124,9 @@ def _days(start: datetime, end: datetime) -> float:
 
 def figures(session: Session, call_id: int | None = None, waiting_days: int = WAITING_DAYS,
             now: datetime | None = None) -> DialogueFigures:
+    """The dialogue figures of one call (`call_id`) or of the whole platform: published ideas, how many
+    have an official answer and with which status, and how many have waited more than `waiting_days`
+    without one, as of `now` (default: the clock)."""
     now = now or utcnow()
     visible = [col(Idea.status) == IdeaStatus.published, col(Idea.hidden_at).is_(None)]
     if call_id is not None:

@@ -64,4 +64,6 @@ def account_banned(session: Session, *, user: User, reason: str) -> None:
 
 
 def results_published(session: Session, settings: Settings, *, call: Call, actor: User) -> int:
+    """Tell the followers of the call's ideas that its results are out (site and e-mail); returns how many
+    people were notified."""
     return notify_service.results_published(session, settings, call=call, actor=actor)

@@ -76,6 +76,9 @@ def _reported_where(f: QueueFilters) -> list[ColumnElement[bool]]:
 
 
 def counts(session: Session, f: QueueFilters) -> dict[str, int]:
+    """The number of items in each tab of the moderation queue under the filters `f`: pending ideas,
+    reported items (an idea or comment counts once however many reports), ideas awaiting an official
+    answer."""
     pending = session.exec(select(func.count()).select_from(Idea).where(*_pending_where(f))).one()
     answers = session.exec(select(func.count()).select_from(Idea).where(*_answers_where(f))).one()
     reported_targets = (
@@ -170,6 +173,8 @@ def next_pending_after(session: Session, idea: Idea, tab: str) -> int | None:
 
 
 def filter_choices(session: Session, call_id: int | None) -> dict[str, list[Any]]:
+    """What the queue's filter menus offer: every call, the themes of call `call_id` (none without a call),
+    every district."""
     calls = session.exec(select(Call).order_by(col(Call.created_at).desc())).all()
     categories = (session.exec(select(Category).where(Category.call_id == call_id).order_by(col(Category.position)))
                   .all() if call_id else [])
@@ -190,6 +195,8 @@ class AuditFilters:
 
 
 def audit_log(session: Session, f: AuditFilters, page: int = 1) -> list[tuple[AuditEntry, User | None]]:
+    """One page (1-based, PAGE_SIZE entries) of the audit log under the filters `f`, newest first, each
+    entry with its actor (None for the system or an erased actor)."""
     query = select(AuditEntry, User).join(User, col(User.id) == col(AuditEntry.actor_id), isouter=True)
     if f.action:
         query = query.where(AuditEntry.action == f.action)
@@ -209,9 +216,11 @@ def audit_log(session: Session, f: AuditFilters, page: int = 1) -> list[tuple[Au
 
 
 def entries_for(session: Session, target_type: str, target_id: int) -> list[tuple[AuditEntry, User | None]]:
+    """The first page of audit entries about one target (an idea, comment or user), newest first."""
     return audit_log(session, AuditFilters(target_type=target_type, target_id=target_id))
 
 
 def staff(session: Session) -> list[User]:
+    """Every moderator and administrator, by name."""
     return list(session.exec(select(User).where(col(User.role).in_(("moderator", "admin")))
                              .order_by(col(User.display_name))).all())
