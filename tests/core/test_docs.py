@@ -1,6 +1,7 @@
 """docs/architecture.md is the map a newcomer reads: every package and kernel module it names
 exists, and every one that exists is named."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -34,3 +35,17 @@ def test_readme_and_contributing_point_inside_the_repository() -> None:
         text = (ROOT / name).read_text(encoding="utf-8")
         assert "../shared" not in text, name
         assert "docs/architecture.md" in text, name
+
+
+def test_every_public_service_function_says_what_it_takes_and_raises() -> None:
+    """Services and queries are what routes and other domains call: each public function has a
+    docstring (what it takes and returns, which AppErrors it raises)."""
+    undocumented = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        if "migrations" in path.parts or not path.name.endswith(("service.py", "queries.py", "decisions.py")):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_") \
+                    and not ast.get_docstring(node):
+                undocumented.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert not undocumented, undocumented
