@@ -158,9 +158,9 @@ def test_one_click_unsubscribe_as_mailbox_providers_send_it(https_mail: WebClien
                  "headers": {"content-type": "application/x-www-form-urlencoded"}}
     provider = WebClient(https_mail.app, base_url=BASE)  # a mailbox provider: no cookie, no CSRF token
 
-    def prefs() -> dict[str, bool]:
+    def prefs() -> dict[str, str]:
         session.expire_all()
-        return notify.email_preferences(session, follower.id)  # type: ignore[arg-type]
+        return {k: str(v) for k, v in notify.delivery_preferences(session, follower.id).items()}  # type: ignore[arg-type]
 
     # A forged or altered token is refused by the CSRF check, as any form without a token.
     token = path.split("/")[3]
@@ -174,11 +174,11 @@ def test_one_click_unsubscribe_as_mailbox_providers_send_it(https_mail: WebClien
     assert provider.post(path, content="x=1", headers=one_click["headers"]).status_code == 403
     # Nor is the page's own unsubscribe button, which keeps its CSRF token.
     assert provider.post(path.removesuffix("/one-click"), **one_click).status_code == 403  # type: ignore[arg-type]
-    assert all(prefs().values())
+    assert set(prefs().values()) == {"immediate"}
 
     done = provider.post(path, **one_click)  # type: ignore[arg-type]
     assert done.status_code == 200
-    assert prefs() == {**{k.value: True for k in NotificationKind}, "comment": False}
+    assert prefs() == {**{k.value: "immediate" for k in NotificationKind}, "comment": "none"}
     assert "rv_session" not in " ".join(done.headers.get_list("set-cookie"))
     # Opening the address in a mail reader shows the page and changes nothing more.
     assert provider.get(path).status_code == 200
