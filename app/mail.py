@@ -3,8 +3,9 @@ delivered by the worker to REINVENTONS_SMTP_URL or, without one, to files under 
 
 Each e-mail has a text part (`templates/emails/<name>.txt`, first line the subject) and an HTML
 alternative drawn from the same text by `templates/emails/layout.html`, so both always say the
-same thing; only our own links (the context's `link`, `unsubscribe`, `preferences`) become
-anchors, everything else is escaped text. Headers follow what large mailbox providers check:
+same thing; only our own links (the context's `link`, `unsubscribe`, `preferences`, and the
+list `more_links` of an e-mail with several, a digest) become anchors, everything else is
+escaped text. Headers follow what large mailbox providers check:
 Date and Message-ID (RFC 5322, the id on BASE_URL's domain), Auto-Submitted (RFC 3834), and on
 notifications, which people can switch off, List-Unsubscribe with its one-click POST
 (RFC 2369, RFC 8058). Account e-mails (verification, password reset, suspension) have none:
@@ -35,8 +36,10 @@ from app.settings import Settings
 from app.web import env
 
 EMAIL_KIND = "email"
-# Context values that are links of ours, the only ones the HTML part turns into anchors.
+# Context values that are links of ours, the only ones the HTML part turns into anchors; the
+# context's MORE_LINKS is a list of more (a digest links to each of its notifications).
 LINK_KEYS = ("link", "unsubscribe", "preferences")
+MORE_LINKS = "more_links"
 URL = re.compile(r"https?://\S+")
 # Bodies are encoded at set time with the default 78-character lines; headers are folded when the
 # message is written, and List-Unsubscribe's long URL must stay one unbroken <URL>, not
@@ -76,6 +79,7 @@ def compose(template: str, lang: str, **context: Any) -> Composed:
         subject, _sep, body = text.partition("\n")
         subject, body = subject.strip(), body.lstrip("\n")
         links = {str(context[key]) for key in LINK_KEYS if context.get(key)}
+        links.update(str(url) for url in context.get(MORE_LINKS) or ())
         paragraphs = [[_pieces(line, links) for line in block.split("\n")]
                       for block in re.split(r"\n\s*\n", body.strip("\n")) if block.strip()]
         html = env.get_template("emails/layout.html").render(subject=subject, paragraphs=paragraphs, lang=lang)

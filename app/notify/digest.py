@@ -108,7 +108,7 @@ def _items(session: Session, settings: Settings, person: User, rows: list[Notifi
         if row.kind in wanted and _still_visible(session, person, row):
             items.append(DigestItem(kind=row.kind, actor=row.actor_name, subject=row.subject, detail=row.detail,
                                     is_status=service.is_status_label(row.detail),
-                                    link=f"{settings.base_url}{row.link}"))
+                                    link=settings.absolute_url(row.link)))
     return items
 
 
@@ -137,12 +137,15 @@ def _queue(session: Session, settings: Settings, person: User, period: Period, i
     assert person.id is not None
     present = {item.kind for item in items}
     kinds: list[str] = [kind.value for kind in NotificationKind if kind.value in present]
+    stops = [(KIND_LABELS[NotificationKind(k)], service.unsubscribe_url(settings, user_id=person.id, kind=k))
+             for k in kinds]
     mail.queue_email(
         session, to=person.email, template="notify_digest", lang=person.language,
         dedupe_key=f"notify.digest:{person.id}:{period.cadence.value}:{period.key}",
-        name=person.display_name, cadence=period.cadence.value, items=items,
-        stops=[(KIND_LABELS[NotificationKind(k)], service.unsubscribe_url(settings, user_id=person.id, kind=k))
-               for k in kinds],
+        name=person.display_name, cadence=period.cadence.value, items=items, stops=stops,
+        # The List-Unsubscribe address switches off every kind the digest holds.
         unsubscribe=service.unsubscribe_url(settings, user_id=person.id, kind=kinds),
-        preferences=f"{settings.base_url}/notifications/preferences",
+        one_click=service.one_click_url(settings, user_id=person.id, kind=kinds),
+        preferences=settings.absolute_url("/notifications/preferences"),
+        more_links=[item.link for item in items] + [url for _label, url in stops],
     )

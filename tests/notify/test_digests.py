@@ -5,10 +5,12 @@ Time is driven with app.clock.travel: a digest leaves the morning after its day 
 after its week), when the worker runs the job its first notification scheduled.
 """
 
+import re
 import threading
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -18,12 +20,13 @@ from app.account.models import User
 from app.db import Database
 from app.follow import service as follow_service
 from app.idea.models import Idea
+from app.main import create_app
 from app.notify import digest, periods
 from app.notify import service as notify
 from app.notify.models import EmailDelivery, Notification, NotificationDigest
 from app.outbox.models import OutboxMessage
 from tests.factories import make_call, make_idea, make_user
-from tests.support import SmtpSink, WebClient, body_of, links_in
+from tests.support import SmtpSink, WebClient, body_of, links_in, make_settings
 
 TWO_DAYS = timedelta(days=2)  # past the next morning's digest hour, whatever the time now
 EIGHT_DAYS = timedelta(days=8)  # past the next Monday morning
@@ -361,3 +364,42 @@ def test_preferences_page_offers_four_choices_per_kind_and_refuses_bad_input(
         "comment": "weekly", "reply": "daily", "status": "none", "results": "immediate",
         "report": "immediate"}  # a citizen cannot set a moderators' kind
     assert 'value="weekly" id="f-delivery_comment-weekly" checked' in client.get("/notifications/preferences").text
+
+
+def test_a_digest_passes_mailbox_checks_and_its_one_click_stops_what_it_holds(
+        tmp_path: Path, database_url: str, smtp: SmtpSink, session: Session) -> None:
+    base = "https://participation.example.be"
+    app = create_app(make_settings(tmp_path / "var", database_url, base_url=base, smtp_url=smtp.url))
+    with WebClient(app, base_url=base) as client:
+        w = arrange(session)
+        reader, idea = w["reader"], w["idea"]
+        assert isinstance(reader, User) and isinstance(idea, Idea)
+        follow(client, reader, idea)
+        choose(client, reader, comment="daily", status="daily", reply="weekly")
+        comment(client, w["commenter"], idea, 2)  # type: ignore[arg-type]
+        with client.db.transaction() as tx:
+            stored = tx.get(Idea, idea.id)
+            assert stored is not None
+            notify.idea_status_changed(tx, client.settings, idea=stored, actor=None, to_status="accepted")
+        with clock.travel(TWO_DAYS):
+            client.run_worker()
+        [message] = smtp.to("lectrice@example.org")
+        part = next(p for p in message.walk() if p.get_content_type() == "text/html")
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        html = payload.decode(part.get_content_charset() or "utf-8")
+        hrefs = re.findall(r'href="([^"]+)"', html)
+        # Every link of the text is one of ours, on the public address, and an anchor in HTML.
+        assert sorted(set(hrefs)) == sorted(set(links_in(message)))
+        assert all(h.startswith(base + "/") for h in hrefs)
+        assert sum(f"/ideas/{idea.id}#comment-" in h for h in hrefs) == 2
+        one_click = message["List-Unsubscribe"].strip("<>")
+        assert one_click.endswith("/one-click") and message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        provider = WebClient(app, base_url=base)  # a mailbox provider: no cookie, no CSRF token
+        done = provider.post(one_click.removeprefix(base), content="List-Unsubscribe=One-Click",
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+        assert done.status_code == 200
+        session.expire_all()
+        assert notify.delivery_preferences(session, reader.id or 0) == {
+            "comment": "none", "status": "none", "reply": "weekly", "results": "immediate", "report": "immediate"}
