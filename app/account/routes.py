@@ -37,7 +37,7 @@ def register_form(request: Request) -> HTMLResponse:
     return render(request, "account/register.html", {"values": {}, "errors": {}})
 
 
-@router.post("/register")
+@router.post("/register", name="account:create")
 def register(request: Request, session: DbSession, settings: AppSettings,
              email: Annotated[str, Form(max_length=300)] = "", display_name: Annotated[str, Form(max_length=200)] = "",
              password: Annotated[str, Form(max_length=300)] = "") -> Response:
@@ -60,7 +60,7 @@ def verify_form(request: Request, session: DbSession, token: str = "") -> HTMLRe
                   status_code=200 if valid else 410)
 
 
-@router.post("/verify")
+@router.post("/verify", name="account:confirm")
 def verify(request: Request, session: DbSession, user: CurrentUser,
            token: Annotated[str, Form(max_length=200)] = "") -> Response:
     verified = service.verify_email(session, token)
@@ -84,7 +84,7 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "account/login.html", {"values": {}, "errors": {}, "next": safe_next(next)})
 
 
-@router.post("/login")
+@router.post("/login", name="account:authenticate")
 def login(
     request: Request,
     session: DbSession,
@@ -127,7 +127,7 @@ def forgot_form(request: Request) -> HTMLResponse:
     return render(request, "account/forgot.html", {"values": {}, "errors": {}, "sent": False})
 
 
-@router.post("/password/forgot")
+@router.post("/password/forgot", name="account:send_reset")
 def forgot(request: Request, session: DbSession, settings: AppSettings,
            email: Annotated[str, Form(max_length=300)] = "") -> Response:
     service.request_password_reset(session, settings, email=email, client_ip=_client_ip(request))
@@ -142,7 +142,7 @@ def reset_form(request: Request, session: DbSession, token: str = "") -> HTMLRes
                   status_code=200 if valid else 410)
 
 
-@router.post("/password/reset")
+@router.post("/password/reset", name="account:set_password")
 def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=300)] = "") -> Response:
     try:
@@ -162,7 +162,7 @@ def profile(request: Request, _user: CitizenUser) -> HTMLResponse:
     return render(request, "account/profile.html", {"values": {}, "errors": {}})
 
 
-@router.post("")
+@router.post("", name="account:update")
 def update_profile(request: Request, session: DbSession, user: CitizenUser,
                    display_name: Annotated[str, Form(max_length=200)] = "",
                    language: Annotated[str, Form(max_length=5)] = "fr") -> Response:
@@ -196,7 +196,7 @@ def delete_form(request: Request, _user: CitizenUser) -> HTMLResponse:
     return render(request, "account/delete.html", {"errors": {}})
 
 
-@router.post("/delete")
+@router.post("/delete", name="account:erase")
 def delete_account(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser,
                    password: Annotated[str, Form(max_length=300)] = "") -> Response:
     try:

@@ -140,7 +140,7 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
     return flash(request, redirect(f"/admin/calls/{call.id}"), N_("The call is saved."), "success")
 
 
-@router.post("/calls/new")
+@router.post("/calls/new", name="admin:call_create")
 def create_call(
     request: Request, session: DbSession, settings: AppSettings, user: AdminUser,
     slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
@@ -160,7 +160,7 @@ def edit_call_form(request: Request, session: DbSession, _admin: AdminUser, call
     return _form(request, session, call, _call_values(call), {})
 
 
-@router.post("/calls/{call_id}")
+@router.post("/calls/{call_id}", name="admin:call_update")
 def edit_call(
     request: Request, session: DbSession, settings: AppSettings, user: AdminUser, call_id: int,
     slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
@@ -219,7 +219,7 @@ def districts(request: Request, session: DbSession, _admin: AdminUser) -> HTMLRe
                   {"districts": service.all_districts(session), "values": {}, "errors": {}})
 
 
-@router.post("/districts")
+@router.post("/districts", name="admin:district_add")
 def add_district(request: Request, session: DbSession, _admin: AdminUser, name: Text = "", slug: Text = "",
                  position: Text = "0") -> Response:
     try:

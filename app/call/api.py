@@ -128,13 +128,13 @@ def api_docs(request: Request) -> HTMLResponse:
     return render(request, "call/api_docs.html")
 
 
-@router.get("/calls", response_model=list[CallOut], summary="Public calls for projects")
+@router.get("/calls", name="api:calls", response_model=list[CallOut], summary="Public calls for projects")
 def api_calls(request: Request, session: DbSession) -> list[dict[str, object]]:
     return [_call_out(request, c) for c in call_queries.visible_calls(session, None)]
 
 
-@router.get("/calls/{slug}", response_model=CallDetailOut, summary="One call with its themes and districts",
-            responses={404: {"description": "No such public call"}})
+@router.get("/calls/{slug}", name="api:call", response_model=CallDetailOut,
+            summary="One call with its themes and districts", responses={404: {"description": "No such public call"}})
 def api_call(request: Request, session: DbSession, slug: str) -> dict[str, object]:
     call = call_queries.visible_call_by_slug(session, slug, None)
     assert call.id is not None
@@ -149,7 +149,7 @@ def api_call(request: Request, session: DbSession, slug: str) -> dict[str, objec
     return data
 
 
-@router.get("/calls/{slug}/ideas", response_model=IdeaListOut, summary="Public ideas of a call",
+@router.get("/calls/{slug}/ideas", name="api:call_ideas", response_model=IdeaListOut, summary="Public ideas of a call",
             responses={404: {"description": "No such public call"}})
 def api_call_ideas(
     request: Request, session: DbSession, slug: str,
@@ -176,7 +176,7 @@ def _photo_urls(request: Request, session: Session, ideas: list[Idea]) -> dict[i
             for idea_id, ids in idea_queries.photo_ids(session, [i.id for i in ideas if i.id]).items()}
 
 
-@router.get("/ideas/{idea_id}", response_model=IdeaDetailOut, summary="One public idea",
+@router.get("/ideas/{idea_id}", name="api:idea", response_model=IdeaDetailOut, summary="One public idea",
             responses={404: {"description": "No such public idea"}})
 def api_idea(request: Request, session: DbSession, idea_id: int) -> dict[str, object]:
     idea, call = idea_queries.visible_idea(session, idea_id, None)

@@ -117,7 +117,7 @@ def edit_form(request: Request, session: DbSession, user: CurrentUser, comment_i
                       comment=comment)
 
 
-@router.post("/comments/{comment_id}/edit")
+@router.post("/comments/{comment_id}/edit", name="comment:update")
 def edit(request: Request, session: DbSession, user: CurrentUser, comment_id: int, body: Body = "") -> Response:
     comment, idea, _call = _comment_and_idea(session, user, comment_id)
     try:

@@ -82,7 +82,7 @@ def _require_create(user: User | None, call: Call) -> User:
     return authz.require_user(user, Action.idea_create, call)
 
 
-@router.post("/calls/{slug}/ideas/new")
+@router.post("/calls/{slug}/ideas/new", name="idea:create")
 def create(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
@@ -154,7 +154,7 @@ def edit_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
     return render(request, "idea/form.html", _form_context(session, call, values, {}, idea, existing))
 
 
-@router.post("/ideas/{idea_id}/edit")
+@router.post("/ideas/{idea_id}/edit", name="idea:update")
 def edit(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",

@@ -74,7 +74,7 @@ def preferences_form(request: Request, session: DbSession, user: Reader) -> HTML
     return _preferences_page(request, user, dict(service.delivery_preferences(session, user.id)))
 
 
-@router.post("/preferences")
+@router.post("/preferences", name="notify:save_preferences")
 async def save_preferences(request: Request, session: DbSession, user: Reader) -> Response:
     assert user.id is not None
     form = await request.form()
@@ -109,7 +109,7 @@ def unsubscribe_form(request: Request, settings: AppSettings, token: str) -> HTM
     return _unsubscribe_page(request, settings, token)
 
 
-@router.post("/unsubscribe/{token}")
+@router.post("/unsubscribe/{token}", name="notify:confirm_unsubscribe")
 def unsubscribe(request: Request, session: DbSession, settings: AppSettings, token: str) -> HTMLResponse:
     found = service.read_unsubscribe_token(settings, token)
     if found is None:
@@ -143,7 +143,7 @@ async def one_click_proof(request: Request) -> bool:
     return form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
 
 
-@router.get("/unsubscribe/{token}/one-click")
+@router.get("/unsubscribe/{token}/one-click", name="notify:one_click_page")
 def one_click_form(request: Request, settings: AppSettings, token: str) -> HTMLResponse:
     # A mail reader without RFC 8058 support may open the address: it shows the page with the button.
     return _unsubscribe_page(request, settings, token)

@@ -54,7 +54,7 @@ def idea_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
     return _page(request, idea=idea, comment=None, action=f"/ideas/{idea_id}/report", values={}, errors={})
 
 
-@router.post("/ideas/{idea_id}/report")
+@router.post("/ideas/{idea_id}/report", name="report:file_idea")
 def report_idea(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
                 reason: Reason = "", details: Details = "") -> Response:
     try:
@@ -94,7 +94,7 @@ def comment_form(request: Request, session: DbSession, user: CurrentUser, commen
                  errors={})
 
 
-@router.post("/comments/{comment_id}/report")
+@router.post("/comments/{comment_id}/report", name="report:file_comment")
 def report_comment(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
                    comment_id: int, reason: Reason = "", details: Details = "") -> Response:
     comment, idea, call = _comment(session, user, comment_id)
