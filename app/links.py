@@ -6,7 +6,7 @@ notification and e-mail services, the demo seeder) uses the same function or the
 below. Moving a page is then one edit, in its route's decorator.
 
 Paths are relative to the host, as pages link. Whatever leaves the site (e-mails, feeds, the
-JSON API, exports) puts BASE_URL in front with `absolute`.
+JSON API, exports) puts BASE_URL in front with `settings.absolute_url(path)`.
 
 The index comes from the site's routers, so it needs no request and no application: `bind` is
 called by `create_app`, and by the demo seeder, which writes notifications before any app runs.
@@ -21,8 +21,6 @@ from fastapi import APIRouter
 from fastapi.routing import iter_route_contexts
 from starlette.convertors import Convertor
 from starlette.routing import NoMatchFound
-
-from app.settings import Settings
 
 Query = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
@@ -84,11 +82,6 @@ def path(name: str, /, *, _query: Query | None = None, _anchor: str = "", **para
         if kept:
             built += "?" + urlencode(kept, doseq=True, safe="/", quote_via=quote)
     return built + (f"#{_anchor}" if _anchor else "")
-
-
-def absolute(settings: Settings, site_path: str) -> str:
-    """A path of the site as a full address on BASE_URL, for what is read outside the site."""
-    return settings.base_url.rstrip("/") + site_path
 
 
 def idea_path(idea_id: int, anchor: str = "") -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app import cookies
+from app import cookies, links
 from app.account import privacy, service
 from app.account.sessions import end_session
 from app.clock import utcnow
@@ -67,7 +67,7 @@ def verify(request: Request, session: DbSession, user: CurrentUser,
     if verified is None:
         return render(request, "account/verify.html", {"token": "", "valid": False}, status_code=410)
     session.commit()
-    target = "/" if user else "/account/login"
+    target = links.path("page:home") if user else links.path("account:login")
     return flash(request, redirect(target), N_("Your e-mail address is confirmed. Thank you!"), "success")
 
 
@@ -76,7 +76,8 @@ def resend_verification(request: Request, session: DbSession, settings: AppSetti
     if user.email_verified_at is None:
         service.send_verification(session, settings, user)
         session.commit()
-    return flash(request, redirect("/account"), N_("We sent you a new confirmation link."), "success")
+    return flash(request, redirect(links.path("account:profile")),
+                 N_("We sent you a new confirmation link."), "success")
 
 
 @router.get("/login", name="account:login")
@@ -117,7 +118,7 @@ def logout(request: Request, session: DbSession) -> Response:
     if token:
         end_session(session, token)
         session.commit()
-    response = redirect("/")
+    response = redirect(links.path("page:home"))
     cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("You are logged out."), "info")
 
@@ -152,7 +153,7 @@ def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_l
         return render(request, "account/reset.html", {"token": token if valid else "", "valid": valid,
                                                       "errors": exc.errors}, status_code=422)
     session.commit()
-    response = redirect("/account/login")
+    response = redirect(links.path("account:login"))
     cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("Your password has been changed. You can log in now."), "success")
 
@@ -172,7 +173,7 @@ def update_profile(request: Request, session: DbSession, user: CitizenUser,
         return render(request, "account/profile.html",
                       {"values": {"display_name": display_name}, "errors": exc.errors}, status_code=422)
     session.commit()
-    response = redirect("/account")
+    response = redirect(links.path("account:profile"))
     if language in LANGUAGES:
         cookies.LANGUAGE.set(response, language, https=_https(request))
     return flash(request, response, N_("Your profile is saved."), "success")
@@ -209,7 +210,7 @@ def delete_account(request: Request, session: DbSession, settings: AppSettings, 
         return render(request, "account/delete.html", {"errors": {"password": exc.message}}, status_code=409)
     session.commit()
     request.state.user = None
-    response = redirect("/")
+    response = redirect(links.path("page:home"))
     cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("Your account is deleted. Your ideas and comments stay, without your name. "
                                        "Goodbye, and thank you."), "info")

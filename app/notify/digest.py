@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import authz, mail
+from app import authz, links, mail
 from app.account.models import User
 from app.authz import Action
 from app.call.models import Call
@@ -108,7 +108,7 @@ def _items(session: Session, settings: Settings, person: User, rows: list[Notifi
         if row.kind in wanted and _still_visible(session, person, row):
             items.append(DigestItem(kind=row.kind, actor=row.actor_name, subject=row.subject, detail=row.detail,
                                     is_status=service.is_status_label(row.detail),
-                                    link=f"{settings.base_url}{row.link}"))
+                                    link=settings.absolute_url(row.link)))
     return items
 
 
@@ -144,5 +144,5 @@ def _queue(session: Session, settings: Settings, person: User, period: Period, i
         stops=[(KIND_LABELS[NotificationKind(k)], service.unsubscribe_url(settings, user_id=person.id, kind=k))
                for k in kinds],
         unsubscribe=service.unsubscribe_url(settings, user_id=person.id, kind=kinds),
-        preferences=f"{settings.base_url}/notifications/preferences",
+        preferences=settings.absolute_url(links.path("notify:preferences")),
     )

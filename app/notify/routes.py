@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app import links
 from app.account.models import User
 from app.authz import Action
 from app.db import writes_on_read
@@ -57,7 +58,7 @@ def mark_read(request: Request, session: DbSession, user: Reader) -> Response:
     assert user.id is not None
     service.mark_all_read(session, user.id)
     session.commit()
-    return flash(request, redirect("/notifications"), N_("All notifications are marked as read."), "success")
+    return flash(request, redirect(links.path("notify:list")), N_("All notifications are marked as read."), "success")
 
 
 def _preferences_page(request: Request, user: User, prefs: dict[str, str], errors: dict[str, str] | None = None,
@@ -87,7 +88,7 @@ async def save_preferences(request: Request, session: DbSession, user: Reader) -
         return _preferences_page(request, user, shown, exc.errors, 422)
     service.set_deliveries(session, user_id=user.id, choices=choices)
     session.commit()
-    return flash(request, redirect("/notifications/preferences"), N_("Your e-mail preferences are saved."),
+    return flash(request, redirect(links.path("notify:preferences")), N_("Your e-mail preferences are saved."),
                  "success")
 
 

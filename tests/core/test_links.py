@@ -46,7 +46,7 @@ def test_paths_come_from_the_route_names(client: WebClient) -> None:
     assert links.comment_path(3, 9) == "/ideas/3#comment-9"
     assert links.call_path("velo") == "/calls/velo"
     assert links.path("moderation:hide_comment", comment_id=5) == "/moderation/comments/5/hide"
-    assert links.absolute(client.app.state.settings, "/ideas/3") == "http://testserver/ideas/3"
+    assert links.photo_path(3, 4, "thumb") == "/ideas/3/photos/4/thumb"
 
 
 def test_query_strings_are_encoded(client: WebClient) -> None:
