@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from sqlmodel import Session, select
 
+from app import links
 from app.account import service as account_service
 from app.account.models import Role, User
 from app.db import Database
 from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
+from app.main import ROUTERS
 from app.moderation.demo import seed_moderation
 from app.settings import Settings
 from app.vote.demo import seed_votes_and_comments
@@ -42,6 +44,8 @@ def is_empty(session: Session) -> bool:
 
 def seed(db: Database, settings: Settings) -> bool:
     """Fill the demonstration into an empty database. Returns False if it was not empty."""
+    # The seeders write notifications that link to pages, before any application is created.
+    links.bind(ROUTERS)
     with db.transaction() as session:
         if not is_empty(session):
             return False

@@ -1,7 +1,7 @@
 """What a route declares to receive the request's database session, the settings and the
 person asking. Declared once here; a route reads
 
-    @router.post("/moderation/ideas/{idea_id}/hide")
+    @router.post("/moderation/ideas/{idea_id}/hide", name="moderation:hide")
     def hide(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> Response:
 
 With CitizenUser, ModeratorUser, AdminUser or `allowed(...)`, whoever may not enter is refused

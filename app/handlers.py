@@ -9,14 +9,13 @@ plain 500 page.
 
 import logging
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import i18n
+from app import i18n, links
 from app.errors import AppError, LoginRequired, RateLimited, ValidationFailed
 from app.i18n import N_
 from app.web import flash, redirect, render, wants_json, wants_script
@@ -90,7 +89,7 @@ def error_answer(request: Request, exc: AppError, *, back: str | None = None) ->
                             status_code=exc.status_code, headers=headers)
     if isinstance(exc, LoginRequired) and not wants_json(request):
         target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return redirect(f"/account/login?next={quote(target)}")
+        return redirect(links.path("account:login", _query={"next": target}))
     if isinstance(exc, ValidationFailed) and wants_json(request):
         errors = {k: i18n.gettext(v) for k, v in exc.errors.items()}
         return JSONResponse({"error": i18n.gettext(exc.message), "fields": errors}, status_code=422)

@@ -5,14 +5,14 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import handlers
+from app import handlers, links
 from app.account import routes as account_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
@@ -72,6 +72,27 @@ def _loggable_path(scope: Scope) -> str:
     return path.replace(token, "[token]") if isinstance(token, str) and token else path
 
 
+# The site's pages, in the order their paths are matched. Links are built from their route
+# names (app.links), which is why they are listed here rather than only inside create_app.
+ROUTERS: tuple[APIRouter, ...] = (
+    page_routes.router,
+    account_routes.router,
+    admin_routes.router,
+    call_routes.router,
+    call_admin.router,
+    call_api.router,
+    idea_routes.router,
+    vote_routes.router,
+    comment_routes.router,
+    report_routes.router,
+    follow_routes.router,
+    notify_routes.router,
+    moderation_routes.router,
+    moderation_admin_routes.router,
+    moderation_public_routes.router,
+)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     db = Database.from_settings(settings)
@@ -114,23 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(page_routes.router)
-    app.include_router(account_routes.router)
-    app.include_router(admin_routes.router)
-    app.include_router(call_routes.router)
-    app.include_router(call_admin.router)
-    app.include_router(call_api.router)
-    app.include_router(idea_routes.router)
-    app.include_router(vote_routes.router)
-    app.include_router(comment_routes.router)
-    app.include_router(report_routes.router)
-    app.include_router(follow_routes.router)
-    app.include_router(notify_routes.router)
-    app.include_router(moderation_routes.router)
-    app.include_router(moderation_admin_routes.router)
-    app.include_router(moderation_public_routes.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    links.bind(ROUTERS)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, name="site:health")
     def healthz(request: Request) -> JSONResponse:
         try:
             with request.app.state.db.engine.connect() as conn:

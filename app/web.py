@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import select_autoescape
 
-from app import cookies, i18n
+from app import cookies, i18n, links
 from app.authz import can
 from app.idea.history import history_label
 from app.richtext import richtext_filter
@@ -32,6 +32,7 @@ env.globals.update(
     _=i18n.gettext,
     ngettext=i18n.ngettext,
     can=can,
+    url=links.path,
     current_language=i18n.current_language,
     LANGUAGES=LANGUAGES,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,

@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from app import i18n
+from app import i18n, links
 from app.errors import AppError
 from app.handlers import error_answer
-from app.notify.links import idea_path
 from app.web import flash, redirect, wants_script
 
 
@@ -20,7 +19,7 @@ def refuse(request: Request, exc: AppError, idea_id: int, anchor: str) -> Respon
     `anchor` (e.g. "vote", "comments"; "" for the top). See `app.handlers.error_answer`:
     JSON for scripts; for forms a login that comes back here, a message on the idea page for
     a conflict (409) or bad input (422), the error page otherwise (403, 404, 429)."""
-    return error_answer(request, exc, back=idea_path(idea_id, anchor))
+    return error_answer(request, exc, back=links.idea_path(idea_id, anchor))
 
 
 def done(request: Request, idea_id: int, anchor: str, message: str, data: dict[str, Any] | None = None) -> Response:
@@ -29,4 +28,4 @@ def done(request: Request, idea_id: int, anchor: str, message: str, data: dict[s
     (an English msgid) flashed."""
     if wants_script(request):
         return JSONResponse({"message": i18n.gettext(message), **(data or {})})
-    return flash(request, redirect(idea_path(idea_id, anchor)), message, "success")
+    return flash(request, redirect(links.idea_path(idea_id, anchor)), message, "success")

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app import cookies
+from app import cookies, links
 from app.account import privacy, service
 from app.account.sessions import end_session
 from app.clock import utcnow
@@ -37,7 +37,7 @@ def register_form(request: Request) -> HTMLResponse:
     return render(request, "account/register.html", {"values": {}, "errors": {}})
 
 
-@router.post("/register")
+@router.post("/register", name="account:create")
 def register(request: Request, session: DbSession, settings: AppSettings,
              email: Annotated[str, Form(max_length=300)] = "", display_name: Annotated[str, Form(max_length=200)] = "",
              password: Annotated[str, Form(max_length=300)] = "") -> Response:
@@ -60,14 +60,14 @@ def verify_form(request: Request, session: DbSession, token: str = "") -> HTMLRe
                   status_code=200 if valid else 410)
 
 
-@router.post("/verify")
+@router.post("/verify", name="account:confirm")
 def verify(request: Request, session: DbSession, user: CurrentUser,
            token: Annotated[str, Form(max_length=200)] = "") -> Response:
     verified = service.verify_email(session, token)
     if verified is None:
         return render(request, "account/verify.html", {"token": "", "valid": False}, status_code=410)
     session.commit()
-    target = "/" if user else "/account/login"
+    target = links.path("page:home") if user else links.path("account:login")
     return flash(request, redirect(target), N_("Your e-mail address is confirmed. Thank you!"), "success")
 
 
@@ -76,7 +76,8 @@ def resend_verification(request: Request, session: DbSession, settings: AppSetti
     if user.email_verified_at is None:
         service.send_verification(session, settings, user)
         session.commit()
-    return flash(request, redirect("/account"), N_("We sent you a new confirmation link."), "success")
+    return flash(request, redirect(links.path("account:profile")),
+                 N_("We sent you a new confirmation link."), "success")
 
 
 @router.get("/login", name="account:login")
@@ -84,7 +85,7 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "account/login.html", {"values": {}, "errors": {}, "next": safe_next(next)})
 
 
-@router.post("/login")
+@router.post("/login", name="account:authenticate")
 def login(
     request: Request,
     session: DbSession,
@@ -117,7 +118,7 @@ def logout(request: Request, session: DbSession) -> Response:
     if token:
         end_session(session, token)
         session.commit()
-    response = redirect("/")
+    response = redirect(links.path("page:home"))
     cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("You are logged out."), "info")
 
@@ -127,7 +128,7 @@ def forgot_form(request: Request) -> HTMLResponse:
     return render(request, "account/forgot.html", {"values": {}, "errors": {}, "sent": False})
 
 
-@router.post("/password/forgot")
+@router.post("/password/forgot", name="account:send_reset")
 def forgot(request: Request, session: DbSession, settings: AppSettings,
            email: Annotated[str, Form(max_length=300)] = "") -> Response:
     service.request_password_reset(session, settings, email=email, client_ip=_client_ip(request))
@@ -142,7 +143,7 @@ def reset_form(request: Request, session: DbSession, token: str = "") -> HTMLRes
                   status_code=200 if valid else 410)
 
 
-@router.post("/password/reset")
+@router.post("/password/reset", name="account:set_password")
 def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=300)] = "") -> Response:
     try:
@@ -152,7 +153,7 @@ def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_l
         return render(request, "account/reset.html", {"token": token if valid else "", "valid": valid,
                                                       "errors": exc.errors}, status_code=422)
     session.commit()
-    response = redirect("/account/login")
+    response = redirect(links.path("account:login"))
     cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("Your password has been changed. You can log in now."), "success")
 
@@ -162,7 +163,7 @@ def profile(request: Request, _user: CitizenUser) -> HTMLResponse:
     return render(request, "account/profile.html", {"values": {}, "errors": {}})
 
 
-@router.post("")
+@router.post("", name="account:update")
 def update_profile(request: Request, session: DbSession, user: CitizenUser,
                    display_name: Annotated[str, Form(max_length=200)] = "",
                    language: Annotated[str, Form(max_length=5)] = "fr") -> Response:
@@ -172,7 +173,7 @@ def update_profile(request: Request, session: DbSession, user: CitizenUser,
         return render(request, "account/profile.html",
                       {"values": {"display_name": display_name}, "errors": exc.errors}, status_code=422)
     session.commit()
-    response = redirect("/account")
+    response = redirect(links.path("account:profile"))
     if language in LANGUAGES:
         cookies.LANGUAGE.set(response, language, https=_https(request))
     return flash(request, response, N_("Your profile is saved."), "success")
@@ -196,7 +197,7 @@ def delete_form(request: Request, _user: CitizenUser) -> HTMLResponse:
     return render(request, "account/delete.html", {"errors": {}})
 
 
-@router.post("/delete")
+@router.post("/delete", name="account:erase")
 def delete_account(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser,
                    password: Annotated[str, Form(max_length=300)] = "") -> Response:
     try:
@@ -209,7 +210,7 @@ def delete_account(request: Request, session: DbSession, settings: AppSettings, 
         return render(request, "account/delete.html", {"errors": {"password": exc.message}}, status_code=409)
     session.commit()
     request.state.user = None
-    response = redirect("/")
+    response = redirect(links.path("page:home"))
     cookies.SESSION.delete(response, https=_https(request))
     return flash(request, response, N_("Your account is deleted. Your ideas and comments stay, without your name. "
                                        "Goodbye, and thank you."), "info")

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app import mail
+from app import links, mail
 from app.account import passwords
 from app.account.models import EmailToken, Role, User
 from app.account.sessions import end_all_sessions, start_session
@@ -140,7 +140,8 @@ def send_verification(session: Session, settings: Settings, user: User) -> None:
     """Queue an e-mail with a new single-use verification link for `user` (valid 48 hours)."""
     token = _issue_token(session, user, TokenPurpose.verify, VERIFY_TTL)
     mail.queue_email(session, to=user.email, template="verify_email", lang=user.language,
-                     name=user.display_name, link=settings.absolute_url(f"/account/verify?token={token}"))
+                     name=user.display_name,
+                     link=settings.absolute_url(links.path("account:verify", _query={"token": token})))
 
 
 def verify_email(session: Session, token: str) -> User | None:
@@ -189,7 +190,8 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
         return
     token = _issue_token(session, user, TokenPurpose.reset, RESET_TTL)
     mail.queue_email(session, to=user.email, template="password_reset", lang=user.language,
-                     name=user.display_name, link=settings.absolute_url(f"/account/password/reset?token={token}"))
+                     name=user.display_name,
+                     link=settings.absolute_url(links.path("account:reset", _query={"token": token})))
 
 
 def reset_password(session: Session, *, token: str, password: str) -> User:

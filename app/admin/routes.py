@@ -1,5 +1,5 @@
 """The administration landing page: a list of sections. Each domain appends its own entry to
-`SECTIONS` (url, title msgid, description msgid, the Action needed to see it)."""
+`SECTIONS` (route name, title msgid, description msgid, the Action needed to see it)."""
 
 from dataclasses import dataclass
 
@@ -17,20 +17,20 @@ router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
 
 @dataclass(frozen=True)
 class Section:
-    url: str
+    route: str
     title: str
     description: str
     action: Action = Action.admin_access
 
 
 SECTIONS: list[Section] = [
-    Section("/admin/calls", N_("Calls for projects"),
+    Section("admin:calls", N_("Calls for projects"),
             N_("Create and edit calls, their phases, rules and themes.")),
-    Section("/admin/districts", N_("Districts"), N_("The city's districts, shared by every call.")),
+    Section("admin:districts", N_("Districts"), N_("The city's districts, shared by every call.")),
     # Other domains add their sections below (users and roles, audit log, channels...).
-    Section("/admin/users", N_("People and roles"), N_("Find accounts, change roles, suspend or reactivate.")),
-    Section("/admin/audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
-    Section("/admin/dialogue", N_("Dialogue dashboard"),
+    Section("admin:users", N_("People and roles"), N_("Find accounts, change roles, suspend or reactivate.")),
+    Section("admin:audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
+    Section("admin:dialogue", N_("Dialogue dashboard"),
             N_("How well the city answers: answered ideas, delays, late answers, replies in discussions.")),
 ]
 

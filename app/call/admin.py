@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile as ReceivedFile
 
-from app import i18n
+from app import i18n, links
 from app.account.models import User
 from app.call import queries, service
 from app.call.models import PHASE_ORDER, Call
@@ -137,10 +137,10 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
         fresh = session.get(Call, call.id) if call is not None else None
         return _form(request, session, fresh, values, {**errors, **exc.errors}, status_code=422)
     session.commit()
-    return flash(request, redirect(f"/admin/calls/{call.id}"), N_("The call is saved."), "success")
+    return flash(request, redirect(links.path("admin:call_edit", call_id=call.id)), N_("The call is saved."), "success")
 
 
-@router.post("/calls/new")
+@router.post("/calls/new", name="admin:call_create")
 def create_call(
     request: Request, session: DbSession, settings: AppSettings, user: AdminUser,
     slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
@@ -160,7 +160,7 @@ def edit_call_form(request: Request, session: DbSession, _admin: AdminUser, call
     return _form(request, session, call, _call_values(call), {})
 
 
-@router.post("/calls/{call_id}")
+@router.post("/calls/{call_id}", name="admin:call_update")
 def edit_call(
     request: Request, session: DbSession, settings: AppSettings, user: AdminUser, call_id: int,
     slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
@@ -189,7 +189,8 @@ def add_category(request: Request, session: DbSession, _admin: AdminUser, call_i
         values.update(new_category={"name": name, "slug": slug, "description": description, "position": position})
         return _form(request, session, call, values, {f"category_{k}": v for k, v in exc.errors.items()}, 422)
     session.commit()
-    return flash(request, redirect(f"/admin/calls/{call_id}#categories"), N_("The theme is saved."), "success")
+    return flash(request, redirect(links.path("admin:call_edit", call_id=call_id, _anchor="categories")),
+                 N_("The theme is saved."), "success")
 
 
 @router.post("/calls/{call_id}/categories/{category_id}", name="admin:category_edit")
@@ -201,7 +202,8 @@ def edit_category(request: Request, session: DbSession, _admin: AdminUser, call_
     if delete == "1":
         service.delete_category(session, category)
         session.commit()
-        return flash(request, redirect(f"/admin/calls/{call_id}#categories"), N_("The theme is deleted."), "info")
+        return flash(request, redirect(links.path("admin:call_edit", call_id=call_id, _anchor="categories")),
+                     N_("The theme is deleted."), "info")
     try:
         service.save_category(session, call, name=name, slug=slug, description=description,
                               position=max(0, _as_int(position, 0)), category=category)
@@ -210,7 +212,8 @@ def edit_category(request: Request, session: DbSession, _admin: AdminUser, call_
         return _form(request, session, call, _call_values(call),
                      {f"category_{category_id}_{k}": v for k, v in exc.errors.items()}, 422)
     session.commit()
-    return flash(request, redirect(f"/admin/calls/{call_id}#categories"), N_("The theme is saved."), "success")
+    return flash(request, redirect(links.path("admin:call_edit", call_id=call_id, _anchor="categories")),
+                 N_("The theme is saved."), "success")
 
 
 @router.get("/districts", name="admin:districts")
@@ -219,7 +222,7 @@ def districts(request: Request, session: DbSession, _admin: AdminUser) -> HTMLRe
                   {"districts": service.all_districts(session), "values": {}, "errors": {}})
 
 
-@router.post("/districts")
+@router.post("/districts", name="admin:district_add")
 def add_district(request: Request, session: DbSession, _admin: AdminUser, name: Text = "", slug: Text = "",
                  position: Text = "0") -> Response:
     try:
@@ -230,7 +233,7 @@ def add_district(request: Request, session: DbSession, _admin: AdminUser, name: 
             "districts": service.all_districts(session), "errors": exc.errors,
             "values": {"name": name, "slug": slug, "position": position}}, status_code=422)
     session.commit()
-    return flash(request, redirect("/admin/districts"), N_("The district is saved."), "success")
+    return flash(request, redirect(links.path("admin:districts")), N_("The district is saved."), "success")
 
 
 @router.post("/districts/{district_id}", name="admin:district_edit")
@@ -240,7 +243,7 @@ def edit_district(request: Request, session: DbSession, _admin: AdminUser, distr
     if delete == "1":
         service.delete_district(session, district)
         session.commit()
-        return flash(request, redirect("/admin/districts"), N_("The district is deleted."), "info")
+        return flash(request, redirect(links.path("admin:districts")), N_("The district is deleted."), "info")
     try:
         service.save_district(session, name=name, slug=slug, position=max(0, _as_int(position, 0)),
                               district=district)
@@ -250,4 +253,4 @@ def edit_district(request: Request, session: DbSession, _admin: AdminUser, distr
             "districts": service.all_districts(session), "values": {},
             "errors": {f"district_{district_id}_{k}": v for k, v in exc.errors.items()}}, status_code=422)
     session.commit()
-    return flash(request, redirect("/admin/districts"), N_("The district is saved."), "success")
+    return flash(request, redirect(links.path("admin:districts")), N_("The district is saved."), "success")

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from app import links
 from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Call
@@ -105,19 +106,21 @@ def _call_out(request: Request, call: Call) -> dict[str, object]:
         "dates": PhaseDates(submissions_start=call.submissions_start, voting_start=call.voting_start,
                             review_start=call.review_start, results_start=call.results_start,
                             closes_at=call.closes_at),
-        "url": _url(request, f"/calls/{call.slug}"), "ideas_url": _url(request, f"/api/calls/{call.slug}/ideas"),
+        "url": _url(request, links.call_path(call.slug)),
+        "ideas_url": _url(request, links.path("api:call_ideas", slug=call.slug)),
     }
 
 
 def _idea_out(request: Request, card: idea_queries.Card, call: Call, photos: list[str]) -> dict[str, object]:
     idea = card.idea
+    assert idea.id is not None
     return {
         "id": idea.id, "call": call.slug, "title": idea.title, "excerpt": card.excerpt, "status": idea.status,
         "category": CategoryOut.model_validate(card.category, from_attributes=True) if card.category else None,
         "district": DistrictOut.model_validate(card.district, from_attributes=True) if card.district else None,
         "answer_status": idea.answer_status, "winner": idea.winner, "shortlisted": idea.shortlisted,
         "vote_count": idea.vote_count, "comment_count": idea.comment_count, "published_at": idea.published_at,
-        "url": _url(request, f"/ideas/{idea.id}"), "photos": photos,
+        "url": _url(request, links.idea_path(idea.id)), "photos": photos,
     }
 
 
@@ -128,13 +131,13 @@ def api_docs(request: Request) -> HTMLResponse:
     return render(request, "call/api_docs.html")
 
 
-@router.get("/calls", response_model=list[CallOut], summary="Public calls for projects")
+@router.get("/calls", name="api:calls", response_model=list[CallOut], summary="Public calls for projects")
 def api_calls(request: Request, session: DbSession) -> list[dict[str, object]]:
     return [_call_out(request, c) for c in call_queries.visible_calls(session, None)]
 
 
-@router.get("/calls/{slug}", response_model=CallDetailOut, summary="One call with its themes and districts",
-            responses={404: {"description": "No such public call"}})
+@router.get("/calls/{slug}", name="api:call", response_model=CallDetailOut,
+            summary="One call with its themes and districts", responses={404: {"description": "No such public call"}})
 def api_call(request: Request, session: DbSession, slug: str) -> dict[str, object]:
     call = call_queries.visible_call_by_slug(session, slug, None)
     assert call.id is not None
@@ -149,7 +152,7 @@ def api_call(request: Request, session: DbSession, slug: str) -> dict[str, objec
     return data
 
 
-@router.get("/calls/{slug}/ideas", response_model=IdeaListOut, summary="Public ideas of a call",
+@router.get("/calls/{slug}/ideas", name="api:call_ideas", response_model=IdeaListOut, summary="Public ideas of a call",
             responses={404: {"description": "No such public call"}})
 def api_call_ideas(
     request: Request, session: DbSession, slug: str,
@@ -172,11 +175,11 @@ def api_call_ideas(
 
 
 def _photo_urls(request: Request, session: Session, ideas: list[Idea]) -> dict[int, list[str]]:
-    return {idea_id: [_url(request, f"/ideas/{idea_id}/photos/{pid}/display") for pid in ids]
+    return {idea_id: [_url(request, links.photo_path(idea_id, pid, "display")) for pid in ids]
             for idea_id, ids in idea_queries.photo_ids(session, [i.id for i in ideas if i.id]).items()}
 
 
-@router.get("/ideas/{idea_id}", response_model=IdeaDetailOut, summary="One public idea",
+@router.get("/ideas/{idea_id}", name="api:idea", response_model=IdeaDetailOut, summary="One public idea",
             responses={404: {"description": "No such public idea"}})
 def api_idea(request: Request, session: DbSession, idea_id: int) -> dict[str, object]:
     idea, call = idea_queries.visible_idea(session, idea_id, None)

@@ -7,7 +7,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app import cookies
+from app import cookies, links
 from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Phase
@@ -112,11 +112,12 @@ def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
     writer.writerow(CSV_COLUMNS)
     for card in cards:
         idea = card.idea
+        assert idea.id is not None
         writer.writerow([csv_cell(v) for v in (
             idea.id, idea.title, card.category.name if card.category else "",
             card.district.name if card.district else "", idea.status, idea.answer_status or "",
             idea.vote_count, idea.comment_count, idea.published_at.isoformat() if idea.published_at else "",
-            settings.absolute_url(f"/ideas/{idea.id}"), card.excerpt)])
+            settings.absolute_url(links.idea_path(idea.id)), card.excerpt)])
     return Response(
         "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{call.slug}-ideas.csv"',

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
-from app import authz
+from app import authz, links
 from app.account.models import User
 from app.authz import Action, require_citizen
 from app.call.models import Call
@@ -19,7 +19,6 @@ from app.errors import AppError, NotFound, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
-from app.notify.links import comment_path, idea_path
 from app.params import parse_id
 from app.web import flash, redirect, render, wants_script
 from app.web_answers import done, refuse
@@ -88,11 +87,12 @@ def create(request: Request, session: DbSession, settings: AppSettings, user: Cu
             "view": view, "idea": idea, "comments_open": True, "may_comment": True,
         }, status_code=201, headers={"X-Comment-Count": str(idea.comment_count)})
     if wants_script(request):
-        return JSONResponse({"id": comment.id, "link": comment_path(idea_id, comment.id)}, status_code=201)
+        return JSONResponse({"id": comment.id, "link": links.comment_path(idea_id, comment.id)}, status_code=201)
     if comment.hidden_at is not None:  # held for review (app.posting_policy)
-        return flash(request, redirect(f"/ideas/{idea_id}"),
+        return flash(request, redirect(links.idea_path(idea_id)),
                      N_("Thank you! Your comment will appear once a moderator has checked it."), "info")
-    return flash(request, redirect(comment_path(idea_id, comment.id)), N_("Your comment is published."), "success")
+    return flash(request, redirect(links.comment_path(idea_id, comment.id)),
+                 N_("Your comment is published."), "success")
 
 
 @router.get("/ideas/{idea_id}/comments/new", name="comment:new")
@@ -117,7 +117,7 @@ def edit_form(request: Request, session: DbSession, user: CurrentUser, comment_i
                       comment=comment)
 
 
-@router.post("/comments/{comment_id}/edit")
+@router.post("/comments/{comment_id}/edit", name="comment:update")
 def edit(request: Request, session: DbSession, user: CurrentUser, comment_id: int, body: Body = "") -> Response:
     comment, idea, _call = _comment_and_idea(session, user, comment_id)
     try:
@@ -130,7 +130,7 @@ def edit(request: Request, session: DbSession, user: CurrentUser, comment_id: in
                           comment=comment, status_code=422)
     except AppError as exc:
         if not wants_script(request) and exc.status_code == 403 and user is not None and authz.is_own(user, comment):
-            return flash(request, redirect(comment_path(comment.idea_id, comment_id)),
+            return flash(request, redirect(links.comment_path(comment.idea_id, comment_id)),
                          N_("This comment can no longer be edited: the 15 minutes have passed."), "error")
         return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
     session.commit()
@@ -152,4 +152,4 @@ def delete(request: Request, session: DbSession, user: CurrentUser, comment_id: 
 @router.get("/ideas/{idea_id}/comments", name="comment:list")
 def back_to_idea(idea_id: int) -> Response:
     """Where a form posted without JavaScript lands if someone reloads: the idea's comments."""
-    return redirect(idea_path(idea_id, ANCHOR))
+    return redirect(links.idea_path(idea_id, ANCHOR))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app import authz
+from app import authz, links
 from app.account.models import User
 from app.authz import Action
 from app.call.models import Call
@@ -29,7 +29,7 @@ def idea_ref(session: Session, *, user: User, base_url: str, idea_id: int | None
         return {"id": idea_id, "title": None}
     visible = authz.can(user, Action.idea_view, idea)
     return {"id": idea_id, "title": idea.title if visible else None,
-            "url": f"{base_url}/ideas/{idea_id}" if visible else None}
+            "url": base_url + links.idea_path(idea_id) if visible else None}
 
 
 def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[str, Any]]:
@@ -52,10 +52,16 @@ def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[st
         "updated_at": when(idea.updated_at),
         "submitted_at": when(idea.submitted_at),
         "published_at": when(idea.published_at),
-        "url": f"{base_url}/ideas/{idea.id}",
-        "photos": [{"url": f"{base_url}/ideas/{idea.id}/photos/{p.id}/display", "alt_text": p.alt_text}
-                   for p in photos.get(idea.id or 0, [])],
+        **_addresses(base_url, idea, photos.get(idea.id or 0, [])),
     } for idea in ideas]
+
+
+def _addresses(base_url: str, idea: Idea, photos: list[IdeaPhoto]) -> dict[str, Any]:
+    """Where one of the person's own ideas and its photos are, whatever its status."""
+    assert idea.id is not None
+    return {"url": base_url + links.idea_path(idea.id),
+            "photos": [{"url": base_url + links.photo_path(idea.id, p.id, "display"), "alt_text": p.alt_text}
+                       for p in photos if p.id is not None]}
 
 
 def erase_ideas(session: Session, *, user_id: int, settings: Settings) -> dict[str, int]:

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile as ReceivedFile
 
-from app import authz
+from app import authz, links
 from app.account.models import User
 from app.authz import Action
 from app.call import service as call_service
@@ -82,7 +82,7 @@ def _require_create(user: User | None, call: Call) -> User:
     return authz.require_user(user, Action.idea_create, call)
 
 
-@router.post("/calls/{slug}/ideas/new")
+@router.post("/calls/{slug}/ideas/new", name="idea:create")
 def create(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
@@ -108,7 +108,8 @@ def create(
         return render(request, "idea/form.html", _form_context(session, call, values, exc.errors),
                       status_code=422)
     session.commit()
-    return flash(request, redirect(f"/ideas/{idea.id}"), _created_message(idea), "success")
+    assert idea.id is not None
+    return flash(request, redirect(links.idea_path(idea.id)), _created_message(idea), "success")
 
 
 def _created_message(idea: Idea) -> str:
@@ -132,7 +133,7 @@ def detail(request: Request, session: DbSession, user: CurrentUser, idea_id: int
     if idea.status == IdeaStatus.merged and idea.merged_into_id and not authz.is_moderator(user):
         target = session.get(Idea, idea.merged_into_id)
         if target is not None and authz.can(user, Action.idea_view, target):
-            return redirect(f"/ideas/{target.id}", status_code=301)
+            return redirect(links.idea_path(idea.merged_into_id), status_code=301)
     context = queries.idea_page_context(session, idea, user)
     return render(request, "idea/detail.html", context)
 
@@ -154,7 +155,7 @@ def edit_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
     return render(request, "idea/form.html", _form_context(session, call, values, {}, idea, existing))
 
 
-@router.post("/ideas/{idea_id}/edit")
+@router.post("/ideas/{idea_id}/edit", name="idea:update")
 def edit(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
@@ -193,7 +194,7 @@ def edit(
                       _form_context(session, call, values, exc.errors, fresh, existing), status_code=422)
     session.commit()
     message = _created_message(idea) if submit else N_("Your changes are saved.")
-    return flash(request, redirect(f"/ideas/{idea.id}"), message, "success")
+    return flash(request, redirect(links.idea_path(idea.id)), message, "success")
 
 
 @router.post("/ideas/{idea_id}/submit", name="idea:submit")
@@ -203,10 +204,10 @@ def submit(request: Request, session: DbSession, user: CurrentUser, idea_id: int
         service.submit_idea(session, call, idea, author)
     except ValidationFailed:
         session.rollback()
-        return flash(request, redirect(f"/ideas/{idea_id}/edit"),
+        return flash(request, redirect(links.path("idea:edit", idea_id=idea_id)),
                      N_("Please complete your idea before submitting it."), "error")
     session.commit()
-    return flash(request, redirect(f"/ideas/{idea.id}"), _created_message(idea), "success")
+    return flash(request, redirect(links.idea_path(idea_id)), _created_message(idea), "success")
 
 
 @router.post("/ideas/{idea_id}/withdraw", name="idea:withdraw")
@@ -214,7 +215,7 @@ def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: i
     author, idea, _call = _own_idea(session, user, idea_id, Action.idea_withdraw)
     service.withdraw_idea(session, idea, author)
     session.commit()
-    return flash(request, redirect(f"/ideas/{idea.id}"), N_("Your idea is withdrawn."), "info")
+    return flash(request, redirect(links.idea_path(idea_id)), N_("Your idea is withdrawn."), "info")
 
 
 @router.get("/ideas/{idea_id}/photos/{photo_id}/{variant}", name="idea:photo")

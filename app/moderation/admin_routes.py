@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from app import links
 from app.account.models import Role, User
 from app.audit import AuditAction, TargetType
 from app.authz import Action
@@ -92,9 +93,9 @@ def set_role(request: Request, session: DbSession, admin: PeopleAdmin, user_id: 
     try:
         admin_service.set_role(session, actor=admin, user=person, role=role)
     except ValidationFailed as exc:
-        return flash(request, redirect("/admin/users"), next(iter(exc.errors.values())), "error")
+        return flash(request, redirect(links.path("admin:users")), next(iter(exc.errors.values())), "error")
     session.commit()
-    return flash(request, redirect("/admin/users"), N_("The role of {name} is changed."), "success",
+    return flash(request, redirect(links.path("admin:users")), N_("The role of {name} is changed."), "success",
                  name=person.display_name)
 
 
@@ -123,11 +124,11 @@ def assign_moderator(request: Request, session: DbSession, admin: PeopleAdmin, c
     try:
         admin_service.assign_moderator(session, actor=admin, call=call, user=person)
     except ValidationFailed as exc:
-        return flash(request, redirect(f"/admin/calls/{call_id}/moderators"), next(iter(exc.errors.values())),
-                     "error")
+        return flash(request, redirect(links.path("admin:call_moderators", call_id=call_id)),
+                     next(iter(exc.errors.values())), "error")
     session.commit()
-    return flash(request, redirect(f"/admin/calls/{call_id}/moderators"), N_("The moderator is assigned."),
-                 "success")
+    return flash(request, redirect(links.path("admin:call_moderators", call_id=call_id)),
+                 N_("The moderator is assigned."), "success")
 
 
 @router.post("/calls/{call_id}/moderators/{user_id}/remove", name="admin:unassign_moderator")
@@ -136,5 +137,5 @@ def unassign_moderator(request: Request, session: DbSession, admin: PeopleAdmin,
     call = _call(session, call_id)
     admin_service.unassign_moderator(session, actor=admin, call=call, user_id=user_id)
     session.commit()
-    return flash(request, redirect(f"/admin/calls/{call_id}/moderators"), N_("The moderator is no longer assigned."),
-                 "success")
+    return flash(request, redirect(links.path("admin:call_moderators", call_id=call_id)),
+                 N_("The moderator is no longer assigned."), "success")

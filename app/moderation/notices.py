@@ -7,14 +7,13 @@ in-app rows and queues e-mails (in each recipient's language, per their preferen
 
 from sqlmodel import Session
 
-from app import mail
+from app import links, mail
 from app.account.models import User
 from app.call.models import Call
 from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea
 from app.notify import service as notify_service
-from app.notify.links import idea_path
 from app.notify.models import NotificationKind
 from app.settings import Settings
 
@@ -38,7 +37,7 @@ def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: Us
     assert idea.id is not None
     target = link_idea or idea
     assert target.id is not None
-    link = idea_path(target.id, "answer" if event == "answer" else "")
+    link = links.idea_path(target.id, "answer" if event == "answer" else "")
     told: set[int | None] = set()
     author = session.get(User, idea.author_id) if idea.author_id is not None else None
     if author is not None and notify_service.notify(

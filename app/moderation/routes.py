@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
-from app import authz
+from app import authz, links
 from app.account.models import User
 from app.audit import TargetType
 from app.authz import Action
@@ -101,7 +101,7 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
     session.commit()
     # Back to the same filtered view (only the queue's own filter names survive).
     kept = {k: v for k, v in parse_qsl(back) if k in ("call", "category", "district", "age") and v.isdigit()}
-    response = redirect("/moderation?" + urlencode({"tab": "pending", **kept}))
+    response = redirect(links.path("moderation:queue", _query={"tab": "pending", **kept}))
     if skipped:
         return flash(request, response, N_("{approved} ideas approved, {skipped} skipped."), "warning",
                      approved=approved, skipped=skipped)
@@ -151,7 +151,8 @@ def _invalid(request: Request, session: Session, user: User, idea: Idea, exc: Va
 def _after(request: Request, session: Session, idea: Idea, message: str, tab: str = "pending") -> Response:
     """Back to work: the next idea of the same tab, or the queue when it is empty."""
     following = queries.next_pending_after(session, idea, tab)
-    target = f"/moderation/ideas/{following}" if following else f"/moderation?tab={tab}&call={idea.call_id}"
+    target = (links.path("moderation:idea", idea_id=following) if following
+              else links.path("moderation:queue", _query={"tab": tab, "call": idea.call_id}))
     return flash(request, redirect(target), message, "success", title=idea.title)
 
 
@@ -202,8 +203,8 @@ def hide(request: Request, session: DbSession, settings: AppSettings, user: Mode
         exc.errors = {"hide_reason": next(iter(exc.errors.values()))}
         return _invalid(request, session, user, idea, exc, {"hide_reason": reason}, "hide")
     session.commit()
-    return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is hidden."), "success",
-                 title=idea.title)
+    return flash(request, redirect(links.path("moderation:idea", idea_id=idea_id)),
+                 N_("“{title}” is hidden."), "success", title=idea.title)
 
 
 @router.post("/ideas/{idea_id}/restore", name="moderation:restore")
@@ -212,7 +213,7 @@ def restore(request: Request, session: DbSession, settings: AppSettings, user: M
     idea = _decide(session, user, idea_id)
     idea_decisions.restore_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     session.commit()
-    return flash(request, redirect(f"/moderation/ideas/{idea_id}"), N_("“{title}” is visible again."),
+    return flash(request, redirect(links.path("moderation:idea", idea_id=idea_id)), N_("“{title}” is visible again."),
                  "success", title=idea.title)
 
 
@@ -221,7 +222,8 @@ def dismiss_idea_reports(request: Request, session: DbSession, user: ModeratorUs
     _decide(session, user, idea_id)
     report_decisions.dismiss_reports(session, actor=user, target_type=TargetType.idea, target_id=idea_id)
     session.commit()
-    return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
+    return flash(request, redirect(links.path("moderation:queue", _query={"tab": "reported"})),
+                 N_("The reports were dismissed."), "success")
 
 
 @router.post("/ideas/{idea_id}/answer", name="moderation:answer")
@@ -253,8 +255,8 @@ def merge(request: Request, session: DbSession, settings: AppSettings, user: Mod
     except ValidationFailed as exc:
         return _invalid(request, session, user, idea, exc, {"target_id": target_id, "note": note}, "merge")
     session.commit()
-    return flash(request, redirect(f"/moderation/ideas/{target.id}"), N_("“{title}” was merged."), "success",
-                 title=idea.title)
+    return flash(request, redirect(links.path("moderation:idea", idea_id=target.id)),
+                 N_("“{title}” was merged."), "success", title=idea.title)
 
 
 @router.post("/ideas/{idea_id}/selection", name="moderation:selection")
@@ -270,7 +272,7 @@ def selection(request: Request, session: DbSession, user: ModeratorUser, idea_id
         session.rollback()
         return _review(request, session, user, call, errors={idea_id: exc.errors}, status_code=422)
     session.commit()
-    return flash(request, redirect(f"/moderation/calls/{call.id}/review#idea-{idea_id}"),
+    return flash(request, redirect(links.path("moderation:review", call_id=call.id, _anchor=f"idea-{idea_id}")),
                  N_("The selection of “{title}” is saved."), "success", title=idea.title)
 
 
@@ -292,10 +294,11 @@ def hide_comment(request: Request, session: DbSession, user: ModeratorUser, comm
     try:
         comment_decisions.hide_comment(session, actor=user, comment=comment, reason=reason)
     except ValidationFailed as exc:
-        return flash(request, redirect(f"/moderation/ideas/{comment.idea_id}#comment-{comment_id}"),
-                     next(iter(exc.errors.values())), "error")
+        back = links.path("moderation:idea", idea_id=comment.idea_id, _anchor=f"comment-{comment_id}")
+        return flash(request, redirect(back), next(iter(exc.errors.values())), "error")
     session.commit()
-    return flash(request, redirect("/moderation?tab=reported"), N_("The comment is hidden."), "success")
+    return flash(request, redirect(links.path("moderation:queue", _query={"tab": "reported"})),
+                 N_("The comment is hidden."), "success")
 
 
 @router.post("/comments/{comment_id}/restore", name="moderation:restore_comment")
@@ -304,7 +307,8 @@ def restore_comment(request: Request, session: DbSession, user: ModeratorUser, c
     comment = _comment(session, user, comment_id)
     comment_decisions.restore_comment(session, actor=user, comment=comment, reason=reason)
     session.commit()
-    return flash(request, redirect("/moderation?tab=reported"), N_("The comment is visible again."), "success")
+    return flash(request, redirect(links.path("moderation:queue", _query={"tab": "reported"})),
+                 N_("The comment is visible again."), "success")
 
 
 @router.post("/comments/{comment_id}/dismiss-reports", name="moderation:dismiss_comment_reports")
@@ -312,7 +316,8 @@ def dismiss_comment_reports(request: Request, session: DbSession, user: Moderato
     _comment(session, user, comment_id)
     report_decisions.dismiss_reports(session, actor=user, target_type=TargetType.comment, target_id=comment_id)
     session.commit()
-    return flash(request, redirect("/moderation?tab=reported"), N_("The reports were dismissed."), "success")
+    return flash(request, redirect(links.path("moderation:queue", _query={"tab": "reported"})),
+                 N_("The reports were dismissed."), "success")
 
 
 # --- People -------------------------------------------------------------------------------
@@ -352,8 +357,8 @@ def ban(request: Request, session: DbSession, user: ModeratorUser, user_id: int,
         session.rollback()
         return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
     session.commit()
-    return flash(request, redirect(f"/moderation/users/{user_id}"), N_("The account of {name} is suspended."),
-                 "success", name=person.display_name)
+    return flash(request, redirect(links.path("moderation:user", user_id=user_id)),
+                 N_("The account of {name} is suspended."), "success", name=person.display_name)
 
 
 @router.post("/users/{user_id}/unban", name="moderation:unban")
@@ -362,8 +367,8 @@ def unban(request: Request, session: DbSession, user: ModeratorUser, user_id: in
     authz.require(user, Action.user_ban, person)
     bans.unban_user(session, actor=user, user=person, reason=reason)
     session.commit()
-    return flash(request, redirect(f"/moderation/users/{user_id}"), N_("The account of {name} is active again."),
-                 "success", name=person.display_name)
+    return flash(request, redirect(links.path("moderation:user", user_id=user_id)),
+                 N_("The account of {name} is active again."), "success", name=person.display_name)
 
 
 # --- Review and results -------------------------------------------------------------------
@@ -397,5 +402,5 @@ def publish_results(request: Request, session: DbSession, settings: AppSettings,
     authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
     results.publish_results(session, actor=user, call=call, settings=settings)
     session.commit()
-    return flash(request, redirect(f"/moderation/calls/{call_id}/review"),
+    return flash(request, redirect(links.path("moderation:review", call_id=call_id)),
                  N_("The results of “{title}” are published."), "success", title=call.title)

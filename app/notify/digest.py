@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import authz, mail
+from app import authz, links, mail
 from app.account.models import User
 from app.authz import Action
 from app.call.models import Call
@@ -146,6 +146,6 @@ def _queue(session: Session, settings: Settings, person: User, period: Period, i
         # The List-Unsubscribe address switches off every kind the digest holds.
         unsubscribe=service.unsubscribe_url(settings, user_id=person.id, kind=kinds),
         one_click=service.one_click_url(settings, user_id=person.id, kind=kinds),
-        preferences=settings.absolute_url("/notifications/preferences"),
+        preferences=settings.absolute_url(links.path("notify:preferences")),
         more_links=[item.link for item in items] + [url for _label, url in stops],
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app import links
 from app.account.models import User
 from app.authz import Action
 from app.db import writes_on_read
@@ -57,7 +58,7 @@ def mark_read(request: Request, session: DbSession, user: Reader) -> Response:
     assert user.id is not None
     service.mark_all_read(session, user.id)
     session.commit()
-    return flash(request, redirect("/notifications"), N_("All notifications are marked as read."), "success")
+    return flash(request, redirect(links.path("notify:list")), N_("All notifications are marked as read."), "success")
 
 
 def _preferences_page(request: Request, user: User, prefs: dict[str, str], errors: dict[str, str] | None = None,
@@ -74,7 +75,7 @@ def preferences_form(request: Request, session: DbSession, user: Reader) -> HTML
     return _preferences_page(request, user, dict(service.delivery_preferences(session, user.id)))
 
 
-@router.post("/preferences")
+@router.post("/preferences", name="notify:save_preferences")
 async def save_preferences(request: Request, session: DbSession, user: Reader) -> Response:
     assert user.id is not None
     form = await request.form()
@@ -87,7 +88,7 @@ async def save_preferences(request: Request, session: DbSession, user: Reader) -
         return _preferences_page(request, user, shown, exc.errors, 422)
     service.set_deliveries(session, user_id=user.id, choices=choices)
     session.commit()
-    return flash(request, redirect("/notifications/preferences"), N_("Your e-mail preferences are saved."),
+    return flash(request, redirect(links.path("notify:preferences")), N_("Your e-mail preferences are saved."),
                  "success")
 
 
@@ -109,7 +110,7 @@ def unsubscribe_form(request: Request, settings: AppSettings, token: str) -> HTM
     return _unsubscribe_page(request, settings, token)
 
 
-@router.post("/unsubscribe/{token}")
+@router.post("/unsubscribe/{token}", name="notify:confirm_unsubscribe")
 def unsubscribe(request: Request, session: DbSession, settings: AppSettings, token: str) -> HTMLResponse:
     found = service.read_unsubscribe_token(settings, token)
     if found is None:
@@ -143,7 +144,7 @@ async def one_click_proof(request: Request) -> bool:
     return form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
 
 
-@router.get("/unsubscribe/{token}/one-click")
+@router.get("/unsubscribe/{token}/one-click", name="notify:one_click_page")
 def one_click_form(request: Request, settings: AppSettings, token: str) -> HTMLResponse:
     # A mail reader without RFC 8058 support may open the address: it shows the page with the button.
     return _unsubscribe_page(request, settings, token)

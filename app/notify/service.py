@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import CompoundSelect, func, insert, union, update
 from sqlmodel import Session, col, select
 
-from app import mail
+from app import links, mail
 from app.account.models import Role, User
 from app.authz import Action, can
 from app.call.models import Call
@@ -26,7 +26,6 @@ from app.follow.models import Follow
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
 from app.notify import periods
-from app.notify.links import comment_path, idea_path
 from app.notify.models import DIGESTS, EmailDelivery, Notification, NotificationKind, NotificationPreference
 from app.settings import Settings
 from app.vote.models import Vote
@@ -90,13 +89,14 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, list[st
 def unsubscribe_url(settings: Settings, *, user_id: int, kind: str | list[str]) -> str:
     """The page, linked from the e-mail's text, where a button switches that e-mail off."""
     token = unsubscribe_token(settings, user_id=user_id, kind=kind)
-    return settings.absolute_url(f"/notifications/unsubscribe/{token}")
+    return settings.absolute_url(links.path("notify:unsubscribe", token=token))
 
 
 def one_click_url(settings: Settings, *, user_id: int, kind: str | list[str]) -> str:
     """The List-Unsubscribe address: mailbox providers POST `List-Unsubscribe=One-Click` to it
     (RFC 8058), without cookies; a GET shows the same page as `unsubscribe_url`."""
-    return unsubscribe_url(settings, user_id=user_id, kind=kind) + "/one-click"
+    token = unsubscribe_token(settings, user_id=user_id, kind=kind)
+    return settings.absolute_url(links.path("notify:one_click", token=token))
 
 
 # --- Preferences -----------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
             link=settings.absolute_url(link),
             unsubscribe=unsubscribe_url(settings, user_id=recipient.id, kind=kind),
             one_click=one_click_url(settings, user_id=recipient.id, kind=kind),
-            preferences=settings.absolute_url("/notifications/preferences"),
+            preferences=settings.absolute_url(links.path("notify:preferences")),
         )
     return row
 
@@ -222,7 +222,7 @@ def comment_posted(session: Session, settings: Settings, *, idea: Idea, comment:
     """A new comment: a "reply" to the author answered, a "comment" to the idea's other
     followers. Returns how many people were told."""
     assert idea.id is not None and comment.id is not None
-    link = comment_path(idea.id, comment.id)
+    link = links.comment_path(idea.id, comment.id)
     told: set[int] = set()
     if reply_to is not None and reply_to.author_id is not None and reply_to.author_id != actor.id:
         author = session.get(User, reply_to.author_id)
@@ -254,7 +254,7 @@ def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, act
     count = 0
     for person in _followers_who_may_see(session, idea):
         if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
-                  link=idea_path(idea.id), subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status),
+                  link=links.idea_path(idea.id), subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status),
                   note=note, idea_id=idea.id):
             count += 1
     return count
@@ -266,7 +266,7 @@ def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: 
     count = 0
     for person in _followers_who_may_see(session, idea):
         if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
-                  link=idea_path(idea.id, "answer"), subject=idea.title,
+                  link=links.idea_path(idea.id, "answer"), subject=idea.title,
                   detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")), idea_id=idea.id):
             count += 1
     return count
@@ -296,7 +296,7 @@ def results_published(session: Session, settings: Settings, *, call: Call, actor
     count = 0
     for person in _participants(session, call.id):
         if notify(session, settings, recipient=person, kind=NotificationKind.results, actor=actor,
-                  link=f"/calls/{call.slug}", subject=call.title, call_id=call.id):
+                  link=links.call_path(call.slug), subject=call.title, call_id=call.id):
             count += 1
     return count
 
@@ -308,7 +308,7 @@ def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Co
         select(User).where(col(User.role).in_([Role.moderator, Role.admin]), col(User.banned_at).is_(None),
                            col(User.deleted_at).is_(None)).order_by(col(User.id))
     ).all()
-    link = comment_path(idea.id, comment.id) if comment is not None and comment.id else idea_path(idea.id)
+    link = links.comment_path(idea.id, comment.id) if comment is not None and comment.id else links.idea_path(idea.id)
     count = 0
     for person in moderators:
         if notify(session, settings, recipient=person, kind=NotificationKind.report, actor=None,

@@ -13,13 +13,13 @@ from app.web import STATIC_DIR, render
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", name="home")
+@router.get("/", name="page:home")
 def home(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     # The calls' sections (open calls, recent results) extend pages/home.html.
     return render(request, "call/home_sections.html", call_queries.home_context(session, user))
 
 
-@router.get("/offline", name="offline")
+@router.get("/offline", name="page:offline")
 def offline(request: Request) -> HTMLResponse:
     # The service worker stores this page: it must be the same for everyone, with nobody's name.
     return render(request, "pages/offline.html", {"current_user": None})
@@ -37,7 +37,7 @@ def _service_worker_source() -> bytes:
     return source.replace('const VERSION = "v1";', f'const VERSION = "{digest.hexdigest()[:12]}";').encode()
 
 
-@router.get("/sw.js", name="service_worker")
+@router.get("/sw.js", name="page:service_worker")
 def service_worker() -> Response:
     """The service worker, served from the root so that it may control every page."""
     return Response(_service_worker_source(), media_type="application/javascript",

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from app import links
 from app.account.models import User
 from app.authz import Action, require_citizen
 from app.call.models import Call
@@ -15,7 +16,6 @@ from app.errors import AppError, NotFound, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
-from app.notify.links import comment_path, idea_path
 from app.report import service
 from app.report.models import REASON_LABELS
 from app.web import flash, redirect, render, wants_script
@@ -28,10 +28,10 @@ Details = Annotated[str, Form(max_length=4000)]
 THANKS = N_("Thank you. A moderator will look at your report.")
 
 
-def _page(request: Request, *, idea: Idea, comment: Comment | None, action: str, values: dict[str, Any],
+def _page(request: Request, *, idea: Idea, comment: Comment | None, values: dict[str, Any],
           errors: dict[str, str], status_code: int = 200) -> Response:
     return render(request, "report/form.html", {
-        "idea": idea, "comment": comment, "action": action, "values": values, "errors": errors,
+        "idea": idea, "comment": comment, "values": values, "errors": errors,
         "reasons": list(REASON_LABELS.items()),
     }, status_code=status_code)
 
@@ -40,7 +40,7 @@ def _after(request: Request, session: Session, idea: Idea, call: Call, target: s
     # An idea hidden by this very report is no longer visible to its reporter: go to the call.
     session.refresh(idea)
     if idea.hidden_at is not None:
-        target = f"/calls/{call.slug}"
+        target = links.call_path(call.slug)
     return flash(request, redirect(target), THANKS, "success")
 
 
@@ -51,10 +51,10 @@ def idea_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
         require_citizen(user, Action.report_create, idea)
     except AppError as exc:
         return refuse(request, exc, idea_id, "")
-    return _page(request, idea=idea, comment=None, action=f"/ideas/{idea_id}/report", values={}, errors={})
+    return _page(request, idea=idea, comment=None, values={}, errors={})
 
 
-@router.post("/ideas/{idea_id}/report")
+@router.post("/ideas/{idea_id}/report", name="report:file_idea")
 def report_idea(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
                 reason: Reason = "", details: Details = "") -> Response:
     try:
@@ -65,14 +65,14 @@ def report_idea(request: Request, session: DbSession, settings: AppSettings, use
     except ValidationFailed as exc:
         if wants_script(request):
             return refuse(request, exc, idea_id, "")
-        return _page(request, idea=idea, comment=None, action=f"/ideas/{idea_id}/report",
+        return _page(request, idea=idea, comment=None,
                      values={"reason": reason, "details": details}, errors=exc.errors, status_code=422)
     except AppError as exc:
         return refuse(request, exc, idea_id, "")
     session.commit()
     if wants_script(request):
         return done(request, idea_id, "", THANKS)
-    return _after(request, session, idea, call, idea_path(idea_id))
+    return _after(request, session, idea, call, links.idea_path(idea_id))
 
 
 def _comment(session: Session, user: User | None, comment_id: int) -> tuple[Comment, Idea, Call]:
@@ -90,11 +90,10 @@ def comment_form(request: Request, session: DbSession, user: CurrentUser, commen
         require_citizen(user, Action.report_create, comment)
     except AppError as exc:
         return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
-    return _page(request, idea=idea, comment=comment, action=f"/comments/{comment_id}/report", values={},
-                 errors={})
+    return _page(request, idea=idea, comment=comment, values={}, errors={})
 
 
-@router.post("/comments/{comment_id}/report")
+@router.post("/comments/{comment_id}/report", name="report:file_comment")
 def report_comment(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
                    comment_id: int, reason: Reason = "", details: Details = "") -> Response:
     comment, idea, call = _comment(session, user, comment_id)
@@ -105,7 +104,7 @@ def report_comment(request: Request, session: DbSession, settings: AppSettings, 
     except ValidationFailed as exc:
         if wants_script(request):
             return refuse(request, exc, comment.idea_id, "")
-        return _page(request, idea=idea, comment=comment, action=f"/comments/{comment_id}/report",
+        return _page(request, idea=idea, comment=comment,
                      values={"reason": reason, "details": details}, errors=exc.errors, status_code=422)
     except AppError as exc:
         return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
@@ -113,5 +112,6 @@ def report_comment(request: Request, session: DbSession, settings: AppSettings, 
     if wants_script(request):
         return done(request, comment.idea_id, "", THANKS)
     session.refresh(comment)
-    target = comment_path(comment.idea_id, comment_id) if comment.hidden_at is None else idea_path(comment.idea_id)
+    target = (links.comment_path(comment.idea_id, comment_id) if comment.hidden_at is None
+              else links.idea_path(comment.idea_id))
     return _after(request, session, idea, call, target)

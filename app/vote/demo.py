@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from app import links
 from app.account.models import User
 from app.call.models import Call, Phase, VoteScope
 from app.call.phases import current_phase
@@ -20,7 +21,6 @@ from app.comment.models import Comment
 from app.demo_context import DemoContext
 from app.follow.models import Follow
 from app.idea.models import Idea, IdeaStatus
-from app.notify.links import comment_path
 from app.notify.models import Notification, NotificationKind
 from app.richtext import render_markdown
 from app.vote.models import Vote
@@ -98,7 +98,7 @@ def _threads(session: Session, ideas: list[Idea], citizens: list[User], camille:
                     and writer.id != camille.id:
                 session.add(Notification(user_id=camille.id, kind=NotificationKind.reply, idea_id=idea.id,
                                          comment_id=comment.id, actor_name=writer.display_name,
-                                         subject=idea.title, link=comment_path(idea.id, comment.id)))
+                                         subject=idea.title, link=links.comment_path(idea.id, comment.id)))
             top = top or comment
             previous = comment
     return wrote
