@@ -45,16 +45,17 @@ def erase_notifications(session: Session, *, user_id: int, settings: Settings) -
     session.execute(update(Notification)
                     .where(col(Notification.actor_id) == user_id, col(Notification.actor_name) != "")
                     .values(actor_name=""))
-    # E-mails about what they did, still waiting: their text named them. The worker composes
-    # a notification e-mail anew when it sends it (app.notify.delivery), so the text can go now.
-    told = select(Notification.id).where(col(Notification.actor_id) == user_id)
+    # E-mails about what they did, still waiting (one notification, or a digest of several):
+    # their text named them. The worker composes such e-mails anew when it sends them
+    # (app.notify.delivery), so the text can go now. Few e-mails wait at any time.
+    told = set(session.exec(select(Notification.id).where(col(Notification.actor_id) == user_id)).all())
     waiting = session.exec(select(OutboxMessage).where(
-        OutboxMessage.kind == mail.EMAIL_KIND, col(OutboxMessage.status).in_(WAITING),
-        OutboxMessage.payload["notification_id"].as_integer().in_(told),  # type: ignore[index]
-    ).with_for_update()).all()
+        OutboxMessage.kind == mail.EMAIL_KIND, col(OutboxMessage.status).in_(WAITING)).with_for_update()).all()
     for message in waiting:
-        message.payload = {**message.payload, "subject": "", "body": ""}
-        session.add(message)
+        about = {message.payload.get("notification_id"), *(message.payload.get("notification_ids") or [])}
+        if about & told:
+            message.payload = {**message.payload, "subject": "", "body": "", "html": ""}
+            session.add(message)
     return {}
 
 

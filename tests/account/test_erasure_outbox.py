@@ -4,14 +4,17 @@ exists and may still be told, other people's notifications lose the deleted pers
 delivered e-mails keep no address. Through the real worker and a real SMTP server."""
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import clock
 from app.account.models import Role, User
 from app.clock import utcnow
 from app.follow import service as follow_service
 from app.idea.models import Idea
+from app.notify import digest, periods
 from app.notify.models import Notification
 from app.outbox.models import OutboxMessage
 from tests.factories import make_call, make_idea, make_user
@@ -143,3 +146,40 @@ def test_a_delivered_email_keeps_no_address(mail_client: WebClient, smtp: SmtpSi
     assert message.status == "done"
     assert ALICE not in json.dumps(message.payload)
     assert message.payload.get("user_id") == alice.id  # who it went to, as a reference that erasure keeps
+
+
+def test_a_digest_waiting_to_be_sent_is_written_anew_from_what_is_true_then(
+        mail_client: WebClient, smtp: SmtpSink, session: Session) -> None:
+    alice, bruno, idea = _arrange(session)
+    other = make_idea(session, make_call(session, phase="voting"), title="Des bancs place Cathédrale")
+    moderator = make_user(session, role=Role.moderator)
+    follow_service.follow(session, idea_id=other.id, user_id=alice.id)
+    session.commit()
+    mail_client.login_as(alice)
+    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results")}
+    assert mail_client.submit("/notifications/preferences", {**form, "delivery_comment": "daily"}).status_code == 303
+    mail_client.cookies.clear()
+    mail_client.login_as(bruno)
+    for target in (idea, other):
+        assert mail_client.submit(f"/ideas/{target.id}/comments", {"body": "Bonne idée"}).status_code == 303
+    session.expire_all()
+    [job] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == periods.DIGEST_JOB)).all()
+
+    with clock.travel(timedelta(days=2)):
+        # The digest e-mail is queued, with both comments and Bruno's name...
+        digest.run(mail_client.settings, mail_client.db, job.id or 0, dict(job.payload))
+        assert "Bruno Lejeune" in _outbox_text(session) and "Des bancs" in _outbox_text(session)
+        # ...then, before the worker sends it, one idea is hidden and Bruno leaves.
+        mail_client.cookies.clear()
+        mail_client.login_as(moderator)
+        assert mail_client.submit(f"/moderation/ideas/{other.id}/hide", {"reason": "Doublon"}).status_code == 303
+        mail_client.cookies.clear()
+        mail_client.login_as(bruno)
+        assert mail_client.submit("/account/delete", {"password": PASSWORD}).status_code == 303
+        assert "Bruno" not in _outbox_text(session)
+        mail_client.run_worker()
+
+    [message] = smtp.to(ALICE)
+    body = body_of(message)
+    assert "Ancien membre a commenté « Un kiosque au parc »" in body
+    assert "Bruno" not in body and "Des bancs" not in body

@@ -44,7 +44,8 @@ def test_a_notification_about_an_idea_hidden_since_shows_neither_its_title_nor_i
     idea = w["idea"]
     assert isinstance(idea, Idea)
     as_(client, w["alice"])
-    assert client.submit(f"/ideas/{idea.id}/vote").status_code == 303  # voting follows the idea
+    assert client.submit(f"/ideas/{idea.id}/vote").status_code == 303
+    assert client.submit(f"/ideas/{idea.id}/follow").status_code == 303
     as_(client, w["bruno"])
     assert client.submit(f"/ideas/{idea.id}/comments", {"body": "Excellente idée"}).status_code == 303
 
@@ -133,7 +134,8 @@ def test_an_email_switched_off_after_it_was_queued_is_not_sent(mail_client: WebC
     as_(mail_client, w["bruno"])
     mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Bonne idée"})
     as_(mail_client, w["alice"])
-    assert mail_client.submit("/notifications/preferences", {"email": ["status", "reply"]}).status_code == 303
+    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results")}
+    assert mail_client.submit("/notifications/preferences", {**form, "delivery_comment": "none"}).status_code == 303
 
     mail_client.run_worker()
     assert smtp.to("alice@example.org") == []
