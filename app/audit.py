@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from app.account.models import User
 from app.clock import utcnow
+from app.i18n import N_
 
 
 class AuditAction(StrEnum):
@@ -38,6 +39,15 @@ class AuditAction(StrEnum):
     unassign_moderator = "unassign_moderator"
     hold = "hold"  # by the system: a new account posted a link (app.posting_policy)
     account_deleted = "account_deleted"  # by the person themself (app.account.privacy)
+    end_sessions = "end_sessions"  # by the system: a suspended person is logged out everywhere
+
+
+# Why the system decided by itself (entries without an actor). Stored as these English msgids and
+# shown translated in the audit log; a person's reason is stored and shown in their own words.
+REASON_REPORTED = N_("Hidden automatically: enough people reported it.")
+REASON_HELD = N_("Held automatically: a new account posted a link.")
+REASON_AUTHOR_SUSPENDED = N_("Hidden because its author's account was suspended.")
+REASON_SUSPENDED = N_("Logged out everywhere because the account was suspended.")
 
 
 class TargetType(StrEnum):
@@ -82,7 +92,8 @@ def record(session: Session, *, actor: User | None, action: str, target_type: st
            details: dict[str, Any] | None = None) -> AuditEntry:
     """Append one entry to the audit log and flush it (so it has its id); return it.
 
-    `actor` is None for a decision taken by the system (an automatic spam hold). `action` is an
+    `actor` is None for a decision taken by the system (an automatic spam hold, an item hidden by
+    reports, the consequences of a suspension), with one of the REASON_* msgids above. `action` is an
     AuditAction (or "dismiss_reports"), `target_type` a TargetType; `reason` is the plain-text
     why, escaped on output; `details` JSON-ready facts (ids moved, counts). Raises nothing of
     its own: the entry is written in the caller's transaction, and commits or rolls back with it.

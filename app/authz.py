@@ -127,11 +127,17 @@ def can_view_call(user: User | None, call: Call) -> bool:
     return is_public(call) or is_admin(user)
 
 
+def never_submitted(idea: Idea) -> bool:
+    """A draft, or a draft its author withdrew without ever submitting it: the author was told
+    "only you can see it until you submit it", so no moderator sees it either."""
+    return idea.status == IdeaStatus.draft or (idea.status == IdeaStatus.withdrawn and idea.submitted_at is None)
+
+
 def can_view_idea(user: User | None, obj: Any) -> bool:
-    """Public ideas for everyone; drafts, pending, rejected, withdrawn or hidden ones for their
-    author and moderators only (everyone else gets a 404)."""
+    """Public ideas for everyone; pending, rejected, withdrawn or hidden ones for their author and
+    moderators only; drafts never submitted for their author only (everyone else gets a 404)."""
     idea = obj[0] if isinstance(obj, tuple) else obj
-    return idea.is_public or is_author(user, idea) or is_moderator(user)
+    return idea.is_public or is_author(user, idea) or (is_moderator(user) and not never_submitted(idea))
 
 
 # While a moderator asks for changes, the author may still edit and resubmit after the

@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, select
 
 from app import i18n
 from app.clock import utcnow
 from app.outbox import service as outbox
+from app.outbox.models import OutboxMessage, OutboxStatus
 from app.settings import Settings
 from app.web import env
 
@@ -86,20 +88,53 @@ def compose(template: str, lang: str, **context: Any) -> Composed:
     return Composed(subject, body, html)
 
 
-def queue_email(session: Session, *, to: str, template: str, lang: str,
-                dedupe_key: str | None = None, **context: Any) -> None:
-    """Queue an e-mail. A context with an `unsubscribe` URL marks a notification: it gets the
-    List-Unsubscribe headers (that URL's one-click address, see app.notify)."""
+def queue_email(session: Session, *, to: str, template: str, lang: str, user_id: int | None = None,
+                dedupe_key: str | None = None, extra: dict[str, Any] | None = None, **context: Any) -> None:
+    """Queue an e-mail, composed now, in the caller's transaction. A context with an
+    `unsubscribe` URL marks a notification: it gets the List-Unsubscribe headers (that URL's
+    one-click address, see app.notify).
+
+    `user_id` names the account it is written to: the worker checks at send time that the
+    account still exists (app.notify.delivery), and an account deletion cancels it
+    (`cancel_for_person`). `extra` holds JSON-ready facts a send-time check needs (a
+    notification's id), blanked like the address and the text once the message is done.
+    """
     composed = compose(template, lang, **context)
     payload: dict[str, Any] = {
         "to": to, "subject": composed.subject, "body": composed.text, "html": composed.html, "lang": lang,
+        "user_id": user_id,
         # Chosen once, so that a retried delivery carries the same Message-ID.
         "message_id": secrets.token_hex(16),
-        outbox.REDACT_WHEN_DONE: ["body", "html", "one_click"],
+        outbox.REDACT_WHEN_DONE: ["to", "body", "html", "one_click", *(extra or {})],
     }
     if context.get("one_click"):
         payload["one_click"] = str(context["one_click"])
+    payload.update(extra or {})
     outbox.enqueue(session, EMAIL_KIND, payload, dedupe_key=dedupe_key)
+
+
+def for_person(session: Session, *, user_id: int, address: str) -> list[OutboxMessage]:
+    """Every e-mail row written to a person, by account id or (rows queued without one) by
+    address, whatever its state. Reads the JSON payloads of e-mail rows: an erasure is rare."""
+    by_id = OutboxMessage.payload["user_id"].as_integer() == user_id  # type: ignore[index]
+    by_address = OutboxMessage.payload["to"].as_string() == address  # type: ignore[index]
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == EMAIL_KIND, or_(by_id, by_address))
+                             .with_for_update()).all())
+
+
+def cancel_for_person(session: Session, *, user_id: int, address: str) -> int:
+    """An erasure: e-mails waiting for the person are cancelled, and no e-mail row keeps their
+    address or the text written to them. Returns how many were still waiting."""
+    waiting = 0
+    for message in for_person(session, user_id=user_id, address=address):
+        if message.status in (OutboxStatus.pending, OutboxStatus.running):
+            waiting += 1
+            outbox.cancel(session, message, "recipient deleted their account")
+        else:
+            # Sent or given up: blanked, including rows queued before the address was redacted.
+            outbox.cancel(session, message, "")
+            message.payload = {**message.payload, "to": "", "body": "", "html": ""}
+    return waiting
 
 
 def build_message(settings: Settings, message_id: int, payload: dict[str, Any]) -> EmailMessage:

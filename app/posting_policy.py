@@ -17,8 +17,9 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col
 
 from app.account.models import User
-from app.audit import AuditAction, TargetType, record
+from app.audit import REASON_HELD, AuditAction, TargetType, record
 from app.clock import utcnow
+from app.comment import hiding
 from app.comment.models import Comment
 from app.i18n import N_
 from app.idea.models import Idea
@@ -35,7 +36,7 @@ MESSAGES = {
     "idea": N_("You are proposing ideas very quickly. Please wait a little before sending another one."),
     "comment": N_("You are commenting very quickly. Please wait a few minutes before posting again."),
 }
-HOLD_NOTE = "Held automatically: a new account posted a link."
+HOLD_NOTE = REASON_HELD  # also the details of the automatic report
 LINK_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|info|biz|be|fr|nl|de|eu|io|xyz|ru|ly|co|me|shop|top)\b",
     re.IGNORECASE,
@@ -72,8 +73,7 @@ def must_hold(user: User, text: str) -> bool:
 def hold_comment(session: Session, *, comment: Comment, author: User) -> None:
     """Hide a comment and queue it for moderators with an automatic report."""
     assert comment.id is not None and author.id is not None
-    session.execute(update(Comment).where(col(Comment.id) == comment.id).values(hidden_at=utcnow()))
-    comment.hidden_at = utcnow()
+    hiding.hide(session, [comment.id])  # out of public view, and of its idea's comment count
     # The report is filed in the author's name because a report needs a person; it is marked
     # as automatic in its details, and resolving it (restore, hide, dismiss) works as usual.
     reopened = session.execute(

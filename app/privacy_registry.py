@@ -25,6 +25,7 @@ HOLDINGS: tuple[Holding, ...] = (
     notify_privacy.NOTIFICATIONS,
     report_privacy.REPORTS,
     notify_privacy.PREFERENCES,
+    notify_privacy.EMAILS,
     moderation_privacy.ASSIGNMENTS,
     media_privacy.MEDIA,
 )

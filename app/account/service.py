@@ -139,7 +139,7 @@ def peek_token(session: Session, token: str, purpose: TokenPurpose) -> bool:
 def send_verification(session: Session, settings: Settings, user: User) -> None:
     """Queue an e-mail with a new single-use verification link for `user` (valid 48 hours)."""
     token = _issue_token(session, user, TokenPurpose.verify, VERIFY_TTL)
-    mail.queue_email(session, to=user.email, template="verify_email", lang=user.language,
+    mail.queue_email(session, to=user.email, template="verify_email", lang=user.language, user_id=user.id,
                      name=user.display_name,
                      link=settings.absolute_url(links.path("account:verify", _query={"token": token})))
 
@@ -189,7 +189,7 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
     if user is None or user.deleted_at is not None or user.banned_at is not None:
         return
     token = _issue_token(session, user, TokenPurpose.reset, RESET_TTL)
-    mail.queue_email(session, to=user.email, template="password_reset", lang=user.language,
+    mail.queue_email(session, to=user.email, template="password_reset", lang=user.language, user_id=user.id,
                      name=user.display_name,
                      link=settings.absolute_url(links.path("account:reset", _query={"token": token})))
 

@@ -29,8 +29,10 @@ def end_session(session: Session, token: str) -> None:
     session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))  # type: ignore[arg-type]
 
 
-def end_all_sessions(session: Session, user_id: int) -> None:
-    session.execute(delete(UserSession).where(UserSession.user_id == user_id))  # type: ignore[arg-type]
+def end_all_sessions(session: Session, user_id: int) -> int:
+    """Log the person out everywhere; returns how many sessions were ended."""
+    result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))  # type: ignore[arg-type]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def user_for_token(session: Session, token: str) -> User | None:

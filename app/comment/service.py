@@ -94,16 +94,18 @@ def edit_comment(session: Session, *, comment: Comment, body: str) -> Comment:
 
 
 def delete_comment(session: Session, *, comment: Comment) -> bool:
-    """Blank the comment but keep its place, so replies still make sense."""
-    result = session.execute(
+    """Blank the comment but keep its place, so replies still make sense. Its idea counts it
+    no more, unless it was hidden (then it was not counted, see app.comment.hiding)."""
+    hidden = session.execute(
         update(Comment).where(col(Comment.id) == comment.id, col(Comment.deleted_at).is_(None))
-        .values(deleted_at=utcnow(), body_md="", body_html="")
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+        .values(deleted_at=utcnow(), body_md="", body_html="").returning(col(Comment.hidden_at))
+    ).all()
+    if not hidden:
         return False
-    session.execute(
-        update(Idea).where(col(Idea.id) == comment.idea_id).values(comment_count=col(Idea.comment_count) - 1)
-    )
+    if hidden[0][0] is None:
+        session.execute(
+            update(Idea).where(col(Idea.id) == comment.idea_id).values(comment_count=col(Idea.comment_count) - 1)
+        )
     session.refresh(comment)
     return True
 
@@ -134,7 +136,9 @@ def threads(session: Session, *, idea_id: int) -> list[CommentView]:
 
 
 def count_rows(session: Session, idea_id: int) -> int:
-    """Comments not deleted, counted from the rows (tests and repairs; pages read the column)."""
+    """Comments the public can read (neither deleted nor hidden), counted from the rows: what
+    `Idea.comment_count` holds (tests and repairs; pages read the column)."""
     return len(session.exec(
-        select(Comment.id).where(Comment.idea_id == idea_id, col(Comment.deleted_at).is_(None))
+        select(Comment.id).where(Comment.idea_id == idea_id, col(Comment.deleted_at).is_(None),
+                                 col(Comment.hidden_at).is_(None))
     ).all())

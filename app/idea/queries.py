@@ -90,6 +90,14 @@ def public_condition() -> ColumnElement[bool]:
     return col(Idea.status).in_([str(s) for s in PUBLIC_STATUSES]) & col(Idea.hidden_at).is_(None)
 
 
+def seen_by_moderators() -> ColumnElement[bool]:
+    """Ideas moderators may see, in SQL (mirrors app.authz.never_submitted): all but the drafts
+    never submitted, which their author was told only they can see."""
+    never_submitted = (col(Idea.status) == IdeaStatus.draft) | (
+        (col(Idea.status) == IdeaStatus.withdrawn) & col(Idea.submitted_at).is_(None))
+    return ~never_submitted
+
+
 def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfScalar[Idea]:
     """The public ideas of a call, filtered and sorted: the base of every listing."""
     filters = filters or IdeaFilters()

@@ -42,7 +42,8 @@ def audit_page(request: Request, session: DbSession, _admin: AuditReader, action
     filters = queries.AuditFilters(
         action=action if action in set(AuditAction) or action == "dismiss_reports" else "",
         target_type=target_type if target_type in set(TargetType) else "",
-        target_id=parse_id(target_id), actor_id=parse_id(actor), since=_day(since[:10]), until=_day(until[:10]),
+        target_id=parse_id(target_id), actor_id=parse_id(actor), system=actor == "system",
+        since=_day(since[:10]), until=_day(until[:10]),
     )
     page = max(1, min(page, 10000))
     return render(request, "admin/audit.html", {

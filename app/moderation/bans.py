@@ -1,12 +1,15 @@
 """Suspending and reinstating accounts: the sessions end at once, the content may be hidden,
-and each decision is audited like any other."""
+and each decision is audited like any other. What follows from a suspension (the sessions
+ended, each idea and comment hidden) is audited too, as the system's doing, pointing at the
+moderator's entry: each item's own log then says why it is hidden."""
 
 from sqlmodel import Session, col, select
 
 from app.account.models import Role, User
 from app.account.sessions import end_all_sessions
-from app.audit import AuditAction, AuditEntry, TargetType, record
+from app.audit import REASON_AUTHOR_SUSPENDED, REASON_SUSPENDED, AuditAction, AuditEntry, TargetType, record
 from app.clock import utcnow
+from app.comment import hiding
 from app.comment.models import Comment
 from app.errors import InvalidTransition
 from app.i18n import N_, translate
@@ -31,35 +34,50 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
     user.ban_reason = reason
     session.add(user)
     assert user.id is not None
-    end_all_sessions(session, user.id)
-    hidden_ideas: list[int] = []
+    sessions_ended = end_all_sessions(session, user.id)
+    hidden_ideas: list[Idea] = []
     hidden_comments: list[int] = []
     if hide_content:
         now = utcnow()
-        ideas = session.exec(
+        hidden_ideas = list(session.exec(
             select(Idea).where(Idea.author_id == user.id, col(Idea.hidden_at).is_(None),
                                col(Idea.status).in_(HIDEABLE))
-        ).all()
-        note = translate(actor.language, N_("Hidden because its author's account was suspended."))
-        for idea in ideas:
+        ).all())
+        note = translate(actor.language, REASON_AUTHOR_SUSPENDED)
+        for idea in hidden_ideas:
             idea.hidden_at = now
             session.add(idea)
             add_history(session, idea, actor, idea.status, HISTORY_HIDDEN, note)
-            assert idea.id is not None
-            hidden_ideas.append(idea.id)
-        comments = session.exec(
-            select(Comment).where(Comment.author_id == user.id, col(Comment.hidden_at).is_(None))
-        ).all()
-        for comment in comments:
-            comment.hidden_at = now
-            session.add(comment)
-            assert comment.id is not None
-            hidden_comments.append(comment.id)
+        comment_ids = [i for i in session.exec(
+            select(Comment.id).where(Comment.author_id == user.id, col(Comment.hidden_at).is_(None))
+        ).all() if i is not None]
+        hidden_comments = hiding.hide(session, comment_ids, at=now)  # out of the comment counts too
     entry = record(session, actor=actor, action=AuditAction.ban, target_type=TargetType.user, target_id=user.id,
                    reason=reason, from_status="active", to_status="banned",
-                   details={"hidden_ideas": hidden_ideas, "hidden_comments": hidden_comments})
+                   details={"hidden_ideas": [i.id for i in hidden_ideas], "hidden_comments": hidden_comments})
+    _record_consequences(session, ban=entry, user_id=user.id, sessions_ended=sessions_ended, ideas=hidden_ideas,
+                         comment_ids=hidden_comments)
     notices.account_banned(session, user=user, reason=reason)
     return entry
+
+
+def _record_consequences(session: Session, *, ban: AuditEntry, user_id: int, sessions_ended: int,
+                         ideas: list[Idea], comment_ids: list[int]) -> None:
+    """What the system did because of the suspension, one entry per account or item, so each
+    item's own log says why it is hidden. Entries without an actor, pointing at the ban."""
+    link = {"ban_entry": ban.id}
+    record(session, actor=None, action=AuditAction.end_sessions, target_type=TargetType.user, target_id=user_id,
+           reason=REASON_SUSPENDED, details={**link, "sessions": sessions_ended})
+    for idea in ideas:
+        assert idea.id is not None
+        record(session, actor=None, action=AuditAction.hide, target_type=TargetType.idea, target_id=idea.id,
+               reason=REASON_AUTHOR_SUSPENDED, from_status=idea.status, to_status=HISTORY_HIDDEN, details=link)
+    ideas_of = dict(session.exec(select(Comment.id, Comment.idea_id).where(col(Comment.id).in_(comment_ids))).all()) \
+        if comment_ids else {}
+    for comment_id in comment_ids:
+        record(session, actor=None, action=AuditAction.hide, target_type=TargetType.comment, target_id=comment_id,
+               reason=REASON_AUTHOR_SUSPENDED, from_status="visible", to_status=HISTORY_HIDDEN,
+               details={**link, "idea_id": ideas_of.get(comment_id)})
 
 
 def unban_user(session: Session, *, actor: User, user: User, reason: str = "") -> AuditEntry:

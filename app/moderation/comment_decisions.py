@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.account.models import User
 from app.audit import AuditAction, AuditEntry, TargetType, record
-from app.clock import utcnow
+from app.comment import hiding
 from app.comment.models import Comment
 from app.errors import InvalidTransition
 from app.i18n import N_
@@ -23,9 +23,8 @@ def hide_comment(session: Session, *, actor: User, comment: Comment, reason: str
     session.refresh(comment, with_for_update=True)
     if comment.hidden_at is not None:
         raise InvalidTransition(N_("This comment is already hidden."))
-    comment.hidden_at = utcnow()
-    session.add(comment)
     assert comment.id is not None
+    hiding.hide(session, [comment.id])  # out of its idea's comment count too
     resolved = resolve_reports(session, target_type=TargetType.comment, target_id=comment.id, actor=actor,
                                resolution="hidden")
     return record(session, actor=actor, action=AuditAction.hide, target_type=TargetType.comment,
@@ -40,10 +39,10 @@ def restore_comment(session: Session, *, actor: User, comment: Comment, reason: 
     session.refresh(comment, with_for_update=True)
     if comment.hidden_at is None:
         raise InvalidTransition(N_("This comment is not hidden."))
-    comment.hidden_at = None
+    assert comment.id is not None
+    hiding.show(session, comment.id)  # counted again in its idea's comment count
     comment.report_count = 0
     session.add(comment)
-    assert comment.id is not None
     resolved = resolve_reports(session, target_type=TargetType.comment, target_id=comment.id, actor=actor,
                                resolution="restored")
     return record(session, actor=actor, action=AuditAction.restore, target_type=TargetType.comment,

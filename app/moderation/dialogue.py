@@ -176,7 +176,8 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
     ).one())
     result.staff_comments = int(session.exec(
         select(func.count()).select_from(Comment).join(Idea, col(Idea.id) == col(Comment.idea_id))
-        .where(*visible, col(Comment.author_id).in_(staff_ids), col(Comment.deleted_at).is_(None))
+        .where(*visible, col(Comment.author_id).in_(staff_ids), col(Comment.deleted_at).is_(None),
+               col(Comment.hidden_at).is_(None))
     ).one())
     return result
 

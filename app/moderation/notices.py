@@ -58,7 +58,7 @@ def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: Us
 
 def account_banned(session: Session, *, user: User, reason: str) -> None:
     """A suspended person cannot log in to read a notification: they get an e-mail."""
-    mail.queue_email(session, to=user.email, template="moderation_ban", lang=user.language,
+    mail.queue_email(session, to=user.email, template="moderation_ban", lang=user.language, user_id=user.id,
                      name=user.display_name, note=reason)
 
 

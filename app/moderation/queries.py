@@ -14,6 +14,7 @@ from app.audit import AuditEntry
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.comment.models import Comment
+from app.idea import queries as idea_queries
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media.models import MediaFile
 from app.report.models import Report
@@ -136,6 +137,12 @@ def queue(session: Session, tab: str, f: QueueFilters, page: int = 1) -> list[Qu
     return items
 
 
+def ideas_of_person(session: Session, person_id: int, limit: int = 50) -> list[Idea]:
+    """What a person proposed, newest first, as moderators may see it: never their drafts."""
+    return list(session.exec(select(Idea).where(Idea.author_id == person_id, idea_queries.seen_by_moderators())
+                             .order_by(col(Idea.created_at).desc()).limit(limit)).all())
+
+
 def reported_comments(session: Session, idea_id: int) -> list[tuple[Comment, int]]:
     """The idea's comments with open reports, or hidden, with how many open reports each has."""
     open_reports = (
@@ -190,8 +197,14 @@ class AuditFilters:
     target_type: str = ""
     target_id: int | None = None
     actor_id: int | None = None
+    system: bool = False  # only the decisions the system took by itself (no actor)
     since: date | None = None  # from this day on (UTC), included
     until: date | None = None  # up to this day (UTC), included
+
+    @property
+    def actor_param(self) -> str:
+        """The "actor" query parameter that selects these entries again ("system", an id, or "")."""
+        return "system" if self.system else str(self.actor_id or "")
 
 
 def audit_log(session: Session, f: AuditFilters, page: int = 1) -> list[tuple[AuditEntry, User | None]]:
@@ -204,7 +217,9 @@ def audit_log(session: Session, f: AuditFilters, page: int = 1) -> list[tuple[Au
         query = query.where(AuditEntry.target_type == f.target_type)
     if f.target_id:
         query = query.where(AuditEntry.target_id == f.target_id)
-    if f.actor_id:
+    if f.system:
+        query = query.where(col(AuditEntry.actor_id).is_(None))
+    elif f.actor_id:
         query = query.where(AuditEntry.actor_id == f.actor_id)
     if f.since:
         query = query.where(AuditEntry.created_at >= datetime.combine(f.since, time.min, tzinfo=UTC))

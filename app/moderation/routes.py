@@ -39,9 +39,11 @@ LongText = Annotated[str, Form(max_length=idea_decisions.MAX_ANSWER + 100)]
 Short = Annotated[str, Form(max_length=100)]
 
 
-def _idea(session: Session, idea_id: int) -> Idea:
+def _idea(session: Session, user: User, idea_id: int) -> Idea:
+    """The idea, if the moderator may see it: NotFound for a draft never submitted, which its
+    author was told only they can see (app.authz.never_submitted)."""
     idea = session.get(Idea, idea_id)
-    if idea is None:
+    if idea is None or not authz.can(user, Action.idea_view, idea):
         raise NotFound()
     return idea
 
@@ -53,7 +55,7 @@ def _target(session: Session, item: Idea | Comment, call_id: int) -> authz.Moder
 def _decide(session: Session, user: User, idea_id: int, action: Action = Action.moderation_decide) -> Idea:
     """The idea `user` (a moderator) decides on: NotFound, or Forbidden when it is their own
     or in a call assigned to other moderators."""
-    idea = _idea(session, idea_id)
+    idea = _idea(session, user, idea_id)
     authz.require(user, action, _target(session, idea, idea.call_id))
     return idea
 
@@ -135,7 +137,7 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
 
 @router.get("/ideas/{idea_id}", name="moderation:idea")
 def idea_page(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> HTMLResponse:
-    idea = _idea(session, idea_id)
+    idea = _idea(session, user, idea_id)
     return render(request, "moderation/idea.html", _idea_context(session, idea, user))
 
 
@@ -247,7 +249,7 @@ def merge(request: Request, session: DbSession, settings: AppSettings, user: Mod
     try:
         target_number = parse_id(target_id)
         target = session.get(Idea, target_number) if target_number else None
-        if target is None:
+        if target is None or not authz.can(user, Action.idea_view, target):
             raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
         authz.require(user, Action.moderation_decide, _target(session, target, target.call_id))
         idea_decisions.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=settings,
@@ -331,9 +333,8 @@ def _person(session: Session, user_id: int) -> User:
 
 def _person_page(request: Request, session: Session, person: User, errors: dict[str, str] | None = None,
                  values: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
-    ideas = session.exec(select(Idea).where(Idea.author_id == person.id).order_by(col(Idea.created_at).desc())
-                         .limit(50)).all()
     assert person.id is not None
+    ideas = queries.ideas_of_person(session, person.id)
     return render(request, "moderation/user.html", {
         "person": person, "ideas": ideas, "audit": queries.entries_for(session, TargetType.user, person.id),
         "errors": errors or {}, "values": values or {},

@@ -11,7 +11,9 @@ for each person with notifications waiting for that cadence, written before the 
 3. the notifications are marked digested, and those the person may still see now, of kinds they
    did not switch off since, go into one e-mail in their current language; none left, no e-mail.
 
-The e-mail goes through the outbox like any other, with a dedupe key per (person, period).
+The e-mail goes through the outbox like any other, with a dedupe key per (person, period). It
+names its notifications, so that the worker writes it anew when it sends it (`recompose`, called
+by app.notify.delivery): what became invisible or unwanted meanwhile leaves it, names are current.
 """
 
 from dataclasses import dataclass
@@ -23,16 +25,15 @@ from sqlmodel import Session, col, select
 
 from app import authz, links, mail
 from app.account.models import User
-from app.authz import Action
-from app.call.models import Call
 from app.clock import utcnow
-from app.comment.models import Comment
 from app.db import Database
-from app.idea.models import Idea
+from app.i18n import translate
 from app.locks import lock_user
 from app.notify import service
 from app.notify.models import KIND_LABELS, EmailDelivery, Notification, NotificationDigest, NotificationKind
 from app.notify.periods import Period, period_by_key
+from app.notify.views import FORMER_ACTOR, views
+from app.outbox.service import Cancelled
 from app.settings import Settings
 
 
@@ -46,6 +47,7 @@ class DigestItem:
     detail: str
     is_status: bool
     link: str
+    notification_id: int | None = None
 
 
 def run(settings: Settings, db: Database, _message_id: int, payload: dict[str, Any]) -> None:
@@ -101,51 +103,53 @@ def send_for(session: Session, settings: Settings, *, user_id: int, period: Peri
 
 
 def _items(session: Session, settings: Settings, person: User, rows: list[Notification]) -> list[DigestItem]:
-    """The rows `person` may still see now, of kinds they still want by e-mail."""
+    """The rows `person` may still see now (app.notify.views, as the notification list), of
+    kinds they still want by e-mail, worded as they are now (current titles and names)."""
     wanted = {k for k, d in service.delivery_preferences(session, person.id or 0).items() if d != EmailDelivery.none}
-    items = []
-    for row in rows:
-        if row.kind in wanted and _still_visible(session, person, row):
-            items.append(DigestItem(kind=row.kind, actor=row.actor_name, subject=row.subject, detail=row.detail,
-                                    is_status=service.is_status_label(row.detail),
-                                    link=settings.absolute_url(row.link)))
-    return items
+    return [DigestItem(kind=v.notification.kind, subject=v.subject, detail=v.notification.detail,
+                       actor=translate(person.language, FORMER_ACTOR) if v.actor_former else v.actor,
+                       is_status=service.is_status_label(v.notification.detail), link=settings.absolute_url(v.link),
+                       notification_id=v.notification.id)
+            for v in views(session, person, rows) if v.available and v.notification.kind in wanted]
 
 
-def _still_visible(session: Session, person: User, row: Notification) -> bool:
-    """Whether what the notification tells of is still in `person`'s sight, as the pages show it."""
-    if row.idea_id is not None:
-        idea = session.get(Idea, row.idea_id)
-        if idea is None or not authz.can(person, Action.idea_view, idea):
-            return False
-    if row.comment_id is not None:
-        comment = session.get(Comment, row.comment_id)
-        if comment is None or comment.deleted_at is not None:
-            return False
-        if comment.hidden_at is not None and not (authz.is_own(person, comment) or authz.is_moderator(person)):
-            return False
-    elif row.kind in (NotificationKind.comment, NotificationKind.reply):
-        return False  # the comment it told of was erased
-    if row.call_id is not None:
-        call = session.get(Call, row.call_id)
-        if call is None or not authz.can(person, Action.call_view, call):
-            return False
-    return True
-
-
-def _queue(session: Session, settings: Settings, person: User, period: Period, items: list[DigestItem]) -> None:
+def _context(settings: Settings, person: User, cadence: str, items: list[DigestItem]) -> dict[str, Any]:
+    """What templates/emails/notify_digest.txt needs."""
     assert person.id is not None
     present = {item.kind for item in items}
     kinds: list[str] = [kind.value for kind in NotificationKind if kind.value in present]
     stops = [(KIND_LABELS[NotificationKind(k)], service.unsubscribe_url(settings, user_id=person.id, kind=k))
              for k in kinds]
-    mail.queue_email(
-        session, to=person.email, template="notify_digest", lang=person.language,
-        dedupe_key=f"notify.digest:{person.id}:{period.cadence.value}:{period.key}",
-        name=person.display_name, cadence=period.cadence.value, items=items, stops=stops,
+    return {
+        "name": person.display_name, "cadence": cadence, "items": items, "stops": stops,
         # The List-Unsubscribe address switches off every kind the digest holds.
-        unsubscribe=service.unsubscribe_url(settings, user_id=person.id, kind=kinds),
-        one_click=service.one_click_url(settings, user_id=person.id, kind=kinds),
-        preferences=settings.absolute_url(links.path("notify:preferences")),
-        more_links=[item.link for item in items] + [url for _label, url in stops],
+        "unsubscribe": service.unsubscribe_url(settings, user_id=person.id, kind=kinds),
+        "one_click": service.one_click_url(settings, user_id=person.id, kind=kinds),
+        "preferences": settings.absolute_url(links.path("notify:preferences")),
+        "more_links": [item.link for item in items] + [url for _label, url in stops],
+    }
+
+
+def _queue(session: Session, settings: Settings, person: User, period: Period, items: list[DigestItem]) -> None:
+    assert person.id is not None
+    mail.queue_email(
+        session, to=person.email, template="notify_digest", lang=person.language, user_id=person.id,
+        dedupe_key=f"notify.digest:{person.id}:{period.cadence.value}:{period.key}",
+        # What the worker needs to write it anew when it sends it (app.notify.delivery).
+        extra={"notification_ids": [i.notification_id for i in items], "cadence": period.cadence.value},
+        **_context(settings, person, period.cadence.value, items),
     )
+
+
+def recompose(session: Session, settings: Settings, person: User, *, notification_ids: list[int],
+              cadence: str) -> mail.Composed:
+    """A queued digest written anew at send time from what is true now (titles, names, what
+    `person` may still see and still wants by e-mail). Raises Cancelled when nothing is left."""
+    rows = list(session.exec(
+        select(Notification).where(col(Notification.id).in_(notification_ids), Notification.user_id == person.id)
+        .order_by(col(Notification.created_at), col(Notification.id))
+    ).all())
+    items = _items(session, settings, person, rows)
+    if not items:
+        raise Cancelled("nothing in the digest is still visible to, or wanted by, the recipient")
+    return mail.compose("notify_digest", person.language, **_context(settings, person, cadence, items))

@@ -61,8 +61,13 @@ class Notification(SQLModel, table=True):
     idea_id: int | None = Field(default=None, foreign_key="idea.id", ondelete="CASCADE")
     comment_id: int | None = Field(default=None, foreign_key="comment.id", ondelete="SET NULL")
     call_id: int | None = Field(default=None, foreign_key="call.id", ondelete="CASCADE")
-    # Snapshots for the list, so it needs no join: who did it, on what, and a short detail.
+    # Who did it. The list and the e-mail show that person's name as it is when they are read
+    # or sent ("former member" once the account is deleted), so no copy of it is kept here.
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    # Rows written before actor_id existed kept a copy of the name; an erasure blanks it.
     actor_name: str = Field(default="", sa_type=sa.String(80))
+    # What it was about when written. Shown only while the reader may still see that idea or
+    # comment, as its current title (app.notify.views); kept as written for the record.
     subject: str = Field(default="", sa_type=sa.String(200))
     detail: str = Field(default="", sa_type=sa.String(200))
     link: str = Field(default="", sa_type=sa.String(300))

@@ -15,7 +15,7 @@ from app.db import writes_on_read
 from app.deps import AppSettings, CurrentUser, DbSession, allowed
 from app.errors import ValidationFailed
 from app.i18n import N_, gettext
-from app.notify import service
+from app.notify import service, views
 from app.notify.models import DELIVERY_LABELS, KIND_LABELS, NotificationKind
 from app.settings import Settings
 from app.web import flash, redirect, render
@@ -42,8 +42,8 @@ def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:
 @writes_on_read  # what the list shows is seen, so read: a write in the request's own turn
 def notification_list(request: Request, session: DbSession, user: Reader) -> HTMLResponse:
     assert user.id is not None
-    items = service.recent(session, user.id)
-    unread_ids = {n.id for n in items if n.read_at is None}
+    items = views.views(session, user, service.recent(session, user.id))
+    unread_ids = {v.notification.id for v in items if v.notification.read_at is None}
     # Only what was shown is marked: one arriving meanwhile, or beyond this page, stays unread.
     if unread_ids:
         service.mark_all_read(session, user.id, only_ids=[i for i in unread_ids if i is not None])

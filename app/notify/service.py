@@ -9,6 +9,7 @@ names one person and one kind of e-mail.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import CompoundSelect, func, insert, union, update
@@ -23,10 +24,11 @@ from app.comment.models import Comment
 from app.errors import ValidationFailed
 from app.follow import service as follow_service
 from app.follow.models import Follow
-from app.i18n import N_
+from app.i18n import N_, translate
 from app.idea.models import Idea, IdeaStatus
 from app.notify import periods
 from app.notify.models import DIGESTS, EmailDelivery, Notification, NotificationKind, NotificationPreference
+from app.notify.views import FORMER_ACTOR, NotificationView
 from app.settings import Settings
 from app.vote.models import Vote
 
@@ -189,7 +191,10 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
     """Tell one person: a row for the site, and by e-mail as they chose for this kind: an
     e-mail now, the row marked for their next daily or weekly digest (app.notify.digest), or
     nothing. Never the actor. `detail` is an English msgid (translated when shown); `note` is
-    someone's own words."""
+    someone's own words.
+
+    The row names the actor by id, not by a copy of their name. An e-mail is composed now, and
+    checked again and composed anew when the worker sends it (app.notify.delivery)."""
     if actor is not None and actor.id == recipient.id:
         return None
     if recipient.id is None or recipient.banned_at is not None or recipient.deleted_at is not None:
@@ -198,23 +203,38 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
     if recipient.email_verified_at is not None:
         delivery = delivery_preferences(session, recipient.id)[kind]
     row = Notification(user_id=recipient.id, kind=kind, idea_id=idea_id, comment_id=comment_id,
-                       call_id=call_id, actor_name=actor.display_name if actor else "",
+                       call_id=call_id, actor_id=actor.id if actor else None,
                        subject=subject[:200], detail=detail[:200], link=link[:300],
                        digest=delivery.value if delivery in DIGESTS else None)
     session.add(row)
     if delivery in DIGESTS:
         periods.schedule(session, cadence=delivery, when=row.created_at)
     elif delivery == EmailDelivery.immediate:
+        session.flush()  # the row's id, for the worker's check
+        view = NotificationView(row, available=True, subject=row.subject,
+                                actor=actor.display_name if actor else "", link=row.link)
         mail.queue_email(
             session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
-            name=recipient.display_name, actor=row.actor_name, subject=row.subject, detail=detail, note=note,
-            is_status=is_status_label(detail),
-            link=settings.absolute_url(link),
-            unsubscribe=unsubscribe_url(settings, user_id=recipient.id, kind=kind),
-            one_click=one_click_url(settings, user_id=recipient.id, kind=kind),
-            preferences=settings.absolute_url(links.path("notify:preferences")),
+            user_id=recipient.id, extra={"notification_id": row.id, "note": note},
+            **email_context(settings, recipient=recipient, view=view, note=note),
         )
     return row
+
+
+def email_context(settings: Settings, *, recipient: User, view: NotificationView, note: str) -> dict[str, Any]:
+    """What templates/emails/notify_<kind>.txt needs to tell `recipient` about `view`, in
+    their language. Used when the e-mail is queued and again when it is sent."""
+    assert recipient.id is not None
+    n = view.notification
+    return {
+        "name": recipient.display_name,
+        "actor": translate(recipient.language, FORMER_ACTOR) if view.actor_former else view.actor,
+        "subject": view.subject, "detail": n.detail, "note": note, "is_status": is_status_label(n.detail),
+        "link": settings.absolute_url(view.link),
+        "unsubscribe": unsubscribe_url(settings, user_id=recipient.id, kind=n.kind),
+        "one_click": one_click_url(settings, user_id=recipient.id, kind=n.kind),
+        "preferences": settings.absolute_url(links.path("notify:preferences")),
+    }
 
 
 def comment_posted(session: Session, settings: Settings, *, idea: Idea, comment: Comment, actor: User,

@@ -15,6 +15,9 @@ class OutboxStatus(StrEnum):
     running = "running"
     done = "done"
     failed = "failed"  # gave up after the last retry; visible to admins
+    # Not to be carried out any more: its recipient left, or what it told of was hidden since
+    # (a handler raised outbox.service.Cancelled, or an account deletion cancelled it).
+    cancelled = "cancelled"
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -4,6 +4,11 @@ Messages are claimed in a short write transaction (FOR UPDATE SKIP LOCKED on Pos
 BEGIN IMMEDIATE on SQLite), handled outside any transaction, then marked done, or rescheduled
 with exponential backoff. A claim expires, so a worker that dies mid-message does not lose it.
 Handlers must therefore be idempotent (they receive the message id to deduplicate with).
+
+A message is a copy made when its cause happened; by the time the worker gets to it, the world
+may have moved (its recipient deleted their account, what it tells of was hidden). Handlers
+check again at send time and raise `Cancelled`: the row is then marked cancelled, not retried,
+and keeps no payload. `cancel` does the same from a transaction (an erasure).
 """
 
 import logging
@@ -26,6 +31,11 @@ CLAIM_SECONDS = 300
 # Payload keys listed under this key are blanked once the message is done: an e-mail body can
 # hold a single-use link, and a delivered message has no reason to keep it readable in the table.
 REDACT_WHEN_DONE = "redact_when_done"
+
+
+class Cancelled(Exception):  # noqa: N818 - a decision, not an error
+    """Raised by a handler: this message must not be carried out any more (the reason, in
+    English for admins, is the exception's text). Never retried."""
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
@@ -88,31 +98,58 @@ def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20) 
     for message in messages:
         assert message.id is not None
         error: str | None = None
+        cancelled: str | None = None
         handler = handlers.get(message.kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler for outbox kind {message.kind!r}")
             handler(message.id, dict(message.payload))
+        except Cancelled as exc:
+            cancelled = str(exc) or "cancelled"
+            log.info("outbox message %s (%s) cancelled: %s", message.id, message.kind, cancelled)
         except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded for admins
             error = f"{type(exc).__name__}: {exc}"[:2000]
             log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
-        _finish(db, message.id, error)
+        _finish(db, message.id, error, cancelled)
     return len(messages)
 
 
-def _finish(db: Database, message_id: int, error: str | None) -> None:
+def redacted(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload without the values it lists under REDACT_WHEN_DONE (blanked, keys kept)."""
+    keys = payload.get(REDACT_WHEN_DONE) or []
+    return {k: ("" if k in keys else v) for k, v in payload.items()}
+
+
+def cancel(session: Session, message: OutboxMessage, reason: str) -> None:
+    """Cancel a message in the caller's transaction. Pending or running, it will not be carried
+    out (a worker holding it finds it cancelled when it finishes, see `_finish`) and keeps none
+    of its payload: nothing left the site, nothing needs keeping. Already carried out or
+    failed, it loses the keys it lists under REDACT_WHEN_DONE."""
+    if message.status in (OutboxStatus.pending, OutboxStatus.running):
+        message.status = OutboxStatus.cancelled
+        message.last_error = reason[:2000]
+        message.locked_until = None
+        message.payload = {}
+    else:
+        message.payload = redacted(message.payload)
+    session.add(message)
+
+
+def _finish(db: Database, message_id: int, error: str | None, cancelled: str | None = None) -> None:
     with db.transaction() as session:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get(OutboxMessage, message_id, with_for_update=True)
         if message is None:
             return
         message.locked_until = None
-        if error is None:
+        if message.status == OutboxStatus.cancelled:
+            pass  # cancelled while the worker held it (an erasure): it stays so
+        elif cancelled is not None:
+            cancel(session, message, cancelled)
+        elif error is None:
             message.status = OutboxStatus.done
             message.done_at = utcnow()
             message.last_error = None
-            redacted = message.payload.get(REDACT_WHEN_DONE) or []
-            if redacted:
-                message.payload = {k: ("" if k in redacted else v) for k, v in message.payload.items()}
+            message.payload = redacted(message.payload)
         else:
             message.attempts += 1
             message.last_error = error

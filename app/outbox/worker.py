@@ -8,7 +8,7 @@ from typing import Any
 
 from app import mail
 from app.db import Database
-from app.notify import digest, periods
+from app.notify import delivery, digest, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
 from app.settings import Settings
@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
-    """Every kind of outbox message and what carries it out."""
+    """Every kind of outbox message and what carries it out. E-mails are checked again against
+    the database just before they are sent (app.notify.delivery)."""
     return {
-        mail.EMAIL_KIND: partial(mail.deliver, settings),
+        mail.EMAIL_KIND: partial(delivery.deliver_email, settings, db),
         periods.DIGEST_JOB: partial(digest.run, settings, db),
     }
 

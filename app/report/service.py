@@ -1,5 +1,6 @@
 """Reports: a verified citizen flags an idea or a comment, once. After the call's threshold of
-distinct reporters, the item is hidden pending review and the moderators are told.
+distinct reporters, the item is hidden pending review and the moderators are told. Hiding it is
+the system's decision: it is audited without an actor, with the reason and the count.
 
 The item's row is locked first (app.locks), so parallel reports of one item are counted
 one after the other; the unique constraint refuses a second report by the same person.
@@ -10,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.account.models import User
+from app.audit import REASON_REPORTED, AuditAction, TargetType, record
 from app.call.models import Call
 from app.clock import utcnow
+from app.comment import hiding
 from app.comment.models import Comment
 from app.errors import Conflict, ValidationFailed
 from app.i18n import N_
@@ -73,13 +76,19 @@ def report_idea(session: Session, settings: Settings, *, idea: Idea, call: Call,
     _record(session, target_type=ReportTarget.idea, target_id=idea.id, idea_id=idea.id, reporter=reporter,
             reason=reason, details=details)
     session.execute(update(Idea).where(col(Idea.id) == idea.id).values(report_count=col(Idea.report_count) + 1))
-    if distinct_reporters(session, target_type=ReportTarget.idea, target_id=idea.id) < max(call.report_threshold, 1):
+    threshold = max(call.report_threshold, 1)
+    reporters = distinct_reporters(session, target_type=ReportTarget.idea, target_id=idea.id)
+    if reporters < threshold:
         return False
     hidden = session.execute(update(Idea).where(col(Idea.id) == idea.id, col(Idea.hidden_at).is_(None))
                              .values(hidden_at=utcnow()))
     if not hidden.rowcount:  # type: ignore[attr-defined]
         return False
     session.refresh(idea)
+    # The system decided: audited without an actor, with why (a moderator's restore follows it).
+    record(session, actor=None, action=AuditAction.hide, target_type=TargetType.idea, target_id=idea.id,
+           reason=REASON_REPORTED, from_status=idea.status, to_status="hidden",
+           details={"reporters": reporters, "threshold": threshold})
     notify.item_hidden(session, settings, idea=idea)
     return True
 
@@ -95,12 +104,14 @@ def report_comment(session: Session, settings: Settings, *, comment: Comment, id
     session.execute(update(Comment).where(col(Comment.id) == comment.id)
                     .values(report_count=col(Comment.report_count) + 1))
     threshold = max(call.report_threshold, 1)
-    if distinct_reporters(session, target_type=ReportTarget.comment, target_id=comment.id) < threshold:
+    reporters = distinct_reporters(session, target_type=ReportTarget.comment, target_id=comment.id)
+    if reporters < threshold:
         return False
-    hidden = session.execute(update(Comment).where(col(Comment.id) == comment.id, col(Comment.hidden_at).is_(None))
-                             .values(hidden_at=utcnow()))
-    if not hidden.rowcount:  # type: ignore[attr-defined]
+    if not hiding.hide(session, [comment.id]):  # out of its idea's comment count too
         return False
     session.refresh(comment)
+    record(session, actor=None, action=AuditAction.hide, target_type=TargetType.comment, target_id=comment.id,
+           reason=REASON_REPORTED, from_status="visible", to_status="hidden",
+           details={"idea_id": idea.id, "reporters": reporters, "threshold": threshold})
     notify.item_hidden(session, settings, idea=idea, comment=comment)
     return True

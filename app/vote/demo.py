@@ -97,7 +97,7 @@ def _threads(session: Session, ideas: list[Idea], citizens: list[User], camille:
             if camille.id is not None and previous is not None and previous.author_id == camille.id \
                     and writer.id != camille.id:
                 session.add(Notification(user_id=camille.id, kind=NotificationKind.reply, idea_id=idea.id,
-                                         comment_id=comment.id, actor_name=writer.display_name,
+                                         comment_id=comment.id, actor_id=writer.id,
                                          subject=idea.title, link=links.comment_path(idea.id, comment.id)))
             top = top or comment
             previous = comment
@@ -123,6 +123,7 @@ def seed_votes_and_comments(session: Session, context: DemoContext) -> None:
     session.execute(update(Idea).values(
         vote_count=select(func.count()).select_from(Vote).where(Vote.idea_id == Idea.id).scalar_subquery(),
         comment_count=select(func.count()).select_from(Comment)
-        .where(Comment.idea_id == Idea.id, col(Comment.deleted_at).is_(None)).scalar_subquery(),
+        .where(Comment.idea_id == Idea.id, col(Comment.deleted_at).is_(None), col(Comment.hidden_at).is_(None))
+        .scalar_subquery(),
         follower_count=select(func.count()).select_from(Follow).where(Follow.idea_id == Idea.id).scalar_subquery(),
     ))

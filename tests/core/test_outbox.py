@@ -47,6 +47,41 @@ def test_a_failing_handler_is_retried_with_backoff_then_given_up(db: Database, s
     assert len(calls) == row.max_attempts
 
 
+def test_a_message_cancelled_by_its_handler_keeps_nothing_and_is_never_retried(db: Database,
+                                                                               session: Session) -> None:
+    queued = outbox.enqueue(session, "mail", {"to": "x@example.org", "body": "secret"})
+    session.commit()
+    assert queued is not None and queued.id is not None
+
+    def refuse(message_id: int, payload: dict) -> None:
+        raise outbox.Cancelled("recipient deleted their account")
+
+    assert outbox.run_pending(db, {"mail": refuse}) == 1
+    row = message(session, queued.id)
+    assert row.status == OutboxStatus.cancelled and row.payload == {} and row.attempts == 0
+    assert row.last_error == "recipient deleted their account"
+    row.next_attempt_at = utcnow() - timedelta(seconds=1)
+    session.add(row)
+    session.commit()
+    assert outbox.run_pending(db, {"mail": refuse}) == 0
+
+
+def test_a_message_cancelled_while_a_worker_holds_it_stays_cancelled(db: Database, session: Session) -> None:
+    queued = outbox.enqueue(session, "mail", {"to": "x@example.org"})
+    session.commit()
+    assert queued is not None and queued.id is not None
+
+    def cancelled_meanwhile(message_id: int, payload: dict) -> None:
+        with db.transaction() as other:
+            held = other.get(OutboxMessage, message_id)
+            assert held is not None and held.status == OutboxStatus.running
+            outbox.cancel(other, held, "recipient deleted their account")
+
+    assert outbox.run_pending(db, {"mail": cancelled_meanwhile}) == 1
+    row = message(session, queued.id)
+    assert row.status == OutboxStatus.cancelled and row.payload == {}
+
+
 def test_success_is_done_once_and_dedupe_keys_queue_once(db: Database, session: Session) -> None:
     assert outbox.enqueue(session, "ok", {}, dedupe_key="results:1") is not None
     session.commit()
@@ -110,7 +145,9 @@ def test_a_delivered_email_keeps_no_readable_link_in_the_outbox(mail_client: Web
     session.expire_all()
     [done] = session.exec(select(OutboxMessage)).all()
     assert done.status == OutboxStatus.done
-    assert done.payload["body"] == "" and done.payload["to"] == "ines@example.org"
+    # Nor the address: who it went to stays as the account's id (issue 10, finding 20).
+    assert done.payload["body"] == "" and done.payload["to"] == ""
+    assert done.payload["user_id"] is not None and done.payload["subject"]
 
 
 def test_two_transactions_queueing_the_same_dedupe_key_both_commit(db: Database, session: Session) -> None:

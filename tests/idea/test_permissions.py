@@ -43,7 +43,9 @@ WITHDRAW = {
 
 def expected(action: str, role: str, phase: Phase, status: str, premoderation: bool = False) -> bool:
     if action == "view":
-        return status in PUBLIC or role in ("author", "moderator", "admin")
+        # A draft is its author's alone ("only you can see it until you submit it").
+        staff_may = role in ("moderator", "admin") and status != IdeaStatus.draft
+        return status in PUBLIC or role == "author" or staff_may
     if action == "create":
         return role != "anonymous" and phase == Phase.submissions
     if role != "author" or status == "hidden":
@@ -79,7 +81,8 @@ def _call(phase: Phase, premoderation: bool = False) -> Call:
 def _idea(status: str) -> Idea:
     author = USERS["author"]
     assert author is not None
-    idea = Idea(id=1, call_id=1, author_id=author.id, title="Une idée", status=status)
+    idea = Idea(id=1, call_id=1, author_id=author.id, title="Une idée", status=status,
+                submitted_at=None if status == IdeaStatus.draft else utcnow())
     if status == "hidden":
         idea.status, idea.hidden_at = IdeaStatus.published, utcnow()
     return idea
@@ -147,8 +150,8 @@ def test_matrix_through_http(client: WebClient, session: Session, phase: Phase, 
         "moderator": make_user(session, role=Role.moderator), "admin": make_user(session, role=Role.admin),
     }
     idea = make_idea(session, call, author, status=IdeaStatus.published if status == "hidden" else status,
-                     title="Idée de la matrice",
-                     hidden_at=utcnow() if status == "hidden" else None)
+                     title="Idée de la matrice", hidden_at=utcnow() if status == "hidden" else None,
+                     submitted_at=None if status == IdeaStatus.draft else utcnow())
     session.commit()
     for role, user in people.items():
         client.cookies.clear()

@@ -1,5 +1,6 @@
 """Private ideas (drafts, pending, rejected, withdrawn, hidden) never leak: page, photo URL,
-listing, API and CSV answer 404 or leave them out for everyone but their author and moderators."""
+listing, API and CSV answer 404 or leave them out for everyone but their author and moderators
+(drafts: their author only)."""
 
 import pytest
 from sqlmodel import Session
@@ -26,7 +27,8 @@ def test_private_idea_is_404_everywhere_for_other_people(client: WebClient, sess
     moderator = make_user(session, role=Role.moderator)
     secret = make_idea(session, call, author, title="Secret du quartier",
                        status=IdeaStatus.published if status == "hidden" else status,
-                       hidden_at=utcnow() if status == "hidden" else None)
+                       hidden_at=utcnow() if status == "hidden" else None,
+                       submitted_at=None if status == IdeaStatus.draft else utcnow())
     make_idea(session, call, other, title="Idée visible de tous")
     photo = add_photo(session, settings, secret)
     session.commit()
@@ -50,8 +52,9 @@ def test_private_idea_is_404_everywhere_for_other_people(client: WebClient, sess
             assert "Idée visible de tous" in response.text
             assert "Secret du quartier" not in response.text, url
 
-    # The author and moderators see it (but listings, the API and the CSV stay public-only).
-    for viewer in (author, moderator):
+    # The author and moderators see it (but listings, the API and the CSV stay public-only);
+    # a draft is its author's alone (tests/idea/test_drafts_private.py).
+    for viewer in (author, moderator) if status != IdeaStatus.draft else (author,):
         client.cookies.clear()
         client.login_as(viewer)
         assert "Secret du quartier" in client.get(f"/ideas/{secret.id}").text

@@ -102,7 +102,10 @@ def test_a_ban_ends_every_session_and_a_copied_cookie_stops_working(client: WebC
     banned = session.get(User, w.author.id)
     assert banned is not None and banned.banned_at is not None and banned.ban_reason == "Messages injurieux répétés."
     assert _idea(session, w.idea.id).hidden_at is not None
-    assert audit_count(session) == 1 and audit_count(session, action="ban") == 1
+    # The moderator's decision, and what the system did because of it (issue 10, finding 3).
+    assert audit_count(session, actor_id=w.moderator.id) == 1 and audit_count(session, action="ban") == 1
+    assert audit_count(session, actor_id=None) == 2
+    assert audit_count(session, action="end_sessions") == 1 and audit_count(session, action="hide") == 1
     assert "Messages injurieux répétés." in emails_to(session, w.author.email)[-1]["body"]
     # The moderator is still logged in.
     assert client.get("/moderation").status_code == 200

@@ -24,7 +24,7 @@ def test_demo_votes_and_threads_keep_counters_equal_to_rows(db: Database, settin
     assert len(votes) > 20 and len(comments) >= 8
     assert any(c.parent_id is not None and c.reply_to_id != c.parent_id for c in comments)  # deeper replies
     votes_per_idea = Counter(v.idea_id for v in votes)
-    comments_per_idea = Counter(c.idea_id for c in comments if c.deleted_at is None)
+    comments_per_idea = Counter(c.idea_id for c in comments if c.deleted_at is None and c.hidden_at is None)
     follows = Counter(f.idea_id for f in session.exec(select(Follow)).all())
     for idea in ideas:
         assert idea.vote_count == votes_per_idea[idea.id]
