@@ -64,25 +64,31 @@ def test_each_in_place_action_leaves_the_page_as_a_reload_would(server: E2EServe
     login_as(context, server, citizen)
     page.goto(f"/ideas/{idea_id}")
 
-    # Support: the count, the votes left, the button, and the follow box (supporters follow).
+    # Support: the count, the votes left, the button.
     page.get_by_role("button", name="Soutenir cette idée").click()
     expect(page.locator("#vote-message")).to_have_text("Merci ! Vous soutenez cette idée.")
+    settled(page)
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Retirer mon soutien"
     after = same_after_reload(page)
     assert "1 soutien" in after["text"] and "Il vous reste 2 votes dans cet appel." in after["text"]
-    assert "1 personne la suit" in after["text"] and "Ne plus suivre cette idée" in after["text"]
 
-    # Stop following, then withdraw the support, each in place.
+    # Follow, then stop following: the state, its link, the button and the follower count.
+    page.get_by_role("button", name="Suivre cette idée").click()
+    expect(page.locator("#vote-message")).to_have_text("Vous suivez cette idée : nous vous tiendrons au "
+                                                       "courant de son évolution.")
+    after = same_after_reload(page)
+    assert "1 personne la suit" in after["text"] and "Ne plus suivre cette idée" in after["text"]
     page.get_by_role("button", name="Ne plus suivre cette idée").click()
     expect(page.locator("#vote-message")).to_have_text("Vous ne suivez plus cette idée.")
     settled(page)
-    assert focused_id(page) == "" and page.evaluate("() => document.activeElement.textContent.trim()") == \
-        "Suivre cette idée"  # the control that was used, now its opposite
+    # Focus stays on the control that was used, now its opposite.
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Suivre cette idée"
     assert "0 personne la suit" in same_after_reload(page)["text"]
     page.get_by_role("button", name="Retirer mon soutien").click()
     expect(page.locator("#vote-message")).to_have_text("Votre soutien est retiré.")
     assert "0 soutien" in same_after_reload(page)["text"]
 
-    # A comment: both counts, the list, the follow box (commenters follow), focus on the comment.
+    # A comment: both counts, the list and the empty-list line; focus on the new comment.
     page.get_by_label("Votre commentaire").fill("Avec de l'ombre, si possible.")
     page.get_by_role("button", name="Publier mon commentaire").click()
     expect(page.locator("#comment-status")).to_have_text("Votre commentaire est publié.")
@@ -93,7 +99,7 @@ def test_each_in_place_action_leaves_the_page_as_a_reload_would(server: E2EServe
     check_page(page, "idea-after-comment-in-place")
     after = same_after_reload(page)
     assert after["text"].count("1 commentaire") == 2  # the heading and the idea's counts
-    assert "Aucun commentaire" not in after["text"] and "1 personne la suit" in after["text"]
+    assert "Aucun commentaire" not in after["text"]
 
     # A second comment right away: the form has a new one-time token, so it is not a repeat.
     page.get_by_label("Votre commentaire").fill("Et des poubelles.")
