@@ -15,6 +15,7 @@ from app.notify import models as notify_models
 from app.outbox import models as outbox_models
 from app.ratelimit import models as ratelimit_models
 from app.report import models as report_models
+from app.submission import models as submission_models
 from app.vote import models as vote_models
 
 metadata = SQLModel.metadata
@@ -33,5 +34,6 @@ __all__ = [
     "outbox_models",
     "ratelimit_models",
     "report_models",
+    "submission_models",
     "vote_models",
 ]

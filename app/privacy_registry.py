@@ -15,6 +15,7 @@ from app.moderation import privacy as moderation_privacy
 from app.notify import privacy as notify_privacy
 from app.personal_data import Holding
 from app.report import privacy as report_privacy
+from app.submission import privacy as submission_privacy
 from app.vote import privacy as vote_privacy
 
 HOLDINGS: tuple[Holding, ...] = (
@@ -28,4 +29,5 @@ HOLDINGS: tuple[Holding, ...] = (
     notify_privacy.EMAILS,
     moderation_privacy.ASSIGNMENTS,
     media_privacy.MEDIA,
+    submission_privacy.SUBMISSIONS,
 )

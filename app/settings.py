@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 0
     max_upload_bytes: int = 10 * MIB  # per photo
     max_image_pixels: int = 40_000_000
+    # Photos one person (not staff) may send over 24 hours, counted before decoding.
+    photos_per_day: int = 40
+    photo_bytes_per_day: int = 100 * 1024 * 1024
     session_days: int = 30
     login_attempts_per_minute: int = 5
     registrations_per_hour: int = 10

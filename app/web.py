@@ -17,6 +17,7 @@ from app.idea.history import history_label
 from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
+from app.submission.service import new_token
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -36,6 +37,7 @@ env.globals.update(
     current_language=i18n.current_language,
     LANGUAGES=LANGUAGES,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+    form_token=new_token,  # a create form's one-time token: `forms.once()`
 )
 env.filters.update(
     richtext=richtext_filter,

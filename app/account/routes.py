@@ -11,10 +11,12 @@ from app.account import privacy, service
 from app.account.sessions import end_session
 from app.clock import utcnow
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, RateLimited, ValidationFailed
 from app.i18n import N_
 from app.security import safe_next
 from app.settings import LANGUAGES, Settings
+from app.submission import service as submission
+from app.submission.web import FormToken
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/account", tags=["account"], include_in_schema=False)
@@ -40,16 +42,30 @@ def register_form(request: Request) -> HTMLResponse:
 @router.post("/register", name="account:create")
 def register(request: Request, session: DbSession, settings: AppSettings,
              email: Annotated[str, Form(max_length=300)] = "", display_name: Annotated[str, Form(max_length=200)] = "",
-             password: Annotated[str, Form(max_length=300)] = "") -> Response:
+             password: Annotated[str, Form(max_length=300)] = "", form_token: FormToken = "") -> Response:
     values = {"email": email, "display_name": display_name}
+
+    def check_email() -> Response:
+        return render(request, "account/check_email.html", {"email": service.normalise_email(email)})
+
+    # Sent twice (a double tap): one account, and the same page, not "this address is taken".
+    # The password is not part of what identifies the submission: it is never stored, hashed or not.
+    sent = submission.claim(session, token=form_token, form="account:register", user_id=None,
+                            content=[email, display_name])
+    if sent.earlier is not None:
+        return check_email()
     try:
         service.register(session, settings, email=email, display_name=display_name,
                          password=password, language=request.state.language, client_ip=_client_ip(request))
     except ValidationFailed as exc:
         return render(request, "account/register.html", {"values": values, "errors": exc.errors},
                       status_code=422)
+    except RateLimited as exc:  # too many accounts from this address: the form stays filled in
+        return render(request, "account/register.html", {"values": values, "errors": {"form": exc.message}},
+                      status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    submission.settle(session, sent, location=links.path("account:register"))
     session.commit()
-    return render(request, "account/check_email.html", {"email": service.normalise_email(email)})
+    return check_email()
 
 
 @router.get("/verify", name="account:verify")

@@ -18,6 +18,8 @@ from app.errors import ValidationFailed
 from app.i18n import CITY_TZ, N_
 from app.media import service as media_service
 from app.settings import Settings
+from app.submission import service as submission
+from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
@@ -92,7 +94,8 @@ def new_call(request: Request, session: DbSession, _admin: AdminUser) -> HTMLRes
 
 
 def _save(request: Request, session: Session, settings: Settings, user: User, call: Call | None,
-          fields: dict[str, str], cover: UploadFile | str | None, remove_cover: bool) -> Response:
+          fields: dict[str, str], cover: UploadFile | str | None, remove_cover: bool,
+          sent: submission.Claim | None = None) -> Response:
     values: dict[str, Any] = dict(fields)
     errors: dict[str, str] = {}
     dates: dict[str, datetime | None] = {}
@@ -136,8 +139,10 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
         session.rollback()
         fresh = session.get(Call, call.id) if call is not None else None
         return _form(request, session, fresh, values, {**errors, **exc.errors}, status_code=422)
+    location, message = links.path("admin:call_edit", call_id=call.id), N_("The call is saved.")
+    submission.settle(session, sent or submission.Claim(), location=location, message=message)
     session.commit()
-    return flash(request, redirect(links.path("admin:call_edit", call_id=call.id)), N_("The call is saved."), "success")
+    return flash(request, redirect(location), message, "success")
 
 
 @router.post("/calls/new", name="admin:call_create")
@@ -149,9 +154,15 @@ def create_call(
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", cover: Annotated[UploadFile | str | None, File()] = None,
+    form_token: FormToken = "",
 ) -> Response:
-    fields = {k: v for k, v in locals().items() if isinstance(v, str)}
-    return _save(request, session, settings, user, None, fields, cover, False)
+    fields = {k: v for k, v in locals().items() if isinstance(v, str) and k != "form_token"}
+    # Sent twice, one call (the second would be refused for its address, already taken).
+    sent = submission.claim(session, token=form_token, form="admin:call_new", user_id=user.id,
+                            content=sorted(fields.items()))
+    if sent.earlier is not None:
+        return replay(request, sent.earlier)
+    return _save(request, session, settings, user, None, fields, cover, False, sent)
 
 
 @router.get("/calls/{call_id}", name="admin:call_edit")
@@ -176,10 +187,15 @@ def edit_call(
 
 
 @router.post("/calls/{call_id}/categories", name="admin:category_add")
-def add_category(request: Request, session: DbSession, _admin: AdminUser, call_id: int, category_name: Text = "",
-                 category_slug: Text = "", category_description: Text = "", position: Text = "0") -> Response:
+def add_category(request: Request, session: DbSession, admin: AdminUser, call_id: int, category_name: Text = "",
+                 category_slug: Text = "", category_description: Text = "", position: Text = "0",
+                 form_token: FormToken = "") -> Response:
     name, slug, description = category_name, category_slug, category_description
     call = service.get_call(session, call_id)
+    sent = submission.claim(session, token=form_token, form="admin:category_add", user_id=admin.id,
+                            content=[call_id, name, slug, description, position])
+    if sent.earlier is not None:
+        return replay(request, sent.earlier)
     try:
         service.save_category(session, call, name=name, slug=slug, description=description,
                               position=max(0, _as_int(position, 0)))
@@ -188,9 +204,10 @@ def add_category(request: Request, session: DbSession, _admin: AdminUser, call_i
         values = _call_values(call)
         values.update(new_category={"name": name, "slug": slug, "description": description, "position": position})
         return _form(request, session, call, values, {f"category_{k}": v for k, v in exc.errors.items()}, 422)
+    location, message = links.path("admin:call_edit", call_id=call_id, _anchor="categories"), N_("The theme is saved.")
+    submission.settle(session, sent, location=location, message=message)
     session.commit()
-    return flash(request, redirect(links.path("admin:call_edit", call_id=call_id, _anchor="categories")),
-                 N_("The theme is saved."), "success")
+    return flash(request, redirect(location), message, "success")
 
 
 @router.post("/calls/{call_id}/categories/{category_id}", name="admin:category_edit")
@@ -223,8 +240,12 @@ def districts(request: Request, session: DbSession, _admin: AdminUser) -> HTMLRe
 
 
 @router.post("/districts", name="admin:district_add")
-def add_district(request: Request, session: DbSession, _admin: AdminUser, name: Text = "", slug: Text = "",
-                 position: Text = "0") -> Response:
+def add_district(request: Request, session: DbSession, admin: AdminUser, name: Text = "", slug: Text = "",
+                 position: Text = "0", form_token: FormToken = "") -> Response:
+    sent = submission.claim(session, token=form_token, form="admin:district_add", user_id=admin.id,
+                            content=[name, slug, position])
+    if sent.earlier is not None:
+        return replay(request, sent.earlier)
     try:
         service.save_district(session, name=name, slug=slug, position=max(0, _as_int(position, 0)))
     except ValidationFailed as exc:
@@ -232,8 +253,10 @@ def add_district(request: Request, session: DbSession, _admin: AdminUser, name: 
         return render(request, "call/admin_districts.html", {
             "districts": service.all_districts(session), "errors": exc.errors,
             "values": {"name": name, "slug": slug, "position": position}}, status_code=422)
+    location, message = links.path("admin:districts"), N_("The district is saved.")
+    submission.settle(session, sent, location=location, message=message)
     session.commit()
-    return flash(request, redirect(links.path("admin:districts")), N_("The district is saved."), "success")
+    return flash(request, redirect(location), message, "success")
 
 
 @router.post("/districts/{district_id}", name="admin:district_edit")

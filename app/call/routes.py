@@ -28,12 +28,17 @@ CSV_COLUMNS = ("id", "title", "category", "district", "status", "answer_status",
                "published_at", "url", "excerpt")
 
 
-def _seed(request: Request) -> tuple[int, bool]:
-    """The visitor's shuffle seed: random order, but stable while they page through."""
-    raw = cookies.SHUFFLE_SEED.read(request)
-    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
-        return int(raw), False
-    return secrets.randbelow(1_000_000_000), True
+def _seed(request: Request, given: str) -> tuple[int, bool]:
+    """The shuffle seed of a random order, and whether it is new (then kept in a cookie).
+
+    The page's own seed comes first: its links and filter form carry it (`seed=`), so a
+    visitor whose browser keeps no cookie pages through one order, each idea once. Then the
+    visitor's cookie, so coming back shows the same order; then a new one."""
+    for raw in (given, cookies.SHUFFLE_SEED.read(request)):
+        seed = idea_queries.parse_seed(raw)
+        if seed is not None:
+            return seed, False
+    return secrets.randbelow(idea_queries.SEED_LIMIT), True
 
 
 @router.get("/calls", name="call:list")
@@ -46,16 +51,19 @@ def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLRe
 @router.get("/calls/{slug}", name="call:detail")
 def call_detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
                 category: str = "", district: str = "", status: str = "", sort: str = "newest",
-                page: str = "1") -> HTMLResponse:
+                page: str = "1", seed: str = "") -> HTMLResponse:
     call = call_queries.visible_call_by_slug(session, slug, user)
     assert call.id is not None
-    seed, new_seed = _seed(request)
-    filters = idea_queries.clean_filters(category, district, status, sort, page, seed)
+    shuffle, new_seed = _seed(request, seed)
+    filters = idea_queries.clean_filters(category, district, status, sort, page, shuffle)
     listing = idea_queries.idea_page(session, call, filters)
     phase = current_phase(call)
     results_out = phase in (Phase.results, Phase.closed)
+    # What every pagination link keeps: the filters, and the seed the order depends on.
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
                                     ("status", filters.status), ("sort", filters.sort)) if v}
+    if filters.sort == "random":
+        query_base["seed"] = str(filters.seed)
     context = {
         "call": call,
         "phase": phase,
@@ -77,7 +85,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
     }
     response = render(request, "call/detail.html", context)
     if new_seed:
-        cookies.SHUFFLE_SEED.set(response, str(seed), https=settings.is_https)
+        cookies.SHUFFLE_SEED.set(response, str(shuffle), https=settings.is_https)
     return response
 
 

@@ -8,18 +8,20 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
-from app import authz, links
+from app import authz, i18n, links
 from app.account.models import User
 from app.authz import Action, require_citizen
 from app.call.models import Call
 from app.comment import service
 from app.comment.models import MAX_LENGTH, Comment
 from app.deps import AppSettings, CurrentUser, DbSession
-from app.errors import AppError, NotFound, ValidationFailed
+from app.errors import AppError, NotFound, RateLimited, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
 from app.params import parse_id
+from app.submission import service as submission
+from app.submission.web import FormToken
 from app.web import flash, redirect, render, wants_script
 from app.web_answers import done, refuse
 
@@ -62,37 +64,51 @@ def _form_page(request: Request, *, idea: Idea, mode: str, values: dict[str, Any
 
 @router.post("/ideas/{idea_id}/comments", name="comment:create")
 def create(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
-           body: Body = "", parent_id: Annotated[str, Form(max_length=20)] = "") -> Response:
+           body: Body = "", parent_id: Annotated[str, Form(max_length=20)] = "",
+           form_token: FormToken = "") -> Response:
     reply_to_id = _parse_id(parent_id)
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
         author = require_citizen(user, Action.comment_create, idea)
+        # Sent twice (a double tap, the script's fallback to a plain post): one comment.
+        sent = submission.claim(session, token=form_token, form="comment", user_id=author.id,
+                                content=[idea_id, parent_id, body])
+        if sent.earlier is not None:
+            earlier = sent.earlier
+            return _posted(request, earlier.object_id, earlier.location, earlier.message, earlier.category)
         comment = service.create_comment(session, settings, idea=idea, call=call, author=author,
                                          body=body, parent_id=reply_to_id)
-    except ValidationFailed as exc:
+    except (ValidationFailed, RateLimited) as exc:
         if wants_script(request):
             return refuse(request, exc, idea_id, ANCHOR)
+        # The form again with the text typed: what was wrong, or how long to wait (429).
         reply_to = _reply_target(session, idea, reply_to_id)
-        return _form_page(request, idea=idea, mode="reply" if reply_to else "new", values={"body": body},
-                          errors=exc.errors, reply_to=reply_to, status_code=422)
+        page = _form_page(request, idea=idea, mode="reply" if reply_to else "new", values={"body": body},
+                          errors=exc.errors if isinstance(exc, ValidationFailed) else {"body": exc.message},
+                          reply_to=reply_to, status_code=exc.status_code)
+        if isinstance(exc, RateLimited):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except AppError as exc:
         return refuse(request, exc, idea_id, ANCHOR)
-    session.commit()
     assert comment.id is not None
-    if wants_script(request) and "text/html" in request.headers.get("accept", ""):
-        # comment.js asks for the new comment as it appears in the thread, to add it in place.
-        session.refresh(idea)
-        view = service.CommentView(comment=comment, author_name=author.display_name)
-        return render(request, "comment/_item.html", {
-            "view": view, "idea": idea, "comments_open": True, "may_comment": True,
-        }, status_code=201, headers={"X-Comment-Count": str(idea.comment_count)})
-    if wants_script(request):
-        return JSONResponse({"id": comment.id, "link": links.comment_path(idea_id, comment.id)}, status_code=201)
     if comment.hidden_at is not None:  # held for review (app.posting_policy)
-        return flash(request, redirect(links.idea_path(idea_id)),
-                     N_("Thank you! Your comment will appear once a moderator has checked it."), "info")
-    return flash(request, redirect(links.comment_path(idea_id, comment.id)),
-                 N_("Your comment is published."), "success")
+        location, category = links.idea_path(idea_id), "info"
+        message = N_("Thank you! Your comment will appear once a moderator has checked it.")
+    else:
+        location, message, category = links.comment_path(idea_id, comment.id), N_("Your comment is published."), "success"
+    submission.settle(session, sent, location=location, message=message, category=category, object_id=comment.id)
+    session.commit()
+    return _posted(request, comment.id, location, message, category)
+
+
+def _posted(request: Request, comment_id: int | None, location: str, message: str, category: str) -> Response:
+    """The answer to a posted comment: for the page's script (inplace.js), JSON (201) with the
+    comment's id, its link and the message in the reader's language, so it can bring the
+    page up to date; for a form, a redirect to the comment with the message."""
+    if wants_script(request):
+        return JSONResponse({"id": comment_id, "link": location, "message": i18n.gettext(message)}, status_code=201)
+    return flash(request, redirect(location), message, category)
 
 
 @router.get("/ideas/{idea_id}/comments/new", name="comment:new")

@@ -5,6 +5,7 @@ viewer (NotFound, never Forbidden, for what they may not see)."""
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -120,10 +121,12 @@ def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfSc
     elif filters.sort == "discussed":
         query = query.order_by(col(Idea.comment_count).desc(), *newest)
     elif filters.sort == "random":
-        # A shuffle that is stable for one visitor (their seed) and portable across databases.
-        # Multiplying by a seed-dependent factor modulo a prime permutes the ids.
+        # A shuffle that is stable for one seed (carried by the page's links) and portable
+        # across databases. Multiplying by a seed-dependent factor modulo a prime permutes the
+        # ids; in 64 bits, since id × factor passes PostgreSQL's 32-bit integer.
         factor = (filters.seed * 2_654_435_761) % 999_983 + 1
-        query = query.order_by((col(Idea.id) * factor + filters.seed) % 1_000_003, col(Idea.id))
+        wide_id = sa.cast(col(Idea.id), sa.BigInteger)
+        query = query.order_by((wide_id * factor + filters.seed) % 1_000_003, col(Idea.id))
     else:
         query = query.order_by(*newest)
     return query
@@ -132,6 +135,17 @@ def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfSc
 def selected_ideas(session: Session, call_id: int) -> list[Idea]:
     """The winners of a call, most supported first: what its results show."""
     return list(session.exec(public_ideas(call_id, IdeaFilters(status="winner", sort="supported"))))
+
+
+SEED_LIMIT = 1_000_000_000  # seeds are 0 to 999,999,999 (nine digits)
+
+
+def parse_seed(text: str | None) -> int | None:
+    """A random order's seed from a link or a cookie: at most nine ASCII digits, else None."""
+    text = text or ""
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
 
 
 def clean_filters(category: str, district: str, status: str, sort: str, page: str, seed: int) -> IdeaFilters:

@@ -14,12 +14,14 @@ from app.call import service as call_service
 from app.call.models import Call
 from app.call.queries import visible_call_by_slug
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import AppError, Forbidden, NotFound, RateLimited, ValidationFailed
 from app.i18n import N_
 from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
+from app.submission import service as submission
+from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
 
 router = APIRouter(tags=["ideas"], include_in_schema=False)
@@ -89,7 +91,7 @@ def create(
     action: TextField = "submit",
     photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
-    alt_photo_4: TextField = "",
+    alt_photo_4: TextField = "", form_token: FormToken = "",
 ) -> Response:
     call = visible_call_by_slug(session, slug, user)
     author = _require_create(user, call)
@@ -100,16 +102,38 @@ def create(
                              district_id=parse_id(district_id))
     photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    sent = submission.claim(session, token=form_token, form="idea:new", user_id=author.id,
+                            content=[call.id, action, *values.values(), [p.data for p in photos.new]])
+    if sent.earlier is not None:
+        return replay(request, sent.earlier)
     try:
         idea = service.create_idea(session, settings, call, author, data=data, photos=photos,
                                    submit=action != "draft")
-    except ValidationFailed as exc:
-        session.rollback()
-        return render(request, "idea/form.html", _form_context(session, call, values, exc.errors),
-                      status_code=422)
+    except (ValidationFailed, RateLimited) as exc:
+        return _refused(request, session, exc, author, photos, call, values)
+    message, location = _created_message(idea), links.idea_path(idea.id)
+    submission.settle(session, sent, location=location, message=message, object_id=idea.id)
     session.commit()
-    assert idea.id is not None
-    return flash(request, redirect(links.idea_path(idea.id)), _created_message(idea), "success")
+    return flash(request, redirect(location), message, "success")
+
+
+def _refused(request: Request, session: Session, exc: AppError, author: User, photos: service.PhotoChanges,
+             call: Call, values: dict[str, Any], idea_id: int | None = None) -> Response:
+    """The form again, with what was typed and why it was refused: 422 for bad input, 429 for
+    a limit (posting too fast, the daily photo quota) with Retry-After. Nothing is written,
+    except that photos decoded before the refusal still count towards the quota."""
+    session.rollback()
+    if photos.charged:
+        media_service.record_uploads(session, author, photos.charged)
+        session.commit()
+    errors = exc.errors if isinstance(exc, ValidationFailed) else {"form": exc.message}
+    idea = service.get_idea(session, idea_id) if idea_id is not None else None
+    existing = service.photos_of(session, idea_id) if idea_id is not None else None
+    context = _form_context(session, call, values, errors, idea, existing)  # the idea as it still is
+    if isinstance(exc, RateLimited):
+        return render(request, "idea/form.html", context, status_code=429,
+                      headers={"Retry-After": str(exc.retry_after)})
+    return render(request, "idea/form.html", context, status_code=422)
 
 
 def _created_message(idea: Idea) -> str:
@@ -165,7 +189,7 @@ def edit(
     remove_photo: Annotated[list[str] | None, Form(max_length=20)] = None,
     photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
-    alt_photo_4: TextField = "",
+    alt_photo_4: TextField = "", form_token: FormToken = "",
 ) -> Response:
     author, idea, call = _own_idea(session, user, idea_id, Action.idea_edit)
     assert idea.id is not None
@@ -183,18 +207,22 @@ def edit(
                               "district_id": district_id, "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2,
                               "alt_photo_3": alt_photo_3, "alt_photo_4": alt_photo_4}
     values.update({f"alt_existing_{k}": v for k, v in photos.alt_texts.items()})
+    # An edit adding photos creates rows too: sent twice, it adds them once.
+    sent = submission.claim(session, token=form_token, form="idea:edit", user_id=author.id,
+                            content=[idea_id, action, *values.values(), existing_id, existing_alt, remove_photo,
+                                     [p.data for p in photos.new]])
+    if sent.earlier is not None:
+        return replay(request, sent.earlier)
     values["remove"] = set(photos.remove)
     try:
         service.update_idea(session, settings, call, idea, author, data=data, photos=photos, submit=submit)
-    except ValidationFailed as exc:
-        session.rollback()
-        fresh = service.get_idea(session, idea_id)
-        existing = service.photos_of(session, idea_id)
-        return render(request, "idea/form.html",
-                      _form_context(session, call, values, exc.errors, fresh, existing), status_code=422)
-    session.commit()
+    except (ValidationFailed, RateLimited) as exc:
+        return _refused(request, session, exc, author, photos, call, values, idea_id=idea_id)
     message = _created_message(idea) if submit else N_("Your changes are saved.")
-    return flash(request, redirect(links.idea_path(idea.id)), message, "success")
+    location = links.idea_path(idea.id)
+    submission.settle(session, sent, location=location, message=message, object_id=idea.id)
+    session.commit()
+    return flash(request, redirect(location), message, "success")
 
 
 @router.post("/ideas/{idea_id}/submit", name="idea:submit")

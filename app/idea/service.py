@@ -14,6 +14,7 @@ from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.locks import lock_user
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.richtext import render_markdown
@@ -47,6 +48,9 @@ class PhotoChanges:
     new: list[PhotoInput] = field(default_factory=list)
     alt_texts: dict[int, str] = field(default_factory=dict)  # IdeaPhoto.id -> alt text
     remove: set[int] = field(default_factory=set)
+    # Sizes of the new photos counted towards the daily quota (set by the service): if the
+    # form is refused after they were decoded, the route counts them again after its rollback.
+    charged: list[int] = field(default_factory=list)
 
 
 def _validate(session: Session, call: Call, data: IdeaInput, *, complete: bool) -> dict[str, str]:
@@ -106,9 +110,14 @@ def ideas_counted(session: Session, call: Call, author: User) -> int:
 
 
 def _lock_author(session: Session, author: User) -> None:
-    """Serialise one person's submissions so that parallel requests cannot pass the limit
-    (PostgreSQL row lock; SQLite write transactions are already serial)."""
-    session.exec(select(User.id).where(User.id == author.id).with_for_update()).first()
+    """Serialise one person's submissions so that parallel requests cannot pass the limit.
+
+    The kernel's person lock (FOR NO KEY UPDATE on PostgreSQL; SQLite write transactions are
+    already serial): a plain FOR UPDATE would also wait on the references to the person that
+    the request's own form claim holds (app.submission), so two of the person's forms sent
+    together would wait on each other."""
+    assert author.id is not None
+    lock_user(session, author.id)
 
 
 def _store_photos(session: Session, settings: Settings, idea: Idea, author: User,
@@ -129,6 +138,14 @@ def _store_photos(session: Session, settings: Settings, idea: Idea, author: User
         raise ValidationFailed(errors)
 
 
+def _charge(session: Session, settings: Settings, author: User, photos: PhotoChanges) -> None:
+    """Count the new photos towards the author's daily quota before any is decoded (raises
+    RateLimited past it)."""
+    sizes = [len(photo.data) for photo in photos.new]
+    media_service.charge_uploads(session, settings, author, sizes)
+    photos.charged = sizes
+
+
 def _publish_or_queue(session: Session, call: Call, idea: Idea, actor: User) -> None:
     now = utcnow()
     idea.submitted_at = now
@@ -146,7 +163,9 @@ def _publish_or_queue(session: Session, call: Call, idea: Idea, actor: User) -> 
 def create_idea(session: Session, settings: Settings, call: Call, author: User, *, data: IdeaInput,
                 photos: PhotoChanges | None = None, submit: bool) -> Idea:
     """A new idea, kept as a draft or submitted at once (published, or queued for moderation
-    when the call is pre-moderated)."""
+    when the call is pre-moderated). Raises ValidationFailed (bad input, the call's limit of
+    ideas per person, a refused photo) or RateLimited (posting too fast, the daily photo quota:
+    app.media.service.charge_uploads, checked before any photo is decoded)."""
     photos = photos or PhotoChanges()
     errors = _validate(session, call, data, complete=submit)
     _validate_alts(photos, 0, errors)
@@ -155,6 +174,7 @@ def create_idea(session: Session, settings: Settings, call: Call, author: User, 
         errors["form"] = N_("You have reached the number of ideas allowed per person for this call.")
     if errors:
         raise ValidationFailed(errors)
+    _charge(session, settings, author, photos)
     assert call.id is not None
     idea = Idea(call_id=call.id, author_id=author.id, title=data.title, body_md=data.body_md,
                 body_html=render_markdown(data.body_md), category_id=data.category_id,
@@ -180,7 +200,8 @@ def photos_of(session: Session, idea_id: int) -> list[IdeaPhoto]:
 
 def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, author: User, *,
                 data: IdeaInput, photos: PhotoChanges | None = None, submit: bool = False) -> Idea:
-    """The author's edit. `submit` also submits a draft (or an idea sent back for changes)."""
+    """The author's edit. `submit` also submits a draft (or an idea sent back for changes).
+    Raises ValidationFailed or RateLimited (new photos past the daily quota), as `create_idea`."""
     photos = photos or PhotoChanges()
     assert idea.id is not None
     complete = submit or idea.status != IdeaStatus.draft
@@ -192,6 +213,7 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     _validate_alts(photos, len(existing), errors)
     if errors:
         raise ValidationFailed(errors)
+    _charge(session, settings, author, photos)
     idea.title, idea.body_md = data.title, data.body_md
     idea.body_html = render_markdown(data.body_md)
     idea.category_id, idea.district_id = data.category_id, data.district_id

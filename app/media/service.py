@@ -23,16 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.errors import NotFound, ValidationFailed
+from app.account.models import User
+from app.clock import utcnow
+from app.errors import NotFound, RateLimited, ValidationFailed
 from app.i18n import N_, format_number, gettext
+from app.locks import lock_user
 from app.media import images
 from app.media.images import ImageRejected, Refusal
-from app.media.models import MediaFile
+from app.media.models import MediaFile, UploadCharge
 from app.settings import Settings
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -49,6 +52,8 @@ _MESSAGES = {
     Refusal.corrupt: N_("This photo could not be read: the file seems damaged or incomplete. Please try another one."),
 }
 
+QUOTA_WINDOW = timedelta(days=1)
+
 _PENDING_WRITES = "media_written"  # session.info: directories to remove if the transaction fails
 _PENDING_DELETES = "media_deleted"  # session.info: directories to remove once it is committed
 _HOOKED = "media_hooks"
@@ -64,6 +69,63 @@ def refusal_message(settings: Settings, reason: Refusal) -> str:
         return gettext("This photo has too many pixels: {limit} megapixels at most. Please send a smaller version.",
                        limit=format_number(megapixels))
     return _MESSAGES[reason]
+
+
+def quota_message(settings: Settings) -> str:
+    """The sentence for someone past their daily photo quota, in the reader's language."""
+    return gettext("You have sent the most photos allowed in one day ({photos} photos or {megabytes} MB). "
+                   "Your text is kept: save it without these photos, or add them later.",
+                   photos=format_number(settings.photos_per_day),
+                   megabytes=format_number(round(settings.photo_bytes_per_day / (1024 * 1024), 1)))
+
+
+def charge_uploads(session: Session, settings: Settings, person: User, sizes: list[int]) -> None:
+    """Count photos of `sizes` bytes, about to be decoded for `person`, towards their quota of
+    `settings.photos_per_day` photos and `photo_bytes_per_day` bytes over the last 24 hours.
+
+    Call it before decoding anything. Raises RateLimited (429, with the seconds until enough of
+    the quota frees up and `quota_message`) when the batch would go past either limit; nothing
+    is counted then. Moderators and administrators are not limited. The person's row is locked
+    first (PostgreSQL; SQLite writers already take turns), so parallel uploads cannot all read
+    the same total and pass together."""
+    if not sizes or person.is_staff or person.id is None:
+        return
+    lock_user(session, person.id)
+    since = utcnow() - QUOTA_WINDOW
+    rows = session.exec(select(UploadCharge.size_bytes, UploadCharge.created_at).where(
+        UploadCharge.user_id == person.id, col(UploadCharge.created_at) > since)
+        .order_by(col(UploadCharge.created_at))).all()
+    photos, total = len(rows) + len(sizes), sum(size for size, _at in rows) + sum(sizes)
+    if photos > settings.photos_per_day or total > settings.photo_bytes_per_day:
+        raise RateLimited(retry_after=_seconds_until_room(rows, settings, sizes), message=quota_message(settings))
+    record_uploads(session, person, sizes)
+
+
+def _seconds_until_room(rows: Any, settings: Settings, sizes: list[int]) -> int:
+    """When enough of the oldest counted photos (`rows`, oldest first) leave the window for a
+    batch of `sizes` to fit; a whole day if the batch alone is larger than the quota."""
+    photos, total = len(rows) + len(sizes), sum(size for size, _at in rows) + sum(sizes)
+    now = utcnow()
+    for size, created_at in rows:
+        photos, total = photos - 1, total - size
+        if photos <= settings.photos_per_day and total <= settings.photo_bytes_per_day:
+            return max(1, int((created_at + QUOTA_WINDOW - now).total_seconds()) + 1)
+    return int(QUOTA_WINDOW.total_seconds())
+
+
+def record_uploads(session: Session, person: User, sizes: list[int]) -> None:
+    """Count photos that were decoded, without checking: after a form refused for another
+    reason was rolled back, the work was done all the same (see `charge_uploads`)."""
+    if person.id is None or person.is_staff:
+        return
+    session.add_all([UploadCharge(user_id=person.id, size_bytes=size) for size in sizes])
+    session.flush()
+
+
+def prune_charges(session: Session) -> int:
+    """Forget counted photos older than the quota's window (the worker, hourly)."""
+    result = session.execute(delete(UploadCharge).where(col(UploadCharge.created_at) < utcnow() - QUOTA_WINDOW))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: int | None,

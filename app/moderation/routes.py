@@ -30,6 +30,8 @@ from app.moderation import (
 )
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
+from app.submission import service as submission
+from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/moderation", tags=["moderation"], include_in_schema=False)
@@ -230,16 +232,25 @@ def dismiss_idea_reports(request: Request, session: DbSession, user: ModeratorUs
 
 @router.post("/ideas/{idea_id}/answer", name="moderation:answer")
 def answer(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
-           answer_status: Short = "", answer_md: LongText = "") -> Response:
+           answer_status: Short = "", answer_md: LongText = "", form_token: FormToken = "") -> Response:
     idea = _decide(session, user, idea_id, Action.idea_answer)
+    # Sent twice, one answer: not a second history line and a second round of notifications.
+    sent = submission.claim(session, token=form_token, form="moderation:answer", user_id=user.id,
+                            content=[idea_id, answer_status, answer_md])
+    if sent.earlier is not None:
+        return replay(request, sent.earlier)
     try:
         idea_decisions.answer_idea(session, actor=user, idea=idea, answer_status=answer_status, answer_md=answer_md,
                                    settings=settings, lang=current_language())
     except ValidationFailed as exc:
         return _invalid(request, session, user, idea, exc, {"answer_status": answer_status, "answer_md": answer_md},
                         "answer")
+    message = N_("The answer to “{title}” is published.")
+    response = _after(request, session, idea, message, tab="answers")
+    submission.settle(session, sent, location=response.headers["location"], message=message,
+                      params={"title": idea.title})
     session.commit()
-    return _after(request, session, idea, N_("The answer to “{title}” is published."), tab="answers")
+    return response
 
 
 @router.post("/ideas/{idea_id}/merge", name="moderation:merge")

@@ -8,10 +8,12 @@ from typing import Any
 
 from app import mail
 from app.db import Database
+from app.media import service as media_service
 from app.notify import delivery, digest, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
 from app.settings import Settings
+from app.submission import service as submission_service
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,10 @@ def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, ins
         handled = outbox.run_pending(db, table)
         if time.monotonic() - last_prune > 3600:
             with db.transaction() as session:
+                # Counts and records that only matter for a day.
                 ratelimit.prune(session)
+                media_service.prune_charges(session)
+                submission_service.prune(session)
             last_prune = time.monotonic()
         if not handled:
             time.sleep(idle_seconds)

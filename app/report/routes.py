@@ -18,6 +18,9 @@ from app.idea import queries as idea_queries
 from app.idea.models import Idea
 from app.report import service
 from app.report.models import REASON_LABELS
+from app.submission import service as submission
+from app.submission.models import FormSubmission
+from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render, wants_script
 from app.web_answers import done, refuse
 
@@ -36,12 +39,23 @@ def _page(request: Request, *, idea: Idea, comment: Comment | None, values: dict
     }, status_code=status_code)
 
 
-def _after(request: Request, session: Session, idea: Idea, call: Call, target: str) -> Response:
-    # An idea hidden by this very report is no longer visible to its reporter: go to the call.
+def _after(request: Request, session: Session, sent: submission.Claim, idea: Idea, call: Call,
+           target: str) -> Response:
+    """Commit the report and thank its author on `target`, or on the call's page when the idea
+    was hidden by this very report (its reporter can no longer see it)."""
     session.refresh(idea)
     if idea.hidden_at is not None:
         target = links.call_path(call.slug)
+    submission.settle(session, sent, location=target, message=THANKS)
+    session.commit()
     return flash(request, redirect(target), THANKS, "success")
+
+
+def _again(request: Request, earlier: FormSubmission, idea_id: int) -> Response:
+    """A report sent twice: thanked again, as the first time."""
+    if wants_script(request):
+        return done(request, idea_id, "", THANKS)
+    return replay(request, earlier)
 
 
 @router.get("/ideas/{idea_id}/report", name="report:idea")
@@ -56,10 +70,14 @@ def idea_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
 
 @router.post("/ideas/{idea_id}/report", name="report:file_idea")
 def report_idea(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
-                reason: Reason = "", details: Details = "") -> Response:
+                reason: Reason = "", details: Details = "", form_token: FormToken = "") -> Response:
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
         reporter = require_citizen(user, Action.report_create, idea)
+        sent = submission.claim(session, token=form_token, form="report:idea", user_id=reporter.id,
+                                content=[idea_id, reason, details])
+        if sent.earlier is not None:
+            return _again(request, sent.earlier, idea_id)
         service.report_idea(session, settings, idea=idea, call=call, reporter=reporter, reason=reason,
                             details=details)
     except ValidationFailed as exc:
@@ -69,10 +87,11 @@ def report_idea(request: Request, session: DbSession, settings: AppSettings, use
                      values={"reason": reason, "details": details}, errors=exc.errors, status_code=422)
     except AppError as exc:
         return refuse(request, exc, idea_id, "")
-    session.commit()
     if wants_script(request):
+        submission.settle(session, sent, location=links.idea_path(idea_id), message=THANKS)
+        session.commit()
         return done(request, idea_id, "", THANKS)
-    return _after(request, session, idea, call, links.idea_path(idea_id))
+    return _after(request, session, sent, idea, call, links.idea_path(idea_id))
 
 
 def _comment(session: Session, user: User | None, comment_id: int) -> tuple[Comment, Idea, Call]:
@@ -95,10 +114,15 @@ def comment_form(request: Request, session: DbSession, user: CurrentUser, commen
 
 @router.post("/comments/{comment_id}/report", name="report:file_comment")
 def report_comment(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-                   comment_id: int, reason: Reason = "", details: Details = "") -> Response:
+                   comment_id: int, reason: Reason = "", details: Details = "",
+                   form_token: FormToken = "") -> Response:
     comment, idea, call = _comment(session, user, comment_id)
     try:
         reporter = require_citizen(user, Action.report_create, comment)
+        sent = submission.claim(session, token=form_token, form="report:comment", user_id=reporter.id,
+                                content=[comment_id, reason, details])
+        if sent.earlier is not None:
+            return _again(request, sent.earlier, comment.idea_id)
         service.report_comment(session, settings, comment=comment, idea=idea, call=call, reporter=reporter,
                                reason=reason, details=details)
     except ValidationFailed as exc:
@@ -108,10 +132,11 @@ def report_comment(request: Request, session: DbSession, settings: AppSettings, 
                      values={"reason": reason, "details": details}, errors=exc.errors, status_code=422)
     except AppError as exc:
         return refuse(request, exc, comment.idea_id, f"comment-{comment_id}")
-    session.commit()
     if wants_script(request):
+        submission.settle(session, sent, location=links.idea_path(comment.idea_id), message=THANKS)
+        session.commit()
         return done(request, comment.idea_id, "", THANKS)
     session.refresh(comment)
     target = (links.comment_path(comment.idea_id, comment_id) if comment.hidden_at is None
               else links.idea_path(comment.idea_id))
-    return _after(request, session, idea, call, target)
+    return _after(request, session, sent, idea, call, target)

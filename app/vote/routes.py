@@ -18,7 +18,8 @@ ANCHOR = "vote"
 
 
 def _state_json(state: service.VoteState) -> dict[str, object]:
-    """What vote.js needs to update the panel, with the sentences already in the reader's language."""
+    """The new state for a script (inplace.js says the message and then reloads the page's
+    parts; other scripts may use the numbers), sentences already in the reader's language."""
     if state.scope == VoteScope.category:
         left = ngettext("You have {n} vote left in this theme.", "You have {n} votes left in this theme.", state.left)
     else:

@@ -198,20 +198,18 @@ def test_idea_page_shows_the_vote_panel_and_votes_left(client: WebClient, sessio
     assert "Vous la soutenez" in listing
 
 
-def test_script_gets_the_new_comment_to_add_in_place(client: WebClient, session: Session) -> None:
+def test_script_gets_the_new_comment_to_bring_the_page_up_to_date(client: WebClient, session: Session) -> None:
     call = make_call(session, phase="voting")
     idea = make_idea(session, call)
     user = make_user(session, display_name="Zoé")
     session.commit()
     client.login_as(user)
     response = client.post(f"/ideas/{idea.id}/comments", data={"body": "Ajouté *sans* recharger"},
-                           headers={"Accept": "text/html", "X-Requested-With": "fetch",
+                           headers={"Accept": "application/json", "X-Requested-With": "fetch",
                                     "X-CSRF-Token": client.csrf()})
     assert response.status_code == 201
     comment = comments_of(session, idea.id)[0]
-    assert response.text.strip().startswith("<li>")
-    assert f'id="comment-{comment.id}"' in response.text
-    assert "<em>sans</em>" in response.text and "Zoé" in response.text
-    assert response.headers["X-Comment-Count"] == "1"
+    assert response.json() == {"id": comment.id, "link": f"/ideas/{idea.id}#comment-{comment.id}",
+                               "message": "Votre commentaire est publié."}
     page = client.get(f"/ideas/{idea.id}").text
-    assert '<script src="/static/js/comment.js" defer></script>' in page
+    assert '<script src="/static/js/inplace.js" defer></script>' in page
