@@ -6,8 +6,9 @@ import time
 from functools import partial
 from typing import Any
 
-from app import mail
+from app import links, mail
 from app.db import Database
+from app.main import ROUTERS
 from app.media import service as media_service
 from app.notify import delivery, digest, periods
 from app.outbox import service as outbox
@@ -28,6 +29,10 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
 
 
 def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, install_signals: bool = True) -> None:
+    """Carry out outbox messages until SIGTERM or SIGINT (or forever, in the demo's thread),
+    sleeping `idle_seconds` when none is due; prunes day-long records once an hour."""
+    # E-mails link to pages by route name; a worker runs in a process with no app to bind them.
+    links.bind(ROUTERS)
     stopping = False
 
     def stop(*_args: Any) -> None:

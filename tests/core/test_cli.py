@@ -7,12 +7,16 @@ import re
 import subprocess
 import sys
 import time
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
 
 from app.cli import address_for
+from app.follow import service as follow_service
+from app.notify import service as notify_service
+from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, free_port, links_in
 
 EXE = [sys.executable, "-m", "app.cli"]
@@ -115,3 +119,35 @@ def test_the_public_address_of_a_listening_host() -> None:
     assert address_for("0.0.0.0", 8101) == "http://127.0.0.1:8101"  # noqa: S104
     assert address_for("::1", 9000) == "http://[::1]:9000"
     assert address_for("localhost", 80) == "http://localhost:80"
+
+
+
+def test_the_worker_process_alone_sends_emails_with_their_links(tmp_path: Path, database_url: str, settings,
+                                                                session, smtp: SmtpSink) -> None:
+    """`reinventons worker` runs in a process of its own, with no web app in it, and composes a
+    notification e-mail anew at send time: its links still lead to the right pages (they once
+    could not be built there, and every notification e-mail failed)."""
+    follower = make_user(session, email="worker@example.org")
+    idea = make_idea(session, make_call(session), title="Des bancs au square")
+    follow_service.follow(session, idea_id=idea.id, user_id=follower.id)
+    idea.answer_status, idea.answer_html = "accepted", "<p>Les bancs arrivent au printemps.</p>"
+    assert notify_service.official_answer(session, settings, idea=idea, actor=None) == 1
+    session.commit()
+    env = cli_env(tmp_path, database_url)
+    env.update(REINVENTONS_SMTP_URL=smtp.url, REINVENTONS_BASE_URL="https://participer.example.org")
+    process = subprocess.Popen([*EXE, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 60
+        while not smtp.to("worker@example.org"):
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the worker sent no e-mail"
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    message = smtp.last_to("worker@example.org")
+    assert "Des bancs au square" in str(make_header(decode_header(message["Subject"])))
+    links = links_in(message)
+    assert f"https://participer.example.org/ideas/{idea.id}#answer" in links, links
+    assert "failed" not in output, output
