@@ -10,8 +10,14 @@ The locks are FOR NO KEY UPDATE: they serialise our writers without blocking the
 locks that inserting a row with a foreign key takes (a notification for a voter, a vote for a
 reported idea), which would otherwise deadlock with them. Whoever takes both locks takes the
 person's first, then the idea's.
+
+Decisions that may take away an administrator (a role change, a suspension, an account
+deletion) take one transaction-scoped advisory lock instead (`lock_admin_changes`): the rule
+they keep ("another active administrator remains") is about a set of rows that the decisions
+themselves change, so no single row could stand for it.
 """
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app.account.models import User
@@ -40,3 +46,18 @@ def lock_comment(session: Session, comment_id: int) -> None:
     if _is_postgres(session):
         query = select(col(Comment.id)).where(col(Comment.id) == comment_id)
         session.exec(query.with_for_update(key_share=True)).first()
+
+
+# Outside the range of hashtext() (int4), which app.ratelimit uses for its advisory locks, so the
+# two never share a lock by accident. Spells "ADMINS" in ASCII.
+ADMIN_CHANGES_LOCK = 0x41444D494E53
+
+
+def lock_admin_changes(session: Session) -> None:
+    """Serialise the decisions that may leave fewer active administrators, until the transaction
+    ends. Take it before any row lock of the decision (the person's row), so that two decisions
+    always meet here first and never wait on each other's rows; then read again what the decision
+    depends on (READ COMMITTED shows what the previous holder committed). Taking it twice in one
+    transaction is harmless."""
+    if _is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHANGES_LOCK})

@@ -15,10 +15,11 @@ the rows with SQL updates in the same transaction.
 
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.account import passwords
+from app.account.admins import ensure_another_admin_remains
 from app.account.models import EmailToken, Role, User
 from app.account.service import LOGIN_WINDOW
 from app.account.sessions import end_all_sessions
@@ -26,6 +27,7 @@ from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.i18n import N_
+from app.locks import lock_admin_changes
 from app.personal_data import when
 from app.privacy_registry import HOLDINGS
 from app.ratelimit import service as ratelimit
@@ -69,11 +71,6 @@ def export_data(session: Session, settings: Settings, user: User) -> dict[str, A
 
 # Deletion -------------------------------------------------------------------------------------
 
-def _active_admins(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(User).where(
-        User.role == Role.admin, col(User.deleted_at).is_(None), col(User.banned_at).is_(None))).one())
-
-
 def delete_account(session: Session, settings: Settings, user: User, *, password: str) -> None:
     """Re-authenticate with the password, then anonymise the account and remove personal data.
 
@@ -87,13 +84,16 @@ def delete_account(session: Session, settings: Settings, user: User, *, password
     if not passwords.verify_password(user.password_hash, password):
         ratelimit.record(session, key)
         raise ValidationFailed({"password": N_("This password is not correct. Your account was not deleted.")})
-    # Locks the row (PostgreSQL) so that two deletions or a role change cannot interleave.
+    # The person may be an administrator, or become one, while another administrator is being
+    # demoted or is leaving too: decide in turn (this lock first, then the row, which stops two
+    # deletions of this account from interleaving), on the account as it is now.
+    lock_admin_changes(session)
     locked = session.exec(select(User).where(User.id == user_id).with_for_update()).one()
     if locked.deleted_at is not None:
         raise Conflict(N_("This account has already been deleted."))
-    if locked.role == Role.admin and _active_admins(session) <= 1:
-        raise Conflict(N_("You are the last administrator: appoint another administrator before "
-                          "deleting your account."))
+    if locked.role == Role.admin:
+        ensure_another_admin_remains(session, losing=locked, message=N_(
+            "You are the last administrator: appoint another administrator before deleting your account."))
     ratelimit.clear(session, key)
 
     # Each domain erases what it keeps (app.privacy_registry), then the account's own data.

@@ -15,7 +15,7 @@ from app.audit import AuditAction, TargetType
 from app.authz import Action
 from app.call.models import Call
 from app.deps import DbSession, allowed
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.moderation import admin_service, dialogue, queries
 from app.params import parse_id
@@ -95,6 +95,8 @@ def set_role(request: Request, session: DbSession, admin: PeopleAdmin, user_id: 
         admin_service.set_role(session, actor=admin, user=person, role=role)
     except ValidationFailed as exc:
         return flash(request, redirect(links.path("admin:users")), next(iter(exc.errors.values())), "error")
+    except Conflict as exc:  # the last administrator: nothing changed
+        return flash(request, redirect(links.path("admin:users")), exc.message, "error", **exc.context)
     session.commit()
     return flash(request, redirect(links.path("admin:users")), N_("The role of {name} is changed."), "success",
                  name=person.display_name)

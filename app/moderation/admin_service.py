@@ -4,22 +4,38 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import authz
+from app.account.admins import ensure_another_admin_remains
 from app.account.models import Role, User
 from app.audit import AuditAction, TargetType, record
+from app.authz import Action
 from app.call.models import Call
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
+from app.locks import lock_admin_changes
 from app.moderation.models import ModeratorAssignment
 
 
 def set_role(session: Session, *, actor: User, user: User, role: str) -> None:
     """An administrator gives `user` the role `role` (citizen, moderator, admin); demotion to citizen ends
     their call assignments; audited. Raises ValidationFailed with `role` for an unknown role, one's
-    own role, or the role the person already has."""
+    own role, or the role the person already has; Conflict when `user` is the last active
+    administrator (app.account.admins); NotFound when the account was deleted meanwhile;
+    Forbidden when `actor` is no longer an active administrator."""
     if role not in set(Role):
         raise ValidationFailed({"role": N_("Please choose a role from the list.")})
     if user.id == actor.id:
         raise ValidationFailed({"role": N_("You cannot change your own role.")})
+    # Another administrator may be changing roles at this moment (demoting this actor, say):
+    # decide in turn, on both accounts as they are now.
+    lock_admin_changes(session)
+    session.refresh(user)
+    session.refresh(actor)
+    if user.deleted_at is not None:
+        raise NotFound()
+    if user.role == Role.admin and role != Role.admin:
+        ensure_another_admin_remains(session, losing=user)
+    authz.require(actor, Action.admin_users)
     if user.role == role:
         raise ValidationFailed({"role": N_("This person already has this role.")})
     before = user.role

@@ -5,15 +5,19 @@ moderator's entry: each item's own log then says why it is hidden."""
 
 from sqlmodel import Session, col, select
 
+from app import authz
+from app.account.admins import ensure_another_admin_remains
 from app.account.models import Role, User
 from app.account.sessions import end_all_sessions
 from app.audit import REASON_AUTHOR_SUSPENDED, REASON_SUSPENDED, AuditAction, AuditEntry, TargetType, record
+from app.authz import Action
 from app.clock import utcnow
 from app.comment import hiding
 from app.comment.models import Comment
-from app.errors import InvalidTransition
+from app.errors import InvalidTransition, NotFound
 from app.i18n import N_, translate
 from app.idea.models import Idea
+from app.locks import lock_admin_changes
 from app.moderation import notices
 from app.moderation.common import HIDEABLE, HISTORY_HIDDEN, add_history, clean_text
 
@@ -22,14 +26,25 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
     """Suspend `user`: every session ends at once and, with `hide_content`, their public ideas and comments
     are hidden; returns the audit entry. Raises ValidationFailed with `reason` when it is missing or
     too long, InvalidTransition when the account is already suspended or a moderator tries to
-    suspend staff."""
+    suspend staff, Conflict when `user` is the last active administrator (app.account.admins),
+    Forbidden when `actor` may no longer suspend `user` (their role changed meanwhile), NotFound
+    when the account was deleted meanwhile."""
     reason = clean_text(reason, field="reason", required=True,
                          message=N_("Please give the reason for the suspension."))
+    # The person may be an administrator, or become one, while another administrator is being
+    # demoted: decide in turn (this lock first, then the row), on both accounts as they are now.
+    lock_admin_changes(session)
     session.refresh(user, with_for_update=True)
+    session.refresh(actor)
+    if user.deleted_at is not None:
+        raise NotFound()
     if user.banned_at is not None:
         raise InvalidTransition(N_("This account is already suspended."))
+    if user.role == Role.admin:
+        ensure_another_admin_remains(session, losing=user)
     if user.role != Role.citizen and actor.role != Role.admin:
         raise InvalidTransition(N_("Only an administrator can suspend a staff account."))
+    authz.require(actor, Action.user_ban, user)
     user.banned_at = utcnow()
     user.ban_reason = reason
     session.add(user)

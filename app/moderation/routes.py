@@ -15,7 +15,7 @@ from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.comment.models import Comment
 from app.deps import AppSettings, DbSession, ModeratorUser
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.moderation import (
@@ -368,6 +368,10 @@ def ban(request: Request, session: DbSession, user: ModeratorUser, user_id: int,
     except ValidationFailed as exc:
         session.rollback()
         return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
+    except Conflict as exc:  # already suspended, or the last administrator: nothing changed
+        session.rollback()
+        return flash(request, redirect(links.path("moderation:user", user_id=user_id)), exc.message, "error",
+                     **exc.context)
     session.commit()
     return flash(request, redirect(links.path("moderation:user", user_id=user_id)),
                  N_("The account of {name} is suspended."), "success", name=person.display_name)

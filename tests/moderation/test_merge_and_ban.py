@@ -132,3 +132,17 @@ def test_unban_lets_the_person_log_in_again(client: WebClient, session: Session)
     assert audit_count(session, action="unban") == 1
     page = client.get(f"/moderation/users/{w.citizen.id}")
     assert page.status_code == 200 and "Spam" in page.text
+
+
+def test_suspending_a_suspended_account_says_so_on_its_page(client: WebClient, session: Session) -> None:
+    w = world(session)
+    client.login_as(w.moderator)
+    assert client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Spam"}).status_code == 303
+    again = client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Encore du spam"})
+    assert again.status_code == 303 and again.headers["location"] == f"/moderation/users/{w.citizen.id}"
+    page = client.get(again.headers["location"])
+    assert "Ce compte est déjà suspendu." in page.text
+    session.expire_all()
+    person = session.get(User, w.citizen.id)
+    assert person is not None and person.ban_reason == "Spam"
+    assert audit_count(session, action="ban") == 1
