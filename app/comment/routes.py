@@ -96,7 +96,8 @@ def create(request: Request, session: DbSession, settings: AppSettings, user: Cu
         location, category = links.idea_path(idea_id), "info"
         message = N_("Thank you! Your comment will appear once a moderator has checked it.")
     else:
-        location, message, category = links.comment_path(idea_id, comment.id), N_("Your comment is published."), "success"
+        location = links.comment_path(idea_id, comment.id)
+        message, category = N_("Your comment is published."), "success"
     submission.settle(session, sent, location=location, message=message, category=category, object_id=comment.id)
     session.commit()
     return _posted(request, comment.id, location, message, category)

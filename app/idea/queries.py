@@ -40,12 +40,6 @@ STATUS_LABELS = {
     IdeaStatus.rejected: N_("Rejected"),
     IdeaStatus.withdrawn: N_("Withdrawn"),
     IdeaStatus.merged: N_("Merged into another idea"),
-    # Events of the public history written by moderation (app.moderation.common).
-    "hidden": N_("Hidden by moderation"),
-    "restored": N_("Visible again"),
-    "answered": N_("Official answer"),
-    "shortlisted": N_("Shortlisted"),
-    "winner": N_("Winner"),
 }
 # The "status" filter of a listing: official answers and selection, over public ideas only.
 STATUS_FILTERS: dict[str, str] = {

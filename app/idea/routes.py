@@ -111,6 +111,7 @@ def create(
                                    submit=action != "draft")
     except (ValidationFailed, RateLimited) as exc:
         return _refused(request, session, exc, author, photos, call, values)
+    assert idea.id is not None  # flushed by create_idea
     message, location = _created_message(idea), links.idea_path(idea.id)
     submission.settle(session, sent, location=location, message=message, object_id=idea.id)
     session.commit()
