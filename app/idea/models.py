@@ -1,4 +1,4 @@
-"""Ideas, their photos and their public status history."""
+"""Ideas, their photos, their public status history and the versions of their wording."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -115,4 +115,36 @@ class IdeaStatusChange(SQLModel, table=True):
     to_status: str = Field(sa_type=sa.String(20))
     # A public reason (rejection reason, requested changes, answer status...). Plain text.
     note: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IdeaVersion(SQLModel, table=True):
+    """One edit of an idea's wording once others could see it (after its draft): what it said
+    before and after, who changed it, when. Drafts are never versioned: nobody else saw them.
+
+    `status` is the idea's status when it was edited: an edit of a published idea belongs to
+    its public history; one made while the idea waited for moderators (or for the author's
+    requested changes) is shown to moderators only. Rows are kept as written (app.idea.versions)."""
+
+    __tablename__ = "idea_version"
+    __table_args__ = (sa.Index("ix_idea_version_idea_created", "idea_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE")
+    # Who edited: the author, or a moderator (`by_moderation`). None once that account is deleted.
+    editor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    by_moderation: bool = False
+    status: str = Field(sa_type=sa.String(20))
+
+    title_before: str = Field(sa_type=sa.String(120))
+    title_after: str = Field(sa_type=sa.String(120))
+    body_md_before: str = Field(default="", sa_type=sa.Text)
+    body_md_after: str = Field(default="", sa_type=sa.Text)
+    body_html_before: str = Field(default="", sa_type=sa.Text)  # sanitised at write (app.richtext)
+    body_html_after: str = Field(default="", sa_type=sa.Text)
+    category_before_id: int | None = Field(default=None, foreign_key="category.id", ondelete="SET NULL")
+    category_after_id: int | None = Field(default=None, foreign_key="category.id", ondelete="SET NULL")
+    district_before_id: int | None = Field(default=None, foreign_key="district.id", ondelete="SET NULL")
+    district_after_id: int | None = Field(default=None, foreign_key="district.id", ondelete="SET NULL")
+
     created_at: datetime = Field(default_factory=utcnow)

@@ -1,6 +1,8 @@
-"""What the ideas domain keeps about a person: the ideas they wrote (with their photos) and the
-status changes they made. At deletion, drafts go with their photos, since nobody else ever saw
-them; what was sent or published stays without its author's name."""
+"""What the ideas domain keeps about a person: the ideas they wrote (with their photos and the
+versions of their wording), the status changes and the edits they made. At deletion, drafts go
+with their photos, since nobody else ever saw them; what was sent or published stays without
+its author's name, and so do the versions of its wording (its public history keeps what the
+idea said when people supported it), which lose their editor."""
 
 from typing import Any
 
@@ -10,8 +12,8 @@ from sqlmodel import Session, col, select
 from app import authz, links
 from app.account.models import User
 from app.authz import Action
-from app.call.models import Call
-from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.call.models import Call, Category, District
+from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange, IdeaVersion
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.personal_data import Holding, when
@@ -33,14 +35,18 @@ def idea_ref(session: Session, *, user: User, base_url: str, idea_id: int | None
 
 
 def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[str, Any]]:
-    """Every idea `user` wrote, drafts and hidden ones included, with their photos' links."""
+    """Every idea `user` wrote, drafts and hidden ones included, with their photos' links and
+    the versions of their wording (see `_versions`)."""
     calls = {c.id: c.title for c in session.exec(select(Call)).all()}
     ideas = session.exec(select(Idea).where(Idea.author_id == user.id).order_by(col(Idea.id))).all()
     photos: dict[int, list[IdeaPhoto]] = {}
+    versions: dict[int, list[dict[str, Any]]] = {}
     if ideas:
-        for photo in session.exec(select(IdeaPhoto).where(col(IdeaPhoto.idea_id).in_([i.id for i in ideas]))
+        ids = [i.id for i in ideas]
+        for photo in session.exec(select(IdeaPhoto).where(col(IdeaPhoto.idea_id).in_(ids))
                                   .order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))).all():
             photos.setdefault(photo.idea_id, []).append(photo)
+        versions = _versions(session, ids)
     return [{
         "id": idea.id,
         "call": calls.get(idea.call_id),
@@ -53,7 +59,34 @@ def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[st
         "submitted_at": when(idea.submitted_at),
         "published_at": when(idea.published_at),
         **_addresses(base_url, idea, photos.get(idea.id or 0, [])),
+        "versions": versions.get(idea.id or 0, []),
     } for idea in ideas]
+
+
+def _versions(session: Session, idea_ids: list[int | None]) -> dict[int, list[dict[str, Any]]]:
+    """The versions of the person's ideas, by idea, oldest first: each edit's wording before
+    and after (theme and district by name), when, and whether the person or the moderation
+    team made it (a moderator is not named: their name is not the person's data)."""
+    rows = session.exec(select(IdeaVersion).where(col(IdeaVersion.idea_id).in_(idea_ids))
+                        .order_by(col(IdeaVersion.created_at), col(IdeaVersion.id))).all()
+    category_ids = {i for v in rows for i in (v.category_before_id, v.category_after_id) if i is not None}
+    district_ids = {i for v in rows for i in (v.district_before_id, v.district_after_id) if i is not None}
+    categories = dict(session.exec(select(Category.id, Category.name)
+                                   .where(col(Category.id).in_(category_ids))).all()) if category_ids else {}
+    districts = dict(session.exec(select(District.id, District.name)
+                                  .where(col(District.id).in_(district_ids))).all()) if district_ids else {}
+    result: dict[int, list[dict[str, Any]]] = {}
+    for v in rows:
+        result.setdefault(v.idea_id, []).append({
+            "edited_at": when(v.created_at),
+            "edited_by": "moderation" if v.by_moderation else "you",
+            "status": v.status,
+            "before": {"title": v.title_before, "body_markdown": v.body_md_before,
+                       "theme": categories.get(v.category_before_id), "district": districts.get(v.district_before_id)},
+            "after": {"title": v.title_after, "body_markdown": v.body_md_after,
+                      "theme": categories.get(v.category_after_id), "district": districts.get(v.district_after_id)},
+        })
+    return result
 
 
 def _addresses(base_url: str, idea: Idea, photos: list[IdeaPhoto]) -> dict[str, Any]:
@@ -66,7 +99,8 @@ def _addresses(base_url: str, idea: Idea, photos: list[IdeaPhoto]) -> dict[str, 
 
 def erase_ideas(session: Session, *, user_id: int, settings: Settings) -> dict[str, int]:
     """Delete the person's drafts with their photos (rows now, files after the commit); the
-    other ideas and the status changes they made lose their author. Returns {"drafts_deleted"}."""
+    other ideas, the status changes and the edits (versions) they made lose their author, as
+    the ideas' text stays. Returns {"drafts_deleted"}."""
     drafts = session.exec(select(Idea).where(Idea.author_id == user_id, Idea.status == IdeaStatus.draft)).all()
     for draft in drafts:
         media = session.exec(select(MediaFile).join(IdeaPhoto, col(IdeaPhoto.media_id) == MediaFile.id)
@@ -77,6 +111,7 @@ def erase_ideas(session: Session, *, user_id: int, settings: Settings) -> dict[s
     session.flush()
     session.execute(update(Idea).where(col(Idea.author_id) == user_id).values(author_id=None))
     session.execute(update(IdeaStatusChange).where(col(IdeaStatusChange.actor_id) == user_id).values(actor_id=None))
+    session.execute(update(IdeaVersion).where(col(IdeaVersion.editor_id) == user_id).values(editor_id=None))
     return {"drafts_deleted": len(drafts)}
 
 

@@ -19,8 +19,8 @@ from app.call.queries import visible_call_by_id
 from app.errors import NotFound
 from app.i18n import N_
 from app.idea import context as idea_context
-from app.idea.history import history_label
-from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.idea.history import history
+from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus
 from app.media.models import MediaFile
 from app.params import parse_id
 from app.richtext import plain_excerpt
@@ -223,26 +223,6 @@ def visible_idea(session: Session, idea_id: int, viewer: User | None) -> tuple[I
         raise NotFound()
     call = visible_call_by_id(session, idea.call_id, viewer)
     return idea, call
-
-
-@dataclass
-class HistoryEntry:
-    change: IdeaStatusChange
-    actor_name: str | None
-
-    @property
-    def label(self) -> str:
-        return history_label(self.change)
-
-
-def history(session: Session, idea: Idea) -> list[HistoryEntry]:
-    """The idea's public status history, oldest first, each change with the name of who made it (None for
-    the system or a deleted account)."""
-    rows = session.exec(
-        select(IdeaStatusChange, User.display_name).outerjoin(User, col(User.id) == IdeaStatusChange.actor_id)
-        .where(IdeaStatusChange.idea_id == idea.id).order_by(col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))
-    ).all()
-    return [HistoryEntry(change, name) for change, name in rows]
 
 
 def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict[str, Any]:

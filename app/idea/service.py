@@ -1,5 +1,6 @@
-"""Ideas: writing, submitting, editing and withdrawing them, with their photos and their status
-history. Services validate, write and flush; routes check permissions and commit."""
+"""Ideas: writing, submitting, editing and withdrawing them, with their photos, their status
+history and the versions of their wording (app.idea.versions). Services validate, write and
+flush; routes check permissions and commit."""
 
 from dataclasses import dataclass, field
 
@@ -13,10 +14,12 @@ from app.clock import utcnow
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.follow import service as follow_service
 from app.i18n import N_
+from app.idea import versions
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.locks import lock_user
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.notify import service as notify
 from app.richtext import render_markdown
 from app.settings import PHOTOS_PER_IDEA, Settings
 
@@ -201,7 +204,10 @@ def photos_of(session: Session, idea_id: int) -> list[IdeaPhoto]:
 def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, author: User, *,
                 data: IdeaInput, photos: PhotoChanges | None = None, submit: bool = False) -> Idea:
     """The author's edit. `submit` also submits a draft (or an idea sent back for changes).
-    Raises ValidationFailed or RateLimited (new photos past the daily quota), as `create_idea`."""
+    Raises ValidationFailed or RateLimited (new photos past the daily quota), as `create_idea`.
+
+    Past its draft, an edit that changes the title, text, theme or district is kept as a version
+    (app.idea.versions), and the idea's supporters and followers who may still see it are told."""
     photos = photos or PhotoChanges()
     assert idea.id is not None
     complete = submit or idea.status != IdeaStatus.draft
@@ -214,11 +220,13 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     if errors:
         raise ValidationFailed(errors)
     _charge(session, settings, author, photos)
+    before = versions.Wording.of(idea)
     idea.title, idea.body_md = data.title, data.body_md
     idea.body_html = render_markdown(data.body_md)
     idea.category_id, idea.district_id = data.category_id, data.district_id
     idea.updated_at = utcnow()
     session.add(idea)
+    version = versions.record_edit(session, idea, before, author)
     if idea.status == IdeaStatus.published and posting_policy.must_hold(author, f"{idea.title}\n{idea.body_md}"):
         # A new account adding a link to a public idea: back to the moderators first.
         posting_policy.hold_idea(session, idea=idea)
@@ -242,6 +250,10 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     _store_photos(session, settings, idea, author, photos.new, position)
     if submit:
         submit_idea(session, call, idea, author)
+    # Supporters and followers saw the published wording: they are told, once the idea is as it
+    # stays (an edit held back for moderation reaches only those who may still see it).
+    if version is not None and versions.is_public(version):
+        notify.idea_edited(session, settings, idea=idea, version=version, actor=author)
     session.flush()
     return idea
 

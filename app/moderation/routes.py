@@ -17,6 +17,7 @@ from app.comment.models import Comment
 from app.deps import AppSettings, DbSession, ModeratorUser
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, current_language
+from app.idea import versions as idea_versions
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.moderation import (
     admin_service,
@@ -126,6 +127,7 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
     merged_into = session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None
     return {
         "idea": idea, "call": call, "author": author, "history": history,
+        "versions": idea_versions.version_views(session, idea.id),
         "audit": queries.entries_for(session, TargetType.idea, idea.id),
         "open_reports": report_decisions.open_report_count(session, TargetType.idea, idea.id),
         "reported_comments": comments, "target": authz.Moderated(idea, assigned),

@@ -17,6 +17,7 @@ class NotificationKind(StrEnum):
     status = "status"  # a followed idea changed status or received an official answer
     results = "results"  # the results of a call you took part in are published
     report = "report"  # moderators: an item was hidden after reports
+    edited = "edited"  # the wording of an idea you support or follow was changed after publication
 
 
 KIND_LABELS = {
@@ -25,6 +26,7 @@ KIND_LABELS = {
     NotificationKind.status: N_("Status changes and official answers on ideas I follow"),
     NotificationKind.results: N_("Results of calls I took part in"),
     NotificationKind.report: N_("Content hidden after reports (moderators)"),
+    NotificationKind.edited: N_("Changes to the text of ideas I support or follow"),
 }
 
 

@@ -2,10 +2,10 @@
 (per kind: immediately, in a daily or weekly digest, or never; see app.notify.digest).
 
 Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
-`official_answer`, `results_published`, `item_hidden`) in their own transaction. Nobody is
-told about their own action. E-mails are written in the recipient's language and carry an
-unsubscribe link that works without logging in: it is signed for that single purpose and
-names one person and one kind of e-mail.
+`official_answer`, `idea_edited`, `results_published`, `item_hidden`) in their own transaction.
+Nobody is told about their own action. E-mails are written in the recipient's language and
+carry an unsubscribe link that works without logging in: it is signed for that single purpose
+and names one person and one kind of e-mail.
 """
 
 from collections.abc import Mapping
@@ -25,7 +25,7 @@ from app.errors import ValidationFailed
 from app.follow import service as follow_service
 from app.follow.models import Follow
 from app.i18n import N_, translate
-from app.idea.models import Idea, IdeaStatus
+from app.idea.models import Idea, IdeaStatus, IdeaVersion
 from app.notify import periods
 from app.notify.models import DIGESTS, EmailDelivery, Notification, NotificationKind, NotificationPreference
 from app.notify.views import FORMER_ACTOR, NotificationView
@@ -288,6 +288,39 @@ def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: 
         if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
                   link=links.idea_path(idea.id, "answer"), subject=idea.title,
                   detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")), idea_id=idea.id):
+            count += 1
+    return count
+
+
+# What an edit notification says of who changed the idea (its `detail`, an English msgid).
+EDITED_BY_AUTHOR = N_("changed by its author")
+EDITED_BY_MODERATION = N_("changed by the moderation team")
+
+
+def _supporters_and_followers_who_may_see(session: Session, idea: Idea) -> list[User]:
+    """Active people who support or follow the idea and may still see it, each once, by id."""
+    assert idea.id is not None
+    supporters = session.exec(
+        select(User).where(col(User.id).in_(select(Vote.user_id).where(Vote.idea_id == idea.id)),
+                           col(User.banned_at).is_(None), col(User.deleted_at).is_(None))
+    ).all()
+    people = {p.id: p for p in [*follow_service.followers(session, idea_ids=[idea.id]), *supporters]}
+    return [people[i] for i in sorted(i for i in people if i is not None) if can(people[i], Action.idea_view, idea)]
+
+
+def idea_edited(session: Session, settings: Settings, *, idea: Idea, version: IdeaVersion, actor: User | None) -> int:
+    """Tell the idea's supporters and followers who may still see it that its wording changed
+    (call after recording `version`), never the editor. The link leads to the edit in the
+    idea's public history, where the previous wording is kept; the e-mail names the previous
+    title when the title changed. Returns how many people were told."""
+    assert idea.id is not None and version.id is not None
+    detail = EDITED_BY_MODERATION if version.by_moderation else EDITED_BY_AUTHOR
+    note = version.title_before if version.title_before != version.title_after else ""
+    count = 0
+    for person in _supporters_and_followers_who_may_see(session, idea):
+        if notify(session, settings, recipient=person, kind=NotificationKind.edited, actor=actor,
+                  link=links.idea_path(idea.id, f"version-{version.id}"), subject=idea.title, detail=detail,
+                  note=note, idea_id=idea.id):
             count += 1
     return count
 

@@ -2,13 +2,14 @@
 French and English, logged out and logged in; the idea lists send thumbnails, not originals."""
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
 from app.account.models import User
 from app.call.models import Call
 from app.idea.models import Idea, IdeaPhoto
 from tests.e2e.harness import E2EServer, check_page, login_as, visit_and_check
+from tests.factories import make_call, make_idea
 
 pytestmark = pytest.mark.e2e
 
@@ -90,3 +91,35 @@ def test_an_unverified_citizen_is_told_to_confirm_before_proposing(server: E2ESe
             check_page(page, "idea-form-unverified")
             return
     pytest.fail("no call told an unverified citizen to confirm the e-mail address")
+
+
+def test_an_edited_idea_shows_its_previous_wording_and_moderators_the_difference(
+        server: E2EServer, context: BrowserContext, page: Page) -> None:
+    """Issue 10, defect 5: the edit of a published idea, in its public history and for moderators."""
+    author = server.create_user(display_name="Alice Marchal")
+    moderator = server.create_user(role="moderator", display_name="Marc Modérateur")
+    with server.session() as s:
+        call = make_call(s, title="Appel aux idées vertes")
+        idea_id = make_idea(s, call, author, title="Planter des arbres rue Louvrex",
+                            body="Vingt tilleuls le long de la rue, pour l'ombre en été.").id
+        s.commit()
+    login_as(context, server, author)
+    page.goto(f"/ideas/{idea_id}/edit")
+    page.locator("#f-title").fill("Un parking rue Louvrex")
+    page.locator("#f-body_md").fill("Un parking de deux cents places le long de la rue.")
+    page.locator("form button[value=save]").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+
+    context.clear_cookies()
+    page.goto(f"/ideas/{idea_id}")
+    history = page.locator("#history")
+    expect(history).to_contain_text("Modifiée par son auteur ou autrice — Alice Marchal")
+    history.get_by_text("Voir la formulation précédente").click()
+    expect(history.locator(".previous-wording")).to_contain_text("Vingt tilleuls")
+    check_page(page, "idea-edited")
+
+    login_as(context, server, moderator)
+    page.goto(f"/moderation/ideas/{idea_id}")
+    expect(page.locator("#versions del").first).to_have_text("Planter des arbres")
+    expect(page.locator("#versions ins").first).to_have_text("Un parking")
+    check_page(page, "moderation-idea-versions")

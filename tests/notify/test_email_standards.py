@@ -56,7 +56,7 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
     """One e-mail of each template, each to its own address; returns address -> template."""
     call = make_call(session, phase="results", title=f"Appel {NASTY}")
     people = {name: make_user(session, email=f"{name}@example.org", display_name=NASTY)
-              for name in ("comment", "reply", "status", "results", "report", "ban")}
+              for name in ("comment", "reply", "status", "results", "report", "ban", "edited")}
     moderator = make_user(session, role="moderator", email="report@staff.example.org", display_name="Modération")
     idea = make_idea(session, call, people["status"], title=f"Idée {NASTY}")
     session.commit()
@@ -69,13 +69,13 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
         tx.flush()
         targets = {k: tx.get(User, u.id) for k, u in people.items()}
         link = f"/ideas/{stored.id}"
+        details = {NotificationKind.status: "accepted", NotificationKind.edited: notify.EDITED_BY_AUTHOR}
         for kind in (NotificationKind.comment, NotificationKind.reply, NotificationKind.status,
-                     NotificationKind.results):
+                     NotificationKind.results, NotificationKind.edited):
             recipient = targets[kind.value]
             assert recipient is not None
             notify.notify(tx, client.settings, recipient=recipient, kind=kind, actor=actor, link=link,
-                          subject=stored.title, detail="accepted" if kind == NotificationKind.status else "",
-                          note=NASTY, idea_id=stored.id)
+                          subject=stored.title, detail=details.get(kind, ""), note=NASTY, idea_id=stored.id)
         assert notify.item_hidden(tx, client.settings, idea=stored, comment=comment) >= 1
         banned = targets["ban"]
         assert banned is not None
@@ -87,7 +87,7 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
     return {"comment@example.org": "notify_comment", "reply@example.org": "notify_reply",
             "status@example.org": "password_reset", "results@example.org": "notify_results",
             "report@staff.example.org": "notify_report", "ban@example.org": "moderation_ban",
-            "verify@example.org": "verify_email"}
+            "verify@example.org": "verify_email", "edited@example.org": "notify_edited"}
 
 
 def test_every_email_carries_the_headers_and_parts_mailbox_providers_check(
