@@ -148,3 +148,6 @@ class IdeaVersion(SQLModel, table=True):
     district_after_id: int | None = Field(default=None, foreign_key="district.id", ondelete="SET NULL")
 
     created_at: datetime = Field(default_factory=utcnow)
+    # When its supporters and followers were told (app.notify.service.tell_edits): at once for
+    # a public idea; for an edit a moderator held back, once the idea is public again.
+    told_at: datetime | None = None

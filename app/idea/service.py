@@ -249,16 +249,16 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     session.flush()
     _store_photos(session, settings, idea, author, photos.new, position)
     if submit:
-        submit_idea(session, call, idea, author)
-    # Supporters and followers saw the published wording: they are told, once the idea is as it
-    # stays (an edit held back for moderation reaches only those who may still see it).
+        submit_idea(session, settings, call, idea, author)
+    # Supporters and followers saw the published wording: they are told now if the idea stays
+    # public, else when a moderator lets the held edit through (app.notify.service.tell_edits).
     if version is not None and versions.is_public(version):
-        notify.idea_edited(session, settings, idea=idea, version=version, actor=author)
+        notify.tell_edits(session, settings, idea=idea)
     session.flush()
     return idea
 
 
-def submit_idea(session: Session, call: Call, idea: Idea, author: User) -> Idea:
+def submit_idea(session: Session, settings: Settings, call: Call, idea: Idea, author: User) -> Idea:
     """Submit a draft (or an idea returned for changes): published at once, or queued for moderation when
     the call is pre-moderated or the posting policy holds it. Raises InvalidTransition for any other
     status, ValidationFailed when the idea is incomplete, RateLimited from the posting policy."""
@@ -270,6 +270,7 @@ def submit_idea(session: Session, call: Call, idea: Idea, author: User) -> Idea:
     if errors:
         raise ValidationFailed(errors)
     _publish_or_queue(session, call, idea, author)
+    notify.tell_edits(session, settings, idea=idea)  # an earlier edit held back, public again
     session.flush()
     return idea
 

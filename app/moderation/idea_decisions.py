@@ -30,6 +30,7 @@ from app.moderation.common import (
     lock_idea,
 )
 from app.moderation.report_decisions import resolve_reports
+from app.notify import service as notify_service
 from app.richtext import render_markdown
 from app.settings import Settings
 from app.vote.models import Vote
@@ -98,6 +99,7 @@ def _decide(session: Session, *, actor: User, idea: Idea, action: str, settings:
     entry = record(session, actor=actor, action=action, target_type=TargetType.idea, target_id=idea.id,
                    reason=reason, from_status=before, to_status=after)
     notices.idea_decision(session, settings, idea=idea, actor=actor, event=action, note=reason)
+    notify_service.tell_edits(session, settings, idea=idea)  # an edit held back, now public
     return Decision(idea, entry)
 
 
@@ -190,6 +192,7 @@ def restore_idea(session: Session, *, actor: User, idea: Idea, reason: str = "",
                    target_id=idea.id, reason=reason, from_status=HISTORY_HIDDEN, to_status=idea.status,
                    details={"reports_resolved": resolved})
     notices.idea_decision(session, settings, idea=idea, actor=actor, event="restore", note=reason)
+    notify_service.tell_edits(session, settings, idea=idea)  # edits made while it was hidden
     return Decision(idea, entry)
 
 

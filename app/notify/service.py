@@ -308,6 +308,27 @@ def _supporters_and_followers_who_may_see(session: Session, idea: Idea) -> list[
     return [people[i] for i in sorted(i for i in people if i is not None) if can(people[i], Action.idea_view, idea)]
 
 
+def tell_edits(session: Session, settings: Settings, *, idea: Idea) -> int:
+    """Tell the supporters and followers of `idea` of each edit of its public wording not yet
+    told (`IdeaVersion.told_at`), once the idea is public: at once after an edit of a public
+    idea; after a moderator's approval (or restore) for an edit that was held back meanwhile,
+    since while it waited nobody but moderators could read it. Marks each version told.
+    Returns how many notifications were written."""
+    if not idea.is_public or idea.id is None:
+        return 0
+    untold = session.exec(select(IdeaVersion).where(
+        IdeaVersion.idea_id == idea.id, col(IdeaVersion.told_at).is_(None),
+        col(IdeaVersion.status).in_([str(IdeaStatus.published)]),
+    ).order_by(col(IdeaVersion.id))).all()
+    count = 0
+    for version in untold:
+        editor = session.get(User, version.editor_id) if version.editor_id is not None else None
+        count += idea_edited(session, settings, idea=idea, version=version, actor=editor)
+        version.told_at = utcnow()
+        session.add(version)
+    return count
+
+
 def idea_edited(session: Session, settings: Settings, *, idea: Idea, version: IdeaVersion, actor: User | None) -> int:
     """Tell the idea's supporters and followers who may still see it that its wording changed
     (call after recording `version`), never the editor. The link leads to the edit in the

@@ -177,7 +177,7 @@ def test_an_unchanged_resubmit_keeps_no_version(client: WebClient, session: Sess
     assert "Modifié : description" in _history_text(page)
 
 
-def test_an_edit_held_for_moderation_reaches_only_those_who_may_still_see_the_idea(
+def test_an_edit_held_for_moderation_is_told_to_supporters_once_the_idea_is_public_again(
         client: WebClient, session: Session) -> None:
     call = make_call(session, voting_during_submissions=True)
     author = make_user(session)  # a new account: adding a link sends the idea back to moderators
@@ -195,14 +195,23 @@ def test_an_edit_held_for_moderation_reaches_only_those_who_may_still_see_the_id
     assert session.get(Idea, idea.id).status == IdeaStatus.submitted  # type: ignore[union-attr]
     [version] = _versions(session, idea.id)
     assert version.status == IdeaStatus.published  # it changed what the public had read
-    assert [n.user_id for n in _edited_notices(session)] == [moderator.id]  # the supporter no longer sees it
+    assert _edited_notices(session) == []  # nobody but moderators can read it while it waits
 
     client.login_as(moderator)
     assert client.submit(f"/moderation/ideas/{idea.id}/approve").status_code == 303
+    # Public again: what the supporter supported changed, and they are told now, once.
+    told = _edited_notices(session)
+    assert sorted(n.user_id for n in told) == sorted([supporter.id, moderator.id])
+    assert all(n.link == f"/ideas/{idea.id}#version-{version.id}" for n in told)
     client.cookies.clear()
     history = _history_text(client.get(f"/ideas/{idea.id}").text)
     assert history.index("Modifiée par son auteur ou autrice") < history.index(
         "Retenue pour modération après une modification")
+
+    client.login_as(moderator)
+    assert client.submit(f"/moderation/ideas/{idea.id}/request-changes",
+                         {"message": "Retirez le lien, merci."}).status_code == 303
+    assert len(_edited_notices(session)) == 2  # a later decision does not tell it again
 
 
 def test_the_difference_escapes_html_in_user_text(client: WebClient, session: Session) -> None:

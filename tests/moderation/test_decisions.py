@@ -11,6 +11,7 @@ from app.idea import service as idea_service
 from app.idea.models import Idea
 from app.moderation.models import AuditEntry
 from app.report.models import Report
+from app.settings import Settings
 from tests.factories import make_idea, make_user
 from tests.moderation.helpers import audit_count, emails_to, history, notifications_for, world
 from tests.support import WebClient
@@ -44,7 +45,8 @@ def test_approve_publishes_writes_one_audit_entry_and_tells_the_author(client: W
     assert client.get(f"/ideas/{w.idea.id}").status_code == 200
 
 
-def test_request_changes_needs_a_message_and_the_loop_can_repeat(client: WebClient, session: Session) -> None:
+def test_request_changes_needs_a_message_and_the_loop_can_repeat(client: WebClient, session: Session,
+                                                                settings: Settings) -> None:
     w = world(session)
     client.login_as(w.moderator)
     refused = client.submit(f"/moderation/ideas/{w.idea.id}/request-changes", {"message": "  "})
@@ -61,7 +63,7 @@ def test_request_changes_needs_a_message_and_the_loop_can_repeat(client: WebClie
         assert history(session, w.idea.id)[-1].note == message
         assert emails_to(session, w.author.email)[-1]["body"].count(f"tour {round_}") == 1
         # The author edits and resubmits (the ideas service owns that transition).
-        idea_service.submit_idea(session, w.call, idea, w.author)
+        idea_service.submit_idea(session, settings, w.call, idea, w.author)
         session.commit()
         assert _idea(session, w.idea.id).status == "submitted"
     assert audit_count(session, action="request_changes") == 2

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("district_before_id", sa.Integer(), nullable=True),
         sa.Column("district_after_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("told_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["idea_id"], ["idea.id"],
                                 name=op.f("fk_idea_version_idea_id_idea"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["editor_id"], ["user_account.id"],
