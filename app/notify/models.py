@@ -17,6 +17,7 @@ class NotificationKind(StrEnum):
     status = "status"  # a followed idea changed status or received an official answer
     results = "results"  # the results of a call you took part in are published
     report = "report"  # moderators: an item was hidden after reports
+    support = "support"  # a support of yours was set aside to keep you within a limit (app.vote.limits)
 
 
 KIND_LABELS = {
@@ -25,6 +26,7 @@ KIND_LABELS = {
     NotificationKind.status: N_("Status changes and official answers on ideas I follow"),
     NotificationKind.results: N_("Results of calls I took part in"),
     NotificationKind.report: N_("Content hidden after reports (moderators)"),
+    NotificationKind.support: N_("My supports set aside to keep within a call's limit"),
 }
 
 
