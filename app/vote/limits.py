@@ -86,6 +86,7 @@ def keep_within_limits(session: Session, settings: Settings, *, call: Call, idea
     ids = sorted(set(idea_ids))
     if not ids:
         return []
+    session.refresh(call)  # the rules as they are under the caller's share_call, not as first loaded
     # The theme is copied on each support for the index; the limits follow the idea's own.
     session.execute(update(Vote).where(col(Vote.idea_id).in_(ids)).values(
         category_id=select(Idea.category_id).where(col(Idea.id) == Vote.idea_id).scalar_subquery()))
