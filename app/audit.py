@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     hold = "hold"  # by the system: a new account posted a link (app.posting_policy)
     account_deleted = "account_deleted"  # by the person themself (app.account.privacy)
     end_sessions = "end_sessions"  # by the system: a suspended person is logged out everywhere
+    set_aside_supports = "set_aside_supports"  # by the system: supports over a limit (app.vote.limits)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -48,6 +49,8 @@ REASON_REPORTED = N_("Hidden automatically: enough people reported it.")
 REASON_HELD = N_("Held automatically: a new account posted a link.")
 REASON_AUTHOR_SUSPENDED = N_("Hidden because its author's account was suspended.")
 REASON_SUSPENDED = N_("Logged out everywhere because the account was suspended.")
+REASON_OVER_LIMIT = N_("Supports set aside automatically: their supporters had meanwhile used all the supports "
+                       "the call allows.")
 
 
 class TargetType(StrEnum):

@@ -8,8 +8,12 @@ IMMEDIATE (app.db), which lets one writer in at a time, so nothing more is neede
 
 The locks are FOR NO KEY UPDATE: they serialise our writers without blocking the KEY SHARE
 locks that inserting a row with a foreign key takes (a notification for a voter, a vote for a
-reported idea), which would otherwise deadlock with them. Whoever takes both locks takes the
-person's first, then the idea's.
+reported idea), which would otherwise deadlock with them.
+
+One order for everyone, so that no two writers wait on each other: people first (several of
+them in ascending id: `lock_users`), then the call (`share_call` / `lock_call`), then the idea.
+A moderation decision that may bring supports back into a count (app.vote.limits) locks the
+idea's supporters before the idea itself for that reason.
 
 Decisions that may take away an administrator (a role change, a suspension, an account
 deletion) take one transaction-scoped advisory lock instead (`lock_admin_changes`): the rule
@@ -17,10 +21,13 @@ they keep ("another active administrator remains") is about a set of rows that t
 themselves change, so no single row could stand for it.
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app.account.models import User
+from app.call.models import Call
 from app.comment.models import Comment
 from app.idea.models import Idea
 
@@ -33,6 +40,30 @@ def lock_user(session: Session, user_id: int) -> None:
     """Serialise one person's votes, follows and reports (limits are counted per person)."""
     if _is_postgres(session):
         session.exec(select(col(User.id)).where(col(User.id) == user_id).with_for_update(key_share=True)).first()
+
+
+def lock_users(session: Session, user_ids: Iterable[int]) -> list[int]:
+    """Lock several people's rows, in ascending id (the order every writer of several keeps), and
+    return those ids. Used before counting supports for many people at once."""
+    ids = sorted(set(user_ids))
+    if _is_postgres(session) and ids:
+        session.exec(select(col(User.id)).where(col(User.id).in_(ids)).order_by(col(User.id))
+                     .with_for_update(key_share=True)).all()
+    return ids
+
+
+def share_call(session: Session, call_id: int) -> None:
+    """Keep the call's rules (limit of supports, per call or per theme) as they are until this
+    transaction ends: many voters share this lock; `lock_call` waits for all of them."""
+    if _is_postgres(session):
+        session.exec(select(col(Call.id)).where(col(Call.id) == call_id).with_for_update(read=True)).first()
+
+
+def lock_call(session: Session, call_id: int) -> None:
+    """Take the call for an administrator who changes its rules: waits for the voters who hold
+    `share_call`, and makes the next ones wait, so the rules are checked against every support."""
+    if _is_postgres(session):
+        session.exec(select(col(Call.id)).where(col(Call.id) == call_id).with_for_update(key_share=True)).first()
 
 
 def lock_idea(session: Session, idea_id: int) -> None:

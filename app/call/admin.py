@@ -211,13 +211,13 @@ def add_category(request: Request, session: DbSession, admin: AdminUser, call_id
 
 
 @router.post("/calls/{call_id}/categories/{category_id}", name="admin:category_edit")
-def edit_category(request: Request, session: DbSession, _admin: AdminUser, call_id: int, category_id: int,
-                  name: Text = "", slug: Text = "", description: Text = "", position: Text = "0",
+def edit_category(request: Request, session: DbSession, settings: AppSettings, _admin: AdminUser, call_id: int,
+                  category_id: int, name: Text = "", slug: Text = "", description: Text = "", position: Text = "0",
                   delete: Flag = "") -> Response:
     call = service.get_call(session, call_id)
     category = service.get_category(session, call, category_id)
     if delete == "1":
-        service.delete_category(session, category)
+        service.delete_category(session, settings, category)
         session.commit()
         return flash(request, redirect(links.path("admin:call_edit", call_id=call_id, _anchor="categories")),
                      N_("The theme is deleted."), "info")

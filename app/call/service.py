@@ -11,7 +11,12 @@ from app.call.models import Call, Category, District, Phase, VoteScope
 from app.clock import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
+from app.idea.models import Idea
+from app.locks import lock_call, share_call
 from app.richtext import render_markdown
+from app.settings import Settings
+from app.vote import limits as vote_limits
+from app.vote import service as vote_service
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PHASE_FIELDS = ("submissions_start", "voting_start", "review_start", "results_start", "closes_at")
@@ -120,13 +125,26 @@ def create_call(session: Session, *, data: CallInput, cover_id: int | None = Non
     return call
 
 
+LIMIT_BELOW_HELD = N_("Some people already hold more supports than these rules allow. Keep a higher limit, or "
+                      "the way supports are counted, so that nobody holds more than the call allows.")
+
+
 def update_call(session: Session, call: Call, *, data: CallInput, cover_id: int | None = None,
                 remove_cover: bool = False) -> Call:
     """Apply an administrator's form to `call`; a new `cover_id` replaces the cover, `remove_cover` removes
-    it. Raises ValidationFailed with the fields of validate_call."""
+    it. Raises ValidationFailed with the fields of validate_call, or with "votes_per_citizen" when
+    someone already holds more supports than the new limit or way of counting allows (supports
+    given under the old rules are never taken back: the rules may be relaxed, not tightened
+    below what people hold). The call is locked first, so no support slips in meanwhile."""
     errors = validate_call(session, data, call.id)
     if errors:
         raise ValidationFailed(errors)
+    assert call.id is not None
+    if data.votes_per_citizen < call.votes_per_citizen or data.vote_scope != call.vote_scope:
+        lock_call(session, call.id)
+        session.refresh(call)
+        if vote_service.most_held(session, call=call, vote_scope=data.vote_scope) > data.votes_per_citizen:
+            raise ValidationFailed({"votes_per_citizen": LIMIT_BELOW_HELD})
     _apply(call, data)
     if cover_id is not None:
         call.cover_id = cover_id
@@ -170,11 +188,21 @@ def save_category(session: Session, call: Call, *, name: str, slug: str = "", de
     return category
 
 
-def delete_category(session: Session, category: Category) -> None:
-    """Delete a theme; its ideas stay in the call without a theme (the foreign key is SET NULL)."""
-    # Ideas keep existing without a theme (the foreign key is SET NULL).
+def delete_category(session: Session, settings: Settings, category: Category) -> None:
+    """Delete a theme; its ideas stay in the call without a theme (the foreign key is SET NULL).
+    When the call counts supports per theme, their supports join those of the ideas without a
+    theme: a supporter with no place left there has the support set aside and is told
+    (app.vote.limits)."""
+    idea_ids = [i for i in session.exec(select(Idea.id).where(Idea.category_id == category.id)).all()
+                if i is not None]
+    vote_limits.lock_supporters(session, idea_ids)
+    share_call(session, category.call_id)
+    call = session.get(Call, category.call_id)
+    assert call is not None
     session.delete(category)
     session.flush()
+    session.expire_all()  # the ideas and supports of the theme lost it in the database (SET NULL)
+    vote_limits.keep_within_limits(session, settings, call=call, idea_ids=idea_ids, why=vote_limits.THEME_REMOVED)
 
 
 def save_district(session: Session, *, name: str, slug: str = "", position: int = 0,

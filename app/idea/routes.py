@@ -227,11 +227,10 @@ def edit(
 
 
 @router.post("/ideas/{idea_id}/submit", name="idea:submit")
-def submit(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
-           idea_id: int) -> Response:
+def submit(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int) -> Response:
     author, idea, call = _own_idea(session, user, idea_id, Action.idea_submit)
     try:
-        service.submit_idea(session, settings, call, idea, author)
+        service.submit_idea(session, call, idea, author, settings=settings)
     except ValidationFailed:
         session.rollback()
         return flash(request, redirect(links.path("idea:edit", idea_id=idea_id)),

@@ -16,12 +16,13 @@ from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea import versions
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
-from app.locks import lock_user
+from app.locks import lock_user, share_call
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.notify import service as notify
 from app.richtext import render_markdown
 from app.settings import PHOTOS_PER_IDEA, Settings
+from app.vote import limits as vote_limits
 
 TITLE_MIN, TITLE_MAX = 5, 120
 BODY_MAX = 10_000
@@ -207,9 +208,15 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     Raises ValidationFailed or RateLimited (new photos past the daily quota), as `create_idea`.
 
     Past its draft, an edit that changes the title, text, theme or district is kept as a version
-    (app.idea.versions), and the idea's supporters and followers who may still see it are told."""
+    (app.idea.versions), and the idea's supporters and followers who may still see it are told.
+    A new theme takes the idea's supports with it, under the new theme's limit when the call
+    counts supports per theme: supporters who had no place left there have their support set
+    aside and are told (app.vote.limits)."""
     photos = photos or PhotoChanges()
     assert idea.id is not None
+    moves = data.category_id != idea.category_id
+    if moves or submit:
+        _lock_supporters(session, call, idea, author)
     complete = submit or idea.status != IdeaStatus.draft
     errors = _validate(session, call, data, complete=complete)
     existing = photos_of(session, idea.id)
@@ -248,8 +255,10 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
         session.add(photo)
     session.flush()
     _store_photos(session, settings, idea, author, photos.new, position)
+    if moves:
+        vote_limits.keep_within_limits(session, settings, call=call, idea_ids=[idea.id], why=vote_limits.MOVED)
     if submit:
-        submit_idea(session, settings, call, idea, author)
+        submit_idea(session, call, idea, author, settings=settings)
     # Supporters and followers saw the published wording: they are told now if the idea stays
     # public, else when a moderator lets the held edit through (app.notify.service.tell_edits).
     if version is not None and versions.is_public(version):
@@ -258,20 +267,35 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     return idea
 
 
-def submit_idea(session: Session, settings: Settings, call: Call, idea: Idea, author: User) -> Idea:
+def _lock_supporters(session: Session, call: Call, idea: Idea, author: User) -> None:
+    """Before an edit or a submission that may bring the idea's supports into a count (or into
+    another theme's): its supporters and its author, then the call's rules (app.locks order)."""
+    assert idea.id is not None and author.id is not None and call.id is not None
+    vote_limits.lock_supporters(session, [idea.id], also=[author.id])
+    share_call(session, call.id)
+
+
+def submit_idea(session: Session, call: Call, idea: Idea, author: User, *, settings: Settings) -> Idea:
     """Submit a draft (or an idea returned for changes): published at once, or queued for moderation when
     the call is pre-moderated or the posting policy holds it. Raises InvalidTransition for any other
-    status, ValidationFailed when the idea is incomplete, RateLimited from the posting policy."""
+    status, ValidationFailed when the idea is incomplete, RateLimited from the posting policy.
+
+    An idea sent back for changes after it was published may hold supports: published again, they
+    count again, within each supporter's limit (app.vote.limits)."""
     if idea.status not in (IdeaStatus.draft, IdeaStatus.changes_requested):
         raise InvalidTransition()
+    assert idea.id is not None
+    _lock_supporters(session, call, idea, author)
     data = IdeaInput(title=idea.title, body_md=idea.body_md, category_id=idea.category_id,
                      district_id=idea.district_id)
     errors = _validate(session, call, data, complete=True)
     if errors:
         raise ValidationFailed(errors)
     _publish_or_queue(session, call, idea, author)
-    notify.tell_edits(session, settings, idea=idea)  # an earlier edit held back, public again
     session.flush()
+    if idea.status == IdeaStatus.published:
+        vote_limits.keep_within_limits(session, settings, call=call, idea_ids=[idea.id], why=vote_limits.CAME_BACK)
+    notify.tell_edits(session, settings, idea=idea)  # an earlier edit held back, public again
     return idea
 
 

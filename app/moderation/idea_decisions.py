@@ -5,6 +5,11 @@ Each decision locks the idea's row, checks the move against MODERATOR_TRANSITION
 status the moderator saw), writes one public history line and one audit entry, and tells the
 people concerned (app.moderation.notices). The author's own transitions (draft -> submitted or
 published, resubmission, withdrawal) live in app.idea.service.
+
+A decision that brings an idea's supports back into a count (approve, restore) or moves them
+(merge) keeps every supporter within the call's limit (app.vote.limits): it locks the supporters
+and the call's rules before the idea, and sets aside, with a notice, the supports that no longer
+fit.
 """
 
 from dataclasses import dataclass
@@ -14,11 +19,13 @@ from sqlmodel import Session, col, select
 
 from app.account.models import User
 from app.audit import AuditAction, AuditEntry, TargetType, record
+from app.call.models import Call
 from app.clock import utcnow
 from app.errors import Conflict, InvalidTransition, ValidationFailed
 from app.follow.models import Follow
 from app.i18n import N_, translate
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus
+from app.locks import share_call
 from app.moderation import notices
 from app.moderation.common import (
     HIDEABLE,
@@ -33,6 +40,7 @@ from app.moderation.report_decisions import resolve_reports
 from app.notify import service as notify_service
 from app.richtext import render_markdown
 from app.settings import Settings
+from app.vote import limits as vote_limits
 from app.vote.models import Vote
 
 # The moderator's transitions of an idea's status: action -> (allowed from, to).
@@ -86,10 +94,31 @@ def _set_status(idea: Idea, status: IdeaStatus) -> None:
         idea.published_at = now
 
 
+def lock_supporters(session: Session, ideas: list[Idea]) -> None:
+    """Before locking `ideas`: lock their supporters, then their calls' rules (app.locks order),
+    for a decision that may bring their supports back into a count. A route deciding on several
+    ideas in one transaction calls it once for all of them first."""
+    vote_limits.lock_supporters(session, [i.id for i in ideas if i.id is not None])
+    for call_id in sorted({i.call_id for i in ideas}):
+        share_call(session, call_id)
+
+
+def _keep_within_limits(session: Session, settings: Settings, *, idea: Idea, entry: AuditEntry, why: str,
+                        only_users: list[int] | None = None) -> None:
+    call = session.get(Call, idea.call_id)
+    assert call is not None and idea.id is not None
+    vote_limits.keep_within_limits(session, settings, call=call, idea_ids=[idea.id], why=why,
+                                   only_users=only_users, decision=entry)
+
+
 def _decide(session: Session, *, actor: User, idea: Idea, action: str, settings: Settings,
             expected: str | None, reason: str = "") -> Decision:
     """A moderator's status decision on an idea: the row locked, the transition checked
-    against the table, one public history line, one audit entry, the people told."""
+    against the table, one public history line, one audit entry, the people told. Publishing
+    an idea brings its supports (if it had some before it was sent back) into the count again."""
+    publishes = MODERATOR_TRANSITIONS[action][1] == IdeaStatus.published
+    if publishes:
+        lock_supporters(session, [idea])
     lock_idea(session, idea)
     before, after = _transition(idea, action, expected)
     _set_status(idea, after)
@@ -99,6 +128,8 @@ def _decide(session: Session, *, actor: User, idea: Idea, action: str, settings:
     entry = record(session, actor=actor, action=action, target_type=TargetType.idea, target_id=idea.id,
                    reason=reason, from_status=before, to_status=after)
     notices.idea_decision(session, settings, idea=idea, actor=actor, event=action, note=reason)
+    if publishes:
+        _keep_within_limits(session, settings, idea=idea, entry=entry, why=vote_limits.CAME_BACK)
     notify_service.tell_edits(session, settings, idea=idea)  # an edit held back, now public
     return Decision(idea, entry)
 
@@ -174,9 +205,12 @@ def hide_idea(session: Session, *, actor: User, idea: Idea, reason: str, setting
 
 def restore_idea(session: Session, *, actor: User, idea: Idea, reason: str = "", settings: Settings) -> Decision:
     """Show a hidden idea again: its report counter is reset and its open reports closed, so
-    only new reports can hide it again. Raises ValidationFailed ("reason" too long) or
+    only new reports can hide it again. Its supports count again: a supporter who used the
+    place meanwhile keeps what they hold now, and their support for this idea is set aside,
+    with a notice (app.vote.limits). Raises ValidationFailed ("reason" too long) or
     InvalidTransition (not hidden)."""
     reason = clean_text(reason, field="reason", required=False)
+    lock_supporters(session, [idea])
     lock_idea(session, idea)
     if idea.hidden_at is None:
         raise InvalidTransition(N_("This idea is not hidden."))
@@ -192,6 +226,7 @@ def restore_idea(session: Session, *, actor: User, idea: Idea, reason: str = "",
                    target_id=idea.id, reason=reason, from_status=HISTORY_HIDDEN, to_status=idea.status,
                    details={"reports_resolved": resolved})
     notices.idea_decision(session, settings, idea=idea, actor=actor, event="restore", note=reason)
+    _keep_within_limits(session, settings, idea=idea, entry=entry, why=vote_limits.CAME_BACK)
     notify_service.tell_edits(session, settings, idea=idea)  # edits made while it was hidden
     return Decision(idea, entry)
 
@@ -201,7 +236,9 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
     """Fold the duplicate `source` into `target`: votes and followers move (a citizen who
     supported both keeps one vote), counters are recounted from the rows, both authors are
     told, and `source` points at `target` so its page redirects there. Returns the decision on
-    `source` (votes moved and merged in the audit details).
+    `source` (votes moved and merged in the audit details). A moved support that does not fit
+    its supporter's limit (the source was hidden or waiting, or in another theme) is set aside,
+    with a notice (app.vote.limits).
 
     Raises ValidationFailed ("note" too long; "target_id": the same idea, another call, or a
     target that is not published and visible), Conflict or InvalidTransition (on `source`)."""
@@ -210,7 +247,9 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
         raise ValidationFailed({"target_id": N_("An idea cannot be merged into itself.")})
     if source.call_id != target.call_id:
         raise ValidationFailed({"target_id": N_("Both ideas must belong to the same call.")})
-    # Lock both rows in a fixed order so that two merges cannot deadlock.
+    # The supporters first (app.locks), then both rows in a fixed order so that two merges
+    # cannot deadlock.
+    lock_supporters(session, [source])
     for idea in sorted((source, target), key=lambda i: i.id or 0):
         lock_idea(session, idea)
     if target.status != IdeaStatus.published or target.hidden_at is not None:
@@ -219,6 +258,8 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
     assert source.id is not None and target.id is not None
     # Votes: move those of people who did not support the target yet, drop the duplicates.
     target_voters = select(Vote.user_id).where(Vote.idea_id == target.id)
+    movers = list(session.exec(select(Vote.user_id).where(Vote.idea_id == source.id,
+                                                          col(Vote.user_id).not_in(target_voters))).all())
     moved_votes = session.execute(
         update(Vote).where(col(Vote.idea_id) == source.id, col(Vote.user_id).not_in(target_voters))
         .values(idea_id=target.id, category_id=target.category_id)
@@ -248,6 +289,7 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
     notices.idea_decision(session, settings, idea=source, actor=actor, event="merged_source", note=note,
                           link_idea=target)
     notices.idea_decision(session, settings, idea=target, actor=actor, event="merged_target", note=note)
+    _keep_within_limits(session, settings, idea=target, entry=entry, why=vote_limits.MERGED, only_users=movers)
     return Decision(source, entry)
 
 

@@ -93,6 +93,8 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
     ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
     approved = skipped = 0
     assigned: dict[int, frozenset[int]] = {}
+    # Each approval locks its idea's supporters before the idea: all of them first, once.
+    idea_decisions.lock_supporters(session, list(ideas))
     for idea in ideas:
         if idea.call_id not in assigned:
             assigned[idea.call_id] = admin_service.assigned_ids(session, idea.call_id)

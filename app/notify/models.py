@@ -18,6 +18,7 @@ class NotificationKind(StrEnum):
     results = "results"  # the results of a call you took part in are published
     report = "report"  # moderators: an item was hidden after reports
     edited = "edited"  # the wording of an idea you support or follow was changed after publication
+    support = "support"  # a support of yours was set aside to keep you within a limit (app.vote.limits)
 
 
 KIND_LABELS = {
@@ -27,6 +28,7 @@ KIND_LABELS = {
     NotificationKind.results: N_("Results of calls I took part in"),
     NotificationKind.report: N_("Content hidden after reports (moderators)"),
     NotificationKind.edited: N_("Changes to the text of ideas I support or follow"),
+    NotificationKind.support: N_("My supports set aside to keep within a call's limit"),
 }
 
 

@@ -2,10 +2,11 @@
 (per kind: immediately, in a daily or weekly digest, or never; see app.notify.digest).
 
 Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
-`official_answer`, `idea_edited`, `results_published`, `item_hidden`) in their own transaction.
-Nobody is told about their own action. E-mails are written in the recipient's language and
-carry an unsubscribe link that works without logging in: it is signed for that single purpose
-and names one person and one kind of e-mail.
+Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
+`official_answer`, `idea_edited`, `results_published`, `item_hidden`, `support_set_aside`) in
+their own transaction. Nobody is told about their own action. E-mails are written in the
+recipient's language and carry an unsubscribe link that works without logging in: it is signed
+for that single purpose and names one person and one kind of e-mail.
 """
 
 from collections.abc import Mapping
@@ -391,3 +392,13 @@ def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Co
                   idea_id=idea.id, comment_id=comment.id if comment is not None else None):
             count += 1
     return count
+
+
+def support_set_aside(session: Session, settings: Settings, *, recipient: User, idea: Idea,
+                      detail: str) -> Notification | None:
+    """Tell `recipient` that their support for `idea` was set aside to keep them within the call's
+    limit (app.vote.limits): `detail` is why (an English msgid), and the link goes to the idea's
+    support panel, where they may withdraw another support and support this idea again."""
+    assert idea.id is not None
+    return notify(session, settings, recipient=recipient, kind=NotificationKind.support, actor=None,
+                  link=links.idea_path(idea.id, "vote"), subject=idea.title, detail=detail, idea_id=idea.id)

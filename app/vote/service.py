@@ -1,12 +1,18 @@
 """Votes: support an idea within the call's rules, or take the support back.
 
-Every rule is checked inside the write transaction, after taking the voter's lock (see
-app.locks): the phase (a vote one second after voting ends is refused), one vote per
-idea (also a unique constraint), and the limit per call or per category. Counters move in
-SQL in the same transaction, so a card's count always equals the rows.
+Every rule is checked inside the write transaction, after taking the voter's lock, the call's
+shared lock and the idea's lock, in that order (see app.locks): the phase (a vote one second
+after voting ends is refused), one vote per idea (also a unique constraint), and the limit per
+call or per category. Counters move in SQL in the same transaction, so a card's count always
+equals the rows.
+
+A support counts while its idea is published and visible, in the theme the idea is in now.
+Moderation may bring a support back into a count (a hidden idea restored...): app.vote.limits
+keeps everyone within the limit then.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +24,7 @@ from app.call.phases import accepts_votes
 from app.errors import Conflict, Forbidden, InvalidTransition
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
-from app.locks import lock_user
+from app.locks import lock_idea, lock_user, share_call
 from app.vote.models import Vote
 
 ALREADY_VOTED = N_("You already support this idea.")
@@ -41,26 +47,54 @@ class VoteState:
 
     @property
     def left(self) -> int:
-        return max(self.limit - self.used, 0)
+        # Not clamped: nobody holds more than the limit (app.vote.limits), so this is never
+        # negative, and a wrong count would show rather than hide behind a 0.
+        return self.limit - self.used
 
 
-def _scope_conditions(user_id: int, idea: Idea, call: Call) -> list:  # type: ignore[type-arg]
-    conditions = [col(Vote.user_id) == user_id, col(Vote.call_id) == call.id]
-    if call.vote_scope == VoteScope.category:
-        conditions.append(col(Vote.category_id).is_(None) if idea.category_id is None
-                          else col(Vote.category_id) == idea.category_id)
-    return conditions
+def counted() -> list:  # type: ignore[type-arg]
+    """The conditions under which a support counts against its voter's limit (on a query joining
+    Idea): its idea is published and visible. A vote for an idea that left the running (hidden,
+    held for review, withdrawn, rejected) no longer counts: its voter can no longer see it to
+    withdraw the vote, so it must not hold one of their votes hostage."""
+    return [col(Idea.status) == IdeaStatus.published, col(Idea.hidden_at).is_(None)]
+
+
+def bucket_conditions(call: Call, category_id: int | None) -> list:  # type: ignore[type-arg]
+    """The conditions (on a query joining Idea) that keep the supports sharing one limit with an
+    idea of theme `category_id`: the whole call, or that theme only. The theme is the idea's as
+    it is now, not as it was when the support was given: an idea moved to another theme takes
+    its supports with it."""
+    if call.vote_scope != VoteScope.category:
+        return []
+    return [col(Idea.category_id).is_(None) if category_id is None else col(Idea.category_id) == category_id]
+
+
+def held(session: Session, *, user_id: int, call: Call, category_id: int | None) -> int:
+    """How many counted supports person `user_id` holds under the limit that applies to an idea
+    of `call` in theme `category_id`."""
+    return int(session.exec(
+        select(func.count()).select_from(Vote).join(Idea, col(Idea.id) == Vote.idea_id)
+        .where(col(Vote.user_id) == user_id, col(Vote.call_id) == call.id, *counted(),
+               *bucket_conditions(call, category_id))
+    ).one())
 
 
 def votes_used(session: Session, *, user_id: int, idea: Idea, call: Call) -> int:
-    """Votes this person has given within the limit that applies to `idea`. A vote for an idea
-    that left the running (hidden, withdrawn, rejected) no longer counts: its voter can no
-    longer see it to withdraw the vote, so it must not hold one of their votes hostage."""
-    return int(session.exec(
-        select(func.count()).select_from(Vote).join(Idea, col(Idea.id) == Vote.idea_id)
-        .where(*_scope_conditions(user_id, idea, call), col(Idea.status) == IdeaStatus.published,
-               col(Idea.hidden_at).is_(None))
-    ).one())
+    """Votes this person has given within the limit that applies to `idea` (see `counted` and
+    `bucket_conditions`)."""
+    return held(session, user_id=user_id, call=call, category_id=idea.category_id)
+
+
+def most_held(session: Session, *, call: Call, vote_scope: str) -> int:
+    """The most counted supports one person holds under one limit of `call`, were its supports
+    counted by `vote_scope` (per call, or per theme): what a new limit must not go below."""
+    bucket: list[Any] = [col(Vote.user_id)]
+    if vote_scope == VoteScope.category:
+        bucket.append(col(Idea.category_id))
+    per_person = (select(func.count().label("n")).select_from(Vote).join(Idea, col(Idea.id) == Vote.idea_id)
+                  .where(col(Vote.call_id) == call.id, *counted()).group_by(*bucket).subquery())
+    return int(session.exec(select(func.coalesce(func.max(per_person.c.n), 0))).one())
 
 
 def has_voted(session: Session, *, user_id: int, idea_id: int) -> bool:
@@ -94,10 +128,14 @@ def vote_count(session: Session, idea_id: int) -> int:
 
 
 def _check_open(session: Session, idea: Idea, call: Call) -> None:
-    # Read again under the lock: a moderator may have hidden the idea, an admin moved the phase.
+    # Read again under the locks: a moderator may have hidden the idea, its author moved it to
+    # another theme (whose limit then applies), an administrator moved the phase or the limit.
+    assert call.id is not None and idea.id is not None
+    share_call(session, call.id)
     session.refresh(call)
-    status, hidden_at = session.exec(select(Idea.status, Idea.hidden_at).where(Idea.id == idea.id)).one()
-    if status != IdeaStatus.published or hidden_at is not None:
+    lock_idea(session, idea.id)
+    session.refresh(idea)
+    if idea.status != IdeaStatus.published or idea.hidden_at is not None:
         raise Forbidden(NOT_VOTABLE)
     if not accepts_votes(call):
         raise InvalidTransition(VOTING_CLOSED)

@@ -63,7 +63,7 @@ def test_request_changes_needs_a_message_and_the_loop_can_repeat(client: WebClie
         assert history(session, w.idea.id)[-1].note == message
         assert emails_to(session, w.author.email)[-1]["body"].count(f"tour {round_}") == 1
         # The author edits and resubmits (the ideas service owns that transition).
-        idea_service.submit_idea(session, settings, w.call, idea, w.author)
+        idea_service.submit_idea(session, w.call, idea, w.author, settings=settings)
         session.commit()
         assert _idea(session, w.idea.id).status == "submitted"
     assert audit_count(session, action="request_changes") == 2

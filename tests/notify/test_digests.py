@@ -46,7 +46,8 @@ def choose(client: WebClient, user: User, **choices: str) -> None:
     as_(client, user)
     page = client.get("/notifications/preferences")
     assert page.status_code == 200
-    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results", "edited")}
+    form = {f"delivery_{kind}": "immediate"
+            for kind in ("comment", "reply", "status", "results", "edited", "support")}
     form.update({f"delivery_{kind}": value for kind, value in choices.items()})
     assert client.submit("/notifications/preferences", form).status_code == 303
 
@@ -346,7 +347,8 @@ def test_preferences_page_offers_four_choices_per_kind_and_refuses_bad_input(
     as_(client, user)
     page = client.get("/notifications/preferences").text
     for label in ("Immédiatement", "Récapitulatif quotidien", "Récapitulatif hebdomadaire", "Aucun e-mail"):
-        assert page.count(f">{label}</label>") == 5  # comment, reply, status, results, edited (report: staff)
+        # comment, reply, status, results, edited, support (report: staff)
+        assert page.count(f">{label}</label>") == 6
     assert 'name="delivery_comment" value="immediate" id="f-delivery_comment-immediate" checked' in page
 
     refused = client.submit("/notifications/preferences", {
@@ -358,10 +360,11 @@ def test_preferences_page_offers_four_choices_per_kind_and_refuses_bad_input(
 
     assert client.submit("/notifications/preferences", {
         "delivery_comment": "weekly", "delivery_reply": "daily", "delivery_status": "none",
-        "delivery_results": "immediate", "delivery_edited": "daily", "delivery_report": "none"}).status_code == 303
+        "delivery_results": "immediate", "delivery_edited": "daily", "delivery_support": "daily",
+        "delivery_report": "none"}).status_code == 303
     session.expire_all()
     assert notify.delivery_preferences(session, user.id or 0) == {
-        "comment": "weekly", "reply": "daily", "status": "none", "results": "immediate",
+        "comment": "weekly", "reply": "daily", "status": "none", "results": "immediate", "support": "daily",
         "report": "immediate", "edited": "daily"}  # a citizen cannot set a moderators' kind
     assert 'value="weekly" id="f-delivery_comment-weekly" checked' in client.get("/notifications/preferences").text
 
@@ -403,4 +406,4 @@ def test_a_digest_passes_mailbox_checks_and_its_one_click_stops_what_it_holds(
         session.expire_all()
         assert notify.delivery_preferences(session, reader.id or 0) == {
             "comment": "none", "status": "none", "reply": "weekly", "results": "immediate", "report": "immediate",
-            "edited": "immediate"}
+            "edited": "immediate", "support": "immediate"}

@@ -23,6 +23,7 @@ from app.main import create_app
 from app.moderation import notices
 from app.notify import service as notify
 from app.notify.models import NotificationKind
+from app.vote.limits import CAME_BACK
 from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, WebClient, make_settings
 
@@ -56,7 +57,7 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
     """One e-mail of each template, each to its own address; returns address -> template."""
     call = make_call(session, phase="results", title=f"Appel {NASTY}")
     people = {name: make_user(session, email=f"{name}@example.org", display_name=NASTY)
-              for name in ("comment", "reply", "status", "results", "report", "ban", "edited")}
+              for name in ("comment", "reply", "status", "results", "support", "report", "ban", "edited")}
     moderator = make_user(session, role="moderator", email="report@staff.example.org", display_name="Modération")
     idea = make_idea(session, call, people["status"], title=f"Idée {NASTY}")
     session.commit()
@@ -77,6 +78,9 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
             notify.notify(tx, client.settings, recipient=recipient, kind=kind, actor=actor, link=link,
                           subject=stored.title, detail=details.get(kind, ""), note=NASTY, idea_id=stored.id)
         assert notify.item_hidden(tx, client.settings, idea=stored, comment=comment) >= 1
+        supporter = targets["support"]
+        assert supporter is not None
+        assert notify.support_set_aside(tx, client.settings, recipient=supporter, idea=stored, detail=CAME_BACK)
         banned = targets["ban"]
         assert banned is not None
         notices.account_banned(tx, user=banned, reason=NASTY)
@@ -86,6 +90,7 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
     client.run_worker()
     return {"comment@example.org": "notify_comment", "reply@example.org": "notify_reply",
             "status@example.org": "password_reset", "results@example.org": "notify_results",
+            "support@example.org": "notify_support",
             "report@staff.example.org": "notify_report", "ban@example.org": "moderation_ban",
             "verify@example.org": "verify_email", "edited@example.org": "notify_edited"}
 
