@@ -4,6 +4,7 @@ valid Atom (RFC 4287) read with xml.etree."""
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
+import feedparser
 from sqlmodel import Session
 
 from app.clock import utcnow
@@ -150,3 +151,24 @@ def test_results_published_by_a_moderator_enter_the_feed_at_that_time(client: We
     entries = _check_atom(_feed(client, call.slug), call.slug)
     assert entries[0].findtext(f"{A}title") == "Résultats : Budget 2027"
     assert abs(_stamp(entries[0].findtext(f"{A}updated")) - published_at) < timedelta(seconds=5)
+
+
+def test_a_feed_reader_reads_exactly_what_was_published(client: WebClient, session: Session) -> None:
+    now = utcnow()
+    call = make_call(session, title="Quartiers & places")
+    first = make_idea(session, call, title="Une fontaine à Sainte-Walburge", published_at=now - timedelta(hours=2))
+    second = make_idea(session, call, title="Des bancs <ombragés>", published_at=now - timedelta(hours=1))
+    make_idea(session, call, title="Idée masquée", hidden_at=now)
+    session.commit()
+
+    parsed = feedparser.parse(client.get(f"/calls/{call.slug}/feed.atom").content)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert parsed.feed.title == "Quartiers & places"
+    assert parsed.feed.language == "fr"
+    assert [(e.title, e.link, e.id) for e in parsed.entries] == [
+        ("Des bancs <ombragés>", f"{BASE}/ideas/{second.id}", f"{BASE}/ideas/{second.id}"),
+        ("Une fontaine à Sainte-Walburge", f"{BASE}/ideas/{first.id}", f"{BASE}/ideas/{first.id}"),
+    ]
+    assert parsed.entries[0].content[0].type == "text/html"
+    assert parsed.entries[0].content[0].value == "<p>Une idée détaillée pour améliorer la vie du quartier.</p>"
