@@ -9,13 +9,14 @@ Nothing in the card comes from a database row directly: callers pass public text
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from app.settings import Settings
 
@@ -31,6 +32,7 @@ TITLE_SIZE, TITLE_LINES = 68, 3
 SUBTITLE_SIZE = 36
 FIGURES_SIZE = 34
 BRAND_SIZE = 32
+COVER_WIDTH = 420  # the cover's panel on the right, full height
 # DejaVu is installed by scripts/setup (fonts-dejavu-core) and covers accented letters.
 FONT_FILES = {
     True: ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
@@ -43,13 +45,15 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 @dataclass(frozen=True)
 class Card:
-    """What a share image shows, all plain text: the brand line, the title (wrapped on up to
-    three lines), a subtitle (one line) and a figures line (one line)."""
+    """What a share image shows: the brand line, the title (wrapped on up to three lines), a
+    subtitle (one line), a figures line (one line), all plain text, and the key of a cover photo
+    (app.media: a key's content never changes) drawn on the right, or "" for none."""
 
     brand: str
     title: str
     subtitle: str = ""
     figures: str = ""
+    cover_key: str = ""
 
     def key(self) -> str:
         """The cache key: 32 hex digits of a SHA-256 of the card and the drawing's version."""
@@ -82,7 +86,8 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int, max_lines
     too long for a line is cut), the last line ending in an ellipsis when text is left over."""
     lines: list[str] = []
     current = ""
-    for word in " ".join(text.split()).split(" "):
+    # Only ASCII spaces break a line: a no-break space ("75 %") keeps its words together.
+    for word in re.sub(r"[ \t\r\n]+", " ", text).strip().split(" "):
         candidate = f"{current} {word}" if current else word
         if draw.textlength(candidate, font=face) <= width:
             current = candidate
@@ -101,15 +106,32 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int, max_lines
         lines.append(current)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = _fit(draw, lines[-1] + " " + ELLIPSIS * 3, face, width)
+        last = lines[-1]
+        # Cut at a word where one fits, so the ellipsis ends a whole word ("la rue…").
+        while " " in last and draw.textlength(last + ELLIPSIS, font=face) > width:
+            last = last.rsplit(" ", 1)[0]
+        lines[-1] = _fit(draw, last.rstrip(" ,;:·-") + ELLIPSIS, face, width)
     return lines
 
 
-def draw(card: Card) -> bytes:
-    """The card as PNG bytes, 1200×630."""
+def _paste_cover(image: Image.Image, cover: Path) -> bool:
+    """The cover cropped to fill the right panel; False (nothing drawn) if it cannot be read."""
+    try:
+        with Image.open(cover) as photo:
+            panel = ImageOps.fit(photo.convert("RGB"), (COVER_WIDTH, HEIGHT))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+    image.paste(panel, (WIDTH - COVER_WIDTH, 0))
+    return True
+
+
+def draw(card: Card, cover: Path | None = None) -> bytes:
+    """The card as PNG bytes, 1200×630; `cover` is the file of the card's cover photo, if any
+    (one of our own re-encoded variants: app.media.images)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     pen = ImageDraw.Draw(image)
-    inner = WIDTH - 2 * MARGIN
+    with_cover = card.cover_key != "" and cover is not None and _paste_cover(image, cover)
+    inner = WIDTH - 2 * MARGIN - (COVER_WIDTH if with_cover else 0)
     pen.rectangle((0, 0, WIDTH, 14), fill=ACCENT)
     pen.text((MARGIN, 70), _fit(pen, card.brand, font(BRAND_SIZE, True), inner), font=font(BRAND_SIZE, True),
              fill=ACCENT)
@@ -122,8 +144,13 @@ def draw(card: Card) -> bytes:
         pen.text((MARGIN, y + 20), _fit(pen, card.subtitle, font(SUBTITLE_SIZE), inner), font=font(SUBTITLE_SIZE),
                  fill=MUTED)
     if card.figures:
-        pen.text((MARGIN, HEIGHT - MARGIN - FIGURES_SIZE), _fit(pen, card.figures, font(FIGURES_SIZE, True), inner),
-                 font=font(FIGURES_SIZE, True), fill=TEXT)
+        # Figures are never cut short: a second line when they do not fit on one.
+        face = font(FIGURES_SIZE, True)
+        lines = wrap(pen, card.figures, face, inner, 2)
+        y = HEIGHT - 60 - FIGURES_SIZE - (len(lines) - 1) * int(FIGURES_SIZE * 1.3)
+        for line in lines:
+            pen.text((MARGIN, y), line, font=face, fill=TEXT)
+            y += int(FIGURES_SIZE * 1.3)
     out = BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -135,16 +162,17 @@ def cache_dir(settings: Settings) -> Path:
     return settings.media_dir / "share"
 
 
-def cached_png(settings: Settings, card: Card) -> tuple[str, bytes]:
+def cached_png(settings: Settings, card: Card, cover: Path | None = None) -> tuple[str, bytes]:
     """The card's cache key and PNG bytes: read from the cache, or drawn and stored there
-    (written to a temporary file then renamed, so a reader never sees half a file)."""
+    (written to a temporary file then renamed, so a reader never sees half a file). `cover` is
+    the file of `card.cover_key`, read only when the card is drawn."""
     key = card.key()
     path = cache_dir(settings) / f"{key}.png"
     try:
         return key, path.read_bytes()
     except FileNotFoundError:
         pass
-    data = draw(card)
+    data = draw(card, cover)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
     try:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app import links
 from app.call.models import Call, Phase
 from app.call.phases import current_phase, is_public
-from app.i18n import gettext, ngettext
+from app.i18n import format_number, gettext, ngettext
 from app.idea.models import Idea
 from app.idea.queries import public_condition
 from app.richtext import plain_excerpt
@@ -59,23 +59,25 @@ def site_card() -> Card:
 def figures_line(figures: CallFigures) -> str:
     """A call's figures as one translated line: "12 ideas · 340 supports · 75% answered"."""
     return " · ".join((
-        ngettext("{count} idea", "{count} ideas", figures.ideas, count=figures.ideas),
-        ngettext("{count} support", "{count} supports", figures.supports, count=figures.supports),
+        ngettext("{count} idea", "{count} ideas", figures.ideas, count=format_number(figures.ideas)),
+        ngettext("{count} support", "{count} supports", figures.supports, count=format_number(figures.supports)),
         gettext("{percent}% answered", percent=figures.answered_percent),
     ))
 
 
-def call_card(call: Call, figures: CallFigures) -> Card:
-    """A call's share image: its title (with "Results" once they are out) and its figures."""
+def call_card(call: Call, figures: CallFigures, cover_key: str = "") -> Card:
+    """A call's share image: its title (with "Results" once they are out), its figures and the
+    key of its cover photo ("" for none)."""
     return Card(brand=_brand(), title=call.title,
                 subtitle=gettext("Results") if results_out(call) else gettext("Call for projects"),
-                figures=figures_line(figures))
+                figures=figures_line(figures), cover_key=cover_key)
 
 
 def idea_card(idea: Idea, call: Call) -> Card:
     """An idea's share image: its title, its call and its supports."""
     return Card(brand=_brand(), title=idea.title, subtitle=call.title,
-                figures=ngettext("{count} support", "{count} supports", idea.vote_count, count=idea.vote_count))
+                figures=ngettext("{count} support", "{count} supports", idea.vote_count,
+                                 count=format_number(idea.vote_count)))
 
 
 def call_preview(settings: Settings, call: Call, figures: CallFigures) -> Preview:

@@ -2,6 +2,8 @@
 shared beyond the person who fetches it, so it shows only what anyone may see (a draft call, or
 an idea that is hidden, draft, rejected or withdrawn, is 404 even for its author or a moderator)."""
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -9,6 +11,9 @@ from app.call import queries as call_queries
 from app.deps import AppSettings, DbSession
 from app.errors import NotFound
 from app.idea.models import Idea
+from app.media import service as media_service
+from app.media.models import MediaFile
+from app.settings import Settings
 from app.share import feeds, images, previews
 
 router = APIRouter(tags=["share"], include_in_schema=False)
@@ -17,6 +22,7 @@ router = APIRouter(tags=["share"], include_in_schema=False)
 # again with the ETag (a 304 while it is the same card).
 IMAGE_CACHE = "public, max-age=3600"
 FEED_CACHE = "public, max-age=300"
+COVER_VARIANT = "card"
 
 
 def _png(request: Request, key: str, data: bytes) -> Response:
@@ -26,6 +32,17 @@ def _png(request: Request, key: str, data: bytes) -> Response:
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type="image/png", headers=headers)
+
+
+def _cover_file(settings: Settings, media: MediaFile | None) -> Path | None:
+    """The file of a cover's "card" variant (800 px), or None without a cover or its file."""
+    if media is None:
+        return None
+    try:
+        path = media_service.variant_path(settings, media, COVER_VARIANT)
+    except NotFound:
+        return None
+    return path if path.is_file() else None
 
 
 @router.get("/share/site.png", name="share:site_image")
@@ -39,8 +56,11 @@ def call_image(request: Request, session: DbSession, settings: AppSettings, slug
     """A public call's share image: its title and figures."""
     call = call_queries.visible_call_by_slug(session, slug, None)
     assert call.id is not None
-    card = previews.call_card(call, previews.call_figures(session, call.id))
-    return _png(request, *images.cached_png(settings, card))
+    media = session.get(MediaFile, call.cover_id) if call.cover_id else None
+    cover = _cover_file(settings, media)
+    card = previews.call_card(call, previews.call_figures(session, call.id),
+                              cover_key=media.key if media is not None and cover is not None else "")
+    return _png(request, *images.cached_png(settings, card, cover))
 
 
 @router.get("/ideas/{idea_id}/share.png", name="share:idea_image")

@@ -6,9 +6,11 @@ from io import BytesIO
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session
 
+from app.media import service as media_service
 from app.settings import Settings
 from app.share import images
 from tests.factories import make_call, make_idea
+from tests.idea.helpers import png
 from tests.support import WebClient
 
 
@@ -104,3 +106,25 @@ def test_accented_text_is_drawn_with_a_font_that_has_the_letters() -> None:
                                    subtitle="Ça", figures="1 idée"))
     with Image.open(BytesIO(data)) as image:
         assert image.size == (1200, 630)
+
+
+def test_a_call_cover_fills_the_right_of_its_card(client: WebClient, session: Session, settings: Settings) -> None:
+    call = make_call(session, title="Des arbres rue Saint-Gilles")
+    session.commit()
+    url = f"/calls/{call.slug}/share.png"
+    plain = _png(client, url)
+    cover = media_service.store_image(session, settings, data=png(900, 600, (200, 30, 30)), owner_id=None)
+    call.cover_id = cover.id
+    session.add(call)
+    session.commit()
+
+    covered = _png(client, url)
+    assert covered != plain
+    with Image.open(BytesIO(covered)) as image:
+        red, green, _blue = image.convert("RGB").getpixel((1200 - 200, 315))  # type: ignore[misc]
+        assert red > 150 and green < 80  # the cover's red, not the card's green
+        assert image.convert("RGB").getpixel((40, 315)) == images.BACKGROUND
+    call.cover_id = None
+    session.add(call)
+    session.commit()
+    assert _png(client, url) == plain
