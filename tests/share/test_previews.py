@@ -97,12 +97,19 @@ def test_an_idea_the_public_may_not_see_has_no_preview_and_no_image(client: WebC
     assert client.get(f"/ideas/{idea.id}").status_code == 404
     assert client.get(f"/ideas/{idea.id}/share.png").status_code == 404
     assert "Projet secret" not in client.get(f"/calls/{call.slug}").text
-    # Its author may see the page, without a preview to share; the image stays 404.
-    client.login_as(author)
-    own = client.get(f"/ideas/{idea.id}")
-    if own.status_code == 200:
-        assert "og:title" not in own.text and 'rel="canonical"' not in own.text
-    assert client.get(f"/ideas/{idea.id}/share.png").status_code == 404
+    # Its author, or a moderator, may see the page, without a preview to share; the image stays 404.
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    seen = []
+    for viewer in (author, moderator):
+        client.login_as(viewer)
+        page = client.get(f"/ideas/{idea.id}")
+        if page.status_code == 200:
+            seen.append(viewer.role)
+            assert "Projet secret de Droixhe" in page.text
+            assert "og:title" not in page.text and 'rel="canonical"' not in page.text
+        assert client.get(f"/ideas/{idea.id}/share.png").status_code == 404
+    assert seen  # someone saw the page, and it had no preview
 
 
 def test_a_draft_call_has_no_share_image_nor_feed(client: WebClient, session: Session) -> None:
