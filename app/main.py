@@ -33,6 +33,7 @@ from app.pages import routes as page_routes
 from app.report import routes as report_routes
 from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
 from app.settings import Settings
+from app.share import routes as share_routes
 from app.vote import routes as vote_routes
 from app.web import STATIC_DIR
 
@@ -90,6 +91,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     moderation_routes.router,
     moderation_admin_routes.router,
     moderation_public_routes.router,
+    share_routes.router,
 )
 
 

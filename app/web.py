@@ -17,6 +17,7 @@ from app.idea.history import history_label
 from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
+from app.share import tags as share_tags
 from app.submission.service import new_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +119,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "lang": i18n.current_language(),
         "lang_url": lambda code: lang_url(request, code),
         "settings": request.app.state.settings,
+        # The page's share preview (Open Graph tags in the layout): the site's own unless the
+        # route gives one, or None to have none (a private idea); error pages have none.
+        "share": share_tags.site_preview(request.app.state.settings, request.url.path) if status_code < 400 else None,
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code,

@@ -19,6 +19,7 @@ from app.idea import queries as idea_queries
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
+from app.share import previews as share_previews
 from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
@@ -81,6 +82,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "status_labels": idea_queries.STATUS_LABELS,
         "own_ideas": idea_queries.own_ideas(session, call, user),
         "dialogue": moderation_dialogue.figures(session, call.id),
+        "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
     }
     response = render(request, "call/detail.html", context)

@@ -20,6 +20,7 @@ from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
+from app.share import previews as share_previews
 from app.submission import service as submission
 from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
@@ -153,13 +154,15 @@ def my_ideas(request: Request, session: DbSession, user: CitizenUser) -> HTMLRes
 
 
 @router.get("/ideas/{idea_id}", name="idea:detail")
-def detail(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
-    idea, _call = queries.visible_idea(session, idea_id, user)
+def detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int) -> Response:
+    idea, call = queries.visible_idea(session, idea_id, user)
     if idea.status == IdeaStatus.merged and idea.merged_into_id and not authz.is_moderator(user):
         target = session.get(Idea, idea.merged_into_id)
         if target is not None and authz.can(user, Action.idea_view, target):
             return redirect(links.idea_path(idea.merged_into_id), status_code=301)
     context = queries.idea_page_context(session, idea, user)
+    # No preview for what the public may not see: its author or a moderator is on a private page.
+    context["share"] = share_previews.idea_preview(settings, idea, call)
     return render(request, "idea/detail.html", context)
 
 

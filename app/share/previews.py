@@ -1,0 +1,105 @@
+"""Share previews: the Open Graph and Twitter card tags of a public page, and the share images'
+cards. Only public content gets a preview: an idea a visitor may not see has none (its page and
+image answer 404 to visitors; its author or a moderator sees the page without preview tags)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app import links
+from app.call.models import Call, Phase
+from app.call.phases import current_phase, is_public
+from app.i18n import format_number, gettext, ngettext
+from app.idea.models import Idea
+from app.idea.queries import public_condition
+from app.richtext import plain_excerpt
+from app.settings import Settings
+from app.share.images import Card
+from app.share.tags import DESCRIPTION_LENGTH, Preview
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """A call's public figures: public ideas, their supports, and how many have an official answer."""
+
+    ideas: int
+    supports: int
+    answered: int
+
+    @property
+    def answered_percent(self) -> int:
+        """The share of public ideas with an official answer, in whole percent (0 without ideas)."""
+        return round(100 * self.answered / self.ideas) if self.ideas else 0
+
+
+def call_figures(session: Session, call_id: int) -> CallFigures:
+    """The figures of the public ideas of a call, in one query."""
+    ideas, supports, answered = session.exec(
+        select(func.count(), func.coalesce(func.sum(Idea.vote_count), 0), func.count(col(Idea.answer_status)))
+        .where(Idea.call_id == call_id, public_condition())
+    ).one()
+    return CallFigures(int(ideas), int(supports), int(answered))
+
+
+def results_out(call: Call) -> bool:
+    """Whether the call's results are public (its results or closed phase)."""
+    return current_phase(call) in (Phase.results, Phase.closed)
+
+
+def _brand() -> str:
+    return gettext("Réinventons")
+
+
+def site_card() -> Card:
+    """The site's own share image: the name and what it is for."""
+    return Card(brand=_brand(), title=gettext("Propose, support and discuss ideas for your city."))
+
+
+def figures_line(figures: CallFigures) -> str:
+    """A call's figures as one translated line: "12 ideas · 340 supports · 75% answered"."""
+    return " · ".join((
+        ngettext("{count} idea", "{count} ideas", figures.ideas, count=format_number(figures.ideas)),
+        ngettext("{count} support", "{count} supports", figures.supports, count=format_number(figures.supports)),
+        gettext("{percent}% answered", percent=figures.answered_percent),
+    ))
+
+
+def call_card(call: Call, figures: CallFigures, cover_key: str = "") -> Card:
+    """A call's share image: its title (with "Results" once they are out), its figures and the
+    key of its cover photo ("" for none)."""
+    return Card(brand=_brand(), title=call.title,
+                subtitle=gettext("Results") if results_out(call) else gettext("Call for projects"),
+                figures=figures_line(figures), cover_key=cover_key)
+
+
+def idea_card(idea: Idea, call: Call) -> Card:
+    """An idea's share image: its title, its call and its supports."""
+    return Card(brand=_brand(), title=idea.title, subtitle=call.title,
+                figures=ngettext("{count} support", "{count} supports", idea.vote_count,
+                                 count=format_number(idea.vote_count)))
+
+
+def call_preview(settings: Settings, call: Call, figures: CallFigures) -> Preview:
+    """A call page's preview (its results page too, once they are out)."""
+    title = gettext("Results: {title}", title=call.title) if results_out(call) else call.title
+    return Preview(
+        title=title,
+        description=call.summary or plain_excerpt(call.description_md, DESCRIPTION_LENGTH) or figures_line(figures),
+        url=settings.absolute_url(links.call_path(call.slug)),
+        image=settings.absolute_url(links.path("share:call_image", slug=call.slug)),
+        image_alt=f"{call.title}: {figures_line(figures)}",
+    )
+
+
+def idea_preview(settings: Settings, idea: Idea, call: Call) -> Preview | None:
+    """An idea page's preview, or None for an idea the public may not see."""
+    if not idea.is_public or idea.id is None or not is_public(call):
+        return None
+    return Preview(
+        title=idea.title, description=plain_excerpt(idea.body_md, DESCRIPTION_LENGTH) or call.title,
+        url=settings.absolute_url(links.idea_path(idea.id)),
+        image=settings.absolute_url(links.path("share:idea_image", idea_id=idea.id)),
+        image_alt=gettext("{title}, an idea for “{call}”", title=idea.title, call=call.title),
+        type="article",
+    )
