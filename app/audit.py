@@ -41,6 +41,10 @@ class AuditAction(StrEnum):
     account_deleted = "account_deleted"  # by the person themself (app.account.privacy)
     end_sessions = "end_sessions"  # by the system: a suspended person is logged out everywhere
     set_aside_supports = "set_aside_supports"  # by the system: supports over a limit (app.vote.limits)
+    announce_publish = "announce_publish"  # by a moderator, or by the system at its scheduled time
+    announce_schedule = "announce_schedule"
+    announce_cancel = "announce_cancel"
+    announce_settings = "announce_settings"  # which events of a call may be announced
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -51,6 +55,7 @@ REASON_AUTHOR_SUSPENDED = N_("Hidden because its author's account was suspended.
 REASON_SUSPENDED = N_("Logged out everywhere because the account was suspended.")
 REASON_OVER_LIMIT = N_("Supports set aside automatically: their supporters had meanwhile used all the supports "
                        "the call allows.")
+REASON_SCHEDULED = N_("Published automatically at its scheduled time.")
 
 
 class TargetType(StrEnum):
@@ -58,6 +63,7 @@ class TargetType(StrEnum):
     comment = "comment"
     user = "user"
     call = "call"
+    announcement = "announcement"
 
 
 class AuditEntry(SQLModel, table=True):

@@ -49,6 +49,8 @@ class Action(StrEnum):
     report_create = "report.create"
     follow_manage = "follow.manage"
     notification_view = "notification.view"
+    # Announcements (obj: None for one about no call, else Moderated(call, its assigned moderators))
+    announce_compose = "announce.compose"
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -229,6 +231,7 @@ RULES: dict[Action, Predicate] = {
     Action.report_create: can_report,
     Action.follow_manage: lambda user, _obj: is_active(user),
     Action.notification_view: lambda user, _obj: is_active(user),
+    Action.announce_compose: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
 }
 
 

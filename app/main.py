@@ -16,6 +16,7 @@ from app import handlers, links
 from app.account import routes as account_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
+from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
 from app.call import api as call_api
@@ -92,6 +93,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     moderation_admin_routes.router,
     moderation_public_routes.router,
     share_routes.router,
+    announce_routes.router,
 )
 
 

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import cookies, links
+from app.announce import queries as announce_queries
 from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Phase
 from app.call.phases import accepts_ideas, current_phase, is_public
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound
+from app.i18n import current_language
 from app.idea import context as idea_context
 from app.idea import queries as idea_queries
 from app.media import service as media_service
@@ -24,6 +26,7 @@ from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
 
+CALL_ANNOUNCEMENTS = 5  # the newest; the rest are on the announcements page
 SEED_COOKIE = cookies.SHUFFLE_SEED.base  # its name over http; see app.cookies for https
 CSV_COLUMNS = ("id", "title", "category", "district", "status", "answer_status", "votes", "comments",
                "published_at", "url", "excerpt")
@@ -65,6 +68,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                                     ("status", filters.status), ("sort", filters.sort)) if v}
     if filters.sort == "random":
         query_base["seed"] = str(filters.seed)
+    announcements = announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)
     context = {
         "call": call,
         "phase": phase,
@@ -82,6 +86,8 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "status_labels": idea_queries.STATUS_LABELS,
         "own_ideas": idea_queries.own_ideas(session, call, user),
         "dialogue": moderation_dialogue.figures(session, call.id),
+        "announcements": announcements,
+        "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
         "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
     }

@@ -401,7 +401,7 @@ def _review(request: Request, session: Session, user: User, call: Call,
     allowed = {i.id for i in ideas if authz.can(user, Action.moderation_decide, authz.Moderated(i, assigned))}
     return render(request, "moderation/review.html", {
         "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
-        "answer_labels": ANSWER_LABELS, "errors": errors or {},
+        "answer_labels": ANSWER_LABELS, "errors": errors or {}, "target": authz.Moderated(call, assigned),
     }, status_code=status_code)
 
 

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from app import links, mail
+from app.announce import service as announce_service
 from app.db import Database
 from app.main import ROUTERS
 from app.media import service as media_service
@@ -25,6 +26,9 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
     return {
         mail.EMAIL_KIND: partial(delivery.deliver_email, settings, db),
         periods.DIGEST_JOB: partial(digest.run, settings, db),
+        # Announcements: published at their scheduled time, then handed to the channels (none yet).
+        announce_service.PUBLISH_KIND: partial(announce_service.run_publish_due, db),
+        announce_service.DELIVER_KIND: partial(announce_service.deliver, db),
     }
 
 

@@ -45,8 +45,8 @@ class Entry:
     author: str
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite gives naive datetimes back; every stored time is UTC (app.clock).
+def aware(value: datetime) -> datetime:
+    """`value` as an aware UTC time: SQLite gives stored times back naive, and every stored time is UTC (app.clock)."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -57,7 +57,7 @@ def _results_time(session: Session, call: Call) -> datetime:
                                             AuditEntry.target_type == TargetType.call, AuditEntry.target_id == call.id)
         .order_by(col(AuditEntry.created_at).desc())
     ).first()
-    return _aware(published or call.results_start or call.updated_at)
+    return aware(published or call.results_start or call.updated_at)
 
 
 def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry]:
@@ -69,7 +69,7 @@ def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry
     for idea in ideas:
         assert idea.id is not None
         url = settings.absolute_url(links.idea_path(idea.id))
-        entries.append(Entry(id=url, title=idea.title, link=url, updated=_aware(idea.published_at or idea.created_at),
+        entries.append(Entry(id=url, title=idea.title, link=url, updated=aware(idea.published_at or idea.created_at),
                              html=idea.body_html, author=site))
     answered = session.exec(
         public_ideas(call.id).where(col(Idea.answered_at).is_not(None), col(Idea.answer_status).is_not(None))
@@ -81,7 +81,7 @@ def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry
         html = f"<p><strong>{escape(label)}</strong></p>{idea.answer_html}"
         url = settings.absolute_url(links.idea_path(idea.id, "answer"))
         entries.append(Entry(id=url, title=gettext("Official answer: {title}", title=idea.title), link=url,
-                             updated=_aware(idea.answered_at), html=html, author=site))
+                             updated=aware(idea.answered_at), html=html, author=site))
     if results_out(call):
         winners = selected_ideas(session, call.id)
         if winners:
@@ -103,23 +103,22 @@ def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
 
 
 def _stamp(value: datetime) -> str:
-    return _aware(value).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return aware(value).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def call_feed(session: Session, settings: Settings, call: Call) -> bytes:
-    """The Atom document of `call`'s feed, UTF-8 bytes with an XML declaration."""
-    entries = call_entries(session, settings, call)
-    page = settings.absolute_url(links.call_path(call.slug))
-    self_url = settings.absolute_url(links.path("share:call_feed", slug=call.slug))
+def atom_document(settings: Settings, *, feed_id: str, title: str, subtitle: str, page: str,
+                  entries: list[Entry], empty_updated: datetime) -> bytes:
+    """An Atom document in the current language: `feed_id` is the feed's own absolute URL (its
+    id and `self` link), `page` the HTML page it follows; `empty_updated` stands for the feed's
+    time while it has no entry. UTF-8 bytes with an XML declaration."""
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: current_language()})
-    _text(feed, "id", self_url)
-    _text(feed, "title", call.title)
-    _text(feed, "subtitle", gettext("New ideas, official answers and results of “{call}”", call=call.title))
-    # The newest entry's time; a feed with no entry yet is as new as the call.
-    updated = max(e.updated for e in entries) if entries else _aware(call.updated_at)
+    _text(feed, "id", feed_id)
+    _text(feed, "title", title)
+    _text(feed, "subtitle", subtitle)
+    updated = max(e.updated for e in entries) if entries else aware(empty_updated)
     _text(feed, "updated", _stamp(updated))
     ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "alternate", "type": "text/html", "href": page})
-    ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "self", "type": "application/atom+xml", "href": self_url})
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "self", "type": "application/atom+xml", "href": feed_id})
     author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
     _text(author, "name", gettext("Réinventons"))
     _text(author, "uri", settings.absolute_url(links.path("page:home")))
@@ -134,3 +133,13 @@ def call_feed(session: Session, settings: Settings, call: Call) -> bytes:
         _text(entry_author, "name", item.author)
         _text(entry, "content", item.html, type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def call_feed(session: Session, settings: Settings, call: Call) -> bytes:
+    """The Atom document of `call`'s feed, UTF-8 bytes with an XML declaration."""
+    # The newest entry's time; a feed with no entry yet is as new as the call.
+    return atom_document(
+        settings, feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=call.title,
+        subtitle=gettext("New ideas, official answers and results of “{call}”", call=call.title),
+        page=settings.absolute_url(links.call_path(call.slug)), entries=call_entries(session, settings, call),
+        empty_updated=call.updated_at)

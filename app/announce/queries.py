@@ -1,0 +1,56 @@
+"""Read models of announcements: what the public sees (published ones only) and what
+moderators list."""
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.announce.models import Announcement, AnnouncementStatus
+from app.call.models import Call
+from app.call.phases import is_public
+from app.settings import LANGUAGES
+
+MAX_LISTED = 50
+
+
+def text_for(announcement: Announcement, lang: str) -> str:
+    """The text in `lang`, else in French (the first language), else in the first language that has one."""
+    texts = announcement.texts or {}
+    for candidate in (lang, LANGUAGES[0], *LANGUAGES):
+        if texts.get(candidate):
+            return texts[candidate]
+    return ""
+
+
+def _public_call(session: Session, announcement: Announcement) -> bool:
+    # An announcement scheduled about a call still in draft waits, unseen, until the call opens.
+    if announcement.call_id is None:
+        return True
+    call = session.get(Call, announcement.call_id)
+    return call is not None and is_public(call)
+
+
+def published(session: Session, *, call_id: int | None = None, limit: int = MAX_LISTED) -> list[Announcement]:
+    """Published announcements the public may see, newest first, at most `limit`; only
+    `call_id`'s when given. One about a call still in draft is left out."""
+    query = select(Announcement).where(Announcement.status == AnnouncementStatus.published)
+    if call_id is not None:
+        query = query.where(Announcement.call_id == call_id)
+    found = session.exec(query.order_by(col(Announcement.published_at).desc(), col(Announcement.id).desc())
+                         .limit(limit)).all()
+    return [a for a in found if _public_call(session, a)]
+
+
+def published_one(session: Session, announcement_id: int) -> Announcement | None:
+    """The announcement if the public may see it, else None (drafts, scheduled and cancelled
+    ones, and those about a call still in draft, are not public)."""
+    announcement = session.get(Announcement, announcement_id)
+    if announcement is None or announcement.status != AnnouncementStatus.published:
+        return None
+    return announcement if _public_call(session, announcement) else None
+
+
+def for_moderators(session: Session, limit: int = 200) -> Sequence[Announcement]:
+    """Every announcement, newest first: drafts and scheduled ones too."""
+    return session.exec(select(Announcement).order_by(col(Announcement.created_at).desc(),
+                                                      col(Announcement.id).desc()).limit(limit)).all()

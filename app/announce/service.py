@@ -1,0 +1,272 @@
+"""The rules of announcements: drafting from a template, editing, publishing now or at a
+scheduled time, cancelling, and the per-call choice of which events may be announced.
+
+Publishing writes, in the caller's transaction, the announcement's new state, its audit entry
+and one outbox message of kind `announce` (dedupe key `announce:<id>`), which the channels will
+carry out: a rolled-back transaction leaves no message, and an announcement is never queued
+twice. A scheduled announcement gets an outbox message of kind `announce.publish` due at its
+time; the worker publishes it then, at most once (a conditional UPDATE decides).
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from app.account.models import User
+from app.announce.drafting import draft_link, draft_texts
+from app.announce.models import (
+    Announcement,
+    AnnouncementEvent,
+    AnnouncementStatus,
+    CallAnnouncementSettings,
+)
+from app.audit import REASON_SCHEDULED, AuditAction, TargetType, record
+from app.call.models import Call
+from app.call.phases import is_public
+from app.clock import utcnow
+from app.db import Database
+from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea.models import Idea
+from app.idea.queries import public_ideas
+from app.media.models import MediaFile
+from app.outbox import service as outbox
+from app.settings import LANGUAGES, Settings
+
+log = logging.getLogger(__name__)
+
+DELIVER_KIND = "announce"
+PUBLISH_KIND = "announce.publish"
+MAX_TEXT = 5000  # characters per language; each network's own limit is shown, not enforced
+MAX_LINK = 500
+MAX_ALT = 1000
+NO_CHANNEL = "no channel configured"
+EDITABLE = (AnnouncementStatus.draft, AnnouncementStatus.scheduled)
+CALL_EVENTS = tuple(e for e in AnnouncementEvent if e != AnnouncementEvent.free)
+
+EVENT_OFF = N_("This event is not announced for this call.")
+NEEDS_CALL = N_("Choose the call this announcement is about.")
+NEEDS_ANSWERED_IDEA = N_("Give the number of a public idea of this call that has an official answer.")
+UNKNOWN_EVENT = N_("Choose what the announcement is about.")
+TEXT_REQUIRED = N_("Write the announcement in at least one language.")
+TEXT_TOO_LONG = N_("This text is too long: 5,000 characters at most.")
+BAD_LINK = N_("Give a full web address starting with https:// or http://.")
+ALT_REQUIRED = N_("Describe the image for people who cannot see it.")
+ALT_TOO_LONG = N_("This description is too long: 1,000 characters at most.")
+NO_IMAGE = N_("This call has no cover image to attach.")
+BAD_TIME = N_("Give a date and time in the future.")
+CALL_NOT_PUBLIC = N_("This call is not public yet: schedule the announcement for when it opens.")
+CONFIRM_RESULTS = N_("Tick the box to confirm that the results are published.")
+
+
+def enabled_events(session: Session, call_id: int) -> set[str]:
+    """The events of `call_id` that may be announced (every event but `free` when none was turned off)."""
+    row = session.get(CallAnnouncementSettings, call_id)
+    disabled = set(row.disabled_events) if row else set()
+    return {str(e) for e in CALL_EVENTS} - disabled
+
+
+def set_enabled_events(session: Session, *, actor: User, call: Call, enabled: set[str]) -> None:
+    """Keep `enabled` (unknown names ignored) as the events of `call` that may be announced, with an audit entry."""
+    assert call.id is not None
+    disabled = sorted(str(e) for e in CALL_EVENTS if e not in enabled)
+    row = session.get(CallAnnouncementSettings, call.id)
+    if row is None:
+        row = CallAnnouncementSettings(call_id=call.id)
+    row.disabled_events = disabled
+    session.add(row)
+    record(session, actor=actor, action=AuditAction.announce_settings, target_type=TargetType.call,
+           target_id=call.id, details={"disabled": disabled})
+
+
+def create_draft(session: Session, *, actor: User, settings: Settings, event: str, call: Call | None,
+                 idea: Idea | None = None) -> Announcement:
+    """A new draft of `event` about `call` (None: a free announcement about no call), its texts
+    drafted in every language, its link and the call's cover as image. For `idea_answered`,
+    `idea` is the answered idea. Raises ValidationFailed when the event is unknown, turned off
+    for the call, needs a call or an answered public idea that is missing."""
+    if event not in set(AnnouncementEvent):
+        raise ValidationFailed({"event": UNKNOWN_EVENT})
+    if call is None and event != AnnouncementEvent.free:
+        raise ValidationFailed({"call_id": NEEDS_CALL})
+    if call is not None:
+        assert call.id is not None
+        if event != AnnouncementEvent.free and event not in enabled_events(session, call.id):
+            raise ValidationFailed({"event": EVENT_OFF})
+    if event == AnnouncementEvent.idea_answered:
+        if idea is None or call is None or idea.call_id != call.id or not idea.is_public or idea.answer_status is None:
+            raise ValidationFailed({"idea_id": NEEDS_ANSWERED_IDEA})
+    else:
+        idea = None
+    announcement = Announcement(
+        call_id=call.id if call else None, idea_id=idea.id if idea else None, event=event,
+        texts=draft_texts(event, call, idea), link=draft_link(settings, event, call, idea),
+        image_id=call.cover_id if call else None, author_id=actor.id)
+    session.add(announcement)
+    session.flush()
+    return announcement
+
+
+def _valid_link(link: str) -> bool:
+    parts = urlsplit(link)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in link)
+
+
+def edit(session: Session, *, announcement: Announcement, texts: dict[str, str], link: str, attach_image: bool,
+         image_alt: str) -> None:
+    """Replace the editable parts of a draft or scheduled announcement. `texts` maps languages
+    to plain text (other keys ignored, surrounding space stripped). Raises InvalidTransition once
+    published or cancelled, ValidationFailed (nothing changed) on bad input."""
+    if announcement.status not in EDITABLE:
+        raise InvalidTransition()
+    clean = {lang: texts.get(lang, "").strip().replace("\r\n", "\n") for lang in LANGUAGES}
+    link = link.strip()
+    image_alt = image_alt.strip()
+    errors: dict[str, str] = {}
+    for lang, text in clean.items():
+        if len(text) > MAX_TEXT:
+            errors[f"text_{lang}"] = TEXT_TOO_LONG
+    if not any(clean.values()):
+        errors[f"text_{LANGUAGES[0]}"] = TEXT_REQUIRED
+    if link and (len(link) > MAX_LINK or not _valid_link(link)):
+        errors["link"] = BAD_LINK
+    image_id = None
+    if attach_image:
+        call = session.get(Call, announcement.call_id) if announcement.call_id else None
+        image_id = call.cover_id if call else None
+        if image_id is None or session.get(MediaFile, image_id) is None:
+            errors["attach_image"] = NO_IMAGE
+        elif not image_alt:
+            errors["image_alt"] = ALT_REQUIRED
+    if len(image_alt) > MAX_ALT:
+        errors["image_alt"] = ALT_TOO_LONG
+    if errors:
+        raise ValidationFailed(errors)
+    announcement.texts = clean
+    announcement.link = link
+    announcement.image_id = image_id
+    announcement.image_alt = image_alt if image_id else ""
+    announcement.updated_at = utcnow()
+    session.add(announcement)
+
+
+def unanswered_count(session: Session, call_id: int) -> int:
+    """How many public ideas of `call_id` have no official answer yet."""
+    query = public_ideas(call_id).where(col(Idea.answer_status).is_(None)).order_by(None)
+    return session.exec(select(func.count()).select_from(query.subquery())).one()
+
+
+def _queue_delivery(session: Session, announcement: Announcement) -> None:
+    outbox.enqueue(session, DELIVER_KIND, {"announcement_id": announcement.id},
+                   dedupe_key=f"{DELIVER_KIND}:{announcement.id}")
+
+
+def publish(session: Session, *, actor: User, announcement: Announcement, confirmed: bool = False) -> None:
+    """Publish a draft or scheduled announcement now: on the site, in the feed, and queued for
+    the channels. An announcement of results needs `confirmed` (the moderator ticked the box
+    after seeing how many ideas still have no answer). Raises InvalidTransition once published
+    or cancelled, ValidationFailed without the confirmation or while its call is a draft."""
+    if announcement.status not in EDITABLE:
+        raise InvalidTransition()
+    if announcement.event == AnnouncementEvent.results_published and not confirmed:
+        raise ValidationFailed({"confirm_results": CONFIRM_RESULTS})
+    call = session.get(Call, announcement.call_id) if announcement.call_id else None
+    if call is not None and not is_public(call):
+        raise ValidationFailed({"scheduled_at": CALL_NOT_PUBLIC})
+    assert announcement.id is not None
+    previous = announcement.status
+    announcement.status = AnnouncementStatus.published
+    announcement.published_at = utcnow()
+    announcement.scheduled_at = None
+    announcement.updated_at = announcement.published_at
+    session.add(announcement)
+    record(session, actor=actor, action=AuditAction.announce_publish, target_type=TargetType.announcement,
+           target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.published)
+    _queue_delivery(session, announcement)
+
+
+def schedule(session: Session, *, actor: User, announcement: Announcement, at: datetime | None,
+             confirmed: bool = False) -> None:
+    """Publish `announcement` at `at` (aware, in the future): the worker does it then (see
+    `publish_due`). Same confirmation as `publish` for results. Raises InvalidTransition once
+    published or cancelled, ValidationFailed for a missing or past time."""
+    if announcement.status not in EDITABLE:
+        raise InvalidTransition()
+    if at is None or at <= utcnow():
+        raise ValidationFailed({"scheduled_at": BAD_TIME})
+    if announcement.event == AnnouncementEvent.results_published and not confirmed:
+        raise ValidationFailed({"confirm_results": CONFIRM_RESULTS})
+    assert announcement.id is not None
+    previous = announcement.status
+    announcement.status = AnnouncementStatus.scheduled
+    announcement.scheduled_at = at
+    announcement.updated_at = utcnow()
+    session.add(announcement)
+    record(session, actor=actor, action=AuditAction.announce_schedule, target_type=TargetType.announcement,
+           target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.scheduled,
+           details={"at": at.isoformat()})
+    # One message per time chosen: a new time queues a new one; the old one then finds nothing due.
+    outbox.enqueue(session, PUBLISH_KIND, {"announcement_id": announcement.id},
+                   dedupe_key=f"{PUBLISH_KIND}:{announcement.id}:{at.isoformat()}", run_at=at)
+
+
+def cancel(session: Session, *, actor: User, announcement: Announcement) -> None:
+    """Cancel a draft or a scheduled announcement (it will not be published). Raises
+    InvalidTransition once published or cancelled."""
+    if announcement.status not in EDITABLE:
+        raise InvalidTransition()
+    assert announcement.id is not None
+    previous = announcement.status
+    announcement.status = AnnouncementStatus.cancelled
+    announcement.updated_at = utcnow()
+    session.add(announcement)
+    record(session, actor=actor, action=AuditAction.announce_cancel, target_type=TargetType.announcement,
+           target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.cancelled)
+
+
+def publish_due(session: Session, announcement_id: int) -> bool:
+    """Publish `announcement_id` if it is scheduled and due, as the system. Idempotent: the
+    status changes under a conditional UPDATE, so two workers, or one run twice, publish it
+    once. Returns whether this call published it."""
+    now = utcnow()
+    changed = session.execute(
+        update(Announcement)
+        .where(col(Announcement.id) == announcement_id, col(Announcement.status) == AnnouncementStatus.scheduled,
+               col(Announcement.scheduled_at) <= now)
+        .values(status=AnnouncementStatus.published, published_at=now, updated_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        return False
+    announcement = session.get(Announcement, announcement_id)
+    if announcement is None:
+        raise NotFound()
+    session.refresh(announcement)
+    record(session, actor=None, action=AuditAction.announce_publish, target_type=TargetType.announcement,
+           target_id=announcement_id, reason=REASON_SCHEDULED, from_status=AnnouncementStatus.scheduled,
+           to_status=AnnouncementStatus.published)
+    _queue_delivery(session, announcement)
+    return True
+
+
+def run_publish_due(db: Database, _message_id: int, payload: dict[str, Any]) -> None:
+    """The worker's handler of `announce.publish` messages (see `publish_due`)."""
+    with db.transaction() as session:
+        if publish_due(session, int(payload["announcement_id"])):
+            log.info("announcement %s published at its scheduled time", payload["announcement_id"])
+
+
+def deliver(db: Database, _message_id: int, payload: dict[str, Any]) -> None:
+    """The worker's handler of `announce` messages. No channel exists yet: it records "no
+    channel configured" on the announcement. Raises outbox.Cancelled when the announcement is
+    gone or no longer published."""
+    with db.transaction() as session:
+        announcement = session.get(Announcement, int(payload["announcement_id"]))
+        if announcement is None or announcement.status != AnnouncementStatus.published:
+            raise outbox.Cancelled("announcement no longer published")
+        if announcement.delivery_note != NO_CHANNEL:
+            announcement.delivery_note = NO_CHANNEL
+            session.add(announcement)

@@ -1,0 +1,196 @@
+"""The moderator's compose page, seen as a moderator, a citizen, a visitor and an attacker:
+drafting, previews per channel, publishing, the results warning, and what the public sees."""
+
+import feedparser
+from sqlmodel import Session, select
+
+from app.announce.models import Announcement, AnnouncementStatus
+from app.audit import AuditEntry
+from app.outbox.models import OutboxMessage
+from tests.announce.helpers import draft, moderator, send, token_in
+from tests.factories import make_call, make_idea, make_user
+from tests.support import WebClient
+
+FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"
+
+
+def test_a_moderator_drafts_previews_and_publishes(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting", title="Liège en fleurs", slug="fleurs")
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "voting_opens")
+    assert announcement.status == AnnouncementStatus.draft
+    assert announcement.texts["fr"].startswith("Le vote est ouvert sur « Liège en fleurs »")
+    assert announcement.link == "http://testserver/calls/fleurs"
+    page = client.get(f"/moderation/announcements/{announcement.id}").text
+    # The post as channels get it (text + link) and its counts: the link counts 23 on Mastodon and X.
+    post = announcement.texts["fr"] + "\n\nhttp://testserver/calls/fleurs"
+    assert f"Mastodon:\n          {len(announcement.texts['fr']) + 2 + 23} sur 500 caractères" in page
+    assert f"Bluesky:\n          {len(post)} sur 300 graphèmes" in page
+
+    # A preview of an edited text saves nothing and counts what was typed.
+    preview = send(client, announcement, "preview", text_fr=f"Famille {FAMILY}", link="")
+    assert preview.status_code == 200
+    assert "Bluesky:\n          9 sur 300 graphèmes" in preview.text
+    assert "X:\n          10 sur 280 caractères pondérés" in preview.text
+    session.refresh(announcement)
+    assert announcement.texts["fr"].startswith("Le vote est ouvert")
+
+    too_long = send(client, announcement, "preview", text_fr="é" * 301)
+    assert "de trop : raccourcissez le texte" in too_long.text
+
+    response = send(client, announcement, "publish", text_fr="Votez pour vos idées préférées !")
+    assert response.status_code == 303
+    session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.published and announcement.published_at is not None
+    assert announcement.texts["fr"] == "Votez pour vos idées préférées !"
+    jobs = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).all()
+    assert [j.payload for j in jobs] == [{"announcement_id": announcement.id}]
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "announce_publish",
+                                                 AuditEntry.target_id == announcement.id)).one()
+
+    # On the public pages: the list, its page, the call page; the worker records that no channel exists.
+    assert "Votez pour vos idées préférées !" in client.get("/announcements").text
+    assert "Votez pour vos idées préférées !" in client.get(f"/announcements/{announcement.id}").text
+    assert "Votez pour vos idées préférées !" in client.get("/calls/fleurs").text
+    assert client.run_worker() == 1
+    session.refresh(announcement)
+    assert announcement.delivery_note == "no channel configured"
+
+
+def test_a_citizen_is_refused_and_a_visitor_sent_to_log_in(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    mod = moderator(session)
+    citizen = make_user(session)
+    client.login_as(mod)
+    announcement = draft(client, session, call, "voting_opens")
+    client.cookies.clear()
+    for url in ("/moderation/announcements", f"/moderation/announcements/{announcement.id}"):
+        response = client.get(url, follow_redirects=False)
+        assert response.status_code == 303 and "/login" in response.headers["location"]
+    client.login_as(citizen)
+    assert client.get("/moderation/announcements").status_code == 403
+    assert client.get(f"/moderation/announcements/{announcement.id}").status_code == 403
+    response = client.submit(f"/moderation/announcements/{announcement.id}",
+                             {"text_fr": "Piraté", "action": "publish"})
+    assert response.status_code == 403
+    assert client.submit("/moderation/announcements", {"event": "free"}).status_code == 403
+    session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.draft and announcement.texts["fr"] != "Piraté"
+    # Drafts are not public.
+    assert client.get(f"/announcements/{announcement.id}").status_code == 404
+
+
+def test_without_csrf_nothing_happens_and_a_form_sent_twice_publishes_once(client: WebClient,
+                                                                           session: Session) -> None:
+    call = make_call(session, phase="voting")
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "voting_opens")
+    token = token_in(client.get(f"/moderation/announcements/{announcement.id}").text)
+    data = {"text_fr": "Une annonce", "action": "publish", "form_token": token}
+    refused = client.post(f"/moderation/announcements/{announcement.id}", data=data, follow_redirects=False)
+    assert refused.status_code == 403
+    session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.draft
+    first = client.submit(f"/moderation/announcements/{announcement.id}", data)
+    second = client.submit(f"/moderation/announcements/{announcement.id}", data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).all()) == 1
+    assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "announce_publish")).all()) == 1
+    # The new-announcement form too: one draft for one token sent twice.
+    token = token_in(client.get("/moderation/announcements").text)
+    for _ in range(2):
+        assert client.submit("/moderation/announcements", {"event": "free", "form_token": token}).status_code == 303
+    assert len(session.exec(select(Announcement)).all()) == 2
+
+
+def test_results_ask_for_confirmation_and_warn_of_unanswered_ideas(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="results")
+    make_idea(session, call, title="Sans réponse")
+    make_idea(session, call, title="Une autre sans réponse")
+    answered = make_idea(session, call, title="Répondue")
+    answered.answer_status = "accepted"
+    session.add(answered)
+    session.commit()
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "results_published")
+    page = client.get(f"/moderation/announcements/{announcement.id}").text
+    assert "2 idées de cet appel n’ont pas encore de réponse officielle." in page
+    refused = send(client, announcement, "publish")
+    assert refused.status_code == 422
+    assert "Cochez la case pour confirmer la publication des résultats." in refused.text
+    session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.draft
+    assert session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).first() is None
+    assert send(client, announcement, "publish", confirm_results="1").status_code == 303
+    session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.published
+
+
+def test_bad_input_is_refused_with_a_message_and_changes_nothing(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "voting_opens")
+    before = dict(announcement.texts)
+    response = send(client, announcement, "publish", text_fr="Texte", link="javascript:alert(1)")
+    assert response.status_code == 422
+    assert "Indiquez une adresse web complète" in response.text
+    empty = send(client, announcement, "save", text_fr="", text_en="", text_nl="", text_de="")
+    assert empty.status_code == 422 and "Rédigez l’annonce dans au moins une langue." in empty.text
+    past = send(client, announcement, "schedule", scheduled_at="2020-01-01T10:00")
+    assert past.status_code == 422 and "Indiquez une date et une heure à venir." in past.text
+    garbage = send(client, announcement, "schedule", scheduled_at="demain")
+    assert garbage.status_code == 422
+    session.refresh(announcement)
+    assert announcement.texts == before and announcement.status == AnnouncementStatus.draft
+    # An event turned off for the call cannot be drafted.
+    client.submit(f"/moderation/calls/{call.id}/announced-events", {"event": ["call_opens"]})
+    token = token_in(client.get("/moderation/announcements").text)
+    off = client.submit("/moderation/announcements", {"event": "voting_opens", "call_id": str(call.id),
+                                                      "form_token": token})
+    assert off.status_code == 422 and "Cet événement n’est pas annoncé pour cet appel." in off.text
+
+
+def test_text_is_escaped_everywhere(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting", slug="xss")
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "free")
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    assert send(client, announcement, "publish", text_fr=attack).status_code == 303
+    for url in ("/announcements", f"/announcements/{announcement.id}", "/calls/xss",
+                f"/moderation/announcements/{announcement.id}"):
+        html = client.get(url).text
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+        assert "&lt;script&gt;alert(" in html, url
+    feed = client.get("/announcements/feed.atom")
+    parsed = feedparser.parse(feed.content)
+    assert not parsed.bozo
+    assert "&lt;script&gt;" in parsed.entries[0].content[0].value
+
+
+def test_the_feed_lists_exactly_the_published_announcements(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    client.login_as(moderator(session))
+    published = []
+    for text in ("Première annonce", "Deuxième annonce"):
+        announcement = draft(client, session, call, "free")
+        assert send(client, announcement, "publish", text_fr=text).status_code == 303
+        published.append(announcement)
+    kept = draft(client, session, call, "free")
+    assert send(client, kept, "save", text_fr="Un brouillon").status_code == 303
+    cancelled = draft(client, session, call, "free")
+    assert client.submit(f"/moderation/announcements/{cancelled.id}/cancel").status_code == 303
+    client.cookies.clear()
+    response = client.get("/announcements/feed.atom")
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo and parsed.version == "atom10"
+    assert parsed.feed.language == "fr"
+    assert [e.link for e in parsed.entries] == [f"http://testserver/announcements/{a.id}" for a in reversed(published)]
+    assert [e.title for e in parsed.entries] == ["Deuxième annonce", "Première annonce"]
+    assert "Un brouillon" not in response.text
+    # In English, the text in English where there is one, else the French.
+    english = feedparser.parse(client.get("/announcements/feed.atom?lang=en").content)
+    assert english.feed.language == "en"
+    assert client.get(f"/announcements/{kept.id}").status_code == 404
+    assert client.get(f"/announcements/{cancelled.id}").status_code == 404
