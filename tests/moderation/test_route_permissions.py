@@ -9,6 +9,7 @@ from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
 from app.account.models import User
+from app.announce.models import Announcement
 from app.comment.models import Comment
 from tests.factories import make_category, make_district, make_user
 from tests.moderation.helpers import audit_count, world
@@ -46,10 +47,13 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
     comment = Comment(idea_id=w.idea.id, author_id=w.author.id, body_md="x", body_html="<p>x</p>")
     session.add(comment)
     other = make_user(session)
+    announcement = Announcement(call_id=w.call.id, event="free", texts={"fr": "Une annonce"})
+    session.add(announcement)
     session.commit()
     ids: dict[str, object] = {
         "idea_id": w.idea.id, "comment_id": comment.id, "user_id": other.id, "call_id": w.call.id,
         "category_id": category.id, "district_id": district.id, "slug": w.call.slug,
+        "announcement_id": announcement.id,
     }
     return w.citizen, ids
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
+from app.announce.models import Announcement
 from app.call.models import Call
 from app.comment.models import Comment
 from app.main import create_app
@@ -48,7 +49,10 @@ def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient
     with client.db.transaction() as s:
         world = make_world(s)
         user = {"citizen": world.citizen, "moderator": world.moderator, "admin": world.admin}[role]
-        valid = _valid_path_values(world)
+        announcement = Announcement(call_id=world.call.id, event="free", texts={"fr": "Une annonce"})
+        s.add(announcement)
+        s.flush()
+        valid = {**_valid_path_values(world), "announcement_id": announcement.id}
         s.expunge_all()
     failures: list[str] = []
     routes = [r for r in routes_with_params(client.app) if r.path not in SKIPPED and r.methods & {"GET", "POST"}]
