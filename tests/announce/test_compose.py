@@ -194,3 +194,59 @@ def test_the_feed_lists_exactly_the_published_announcements(client: WebClient, s
     assert english.feed.language == "en"
     assert client.get(f"/announcements/{kept.id}").status_code == 404
     assert client.get(f"/announcements/{cancelled.id}").status_code == 404
+
+
+def test_an_announcement_about_a_draft_call_waits_until_the_call_is_public(client: WebClient,
+                                                                           session: Session) -> None:
+    call = make_call(session, phase="draft", slug="brouillon")
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "call_opens")
+    refused = send(client, announcement, "publish")
+    assert refused.status_code == 422 and "Cet appel n’est pas encore public" in refused.text
+    session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.draft
+    # Published anyway (scheduled for the opening, say), it stays out of sight while the call is a draft.
+    announcement.status = AnnouncementStatus.published
+    announcement.published_at = announcement.created_at
+    session.add(announcement)
+    session.commit()
+    client.cookies.clear()
+    assert client.get(f"/announcements/{announcement.id}").status_code == 404
+    assert not feedparser.parse(client.get("/announcements/feed.atom").content).entries
+
+
+def test_events_of_a_call_can_be_turned_off_and_on(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    client.login_as(moderator(session))
+    page = client.get(f"/moderation/calls/{call.id}/announced-events").text
+    assert page.count(" checked") == 5  # every event of a call, by default
+    response = client.submit(f"/moderation/calls/{call.id}/announced-events",
+                             {"event": ["call_opens", "results_published", "nonsense"]})
+    assert response.status_code == 303
+    page = client.get(f"/moderation/calls/{call.id}/announced-events").text
+    assert 'value="call_opens" checked' in page and 'value="voting_opens">' in page
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "announce_settings")).one()
+    assert entry.details == {"disabled": ["idea_answered", "voting_closes_soon", "voting_opens"]}
+
+
+def test_an_official_answer_is_announced_from_the_idea_page(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting", title="Parc")
+    idea = make_idea(session, call, title="Des bancs")
+    idea.answer_status = "accepted"
+    session.add(idea)
+    session.commit()
+    client.login_as(moderator(session))
+    page = client.get(f"/moderation/ideas/{idea.id}").text
+    assert "Annoncer cette réponse" in page
+    announcement = draft(client, session, call, "idea_answered", idea_id=str(idea.id))
+    assert announcement.idea_id == idea.id
+    assert announcement.texts["fr"] == \
+        "L’idée « Des bancs » de l’appel « Parc » a reçu une réponse officielle de la Ville."
+    assert announcement.link == f"http://testserver/ideas/{idea.id}#answer"
+    # An idea with no answer cannot be announced as answered.
+    other = make_idea(session, call, title="Sans réponse")
+    session.commit()
+    token = token_in(client.get("/moderation/announcements").text)
+    refused = client.submit("/moderation/announcements", {"event": "idea_answered", "call_id": str(call.id),
+                                                          "idea_id": str(other.id), "form_token": token})
+    assert refused.status_code == 422 and "Indiquez le numéro d’une idée publique" in refused.text
