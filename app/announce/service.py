@@ -165,6 +165,27 @@ def _queue_delivery(session: Session, announcement: Announcement) -> None:
                    dedupe_key=f"{DELIVER_KIND}:{announcement.id}")
 
 
+def _move(session: Session, announcement: Announcement, to: AnnouncementStatus, **values: Any) -> str:
+    """Move `announcement` from the status it was read with to `to` (setting `values` too) under
+    a conditional UPDATE: when another transaction moved it meanwhile (two moderators publishing
+    at once, a cancellation racing the worker), nothing changes here and InvalidTransition is
+    raised. Returns the status it had."""
+    assert announcement.id is not None
+    previous = announcement.status
+    if previous not in EDITABLE:
+        raise InvalidTransition()
+    session.flush()  # the edits made just before, in the same transaction
+    changed = session.execute(
+        update(Announcement)
+        .where(col(Announcement.id) == announcement.id, col(Announcement.status) == previous)
+        .values(status=to, updated_at=utcnow(), **values)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        raise InvalidTransition()
+    session.refresh(announcement)
+    return previous
+
+
 def publish(session: Session, *, actor: User, announcement: Announcement, confirmed: bool = False) -> None:
     """Publish a draft or scheduled announcement now: on the site, in the feed, and queued for
     the channels. An announcement of results needs `confirmed` (the moderator ticked the box
@@ -178,12 +199,7 @@ def publish(session: Session, *, actor: User, announcement: Announcement, confir
     if call is not None and not is_public(call):
         raise ValidationFailed({"scheduled_at": CALL_NOT_PUBLIC})
     assert announcement.id is not None
-    previous = announcement.status
-    announcement.status = AnnouncementStatus.published
-    announcement.published_at = utcnow()
-    announcement.scheduled_at = None
-    announcement.updated_at = announcement.published_at
-    session.add(announcement)
+    previous = _move(session, announcement, AnnouncementStatus.published, published_at=utcnow(), scheduled_at=None)
     record(session, actor=actor, action=AuditAction.announce_publish, target_type=TargetType.announcement,
            target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.published)
     _queue_delivery(session, announcement)
@@ -201,11 +217,7 @@ def schedule(session: Session, *, actor: User, announcement: Announcement, at: d
     if announcement.event == AnnouncementEvent.results_published and not confirmed:
         raise ValidationFailed({"confirm_results": CONFIRM_RESULTS})
     assert announcement.id is not None
-    previous = announcement.status
-    announcement.status = AnnouncementStatus.scheduled
-    announcement.scheduled_at = at
-    announcement.updated_at = utcnow()
-    session.add(announcement)
+    previous = _move(session, announcement, AnnouncementStatus.scheduled, scheduled_at=at)
     record(session, actor=actor, action=AuditAction.announce_schedule, target_type=TargetType.announcement,
            target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.scheduled,
            details={"at": at.isoformat()})
@@ -220,10 +232,7 @@ def cancel(session: Session, *, actor: User, announcement: Announcement) -> None
     if announcement.status not in EDITABLE:
         raise InvalidTransition()
     assert announcement.id is not None
-    previous = announcement.status
-    announcement.status = AnnouncementStatus.cancelled
-    announcement.updated_at = utcnow()
-    session.add(announcement)
+    previous = _move(session, announcement, AnnouncementStatus.cancelled)
     record(session, actor=actor, action=AuditAction.announce_cancel, target_type=TargetType.announcement,
            target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.cancelled)
 

@@ -11,6 +11,7 @@ from app.announce import service
 from app.announce.models import Announcement, AnnouncementStatus
 from app.audit import AuditEntry
 from app.db import Database
+from app.errors import InvalidTransition
 from app.i18n import CITY_TZ
 from app.outbox.models import OutboxMessage
 from tests.announce.helpers import draft, moderator, send
@@ -82,3 +83,31 @@ def test_a_rolled_back_publication_leaves_no_outbox_message(db: Database, sessio
     assert not _announce_jobs(session)  # ...and gone with it
     session.refresh(announcement)
     assert announcement.status == AnnouncementStatus.draft
+
+
+def test_two_moderators_publishing_at_once_publish_once(db: Database, session: Session) -> None:
+    """The second one read the announcement as a draft before the first committed: its
+    publication changes nothing and is refused, on SQLite as on PostgreSQL."""
+    call = make_call(session, phase="voting")
+    first_mod, second_mod = make_user(session, role="moderator"), make_user(session, role="moderator")
+    announcement = Announcement(call_id=call.id, event="free", texts={"fr": "Une fois"}, author_id=first_mod.id)
+    session.add(announcement)
+    session.commit()
+    with db.session() as reading:  # the second moderator's request reads the draft first
+        stale = reading.get(Announcement, announcement.id)
+        assert stale is not None and stale.status == AnnouncementStatus.draft
+        reading.expunge(stale)
+    with db.transaction() as first:
+        loaded = first.get(Announcement, announcement.id)
+        mod = first.get(type(first_mod), first_mod.id)
+        assert loaded is not None and mod is not None
+        service.publish(first, actor=mod, announcement=loaded)
+    with pytest.raises(InvalidTransition), db.transaction() as late:
+        late_mod = late.get(type(second_mod), second_mod.id)
+        assert late_mod is not None
+        # What it read, as it read it: still a draft in its eyes.
+        as_read = late.merge(stale, load=False)
+        assert as_read.status == AnnouncementStatus.draft
+        service.publish(late, actor=late_mod, announcement=as_read)
+    assert len(_announce_jobs(session)) == 1
+    assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "announce_publish")).all()) == 1
