@@ -6,9 +6,12 @@ from sqlmodel import Session, select
 
 from app.announce.models import Announcement, AnnouncementStatus
 from app.audit import AuditEntry
+from app.media import service as media_service
 from app.outbox.models import OutboxMessage
+from app.settings import Settings
 from tests.announce.helpers import draft, moderator, send, token_in
 from tests.factories import make_call, make_idea, make_user
+from tests.idea.helpers import png
 from tests.support import WebClient
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"
@@ -250,3 +253,28 @@ def test_an_official_answer_is_announced_from_the_idea_page(client: WebClient, s
     refused = client.submit("/moderation/announcements", {"event": "idea_answered", "call_id": str(call.id),
                                                           "idea_id": str(other.id), "form_token": token})
     assert refused.status_code == 422 and "Indiquez le numéro d’une idée publique" in refused.text
+
+
+def test_the_call_cover_is_attached_only_with_a_description(client: WebClient, session: Session,
+                                                            settings: Settings) -> None:
+    call = make_call(session, phase="voting", slug="couverture")
+    cover = media_service.store_image(session, settings, data=png(900, 600, (30, 120, 30)), owner_id=None)
+    call.cover_id = cover.id
+    session.add(call)
+    session.commit()
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "voting_opens")
+    assert announcement.image_id == cover.id  # offered by default, to be described
+    refused = send(client, announcement, "publish", attach_image="1", image_alt=" ")
+    assert refused.status_code == 422
+    assert "Décrivez l’image pour les personnes qui ne peuvent pas la voir." in refused.text
+    preview = send(client, announcement, "preview", attach_image="1", image_alt="Un parc en été")
+    assert 'alt="Un parc en été"' in preview.text
+    assert send(client, announcement, "publish", attach_image="1", image_alt="Un parc en été").status_code == 303
+    session.refresh(announcement)
+    assert (announcement.image_id, announcement.image_alt) == (cover.id, "Un parc en été")
+    # Without the box ticked, no image and no description are kept.
+    other = draft(client, session, call, "voting_opens")
+    assert send(client, other, "publish", image_alt="Oublié").status_code == 303
+    session.refresh(other)
+    assert (other.image_id, other.image_alt) == (None, "")
