@@ -13,6 +13,7 @@ from app.media import service as media_service
 from app.notify import delivery, digest, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
+from app.search import indexing as search_indexing
 from app.settings import Settings
 from app.submission import service as submission_service
 
@@ -25,6 +26,7 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
     return {
         mail.EMAIL_KIND: partial(delivery.deliver_email, settings, db),
         periods.DIGEST_JOB: partial(digest.run, settings, db),
+        search_indexing.REINDEX_KIND: partial(search_indexing.handle, db),
     }
 
 
