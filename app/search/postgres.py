@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from app.search import backend
 from app.search.backend import IdeaDocument, SearchQuery, SearchResults
-from app.search.text import terms
+from app.search.text import terms, words_only
 
 TABLE = "idea_search"
 CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
@@ -41,7 +41,8 @@ class PostgresBackend:
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
         if documents:
-            session.execute(_UPSERT, [{"id": d.idea_id, "title": d.title, "body": d.body} for d in documents])
+            session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body)}
+                                      for d in documents])
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
         if idea_ids:

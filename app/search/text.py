@@ -45,6 +45,13 @@ def clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+def words_only(text: str) -> str:
+    """The words of `text` (letters and digits) separated by spaces: what a backend whose own
+    parser reads more than words (PostgreSQL skips `<tags>`, keeps URLs whole) is given, so
+    that every backend finds the same words."""
+    return " ".join(_WORD.findall(text))
+
+
 def terms(query: str) -> list[str]:
     """The words of `query` to search for: folded, without stop words or one-letter words, each
     once, in order, at most MAX_TERMS. Only letters and digits: never an operator."""
