@@ -170,7 +170,8 @@ def document_for(idea: Idea) -> IdeaDocument:
     return IdeaDocument(idea_id=idea.id, title=text.clean(idea.title), body=document_body(idea))
 
 
-def empty(query: SearchQuery) -> SearchResults:
+def empty() -> SearchResults:
+    """No results (a query without any word to search for)."""
     return SearchResults(hits=[], total=0, page=1, pages=1, facets={name: {} for name in FACETS})
 
 

@@ -54,7 +54,7 @@ class PostgresBackend:
     def search(self, session: Session, query: SearchQuery) -> SearchResults:
         words = terms(query.text)
         if not words:
-            return backend.empty(query)
+            return backend.empty()
         tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words)))
         match = _table.c.document.op("@@")(tsquery)
         rank = -sa.func.ts_rank(_table.c.document, tsquery)  # lower first, as for bm25

@@ -42,22 +42,21 @@ def read_query(q: str, call: str, category: str, district: str, status: str, sor
 
 
 def _facet_options(session: Session, results: SearchResults, query: SearchQuery) -> dict[str, list[dict[str, Any]]]:
-    """Per filter, its options with their counts: [{"value", "label", "count", "selected"}],
-    the most frequent first. The selected value stays listed even at zero."""
+    """Per filter, its options with their counts: [{"value", "label", "count", "selected",
+    "translate"}], the most frequent first. Only values found among the results are named (each
+    facet is counted without its own filter, so a selected value with results is among them):
+    an id typed in the address never shows the name of a call still in preparation."""
     names: dict[str, dict[Any, str]] = {"status": {k: v for k, v in STATUS_LABELS.items()}}
     for facet, id_column, name_column in (("call", Call.id, Call.title), ("category", Category.id, Category.name),
                                           ("district", District.id, District.name)):
         ids = [i for i in results.facets.get(facet, {}) if i is not None]
-        selected = getattr(query, f"{facet}_id")
-        if selected is not None:
-            ids.append(selected)
         rows = session.exec(select(id_column, name_column).where(col(id_column).in_(ids))).all() if ids else []
         names[facet] = {row_id: name for row_id, name in rows}
     options: dict[str, list[dict[str, Any]]] = {}
     for facet, labels in names.items():
         counts = results.facets.get(facet, {})
         selected = query.status if facet == "status" else getattr(query, f"{facet}_id")
-        values = [v for v in labels if v in counts or v == selected]
+        values = [v for v in labels if v in counts]
         values.sort(key=lambda v: (-counts.get(v, 0), str(labels[v])))
         options[facet] = [{"value": v, "label": labels[v], "count": counts.get(v, 0), "selected": v == selected,
                            "translate": facet == "status"} for v in values]
@@ -68,6 +67,8 @@ def _facet_options(session: Session, results: SearchResults, query: SearchQuery)
 def results(request: Request, session: DbSession, user: CurrentUser, q: str = "", call: str = "",
             category: str = "", district: str = "", status: str = "", sort: str = "relevance",
             page: str = "1") -> HTMLResponse:
+    """The search page: without words, an invitation; with words, results, filters and pages;
+    a too long query or one without a word to search gets a message (never an error)."""
     query = read_query(q, call, category, district, status, sort, page)
     message: str | None = None
     found: SearchResults | None = None

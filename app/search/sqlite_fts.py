@@ -49,7 +49,7 @@ class SqliteBackend:
     def search(self, session: Session, query: SearchQuery) -> SearchResults:
         words = terms(query.text)
         if not words:
-            return backend.empty(query)
+            return backend.empty()
         fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
         match = fts.op("MATCH")(fts_query(words))
         rank = sa.func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT)  # lower is better

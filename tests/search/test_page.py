@@ -75,6 +75,17 @@ def test_filters_show_counts_and_narrow_the_results_without_javascript(client: W
     assert f'<option value="{trees.id}" selected>Nature (2)</option>' in narrowed.text
 
 
+def test_an_id_in_the_address_never_names_a_call_in_preparation(client: WebClient, session: Session) -> None:
+    secret = make_call(session, phase="draft", title="Appel secret en préparation")
+    secret_theme = make_category(session, secret, name="Thème secret")
+    make_idea(session, secret, title="Banc secret", category=secret_theme)
+    make_idea(session, make_call(session), title="Banc public")
+    _index(session)
+    page = client.get("/search", params={"q": "banc", "call": str(secret.id), "category": str(secret_theme.id)})
+    assert page.status_code == 200 and "No idea matches" in page.text
+    assert "secret" not in page.text.lower().replace("q=banc", "")
+
+
 def test_pages_keep_the_query_and_filters(client: WebClient, session: Session) -> None:
     call = make_call(session)
     for n in range(23):
