@@ -139,3 +139,24 @@ def test_the_reindex_command_rebuilds_the_index(session: Session, database_url: 
     assert done.returncode == 0, done.stderr
     assert "1 public ideas" in done.stdout
     assert _found(session, "composteurs") == ["Composteurs de quartier"] and _indexed(session) == 1
+
+
+def test_an_erased_author_s_public_ideas_stay_found_and_their_draft_is_gone(client: WebClient,
+                                                                           session: Session) -> None:
+    from app.account import privacy
+    from tests.factories import DEFAULT_PASSWORD
+
+    call = make_call(session)
+    author = make_user(session)
+    kept = make_idea(session, call, author, title="Boîtes à livres")
+    make_idea(session, call, author, title="Boîtes à graines", status=IdeaStatus.draft)
+    session.commit()
+    indexing.rebuild(session)
+    session.commit()
+    with client.db.transaction() as s:
+        person = s.get(type(author), author.id)
+        assert person is not None
+        privacy.delete_account(s, client.settings, person, password=DEFAULT_PASSWORD)
+    assert _queued(session) >= 1
+    client.run_worker()
+    assert _found(session, "boites") == ["Boîtes à livres"] and _in_index(session, kept.id)
