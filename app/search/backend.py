@@ -75,6 +75,7 @@ class SearchBackend(Protocol):
     """One search engine behind the contract the tests in tests/search check for every backend."""
 
     name: str
+    corrects_typos: bool  # whether a one-letter typo in a query word still finds the word
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
         """Add or replace `documents` in the index (in the caller's transaction)."""

@@ -30,6 +30,7 @@ def fts_query(words: list[str]) -> str:
 
 class SqliteBackend:
     name = "sqlite"
+    corrects_typos = False  # FTS5 has no fuzzy matching (spellfix1 is not part of SQLite builds)
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
         """Replace the rows of `documents` (an FTS5 table has no upsert: delete, then insert)."""

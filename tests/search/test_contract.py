@@ -78,6 +78,22 @@ def test_a_prefix_finds_the_word_and_stop_words_are_left_out(session: Session, b
     assert _titles(session, backend, "pistes marché") == []
 
 
+def test_a_one_letter_typo_finds_the_word_where_the_backend_corrects_typos(session: Session,
+                                                                          backend: SearchBackend) -> None:
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    w = _world(session)
+    make_idea(session, w.call, title="Une cour verte pour chaque école", body="Moins de béton.")
+    make_idea(session, w.call, title="Pistes cyclables sécurisées rue Léopold", body="Séparées des voitures.")
+    _index(session)
+    assert _titles(session, backend, "ecolle") == ["Une cour verte pour chaque école"]
+    assert _titles(session, backend, "pistes cyclabes") == ["Pistes cyclables sécurisées rue Léopold"]
+    results = backend.search(session, SearchQuery(text="Léopod"))
+    assert [h.idea.title for h in results.hits] == ["Pistes cyclables sécurisées rue Léopold"]
+    assert any(s.mark and s.text == "Léopold" for s in results.hits[0].title)  # the corrected word is marked
+    assert _titles(session, backend, "xylophone") == []
+
+
 def test_each_filter_and_the_facet_counts(session: Session, backend: SearchBackend) -> None:
     w = _world(session)
     make_idea(session, w.call, title="Parc A", category=w.mobility, district=w.centre)
