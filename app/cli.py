@@ -1,4 +1,4 @@
-"""The `reinventons` command: serve, worker, demo, create-user, migrate."""
+"""The `reinventons` command: serve, worker, demo, create-user, migrate, reindex."""
 
 import argparse
 import getpass
@@ -16,6 +16,7 @@ from app.account.models import Role
 from app.db import Database
 from app.errors import ValidationFailed
 from app.outbox import worker
+from app.search import indexing
 from app.settings import Settings
 
 log = logging.getLogger("app.cli")
@@ -64,6 +65,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     migrate.upgrade(settings.resolved_database_url)
     print("Database is up to date.")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    settings = _settings()
+    migrate.upgrade(settings.resolved_database_url)
+    db = Database.from_settings(settings)
+    with db.transaction() as session:
+        count = indexing.rebuild(session)
+    print(f"Search index rebuilt: {count} public ideas.")
     return 0
 
 
@@ -155,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("reindex", help="rebuild the search index from the database")
+    p.set_defaults(func=cmd_reindex)
     return parser
 
 

@@ -17,6 +17,7 @@ from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
 from app.main import ROUTERS
 from app.moderation.demo import seed_moderation
+from app.search import indexing as search_indexing
 from app.settings import Settings
 from app.vote.demo import seed_votes_and_comments
 
@@ -65,4 +66,6 @@ def seed(db: Database, settings: Settings) -> bool:
                               citizens=[people[0], *neighbours])
         for seeder in seeders():
             seeder(session, context)
+        # Seeders write ideas directly; the search index is built once from what they wrote.
+        search_indexing.rebuild(session)
     return True

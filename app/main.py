@@ -32,6 +32,7 @@ from app.moderation import routes as moderation_routes
 from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
+from app.search import routes as search_routes
 from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
 from app.settings import Settings
 from app.share import routes as share_routes
@@ -94,6 +95,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     moderation_public_routes.router,
     share_routes.router,
     announce_routes.router,
+    search_routes.router,
 )
 
 

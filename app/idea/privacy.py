@@ -17,6 +17,7 @@ from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange, IdeaV
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.personal_data import Holding, when
+from app.search.queue import reindex_later
 from app.settings import Settings
 
 
@@ -109,6 +110,8 @@ def erase_ideas(session: Session, *, user_id: int, settings: Settings) -> dict[s
             media_service.delete_media(session, settings, item)
         session.delete(draft)
     session.flush()
+    for idea_id in session.exec(select(Idea.id).where(Idea.author_id == user_id)).all():
+        reindex_later(session, idea_id)  # the words stay; the index follows whatever changed
     session.execute(update(Idea).where(col(Idea.author_id) == user_id).values(author_id=None))
     session.execute(update(IdeaStatusChange).where(col(IdeaStatusChange.actor_id) == user_id).values(actor_id=None))
     session.execute(update(IdeaVersion).where(col(IdeaVersion.editor_id) == user_id).values(editor_id=None))

@@ -21,6 +21,7 @@ from app.media import service as media_service
 from app.media.models import MediaFile
 from app.notify import service as notify
 from app.richtext import render_markdown
+from app.search.queue import reindex_later
 from app.settings import PHOTOS_PER_IDEA, Settings
 from app.vote import limits as vote_limits
 
@@ -102,6 +103,7 @@ def record_change(session: Session, idea: Idea, actor: User | None, to_status: s
     idea.status = to_status
     idea.updated_at = utcnow()
     session.add(idea)
+    reindex_later(session, idea.id)
 
 
 def ideas_counted(session: Session, call: Call, author: User) -> int:
@@ -233,6 +235,7 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     idea.category_id, idea.district_id = data.category_id, data.district_id
     idea.updated_at = utcnow()
     session.add(idea)
+    reindex_later(session, idea.id)
     version = versions.record_edit(session, idea, before, author)
     if idea.status == IdeaStatus.published and posting_policy.must_hold(author, f"{idea.title}\n{idea.body_md}"):
         # A new account adding a link to a public idea: back to the moderators first.

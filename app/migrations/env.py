@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from app.models import metadata
+from app.search.schema import include_name
 from app.settings import Settings
 
 config = context.config
@@ -16,7 +17,7 @@ def database_url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=metadata, literal_binds=True,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -28,7 +29,8 @@ def run_migrations_online() -> None:
     with connectable.connect() as connection:
         # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
         context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                          include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -20,6 +20,7 @@ from app.idea.models import Idea
 from app.locks import lock_admin_changes
 from app.moderation import notices
 from app.moderation.common import HIDEABLE, HISTORY_HIDDEN, add_history, clean_text
+from app.search.queue import reindex_later
 
 
 def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_content: bool) -> AuditEntry:
@@ -62,6 +63,7 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
         for idea in hidden_ideas:
             idea.hidden_at = now
             session.add(idea)
+            reindex_later(session, idea.id)
             add_history(session, idea, actor, idea.status, HISTORY_HIDDEN, note)
         comment_ids = [i for i in session.exec(
             select(Comment.id).where(Comment.author_id == user.id, col(Comment.hidden_at).is_(None))

@@ -39,6 +39,7 @@ from app.moderation.common import (
 from app.moderation.report_decisions import resolve_reports
 from app.notify import service as notify_service
 from app.richtext import render_markdown
+from app.search.queue import reindex_later
 from app.settings import Settings
 from app.vote import limits as vote_limits
 from app.vote.models import Vote
@@ -86,8 +87,9 @@ def _transition(idea: Idea, action: str, expected: str | None = None) -> tuple[s
     return idea.status, target
 
 
-def _set_status(idea: Idea, status: IdeaStatus) -> None:
+def _set_status(session: Session, idea: Idea, status: IdeaStatus) -> None:
     now = utcnow()
+    reindex_later(session, idea.id)
     idea.status = status
     idea.updated_at = now
     if status == IdeaStatus.published and idea.published_at is None:
@@ -121,7 +123,7 @@ def _decide(session: Session, *, actor: User, idea: Idea, action: str, settings:
         lock_supporters(session, [idea])
     lock_idea(session, idea)
     before, after = _transition(idea, action, expected)
-    _set_status(idea, after)
+    _set_status(session, idea, after)
     session.add(idea)
     add_history(session, idea, actor, before, after, reason)
     assert idea.id is not None
@@ -192,6 +194,7 @@ def hide_idea(session: Session, *, actor: User, idea: Idea, reason: str, setting
     idea.hidden_at = utcnow()
     idea.updated_at = idea.hidden_at
     session.add(idea)
+    reindex_later(session, idea.id)
     assert idea.id is not None
     resolved = resolve_reports(session, target_type=TargetType.idea, target_id=idea.id, actor=actor,
                                resolution="hidden")
@@ -218,6 +221,7 @@ def restore_idea(session: Session, *, actor: User, idea: Idea, reason: str = "",
     idea.updated_at = utcnow()
     idea.report_count = 0
     session.add(idea)
+    reindex_later(session, idea.id)
     assert idea.id is not None
     resolved = resolve_reports(session, target_type=TargetType.idea, target_id=idea.id, actor=actor,
                                resolution="restored")
@@ -277,7 +281,7 @@ def merge_ideas(session: Session, *, actor: User, source: Idea, target: Idea, no
             .scalar_subquery(),
         ))
     session.refresh(target)
-    _set_status(source, after)
+    _set_status(session, source, after)
     source.merged_into_id = target.id
     source.vote_count = 0
     source.follower_count = 0

@@ -14,6 +14,7 @@ from app.media import service as media_service
 from app.notify import delivery, digest, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
+from app.search import indexing as search_indexing
 from app.settings import Settings
 from app.submission import service as submission_service
 
@@ -29,6 +30,7 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         # Announcements: published at their scheduled time, then handed to the channels (none yet).
         announce_service.PUBLISH_KIND: partial(announce_service.run_publish_due, db),
         announce_service.DELIVER_KIND: partial(announce_service.deliver, db),
+        search_indexing.REINDEX_KIND: partial(search_indexing.handle, db),
     }
 
 

@@ -22,6 +22,7 @@ from app.idea.models import Idea
 from app.locks import lock_comment, lock_idea
 from app.notify import service as notify
 from app.report.models import Report, ReportReason, ReportTarget
+from app.search.queue import reindex_later
 from app.settings import Settings
 
 ALREADY_REPORTED = N_("You have already reported this. A moderator will look at it.")
@@ -85,6 +86,7 @@ def report_idea(session: Session, settings: Settings, *, idea: Idea, call: Call,
     if not hidden.rowcount:  # type: ignore[attr-defined]
         return False
     session.refresh(idea)
+    reindex_later(session, idea.id)
     # The system decided: audited without an actor, with why (a moderator's restore follows it).
     record(session, actor=None, action=AuditAction.hide, target_type=TargetType.idea, target_id=idea.id,
            reason=REASON_REPORTED, from_status=idea.status, to_status="hidden",

@@ -1,0 +1,51 @@
+"""Keeping the index up to date through the outbox, and rebuilding it.
+
+Every change of an idea that may change its words or whether it is public calls
+`reindex_later` (app.search.queue) in the same transaction; the worker then reads the idea as it is now and
+indexes it or takes it out (`handle`). A search engine that fails never blocks the change
+itself: the message is retried by the outbox."""
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.db import Database
+from app.idea.models import Idea
+from app.search.backend import backend_for, document_for, indexable_condition
+from app.search.queue import REINDEX_KIND, reindex_later
+
+__all__ = ["REINDEX_KIND", "handle", "rebuild", "reindex", "reindex_later"]
+BATCH = 500
+
+
+def reindex(session: Session, idea_id: int) -> bool:
+    """Index idea `idea_id` if it belongs in the index now, else take it out. True if indexed."""
+    backend = backend_for(session)
+    idea = session.exec(select(Idea).where(col(Idea.id) == idea_id, indexable_condition())).first()
+    if idea is None:
+        backend.remove(session, [idea_id])
+        return False
+    backend.index(session, [document_for(idea)])
+    return True
+
+
+def handle(db: Database, _message_id: int, payload: dict[str, Any]) -> None:
+    """The outbox handler of REINDEX_KIND: idempotent, it reads the idea at run time."""
+    with db.transaction() as session:
+        reindex(session, int(payload["idea_id"]))
+
+
+def rebuild(session: Session) -> int:
+    """Empty the index and index every idea that belongs in it, in batches. Returns the count."""
+    backend = backend_for(session)
+    backend.clear(session)
+    count = 0
+    last_id = 0
+    while True:
+        ideas = session.exec(select(Idea).where(indexable_condition(), col(Idea.id) > last_id)
+                             .order_by(col(Idea.id)).limit(BATCH)).all()
+        if not ideas:
+            return count
+        backend.index(session, [document_for(i) for i in ideas])
+        count += len(ideas)
+        last_id = ideas[-1].id or last_id

@@ -1,0 +1,95 @@
+"""The PostgreSQL backend: a table `idea_search` (idea_id, document tsvector) with a GIN index,
+created by migration 0006. Documents use the `simple` configuration (no language stemming:
+ideas are written in several languages) over `unaccent`ed text, the title weighted A and the
+body B, ranked by ts_rank. A word of the query found nowhere in the index is replaced by the
+closest indexed word (`pg_trgm` similarity over `idea_search_word`, the words of every idea
+indexed since the last rebuild): "ecolle" finds "école".
+
+Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
+(`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no
+prefix search, which the contract requires ("eco" finds "école"); since the words carry no
+operator, `to_tsquery` over them is as safe."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlmodel import Session
+
+from app.search import backend
+from app.search.backend import IdeaDocument, SearchQuery, SearchResults
+from app.search.text import fold, terms, words_only
+
+TABLE = "idea_search"
+CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
+
+_table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR))
+
+_UPSERT = sa.text("""
+    INSERT INTO idea_search (idea_id, document)
+    VALUES (:id, setweight(to_tsvector('simple', unaccent(:title)), 'A')
+                 || setweight(to_tsvector('simple', unaccent(:body)), 'B'))
+    ON CONFLICT (idea_id) DO UPDATE SET document = excluded.document
+""")
+
+
+_WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT unnest(CAST(:words AS text[])) "
+                 "ON CONFLICT (word) DO NOTHING")
+# A query word shorter than this is never corrected: too few trigrams to tell a typo from another word.
+TYPO_MIN_LENGTH = 4
+TYPO_SIMILARITY = 0.45  # pg_trgm similarity of a correction; "ecolle"/"ecole" is 0.625, "parc"/"pare" 0.25
+_KNOWN = sa.text("SELECT 1 FROM idea_search_word WHERE word LIKE :prefix LIMIT 1")
+_CLOSEST = sa.text("SELECT word FROM idea_search_word WHERE word % :word AND similarity(word, :word) >= :least "
+                   "ORDER BY similarity(word, :word) DESC, word LIMIT 1")
+
+
+def corrected(session: Session, words: list[str]) -> list[str]:
+    """`words` with each one that starts no indexed word replaced by the closest indexed word
+    (at least TYPO_SIMILARITY alike), if any."""
+    result = []
+    for word in words:
+        if len(word) >= TYPO_MIN_LENGTH and session.execute(_KNOWN, {"prefix": word + "%"}).first() is None:
+            closest = session.execute(_CLOSEST, {"word": word, "least": TYPO_SIMILARITY}).scalar()
+            word = str(closest) if closest else word
+        result.append(word)
+    return result
+
+
+def ts_query(words: list[str]) -> str:
+    """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`."""
+    return " & ".join("'" + word.replace("'", "''") + "':*" for word in words)
+
+
+def terms_of(text: str) -> set[str]:
+    """The folded words of an indexed text, as a query's words are folded (the vocabulary)."""
+    return {w for w in words_only(fold(text)).split() if len(w) >= TYPO_MIN_LENGTH and len(w) <= 40}
+
+
+class PostgresBackend:
+    name = "postgresql"
+    corrects_typos = True
+
+    def index(self, session: Session, documents: list[IdeaDocument]) -> None:
+        if documents:
+            vocabulary = sorted({w for d in documents for w in terms_of(d.title + " " + d.body)})
+            session.execute(_WORDS, {"words": vocabulary})
+            session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body)}
+                                      for d in documents])
+
+    def remove(self, session: Session, idea_ids: list[int]) -> None:
+        if idea_ids:
+            session.execute(sa.delete(_table).where(_table.c.idea_id.in_(idea_ids)))
+
+    def clear(self, session: Session) -> None:
+        session.execute(sa.text("DELETE FROM idea_search"))
+        session.execute(sa.text("DELETE FROM idea_search_word"))
+
+    def search(self, session: Session, query: SearchQuery) -> SearchResults:
+        words = terms(query.text)
+        if not words:
+            return backend.empty()
+        words = corrected(session, words)
+        tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words)))
+        match = _table.c.document.op("@@")(tsquery)
+        rank = -sa.func.ts_rank(_table.c.document, tsquery)  # lower first, as for bm25
+        return backend.run(session, query, words, _table.c.idea_id, match, rank)

@@ -1,0 +1,89 @@
+"""The search page: words, filters with counts, sort and pages, all in the query string (it
+works without JavaScript and its addresses can be shared)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session, col, select
+
+from app.call.models import Call, Category, District
+from app.deps import CurrentUser, DbSession
+from app.i18n import N_
+from app.idea.models import ANSWER_LABELS
+from app.params import parse_id
+from app.search import text
+from app.search.backend import SORTS, UNANSWERED, SearchQuery, SearchResults, backend_for
+from app.web import render
+
+router = APIRouter(include_in_schema=False)
+
+SORT_LABELS = {
+    "relevance": N_("Relevance"),
+    "supported": N_("Most supported"),
+    "newest": N_("Newest"),
+}
+STATUS_LABELS: dict[str, str] = {UNANSWERED: N_("Awaiting an answer"), **{str(k): v for k, v in ANSWER_LABELS.items()}}
+TOO_LONG = N_("Your search is too long: use at most {max} characters.")
+NO_WORDS = N_("Type at least one word of two letters or more, other than very common words like “the” or “de”.")
+
+
+def read_query(q: str, call: str, category: str, district: str, status: str, sort: str,
+               page: str) -> SearchQuery:
+    """A SearchQuery from query-string values: unknown or malformed filters are dropped, the
+    sort falls back to relevance and the page to 1 (bounded to 500)."""
+    return SearchQuery(
+        text=q,
+        call_id=parse_id(call), category_id=parse_id(category), district_id=parse_id(district),
+        status=status if status in STATUS_LABELS else None,
+        sort=sort if sort in SORTS else "relevance",
+        page=max(1, min(parse_id(page) or 1, 500)),
+    )
+
+
+def _facet_options(session: Session, results: SearchResults, query: SearchQuery) -> dict[str, list[dict[str, Any]]]:
+    """Per filter, its options with their counts: [{"value", "label", "count", "selected",
+    "translate"}], the most frequent first. Only values found among the results are named (each
+    facet is counted without its own filter, so a selected value with results is among them):
+    an id typed in the address never shows the name of a call still in preparation."""
+    names: dict[str, dict[Any, str]] = {"status": {k: v for k, v in STATUS_LABELS.items()}}
+    for facet, id_column, name_column in (("call", Call.id, Call.title), ("category", Category.id, Category.name),
+                                          ("district", District.id, District.name)):
+        ids = [i for i in results.facets.get(facet, {}) if i is not None]
+        rows = session.exec(select(id_column, name_column).where(col(id_column).in_(ids))).all() if ids else []
+        names[facet] = {row_id: name for row_id, name in rows}
+    options: dict[str, list[dict[str, Any]]] = {}
+    for facet, labels in names.items():
+        counts = results.facets.get(facet, {})
+        selected = query.status if facet == "status" else getattr(query, f"{facet}_id")
+        values = [v for v in labels if v in counts]
+        values.sort(key=lambda v: (-counts.get(v, 0), str(labels[v])))
+        options[facet] = [{"value": v, "label": labels[v], "count": counts.get(v, 0), "selected": v == selected,
+                           "translate": facet == "status"} for v in values]
+    return options
+
+
+@router.get("/search", name="search:results")
+def results(request: Request, session: DbSession, user: CurrentUser, q: str = "", call: str = "",
+            category: str = "", district: str = "", status: str = "", sort: str = "relevance",
+            page: str = "1") -> HTMLResponse:
+    """The search page: without words, an invitation; with words, results, filters and pages;
+    a too long query or one without a word to search gets a message (never an error)."""
+    query = read_query(q, call, category, district, status, sort, page)
+    message: str | None = None
+    found: SearchResults | None = None
+    if len(q) > text.MAX_QUERY:
+        message = TOO_LONG
+        query.text = q[:text.MAX_QUERY]
+    elif q.strip() and not text.terms(q):
+        message = NO_WORDS
+    elif q.strip():
+        found = backend_for(session).search(session, query)
+    keep = {k: v for k, v in (("q", query.text), ("call", query.call_id), ("category", query.category_id),
+                              ("district", query.district_id), ("status", query.status), ("sort", query.sort))
+            if v not in (None, "")}
+    return render(request, "search/results.html", {
+        "query": query, "results": found, "message": message, "max_query": text.MAX_QUERY,
+        "facets": _facet_options(session, found, query) if found else {},
+        "sort_labels": SORT_LABELS, "query_base": keep,
+    })

@@ -1,0 +1,106 @@
+"""What a search query and an indexed text are made of, the same for every backend: words
+folded to lower case without accents, common words left out, and highlighted segments.
+
+A query never reaches a search engine as the user typed it: it is cut into words made of
+letters and digits only, so operators (`NEAR(`, `:`, `*`, `"`, `%`, `-`) are spaces, and each
+backend quotes the words it receives."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_QUERY = 200  # characters a query may have; longer ones get a message, not a search
+MAX_TERMS = 12  # words kept from a query; more add little and cost a join each
+MIN_TERM = 2  # one-letter words ("l", "d", "a") are left out: too common to mean anything
+
+# Common words left out of queries, in the four languages of the interface. Short lists on
+# purpose: the most frequent function words of each language, taken from the Snowball stop word
+# lists (snowballstem.org/algorithms/{french,dutch,german,english}/stop.txt), folded like the
+# text (no accents, lower case). A longer list would drop words people do search for.
+STOP_WORDS = frozenset("""
+au aux avec ce ces dans de des du elle en et eux il je la le les leur lui ma mais me meme mes moi
+mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une
+vos votre vous est sont cette
+de het een en van ik te dat die in is hij niet zijn op aan met als voor had er maar om hem dan zou
+wat mijn men dit zo door over ze zich bij ook tot je mij uit der daar haar naar heb hoe heeft
+der die das und in den von zu mit sich des auf fur ist im dem nicht ein eine als auch es an
+werden aus er hat dass sie nach bei um am sind noch wie einem uber einen so zum
+the of and to in is it that for on with as at by an be this are or from
+""".split())
+
+MARK_START = "\x02"  # marks a highlight inside text; control characters are stripped first
+MARK_END = "\x03"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """`text` in lower case without accents ("Énergie" -> "energie"), as the indexes compare it."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def clean(text: str) -> str:
+    """`text` without control characters (which could pass for highlight marks)."""
+    return _CONTROL.sub(" ", text)
+
+
+def words_only(text: str) -> str:
+    """The words of `text` (letters and digits) separated by spaces: what a backend whose own
+    parser reads more than words (PostgreSQL skips `<tags>`, keeps URLs whole) is given, so
+    that every backend finds the same words."""
+    return " ".join(_WORD.findall(text))
+
+
+def terms(query: str) -> list[str]:
+    """The words of `query` to search for: folded, without stop words or one-letter words, each
+    once, in order, at most MAX_TERMS. Only letters and digits: never an operator."""
+    seen: list[str] = []
+    for word in _WORD.findall(fold(query)):
+        if len(word) >= MIN_TERM and word not in STOP_WORDS and word not in seen:
+            seen.append(word)
+    return seen[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of text to show, highlighted or not. Templates escape `text` and wrap a
+    highlighted segment in <mark>: the only markup in a result."""
+
+    text: str
+    mark: bool = False
+
+
+def highlight(text: str, words: list[str]) -> list[Segment]:
+    """`text` cut into segments, the words starting with one of `words` (folded) highlighted."""
+    segments: list[Segment] = []
+    position = 0
+    for match in _WORD.finditer(text):
+        if any(fold(match.group()).startswith(w) for w in words):
+            if match.start() > position:
+                segments.append(Segment(text[position:match.start()]))
+            segments.append(Segment(match.group(), mark=True))
+            position = match.end()
+    if position < len(text):
+        segments.append(Segment(text[position:]))
+    return segments
+
+
+def excerpt(text: str, words: list[str], length: int = 220) -> list[Segment]:
+    """About `length` characters of `text` around its first highlighted word (or its start),
+    cut at spaces, with "…" where it was cut, as highlighted segments."""
+    text = " ".join(text.split())
+    start = 0
+    for match in _WORD.finditer(text):
+        if any(fold(match.group()).startswith(w) for w in words):
+            start = max(0, match.start() - length // 3)
+            break
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    end = start + length
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    piece = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    return highlight(piece, words)

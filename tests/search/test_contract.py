@@ -1,0 +1,226 @@
+"""The contract every search backend keeps, run against the backend of the database under test:
+FTS5 on SQLite (always), PostgreSQL full text when REINVENTONS_TEST_DATABASE_URL points at
+PostgreSQL. Each test arranges ideas, indexes them as the worker would, and searches."""
+
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from app.call.models import Call, Category, District
+from app.clock import utcnow
+from app.idea.models import AnswerStatus, IdeaStatus
+from app.search import indexing
+from app.search.backend import UNANSWERED, SearchBackend, SearchQuery, backend_for
+from tests.factories import make_call, make_category, make_district, make_idea
+
+
+@pytest.fixture
+def backend(session: Session) -> SearchBackend:
+    return backend_for(session)
+
+
+def test_the_backend_is_the_one_of_the_database_under_test(session: Session, backend: SearchBackend) -> None:
+    assert backend.name == session.get_bind().dialect.name
+
+
+@dataclass
+class World:
+    call: Call
+    other_call: Call
+    mobility: Category
+    energy: Category
+    centre: District
+    outremeuse: District
+
+
+def _world(session: Session) -> World:
+    call = make_call(session, title="Liège 2030")
+    other = make_call(session, title="Budget participatif")
+    return World(call, other, make_category(session, call, name="Mobilité"),
+                 make_category(session, call, name="Énergie"), make_district(session, name="Centre"),
+                 make_district(session, name="Outremeuse"))
+
+
+def _titles(session: Session, backend: SearchBackend, text: str, **filters: object) -> list[str]:
+    return [h.idea.title for h in backend.search(session, SearchQuery(text=text, **filters)).hits]  # type: ignore[arg-type]
+
+
+def _index(session: Session) -> None:
+    indexing.rebuild(session)
+    session.commit()
+
+
+def test_accents_and_case_are_ignored_both_ways(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    make_idea(session, w.call, title="Énergie solaire sur les toits", body="Des panneaux partout.")
+    make_idea(session, w.call, title="Une cour verte pour chaque école", body="Moins de béton.")
+    make_idea(session, w.call, title="Plus de bancs", body="Pour s'asseoir.")
+    _index(session)
+    assert _titles(session, backend, "energie") == ["Énergie solaire sur les toits"]
+    assert _titles(session, backend, "ECOLE") == ["Une cour verte pour chaque école"]
+    assert _titles(session, backend, "ÉCOLE beton") == ["Une cour verte pour chaque école"]
+    assert _titles(session, backend, "ÉNERGIE") == ["Énergie solaire sur les toits"]
+    assert _titles(session, backend, "photovoltaique") == []
+
+
+def test_a_prefix_finds_the_word_and_stop_words_are_left_out(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    make_idea(session, w.call, title="Pistes cyclables sécurisées rue Léopold", body="Séparées des voitures.")
+    make_idea(session, w.call, title="Un marché du soir", body="Le jeudi.")
+    _index(session)
+    assert _titles(session, backend, "cycl") == ["Pistes cyclables sécurisées rue Léopold"]
+    assert _titles(session, backend, "leo") == ["Pistes cyclables sécurisées rue Léopold"]
+    # "de", "la", "the" would match almost everything: they are not searched for.
+    assert _titles(session, backend, "de la pistes the") == ["Pistes cyclables sécurisées rue Léopold"]
+    # Every word must be found.
+    assert _titles(session, backend, "pistes marché") == []
+
+
+def test_a_one_letter_typo_finds_the_word_where_the_backend_corrects_typos(session: Session,
+                                                                          backend: SearchBackend) -> None:
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    w = _world(session)
+    make_idea(session, w.call, title="Une cour verte pour chaque école", body="Moins de béton.")
+    make_idea(session, w.call, title="Pistes cyclables sécurisées rue Léopold", body="Séparées des voitures.")
+    _index(session)
+    assert _titles(session, backend, "ecolle") == ["Une cour verte pour chaque école"]
+    assert _titles(session, backend, "pistes cyclabes") == ["Pistes cyclables sécurisées rue Léopold"]
+    results = backend.search(session, SearchQuery(text="Léopod"))
+    assert [h.idea.title for h in results.hits] == ["Pistes cyclables sécurisées rue Léopold"]
+    assert any(s.mark and s.text == "Léopold" for s in results.hits[0].title)  # the corrected word is marked
+    assert _titles(session, backend, "xylophone") == []
+
+
+def test_each_filter_and_the_facet_counts(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    make_idea(session, w.call, title="Parc A", category=w.mobility, district=w.centre)
+    make_idea(session, w.call, title="Parc B", category=w.mobility, district=w.outremeuse,
+              answer_status=AnswerStatus.accepted)
+    make_idea(session, w.call, title="Parc C", category=w.energy, district=w.outremeuse)
+    make_idea(session, w.other_call, title="Parc D")
+    make_idea(session, w.call, title="Rue E", category=w.energy, district=w.centre)
+    _index(session)
+    assert sorted(_titles(session, backend, "parc")) == ["Parc A", "Parc B", "Parc C", "Parc D"]
+    assert sorted(_titles(session, backend, "parc", call_id=w.other_call.id)) == ["Parc D"]
+    assert sorted(_titles(session, backend, "parc", category_id=w.mobility.id)) == ["Parc A", "Parc B"]
+    assert sorted(_titles(session, backend, "parc", district_id=w.outremeuse.id)) == ["Parc B", "Parc C"]
+    assert sorted(_titles(session, backend, "parc", status=AnswerStatus.accepted)) == ["Parc B"]
+    assert sorted(_titles(session, backend, "parc", status=UNANSWERED)) == ["Parc A", "Parc C", "Parc D"]
+    assert sorted(_titles(session, backend, "parc", category_id=w.mobility.id, district_id=w.centre.id)) == ["Parc A"]
+
+    results = backend.search(session, SearchQuery(text="parc", category_id=w.mobility.id))
+    assert results.total == 2
+    # A facet counts under the other filters, not its own: every theme stays offered.
+    assert results.facets["category"] == {w.mobility.id: 2, w.energy.id: 1}
+    assert results.facets["district"] == {w.centre.id: 1, w.outremeuse.id: 1}
+    assert results.facets["call"] == {w.call.id: 2}
+    assert results.facets["status"] == {UNANSWERED: 1, AnswerStatus.accepted: 1}
+
+
+def test_pages_and_sorts(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    for n in range(5):
+        make_idea(session, w.call, title=f"Arbre {n}", vote_count=[3, 9, 1, 7, 5][n])
+    _index(session)
+    first = backend.search(session, SearchQuery(text="arbre", sort="supported", per_page=2))
+    assert (first.total, first.pages, first.page) == (5, 3, 1)
+    assert [h.idea.title for h in first.hits] == ["Arbre 1", "Arbre 3"]
+    last = backend.search(session, SearchQuery(text="arbre", sort="supported", per_page=2, page=3))
+    assert [h.idea.title for h in last.hits] == ["Arbre 2"]
+    beyond = backend.search(session, SearchQuery(text="arbre", sort="supported", per_page=2, page=99))
+    assert beyond.page == 3 and [h.idea.title for h in beyond.hits] == ["Arbre 2"]
+    newest = backend.search(session, SearchQuery(text="arbre", sort="newest"))
+    assert [h.idea.title for h in newest.hits] == [f"Arbre {n}" for n in (4, 3, 2, 1, 0)]
+
+
+def test_a_title_match_ranks_before_a_body_match(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    # The body match is newer and its body names the word twice: only relevance puts the title first.
+    make_idea(session, w.call, title="Des fontaines à eau potable", body="Au parc.")
+    make_idea(session, w.call, title="Un parc pour les chiens", body="Avec fontaines, et des fontaines.")
+    _index(session)
+    assert _titles(session, backend, "fontaines") == ["Des fontaines à eau potable", "Un parc pour les chiens"]
+
+
+PRIVATE = {
+    "draft": {"status": IdeaStatus.draft},
+    "submitted": {"status": IdeaStatus.submitted},
+    "rejected": {"status": IdeaStatus.rejected},
+    "withdrawn": {"status": IdeaStatus.withdrawn},
+    "changes_requested": {"status": IdeaStatus.changes_requested},
+    "merged": {"status": IdeaStatus.merged},
+    "hidden": {"status": IdeaStatus.published, "hidden_at": utcnow()},
+}
+
+
+@pytest.mark.parametrize("state", list(PRIVATE))
+def test_ideas_not_public_are_never_indexed_nor_returned(session: Session, backend: SearchBackend,
+                                                          state: str) -> None:
+    w = _world(session)
+    secret = make_idea(session, w.call, title="Kiosque secret", **PRIVATE[state])  # type: ignore[arg-type]
+    make_idea(session, w.call, title="Kiosque public")
+    _index(session)
+    assert _titles(session, backend, "kiosque") == ["Kiosque public"]
+    assert _indexed(session) == 1
+    # Even an index that has not caught up yet (the worker did not run) never shows it.
+    assert secret.id is not None
+    backend.index(session, [indexing.document_for(secret)])
+    session.commit()
+    assert _titles(session, backend, "kiosque") == ["Kiosque public"]
+
+
+def test_ideas_of_a_call_in_preparation_are_not_returned(session: Session, backend: SearchBackend) -> None:
+    draft_call = make_call(session, phase="draft")
+    make_idea(session, draft_call, title="Kiosque en préparation")
+    _index(session)
+    assert _titles(session, backend, "kiosque") == []
+
+
+def _indexed(session: Session) -> int:
+    session.expire_all()
+    return int(session.execute(sa.text("SELECT count(*) FROM idea_search")).scalar_one())
+
+
+def test_reindex_takes_out_an_idea_that_is_no_longer_public(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    idea = make_idea(session, w.call, title="Serres communales")
+    _index(session)
+    assert _indexed(session) == 1
+    assert idea.id is not None
+    idea.status = IdeaStatus.withdrawn
+    session.add(idea)
+    session.commit()
+    assert indexing.reindex(session, idea.id) is False
+    session.commit()
+    assert _indexed(session) == 0
+    idea.status = IdeaStatus.published
+    idea.title = "Serres municipales"
+    session.add(idea)
+    session.commit()
+    assert indexing.reindex(session, idea.id) is True
+    session.commit()
+    assert _titles(session, backend, "municipales") == ["Serres municipales"]
+    assert _indexed(session) == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "%", '"', "*", "NEAR(", ":", "de la", 'NEAR(a b) title:x "x*',
+                                  "parc" * 250, "-parc", "parc OR", "a" * 1000])
+def test_operators_and_odd_queries_never_fail(session: Session, backend: SearchBackend, text: str) -> None:
+    w = _world(session)
+    make_idea(session, w.call, title="Parc du quartier")
+    _index(session)
+    results = backend.search(session, SearchQuery(text=text))
+    assert results.total == len(results.hits) <= 1
+
+
+def test_operators_are_read_as_words(session: Session, backend: SearchBackend) -> None:
+    w = _world(session)
+    make_idea(session, w.call, title="Parc du quartier", body="Au bord de la rivière.")
+    _index(session)
+    assert _titles(session, backend, 'title:parc') == []  # "title" is a word here, not a column
+    assert _titles(session, backend, '"parc*" NEAR(quartier') == []  # "near" is a word, not in the title
+    assert _titles(session, backend, '"parc*" quartier') == ["Parc du quartier"]
+    assert _titles(session, backend, "parc% quartier:") == ["Parc du quartier"]
