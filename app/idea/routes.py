@@ -20,6 +20,8 @@ from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
+from app.search import backend as search
+from app.search.routes import STATUS_LABELS
 from app.share import previews as share_previews
 from app.submission import service as submission
 from app.submission.web import FormToken, replay
@@ -63,6 +65,7 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
         "existing": existing or [],
         "max_photos": service.MAX_PHOTOS,
         "photo_slots": range(1, service.MAX_PHOTOS + 1 - len(existing or [])),
+        "similar": [], "similar_checked": False, "status_labels": STATUS_LABELS,
     }
 
 
@@ -136,6 +139,27 @@ def _refused(request: Request, session: Session, exc: AppError, author: User, ph
         return render(request, "idea/form.html", context, status_code=429,
                       headers={"Retry-After": str(exc.retry_after)})
     return render(request, "idea/form.html", context, status_code=422)
+
+
+@router.post("/calls/{slug}/ideas/new/similar", name="idea:check_similar")
+def check_similar(
+    request: Request, session: DbSession, user: CurrentUser, slug: str,
+    title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
+    alt_photo_4: TextField = "",
+) -> HTMLResponse:
+    """The new-idea form again, with everything typed kept and the similar public ideas of the
+    call listed: the form's "Check for similar ideas" button, for browsers without JavaScript.
+    Nothing is saved; chosen photos must be chosen again (browsers never resend a file)."""
+    call = visible_call_by_slug(session, slug, user)
+    _require_create(user, call)
+    assert call.id is not None
+    values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
+              "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
+              "alt_photo_4": alt_photo_4}
+    context = _form_context(session, call, values, {})
+    context.update(similar=search.suggest(session, call.id, title, body_md), similar_checked=True)
+    return render(request, "idea/form.html", context)
 
 
 def _created_message(idea: Idea) -> str:

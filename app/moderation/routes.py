@@ -31,6 +31,8 @@ from app.moderation import (
 )
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
+from app.search import backend as search
+from app.search.routes import STATUS_LABELS
 from app.submission import service as submission
 from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
@@ -138,6 +140,10 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
         "reasons": idea_decisions.REJECTION_REASONS, "answer_labels": ANSWER_LABELS,
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
         "transitions": idea_decisions.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
+        # A pending idea's possible duplicates, found as for an author writing one.
+        "similar": (search.suggest(session, idea.call_id, idea.title, search.document_body(idea), exclude_id=idea.id)
+                    if idea.status == IdeaStatus.submitted else []),
+        "status_labels": STATUS_LABELS, "for_moderation": True,
     }
 
 

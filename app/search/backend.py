@@ -22,6 +22,9 @@ from app.richtext import plain_excerpt
 from app.search import text
 
 PER_PAGE = 20
+SIMILAR_LIMIT = 5  # similar ideas proposed while an idea is written or moderated
+SIMILAR_MIN_TITLE = 3  # characters typed in a title before similar ideas are looked for
+SIMILAR_MAX_TEXT = 2_000  # characters of a title and body read for similar ideas; the rest adds little
 MAX_PAGE = 500
 SORTS = ("relevance", "supported", "newest")
 FACETS = ("call", "category", "district", "status")
@@ -88,6 +91,12 @@ class SearchBackend(Protocol):
 
     def search(self, session: Session, query: SearchQuery) -> SearchResults:
         """The results of `query`; a query without any word to search returns nothing."""
+
+    def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
+                limit: int = SIMILAR_LIMIT) -> list[Idea]:
+        """At most `limit` public ideas of call `call_id` sharing words with `text` (any of
+        them, not all: a new title rarely repeats an old one word for word), the most alike
+        first, never idea `exclude_id`; [] when `text` has no word to look for."""
 
 
 def indexable_condition() -> ColumnElement[bool]:
@@ -158,6 +167,34 @@ def run(session: Session, query: SearchQuery, words: list[str], matched: Any, ma
     hits = [SearchHit(idea=idea, title=text.highlight(idea.title, words),
                       excerpt=text.excerpt(document_body(idea), words)) for idea in ideas]
     return SearchResults(hits=hits, total=total, page=page, pages=pages, facets=facets)
+
+
+def similar_terms(value: str) -> list[str]:
+    """The words looked for among similar ideas: those of the first SIMILAR_MAX_TEXT
+    characters of `value` (title first, then body), as app.search.text.terms keeps them."""
+    return text.terms(value[:SIMILAR_MAX_TEXT])
+
+
+def run_similar(session: Session, call_id: int, matched: Any, match: ColumnElement[bool], rank: Any,
+                exclude_id: int | None, limit: int) -> list[Idea]:
+    """The similar ideas for a database backend: `matched`, `match` and `rank` as for `run`
+    (`match` finding any of the words). Visibility is read from the idea table now, as for
+    search: public, not merged, in call `call_id`, never `exclude_id`."""
+    conditions = [match, indexable_condition(), col(Idea.call_id) == call_id]
+    if exclude_id is not None:
+        conditions.append(col(Idea.id) != exclude_id)
+    order = (rank, col(Idea.vote_count).desc(), col(Idea.id).desc())
+    return list(session.exec(select(Idea).join(matched.table, col(Idea.id) == matched).where(*conditions)
+                             .order_by(*order).limit(max(0, min(limit, 20)))).all())
+
+
+def suggest(session: Session, call_id: int, title: str, body: str = "", exclude_id: int | None = None) -> list[Idea]:
+    """Similar public ideas of call `call_id` for an idea being written or moderated (`title`,
+    `body`), by the session's backend: [] while the title has fewer than SIMILAR_MIN_TITLE
+    characters or no word to look for. Never raises on what people type."""
+    if len(title.strip()) < SIMILAR_MIN_TITLE:
+        return []
+    return backend_for(session).similar(session, call_id, f"{title[:SIMILAR_MAX_TEXT]} {body}", exclude_id)
 
 
 def document_body(idea: Idea) -> str:

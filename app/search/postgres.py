@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Session
 
+from app.idea.models import Idea
 from app.search import backend
-from app.search.backend import IdeaDocument, SearchQuery, SearchResults
+from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
 from app.search.text import fold, terms, words_only
 
 TABLE = "idea_search"
@@ -55,9 +56,10 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     return result
 
 
-def ts_query(words: list[str]) -> str:
-    """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`."""
-    return " & ".join("'" + word.replace("'", "''") + "':*" for word in words)
+def ts_query(words: list[str], joiner: str = " & ") -> str:
+    """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`; joined by
+    " | ", any of the words."""
+    return joiner.join("'" + word.replace("'", "''") + "':*" for word in words)
 
 
 def terms_of(text: str) -> set[str]:
@@ -93,3 +95,16 @@ class PostgresBackend:
         match = _table.c.document.op("@@")(tsquery)
         rank = -sa.func.ts_rank(_table.c.document, tsquery)  # lower first, as for bm25
         return backend.run(session, query, words, _table.c.idea_id, match, rank)
+
+    def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
+                limit: int = SIMILAR_LIMIT) -> list[Idea]:
+        """Ideas matching any word of `text` (no typo correction: one query per word is too
+        much while someone types), by ts_rank, which counts the words shared and the title's
+        weight A above the body's B."""
+        words = backend.similar_terms(text)
+        if not words:
+            return []
+        tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ")))
+        match = _table.c.document.op("@@")(tsquery)
+        rank = -sa.func.ts_rank(_table.c.document, tsquery)
+        return backend.run_similar(session, call_id, _table.c.idea_id, match, rank, exclude_id, limit)

@@ -1,5 +1,6 @@
 """The search page: words, filters with counts, sort and pages, all in the query string (it
-works without JavaScript and its addresses can be shared)."""
+works without JavaScript and its addresses can be shared); and the similar ideas of a call, as
+an HTML fragment for the idea form's script (static/js/similar.js)."""
 
 from typing import Any
 
@@ -8,12 +9,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
 from app.call.models import Call, Category, District
+from app.call.queries import visible_call_by_slug
 from app.deps import CurrentUser, DbSession
 from app.i18n import N_
 from app.idea.models import ANSWER_LABELS
 from app.params import parse_id
 from app.search import text
-from app.search.backend import SORTS, UNANSWERED, SearchQuery, SearchResults, backend_for
+from app.search.backend import SORTS, UNANSWERED, SearchQuery, SearchResults, backend_for, suggest
 from app.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -87,3 +89,16 @@ def results(request: Request, session: DbSession, user: CurrentUser, q: str = ""
         "facets": _facet_options(session, found, query) if found else {},
         "sort_labels": SORT_LABELS, "query_base": keep,
     })
+
+
+@router.get("/calls/{slug}/similar", name="search:similar")
+def similar(request: Request, session: DbSession, user: CurrentUser, slug: str, title: str = "",
+            body: str = "") -> HTMLResponse:
+    """The top similar public ideas of a call for what is being typed (`title`, `body`), as the
+    fragment templates/search/_similar.html: empty while the title is too short or has no word
+    to look for. A call the visitor may not see is a 404, as its page is."""
+    call = visible_call_by_slug(session, slug, user)
+    assert call.id is not None
+    ideas = suggest(session, call.id, title, body)
+    return render(request, "search/_similar.html", {"similar": ideas, "status_labels": STATUS_LABELS},
+                  headers={"Cache-Control": "no-store"})

@@ -7,8 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.idea.models import Idea
 from app.search import backend
-from app.search.backend import IdeaDocument, SearchQuery, SearchResults
+from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
 from app.search.text import terms
 
 TABLE = "idea_search"
@@ -22,10 +23,11 @@ BODY_WEIGHT = 1.0
 _table = sa.table(TABLE, sa.column("rowid"))
 
 
-def fts_query(words: list[str]) -> str:
+def fts_query(words: list[str], joiner: str = " ") -> str:
     """An FTS5 query that finds every word as a prefix: each one quoted (`"energ"*`), so nothing
-    the user typed is read as an FTS5 operator. `words` come from app.search.text.terms."""
-    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+    the user typed is read as an FTS5 operator. `words` come from app.search.text.terms; joined
+    by spaces every word must match, by " OR " any of them."""
+    return joiner.join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
 class SqliteBackend:
@@ -55,3 +57,15 @@ class SqliteBackend:
         match = fts.op("MATCH")(fts_query(words))
         rank = sa.func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT)  # lower is better
         return backend.run(session, query, words, _table.c.rowid, match, rank)
+
+    def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
+                limit: int = SIMILAR_LIMIT) -> list[Idea]:
+        """Ideas matching any word of `text`, by bm25: more shared words, rarer ones and words
+        in the title come first."""
+        words = backend.similar_terms(text)
+        if not words:
+            return []
+        fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
+        match = fts.op("MATCH")(fts_query(words, " OR "))
+        rank = sa.func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT)
+        return backend.run_similar(session, call_id, _table.c.rowid, match, rank, exclude_id, limit)
