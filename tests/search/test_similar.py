@@ -166,3 +166,13 @@ def test_moderators_see_possible_duplicates_of_a_pending_idea(client: WebClient,
     assert f'href="/moderation/ideas/{original.id}"' in section
     published = client.get(f"/moderation/ideas/{original.id}").text
     assert "Possible duplicates" not in published  # only pending ideas get suggestions
+
+
+def test_the_fragment_speaks_the_visitor_s_language(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    make_idea(session, call, title="Pistes cyclables sécurisées rue Léopold", vote_count=2)
+    _index(session)
+    assert client.get("/?lang=fr").status_code == 200
+    fragment = client.get(f"/calls/{call.slug}/similar", params={"title": "pistes cyclables"}).text
+    assert "Idées semblables déjà proposées" in fragment and "Soutenir plutôt celle-ci" in fragment
+    assert "2 soutiens" in fragment
