@@ -68,7 +68,8 @@ def test_citizen_proposes_an_idea_with_a_photo(server: E2EServer, context: Brows
     expect(page.locator(".flash")).to_contain_text("Thank you! Your idea is published.")
     picture = page.get_by_role("img", name="The street today, without a single tree")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+    # decode() waits until the picture has arrived (visible comes first) and fails if it is broken.
+    assert picture.evaluate("async img => { await img.decode(); return img.naturalWidth > 0; }")
     assert picture.evaluate("img => img.naturalWidth") <= 1600  # resized, not the 3000 px original
     check_page(page, "journey-idea")
     idea_url = page.url
