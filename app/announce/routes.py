@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app import authz, links
 from app.account.models import User
 from app.announce import counting, feeds, queries, service
+from app.announce.channels.compose import post_text
 from app.announce.models import EVENT_LABELS, STATUS_LABELS, Announcement, AnnouncementEvent
 from app.authz import Action
 from app.call import queries as call_queries
@@ -36,13 +37,6 @@ Link = Annotated[str, Form(max_length=service.MAX_LINK + 100)]
 Alt = Annotated[str, Form(max_length=service.MAX_ALT + 100)]
 LongText = Annotated[str, Form(max_length=service.MAX_TEXT + 500)]
 FEED_CACHE = "public, max-age=300"
-
-
-def post_text(text: str, link: str) -> str:
-    """What a channel posts: the text, then the link on its own paragraph unless the text has it."""
-    if link and link not in text:
-        return f"{text}\n\n{link}" if text else link
-    return text
 
 
 def _target(session: Session, call: Call | None) -> authz.Moderated | None:
