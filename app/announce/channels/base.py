@@ -42,7 +42,11 @@ class OutgoingPost:
     code), already ending with `link` when there is one (see `app.announce.channels.compose`);
     `link` an absolute http(s) URL or ""; `title` a short title for link cards (the call's or
     the announcement's first line); `image` None when nothing is attached; `in_reply_to` the
-    post this one answers on the same network (a moderator's answer to a reply), else None."""
+    post this one answers on the same network (a moderator's answer to a reply), else None.
+    `texts` maps every language the announcement is written in to its post text (the
+    newsletter writes to each subscriber in theirs); `meta` what other city systems read
+    (webhooks): `announcement_id` (int), `event` (str), `call_slug` (str or None),
+    `published_at` (ISO 8601 str), `url` (the announcement's page on BASE_URL)."""
 
     text: str
     language: str
@@ -50,6 +54,8 @@ class OutgoingPost:
     title: str = ""
     image: Image | None = None
     in_reply_to: "RemoteRef | None" = None
+    texts: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,9 @@ class Rejected(DeliveryError):
 
 class Channel(Protocol):
     """One configured channel, built from its stored configuration and secrets by its
-    module's `build(config, secrets, settings)`.
+    module's `build(config: dict[str, Any], secrets: dict[str, str], *, settings: Settings,
+    db: Database) -> Channel` (config: what an administrator may see again, like an instance
+    URL or a handle; secrets: tokens and passwords, never shown back).
 
     `kind` names the channel's type ("mastodon", "bluesky", "facebook", "x", "newsletter",
     "webhook"). `idempotent` says whether `post` may simply be called again with the same key
@@ -116,6 +124,11 @@ class Channel(Protocol):
     kind: ClassVar[str]
     idempotent: ClassVar[bool]
     collects_replies: ClassVar[bool]
+
+    def check(self) -> str:
+        """Try the credentials (the administrators' "test the connection"): returns the
+        account's name as the network shows it. Raises like `post`."""
+        ...
 
     def post(self, post: OutgoingPost, *, key: str) -> RemoteRef:
         """Publish `post`; `key` (at most 64 ASCII characters) is the same on every attempt
