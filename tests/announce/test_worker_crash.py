@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from app.announce.models import Delivery, DeliveryStatus
@@ -68,3 +69,29 @@ def test_a_worker_killed_after_the_network_took_the_post_never_posts_it_twice(
         row = session.exec(select(Delivery)).one()
         assert row.remote_id == graph.posts[0]["id"] and row.attempts == 2
         assert "already on the network" in output, output
+
+
+def test_on_sqlite_a_second_worker_waits_for_the_first(tmp_path: Path, database_url: str,
+                                                       settings: Settings) -> None:
+    """Two workers never share a SQLite database: the second says so and waits, then takes
+    over when the first stops. (PostgreSQL workers share the queue: FOR UPDATE SKIP LOCKED.)"""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL workers share the queue (FOR UPDATE SKIP LOCKED); the lock is SQLite's")
+    first = _worker(tmp_path, database_url, settings)
+    second = None
+    try:
+        time.sleep(1.5)
+        second = _worker(tmp_path, database_url, settings)
+        time.sleep(3)
+        first.terminate()
+        first_output, _ = first.communicate(timeout=20)
+        time.sleep(2)
+        second.terminate()
+        second_output, _ = second.communicate(timeout=20)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert "worker started" in first_output and "another worker" not in first_output
+    waited = second_output.index("another worker runs on this SQLite database")
+    assert second_output.index("worker started") > waited, second_output
