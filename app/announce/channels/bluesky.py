@@ -4,7 +4,8 @@ for most), posting with the `atproto` client (https://atproto.blue).
 - **Log in** with the handle and an app password (com.atproto.server.createSession), without
   fetching the Bluesky profile (a PDS alone serves no `app.bsky.actor.getProfile`). The session
   is kept for the life of the process, shared by every channel built with the same service,
-  handle and password (a PDS rate-limits createSession: 30 per 5 minutes, 300 a day), refreshed
+  handle and password (a PDS rate-limits createSession: 30 per 5 minutes and 300 a day per
+  account and address, @atproto/pds api/com/atproto/server/createSession.ts), refreshed
   by the client when its token expires, and opened again once when the server refuses it.
 - **Post** (`app.bsky.feed.post`): the text with a `app.bsky.richtext.facet#link` facet on every
   http(s) address in it (offsets in UTF-8 bytes, as the lexicon says), `langs` the post's
@@ -13,7 +14,8 @@ for most), posting with the `atproto` client (https://atproto.blue).
   the link, the post's title; no thumbnail, the platform has no picture of its own to give). A
   text over Bluesky's 300 graphemes (or the lexicon's 3000 bytes) is refused (Rejected), never
   cut. A reply names its parent and the thread's root (the parent's own root when the parent
-  is itself a reply).
+  is itself a reply, read from the account's PDS, or from the thread service for a post on
+  another server).
 - **Exactly once** without an idempotency key: the record key is derived from the delivery's
   `key` (see `record_key`), so every attempt of one delivery writes to the same
   `at://did/app.bsky.feed.post/<rkey>`; a second createRecord on an existing key fails (the
@@ -337,21 +339,32 @@ class BlueskyChannel:
         cid = str(parent.extra.get("cid") or "")
         root_uri, root_cid = str(parent.extra.get("root_uri") or ""), str(parent.extra.get("root_cid") or "")
         if not cid or not root_uri:
-            did, _, rkey = _parse_uri(parent.id)
-
-            def read(session: _Session) -> Any:
-                return session.client.app.bsky.feed.post.get(did, rkey)
-
-            try:
-                found = self._call(read)
-            except Rejected as exc:
-                raise Rejected(f"The post to answer cannot be read: {exc}") from None
+            found = self._read_post(parent.id)
             cid = found.cid or cid
             if found.value.reply is not None:
                 root_uri, root_cid = found.value.reply.root.uri, found.value.reply.root.cid
         parent_ref = models.ComAtprotoRepoStrongRef.Main(uri=parent.id, cid=cid)
         root_ref = models.ComAtprotoRepoStrongRef.Main(uri=root_uri, cid=root_cid) if root_uri else parent_ref
         return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=root_ref)
+
+    def _read_post(self, uri: str) -> Any:
+        """A post's record (com.atproto.repo.getRecord): from the account's PDS, which holds its
+        own posts, else from the thread service (an AppView serves every repository's records,
+        a citizen's on another PDS too). Raises Rejected when neither has it."""
+        did, _, rkey = _parse_uri(uri)
+        try:
+            return self._call(lambda session: session.client.app.bsky.feed.post.get(did, rkey))
+        except Rejected as exc:
+            if not self.thread_service:
+                raise Rejected(f"The post to answer cannot be read: {exc}") from None
+        client = Client(base_url=self.thread_service, request=Request(timeout=TIMEOUT))
+        try:
+            return client.app.bsky.feed.post.get(did, rkey)
+        except Exception as exc:  # noqa: BLE001 - mapped for the queue
+            error = delivery_error(exc)
+            if isinstance(error, Rejected):
+                raise Rejected(f"The post to answer cannot be read: {error}") from None
+            raise error from None
 
 
 def _aspect_ratio(data: bytes) -> models.AppBskyEmbedDefs.AspectRatio | None:

@@ -244,13 +244,17 @@ def fake_jwt() -> str:
 
 
 class FakeXrpcServer:
-    """A fake XRPC server (not Bluesky): createSession succeeds unless told otherwise; every
-    other call answers `status` with `headers`. Counts the sessions opened."""
+    """A fake XRPC server (not Bluesky): the NSIDs in `answers` get their body; createSession
+    succeeds unless told otherwise; every other call answers `status` with `headers`. Counts the
+    sessions opened. Also stands for an AppView (app.bsky.feed.getPostThread), which cannot run
+    here: it needs the Bluesky network's whole backend."""
 
     def __init__(self) -> None:
         self.status = 200
         self.login_status = 200
         self.headers: dict[str, str] = {}
+        self.answers: dict[str, Any] = {}  # NSID -> a JSON body answered with 200
+        self.asked: list[str] = []  # the paths asked, with their query
         self.sessions = 0
         fake = self
 
@@ -258,7 +262,11 @@ class FakeXrpcServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
-                if self.path.startswith("/xrpc/com.atproto.server.createSession") and fake.login_status == 200:
+                fake.asked.append(self.path)
+                nsid = self.path.split("?", 1)[0].removeprefix("/xrpc/")
+                if nsid in fake.answers:
+                    body, status, headers = fake.answers[nsid], 200, {}
+                elif self.path.startswith("/xrpc/com.atproto.server.createSession") and fake.login_status == 200:
                     fake.sessions += 1
                     body = {"did": "did:plc:fake", "handle": "city.example", "accessJwt": fake_jwt(),
                             "refreshJwt": fake_jwt()}
@@ -387,3 +395,83 @@ def test_bad_configurations_are_refused_field_by_field(change: dict[str, str], f
 
 def test_a_missing_app_password_is_refused() -> None:
     assert list(validate_config(GOOD, {"app_password": " "})) == ["app_password"]
+
+
+# -- replies, from a thread service (an AppView; here a fake) --------------------------------
+
+CITIZEN_DID = "did:plc:citizenaaaaaaaaaaaaaaaaa"
+
+
+def at(did: str, name: str) -> str:
+    return f"at://{did}/app.bsky.feed.post/{record_key(name)}"
+
+
+def thread_view(uri: str, cid: str, text: str, created: str, parent: str | None = None,
+                root: str | None = None, replies: list[Any] | None = None) -> dict[str, Any]:
+    """app.bsky.feed.defs#threadViewPost as an AppView answers it."""
+    record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": created}
+    if parent:
+        record["reply"] = {"root": {"uri": root or parent, "cid": cid}, "parent": {"uri": parent, "cid": cid}}
+    author = {"did": uri.split("/")[2], "handle": "citizen.bsky.social" if CITIZEN_DID in uri else "city.test"}
+    return {"$type": "app.bsky.feed.defs#threadViewPost", "replies": replies or [],
+            "post": {"uri": uri, "cid": cid, "author": author, "record": record, "indexedAt": created}}
+
+
+@pytest.fixture
+def threaded(bluesky_pds: Pds, fake: FakeXrpcServer) -> BlueskyChannel:
+    """The city's channel with the fake as its thread service."""
+    return BlueskyChannel(service=bluesky_pds.url, handle=bluesky_pds.city.handle,
+                          app_password=bluesky_pds.city.app_password, language="fr", thread_service=fake.url)
+
+
+def test_replies_come_from_the_thread_service_nested_ones_too_oldest_first(
+        threaded: BlueskyChannel, fake: FakeXrpcServer) -> None:
+    assert threaded.collects_replies is True
+    ref = threaded.post(OutgoingPost(text="Des questions ?", language="fr"), key=key())
+    cid = ref.extra["cid"]
+    first, second, answer = at(CITIZEN_DID, "r1"), at(CITIZEN_DID, "r2"), at(CITIZEN_DID, "r3")
+    fake.answers["app.bsky.feed.getPostThread"] = {"thread": thread_view(
+        ref.id, cid, "Des questions ?", "2026-06-01T09:00:00.000Z", replies=[
+            thread_view(first, cid, "Où ?", "2026-06-01T10:00:00.000Z", parent=ref.id, replies=[
+                thread_view(answer, cid, "Au parc, à l'entrée 🌳", "2026-06-01T10:30:00.000Z",
+                            parent=first, root=ref.id)]),
+            thread_view(second, cid, "Quand ?", "2026-06-01T10:10:00.000Z", parent=ref.id),
+            {"$type": "app.bsky.feed.defs#notFoundPost", "uri": at(CITIZEN_DID, "gone"), "notFound": True},
+            {"$type": "app.bsky.feed.defs#blockedPost", "uri": at(CITIZEN_DID, "blocked"), "blocked": True,
+             "author": {"did": CITIZEN_DID}},
+        ])}
+
+    replies = threaded.replies(ref, since=None)
+
+    assert [(r.remote_id, r.parent_id, r.text) for r in replies] == [
+        (first, ref.id, "Où ?"), (second, ref.id, "Quand ?"), (answer, first, "Au parc, à l'entrée 🌳")]
+    assert replies[0].author_handle == "citizen.bsky.social"
+    assert replies[0].author_url == "https://bsky.app/profile/citizen.bsky.social"
+    assert replies[0].url == f"https://bsky.app/profile/citizen.bsky.social/post/{record_key('r1')}"
+    assert replies[0].created_at == datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    assert [r.remote_id for r in threaded.replies(ref, since=first)] == [second, answer]
+    assert threaded.replies(ref, since=answer) == []
+    assert any("getPostThread" in path and "depth=" in path for path in fake.asked)
+
+
+def test_a_reply_to_a_citizen_on_another_server_reads_the_parent_from_the_thread_service(
+        threaded: BlueskyChannel, fake: FakeXrpcServer, bluesky_pds: Pds) -> None:
+    announcement = threaded.post(OutgoingPost(text="Le vote est ouvert", language="fr"), key=key())
+    cid = announcement.extra["cid"]
+    question = at(CITIZEN_DID, "question")
+    fake.answers["com.atproto.repo.getRecord"] = {"uri": question, "cid": cid, "value": {
+        "$type": "app.bsky.feed.post", "text": "Jusqu'à quand ?", "createdAt": "2026-06-01T10:00:00.000Z",
+        "reply": {"root": {"uri": announcement.id, "cid": cid}, "parent": {"uri": announcement.id, "cid": cid}}}}
+
+    ref = threaded.post(OutgoingPost(text="Jusqu'au 15 juin.", language="fr",
+                                     in_reply_to=RemoteRef(id=question)), key=key())
+
+    reply: Any = bluesky_pds.get_record(ref.id)["value"]["reply"]  # type: ignore[index]
+    assert untyped(reply["parent"]) == {"uri": question, "cid": cid}
+    assert untyped(reply["root"]) == {"uri": announcement.id, "cid": cid}
+
+
+def test_a_thread_service_that_fails_is_transient(threaded: BlueskyChannel, fake: FakeXrpcServer) -> None:
+    fake.status = 503
+    with pytest.raises(Transient):
+        threaded.replies(RemoteRef(id=at(CITIZEN_DID, "x")), since=None)
