@@ -239,9 +239,11 @@ class BlueskyChannel:
     def post(self, post: OutgoingPost, *, key: str) -> RemoteRef:
         """Publishes `post` at the record key `record_key(key)` (see the module's docstring).
         Raises Rejected for a text over 300 graphemes or 3000 bytes, or an image over 1 MB."""
-        n = graphemes(post.text)
-        if n > MAX_GRAPHEMES or len(post.text.encode()) > MAX_TEXT_BYTES:
+        n, size = graphemes(post.text), len(post.text.encode())
+        if n > MAX_GRAPHEMES:
             raise Rejected(f"The text has {n} graphemes; Bluesky accepts {MAX_GRAPHEMES} at most.")
+        if size > MAX_TEXT_BYTES:
+            raise Rejected(f"The text has {size} bytes in UTF-8; Bluesky accepts {MAX_TEXT_BYTES} at most.")
         if post.image is not None and len(post.image.data) > MAX_IMAGE_BYTES:
             raise Rejected(f"The image has {len(post.image.data)} bytes; Bluesky accepts {MAX_IMAGE_BYTES} at most.")
         rkey = record_key(key)

@@ -191,6 +191,11 @@ def test_a_text_over_300_graphemes_is_refused_not_cut(channel: BlueskyChannel, b
         channel.post(OutgoingPost(text="a" * 301, language="fr"), key=key())
     assert len(bluesky_pds.list_records(bluesky_pds.city.did)) == before
 
+    # 300 graphemes of 18 bytes each (a family): within the graphemes, over the lexicon's bytes.
+    with pytest.raises(Rejected, match="5400 bytes"):
+        channel.post(OutgoingPost(text="\U0001f468\u200d\U0001f469\u200d\U0001f467" * 300, language="fr"),
+                     key=key())
+
     # 300 graphemes of 2 code points each (e + combining acute): the PDS counts as we do.
     text = "e\u0301" * 300
     ref = channel.post(OutgoingPost(text=text, language="fr"), key=key())
