@@ -17,6 +17,7 @@ from app.account import routes as account_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
 from app.announce import admin_routes as announce_admin_routes
+from app.announce import reply_routes as announce_reply_routes
 from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
@@ -97,6 +98,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     share_routes.router,
     announce_routes.router,
     announce_admin_routes.router,
+    announce_reply_routes.router,
     search_routes.router,
 )
 

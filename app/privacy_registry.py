@@ -7,6 +7,7 @@ rows, and foreign keys cascade). The account's own data (the row, its e-mail tok
 sessions) is handled by app.account.privacy, which walks this list.
 """
 
+from app.announce import privacy as announce_privacy
 from app.comment import privacy as comment_privacy
 from app.follow import privacy as follow_privacy
 from app.idea import privacy as idea_privacy
@@ -25,6 +26,7 @@ HOLDINGS: tuple[Holding, ...] = (
     follow_privacy.FOLLOWS,
     notify_privacy.NOTIFICATIONS,
     report_privacy.REPORTS,
+    announce_privacy.REPLY_REPORTS,
     notify_privacy.PREFERENCES,
     notify_privacy.EMAILS,
     moderation_privacy.ASSIGNMENTS,

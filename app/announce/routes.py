@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from app import authz, links
 from app.account.models import User
-from app.announce import counting, delivery, feeds, queries, service
+from app.announce import counting, delivery, feeds, queries, replies, service
+from app.announce.channels import registry
 from app.announce.channels.compose import post_text
 from app.announce.models import (
     DELIVERY_LABELS,
@@ -283,4 +284,6 @@ def detail(request: Request, session: DbSession, settings: AppSettings, announce
                     description=feeds.excerpt(text, DESCRIPTION_LENGTH), url=url, image=image,
                     image_alt=call.title if call else gettext("Réinventons: every idea gets an answer."),
                     type="article")
-    return _public(request, session, "announce/detail.html", {"announcement": announcement, "share": share})
+    return _public(request, session, "announce/detail.html", {
+        "announcement": announcement, "share": share,
+        "reactions": replies.approved_for(session, announcement_id), "kinds": registry.KINDS})
