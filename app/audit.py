@@ -45,6 +45,9 @@ class AuditAction(StrEnum):
     announce_schedule = "announce_schedule"
     announce_cancel = "announce_cancel"
     announce_settings = "announce_settings"  # which events of a call may be announced
+    channel_save = "channel_save"  # a channel added or its configuration changed (secrets never recorded)
+    delivery_retry = "delivery_retry"
+    delivery_cancel = "delivery_cancel"
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -64,6 +67,8 @@ class TargetType(StrEnum):
     user = "user"
     call = "call"
     announcement = "announcement"
+    channel = "channel"
+    delivery = "delivery"
 
 
 class AuditEntry(SQLModel, table=True):

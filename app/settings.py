@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_days: int = 30
     login_attempts_per_minute: int = 5
     registrations_per_hour: int = 10
+    # How long a worker holds a message it claimed before another may take it up (a worker killed
+    # mid-message); longer than the slowest handler, a network post with its timeouts.
+    outbox_lease_seconds: int = 300
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
 

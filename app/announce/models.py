@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -80,3 +81,81 @@ class CallAnnouncementSettings(SQLModel, table=True):
 
     call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
     disabled_events: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class ChannelState(StrEnum):
+    ok = "ok"
+    # The network refused the credentials: nothing is sent to it until an administrator saves
+    # new ones (no retry storm against a revoked token).
+    needs_reauth = "needs_reauth"
+
+
+class ChannelAccount(SQLModel, table=True):
+    """A channel the city publishes to: its kind (a module of app/announce/channels), a name
+    for staff, `config` (what may be shown again: an instance URL, a handle, the language it
+    posts in) and `secrets_sealed` (tokens and passwords, encrypted with a key derived from
+    the platform's secret; see app/announce/sealing.py)."""
+
+    __tablename__ = "channel_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=sa.String(20))
+    label: str = Field(sa_type=sa.String(100))
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    secrets_sealed: str = Field(default="", sa_type=sa.Text)
+    enabled: bool = True
+    state: str = Field(default=ChannelState.ok, sa_type=sa.String(20))
+    state_note: str = Field(default="", sa_type=sa.String(300))  # English, for staff
+    # A network's rate-limit reset: nothing is sent to this channel before it.
+    paused_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # queued, or waiting for a retry or a rate-limit reset
+    sent = "sent"  # the network accepted it: remote_id and remote_url say where
+    waiting_auth = "waiting_auth"  # its channel needs re-authorisation
+    dead = "dead"  # gave up after the last attempt, or the network refused it for good
+    cancelled = "cancelled"  # by staff, or what it told of is no longer public
+    deleted = "deleted"  # sent, then removed from the network (its idea was hidden)
+
+
+DELIVERY_LABELS: dict[str, str] = {
+    DeliveryStatus.pending: N_("Waiting"),
+    DeliveryStatus.sent: N_("Sent"),
+    DeliveryStatus.waiting_auth: N_("Waiting for new credentials"),
+    DeliveryStatus.dead: N_("Failed"),
+    DeliveryStatus.cancelled: N_("Cancelled"),
+    DeliveryStatus.deleted: N_("Deleted from the network"),
+}
+
+
+class Delivery(SQLModel, table=True):
+    """One announcement on one channel, written in the moderator's transaction with the outbox
+    message that carries it out. `key` is sent as the idempotency key on every attempt (or
+    names the record, or is looked for before a retry): the same delivery never posts twice.
+    `generation` counts the outbox messages queued for it (a retry by staff queues one more)."""
+
+    __tablename__ = "announcement_delivery"
+    __table_args__ = (sa.UniqueConstraint("announcement_id", "channel_id", "target"),
+                      sa.Index("ix_announcement_delivery_status_created", "status", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", ondelete="CASCADE")
+    channel_id: int = Field(foreign_key="channel_account.id", index=True, ondelete="CASCADE")
+    # What is posted: "post" the announcement itself; "reply:<id>" a moderator's answer to the
+    # reply of that id, posted under it on the same network.
+    target: str = Field(default="post", sa_type=sa.String(40))
+    key: str = Field(sa_type=sa.String(64), unique=True)
+    status: str = Field(default=DeliveryStatus.pending, sa_type=sa.String(20))
+    attempts: int = 0
+    generation: int = 1
+    next_attempt_at: datetime | None = None
+    last_error: str = Field(default="", sa_type=sa.String(500))
+    remote_id: str = Field(default="", sa_type=sa.String(300))
+    remote_url: str = Field(default="", sa_type=sa.String(500))
+    remote_extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from app.announce.models import Announcement, AnnouncementStatus
 from app.call.models import Call
 from app.call.phases import is_public
+from app.idea.models import Idea
 from app.settings import LANGUAGES
 
 MAX_LISTED = 50
@@ -22,32 +23,39 @@ def text_for(announcement: Announcement, lang: str) -> str:
     return ""
 
 
-def _public_call(session: Session, announcement: Announcement) -> bool:
-    # An announcement scheduled about a call still in draft waits, unseen, until the call opens.
-    if announcement.call_id is None:
-        return True
-    call = session.get(Call, announcement.call_id)
-    return call is not None and is_public(call)
+def public_subject(session: Session, announcement: Announcement) -> bool:
+    """Whether what `announcement` tells of is public: its call (an announcement scheduled
+    about a call still in draft waits, unseen, until the call opens) and its idea (one about
+    an idea hidden, rejected or withdrawn since is no longer shown, sent or fed anywhere)."""
+    if announcement.call_id is not None:
+        call = session.get(Call, announcement.call_id)
+        if call is None or not is_public(call):
+            return False
+    if announcement.idea_id is not None:
+        idea = session.get(Idea, announcement.idea_id)
+        if idea is None or not idea.is_public:
+            return False
+    return True
 
 
 def published(session: Session, *, call_id: int | None = None, limit: int = MAX_LISTED) -> list[Announcement]:
     """Published announcements the public may see, newest first, at most `limit`; only
-    `call_id`'s when given. One about a call still in draft is left out."""
+    `call_id`'s when given. One about a call still in draft or an idea no longer public is left out."""
     query = select(Announcement).where(Announcement.status == AnnouncementStatus.published)
     if call_id is not None:
         query = query.where(Announcement.call_id == call_id)
     found = session.exec(query.order_by(col(Announcement.published_at).desc(), col(Announcement.id).desc())
                          .limit(limit)).all()
-    return [a for a in found if _public_call(session, a)]
+    return [a for a in found if public_subject(session, a)]
 
 
 def published_one(session: Session, announcement_id: int) -> Announcement | None:
     """The announcement if the public may see it, else None (drafts, scheduled and cancelled
-    ones, and those about a call still in draft, are not public)."""
+    ones, and those about a call still in draft or an idea no longer public, are not public)."""
     announcement = session.get(Announcement, announcement_id)
     if announcement is None or announcement.status != AnnouncementStatus.published:
         return None
-    return announcement if _public_call(session, announcement) else None
+    return announcement if public_subject(session, announcement) else None
 
 
 def for_moderators(session: Session, limit: int = 200) -> Sequence[Announcement]:

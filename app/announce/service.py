@@ -2,10 +2,10 @@
 scheduled time, cancelling, and the per-call choice of which events may be announced.
 
 Publishing writes, in the caller's transaction, the announcement's new state, its audit entry
-and one outbox message of kind `announce` (dedupe key `announce:<id>`), which the channels will
-carry out: a rolled-back transaction leaves no message, and an announcement is never queued
-twice. A scheduled announcement gets an outbox message of kind `announce.publish` due at its
-time; the worker publishes it then, at most once (a conditional UPDATE decides).
+and one delivery per enabled channel with its outbox message (app.announce.delivery): a
+rolled-back transaction leaves none, and an announcement is never queued twice. A scheduled
+announcement gets an outbox message of kind `announce.publish` due at its time; the worker
+publishes it then, at most once (a conditional UPDATE decides).
 """
 
 import logging
@@ -17,6 +17,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.account.models import User
+from app.announce import delivery
 from app.announce.drafting import draft_link, draft_texts
 from app.announce.models import (
     Announcement,
@@ -39,12 +40,10 @@ from app.settings import LANGUAGES, Settings
 
 log = logging.getLogger(__name__)
 
-DELIVER_KIND = "announce"
 PUBLISH_KIND = "announce.publish"
 MAX_TEXT = 5000  # characters per language; each network's own limit is shown, not enforced
 MAX_LINK = 500
 MAX_ALT = 1000
-NO_CHANNEL = "no channel configured"
 EDITABLE = (AnnouncementStatus.draft, AnnouncementStatus.scheduled)
 CALL_EVENTS = tuple(e for e in AnnouncementEvent if e != AnnouncementEvent.free)
 
@@ -161,8 +160,7 @@ def unanswered_count(session: Session, call_id: int) -> int:
 
 
 def _queue_delivery(session: Session, announcement: Announcement) -> None:
-    outbox.enqueue(session, DELIVER_KIND, {"announcement_id": announcement.id},
-                   dedupe_key=f"{DELIVER_KIND}:{announcement.id}")
+    delivery.queue(session, announcement)
 
 
 def _move(session: Session, announcement: Announcement, to: AnnouncementStatus, **values: Any) -> str:
@@ -266,16 +264,3 @@ def run_publish_due(db: Database, _message_id: int, payload: dict[str, Any]) -> 
     with db.transaction() as session:
         if publish_due(session, int(payload["announcement_id"])):
             log.info("announcement %s published at its scheduled time", payload["announcement_id"])
-
-
-def deliver(db: Database, _message_id: int, payload: dict[str, Any]) -> None:
-    """The worker's handler of `announce` messages. No channel exists yet: it records "no
-    channel configured" on the announcement. Raises outbox.Cancelled when the announcement is
-    gone or no longer published."""
-    with db.transaction() as session:
-        announcement = session.get(Announcement, int(payload["announcement_id"]))
-        if announcement is None or announcement.status != AnnouncementStatus.published:
-            raise outbox.Cancelled("announcement no longer published")
-        if announcement.delivery_note != NO_CHANNEL:
-            announcement.delivery_note = NO_CHANNEL
-            session.add(announcement)

@@ -38,6 +38,16 @@ class Cancelled(Exception):  # noqa: N818 - a decision, not an error
     English for admins, is the exception's text). Never retried."""
 
 
+class RetryAt(Exception):  # noqa: N818 - a decision, not an error
+    """Raised by a handler that keeps its own count of attempts (the announcement deliveries):
+    run this message again at `when` (aware UTC), without counting an attempt here; `reason`
+    (English, for admins) is kept as its last error."""
+
+    def __init__(self, when: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.when = when
+
+
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
             run_at: datetime | None = None) -> OutboxMessage | None:
     """Add a message in the caller's transaction. A message with the same dedupe_key is
@@ -65,10 +75,10 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def claim(db: Database, limit: int = 20) -> list[OutboxMessage]:
+def claim(db: Database, limit: int = 20, lease_seconds: int = CLAIM_SECONDS) -> list[OutboxMessage]:
     """Claim up to `limit` due messages for this worker in a short transaction of their own (FOR UPDATE
-    SKIP LOCKED on PostgreSQL, the write lock on SQLite), marking them running until a lease expires
-    so that a crashed worker's messages are taken up again. Returns the claimed messages."""
+    SKIP LOCKED on PostgreSQL, the write lock on SQLite), marking them running for `lease_seconds`,
+    after which a crashed worker's messages are taken up again. Returns the claimed messages."""
     now = utcnow()
     with db.transaction() as session:
         due = session.exec(
@@ -87,18 +97,20 @@ def claim(db: Database, limit: int = 20) -> list[OutboxMessage]:
         ).all()
         for message in due:
             message.status = OutboxStatus.running
-            message.locked_until = now + timedelta(seconds=CLAIM_SECONDS)
+            message.locked_until = now + timedelta(seconds=lease_seconds)
             session.add(message)
     return list(due)
 
 
-def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20) -> int:
+def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20,
+                lease_seconds: int = CLAIM_SECONDS) -> int:
     """Claim and handle one batch of due messages. Returns how many were handled."""
-    messages = claim(db, limit)
+    messages = claim(db, limit, lease_seconds)
     for message in messages:
         assert message.id is not None
         error: str | None = None
         cancelled: str | None = None
+        retry: RetryAt | None = None
         handler = handlers.get(message.kind)
         try:
             if handler is None:
@@ -107,11 +119,27 @@ def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20) 
         except Cancelled as exc:
             cancelled = str(exc) or "cancelled"
             log.info("outbox message %s (%s) cancelled: %s", message.id, message.kind, cancelled)
+        except RetryAt as exc:
+            retry = exc
+            log.info("outbox message %s (%s) to run again at %s: %s", message.id, message.kind, exc.when, exc)
         except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded for admins
             error = f"{type(exc).__name__}: {exc}"[:2000]
             log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
-        _finish(db, message.id, error, cancelled)
+        _finish(db, message.id, error, cancelled, retry)
     return len(messages)
+
+
+def release_running(db: Database) -> int:
+    """Make every message marked running due again at once. Only for a worker that knows no
+    other worker runs (on SQLite it holds the worker lock): the messages were held by a worker
+    that died. Returns how many were released."""
+    with db.transaction() as session:
+        rows = session.exec(select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.running)).all()
+        for message in rows:
+            message.status = OutboxStatus.pending
+            message.locked_until = None
+            session.add(message)
+    return len(rows)
 
 
 def redacted(payload: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +163,8 @@ def cancel(session: Session, message: OutboxMessage, reason: str) -> None:
     session.add(message)
 
 
-def _finish(db: Database, message_id: int, error: str | None, cancelled: str | None = None) -> None:
+def _finish(db: Database, message_id: int, error: str | None, cancelled: str | None = None,
+            retry: RetryAt | None = None) -> None:
     with db.transaction() as session:
         message = session.get(OutboxMessage, message_id, with_for_update=True)
         if message is None:
@@ -145,6 +174,10 @@ def _finish(db: Database, message_id: int, error: str | None, cancelled: str | N
             pass  # cancelled while the worker held it (an erasure): it stays so
         elif cancelled is not None:
             cancel(session, message, cancelled)
+        elif retry is not None:
+            message.status = OutboxStatus.pending
+            message.next_attempt_at = retry.when
+            message.last_error = str(retry)[:2000]
         elif error is None:
             message.status = OutboxStatus.done
             message.done_at = utcnow()

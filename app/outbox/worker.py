@@ -1,12 +1,17 @@
 """The background worker: carries out outbox messages until stopped."""
 
+import fcntl
 import logging
 import signal
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from app import links, mail
+from app.announce import delivery as announce_delivery
 from app.announce import service as announce_service
 from app.db import Database
 from app.main import ROUTERS
@@ -21,17 +26,55 @@ from app.submission import service as submission_service
 log = logging.getLogger(__name__)
 
 
+def _idea_changed(db: Database, message_id: int, payload: dict[str, Any]) -> None:
+    search_indexing.handle(db, message_id, payload)
+    with db.transaction() as session:
+        announce_delivery.follow_idea(session, int(payload["idea_id"]))
+
+
 def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
     """Every kind of outbox message and what carries it out. E-mails are checked again against
     the database just before they are sent (app.notify.delivery)."""
     return {
         mail.EMAIL_KIND: partial(delivery.deliver_email, settings, db),
         periods.DIGEST_JOB: partial(digest.run, settings, db),
-        # Announcements: published at their scheduled time, then handed to the channels (none yet).
+        # Announcements: published at their scheduled time, then delivered to each channel.
         announce_service.PUBLISH_KIND: partial(announce_service.run_publish_due, db),
-        announce_service.DELIVER_KIND: partial(announce_service.deliver, db),
-        search_indexing.REINDEX_KIND: partial(search_indexing.handle, db),
+        announce_delivery.DELIVER_KIND: partial(announce_delivery.deliver, settings, db),
+        announce_delivery.DELETE_KIND: partial(announce_delivery.delete_sent, settings, db),
+        # A change of an idea: the search index follows, and so do the announcements about it.
+        search_indexing.REINDEX_KIND: partial(_idea_changed, db),
     }
+
+
+@contextmanager
+def sqlite_worker_lock(db: Database, stopping: Callable[[], bool]) -> Iterator[bool]:
+    """On SQLite, one worker at a time: an exclusive lock on a file beside the database
+    (`<file>.worker-lock`, flock). A second worker waits, saying so once in the log, until the
+    first stops or `stopping()` turns true. Yields whether this worker holds the lock (always
+    True on PostgreSQL, where workers share the queue with FOR UPDATE SKIP LOCKED)."""
+    database = db.engine.url.database
+    if not db.is_sqlite or not database or database == ":memory:":
+        yield True
+        return
+    with Path(f"{database}.worker-lock").open("a") as handle:
+        said = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not said:
+                    log.warning("another worker runs on this SQLite database; waiting for it to stop")
+                    said = True
+                if stopping():
+                    yield False
+                    return
+                time.sleep(0.5)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, install_signals: bool = True) -> None:
@@ -48,11 +91,22 @@ def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, ins
     if install_signals:  # only the main thread may; the demo runs us in a thread
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+    with sqlite_worker_lock(db, lambda: stopping) as holding:
+        if holding:
+            _run(settings, db, idle_seconds, lambda: stopping)
+
+
+def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callable[[], bool]) -> None:
+    if db.is_sqlite:
+        # The lock says no other worker runs: what is marked running was held by one that died.
+        released = outbox.release_running(db)
+        if released:
+            log.info("took up %s messages a stopped worker held", released)
     table = handlers(settings, db)
     last_prune = 0.0
     log.info("worker started")
-    while not stopping:
-        handled = outbox.run_pending(db, table)
+    while not stopping():
+        handled = outbox.run_pending(db, table, lease_seconds=settings.outbox_lease_seconds)
         if time.monotonic() - last_prune > 3600:
             with db.transaction() as session:
                 # Counts and records that only matter for a day.

@@ -6,8 +6,10 @@ from httpx import Response
 from sqlmodel import Session, select
 
 from app.account.models import User
-from app.announce.models import Announcement
+from app.announce.models import Announcement, ChannelAccount
+from app.announce.sealing import seal
 from app.call.models import Call
+from app.settings import Settings
 from tests.factories import make_user
 from tests.support import WebClient
 
@@ -44,3 +46,14 @@ def send(client: WebClient, announcement: Announcement, action: str, **fields: s
     data.update(link=announcement.link, action=action, form_token=token_in(page.text))
     data.update(fields)
     return client.submit(f"/moderation/announcements/{announcement.id}", data)
+
+
+def add_channel(session: Session, settings: Settings, kind: str = "webhook", label: str = "Système de la ville", *,
+                config: dict[str, str] | None = None, secrets: dict[str, str] | None = None) -> ChannelAccount:
+    """An enabled channel as an administrator would have saved it (secrets sealed with the
+    test settings' key). The default, a webhook to a closed port, never reaches anything."""
+    channel = ChannelAccount(kind=kind, label=label, config=config or {"url": "http://127.0.0.1:9/hook"},
+                             secrets_sealed=seal(settings, secrets or {"secret": "whsec_" + "A" * 32}))
+    session.add(channel)
+    session.commit()
+    return channel

@@ -9,7 +9,7 @@ from app.audit import AuditEntry
 from app.media import service as media_service
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
-from tests.announce.helpers import draft, moderator, send, token_in
+from tests.announce.helpers import add_channel, draft, moderator, send, token_in
 from tests.factories import make_call, make_idea, make_user
 from tests.idea.helpers import png
 from tests.support import WebClient
@@ -46,16 +46,15 @@ def test_a_moderator_drafts_previews_and_publishes(client: WebClient, session: S
     session.refresh(announcement)
     assert announcement.status == AnnouncementStatus.published and announcement.published_at is not None
     assert announcement.texts["fr"] == "Votez pour vos idées préférées !"
-    jobs = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).all()
-    assert [j.payload for j in jobs] == [{"announcement_id": announcement.id}]
+    # No channel is configured: nothing is queued, and the compose page says so.
+    assert not session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce.deliver")).all()
     assert session.exec(select(AuditEntry).where(AuditEntry.action == "announce_publish",
                                                  AuditEntry.target_id == announcement.id)).one()
 
-    # On the public pages: the list, its page, the call page; the worker records that no channel exists.
+    # On the public pages: the list, its page, the call page.
     assert "Votez pour vos idées préférées !" in client.get("/announcements").text
     assert "Votez pour vos idées préférées !" in client.get(f"/announcements/{announcement.id}").text
     assert "Votez pour vos idées préférées !" in client.get("/calls/fleurs").text
-    assert client.run_worker() == 1
     session.refresh(announcement)
     assert announcement.delivery_note == "no channel configured"
 
@@ -83,8 +82,9 @@ def test_a_citizen_is_refused_and_a_visitor_sent_to_log_in(client: WebClient, se
     assert client.get(f"/announcements/{announcement.id}").status_code == 404
 
 
-def test_without_csrf_nothing_happens_and_a_form_sent_twice_publishes_once(client: WebClient,
-                                                                           session: Session) -> None:
+def test_without_csrf_nothing_happens_and_a_form_sent_twice_publishes_once(client: WebClient, session: Session,
+                                                                           settings: Settings) -> None:
+    add_channel(session, settings)
     call = make_call(session, phase="voting")
     client.login_as(moderator(session))
     announcement = draft(client, session, call, "voting_opens")
@@ -98,7 +98,7 @@ def test_without_csrf_nothing_happens_and_a_form_sent_twice_publishes_once(clien
     second = client.submit(f"/moderation/announcements/{announcement.id}", data)
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
-    assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).all()) == 1
+    assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce.deliver")).all()) == 1
     assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "announce_publish")).all()) == 1
     # The new-announcement form too: one draft for one token sent twice.
     token = token_in(client.get("/moderation/announcements").text)

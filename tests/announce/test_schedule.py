@@ -7,24 +7,28 @@ import pytest
 from sqlmodel import Session, select
 
 from app import clock
-from app.announce import service
+from app.announce import delivery, service
 from app.announce.models import Announcement, AnnouncementStatus
 from app.audit import AuditEntry
 from app.db import Database
 from app.errors import InvalidTransition
 from app.i18n import CITY_TZ
 from app.outbox.models import OutboxMessage
-from tests.announce.helpers import draft, moderator, send
+from app.settings import Settings
+from tests.announce.helpers import add_channel, draft, moderator, send
 from tests.factories import make_call, make_user
 from tests.support import WebClient
 
 
 def _announce_jobs(session: Session) -> list[OutboxMessage]:
+    """The deliveries queued: one per channel of the test's one channel, a webhook."""
     session.expire_all()
-    return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == service.DELIVER_KIND)).all())
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == delivery.DELIVER_KIND)).all())
 
 
-def test_a_scheduled_announcement_is_published_by_the_worker_once(client: WebClient, session: Session) -> None:
+def test_a_scheduled_announcement_is_published_by_the_worker_once(client: WebClient, session: Session,
+                                                                  settings: Settings) -> None:
+    add_channel(session, settings)
     call = make_call(session, phase="voting", slug="planifiee")
     client.login_as(moderator(session))
     announcement = draft(client, session, call, "voting_closes_soon")
@@ -41,13 +45,13 @@ def test_a_scheduled_announcement_is_published_by_the_worker_once(client: WebCli
     assert client.get(f"/announcements/{announcement.id}").status_code == 404
 
     with clock.travel(timedelta(hours=3)):
-        client.run_worker()  # publishes, then hands the announcement to the (absent) channels
-        client.run_worker()  # nothing more to do
+        client.run_worker()  # publishes, and queues its delivery to the channel
+        client.run_worker()  # the delivery fails (nothing listens) and waits for its retry
         # A second worker's handler run by hand on the same message changes nothing either.
         assert not service.publish_due(session, announcement.id or 0)
     session.refresh(announcement)
     assert announcement.status == AnnouncementStatus.published
-    assert announcement.delivery_note == "no channel configured"
+    assert announcement.delivery_note == ""
     assert len(_announce_jobs(session)) == 1
     entries = session.exec(select(AuditEntry).where(AuditEntry.action == "announce_publish")).all()
     assert [(e.actor_id, e.reason) for e in entries] == [(None, "Published automatically at its scheduled time.")]
@@ -67,7 +71,9 @@ def test_a_cancelled_scheduled_announcement_is_never_published(client: WebClient
     assert announcement.status == AnnouncementStatus.cancelled and not _announce_jobs(session)
 
 
-def test_a_rolled_back_publication_leaves_no_outbox_message(db: Database, session: Session) -> None:
+def test_a_rolled_back_publication_leaves_no_outbox_message(db: Database, session: Session,
+                                                             settings: Settings) -> None:
+    add_channel(session, settings)
     call = make_call(session, phase="voting")
     author = make_user(session, role="moderator")
     announcement = Announcement(call_id=call.id, event="free", texts={"fr": "Bientôt"}, author_id=author.id)
@@ -85,10 +91,11 @@ def test_a_rolled_back_publication_leaves_no_outbox_message(db: Database, sessio
     assert announcement.status == AnnouncementStatus.draft
 
 
-def test_two_moderators_publishing_at_once_publish_once(db: Database, session: Session) -> None:
+def test_two_moderators_publishing_at_once_publish_once(db: Database, session: Session, settings: Settings) -> None:
     """The second one read the announcement as a draft before the first committed: its
     publication changes nothing and is refused, on SQLite as on PostgreSQL."""
     call = make_call(session, phase="voting")
+    add_channel(session, settings)
     first_mod, second_mod = make_user(session, role="moderator"), make_user(session, role="moderator")
     announcement = Announcement(call_id=call.id, event="free", texts={"fr": "Une fois"}, author_id=first_mod.id)
     session.add(announcement)
