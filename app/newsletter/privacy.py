@@ -13,6 +13,7 @@ from app.account.service import normalise_email
 from app.newsletter import service
 from app.newsletter.models import NewsletterSubscription
 from app.personal_data import Holding, when
+from app.ratelimit import service as ratelimit
 from app.settings import Settings
 
 
@@ -27,11 +28,14 @@ def export_subscription(session: Session, *, user: User, base_url: str) -> dict[
 
 
 def erase_subscription(session: Session, *, user_id: int, settings: Settings) -> dict[str, int]:
-    """Delete the subscription of the person's address, and any their account made. Returns no figure."""
+    """Delete the subscription of the person's address, and any their account made, and the
+    count of confirmation e-mails sent to that address (it names it). Returns no figure."""
     person = session.get(User, user_id)
     address = normalise_email(person.email) if person is not None else ""
     session.execute(delete(NewsletterSubscription).where(or_(
         col(NewsletterSubscription.email) == address, col(NewsletterSubscription.user_id) == user_id)))
+    if address:
+        ratelimit.clear(session, service.address_key(address))  # the count of e-mails sent to it
     return {}
 
 

@@ -169,10 +169,10 @@ def subscribe(session: Session, settings: Settings, *, email: str, language: str
 
     limit, window = PER_ADDRESS
     try:
-        ratelimit.check(session, f"newsletter:address:{email}", limit=limit, window=window)
+        ratelimit.check(session, address_key(email), limit=limit, window=window)
     except RateLimited:
         return SubscribeResult()  # enough was sent to this address today; the visitor is not told
-    ratelimit.record(session, f"newsletter:address:{email}")
+    ratelimit.record(session, address_key(email))
 
     if subscription.status == SubscriptionStatus.confirmed:
         if subscription.notice_sent_at is None or utcnow() - subscription.notice_sent_at >= NOTICE_EVERY:
@@ -191,6 +191,11 @@ def subscribe(session: Session, settings: Settings, *, email: str, language: str
                                                            token=confirm_token(settings, subscription))),
                      hours=int(CONFIRM_TTL.total_seconds() // 3600))
     return SubscribeResult()
+
+
+def address_key(email: str) -> str:
+    """The rate-limit key counting what was sent to a (normalised) address (PER_ADDRESS)."""
+    return f"newsletter:address:{email}"
 
 
 def _create(session: Session, email: str, language: str) -> NewsletterSubscription:

@@ -20,6 +20,8 @@ from app.main import create_app
 from app.newsletter import service
 from app.newsletter.models import NewsletterSubscription, SubscriptionStatus
 from app.outbox.models import OutboxMessage
+from app.ratelimit import service as ratelimit
+from app.ratelimit.models import RateLimitHit
 from tests.factories import make_user
 from tests.support import SmtpSink, WebClient, body_of, make_settings
 
@@ -161,6 +163,7 @@ def test_export_and_erasure(https_mail: WebClient, session: Session) -> None:
     other = make_user(session, email="other@example.org")
     _subscribe(session, "eve@example.org", "nl")
     _subscribe(session, "other@example.org", "fr")
+    ratelimit.record(session, service.address_key("eve@example.org"))
     session.commit()
     with https_mail.db.transaction() as tx:
         user = tx.get(User, person.id)
@@ -181,3 +184,4 @@ def test_export_and_erasure(https_mail: WebClient, session: Session) -> None:
         account_privacy.delete_account(tx, https_mail.settings, user, password="a long enough passphrase 42")
     session.expire_all()
     assert [s.email for s in session.exec(select(NewsletterSubscription)).all()] == ["other@example.org"]
+    assert "eve@example.org" not in " ".join(session.exec(select(RateLimitHit.key)).all())
