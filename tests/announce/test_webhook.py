@@ -215,8 +215,13 @@ def test_configuration_is_checked() -> None:
                 **webhook.validate_config({"url": "nothing"}, {"secret": "whsec_!!!"})}
     messages["short"] = webhook.validate_config({"url": "https://a.be"}, {"secret": "whsec_c2hvcnQ="})["secret"]
     assert all(message in french for message in messages.values()), messages
-    with pytest.raises(AuthFailed):
-        webhook.build({"url": "https://hooks.example.be/in"}, {}, settings=None, db=None)  # type: ignore[arg-type]
+    # A stored configuration that does not pass (saved before a rule, edited by hand) is not used.
+    for config, secrets in (({"url": "https://hooks.example.be/in"}, {}),
+                            ({"url": "http://hooks.example.be/in"}, ok),
+                            ({"url": "https://hooks.example.be/in"}, {"secret": "whsec_c2hvcnQ="})):
+        with pytest.raises(AuthFailed) as refused:
+            webhook.build(config, secrets, settings=None, db=None)  # type: ignore[arg-type]
+        assert "whsec" not in str(refused.value)
 
 
 def test_the_body_is_the_json_that_was_signed(receiver: Receiver) -> None:

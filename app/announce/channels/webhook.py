@@ -156,5 +156,9 @@ class WebhookChannel:
 
 def build(config: dict[str, Any], secrets: dict[str, str], *, settings: Settings, db: Database) -> WebhookChannel:
     """The channel of a stored webhook: `config["url"]`, `secrets["secret"]`. Raises AuthFailed
-    when the secret is missing or malformed."""
+    (the channel waits for an administrator to save it again) when the stored configuration does
+    not pass `validate_config` or the secret is missing."""
+    problems = validate_config(config, secrets)
+    if problems:
+        raise AuthFailed(f"the stored configuration is not valid: {', '.join(sorted(problems))}")
     return WebhookChannel(url=str(config.get("url") or ""), secret=str(secrets.get("secret") or ""))
