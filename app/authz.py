@@ -51,6 +51,8 @@ class Action(StrEnum):
     notification_view = "notification.view"
     # Announcements (obj: None for one about no call, else Moderated(call, its assigned moderators))
     announce_compose = "announce.compose"
+    channel_manage = "channel.manage"  # the channels announcements go to, and their credentials
+    delivery_manage = "delivery.manage"  # see, retry and cancel deliveries
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -232,6 +234,8 @@ RULES: dict[Action, Predicate] = {
     Action.follow_manage: lambda user, _obj: is_active(user),
     Action.notification_view: lambda user, _obj: is_active(user),
     Action.announce_compose: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    Action.channel_manage: lambda user, _obj: is_admin(user),
+    Action.delivery_manage: lambda user, _obj: is_moderator(user),
 }
 
 

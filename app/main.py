@@ -16,6 +16,7 @@ from app import handlers, links
 from app.account import routes as account_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
+from app.announce import admin_routes as announce_admin_routes
 from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
@@ -96,6 +97,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     moderation_public_routes.router,
     share_routes.router,
     announce_routes.router,
+    announce_admin_routes.router,
     newsletter_routes.router,
     search_routes.router,
 )

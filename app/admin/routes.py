@@ -32,6 +32,11 @@ SECTIONS: list[Section] = [
     Section("admin:audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
     Section("admin:dialogue", N_("Dialogue dashboard"),
             N_("How well the city answers: answered ideas, delays, late answers, replies in discussions.")),
+    Section("announce:channels", N_("Channels"),
+            N_("Where announcements are published: Mastodon, Bluesky, Facebook, X, the newsletter, webhooks."),
+            Action.channel_manage),
+    Section("announce:deliveries", N_("Deliveries"),
+            N_("Each announcement on each channel: sent, waiting, failed; retry or cancel."), Action.delivery_manage),
 ]
 
 

@@ -2,10 +2,11 @@
 moderators list."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.announce.models import Announcement, AnnouncementStatus
+from app.announce.models import Announcement, AnnouncementStatus, ChannelAccount, Delivery
 from app.call.models import Call
 from app.call.phases import is_public
 from app.idea.models import Idea
@@ -62,3 +63,28 @@ def for_moderators(session: Session, limit: int = 200) -> Sequence[Announcement]
     """Every announcement, newest first: drafts and scheduled ones too."""
     return session.exec(select(Announcement).order_by(col(Announcement.created_at).desc(),
                                                       col(Announcement.id).desc()).limit(limit)).all()
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """A delivery as the deliveries page lists it."""
+
+    delivery: Delivery
+    channel: ChannelAccount
+    announcement: Announcement
+
+
+def deliveries(session: Session, *, status: str | None = None, channel_id: int | None = None,
+               announcement_id: int | None = None, limit: int = 100) -> list[DeliveryRow]:
+    """Deliveries, newest first, at most `limit`, filtered by status, channel or announcement."""
+    query = (select(Delivery, ChannelAccount, Announcement)
+             .join(ChannelAccount, col(ChannelAccount.id) == Delivery.channel_id)
+             .join(Announcement, col(Announcement.id) == Delivery.announcement_id))
+    if status:
+        query = query.where(Delivery.status == status)
+    if channel_id is not None:
+        query = query.where(Delivery.channel_id == channel_id)
+    if announcement_id is not None:
+        query = query.where(Delivery.announcement_id == announcement_id)
+    found = session.exec(query.order_by(col(Delivery.created_at).desc(), col(Delivery.id).desc()).limit(limit)).all()
+    return [DeliveryRow(d, c, a) for d, c, a in found]

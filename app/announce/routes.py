@@ -12,9 +12,16 @@ from sqlmodel import Session, col, select
 
 from app import authz, links
 from app.account.models import User
-from app.announce import counting, feeds, queries, service
+from app.announce import counting, delivery, feeds, queries, service
 from app.announce.channels.compose import post_text
-from app.announce.models import EVENT_LABELS, STATUS_LABELS, Announcement, AnnouncementEvent
+from app.announce.models import (
+    DELIVERY_LABELS,
+    EVENT_LABELS,
+    STATUS_LABELS,
+    Announcement,
+    AnnouncementEvent,
+    ChannelAccount,
+)
 from app.authz import Action
 from app.call import queries as call_queries
 from app.call.models import Call
@@ -94,6 +101,10 @@ def _compose(request: Request, session: Session, announcement: Announcement, cal
         "editable": announcement.status in service.EDITABLE, "is_results": is_results,
         "unanswered": service.unanswered_count(session, call.id) if is_results and call and call.id else 0,
         "event_labels": EVENT_LABELS, "status_labels": STATUS_LABELS,
+        "targets": session.exec(select(ChannelAccount).where(col(ChannelAccount.enabled))
+                                .order_by(col(ChannelAccount.id))).all(),
+        "rows": queries.deliveries(session, announcement_id=announcement.id) if announcement.id else [],
+        "delivery_labels": DELIVERY_LABELS, "retryable": delivery.RETRYABLE, "cancellable": delivery.CANCELLABLE,
     }, status_code=status_code)
 
 

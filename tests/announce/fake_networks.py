@@ -10,6 +10,7 @@ what was posted, checking the bearer token, and answering queued faults first:
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class FakeNetwork:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     # Answer this many requests after doing their work: the network accepted, the client never heard.
     drop_after_work: int = 0
+    # Wait this many seconds after doing the work before answering (a worker killed meanwhile).
+    hang_after_work: float = 0.0
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
@@ -87,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.refused()
             return
         status, answer = self.route(method, parts.path, parse_qs(parts.query), _form(self, body) if body else {})
+        if net.hang_after_work and method == "POST":
+            hang, net.hang_after_work = net.hang_after_work, 0.0
+            time.sleep(hang)
         if net.drop_after_work > 0:
             net.drop_after_work -= 1
             self.close_connection = True
@@ -190,10 +196,17 @@ def _tco(text: str) -> str:
     return URL.sub("https://t.co/AbCdEf1234", text)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that went away (a killed worker, a dropped answer) is part of the tests
+
+
 @contextmanager
 def _serve(handler: type[_Handler], network: FakeNetwork) -> Iterator[FakeNetwork]:
     bound = type(handler.__name__, (handler,), {"network": network})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
+    server = _Server(("127.0.0.1", 0), bound)
     network.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,7 +9,7 @@ from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
 from app.account.models import User
-from app.announce.models import Announcement
+from app.announce.models import Announcement, ChannelAccount, Delivery
 from app.comment.models import Comment
 from tests.factories import make_category, make_district, make_user
 from tests.moderation.helpers import audit_count, world
@@ -49,11 +49,16 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
     other = make_user(session)
     announcement = Announcement(call_id=w.call.id, event="free", texts={"fr": "Une annonce"})
     session.add(announcement)
+    channel = ChannelAccount(kind="facebook", label="Page", config={"page_id": "1", "language": "fr"})
+    session.add(channel)
+    session.commit()
+    sent = Delivery(announcement_id=announcement.id, channel_id=channel.id, key="k" * 32)  # type: ignore[arg-type]
+    session.add(sent)
     session.commit()
     ids: dict[str, object] = {
         "idea_id": w.idea.id, "comment_id": comment.id, "user_id": other.id, "call_id": w.call.id,
         "category_id": category.id, "district_id": district.id, "slug": w.call.slug,
-        "announcement_id": announcement.id,
+        "announcement_id": announcement.id, "channel_id": channel.id, "delivery_id": sent.id,
     }
     return w.citizen, ids
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from app.announce.models import Announcement
+from app.announce.models import Announcement, ChannelAccount, Delivery
 from app.call.models import Call
 from app.comment.models import Comment
 from app.main import create_app
@@ -52,7 +52,14 @@ def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient
         announcement = Announcement(call_id=world.call.id, event="free", texts={"fr": "Une annonce"})
         s.add(announcement)
         s.flush()
-        valid = {**_valid_path_values(world), "announcement_id": announcement.id}
+        channel = ChannelAccount(kind="facebook", label="Page", config={"page_id": "1", "language": "fr"})
+        s.add(channel)
+        s.flush()
+        sent = Delivery(announcement_id=announcement.id, channel_id=channel.id, key="k" * 32)
+        s.add(sent)
+        s.flush()
+        valid = {**_valid_path_values(world), "announcement_id": announcement.id, "channel_id": channel.id,
+                 "delivery_id": sent.id}
         s.expunge_all()
     failures: list[str] = []
     routes = [r for r in routes_with_params(client.app) if r.path not in SKIPPED and r.methods & {"GET", "POST"}]

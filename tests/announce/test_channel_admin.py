@@ -1,0 +1,131 @@
+"""Administrators configure channels; moderators see and act on deliveries. Secrets never come
+back out. Facebook is driven against its FAKE server (tests/announce/fake_networks.py)."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from app.announce.models import ChannelAccount, ChannelState, Delivery, DeliveryStatus
+from app.announce.sealing import unseal
+from app.audit import AuditEntry
+from app.settings import Settings
+from tests.announce.fake_networks import FakeNetwork, graph_api
+from tests.announce.test_delivery import _publish
+from tests.factories import make_call, make_user
+from tests.support import WebClient
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeNetwork]:
+    with graph_api() as network:
+        yield network
+
+
+def _add_facebook(client: WebClient, session: Session, graph: FakeNetwork, token: str) -> ChannelAccount:
+    response = client.submit("/admin/channels", {
+        "kind": "facebook", "label": "Page de la Ville", "page_id": "1234567890", "language": "fr",
+        "graph_url": graph.url, "page_access_token": token})
+    assert response.status_code == 303, response.text
+    channel_id = int(response.headers["location"].rsplit("/", 1)[1])
+    channel = session.get(ChannelAccount, channel_id)
+    assert channel is not None
+    return channel
+
+
+def test_an_administrator_adds_a_channel_whose_token_never_comes_back(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    client.login_as(make_user(session, role="admin"))
+    page = client.get("/admin/channels")
+    assert page.status_code == 200 and "Aucun canal" in page.text
+    form = client.get("/admin/channels/new?kind=facebook")
+    assert form.status_code == 200 and 'type="password"' in form.text
+    channel = _add_facebook(client, session, graph, "page-token-secret")
+    assert "page-token-secret" not in channel.secrets_sealed  # sealed at rest
+    assert unseal(settings, channel.secrets_sealed) == {"page_access_token": "page-token-secret"}
+    edit = client.get(f"/admin/channels/{channel.id}")
+    assert "page-token-secret" not in edit.text and "Une valeur est enregistrée" in edit.text
+    entries = session.exec(select(AuditEntry).where(AuditEntry.action == "channel_save")).all()
+    assert len(entries) == 1 and "page-token-secret" not in str(entries[0].details)
+    assert entries[0].details["changed"] == ["graph_url", "language", "page_access_token", "page_id"]
+
+    # Trying the connection asks the network.
+    checked = client.submit(f"/admin/channels/{channel.id}", {"action": "check"})
+    assert checked.status_code == 200 and "La connexion fonctionne : Ville de Liège." in checked.text
+    # Saving without retyping the token keeps it.
+    saved = client.submit(f"/admin/channels/{channel.id}", {
+        "action": "save", "label": "Facebook Ville", "page_id": "1234567890", "language": "nl",
+        "graph_url": graph.url, "page_access_token": ""})
+    assert saved.status_code == 303
+    session.refresh(channel)
+    assert channel.label == "Facebook Ville" and channel.config["language"] == "nl"
+    assert unseal(settings, channel.secrets_sealed) == {"page_access_token": "page-token-secret"}
+
+
+def test_bad_input_changes_nothing_and_says_why_in_the_users_language(
+        client: WebClient, session: Session, graph: FakeNetwork) -> None:
+    client.login_as(make_user(session, role="admin"))
+    refused = client.submit("/admin/channels", {
+        "kind": "facebook", "label": "", "page_id": "ma-page", "language": "xx",
+        "graph_url": graph.url, "page_access_token": "t0ken-typed"})
+    assert refused.status_code == 422
+    assert "Donnez au canal un nom" in refused.text and "t0ken-typed" not in refused.text
+    assert not session.exec(select(ChannelAccount)).all()
+    wrong = client.submit("/admin/channels", {
+        "kind": "facebook", "label": "Page", "page_id": "ma-page", "language": "fr",
+        "graph_url": graph.url, "page_access_token": "t"})
+    assert wrong.status_code == 422 and "Un identifiant de page" in wrong.text
+    assert client.get("/admin/channels/new?kind=myspace").status_code == 404
+
+
+def test_a_refused_token_shows_on_the_channel_and_new_credentials_send_what_waited(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    admin = make_user(session, role="admin")
+    client.login_as(admin)
+    channel = _add_facebook(client, session, graph, "revoked")
+    checked = client.submit(f"/admin/channels/{channel.id}", {"action": "check"})
+    assert "La connexion a échoué" in checked.text and "revoked" not in checked.text
+    _publish(session, settings, make_call(session, phase="results"))
+    client.run_worker()
+    session.refresh(channel)
+    assert channel.state == ChannelState.needs_reauth
+    assert "a refusé ses identifiants" in client.get("/admin/channels").text
+    assert "a refusé ses identifiants" in client.get("/moderation/deliveries").text
+    client.submit(f"/admin/channels/{channel.id}", {
+        "action": "save", "label": "Page", "page_id": "1234567890", "language": "fr", "graph_url": graph.url,
+        "page_access_token": graph.token})
+    client.run_worker()
+    assert len(graph.posts) == 1
+    session.refresh(channel)
+    assert channel.state == ChannelState.ok
+
+
+def test_moderators_see_deliveries_and_retry_or_cancel_them(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    client.login_as(make_user(session, role="admin"))
+    _add_facebook(client, session, graph, graph.token)
+    moderator = make_user(session, role="moderator")
+    client.login_as(moderator)
+    assert client.get("/admin/channels").status_code == 403  # channels are for administrators
+    call = make_call(session, phase="results")
+    graph.faults.append((400, {}, b'{"error": {"code": 506}}'))  # refused for good
+    first = _publish(session, settings, call)
+    second = _publish(session, settings, call, event="free", texts={"fr": "Une autre nouvelle"})
+    client.run_worker()
+    page = client.get("/moderation/deliveries")
+    assert page.status_code == 200 and "Échec" in page.text and "Graph API error 506" in page.text
+    compose = client.get(f"/moderation/announcements/{second.id}")
+    assert "voir la publication" in compose.text  # sent: the post's link
+    rows = session.exec(select(Delivery).order_by(Delivery.id)).all()  # type: ignore[arg-type]
+    assert [r.status for r in rows] == [DeliveryStatus.dead, DeliveryStatus.sent]
+    assert client.submit(f"/moderation/deliveries/{rows[1].id}/retry").status_code == 409  # sent: nothing to retry
+    assert client.submit(f"/moderation/deliveries/{rows[0].id}/retry").status_code == 303
+    client.run_worker()
+    session.refresh(rows[0])
+    assert rows[0].status == DeliveryStatus.sent and len(graph.posts) == 2
+    assert first.id is not None
+    # A citizen sees none of it; without CSRF nothing happens.
+    client.login_as(make_user(session))
+    assert client.get("/moderation/deliveries").status_code == 403
+    client.login_as(moderator)
+    assert client.post(f"/moderation/deliveries/{rows[0].id}/cancel", follow_redirects=False).status_code == 403
