@@ -13,6 +13,7 @@ from app.follow import privacy as follow_privacy
 from app.idea import privacy as idea_privacy
 from app.media import privacy as media_privacy
 from app.moderation import privacy as moderation_privacy
+from app.newsletter import privacy as newsletter_privacy
 from app.notify import privacy as notify_privacy
 from app.personal_data import Holding
 from app.report import privacy as report_privacy
@@ -29,6 +30,7 @@ HOLDINGS: tuple[Holding, ...] = (
     announce_privacy.REPLY_REPORTS,
     notify_privacy.PREFERENCES,
     notify_privacy.EMAILS,
+    newsletter_privacy.SUBSCRIPTION,
     moderation_privacy.ASSIGNMENTS,
     media_privacy.MEDIA,
     submission_privacy.SUBMISSIONS,
