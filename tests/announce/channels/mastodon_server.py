@@ -25,7 +25,8 @@ A fault leaves no status behind: the request never reaches the API.
 
 Reading the server as a third party would: `server.statuses()` (the city's statuses, newest
 first), `server.status(id)` (None once deleted), `server.descendants(id)`, `server.media(url)`
-(an attachment's bytes); writing as the citizen: `server.reply(to_id, text)`.
+(an attachment's bytes); writing as the citizen: `server.reply(to_id, text)`; as the city's
+other clients: `server.upload(data, mime, description)`.
 """
 
 from collections.abc import Iterator
@@ -72,13 +73,14 @@ class MastodonServer:
         return {"access_token": self.city_token if token is None else token}
 
     def channel(self, *, token: str | None = None, timeout: float = 5.0,
-                **config: Any) -> MastodonChannel:
-        """A `MastodonChannel` on this server as the city (or with `token`)."""
+                media_wait: float = 5.0, **config: Any) -> MastodonChannel:
+        """A `MastodonChannel` on this server as the city (or with `token`); `config`
+        overrides `visibility` or `language`."""
         settings = self.config(**config)
         return MastodonChannel(instance_url=settings["instance_url"],
                                access_token=self.city_token if token is None else token,
                                visibility=settings["visibility"], language=settings["language"],
-                               timeout=timeout)
+                               timeout=timeout, media_wait=media_wait)
 
     # --- the server's state, as others see it
 
@@ -119,6 +121,15 @@ class MastodonServer:
         answer = httpx.post(self.base_url + "/api/v1/statuses",
                             headers={"Authorization": f"Bearer {token or self.citizen_token}"},
                             data={"status": text, "in_reply_to_id": to_id, "visibility": visibility},
+                            timeout=HELPER_TIMEOUT)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def upload(self, data: bytes, mime: str, description: str) -> dict[str, Any]:
+        """Upload an attachment as the city, as a Mastodon client does; its JSON."""
+        answer = httpx.post(self.base_url + "/api/v2/media",
+                            headers={"Authorization": f"Bearer {self.city_token}"},
+                            files={"file": ("upload", data, mime)}, data={"description": description},
                             timeout=HELPER_TIMEOUT)
         answer.raise_for_status()
         return dict(answer.json())

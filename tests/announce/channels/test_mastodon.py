@@ -87,6 +87,40 @@ def test_a_post_with_an_image_arrives_once_with_its_alt_text_visibility_and_lang
     assert mastodon_server.media(attachment["url"]) == picture
 
 
+def test_a_post_waits_for_an_image_the_server_processes_in_the_background(
+        mastodon_server: MastodonServer) -> None:
+    picture = png()
+    uploaded = mastodon_server.upload(picture, "image/png", "Un plan du parc")
+    # As Mastodon does while it processes a file: the upload answers 202 without a url, the
+    # attachment's page 206 (still processing) once, then the attachment with its url.
+    processing = {"id": uploaded["id"], "type": "image", "url": None, "preview_url": None,
+                  "description": "Un plan du parc"}
+    mastodon_server.fault(path="/api/v2/media", status=202, body=processing)
+    mastodon_server.fault(path=f"/api/v1/media/{uploaded['id']}", methods=["GET"], status=206,
+                          body=processing)
+
+    ref = mastodon_server.channel().post(
+        announcement(image=Image(data=picture, mime="image/png", alt="Un plan du parc")), key="k-202")
+
+    assert mastodon_server.faults() == []  # both answered: the channel asked until ready
+    [status] = mastodon_server.statuses()
+    assert status["id"] == ref.id
+    assert [a["id"] for a in status["media_attachments"]] == [uploaded["id"]]
+
+
+def test_an_image_still_processing_after_the_wait_is_transient(mastodon_server: MastodonServer) -> None:
+    processing = {"id": "4242", "type": "image", "url": None, "description": "Un plan"}
+    mastodon_server.fault(path="/api/v2/media", status=202, body=processing)
+    mastodon_server.fault(path="/api/v1/media/4242", methods=["GET"], status=206, body=processing,
+                          count=None)
+
+    with pytest.raises(Transient, match="still processing"):
+        mastodon_server.channel(media_wait=0.5).post(
+            announcement(image=Image(data=png(), mime="image/png", alt="Un plan")), key="k-slow-media")
+
+    assert mastodon_server.statuses() == []
+
+
 def test_a_post_without_language_takes_the_channels(mastodon_server: MastodonServer) -> None:
     mastodon_server.channel(language="de").post(announcement(language=""), key="k-lang")
 
