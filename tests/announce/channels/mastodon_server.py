@@ -12,7 +12,12 @@ the test (no status, no fault). The server itself is started once per test proce
 - `voisin` (`observer_token`), a third party through whom tests read what everyone sees.
 
 A channel on it: `server.channel()`, or through the module's builder,
-`build(server.config(), server.secrets(), settings=..., db=...)`.
+`build(server.config(), server.secrets(), settings=..., db=...)`; a worker process builds it
+from the same `config()` and `secrets()` stored on the channel's row (`validate_config`
+accepts http for 127.0.0.1).
+
+Other test folders use these fixtures by importing them in their conftest.py:
+`from tests.announce.channels.mastodon_server import mastodon_server, mastodon_server_process`.
 
 Faults (`POST /api/v1/_mock/faults`, applied before the request reaches the API, first
 matching rule first): `server.fail_next("/api/v1/statuses", [500, 500, 500])` makes the next

@@ -3,8 +3,14 @@
 the delivery queue reads from each failure the server can produce."""
 
 import io
+import json
 import logging
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from mastodon.errors import (
@@ -41,6 +47,7 @@ from app.clock import utcnow
 from tests.announce.channels.mastodon_server import CITIZEN, OBSERVER, MastodonServer
 
 STATUSES = "/api/v1/statuses"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def png() -> bytes:
@@ -111,6 +118,7 @@ def test_a_post_waits_for_an_image_the_server_processes_in_the_background(
 def test_an_image_still_processing_after_the_wait_is_transient(mastodon_server: MastodonServer) -> None:
     processing = {"id": "4242", "type": "image", "url": None, "description": "Un plan"}
     mastodon_server.fault(path="/api/v2/media", status=202, body=processing)
+    # Mastodon answers 206 (Partial Content) for an attachment still being processed.
     mastodon_server.fault(path="/api/v1/media/4242", methods=["GET"], status=206, body=processing,
                           count=None)
 
@@ -272,6 +280,33 @@ def test_a_server_that_does_not_listen_is_transient(mastodon_server: MastodonSer
 
     with pytest.raises(Transient, match="unreachable"):
         channel.post(announcement(), key="k-down")
+
+
+POST_FROM_ANOTHER_PROCESS = """
+import json, sys
+from app.announce.channels.base import OutgoingPost
+from app.announce.channels.mastodon import build
+config, secrets, key = json.loads(sys.argv[1])
+channel = build(config, secrets, settings=None, db=None)
+print(channel.post(OutgoingPost(text="Depuis un autre processus", language="fr"), key=key).id)
+"""
+
+
+def test_a_worker_process_killed_while_posting_and_its_successor_post_once(
+        mastodon_server: MastodonServer) -> None:
+    args = [sys.executable, "-c", POST_FROM_ANOTHER_PROCESS,
+            json.dumps([mastodon_server.config(), mastodon_server.secrets(), "delivery-42"])]
+    mastodon_server.fault(path=STATUSES, type="latency", delay_ms=3000)
+    killed = subprocess.Popen(args, stdout=subprocess.PIPE, cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while mastodon_server.faults() and time.monotonic() < deadline:  # its request has arrived
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=10)
+
+    successor = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+
+    assert [s["id"] for s in mastodon_server.statuses()] == [successor.stdout.strip()]
 
 
 # --- delete
