@@ -11,9 +11,10 @@ What the delivery queue reads (see `app.announce.channels.base`): every request 
 (`TIMEOUT_SECONDS`), Mastodon.py never waits on a rate limit itself (`ratelimit_method="throw"`),
 and `delivery_error` is the one place where what Mastodon.py raises becomes Transient,
 RateLimited, AuthFailed or Rejected. Mastodon deduplicates a status posted twice with the same
-`Idempotency-Key` header (for about an hour, per account), so `post` passes the delivery's key
-and the channel is `idempotent`. The access token never appears in an error text or a log line:
-it only travels in the Authorization header.
+`Idempotency-Key` header (per account, for an hour after the first: Mastodon keeps the key
+3,600 seconds), so `post` passes the delivery's key and the channel is `idempotent`; a retry
+more than an hour after an attempt the server accepted would post again. The access token
+never appears in an error text or a log line: it only travels in the Authorization header.
 """
 
 import re
@@ -269,9 +270,11 @@ class MastodonChannel:
 
     def find(self, post: OutgoingPost, *, key: str) -> RemoteRef | None:
         """Always None: the queue never needs it here. Mastodon keeps the Idempotency-Key of
-        each status posted for an hour, so a retry of `post` with the same key gives back the
-        status an earlier attempt published instead of posting it again (`idempotent` is
-        True, and the queue calls `find` only for channels that are not)."""
+        each status posted for an hour, so a retry of `post` with the same key within that
+        hour gives back the status an earlier attempt published instead of posting it again
+        (`idempotent` is True, and the queue calls `find` only for channels that are not).
+        Nothing else identifies a status as ours: the API cannot search an account's
+        statuses by a key, and the same text may be announced twice on purpose."""
         del post, key
         return None
 
