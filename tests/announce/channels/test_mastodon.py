@@ -45,6 +45,7 @@ from app.announce.channels.mastodon import (
 )
 from app.clock import utcnow
 from tests.announce.channels.mastodon_server import CITIZEN, OBSERVER, MastodonServer
+from tests.support import free_port
 
 STATUSES = "/api/v1/statuses"
 ROOT = Path(__file__).resolve().parents[3]
@@ -278,8 +279,6 @@ def test_an_answer_that_is_json_but_not_a_status_is_transient(mastodon_server: M
 
 
 def test_a_server_that_does_not_listen_is_transient(mastodon_server: MastodonServer) -> None:
-    from tests.support import free_port
-
     channel = MastodonChannel(instance_url=f"http://127.0.0.1:{free_port()}",
                               access_token=mastodon_server.city_token, timeout=1.0)
 
