@@ -28,7 +28,7 @@ waiting one (`retry`, `cancel`). When an idea an announcement tells of stops bei
 import logging
 import random
 import secrets as token_source
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -237,6 +237,7 @@ class _Job:
     post: OutgoingPost
     key: str
     idempotent_retry: bool  # an earlier attempt may have reached the network
+    queued_at: datetime  # when the delivery was first queued
 
 
 def _image(settings: Settings, session: Session, announcement: Announcement) -> Image | None:
@@ -323,9 +324,10 @@ def _prepare(settings: Settings, db: Database, delivery_id: int) -> _Job:
             post = _answer_post(session, delivery, language)
         else:
             post = outgoing(session, settings, announcement, language)
+        post = replace(post, meta={**post.meta, "queued_at": delivery.created_at.isoformat()})
         return _Job(delivery_id=delivery_id, attempt=delivery.attempts, kind=registry.kind_of(channel.kind),
                     config=dict(channel.config), secrets=secrets, post=post, key=delivery.key,
-                    idempotent_retry=earlier)
+                    idempotent_retry=earlier, queued_at=delivery.created_at)
 
 
 def _answer_post(session: Session, delivery: Delivery, language: str) -> OutgoingPost:
@@ -354,7 +356,12 @@ def _needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
 
 
 def _post(channel: Channel, job: _Job) -> RemoteRef:
-    if job.idempotent_retry and not channel.idempotent:
+    """Post, after looking for an earlier attempt's post when the network may not know it by
+    its key: one without idempotency keys, or one whose keys expired since (Mastodon keeps
+    them an hour: `idempotency_window`)."""
+    window: timedelta | None = getattr(channel, "idempotency_window", None)
+    expired = window is not None and utcnow() - job.queued_at > window
+    if job.idempotent_retry and (not channel.idempotent or expired):
         found = channel.find(job.post, key=job.key)
         if found is not None:
             log.info("delivery %s was already on the network: recorded, not posted again", job.delivery_id)

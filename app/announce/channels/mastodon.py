@@ -54,6 +54,7 @@ from app.settings import LANGUAGES, Settings
 KIND = "mastodon"
 VISIBILITIES = ("public", "unlisted")
 TIMEOUT_SECONDS = 10.0
+CLOCK_SKEW = timedelta(minutes=5)  # between this machine and the server, when dates are compared
 """Seconds each request may take (connecting, then between bytes of the answer)."""
 MEDIA_WAIT_SECONDS = 30.0
 """How long `post` waits for an uploaded image the server processes in the background."""
@@ -194,6 +195,9 @@ class MastodonChannel:
     kind: ClassVar[str] = KIND
     idempotent: ClassVar[bool] = True
     collects_replies: ClassVar[bool] = True
+    # "Idempotency keys are stored for up to 1 hour" (docs.joinmastodon.org, POST
+    # /api/v1/statuses): a retry later than that looks with `find` first.
+    idempotency_window: ClassVar[timedelta] = timedelta(hours=1)
 
     def __init__(self, *, instance_url: str, access_token: str, visibility: str = "public",
                  language: str = "fr", timeout: float = TIMEOUT_SECONDS,
@@ -269,13 +273,23 @@ class MastodonChannel:
         return media_id
 
     def find(self, post: OutgoingPost, *, key: str) -> RemoteRef | None:
-        """Always None: the queue never needs it here. Mastodon keeps the Idempotency-Key of
-        each status posted for an hour, so a retry of `post` with the same key within that
-        hour gives back the status an earlier attempt published instead of posting it again
-        (`idempotent` is True, and the queue calls `find` only for channels that are not).
-        Nothing else identifies a status as ours: the API cannot search an account's
-        statuses by a key, and the same text may be announced twice on purpose."""
-        del post, key
+        """The status an earlier attempt published, for a retry beyond the hour during which
+        Mastodon keeps an Idempotency-Key (the queue calls it then; see IDEMPOTENCY_WINDOW):
+        among the account's latest 40 statuses, the one with the same text (whitespace aside)
+        posted since the delivery was queued (`post.meta["queued_at"]`, ISO 8601), or None.
+        The API cannot search statuses by key; the date keeps an earlier announcement of the
+        same text from being taken for this one."""
+        del key
+        queued = post.meta.get("queued_at")
+        since = datetime.fromisoformat(queued) if isinstance(queued, str) else None
+        wanted = " ".join(post.text.split())
+        statuses = self._call(self._client.account_statuses, self._own_account_id(), limit=40) or []
+        for status in statuses:
+            posted = _utc(status.get("created_at"))
+            if since is not None and posted < since - CLOCK_SKEW:
+                continue
+            if " ".join(html_to_text(_optional(status, "content")).split()) == wanted:
+                return RemoteRef(id=_field(status, "id"), url=_optional(status, "url") or _optional(status, "uri"))
         return None
 
     def delete(self, ref: RemoteRef) -> None:

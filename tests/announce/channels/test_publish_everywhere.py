@@ -209,3 +209,23 @@ def test_replies_come_back_once_are_moderated_and_answered_once_under_the_reply(
     assert client.submit(f"/announcements/{announcement.id}/replies/{replies[0].id}/report").status_code == 303
     client.login_as(moderator)
     assert "1 signalement" in client.get("/moderation/replies").text
+
+
+def test_a_mastodon_retry_after_its_key_expired_finds_the_status_instead_of_posting_again(
+        client: WebClient, session: Session, settings: Settings, mastodon_server: MastodonServer) -> None:
+    """Mastodon forgets an Idempotency-Key after an hour: a retry later than that must look
+    for the status an earlier attempt published (the worker died before recording it)."""
+    channel = _mastodon(session, settings, mastodon_server)
+    announcement = _publish(session, settings, make_call(session, phase="results"))
+    row = _mastodon_row(session, channel)
+    earlier = delivery.outgoing(session, settings, announcement, "fr")
+    # The earlier attempt: accepted under a key the server no longer remembers.
+    accepted = mastodon_server.channel().post(earlier, key="forgotten-after-an-hour")
+    row.attempts = 1
+    session.add(row)
+    session.commit()
+    with clock.travel(timedelta(hours=2)):
+        client.run_worker()
+    assert len(mastodon_server.statuses()) == 1
+    row = _mastodon_row(session, channel)
+    assert row.status == DeliveryStatus.sent and row.remote_id == accepted.id
