@@ -17,6 +17,7 @@ from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
 from app.main import ROUTERS
 from app.moderation.demo import seed_moderation
+from app.newsletter.demo import seed_subscribers
 from app.search import indexing as search_indexing
 from app.settings import Settings
 from app.vote.demo import seed_votes_and_comments
@@ -37,7 +38,7 @@ Seeder = Callable[[Session, DemoContext], None]
 
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
-    return [seed_calls_and_ideas, seed_votes_and_comments, seed_moderation, seed_announcements]
+    return [seed_calls_and_ideas, seed_votes_and_comments, seed_moderation, seed_subscribers, seed_announcements]
 
 
 def is_empty(session: Session) -> bool:

@@ -146,7 +146,6 @@ def build_message(settings: Settings, message_id: int, payload: dict[str, Any]) 
     msg["Date"] = format_datetime(utcnow())
     domain = urlsplit(settings.base_url).hostname or "reinventons.local"
     msg["Message-ID"] = f"<{payload.get('message_id') or f'outbox-{message_id}'}@{domain}>"
-    msg["Content-Language"] = payload.get("lang", "fr")
     msg["Auto-Submitted"] = "auto-generated"
     one_click = payload.get("one_click")
     if one_click:
@@ -156,6 +155,8 @@ def build_message(settings: Settings, message_id: int, payload: dict[str, Any]) 
     msg.set_content(payload["body"])
     if payload.get("html"):
         msg.add_alternative(payload["html"], subtype="html")
+    # After the body: set_content() drops every Content-* header set before it.
+    msg["Content-Language"] = payload.get("lang", "fr")
     msg.policy = WRITING_POLICY
     return msg
 

@@ -111,6 +111,8 @@ def test_every_email_carries_the_headers_and_parts_mailbox_providers_check(
         assert message["From"] and message["To"] == address
         assert str(make_header(decode_header(message["Subject"])))
         assert message["Auto-Submitted"] == "auto-generated"  # RFC 3834: no auto-replies, please
+        # RFC 3282: the language the text is written in (it was once dropped by set_content).
+        assert message["Content-Language"] in ("fr", "nl", "de", "en"), template
         # RFC 2369 and 8058, on what people can switch off; never a mailto that nobody reads.
         if notification:
             unsubscribe = message["List-Unsubscribe"]
