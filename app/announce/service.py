@@ -101,13 +101,24 @@ def create_draft(session: Session, *, actor: User, settings: Settings, event: st
             raise ValidationFailed({"idea_id": NEEDS_ANSWERED_IDEA})
     else:
         idea = None
+    return _draft(session, settings, event, call, idea, actor.id)
+
+
+def _draft(session: Session, settings: Settings, event: str, call: Call | None, idea: Idea | None,
+           author_id: int | None) -> Announcement:
     announcement = Announcement(
         call_id=call.id if call else None, idea_id=idea.id if idea else None, event=event,
         texts=draft_texts(event, call, idea), link=draft_link(settings, event, call, idea),
-        image_id=call.cover_id if call else None, author_id=actor.id)
+        image_id=call.cover_id if call else None, author_id=author_id)
     session.add(announcement)
     session.flush()
     return announcement
+
+
+def draft_for_event(session: Session, *, settings: Settings, event: str, call: Call) -> Announcement:
+    """A draft of a call's `event` written by the system when the event happens
+    (app.announce.events), with no author until a moderator publishes it."""
+    return _draft(session, settings, event, call, None, None)
 
 
 def _valid_link(link: str) -> bool:

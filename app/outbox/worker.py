@@ -12,8 +12,10 @@ from typing import Any
 
 from app import links, mail
 from app.announce import delivery as announce_delivery
+from app.announce import events as announce_events
 from app.announce import replies as announce_replies
 from app.announce import service as announce_service
+from app.clock import utcnow
 from app.db import Database
 from app.main import ROUTERS
 from app.media import service as media_service
@@ -44,6 +46,7 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         announce_delivery.DELIVER_KIND: partial(announce_delivery.deliver, settings, db),
         announce_delivery.DELETE_KIND: partial(announce_delivery.delete_sent, settings, db),
         announce_delivery.COLLECT_KIND: partial(announce_replies.collect, settings, db),
+        announce_events.DRAFT_KIND: partial(announce_events.run, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.
         search_indexing.REINDEX_KIND: partial(_idea_changed, db),
     }
@@ -104,6 +107,9 @@ def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callab
         released = outbox.release_running(db)
         if released:
             log.info("took up %s messages a stopped worker held", released)
+    with db.transaction() as session:
+        # Periodic jobs queue their own next run; this starts the chain (once per slot).
+        announce_events.schedule(session, utcnow())
     table = handlers(settings, db)
     last_prune = 0.0
     log.info("worker started")

@@ -36,6 +36,8 @@ class FakeNetwork:
     drop_after_work: int = 0
     # Wait this many seconds after doing the work before answering (a worker killed meanwhile).
     hang_after_work: float = 0.0
+    # Every POST takes this long to answer (workers kept busy together).
+    delay: float = 0.0
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
@@ -90,6 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.refused()
             return
         status, answer = self.route(method, parts.path, parse_qs(parts.query), _form(self, body) if body else {})
+        if net.delay and method == "POST":
+            time.sleep(net.delay)
         if net.hang_after_work and method == "POST":
             hang, net.hang_after_work = net.hang_after_work, 0.0
             time.sleep(hang)

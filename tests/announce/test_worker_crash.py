@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,6 +72,27 @@ def test_a_worker_killed_after_the_network_took_the_post_never_posts_it_twice(
         assert "already on the network" in output, output
 
 
+def _lines(process: subprocess.Popen[str]) -> list[str]:
+    """What `process` prints, line by line, collected by a thread as it comes."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _said(lines: list[str], text: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not any(text in line for line in lines):
+        assert process.poll() is None or any(text in line for line in lines), "".join(lines)
+        assert time.monotonic() < deadline, f"never said {text!r}: {''.join(lines)}"
+        time.sleep(0.1)
+
+
 def test_on_sqlite_a_second_worker_waits_for_the_first(tmp_path: Path, database_url: str,
                                                        settings: Settings) -> None:
     """Two workers never share a SQLite database: the second says so and waits, then takes
@@ -80,18 +102,16 @@ def test_on_sqlite_a_second_worker_waits_for_the_first(tmp_path: Path, database_
     first = _worker(tmp_path, database_url, settings)
     second = None
     try:
-        time.sleep(1.5)
+        first_lines = _lines(first)
+        _said(first_lines, "worker started", first)
         second = _worker(tmp_path, database_url, settings)
-        time.sleep(3)
+        second_lines = _lines(second)
+        _said(second_lines, "another worker runs on this SQLite database", second)
+        assert not any("worker started" in line for line in second_lines)
         first.terminate()
-        first_output, _ = first.communicate(timeout=20)
-        time.sleep(2)
-        second.terminate()
-        second_output, _ = second.communicate(timeout=20)
+        first.wait(timeout=30)
+        _said(second_lines, "worker started", second)
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
                 process.kill()
-    assert "worker started" in first_output and "another worker" not in first_output
-    waited = second_output.index("another worker runs on this SQLite database")
-    assert second_output.index("worker started") > waited, second_output
