@@ -22,6 +22,8 @@ from app import cookies
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.params import MAX_DB_INT
+from app.settings import Settings
+from app.share.video import frame_sources
 
 CSRF_COOKIE = cookies.CSRF_SEED.base  # its name over http; see app.cookies for https
 CSRF_FIELD = "csrf_token"
@@ -30,23 +32,28 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A route name -> a check that the request proves itself some other way than by a CSRF token.
 CsrfProof = Callable[[Request], Awaitable[bool]]
 
-# Scripts and styles only from our origin: no inline code, no eval, nothing from a CDN.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "manifest-src 'self'",
-        "worker-src 'self'",
-    ]
-)
+def content_security_policy(settings: Settings | None = None) -> str:
+    """The Content-Security-Policy header of every page. Scripts and styles only from our
+    origin: no inline code, no eval, nothing from a CDN. Frames only from the video players of
+    `app.share.video.frame_sources` (YouTube's privacy-enhanced host and the configured PeerTube
+    hosts, over https), which pages insert after a click; none other."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "frame-src " + " ".join(frame_sources(settings)),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "manifest-src 'self'",
+            "worker-src 'self'",
+        ]
+    )
 
 
 def hash_token(token: str) -> str:
@@ -120,11 +127,13 @@ async def refuse_nul_characters(request: Request) -> None:
 
 
 class SecurityHeadersMiddleware:
-    """Adds security headers to every response and gives each visitor a CSRF seed cookie."""
+    """Adds security headers to every response and gives each visitor a CSRF seed cookie. The
+    Content-Security-Policy frames the players of `settings`' PeerTube hosts (none without)."""
 
-    def __init__(self, app: ASGIApp, secure_cookies: bool = False) -> None:
+    def __init__(self, app: ASGIApp, secure_cookies: bool = False, settings: Settings | None = None) -> None:
         self.app = app
         self.secure_cookies = secure_cookies
+        self.content_security_policy = content_security_policy(settings).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,7 +150,7 @@ class SecurityHeadersMiddleware:
                 headers = message.setdefault("headers", [])
                 present = {k.lower() for k, _v in headers}
                 for name, value in (
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"content-security-policy", self.content_security_policy),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"strict-origin-when-cross-origin"),
                     (b"x-frame-options", b"DENY"),
