@@ -30,6 +30,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from markupsafe import Markup, escape
+
+from app.i18n import gettext
 from app.settings import Settings
 
 NOCOOKIE_ORIGIN = "https://www.youtube-nocookie.com"
@@ -41,6 +44,9 @@ YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 PEERTUBE_ID = re.compile(r"[0-9A-Za-z]{22}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # An address in running text or in an attribute: up to a space, a quote or an angle bracket.
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+# A paragraph of sanitised HTML (app.richtext: nh3 writes every link this way) that holds one
+# link and nothing else.
+LONE_LINK = re.compile(r'<p>\s*<a href="([^"<>]*)" rel="nofollow ugc noopener">[^<]*</a>\s*</p>')
 # Characters no address we accept holds (whitespace, backslashes, controls): refused whole.
 REFUSED_CHARS = re.compile(r"[\s\\\x00-\x1f\x7f]")
 
@@ -136,3 +142,26 @@ def frame_sources(settings: Settings | None) -> list[str]:
     """The origins a page may frame (CSP frame-src): YouTube's privacy-enhanced host, then
     each configured PeerTube host over https."""
     return [NOCOOKIE_ORIGIN, *(f"https://{host}" for host in peertube_hosts(settings))]
+
+
+def card(video: Video) -> Markup:
+    """A link card for `video`: its host and a link to its page. Nothing is loaded from the host
+    (no frame, no picture); built from the parsed video only, every part escaped."""
+    label = gettext("Video on {host}", host=video.host)
+    return Markup(  # noqa: S704 - every value below is escaped
+        '<p class="video-card"><span class="video-card-label">{label}</span> '
+        '<a href="{url}" rel="nofollow ugc noopener">{url}</a></p>'
+    ).format(label=escape(label), url=escape(video.watch_url))
+
+
+def video_cards(rich_html: str, hosts: tuple[str, ...] | list[str] = ()) -> Markup:
+    """Sanitised HTML (the output of the `richtext` filter) with every paragraph that holds
+    only a video link turned into its `card`. What is not Markup already is escaped first, so
+    the filter never turns text into markup."""
+    source = rich_html if isinstance(rich_html, Markup) else escape(rich_html)
+
+    def replace(match: re.Match[str]) -> str:
+        video = parse_video(html.unescape(match.group(1)), hosts)
+        return str(card(video)) if video is not None else match.group(0)
+
+    return Markup(LONE_LINK.sub(replace, str(source)))  # noqa: S704 - sanitised input, escaped cards
