@@ -45,8 +45,9 @@ PEERTUBE_ID = re.compile(r"[0-9A-Za-z]{22}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-f
 # An address in running text or in an attribute: up to a space, a quote or an angle bracket.
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 # A paragraph of sanitised HTML (app.richtext: nh3 writes every link this way) that holds one
-# link and nothing else.
-LONE_LINK = re.compile(r'<p>\s*<a href="([^"<>]*)" rel="nofollow ugc noopener">[^<]*</a>\s*</p>')
+# link and nothing else; its text (maybe emphasised) and title are not kept.
+LONE_LINK = re.compile(r'<p>\s*<a href="([^"<>]*)"(?: title="[^"<>]*")? rel="nofollow ugc noopener">'
+                       r'(?:[^<]|</?(?:strong|em|s|code)>)*</a>\s*</p>')
 # Characters no address we accept holds (whitespace, backslashes, controls): refused whole.
 REFUSED_CHARS = re.compile(r"[\s\\\x00-\x1f\x7f]")
 
