@@ -6,20 +6,22 @@ expected shape; anything else is not a video (`parse_video` returns None), so a 
 
 - YouTube: `youtube.com/watch?v=<id>`, `/shorts/<id>`, `/embed/<id>` on `youtube.com`,
   `www.youtube.com` or `m.youtube.com`, and `youtu.be/<id>` (`www.` allowed); an id is 11
-  characters of `[A-Za-z0-9_-]`. The player is only ever YouTube's privacy-enhanced mode,
-  `https://www.youtube-nocookie.com/embed/<id>`: "Privacy Enhanced Mode allows you to embed
-  YouTube videos without using cookies that track viewing behavior", by changing the embed
-  URL's domain to youtube-nocookie.com (YouTube Help, "Embed videos & playlists", Turn on
-  privacy-enhanced mode: https://support.google.com/youtube/answer/171780). It still loads
-  YouTube's player when played, which is why pages load it only after a click (the player
-  box of templates/_macros/video.html and static/js/video.js).
+  characters of `[A-Za-z0-9_-]`. A start time (`t=1m30s`) is kept as a number of seconds, the
+  embedded player's `start` parameter (https://developers.google.com/youtube/player_parameters).
+  The player is only ever YouTube's privacy-enhanced mode,
+  `https://www.youtube-nocookie.com/embed/<id>`: YouTube Help, "Embed videos & playlists",
+  Turn on privacy-enhanced mode (https://support.google.com/youtube/answer/171780): the embed
+  URL's domain changed to youtube-nocookie.com, so that YouTube does not store information about
+  the site's visitors unless they play the video. Playing still loads YouTube's player, which is
+  why pages load it only after a click (templates/_macros/video.html, static/js/video.js).
 - PeerTube: on the hosts of the `peertube_hosts` setting only, `/w/<shortUUID>`,
   `/videos/watch/<uuid or shortUUID>` and `/videos/embed/<uuid or shortUUID>`; a UUID is
   8-4-4-4-12 hexadecimal digits, a short UUID 22 letters and digits (as yt-dlp's PeerTube
-  extractor accepts them). The player is `https://<host>/videos/embed/<id>`, the embed URL
-  the PeerTube Embed API documents (https://docs.joinpeertube.org/api-embed-player, e.g.
-  `https://my-instance.example.com/videos/embed/52a10666-3a18-4e73-93da-e8d3c12c305a`), which
-  takes `autoplay=1` among its URL parameters.
+  extractor accepts them). The player is `https://<host>/videos/embed/<id>`, the embed URL of
+  the PeerTube Embed API documentation (https://docs.joinpeertube.org/api-embed-player, e.g.
+  `https://my-instance.example.com/videos/embed/52a10666-3a18-4e73-93da-e8d3c12c305a`; its URL
+  parameters include `autoplay`); an embed takes a UUID or a short UUID
+  (https://docs.joinpeertube.org/api/custom-client-markup, peertube-video-embed's data-uuid).
 
 `frame_sources` lists the origins the Content-Security-Policy lets a page frame
 (app.security.content_security_policy): these players and nothing else.
@@ -41,6 +43,7 @@ MAX_VIDEOS = 3
 YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com"})
 YOUTU_BE_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
 YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+YOUTUBE_START = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?")
 PEERTUBE_ID = re.compile(r"[0-9A-Za-z]{22}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # An address in running text or in an attribute: up to a space, a quote or an angle bracket.
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
@@ -66,10 +69,21 @@ class Video:
     embed_url: str
 
 
-def youtube(video_id: str) -> Video:
+def youtube(video_id: str, start: int = 0) -> Video:
+    """A YouTube video; `start` (seconds) is kept from a link's `t=` as YouTube writes it."""
     return Video(provider="youtube", video_id=video_id, host="youtube.com",
-                 watch_url=f"https://www.youtube.com/watch?v={video_id}",
-                 embed_url=f"{NOCOOKIE_ORIGIN}/embed/{video_id}")
+                 watch_url=f"https://www.youtube.com/watch?v={video_id}" + (f"&t={start}s" if start else ""),
+                 embed_url=f"{NOCOOKIE_ORIGIN}/embed/{video_id}" + (f"?start={start}" if start else ""))
+
+
+def _start(query: str) -> int:
+    """The start time of a YouTube link's `t=` ("42", "42s", "1m30s", "1h2m3s"), 0 if none or odd."""
+    values = parse_qs(query).get("t", [])
+    match = YOUTUBE_START.fullmatch(values[0]) if len(values) == 1 else None
+    if match is None or not any(match.groups()):
+        return 0
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return min(hours * 3600 + minutes * 60 + seconds, 24 * 3600)
 
 
 def peertube(host: str, video_id: str) -> Video:
@@ -109,10 +123,10 @@ def parse_video(url: str, hosts: tuple[str, ...] | list[str] = ()) -> Video | No
             candidate = path[1]
         else:
             return None
-        return youtube(candidate) if YOUTUBE_ID.fullmatch(candidate) else None
+        return youtube(candidate, _start(parts.query)) if YOUTUBE_ID.fullmatch(candidate) else None
     if host in YOUTU_BE_HOSTS:
         if len(path) == 1 and YOUTUBE_ID.fullmatch(path[0]):
-            return youtube(path[0])
+            return youtube(path[0], _start(parts.query))
         return None
     if host and host in hosts:
         if len(path) == 2 and path[0] == "w":
@@ -127,12 +141,13 @@ def parse_video(url: str, hosts: tuple[str, ...] | list[str] = ()) -> Video | No
 
 def videos_in(text: str, hosts: tuple[str, ...] | list[str] = ()) -> list[Video]:
     """The videos linked in `text` (plain text, Markdown, or sanitised HTML whose entities are
-    read as characters), in order of first appearance, each once, at most `MAX_VIDEOS`."""
+    read as characters), in order of first appearance, each once (whatever its start time), at
+    most `MAX_VIDEOS`."""
     found: list[Video] = []
     for match in URL_IN_TEXT.finditer(html.unescape(text or "")):
         # Running text ends a sentence after an address: "(see https://youtu.be/<id>)."
         video = parse_video(match.group(0).rstrip(".,;:!?)]}"), hosts)
-        if video is not None and video not in found:
+        if video is not None and all((v.host, v.video_id) != (video.host, video.video_id) for v in found):
             found.append(video)
             if len(found) == MAX_VIDEOS:
                 break

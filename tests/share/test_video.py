@@ -33,7 +33,7 @@ SHORT = "9c9de5e8a0a1e484ab099e"  # 22 letters and digits
 @pytest.mark.parametrize("url", [
     f"https://www.youtube.com/watch?v={ID}",
     f"https://youtube.com/watch?v={ID}",
-    f"http://m.youtube.com/watch?v={ID}&t=42s",
+    f"http://m.youtube.com/watch?v={ID}&feature=youtu.be",
     f"https://www.youtube.com/watch?feature=share&v={ID}",
     f"https://youtu.be/{ID}",
     f"https://www.youtu.be/{ID}?si=abc",
@@ -79,6 +79,20 @@ def test_look_alike_hosts_bad_ids_and_other_schemes_are_not_videos(url: str) -> 
     assert parse_video(url, [TUBE]) is None
 
 
+@pytest.mark.parametrize(("query", "start"), [
+    ("t=42s", 42), ("t=42", 42), ("t=1m30s", 90), ("t=1h2m3s", 3723), ("t=", 0), ("t=abc", 0),
+    ("t=42s%22%3E", 0), ("t=1&t=2", 0), ("t=99h", 24 * 3600),
+])
+def test_a_start_time_is_kept_as_seconds_only(query: str, start: int) -> None:
+    for url in (f"https://www.youtube.com/watch?v={ID}&{query}", f"https://youtu.be/{ID}?{query}"):
+        video = parse_video(url)
+        assert video is not None
+        if start:
+            assert (video.watch_url, video.embed_url) == (f"{WATCH}&t={start}s", f"{NOCOOKIE}?start={start}")
+        else:
+            assert (video.watch_url, video.embed_url) == (WATCH, NOCOOKIE)
+
+
 def test_peertube_links_only_on_configured_hosts() -> None:
     hosts = (TUBE,)
     for url, video_id in ((f"https://{TUBE}/w/{SHORT}", SHORT), (f"https://{TUBE}/videos/watch/{UUID}", UUID),
@@ -99,7 +113,7 @@ def test_peertube_links_only_on_configured_hosts() -> None:
 
 
 def test_videos_in_text_deduplicated_and_at_most_three() -> None:
-    text = (f"Voir {WATCH}. Et aussi (https://youtu.be/{ID}), puis https://youtu.be/aaaaaaaaaaa, "
+    text = (f"Voir {WATCH}. Et aussi (https://youtu.be/{ID}?t=3), puis https://youtu.be/aaaaaaaaaaa, "
             "https://youtu.be/bbbbbbbbbbb, https://youtu.be/ccccccccccc et https://youtu.be.evil/ddddddddddd")
     found = videos_in(text)
     assert [v.video_id for v in found] == [ID, "aaaaaaaaaaa", "bbbbbbbbbbb"]
