@@ -48,6 +48,9 @@ class AuditAction(StrEnum):
     channel_save = "channel_save"  # a channel added or its configuration changed (secrets never recorded)
     delivery_retry = "delivery_retry"
     delivery_cancel = "delivery_cancel"
+    reply_approve = "reply_approve"  # a reply collected from a network, shown on the site
+    reply_hide = "reply_hide"
+    reply_answer = "reply_answer"  # answered on its network, as the city
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -69,6 +72,7 @@ class TargetType(StrEnum):
     announcement = "announcement"
     channel = "channel"
     delivery = "delivery"
+    reply = "reply"  # a reply collected from a network (app.announce.replies)
 
 
 class AuditEntry(SQLModel, table=True):

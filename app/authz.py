@@ -53,6 +53,7 @@ class Action(StrEnum):
     announce_compose = "announce.compose"
     channel_manage = "channel.manage"  # the channels announcements go to, and their credentials
     delivery_manage = "delivery.manage"  # see, retry and cancel deliveries
+    reply_moderate = "reply.moderate"  # replies collected from networks: approve, hide, answer
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -236,6 +237,7 @@ RULES: dict[Action, Predicate] = {
     Action.announce_compose: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     Action.channel_manage: lambda user, _obj: is_admin(user),
     Action.delivery_manage: lambda user, _obj: is_moderator(user),
+    Action.reply_moderate: lambda user, _obj: is_moderator(user),
 }
 
 

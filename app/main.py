@@ -17,6 +17,7 @@ from app.account import routes as account_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
 from app.announce import admin_routes as announce_admin_routes
+from app.announce import reply_routes as announce_reply_routes
 from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
@@ -30,6 +31,7 @@ from app.idea import routes as idea_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
+from app.newsletter import routes as newsletter_routes
 from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
@@ -97,6 +99,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     share_routes.router,
     announce_routes.router,
     announce_admin_routes.router,
+    announce_reply_routes.router,
+    newsletter_routes.router,
     search_routes.router,
 )
 
@@ -128,9 +132,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
-    # The only route without a CSRF token: mailbox providers' one-click unsubscribe, which
-    # proves itself with the signed token in its address (app.security, app.notify.routes).
-    app.state.csrf_exempt = {notify_routes.ONE_CLICK_ROUTE: notify_routes.one_click_proof}
+    # The only routes without a CSRF token: mailbox providers' one-click unsubscribes, which
+    # prove themselves with the signed token in their address (app.security, app.notify.routes,
+    # app.newsletter.routes).
+    app.state.csrf_exempt = {notify_routes.ONE_CLICK_ROUTE: notify_routes.one_click_proof,
+                             newsletter_routes.ONE_CLICK_ROUTE: newsletter_routes.one_click_proof}
 
     handlers.install(app)
 

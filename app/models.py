@@ -12,6 +12,7 @@ from app.follow import models as follow_models
 from app.idea import models as idea_models
 from app.media import models as media_models
 from app.moderation import models as moderation_models
+from app.newsletter import models as newsletter_models
 from app.notify import models as notify_models
 from app.outbox import models as outbox_models
 from app.ratelimit import models as ratelimit_models
@@ -32,6 +33,7 @@ __all__ = [
     "media_models",
     "metadata",
     "moderation_models",
+    "newsletter_models",
     "notify_models",
     "outbox_models",
     "ratelimit_models",

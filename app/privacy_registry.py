@@ -7,11 +7,13 @@ rows, and foreign keys cascade). The account's own data (the row, its e-mail tok
 sessions) is handled by app.account.privacy, which walks this list.
 """
 
+from app.announce import privacy as announce_privacy
 from app.comment import privacy as comment_privacy
 from app.follow import privacy as follow_privacy
 from app.idea import privacy as idea_privacy
 from app.media import privacy as media_privacy
 from app.moderation import privacy as moderation_privacy
+from app.newsletter import privacy as newsletter_privacy
 from app.notify import privacy as notify_privacy
 from app.personal_data import Holding
 from app.report import privacy as report_privacy
@@ -25,8 +27,10 @@ HOLDINGS: tuple[Holding, ...] = (
     follow_privacy.FOLLOWS,
     notify_privacy.NOTIFICATIONS,
     report_privacy.REPORTS,
+    announce_privacy.REPLY_REPORTS,
     notify_privacy.PREFERENCES,
     notify_privacy.EMAILS,
+    newsletter_privacy.SUBSCRIPTION,
     moderation_privacy.ASSIGNMENTS,
     media_privacy.MEDIA,
     submission_privacy.SUBMISSIONS,

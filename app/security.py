@@ -5,8 +5,9 @@ forms carry HMAC(secret, cookie). A forged form cannot know the cookie nor sign 
 is an application-wide dependency, so no state-changing route can forget it.
 
 A route may be exempted only by name, with a proof of its own that replaces the token
-(`app.state.csrf_exempt`, set in `create_app`): the one-click unsubscribe that mailbox
-providers POST without cookies (RFC 8058), proven by its signed token.
+(`app.state.csrf_exempt`, set in `create_app`): the one-click unsubscribes that mailbox
+providers POST without cookies (RFC 8058: notifications, the newsletter), each proven by its
+signed token (`one_click_proof`).
 """
 
 import hashlib
@@ -31,6 +32,8 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A route name -> a check that the request proves itself some other way than by a CSRF token.
 CsrfProof = Callable[[Request], Awaitable[bool]]
+# The body mailbox providers POST to a List-Unsubscribe address (RFC 8058).
+ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
 
 def content_security_policy(settings: Settings | None = None) -> str:
     """The Content-Security-Policy header of every page. Scripts and styles only from our
@@ -68,6 +71,26 @@ def csrf_token(request: Request) -> str:
     """The token to put in this visitor's forms."""
     seed = request.scope.get("state", {}).get("csrf_seed", "")
     return csrf_token_for(request.app.state.settings.resolved_secret_key, seed)
+
+
+def one_click_proof(genuine: Callable[[Request, str], bool]) -> CsrfProof:
+    """The CSRF exemption of a one-click unsubscribe route (RFC 8058): mailbox providers POST
+    `List-Unsubscribe=One-Click`, form-encoded and without cookies, to the List-Unsubscribe
+    address of an e-mail, so without a CSRF token; the signed token in the address (path
+    parameter `token`) is the proof. `genuine(request, token)` says whether the token is one of
+    ours (a forged or altered one is refused). The proof holds only for exactly that body."""
+
+    async def proof(request: Request) -> bool:
+        token = request.path_params.get("token", "")
+        if not genuine(request, str(token)):
+            return False
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            return False
+        form = await request.form()
+        return form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
+
+    return proof
 
 
 async def verify_csrf(request: Request) -> None:

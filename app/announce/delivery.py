@@ -28,7 +28,7 @@ waiting one (`retry`, `cancel`). When an idea an announcement tells of stops bei
 import logging
 import random
 import secrets as token_source
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,8 @@ from app.announce.models import (
     ChannelState,
     Delivery,
     DeliveryStatus,
+    NetworkReply,
+    ReplyStatus,
 )
 from app.announce.queries import public_subject, text_for
 from app.announce.sealing import SealBroken, unseal
@@ -75,6 +77,9 @@ log = logging.getLogger(__name__)
 
 DELIVER_KIND = "announce.deliver"
 DELETE_KIND = "announce.delete"
+COLLECT_KIND = "announce.collect_replies"
+COLLECT_EVERY = timedelta(minutes=10)  # how often the replies of a sent post are read
+REPLY_TARGET = "reply:"  # a delivery's target for a moderator's answer to a collected reply
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=6)
@@ -97,9 +102,19 @@ def _message_key(delivery: Delivery) -> str:
     return f"deliver:{delivery.id}:{delivery.generation}"
 
 
-def _enqueue(session: Session, delivery: Delivery, run_at: datetime | None = None) -> None:
+def enqueue_row(session: Session, delivery: Delivery, run_at: datetime | None = None) -> None:
+    """Queue the outbox message that carries out `delivery` (flushed, with an id) in its
+    current generation; a second call for the same generation queues nothing."""
     outbox.enqueue(session, DELIVER_KIND, {"delivery_id": delivery.id}, dedupe_key=_message_key(delivery),
                    run_at=run_at)
+
+
+def schedule_collection(session: Session, delivery: Delivery, at: datetime) -> None:
+    """Queue the reading of `delivery`'s replies at `at` (see app.announce.replies; one
+    message per ten-minute slot)."""
+    slot = int(at.timestamp()) // int(COLLECT_EVERY.total_seconds())
+    outbox.enqueue(session, COLLECT_KIND, {"delivery_id": delivery.id},
+                   dedupe_key=f"replies:{delivery.id}:{slot}", run_at=at)
 
 
 def queue(session: Session, announcement: Announcement) -> int:
@@ -120,7 +135,7 @@ def queue(session: Session, announcement: Announcement) -> int:
                             key=token_source.token_hex(16), next_attempt_at=utcnow())
         session.add(delivery)
         session.flush()
-        _enqueue(session, delivery)
+        enqueue_row(session, delivery)
         queued += 1
     announcement.delivery_note = "" if channels else NO_CHANNEL
     session.add(announcement)
@@ -143,7 +158,7 @@ def retry(session: Session, *, actor: User, delivery: Delivery) -> None:
     delivery.updated_at = utcnow()
     session.add(delivery)
     session.flush()
-    _enqueue(session, delivery)
+    enqueue_row(session, delivery)
     assert delivery.id is not None
     record(session, actor=actor, action=AuditAction.delivery_retry, target_type=TargetType.delivery,
            target_id=delivery.id)
@@ -187,7 +202,7 @@ def resume_channel(session: Session, channel: ChannelAccount) -> int:
         delivery.next_attempt_at = utcnow()
         session.add(delivery)
         session.flush()
-        _enqueue(session, delivery)
+        enqueue_row(session, delivery)
     return len(parked)
 
 
@@ -222,6 +237,7 @@ class _Job:
     post: OutgoingPost
     key: str
     idempotent_retry: bool  # an earlier attempt may have reached the network
+    queued_at: datetime  # when the delivery was first queued
 
 
 def _image(settings: Settings, session: Session, announcement: Announcement) -> Image | None:
@@ -304,10 +320,25 @@ def _prepare(settings: Settings, db: Database, delivery_id: int) -> _Job:
         delivery.updated_at = now
         session.add(delivery)
         language = str(channel.config.get("language") or settings.default_language)
+        if delivery.target.startswith(REPLY_TARGET):
+            post = _answer_post(session, delivery, language)
+        else:
+            post = outgoing(session, settings, announcement, language)
+        post = replace(post, meta={**post.meta, "queued_at": delivery.created_at.isoformat()})
         return _Job(delivery_id=delivery_id, attempt=delivery.attempts, kind=registry.kind_of(channel.kind),
-                    config=dict(channel.config), secrets=secrets,
-                    post=outgoing(session, settings, announcement, language), key=delivery.key,
-                    idempotent_retry=earlier)
+                    config=dict(channel.config), secrets=secrets, post=post, key=delivery.key,
+                    idempotent_retry=earlier, queued_at=delivery.created_at)
+
+
+def _answer_post(session: Session, delivery: Delivery, language: str) -> OutgoingPost:
+    """A moderator's answer to a collected reply, posted under it. Raises outbox.Cancelled
+    (the delivery cancelled) when the reply was hidden or is gone."""
+    reply = session.get(NetworkReply, int(delivery.target.removeprefix(REPLY_TARGET) or 0))
+    if reply is None or reply.status == ReplyStatus.hidden:
+        _cancel(session, delivery, "the reply it answers was hidden")
+        raise outbox.Cancelled("the reply it answers was hidden")
+    return OutgoingPost(text=reply.answer_text, language=language,
+                        in_reply_to=RemoteRef(id=reply.remote_id, url=reply.url))
 
 
 def _park(delivery: Delivery) -> None:
@@ -325,7 +356,12 @@ def _needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
 
 
 def _post(channel: Channel, job: _Job) -> RemoteRef:
-    if job.idempotent_retry and not channel.idempotent:
+    """Post, after looking for an earlier attempt's post when the network may not know it by
+    its key: one without idempotency keys, or one whose keys expired since (Mastodon keeps
+    them an hour: `idempotency_window`)."""
+    window: timedelta | None = getattr(channel, "idempotency_window", None)
+    expired = window is not None and utcnow() - job.queued_at > window
+    if job.idempotent_retry and (not channel.idempotent or expired):
         found = channel.find(job.post, key=job.key)
         if found is not None:
             log.info("delivery %s was already on the network: recorded, not posted again", job.delivery_id)
@@ -346,6 +382,7 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
     except Exception as exc:  # noqa: BLE001 - a client's own bug or an unforeseen answer: retried
         _failed(db, job, Transient(f"{type(exc).__name__}: {exc}"))
         return
+    collects = channel.collects_replies
     with db.transaction() as session:
         delivery = session.get(Delivery, job.delivery_id, with_for_update=True)
         assert delivery is not None
@@ -357,6 +394,8 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
         delivery.next_attempt_at = None
         delivery.last_error = ""
         session.add(delivery)
+        if collects and delivery.target == "post":
+            schedule_collection(session, delivery, utcnow() + COLLECT_EVERY)
     log.info("delivery %s sent: %s", job.delivery_id, ref.url or ref.id)
 
 

@@ -159,3 +159,48 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReplyStatus(StrEnum):
+    pending = "pending"  # collected, waiting for a moderator: shown nowhere
+    approved = "approved"  # shown on the announcement's page
+    hidden = "hidden"  # refused or hidden by a moderator
+
+
+class NetworkReply(SQLModel, table=True):
+    """A public reply a published post received on its network, collected by the worker.
+    Shown on the announcement's page once a moderator approved it, as that network's reaction
+    with its author's handle and a link to the original. `text` is plain text, escaped on
+    output. A moderator's answer is posted under it through the delivery queue (a Delivery
+    with target "reply:<id>")."""
+
+    __tablename__ = "network_reply"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "remote_id"),
+                      sa.Index("ix_network_reply_status_collected", "status", "collected_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="announcement_delivery.id", index=True, ondelete="CASCADE")
+    channel_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
+    remote_id: str = Field(sa_type=sa.String(300))
+    parent_remote_id: str = Field(default="", sa_type=sa.String(300))
+    author_handle: str = Field(default="", sa_type=sa.String(200))
+    author_url: str = Field(default="", sa_type=sa.String(500))
+    url: str = Field(default="", sa_type=sa.String(500))
+    text: str = Field(default="", sa_type=sa.Text)
+    posted_at: datetime
+    collected_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default=ReplyStatus.pending, sa_type=sa.String(10))
+    reports: int = 0  # distinct people who reported it since it was last approved
+    moderated_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    moderated_at: datetime | None = None
+    answer_text: str = Field(default="", sa_type=sa.Text)  # the moderator's answer, posted under it
+
+
+class NetworkReplyReport(SQLModel, table=True):
+    """One person's report of a reply: counted once per person."""
+
+    __tablename__ = "network_reply_report"
+
+    reply_id: int = Field(foreign_key="network_reply.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)

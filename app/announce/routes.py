@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from app import authz, links
 from app.account.models import User
-from app.announce import counting, delivery, feeds, queries, service
+from app.announce import counting, delivery, feeds, queries, replies, service
+from app.announce.channels import registry
 from app.announce.channels.compose import post_text
 from app.announce.models import (
     DELIVERY_LABELS,
@@ -286,5 +287,6 @@ def detail(request: Request, session: DbSession, settings: AppSettings, announce
                     type="article")
     # The video in its link or its text, in a click-to-load player.
     videos = share_video.videos_in(f"{announcement.link}\n{text}", settings.peertube_host_list)
-    return _public(request, session, "announce/detail.html",
-                   {"announcement": announcement, "share": share, "videos": videos})
+    return _public(request, session, "announce/detail.html", {
+        "announcement": announcement, "share": share, "videos": videos,
+        "reactions": replies.approved_for(session, announcement_id), "kinds": registry.KINDS})

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import authz, links
 from app.account.models import User
+from app.announce import replies
 from app.audit import TargetType
 from app.authz import Action
 from app.call.models import Call, Phase
@@ -81,7 +82,8 @@ def queue_page(request: Request, session: DbSession, _moderator: ModeratorUser, 
     review_calls = sorted((c for c in calls.values() if current_phase(c) in (Phase.review, Phase.results)),
                           key=lambda c: c.title)
     return render(request, "moderation/queue.html", {
-        "tab": tab, "items": items, "counts": counts, "filters": filters, "choices": queries.filter_choices(
+        "tab": tab, "items": items, "counts": counts, "reply_count": replies.review_count(session),
+        "filters": filters, "choices": queries.filter_choices(
             session, filters.call_id), "calls": calls, "page": page, "page_size": queries.PAGE_SIZE,
         "query": urlencode(filters.as_query()), "reason_labels": REASON_LABELS, "review_calls": review_calls,
     })

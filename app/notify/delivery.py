@@ -6,6 +6,8 @@ suspended, or switched that kind of e-mail off; the idea or comment it tells of 
 hidden; the person who acted may have left. So, at send time:
 
 - an e-mail written to an account (`user_id` in its payload) is cancelled if the account is gone;
+- a newsletter e-mail (`newsletter_subscription_id`) is cancelled unless its subscription is
+  still confirmed for that address (app.newsletter.service.still_confirmed);
 - a notification e-mail (`notification_id`) is cancelled unless its notification still exists,
   its recipient is active and verified and still wants that kind of e-mail, and may still see
   what it tells of (app.notify.views); a digest (`notification_ids`) keeps only such
@@ -24,6 +26,7 @@ from sqlmodel import Session
 from app import authz, mail
 from app.account.models import User
 from app.db import Database
+from app.newsletter import service as newsletter
 from app.notify import digest, service
 from app.notify.models import EmailDelivery, Notification
 from app.notify.views import views
@@ -43,6 +46,11 @@ def checked(session: Session, settings: Settings, payload: dict[str, Any]) -> di
     """The payload to send now, composed anew for a notification or a digest; raises Cancelled
     (with the reason, in English for admins) when the e-mail must not be sent. See the module
     docstring."""
+    subscription_id = payload.get(newsletter.SUBSCRIPTION_KEY)
+    if subscription_id is not None:
+        if not newsletter.still_confirmed(session, int(subscription_id), str(payload.get("to") or "")):
+            raise Cancelled("unsubscribed from the newsletter")
+        return payload
     user_id = payload.get("user_id")
     if user_id is None:
         return payload  # not written to an account (or queued before accounts were named)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app import links
+from app import links, security
 from app.account.models import User
 from app.authz import Action
 from app.db import writes_on_read
@@ -17,6 +17,7 @@ from app.errors import ValidationFailed
 from app.i18n import N_, gettext
 from app.notify import service, views
 from app.notify.models import DELIVERY_LABELS, KIND_LABELS, NotificationKind
+from app.security import ONE_CLICK_FIELD, ONE_CLICK_VALUE
 from app.settings import Settings
 from app.web import flash, redirect, render
 
@@ -129,19 +130,9 @@ def unsubscribe(request: Request, session: DbSession, settings: AppSettings, tok
 # request that carries a genuine token and exactly that body (`one_click_proof`, see create_app).
 
 ONE_CLICK_ROUTE = "notify:one_click"
-ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
-
-
-async def one_click_proof(request: Request) -> bool:
-    """Whether a POST is a one-click unsubscribe with a genuine token (then no CSRF token is needed)."""
-    token = request.path_params.get("token", "")
-    if service.read_unsubscribe_token(request.app.state.settings, str(token)) is None:
-        return False
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return False
-    form = await request.form()
-    return form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
+# The exemption's proof: a genuine token and exactly the one-click body (app.security).
+one_click_proof = security.one_click_proof(
+    lambda request, token: service.read_unsubscribe_token(request.app.state.settings, token) is not None)
 
 
 @router.get("/unsubscribe/{token}/one-click", name="notify:one_click_page")

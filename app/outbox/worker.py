@@ -12,6 +12,7 @@ from typing import Any
 
 from app import links, mail
 from app.announce import delivery as announce_delivery
+from app.announce import replies as announce_replies
 from app.announce import service as announce_service
 from app.db import Database
 from app.main import ROUTERS
@@ -42,6 +43,7 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         announce_service.PUBLISH_KIND: partial(announce_service.run_publish_due, db),
         announce_delivery.DELIVER_KIND: partial(announce_delivery.deliver, settings, db),
         announce_delivery.DELETE_KIND: partial(announce_delivery.delete_sent, settings, db),
+        announce_delivery.COLLECT_KIND: partial(announce_replies.collect, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.
         search_indexing.REINDEX_KIND: partial(_idea_changed, db),
     }

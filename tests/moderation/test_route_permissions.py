@@ -9,7 +9,8 @@ from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
 from app.account.models import User
-from app.announce.models import Announcement, ChannelAccount, Delivery
+from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply
+from app.clock import utcnow
 from app.comment.models import Comment
 from tests.factories import make_category, make_district, make_user
 from tests.moderation.helpers import audit_count, world
@@ -55,10 +56,14 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
     sent = Delivery(announcement_id=announcement.id, channel_id=channel.id, key="k" * 32)  # type: ignore[arg-type]
     session.add(sent)
     session.commit()
+    reply = NetworkReply(delivery_id=sent.id, channel_id=channel.id, remote_id="1", posted_at=utcnow())  # type: ignore[arg-type]
+    session.add(reply)
+    session.commit()
     ids: dict[str, object] = {
         "idea_id": w.idea.id, "comment_id": comment.id, "user_id": other.id, "call_id": w.call.id,
         "category_id": category.id, "district_id": district.id, "slug": w.call.slug,
         "announcement_id": announcement.id, "channel_id": channel.id, "delivery_id": sent.id,
+        "reply_id": reply.id,
     }
     return w.citizen, ids
 

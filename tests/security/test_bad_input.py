@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from app.announce.models import Announcement, ChannelAccount, Delivery
+from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply
 from app.call.models import Call
+from app.clock import utcnow
 from app.comment.models import Comment
 from app.main import create_app
 from app.settings import Settings
@@ -58,8 +59,11 @@ def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient
         sent = Delivery(announcement_id=announcement.id, channel_id=channel.id, key="k" * 32)
         s.add(sent)
         s.flush()
+        reply = NetworkReply(delivery_id=sent.id, channel_id=channel.id, remote_id="1", posted_at=utcnow())
+        s.add(reply)
+        s.flush()
         valid = {**_valid_path_values(world), "announcement_id": announcement.id, "channel_id": channel.id,
-                 "delivery_id": sent.id}
+                 "delivery_id": sent.id, "reply_id": reply.id}
         s.expunge_all()
     failures: list[str] = []
     routes = [r for r in routes_with_params(client.app) if r.path not in SKIPPED and r.methods & {"GET", "POST"}]

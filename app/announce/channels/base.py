@@ -46,7 +46,8 @@ class OutgoingPost:
     `texts` maps every language the announcement is written in to its post text (the
     newsletter writes to each subscriber in theirs); `meta` what other city systems read
     (webhooks): `announcement_id` (int), `event` (str), `call_slug` (str or None),
-    `published_at` (ISO 8601 str), `url` (the announcement's page on BASE_URL)."""
+    `published_at` (ISO 8601 str), `url` (the announcement's page on BASE_URL); the queue adds
+    `queued_at` (ISO 8601 str), when the delivery was first queued (for `find`)."""
 
     text: str
     language: str
