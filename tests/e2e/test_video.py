@@ -9,6 +9,7 @@ test-artifacts/screenshots/video-*.png."""
 
 import re
 import uuid
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
@@ -150,4 +151,24 @@ def test_idea_video_link_is_a_card_that_loads_nothing(server: E2EServer, page: P
     for label, size in (("desktop", DESKTOP), ("phone", MOBILE)):
         page.set_viewport_size(size)
         page.locator(".idea-body").screenshot(path=str(SCREENSHOTS / f"video-idea-card-{label}.png"))
+    assert requests == []
+
+
+def test_without_javascript_the_box_offers_the_link_only(server: E2EServer, new_page: Callable[..., Page]) -> None:
+    description = f"https://youtu.be/{FIRST}"
+    with server.session() as s:
+        call = make_call(s, slug=f"sans-js-{uuid.uuid4().hex[:6]}", description_md=description,
+                         description_html=render_markdown(description))
+        s.commit()
+        slug = call.slug
+    page = new_page(java_script_enabled=False)
+    requests = _watch_requests(page)
+    page.goto(f"/calls/{slug}")
+    player = page.locator("figure[data-video]")
+    expect(player).to_contain_text("Cette vidéo est hébergée par youtube.com")
+    # A button that could do nothing stays hidden; the link opens the video on its host.
+    expect(player.get_by_role("button")).to_have_count(0)
+    expect(player.get_by_role("link", name="Regarder sur youtube.com")).to_have_attribute(
+        "href", f"https://www.youtube.com/watch?v={FIRST}")
+    assert page.locator("iframe").count() == 0
     assert requests == []
