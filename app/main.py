@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # body limit's page included.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(LocaleMiddleware, default=settings.default_language, secure_cookie=settings.is_https)
-    app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https)
+    app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https, settings=settings)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(AccessLogMiddleware)
 

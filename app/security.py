@@ -23,6 +23,8 @@ from app import cookies
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.params import MAX_DB_INT
+from app.settings import Settings
+from app.share.video import frame_sources
 
 CSRF_COOKIE = cookies.CSRF_SEED.base  # its name over http; see app.cookies for https
 CSRF_FIELD = "csrf_token"
@@ -33,23 +35,28 @@ CsrfProof = Callable[[Request], Awaitable[bool]]
 # The body mailbox providers POST to a List-Unsubscribe address (RFC 8058).
 ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
 
-# Scripts and styles only from our origin: no inline code, no eval, nothing from a CDN.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "manifest-src 'self'",
-        "worker-src 'self'",
-    ]
-)
+def content_security_policy(settings: Settings | None = None) -> str:
+    """The Content-Security-Policy header of every page. Scripts and styles only from our
+    origin: no inline code, no eval, nothing from a CDN. Frames only from the video players of
+    `app.share.video.frame_sources` (YouTube's privacy-enhanced host and the configured PeerTube
+    hosts, over https), which pages insert after a click; none other."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "frame-src " + " ".join(frame_sources(settings)),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "manifest-src 'self'",
+            "worker-src 'self'",
+        ]
+    )
 
 
 def hash_token(token: str) -> str:
@@ -143,11 +150,13 @@ async def refuse_nul_characters(request: Request) -> None:
 
 
 class SecurityHeadersMiddleware:
-    """Adds security headers to every response and gives each visitor a CSRF seed cookie."""
+    """Adds security headers to every response and gives each visitor a CSRF seed cookie. The
+    Content-Security-Policy frames the players of `settings`' PeerTube hosts (none without)."""
 
-    def __init__(self, app: ASGIApp, secure_cookies: bool = False) -> None:
+    def __init__(self, app: ASGIApp, secure_cookies: bool = False, settings: Settings | None = None) -> None:
         self.app = app
         self.secure_cookies = secure_cookies
+        self.content_security_policy = content_security_policy(settings).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,7 +173,7 @@ class SecurityHeadersMiddleware:
                 headers = message.setdefault("headers", [])
                 present = {k.lower() for k, _v in headers}
                 for name, value in (
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"content-security-policy", self.content_security_policy),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"strict-origin-when-cross-origin"),
                     (b"x-frame-options", b"DENY"),

@@ -4,6 +4,7 @@ The defaults are the embedded ones: an SQLite file and a media folder under ./va
 so a newcomer can run the platform with no other server.
 """
 
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,8 @@ MIB = 1024 * 1024
 # upload limit, plus the form's text fields and the multipart envelope.
 PHOTOS_PER_IDEA = 4
 FORM_TEXT_BYTES = 1 * MIB
+# A DNS host name: dot-separated labels of letters, digits and inner hyphens.
+HOST_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 
 class Settings(BaseSettings):
@@ -48,6 +51,9 @@ class Settings(BaseSettings):
     # How long a worker holds a message it claimed before another may take it up (a worker killed
     # mid-message); longer than the slowest handler, a network post with its timeouts.
     outbox_lease_seconds: int = 300
+    # The city's PeerTube servers (comma-separated host names, e.g. "tube.liege.be"): their
+    # videos get the click-to-load player, and the Content-Security-Policy lets pages frame them.
+    peertube_hosts: str = ""
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
 
@@ -72,6 +78,22 @@ class Settings(BaseSettings):
     def files_bytes_allowed(self) -> int:
         """What the files of one form may weigh together: the body limit less the text's share."""
         return self.max_body_bytes - FORM_TEXT_BYTES
+
+    @field_validator("peertube_hosts")
+    @classmethod
+    def _host_names_only(cls, value: str) -> str:
+        # They go into the Content-Security-Policy header: a space or ";" would add a directive.
+        for host in (h.strip() for h in value.split(",")):
+            if host and not HOST_NAME.fullmatch(host):
+                raise ValueError(f"REINVENTONS_PEERTUBE_HOSTS: {host!r} is not a host name "
+                                 "(give names like tube.example.org, without https:// or a path)")
+        return value
+
+    @property
+    def peertube_host_list(self) -> tuple[str, ...]:
+        """The PeerTube host names, lower case, in the order given, each once."""
+        hosts = (h.strip().lower() for h in self.peertube_hosts.split(","))
+        return tuple(dict.fromkeys(h for h in hosts if h))
 
     @field_validator("base_url")
     @classmethod

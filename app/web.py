@@ -9,7 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import select_autoescape
+from jinja2 import pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app import cookies, i18n, links
 from app.authz import can
@@ -18,12 +20,20 @@ from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
 from app.share import tags as share_tags
+from app.share import video
 from app.submission.service import new_token
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 FLASH_COOKIE = cookies.FLASH.base  # its name over http; see app.cookies for https
+
+@pass_context
+def video_cards_filter(context: Context, rich_html: str) -> Markup:
+    """`{{ idea.body_html | richtext | video_cards }}`: a paragraph holding only a video link
+    becomes a link card (app.share.video.video_cards), with the page's PeerTube hosts."""
+    return video.video_cards(rich_html, video.peertube_hosts(context.get("settings")))
+
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
@@ -42,6 +52,7 @@ env.globals.update(
 )
 env.filters.update(
     richtext=richtext_filter,
+    video_cards=video_cards_filter,
     datetime=i18n.format_datetime,
     date=i18n.format_date,
     number=i18n.format_number,

@@ -33,6 +33,7 @@ from app.idea.models import Idea
 from app.moderation.admin_service import assigned_ids
 from app.params import parse_id
 from app.settings import LANGUAGES
+from app.share import video as share_video
 from app.share.tags import DESCRIPTION_LENGTH, Preview
 from app.submission import service as submission
 from app.submission.web import FormToken, replay
@@ -284,6 +285,8 @@ def detail(request: Request, session: DbSession, settings: AppSettings, announce
                     description=feeds.excerpt(text, DESCRIPTION_LENGTH), url=url, image=image,
                     image_alt=call.title if call else gettext("Réinventons: every idea gets an answer."),
                     type="article")
+    # The video in its link or its text, in a click-to-load player.
+    videos = share_video.videos_in(f"{announcement.link}\n{text}", settings.peertube_host_list)
     return _public(request, session, "announce/detail.html", {
-        "announcement": announcement, "share": share,
+        "announcement": announcement, "share": share, "videos": videos,
         "reactions": replies.approved_for(session, announcement_id), "kinds": registry.KINDS})

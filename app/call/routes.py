@@ -22,6 +22,7 @@ from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
 from app.share import previews as share_previews
+from app.share import video as share_video
 from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
@@ -87,6 +88,8 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "own_ideas": idea_queries.own_ideas(session, call, user),
         "dialogue": moderation_dialogue.figures(session, call.id),
         "announcements": announcements,
+        # Videos linked in the call's description, each in a click-to-load player.
+        "videos": share_video.videos_in(call.description_html, settings.peertube_host_list),
         "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
         "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
