@@ -7,8 +7,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app import authz
+from app.announce import channel_accounts
 from app.authz import Action
-from app.deps import AdminUser
+from app.deps import AdminUser, DbSession
 from app.i18n import N_
 from app.web import render
 
@@ -41,6 +42,9 @@ SECTIONS: list[Section] = [
 
 
 @router.get("", name="admin:index")
-def admin_index(request: Request, user: AdminUser) -> HTMLResponse:
+def admin_index(request: Request, session: DbSession, user: AdminUser) -> HTMLResponse:
+    """The sections an administrator may open, and what needs them now (a channel whose
+    credentials the network refused)."""
     sections = [s for s in SECTIONS if authz.can(user, s.action)]
-    return render(request, "admin/index.html", {"sections": sections})
+    return render(request, "admin/index.html", {
+        "sections": sections, "attention": channel_accounts.needing_attention(session)})

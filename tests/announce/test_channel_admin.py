@@ -90,6 +90,7 @@ def test_a_refused_token_shows_on_the_channel_and_new_credentials_send_what_wait
     session.refresh(channel)
     assert channel.state == ChannelState.needs_reauth
     assert "a refusé ses identifiants" in client.get("/admin/channels").text
+    assert "a refusé ses identifiants" in client.get("/admin").text  # the administrators' notice
     assert "a refusé ses identifiants" in client.get("/moderation/deliveries").text
     client.submit(f"/admin/channels/{channel.id}", {
         "action": "save", "label": "Page", "page_id": "1234567890", "language": "fr", "graph_url": graph.url,
