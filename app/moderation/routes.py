@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -121,7 +121,26 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
 
 # --- One idea -----------------------------------------------------------------------------
 
-def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
+MERGE_CHOICES = 10
+
+
+def merge_candidates(session: Session, idea: Idea, similar: list[Idea], query: str) -> list[Idea]:
+    """The ideas `idea` may be merged into, offered by the merge form: its possible duplicates
+    (`similar`), then the public ideas of its call matching the moderator's `query` (by the
+    search backend's similar-ideas ranking), at most MERGE_CHOICES, never itself."""
+    found = list(similar)
+    if query.strip():
+        found += search.suggest(session, idea.call_id, query.strip(), exclude_id=idea.id)
+    seen: set[int | None] = {idea.id}
+    unique = []
+    for candidate in found:
+        if candidate.id not in seen and candidate.call_id == idea.call_id:
+            seen.add(candidate.id)
+            unique.append(candidate)
+    return unique[:MERGE_CHOICES]
+
+
+def _idea_context(session: Session, idea: Idea, user: User, merge_q: str = "") -> dict[str, Any]:
     assert idea.id is not None
     assigned = admin_service.assigned_ids(session, idea.call_id)
     comments = [(comment, reports, authz.can(user, Action.moderation_decide, authz.Moderated(comment, assigned)))
@@ -131,6 +150,9 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
     history = session.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id)
                            .order_by(col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))).all()
     merged_into = session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None
+    mergeable = idea.status in idea_decisions.MODERATOR_TRANSITIONS["merge"][0]
+    similar = (search.suggest(session, idea.call_id, idea.title, search.document_body(idea), exclude_id=idea.id)
+               if idea.status == IdeaStatus.submitted or mergeable else [])
     return {
         "idea": idea, "call": call, "author": author, "history": history,
         "versions": idea_versions.version_views(session, idea.id),
@@ -143,16 +165,22 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
         "transitions": idea_decisions.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
         # A pending idea's possible duplicates, found as for an author writing one.
-        "similar": (search.suggest(session, idea.call_id, idea.title, search.document_body(idea), exclude_id=idea.id)
-                    if idea.status == IdeaStatus.submitted else []),
+        "similar": similar if idea.status == IdeaStatus.submitted else [],
+        # The merge form's choices: those duplicates, then what a moderator searched for.
+        "merge_candidates": merge_candidates(session, idea, similar, merge_q), "merge_q": merge_q,
         "status_labels": STATUS_LABELS, "for_moderation": True,
     }
 
 
 @router.get("/ideas/{idea_id}", name="moderation:idea")
-def idea_page(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> HTMLResponse:
+def idea_page(request: Request, session: DbSession, user: ModeratorUser, idea_id: int,
+              merge_q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """An idea as moderators see it, with its decisions; `merge_q` searches the merge form's choices."""
     idea = _idea(session, user, idea_id)
-    return render(request, "moderation/idea.html", _idea_context(session, idea, user))
+    context = _idea_context(session, idea, user, merge_q)
+    if merge_q:
+        context["open_form"] = "merge"
+    return render(request, "moderation/idea.html", context)
 
 
 def _invalid(request: Request, session: Session, user: User, idea: Idea, exc: ValidationFailed,
@@ -273,7 +301,7 @@ def merge(request: Request, session: DbSession, settings: AppSettings, user: Mod
         target_number = parse_id(target_id)
         target = session.get(Idea, target_number) if target_number else None
         if target is None or not authz.can(user, Action.idea_view, target):
-            raise ValidationFailed({"target_id": N_("Please give the number of an existing idea.")})
+            raise ValidationFailed({"target_id": N_("Choose the idea to keep.")})
         authz.require(user, Action.moderation_decide, _target(session, target, target.call_id))
         idea_decisions.merge_ideas(session, actor=user, source=idea, target=target, note=note, settings=settings,
                                    expected=expected)

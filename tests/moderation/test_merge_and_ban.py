@@ -146,3 +146,35 @@ def test_suspending_a_suspended_account_says_so_on_its_page(client: WebClient, s
     person = session.get(User, w.citizen.id)
     assert person is not None and person.ban_reason == "Spam"
     assert audit_count(session, action="ban") == 1
+
+
+def test_the_merge_form_offers_the_duplicates_and_a_search_instead_of_a_number(client: WebClient,
+                                                                                session: Session) -> None:
+    """A moderator merges by picking the idea to keep among the possible duplicates, or among
+    the ideas of the call a search finds; never by typing a number."""
+    from app.search import indexing
+
+    w = world(session, phase="voting", status="published")
+    w.idea.body_md = "S'asseoir au soleil."
+    session.add(w.idea)
+    twin = make_idea(session, w.call, status="published", title="Des bancs au parc, partout",
+                     body="S'asseoir à l'ombre des arbres.")
+    other = make_idea(session, w.call, status="published", title="Une fontaine d'eau potable",
+                      body="Boire frais en été.")
+    elsewhere = make_idea(session, make_call(session, phase="voting"), status="published",
+                          title="Plus de bancs au parc de la Boverie")
+    session.commit()
+    indexing.rebuild(session)
+    session.commit()
+    client.login_as(w.moderator)
+    page = client.get(f"/moderation/ideas/{w.idea.id}").text
+    assert f'name="target_id" value="{twin.id}"' in page  # a possible duplicate, to pick
+    assert f'value="{other.id}"' not in page and f'value="{elsewhere.id}"' not in page
+    assert f'value="{w.idea.id}"' not in page.split("merge-choices")[1]  # never itself
+    searched = client.get(f"/moderation/ideas/{w.idea.id}", params={"merge_q": "fontaine potable"}).text
+    assert f'name="target_id" value="{other.id}"' in searched and "<details class=\"decision\" open>" in searched
+    refused = client.submit(f"/moderation/ideas/{w.idea.id}/merge", {"target_id": ""})
+    assert refused.status_code == 422 and "Choisissez l’idée à garder." in refused.text
+    done = client.submit(f"/moderation/ideas/{w.idea.id}/merge", {"target_id": str(twin.id), "note": ""})
+    assert done.status_code == 303
+    assert _idea(session, w.idea.id).merged_into_id == twin.id
