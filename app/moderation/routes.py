@@ -32,8 +32,10 @@ from app.moderation import (
 )
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
-from app.search import backend as search
+from app.search import engines as search_engines
+from app.search.backend import document_body
 from app.search.routes import STATUS_LABELS
+from app.settings import Settings
 from app.submission import service as submission
 from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
@@ -121,7 +123,7 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
 
 # --- One idea -----------------------------------------------------------------------------
 
-def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
+def _idea_context(session: Session, idea: Idea, user: User, settings: Settings) -> dict[str, Any]:
     assert idea.id is not None
     assigned = admin_service.assigned_ids(session, idea.call_id)
     comments = [(comment, reports, authz.can(user, Action.moderation_decide, authz.Moderated(comment, assigned)))
@@ -143,23 +145,25 @@ def _idea_context(session: Session, idea: Idea, user: User) -> dict[str, Any]:
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
         "transitions": idea_decisions.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
         # A pending idea's possible duplicates, found as for an author writing one.
-        "similar": (search.suggest(session, idea.call_id, idea.title, search.document_body(idea), exclude_id=idea.id)
+        "similar": (search_engines.suggest(session, settings, idea.call_id, idea.title, document_body(idea),
+                                           exclude_id=idea.id)
                     if idea.status == IdeaStatus.submitted else []),
         "status_labels": STATUS_LABELS, "for_moderation": True,
     }
 
 
 @router.get("/ideas/{idea_id}", name="moderation:idea")
-def idea_page(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> HTMLResponse:
+def idea_page(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser,
+              idea_id: int) -> HTMLResponse:
     idea = _idea(session, user, idea_id)
-    return render(request, "moderation/idea.html", _idea_context(session, idea, user))
+    return render(request, "moderation/idea.html", _idea_context(session, idea, user, settings))
 
 
 def _invalid(request: Request, session: Session, user: User, idea: Idea, exc: ValidationFailed,
              values: dict[str, Any], form: str) -> HTMLResponse:
     session.rollback()
     session.refresh(idea)
-    context = _idea_context(session, idea, user)
+    context = _idea_context(session, idea, user, request.app.state.settings)
     context.update(values=values, errors=exc.errors, open_form=form)
     return render(request, "moderation/idea.html", context, status_code=422)
 

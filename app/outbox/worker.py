@@ -29,8 +29,8 @@ from app.submission import service as submission_service
 log = logging.getLogger(__name__)
 
 
-def _idea_changed(db: Database, message_id: int, payload: dict[str, Any]) -> None:
-    search_indexing.handle(db, message_id, payload)
+def _idea_changed(settings: Settings, db: Database, message_id: int, payload: dict[str, Any]) -> None:
+    search_indexing.handle(settings, db, message_id, payload)
     with db.transaction() as session:
         announce_delivery.follow_idea(session, int(payload["idea_id"]))
 
@@ -48,7 +48,7 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         announce_delivery.COLLECT_KIND: partial(announce_replies.collect, settings, db),
         announce_events.DRAFT_KIND: partial(announce_events.run, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.
-        search_indexing.REINDEX_KIND: partial(_idea_changed, db),
+        search_indexing.REINDEX_KIND: partial(_idea_changed, settings, db),
     }
 
 

@@ -11,16 +11,20 @@ from sqlmodel import Session, col, select
 
 from app.db import Database
 from app.idea.models import Idea
-from app.search.backend import backend_for, document_for, indexable_condition
+from app.search.backend import document_for, indexable_condition
+from app.search.engines import backend_for
 from app.search.queue import REINDEX_KIND, reindex_later
+from app.settings import Settings
 
 __all__ = ["REINDEX_KIND", "handle", "rebuild", "reindex", "reindex_later"]
 BATCH = 500
 
 
-def reindex(session: Session, idea_id: int) -> bool:
-    """Index idea `idea_id` if it belongs in the index now, else take it out. True if indexed."""
-    backend = backend_for(session)
+def reindex(session: Session, idea_id: int, settings: Settings | None = None) -> bool:
+    """Index idea `idea_id` if it belongs in the index now, else take it out. True if indexed.
+    With Meilisearch configured in `settings`, both indexes follow (app.search.engines); a
+    Meilisearch failure raises (a MeilisearchError or IndexingFailed)."""
+    backend = backend_for(session, settings)
     idea = session.exec(select(Idea).where(col(Idea.id) == idea_id, indexable_condition())).first()
     if idea is None:
         backend.remove(session, [idea_id])
@@ -29,15 +33,17 @@ def reindex(session: Session, idea_id: int) -> bool:
     return True
 
 
-def handle(db: Database, _message_id: int, payload: dict[str, Any]) -> None:
-    """The outbox handler of REINDEX_KIND: idempotent, it reads the idea at run time."""
+def handle(settings: Settings, db: Database, _message_id: int, payload: dict[str, Any]) -> None:
+    """The outbox handler of REINDEX_KIND: idempotent, it reads the idea at run time. Raises if
+    Meilisearch fails (nothing is committed then), so the outbox tries again."""
     with db.transaction() as session:
-        reindex(session, int(payload["idea_id"]))
+        reindex(session, int(payload["idea_id"]), settings)
 
 
-def rebuild(session: Session) -> int:
-    """Empty the index and index every idea that belongs in it, in batches. Returns the count."""
-    backend = backend_for(session)
+def rebuild(session: Session, settings: Settings | None = None) -> int:
+    """Empty the index and index every idea that belongs in it, in batches. Returns the count.
+    With Meilisearch configured in `settings`, rebuilds its index (settings included) too."""
+    backend = backend_for(session, settings)
     backend.clear(session)
     count = 0
     last_id = 0

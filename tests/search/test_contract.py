@@ -12,7 +12,8 @@ from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.idea.models import AnswerStatus, IdeaStatus
 from app.search import indexing
-from app.search.backend import UNANSWERED, SearchBackend, SearchQuery, backend_for
+from app.search.backend import UNANSWERED, SearchBackend, SearchQuery
+from app.search.engines import backend_for
 from tests.factories import make_call, make_category, make_district, make_idea
 
 
