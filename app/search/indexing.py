@@ -23,7 +23,7 @@ BATCH = 500
 def reindex(session: Session, idea_id: int, settings: Settings | None = None) -> bool:
     """Index idea `idea_id` if it belongs in the index now, else take it out. True if indexed.
     With Meilisearch configured in `settings`, both indexes follow (app.search.engines); a
-    Meilisearch failure raises (a MeilisearchError or IndexingFailed)."""
+    Meilisearch failure raises app.search.meili.IndexingFailed."""
     backend = backend_for(session, settings)
     idea = session.exec(select(Idea).where(col(Idea.id) == idea_id, indexable_condition())).first()
     if idea is None:

@@ -17,7 +17,8 @@ excerpts are the current ones, highlighted by app.search.text on the words Meili
 Failures to reach Meilisearch (refused connection, timeout, 5xx, or any answer that is not a
 search result) raise `Unavailable`; app.search.engines then asks the database backend."""
 
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -51,8 +52,6 @@ from app.search.backend import (
     similar_terms,
 )
 from app.settings import Settings
-
-log = logging.getLogger(__name__)
 
 PRIMARY_KEY = "id"
 INDEX_TIMEOUT_S = 10  # one indexing request (the worker's, never a visitor's)
@@ -178,9 +177,24 @@ class MeiliBackend:
 
     # --- Indexing (the worker and `reinventons reindex`) ---------------------------------------
 
+    @contextmanager
+    def _indexing(self, what: str) -> Iterator[None]:
+        """Turn any failure of an indexing request into IndexingFailed with a text fit for the
+        outbox's log and its admins (no key, no response, no URL)."""
+        try:
+            yield
+        except IndexingFailed:
+            raise
+        except (MeilisearchError, requests.RequestException, ValueError, KeyError, TypeError) as error:
+            raise IndexingFailed(f"Meilisearch {_reason(error, INDEX_TIMEOUT_S * 1000)} while {what}") from None
+
     def _wait(self, task_uid: int) -> None:
-        """Wait for task `task_uid`; raise IndexingFailed unless it succeeded."""
-        task = self._indexer.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS, interval_in_ms=TASK_INTERVAL_MS)
+        """Wait for task `task_uid`; raise IndexingFailed unless it succeeded in TASK_TIMEOUT_MS."""
+        try:
+            task = self._indexer.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS,
+                                               interval_in_ms=TASK_INTERVAL_MS)
+        except MeilisearchTimeoutError:
+            raise IndexingFailed(f"Meilisearch task {task_uid} not done within {TASK_TIMEOUT_MS} ms") from None
         if task.status != "succeeded":
             code = (task.error or {}).get("code", "")
             raise IndexingFailed(f"Meilisearch task {task_uid} ({task.type}) {task.status}: {code}")
@@ -189,13 +203,14 @@ class MeiliBackend:
         """Create the index if it does not exist and send its settings (once per process)."""
         if (self.url, self.uid) in self._prepared:
             return
-        try:
-            self._indexer.get_raw_index(self.uid)
-        except MeilisearchApiError as error:
-            if error.code != "index_not_found":
-                raise
-            self._wait(self._indexer.create_index(self.uid, {"primaryKey": PRIMARY_KEY}).task_uid)
-        self._wait(self._indexer.index(self.uid).update_settings(dict(SETTINGS)).task_uid)
+        with self._indexing("preparing the index"):
+            try:
+                self._indexer.get_raw_index(self.uid)
+            except MeilisearchApiError as error:
+                if error.code != "index_not_found":
+                    raise
+                self._wait(self._indexer.create_index(self.uid, {"primaryKey": PRIMARY_KEY}).task_uid)
+            self._wait(self._indexer.index(self.uid).update_settings(dict(SETTINGS)).task_uid)
         self._prepared.add((self.url, self.uid))
 
     def documents(self, session: Session, documents: list[IdeaDocument]) -> list[dict[str, Any]]:
@@ -228,26 +243,29 @@ class MeiliBackend:
         return result
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
-        """Add or replace `documents` and wait until Meilisearch has: raises a MeilisearchError
-        or IndexingFailed otherwise."""
+        """Add or replace `documents` and wait until Meilisearch has: raises IndexingFailed
+        otherwise."""
         payload = self.documents(session, documents)
         if not payload:
             return
         self.prepare()
-        self._wait(self._indexer.index(self.uid).add_documents(payload, primary_key=PRIMARY_KEY).task_uid)
+        with self._indexing("adding documents"):
+            self._wait(self._indexer.index(self.uid).add_documents(payload, primary_key=PRIMARY_KEY).task_uid)
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
         """Take `idea_ids` out of the index (a delete by filter on `id`), waiting for it."""
         if not idea_ids:
             return
         self.prepare()
-        self._wait(self._indexer.index(self.uid).delete_documents(filter=id_filter("id", idea_ids)).task_uid)
+        with self._indexing("removing documents"):
+            self._wait(self._indexer.index(self.uid).delete_documents(filter=id_filter("id", idea_ids)).task_uid)
 
     def clear(self, session: Session) -> None:
         """Empty the index (creating it and sending its settings first, as before a rebuild)."""
         self._prepared.discard((self.url, self.uid))
         self.prepare()
-        self._wait(self._indexer.index(self.uid).delete_all_documents().task_uid)
+        with self._indexing("emptying the index"):
+            self._wait(self._indexer.index(self.uid).delete_all_documents().task_uid)
 
     # --- Searching -----------------------------------------------------------------------------
 
