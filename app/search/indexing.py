@@ -11,12 +11,12 @@ from sqlmodel import Session, col, select
 
 from app.db import Database
 from app.idea.models import Idea
-from app.search.backend import document_for, indexable_condition
+from app.search.backend import SearchBackend, document_for, indexable_condition
 from app.search.engines import backend_for
 from app.search.queue import REINDEX_KIND, reindex_later
 from app.settings import Settings
 
-__all__ = ["REINDEX_KIND", "handle", "rebuild", "reindex", "reindex_later"]
+__all__ = ["REINDEX_KIND", "handle", "rebuild", "rebuild_with", "reindex", "reindex_later"]
 BATCH = 500
 
 
@@ -43,7 +43,12 @@ def handle(settings: Settings, db: Database, _message_id: int, payload: dict[str
 def rebuild(session: Session, settings: Settings | None = None) -> int:
     """Empty the index and index every idea that belongs in it, in batches. Returns the count.
     With Meilisearch configured in `settings`, rebuilds its index (settings included) too."""
-    backend = backend_for(session, settings)
+    return rebuild_with(session, backend_for(session, settings))
+
+
+def rebuild_with(session: Session, backend: SearchBackend) -> int:
+    """`rebuild` into `backend`: empty it, then index every idea that belongs in it, in batches
+    of BATCH. Returns the count."""
     backend.clear(session)
     count = 0
     last_id = 0

@@ -314,7 +314,8 @@ class MeiliBackend:
         for facet in own:
             queries.append({"indexUid": self.uid, "q": " ".join(words), "matchingStrategy": "all",
                             "filter": filters(query, public_calls, without=facet),
-                            "facets": [FACET_ATTRIBUTES[facet]], "hitsPerPage": 0, "page": 1})
+                            # page 0: no hit, but exhaustive counts (Meilisearch's documented way)
+                            "facets": [FACET_ATTRIBUTES[facet]], "page": 0})
         results = self._ask(queries)
         main = results[0]
         pages = max(1, int(main.get("totalPages") or 0))

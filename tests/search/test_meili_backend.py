@@ -299,7 +299,7 @@ def test_the_search_page_sends_filters_facets_sort_and_page_and_shows_meilisearc
     def answer(query: dict[str, Any]) -> dict[str, Any]:
         hits = [_hit(first.id, "\x02Énergie\x03 solaire sur les \x02écoles\x03", "de chaque \x02école\x03"),
                 _hit(second.id, "Une \x02école\x03 à \x02énergie\x03 positive")]
-        return result(query, hits if query["hitsPerPage"] else [], total=22,
+        return result(query, hits if query["page"] else [], total=22,
                       facets={"call_id": {str(call.id): 22}, "category_id": {str(nature.id): 21},
                               "district_id": {str(centre.id): 1}, "status": {"unanswered": 20, "accepted": 2}})
 
@@ -320,10 +320,10 @@ def test_the_search_page_sends_filters_facets_sort_and_page_and_shows_meilisearc
     assert queries[1:] == [
         {"indexUid": INDEX, "q": "energie ecole", "matchingStrategy": "all",
          "filter": [f"call_id IN [{call.id}]", f"district_id = {centre.id}"], "facets": ["category_id"],
-         "hitsPerPage": 0, "page": 1},
+         "page": 0},
         {"indexUid": INDEX, "q": "energie ecole", "matchingStrategy": "all",
          "filter": [f"call_id IN [{call.id}]", f"category_id = {nature.id}"], "facets": ["district_id"],
-         "hitsPerPage": 0, "page": 1},
+         "page": 0},
     ]
     assert {s.authorization for s in fake.requests_to("POST", "/multi-search")} == {f"Bearer {SEARCH_KEY}"}
     assert f'href="/ideas/{first.id}"><mark>Énergie</mark> solaire sur les <mark>écoles</mark></a>' in page.text
