@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def _idea_changed(settings: Settings, db: Database, message_id: int, payload: dict[str, Any]) -> None:
-    search_indexing.handle(settings, db, message_id, payload)
+    # The announcements first: a search engine that is down (the outbox retries the message,
+    # and both steps are idempotent) must not delay withdrawing posts about a hidden idea.
     with db.transaction() as session:
         announce_delivery.follow_idea(session, int(payload["idea_id"]))
+    search_indexing.handle(settings, db, message_id, payload)
 
 
 def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:

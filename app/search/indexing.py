@@ -12,11 +12,13 @@ from sqlmodel import Session, col, select
 from app.db import Database
 from app.idea.models import Idea
 from app.search.backend import SearchBackend, document_for, indexable_condition
-from app.search.engines import backend_for
+from app.search.engines import backend_for, database_backend
+from app.search.meili import MeiliBackend
 from app.search.queue import REINDEX_KIND, reindex_later
 from app.settings import Settings
 
-__all__ = ["REINDEX_KIND", "handle", "rebuild", "rebuild_with", "reindex", "reindex_later"]
+__all__ = ["REINDEX_KIND", "handle", "rebuild", "rebuild_with", "reindex", "reindex_later",
+           "reindex_with"]
 BATCH = 500
 
 
@@ -24,7 +26,11 @@ def reindex(session: Session, idea_id: int, settings: Settings | None = None) ->
     """Index idea `idea_id` if it belongs in the index now, else take it out. True if indexed.
     With Meilisearch configured in `settings`, both indexes follow (app.search.engines); a
     Meilisearch failure raises app.search.meili.IndexingFailed."""
-    backend = backend_for(session, settings)
+    return reindex_with(session, idea_id, backend_for(session, settings))
+
+
+def reindex_with(session: Session, idea_id: int, backend: SearchBackend) -> bool:
+    """`reindex` into `backend` only."""
     idea = session.exec(select(Idea).where(col(Idea.id) == idea_id, indexable_condition())).first()
     if idea is None:
         backend.remove(session, [idea_id])
@@ -34,10 +40,16 @@ def reindex(session: Session, idea_id: int, settings: Settings | None = None) ->
 
 
 def handle(settings: Settings, db: Database, _message_id: int, payload: dict[str, Any]) -> None:
-    """The outbox handler of REINDEX_KIND: idempotent, it reads the idea at run time. Raises if
-    Meilisearch fails (nothing is committed then), so the outbox tries again."""
+    """The outbox handler of REINDEX_KIND: idempotent, it reads the idea at run time. The
+    database's index is committed first, so that the searches it answers while Meilisearch is
+    down find the change; then Meilisearch's, if configured, whose failure raises
+    (app.search.meili.IndexingFailed) so that the outbox tries again."""
+    idea_id = int(payload["idea_id"])
     with db.transaction() as session:
-        reindex(session, int(payload["idea_id"]), settings)
+        reindex_with(session, idea_id, database_backend(session))
+    if settings.meili_url:
+        with db.transaction() as session:
+            reindex_with(session, idea_id, MeiliBackend(settings))
 
 
 def rebuild(session: Session, settings: Settings | None = None) -> int:
