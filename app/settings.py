@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("fr", "en", "nl", "de")
@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     # full-text engine answers searches. The master key indexes and stays on the server (never in a
     # page, a log or an error text); the search key, if given, is the one searches use.
     meili_url: str = ""
-    meili_master_key: str = ""
-    meili_search_key: str = ""
+    meili_master_key: SecretStr = SecretStr("")  # shown as ********** if the settings are ever printed
+    meili_search_key: SecretStr = SecretStr("")
     meili_index: str = "ideas"
     # How long a search waits for Meilisearch before the database answers instead.
     meili_timeout_ms: int = 300

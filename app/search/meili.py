@@ -168,9 +168,10 @@ class MeiliBackend:
         self.uid = settings.meili_index
         self.timeout_ms = settings.meili_timeout_ms
         # The client's timeout is in seconds and is handed to requests, which takes a float.
-        self._indexer = Client(self.url, settings.meili_master_key or None, timeout=INDEX_TIMEOUT_S)
-        self._searcher = Client(self.url, settings.meili_search_key or settings.meili_master_key or None,
-                                timeout=self.timeout_ms / 1000)  # type: ignore[arg-type]
+        master_key = settings.meili_master_key.get_secret_value()
+        search_key = settings.meili_search_key.get_secret_value() or master_key
+        self._indexer = Client(self.url, master_key or None, timeout=INDEX_TIMEOUT_S)
+        self._searcher = Client(self.url, search_key or None, timeout=self.timeout_ms / 1000)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return f"MeiliBackend(index={self.uid!r})"

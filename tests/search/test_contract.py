@@ -43,7 +43,7 @@ def engine_settings(request: pytest.FixtureRequest, tmp_path: Path, database_url
                              meili_master_key=MEILI_MASTER_KEY, meili_index=f"reinventons_test_{uuid4().hex}",
                              meili_timeout_ms=5_000)
     yield settings
-    Client(settings.meili_url, MEILI_MASTER_KEY or None, timeout=10).delete_index(settings.meili_index)
+    Client(MEILI_URL, MEILI_MASTER_KEY or None, timeout=10).delete_index(settings.meili_index)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 from sqlmodel import Session
 
 from app.account.models import Role
@@ -372,13 +373,13 @@ def test_the_status_filter_similar_ideas_and_typo_corrections_marked(
 
 def test_without_a_search_key_searches_use_the_master_key_on_the_server_only(
         client: WebClient, session: Session, settings: Settings, fake: FakeMeilisearch) -> None:
-    settings.meili_search_key = ""
+    settings.meili_search_key = SecretStr("")
     make_idea(session, make_call(session), title="Banc public")
     session.commit()
     page = client.get("/search", params={"q": "banc"})
     assert page.status_code == 200 and "No idea matches" in page.text
     assert fake.requests_to("POST", "/multi-search")[0].authorization == f"Bearer {MASTER_KEY}"
-    _no_key_anywhere(page.text)
+    _no_key_anywhere(page.text, repr(settings), str(settings.model_dump()))
 
 
 def test_an_xss_title_is_inert_in_meilisearch_highlights(client: WebClient, session: Session,
@@ -437,3 +438,22 @@ def test_when_meilisearch_fails_the_database_answers_and_a_warning_is_logged(
     assert len(warnings) == 2 and all(expected in r.getMessage() for r in warnings)
     assert f"the {session.get_bind().dialect.name} backend answered the search" in warnings[0].getMessage()
     _no_key_anywhere(caplog.text, page.text, similar.text)
+
+
+def test_the_reindex_command_rebuilds_meilisearch_s_index(session: Session, database_url: str, tmp_path: Path,
+                                                           fake: FakeMeilisearch) -> None:
+    from tests.core.test_cli import cli_env, run_cli
+
+    call = make_call(session)
+    kept = make_idea(session, call, title="Composteurs de quartier")
+    make_idea(session, call, title="Composteurs cachés", status="rejected")
+    session.commit()
+    env = cli_env(tmp_path, database_url)
+    env.update(REINVENTONS_MEILI_URL=fake.url, REINVENTONS_MEILI_MASTER_KEY=MASTER_KEY, REINVENTONS_MEILI_INDEX=INDEX)
+    done = run_cli(["reindex"], env)
+    assert done.returncode == 0, done.stderr
+    assert "Search index (and Meilisearch's) rebuilt: 1 public ideas." in done.stdout
+    assert fake.requests_to("PATCH", f"/indexes/{INDEX}/settings")[0].body == SETTINGS
+    assert [d["id"] for d in fake.requests_to("POST", f"/indexes/{INDEX}/documents?")[0].body] == [kept.id]
+    _no_key_anywhere(done.stdout, done.stderr)
+    assert _indexed(session) == 1
