@@ -275,7 +275,8 @@ class MeiliBackend:
         try:
             answer = self._searcher.multi_search(queries)
             results = answer["results"]
-            if not isinstance(results, list) or len(results) != len(queries):
+            if not isinstance(results, list) or len(results) != len(queries) \
+                    or not all(isinstance(r, dict) for r in results):
                 raise ValueError("not one result per query")
             return results
         except (MeilisearchError, requests.RequestException, ValueError, KeyError, TypeError) as error:

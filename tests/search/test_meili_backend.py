@@ -407,7 +407,7 @@ def test_an_xss_title_is_inert_in_meilisearch_highlights(client: WebClient, sess
 
 # --- Falling back to the database -------------------------------------------------------------
 
-@pytest.mark.parametrize("failure", ["refused", "timeout", "500", "not json", "403"])
+@pytest.mark.parametrize("failure", ["refused", "timeout", "500", "not json", "not results", "403"])
 def test_when_meilisearch_fails_the_database_answers_and_a_warning_is_logged(
         client: WebClient, session: Session, settings: Settings, fake: FakeMeilisearch,
         caplog: pytest.LogCaptureFixture, failure: str) -> None:
@@ -423,6 +423,8 @@ def test_when_meilisearch_fails_the_database_answers_and_a_warning_is_logged(
         fake.delay = 2.0  # well past meili_timeout_ms (300 ms): the warning says the search gave up
     elif failure == "not json":
         fake.raw = "<html>502 Bad Gateway</html>"
+    elif failure == "not results":
+        fake.raw = '{"results": [1, 2]}'
     else:
         fake.fail_with = int(failure)
     with caplog.at_level(logging.WARNING, logger="app.search.engines"):
@@ -433,6 +435,7 @@ def test_when_meilisearch_fails_the_database_answers_and_a_warning_is_logged(
     assert similar.status_code == 200 and "Pistes cyclables sécurisées rue Léopold" in similar.text
     expected = {"refused": "could not be reached", "timeout": "did not answer within 300 ms",
                 "500": "answered HTTP 500", "not json": "gave an unreadable answer",
+                "not results": "gave an unreadable answer",
                 "403": "answered HTTP 403"}[failure]
     warnings = [r for r in caplog.records if r.name == "app.search.engines" and r.levelno == logging.WARNING]
     assert len(warnings) == 2 and all(expected in r.getMessage() for r in warnings)
