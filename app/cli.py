@@ -73,8 +73,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     migrate.upgrade(settings.resolved_database_url)
     db = Database.from_settings(settings)
     with db.transaction() as session:
-        count = indexing.rebuild(session)
-    print(f"Search index rebuilt: {count} public ideas.")
+        count = indexing.rebuild(session, settings)
+    engine = " (and Meilisearch's)" if settings.meili_url else ""
+    print(f"Search index{engine} rebuilt: {count} public ideas.")
     return 0
 
 

@@ -68,5 +68,5 @@ def seed(db: Database, settings: Settings) -> bool:
         for seeder in seeders():
             seeder(session, context)
         # Seeders write ideas directly; the search index is built once from what they wrote.
-        search_indexing.rebuild(session)
+        search_indexing.rebuild(session, settings)
     return True

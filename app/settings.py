@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("fr", "en", "nl", "de")
@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     # The city's PeerTube servers (comma-separated host names, e.g. "tube.liege.be"): their
     # videos get the click-to-load player, and the Content-Security-Policy lets pages frame them.
     peertube_hosts: str = ""
+    # Meilisearch (app/search/meili.py): unset MEILI_URL (the default), the database's own
+    # full-text engine answers searches. The master key indexes and stays on the server (never in a
+    # page, a log or an error text); the search key, if given, is the one searches use.
+    meili_url: str = ""
+    meili_master_key: SecretStr = SecretStr("")  # shown as ********** if the settings are ever printed
+    meili_search_key: SecretStr = SecretStr("")
+    meili_index: str = "ideas"
+    # How long a search waits for Meilisearch before the database answers instead.
+    meili_timeout_ms: int = 300
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
 
@@ -95,7 +104,7 @@ class Settings(BaseSettings):
         hosts = (h.strip().lower() for h in self.peertube_hosts.split(","))
         return tuple(dict.fromkeys(h for h in hosts if h))
 
-    @field_validator("base_url")
+    @field_validator("base_url", "meili_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")

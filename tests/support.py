@@ -53,6 +53,9 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "database_url": database_url,
         "secret_key": "test-secret-key-not-for-production",
         "base_url": "http://testserver",
+        # REINVENTONS_MEILI_URL in the environment is for the contract suite against a real
+        # Meilisearch (tests/search/test_contract.py); other tests use the database's index.
+        "meili_url": "",
     }
     values.update(overrides)
     return Settings(**values)

@@ -20,7 +20,7 @@ from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
-from app.search import backend as search
+from app.search import engines as search_engines
 from app.search.routes import STATUS_LABELS
 from app.share import previews as share_previews
 from app.submission import service as submission
@@ -143,7 +143,7 @@ def _refused(request: Request, session: Session, exc: AppError, author: User, ph
 
 @router.post("/calls/{slug}/ideas/new/similar", name="idea:check_similar")
 def check_similar(
-    request: Request, session: DbSession, user: CurrentUser, slug: str,
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
     alt_photo_4: TextField = "",
@@ -158,7 +158,7 @@ def check_similar(
               "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
               "alt_photo_4": alt_photo_4}
     context = _form_context(session, call, values, {})
-    context.update(similar=search.suggest(session, call.id, title, body_md), similar_checked=True)
+    context.update(similar=search_engines.suggest(session, settings, call.id, title, body_md), similar_checked=True)
     return render(request, "idea/form.html", context)
 
 

@@ -32,8 +32,10 @@ from app.moderation import (
 )
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
-from app.search import backend as search
+from app.search import engines as search_engines
+from app.search.backend import document_body
 from app.search.routes import STATUS_LABELS
+from app.settings import Settings
 from app.submission import service as submission
 from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
@@ -124,13 +126,13 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
 MERGE_CHOICES = 10
 
 
-def merge_candidates(session: Session, idea: Idea, similar: list[Idea], query: str) -> list[Idea]:
+def merge_candidates(session: Session, settings: Settings, idea: Idea, similar: list[Idea], query: str) -> list[Idea]:
     """The ideas `idea` may be merged into, offered by the merge form: its possible duplicates
     (`similar`), then the public ideas of its call matching the moderator's `query` (by the
     search backend's similar-ideas ranking), at most MERGE_CHOICES, never itself."""
     found = list(similar)
     if query.strip():
-        found += search.suggest(session, idea.call_id, query.strip(), exclude_id=idea.id)
+        found += search_engines.suggest(session, settings, idea.call_id, query.strip(), exclude_id=idea.id)
     seen: set[int | None] = {idea.id}
     unique = []
     for candidate in found:
@@ -140,7 +142,7 @@ def merge_candidates(session: Session, idea: Idea, similar: list[Idea], query: s
     return unique[:MERGE_CHOICES]
 
 
-def _idea_context(session: Session, idea: Idea, user: User, merge_q: str = "") -> dict[str, Any]:
+def _idea_context(session: Session, idea: Idea, user: User, settings: Settings, merge_q: str = "") -> dict[str, Any]:
     assert idea.id is not None
     assigned = admin_service.assigned_ids(session, idea.call_id)
     comments = [(comment, reports, authz.can(user, Action.moderation_decide, authz.Moderated(comment, assigned)))
@@ -151,7 +153,8 @@ def _idea_context(session: Session, idea: Idea, user: User, merge_q: str = "") -
                            .order_by(col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))).all()
     merged_into = session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None
     mergeable = idea.status in idea_decisions.MODERATOR_TRANSITIONS["merge"][0]
-    similar = (search.suggest(session, idea.call_id, idea.title, search.document_body(idea), exclude_id=idea.id)
+    similar = (search_engines.suggest(session, settings, idea.call_id, idea.title, document_body(idea),
+                                      exclude_id=idea.id)
                if idea.status == IdeaStatus.submitted or mergeable else [])
     return {
         "idea": idea, "call": call, "author": author, "history": history,
@@ -167,17 +170,17 @@ def _idea_context(session: Session, idea: Idea, user: User, merge_q: str = "") -
         # A pending idea's possible duplicates, found as for an author writing one.
         "similar": similar if idea.status == IdeaStatus.submitted else [],
         # The merge form's choices: those duplicates, then what a moderator searched for.
-        "merge_candidates": merge_candidates(session, idea, similar, merge_q), "merge_q": merge_q,
+        "merge_candidates": merge_candidates(session, settings, idea, similar, merge_q), "merge_q": merge_q,
         "status_labels": STATUS_LABELS, "for_moderation": True,
     }
 
 
 @router.get("/ideas/{idea_id}", name="moderation:idea")
-def idea_page(request: Request, session: DbSession, user: ModeratorUser, idea_id: int,
+def idea_page(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
               merge_q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     """An idea as moderators see it, with its decisions; `merge_q` searches the merge form's choices."""
     idea = _idea(session, user, idea_id)
-    context = _idea_context(session, idea, user, merge_q)
+    context = _idea_context(session, idea, user, settings, merge_q)
     if merge_q:
         context["open_form"] = "merge"
     return render(request, "moderation/idea.html", context)
@@ -187,7 +190,7 @@ def _invalid(request: Request, session: Session, user: User, idea: Idea, exc: Va
              values: dict[str, Any], form: str) -> HTMLResponse:
     session.rollback()
     session.refresh(idea)
-    context = _idea_context(session, idea, user)
+    context = _idea_context(session, idea, user, request.app.state.settings)
     context.update(values=values, errors=exc.errors, open_form=form)
     return render(request, "moderation/idea.html", context, status_code=422)
 

@@ -29,10 +29,12 @@ from app.submission import service as submission_service
 log = logging.getLogger(__name__)
 
 
-def _idea_changed(db: Database, message_id: int, payload: dict[str, Any]) -> None:
-    search_indexing.handle(db, message_id, payload)
+def _idea_changed(settings: Settings, db: Database, message_id: int, payload: dict[str, Any]) -> None:
+    # The announcements first: a search engine that is down (the outbox retries the message,
+    # and both steps are idempotent) must not delay withdrawing posts about a hidden idea.
     with db.transaction() as session:
         announce_delivery.follow_idea(session, int(payload["idea_id"]))
+    search_indexing.handle(settings, db, message_id, payload)
 
 
 def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
@@ -48,7 +50,7 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         announce_delivery.COLLECT_KIND: partial(announce_replies.collect, settings, db),
         announce_events.DRAFT_KIND: partial(announce_events.run, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.
-        search_indexing.REINDEX_KIND: partial(_idea_changed, db),
+        search_indexing.REINDEX_KIND: partial(_idea_changed, settings, db),
     }
 
 

@@ -5,6 +5,7 @@ A backend keeps an index of idea documents (`index`, `remove`, `clear`) and answ
 database backends keep only the words in their index; filters, facets and sorts read the idea
 table at query time, and so does visibility: a result is always a public idea *now*
 (`indexable_condition`), even if the index has not caught up yet (the outbox does that).
+Which backend answers is chosen in app.search.engines.
 """
 
 from dataclasses import dataclass, field
@@ -188,15 +189,6 @@ def run_similar(session: Session, call_id: int, matched: Any, match: ColumnEleme
                              .order_by(*order).limit(max(0, min(limit, 20)))).all())
 
 
-def suggest(session: Session, call_id: int, title: str, body: str = "", exclude_id: int | None = None) -> list[Idea]:
-    """Similar public ideas of call `call_id` for an idea being written or moderated (`title`,
-    `body`), by the session's backend: [] while the title has fewer than SIMILAR_MIN_TITLE
-    characters or no word to look for. Never raises on what people type."""
-    if len(title.strip()) < SIMILAR_MIN_TITLE:
-        return []
-    return backend_for(session).similar(session, call_id, f"{title[:SIMILAR_MAX_TEXT]} {body}", exclude_id)
-
-
 def document_body(idea: Idea) -> str:
     """The plain text of an idea's body as indexed and shown in excerpts."""
     return text.clean(plain_excerpt(idea.body_md, 100_000))
@@ -212,13 +204,3 @@ def empty() -> SearchResults:
     """No results (a query without any word to search for)."""
     return SearchResults(hits=[], total=0, page=1, pages=1, facets={name: {} for name in FACETS})
 
-
-def backend_for(session: Session) -> SearchBackend:
-    """The database backend of the session's engine: FTS5 on SQLite, full text on PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        from app.search.postgres import PostgresBackend
-
-        return PostgresBackend()
-    from app.search.sqlite_fts import SqliteBackend
-
-    return SqliteBackend()

@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 
 from app.call.models import Call, Category, District
 from app.call.queries import visible_call_by_slug
-from app.deps import CurrentUser, DbSession
+from app.deps import AppSettings, CurrentUser, DbSession
 from app.i18n import N_
 from app.idea.models import ANSWER_LABELS
 from app.params import parse_id
 from app.search import text
-from app.search.backend import SORTS, UNANSWERED, SearchQuery, SearchResults, backend_for, suggest
+from app.search.backend import SORTS, UNANSWERED, SearchQuery, SearchResults
+from app.search.engines import backend_for, suggest
 from app.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +67,7 @@ def _facet_options(session: Session, results: SearchResults, query: SearchQuery)
 
 
 @router.get("/search", name="search:results")
-def results(request: Request, session: DbSession, user: CurrentUser, q: str = "", call: str = "",
+def results(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, q: str = "", call: str = "",
             category: str = "", district: str = "", status: str = "", sort: str = "relevance",
             page: str = "1") -> HTMLResponse:
     """The search page: without words, an invitation; with words, results, filters and pages;
@@ -80,7 +81,7 @@ def results(request: Request, session: DbSession, user: CurrentUser, q: str = ""
     elif q.strip() and not text.terms(q):
         message = NO_WORDS
     elif q.strip():
-        found = backend_for(session).search(session, query)
+        found = backend_for(session, settings).search(session, query)
     keep = {k: v for k, v in (("q", query.text), ("call", query.call_id), ("category", query.category_id),
                               ("district", query.district_id), ("status", query.status), ("sort", query.sort))
             if v not in (None, "")}
@@ -92,13 +93,13 @@ def results(request: Request, session: DbSession, user: CurrentUser, q: str = ""
 
 
 @router.get("/calls/{slug}/similar", name="search:similar")
-def similar(request: Request, session: DbSession, user: CurrentUser, slug: str, title: str = "",
+def similar(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str, title: str = "",
             body: str = "") -> HTMLResponse:
     """The top similar public ideas of a call for what is being typed (`title`, `body`), as the
     fragment templates/search/_similar.html: empty while the title is too short or has no word
     to look for. A call the visitor may not see is a 404, as its page is."""
     call = visible_call_by_slug(session, slug, user)
     assert call.id is not None
-    ideas = suggest(session, call.id, title, body)
+    ideas = suggest(session, settings, call.id, title, body)
     return render(request, "search/_similar.html", {"similar": ideas, "status_labels": STATUS_LABELS},
                   headers={"Cache-Control": "no-store"})

@@ -1,28 +1,61 @@
-"""The contract every search backend keeps, run against the backend of the database under test:
-FTS5 on SQLite (always), PostgreSQL full text when REINVENTONS_TEST_DATABASE_URL points at
-PostgreSQL. Each test arranges ideas, indexes them as the worker would, and searches."""
+"""The contract every search backend keeps, run against each backend available: the backend of
+the database under test (FTS5 on SQLite, always; PostgreSQL full text when
+REINVENTONS_TEST_DATABASE_URL points at PostgreSQL), and a real Meilisearch when
+REINVENTONS_MEILI_URL (and REINVENTONS_MEILI_MASTER_KEY) is set, each test in an index of its
+own, deleted afterwards. Each test arranges ideas, indexes them as the worker would, and searches.
+Meilisearch is asked directly here, without the database behind it: a failure fails the test."""
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from meilisearch import Client
 from sqlmodel import Session
 
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.idea.models import AnswerStatus, IdeaStatus
 from app.search import indexing
-from app.search.backend import UNANSWERED, SearchBackend, SearchQuery, backend_for
+from app.search.backend import UNANSWERED, SearchBackend, SearchQuery
+from app.search.engines import database_backend
+from app.search.meili import MeiliBackend
+from app.settings import Settings
 from tests.factories import make_call, make_category, make_district, make_idea
+from tests.support import make_settings
+
+MEILI_URL = os.environ.get("REINVENTONS_MEILI_URL", "")
+MEILI_MASTER_KEY = os.environ.get("REINVENTONS_MEILI_MASTER_KEY", "")
+
+
+@pytest.fixture(params=["database", "meilisearch"])
+def engine_settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Settings | None]:
+    """None for the database's backend; for Meilisearch, settings naming an index of this test's own."""
+    if request.param == "database":
+        yield None
+        return
+    if not MEILI_URL:
+        pytest.skip("REINVENTONS_MEILI_URL is not set: no Meilisearch server to run the contract against")
+    settings = make_settings(tmp_path / "meili-var", database_url, meili_url=MEILI_URL,
+                             meili_master_key=MEILI_MASTER_KEY, meili_index=f"reinventons_test_{uuid4().hex}",
+                             meili_timeout_ms=5_000)
+    yield settings
+    Client(MEILI_URL, MEILI_MASTER_KEY or None, timeout=10).delete_index(settings.meili_index)
 
 
 @pytest.fixture
-def backend(session: Session) -> SearchBackend:
-    return backend_for(session)
+def backend(session: Session, engine_settings: Settings | None) -> SearchBackend:
+    if engine_settings is None:
+        return database_backend(session)
+    return MeiliBackend(engine_settings)  # not WithFallback: the database must not answer for it
 
 
-def test_the_backend_is_the_one_of_the_database_under_test(session: Session, backend: SearchBackend) -> None:
-    assert backend.name == session.get_bind().dialect.name
+def test_the_backend_is_the_one_under_test(session: Session, backend: SearchBackend,
+                                           engine_settings: Settings | None) -> None:
+    assert backend.name == ("meilisearch" if engine_settings else session.get_bind().dialect.name)
 
 
 @dataclass
@@ -47,8 +80,11 @@ def _titles(session: Session, backend: SearchBackend, text: str, **filters: obje
     return [h.idea.title for h in backend.search(session, SearchQuery(text=text, **filters)).hits]  # type: ignore[arg-type]
 
 
-def _index(session: Session) -> None:
-    indexing.rebuild(session)
+def _index(session: Session, backend: SearchBackend) -> None:
+    """Rebuild `backend`'s index, and the database's (which `_indexed` counts), as the worker would."""
+    if backend.name == "meilisearch":
+        indexing.rebuild_with(session, database_backend(session))
+    indexing.rebuild_with(session, backend)
     session.commit()
 
 
@@ -57,7 +93,7 @@ def test_accents_and_case_are_ignored_both_ways(session: Session, backend: Searc
     make_idea(session, w.call, title="Énergie solaire sur les toits", body="Des panneaux partout.")
     make_idea(session, w.call, title="Une cour verte pour chaque école", body="Moins de béton.")
     make_idea(session, w.call, title="Plus de bancs", body="Pour s'asseoir.")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, "energie") == ["Énergie solaire sur les toits"]
     assert _titles(session, backend, "ECOLE") == ["Une cour verte pour chaque école"]
     assert _titles(session, backend, "ÉCOLE beton") == ["Une cour verte pour chaque école"]
@@ -69,7 +105,7 @@ def test_a_prefix_finds_the_word_and_stop_words_are_left_out(session: Session, b
     w = _world(session)
     make_idea(session, w.call, title="Pistes cyclables sécurisées rue Léopold", body="Séparées des voitures.")
     make_idea(session, w.call, title="Un marché du soir", body="Le jeudi.")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, "cycl") == ["Pistes cyclables sécurisées rue Léopold"]
     assert _titles(session, backend, "leo") == ["Pistes cyclables sécurisées rue Léopold"]
     # "de", "la", "the" would match almost everything: they are not searched for.
@@ -85,7 +121,7 @@ def test_a_one_letter_typo_finds_the_word_where_the_backend_corrects_typos(sessi
     w = _world(session)
     make_idea(session, w.call, title="Une cour verte pour chaque école", body="Moins de béton.")
     make_idea(session, w.call, title="Pistes cyclables sécurisées rue Léopold", body="Séparées des voitures.")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, "ecolle") == ["Une cour verte pour chaque école"]
     assert _titles(session, backend, "pistes cyclabes") == ["Pistes cyclables sécurisées rue Léopold"]
     results = backend.search(session, SearchQuery(text="Léopod"))
@@ -102,7 +138,7 @@ def test_each_filter_and_the_facet_counts(session: Session, backend: SearchBacke
     make_idea(session, w.call, title="Parc C", category=w.energy, district=w.outremeuse)
     make_idea(session, w.other_call, title="Parc D")
     make_idea(session, w.call, title="Rue E", category=w.energy, district=w.centre)
-    _index(session)
+    _index(session, backend)
     assert sorted(_titles(session, backend, "parc")) == ["Parc A", "Parc B", "Parc C", "Parc D"]
     assert sorted(_titles(session, backend, "parc", call_id=w.other_call.id)) == ["Parc D"]
     assert sorted(_titles(session, backend, "parc", category_id=w.mobility.id)) == ["Parc A", "Parc B"]
@@ -124,7 +160,7 @@ def test_pages_and_sorts(session: Session, backend: SearchBackend) -> None:
     w = _world(session)
     for n in range(5):
         make_idea(session, w.call, title=f"Arbre {n}", vote_count=[3, 9, 1, 7, 5][n])
-    _index(session)
+    _index(session, backend)
     first = backend.search(session, SearchQuery(text="arbre", sort="supported", per_page=2))
     assert (first.total, first.pages, first.page) == (5, 3, 1)
     assert [h.idea.title for h in first.hits] == ["Arbre 1", "Arbre 3"]
@@ -141,7 +177,7 @@ def test_a_title_match_ranks_before_a_body_match(session: Session, backend: Sear
     # The body match is newer and its body names the word twice: only relevance puts the title first.
     make_idea(session, w.call, title="Des fontaines à eau potable", body="Au parc.")
     make_idea(session, w.call, title="Un parc pour les chiens", body="Avec fontaines, et des fontaines.")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, "fontaines") == ["Des fontaines à eau potable", "Un parc pour les chiens"]
 
 
@@ -162,7 +198,7 @@ def test_ideas_not_public_are_never_indexed_nor_returned(session: Session, backe
     w = _world(session)
     secret = make_idea(session, w.call, title="Kiosque secret", **PRIVATE[state])  # type: ignore[arg-type]
     make_idea(session, w.call, title="Kiosque public")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, "kiosque") == ["Kiosque public"]
     assert _indexed(session) == 1
     # Even an index that has not caught up yet (the worker did not run) never shows it.
@@ -175,7 +211,7 @@ def test_ideas_not_public_are_never_indexed_nor_returned(session: Session, backe
 def test_ideas_of_a_call_in_preparation_are_not_returned(session: Session, backend: SearchBackend) -> None:
     draft_call = make_call(session, phase="draft")
     make_idea(session, draft_call, title="Kiosque en préparation")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, "kiosque") == []
 
 
@@ -184,23 +220,24 @@ def _indexed(session: Session) -> int:
     return int(session.execute(sa.text("SELECT count(*) FROM idea_search")).scalar_one())
 
 
-def test_reindex_takes_out_an_idea_that_is_no_longer_public(session: Session, backend: SearchBackend) -> None:
+def test_reindex_takes_out_an_idea_that_is_no_longer_public(session: Session, backend: SearchBackend,
+                                                           engine_settings: Settings | None) -> None:
     w = _world(session)
     idea = make_idea(session, w.call, title="Serres communales")
-    _index(session)
+    _index(session, backend)
     assert _indexed(session) == 1
     assert idea.id is not None
     idea.status = IdeaStatus.withdrawn
     session.add(idea)
     session.commit()
-    assert indexing.reindex(session, idea.id) is False
+    assert indexing.reindex(session, idea.id, engine_settings) is False
     session.commit()
     assert _indexed(session) == 0
     idea.status = IdeaStatus.published
     idea.title = "Serres municipales"
     session.add(idea)
     session.commit()
-    assert indexing.reindex(session, idea.id) is True
+    assert indexing.reindex(session, idea.id, engine_settings) is True
     session.commit()
     assert _titles(session, backend, "municipales") == ["Serres municipales"]
     assert _indexed(session) == 1
@@ -211,7 +248,7 @@ def test_reindex_takes_out_an_idea_that_is_no_longer_public(session: Session, ba
 def test_operators_and_odd_queries_never_fail(session: Session, backend: SearchBackend, text: str) -> None:
     w = _world(session)
     make_idea(session, w.call, title="Parc du quartier")
-    _index(session)
+    _index(session, backend)
     results = backend.search(session, SearchQuery(text=text))
     assert results.total == len(results.hits) <= 1
 
@@ -219,7 +256,7 @@ def test_operators_and_odd_queries_never_fail(session: Session, backend: SearchB
 def test_operators_are_read_as_words(session: Session, backend: SearchBackend) -> None:
     w = _world(session)
     make_idea(session, w.call, title="Parc du quartier", body="Au bord de la rivière.")
-    _index(session)
+    _index(session, backend)
     assert _titles(session, backend, 'title:parc') == []  # "title" is a word here, not a column
     assert _titles(session, backend, '"parc*" NEAR(quartier') == []  # "near" is a word, not in the title
     assert _titles(session, backend, '"parc*" quartier') == ["Parc du quartier"]

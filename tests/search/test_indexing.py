@@ -9,7 +9,8 @@ from app.account.models import Role
 from app.idea.models import IdeaStatus
 from app.outbox.models import OutboxMessage
 from app.search import indexing
-from app.search.backend import SearchQuery, backend_for
+from app.search.backend import SearchQuery
+from app.search.engines import backend_for
 from app.search.queue import REINDEX_KIND
 from tests.factories import make_call, make_idea, make_user
 from tests.search.test_contract import _indexed

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.account.models import Role
 from app.idea.models import Idea
 from app.search import indexing
-from app.search.backend import backend_for
+from app.search.engines import backend_for
 from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
 
