@@ -321,7 +321,7 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
     before = idea.answer_status
     idea.answer_status = answer_status
     idea.answer_html = render_markdown(text)
-    reindex_later(session, idea.id)  # the answer status is a search filter (Meilisearch keeps it)
+    reindex_later(session, idea.id)  # the answer's words find the idea; its status is a search filter
     idea.answered_at = utcnow()
     idea.answered_by_id = actor.id
     idea.updated_at = idea.answered_at

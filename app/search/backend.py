@@ -8,9 +8,11 @@ table at query time, and so does visibility: a result is always a public idea *n
 Which backend answers is chosen in app.search.engines.
 """
 
+import html
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import nh3
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
@@ -194,10 +196,21 @@ def document_body(idea: Idea) -> str:
     return text.clean(plain_excerpt(idea.body_md, 100_000))
 
 
+def answer_text(idea: Idea) -> str:
+    """The plain text of an idea's official answer ("" without one)."""
+    if not idea.answer_html:
+        return ""
+    return text.clean(" ".join(html.unescape(nh3.clean(idea.answer_html, tags=set())).split()))
+
+
 def document_for(idea: Idea) -> IdeaDocument:
-    """The document indexed for `idea` (which must have an id)."""
+    """The document indexed for `idea` (which must have an id): its title, and as its body the
+    idea's text followed by the city's official answer, so that the words of an answer find
+    the idea it answers (excerpts still show the idea's own text)."""
     assert idea.id is not None
-    return IdeaDocument(idea_id=idea.id, title=text.clean(idea.title), body=document_body(idea))
+    body = document_body(idea)
+    answer = answer_text(idea)
+    return IdeaDocument(idea_id=idea.id, title=text.clean(idea.title), body=f"{body}\n{answer}" if answer else body)
 
 
 def empty() -> SearchResults:

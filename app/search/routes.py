@@ -16,6 +16,7 @@ from app.idea.models import ANSWER_LABELS
 from app.params import parse_id
 from app.search import text
 from app.search.backend import SORTS, UNANSWERED, SearchQuery, SearchResults
+from app.search.calls import matching_calls
 from app.search.engines import backend_for, suggest
 from app.web import render
 
@@ -89,6 +90,7 @@ def results(request: Request, session: DbSession, settings: AppSettings, user: C
         "query": query, "results": found, "message": message, "max_query": text.MAX_QUERY,
         "facets": _facet_options(session, found, query) if found else {},
         "sort_labels": SORT_LABELS, "query_base": keep,
+        "calls": matching_calls(session, query.text) if found is not None and query.page == 1 else [],
     })
 
 

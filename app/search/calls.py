@@ -1,0 +1,33 @@
+"""Calls for projects found by the search page: public calls whose title or description holds
+every word searched for, accents and case aside, a word matching the start of one of theirs.
+
+Calls are few (a city runs tens of them over years), so they are compared in memory with the
+same folding and query words as the ideas' indexes (app.search.text) rather than indexed: the
+answer is as fresh as the call's page and costs a single read of the calls."""
+
+from sqlmodel import Session, col, select
+
+from app.call.models import Call
+from app.call.phases import is_public
+from app.richtext import plain_excerpt
+from app.search import text
+
+MAX_CALLS = 5
+
+
+def matching_calls(session: Session, query: str, limit: int = MAX_CALLS) -> list[Call]:
+    """The public calls matching every word of `query`, newest first, at most `limit`; [] for a
+    query without a word to search for."""
+    words = text.terms(query)
+    if not words:
+        return []
+    found = []
+    for call in session.exec(select(Call).order_by(col(Call.id).desc())).all():
+        if not is_public(call):
+            continue
+        own = set(text.fold(text.words_only(f"{call.title} {plain_excerpt(call.description_md, 100_000)}")).split())
+        if all(any(word.startswith(term) for word in own) for term in words):
+            found.append(call)
+            if len(found) == limit:
+                break
+    return found

@@ -1,0 +1,34 @@
+"""The search page also finds the city's official answers (the idea they answer) and the calls
+for projects whose title or description holds the words; never a draft call."""
+
+from sqlmodel import Session
+
+from app.search import indexing
+from tests.factories import make_call, make_idea
+from tests.support import WebClient
+
+
+def test_the_words_of_an_official_answer_find_the_idea_it_answers(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    answered = make_idea(session, call, title="Des bacs dans le quartier", body="Pour les déchets verts.",
+                         answer_status="accepted",
+                         answer_html="<p>La Ville installera des <strong>composteurs</strong> partagés.</p>")
+    make_idea(session, call, title="Des arbres", body="Plus d'ombre.")
+    session.commit()
+    indexing.rebuild(session)
+    session.commit()
+    page = client.get("/search", params={"q": "composteurs"}).text
+    assert "Des bacs dans le quartier" in page and "Des arbres" not in page
+    assert "1 idée trouvée" in page
+
+
+def test_calls_are_found_by_their_words_accents_aside_and_drafts_never(client: WebClient, session: Session) -> None:
+    make_call(session, phase="submissions", title="Énergie dans les écoles",
+              description_md="Des panneaux solaires sur les toits de la **Boverie**.")
+    make_call(session, phase="draft", title="Énergie secrète", description_md="Pas encore publiée.")
+    session.commit()
+    page = client.get("/search", params={"q": "energie"}).text
+    assert "Énergie dans les écoles" in page and "Énergie secrète" not in page
+    assert 'id="search-calls-title"' in page
+    assert "Énergie dans les écoles" in client.get("/search", params={"q": "BOVERIE panneau"}).text
+    assert "Énergie dans les écoles" not in client.get("/search", params={"q": "energie eolienne"}).text
