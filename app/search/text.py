@@ -71,16 +71,30 @@ class Segment:
     mark: bool = False
 
 
+def _marked_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """The (start, end) of the words of `text` starting with one of `words` (folded). One
+    regular expression over the folded text when folding keeps every character's place (it
+    does for the Latin, Greek and Cyrillic scripts of the interface); word by word otherwise."""
+    if not words:
+        return []
+    folded = fold(text)
+    if len(folded) == len(text):
+        prefixes = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*")
+        return [(m.start(), m.end()) for m in pattern.finditer(folded) if _WORD.fullmatch(text[m.start():m.end()])]
+    return [(m.start(), m.end()) for m in _WORD.finditer(text)
+            if any(fold(m.group()).startswith(w) for w in words)]
+
+
 def highlight(text: str, words: list[str]) -> list[Segment]:
     """`text` cut into segments, the words starting with one of `words` (folded) highlighted."""
     segments: list[Segment] = []
     position = 0
-    for match in _WORD.finditer(text):
-        if any(fold(match.group()).startswith(w) for w in words):
-            if match.start() > position:
-                segments.append(Segment(text[position:match.start()]))
-            segments.append(Segment(match.group(), mark=True))
-            position = match.end()
+    for start, end in _marked_spans(text, words):
+        if start > position:
+            segments.append(Segment(text[position:start]))
+        segments.append(Segment(text[start:end], mark=True))
+        position = end
     if position < len(text):
         segments.append(Segment(text[position:]))
     return segments
@@ -91,10 +105,9 @@ def excerpt(text: str, words: list[str], length: int = 220) -> list[Segment]:
     cut at spaces, with "…" where it was cut, as highlighted segments."""
     text = " ".join(text.split())
     start = 0
-    for match in _WORD.finditer(text):
-        if any(fold(match.group()).startswith(w) for w in words):
-            start = max(0, match.start() - length // 3)
-            break
+    spans = _marked_spans(text, words)
+    if spans:
+        start = max(0, spans[0][0] - length // 3)
     if start:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < start + 30 else start
