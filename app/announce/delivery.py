@@ -315,7 +315,9 @@ def _prepare(settings: Settings, db: Database, delivery_id: int) -> _Job:
             _park(delivery)
             session.add(delivery)
             raise outbox.Cancelled(str(exc)) from exc
-        earlier = delivery.attempts > 0
+        # A staff retry or new credentials start the count again (generation > 1): an attempt
+        # of an earlier generation may have reached the network all the same.
+        earlier = delivery.attempts > 0 or delivery.generation > 1
         delivery.attempts += 1
         delivery.updated_at = now
         session.add(delivery)

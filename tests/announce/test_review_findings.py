@@ -1,0 +1,100 @@
+"""What a fresh pair of eyes found by trying issue 11's features as an attacker or an unlucky
+city would: each test says what the person or the network should see.
+
+Facebook cannot run here: its channel is driven against the FAKE Graph API server of
+tests/announce/fake_networks.py.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from app import clock
+from app.announce import delivery, replies, service
+from app.announce.channels.base import Reply
+from app.announce.models import Announcement, ChannelAccount, Delivery, DeliveryStatus, NetworkReply, ReplyStatus
+from app.call.models import Call
+from app.db import Database
+from app.moderation.models import ModeratorAssignment
+from app.outbox import service as outbox
+from app.outbox.models import OutboxMessage
+from app.settings import Settings
+from tests.announce.fake_networks import FakeNetwork, graph_api
+from tests.announce.helpers import add_channel
+from tests.factories import make_call, make_user
+from tests.support import WebClient
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeNetwork]:
+    with graph_api() as network:
+        yield network
+
+
+def _facebook(session: Session, settings: Settings, graph: FakeNetwork) -> ChannelAccount:
+    return add_channel(session, settings, "facebook", "Page de la Ville",
+                       config={"page_id": "1234567890", "language": "fr", "graph_url": graph.url},
+                       secrets={"page_access_token": graph.token})
+
+
+def _publish(session: Session, settings: Settings, call: Call) -> Announcement:
+    mod = make_user(session, role="moderator")
+    announcement = Announcement(call_id=call.id, event="results_published",
+                                texts={"fr": "Les résultats sont publiés !"},
+                                link=settings.absolute_url(f"/calls/{call.slug}"), author_id=mod.id)
+    session.add(announcement)
+    session.commit()
+    service.publish(session, actor=mod, announcement=announcement, confirmed=True)
+    session.commit()
+    return announcement
+
+
+def _deliveries(session: Session) -> list[Delivery]:
+    session.expire_all()
+    return list(session.exec(select(Delivery).order_by(Delivery.id)).all())  # type: ignore[arg-type]
+
+
+# -- a staff retry after a post that reached the network -------------------------------------
+
+
+def test_a_staff_retry_after_a_post_the_network_took_finds_it_instead_of_posting_again(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    """The network took the post, the answer was lost; a moderator, seeing "waiting", cancels
+    it, thinks again and presses "Try again": the page must still be posted once."""
+    _facebook(session, settings, graph)
+    _publish(session, settings, make_call(session, phase="results"))
+    graph.drop_after_work = 1  # posted, then the connection drops before the answer
+    client.run_worker()
+    [row] = _deliveries(session)
+    assert row.status == "pending" and len(graph.posts) == 1
+    staff = make_user(session, role="moderator")
+    delivery.cancel(session, actor=staff, delivery=row)
+    session.commit()
+    delivery.retry(session, actor=staff, delivery=row)
+    session.commit()
+    client.run_worker()
+    [row] = _deliveries(session)
+    assert row.status == "sent" and row.remote_id == graph.posts[0]["id"]
+    assert len(graph.posts) == 1
+
+
+def test_a_staff_retry_of_a_dead_delivery_whose_last_attempt_reached_the_network_posts_nothing_more(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delivery, "MAX_ATTEMPTS", 1)  # the first attempt is the last
+    _facebook(session, settings, graph)
+    _publish(session, settings, make_call(session, phase="results"))
+    graph.drop_after_work = 1  # the last attempt is taken, its answer lost
+    client.run_worker()
+    [row] = _deliveries(session)
+    assert row.status == DeliveryStatus.dead and len(graph.posts) == 1
+    delivery.retry(session, actor=make_user(session, role="admin"), delivery=row)
+    session.commit()
+    client.run_worker()
+    [row] = _deliveries(session)
+    assert row.status == "sent" and len(graph.posts) == 1
+
+
