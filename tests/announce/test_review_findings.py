@@ -98,3 +98,31 @@ def test_a_staff_retry_of_a_dead_delivery_whose_last_attempt_reached_the_network
     assert row.status == "sent" and len(graph.posts) == 1
 
 
+# -- the outbox lease of a batch -------------------------------------------------------------
+
+
+def test_a_message_whose_lease_ran_out_while_its_batch_was_busy_runs_once(db: Database) -> None:
+    """A worker claims a batch; the first message is slow (network timeouts added up), the
+    lease of the others runs out and a second worker takes them up. The first worker must not
+    carry them out again when it gets to them."""
+    runs: list[str] = []
+
+    def second_worker(_id: int, payload: dict[str, Any]) -> None:
+        runs.append("B:" + payload["name"])
+
+    def first_worker(_id: int, payload: dict[str, Any]) -> None:
+        runs.append("A:" + payload["name"])
+        if payload["name"] == "slow":
+            # Meanwhile, past the lease, the second worker claims what is due.
+            with clock.travel(timedelta(seconds=outbox.CLAIM_SECONDS + 1)):
+                outbox.run_pending(db, {"review.test": second_worker})
+
+    with db.transaction() as session:
+        outbox.enqueue(session, "review.test", {"name": "slow"})
+        outbox.enqueue(session, "review.test", {"name": "next"})
+    outbox.run_pending(db, {"review.test": first_worker})
+    assert [r for r in runs if r.endswith("next")] == ["B:next"]  # once, by the second worker
+    with db.session() as session:
+        assert {m.status for m in session.exec(select(OutboxMessage)).all()} == {"done"}
+
+
