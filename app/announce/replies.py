@@ -19,6 +19,7 @@ import logging
 import secrets as token_source
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, or_, select
@@ -114,6 +115,20 @@ def collect(settings: Settings, db: Database, _message_id: int, payload: dict[st
         log.info("delivery %s: %s new replies collected", delivery_id, kept)
 
 
+def web_address(url: str) -> str:
+    """`url` when it is an absolute http(s) address without spaces, else "": what a network
+    (any server, maybe a hostile one) says is an address becomes a link on the city's pages
+    only then (never `javascript:` or `data:`)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        return ""
+    return url
+
+
 def _keep(session: Session, channel_id: int, delivery_id: int, found: list[Reply]) -> int:
     """Store the replies not stored yet, except the city's own answers. Returns how many."""
     if not found:
@@ -131,7 +146,8 @@ def _keep(session: Session, channel_id: int, delivery_id: int, found: list[Reply
         session.add(NetworkReply(
             delivery_id=delivery_id, channel_id=channel_id, remote_id=reply.remote_id[:300],
             parent_remote_id=reply.parent_id[:300], author_handle=reply.author_handle[:200],
-            author_url=reply.author_url[:500], url=reply.url[:500], text=reply.text[:5000],
+            author_url=web_address(reply.author_url)[:500], url=web_address(reply.url)[:500],
+            text=reply.text[:5000],
             posted_at=reply.created_at))
         kept += 1
     return kept

@@ -126,3 +126,34 @@ def test_a_message_whose_lease_ran_out_while_its_batch_was_busy_runs_once(db: Da
         assert {m.status for m in session.exec(select(OutboxMessage)).all()} == {"done"}
 
 
+# -- what networks send back is shown safely ---------------------------------------------------
+
+
+def _sent_post(session: Session, settings: Settings, call: Call) -> tuple[Announcement, Delivery]:
+    channel = add_channel(session, settings, "mastodon", "Mastodon de la Ville",
+                          config={"instance_url": "https://mastodon.example", "visibility": "public",
+                                  "language": "fr"}, secrets={"access_token": "t0ken"})
+    announcement = _publish(session, settings, call)
+    row = session.exec(select(Delivery).where(Delivery.channel_id == channel.id)).one()
+    row.status, row.remote_id, row.sent_at = DeliveryStatus.sent, "1001", clock.utcnow()
+    session.add(row)
+    session.commit()
+    return announcement, row
+
+
+def test_a_hostile_servers_javascript_addresses_never_become_links(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    announcement, row = _sent_post(session, settings, make_call(session, phase="results"))
+    hostile = Reply(remote_id="1002", parent_id="1001", text="Bravo <script>alert(1)</script>",
+                    author_handle="@eve@evil.example", author_url="javascript:alert(document.cookie)",
+                    url=" JavaScript:alert(1)", created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    assert replies._keep(session, row.channel_id, row.id or 0, [hostile]) == 1
+    reply = session.exec(select(NetworkReply)).one()
+    replies.approve(session, actor=make_user(session, role="moderator"), reply=reply)
+    session.commit()
+    page = client.get(f"/announcements/{announcement.id}")
+    assert page.status_code == 200 and "@eve@evil.example" in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "javascript:" not in page.text.lower()
+
+
