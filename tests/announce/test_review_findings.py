@@ -157,3 +157,40 @@ def test_a_hostile_servers_javascript_addresses_never_become_links(
     assert "javascript:" not in page.text.lower()
 
 
+# -- moderators act on the calls they moderate --------------------------------------------------
+
+
+def _assigned_call(session: Session) -> Call:
+    call = make_call(session, phase="results")
+    session.add(ModeratorAssignment(call_id=call.id, user_id=make_user(session, role="moderator").id))
+    session.commit()
+    return call
+
+
+def test_a_moderator_not_assigned_to_the_call_cannot_cancel_or_retry_its_deliveries(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    add_channel(session, settings)
+    _publish(session, settings, _assigned_call(session))
+    [row] = _deliveries(session)
+    client.login_as(make_user(session, role="moderator"))  # another call's moderator
+    assert client.submit(f"/moderation/deliveries/{row.id}/cancel").status_code == 403
+    assert _deliveries(session)[0].status == "pending"
+
+
+def test_a_moderator_not_assigned_to_the_call_cannot_answer_or_hide_replies_to_its_posts(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    _announcement, row = _sent_post(session, settings, _assigned_call(session))
+    replies._keep(session, row.channel_id, row.id or 0, [Reply(
+        remote_id="1002", parent_id="1001", text="Et le parc ?", author_handle="@ana@mastodon.example",
+        author_url="https://mastodon.example/@ana", url="https://mastodon.example/@ana/1002",
+        created_at=datetime(2026, 11, 1, tzinfo=UTC))])
+    session.commit()
+    reply = session.exec(select(NetworkReply)).one()
+    client.login_as(make_user(session, role="moderator"))
+    answered = client.submit(f"/moderation/replies/{reply.id}/answer", {"answer": "Nous y travaillons."})
+    assert answered.status_code == 403
+    assert client.submit(f"/moderation/replies/{reply.id}/hide").status_code == 403
+    session.expire_all()
+    reply = session.exec(select(NetworkReply)).one()
+    assert reply.status == ReplyStatus.pending and reply.answer_text == ""
+    assert len(_deliveries(session)) == 1
