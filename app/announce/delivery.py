@@ -166,7 +166,8 @@ def retry(session: Session, *, actor: User, delivery: Delivery) -> None:
 
 def cancel(session: Session, *, actor: User | None, delivery: Delivery, reason: str = "cancelled by staff") -> None:
     """Stop a waiting delivery: it will not be posted (a worker holding it finds it cancelled
-    before posting). Raises InvalidTransition once sent, dead or cancelled."""
+    before posting; one whose post the network was already taking records it as sent and
+    queues its deletion). Raises InvalidTransition once sent, dead or cancelled."""
     if delivery.status not in CANCELLABLE:
         raise InvalidTransition()
     _cancel(session, delivery, reason)
@@ -388,6 +389,9 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
     with db.transaction() as session:
         delivery = session.get(Delivery, job.delivery_id, with_for_update=True)
         assert delivery is not None
+        # Cancelled while the network took it (by staff, or its idea hidden by another worker):
+        # it is out there all the same, recorded as sent, and deleted where the network allows.
+        withdrawn = delivery.status == DeliveryStatus.cancelled
         delivery.status = DeliveryStatus.sent
         delivery.remote_id = ref.id[:300]
         delivery.remote_url = ref.url[:500]
@@ -396,7 +400,10 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
         delivery.next_attempt_at = None
         delivery.last_error = ""
         session.add(delivery)
-        if collects and delivery.target == "post":
+        announcement = session.get(Announcement, delivery.announcement_id)
+        if withdrawn or announcement is None or not public_subject(session, announcement):
+            outbox.enqueue(session, DELETE_KIND, {"delivery_id": delivery.id}, dedupe_key=f"delete:{delivery.id}")
+        elif collects and delivery.target == "post":
             schedule_collection(session, delivery, utcnow() + COLLECT_EVERY)
     log.info("delivery %s sent: %s", job.delivery_id, ref.url or ref.id)
 

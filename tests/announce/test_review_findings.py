@@ -5,6 +5,8 @@ Facebook cannot run here: its channel is driven against the FAKE Graph API serve
 tests/announce/fake_networks.py.
 """
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,13 +20,14 @@ from app.announce.channels.base import Reply
 from app.announce.models import Announcement, ChannelAccount, Delivery, DeliveryStatus, NetworkReply, ReplyStatus
 from app.call.models import Call
 from app.db import Database
+from app.moderation import idea_decisions
 from app.moderation.models import ModeratorAssignment
 from app.outbox import service as outbox
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
 from tests.announce.fake_networks import FakeNetwork, graph_api
 from tests.announce.helpers import add_channel
-from tests.factories import make_call, make_user
+from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
 
 
@@ -194,3 +197,38 @@ def test_a_moderator_not_assigned_to_the_call_cannot_answer_or_hide_replies_to_i
     reply = session.exec(select(NetworkReply)).one()
     assert reply.status == ReplyStatus.pending and reply.answer_text == ""
     assert len(_deliveries(session)) == 1
+
+
+# -- an idea hidden while its announcement is on its way ----------------------------------------
+
+
+def test_an_idea_hidden_while_its_announcement_is_being_posted_gets_the_post_deleted(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    """One worker is posting (the network took the post and is slow to answer); another
+    carries out the hiding of the idea meanwhile. The post must not stay on the page."""
+    _facebook(session, settings, graph)
+    call = make_call(session, phase="results")
+    idea = make_idea(session, call, answer_status="accepted")
+    mod = make_user(session, role="moderator")
+    mod_id = mod.id
+    announcement = Announcement(call_id=call.id, idea_id=idea.id, event="idea_answered",
+                                texts={"fr": "Une idée a reçu sa réponse."}, author_id=mod_id)
+    session.add(announcement)
+    session.commit()
+    service.publish(session, actor=mod, announcement=announcement)
+    session.commit()
+    graph.delay = 1.5
+    first = threading.Thread(target=client.run_worker)
+    first.start()
+    deadline = time.monotonic() + 10
+    while not graph.posts and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert graph.posts  # taken by the network, not answered yet
+    idea_decisions.hide_idea(session, actor=mod, idea=idea, reason="Propos injurieux", settings=settings)
+    session.commit()
+    client.run_worker()  # the second worker: the hiding follows
+    first.join()
+    graph.delay = 0
+    client.run_worker()
+    assert not graph.posts
+    assert _deliveries(session)[0].status == DeliveryStatus.deleted
