@@ -79,6 +79,7 @@ DELIVER_KIND = "announce.deliver"
 DELETE_KIND = "announce.delete"
 COLLECT_KIND = "announce.collect_replies"
 COLLECT_EVERY = timedelta(minutes=10)  # how often the replies of a sent post are read
+COLLECT_FOR = timedelta(days=14)  # replies are read this long after a post was sent
 REPLY_TARGET = "reply:"  # a delivery's target for a moderator's answer to a collected reply
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(seconds=30)
@@ -204,7 +205,21 @@ def resume_channel(session: Session, channel: ChannelAccount) -> int:
         session.add(delivery)
         session.flush()
         enqueue_row(session, delivery)
+    resume_collection(session, channel)
     return len(parked)
+
+
+def resume_collection(session: Session, channel: ChannelAccount) -> int:
+    """Queue again the reading of the replies of `channel`'s posts sent less than COLLECT_FOR
+    ago (the readings stop while a channel is off or waits for credentials). Returns how many
+    posts; a reading already queued for the same ten minutes is not queued twice."""
+    since = utcnow() - COLLECT_FOR
+    posts = session.exec(select(Delivery).where(
+        Delivery.channel_id == channel.id, Delivery.status == DeliveryStatus.sent, Delivery.target == "post",
+        col(Delivery.sent_at) >= since)).all()
+    for post in posts:
+        schedule_collection(session, post, utcnow())
+    return len(posts)
 
 
 def follow_idea(session: Session, idea_id: int) -> None:
@@ -312,7 +327,7 @@ def _prepare(settings: Settings, db: Database, delivery_id: int) -> _Job:
         try:
             secrets = unseal(settings, channel.secrets_sealed)
         except SealBroken as exc:
-            _needs_reauth(session, channel, str(exc))
+            needs_reauth(session, channel, str(exc))
             _park(delivery)
             session.add(delivery)
             raise outbox.Cancelled(str(exc)) from exc
@@ -350,7 +365,9 @@ def _park(delivery: Delivery) -> None:
     delivery.updated_at = utcnow()
 
 
-def _needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
+def needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
+    """Mark `channel` as waiting for new credentials (`note`, English, no secret, for the
+    administrators' notice): nothing is sent to it or read from it until they are saved."""
     channel.state = ChannelState.needs_reauth
     channel.state_note = note[:300]
     channel.updated_at = utcnow()
@@ -425,7 +442,7 @@ def _failed(db: Database, job: _Job, exc: DeliveryError) -> None:
             delivery.attempts -= 1  # the network asked to wait: not a failure of this delivery
             retry_at = channel.paused_until
         elif isinstance(exc, AuthFailed):
-            _needs_reauth(session, channel, message)
+            needs_reauth(session, channel, message)
             _park(delivery)
         elif isinstance(exc, Rejected) or delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.dead
