@@ -22,6 +22,7 @@ from app.call.models import Call
 from app.db import Database
 from app.moderation import idea_decisions
 from app.moderation.models import ModeratorAssignment
+from app.newsletter.models import NewsletterSubscription
 from app.outbox import service as outbox
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
@@ -232,3 +233,40 @@ def test_an_idea_hidden_while_its_announcement_is_being_posted_gets_the_post_del
     client.run_worker()
     assert not graph.posts
     assert _deliveries(session)[0].status == DeliveryStatus.deleted
+
+
+# -- the newsletter of an address one does not own --------------------------------------------------
+
+
+def test_an_account_with_someone_elses_unconfirmed_address_neither_sees_nor_stops_their_subscription(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    """Anyone can open an account with another person's address (it stays unconfirmed): that
+    account must not learn that the address receives the newsletter, nor unsubscribe it."""
+    victim = NewsletterSubscription(email="voisine@example.org", language="nl", status="confirmed",
+                                    confirmed_at=clock.utcnow())
+    session.add(victim)
+    session.commit()
+    client.login_as(make_user(session, email="voisine@example.org", verified=False))
+    page = client.get("/newsletter")
+    assert page.status_code == 200 and 'id="mine-title"' not in page.text  # no "Your subscription"
+    client.submit("/newsletter/mine", {"action": "unsubscribe"})
+    client.submit("/newsletter/mine", {"language": "de"})
+    session.expire_all()
+    victim = session.exec(select(NewsletterSubscription)).one()
+    assert (victim.status, victim.language) == ("confirmed", "nl")
+
+
+def test_an_account_with_someone_elses_unconfirmed_address_neither_exports_nor_erases_their_subscription(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    session.add(NewsletterSubscription(email="voisine@example.org", language="nl", status="confirmed",
+                                       confirmed_at=clock.utcnow()))
+    session.commit()
+    client.login_as(make_user(session, email="voisine@example.org", verified=False, password="mot-de-passe-42"))
+    exported = client.submit("/account/export")
+    assert exported.status_code == 200 and "voisine@example.org" not in exported.text.replace(
+        '"email": "voisine@example.org"', "", 1)  # the account's own address, once
+    assert "confirmed" not in exported.text
+    assert client.submit("/account/delete", {"password": "mot-de-passe-42"}).status_code == 303
+    session.expire_all()
+    victim = session.exec(select(NewsletterSubscription)).one()
+    assert victim.status == "confirmed"
