@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app import clock
-from app.announce import delivery, replies, service
+from app.announce import channel_accounts, delivery, replies, service
 from app.announce.channels.base import Reply
 from app.announce.models import Announcement, ChannelAccount, Delivery, DeliveryStatus, NetworkReply, ReplyStatus
 from app.call.models import Call
@@ -270,3 +270,56 @@ def test_an_account_with_someone_elses_unconfirmed_address_neither_exports_nor_e
     session.expire_all()
     victim = session.exec(select(NewsletterSubscription)).one()
     assert victim.status == "confirmed"
+
+
+# -- an announcement scheduled about a call that is not open yet ---------------------------------
+
+
+def test_an_announcement_due_before_its_call_opens_goes_out_when_the_call_opens(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    """The compose page says: schedule it for when the call opens. The moderator does; then
+    the opening is postponed by a day. At the scheduled time the call is still a draft: the
+    announcement must wait for it, not be published with its posts cancelled for good."""
+    _facebook(session, settings, graph)
+    call = make_call(session, phase="draft")  # opens for ideas in a day
+    mod = make_user(session, role="moderator")
+    announcement = Announcement(call_id=call.id, event="free", texts={"fr": "Un nouvel appel s'ouvre !"},
+                                author_id=mod.id)
+    session.add(announcement)
+    session.commit()
+    service.schedule(session, actor=mod, announcement=announcement, at=clock.utcnow() + timedelta(hours=25))
+    call.submissions_start = clock.utcnow() + timedelta(days=2)  # postponed
+    session.add(call)
+    session.commit()
+    with clock.travel(timedelta(hours=26)):
+        client.run_worker()
+    assert not graph.posts and client.get(f"/announcements/{announcement.id}").status_code == 404
+    assert all(d.status != DeliveryStatus.cancelled for d in _deliveries(session))
+    with clock.travel(timedelta(days=2, hours=1)):
+        client.run_worker()
+        assert client.get(f"/announcements/{announcement.id}").status_code == 200
+    assert len(graph.posts) == 1
+
+
+# -- what the worker decides before posting is kept ----------------------------------------------
+
+
+def test_an_announcement_published_while_its_channel_waits_for_credentials_goes_out_once_they_are_saved(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    channel = _facebook(session, settings, graph)
+    call = make_call(session, phase="results")
+    graph.faults.append((401, {}, b'{"error": {"message": "Invalid OAuth access token", "code": 190}}'))
+    _publish(session, settings, call)
+    client.run_worker()
+    assert [d.status for d in _deliveries(session)] == ["waiting_auth"]
+    _publish(session, settings, call)  # published while the channel waits
+    client.run_worker()
+    assert [d.status for d in _deliveries(session)] == ["waiting_auth", "waiting_auth"]
+    session.expire_all()
+    channel = session.get(ChannelAccount, channel.id)
+    channel_accounts.save(session, settings, actor=make_user(session, role="admin"), channel=channel,
+                          kind_key="facebook", label=channel.label,
+                          values={**channel.config, "page_access_token": graph.token})
+    session.commit()
+    client.run_worker()
+    assert [d.status for d in _deliveries(session)] == ["sent", "sent"] and len(graph.posts) == 2
