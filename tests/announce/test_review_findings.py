@@ -323,3 +323,46 @@ def test_an_announcement_published_while_its_channel_waits_for_credentials_goes_
     session.commit()
     client.run_worker()
     assert [d.status for d in _deliveries(session)] == ["sent", "sent"] and len(graph.posts) == 2
+
+
+# -- what held up, kept as regression tests ----------------------------------------------------------
+
+
+def test_staff_pages_refuse_citizens_and_channel_pages_refuse_moderators(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    channel = add_channel(session, settings)
+    _publish(session, settings, make_call(session, phase="results"))
+    [row] = _deliveries(session)
+    client.login_as(make_user(session))
+    for url in ("/moderation/deliveries", "/moderation/replies", "/admin/channels", f"/admin/channels/{channel.id}"):
+        assert client.get(url).status_code == 403, url
+    assert client.submit(f"/moderation/deliveries/{row.id}/cancel").status_code == 403
+    client.login_as(make_user(session, role="moderator"))
+    assert client.get("/admin/channels").status_code == 403
+    assert client.submit(f"/admin/channels/{channel.id}", {"action": "disable"}).status_code == 403
+    page = client.get("/moderation/deliveries")
+    assert page.status_code == 200 and "whsec_" not in page.text
+    # A form posted from another site (no CSRF token) changes nothing.
+    assert client.post(f"/moderation/deliveries/{row.id}/cancel").status_code == 403
+    assert _deliveries(session)[0].status == "pending"
+
+
+def test_reports_of_replies_need_a_confirmed_account_and_a_reply_that_is_shown(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    announcement, row = _sent_post(session, settings, make_call(session, phase="results"))
+    replies._keep(session, row.channel_id, row.id or 0, [Reply(
+        remote_id=str(n), parent_id="1001", text=f"Réponse {n}", author_handle="@ana@mastodon.example",
+        author_url="https://mastodon.example/@ana", url=f"https://mastodon.example/@ana/{n}",
+        created_at=datetime(2026, 11, 1, tzinfo=UTC)) for n in (2001, 2002)])
+    shown, hidden = session.exec(select(NetworkReply).order_by(NetworkReply.id)).all()  # type: ignore[arg-type]
+    mod = make_user(session, role="moderator")
+    replies.approve(session, actor=mod, reply=shown)
+    replies.hide(session, actor=mod, reply=hidden)
+    session.commit()
+    client.login_as(make_user(session, verified=False))
+    assert client.submit(f"/announcements/{announcement.id}/replies/{shown.id}/report").status_code == 403
+    client.login_as(make_user(session))
+    assert client.submit(f"/announcements/{announcement.id}/replies/{hidden.id}/report").status_code == 404
+    assert client.submit(f"/announcements/{announcement.id + 1}/replies/{shown.id}/report").status_code == 404
+    session.expire_all()
+    assert [r.reports for r in session.exec(select(NetworkReply).order_by(NetworkReply.id)).all()] == [0, 0]  # type: ignore[arg-type]
