@@ -247,7 +247,10 @@ def _answer_delivery(session: Session, reply: NetworkReply) -> Delivery | None:
 def answer(session: Session, *, actor: User, reply: NetworkReply, text: str) -> Delivery:
     """Answer a reply on its network, under it, as the city: queued in the caller's transaction
     (approving the reply if it was waiting). Raises ValidationFailed for an empty answer or one
-    over the network's limit, Conflict when it already has an answer."""
+    over the network's limit, Conflict when it already has an answer, InvalidTransition for a
+    hidden reply (answering it would show it again)."""
+    if reply.status == ReplyStatus.hidden:
+        raise InvalidTransition()
     text = text.strip().replace("\r\n", "\n")
     channel = session.get(ChannelAccount, reply.channel_id)
     assert channel is not None and reply.id is not None

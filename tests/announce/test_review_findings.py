@@ -366,3 +366,21 @@ def test_reports_of_replies_need_a_confirmed_account_and_a_reply_that_is_shown(
     assert client.submit(f"/announcements/{announcement.id + 1}/replies/{shown.id}/report").status_code == 404
     session.expire_all()
     assert [r.reports for r in session.exec(select(NetworkReply).order_by(NetworkReply.id)).all()] == [0, 0]  # type: ignore[arg-type]
+
+
+def test_answering_a_hidden_reply_is_refused_and_does_not_show_it_again(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    announcement, row = _sent_post(session, settings, make_call(session, phase="results"))
+    replies._keep(session, row.channel_id, row.id or 0, [Reply(
+        remote_id="3001", parent_id="1001", text="Insultes", author_handle="@troll@mastodon.example",
+        author_url="https://mastodon.example/@troll", url="https://mastodon.example/@troll/3001",
+        created_at=datetime(2026, 11, 1, tzinfo=UTC))])
+    reply = session.exec(select(NetworkReply)).one()
+    mod = make_user(session, role="moderator")
+    replies.hide(session, actor=mod, reply=reply)
+    session.commit()
+    client.login_as(mod)
+    assert client.submit(f"/moderation/replies/{reply.id}/answer", {"answer": "Merci."}).status_code == 409
+    session.expire_all()
+    assert session.exec(select(NetworkReply)).one().status == ReplyStatus.hidden
+    assert len(_deliveries(session)) == 1 and "Insultes" not in client.get(f"/announcements/{announcement.id}").text
