@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app import clock
 from app.announce import channel_accounts, delivery, replies, service
+from app.announce.channels import registry
 from app.announce.channels.base import Reply
 from app.announce.models import Announcement, ChannelAccount, Delivery, DeliveryStatus, NetworkReply, ReplyStatus
 from app.call.models import Call
@@ -384,3 +385,12 @@ def test_answering_a_hidden_reply_is_refused_and_does_not_show_it_again(
     session.expire_all()
     assert session.exec(select(NetworkReply)).one().status == ReplyStatus.hidden
     assert len(_deliveries(session)) == 1 and "Insultes" not in client.get(f"/announcements/{announcement.id}").text
+
+
+@pytest.mark.parametrize("kind,field", [("facebook", "graph_url"), ("x", "api_url")])
+@pytest.mark.parametrize("address", ["http://localhost.evil.example", "http://127.0.0.1.nip.io:8080",
+                                     "http://localhost@evil.example/"])
+def test_a_plain_http_api_address_is_only_accepted_for_this_machine(kind: str, field: str, address: str) -> None:
+    """The token travels in a header to this address: in clear only to this very machine."""
+    config = {"page_id": "1234567890", "language": "fr", field: address}
+    assert field in registry.validate(registry.kind_of(kind), config, {"page_access_token": "t", "access_token": "t"})
