@@ -236,8 +236,9 @@ RULES: dict[Action, Predicate] = {
     Action.notification_view: lambda user, _obj: is_active(user),
     Action.announce_compose: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     Action.channel_manage: lambda user, _obj: is_admin(user),
-    Action.delivery_manage: lambda user, _obj: is_moderator(user),
-    Action.reply_moderate: lambda user, _obj: is_moderator(user),
+    # obj: None for the lists, else Moderated(the announcement's call, its assigned moderators)
+    Action.delivery_manage: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    Action.reply_moderate: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
 }
 
 

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app import links
+from app import authz, links
 from app.account.models import User
 from app.announce import channel_accounts, delivery, queries
 from app.announce.channels import registry
-from app.announce.models import DELIVERY_LABELS, ChannelAccount, Delivery, DeliveryStatus
+from app.announce.models import DELIVERY_LABELS, Announcement, ChannelAccount, Delivery, DeliveryStatus
 from app.authz import Action
+from app.call.models import Call
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import LANGUAGE_NAMES, N_
+from app.moderation.admin_service import assigned_ids
 from app.params import parse_id
 from app.settings import LANGUAGES
 from app.web import flash, redirect, render
@@ -160,17 +162,29 @@ def deliveries(request: Request, session: DbSession, user: DeliveryStaff, status
     })
 
 
-def _delivery(session: Session, delivery_id: int) -> Delivery:
+def announcement_target(session: Session, announcement_id: int) -> authz.Moderated | None:
+    """What app.authz decides on for a delivery or a reply of announcement `announcement_id`:
+    its call with the call's assigned moderators, or None for an announcement of no call."""
+    announcement = session.get(Announcement, announcement_id)
+    call = session.get(Call, announcement.call_id) if announcement and announcement.call_id else None
+    if call is None or call.id is None:
+        return None
+    return authz.Moderated(call, assigned_ids(session, call.id))
+
+
+def _delivery(session: Session, user: User, delivery_id: int) -> Delivery:
+    """Delivery `delivery_id`, if `user` moderates its announcement's call (else Forbidden)."""
     row = session.get(Delivery, delivery_id)
     if row is None:
         raise NotFound()
+    authz.require(user, Action.delivery_manage, announcement_target(session, row.announcement_id))
     return row
 
 
 @router.post("/moderation/deliveries/{delivery_id}/retry", name="announce:delivery_retry")
 def delivery_retry(request: Request, session: DbSession, user: DeliveryStaff, delivery_id: int) -> Response:
     """Try a failed, parked or cancelled delivery again (the same key: never posted twice)."""
-    delivery.retry(session, actor=user, delivery=_delivery(session, delivery_id))
+    delivery.retry(session, actor=user, delivery=_delivery(session, user, delivery_id))
     session.commit()
     return flash(request, redirect(links.path("announce:deliveries")),
                  N_("The delivery will be tried again in a moment."), "success")
@@ -179,6 +193,6 @@ def delivery_retry(request: Request, session: DbSession, user: DeliveryStaff, de
 @router.post("/moderation/deliveries/{delivery_id}/cancel", name="announce:delivery_cancel")
 def delivery_cancel(request: Request, session: DbSession, user: DeliveryStaff, delivery_id: int) -> Response:
     """Cancel a waiting delivery: it will not be posted."""
-    delivery.cancel(session, actor=user, delivery=_delivery(session, delivery_id))
+    delivery.cancel(session, actor=user, delivery=_delivery(session, user, delivery_id))
     session.commit()
     return flash(request, redirect(links.path("announce:deliveries")), N_("The delivery is cancelled."), "success")

@@ -3,8 +3,9 @@ credentials, switching it on and off, trying its credentials.
 
 Secrets (tokens, passwords) are sealed at rest (app.announce.sealing), never shown back in a
 form, never written in the audit log (only the names of what changed) nor in a log line. A
-secret field left empty keeps what is stored. Saving new credentials for a channel that needed
-re-authorisation makes it usable again and sends what waited for it (delivery.resume_channel).
+secret field left empty keeps what is stored. Typing the credentials again (new ones, or the same
+ones if the network refused them by mistake) for a channel that needed re-authorisation makes it
+usable again and sends what waited for it (delivery.resume_channel).
 """
 
 from typing import Any
@@ -112,7 +113,9 @@ def save(session: Session, settings: Settings, *, actor: User, channel: ChannelA
     session.add(channel)
     session.flush()
     assert channel.id is not None
-    if channel.state == ChannelState.needs_reauth and any(k in secrets for k in changed):
+    # Credentials typed again (new ones, or the same ones the network refused by mistake).
+    typed = any(spec.secret and values.get(spec.name, "").strip() for spec in kind.fields)
+    if channel.state == ChannelState.needs_reauth and typed:
         delivery.resume_channel(session, channel)
     record(session, actor=actor, action=AuditAction.channel_save, target_type=TargetType.channel,
            target_id=channel.id, details={"kind": kind.key, "label": label, "changed": changed})
@@ -121,10 +124,14 @@ def save(session: Session, settings: Settings, *, actor: User, channel: ChannelA
 
 def switch(session: Session, *, actor: User, channel: ChannelAccount, enabled: bool) -> None:
     """Switch a channel on or off. Off, its waiting deliveries are cancelled when the worker
-    reaches them; on again, only announcements published from then on go to it."""
+    reaches them and the replies of its posts are no longer read; on again, only announcements
+    published from then on go to it, and the replies of its recent posts are read again."""
+    was = channel.enabled
     channel.enabled = enabled
     channel.updated_at = utcnow()
     session.add(channel)
+    if enabled and not was:
+        delivery.resume_collection(session, channel)
     assert channel.id is not None
     record(session, actor=actor, action=AuditAction.channel_save, target_type=TargetType.channel,
            target_id=channel.id, details={"kind": channel.kind, "label": channel.label, "enabled": enabled})

@@ -79,6 +79,7 @@ DELIVER_KIND = "announce.deliver"
 DELETE_KIND = "announce.delete"
 COLLECT_KIND = "announce.collect_replies"
 COLLECT_EVERY = timedelta(minutes=10)  # how often the replies of a sent post are read
+COLLECT_FOR = timedelta(days=14)  # replies are read this long after a post was sent
 REPLY_TARGET = "reply:"  # a delivery's target for a moderator's answer to a collected reply
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(seconds=30)
@@ -166,7 +167,8 @@ def retry(session: Session, *, actor: User, delivery: Delivery) -> None:
 
 def cancel(session: Session, *, actor: User | None, delivery: Delivery, reason: str = "cancelled by staff") -> None:
     """Stop a waiting delivery: it will not be posted (a worker holding it finds it cancelled
-    before posting). Raises InvalidTransition once sent, dead or cancelled."""
+    before posting; one whose post the network was already taking records it as sent and
+    queues its deletion). Raises InvalidTransition once sent, dead or cancelled."""
     if delivery.status not in CANCELLABLE:
         raise InvalidTransition()
     _cancel(session, delivery, reason)
@@ -203,7 +205,21 @@ def resume_channel(session: Session, channel: ChannelAccount) -> int:
         session.add(delivery)
         session.flush()
         enqueue_row(session, delivery)
+    resume_collection(session, channel)
     return len(parked)
+
+
+def resume_collection(session: Session, channel: ChannelAccount) -> int:
+    """Queue again the reading of the replies of `channel`'s posts sent less than COLLECT_FOR
+    ago (the readings stop while a channel is off or waits for credentials). Returns how many
+    posts; a reading already queued for the same ten minutes is not queued twice."""
+    since = utcnow() - COLLECT_FOR
+    posts = session.exec(select(Delivery).where(
+        Delivery.channel_id == channel.id, Delivery.status == DeliveryStatus.sent, Delivery.target == "post",
+        col(Delivery.sent_at) >= since)).all()
+    for post in posts:
+        schedule_collection(session, post, utcnow())
+    return len(posts)
 
 
 def follow_idea(session: Session, idea_id: int) -> None:
@@ -230,6 +246,7 @@ def follow_idea(session: Session, idea_id: int) -> None:
 @dataclass
 class _Job:
     delivery_id: int
+    channel_id: int
     attempt: int
     kind: registry.Kind
     config: dict[str, Any]
@@ -276,58 +293,73 @@ def outgoing(session: Session, settings: Settings, announcement: Announcement, l
 
 def _prepare(settings: Settings, db: Database, delivery_id: int) -> _Job:
     """Check that delivery `delivery_id` should go out now and count its attempt, in one
-    transaction. Raises outbox.Cancelled or outbox.RetryAt, or returns what to post."""
+    transaction. Raises outbox.Cancelled or outbox.RetryAt, or returns what to post. What it
+    decides on the way (a delivery cancelled, parked, a channel marked) is committed before
+    the decision is raised: raised inside the transaction, it would be rolled back."""
+    decision: outbox.Cancelled | outbox.RetryAt
     with db.transaction() as session:
-        delivery = session.get(Delivery, delivery_id, with_for_update=True)
-        if delivery is None:
-            raise outbox.Cancelled("delivery gone")
-        if delivery.status != DeliveryStatus.pending:
-            raise outbox.Cancelled(f"delivery is {delivery.status}")
-        announcement = session.get(Announcement, delivery.announcement_id)
-        channel = session.get(ChannelAccount, delivery.channel_id)
-        if announcement is None or channel is None:
-            raise outbox.Cancelled("announcement or channel gone")
-        reason = None
-        if announcement.status != AnnouncementStatus.published:
-            reason = "the announcement is no longer published"
-        elif not public_subject(session, announcement):
-            reason = "what the announcement tells of is no longer public"
-        elif not channel.enabled:
-            reason = "the channel was switched off"
-        elif channel.kind not in registry.KINDS:
-            reason = f"unknown kind of channel {channel.kind!r}"
-        if reason:
-            _cancel(session, delivery, reason)
-            raise outbox.Cancelled(reason)
-        if channel.state == ChannelState.needs_reauth:
-            _park(delivery)
-            session.add(delivery)
-            raise outbox.Cancelled("the channel needs re-authorisation")
-        now = utcnow()
-        if channel.paused_until is not None and channel.paused_until > now:
-            delivery.next_attempt_at = channel.paused_until
-            session.add(delivery)
-            raise outbox.RetryAt(channel.paused_until, "waiting for the network's rate-limit reset")
         try:
-            secrets = unseal(settings, channel.secrets_sealed)
-        except SealBroken as exc:
-            _needs_reauth(session, channel, str(exc))
-            _park(delivery)
-            session.add(delivery)
-            raise outbox.Cancelled(str(exc)) from exc
-        earlier = delivery.attempts > 0
-        delivery.attempts += 1
-        delivery.updated_at = now
+            return _check(settings, session, delivery_id)
+        except (outbox.Cancelled, outbox.RetryAt) as exc:
+            decision = exc
+    raise decision
+
+
+def _check(settings: Settings, session: Session, delivery_id: int) -> _Job:
+    """`_prepare`'s work in its transaction `session`."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        raise outbox.Cancelled("delivery gone")
+    if delivery.status != DeliveryStatus.pending:
+        raise outbox.Cancelled(f"delivery is {delivery.status}")
+    announcement = session.get(Announcement, delivery.announcement_id)
+    channel = session.get(ChannelAccount, delivery.channel_id)
+    if announcement is None or channel is None:
+        raise outbox.Cancelled("announcement or channel gone")
+    reason = None
+    if announcement.status != AnnouncementStatus.published:
+        reason = "the announcement is no longer published"
+    elif not public_subject(session, announcement):
+        reason = "what the announcement tells of is no longer public"
+    elif not channel.enabled:
+        reason = "the channel was switched off"
+    elif channel.kind not in registry.KINDS:
+        reason = f"unknown kind of channel {channel.kind!r}"
+    if reason:
+        _cancel(session, delivery, reason)
+        raise outbox.Cancelled(reason)
+    if channel.state == ChannelState.needs_reauth:
+        _park(delivery)
         session.add(delivery)
-        language = str(channel.config.get("language") or settings.default_language)
-        if delivery.target.startswith(REPLY_TARGET):
-            post = _answer_post(session, delivery, language)
-        else:
-            post = outgoing(session, settings, announcement, language)
-        post = replace(post, meta={**post.meta, "queued_at": delivery.created_at.isoformat()})
-        return _Job(delivery_id=delivery_id, attempt=delivery.attempts, kind=registry.kind_of(channel.kind),
-                    config=dict(channel.config), secrets=secrets, post=post, key=delivery.key,
-                    idempotent_retry=earlier, queued_at=delivery.created_at)
+        raise outbox.Cancelled("the channel needs re-authorisation")
+    now = utcnow()
+    if channel.paused_until is not None and channel.paused_until > now:
+        delivery.next_attempt_at = channel.paused_until
+        session.add(delivery)
+        raise outbox.RetryAt(channel.paused_until, "waiting for the network's rate-limit reset")
+    try:
+        secrets = unseal(settings, channel.secrets_sealed)
+    except SealBroken as exc:
+        needs_reauth(session, channel, str(exc))
+        _park(delivery)
+        session.add(delivery)
+        raise outbox.Cancelled(str(exc)) from exc
+    # A staff retry or new credentials start the count again (generation > 1): an attempt
+    # of an earlier generation may have reached the network all the same.
+    earlier = delivery.attempts > 0 or delivery.generation > 1
+    delivery.attempts += 1
+    delivery.updated_at = now
+    session.add(delivery)
+    language = str(channel.config.get("language") or settings.default_language)
+    if delivery.target.startswith(REPLY_TARGET):
+        post = _answer_post(session, delivery, language)
+    else:
+        post = outgoing(session, settings, announcement, language)
+    post = replace(post, meta={**post.meta, "queued_at": delivery.created_at.isoformat()})
+    return _Job(delivery_id=delivery_id, channel_id=delivery.channel_id, attempt=delivery.attempts,
+                kind=registry.kind_of(channel.kind),
+                config=dict(channel.config), secrets=secrets, post=post, key=delivery.key,
+                idempotent_retry=earlier, queued_at=delivery.created_at)
 
 
 def _answer_post(session: Session, delivery: Delivery, language: str) -> OutgoingPost:
@@ -347,7 +379,9 @@ def _park(delivery: Delivery) -> None:
     delivery.updated_at = utcnow()
 
 
-def _needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
+def needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
+    """Mark `channel` as waiting for new credentials (`note`, English, no secret, for the
+    administrators' notice): nothing is sent to it or read from it until they are saved."""
     channel.state = ChannelState.needs_reauth
     channel.state_note = note[:300]
     channel.updated_at = utcnow()
@@ -355,18 +389,29 @@ def _needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
     log.warning("channel %s (%s) needs re-authorisation: %s", channel.id, channel.kind, note)
 
 
-def _post(channel: Channel, job: _Job) -> RemoteRef:
+def _post(db: Database, channel: Channel, job: _Job) -> RemoteRef:
     """Post, after looking for an earlier attempt's post when the network may not know it by
     its key: one without idempotency keys, or one whose keys expired since (Mastodon keeps
-    them an hour: `idempotency_window`)."""
+    them an hour: `idempotency_window`). A post found that another delivery recorded as its
+    own (an earlier announcement of the same text) is not this one's."""
     window: timedelta | None = getattr(channel, "idempotency_window", None)
     expired = window is not None and utcnow() - job.queued_at > window
     if job.idempotent_retry and (not channel.idempotent or expired):
         found = channel.find(job.post, key=job.key)
+        if found is not None and _recorded_elsewhere(db, job, found.id):
+            log.info("delivery %s: the post found is another delivery's: posted", job.delivery_id)
+            found = None
         if found is not None:
             log.info("delivery %s was already on the network: recorded, not posted again", job.delivery_id)
             return found
     return channel.post(job.post, key=job.key)
+
+
+def _recorded_elsewhere(db: Database, job: _Job, remote_id: str) -> bool:
+    with db.session() as session:
+        return session.exec(select(Delivery.id).where(
+            Delivery.channel_id == job.channel_id, Delivery.remote_id == remote_id[:300],
+            Delivery.id != job.delivery_id)).first() is not None
 
 
 def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[str, Any]) -> None:
@@ -375,7 +420,7 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
     job = _prepare(settings, db, int(payload["delivery_id"]))
     try:
         channel = registry.build(job.kind, job.config, job.secrets, settings=settings, db=db)
-        ref = _post(channel, job)
+        ref = _post(db, channel, job)
     except DeliveryError as exc:
         _failed(db, job, exc)
         return
@@ -386,6 +431,9 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
     with db.transaction() as session:
         delivery = session.get(Delivery, job.delivery_id, with_for_update=True)
         assert delivery is not None
+        # Cancelled while the network took it (by staff, or its idea hidden by another worker):
+        # it is out there all the same, recorded as sent, and deleted where the network allows.
+        withdrawn = delivery.status == DeliveryStatus.cancelled
         delivery.status = DeliveryStatus.sent
         delivery.remote_id = ref.id[:300]
         delivery.remote_url = ref.url[:500]
@@ -394,7 +442,10 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
         delivery.next_attempt_at = None
         delivery.last_error = ""
         session.add(delivery)
-        if collects and delivery.target == "post":
+        announcement = session.get(Announcement, delivery.announcement_id)
+        if withdrawn or announcement is None or not public_subject(session, announcement):
+            outbox.enqueue(session, DELETE_KIND, {"delivery_id": delivery.id}, dedupe_key=f"delete:{delivery.id}")
+        elif collects and delivery.target == "post":
             schedule_collection(session, delivery, utcnow() + COLLECT_EVERY)
     log.info("delivery %s sent: %s", job.delivery_id, ref.url or ref.id)
 
@@ -416,7 +467,7 @@ def _failed(db: Database, job: _Job, exc: DeliveryError) -> None:
             delivery.attempts -= 1  # the network asked to wait: not a failure of this delivery
             retry_at = channel.paused_until
         elif isinstance(exc, AuthFailed):
-            _needs_reauth(session, channel, message)
+            needs_reauth(session, channel, message)
             _park(delivery)
         elif isinstance(exc, Rejected) or delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.dead

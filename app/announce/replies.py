@@ -17,8 +17,8 @@ back to the platform, are moderated like comments, and a moderator can answer th
 
 import logging
 import secrets as token_source
-from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, or_, select
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 COLLECT_KIND = delivery.COLLECT_KIND
 COLLECT_EVERY = delivery.COLLECT_EVERY
-COLLECT_FOR = timedelta(days=14)  # replies are read this long after a post was sent
+COLLECT_FOR = delivery.COLLECT_FOR
 REPLY_TARGET = delivery.REPLY_TARGET
 MAX_ANSWER = 500
 
@@ -67,7 +67,9 @@ ALREADY_ANSWERED = N_("This reply already has an answer.")
 def collect(settings: Settings, db: Database, _message_id: int, payload: dict[str, Any]) -> None:
     """The worker's handler of `announce.collect_replies`: read the replies of one sent post,
     keep the new ones as pending, and queue the next reading until COLLECT_FOR after sending.
-    Raises outbox.RetryAt on a rate limit, outbox.Cancelled when there is nothing to collect."""
+    Raises outbox.RetryAt on a rate limit, outbox.Cancelled when there is nothing to collect
+    or the credentials were refused (the channel then waits for new ones, which start the
+    readings again). A server down or answering nonsense only skips this reading."""
     with db.transaction() as session:
         row = session.get(Delivery, int(payload["delivery_id"]))
         if row is None or row.status != DeliveryStatus.sent or row.target != "post":
@@ -91,6 +93,7 @@ def collect(settings: Settings, db: Database, _message_id: int, payload: dict[st
     network = registry.build(kind, config, secrets, settings=settings, db=db)
     if not network.collects_replies:
         return
+    found: list[Reply] | None
     try:
         found = network.replies(ref, since=str(since) if since else None)
     except RateLimited as exc:
@@ -101,9 +104,16 @@ def collect(settings: Settings, db: Database, _message_id: int, payload: dict[st
                 session.add(paused)
         raise outbox.RetryAt(exc.reset_at, str(exc)) from exc
     except AuthFailed as exc:
+        with db.transaction() as session:
+            refused = session.get(ChannelAccount, channel_id, with_for_update=True)
+            if refused is not None:  # the administrators are told; new credentials read again
+                delivery.needs_reauth(session, refused, f"{type(exc).__name__}: {exc}")
         raise outbox.Cancelled(f"credentials refused: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - a server down or answering nonsense: read again next time
+        log.warning("delivery %s: replies not read this time: %s", delivery_id, type(exc).__name__)
+        found = None
     with db.transaction() as session:
-        kept = _keep(session, channel_id or 0, delivery_id or 0, found)
+        kept = _keep(session, channel_id or 0, delivery_id or 0, found or [])
         row = session.get(Delivery, delivery_id)
         if row is not None and found:
             row.remote_extra = {**row.remote_extra, "replies_since": found[-1].remote_id}
@@ -112,6 +122,20 @@ def collect(settings: Settings, db: Database, _message_id: int, payload: dict[st
             delivery.schedule_collection(session, row, utcnow() + COLLECT_EVERY)
     if kept:
         log.info("delivery %s: %s new replies collected", delivery_id, kept)
+
+
+def web_address(url: str) -> str:
+    """`url` when it is an absolute http(s) address without spaces, else "": what a network
+    (any server, maybe a hostile one) says is an address becomes a link on the city's pages
+    only then (never `javascript:` or `data:`)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        return ""
+    return url
 
 
 def _keep(session: Session, channel_id: int, delivery_id: int, found: list[Reply]) -> int:
@@ -131,7 +155,8 @@ def _keep(session: Session, channel_id: int, delivery_id: int, found: list[Reply
         session.add(NetworkReply(
             delivery_id=delivery_id, channel_id=channel_id, remote_id=reply.remote_id[:300],
             parent_remote_id=reply.parent_id[:300], author_handle=reply.author_handle[:200],
-            author_url=reply.author_url[:500], url=reply.url[:500], text=reply.text[:5000],
+            author_url=web_address(reply.author_url)[:500], url=web_address(reply.url)[:500],
+            text=reply.text[:5000],
             posted_at=reply.created_at))
         kept += 1
     return kept
@@ -222,7 +247,10 @@ def _answer_delivery(session: Session, reply: NetworkReply) -> Delivery | None:
 def answer(session: Session, *, actor: User, reply: NetworkReply, text: str) -> Delivery:
     """Answer a reply on its network, under it, as the city: queued in the caller's transaction
     (approving the reply if it was waiting). Raises ValidationFailed for an empty answer or one
-    over the network's limit, Conflict when it already has an answer."""
+    over the network's limit, Conflict when it already has an answer, InvalidTransition for a
+    hidden reply (answering it would show it again)."""
+    if reply.status == ReplyStatus.hidden:
+        raise InvalidTransition()
     text = text.strip().replace("\r\n", "\n")
     channel = session.get(ChannelAccount, reply.channel_id)
     assert channel is not None and reply.id is not None

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app import authz, links
 from app.account.models import User
 from app.announce import replies
+from app.announce.admin_routes import announcement_target
 from app.announce.models import Delivery, NetworkReply, ReplyStatus
 from app.authz import Action
 from app.deps import CurrentUser, DbSession, allowed
@@ -31,6 +32,16 @@ def _reply(session: Session, reply_id: int) -> NetworkReply:
     return reply
 
 
+def _moderated_reply(session: Session, user: User, reply_id: int) -> NetworkReply:
+    """Reply `reply_id`, if `user` moderates the call its announcement is about (else Forbidden)."""
+    reply = _reply(session, reply_id)
+    post = session.get(Delivery, reply.delivery_id)
+    if post is None:
+        raise NotFound()
+    authz.require(user, Action.reply_moderate, announcement_target(session, post.announcement_id))
+    return reply
+
+
 def _page(request: Request, session: Session, errors: dict[int, str] | None = None,
           answers: dict[int, str] | None = None, status_code: int = 200) -> HTMLResponse:
     return render(request, "announce/replies.html", {
@@ -47,7 +58,7 @@ def review(request: Request, session: DbSession, user: ReplyModerator) -> HTMLRe
 @router.post("/moderation/replies/{reply_id}/approve", name="announce:reply_approve")
 def approve(request: Request, session: DbSession, user: ReplyModerator, reply_id: int) -> Response:
     """Show the reply on its announcement's page (its reports dismissed)."""
-    replies.approve(session, actor=user, reply=_reply(session, reply_id))
+    replies.approve(session, actor=user, reply=_moderated_reply(session, user, reply_id))
     session.commit()
     return flash(request, redirect(links.path("announce:replies")), N_("The reply is shown."), "success")
 
@@ -55,7 +66,7 @@ def approve(request: Request, session: DbSession, user: ReplyModerator, reply_id
 @router.post("/moderation/replies/{reply_id}/hide", name="announce:reply_hide")
 def hide(request: Request, session: DbSession, user: ReplyModerator, reply_id: int, reason: Reason = "") -> Response:
     """Hide the reply everywhere."""
-    replies.hide(session, actor=user, reply=_reply(session, reply_id), reason=reason.strip())
+    replies.hide(session, actor=user, reply=_moderated_reply(session, user, reply_id), reason=reason.strip())
     session.commit()
     return flash(request, redirect(links.path("announce:replies")), N_("The reply is hidden."), "success")
 
@@ -64,7 +75,7 @@ def hide(request: Request, session: DbSession, user: ReplyModerator, reply_id: i
 def answer(request: Request, session: DbSession, user: ReplyModerator, reply_id: int,
            answer: AnswerText = "") -> Response:
     """Answer the reply on its network, as the city (shown under it once the worker posted it)."""
-    reply = _reply(session, reply_id)
+    reply = _moderated_reply(session, user, reply_id)
     try:
         replies.answer(session, actor=user, reply=reply, text=answer)
     except ValidationFailed as exc:

@@ -9,7 +9,7 @@ publishes it then, at most once (a conditional UPDATE decides).
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -246,10 +246,33 @@ def cancel(session: Session, *, actor: User, announcement: Announcement) -> None
            target_id=announcement.id, from_status=previous, to_status=AnnouncementStatus.cancelled)
 
 
+CALL_WAIT = timedelta(hours=1)  # how often a due announcement looks again whether its call opened
+
+
+def waiting_for_call(session: Session, announcement_id: int) -> datetime | None:
+    """When to look again at `announcement_id`, scheduled and due but about a call that is
+    still a draft (its opening postponed since, or scheduled before it): the call's opening
+    when it has a date ahead, else in CALL_WAIT. None when it does not wait for its call."""
+    now = utcnow()
+    announcement = session.get(Announcement, announcement_id)
+    if (announcement is None or announcement.status != AnnouncementStatus.scheduled
+            or announcement.scheduled_at is None or announcement.scheduled_at > now or announcement.call_id is None):
+        return None
+    call = session.get(Call, announcement.call_id)
+    if call is None or is_public(call, now):
+        return None
+    opens = call.submissions_start
+    return opens if opens is not None and opens > now else now + CALL_WAIT
+
+
 def publish_due(session: Session, announcement_id: int) -> bool:
-    """Publish `announcement_id` if it is scheduled and due, as the system. Idempotent: the
+    """Publish `announcement_id` if it is scheduled and due, as the system, once its call (if
+    any) is public: an announcement about a call still in draft waits for it (see
+    `waiting_for_call`), it is not published to have its posts cancelled. Idempotent: the
     status changes under a conditional UPDATE, so two workers, or one run twice, publish it
     once. Returns whether this call published it."""
+    if waiting_for_call(session, announcement_id) is not None:
+        return False
     now = utcnow()
     changed = session.execute(
         update(Announcement)
@@ -271,7 +294,13 @@ def publish_due(session: Session, announcement_id: int) -> bool:
 
 
 def run_publish_due(db: Database, _message_id: int, payload: dict[str, Any]) -> None:
-    """The worker's handler of `announce.publish` messages (see `publish_due`)."""
+    """The worker's handler of `announce.publish` messages (see `publish_due`). Raises
+    outbox.RetryAt while the announcement waits for its call to open."""
+    again: datetime | None = None
     with db.transaction() as session:
         if publish_due(session, int(payload["announcement_id"])):
             log.info("announcement %s published at its scheduled time", payload["announcement_id"])
+        else:
+            again = waiting_for_call(session, int(payload["announcement_id"]))
+    if again is not None:
+        raise outbox.RetryAt(again, "waiting for its call to open")

@@ -25,11 +25,18 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _owns_address(user: CurrentUser) -> bool:
+    """Whether `user` proved their account's address is theirs: only then do they see and
+    manage its subscription (anyone can open an account with another person's address)."""
+    return user is not None and user.email_verified_at is not None
+
+
 def _form_page(request: Request, session: DbSession, user: CurrentUser, *, values: dict[str, str] | None = None,
                errors: dict[str, str] | None = None, status_code: int = 200,
                headers: dict[str, str] | None = None) -> HTMLResponse:
     mine: NewsletterSubscription | None = None
-    if user is not None:
+    if _owns_address(user):
+        assert user is not None
         mine = service.find(session, user.email)
         if mine is not None and mine.status == SubscriptionStatus.unsubscribed:
             mine = None
@@ -71,8 +78,9 @@ def subscribe(request: Request, session: DbSession, settings: AppSettings, user:
 def update_mine(request: Request, session: DbSession, user: CitizenUser,
                 action: Annotated[str, Form(max_length=20)] = "",
                 language: Annotated[str, Form(max_length=5)] = "") -> Response:
-    """A signed-in person's own subscription (their account's address): its language, or unsubscribe."""
-    subscription = service.find(session, user.email, for_update=True)
+    """A signed-in person's own subscription (their account's address, once confirmed): its
+    language, or unsubscribe."""
+    subscription = service.find(session, user.email, for_update=True) if _owns_address(user) else None
     back = redirect(links.path("newsletter:subscribe_form"))
     if subscription is None or subscription.status == SubscriptionStatus.unsubscribed:
         return flash(request, back, N_("This address is not subscribed."), "info")

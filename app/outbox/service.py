@@ -108,6 +108,10 @@ def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20,
     messages = claim(db, limit, lease_seconds)
     for message in messages:
         assert message.id is not None
+        if not _renew(db, message, lease_seconds):
+            # The batch took longer than the lease: another worker took this one up since.
+            log.info("outbox message %s (%s) left to the worker that took it up", message.id, message.kind)
+            continue
         error: str | None = None
         cancelled: str | None = None
         retry: RetryAt | None = None
@@ -127,6 +131,20 @@ def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20,
             log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
         _finish(db, message.id, error, cancelled, retry)
     return len(messages)
+
+
+def _renew(db: Database, message: OutboxMessage, lease_seconds: int) -> bool:
+    """Whether this worker still holds `message` (claimed with the rest of its batch, whose
+    earlier messages may have taken long: network timeouts add up); if so its lease starts
+    again now. False when it is no longer running under this worker's claim (another worker
+    claimed it after the lease ran out, or it was cancelled): it must not be carried out here."""
+    with db.transaction() as session:
+        row = session.get(OutboxMessage, message.id, with_for_update=True)
+        if row is None or row.status != OutboxStatus.running or row.locked_until != message.locked_until:
+            return False
+        row.locked_until = message.locked_until = utcnow() + timedelta(seconds=lease_seconds)
+        session.add(row)
+    return True
 
 
 def release_running(db: Database) -> int:

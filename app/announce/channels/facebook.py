@@ -54,7 +54,7 @@ def validate_config(config: dict[str, Any], secrets: dict[str, str]) -> dict[str
     if not str(config.get("page_id", "")).strip().isdigit():
         errors["page_id"] = N_("A page id is made of digits (Page settings → About).")
     graph = str(config.get("graph_url") or "").strip()
-    if graph and not (graph.startswith("https://") or graph.startswith(("http://127.0.0.1", "http://localhost"))):
+    if graph and not http.api_address_ok(graph):
         errors["graph_url"] = N_("Give an address starting with https://.")
     return errors
 

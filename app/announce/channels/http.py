@@ -8,6 +8,7 @@ refused, other 4xx refuse this request for good, 5xx and timeouts may pass.
 
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -16,6 +17,22 @@ from app.clock import utcnow
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_WAIT = timedelta(minutes=1)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def api_address_ok(url: str) -> bool:
+    """Whether `url` may receive a channel's token: https, or plain http to this machine only
+    (the host itself, not a name that starts like it), without a user or password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK)
 
 
 def client() -> httpx.Client:

@@ -35,7 +35,7 @@ SPACES = re.compile(r"\s+")
 def validate_config(config: dict[str, Any], secrets: dict[str, str]) -> dict[str, str]:
     """Field errors: an API address, when given, is https (http only on this machine, for tests)."""
     api = str(config.get("api_url") or "").strip()
-    if api and not (api.startswith("https://") or api.startswith(("http://127.0.0.1", "http://localhost"))):
+    if api and not http.api_address_ok(api):
         return {"api_url": N_("Give an address starting with https://.")}
     return {}
 
