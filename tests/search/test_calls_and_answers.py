@@ -10,7 +10,7 @@ from tests.support import WebClient
 
 def test_the_words_of_an_official_answer_find_the_idea_it_answers(client: WebClient, session: Session) -> None:
     call = make_call(session, phase="voting")
-    answered = make_idea(session, call, title="Des bacs dans le quartier", body="Pour les déchets verts.",
+    make_idea(session, call, title="Des bacs dans le quartier", body="Pour les déchets verts.",
                          answer_status="accepted",
                          answer_html="<p>La Ville installera des <strong>composteurs</strong> partagés.</p>")
     make_idea(session, call, title="Des arbres", body="Plus d'ombre.")
