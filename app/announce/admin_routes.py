@@ -125,6 +125,8 @@ async def channel_update(request: Request, session: DbSession, settings: AppSett
     here = redirect(links.path("announce:channel_edit", channel_id=channel_id))
     if action == "check":
         ok, said = channel_accounts.check(settings, request.app.state.db, channel)
+        session.add(channel)
+        session.commit()  # a token the network renewed during the check
         return _form(request, settings, spec, channel, channel.label, channel_accounts.form_values(channel),
                      checked=(ok, said))
     if action in ("enable", "disable"):

@@ -154,11 +154,18 @@ def stored_secret_names(settings: Settings, channel: ChannelAccount) -> set[str]
 
 def check(settings: Settings, db: Database, channel: ChannelAccount) -> tuple[bool, str]:
     """Try the channel's credentials on its network: (True, the account's name) or (False, why,
-    in English, without a secret)."""
+    in English, without a secret). Credentials the network renewed meanwhile (X's refresh) are
+    set on `channel`, for the caller to commit."""
     try:
         secrets = unseal(settings, channel.secrets_sealed)
         kind = registry.kind_of(channel.kind)
-        return True, registry.build(kind, dict(channel.config), secrets, settings=settings, db=db).check()
+        network = registry.build(kind, dict(channel.config), secrets, settings=settings, db=db)
+        try:
+            return True, network.check()
+        finally:
+            renewed: dict[str, str] | None = getattr(network, "renewed_secrets", None)
+            if renewed:  # a refreshed token (X): kept in the caller's transaction
+                channel.secrets_sealed = seal(settings, {**secrets, **renewed})
     except (DeliveryError, SealBroken) as exc:
         return False, f"{type(exc).__name__}: {exc}"[:300]
     except Exception as exc:  # noqa: BLE001 - shown to the administrator, never a 500

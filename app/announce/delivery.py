@@ -60,7 +60,7 @@ from app.announce.models import (
     ReplyStatus,
 )
 from app.announce.queries import public_subject, text_for
-from app.announce.sealing import SealBroken, unseal
+from app.announce.sealing import SealBroken, seal, unseal
 from app.audit import AuditAction, TargetType, record
 from app.call.models import Call
 from app.clock import utcnow
@@ -418,15 +418,19 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
     """The worker's handler of `announce.deliver` messages (see the module's docstring).
     Raises outbox.Cancelled (nothing more to do) or outbox.RetryAt (try again then)."""
     job = _prepare(settings, db, int(payload["delivery_id"]))
+    channel: Channel | None = None
     try:
         channel = registry.build(job.kind, job.config, job.secrets, settings=settings, db=db)
         ref = _post(db, channel, job)
     except DeliveryError as exc:
+        keep_renewed_secrets(settings, db, job.channel_id, channel)
         _failed(db, job, exc)
         return
     except Exception as exc:  # noqa: BLE001 - a client's own bug or an unforeseen answer: retried
+        keep_renewed_secrets(settings, db, job.channel_id, channel)
         _failed(db, job, Transient(f"{type(exc).__name__}: {exc}"))
         return
+    keep_renewed_secrets(settings, db, job.channel_id, channel)
     collects = channel.collects_replies
     with db.transaction() as session:
         delivery = session.get(Delivery, job.delivery_id, with_for_update=True)
@@ -448,6 +452,27 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
         elif collects and delivery.target == "post":
             schedule_collection(session, delivery, utcnow() + COLLECT_EVERY)
     log.info("delivery %s sent: %s", job.delivery_id, ref.url or ref.id)
+
+
+def keep_renewed_secrets(settings: Settings, db: Database, channel_id: int, network: Channel | None) -> None:
+    """Store, sealed, the credentials a channel renewed while it worked (X refreshes its
+    two-hour access token and gets a new refresh token, the old one spent): without this the
+    next attempt would present spent credentials. Nothing when it renewed none."""
+    renewed: dict[str, str] | None = getattr(network, "renewed_secrets", None)
+    if not renewed:
+        return
+    with db.transaction() as session:
+        account = session.get(ChannelAccount, channel_id, with_for_update=True)
+        if account is None:
+            return
+        try:
+            current = unseal(settings, account.secrets_sealed)
+        except SealBroken:
+            current = {}
+        account.secrets_sealed = seal(settings, {**current, **renewed})
+        account.updated_at = utcnow()
+        session.add(account)
+    log.info("channel %s renewed its credentials", channel_id)
 
 
 def _failed(db: Database, job: _Job, exc: DeliveryError) -> None:
@@ -495,10 +520,14 @@ def delete_sent(settings: Settings, db: Database, _message_id: int, payload: dic
             secrets = unseal(settings, channel.secrets_sealed)
         except SealBroken as exc:
             raise outbox.Cancelled(str(exc)) from exc
-        kind, config = registry.kind_of(channel.kind), dict(channel.config)
+        kind, config, channel_id = registry.kind_of(channel.kind), dict(channel.config), channel.id or 0
         ref = RemoteRef(id=delivery.remote_id, url=delivery.remote_url, extra=dict(delivery.remote_extra))
     try:
-        registry.build(kind, config, secrets, settings=settings, db=db).delete(ref)
+        network = registry.build(kind, config, secrets, settings=settings, db=db)
+        try:
+            network.delete(ref)
+        finally:
+            keep_renewed_secrets(settings, db, channel_id, network)
     except Rejected as exc:
         _note(db, delivery.id, f"not deleted: {exc}")
         raise outbox.Cancelled(f"the network cannot delete it: {exc}") from exc

@@ -39,6 +39,8 @@ class FakeNetwork:
     # Every POST takes this long to answer (workers kept busy together).
     delay: float = 0.0
     url: str = ""
+    # X: the refresh token that POST /2/oauth2/token accepts (rotated at each use); "" for none.
+    refresh_token: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
 
@@ -88,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, raw = net.faults.pop(0)
             self._answer(status, raw, headers)
             return
+        if parts.path == "/2/oauth2/token" and method == "POST":
+            self._token(_form(self, body) if body else {})
+            return
         if self.headers.get("authorization") != f"Bearer {net.token}":
             self.refused()
             return
@@ -106,6 +111,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def refused(self) -> None:
         raise NotImplementedError
+
+    def _token(self, form: dict[str, Any]) -> None:
+        """X's OAuth 2.0 refresh_token grant: a new access token and a new refresh token, the
+        presented one spent (https://docs.x.com/resources/fundamentals/authentication/oauth-2-0)."""
+        net = self.network
+        if (form.get("grant_type") != "refresh_token" or not net.refresh_token
+                or form.get("refresh_token") != net.refresh_token):
+            self._answer(400, {"error": "invalid_request",
+                               "error_description": "Value passed for the token was invalid."})
+            return
+        net.token, net.refresh_token = f"access-{net.new_id()}", f"refresh-{net.new_id()}"
+        self._answer(200, {"token_type": "bearer", "expires_in": 7200, "access_token": net.token,
+                           "scope": "tweet.write users.read offline.access", "refresh_token": net.refresh_token})
 
     def route(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, Any]) -> tuple[int, Any]:
         raise NotImplementedError

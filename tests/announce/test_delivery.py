@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app import clock
 from app.announce import delivery, service
 from app.announce.models import Announcement, ChannelAccount, ChannelState, Delivery, DeliveryStatus
-from app.announce.sealing import seal
+from app.announce.sealing import seal, unseal
 from app.call.models import Call
 from app.media import service as media_service
 from app.moderation import idea_decisions
@@ -274,3 +274,31 @@ def test_a_rolled_back_publication_queues_no_delivery(client: WebClient, session
     assert not _deliveries(session)
     client.run_worker()
     assert not graph.posts
+
+
+def test_an_expired_x_token_is_renewed_with_the_refresh_token_and_kept_sealed(
+        client: WebClient, session: Session, settings: Settings, xnet: FakeNetwork) -> None:
+    """X access tokens last two hours: the channel refreshes its own (the refresh token is
+    rotated at each use) and the new pair is stored sealed for the next post."""
+    xnet.refresh_token = "refresh-first"
+    channel = add_channel(session, settings, "x", "Compte X", config={"language": "fr", "api_url": xnet.url},
+                          secrets={"access_token": "expired-two-hours-ago", "refresh_token": "refresh-first"})
+    call = make_call(session, phase="results")
+    _publish(session, settings, call)
+    client.run_worker()
+    assert len(xnet.posts) == 1
+    session.refresh(channel)
+    stored = unseal(settings, channel.secrets_sealed)
+    assert stored == {"access_token": xnet.token, "refresh_token": xnet.refresh_token}
+    assert "refresh-first" not in channel.secrets_sealed and xnet.token not in channel.secrets_sealed
+    _publish(session, settings, call, event="free", texts={"fr": "Deuxième", "nl": "Tweede"})
+    refreshes = sum(1 for _m, path, _h in xnet.requests if path == "/2/oauth2/token")
+    client.run_worker()
+    assert len(xnet.posts) == 2
+    assert sum(1 for _m, path, _h in xnet.requests if path == "/2/oauth2/token") == refreshes  # still valid
+    # The authorisation revoked at X: the refresh is refused, the channel waits for an administrator.
+    xnet.token, xnet.refresh_token = "revoked-by-x", ""
+    _publish(session, settings, call, event="free", texts={"fr": "Troisième", "nl": "Derde"})
+    client.run_worker()
+    session.refresh(channel)
+    assert channel.state == ChannelState.needs_reauth

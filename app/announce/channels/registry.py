@@ -78,7 +78,11 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
         LANGUAGE,
         FieldSpec("api_url", N_("API address"), input="url", required=False,
                   help=N_("Leave empty for https://api.x.com")),
+        FieldSpec("client_id", N_("Client id of the city's X app (OAuth 2.0)"), required=False),
         FieldSpec("access_token", N_("User access token (OAuth 2.0, tweet.write)"), secret=True),
+        FieldSpec("refresh_token", N_("Refresh token (scope offline.access)"), secret=True, required=False,
+                  help=N_("X access tokens last two hours: with a refresh token the channel renews its own.")),
+        FieldSpec("client_secret", N_("Client secret (confidential apps only)"), secret=True, required=False),
     )),
     Kind("newsletter", N_("Newsletter"), (), N_("An e-mail to every confirmed subscriber, in their language.")),
     Kind("webhook", N_("Webhook"), (

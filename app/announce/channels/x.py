@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import httpx
 
 from app.announce.channels import http
-from app.announce.channels.base import OutgoingPost, RemoteRef, Reply, Transient
+from app.announce.channels.base import AuthFailed, OutgoingPost, RemoteRef, Reply, Transient
 from app.announce.counting import URL
 from app.db import Database
 from app.i18n import N_
@@ -52,16 +52,20 @@ class XChannel:
     idempotent: ClassVar[bool] = False
     collects_replies: ClassVar[bool] = False
 
-    def __init__(self, *, token: str, api_url: str = DEFAULT_API) -> None:
+    def __init__(self, *, token: str, api_url: str = DEFAULT_API, refresh_token: str = "", client_id: str = "",
+                 client_secret: str = "") -> None:
         self.api_url = api_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
+        self._refresh_token = refresh_token
+        self._client = (client_id, client_secret)
+        # New tokens after a refresh, for the delivery queue to store sealed (see `renewed_secrets`).
+        self.renewed_secrets: dict[str, str] | None = None
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            with http.client() as web:
-                response = web.request(method, f"{self.api_url}{path}", headers=self._headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise http.transport_error(exc) from exc
+        response = self._send(method, path, **kwargs)
+        if response.status_code == 401 and self._refresh_token and self.renewed_secrets is None:
+            self._refresh()  # the access token expired (X gives them two hours): once, then again
+            response = self._send(method, path, **kwargs)
         if (error := http.error_for(response, "X API", RESET_HEADER)) is not None:
             raise error
         if response.status_code == 204 or not response.content:
@@ -73,6 +77,42 @@ class XChannel:
         if not isinstance(body, dict):
             raise Transient("the X API answered with an unexpected shape")
         return body
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            with http.client() as web:
+                return web.request(method, f"{self.api_url}{path}", headers=self._headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise http.transport_error(exc) from exc
+
+    def _refresh(self) -> None:
+        """A new access token from the refresh token (OAuth 2.0 refresh_token grant, RFC 6749
+        section 6; X: POST /2/oauth2/token with the client id, and HTTP Basic authentication for
+        a confidential client; it answers with a new access token and a new refresh token, the
+        old one then being spent). Raises AuthFailed when X refuses the refresh token."""
+        client_id, client_secret = self._client
+        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token, "client_id": client_id}
+        try:
+            with http.client() as web:
+                if client_secret:  # a confidential client authenticates (HTTP Basic, RFC 6749 2.3.1)
+                    response = web.post(f"{self.api_url}/2/oauth2/token", data=form,
+                                        auth=httpx.BasicAuth(client_id, client_secret))
+                else:
+                    response = web.post(f"{self.api_url}/2/oauth2/token", data=form)
+        except httpx.HTTPError as exc:
+            raise http.transport_error(exc) from exc
+        if response.status_code in (400, 401):
+            raise AuthFailed("X refused the refresh token: authorise the account again")
+        if (error := http.error_for(response, "X token endpoint", RESET_HEADER)) is not None:
+            raise error
+        try:
+            body = response.json()
+            access, refresh = str(body["access_token"]), str(body.get("refresh_token") or self._refresh_token)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Transient("the X token endpoint answered with an unexpected shape") from exc
+        self._headers = {"Authorization": f"Bearer {access}"}
+        self._refresh_token = refresh
+        self.renewed_secrets = {"access_token": access, "refresh_token": refresh}
 
     def _me(self) -> dict[str, Any]:
         data = self._call("GET", "/2/users/me").get("data")
@@ -128,6 +168,10 @@ class XChannel:
 
 
 def build(config: dict[str, Any], secrets: dict[str, str], *, settings: Settings, db: Database) -> XChannel:
-    """The channel of a stored configuration (`api_url`; secret `access_token`)."""
+    """The channel of a stored configuration (`api_url`, `client_id`; secrets `access_token`,
+    and for a channel that outlives its two-hour access token `refresh_token` and, for a
+    confidential client, `client_secret`)."""
     return XChannel(token=secrets.get("access_token", ""),
-                    api_url=str(config.get("api_url") or "").strip() or DEFAULT_API)
+                    api_url=str(config.get("api_url") or "").strip() or DEFAULT_API,
+                    refresh_token=secrets.get("refresh_token", ""), client_id=str(config.get("client_id") or ""),
+                    client_secret=secrets.get("client_secret", ""))
