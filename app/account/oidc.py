@@ -150,7 +150,7 @@ def _take_attempt(session: Session, token: str, provider: OidcProvider) -> OidcA
     return attempt
 
 
-def _log_in(request: Request, session: Session, settings: Settings, user: User, target: str) -> Response:
+def _log_in(request: Request, session: Session, settings: Settings, user: User, target: str) -> RedirectResponse:
     old = cookies.SESSION.read(request)
     if old:
         end_session(session, old)  # rotate, as the password login does
