@@ -57,11 +57,11 @@ FAILED = N_("The sign-in with {provider} did not succeed. Please try again.")
 EXPIRED = N_("This sign-in has expired or was already used. Please start again.")
 
 
-def _client(request: Request, provider: OidcProvider) -> StarletteOAuth2App:
-    """The Authlib client for `provider`, made once per application."""
-    registry: OAuth | None = getattr(request.app.state, "oidc", None)
+def client_for(app: Any, provider: OidcProvider) -> StarletteOAuth2App:
+    """The Authlib client for `provider`, made once per application (`app`, the FastAPI one)."""
+    registry: OAuth | None = getattr(app.state, "oidc", None)
     if registry is None:
-        registry = request.app.state.oidc = OAuth()
+        registry = app.state.oidc = OAuth()
     client = registry.create_client(provider.key)
     if client is None:
         client = registry.register(
@@ -73,7 +73,7 @@ def _client(request: Request, provider: OidcProvider) -> StarletteOAuth2App:
     return client  # type: ignore[no-any-return]
 
 
-async def _load_metadata(client: StarletteOAuth2App) -> None:
+async def load_metadata(client: StarletteOAuth2App) -> None:
     """The provider's metadata, with `none` struck from the ID token algorithms it says it
     uses: Authlib accepts the algorithms the provider lists, and an unsigned token proves nothing."""
     metadata = await client.load_server_metadata()
@@ -95,10 +95,10 @@ def redirect_uri(settings: Settings, provider: OidcProvider) -> str:
 
 async def _begin(request: Request, session: Session, settings: Settings, provider: OidcProvider, *,
                  user_id: int | None, next_path: str, back: str) -> Response:
-    client = _client(request, provider)
+    client = client_for(request.app, provider)
     request.scope["session"] = {}
     try:
-        await _load_metadata(client)
+        await load_metadata(client)
         sent = await client.authorize_redirect(request, redirect_uri(settings, provider))
     except (OAuthError, httpx.HTTPError, ValueError, KeyError) as exc:
         log.warning("OIDC provider %s unreachable or misconfigured: %s", provider.key, type(exc).__name__)
@@ -182,10 +182,10 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
         return refuse(EXPIRED)
     if linking and (user is None or user.id != attempt.user_id):
         return refuse(EXPIRED)  # the person logged out or changed account meanwhile
-    client = _client(request, provider)
+    client = client_for(request.app, provider)
     request.scope["session"] = json.loads(attempt.data)
     try:
-        await _load_metadata(client)
+        await load_metadata(client)
         token = await client.authorize_access_token(request)
     except (OAuthError, JoseError, httpx.HTTPError, ValueError, KeyError) as exc:
         # The class name only: descriptions may quote the code or the token.

@@ -9,7 +9,8 @@
 // given (comma-separated), and two accounts: "alice" (e-mail verified) and "bruno" (e-mail not
 // verified). The login is oidc-provider's development interaction (a form taking any password:
 // the test drives it with httpx); consent is granted without a page (loadExistingGrant) for the
-// scopes openid, email and profile. Prints `ready http://127.0.0.1:PORT` once it listens and
+// scopes openid, email and profile. OIDC_JWKS (optional): the provider's signing keys, a JSON
+// JWK set with private parts, so that a test can also sign tokens as this provider. Prints `ready http://127.0.0.1:PORT` once it listens and
 // stops on SIGTERM or SIGINT.
 import http from 'node:http'
 import Provider from 'oidc-provider'
@@ -32,6 +33,7 @@ server.listen(Number(process.env.OIDC_PORT || 0), '127.0.0.1', () => {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     }],
+    ...(process.env.OIDC_JWKS ? { jwks: JSON.parse(process.env.OIDC_JWKS) } : {}),
     pkce: { required: () => true, methods: ['S256'] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name'] },
     features: { devInteractions: { enabled: true } },
