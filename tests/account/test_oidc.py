@@ -270,3 +270,22 @@ def test_crafted_id_tokens_with_a_wrong_claim_or_key_are_refused(web: WebClient,
     unsigned = f'{b64({"alg": "none", "typ": "JWT"})}.{b64(crafted(oidc_provider))}.'
     with pytest.raises(UnsupportedAlgorithmError):
         check(web, unsigned)
+
+
+@pytest.mark.parametrize("entry", [
+    {"key": "Not A Slug"},
+    {"issuer": "http://idp.example.be"},  # plain http away from loopback
+    {"issuer": "https://idp.example.be/?x=1"},
+    {"scopes": "email profile"},  # no openid
+])
+def test_a_misconfigured_provider_is_refused_at_start(tmp_path: Path, entry: dict[str, Any]) -> None:
+    base = {"key": "csam", "name": "CSAM", "issuer": "https://idp.example.be", "client_id": "c"}
+    with pytest.raises(ValueError):
+        make_settings(tmp_path, "sqlite://", oidc_providers=[{**base, **entry}])
+    with pytest.raises(ValueError):  # two providers with one key
+        make_settings(tmp_path, "sqlite://", oidc_providers=[base, base])
+    good = make_settings(tmp_path, "sqlite://", oidc_providers=[{**base, "issuer": "https://idp.example.be/",
+                                                                 "client_secret": "s3cr3t-value"}])
+    provider = good.oidc_provider("csam")
+    assert provider is not None and provider.issuer == "https://idp.example.be"
+    assert "s3cr3t-value" not in repr(good)  # the secret never shows when settings are printed
