@@ -23,6 +23,7 @@ from app.idea.models import Idea, IdeaStatus
 
 class Action(StrEnum):
     account_manage = "account.manage"
+    identity_link = "identity.link"
     moderation_access = "moderation.access"
     admin_access = "admin.access"
     # Calls and ideas. Idea actions that depend on the phase take `(idea, call)`.
@@ -211,6 +212,8 @@ def can_report(user: User | None, obj: Any) -> bool:
 
 RULES: dict[Action, Predicate] = {
     Action.account_manage: lambda user, _obj: is_active(user),
+    # Linking a provider's account: citizens only; a staff account stays a password account.
+    Action.identity_link: lambda user, _obj: is_active(user) and user is not None and user.role == Role.citizen,
     Action.moderation_access: lambda user, _obj: is_moderator(user),
     Action.admin_access: lambda user, _obj: is_admin(user),
     Action.moderation_decide: moderates,

@@ -68,4 +68,7 @@ SESSION = CookieSpec("rv_session")  # max_age: the settings' session_days, given
 CSRF_SEED = CookieSpec("rv_csrf")
 FLASH = CookieSpec("rv_flash")
 LANGUAGE = CookieSpec("rv_lang", max_age=365 * 86400)
+# A sign-in with an OpenID Connect provider under way (app.account.oidc): a random token naming
+# its server-side row, for the ten minutes the person may spend at the provider.
+OIDC_ATTEMPT = CookieSpec("rv_oidc", max_age=600)
 SHUFFLE_SEED = CookieSpec("rv_seed", max_age=7 * 86400)  # the "random" order of a call's ideas

@@ -7,6 +7,7 @@ rows, and foreign keys cascade). The account's own data (the row, its e-mail tok
 sessions) is handled by app.account.privacy, which walks this list.
 """
 
+from app.account import identities as account_identities
 from app.announce import privacy as announce_privacy
 from app.comment import privacy as comment_privacy
 from app.follow import privacy as follow_privacy
@@ -34,4 +35,5 @@ HOLDINGS: tuple[Holding, ...] = (
     moderation_privacy.ASSIGNMENTS,
     media_privacy.MEDIA,
     submission_privacy.SUBMISSIONS,
+    account_identities.IDENTITIES,
 )

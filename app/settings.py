@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("fr", "en", "nl", "de")
@@ -21,6 +21,58 @@ PHOTOS_PER_IDEA = 4
 FORM_TEXT_BYTES = 1 * MIB
 # A DNS host name: dot-separated labels of letters, digits and inner hyphens.
 HOST_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+SLUG = re.compile(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?")
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider people may sign in with (app/account/oidc.py): `key` a slug
+    that names it in URLs (`/account/oidc/<key>/...`), `name` the label of its button, `issuer`
+    its issuer URL (its metadata is read at `<issuer>/.well-known/openid-configuration`), the
+    client id and secret the provider gave the city, the `scopes` asked for, and `claims` the
+    names of the claims kept on the identity besides the subject and e-mail (none by default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    name: str = Field(min_length=1, max_length=60)
+    issuer: str
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr = SecretStr("")
+    scopes: str = "openid email profile"
+    claims: tuple[str, ...] = ()
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_a_slug(cls, value: str) -> str:
+        if not SLUG.fullmatch(value):
+            raise ValueError("an OIDC provider's key must be a slug: a-z, 0-9 and inner hyphens, at most 32")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_https(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        local = parts.hostname in ("127.0.0.1", "localhost")
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("an OIDC provider's issuer must be an https URL (http only on 127.0.0.1 or localhost)")
+        if not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("an OIDC provider's issuer must be a plain URL, without query or fragment")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes_include_openid(cls, value: str) -> str:
+        words = value.split()
+        if "openid" not in words:
+            raise ValueError("an OIDC provider's scopes must include openid")
+        return " ".join(words)
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
 
 
 class Settings(BaseSettings):
@@ -63,8 +115,25 @@ class Settings(BaseSettings):
     meili_index: str = "ideas"
     # How long a search waits for Meilisearch before the database answers instead.
     meili_timeout_ms: int = 300
+    # OpenID Connect providers people may sign in with: a JSON list of objects with the fields of
+    # OidcProvider above, e.g. REINVENTONS_OIDC_PROVIDERS='[{"key": "csam", "name": "CSAM",
+    # "issuer": "https://idp.example.be", "client_id": "...", "client_secret": "..."}]'. Empty
+    # (the default): no button, no route answers.
+    oidc_providers: tuple[OidcProvider, ...] = ()
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
+
+    @field_validator("oidc_providers")
+    @classmethod
+    def _provider_keys_unique(cls, value: tuple[OidcProvider, ...]) -> tuple[OidcProvider, ...]:
+        keys = [p.key for p in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two OIDC providers have the same key")
+        return value
+
+    def oidc_provider(self, key: str) -> OidcProvider | None:
+        """The configured provider named `key`, or None."""
+        return next((p for p in self.oidc_providers if p.key == key), None)
 
     @model_validator(mode="after")
     def _body_holds_a_full_form(self) -> "Settings":

@@ -67,3 +67,42 @@ class EmailToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class UserIdentity(SQLModel, table=True):
+    """An account at an OpenID Connect provider linked to a person's account here: found again by
+    (issuer, subject), the provider's own stable name for the person. `email` is the address the
+    provider gave at the last login (for the person's account page and export), `claims` the
+    configured extra claims kept (JSON text, {} when none)."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (sa.UniqueConstraint("issuer", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    provider_key: str = Field(sa_type=sa.String(32))
+    issuer: str = Field(sa_type=sa.String(300))
+    subject: str = Field(sa_type=sa.String(255))
+    email: str = Field(default="", sa_type=sa.String(254))
+    claims: str = Field(default="{}", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime = Field(default_factory=utcnow)
+
+
+class OidcAttempt(SQLModel, table=True):
+    """A sign-in with a provider under way: what Authlib keeps between sending the browser to the
+    provider and its return (state, nonce, PKCE code verifier, redirect URI), held here rather
+    than in a cookie. The browser holds only a random token whose SHA-256 is `token_hash`; the row
+    is deleted when the browser comes back (used once, whatever the outcome) and is worthless
+    after `expires_at` (minutes). `user_id` is set when a logged-in person links an identity."""
+
+    __tablename__ = "oidc_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    provider_key: str = Field(sa_type=sa.String(32))
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="CASCADE")
+    data: str = Field(sa_type=sa.Text)
+    next_path: str = Field(default="/", sa_type=sa.String(2000))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -1,13 +1,14 @@
 """Account pages: register, verify e-mail, log in and out, reset a password, profile."""
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import cookies, links
-from app.account import privacy, service
+from app.account import identities, privacy, service
+from app.account.models import User
 from app.account.sessions import end_session
 from app.clock import utcnow
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
@@ -174,9 +175,18 @@ def reset(request: Request, session: DbSession, token: Annotated[str, Form(max_l
     return flash(request, response, N_("Your password has been changed. You can log in now."), "success")
 
 
+def _profile_context(session: DbSession, settings: Settings, user: User) -> dict[str, Any]:
+    """What the account page shows besides the form: the person's linked identities."""
+    assert user.id is not None
+    linked = identities.for_user(session, user.id)
+    return {"identities": linked, "linked_keys": {i.provider_key for i in linked},
+            "provider_names": {p.key: p.name for p in settings.oidc_providers}}
+
+
 @router.get("", name="account:profile")
-def profile(request: Request, _user: CitizenUser) -> HTMLResponse:
-    return render(request, "account/profile.html", {"values": {}, "errors": {}})
+def profile(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser) -> HTMLResponse:
+    return render(request, "account/profile.html",
+                  {"values": {}, "errors": {}, **_profile_context(session, settings, user)})
 
 
 @router.post("", name="account:update")
@@ -187,7 +197,8 @@ def update_profile(request: Request, session: DbSession, user: CitizenUser,
         service.update_profile(session, user, display_name=display_name, language=language)
     except ValidationFailed as exc:
         return render(request, "account/profile.html",
-                      {"values": {"display_name": display_name}, "errors": exc.errors}, status_code=422)
+                      {"values": {"display_name": display_name}, "errors": exc.errors,
+                       **_profile_context(session, request.app.state.settings, user)}, status_code=422)
     session.commit()
     response = redirect(links.path("account:profile"))
     if language in LANGUAGES:

@@ -40,7 +40,8 @@ def tolerant_client(settings: Settings) -> Iterator[WebClient]:
 def _valid_path_values(world: World) -> dict[str, object]:
     return {"idea_id": world.idea.id, "comment_id": world.comment.id, "call_id": world.call.id,
             "category_id": world.category.id, "district_id": world.district.id, "user_id": world.victim.id,
-            "photo_id": 1, "slug": world.call.slug, "variant": "display", "token": "x"}
+            "photo_id": 1, "slug": world.call.slug, "variant": "display", "token": "x",
+            "key": "test", "identity_id": 1}
 
 
 @pytest.mark.parametrize("role", ["citizen", "moderator", "admin"])

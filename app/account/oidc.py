@@ -1,0 +1,234 @@
+"""Sign in with an OpenID Connect provider (configured in app.settings, `oidc_providers`):
+Authlib's Starlette client, authorization code flow with PKCE (S256), `state` and `nonce`.
+
+Where the flow's secrets wait while the person is at the provider. Authlib's Starlette client
+keeps state, nonce, PKCE code verifier and redirect URI in `request.session`, which Starlette's
+SessionMiddleware would fill from a signed cookie holding all of them, for every request of the
+site. We do not add that middleware: the platform has its own server-side sessions and sets its
+cookies only through app.cookies, and a signed cookie is replayable for as long as it is valid.
+Instead each route here hands Authlib a plain dict as the request's session (`scope["session"]`)
+for the one call that needs it: after `authorize_redirect` the dict holds what Authlib saved,
+which goes into an `OidcAttempt` row; the browser gets only a random token naming that row (the
+`rv_oidc` cookie, HttpOnly, SameSite=Lax, ten minutes), stored hashed like a session token, which
+is what binds the attempt to this browser. When the browser comes back the row is deleted before
+anything else (single use, whatever the outcome) and its dict given back to
+`authorize_access_token`, which refuses a `state` it does not hold (a foreign or replayed one),
+sends the code verifier, and checks the ID token's signature with the provider's JWKS, its
+issuer, audience, expiry and nonce (`parse_id_token`).
+
+`redirect_uri` is always built from BASE_URL (`settings.absolute_url`), never from the request.
+Nothing secret is logged: not the code, the tokens, the state or the claims.
+"""
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any
+
+import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app import authz, cookies, links
+from app.account import identities
+from app.account.models import OidcAttempt, User
+from app.account.sessions import end_session, start_session
+from app.authz import Action
+from app.clock import utcnow
+from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
+from app.errors import AppError, NotFound, ValidationFailed
+from app.i18n import N_
+from app.security import hash_token, safe_next
+from app.settings import OidcProvider, Settings
+from app.web import flash, redirect
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/account/oidc", tags=["account"], include_in_schema=False)
+
+ATTEMPT_TTL = timedelta(minutes=10)
+HTTP_TIMEOUT = 10.0  # seconds, for each request to the provider (metadata, JWKS, token)
+FAILED = N_("The sign-in with {provider} did not succeed. Please try again.")
+EXPIRED = N_("This sign-in has expired or was already used. Please start again.")
+
+
+def client_for(app: Any, provider: OidcProvider) -> StarletteOAuth2App:
+    """The Authlib client for `provider`, made once per application (`app`, the FastAPI one)."""
+    registry: OAuth | None = getattr(app.state, "oidc", None)
+    if registry is None:
+        registry = app.state.oidc = OAuth()
+    client = registry.create_client(provider.key)
+    if client is None:
+        client = registry.register(
+            name=provider.key, client_id=provider.client_id,
+            client_secret=provider.client_secret.get_secret_value(),
+            server_metadata_url=provider.metadata_url,
+            client_kwargs={"scope": provider.scopes, "code_challenge_method": "S256", "timeout": HTTP_TIMEOUT},
+        )
+    return client  # type: ignore[no-any-return]
+
+
+async def load_metadata(client: StarletteOAuth2App) -> None:
+    """The provider's metadata, with `none` struck from the ID token algorithms it says it
+    uses: Authlib accepts the algorithms the provider lists, and an unsigned token proves nothing."""
+    metadata = await client.load_server_metadata()
+    algs = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    metadata["id_token_signing_alg_values_supported"] = [a for a in algs if str(a).lower() != "none"]
+
+
+def _provider(settings: Settings, key: str) -> OidcProvider:
+    provider = settings.oidc_provider(key)
+    if provider is None:
+        raise NotFound()
+    return provider
+
+
+def redirect_uri(settings: Settings, provider: OidcProvider) -> str:
+    """Where the provider sends the browser back: on BASE_URL, whatever Host the request named."""
+    return settings.absolute_url(links.path("account:oidc_callback", key=provider.key))
+
+
+async def _begin(request: Request, session: Session, settings: Settings, provider: OidcProvider, *,
+                 user_id: int | None, next_path: str, back: str) -> Response:
+    client = client_for(request.app, provider)
+    request.scope["session"] = {}
+    try:
+        await load_metadata(client)
+        sent = await client.authorize_redirect(request, redirect_uri(settings, provider))
+    except (OAuthError, httpx.HTTPError, ValueError, KeyError) as exc:
+        log.warning("OIDC provider %s unreachable or misconfigured: %s", provider.key, type(exc).__name__)
+        return flash(request, redirect(back), FAILED, "error", provider=provider.name)
+    token = secrets.token_urlsafe(32)
+    session.add(OidcAttempt(token_hash=hash_token(token), provider_key=provider.key, user_id=user_id,
+                            data=json.dumps(request.scope["session"]), next_path=next_path,
+                            expires_at=utcnow() + ATTEMPT_TTL))
+    # Attempts abandoned at the provider: gone once expired.
+    session.execute(delete(OidcAttempt).where(col(OidcAttempt.expires_at) < utcnow()))
+    session.commit()
+    response = RedirectResponse(sent.headers["location"], status_code=303)
+    cookies.OIDC_ATTEMPT.set(response, token, https=settings.is_https)
+    return response
+
+
+@router.post("/{key}/start", name="account:oidc_start")
+async def start(request: Request, session: DbSession, settings: AppSettings, key: str,
+                next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+    """Send the browser to the provider to sign in (or create an account)."""
+    provider = _provider(settings, key)
+    return await _begin(request, session, settings, provider, user_id=None, next_path=safe_next(next),
+                        back=links.path("account:login"))
+
+
+@router.post("/{key}/link", name="account:oidc_link")
+async def link_start(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser,
+                     key: str) -> Response:
+    """Send a logged-in citizen to the provider to link that account to theirs."""
+    provider = _provider(settings, key)
+    authz.require(user, Action.identity_link)
+    return await _begin(request, session, settings, provider, user_id=user.id,
+                        next_path=links.path("account:profile"), back=links.path("account:profile"))
+
+
+def _take_attempt(session: Session, token: str, provider: OidcProvider) -> OidcAttempt | None:
+    """The attempt this browser started with this provider, deleted (used once); None when there
+    is none, or it expired."""
+    if not token or len(token) > 100:
+        return None
+    attempt = session.exec(select(OidcAttempt).where(OidcAttempt.token_hash == hash_token(token))
+                           .with_for_update()).first()
+    if attempt is None:
+        return None
+    session.delete(attempt)
+    session.commit()  # used once, whatever happens next
+    if attempt.provider_key != provider.key or attempt.expires_at < utcnow():
+        return None
+    return attempt
+
+
+def _log_in(request: Request, session: Session, settings: Settings, user: User, target: str) -> RedirectResponse:
+    old = cookies.SESSION.read(request)
+    if old:
+        end_session(session, old)  # rotate, as the password login does
+    token = start_session(session, user, days=settings.session_days,
+                          user_agent=request.headers.get("user-agent", ""))
+    session.commit()
+    response = redirect(target)
+    cookies.SESSION.set(response, token, https=settings.is_https, max_age=settings.session_days * 86400)
+    return flash(request, response, N_("Welcome, {name}!"), "success", name=user.display_name)
+
+
+@router.get("/{key}/callback", name="account:oidc_callback")
+async def callback(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
+                   key: str) -> Response:
+    """Where the provider sends the browser back: check everything, then log in, create the
+    account, or link the identity."""
+    provider = _provider(settings, key)
+    attempt = _take_attempt(session, cookies.OIDC_ATTEMPT.read(request), provider)
+    linking = attempt is not None and attempt.user_id is not None
+    back = links.path("account:profile") if linking else links.path("account:login")
+
+    def refuse(message: str, **params: Any) -> Response:
+        session.rollback()
+        response = flash(request, redirect(back), message, "error", **params)
+        cookies.OIDC_ATTEMPT.delete(response, https=settings.is_https)
+        return response
+
+    if attempt is None:
+        return refuse(EXPIRED)
+    if linking and (user is None or user.id != attempt.user_id):
+        return refuse(EXPIRED)  # the person logged out or changed account meanwhile
+    client = client_for(request.app, provider)
+    request.scope["session"] = json.loads(attempt.data)
+    try:
+        await load_metadata(client)
+        token = await client.authorize_access_token(request)
+    except (OAuthError, JoseError, httpx.HTTPError, ValueError, KeyError) as exc:
+        # The class name only: descriptions may quote the code or the token.
+        log.info("OIDC sign-in with %s refused: %s", provider.key, type(exc).__name__)
+        return refuse(FAILED, provider=provider.name)
+    userinfo = token.get("userinfo")
+    if not userinfo:  # no ID token: an OAuth-only answer proves no identity
+        return refuse(FAILED, provider=provider.name)
+    try:
+        claims = identities.Claims.from_id_token(provider, dict(userinfo))
+        if linking:
+            assert user is not None
+            authz.require(user, Action.identity_link)
+            identities.link(session, user, provider, claims)
+        else:
+            found = identities.sign_in(session, provider, claims, language=request.state.language)
+    except ValidationFailed:
+        return refuse(FAILED, provider=provider.name)
+    except AppError as exc:
+        return refuse(exc.message, **exc.context)
+    if linking:
+        session.commit()
+        done = flash(request, redirect(back), N_("Your {provider} account is linked. You can log in with it."),
+                     "success", provider=provider.name)
+    else:
+        done = _log_in(request, session, settings, found, attempt.next_path)
+    cookies.OIDC_ATTEMPT.delete(done, https=settings.is_https)
+    return done
+
+
+@router.post("/identities/{identity_id}/unlink", name="account:oidc_unlink")
+def unlink(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser,
+           identity_id: int) -> Response:
+    """Unlink one of the person's identities, unless it is their last way in."""
+    back = redirect(links.path("account:profile"))
+    try:
+        identity = identities.unlink(session, user, identity_id)
+    except NotFound:
+        raise
+    except AppError as exc:
+        session.rollback()
+        return flash(request, back, exc.message, "error", **exc.context)
+    session.commit()
+    provider = settings.oidc_provider(identity.provider_key)
+    return flash(request, back, N_("The {provider} account is unlinked."), "success",
+                 provider=provider.name if provider else identity.provider_key)

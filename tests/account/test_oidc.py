@@ -1,0 +1,291 @@
+"""Sign in with OpenID Connect, against a real provider (oidc-provider on loopback, see
+tests/support_oidc.py): first and later sign-ins, e-mail verification as the provider says it,
+no automatic link on a matching e-mail, state bound to the browser and used once, redirect_uri
+from BASE_URL, linking and unlinking from the account page, export and erasure. The ID token
+checks at the end use tokens crafted in the test (signed with the provider's own key, or another
+one): the real provider issues only correct ones."""
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from joserfc.errors import BadSignatureError, UnsupportedAlgorithmError
+from joserfc.jwk import RSAKey
+from sqlmodel import Session, select
+
+from app import cookies
+from app.account import oidc
+from app.account.models import OidcAttempt, Role, User, UserIdentity
+from app.account.sessions import SESSION_COOKIE
+from app.main import create_app
+from tests.factories import make_user
+from tests.support import WebClient, make_settings
+from tests.support_oidc import (
+    CALLBACK,
+    CLIENT_ID,
+    KEY,
+    Provider,
+    oidc_provider,  # noqa: F401
+    sign_in_at_provider,
+)
+
+PASSWORD = "les chaises de la Batte"
+
+
+def browser(app: Any, host: str = "testserver") -> WebClient:
+    web = WebClient(app, base_url=f"http://{host}")
+    web.cookies.set(cookies.LANGUAGE.base, "en")  # messages as their msgids
+    return web
+
+
+@pytest.fixture
+def web(tmp_path: Path, database_url: str, oidc_provider: Provider) -> Iterator[WebClient]:  # noqa: F811
+    settings = make_settings(tmp_path / "var", database_url, oidc_providers=[oidc_provider.setting()],
+                             allowed_hosts="other.example")
+    with browser(create_app(settings)) as client:
+        yield client
+
+
+def start(web: WebClient, path: str = f"/account/oidc/{KEY}/start") -> str:
+    """Press a provider's button; return the provider's authorization URL."""
+    response = web.submit(path)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def sign_in(web: WebClient, login: str) -> httpx.Response:
+    """The whole journey: button, provider's login form, back to the platform."""
+    back = sign_in_at_provider(start(web), login)
+    return web.get(back.removeprefix("http://testserver"), follow_redirects=False)
+
+
+def shown(web: WebClient, response: httpx.Response) -> str:
+    """The page the browser lands on after a redirect (with its flash message)."""
+    assert response.status_code == 303, response.text
+    return web.get(response.headers["location"]).text
+
+
+def users(session: Session) -> list[User]:
+    session.expire_all()
+    return list(session.exec(select(User)).all())
+
+
+def identities(session: Session) -> list[UserIdentity]:
+    session.expire_all()
+    return list(session.exec(select(UserIdentity)).all())
+
+
+def test_first_sign_in_creates_an_account_and_the_next_one_finds_it(web: WebClient, session: Session,
+                                                                    oidc_provider: Provider) -> None:  # noqa: F811
+    login_page = web.get("/account/login").text
+    assert "Sign in with Test ID" in login_page and f'action="/account/oidc/{KEY}/start"' in login_page
+    assert "Sign in with Test ID" in web.get("/account/register").text
+
+    authorize = start(web)
+    query = parse_qs(urlsplit(authorize).query)
+    assert authorize.startswith(oidc_provider.issuer + "/auth?")
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
+    assert query["state"][0] and query["nonce"][0] and query["redirect_uri"] == [CALLBACK]
+    # The provider requires PKCE: without the challenge it refuses.
+    stripped = authorize.replace("code_challenge_method=S256", "").replace(
+        "code_challenge=" + query["code_challenge"][0], "")
+    refused = httpx.get(stripped, follow_redirects=False, timeout=10)
+    assert "requires+PKCE" in refused.headers["location"]
+
+    back = sign_in_at_provider(authorize, "alice")
+    response = web.get(back.removeprefix("http://testserver"), follow_redirects=False)
+    assert "Welcome, Alice Lambert!" in shown(web, response)
+    [user] = users(session)
+    assert (user.email, user.display_name, user.password_hash) == ("alice@example.org", "Alice Lambert", None)
+    assert user.email_verified_at is not None  # the provider said email_verified: true
+    [identity] = identities(session)
+    assert (identity.issuer, identity.subject, identity.user_id) == (oidc_provider.issuer, "alice", user.id)
+    assert "Alice Lambert" in web.get("/account").text
+
+    web.submit("/account/logout")
+    assert "Welcome, Alice Lambert!" in shown(web, sign_in(web, "alice"))
+    assert len(users(session)) == 1 and len(identities(session)) == 1
+    assert session.exec(select(OidcAttempt)).all() == []  # each attempt used once
+
+
+def test_an_unverified_email_at_the_provider_is_not_verified_here(web: WebClient, session: Session) -> None:
+    assert "Welcome, Bruno Dumont!" in shown(web, sign_in(web, "bruno"))
+    [user] = users(session)
+    assert user.email == "bruno@example.org" and user.email_verified_at is None
+
+
+@pytest.mark.parametrize("role", [Role.citizen, Role.admin])
+def test_the_email_of_an_existing_account_links_nothing(web: WebClient, session: Session, role: Role) -> None:
+    owner = make_user(session, email="alice@example.org", role=role, password=PASSWORD)
+    page = shown(web, sign_in(web, "alice"))
+    assert "An account already uses the e-mail address Test ID gave us. Log in with your password first" in page
+    assert SESSION_COOKIE not in web.cookies
+    assert [u.id for u in users(session)] == [owner.id] and identities(session) == []
+
+
+def test_a_replayed_or_foreign_state_is_refused(web: WebClient, session: Session) -> None:
+    # Replayed: the browser's attempt is used once, even with its cookie copied back.
+    attempt_cookie_start = start(web)
+    token = web.cookies[cookies.OIDC_ATTEMPT.base]
+    back = sign_in_at_provider(attempt_cookie_start, "alice").removeprefix("http://testserver")
+    assert "Welcome" in shown(web, web.get(back, follow_redirects=False))
+    web.submit("/account/logout")
+    web.cookies.set(cookies.OIDC_ATTEMPT.base, token)
+    page = shown(web, web.get(back, follow_redirects=False))
+    assert "This sign-in has expired or was already used" in page and SESSION_COOKIE not in web.cookies
+
+    # Foreign: another browser's code and state, brought back in this browser (login CSRF).
+    with browser(web.app) as other:
+        theirs = sign_in_at_provider(start(other), "bruno").removeprefix("http://testserver")
+    start(web)  # this browser has an attempt of its own under way
+    page = shown(web, web.get(theirs, follow_redirects=False))
+    assert "The sign-in with Test ID did not succeed" in page and SESSION_COOKIE not in web.cookies
+    # ... and with no attempt at all.
+    web.cookies.delete(cookies.OIDC_ATTEMPT.base)
+    assert "This sign-in has expired" in shown(web, web.get(theirs, follow_redirects=False))
+    assert [u.email for u in users(session)] == ["alice@example.org"]
+
+
+def test_redirect_uri_comes_from_base_url_never_from_the_host(web: WebClient, session: Session) -> None:
+    with browser(web.app, host="other.example") as elsewhere:
+        authorize = start(elsewhere)
+        assert parse_qs(urlsplit(authorize).query)["redirect_uri"] == [CALLBACK]
+        back = sign_in_at_provider(authorize, "alice")
+        assert back.startswith(CALLBACK + "?")
+    # A redirect_uri changed on the way is not one the provider accepts for this client.
+    forged = authorize.replace("testserver", "attacker.example")
+    refused = httpx.get(forged, follow_redirects=False, timeout=10)
+    assert "attacker.example" not in refused.headers.get("location", "")
+
+
+def test_linking_from_the_account_page_then_signing_in_with_it(web: WebClient, session: Session) -> None:
+    anne = make_user(session, email="anne@example.org", display_name="Anne Thiry", password=PASSWORD)
+    web.login_as(anne)
+    assert "Link my Test ID account" in web.get("/account").text
+    back = sign_in_at_provider(start(web, f"/account/oidc/{KEY}/link"), "bruno")
+    page = shown(web, web.get(back.removeprefix("http://testserver"), follow_redirects=False))
+    assert "Your Test ID account is linked" in page and "bruno@example.org" in page
+    [identity] = identities(session)
+    assert identity.user_id == anne.id
+
+    # The export names it; another browser signing in with it arrives in Anne's account.
+    export = web.submit("/account/export").json()
+    assert [(i["provider"], i["subject"], i["email"]) for i in export["identities"]] == [
+        ("test", "bruno", "bruno@example.org")]
+    with browser(web.app) as phone:
+        assert "Welcome, Anne Thiry!" in shown(phone, sign_in(phone, "bruno"))
+    assert len(users(session)) == 1
+
+    # Anne has a password: unlinking is allowed; deleting the account removes any identity.
+    page = web.submit(f"/account/oidc/identities/{identity.id}/unlink", follow_redirects=True).text
+    assert "The Test ID account is unlinked" in page and identities(session) == []
+    back = sign_in_at_provider(start(web, f"/account/oidc/{KEY}/link"), "bruno")
+    web.get(back.removeprefix("http://testserver"))
+    assert len(identities(session)) == 1
+    assert web.submit("/account/delete", {"password": PASSWORD}).status_code == 303
+    assert identities(session) == []
+
+
+def test_staff_accounts_are_never_linked(web: WebClient, session: Session) -> None:
+    moderator = make_user(session, role=Role.moderator, password=PASSWORD)
+    web.login_as(moderator)
+    assert "Link my Test ID account" not in web.get("/account").text
+    assert web.submit(f"/account/oidc/{KEY}/link").status_code == 403
+    assert session.exec(select(OidcAttempt)).all() == []
+
+
+def test_unlinking_the_last_way_in_is_refused(web: WebClient, session: Session) -> None:
+    sign_in(web, "alice")
+    [identity] = identities(session)
+    page = web.submit(f"/account/oidc/identities/{identity.id}/unlink", follow_redirects=True).text
+    assert "This is your only way to log in" in page
+    assert len(identities(session)) == 1
+    # Someone else's identity is not found.
+    other = make_user(session, password=PASSWORD)
+    with browser(web.app) as theirs:
+        theirs.login_as(other)
+        assert theirs.submit(f"/account/oidc/identities/{identity.id}/unlink").status_code == 404
+    assert len(identities(session)) == 1
+
+
+def test_without_providers_nothing_changes(client: WebClient) -> None:
+    assert "oidc" not in client.get("/account/login").text
+    assert "oidc" not in client.get("/account/register").text
+    assert client.submit(f"/account/oidc/{KEY}/start").status_code == 404
+    assert client.get(f"/account/oidc/{KEY}/callback?code=x&state=y").status_code == 404
+
+
+# ID tokens crafted in the test, checked by the platform's Authlib client ----------------------
+
+def crafted(oidc_provider: Provider, **changes: Any) -> dict[str, Any]:  # noqa: F811
+    now = int(time.time())
+    claims = {"iss": oidc_provider.issuer, "sub": "alice", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
+              "nonce": "the-nonce", "email": "alice@example.org"}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def check(web: WebClient, id_token: str) -> Any:
+    provider = web.settings.oidc_provider(KEY)
+    assert provider is not None
+    client = oidc.client_for(web.app, provider)
+
+    async def run() -> Any:
+        await oidc.load_metadata(client)
+        return await client.parse_id_token({"id_token": id_token, "access_token": "x"}, nonce="the-nonce")
+
+    return asyncio.run(run())
+
+
+def test_crafted_id_tokens_with_a_wrong_claim_or_key_are_refused(web: WebClient,
+                                                                 oidc_provider: Provider) -> None:  # noqa: F811
+    # The control: a correct token signed with the provider's key passes.
+    assert check(web, oidc_provider.sign(crafted(oidc_provider)))["sub"] == "alice"
+    now = int(time.time())
+    wrong = {
+        "audience": crafted(oidc_provider, aud="another-client"),
+        "issuer": crafted(oidc_provider, iss="http://127.0.0.1:1"),
+        "nonce": crafted(oidc_provider, nonce="another-nonce"),
+        "no nonce": crafted(oidc_provider, nonce=None),
+        "expired": crafted(oidc_provider, iat=now - 3600, exp=now - 600),
+    }
+    for name, claims in wrong.items():
+        with pytest.raises(Exception) as refused:
+            check(web, oidc_provider.sign(claims))
+        assert refused.type.__module__.startswith("joserfc"), name
+    other_key = RSAKey.generate_key(2048, parameters={"kid": oidc_provider.key.kid, "alg": "RS256"})
+    with pytest.raises(BadSignatureError):
+        check(web, oidc_provider.sign(crafted(oidc_provider), key=other_key))
+    # alg=none: an unsigned token.
+    def b64(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    unsigned = f'{b64({"alg": "none", "typ": "JWT"})}.{b64(crafted(oidc_provider))}.'
+    with pytest.raises(UnsupportedAlgorithmError):
+        check(web, unsigned)
+
+
+@pytest.mark.parametrize("entry", [
+    {"key": "Not A Slug"},
+    {"issuer": "http://idp.example.be"},  # plain http away from loopback
+    {"issuer": "https://idp.example.be/?x=1"},
+    {"scopes": "email profile"},  # no openid
+])
+def test_a_misconfigured_provider_is_refused_at_start(tmp_path: Path, entry: dict[str, Any]) -> None:
+    base = {"key": "csam", "name": "CSAM", "issuer": "https://idp.example.be", "client_id": "c"}
+    with pytest.raises(ValueError):
+        make_settings(tmp_path, "sqlite://", oidc_providers=[{**base, **entry}])
+    with pytest.raises(ValueError):  # two providers with one key
+        make_settings(tmp_path, "sqlite://", oidc_providers=[base, base])
+    good = make_settings(tmp_path, "sqlite://", oidc_providers=[{**base, "issuer": "https://idp.example.be/",
+                                                                 "client_secret": "s3cr3t-value"}])
+    provider = good.oidc_provider("csam")
+    assert provider is not None and provider.issuer == "https://idp.example.be"
+    assert "s3cr3t-value" not in repr(good)  # the secret never shows when settings are printed
