@@ -131,14 +131,16 @@ FACET_COLUMNS: dict[str, Any] = {
 }
 
 
-def _matches(matched: Any, match: ColumnElement[bool], rank: Any) -> Any:
-    """The index's rows matching `match` with their `rank`, as a MATERIALIZED common table
-    expression: the full-text query runs once per statement. Joined directly instead, SQLite's
-    planner may scan the ideas first and run the FTS5 query again for every one of them
-    (measured: 5.9 s instead of 1 ms at 5,000 ideas; scripts/bench_search.py). `AS
-    MATERIALIZED` is understood by SQLite 3.35+ and PostgreSQL 12+."""
-    return (sa.select(matched.label("id"), rank.label("rank")).where(match)
-            .cte("matched").prefix_with("MATERIALIZED"))
+def _matches(matched: Any, match: ColumnElement[bool], rank: Any = None) -> Any:
+    """The index's rows matching `match` (with their `rank` when given), as a MATERIALIZED
+    common table expression: the full-text query runs once per statement. Joined directly
+    instead, SQLite's planner may scan the ideas first and run the FTS5 query again for every
+    one of them (measured: 5.9 s instead of 1 ms at 5,000 ideas; scripts/bench_search.py).
+    The rank is only asked for by the statement that orders the page: computed for every
+    match (ts_rank on PostgreSQL), it is the costly part. `AS MATERIALIZED` is understood by
+    SQLite 3.35+ and PostgreSQL 12+."""
+    columns = [matched.label("id")] + ([rank.label("rank")] if rank is not None else [])
+    return sa.select(*columns).where(match).cte("matched").prefix_with("MATERIALIZED")
 
 
 def run(session: Session, query: SearchQuery, words: list[str], matched: Any, match: ColumnElement[bool],
@@ -155,7 +157,7 @@ def run(session: Session, query: SearchQuery, words: list[str], matched: Any, ma
     def base(without: str = "") -> list[ColumnElement[bool]]:
         return [indexable_condition(), col(Idea.call_id).in_(public_calls), *filter_conditions(query, without=without)]
 
-    found = _matches(matched, match, rank)
+    found = _matches(matched, match)
     join = col(Idea.id) == found.c.id
     total = int(session.exec(select(func.count()).select_from(Idea).join(found, join).where(*base())).one())
     facets: dict[str, dict[Any, int]] = {}
@@ -173,7 +175,9 @@ def run(session: Session, query: SearchQuery, words: list[str], matched: Any, ma
     elif query.sort == "newest":
         order = newest
     else:
-        order = (found.c.rank, *newest)
+        ranked = _matches(matched, match, rank)
+        found, join = ranked, col(Idea.id) == ranked.c.id
+        order = (ranked.c.rank, *newest)
     ideas = session.exec(select(Idea).join(found, join).where(*base()).order_by(*order)
                          .offset((page - 1) * query.per_page).limit(query.per_page)).all()
     hits = [SearchHit(idea=idea, title=text.highlight(idea.title, words),
