@@ -2,6 +2,7 @@
 credentials, switching it on and off. Moderators and administrators: the deliveries, with their
 state, attempts, last error and the post's link, and retrying or cancelling one."""
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -155,6 +156,8 @@ def deliveries(request: Request, session: DbSession, user: DeliveryStaff, status
     chosen_status = status if status in set(DeliveryStatus) else ""
     channel_id = parse_id(channel) if channel else None
     rows = queries.deliveries(session, status=chosen_status or None, channel_id=channel_id, limit=PAGE_SIZE)
+    mine = moderated_announcements(session, user, Action.delivery_manage, [r.announcement for r in rows])
+    rows = [r for r in rows if r.announcement.id in mine]
     return render(request, "announce/deliveries.html", {
         "rows": rows, "status": chosen_status, "channel_id": channel_id,
         "channels": [c for c, _counts in channel_accounts.listed(session)],
@@ -172,6 +175,22 @@ def announcement_target(session: Session, announcement_id: int) -> authz.Moderat
     if call is None or call.id is None:
         return None
     return authz.Moderated(call, assigned_ids(session, call.id))
+
+
+def moderated_announcements(session: Session, user: User, action: Action,
+                            announcements: Iterable[Announcement]) -> set[int]:
+    """The ids among `announcements` whose call `user` moderates for `action` (every one for
+    an administrator or an announcement of no call): what a list shows a moderator, so that
+    nobody sees rows they may not act on."""
+    allowed_calls: dict[int | None, bool] = {}
+    kept = set()
+    for announcement in announcements:
+        if announcement.call_id not in allowed_calls:
+            assert announcement.id is not None
+            allowed_calls[announcement.call_id] = authz.can(user, action, announcement_target(session, announcement.id))
+        if allowed_calls[announcement.call_id] and announcement.id is not None:
+            kept.add(announcement.id)
+    return kept
 
 
 def _delivery(session: Session, user: User, delivery_id: int) -> Delivery:

@@ -178,13 +178,6 @@ def to_review(session: Session, limit: int = 100) -> list[tuple[NetworkReply, Ch
     return [(r, c, a) for r, c, a in rows]
 
 
-def review_count(session: Session) -> int:
-    """How many replies wait for a moderator (the moderation queue's tab)."""
-    return session.exec(select(func.count()).select_from(NetworkReply).where(
-        or_(NetworkReply.status == ReplyStatus.pending,
-            (col(NetworkReply.status) == ReplyStatus.approved) & (col(NetworkReply.reports) > 0)))).one()
-
-
 def approved_for(session: Session, announcement_id: int) -> list[tuple[NetworkReply, ChannelAccount, Delivery | None]]:
     """The approved replies to an announcement's posts, oldest first, each with its network and
     the delivery of the city's answer to it (None without one)."""

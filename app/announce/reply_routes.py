@@ -10,8 +10,8 @@ from sqlmodel import Session
 from app import authz, links
 from app.account.models import User
 from app.announce import replies
-from app.announce.admin_routes import announcement_target
-from app.announce.models import Delivery, NetworkReply, ReplyStatus
+from app.announce.admin_routes import announcement_target, moderated_announcements
+from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply, ReplyStatus
 from app.authz import Action
 from app.deps import CurrentUser, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
@@ -42,17 +42,24 @@ def _moderated_reply(session: Session, user: User, reply_id: int) -> NetworkRepl
     return reply
 
 
-def _page(request: Request, session: Session, errors: dict[int, str] | None = None,
+def visible_to_review(session: Session, user: User) -> list[tuple[NetworkReply, ChannelAccount, Announcement]]:
+    """The replies waiting for a moderator that `user` may decide on (their calls' only)."""
+    items = replies.to_review(session)
+    mine = moderated_announcements(session, user, Action.reply_moderate, [a for _r, _c, a in items])
+    return [item for item in items if item[2].id in mine]
+
+
+def _page(request: Request, session: Session, user: User, errors: dict[int, str] | None = None,
           answers: dict[int, str] | None = None, status_code: int = 200) -> HTMLResponse:
     return render(request, "announce/replies.html", {
-        "items": replies.to_review(session), "errors": errors or {}, "answers": answers or {},
+        "items": visible_to_review(session, user), "errors": errors or {}, "answers": answers or {},
     }, status_code=status_code)
 
 
 @router.get("/moderation/replies", name="announce:replies")
 def review(request: Request, session: DbSession, user: ReplyModerator) -> HTMLResponse:
     """Replies collected from the networks that wait for a moderator: new and reported ones."""
-    return _page(request, session)
+    return _page(request, session, user)
 
 
 @router.post("/moderation/replies/{reply_id}/approve", name="announce:reply_approve")
@@ -80,7 +87,7 @@ def answer(request: Request, session: DbSession, user: ReplyModerator, reply_id:
         replies.answer(session, actor=user, reply=reply, text=answer)
     except ValidationFailed as exc:
         session.rollback()
-        return _page(request, session, {reply_id: exc.errors["answer"]}, {reply_id: answer}, 422)
+        return _page(request, session, user, {reply_id: exc.errors["answer"]}, {reply_id: answer}, 422)
     session.commit()
     return flash(request, redirect(links.path("announce:replies")),
                  N_("The answer will be posted under the reply in a moment."), "success")

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import authz, links
 from app.account.models import User
-from app.announce import replies
+from app.announce.reply_routes import visible_to_review
 from app.audit import TargetType
 from app.authz import Action
 from app.call.models import Call, Phase
@@ -71,7 +71,7 @@ def _decide(session: Session, user: User, idea_id: int, action: Action = Action.
 # --- Queue --------------------------------------------------------------------------------
 
 @router.get("", name="moderation:queue")
-def queue_page(request: Request, session: DbSession, _moderator: ModeratorUser, tab: str = "pending", call: str = "",
+def queue_page(request: Request, session: DbSession, moderator: ModeratorUser, tab: str = "pending", call: str = "",
                category: str = "", district: str = "", age: str = "", page: int = 1) -> HTMLResponse:
     tab = tab if tab in queries.TABS else "pending"
     filters = queries.QueueFilters(call_id=parse_id(call), category_id=parse_id(category),
@@ -84,7 +84,7 @@ def queue_page(request: Request, session: DbSession, _moderator: ModeratorUser, 
     review_calls = sorted((c for c in calls.values() if current_phase(c) in (Phase.review, Phase.results)),
                           key=lambda c: c.title)
     return render(request, "moderation/queue.html", {
-        "tab": tab, "items": items, "counts": counts, "reply_count": replies.review_count(session),
+        "tab": tab, "items": items, "counts": counts, "reply_count": len(visible_to_review(session, moderator)),
         "filters": filters, "choices": queries.filter_choices(
             session, filters.call_id), "calls": calls, "page": page, "page_size": queries.PAGE_SIZE,
         "query": urlencode(filters.as_query()), "reason_labels": REASON_LABELS, "review_calls": review_calls,

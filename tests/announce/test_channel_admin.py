@@ -130,3 +130,33 @@ def test_moderators_see_deliveries_and_retry_or_cancel_them(
     assert client.get("/moderation/deliveries").status_code == 403
     client.login_as(moderator)
     assert client.post(f"/moderation/deliveries/{rows[0].id}/cancel", follow_redirects=False).status_code == 403
+
+
+def test_a_moderator_lists_only_the_deliveries_and_replies_of_the_calls_they_moderate(
+        client: WebClient, session: Session, settings: Settings, graph: FakeNetwork) -> None:
+    from app.announce.models import NetworkReply
+    from app.clock import utcnow
+    from app.moderation.models import ModeratorAssignment
+
+    client.login_as(make_user(session, role="admin"))
+    _add_facebook(client, session, graph, graph.token)
+    mine, theirs = make_call(session, phase="results", title="Mon appel"), make_call(session, phase="results")
+    me, other = make_user(session, role="moderator"), make_user(session, role="moderator")
+    session.add(ModeratorAssignment(call_id=mine.id, user_id=me.id))
+    session.add(ModeratorAssignment(call_id=theirs.id, user_id=other.id))
+    session.commit()
+    _publish(session, settings, mine, texts={"fr": "Annonce de mon appel"})
+    _publish(session, settings, theirs, texts={"fr": "Annonce de l'autre appel"})
+    client.run_worker()
+    rows = session.exec(select(Delivery).order_by(Delivery.id)).all()  # type: ignore[arg-type]
+    for row, handle in zip(rows, ("@ici@social.example", "@ailleurs@social.example"), strict=True):
+        session.add(NetworkReply(delivery_id=row.id, channel_id=row.channel_id, remote_id=handle,
+                                 author_handle=handle, text="Une réaction", posted_at=utcnow()))
+    session.commit()
+    client.login_as(me)
+    listed = client.get("/moderation/deliveries").text
+    assert f"/moderation/announcements/{rows[0].announcement_id}" in listed
+    assert f"/moderation/announcements/{rows[1].announcement_id}" not in listed
+    review = client.get("/moderation/replies").text
+    assert "@ici@social.example" in review and "@ailleurs@social.example" not in review
+    assert "Réponses venues des réseaux <span class=\"tab-count\">(1)</span>" in client.get("/moderation").text
