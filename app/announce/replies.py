@@ -20,7 +20,7 @@ import secrets as token_source
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, col, or_, select
 
 from app.account.models import User

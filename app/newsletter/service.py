@@ -16,6 +16,9 @@ subscription on the newsletter page (language, unsubscribe). The worker checks a
 the subscription is still confirmed (`still_confirmed`, app.notify.delivery).
 """
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,15 +69,33 @@ def _serializer(settings: Settings, salt: str) -> URLSafeSerializer:
     return URLSafeSerializer(settings.resolved_secret_key, salt=salt)
 
 
+def address_digest(settings: Settings, email: str) -> str:
+    """A keyed digest of an address (HMAC-SHA256 under the platform's secret, 22 characters):
+    what links carry instead of the address itself, which would otherwise sit, merely base64
+    encoded, in every log of every server the link passes through."""
+    mac = hmac.new(settings.resolved_secret_key.encode(), b"newsletter-address:" + email.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode()[:22]
+
+
+def _digest_of(settings: Settings, data: dict[str, Any]) -> str | None:
+    """The address digest a token carries ("h"), or the one of the address an older token
+    carried in clear ("e"), so that links already sent keep working."""
+    if isinstance(data.get("h"), str):
+        return str(data["h"])
+    if isinstance(data.get("e"), str):
+        return address_digest(settings, str(data["e"]))
+    return None
+
+
 def confirm_token(settings: Settings, subscription: NewsletterSubscription) -> str:
-    """A signed token naming one subscription and its address, and when it was issued
+    """A signed token naming one subscription, a digest of its address and when it was issued
     (app.clock, seconds); valid CONFIRM_TTL."""
     return _serializer(settings, CONFIRM_SALT).dumps(
-        {"s": subscription.id, "e": subscription.email, "t": int(utcnow().timestamp())})
+        {"s": subscription.id, "h": address_digest(settings, subscription.email), "t": int(utcnow().timestamp())})
 
 
 def read_confirm_token(settings: Settings, token: str) -> tuple[int, str]:
-    """(subscription id, address) from a genuine, unexpired confirmation token. Raises
+    """(subscription id, address digest) from a genuine, unexpired confirmation token. Raises
     ValidationFailed({"token": ...}) saying whether it was forged, altered or cut (INVALID_LINK)
     or is older than CONFIRM_TTL (EXPIRED_LINK)."""
     invalid = ValidationFailed({"token": INVALID_LINK})
@@ -86,23 +107,24 @@ def read_confirm_token(settings: Settings, token: str) -> tuple[int, str]:
         raise invalid from exc
     if not isinstance(data, dict):
         raise invalid
-    sub_id, email, issued = data.get("s"), data.get("e"), data.get("t")
-    if not isinstance(sub_id, int) or not isinstance(email, str) or not isinstance(issued, int):
+    sub_id, digest, issued = data.get("s"), _digest_of(settings, data), data.get("t")
+    if not isinstance(sub_id, int) or digest is None or not isinstance(issued, int):
         raise invalid
     if utcnow() - datetime.fromtimestamp(issued, UTC) > CONFIRM_TTL:
         raise ValidationFailed({"token": EXPIRED_LINK})
-    return sub_id, email
+    return sub_id, digest
 
 
 def unsubscribe_token(settings: Settings, subscription: NewsletterSubscription) -> str:
-    """A signed token naming one subscription and its address; it does not expire (an old
-    e-mail's link must still work)."""
-    return _serializer(settings, UNSUBSCRIBE_SALT).dumps({"s": subscription.id, "e": subscription.email})
+    """A signed token naming one subscription and a digest of its address; it does not expire
+    (an old e-mail's link must still work)."""
+    return _serializer(settings, UNSUBSCRIBE_SALT).dumps(
+        {"s": subscription.id, "h": address_digest(settings, subscription.email)})
 
 
 def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | None:
-    """(subscription id, address) from a genuine unsubscribe token; None if it was forged,
-    altered or malformed."""
+    """(subscription id, address digest) from a genuine unsubscribe token; None if it was
+    forged, altered or malformed."""
     if not token or len(token) > 400:
         return None
     try:
@@ -111,10 +133,10 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | 
         return None
     if not isinstance(data, dict):
         return None
-    sub_id, email = data.get("s"), data.get("e")
-    if not isinstance(sub_id, int) or not isinstance(email, str):
+    sub_id, digest = data.get("s"), _digest_of(settings, data)
+    if not isinstance(sub_id, int) or digest is None:
         return None
-    return sub_id, email
+    return sub_id, digest
 
 
 def unsubscribe_url(settings: Settings, subscription: NewsletterSubscription) -> str:
@@ -228,9 +250,10 @@ def pending_confirmation(session: Session, settings: Settings, token: str) -> Ne
     changing anything (the page with the button). Raises ValidationFailed({"token": ...}):
     INVALID_LINK, EXPIRED_LINK, or STALE_LINK when the subscription is gone, unsubscribed since,
     or now belongs to another address."""
-    sub_id, email = read_confirm_token(settings, token)
+    sub_id, digest = read_confirm_token(settings, token)
     subscription = session.get(NewsletterSubscription, sub_id)
-    if subscription is None or subscription.email != email or subscription.status == SubscriptionStatus.unsubscribed:
+    if (subscription is None or address_digest(settings, subscription.email) != digest
+            or subscription.status == SubscriptionStatus.unsubscribed):
         raise ValidationFailed({"token": STALE_LINK})
     return subscription
 
@@ -255,9 +278,9 @@ def unsubscribe(session: Session, settings: Settings, token: str) -> bool:
     found = read_unsubscribe_token(settings, token)
     if found is None:
         return False
-    sub_id, email = found
+    sub_id, digest = found
     subscription = session.get(NewsletterSubscription, sub_id, with_for_update=True)
-    if subscription is not None and subscription.email == email:
+    if subscription is not None and address_digest(settings, subscription.email) == digest:
         stop(session, subscription)
     return True
 
