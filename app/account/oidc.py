@@ -17,6 +17,10 @@ sends the code verifier, and checks the ID token's signature with the provider's
 issuer, audience, expiry and nonce (`parse_id_token`).
 
 `redirect_uri` is always built from BASE_URL (`settings.absolute_url`), never from the request.
+An attempt to confirm an account deletion (purpose "delete", kept in the row's `data`) also asks
+the provider to make the person sign in again (`prompt=login`, `max_age=0`); the callback then
+hands the identity and its `auth_time` to app.account.privacy.delete_account_by_identity.
+
 Nothing secret is logged: not the code, the tokens, the state or the claims.
 """
 
@@ -36,7 +40,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app import authz, cookies, links
-from app.account import identities
+from app.account import identities, privacy
 from app.account.models import OidcAttempt, User
 from app.account.sessions import end_session, start_session
 from app.authz import Action
@@ -55,6 +59,9 @@ ATTEMPT_TTL = timedelta(minutes=10)
 HTTP_TIMEOUT = 10.0  # seconds, for each request to the provider (metadata, JWKS, token)
 FAILED = N_("The sign-in with {provider} did not succeed. Please try again.")
 EXPIRED = N_("This sign-in has expired or was already used. Please start again.")
+# What an attempt is for, kept in its `data` beside Authlib's keys (which all start with "_state_").
+PURPOSE = "rv_purpose"
+SIGN_IN, LINK, DELETE = "sign_in", "link", "delete"
 
 
 def client_for(app: Any, provider: OidcProvider) -> StarletteOAuth2App:
@@ -94,18 +101,21 @@ def redirect_uri(settings: Settings, provider: OidcProvider) -> str:
 
 
 async def _begin(request: Request, session: Session, settings: Settings, provider: OidcProvider, *,
-                 user_id: int | None, next_path: str, back: str) -> Response:
+                 user_id: int | None, next_path: str, back: str, purpose: str = SIGN_IN) -> Response:
     client = client_for(request.app, provider)
     request.scope["session"] = {}
+    # To confirm a deletion the provider must ask the person again, not reuse its own session.
+    extra = {"prompt": "login", "max_age": 0} if purpose == DELETE else {}
     try:
         await load_metadata(client)
-        sent = await client.authorize_redirect(request, redirect_uri(settings, provider))
+        sent = await client.authorize_redirect(request, redirect_uri(settings, provider), **extra)
     except (OAuthError, httpx.HTTPError, ValueError, KeyError) as exc:
         log.warning("OIDC provider %s unreachable or misconfigured: %s", provider.key, type(exc).__name__)
         return flash(request, redirect(back), FAILED, "error", provider=provider.name)
     token = secrets.token_urlsafe(32)
+    data = {**request.scope["session"], PURPOSE: purpose}
     session.add(OidcAttempt(token_hash=hash_token(token), provider_key=provider.key, user_id=user_id,
-                            data=json.dumps(request.scope["session"]), next_path=next_path,
+                            data=json.dumps(data), next_path=next_path,
                             expires_at=utcnow() + ATTEMPT_TTL))
     # Attempts abandoned at the provider: gone once expired.
     session.execute(delete(OidcAttempt).where(col(OidcAttempt.expires_at) < utcnow()))
@@ -131,7 +141,21 @@ async def link_start(request: Request, session: DbSession, settings: AppSettings
     provider = _provider(settings, key)
     authz.require(user, Action.identity_link)
     return await _begin(request, session, settings, provider, user_id=user.id,
-                        next_path=links.path("account:profile"), back=links.path("account:profile"))
+                        next_path=links.path("account:profile"), back=links.path("account:profile"),
+                        purpose=LINK)
+
+
+@router.post("/{key}/delete", name="account:oidc_delete")
+async def delete_start(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser,
+                       key: str) -> Response:
+    """Send a logged-in person whose account has no password to the provider, to sign in again
+    there and so confirm the deletion of their account (app.account.privacy)."""
+    provider = _provider(settings, key)
+    back = links.path("account:delete")
+    if user.password_hash:
+        return flash(request, redirect(back), privacy.HAS_PASSWORD, "error")
+    return await _begin(request, session, settings, provider, user_id=user.id, next_path=back, back=back,
+                        purpose=DELETE)
 
 
 def _take_attempt(session: Session, token: str, provider: OidcProvider) -> OidcAttempt | None:
@@ -166,11 +190,13 @@ def _log_in(request: Request, session: Session, settings: Settings, user: User, 
 async def callback(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser,
                    key: str) -> Response:
     """Where the provider sends the browser back: check everything, then log in, create the
-    account, or link the identity."""
+    account, link the identity, or delete the account (the attempt's purpose)."""
     provider = _provider(settings, key)
     attempt = _take_attempt(session, cookies.OIDC_ATTEMPT.read(request), provider)
-    linking = attempt is not None and attempt.user_id is not None
-    back = links.path("account:profile") if linking else links.path("account:login")
+    data: dict[str, Any] = json.loads(attempt.data) if attempt is not None else {}
+    purpose = data.pop(PURPOSE, LINK if attempt is not None and attempt.user_id is not None else SIGN_IN)
+    linking, deleting = purpose == LINK, purpose == DELETE
+    back = links.path({LINK: "account:profile", DELETE: "account:delete"}.get(purpose, "account:login"))
 
     def refuse(message: str, **params: Any) -> Response:
         session.rollback()
@@ -180,10 +206,10 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
 
     if attempt is None:
         return refuse(EXPIRED)
-    if linking and (user is None or user.id != attempt.user_id):
+    if (linking or deleting) and (user is None or attempt.user_id is None or user.id != attempt.user_id):
         return refuse(EXPIRED)  # the person logged out or changed account meanwhile
     client = client_for(request.app, provider)
-    request.scope["session"] = json.loads(attempt.data)
+    request.scope["session"] = data
     try:
         await load_metadata(client)
         token = await client.authorize_access_token(request)
@@ -196,7 +222,13 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
         return refuse(FAILED, provider=provider.name)
     try:
         claims = identities.Claims.from_id_token(provider, dict(userinfo))
-        if linking:
+        if deleting:
+            assert user is not None
+            auth_time = userinfo.get("auth_time")
+            privacy.delete_account_by_identity(
+                session, settings, user, provider=provider, issuer=claims.issuer, subject=claims.subject,
+                auth_time=auth_time if isinstance(auth_time, int | float) else None)
+        elif linking:
             assert user is not None
             authz.require(user, Action.identity_link)
             identities.link(session, user, provider, claims)
@@ -206,7 +238,12 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
         return refuse(FAILED, provider=provider.name)
     except AppError as exc:
         return refuse(exc.message, **exc.context)
-    if linking:
+    if deleting:
+        session.commit()
+        request.state.user = None
+        done = flash(request, redirect(links.path("page:home")), privacy.DELETED, "info")
+        cookies.SESSION.delete(done, https=settings.is_https)
+    elif linking:
         session.commit()
         done = flash(request, redirect(back), N_("Your {provider} account is linked. You can log in with it."),
                      "success", provider=provider.name)

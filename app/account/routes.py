@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from app import cookies, links
 from app.account import identities, privacy, service
@@ -219,9 +220,21 @@ def export_data(session: DbSession, settings: AppSettings, user: CitizenUser) ->
     })
 
 
+def _delete_page(request: Request, session: Session, settings: Settings, user: User,
+                 errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
+    """The deletion form: the password for an account that has one, otherwise a button for each
+    provider whose identity is linked to the account (a fresh sign-in there confirms)."""
+    assert user.id is not None
+    providers = [] if user.password_hash else [
+        p for p in (settings.oidc_provider(i.provider_key) for i in identities.for_user(session, user.id))
+        if p is not None]
+    return render(request, "account/delete.html", {"errors": errors, "has_password": bool(user.password_hash),
+                                                   "confirm_providers": providers}, status_code=status_code)
+
+
 @router.get("/delete", name="account:delete")
-def delete_form(request: Request, _user: CitizenUser) -> HTMLResponse:
-    return render(request, "account/delete.html", {"errors": {}})
+def delete_form(request: Request, session: DbSession, settings: AppSettings, user: CitizenUser) -> HTMLResponse:
+    return _delete_page(request, session, settings, user, {})
 
 
 @router.post("/delete", name="account:erase")
@@ -231,13 +244,12 @@ def delete_account(request: Request, session: DbSession, settings: AppSettings, 
         privacy.delete_account(session, settings, user, password=password)
     except ValidationFailed as exc:
         session.commit()  # keep the failed attempt: it counts towards the rate limit
-        return render(request, "account/delete.html", {"errors": exc.errors}, status_code=422)
+        return _delete_page(request, session, settings, user, exc.errors, status_code=422)
     except Conflict as exc:
         session.rollback()
-        return render(request, "account/delete.html", {"errors": {"password": exc.message}}, status_code=409)
+        return _delete_page(request, session, settings, user, {"password": exc.message}, status_code=409)
     session.commit()
     request.state.user = None
     response = redirect(links.path("page:home"))
     cookies.SESSION.delete(response, https=_https(request))
-    return flash(request, response, N_("Your account is deleted. Your ideas and comments stay, without your name. "
-                                       "Goodbye, and thank you."), "info")
+    return flash(request, response, privacy.DELETED, "info")

@@ -21,9 +21,10 @@ from joserfc.jwk import RSAKey
 from sqlmodel import Session, select
 
 from app import cookies
-from app.account import oidc
+from app.account import oidc, privacy
 from app.account.models import OidcAttempt, Role, User, UserIdentity
 from app.account.sessions import SESSION_COOKIE
+from app.errors import Conflict, Forbidden
 from app.main import create_app
 from tests.factories import make_user
 from tests.support import WebClient, make_settings
@@ -289,3 +290,112 @@ def test_a_misconfigured_provider_is_refused_at_start(tmp_path: Path, entry: dic
     provider = good.oidc_provider("csam")
     assert provider is not None and provider.issuer == "https://idp.example.be"
     assert "s3cr3t-value" not in repr(good)  # the secret never shows when settings are printed
+
+
+# Deleting an account that has no password, confirmed by signing in again at the provider -----
+
+def confirm_deletion(web: WebClient, login: str) -> httpx.Response:
+    """Press "Confirm with Test ID" on the deletion page, sign in at the provider as `login`,
+    and come back: the callback's response."""
+    page = web.get("/account/delete").text
+    assert "Confirm with Test ID" in page and f'action="/account/oidc/{KEY}/delete"' in page
+    assert 'name="password"' not in page
+    authorize = start(web, f"/account/oidc/{KEY}/delete")
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["prompt"] == ["login"] and query["max_age"] == ["0"]  # the provider asks again
+    back = sign_in_at_provider(authorize, login)
+    return web.get(back.removeprefix("http://testserver"), follow_redirects=False)
+
+
+def test_an_account_without_password_deletes_itself_through_the_provider(web: WebClient,
+                                                                          session: Session) -> None:
+    shown(web, sign_in(web, "alice"))
+    [alice] = users(session)
+    assert alice.password_hash is None and len(identities(session)) == 1
+    response = confirm_deletion(web, "alice")
+    assert response.headers["location"] == "/"
+    assert "Your account is deleted." in shown(web, response)
+    assert SESSION_COOKIE not in web.cookies
+    assert web.get("/account", follow_redirects=False).status_code in (302, 303, 401)
+    session.expire_all()
+    gone = session.get(User, alice.id)
+    assert gone is not None and gone.deleted_at is not None and gone.email == f"deleted-{alice.id}@invalid"
+    assert identities(session) == [] and session.exec(select(OidcAttempt)).all() == []
+    # The same identity at the provider now makes a new, empty account.
+    assert "Welcome, Alice Lambert!" in shown(web, sign_in(web, "alice"))
+    assert [u.id for u in users(session) if u.deleted_at is None] != [alice.id]
+
+
+def test_another_identity_cannot_confirm_the_deletion(web: WebClient, session: Session) -> None:
+    with browser(web.app) as other:
+        shown(other, sign_in(other, "bruno"))  # the other test account, password-less too
+    shown(web, sign_in(web, "alice"))
+    response = confirm_deletion(web, "bruno")
+    assert response.headers["location"] == "/account/delete"
+    page = shown(web, response)
+    assert "This Test ID account is not linked to your account. Your account was not deleted." in page
+    assert SESSION_COOKIE in web.cookies and "Alice Lambert" in web.get("/account").text
+    assert all(u.deleted_at is None for u in users(session)) and len(users(session)) == 2
+    assert len(identities(session)) == 2
+
+
+def test_a_replayed_deletion_callback_deletes_nothing(web: WebClient, session: Session) -> None:
+    shown(web, sign_in(web, "alice"))
+    authorize = start(web, f"/account/oidc/{KEY}/delete")
+    token = web.cookies[cookies.OIDC_ATTEMPT.base]
+    back = sign_in_at_provider(authorize, "alice").removeprefix("http://testserver")
+    # Brought back by another logged-in browser (no attempt of its own): refused.
+    with browser(web.app) as other:
+        stranger = make_user(session, password=PASSWORD)
+        other.login_as(stranger)
+        other.cookies.set(cookies.OIDC_ATTEMPT.base, token)
+        assert "This sign-in has expired or was already used" in shown(other, other.get(back, follow_redirects=False))
+    # The attempt was used by that refusal: the owner's browser cannot use it any more.
+    page = shown(web, web.get(back, follow_redirects=False))
+    assert "This sign-in has expired or was already used" in page
+    assert all(u.deleted_at is None for u in users(session)) and len(identities(session)) == 1
+    assert SESSION_COOKIE in web.cookies
+
+    # After a real deletion, the same callback again changes nothing more.
+    done = confirm_deletion(web, "alice")
+    assert "Your account is deleted." in shown(web, done)
+    web.login_as(make_user(session, email="carla@example.org", password=PASSWORD))
+    replayed = web.get(done.request.url.raw_path.decode(), follow_redirects=False)
+    assert "This sign-in has expired or was already used" in shown(web, replayed)
+    assert {u.email for u in users(session) if u.deleted_at is None} == {stranger.email, "carla@example.org"}
+
+
+def test_an_account_with_a_password_is_not_offered_the_provider(web: WebClient, session: Session) -> None:
+    anne = make_user(session, email="anne@example.org", display_name="Anne Thiry", password=PASSWORD)
+    web.login_as(anne)
+    back = sign_in_at_provider(start(web, f"/account/oidc/{KEY}/link"), "bruno")
+    web.get(back.removeprefix("http://testserver"))
+    page = web.get("/account/delete").text
+    assert 'name="password"' in page and "Confirm with Test ID" not in page
+    refused = web.submit(f"/account/oidc/{KEY}/delete", follow_redirects=True).text
+    assert "Your account has a password: confirm the deletion with your password." in refused
+    assert session.exec(select(OidcAttempt)).all() == []
+    # Even a fresh sign-in with a linked identity does not replace the password.
+    provider = web.settings.oidc_provider(KEY)
+    [identity] = identities(session)
+    assert provider is not None
+    with pytest.raises(Conflict):
+        privacy.delete_account_by_identity(session, web.settings, anne, provider=provider, issuer=identity.issuer,
+                                           subject=identity.subject, auth_time=time.time())
+    session.rollback()
+    assert all(u.deleted_at is None for u in users(session))
+
+
+def test_an_old_sign_in_at_the_provider_does_not_confirm(web: WebClient, session: Session,
+                                                         oidc_provider: Provider) -> None:  # noqa: F811
+    shown(web, sign_in(web, "alice"))
+    [alice] = users(session)
+    provider = web.settings.oidc_provider(KEY)
+    assert provider is not None
+    with pytest.raises(Forbidden) as stale:
+        privacy.delete_account_by_identity(session, web.settings, alice, provider=provider,
+                                           issuer=oidc_provider.issuer, subject="alice",
+                                           auth_time=time.time() - 3600)
+    assert stale.value.message == privacy.NOT_FRESH
+    session.rollback()
+    assert all(u.deleted_at is None for u in users(session)) and len(identities(session)) == 1
