@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, or_, select
 
 from app.account.models import User
-from app.announce import delivery
+from app.announce import delivery, sending
 from app.announce.channels import registry
 from app.announce.channels.base import AuthFailed, RateLimited, RemoteRef, Reply
 from app.announce.counting import LENGTHS
@@ -107,7 +107,7 @@ def collect(settings: Settings, db: Database, _message_id: int, payload: dict[st
         with db.transaction() as session:
             refused = session.get(ChannelAccount, channel_id, with_for_update=True)
             if refused is not None:  # the administrators are told; new credentials read again
-                delivery.needs_reauth(session, refused, f"{type(exc).__name__}: {exc}")
+                sending.needs_reauth(session, refused, f"{type(exc).__name__}: {exc}")
         raise outbox.Cancelled(f"credentials refused: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - a server down or answering nonsense: read again next time
         log.warning("delivery %s: replies not read this time: %s", delivery_id, type(exc).__name__)

@@ -14,6 +14,7 @@ from app import links, mail
 from app.announce import delivery as announce_delivery
 from app.announce import events as announce_events
 from app.announce import replies as announce_replies
+from app.announce import sending as announce_sending
 from app.announce import service as announce_service
 from app.clock import utcnow
 from app.db import Database
@@ -45,8 +46,8 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         periods.DIGEST_JOB: partial(digest.run, settings, db),
         # Announcements: published at their scheduled time, then delivered to each channel.
         announce_service.PUBLISH_KIND: partial(announce_service.run_publish_due, db),
-        announce_delivery.DELIVER_KIND: partial(announce_delivery.deliver, settings, db),
-        announce_delivery.DELETE_KIND: partial(announce_delivery.delete_sent, settings, db),
+        announce_delivery.DELIVER_KIND: partial(announce_sending.deliver, settings, db),
+        announce_delivery.DELETE_KIND: partial(announce_sending.delete_sent, settings, db),
         announce_delivery.COLLECT_KIND: partial(announce_replies.collect, settings, db),
         announce_events.DRAFT_KIND: partial(announce_events.run, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.

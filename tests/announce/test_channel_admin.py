@@ -1,25 +1,17 @@
 """Administrators configure channels; moderators see and act on deliveries. Secrets never come
 back out. Facebook is driven against its FAKE server (tests/announce/fake_networks.py)."""
 
-from collections.abc import Iterator
 
-import pytest
 from sqlmodel import Session, select
 
 from app.announce.models import ChannelAccount, ChannelState, Delivery, DeliveryStatus
 from app.announce.sealing import unseal
 from app.audit import AuditEntry
 from app.settings import Settings
-from tests.announce.fake_networks import FakeNetwork, graph_api
+from tests.announce.fake_networks import FakeNetwork
 from tests.announce.test_delivery import _publish
 from tests.factories import make_call, make_user
 from tests.support import WebClient
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeNetwork]:
-    with graph_api() as network:
-        yield network
 
 
 def _add_facebook(client: WebClient, session: Session, graph: FakeNetwork, token: str) -> ChannelAccount:

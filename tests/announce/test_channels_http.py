@@ -1,7 +1,6 @@
 """The Facebook and X channels against FAKE servers that answer as the documented APIs do
 (tests/announce/fake_networks.py): what they send, and how they read each answer."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -9,22 +8,10 @@ import pytest
 from app import clock
 from app.announce.channels import facebook, x
 from app.announce.channels.base import AuthFailed, OutgoingPost, RateLimited, Rejected, RemoteRef, Transient
-from tests.announce.fake_networks import FakeNetwork, graph_api, x_api
+from tests.announce.fake_networks import FakeNetwork
 
 POST = OutgoingPost(text="Votez avant dimanche ! https://participer.liege.be/calls/parcs", language="fr",
                     link="https://participer.liege.be/calls/parcs")
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeNetwork]:
-    with graph_api() as network:
-        yield network
-
-
-@pytest.fixture
-def xnet() -> Iterator[FakeNetwork]:
-    with x_api() as network:
-        yield network
 
 
 def _fb(graph: FakeNetwork, token: str | None = None) -> facebook.FacebookChannel:

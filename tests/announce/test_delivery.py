@@ -6,7 +6,6 @@ here for real, have their own tests in tests/announce/channels/.
 """
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -22,22 +21,10 @@ from app.media import service as media_service
 from app.moderation import idea_decisions
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.settings import Settings
-from tests.announce.fake_networks import FakeNetwork, graph_api, x_api
+from tests.announce.fake_networks import FakeNetwork
 from tests.announce.helpers import add_channel
 from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeNetwork]:
-    with graph_api() as network:
-        yield network
-
-
-@pytest.fixture
-def xnet() -> Iterator[FakeNetwork]:
-    with x_api() as network:
-        yield network
 
 
 def _facebook(session: Session, settings: Settings, graph: FakeNetwork) -> ChannelAccount:

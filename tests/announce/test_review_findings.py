@@ -7,7 +7,6 @@ tests/announce/fake_networks.py.
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,16 +26,10 @@ from app.newsletter.models import NewsletterSubscription
 from app.outbox import service as outbox
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
-from tests.announce.fake_networks import FakeNetwork, graph_api
+from tests.announce.fake_networks import FakeNetwork
 from tests.announce.helpers import add_channel
 from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeNetwork]:
-    with graph_api() as network:
-        yield network
 
 
 def _facebook(session: Session, settings: Settings, graph: FakeNetwork) -> ChannelAccount:

@@ -111,20 +111,10 @@ class FacebookChannel:
         self._headers = {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            with http.client() as web:
-                response = web.request(method, f"{self.graph_url}/{path}", headers=self._headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise http.transport_error(exc) from exc
+        response = http.send(method, f"{self.graph_url}/{path}", headers=self._headers, **kwargs)
         if (error := error_for(response)) is not None:
             raise error
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise Transient("the Graph API answered with something other than JSON") from exc
-        if not isinstance(body, dict):
-            raise Transient("the Graph API answered with an unexpected shape")
-        return body
+        return http.json_object(response, "Graph API")
 
     def check(self) -> str:
         """The page's name. Raises AuthFailed for a refused token."""

@@ -8,6 +8,7 @@ refused, other 4xx refuse this request for good, 5xx and timeouts may pass.
 
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -72,6 +73,29 @@ def error_for(response: httpx.Response, detail: str = "", epoch_header: str = ""
     if status >= 500 or status in (408, 425):
         return Transient(text)
     return Rejected(text)
+
+
+def send(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request with `client()`'s timeouts; a timeout or a refused connection is Transient."""
+    try:
+        with client() as web:
+            return web.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+
+
+def json_object(response: httpx.Response, network: str) -> dict[str, Any]:
+    """The JSON object a 2xx answer holds ({} for an empty one); Transient when it holds
+    anything else (a proxy's error page, a truncated body). `network` names it in the error."""
+    if response.status_code == 204 or not response.content:
+        return {}
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise Transient(f"the {network} answered with something other than JSON") from exc
+    if not isinstance(body, dict):
+        raise Transient(f"the {network} answered with an unexpected shape")
+    return body
 
 
 def transport_error(exc: httpx.HTTPError) -> Transient:

@@ -68,22 +68,10 @@ class XChannel:
             response = self._send(method, path, **kwargs)
         if (error := http.error_for(response, "X API", RESET_HEADER)) is not None:
             raise error
-        if response.status_code == 204 or not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise Transient("the X API answered with something other than JSON") from exc
-        if not isinstance(body, dict):
-            raise Transient("the X API answered with an unexpected shape")
-        return body
+        return http.json_object(response, "X API")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            with http.client() as web:
-                return web.request(method, f"{self.api_url}{path}", headers=self._headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise http.transport_error(exc) from exc
+        return http.send(method, f"{self.api_url}{path}", headers=self._headers, **kwargs)
 
     def _refresh(self) -> None:
         """A new access token from the refresh token (OAuth 2.0 refresh_token grant, RFC 6749

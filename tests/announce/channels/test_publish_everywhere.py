@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app import clock
-from app.announce import delivery
+from app.announce import delivery, sending
 from app.announce.models import (
     ChannelAccount,
     ChannelState,
@@ -218,7 +218,7 @@ def test_a_mastodon_retry_after_its_key_expired_finds_the_status_instead_of_post
     channel = _mastodon(session, settings, mastodon_server)
     announcement = _publish(session, settings, make_call(session, phase="results"))
     row = _mastodon_row(session, channel)
-    earlier = delivery.outgoing(session, settings, announcement, "fr")
+    earlier = sending.outgoing(session, settings, announcement, "fr")
     # The earlier attempt: accepted under a key the server no longer remembers.
     accepted = mastodon_server.channel().post(earlier, key="forgotten-after-an-hour")
     row.attempts = 1
