@@ -266,9 +266,20 @@ def submit(request: Request, session: DbSession, settings: AppSettings, user: Cu
     return flash(request, redirect(links.idea_path(idea_id)), _created_message(idea), "success")
 
 
+@router.get("/ideas/{idea_id}/withdraw", name="idea:withdraw_confirm")
+def withdraw_confirm(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> HTMLResponse:
+    """The confirmation page of a withdrawal, naming what the author loses: withdrawing cannot be
+    undone, and a published idea's supports stop counting."""
+    _author, idea, call = _own_idea(session, user, idea_id, Action.idea_withdraw)
+    return render(request, "idea/withdraw.html", {"idea": idea, "call": call})
+
+
 @router.post("/ideas/{idea_id}/withdraw", name="idea:withdraw")
-def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
+def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+             confirm: Annotated[str, Form()] = "") -> Response:
     author, idea, _call = _own_idea(session, user, idea_id, Action.idea_withdraw)
+    if confirm != "yes":  # a form from before the confirmation page existed, or a forged one-tap button
+        return redirect(links.path("idea:withdraw_confirm", idea_id=idea_id))
     service.withdraw_idea(session, idea, author)
     session.commit()
     return flash(request, redirect(links.idea_path(idea_id)), N_("Your idea is withdrawn."), "info")

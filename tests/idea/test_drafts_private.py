@@ -104,7 +104,7 @@ def test_once_submitted_moderators_see_it_and_its_photos(client: WebClient, sess
     # Withdrawn after it was submitted: moderators already saw it, and still may.
     client.cookies.clear()
     client.login_as(author)
-    assert client.submit(f"/ideas/{idea_id}/withdraw").status_code == 303
+    assert client.submit(f"/ideas/{idea_id}/withdraw", {"confirm": "yes"}).status_code == 303
     client.cookies.clear()
     client.login_as(moderator)
     assert client.get(f"/moderation/ideas/{idea_id}").status_code == 200

@@ -45,7 +45,7 @@ def test_every_line_of_the_history_is_labelled_by_what_happened(client: WebClien
     assert client.submit(f"/moderation/ideas/{idea.id}/hide", {"reason": "Vérification"}).status_code == 303
     assert client.submit(f"/moderation/ideas/{idea.id}/restore", {"reason": ""}).status_code == 303
     client.login_as(author)
-    assert client.submit(f"/ideas/{idea.id}/withdraw").status_code == 303
+    assert client.submit(f"/ideas/{idea.id}/withdraw", {"confirm": "yes"}).status_code == 303
 
     lines = _history_lines(client.get(f"/ideas/{idea.id}").text)
     labels = [re.sub(r"^.*?: ", "", line, count=1).split(" — ")[0] for line in lines]

@@ -192,7 +192,7 @@ def test_draft_then_edit_then_submit_then_withdraw(client: WebClient, session: S
                                              "remove_photo": str(photo.id)})
     assert _count(session, IdeaPhoto) == 0 and _count(session, MediaFile) == 0
     assert not any(p.is_file() for p in client.settings.media_dir.rglob("*"))  # the files are gone too
-    assert client.submit(f"/ideas/{idea_id}/withdraw").status_code == 303
+    assert client.submit(f"/ideas/{idea_id}/withdraw", {"confirm": "yes"}).status_code == 303
     session.expire_all()
     assert session.get(Idea, idea_id).status == IdeaStatus.withdrawn  # type: ignore[union-attr]
     page = client.get(f"/ideas/{idea_id}").text

@@ -67,7 +67,7 @@ def test_a_draft_is_not_indexed_and_a_withdrawn_idea_leaves_the_index(client: We
     indexing.rebuild(session)
     session.commit()
     assert _found(session, "jardin") == ["Jardin public"]
-    assert client.submit(f"/ideas/{idea.id}/withdraw").status_code == 303
+    assert client.submit(f"/ideas/{idea.id}/withdraw", {"confirm": "yes"}).status_code == 303
     assert _in_index(session, idea.id)  # until the worker runs; searches already leave it out
     assert _found(session, "jardin") == []
     client.run_worker()

@@ -83,7 +83,7 @@ def test_nobody_acts_on_an_idea_they_cannot_see(client: WebClient, session: Sess
                            (f"/ideas/{idea.id}/comments", {"body": "Je passe par là"}),
                            (f"/ideas/{idea.id}/report", {"reason": "spam"}),
                            (f"/ideas/{idea.id}/edit", {"title": "Titre changé par un tiers"}),
-                           (f"/ideas/{idea.id}/withdraw", {}), (f"/ideas/{idea.id}/submit", {})):
+                           (f"/ideas/{idea.id}/withdraw", {"confirm": "yes"}), (f"/ideas/{idea.id}/submit", {})):
             for headers in ({}, {"Accept": "application/json"}):
                 response = client.submit(path, data, headers=headers)
                 assert response.status_code == 404, (path, response.status_code)
