@@ -60,6 +60,20 @@ def review_ranking(session: Session, call: Call) -> list[Idea]:
     ).all())
 
 
+NO_WINNER = N_("Mark at least one winning idea before publishing the results.")
+
+
+def selection(session: Session, call: Call) -> tuple[list[Idea], list[Idea]]:
+    """The ideas of `call` that publishing its results makes public: (winners, the most
+    supported first; every shortlisted idea, winners included), published and not hidden only."""
+    visible = (Idea.call_id == call.id, Idea.status == IdeaStatus.published, col(Idea.hidden_at).is_(None))
+    winners = list(session.exec(select(Idea).where(*visible, col(Idea.winner).is_(True))
+                                .order_by(col(Idea.vote_count).desc(), col(Idea.id))).all())
+    shortlisted = list(session.exec(select(Idea).where(*visible, col(Idea.shortlisted).is_(True))
+                                    .order_by(col(Idea.vote_count).desc(), col(Idea.id))).all())
+    return winners, shortlisted
+
+
 def publish_results(session: Session, *, actor: User, call: Call, settings: Settings) -> AuditEntry:
     """End the review phase of `call`: the call moves to the results phase, each shortlisted idea
     gets a public history line (winner or shortlisted, with the jury's note), and everyone who
@@ -71,17 +85,9 @@ def publish_results(session: Session, *, actor: User, call: Call, settings: Sett
     phase = current_phase(call)
     if phase != Phase.review:
         raise InvalidTransition(N_("Results are published at the end of the review phase."))
-    winners = list(session.exec(
-        select(Idea).where(Idea.call_id == call.id, col(Idea.winner).is_(True), Idea.status == IdeaStatus.published,
-                           col(Idea.hidden_at).is_(None))
-        .order_by(col(Idea.vote_count).desc(), col(Idea.id))
-    ).all())
+    winners, shortlisted = selection(session, call)
     if not winners:
-        raise InvalidTransition(N_("Mark at least one winning idea before publishing the results."))
-    shortlisted = list(session.exec(
-        select(Idea).where(Idea.call_id == call.id, col(Idea.shortlisted).is_(True),
-                           Idea.status == IdeaStatus.published, col(Idea.hidden_at).is_(None))
-    ).all())
+        raise InvalidTransition(NO_WINNER)
     call.phase_override = Phase.results
     call.updated_at = utcnow()
     session.add(call)

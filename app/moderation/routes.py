@@ -452,13 +452,32 @@ def review_page(request: Request, session: DbSession, user: ModeratorUser, call_
     return _review(request, session, user, call)
 
 
-@router.post("/calls/{call_id}/publish-results", name="moderation:publish_results")
-def publish_results(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser,
-                    call_id: int) -> Response:
+def _results_call(session: Session, user: User, call_id: int) -> Call:
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound()
     authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
+    return call
+
+
+@router.get("/calls/{call_id}/publish-results", name="moderation:publish_results_confirm")
+def publish_results_confirm(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> HTMLResponse:
+    """The confirmation of a publication, naming what becomes public and who is told: it cannot
+    be undone (the call moves to its results phase)."""
+    call = _results_call(session, user, call_id)
+    winners, shortlisted = results.selection(session, call)
+    return render(request, "moderation/publish_results.html", {
+        "call": call, "winners": winners, "shortlisted": [i for i in shortlisted if not i.winner],
+        "in_review": current_phase(call) == Phase.review, "no_winner": results.NO_WINNER,
+    })
+
+
+@router.post("/calls/{call_id}/publish-results", name="moderation:publish_results")
+def publish_results(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser,
+                    call_id: int, confirm: Annotated[str, Form()] = "") -> Response:
+    call = _results_call(session, user, call_id)
+    if confirm != "yes":  # one tap on an old review page, or a forged form: the confirmation first
+        return redirect(links.path("moderation:publish_results_confirm", call_id=call_id))
     results.publish_results(session, actor=user, call=call, settings=settings)
     session.commit()
     return flash(request, redirect(links.path("moderation:review", call_id=call_id)),

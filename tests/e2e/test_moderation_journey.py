@@ -68,11 +68,13 @@ def test_administration_pages(server: E2EServer, context: BrowserContext, page: 
     admin = server.create_user(role="admin", display_name="Alice Admin")
     with server.session() as s:
         call = make_call(s, phase="review", title="Appel en examen")
-        make_idea(s, call, status="published", title="Une idée soutenue", vote_count=12)
+        make_idea(s, call, status="published", title="Une idée soutenue", vote_count=12, winner=True,
+                  shortlisted=True)
         s.commit()
         call_id, slug = call.id, call.slug
     login_as(context, server, admin)
     for path, name in ((f"/moderation/calls/{call_id}/review", "moderation-review"),
+                       (f"/moderation/calls/{call_id}/publish-results", "moderation-publish-results"),
                        ("/admin/audit", "admin-audit"), ("/admin/dialogue", "admin-dialogue"),
                        ("/admin/users", "admin-users"), (f"/admin/calls/{call_id}/moderators", "admin-moderators"),
                        (f"/calls/{slug}", "call-dialogue")):

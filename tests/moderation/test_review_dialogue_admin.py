@@ -36,7 +36,7 @@ def test_review_ranks_by_votes_and_publishing_moves_the_call_to_results(client: 
     assert "Jamais publiée" not in page.text
 
     # No winner yet: publishing is refused and changes nothing.
-    assert client.submit(f"/moderation/calls/{w.call.id}/publish-results").status_code == 409
+    assert client.submit(f"/moderation/calls/{w.call.id}/publish-results", {"confirm": "yes"}).status_code == 409
     response = client.submit(f"/moderation/ideas/{top.id}/selection", {"winner": "1", "jury_note": "Unanime."})
     assert response.status_code == 303
     session.expire_all()
@@ -44,7 +44,7 @@ def test_review_ranks_by_votes_and_publishing_moves_the_call_to_results(client: 
     assert chosen is not None and (chosen.winner, chosen.shortlisted, chosen.jury_note) == (True, True, "Unanime.")
     assert audit_count(session, action="selection") == 1
 
-    assert client.submit(f"/moderation/calls/{w.call.id}/publish-results").status_code == 303
+    assert client.submit(f"/moderation/calls/{w.call.id}/publish-results", {"confirm": "yes"}).status_code == 303
     session.expire_all()
     call = session.get(Call, w.call.id)
     assert call is not None and call.phase_override == "results" and current_phase(call) == "results"
@@ -57,7 +57,7 @@ def test_review_ranks_by_votes_and_publishing_moves_the_call_to_results(client: 
     assert "Unanime." in WebClient(client.app, base_url="http://testserver").get(f"/ideas/{top.id}").text
     # Once published, the selection is closed.
     assert client.submit(f"/moderation/ideas/{w.idea.id}/selection", {"shortlisted": "1"}).status_code == 409
-    assert client.submit(f"/moderation/calls/{w.call.id}/publish-results").status_code == 409
+    assert client.submit(f"/moderation/calls/{w.call.id}/publish-results", {"confirm": "yes"}).status_code == 409
 
 
 def test_selection_is_refused_outside_the_review_phase(client: WebClient, session: Session) -> None:

@@ -68,10 +68,10 @@ def test_only_moderators_of_a_call_publish_its_results(client: WebClient, sessio
     session.add(ModeratorAssignment(call_id=world.call.id, user_id=colleague.id))
     session.commit()
     client.login_as(world.moderator)
-    assert client.submit(f"/moderation/calls/{world.call.id}/publish-results").status_code == 403
+    assert client.submit(f"/moderation/calls/{world.call.id}/publish-results", {"confirm": "yes"}).status_code == 403
     session.refresh(world.call)
     assert world.call.phase_override is None
     client.login_as(colleague)
-    assert client.submit(f"/moderation/calls/{world.call.id}/publish-results").status_code == 303
+    assert client.submit(f"/moderation/calls/{world.call.id}/publish-results", {"confirm": "yes"}).status_code == 303
     session.refresh(world.call)
     assert world.call.phase_override == "results"
