@@ -51,6 +51,7 @@ class AuditAction(StrEnum):
     reply_approve = "reply_approve"  # a reply collected from a network, shown on the site
     reply_hide = "reply_hide"
     reply_answer = "reply_answer"  # answered on its network, as the city
+    legal_page_save = "legal_page_save"  # a legal page's text in one language (app.pages.legal)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -73,6 +74,7 @@ class TargetType(StrEnum):
     channel = "channel"
     delivery = "delivery"
     reply = "reply"  # a reply collected from a network (app.announce.replies)
+    legal_page = "legal_page"
 
 
 class AuditEntry(SQLModel, table=True):

@@ -34,6 +34,7 @@ from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
 from app.newsletter import routes as newsletter_routes
 from app.notify import routes as notify_routes
+from app.pages import legal_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
 from app.search import routes as search_routes
@@ -104,6 +105,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     announce_reply_routes.router,
     newsletter_routes.router,
     search_routes.router,
+    legal_routes.router,
 )
 
 

@@ -15,6 +15,7 @@ from app.moderation import models as moderation_models
 from app.newsletter import models as newsletter_models
 from app.notify import models as notify_models
 from app.outbox import models as outbox_models
+from app.pages import models as page_models
 from app.ratelimit import models as ratelimit_models
 from app.report import models as report_models
 from app.submission import models as submission_models
@@ -36,6 +37,7 @@ __all__ = [
     "newsletter_models",
     "notify_models",
     "outbox_models",
+    "page_models",
     "ratelimit_models",
     "report_models",
     "submission_models",

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "s", "ul", "ol", "li", "blockquote", "code", "pre", "a", "h3", "h4", "hr",
+    "p", "br", "strong", "em", "s", "ul", "ol", "li", "blockquote", "code", "pre", "a", "h2", "h3", "h4", "hr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
@@ -47,11 +47,14 @@ def clean_html(html: str) -> str:
     )
 
 
-def render_markdown(source: str) -> str:
-    """Markdown source -> sanitised HTML, ready to store."""
+def render_markdown(source: str, top_heading: int = 3) -> str:
+    """Markdown source -> sanitised HTML, ready to store. Headings start at `top_heading` (3 for
+    what citizens write, under the page's own h1 and h2; 2 for a page whose whole body is the
+    text, like the legal pages) and stop at h4."""
     # Headings from users become h3/h4 so they never compete with the page's own outline.
     html = _markdown.render(source or "")
-    for level, target in (("h1", "h3"), ("h2", "h3"), ("h5", "h4"), ("h6", "h4")):
+    top = f"h{top_heading}"
+    for level, target in (("h1", top), ("h2", top), ("h5", "h4"), ("h6", "h4")):
         html = html.replace(f"<{level}>", f"<{target}>").replace(f"</{level}>", f"</{target}>")
     return clean_html(html)
 

@@ -33,6 +33,9 @@ SECTIONS: list[Section] = [
     Section("admin:audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
     Section("admin:dialogue", N_("Dialogue dashboard"),
             N_("How well the city answers: answered ideas, delays, late answers, replies in discussions.")),
+    Section("admin:legal_pages", N_("Legal pages"),
+            N_("Privacy notice, terms of use and moderation charter, accessibility statement, contact; in every "
+               "language."), Action.legal_pages_edit),
     Section("announce:channels", N_("Channels"),
             N_("Where announcements are published: Mastodon, Bluesky, Facebook, X, the newsletter, webhooks."),
             Action.channel_manage),

@@ -1,13 +1,18 @@
-"""Pages that belong to no single domain: the home page, the offline page, the service worker."""
+"""Pages that belong to no single domain: the home page, the offline page, the service worker,
+and what browsers and crawlers ask the root for (favicon.ico, robots.txt, the sitemap)."""
 
 import hashlib
+import io
 from functools import cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from PIL import Image
 
 from app.call import queries as call_queries
-from app.deps import CurrentUser, DbSession
+from app.deps import AppSettings, CurrentUser, DbSession
+from app.errors import NotFound
+from app.pages import sitemap
 from app.web import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,3 +47,41 @@ def service_worker() -> Response:
     """The service worker, served from the root so that it may control every page."""
     return Response(_service_worker_source(), media_type="application/javascript",
                     headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})
+
+
+@cache
+def _favicon() -> bytes:
+    """favicon.ico drawn from the platform's icon (16, 32 and 48 pixels), for the browsers and
+    tools that ask the root for it whatever the page's <link rel="icon"> says."""
+    with Image.open(STATIC_DIR / "img" / "icon-192.png") as icon:
+        out = io.BytesIO()
+        icon.convert("RGBA").save(out, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return out.getvalue()
+
+
+@router.get("/favicon.ico", name="page:favicon")
+def favicon() -> Response:
+    return Response(_favicon(), media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/robots.txt", name="page:robots")
+def robots(settings: AppSettings) -> Response:
+    return Response(sitemap.robots_txt(settings), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/sitemap.xml", name="page:sitemap")
+def sitemap_index(session: DbSession, settings: AppSettings) -> Response:
+    return Response(sitemap.index_xml(session, settings), media_type="application/xml")
+
+
+@router.get("/sitemap-pages.xml", name="page:sitemap_pages")
+def sitemap_pages(session: DbSession, settings: AppSettings) -> Response:
+    return Response(sitemap.pages_xml(session, settings), media_type="application/xml")
+
+
+@router.get("/sitemap-ideas-{number}.xml", name="page:sitemap_ideas")
+def sitemap_ideas(session: DbSession, settings: AppSettings, number: int) -> Response:
+    body = sitemap.ideas_xml(session, settings, number)
+    if body is None:
+        raise NotFound()
+    return Response(body, media_type="application/xml")
