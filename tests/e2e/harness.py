@@ -254,7 +254,15 @@ def login_as(context: BrowserContext, server: E2EServer, user: User) -> None:
     context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": server.url}])
 
 
+def open_menu(page: Page) -> None:
+    """Unfold the header's menu where it is folded (a phone, or staff's header below 1440 px)."""
+    button = page.locator(".menu-button")
+    if button.is_visible():
+        button.click()
+
+
 def logout(page: Page) -> None:
+    open_menu(page)
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile(r"^(Se déconnecter|Log out|Afmelden|Abmelden)$")).click()
 
