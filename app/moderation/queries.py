@@ -18,6 +18,7 @@ from app.idea import queries as idea_queries
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media.models import MediaFile
 from app.report.models import Report
+from app.richtext import plain_excerpt
 
 TABS = ("pending", "reported", "answers")
 PAGE_SIZE = 50
@@ -38,6 +39,9 @@ class QueueFilters:
                                   ("district", self.district_id), ("age", self.older_than_days)) if v}
 
 
+EXCERPT_LENGTH = 160  # characters of an item's text shown in the queue
+
+
 @dataclass
 class QueueItem:
     kind: str  # "idea" or "comment"
@@ -46,6 +50,13 @@ class QueueItem:
     comment: Comment | None = None
     reports: int = 0
     reasons: list[str] = field(default_factory=list)
+
+    @property
+    def excerpt(self) -> str:
+        """The start of the item's text (the comment's for a comment), plain, to judge it from the
+        queue without opening it."""
+        source = self.comment.body_md if self.kind == "comment" and self.comment else self.idea.body_md
+        return plain_excerpt(source, EXCERPT_LENGTH)
 
 
 def _idea_filters(f: QueueFilters, since_column: Any) -> list[ColumnElement[bool]]:
