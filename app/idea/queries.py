@@ -20,7 +20,7 @@ from app.errors import NotFound
 from app.i18n import N_
 from app.idea import context as idea_context
 from app.idea.history import history
-from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus
+from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
 from app.params import parse_id
 from app.richtext import plain_excerpt
@@ -255,8 +255,21 @@ def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict
         "may_submit": authz.can(viewer, Action.idea_submit, target),
         "may_withdraw": authz.can(viewer, Action.idea_withdraw, target),
     }
+    context["requested_changes"] = requested_changes(session, idea) if context["may_edit"] else None
     context.update(idea_context.idea_page_extras(session, idea=idea, call=call, viewer=viewer))
     return context
+
+
+def requested_changes(session: Session, idea: Idea) -> str | None:
+    """What the moderators asked the author to change, while the idea waits for those changes
+    (the note of its latest move to changes_requested); None otherwise. For the author's eyes:
+    the idea page and the edit form show it at the top."""
+    if idea.status != IdeaStatus.changes_requested:
+        return None
+    return session.exec(select(IdeaStatusChange.note)
+                        .where(IdeaStatusChange.idea_id == idea.id,
+                               IdeaStatusChange.to_status == IdeaStatus.changes_requested)
+                        .order_by(col(IdeaStatusChange.id).desc()).limit(1)).first()
 
 
 def _visible_or_none(idea: Idea | None, viewer: User | None) -> Idea | None:

@@ -66,6 +66,7 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
         "max_photos": service.MAX_PHOTOS,
         "photo_slots": range(1, service.MAX_PHOTOS + 1 - len(existing or [])),
         "similar": [], "similar_checked": False, "status_labels": STATUS_LABELS,
+        "requested_changes": queries.requested_changes(session, idea) if idea else None,
     }
 
 

@@ -51,3 +51,27 @@ def test_staff_and_citizens_lists_read_as_cards_on_a_phone(server: E2EServer,
     mine.goto("/ideas/mine")
     _reads_as_cards(mine, "table.table-cards")
     check_page(mine, "my-ideas-phone")
+
+
+def test_the_author_sees_the_requested_changes_where_they_edit(server: E2EServer, context: BrowserContext,
+                                                               page: Page) -> None:
+    moderator = server.create_user(role="moderator", display_name="Marc Modérateur")
+    author = server.create_user(display_name="Inès Autrice")
+    with server.session() as s:
+        call = make_call(s, premoderation=True, title="Appel avec prémodération")
+        idea = make_idea(s, call, author, status="submitted", title="Des fontaines à boire au parc d'Avroy")
+        s.commit()
+        idea_id = idea.id
+    login_as(context, server, moderator)
+    page.goto(f"/moderation/ideas/{idea_id}")
+    page.get_by_text("Demander des modifications à l’auteur").click()
+    page.get_by_label("Que doit changer l’auteur ?").fill("Précisez à quel endroit du parc, près de quelle entrée.")
+    page.get_by_role("button", name="Envoyer la demande").click()
+    context.clear_cookies()
+    login_as(context, server, author)
+    page.goto(f"/ideas/{idea_id}")
+    expect(page.locator(".requested-changes")).to_contain_text("près de quelle entrée")
+    check_page(page, "idea-changes-requested")
+    page.get_by_role("link", name="Modifier").click()
+    expect(page.locator(".requested-changes")).to_contain_text("près de quelle entrée")
+    check_page(page, "idea-edit-changes-requested")
