@@ -168,7 +168,7 @@ def _call(session: Session, context: DemoContext, seed: int, **fields: object) -
     call = Call(**fields)  # type: ignore[arg-type]
     call.description_html = render_markdown(call.description_md)
     cover = media_service.store_image(session, context.settings, owner_id=context.admin.id,
-                                      data=generate_demo_photo(seed, call.title[:30], size=(1200, 630)))
+                                      data=generate_demo_photo(seed, size=(1200, 630)))
     call.cover_id = cover.id
     session.add(call)
     session.flush()
@@ -222,7 +222,7 @@ def _idea(session: Session, context: DemoContext, call: Call, author: User, *, t
         previous = to_status
     if photo_seed is not None:
         media = media_service.store_image(session, context.settings, owner_id=author.id,
-                                          data=generate_demo_photo(photo_seed, title[:40], size=(960, 640)))
+                                          data=generate_demo_photo(photo_seed, size=(960, 640)))
         assert media.id is not None
         session.add(IdeaPhoto(idea_id=idea.id, media_id=media.id, alt_text=f"Illustration : {title}"))
     return idea
