@@ -167,45 +167,55 @@ def _matches(matched: Any, match: ColumnElement[bool], rank: Any = None) -> Any:
     return sa.select(*columns).where(match).cte("matched").prefix_with("MATERIALIZED")
 
 
-def _candidates(name: str, index_id: Any, match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
+def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
                 limit: int = COUNT_CAP + 1) -> Any:
-    """At most `limit` ideas matching `match` under `conditions`, the newest first (the index's
-    order of idea ids: ideas are numbered as they are written), with what facets and sorts
-    read, as a MATERIALIZED common table expression `name`. Bounded whatever the words: a
-    common word's 40,000 matches are never all read, joined nor ranked; the index is the
-    outer loop (`_IndexFirst`). The idea table is joined here, so only public ideas count."""
+    """At most `limit` ideas matching `match` under `conditions`, with what facets and sorts
+    read, as a MATERIALIZED common table expression `name`: the newest first where the index
+    gives them so at no cost (`index.newest_first`), else the first the index finds. Bounded
+    whatever the words: a common word's 40,000 matches are never all read, joined nor ranked;
+    the index is the outer loop (`_IndexFirst`). The idea table is joined here, so only public
+    ideas count."""
     idea = Idea.__table__.c  # type: ignore[attr-defined]
-    return (sa.select(idea.id, idea.call_id, idea.category_id, idea.district_id,
-                      sa.func.coalesce(idea.answer_status, UNANSWERED).label("status"), idea.vote_count,
-                      idea.published_at)
-            .select_from(_IndexFirst(index_id.table, Idea.__table__, idea.id == index_id))  # type: ignore[attr-defined]
-            .where(match, *conditions).order_by(index_id.desc()).limit(limit)
-            .cte(name).prefix_with("MATERIALIZED"))
+    statement = (sa.select(idea.id, idea.call_id, idea.category_id, idea.district_id,
+                           sa.func.coalesce(idea.answer_status, UNANSWERED).label("status"), idea.vote_count,
+                           idea.published_at)
+                 .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
+                 .where(match, *conditions).limit(limit))
+    if index.newest_first:
+        statement = statement.order_by(index.id.desc())
+    return statement.cte(name).prefix_with("MATERIALIZED")
 
 
 @dataclass(frozen=True)
 class IndexQuery:
     """How a database backend's index is asked: `id` its idea id column, `match` its condition
-    finding every word, `title_match` the same in titles only."""
+    finding every word, `title_match` the same in titles only; `newest_first` whether the index
+    returns its matches by descending idea id at no cost (FTS5 does; a GIN index does not, and
+    ordering would read every match)."""
 
     id: Any
     match: ColumnElement[bool]
     title_match: ColumnElement[bool]
+    newest_first: bool
 
 
 def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuery) -> SearchResults:
     """Answer `query` for a database backend, with bounded work whatever the words, in one
     statement (counted, faceted and ordered by the database, never row by row in Python).
 
-    Candidates are at most COUNT_CAP + 1 matching ideas, the newest first, read with the idea
-    table (under `indexable_condition` and in public calls: a stale index never shows, nor
-    counts, what is no longer public). Up to COUNT_CAP matches, the total and the facet counts
-    are exact; beyond, `capped` says so, and counts and pages cover the COUNT_CAP newest
-    matches, as Elasticsearch's `track_total_hits` and Meilisearch's `maxTotalHits` bound theirs.
+    Candidates are at most COUNT_CAP + 1 matching ideas (`_candidates`: the most recent on
+    SQLite, the first the index finds on PostgreSQL), read with the idea table under
+    `indexable_condition` and in public calls: a stale index never shows, nor counts, what is
+    no longer public. Up to COUNT_CAP matches, the total and the facet counts (each under the
+    other filters) are exact; beyond, `capped` says so, and the total, the counts and the pages
+    cover COUNT_CAP of them, as Elasticsearch's `track_total_hits` and Meilisearch's
+    `maxTotalHits` bound theirs.
 
-    Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule
-    then the newest: the ideas holding every word in their title (the COUNT_CAP newest of them,
-    also beyond the candidates) before the others, so a title match always comes first."""
+    Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule,
+    then the most recent: the ideas holding every word in their title (COUNT_CAP of them, also
+    beyond the candidates) come before the others, so a title match always comes first. The
+    engines' own scores (bm25, ts_rank) are not computed here: they read every match's
+    positions (ts_rank reads every tsvector), which is what made a common word slow."""
 
     # Ideas of a call still in preparation are not public either (app.call.phases.is_public);
     # calls are few, so their ids are read here rather than joined.
@@ -214,12 +224,12 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
     def base(without: str = "") -> list[ColumnElement[bool]]:
         return [indexable_condition(), col(Idea.call_id).in_(public_calls), *filter_conditions(query, without=without)]
 
-    found = _candidates("found", index.id, index.match, base())
+    found = _candidates("found", index, index.match, base())
     first = sa.select(found).order_by(found.c.id.desc()).limit(COUNT_CAP).cte("first")
     parts: list[Any] = [sa.select(sa.literal("total"), sa.literal(None, sa.String), sa.func.count()).select_from(found)]
     for name in FACETS:
         chosen = query.status if name == "status" else getattr(query, f"{name}_id")
-        rows = first if chosen is None else _candidates(f"without_{name}", index.id, index.match, base(name), COUNT_CAP)
+        rows = first if chosen is None else _candidates(f"without_{name}", index, index.match, base(name), COUNT_CAP)
         column = rows.c.status if name == "status" else rows.c[f"{name}_id"]
         parts.append(sa.select(sa.literal(name), sa.cast(column, sa.String), sa.func.count())
                      .select_from(rows).where(column.is_not(None)).group_by(column))
@@ -230,7 +240,7 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
     elif query.sort == "newest":
         ordered = sa.select(first.c.id, sa.func.row_number().over(order_by=newest))
     else:
-        titled = _candidates("titled", index.id, index.title_match, base(), COUNT_CAP)
+        titled = _candidates("titled", index, index.title_match, base(), COUNT_CAP)
         tiers = sa.union_all(sa.select(titled.c.id, titled.c.published_at, sa.literal(0).label("tier")),
                              sa.select(first.c.id, first.c.published_at, sa.literal(1))
                              .where(first.c.id.not_in(sa.select(titled.c.id)))).subquery("tiers")

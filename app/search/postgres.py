@@ -91,7 +91,8 @@ class PostgresBackend:
         tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words)))
         match = _table.c.document.op("@@")(tsquery)
         title_match = _table.c.title.op("@@")(tsquery)
-        return backend.run(session, query, words, backend.IndexQuery(_table.c.idea_id, match, title_match))
+        index = backend.IndexQuery(_table.c.idea_id, match, title_match, newest_first=False)  # GIN: no order
+        return backend.run(session, query, words, index)
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:

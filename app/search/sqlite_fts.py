@@ -94,7 +94,8 @@ class SqliteBackend:
         expression = expanded_query(session, words)
         match = fts.op("MATCH")(expression)
         title_match = fts.op("MATCH")("{title} : (" + expression + ")")  # FTS5's column filter
-        return backend.run(session, query, words, backend.IndexQuery(_table.c.rowid, match, title_match))
+        index = backend.IndexQuery(_table.c.rowid, match, title_match, newest_first=True)  # by rowid, descending
+        return backend.run(session, query, words, index)
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
