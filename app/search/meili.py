@@ -58,6 +58,7 @@ INDEX_TIMEOUT_S = 10  # one indexing request (the worker's, never a visitor's)
 TASK_TIMEOUT_MS = 30_000  # how long the worker waits for Meilisearch to carry out an indexing task
 TASK_INTERVAL_MS = 50
 CROP_WORDS = 40  # words of the body Meilisearch returns around its matches (only to learn which words matched)
+MAX_TOTAL_HITS = MAX_PAGE * PER_PAGE  # hits Meilisearch counts and pages through at most (10,000)
 # The facets of the contract (app.search.backend.FACETS) and the attribute each one reads.
 FACET_ATTRIBUTES = {"call": "call_id", "category": "category_id", "district": "district_id", "status": "status"}
 STATUS_VALUES = frozenset({UNANSWERED, *(str(s) for s in AnswerStatus)})
@@ -80,7 +81,7 @@ SETTINGS: dict[str, Any] = {
     "stopWords": sorted(text.STOP_WORDS),
     "typoTolerance": {"enabled": True},
     "distinctAttribute": "id",
-    "pagination": {"maxTotalHits": MAX_PAGE * PER_PAGE},
+    "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
 }
 
 
@@ -348,7 +349,9 @@ class MeiliBackend:
                                   excerpt=text.excerpt(document_body(idea), found)))
         # Ideas the index still holds but that are no longer public are not counted either.
         total = max(len(hits), int(main.get("totalHits") or 0) - (len(ids) - len(hits)))
-        return SearchResults(hits=hits, total=total, page=page, pages=pages, facets=facets)
+        # Meilisearch counts up to maxTotalHits (the pagination setting): reaching it, there may be more.
+        capped = int(main.get("totalHits") or 0) >= MAX_TOTAL_HITS
+        return SearchResults(hits=hits, total=total, page=page, pages=pages, facets=facets, capped=capped)
 
     def _visible(self, session: Session, ids: list[int], public_calls: list[int] | None = None) -> dict[int, Idea]:
         """The ideas among `ids` that belong in the index now (and, if given, in `public_calls`)."""

@@ -19,25 +19,27 @@ from sqlmodel import Session
 from app.idea.models import Idea
 from app.search import backend
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
-from app.search.text import fold, terms, words_only
+from app.search.text import VOCABULARY_MIN, terms, words_only
+from app.search.text import vocabulary as text_vocabulary
 
 TABLE = "idea_search"
 CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
 
-_table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR))
+_table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), sa.column("title", TSVECTOR))
 
 _UPSERT = sa.text("""
-    INSERT INTO idea_search (idea_id, document)
+    INSERT INTO idea_search (idea_id, document, title)
     VALUES (:id, setweight(to_tsvector('simple', unaccent(:title)), 'A')
-                 || setweight(to_tsvector('simple', unaccent(:body)), 'B'))
-    ON CONFLICT (idea_id) DO UPDATE SET document = excluded.document
+                 || setweight(to_tsvector('simple', unaccent(:body)), 'B'),
+            to_tsvector('simple', unaccent(:title)))
+    ON CONFLICT (idea_id) DO UPDATE SET document = excluded.document, title = excluded.title
 """)
 
 
 _WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT unnest(CAST(:words AS text[])) "
                  "ON CONFLICT (word) DO NOTHING")
 # A query word shorter than this is never corrected: too few trigrams to tell a typo from another word.
-TYPO_MIN_LENGTH = 4
+TYPO_MIN_LENGTH = VOCABULARY_MIN
 TYPO_SIMILARITY = 0.45  # pg_trgm similarity of a correction; "ecolle"/"ecole" is 0.625, "parc"/"pare" 0.25
 _KNOWN = sa.text("SELECT 1 FROM idea_search_word WHERE word LIKE :prefix LIMIT 1")
 _CLOSEST = sa.text("SELECT word FROM idea_search_word WHERE word % :word AND similarity(word, :word) >= :least "
@@ -62,18 +64,13 @@ def ts_query(words: list[str], joiner: str = " & ") -> str:
     return joiner.join("'" + word.replace("'", "''") + "':*" for word in words)
 
 
-def terms_of(text: str) -> set[str]:
-    """The folded words of an indexed text, as a query's words are folded (the vocabulary)."""
-    return {w for w in words_only(fold(text)).split() if len(w) >= TYPO_MIN_LENGTH and len(w) <= 40}
-
-
 class PostgresBackend:
     name = "postgresql"
     corrects_typos = True
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
         if documents:
-            vocabulary = sorted({w for d in documents for w in terms_of(d.title + " " + d.body)})
+            vocabulary = sorted({w for d in documents for w in text_vocabulary(d.title + " " + d.body)})
             session.execute(_WORDS, {"words": vocabulary})
             session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body)}
                                       for d in documents])
@@ -93,8 +90,9 @@ class PostgresBackend:
         words = corrected(session, words)
         tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words)))
         match = _table.c.document.op("@@")(tsquery)
-        rank = -sa.func.ts_rank(_table.c.document, tsquery)  # lower first, as for bm25
-        return backend.run(session, query, words, _table.c.idea_id, match, rank)
+        title_match = _table.c.title.op("@@")(tsquery)
+        index = backend.IndexQuery(_table.c.idea_id, match, title_match, newest_first=False)  # GIN: no order
+        return backend.run(session, query, words, index)
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:

@@ -1,6 +1,15 @@
 """The SQLite backend: an FTS5 table `idea_search` (rowid = idea id; columns title, body),
 created by migration 0006 with the unicode61 tokenizer removing diacritics and prefix
-indexes of 2 and 3 characters, ranked by bm25 with the title weighing more than the body."""
+indexes of 2 and 3 characters, ranked by bm25 with the title weighing more than the body
+(similar ideas; search ranks as app.search.backend.run says).
+
+A query word of 4 letters or more is a prefix too ("ecole" finds "écoles"), which FTS5 answers
+by merging the whole lists of every word starting so: 7 ms for a word in 40,000 ideas, even
+when 1,000 of them are wanted. So such a word is first replaced by the words it starts among
+those indexed (`idea_search_word`, kept by indexing, migration 0012), as Lucene rewrites a
+prefix query into its terms: `("ecole" OR "ecoles")`, whose lists FTS5 reads lazily, newest
+first, only as far as needed (under 1 ms). A word starting none of them, or too many
+(EXPANSIONS_MAX), stays a prefix query: the answer is the same, only slower."""
 
 from typing import Any
 
@@ -10,7 +19,7 @@ from sqlmodel import Session
 from app.idea.models import Idea
 from app.search import backend
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
-from app.search.text import terms
+from app.search.text import terms, vocabulary
 
 TABLE = "idea_search"
 # The FTS5 definition, as migration 0006 wrote it: accents removed ("école" is indexed as
@@ -19,15 +28,39 @@ CREATE = (f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, "
           "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
 TITLE_WEIGHT = 10.0  # bm25 column weights: a word in the title counts ten times one in the body
 BODY_WEIGHT = 1.0
+EXPANSIONS_MAX = 64  # indexed words a query word may stand for; beyond, FTS5's prefix query
 
 _table = sa.table(TABLE, sa.column("rowid"))
+_WORDS = sa.text("INSERT OR IGNORE INTO idea_search_word (word) VALUES (:word)")
+_STARTING = sa.text("SELECT word FROM idea_search_word WHERE word >= :low AND word < :high ORDER BY word LIMIT :limit")
+
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def fts_query(words: list[str], joiner: str = " ") -> str:
     """An FTS5 query that finds every word as a prefix: each one quoted (`"energ"*`), so nothing
     the user typed is read as an FTS5 operator. `words` come from app.search.text.terms; joined
     by spaces every word must match, by " OR " any of them."""
-    return joiner.join('"' + word.replace('"', '""') + '"*' for word in words)
+    return joiner.join(_quoted(word) + "*" for word in words)
+
+
+def expanded_query(session: Session, words: list[str]) -> str:
+    """The FTS5 query finding every word of `words` as a prefix, as `fts_query`, each word of
+    the vocabulary's length (app.search.text.vocabulary) written as the OR of the indexed
+    words it starts, when there are 1 to EXPANSIONS_MAX of them."""
+    parts = []
+    for word in words:
+        found: list[str] = []
+        if vocabulary(word):
+            high = word[:-1] + chr(ord(word[-1]) + 1)  # the first string after every one starting with `word`
+            found = list(session.execute(_STARTING, {"low": word, "high": high, "limit": EXPANSIONS_MAX + 1}).scalars())
+        if 0 < len(found) <= EXPANSIONS_MAX:
+            parts.append("(" + " OR ".join(_quoted(w) for w in found) + ")")
+        else:
+            parts.append(_quoted(word) + "*")
+    return " AND ".join(parts)
 
 
 class SqliteBackend:
@@ -39,6 +72,9 @@ class SqliteBackend:
         if not documents:
             return
         self.remove(session, [d.idea_id for d in documents])
+        words = sorted({w for d in documents for w in vocabulary(d.title + " " + d.body)})
+        if words:
+            session.execute(_WORDS, [{"word": w} for w in words])
         session.execute(sa.text("INSERT INTO idea_search (rowid, title, body) VALUES (:id, :title, :body)"),
                         [{"id": d.idea_id, "title": d.title, "body": d.body} for d in documents])
 
@@ -48,15 +84,18 @@ class SqliteBackend:
 
     def clear(self, session: Session) -> None:
         session.execute(sa.text("DELETE FROM idea_search"))
+        session.execute(sa.text("DELETE FROM idea_search_word"))
 
     def search(self, session: Session, query: SearchQuery) -> SearchResults:
         words = terms(query.text)
         if not words:
             return backend.empty()
         fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
-        match = fts.op("MATCH")(fts_query(words))
-        rank = sa.func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT)  # lower is better
-        return backend.run(session, query, words, _table.c.rowid, match, rank)
+        expression = expanded_query(session, words)
+        match = fts.op("MATCH")(expression)
+        title_match = fts.op("MATCH")("{title} : (" + expression + ")")  # FTS5's column filter
+        index = backend.IndexQuery(_table.c.rowid, match, title_match, newest_first=True)  # by rowid, descending
+        return backend.run(session, query, words, index)
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:

@@ -28,10 +28,13 @@ werden aus er hat dass sie nach bei um am sind noch wie einem uber einen so zum
 the of and to in is it that for on with as at by an be this are or from
 """.split())
 
+VOCABULARY_MIN = 4  # letters of the shortest word an index's vocabulary keeps
+VOCABULARY_MAX = 40  # and of the longest
+
 MARK_START = "\x02"  # marks a highlight inside text; control characters are stripped first
 MARK_END = "\x03"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:
@@ -49,17 +52,24 @@ def words_only(text: str) -> str:
     """The words of `text` (letters and digits) separated by spaces: what a backend whose own
     parser reads more than words (PostgreSQL skips `<tags>`, keeps URLs whole) is given, so
     that every backend finds the same words."""
-    return " ".join(_WORD.findall(text))
+    return " ".join(WORD.findall(text))
 
 
 def terms(query: str) -> list[str]:
     """The words of `query` to search for: folded, without stop words or one-letter words, each
     once, in order, at most MAX_TERMS. Only letters and digits: never an operator."""
     seen: list[str] = []
-    for word in _WORD.findall(fold(query)):
+    for word in WORD.findall(fold(query)):
         if len(word) >= MIN_TERM and word not in STOP_WORDS and word not in seen:
             seen.append(word)
     return seen[:MAX_TERMS]
+
+
+def vocabulary(text: str) -> set[str]:
+    """The folded words of `text` of VOCABULARY_MIN to VOCABULARY_MAX letters, as a query's words
+    are folded: what the database backends keep of indexed texts to expand a prefix (SQLite)
+    or correct a typo (PostgreSQL). A single word gives itself, or nothing if out of bounds."""
+    return {w for w in WORD.findall(fold(text)) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX}
 
 
 @dataclass(frozen=True)
@@ -81,8 +91,8 @@ def _marked_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     if len(folded) == len(text):
         prefixes = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
         pattern = re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*")
-        return [(m.start(), m.end()) for m in pattern.finditer(folded) if _WORD.fullmatch(text[m.start():m.end()])]
-    return [(m.start(), m.end()) for m in _WORD.finditer(text)
+        return [(m.start(), m.end()) for m in pattern.finditer(folded) if WORD.fullmatch(text[m.start():m.end()])]
+    return [(m.start(), m.end()) for m in WORD.finditer(text)
             if any(fold(m.group()).startswith(w) for w in words)]
 
 
@@ -115,5 +125,7 @@ def excerpt(text: str, words: list[str], length: int = 220) -> list[Segment]:
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
-    piece = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
-    return highlight(piece, words)
+    # The marks "…" are added around the highlighted piece, not in it: folded, "…" becomes "..."
+    # and would send the highlighting down its slower path.
+    return ([Segment("…")] if start else []) + highlight(text[start:end], words) + (
+        [Segment("…")] if end < len(text) else [])

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.idea.models import AnswerStatus, IdeaStatus
+from app.search import backend as search_backend
 from app.search import indexing
 from app.search.backend import UNANSWERED, SearchBackend, SearchQuery
 from app.search.engines import database_backend
@@ -261,3 +262,22 @@ def test_operators_are_read_as_words(session: Session, backend: SearchBackend) -
     assert _titles(session, backend, '"parc*" NEAR(quartier') == []  # "near" is a word, not in the title
     assert _titles(session, backend, '"parc*" quartier') == ["Parc du quartier"]
     assert _titles(session, backend, "parc% quartier:") == ["Parc du quartier"]
+
+
+def test_beyond_the_count_cap_the_total_says_more_and_title_matches_come_first(
+        session: Session, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    if backend.name == "meilisearch":
+        pytest.skip("Meilisearch counts up to its maxTotalHits (10,000), too many ideas for a test")
+    monkeypatch.setattr(search_backend, "COUNT_CAP", 3)  # the cap, as 1,000 is, for six ideas
+    w = _world(session)
+    titled = make_idea(session, w.call, title="Des bancs au parc", body="Pour lire.", category=w.mobility)
+    for n in range(5):  # newer ideas naming the word in their body only
+        make_idea(session, w.call, title=f"Idée {n}", body="Des bancs, encore des bancs.", category=w.energy)
+    _index(session, backend)
+    results = backend.search(session, SearchQuery(text="bancs"))
+    assert results.capped and results.total == 3 and results.pages == 1
+    # The title match comes first, although older than the three counted.
+    assert [h.idea.id for h in results.hits][0] == titled.id
+    assert sum(results.facets["category"].values()) == 3  # counted over the capped candidates
+    small = backend.search(session, SearchQuery(text="bancs", category_id=w.mobility.id))
+    assert not small.capped and small.total == 1 and [h.idea.id for h in small.hits] == [titled.id]

@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlmodel import Session
 
+from app.search import backend as search_backend
 from app.search import indexing
 from tests.factories import make_call, make_category, make_idea
 from tests.support import WebClient
@@ -130,3 +131,19 @@ def test_a_too_long_query_gets_a_translated_message(client: WebClient, session: 
     assert "Votre recherche est trop longue : utilisez au plus 200 caractères." in french.text
     empty = client.get("/search", params={"q": "  ", "lang": "fr"})
     assert empty.status_code == 200 and "Cherchez parmi les idées publiques" in empty.text
+
+
+def test_beyond_the_count_cap_the_page_says_more_than_and_what_is_counted(
+        client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_backend, "COUNT_CAP", 2)  # as 1,000 is, for three ideas
+    call = make_call(session)
+    for n in range(3):
+        make_idea(session, call, title=f"Banc numéro {n}")
+    _index(session)
+    page = client.get("/search", params={"q": "banc"})
+    assert page.status_code == 200
+    assert "More than 2 ideas found" in page.text
+    assert "Only 2 of them are counted in the filters and shown in the pages" in page.text
+    assert page.text.count('class="search-result"') == 2
+    french = client.get("/search", params={"q": "banc", "lang": "fr"})
+    assert "Plus de 2 idées trouvées" in french.text
