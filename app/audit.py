@@ -51,6 +51,8 @@ class AuditAction(StrEnum):
     reply_approve = "reply_approve"  # a reply collected from a network, shown on the site
     reply_hide = "reply_hide"
     reply_answer = "reply_answer"  # answered on its network, as the city
+    residency_rule_save = "residency_rule_save"  # a verified-resident rule added or changed
+    residency_rule_delete = "residency_rule_delete"
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -73,6 +75,7 @@ class TargetType(StrEnum):
     channel = "channel"
     delivery = "delivery"
     reply = "reply"  # a reply collected from a network (app.announce.replies)
+    residency_rule = "residency_rule"  # a verified-resident rule (app.residents)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -36,6 +36,7 @@ from app.newsletter import routes as newsletter_routes
 from app.notify import routes as notify_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
+from app.residents import routes as residents_routes
 from app.search import routes as search_routes
 from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
 from app.settings import Settings
@@ -104,6 +105,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     announce_reply_routes.router,
     newsletter_routes.router,
     search_routes.router,
+    residents_routes.router,
 )
 
 

@@ -17,6 +17,7 @@ from app.notify import models as notify_models
 from app.outbox import models as outbox_models
 from app.ratelimit import models as ratelimit_models
 from app.report import models as report_models
+from app.residents import models as residents_models
 from app.submission import models as submission_models
 from app.vote import models as vote_models
 
@@ -38,6 +39,7 @@ __all__ = [
     "outbox_models",
     "ratelimit_models",
     "report_models",
+    "residents_models",
     "submission_models",
     "vote_models",
 ]
