@@ -65,8 +65,8 @@ def edit_rule(request: Request, session: DbSession, settings: AppSettings, admin
     if delete == "1":
         withdrawn = service.delete_rule(session, actor=admin, rule=rule)
         session.commit()
-        return flash(request, redirect(back), N_("The rule is deleted; {count} verifications it granted are "
-                                                  "withdrawn."), "info", count=withdrawn)
+        return flash(request, redirect(back), N_("The rule is deleted. Verifications withdrawn with it: {count}."),
+                     "info", count=withdrawn)
     data = service.RuleInput(provider_key=provider_key, postal_code_claim=postal_code_claim,
                              postal_codes=postal_codes, birthdate_claim=birthdate_claim, min_age=min_age)
     try:

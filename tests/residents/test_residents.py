@@ -336,7 +336,7 @@ def test_the_rules_page_refuses_bad_input_and_changes_nothing(web: WebClient, se
     web.submit("/account/logout")
     web.login_as(admin)
     deleted = web.submit(f"/admin/residents/{rule.id}", {"delete": "1"})
-    assert "The rule is deleted; 0 verifications it granted are withdrawn." in land(web, deleted)
+    assert "The rule is deleted. Verifications withdrawn with it: 0." in land(web, deleted)
     assert service.rules(session) == [] and entries() == 3
 
 
