@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,11 +72,13 @@ def oidc_email_only() -> Iterator[Provider]:
     yield from _run_provider(MAIL_KEY, "Mail ID", "openid email")
 
 
-def _run_provider(platform_key: str, name: str, scopes: str) -> Iterator[Provider]:
+def _run_provider(platform_key: str, name: str, scopes: str, base_url: str = "http://testserver") -> Iterator[Provider]:
+    """A provider process for the platform at `base_url` (its callback registered there), stopped
+    when the generator closes: for fixtures (`yield from`), or `contextmanager(_run_provider)`."""
     key = RSAKey.generate_key(2048, parameters={"kid": "test-signing-key", "alg": "RS256", "use": "sig"})
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "OIDC_PORT": "0", "OIDC_CLIENT_ID": CLIENT_ID,
            "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_SCOPES": scopes,
-           "OIDC_REDIRECT_URIS": f"http://testserver/account/oidc/{platform_key}/callback",
+           "OIDC_REDIRECT_URIS": f"{base_url}/account/oidc/{platform_key}/callback",
            "OIDC_JWKS": json.dumps({"keys": [key.as_dict(private=True)]})}
     process = subprocess.Popen(["node", str(SERVER)], cwd=SERVER.parents[3], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -105,6 +108,9 @@ def _run_provider(platform_key: str, name: str, scopes: str) -> Iterator[Provide
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+running_provider = contextmanager(_run_provider)
 
 
 def sign_in_at_provider(authorize_url: str, login: str, browser: httpx.Client | None = None) -> str:
