@@ -74,7 +74,7 @@ def test_rules_page_resident_vote_and_badge(server: E2EServer, context: BrowserC
     expect(alice.locator(".call-taking-part")).to_contain_text("les résidents vérifiés de la ville uniquement")
     check_page(alice, "call-residents-only")
     sign_in_with_provider(alice, "alice")
-    expect(alice.locator(".flash").first).to_contain_text("Bienvenue")
+    expect(alice.locator(".flashes")).to_contain_text("Bienvenue")
     expect(alice.locator(".flashes")).to_contain_text("Vous êtes maintenant un résident vérifié.")
     alice.goto("/account")
     expect(alice.locator("#residency-section")).to_contain_text("Vérifié avec Ville ID")
