@@ -4,7 +4,8 @@ Node) on 127.0.0.1 with one client for the platform (PKCE S256 required) and the
 `alice` (e-mail verified, lives in 4000, adult), `bruno` (e-mail not verified), `chloe` (a minor
 in 4020) and `david` (lives in 1000), giving e-mail, profile (birth date) and address claims.
 `oidc_email_only` starts a second provider (key "mail") with the same accounts that gives only
-the e-mail claims. `sign_in_at_provider` plays the browser at a provider (its development login
+the e-mail claims; `oidc_userinfo_only` a third (key "info") that gives its claims at the
+userinfo endpoint only. `sign_in_at_provider` plays the browser at a provider (its development login
 form) and returns where it sends the browser back.
 
 Use it from a test module: `from tests.support_oidc import oidc_provider  # noqa: F401`. Each
@@ -35,6 +36,7 @@ CLIENT_SECRET = "a-client-secret-for-the-tests-only"
 KEY = "test"  # the provider's key in the platform's settings
 CALLBACK = f"http://testserver/account/oidc/{KEY}/callback"
 MAIL_KEY = "mail"  # the second provider's, which gives only e-mail claims
+INFO_KEY = "info"  # the third's, which gives its claims at the userinfo endpoint only
 FULL_SCOPES = "openid email profile address"
 START_TIMEOUT = 30.0
 
@@ -72,12 +74,20 @@ def oidc_email_only() -> Iterator[Provider]:
     yield from _run_provider(MAIL_KEY, "Mail ID", "openid email")
 
 
-def _run_provider(platform_key: str, name: str, scopes: str, base_url: str = "http://testserver") -> Iterator[Provider]:
+@pytest.fixture(scope="session")
+def oidc_userinfo_only() -> Iterator[Provider]:
+    """A third provider (key "info", "Info ID") whose ID tokens carry no profile, e-mail or
+    address claims: those are at its userinfo endpoint only."""
+    yield from _run_provider(INFO_KEY, "Info ID", FULL_SCOPES, conform=True)
+
+
+def _run_provider(platform_key: str, name: str, scopes: str, base_url: str = "http://testserver", *,
+                  conform: bool = False) -> Iterator[Provider]:
     """A provider process for the platform at `base_url` (its callback registered there), stopped
     when the generator closes: for fixtures (`yield from`), or `contextmanager(_run_provider)`."""
     key = RSAKey.generate_key(2048, parameters={"kid": "test-signing-key", "alg": "RS256", "use": "sig"})
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "OIDC_PORT": "0", "OIDC_CLIENT_ID": CLIENT_ID,
-           "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_SCOPES": scopes,
+           "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_SCOPES": scopes, "OIDC_CONFORM": "1" if conform else "0",
            "OIDC_REDIRECT_URIS": f"{base_url}/account/oidc/{platform_key}/callback",
            "OIDC_JWKS": json.dumps({"keys": [key.as_dict(private=True)]})}
     process = subprocess.Popen(["node", str(SERVER)], cwd=SERVER.parents[3], env=env,

@@ -26,11 +26,13 @@ from app.vote.models import Vote
 from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient, make_settings
 from tests.support_oidc import (
+    INFO_KEY,
     KEY,
     MAIL_KEY,
     Provider,
     oidc_email_only,  # noqa: F401
     oidc_provider,  # noqa: F401
+    oidc_userinfo_only,  # noqa: F401
     sign_in_at_provider,
 )
 
@@ -369,6 +371,20 @@ def test_export_names_the_verification_and_deletion_removes_it(web: WebClient, s
     assert data["resident_verification"]["provider"] == KEY
     assert verifications(session)[0].resident_hash not in str(data)
     assert "4000" not in str(data["resident_verification"])
+
+
+def test_claims_given_only_at_the_userinfo_endpoint_are_read_there(tmp_path: Path, database_url: str,
+                                                                   oidc_userinfo_only: Provider,  # noqa: F811
+                                                                   session: Session) -> None:
+    settings = make_settings(tmp_path / "info", database_url, oidc_providers=[oidc_userinfo_only.setting()])
+    with browser(create_app(settings)) as web:
+        add_rule(session, web, key=INFO_KEY, min_age="18")
+        person = make_user(session)
+        session.commit()
+        web.login_as(person)
+        assert "You are now a verified resident." in link(web, "alice", INFO_KEY)
+        assert [v.user_id for v in verifications(session)] == [person.id]
+        assert "According to Info ID, your address is not in the city" in link(web, "david", INFO_KEY)
 
 
 # The rules' reading of claims --------------------------------------------------------------------

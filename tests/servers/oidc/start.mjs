@@ -10,7 +10,7 @@
 // verified), and for the verified residents' tests "chloe" (a minor living in 4020) and "david"
 // (living in Brussels, 1000); alice lives in 4000. OIDC_SCOPES (default "openid email profile
 // address") are the scopes this provider offers: "openid email" makes a provider that says
-// nothing of addresses nor birth dates. The login is oidc-provider's development interaction (a form taking any password:
+// nothing of addresses nor birth dates. OIDC_CONFORM=1: the claims only at the userinfo endpoint. The login is oidc-provider's development interaction (a form taking any password:
 // the test drives it with httpx); consent is granted without a page (loadExistingGrant) for the
 // scopes offered. OIDC_JWKS (optional): the provider's signing keys, a JSON
 // JWK set with private parts, so that a test can also sign tokens as this provider. Prints `ready http://127.0.0.1:PORT` once it listens and
@@ -49,7 +49,9 @@ server.listen(Number(process.env.OIDC_PORT || 0), '127.0.0.1', () => {
     claims: Object.fromEntries(SCOPES.map((scope) => [scope, CLAIMS[scope] || []])),
     scopes: SCOPES,
     features: { devInteractions: { enabled: true } },
-    conformIdTokenClaims: false, // the claims go in the ID token, as many providers do
+    // The claims go in the ID token, as many providers do; OIDC_CONFORM=1 keeps the scopes' claims
+    // for the userinfo endpoint only (the ID token then carries little more than `sub`).
+    conformIdTokenClaims: process.env.OIDC_CONFORM === '1',
     async findAccount(_ctx, id) {
       const account = ACCOUNTS[id]
       if (!account) return undefined
