@@ -243,6 +243,16 @@ def test_a_minor_is_refused_when_a_minimum_age_is_set(web: WebClient, session: S
     assert vote_count(session, idea.id) == 0
     web.submit("/account/logout")
     assert "You are now a verified resident." in sign_in(web, "alice")  # born in 1985, lives in 4000
+    assert web.submit(f"/ideas/{idea.id}/vote").status_code == 303
+
+    # Deleting the rule withdraws the verifications it granted (the vote given stays).
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    web.submit("/account/logout")
+    web.login_as(admin)
+    deleted = web.submit(f"/admin/residents/{service.rules(session)[0].id}", {"delete": "1"})
+    assert "Verifications withdrawn with it: 1." in land(web, deleted)
+    assert verifications(session) == [] and vote_count(session, idea.id) == 1
 
 
 def test_ideas_kept_for_residents_and_the_moderators_badge(web: WebClient, session: Session) -> None:
