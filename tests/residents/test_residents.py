@@ -19,6 +19,7 @@ from app.account import privacy
 from app.account.models import Role, User, UserIdentity
 from app.audit import AuditEntry
 from app.call.models import Call
+from app.idea.models import Idea
 from app.main import create_app
 from app.residents import service
 from app.residents.models import ResidentParticipation, ResidentVerification, VerificationRule
@@ -229,6 +230,34 @@ def test_deleting_the_account_does_not_give_a_second_vote_in_the_same_call(web: 
     # but takes part in another call.
     assert web.submit(f"/ideas/{elsewhere.id}/vote").status_code == 303
     assert vote_count(session, elsewhere.id) == 1
+
+
+def test_deleting_the_account_does_not_give_more_ideas_in_the_same_call(web: WebClient, session: Session) -> None:
+    add_rule(session, web)
+    call = make_call(session, phase="submissions", submit_access="residents")
+    session.commit()
+    idea = {"title": "Des bancs place du Marché", "action": "submit",
+            "body_md": "Des bancs à l'ombre pour les personnes âgées du quartier."}
+    sign_in(web, "alice")
+    assert web.submit(f"/calls/{call.slug}/ideas/new", idea).status_code == 303
+    started = web.submit(f"/account/oidc/{KEY}/delete")
+    back = sign_in_at_provider(started.headers["location"], "alice")
+    land(web, web.get(back.removeprefix("http://testserver"), follow_redirects=False))
+    assert "You are now a verified resident." in sign_in(web, "alice")
+    refused = web.submit(f"/calls/{call.slug}/ideas/new", {**idea, "title": "Un potager partagé"})
+    assert refused.status_code == 422
+    assert "You already proposed ideas in this call with another account" in text(refused)
+    session.expire_all()
+    assert session.exec(select(Idea).where(Idea.title == "Un potager partagé")).first() is None
+
+
+def test_the_sign_in_buttons_may_lead_to_the_providers(web: WebClient, oidc_provider: Provider,  # noqa: F811
+                                                       oidc_email_only: Provider) -> None:  # noqa: F811
+    """The start button POSTs here and is answered with a redirect to the provider, which
+    browsers check against the page's form-action (the e2e journey signs in for real)."""
+    policy = web.get("/account/login").headers["content-security-policy"]
+    form_action = next(d for d in policy.split("; ") if d.startswith("form-action "))
+    assert form_action.split()[1:] == ["'self'", oidc_provider.issuer, oidc_email_only.issuer]
 
 
 def test_a_minor_is_refused_when_a_minimum_age_is_set(web: WebClient, session: Session) -> None:
