@@ -52,6 +52,8 @@ class AuditAction(StrEnum):
     reply_hide = "reply_hide"
     reply_answer = "reply_answer"  # answered on its network, as the city
     legal_page_save = "legal_page_save"  # a legal page's text in one language (app.pages.legal)
+    residency_rule_save = "residency_rule_save"  # a verified-resident rule added or changed
+    residency_rule_delete = "residency_rule_delete"
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -75,6 +77,7 @@ class TargetType(StrEnum):
     delivery = "delivery"
     reply = "reply"  # a reply collected from a network (app.announce.replies)
     legal_page = "legal_page"
+    residency_rule = "residency_rule"  # a verified-resident rule (app.residents)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -19,6 +19,7 @@ from app.comment.models import EDIT_WINDOW as COMMENT_EDIT_WINDOW
 from app.errors import Forbidden, LoginRequired
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
+from app.residents.models import Access, Part
 
 
 class Action(StrEnum):
@@ -33,6 +34,8 @@ class Action(StrEnum):
     idea_edit = "idea.edit"
     idea_submit = "idea.submit"
     idea_withdraw = "idea.withdraw"
+    # Who a call lets submit ideas or support them (obj: Taking(call, part, resident))
+    call_take_part = "call.take_part"
     # Moderation (obj: the Idea decided on; a moderator never decides on their own idea)
     moderation_decide = "moderation.decide"
     idea_answer = "idea.answer"
@@ -194,6 +197,25 @@ def idea_open_to_citizens(user: User | None, idea: Any) -> bool:
     return is_verified(user) and idea.status == IdeaStatus.published and idea.hidden_at is None
 
 
+@dataclass(frozen=True)
+class Taking:
+    """Someone about to take part in `call`: `part` what they do (Part.submit: propose or submit
+    an idea; Part.vote: support one), `resident` whether they are a verified resident (loaded by
+    the route: app.residents.service.is_resident)."""
+
+    call: Call
+    part: Part
+    resident: bool
+
+
+def may_take_part(user: User | None, obj: Any) -> bool:
+    """The call's access rule for this part (Call.submit_access, Call.vote_access): any active
+    account (the e-mail confirmation and the phase are checked by the part's own action), or
+    verified residents only."""
+    required = obj.call.vote_access if obj.part == Part.vote else obj.call.submit_access
+    return is_active(user) and (required != Access.residents or bool(obj.resident))
+
+
 def can_edit_comment(user: User | None, comment: Any) -> bool:
     """Authors correct their comment for a short while, until someone may have read it."""
     return (is_active(user) and is_own(user, comment) and comment.deleted_at is None
@@ -230,6 +252,7 @@ RULES: dict[Action, Predicate] = {
     Action.idea_edit: can_edit_idea,
     Action.idea_submit: can_submit_idea,
     Action.idea_withdraw: can_withdraw_idea,
+    Action.call_take_part: may_take_part,
     Action.vote_cast: idea_open_to_citizens,
     Action.vote_withdraw: lambda user, _obj: is_active(user),
     Action.comment_create: idea_open_to_citizens,
@@ -248,6 +271,14 @@ RULES: dict[Action, Predicate] = {
 
 
 CONFIRM_EMAIL_FIRST = N_("Please confirm your e-mail address first, with the link we sent you.")
+
+
+RESIDENTS_ONLY = {
+    Part.vote: N_("Only verified residents of the city may support ideas in this call. To get verified, open your "
+                  "account page and verify that you live here with the city's sign-in service."),
+    Part.submit: N_("Only verified residents of the city may propose ideas in this call. To get verified, open your "
+                    "account page and verify that you live here with the city's sign-in service."),
+}
 
 
 def can(user: User | None, action: Action | str, obj: Any = None) -> bool:
@@ -281,3 +312,11 @@ def require_citizen(user: User | None, action: Action | str, obj: Any = None) ->
     if is_active(user) and user is not None and user.email_verified_at is None:
         raise Forbidden(CONFIRM_EMAIL_FIRST)
     return require_user(user, action, obj)
+
+
+def require_taking_part(user: User | None, taking: Taking) -> User:
+    """`require_user(user, Action.call_take_part, taking)`, with the reason an active account is
+    refused: Forbidden(RESIDENTS_ONLY[part]), which says how to get verified."""
+    if is_active(user) and not can(user, Action.call_take_part, taking):
+        raise Forbidden(RESIDENTS_ONLY[taking.part])
+    return require_user(user, Action.call_take_part, taking)

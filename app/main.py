@@ -37,6 +37,7 @@ from app.notify import routes as notify_routes
 from app.pages import legal_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
+from app.residents import routes as residents_routes
 from app.search import routes as search_routes
 from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
 from app.settings import Settings
@@ -106,6 +107,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     newsletter_routes.router,
     search_routes.router,
     legal_routes.router,
+    residents_routes.router,
 )
 
 

@@ -18,6 +18,7 @@ from app.outbox import models as outbox_models
 from app.pages import models as page_models
 from app.ratelimit import models as ratelimit_models
 from app.report import models as report_models
+from app.residents import models as residents_models
 from app.submission import models as submission_models
 from app.vote import models as vote_models
 
@@ -40,6 +41,7 @@ __all__ = [
     "page_models",
     "ratelimit_models",
     "report_models",
+    "residents_models",
     "submission_models",
     "vote_models",
 ]

@@ -18,6 +18,7 @@ from app.newsletter import privacy as newsletter_privacy
 from app.notify import privacy as notify_privacy
 from app.personal_data import Holding
 from app.report import privacy as report_privacy
+from app.residents import privacy as residents_privacy
 from app.submission import privacy as submission_privacy
 from app.vote import privacy as vote_privacy
 
@@ -36,4 +37,5 @@ HOLDINGS: tuple[Holding, ...] = (
     media_privacy.MEDIA,
     submission_privacy.SUBMISSIONS,
     account_identities.IDENTITIES,
+    residents_privacy.VERIFICATION,
 )

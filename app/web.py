@@ -70,10 +70,21 @@ def _flash_serializer(request: Request) -> URLSafeSerializer:
 
 def flash(request: Request, response: RedirectResponse, message: str, category: str = "info",
           **params: Any) -> RedirectResponse:
-    """Queue a message (an English msgid, translated when shown) for the next page."""
-    queued = _read_flashes(request)
+    """Queue a message (an English msgid, translated when shown) for the next page. Several
+    calls on one response queue several messages (one cookie holds them all)."""
+    https = request.app.state.settings.is_https
+    earlier = getattr(request.state, "flashes_queued", None)
+    if earlier is not None and earlier[0] is response:
+        # This response already carries the cookie: replace it rather than add a second one.
+        queued: list[dict[str, Any]] = earlier[1]
+        prefix = cookies.FLASH.name(https).encode() + b"="
+        response.raw_headers = [(k, v) for k, v in response.raw_headers
+                                if not (k == b"set-cookie" and v.startswith(prefix))]
+    else:
+        queued = _read_flashes(request)
     queued.append({"c": category, "m": message, "p": params})
-    cookies.FLASH.set(response, _flash_serializer(request).dumps(queued), https=request.app.state.settings.is_https)
+    request.state.flashes_queued = (response, queued)
+    cookies.FLASH.set(response, _flash_serializer(request).dumps(queued), https=https)
     request.state.flashes_consumed = True
     return response
 

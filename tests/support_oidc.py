@@ -1,8 +1,12 @@
-"""The OpenID provider for tests: the `oidc_provider` fixture (session-scoped) starts
+"""The OpenID providers for tests: the `oidc_provider` fixture (session-scoped) starts
 tests/servers/oidc/start.mjs (the npm package oidc-provider, from node_modules, run by the system
-Node) on 127.0.0.1 with one client for the platform (PKCE S256 required) and two accounts,
-`alice` (e-mail verified) and `bruno` (e-mail not verified); `sign_in_at_provider` plays the
-browser at the provider (its development login form) and returns where it sends the browser back.
+Node) on 127.0.0.1 with one client for the platform (PKCE S256 required) and the accounts
+`alice` (e-mail verified, lives in 4000, adult), `bruno` (e-mail not verified), `chloe` (a minor
+in 4020) and `david` (lives in 1000), giving e-mail, profile (birth date) and address claims.
+`oidc_email_only` starts a second provider (key "mail") with the same accounts that gives only
+the e-mail claims; `oidc_userinfo_only` a third (key "info") that gives its claims at the
+userinfo endpoint only. `sign_in_at_provider` plays the browser at a provider (its development login
+form) and returns where it sends the browser back.
 
 Use it from a test module: `from tests.support_oidc import oidc_provider  # noqa: F401`. Each
 pytest-xdist worker starts its own. The provider signs with a key this module generates, so a
@@ -15,6 +19,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,9 @@ CLIENT_ID = "reinventons"
 CLIENT_SECRET = "a-client-secret-for-the-tests-only"
 KEY = "test"  # the provider's key in the platform's settings
 CALLBACK = f"http://testserver/account/oidc/{KEY}/callback"
+MAIL_KEY = "mail"  # the second provider's, which gives only e-mail claims
+INFO_KEY = "info"  # the third's, which gives its claims at the userinfo endpoint only
+FULL_SCOPES = "openid email profile address"
 START_TIMEOUT = 30.0
 
 
@@ -40,11 +48,14 @@ class Provider:
     issuer: str
     key: RSAKey
     output: list[str] = field(default_factory=list)
+    platform_key: str = KEY
+    name: str = "Test ID"
+    scopes: str = FULL_SCOPES
 
     def setting(self, **overrides: Any) -> dict[str, Any]:
         """The platform's `oidc_providers` entry for this provider."""
-        return {"key": KEY, "name": "Test ID", "issuer": self.issuer, "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET, **overrides}
+        return {"key": self.platform_key, "name": self.name, "issuer": self.issuer, "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET, "scopes": self.scopes, **overrides}
 
     def sign(self, claims: dict[str, Any], *, key: RSAKey | None = None) -> str:
         """A token signed (RS256) with the provider's key, or `key`: for crafted tokens."""
@@ -54,9 +65,30 @@ class Provider:
 
 @pytest.fixture(scope="session")
 def oidc_provider() -> Iterator[Provider]:
+    yield from _run_provider(KEY, "Test ID", FULL_SCOPES)
+
+
+@pytest.fixture(scope="session")
+def oidc_email_only() -> Iterator[Provider]:
+    """A second provider (key "mail", "Mail ID") that gives only the e-mail claims."""
+    yield from _run_provider(MAIL_KEY, "Mail ID", "openid email")
+
+
+@pytest.fixture(scope="session")
+def oidc_userinfo_only() -> Iterator[Provider]:
+    """A third provider (key "info", "Info ID") whose ID tokens carry no profile, e-mail or
+    address claims: those are at its userinfo endpoint only."""
+    yield from _run_provider(INFO_KEY, "Info ID", FULL_SCOPES, conform=True)
+
+
+def _run_provider(platform_key: str, name: str, scopes: str, base_url: str = "http://testserver", *,
+                  conform: bool = False) -> Iterator[Provider]:
+    """A provider process for the platform at `base_url` (its callback registered there), stopped
+    when the generator closes: for fixtures (`yield from`), or `contextmanager(_run_provider)`."""
     key = RSAKey.generate_key(2048, parameters={"kid": "test-signing-key", "alg": "RS256", "use": "sig"})
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "OIDC_PORT": "0", "OIDC_CLIENT_ID": CLIENT_ID,
-           "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_REDIRECT_URIS": CALLBACK,
+           "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_SCOPES": scopes, "OIDC_CONFORM": "1" if conform else "0",
+           "OIDC_REDIRECT_URIS": f"{base_url}/account/oidc/{platform_key}/callback",
            "OIDC_JWKS": json.dumps({"keys": [key.as_dict(private=True)]})}
     process = subprocess.Popen(["node", str(SERVER)], cwd=SERVER.parents[3], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -79,13 +111,16 @@ def oidc_provider() -> Iterator[Provider]:
         process.kill()
         pytest.fail("the OpenID provider did not start:\n" + "".join(output))
     try:
-        yield Provider(issuer=ready[0], key=key, output=output)
+        yield Provider(issuer=ready[0], key=key, output=output, platform_key=platform_key, name=name, scopes=scopes)
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+running_provider = contextmanager(_run_provider)
 
 
 def sign_in_at_provider(authorize_url: str, login: str, browser: httpx.Client | None = None) -> str:

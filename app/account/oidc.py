@@ -21,6 +21,12 @@ An attempt to confirm an account deletion (purpose "delete", kept in the row's `
 the provider to make the person sign in again (`prompt=login`, `max_age=0`); the callback then
 hands the identity and its `auth_time` to app.account.privacy.delete_account_by_identity.
 
+Verified residents (app.residents): after a sign-in or a link, the claims of the ID token (and of
+the userinfo endpoint, when the provider's rules read a claim the ID token does not carry) are
+judged by the provider's verification rules; a link is also how a person asks "verify me". The
+sign-in or link stands whatever the verdict; the person is told when they became a verified
+resident, why not (on a link), or that this identity already verifies another account.
+
 Nothing secret is logged: not the code, the tokens, the state or the claims.
 """
 
@@ -46,8 +52,9 @@ from app.account.sessions import end_session, start_session
 from app.authz import Action
 from app.clock import utcnow
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
-from app.errors import AppError, NotFound, ValidationFailed
+from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.i18n import N_
+from app.residents import service as residents
 from app.security import hash_token, safe_next
 from app.settings import OidcProvider, Settings
 from app.web import flash, redirect
@@ -174,6 +181,24 @@ def _take_attempt(session: Session, token: str, provider: OidcProvider) -> OidcA
     return attempt
 
 
+async def resident_claims(client: StarletteOAuth2App, token: dict[str, Any], claims: dict[str, Any],
+                          needed: set[str]) -> dict[str, Any]:
+    """The claims the verification rules judge: the ID token's, completed by the userinfo
+    endpoint's when a claim the rules read (`needed`, top-level names) is not in the ID token.
+    Userinfo counts only when its `sub` is the ID token's (OpenID Connect Core 5.3.4); the ID
+    token wins where both say something. A provider that does not answer leaves the ID token's."""
+    if not needed or needed <= claims.keys():
+        return claims
+    try:
+        info = await client.userinfo(token=token)
+    except (OAuthError, JoseError, httpx.HTTPError, ValueError, KeyError) as exc:
+        log.info("OIDC userinfo of %s unavailable: %s", client.name, type(exc).__name__)
+        return claims
+    if not isinstance(info, dict) or str(info.get("sub")) != str(claims.get("sub")):
+        return claims
+    return {**info, **claims}
+
+
 def _log_in(request: Request, session: Session, settings: Settings, user: User, target: str) -> RedirectResponse:
     old = cookies.SESSION.read(request)
     if old:
@@ -220,6 +245,12 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
     userinfo = token.get("userinfo")
     if not userinfo:  # no ID token: an OAuth-only answer proves no identity
         return refuse(FAILED, provider=provider.name)
+    residency: residents.Result | None = None
+    taken: Conflict | None = None
+    judged = dict(userinfo)
+    if not deleting:
+        needed = residents.claim_names(residents.rules(session, provider.key))
+        judged = await resident_claims(client, token, judged, needed)
     try:
         claims = identities.Claims.from_id_token(provider, dict(userinfo))
         if deleting:
@@ -234,6 +265,17 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
             identities.link(session, user, provider, claims)
         else:
             found = identities.sign_in(session, provider, claims, language=request.state.language)
+        person = user if linking else (None if deleting else found)
+        if person is not None:
+            was_resident = residents.is_resident(session, person)
+            try:
+                residency = residents.verify(session, settings, person, provider_key=provider.key,
+                                             provider_name=provider.name, issuer=claims.issuer,
+                                             subject=claims.subject, claims=judged)
+            except Conflict as exc:
+                taken = exc
+            if residency is not None and residency.verified and was_resident and not linking:
+                residency = None  # signed in as the resident they already were: nothing to say
     except ValidationFailed:
         return refuse(FAILED, provider=provider.name)
     except AppError as exc:
@@ -249,6 +291,12 @@ async def callback(request: Request, session: DbSession, settings: AppSettings, 
                      "success", provider=provider.name)
     else:
         done = _log_in(request, session, settings, found, attempt.next_path)
+    if taken is not None:
+        flash(request, done, taken.message, "error", **taken.context)
+    elif residency is not None and residency.verified:
+        flash(request, done, residency.message, "success")
+    elif residency is not None and residency.outcome is not None and linking:
+        flash(request, done, residency.message, "error", **(residency.params or {}))
     cookies.OIDC_ATTEMPT.delete(done, https=settings.is_https)
     return done
 

@@ -15,6 +15,7 @@ from app.clock import utcnow
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
 from app.errors import Conflict, RateLimited, ValidationFailed
 from app.i18n import N_
+from app.residents import service as residents
 from app.security import safe_next
 from app.settings import LANGUAGES, Settings
 from app.submission import service as submission
@@ -181,7 +182,8 @@ def _profile_context(session: DbSession, settings: Settings, user: User) -> dict
     assert user.id is not None
     linked = identities.for_user(session, user.id)
     return {"identities": linked, "linked_keys": {i.provider_key for i in linked},
-            "provider_names": {p.key: p.name for p in settings.oidc_providers}}
+            "provider_names": {p.key: p.name for p in settings.oidc_providers},
+            "residency": residents.account_status(session, settings, user)}
 
 
 @router.get("", name="account:profile")

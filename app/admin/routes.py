@@ -29,6 +29,8 @@ SECTIONS: list[Section] = [
             N_("Create and edit calls, their phases, rules and themes.")),
     Section("admin:districts", N_("Districts"), N_("The city's districts, shared by every call.")),
     # Other domains add their sections below (users and roles, audit log, channels...).
+    Section("residents:rules", N_("Verified residents"),
+            N_("Which sign-in providers verify residents: the city's postal codes, a minimum age.")),
     Section("admin:users", N_("People and roles"), N_("Find accounts, change roles, suspend or reactivate.")),
     Section("admin:audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
     Section("admin:dialogue", N_("Dialogue dashboard"),

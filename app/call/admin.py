@@ -62,7 +62,7 @@ def _call_values(call: Call | None) -> dict[str, Any]:
         name: getattr(call, name) for name in (
             "slug", "title", "summary", "description_md", "ideas_per_citizen", "premoderation",
             "votes_per_citizen", "vote_scope", "voting_during_submissions", "comments_during_submissions",
-            "comments_during_voting", "report_threshold")
+            "comments_during_voting", "report_threshold", "submit_access", "vote_access")
     }
     values["phase_override"] = call.phase_override or ""
     for name in service.PHASE_FIELDS:
@@ -116,7 +116,8 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
         voting_during_submissions=values["voting_during_submissions"],
         comments_during_submissions=values["comments_during_submissions"],
         comments_during_voting=values["comments_during_voting"],
-        report_threshold=_as_int(fields["report_threshold"], 3), **dates,
+        report_threshold=_as_int(fields["report_threshold"], 3), submit_access=fields["submit_access"],
+        vote_access=fields["vote_access"], **dates,
     )
     try:
         cover_id = None
@@ -153,7 +154,8 @@ def create_call(
     results_start: Text = "", closes_at: Text = "", phase_override: Text = "", ideas_per_citizen: Text = "5",
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
-    report_threshold: Text = "3", cover: Annotated[UploadFile | str | None, File()] = None,
+    report_threshold: Text = "3", submit_access: Text = "email", vote_access: Text = "email",
+    cover: Annotated[UploadFile | str | None, File()] = None,
     form_token: FormToken = "",
 ) -> Response:
     fields = {k: v for k, v in locals().items() if isinstance(v, str) and k != "form_token"}
@@ -179,7 +181,8 @@ def edit_call(
     results_start: Text = "", closes_at: Text = "", phase_override: Text = "", ideas_per_citizen: Text = "5",
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
-    report_threshold: Text = "3", remove_cover: Flag = "", cover: Annotated[UploadFile | str | None, File()] = None,
+    report_threshold: Text = "3", submit_access: Text = "email", vote_access: Text = "email",
+    remove_cover: Flag = "", cover: Annotated[UploadFile | str | None, File()] = None,
 ) -> Response:
     call = service.get_call(session, call_id)
     fields = {k: v for k, v in locals().items() if isinstance(v, str) and k != "remove_cover"}

@@ -55,6 +55,9 @@ class Call(SQLModel, table=True):
     comments_during_submissions: bool = True
     comments_during_voting: bool = True
     report_threshold: int = 3
+    # Who may submit ideas and who may support them: app.residents.models.Access.
+    submit_access: str = Field(default="email", sa_type=sa.String(10))
+    vote_access: str = Field(default="email", sa_type=sa.String(10))
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -21,6 +21,7 @@ from app.idea import queries as idea_queries
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
+from app.residents import service as residents
 from app.share import previews as share_previews
 from app.share import video as share_video
 from app.web import render
@@ -86,6 +87,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "status_filters": idea_queries.STATUS_FILTERS,
         "status_labels": idea_queries.STATUS_LABELS,
         "own_ideas": idea_queries.own_ideas(session, call, user),
+        "taking_part": residents.call_access(session, settings, call, user),
         "dialogue": moderation_dialogue.figures(session, call.id),
         "announcements": announcements,
         # Videos linked in the call's description, each in a click-to-load player.

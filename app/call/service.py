@@ -13,12 +13,14 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.idea.models import Idea
 from app.locks import lock_call, share_call
+from app.residents.models import Access
 from app.richtext import render_markdown
 from app.settings import Settings
 from app.vote import limits as vote_limits
 from app.vote import service as vote_service
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ACCESS_VALUES = frozenset(Access)
 PHASE_FIELDS = ("submissions_start", "voting_start", "review_start", "results_start", "closes_at")
 
 
@@ -42,6 +44,8 @@ class CallInput:
     comments_during_submissions: bool = True
     comments_during_voting: bool = True
     report_threshold: int = 3
+    submit_access: str = "email"  # app.residents.models.Access
+    vote_access: str = "email"
 
 
 def slugify(text: str) -> str:
@@ -88,6 +92,9 @@ def validate_call(session: Session, data: CallInput, call_id: int | None) -> dic
             errors[name] = N_("Enter a whole number between 1 and 1000.")
     if data.vote_scope not in set(VoteScope):
         errors["vote_scope"] = N_("Choose a vote scope from the list.")
+    for name in ("submit_access", "vote_access"):
+        if getattr(data, name) not in ACCESS_VALUES:
+            errors[name] = N_("Choose who may take part from the list.")
     return errors
 
 
@@ -108,6 +115,8 @@ def _apply(call: Call, data: CallInput) -> None:
     call.comments_during_submissions = data.comments_during_submissions
     call.comments_during_voting = data.comments_during_voting
     call.report_threshold = data.report_threshold
+    call.submit_access = data.submit_access
+    call.vote_access = data.vote_access
     call.updated_at = utcnow()
 
 

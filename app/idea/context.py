@@ -15,16 +15,21 @@ from app.call.phases import accepts_comments
 from app.comment import service as comment_service
 from app.follow import service as follow_service
 from app.idea.models import Idea
+from app.residents import service as residents
+from app.residents.models import Part
 from app.vote import service as vote_service
 
 
 def idea_page_extras(session: Session, *, idea: Idea, call: Call, viewer: User | None) -> dict[str, Any]:
     """The idea page's panels for `viewer` (None: an anonymous visitor): `vote_panel` (a
-    VoteState), `may_vote`, `following`, `comment_threads`, `comments_open`, `may_comment`."""
+    VoteState), `may_vote`, `resident_rule_met` (the call's access rule for votes: False when it
+    is for verified residents and the viewer is not one), `following`, `comment_threads`,
+    `comments_open`, `may_comment`."""
     assert idea.id is not None
     return {
         "vote_panel": vote_service.vote_state(session, user=viewer, idea=idea, call=call),
         "may_vote": can(viewer, Action.vote_cast, idea),
+        "resident_rule_met": residents.may_take_part(session, viewer, call, Part.vote),
         "following": viewer is not None and viewer.id is not None
         and follow_service.is_following(session, idea_id=idea.id, user_id=viewer.id),
         "comment_threads": comment_service.threads(session, idea_id=idea.id),

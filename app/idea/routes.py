@@ -14,12 +14,14 @@ from app.call import service as call_service
 from app.call.models import Call
 from app.call.queries import visible_call_by_slug
 from app.deps import AppSettings, CitizenUser, CurrentUser, DbSession
-from app.errors import AppError, Forbidden, NotFound, RateLimited, ValidationFailed
+from app.errors import AppError, Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from app.i18n import N_
 from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media import service as media_service
 from app.params import parse_id
+from app.residents import service as residents
+from app.residents.models import Part
 from app.search import engines as search_engines
 from app.search.routes import STATUS_LABELS
 from app.share import previews as share_previews
@@ -73,15 +75,16 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
 @router.get("/calls/{slug}/ideas/new", name="idea:new")
 def new_form(request: Request, session: DbSession, user: CurrentUser, slug: str) -> HTMLResponse:
     call = visible_call_by_slug(session, slug, user)
-    _require_create(user, call)
+    _require_create(session, user, call)
     return render(request, "idea/form.html", _form_context(session, call, {}, {}))
 
 
-def _require_create(user: User | None, call: Call) -> User:
+def _require_create(session: Session, user: User | None, call: Call) -> User:
     """The author of a new idea in `call`, or why they may not propose one (LoginRequired,
-    Forbidden with the reason: an unconfirmed e-mail address, or the call's phase)."""
+    Forbidden with the reason: an unconfirmed e-mail address, the call's phase, or a call for
+    verified residents only)."""
     if user is not None and authz.can(user, Action.idea_create, call):
-        return user
+        return authz.require_taking_part(user, residents.taking(session, user, call, Part.submit))
     if user is not None and authz.is_active(user) and not authz.is_verified(user):
         raise Forbidden(N_("Please confirm your e-mail address before proposing an idea."))
     if user is not None:
@@ -99,7 +102,7 @@ def create(
     alt_photo_4: TextField = "", form_token: FormToken = "",
 ) -> Response:
     call = visible_call_by_slug(session, slug, user)
-    author = _require_create(user, call)
+    author = _require_create(session, user, call)
     values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
               "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
               "alt_photo_4": alt_photo_4}
@@ -112,9 +115,10 @@ def create(
     if sent.earlier is not None:
         return replay(request, sent.earlier)
     try:
+        residents.take_part(session, user=author, call=call, part=Part.submit)
         idea = service.create_idea(session, settings, call, author, data=data, photos=photos,
                                    submit=action != "draft")
-    except (ValidationFailed, RateLimited) as exc:
+    except (ValidationFailed, RateLimited, Conflict) as exc:
         return _refused(request, session, exc, author, photos, call, values)
     assert idea.id is not None  # flushed by create_idea
     message, location = _created_message(idea), links.idea_path(idea.id)
@@ -153,7 +157,7 @@ def check_similar(
     call listed: the form's "Check for similar ideas" button, for browsers without JavaScript.
     Nothing is saved; chosen photos must be chosen again (browsers never resend a file)."""
     call = visible_call_by_slug(session, slug, user)
-    _require_create(user, call)
+    _require_create(session, user, call)
     assert call.id is not None
     values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
               "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
@@ -225,6 +229,7 @@ def edit(
     submit = action == "submit"
     if submit:
         authz.require(author, Action.idea_submit, (idea, call))
+        authz.require_taking_part(author, residents.taking(session, author, call, Part.submit))
     photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     ids = [parse_id(v) for v in (existing_id or [])]
@@ -244,8 +249,10 @@ def edit(
         return replay(request, sent.earlier)
     values["remove"] = set(photos.remove)
     try:
+        if submit:
+            residents.take_part(session, user=author, call=call, part=Part.submit)
         service.update_idea(session, settings, call, idea, author, data=data, photos=photos, submit=submit)
-    except (ValidationFailed, RateLimited) as exc:
+    except (ValidationFailed, RateLimited, Conflict) as exc:
         return _refused(request, session, exc, author, photos, call, values, idea_id=idea_id)
     message = _created_message(idea) if submit else N_("Your changes are saved.")
     location = links.idea_path(idea.id)
@@ -257,6 +264,12 @@ def edit(
 @router.post("/ideas/{idea_id}/submit", name="idea:submit")
 def submit(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int) -> Response:
     author, idea, call = _own_idea(session, user, idea_id, Action.idea_submit)
+    authz.require_taking_part(author, residents.taking(session, author, call, Part.submit))
+    try:
+        residents.take_part(session, user=author, call=call, part=Part.submit)
+    except Conflict as exc:
+        session.rollback()
+        return flash(request, redirect(links.idea_path(idea_id)), exc.message, "error")
     try:
         service.submit_idea(session, call, idea, author, settings=settings)
     except ValidationFailed:

@@ -32,6 +32,7 @@ from app.moderation import (
 )
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
+from app.residents import service as residents
 from app.search import engines as search_engines
 from app.search.backend import document_body
 from app.search.routes import STATUS_LABELS
@@ -158,6 +159,8 @@ def _idea_context(session: Session, idea: Idea, user: User, settings: Settings, 
                if idea.status == IdeaStatus.submitted or mergeable else [])
     return {
         "idea": idea, "call": call, "author": author, "history": history,
+        # That the author is a verified resident; never what their provider said about them.
+        "author_resident": residents.is_resident(session, author),
         "versions": idea_versions.version_views(session, idea.id),
         "audit": queries.entries_for(session, TargetType.idea, idea.id),
         "open_reports": report_decisions.open_report_count(session, TargetType.idea, idea.id),

@@ -3,12 +3,14 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.authz import Action, require_citizen
+from app.authz import Action, require_citizen, require_taking_part
 from app.call.models import VoteScope
 from app.deps import CurrentUser, DbSession
 from app.errors import AppError
 from app.i18n import N_, format_number, ngettext
 from app.idea import queries as idea_queries
+from app.residents import service as residents
+from app.residents.models import Part
 from app.vote import service
 from app.web_answers import done, refuse
 
@@ -37,6 +39,8 @@ def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int) 
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
         voter = require_citizen(user, Action.vote_cast, idea)
+        require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
+        residents.take_part(session, user=voter, call=call, part=Part.vote)
         state = service.cast_vote(session, idea=idea, call=call, user=voter)
     except AppError as exc:
         return refuse(request, exc, idea_id, ANCHOR)

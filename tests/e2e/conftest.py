@@ -16,10 +16,13 @@ Pages saved by `check_page` are validated by the W3C validator once, at the end
 Without Chromium the tests skip locally and fail in CI (CI=true).
 """
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -84,12 +87,12 @@ def _requirements_or_skip() -> None:
     pytest.skip(reason)
 
 
-def _e2e_database(tmp: Path) -> str:
+def _e2e_database(tmp: Path, suffix: str = "e2e") -> str:
     base = worker_database_url(os.environ.get("REINVENTONS_TEST_DATABASE_URL", ""))
     if not base:
-        return f"sqlite:///{tmp / 'e2e.sqlite3'}"
+        return f"sqlite:///{tmp / f'{suffix}.sqlite3'}"
     parsed = make_url(base)
-    name = f"{parsed.database}_e2e"
+    name = f"{parsed.database}_{suffix}"
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -98,17 +101,21 @@ def _e2e_database(tmp: Path) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
+@contextmanager
+def running_server(tmp: Path, *, port: int | None = None, suffix: str = "e2e",
+                   **overrides: Any) -> Iterator[E2EServer]:
+    """The platform as real processes on `port` (a free one by default), with the demo data.
+    `overrides` are settings (e.g. `oidc_providers`), also handed to the processes as
+    REINVENTONS_* variables; `suffix` names the database (a module with a server of its own
+    passes another one, so that the session's server keeps its database)."""
     _requirements_or_skip()
-    tmp = tmp_path_factory.mktemp("e2e")
-    database_url = _e2e_database(tmp)
+    database_url = _e2e_database(tmp, suffix)
     migrate.upgrade(database_url)
-    port = free_port()
+    port = port or free_port()
     smtp = SmtpSink()
     smtp.start()
     settings = make_settings(tmp / "var", database_url, base_url=f"http://127.0.0.1:{port}", smtp_url=smtp.url,
-                             registrations_per_hour=100_000)
+                             registrations_per_hour=100_000, **overrides)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REINVENTONS_")}
     env.update({
         "REINVENTONS_DATA_DIR": str(settings.data_dir),
@@ -120,6 +127,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
         "REINVENTONS_REGISTRATIONS_PER_HOUR": "100000",
         "PYTHONUNBUFFERED": "1",
     })
+    env.update({f"REINVENTONS_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+                for name, value in overrides.items()})
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = harness.ARTIFACTS / f"e2e-server-{port}.log"
     db = Database.from_settings(settings)
@@ -137,6 +146,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
         harness.stop_processes(processes)
         db.dispose()
         smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
+    with running_server(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from app.account.models import User
 from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply
 from app.clock import utcnow
 from app.comment.models import Comment
+from app.residents.models import VerificationRule
 from tests.factories import make_category, make_district, make_user
 from tests.moderation.helpers import audit_count, world
 from tests.support import WebClient
@@ -58,12 +59,14 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
     session.commit()
     reply = NetworkReply(delivery_id=sent.id, channel_id=channel.id, remote_id="1", posted_at=utcnow())  # type: ignore[arg-type]
     session.add(reply)
+    rule = VerificationRule(provider_key="test", postal_code_claim="postal_code", postal_codes="4000")
+    session.add(rule)
     session.commit()
     ids: dict[str, object] = {
         "idea_id": w.idea.id, "comment_id": comment.id, "user_id": other.id, "call_id": w.call.id,
         "category_id": category.id, "district_id": district.id, "slug": w.call.slug,
         "announcement_id": announcement.id, "channel_id": channel.id, "delivery_id": sent.id,
-        "reply_id": reply.id,
+        "reply_id": reply.id, "rule_id": rule.id,
     }
     return w.citizen, ids
 

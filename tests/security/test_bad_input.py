@@ -15,6 +15,7 @@ from app.call.models import Call
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.main import create_app
+from app.residents.models import VerificationRule
 from app.settings import Settings
 from tests.security.helpers import World, make_world, routes_with_params
 from tests.support import WebClient
@@ -62,9 +63,11 @@ def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient
         s.flush()
         reply = NetworkReply(delivery_id=sent.id, channel_id=channel.id, remote_id="1", posted_at=utcnow())
         s.add(reply)
+        rule = VerificationRule(provider_key="test", postal_code_claim="postal_code", postal_codes="4000")
+        s.add(rule)
         s.flush()
         valid = {**_valid_path_values(world), "announcement_id": announcement.id, "channel_id": channel.id,
-                 "delivery_id": sent.id, "reply_id": reply.id}
+                 "delivery_id": sent.id, "reply_id": reply.id, "rule_id": rule.id}
         s.expunge_all()
     failures: list[str] = []
     routes = [r for r in routes_with_params(client.app) if r.path not in SKIPPED and r.methods & {"GET", "POST"}]
