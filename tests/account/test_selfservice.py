@@ -2,10 +2,10 @@
 of their sessions. Through the pages, the real worker and a real SMTP server where e-mail matters."""
 
 import json
-from email.header import decode_header, make_header
-from email.message import Message
 import logging
 from datetime import timedelta
+from email.header import decode_header, make_header
+from email.message import Message
 
 import pytest
 from sqlmodel import Session, select
