@@ -35,6 +35,21 @@ CsrfProof = Callable[[Request], Awaitable[bool]]
 # The body mailbox providers POST to a List-Unsubscribe address (RFC 8058).
 ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
 
+def form_action_sources(settings: Settings | None) -> list[str]:
+    """Where a form of ours may lead (CSP `form-action`, which browsers also apply to the
+    redirects that answer a form): our origin, and the origin of each configured OpenID
+    provider's issuer, since the sign-in button's POST is answered by a redirect to the
+    provider's authorization endpoint (app.account.oidc; at the issuer's origin at the
+    providers this platform knows: an endpoint elsewhere would need its origin here too)."""
+    sources = ["'self'"]
+    for provider in settings.oidc_providers if settings is not None else ():
+        parts = urlsplit(provider.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme in ("https", "http") and parts.netloc and origin not in sources:
+            sources.append(origin)
+    return sources
+
+
 def content_security_policy(settings: Settings | None = None) -> str:
     """The Content-Security-Policy header of every page. Scripts and styles only from our
     origin: no inline code, no eval, nothing from a CDN. Frames only from the video players of
@@ -51,7 +66,7 @@ def content_security_policy(settings: Settings | None = None) -> str:
             "frame-src " + " ".join(frame_sources(settings)),
             "object-src 'none'",
             "base-uri 'none'",
-            "form-action 'self'",
+            "form-action " + " ".join(form_action_sources(settings)),
             "frame-ancestors 'none'",
             "manifest-src 'self'",
             "worker-src 'self'",

@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,17 @@ class Provider:
 
 @pytest.fixture(scope="session")
 def oidc_provider() -> Iterator[Provider]:
+    with running_provider(CALLBACK) as provider:
+        yield provider
+
+
+@contextmanager
+def running_provider(redirect_uris: str) -> Iterator[Provider]:
+    """The provider running, with the platform's client allowed to return to `redirect_uris`
+    (comma-separated); stopped at the end of the block."""
     key = RSAKey.generate_key(2048, parameters={"kid": "test-signing-key", "alg": "RS256", "use": "sig"})
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "OIDC_PORT": "0", "OIDC_CLIENT_ID": CLIENT_ID,
-           "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_REDIRECT_URIS": CALLBACK,
+           "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_REDIRECT_URIS": redirect_uris,
            "OIDC_JWKS": json.dumps({"keys": [key.as_dict(private=True)]})}
     process = subprocess.Popen(["node", str(SERVER)], cwd=SERVER.parents[3], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

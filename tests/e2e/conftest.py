@@ -5,6 +5,8 @@
   `<REINVENTONS_TEST_DATABASE_URL's name>_e2e`, `..._gw0_e2e` under pytest-xdist, dropped and
   created here so the unit tests' truncation never touches it) and a real SMTP server
   (aiosmtpd) that receives the e-mails.
+- `oidc_server` (session): a second such platform, without the demo, signing in at a real
+  OpenID provider (tests/support_oidc.py), database `..._e2e_oidc`.
 - `browser` (session): Debian's Chromium driven by Playwright (never a downloaded browser).
 - `context` / `page` (function): a fresh browser profile per test, base URL set, French
   Accept-Language, recording what each page loads for `check_page`.
@@ -16,9 +18,11 @@ Pages saved by `check_page` are validated by the W3C validator once, at the end
 Without Chromium the tests skip locally and fail in CI (CI=true).
 """
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +36,8 @@ from tests.e2e import harness
 from tests.e2e.harness import E2EServer
 from tests.e2e.long_words import seed_long_words
 from tests.support import SmtpSink, free_port, make_settings, worker_database_url
+from tests.support_oidc import KEY as OIDC_KEY
+from tests.support_oidc import Provider, running_provider
 
 VALIDATED: set[str] = set()
 RAN_HERE: set[str] = set()  # browser tests this process ran
@@ -84,12 +90,12 @@ def _requirements_or_skip() -> None:
     pytest.skip(reason)
 
 
-def _e2e_database(tmp: Path) -> str:
+def _e2e_database(tmp: Path, suffix: str = "e2e") -> str:
     base = worker_database_url(os.environ.get("REINVENTONS_TEST_DATABASE_URL", ""))
     if not base:
-        return f"sqlite:///{tmp / 'e2e.sqlite3'}"
+        return f"sqlite:///{tmp / (suffix + '.sqlite3')}"
     parsed = make_url(base)
-    name = f"{parsed.database}_e2e"
+    name = f"{parsed.database}_{suffix}"
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -98,13 +104,15 @@ def _e2e_database(tmp: Path) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
-    _requirements_or_skip()
-    tmp = tmp_path_factory.mktemp("e2e")
-    database_url = _e2e_database(tmp)
+@contextmanager
+def running_server(tmp: Path, *, suffix: str = "e2e", port: int | None = None, seed: bool = True,
+                   env_extra: dict[str, str] | None = None) -> Iterator[E2EServer]:
+    """The platform as `reinventons serve` and `reinventons worker` on `port` (a free one by
+    default), its own database (`suffix`), filled with the demo when `seed`; `env_extra` adds
+    settings (REINVENTONS_* variables)."""
+    database_url = _e2e_database(tmp, suffix)
     migrate.upgrade(database_url)
-    port = free_port()
+    port = port or free_port()
     smtp = SmtpSink()
     smtp.start()
     settings = make_settings(tmp / "var", database_url, base_url=f"http://127.0.0.1:{port}", smtp_url=smtp.url,
@@ -119,16 +127,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
         # Every test registers from 127.0.0.1: the per-address limit has its own unit tests.
         "REINVENTONS_REGISTRATIONS_PER_HOUR": "100000",
         "PYTHONUNBUFFERED": "1",
+        **(env_extra or {}),
     })
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = harness.ARTIFACTS / f"e2e-server-{port}.log"
     db = Database.from_settings(settings)
-    # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
-    # votes and comments, so every page is checked with real content. Journeys make their own data.
-    demo.seed(db, settings)
-    # And long unbroken words on every kind of page, for the phone layout checks (issue 10).
-    with db.session(write=True) as s:
-        seed_long_words(s)
+    if seed:
+        # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
+        # votes and comments, so every page is checked with real content. Journeys make their own data.
+        demo.seed(db, settings)
+        # And long unbroken words on every kind of page, for the phone layout checks (issue 10).
+        with db.session(write=True) as s:
+            seed_long_words(s)
     processes = harness.start_processes(env, port, log_path)
     try:
         yield E2EServer(url=f"http://127.0.0.1:{port}", settings=settings, smtp=smtp, db=db,
@@ -137,6 +147,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
         harness.stop_processes(processes)
         db.dispose()
         smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
+    _requirements_or_skip()
+    with running_server(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[E2EServer, Provider]]:
+    """A second platform, with sign-in at a real OpenID provider (tests/support_oidc.py: the
+    npm package oidc-provider, its accounts `alice` and `bruno`) configured as "Test ID"; no
+    demo data. Yields the server and the provider."""
+    _requirements_or_skip()
+    port = free_port()
+    callback = f"http://127.0.0.1:{port}/account/oidc/{OIDC_KEY}/callback"
+    with running_provider(callback) as provider, running_server(
+            tmp_path_factory.mktemp("e2e-oidc"), suffix="e2e_oidc", port=port, seed=False,
+            env_extra={"REINVENTONS_OIDC_PROVIDERS": json.dumps([provider.setting()])}) as running:
+        yield running, provider
 
 
 @pytest.fixture(scope="session")
