@@ -12,6 +12,7 @@ is used (the address is proved), its token stored hashed like every e-mail token
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -25,11 +26,13 @@ from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
+from app.outbox.service import Cancelled
 from app.ratelimit import service as ratelimit
 from app.security import hash_token
 from app.settings import Settings
 
 EMAIL_CHANGE = "email_change"  # EmailToken.purpose
+CONFIRMATION_KEY = "email_change_token_id"  # in a queued confirmation e-mail's payload: its EmailToken
 EMAIL_CHANGE_TTL = timedelta(hours=24)
 EMAIL_CHANGES_PER_DAY = 5  # links sent to new addresses per account: each is an e-mail to a stranger
 EMAIL_CHANGE_WINDOW = timedelta(days=1)
@@ -88,8 +91,9 @@ def change_password(session: Session, settings: Settings, user: User, *, current
 
 def request_email_change(session: Session, settings: Settings, user: User, *, new_email: str,
                          password: str) -> str:
-    """Send a single-use link (valid EMAIL_CHANGE_TTL) to `new_email`; the address changes only
-    when it is used (`confirm_email_change`). Earlier links of the account for a change stop
+    """Queue an e-mail to `new_email` with a single-use link (valid EMAIL_CHANGE_TTL, made when
+    the e-mail is sent: `with_fresh_link`); the address changes only when it is used
+    (`confirm_email_change`). Earlier links of the account for a change stop
     working. Not committed. Returns the normalised new address.
 
     Raises ValidationFailed with `current_password` (NO_PASSWORD for an account that signs in
@@ -115,13 +119,39 @@ def request_email_change(session: Session, settings: Settings, user: User, *, ne
     session.execute(update(EmailToken).where(col(EmailToken.user_id) == user.id,
                                              col(EmailToken.purpose) == EMAIL_CHANGE,
                                              col(EmailToken.used_at).is_(None)).values(used_at=now))
-    token = secrets.token_urlsafe(32)
-    session.add(EmailToken(token_hash=hash_token(token), purpose=EMAIL_CHANGE, user_id=user.id,
-                           expires_at=now + EMAIL_CHANGE_TTL, new_email=address))
+    # The link's token is made by the worker when it sends the e-mail (`with_fresh_link`), so
+    # that it is never written anywhere, not even in the queued e-mail: until then the row holds
+    # the hash of a value nobody keeps.
+    row = EmailToken(token_hash=hash_token(secrets.token_urlsafe(32)), purpose=EMAIL_CHANGE, user_id=user.id,
+                     expires_at=now + EMAIL_CHANGE_TTL, new_email=address)
+    session.add(row)
+    session.flush()
     mail.queue_email(session, to=address, template="email_change_confirm", lang=user.language, user_id=user.id,
-                     name=user.display_name,
-                     link=settings.absolute_url(links.path("account:email_confirm_form", _query={"token": token})))
+                     name=user.display_name, link="", extra={CONFIRMATION_KEY: row.id})
     return address
+
+
+def with_fresh_link(session: Session, settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
+    """The worker, about to send a confirmation e-mail (its payload names its EmailToken under
+    CONFIRMATION_KEY): a new token for the link, its hash stored on the row (the caller commits),
+    and the payload with the e-mail composed anew around the link, to the row's new address.
+    Only the hash is ever written; a retried sending makes a new link, and the last one sent
+    works. Raises Cancelled when the change was replaced, used or expired, or the account is gone."""
+    row = session.exec(select(EmailToken).where(EmailToken.id == payload.get(CONFIRMATION_KEY))
+                       .with_for_update()).first()
+    if row is None or row.used_at is not None or row.expires_at < utcnow() or not row.new_email:
+        raise Cancelled("the change of address was replaced, confirmed or has expired")
+    person = session.get(User, row.user_id)
+    if person is None or person.deleted_at is not None:
+        raise Cancelled("recipient deleted their account")
+    token = secrets.token_urlsafe(32)
+    row.token_hash = hash_token(token)
+    session.add(row)
+    composed = mail.compose("email_change_confirm", person.language, name=person.display_name,
+                            link=settings.absolute_url(links.path("account:email_confirm_form",
+                                                                  _query={"token": token})))
+    return {**payload, "to": row.new_email, "subject": composed.subject, "body": composed.text,
+            "html": composed.html}
 
 
 def _usable(session: Session, token: str, *, lock: bool = False) -> EmailToken | None:

@@ -4,6 +4,7 @@ of their sessions. Through the pages, the real worker and a real SMTP server whe
 import json
 import logging
 from datetime import timedelta
+from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 
@@ -149,6 +150,7 @@ def test_changing_my_address_takes_a_link_sent_to_the_new_one(mail_client: WebCl
     assert response.status_code == 303
     assert "anne.nouvelle@example.org" in mail_client.get("/account").text  # "we sent a link to ..."
     assert reload(session, anne).email == "anne@example.org"  # nothing changes yet
+    assert "token=" not in outbox_text(session)  # the link is made only when the e-mail is sent
 
     mail_client.run_worker()
     [message] = smtp.to("anne.nouvelle@example.org")
@@ -227,11 +229,12 @@ def test_a_refused_change_of_address_sends_nothing(client: WebClient, session: S
 
 
 def request_change(web: WebClient, session: Session, address: str) -> str:
-    """Ask for a change of address and return the link's token, read from the queued e-mail."""
+    """Ask for a change of address, let the worker send the e-mail (to a file: no SMTP server
+    here) and return the token of its link."""
     assert web.submit("/account/email", {"new_email": address, "current_password": PASSWORD}).status_code == 303
-    session.expire_all()
-    message = [m for m in session.exec(select(OutboxMessage)).all() if m.payload.get("to") == address][-1]
-    body = message.payload["body"]
+    web.run_worker()
+    sent = [message_from_bytes(p.read_bytes()) for p in sorted(web.settings.mail_dir.glob("*.eml"))]
+    body = body_of([m for m in sent if m["To"] == address][-1])
     return str(body.split("token=")[1].split()[0])
 
 
@@ -350,3 +353,21 @@ def test_a_session_notes_its_activity_every_few_minutes(client: WebClient, sessi
         session.expire_all()
         assert session.exec(select(UserSession)).one().last_seen_at > first
         assert "Active à l’instant" in page.get("/account/sessions").text
+
+
+def test_a_link_replaced_before_it_was_sent_is_not_sent(mail_client: WebClient, smtp: SmtpSink,
+                                                        session: Session) -> None:
+    anne = make_user(session, email="anne@example.org", password=PASSWORD)
+    mail_client.login_as(anne)
+    for address in ("faute@example.org", "bonne@example.org"):
+        assert mail_client.submit("/account/email", {"new_email": address, "current_password": PASSWORD}
+                                  ).status_code == 303
+    mail_client.run_worker()
+    assert smtp.to("faute@example.org") == []
+    [message] = smtp.to("bonne@example.org")
+    token = body_of(message).split("token=")[1].split()[0]
+    assert mail_client.submit("/account/email/confirm", {"token": token}).status_code == 303
+    assert reload(session, anne).email == "bonne@example.org"
+    session.expire_all()
+    reasons = [m.last_error for m in session.exec(select(OutboxMessage)).all() if m.status == "cancelled"]
+    assert reasons == ["the change of address was replaced, confirmed or has expired"]
