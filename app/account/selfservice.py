@@ -176,11 +176,12 @@ def confirm_email_change(session: Session, settings: Settings, *, token: str) ->
     gets a notice (`email_changed`). Not committed.
 
     Raises ValidationFailed with `token` (LINK_INVALID: unknown, used, expired, or the account
-    deleted since) or `new_email` (TAKEN: another account took the address meanwhile); the
+    deleted or suspended since) or `new_email` (TAKEN: another account took the address meanwhile); the
     caller then rolls back and nothing changes."""
     row = _usable(session, token, lock=True)  # under a row lock: of two uses at once, one wins
     person = session.get(User, row.user_id) if row is not None else None
-    if row is None or person is None or person.deleted_at is not None or person.id is None:
+    if (row is None or person is None or person.id is None or person.deleted_at is not None
+            or person.banned_at is not None):  # a suspended account keeps its address
         raise ValidationFailed({"token": LINK_INVALID})
     row.used_at = utcnow()
     session.add(row)
