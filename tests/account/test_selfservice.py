@@ -17,7 +17,7 @@ from app.account.models import EmailToken, User, UserSession
 from app.account.sessions import SESSION_COOKIE
 from app.moderation.models import AuditEntry
 from app.outbox.models import OutboxMessage
-from tests.factories import make_user
+from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, WebClient, body_of, links_in
 
 PASSWORD = "les chaises de la Batte"
@@ -371,3 +371,18 @@ def test_a_link_replaced_before_it_was_sent_is_not_sent(mail_client: WebClient, 
     session.expire_all()
     reasons = [m.last_error for m in session.exec(select(OutboxMessage)).all() if m.status == "cancelled"]
     assert reasons == ["the change of address was replaced, confirmed or has expired"]
+
+
+def test_changing_my_display_name(client: WebClient, session: Session) -> None:
+    anne = make_user(session, email="anne@example.org", display_name="Anne Thiry", password=PASSWORD)
+    idea = make_idea(session, make_call(session, phase="voting"), anne, title="Des bancs place du Marché")
+    session.commit()
+    client.login_as(anne)
+    refused = client.submit("/account", {"display_name": " A ", "language": "fr"})
+    assert refused.status_code == 422 and "Votre nom doit" in refused.text
+    assert reload(session, anne).display_name == "Anne Thiry"
+    assert client.post("/account", data={"display_name": "Anne T.", "language": "fr"}).status_code == 403
+    assert client.submit("/account", {"display_name": "  Anne   T. ", "language": "fr"}).status_code == 303
+    assert reload(session, anne).display_name == "Anne T."
+    page = client.get(f"/ideas/{idea.id}").text
+    assert "Anne T." in page and "Anne Thiry" not in page
