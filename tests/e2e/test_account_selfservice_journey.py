@@ -58,6 +58,13 @@ def test_signing_in_with_an_openid_provider(oidc_server: tuple[E2EServer, Provid
     check_page(page, "account-with-provider")
     desktop_screenshot(page, "account-with-provider")
 
+    # No password: the e-mail page says how to get one first, and has no form.
+    page.get_by_role("link", name="Changer mon adresse e-mail").click()
+    expect(page.locator(".notice")).to_contain_text("Votre compte n’a pas de mot de passe")
+    expect(page.get_by_label("Nouvelle adresse e-mail")).to_have_count(0)
+    check_page(page, "account-email-no-password")
+
+    page.goto("/account")
     page.get_by_role("link", name="Où je suis connecté·e").click()
     expect(page.locator(".session-item")).to_have_count(1)
     expect(page.locator(".session-item .badge")).to_have_text("Cette session")
