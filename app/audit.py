@@ -39,6 +39,8 @@ class AuditAction(StrEnum):
     unassign_moderator = "unassign_moderator"
     hold = "hold"  # by the system: a new account posted a link (app.posting_policy)
     account_deleted = "account_deleted"  # by the person themself (app.account.privacy)
+    password_changed = "password_changed"  # noqa: S105  by the person themself (app.account.selfservice)
+    email_changed = "email_changed"  # by the person themself, confirmed from the new address
     end_sessions = "end_sessions"  # by the system: a suspended person is logged out everywhere
     set_aside_supports = "set_aside_supports"  # by the system: supports over a limit (app.vote.limits)
     announce_publish = "announce_publish"  # by a moderator, or by the system at its scheduled time

@@ -25,6 +25,7 @@ from app.residents.models import Access, Part
 class Action(StrEnum):
     account_manage = "account.manage"
     identity_link = "identity.link"
+    session_end = "session.end"  # obj: the UserSession to end
     moderation_access = "moderation.access"
     admin_access = "admin.access"
     # Calls and ideas. Idea actions that depend on the phase take `(idea, call)`.
@@ -237,6 +238,9 @@ RULES: dict[Action, Predicate] = {
     Action.account_manage: lambda user, _obj: is_active(user),
     # Linking a provider's account: citizens only; a staff account stays a password account.
     Action.identity_link: lambda user, _obj: is_active(user) and user is not None and user.role == Role.citizen,
+    # A person ends only their own sessions (the sessions page of app.account.selfservice).
+    Action.session_end: lambda user, row: is_active(user) and user is not None and row is not None
+    and getattr(row, "user_id", None) == user.id,
     Action.moderation_access: lambda user, _obj: is_moderator(user),
     Action.admin_access: lambda user, _obj: is_admin(user),
     Action.moderation_decide: moderates,

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import handlers, links
 from app.account import oidc as account_oidc
 from app.account import routes as account_routes
+from app.account import selfservice_routes as account_selfservice_routes
 from app.account.sessions import load_current_user
 from app.admin import routes as admin_routes
 from app.announce import admin_routes as announce_admin_routes
@@ -86,6 +87,7 @@ def _loggable_path(scope: Scope) -> str:
 ROUTERS: tuple[APIRouter, ...] = (
     page_routes.router,
     account_routes.router,
+    account_selfservice_routes.router,
     account_oidc.router,
     admin_routes.router,
     call_routes.router,

@@ -35,19 +35,19 @@ CsrfProof = Callable[[Request], Awaitable[bool]]
 # The body mailbox providers POST to a List-Unsubscribe address (RFC 8058).
 ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
 
-def form_targets(settings: Settings | None) -> list[str]:
-    """Where a form of ours may lead the browser: our origin, and the origin of each OpenID
-    Connect provider's issuer, since the sign-in buttons POST to us and we answer with a redirect
-    to the provider's authorization endpoint, which browsers check against `form-action` too
-    (CSP Level 3, 6.4.1). A provider whose authorization endpoint is on another host than its
-    issuer is not supported by this policy."""
-    origins = ["'self'"]
+def form_action_sources(settings: Settings | None) -> list[str]:
+    """Where a form of ours may lead (CSP `form-action`, which browsers also apply to the
+    redirects that answer a form): our origin, and the origin of each configured OpenID
+    provider's issuer, since the sign-in button's POST is answered by a redirect to the
+    provider's authorization endpoint (app.account.oidc; at the issuer's origin at the
+    providers this platform knows: an endpoint elsewhere would need its origin here too)."""
+    sources = ["'self'"]
     for provider in settings.oidc_providers if settings is not None else ():
         parts = urlsplit(provider.issuer)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in origins:
-            origins.append(origin)
-    return origins
+        if parts.scheme in ("https", "http") and parts.netloc and origin not in sources:
+            sources.append(origin)
+    return sources
 
 
 def content_security_policy(settings: Settings | None = None) -> str:
@@ -55,7 +55,7 @@ def content_security_policy(settings: Settings | None = None) -> str:
     origin: no inline code, no eval, nothing from a CDN. Frames only from the video players of
     `app.share.video.frame_sources` (YouTube's privacy-enhanced host and the configured PeerTube
     hosts, over https), which pages insert after a click; none other. Forms lead to our origin
-    and to the sign-in providers' (`form_targets`)."""
+    and to the sign-in providers' (`form_action_sources`)."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -67,7 +67,7 @@ def content_security_policy(settings: Settings | None = None) -> str:
             "frame-src " + " ".join(frame_sources(settings)),
             "object-src 'none'",
             "base-uri 'none'",
-            "form-action " + " ".join(form_targets(settings)),
+            "form-action " + " ".join(form_action_sources(settings)),
             "frame-ancestors 'none'",
             "manifest-src 'self'",
             "worker-src 'self'",

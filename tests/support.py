@@ -1,11 +1,14 @@
 """Test helpers: a browser-like client, a real SMTP server, a live server, the outbox worker."""
 
 import email
+import io
+import json
 import os
 import re
 import socket
 import threading
 import time
+import zipfile
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -147,6 +150,12 @@ def body_of(message: Message) -> str:
             assert isinstance(payload, bytes)
             return payload.decode(part.get_content_charset() or "utf-8")
     raise AssertionError(f"no text part in {message['Subject']!r}")
+
+
+def exported_data(content: bytes) -> Any:
+    """The `data.json` of a data export (the ZIP that POST /account/export answers)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return json.loads(archive.read("data.json"))
 
 
 def links_in(message: Message) -> list[str]:

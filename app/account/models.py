@@ -56,7 +56,9 @@ class UserSession(SQLModel, table=True):
 
 
 class EmailToken(SQLModel, table=True):
-    """Single-use links sent by e-mail (verification, password reset), stored hashed."""
+    """Single-use links sent by e-mail (verification, password reset, change of address), stored
+    hashed. `new_email` is the address a change of address moves to (purpose "email_change"),
+    applied only when the link sent there is used; None for the other purposes."""
 
     __tablename__ = "email_token"
 
@@ -67,6 +69,7 @@ class EmailToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+    new_email: str | None = Field(default=None, sa_type=sa.String(254))
 
 
 class UserIdentity(SQLModel, table=True):

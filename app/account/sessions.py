@@ -10,10 +10,13 @@ from sqlmodel import Session, select
 from app import cookies
 from app.account.models import User, UserSession
 from app.clock import utcnow
-from app.db import get_session
+from app.db import get_session, is_write_request
 from app.security import hash_token
 
 SESSION_COOKIE = cookies.SESSION.base  # its name over http; see app.cookies for https
+# How often a session's last activity is written: "last seen" is approximate by design, and a
+# write on every request would make every page a writer.
+LAST_SEEN_STEP = timedelta(minutes=5)
 
 
 def start_session(session: Session, user: User, *, days: int, user_agent: str = "") -> str:
@@ -35,7 +38,23 @@ def end_all_sessions(session: Session, user_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def touch(session: Session, row: UserSession) -> None:
+    """Note that the session was used now, at most every LAST_SEEN_STEP (in the caller's
+    transaction: a request that writes anyway)."""
+    now = utcnow()
+    if now - row.last_seen_at >= LAST_SEEN_STEP:
+        row.last_seen_at = now
+        session.add(row)
+
+
 def user_for_token(session: Session, token: str) -> User | None:
+    """The active account whose session cookie value is `token`; None if the session is
+    unknown, expired, or its account suspended or deleted."""
+    found = _session_for_token(session, token)
+    return found[0] if found is not None else None
+
+
+def _session_for_token(session: Session, token: str) -> tuple[User, UserSession] | None:
     if not token or len(token) > 100:
         return None
     row = session.exec(
@@ -48,12 +67,17 @@ def user_for_token(session: Session, token: str) -> User | None:
     user, user_session = row
     if user_session.expires_at < utcnow() or user.banned_at is not None or user.deleted_at is not None:
         return None
-    return user
+    return user, user_session
 
 
 def load_current_user(request: Request, session: Session = Depends(get_session)) -> User | None:
-    """Application-wide dependency: the logged-in user, also kept on request.state for pages."""
-    user = user_for_token(session, cookies.SESSION.read(request))
+    """Application-wide dependency: the logged-in user, also kept on request.state for pages.
+    A request that writes anyway also notes the session's last activity (approximate: at most
+    every few minutes, `touch`), shown on the person's sessions page."""
+    found = _session_for_token(session, cookies.SESSION.read(request))
+    user = found[0] if found is not None else None
+    if found is not None and is_write_request(request):
+        touch(session, found[1])
     request.state.user = user
     return user
 

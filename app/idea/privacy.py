@@ -94,7 +94,8 @@ def _addresses(base_url: str, idea: Idea, photos: list[IdeaPhoto]) -> dict[str, 
     """Where one of the person's own ideas and its photos are, whatever its status."""
     assert idea.id is not None
     return {"url": base_url + links.idea_path(idea.id),
-            "photos": [{"url": base_url + links.photo_path(idea.id, p.id, "display"), "alt_text": p.alt_text}
+            "photos": [{"id": p.id, "url": base_url + links.photo_path(idea.id, p.id, "display"),
+                        "alt_text": p.alt_text}
                        for p in photos if p.id is not None]}
 
 

@@ -175,6 +175,20 @@ def variant_path(settings: Settings, media: MediaFile, variant: str) -> Path:
     return settings.media_dir / media.key / f"{variant}.{ext}"
 
 
+def largest_file(settings: Settings, media: MediaFile) -> tuple[Path, str] | None:
+    """The largest stored variant of `media` (the photo as kept: re-encoded, without its
+    metadata) and its extension ("jpg", "webp"); None when its file is missing."""
+    sizes = [name for name in images.VARIANT_SIZES if isinstance(media.variants, dict) and name in media.variants]
+    for name in sizes:  # VARIANT_SIZES lists the largest first
+        try:
+            path = variant_path(settings, media, name)
+        except NotFound:
+            continue
+        if path.is_file():
+            return path, path.suffix.lstrip(".")
+    return None
+
+
 def file_response(settings: Settings, media: MediaFile, variant: str, *, public: bool) -> Response:
     """The variant's bytes, served so that no browser can take them for a page or a script.
 

@@ -12,6 +12,8 @@ hidden; the person who acted may have left. So, at send time:
   its recipient is active and verified and still wants that kind of e-mail, and may still see
   what it tells of (app.notify.views); a digest (`notification_ids`) keeps only such
   notifications, and is cancelled when none is left;
+- a change of address's confirmation (`email_change_token_id`) gets its link's token only now,
+  so that no raw token is ever stored (app.account.selfservice.with_fresh_link);
 - what is sent is then composed anew from what is true now (current titles, the actor's current
   name, "Former member" once they left), to the account's current address.
 
@@ -24,6 +26,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app import authz, mail
+from app.account import selfservice
 from app.account.models import User
 from app.db import Database
 from app.newsletter import service as newsletter
@@ -39,6 +42,10 @@ def deliver_email(settings: Settings, db: Database, message_id: int, payload: di
     when it must not go any more, or what delivery raises (retried by the outbox)."""
     with db.session() as session:
         payload = checked(session, settings, payload)
+    if payload.get(selfservice.CONFIRMATION_KEY):
+        # A change of address: its link is made now, and only its hash written (app.account.selfservice).
+        with db.transaction() as session:
+            payload = selfservice.with_fresh_link(session, settings, payload)
     mail.deliver(settings, message_id, payload)
 
 

@@ -27,7 +27,7 @@ from app.account.sessions import SESSION_COOKIE
 from app.errors import Conflict, Forbidden
 from app.main import create_app
 from tests.factories import make_user
-from tests.support import WebClient, make_settings
+from tests.support import WebClient, exported_data, make_settings
 from tests.support_oidc import (
     CALLBACK,
     CLIENT_ID,
@@ -177,7 +177,7 @@ def test_linking_from_the_account_page_then_signing_in_with_it(web: WebClient, s
     assert identity.user_id == anne.id
 
     # The export names it; another browser signing in with it arrives in Anne's account.
-    export = web.submit("/account/export").json()
+    export = exported_data(web.submit("/account/export").content)
     assert [(i["provider"], i["subject"], i["email"]) for i in export["identities"]] == [
         ("test", "bruno", "bruno@example.org")]
     with browser(web.app) as phone:

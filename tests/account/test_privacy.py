@@ -1,6 +1,8 @@
 """Personal data: the export of one's data, and account deletion with anonymised contributions."""
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -75,6 +77,12 @@ def world(session: Session, client: WebClient) -> World:
     return World(anne, bob, call, anne_idea, anne_draft, bob_idea, bob_draft, media.key)
 
 
+def exported(content: bytes) -> dict:  # type: ignore[type-arg]
+    """The data.json of an export's ZIP."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return json.loads(archive.read("data.json"))  # type: ignore[no-any-return]
+
+
 # Export -----------------------------------------------------------------------------------------
 
 def test_the_export_holds_my_data_and_nobody_elses_private_data(client: WebClient, session: Session) -> None:
@@ -84,11 +92,11 @@ def test_the_export_holds_my_data_and_nobody_elses_private_data(client: WebClien
 
     response = client.submit("/account/export")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"] == "application/zip"
     assert response.headers["content-disposition"].startswith("attachment;")
-    assert ".json" in response.headers["content-disposition"]
+    assert ".zip" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "no-store"
-    data = json.loads(response.content)
+    data = exported(response.content)
 
     assert data["account"]["email"] == "anne@example.org"
     assert data["account"]["display_name"] == "Anne Thiry"
@@ -114,7 +122,7 @@ def test_the_export_holds_my_data_and_nobody_elses_private_data(client: WebClien
     assert data["notification_preferences"]["reply"] == {"email": "immediate"}
 
     # Nothing private of Bob's: not his address, not his draft, not his comment's text.
-    text = response.content.decode()
+    text = json.dumps(data, ensure_ascii=False)
     assert "bob.secret@example.org" not in text
     assert "Brouillon confidentiel de Bob" not in text
     assert "je soutiens" not in text
@@ -134,7 +142,7 @@ def test_a_hidden_idea_i_voted_for_is_exported_without_its_title(client: WebClie
     w.bob_idea.hidden_at = utcnow()
     session.add(w.bob_idea)
     session.flush()
-    data = json.loads(client.login_as(w.anne).submit("/account/export").content)
+    data = exported(client.login_as(w.anne).submit("/account/export").content)
     assert [v["idea"] for v in data["votes"]] == [{"id": w.bob_idea.id, "title": None, "url": None}]
 
 

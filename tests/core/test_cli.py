@@ -17,7 +17,7 @@ from app.cli import address_for
 from app.follow import service as follow_service
 from app.notify import service as notify_service
 from tests.factories import make_call, make_idea, make_user
-from tests.support import SmtpSink, free_port, links_in
+from tests.support import SmtpSink, exported_data, free_port, links_in
 
 EXE = [sys.executable, "-m", "app.cli"]
 
@@ -97,7 +97,7 @@ def test_demo_migrates_fills_prints_accounts_and_serves(tmp_path: Path, smtp: Sm
                                                  "password": "demo-citoyenne-2026"})
             profile = browser.get("/account").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', profile).group(1)  # type: ignore[union-attr]
-            export = browser.post("/account/export", data={"csrf_token": token}).json()
+            export = exported_data(browser.post("/account/export", data={"csrf_token": token}).content)
             urls = re.findall(r"https?://[^\s\"]+", str(export))
             assert urls and all(u.startswith(site) for u in urls), urls
         deadline = time.monotonic() + 30

@@ -35,6 +35,8 @@ from tests.e2e import harness
 from tests.e2e.harness import E2EServer
 from tests.e2e.long_words import seed_long_words
 from tests.support import SmtpSink, free_port, make_settings, worker_database_url
+from tests.support_oidc import FULL_SCOPES, Provider, running_provider
+from tests.support_oidc import KEY as OIDC_KEY
 
 VALIDATED: set[str] = set()
 RAN_HERE: set[str] = set()  # browser tests this process ran
@@ -102,12 +104,12 @@ def _e2e_database(tmp: Path, suffix: str = "e2e") -> str:
 
 
 @contextmanager
-def running_server(tmp: Path, *, port: int | None = None, suffix: str = "e2e",
+def running_server(tmp: Path, *, port: int | None = None, suffix: str = "e2e", seed: bool = True,
                    **overrides: Any) -> Iterator[E2EServer]:
-    """The platform as real processes on `port` (a free one by default), with the demo data.
-    `overrides` are settings (e.g. `oidc_providers`), also handed to the processes as
-    REINVENTONS_* variables; `suffix` names the database (a module with a server of its own
-    passes another one, so that the session's server keeps its database)."""
+    """The platform as real processes on `port` (a free one by default), filled with the demo
+    data when `seed`. `overrides` are settings (e.g. `oidc_providers`), also handed to the
+    processes as REINVENTONS_* variables; `suffix` names the database (a module with a server of
+    its own passes another one, so that the session's server keeps its database)."""
     _requirements_or_skip()
     database_url = _e2e_database(tmp, suffix)
     migrate.upgrade(database_url)
@@ -132,12 +134,13 @@ def running_server(tmp: Path, *, port: int | None = None, suffix: str = "e2e",
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = harness.ARTIFACTS / f"e2e-server-{port}.log"
     db = Database.from_settings(settings)
-    # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
-    # votes and comments, so every page is checked with real content. Journeys make their own data.
-    demo.seed(db, settings)
-    # And long unbroken words on every kind of page, for the phone layout checks (issue 10).
-    with db.session(write=True) as s:
-        seed_long_words(s)
+    if seed:
+        # A lived-in site, as `reinventons demo` fills it: calls in every phase, ideas with photos,
+        # votes and comments, so every page is checked with real content. Journeys make their own data.
+        demo.seed(db, settings)
+        # And long unbroken words on every kind of page, for the phone layout checks (issue 10).
+        with db.session(write=True) as s:
+            seed_long_words(s)
     processes = harness.start_processes(env, port, log_path)
     try:
         yield E2EServer(url=f"http://127.0.0.1:{port}", settings=settings, smtp=smtp, db=db,
@@ -152,6 +155,19 @@ def running_server(tmp: Path, *, port: int | None = None, suffix: str = "e2e",
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
     with running_server(tmp_path_factory.mktemp("e2e")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[E2EServer, Provider]]:
+    """A second platform, with sign-in at a real OpenID provider (tests/support_oidc.py: the
+    npm package oidc-provider, its accounts `alice` and `bruno`) configured as "Test ID"; no
+    demo data. Yields the server and the provider."""
+    _requirements_or_skip()
+    port = free_port()
+    with running_provider(OIDC_KEY, "Test ID", FULL_SCOPES, f"http://127.0.0.1:{port}") as provider, running_server(
+            tmp_path_factory.mktemp("e2e-oidc"), suffix="e2e_oidc", port=port, seed=False,
+            oidc_providers=[provider.setting()]) as running:
+        yield running, provider
 
 
 @pytest.fixture(scope="session")

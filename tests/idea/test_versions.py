@@ -4,7 +4,6 @@ new text with no trace of the old one. Every edit of an idea's wording after its
 kept as a version: in the idea's public history (with the previous wording), told to its
 supporters and followers, and shown to moderators as a difference."""
 
-import json
 import re
 from datetime import timedelta
 from email.header import decode_header, make_header
@@ -20,7 +19,7 @@ from app.notify import service as notify_service
 from app.notify.models import EmailDelivery, Notification, NotificationKind
 from app.vote import service as vote_service
 from tests.factories import make_call, make_category, make_district, make_idea, make_user
-from tests.support import SmtpSink, WebClient, body_of
+from tests.support import SmtpSink, WebClient, body_of, exported_data
 
 TREES = ("Nous proposons de planter vingt tilleuls le long de la rue, pour l'ombre en été "
          "et pour les oiseaux du quartier.")
@@ -293,7 +292,7 @@ def test_the_versions_are_in_the_authors_export_and_stay_without_a_name_after_de
 
     client.login_as(author)
     _edit(client, idea, title="Un parking rue Louvrex", body_md=CAR_PARK, category_id=str(theme.id))
-    data = json.loads(client.submit("/account/export").content)
+    data = exported_data(client.submit("/account/export").content)
     [exported] = [i for i in data["ideas"] if i["id"] == idea.id]
     [version] = exported["versions"]
     assert version["edited_by"] == "you" and version["status"] == "published"

@@ -17,7 +17,7 @@ from app.follow import service as follow_service
 from app.idea.models import Idea
 from app.outbox.models import OutboxMessage
 from tests.factories import make_call, make_idea, make_user
-from tests.support import SmtpSink, WebClient, body_of
+from tests.support import SmtpSink, WebClient, body_of, exported_data
 
 
 def as_(client: WebClient, user: object) -> None:
@@ -76,7 +76,7 @@ def test_a_notification_about_an_idea_hidden_since_shows_neither_its_title_nor_i
     as_(client, w["alice"])
     export = client.submit("/account/export")
     assert export.status_code == 200
-    data = json.loads(export.content)
+    data = exported_data(export.content)
     assert data["notifications"], data
     assert "Un kiosque" not in json.dumps(data["notifications"], ensure_ascii=False)
     assert "Bruno" not in json.dumps(data["notifications"], ensure_ascii=False)
