@@ -66,7 +66,7 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
         "idea_id": w.idea.id, "comment_id": comment.id, "user_id": other.id, "call_id": w.call.id,
         "category_id": category.id, "district_id": district.id, "slug": w.call.slug,
         "announcement_id": announcement.id, "channel_id": channel.id, "delivery_id": sent.id,
-        "reply_id": reply.id, "rule_id": rule.id,
+        "reply_id": reply.id, "rule_id": rule.id, "kind": "privacy", "lang": "fr",
     }
     return w.citizen, ids
 
