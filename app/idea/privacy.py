@@ -1,8 +1,10 @@
 """What the ideas domain keeps about a person: the ideas they wrote (with their photos and the
-versions of their wording), the status changes and the edits they made. At deletion, drafts go
-with their photos, since nobody else ever saw them; what was sent or published stays without
-its author's name, and so do the versions of its wording (its public history keeps what the
-idea said when people supported it), which lose their editor."""
+versions of their wording), the status changes and the edits they made. At deletion, drafts go,
+since nobody else ever saw them, and so does every photo the person sent (a photo may show
+them, their home or their street: issue 13 asks that no photo file remains); what was sent or
+published stays without its author's name and without its photos, and so do the versions of its
+wording (its public history keeps what the idea said when people supported it), which lose
+their editor."""
 
 from typing import Any
 
@@ -100,15 +102,17 @@ def _addresses(base_url: str, idea: Idea, photos: list[IdeaPhoto]) -> dict[str, 
 
 
 def erase_ideas(session: Session, *, user_id: int, settings: Settings) -> dict[str, int]:
-    """Delete the person's drafts with their photos (rows now, files after the commit); the
-    other ideas, the status changes and the edits (versions) they made lose their author, as
-    the ideas' text stays. Returns {"drafts_deleted"}."""
+    """Delete the person's drafts, and the photos of all their ideas (rows now, files after the
+    commit); the other ideas, the status changes and the edits (versions) they made lose their
+    author, as the ideas' text stays. Returns {"drafts_deleted", "photos_deleted"}."""
+    photos = session.exec(select(IdeaPhoto, MediaFile).join(MediaFile, col(IdeaPhoto.media_id) == MediaFile.id)
+                          .join(Idea, col(Idea.id) == IdeaPhoto.idea_id).where(Idea.author_id == user_id)).all()
+    for photo, media in photos:
+        session.delete(photo)
+        media_service.delete_media(session, settings, media)
+    session.flush()
     drafts = session.exec(select(Idea).where(Idea.author_id == user_id, Idea.status == IdeaStatus.draft)).all()
     for draft in drafts:
-        media = session.exec(select(MediaFile).join(IdeaPhoto, col(IdeaPhoto.media_id) == MediaFile.id)
-                             .where(IdeaPhoto.idea_id == draft.id)).all()
-        for item in media:
-            media_service.delete_media(session, settings, item)
         session.delete(draft)
     session.flush()
     for idea_id in session.exec(select(Idea.id).where(Idea.author_id == user_id)).all():
@@ -116,7 +120,7 @@ def erase_ideas(session: Session, *, user_id: int, settings: Settings) -> dict[s
     session.execute(update(Idea).where(col(Idea.author_id) == user_id).values(author_id=None))
     session.execute(update(IdeaStatusChange).where(col(IdeaStatusChange.actor_id) == user_id).values(actor_id=None))
     session.execute(update(IdeaVersion).where(col(IdeaVersion.editor_id) == user_id).values(editor_id=None))
-    return {"drafts_deleted": len(drafts)}
+    return {"drafts_deleted": len(drafts), "photos_deleted": len(photos)}
 
 
 IDEAS = Holding("ideas", export=export_ideas, erase=erase_ideas)

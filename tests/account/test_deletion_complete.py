@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.account.models import EmailToken, User, UserIdentity, UserSession
 from app.comment.models import Comment
 from app.follow import service as follow_service
-from app.idea.models import Idea
+from app.idea.models import Idea, IdeaPhoto
 from app.media.models import MediaFile
 from app.outbox.models import OutboxMessage
 from app.vote import service as vote_service
@@ -52,6 +52,10 @@ def test_nothing_of_a_deleted_person_remains_but_their_unsigned_contributions(
     bob = make_user(session, email="bob@example.org", display_name="Bob Lambert", password=PASSWORD)
     published = make_idea(session, voting, anne, title="Des bancs place du Marché")
     published_photo = add_photo(session, settings, published, alt="Les bancs")
+    published_photo_id, published_media_id = published_photo.id, published_photo.media_id
+    published_media = session.get(MediaFile, published_media_id)
+    assert published_media is not None
+    published_folder = settings.media_dir / published_media.key
     draft = make_idea(session, voting, anne, title="Un potager secret", status="draft")
     draft_media = session.get(MediaFile, add_photo(session, settings, draft, alt="Le potager").media_id)
     assert draft_media is not None
@@ -91,10 +95,13 @@ def test_nothing_of_a_deleted_person_remains_but_their_unsigned_contributions(
     assert not session.exec(select(UserSession).where(UserSession.user_id == anne.id)).all()
     assert not session.exec(select(EmailToken).where(EmailToken.user_id == anne.id)).all()
     assert phone.get("/account", follow_redirects=False).status_code == 303
-    # Her draft's photo is gone with its files; the published idea's photo stays, without owner.
+    # Every photo she sent is gone with its files, the published idea's too (its text stays).
     assert not draft_folder.exists()
     assert session.get(MediaFile, draft_media_id) is None
-    assert session.get(MediaFile, published_photo.media_id).owner_id is None  # type: ignore[union-attr]
+    assert session.get(MediaFile, published_media_id) is None
+    assert not session.exec(select(IdeaPhoto).where(IdeaPhoto.idea_id == published.id)).all()
+    assert not published_folder.exists()
+    assert mail_client.get(f"/ideas/{published.id}/photos/{published_photo_id}/display").status_code == 404
     # No e-mail of hers waits: cancelled, their address and text blanked.
     waiting = session.exec(select(OutboxMessage).where(col(OutboxMessage.status).in_(["pending", "running"]))).all()
     assert all(m.payload.get("user_id") != anne.id for m in waiting)
