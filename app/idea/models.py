@@ -44,11 +44,20 @@ ANSWER_LABELS = {
 }
 
 
+# The columns search reads of a candidate idea: visibility (app.idea.queries.public_condition,
+# merged), filters and facets, sorts; migration 0016 indexes them with the id.
+SEARCH_COLUMNS = ("status", "hidden_at", "call_id", "category_id", "district_id", "answer_status", "vote_count",
+                  "published_at")
+
+
 class Idea(SQLModel, table=True):
     __tablename__ = "idea"
     __table_args__ = (
         sa.Index("ix_idea_call_status", "call_id", "status"),
         sa.Index("ix_idea_call_votes", "call_id", "vote_count"),
+        # What a search reads of each of its (up to 1,001) candidates, found by id without
+        # reading the wide row (titles, bodies twice, answers): app.search.backend._candidates.
+        sa.Index("ix_idea_search_columns", "id", *SEARCH_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)

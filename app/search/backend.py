@@ -117,19 +117,33 @@ def indexable_condition() -> ColumnElement[bool]:
     return public_condition() & (col(Idea.status) != IdeaStatus.merged)
 
 
-def filter_conditions(query: SearchQuery, *, without: str = "") -> list[ColumnElement[bool]]:
-    """The SQL conditions of `query`'s filters on the idea table, but the facet `without`."""
+def filter_conditions(query: SearchQuery, *, without: str = "", bound: bool = False) -> list[ColumnElement[bool]]:
+    """The SQL conditions of `query`'s filters on the idea table, but the facet `without`. With
+    `bound`, each value is a parameter named after its filter (`filter_params` gives them), so
+    that the statement is the same for every query of its shape (`run` reuses it)."""
+    def value(name: str, given: Any) -> Any:
+        return sa.bindparam(name, type_=sa.Integer if name != "status" else sa.String) if bound else given
+
     conditions: list[ColumnElement[bool]] = []
     if query.call_id is not None and without != "call":
-        conditions.append(col(Idea.call_id) == query.call_id)
+        conditions.append(col(Idea.call_id) == value("call_id", query.call_id))
     if query.category_id is not None and without != "category":
-        conditions.append(col(Idea.category_id) == query.category_id)
+        conditions.append(col(Idea.category_id) == value("category_id", query.category_id))
     if query.district_id is not None and without != "district":
-        conditions.append(col(Idea.district_id) == query.district_id)
+        conditions.append(col(Idea.district_id) == value("district_id", query.district_id))
     if query.status is not None and without != "status":
         conditions.append(col(Idea.answer_status).is_(None) if query.status == UNANSWERED
-                          else col(Idea.answer_status) == query.status)
+                          else col(Idea.answer_status) == value("status", query.status))
     return conditions
+
+
+def filter_params(query: SearchQuery) -> dict[str, Any]:
+    """The values of the parameters `filter_conditions(query, bound=True)` names."""
+    params: dict[str, Any] = {name: getattr(query, name) for name in ("call_id", "category_id", "district_id")
+                              if getattr(query, name) is not None}
+    if query.status is not None and query.status != UNANSWERED:
+        params["status"] = query.status
+    return params
 
 
 class _IndexFirst(Join):
@@ -188,41 +202,38 @@ def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], cond
 
 @dataclass(frozen=True)
 class IndexQuery:
-    """How a database backend's index is asked: `id` its idea id column, `match` its condition
-    finding every word, `title_match` the same in titles only; `newest_first` whether the index
-    returns its matches by descending idea id at no cost (FTS5 does; a GIN index does not, and
-    ordering would read every match)."""
+    """How a database backend's index is asked, the same for every search (its words are
+    parameters, which `run` is given apart): `name` tells the backends apart, `id` is its idea id
+    column, `match` its condition finding every word, `title_match` the same in titles only;
+    `newest_first` whether the index returns its matches by descending idea id at no cost (FTS5
+    does; a GIN index does not, and ordering would read every match)."""
 
+    name: str
     id: Any
     match: ColumnElement[bool]
     title_match: ColumnElement[bool]
     newest_first: bool
 
 
-def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuery) -> SearchResults:
-    """Answer `query` for a database backend, with bounded work whatever the words, in one
-    statement (counted, faceted and ordered by the database, never row by row in Python).
+# Statements of `run`, one per shape (backend, cap, sort, filters set): building and compiling one
+# took a fifth of a search's time; SQLAlchemy's compiled cache then finds its SQL text at once.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
-    Candidates are at most COUNT_CAP + 1 matching ideas (`_candidates`: the most recent on
-    SQLite, the first the index finds on PostgreSQL), read with the idea table under
-    `indexable_condition` and in public calls: a stale index never shows, nor counts, what is
-    no longer public. Up to COUNT_CAP matches, the total and the facet counts (each under the
-    other filters) are exact; beyond, `capped` says so, and the total, the counts and the pages
-    cover COUNT_CAP of them, as Elasticsearch's `track_total_hits` and Meilisearch's
-    `maxTotalHits` bound theirs.
 
-    Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule,
-    then the most recent: the ideas holding every word in their title (COUNT_CAP of them, also
-    beyond the candidates) come before the others, so a title match always comes first. The
-    engines' own scores (bm25, ts_rank) are not computed here: they read every match's
-    positions (ts_rank reads every tsvector), which is what made a common word slow."""
-
-    # Ideas of a call still in preparation are not public either (app.call.phases.is_public);
-    # calls are few, so their ids are read here rather than joined.
-    public_calls = [c.id for c in session.exec(select(Call)).all() if is_public(c)]
+def _statement(query: SearchQuery, index: IndexQuery) -> Any:
+    """The one statement answering every query of `query`'s shape on `index`: rows ("total",
+    None, count), (facet, value, count) and ("page", idea id, rank) for the ranks in
+    (:low, :high]; its parameters are the index's words, "calls" (the public calls' ids, an
+    expanding IN), `filter_params` and the page's bounds."""
+    key = (index.name, COUNT_CAP, query.sort, query.call_id is not None, query.category_id is not None,
+           query.district_id is not None, query.status == UNANSWERED, query.status not in (None, UNANSWERED))
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    calls = sa.bindparam("calls", expanding=True, type_=sa.Integer)
 
     def base(without: str = "") -> list[ColumnElement[bool]]:
-        return [indexable_condition(), col(Idea.call_id).in_(public_calls), *filter_conditions(query, without=without)]
+        return [indexable_condition(), col(Idea.call_id).in_(calls),
+                *filter_conditions(query, without=without, bound=True)]
 
     found = _candidates("found", index, index.match, base())
     first = sa.select(found).order_by(found.c.id.desc()).limit(COUNT_CAP).cte("first")
@@ -248,13 +259,55 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
             order_by=(tiers.c.tier, tiers.c.published_at.desc(), tiers.c.id.desc())))
     ranked = ordered.subquery("ranked")
     rank = ranked.c[1]
+    page_rows = sa.select(sa.literal("page"), sa.cast(ranked.c.id, sa.String), rank).where(
+        rank > sa.bindparam("low", type_=sa.Integer), rank <= sa.bindparam("high", type_=sa.Integer))
+    statement = sa.union_all(*parts, page_rows)
+    _STATEMENTS[key] = statement
+    return statement
+
+
+def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuery,
+        params: dict[str, Any]) -> SearchResults:
+    """Answer `query` for a database backend, `params` giving the values of the parameters of
+    `index`'s conditions (its words), with bounded work whatever the words, in one statement
+    (counted, faceted and ordered by the database, never row by row in Python; built once per
+    shape of query, `_statement`).
+
+    Candidates are at most COUNT_CAP + 1 matching ideas (`_candidates`: the most recent on
+    SQLite, the first the index finds on PostgreSQL), read with the idea table under
+    `indexable_condition` and in public calls: a stale index never shows, nor counts, what is
+    no longer public. Up to COUNT_CAP matches, the total and the facet counts (each under the
+    other filters) are exact; beyond, `capped` says so, and the total, the counts and the pages
+    cover COUNT_CAP of them, as Elasticsearch's `track_total_hits` and Meilisearch's
+    `maxTotalHits` bound theirs.
+
+    Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule,
+    then the most recent: the ideas holding every word in their title (COUNT_CAP of them, also
+    beyond the candidates) come before the others, so a title match always comes first. The
+    engines' own scores (bm25, ts_rank) are not computed here: they read every match's
+    positions (ts_rank reads every tsvector), which is what made a common word slow.
+
+    On PostgreSQL the statement runs without parallel workers (`SET LOCAL`, for the rest of the
+    transaction): starting them cost more than the thousand rows they would share; and it is
+    planned for its own words every time (`plan_cache_mode`): the statement's text is the same for
+    every search of a shape, so psycopg prepares it after five runs, and a generic plan, blind to
+    how many ideas a word matches, can be far slower for common words."""
+
+    # Ideas of a call still in preparation are not public either (app.call.phases.is_public);
+    # calls are few, so their ids are read here rather than joined.
+    public_calls = [c.id for c in session.exec(select(Call)).all() if is_public(c)]
+    statement = _statement(query, index)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        connection.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    values = {**params, **filter_params(query), "calls": public_calls}
 
     def answer(page: int) -> tuple[int, dict[str, dict[Any, int]], list[int]]:
         low = (page - 1) * query.per_page
-        page_rows = sa.select(sa.literal("page"), sa.cast(ranked.c.id, sa.String), rank).where(
-            rank > low, rank <= min(low + query.per_page, COUNT_CAP))
         total, facets, ids = 0, {name: {} for name in FACETS}, []  # type: ignore[var-annotated]
-        for kind, value, n in session.connection().execute(sa.union_all(*parts, page_rows)).all():
+        rows = connection.execute(statement, {**values, "low": low, "high": min(low + query.per_page, COUNT_CAP)})
+        for kind, value, n in rows.all():
             if kind == "total":
                 total = int(n)
             elif kind == "page":

@@ -26,6 +26,10 @@ TABLE = "idea_search"
 CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
 
 _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), sa.column("title", TSVECTOR))
+_tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(sa.bindparam("match", type_=sa.String)))
+# What app.search.backend.run asks the index, its words as the parameter "match" (`ts_query`).
+INDEX = backend.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
+                           _table.c.title.op("@@")(_tsquery), newest_first=False)  # GIN: no order
 
 _UPSERT = sa.text("""
     INSERT INTO idea_search (idea_id, document, title)
@@ -88,11 +92,7 @@ class PostgresBackend:
         if not words:
             return backend.empty()
         words = corrected(session, words)
-        tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words)))
-        match = _table.c.document.op("@@")(tsquery)
-        title_match = _table.c.title.op("@@")(tsquery)
-        index = backend.IndexQuery(_table.c.idea_id, match, title_match, newest_first=False)  # GIN: no order
-        return backend.run(session, query, words, index)
+        return backend.run(session, query, words, INDEX, {"match": ts_query(words)})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:

@@ -31,6 +31,12 @@ BODY_WEIGHT = 1.0
 EXPANSIONS_MAX = 64  # indexed words a query word may stand for; beyond, FTS5's prefix query
 
 _table = sa.table(TABLE, sa.column("rowid"))
+_fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
+# What app.search.backend.run asks the index, its words as parameters: "match" (every word),
+# "title_match" (the same under FTS5's column filter, `{title} : (...)`).
+INDEX = backend.IndexQuery("sqlite", _table.c.rowid, _fts.op("MATCH")(sa.bindparam("match", type_=sa.String)),
+                           _fts.op("MATCH")(sa.bindparam("title_match", type_=sa.String)),
+                           newest_first=True)  # by rowid, descending
 _WORDS = sa.text("INSERT OR IGNORE INTO idea_search_word (word) VALUES (:word)")
 _STARTING = sa.text("SELECT word FROM idea_search_word WHERE word >= :low AND word < :high ORDER BY word LIMIT :limit")
 
@@ -90,12 +96,9 @@ class SqliteBackend:
         words = terms(query.text)
         if not words:
             return backend.empty()
-        fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
         expression = expanded_query(session, words)
-        match = fts.op("MATCH")(expression)
-        title_match = fts.op("MATCH")("{title} : (" + expression + ")")  # FTS5's column filter
-        index = backend.IndexQuery(_table.c.rowid, match, title_match, newest_first=True)  # by rowid, descending
-        return backend.run(session, query, words, index)
+        return backend.run(session, query, words, INDEX,
+                           {"match": expression, "title_match": "{title} : (" + expression + ")"})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:

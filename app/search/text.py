@@ -37,10 +37,28 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORD = re.compile(r"[^\W_]+")
 
 
+class _Unaccented(dict[int, str]):
+    """str.translate's table folding a character as `fold` does but for the case: its NFKD
+    decomposition without combining marks, each character's computed once when first met.
+    Decomposition works character by character, and the canonical reordering NFKD adds moves
+    combining marks only, which are dropped: the whole text's result is the same."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        self[code] = folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return folded
+
+
+_UNACCENTED = _Unaccented()
+
+
 def fold(text: str) -> str:
-    """`text` in lower case without accents ("Énergie" -> "energie"), as the indexes compare it."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    """`text` in lower case without accents ("Énergie" -> "energie"), as the indexes compare it:
+    its NFKD form without combining marks, in lower case (a table lookup per character,
+    `_Unaccented`; ASCII text is only lowered)."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_UNACCENTED).lower()
 
 
 def clean(text: str) -> str:
