@@ -6,6 +6,7 @@ import html
 import re
 
 import pytest
+from sqlmodel import Session
 
 from app.typography import NNBSP, french, french_faults
 from tests.factories import make_call, make_idea
@@ -38,7 +39,8 @@ def _text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-@pytest.mark.parametrize("path", ["/account/login", "/account/register", "/account/password/forgot", "/privacy", "/accessibility"])
+@pytest.mark.parametrize("path", ["/account/login", "/account/register", "/account/password/forgot", "/privacy",
+                                  "/accessibility"])
 def test_french_pages_follow_the_rules(client: WebClient, path: str) -> None:
     page = client.get(f"{path}?lang=fr")
     assert page.status_code == 200, path
@@ -51,7 +53,7 @@ def test_the_forgotten_password_link_reads_right(client: WebClient) -> None:
     assert f"Mot de passe oublié{NNBSP}?" in _text(client.get("/account/login?lang=fr").text)
 
 
-def test_what_people_write_is_left_as_written(client: WebClient, session) -> None:  # type: ignore[no-untyped-def]
+def test_what_people_write_is_left_as_written(client: WebClient, session: Session) -> None:
     call = make_call(session)
     idea = make_idea(session, call, title="Pourquoi pas un kiosque ?", body="Oui : au parc !")
     session.commit()
