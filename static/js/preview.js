@@ -58,6 +58,9 @@
       shown = document.createElement("img");
       shown.className = "photo-preview";
       shown.alt = ""; // the description field next to it says what the photo shows
+      shown.width = 160; // the box is known before the file is decoded: no layout shift
+      shown.height = 120;
+      shown.loading = "lazy";
       shown.src = URL.createObjectURL(file);
       input.insertAdjacentElement("afterend", shown);
     });

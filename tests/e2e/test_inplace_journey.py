@@ -70,7 +70,7 @@ def test_each_in_place_action_leaves_the_page_as_a_reload_would(server: E2EServe
     settled(page)
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Retirer mon soutien"
     after = same_after_reload(page)
-    assert "1 soutien" in after["text"] and "Il vous reste 2 votes dans cet appel." in after["text"]
+    assert "1 soutien" in after["text"] and "Il vous reste 2 soutiens dans cet appel." in after["text"]
 
     # Follow, then stop following: the state, its link, the button and the follower count.
     page.get_by_role("button", name="Suivre cette idée").click()
