@@ -69,7 +69,7 @@ def test_voting_works_without_javascript(server: E2EServer, new_context: Callabl
     page.goto(f"/ideas/{idea_id}")
     page.get_by_role("button", name="Soutenir cette idée").click()
     expect(page.get_by_role("button", name="Retirer mon soutien")).to_be_visible()
-    expect(page.locator(".flash-success")).to_have_text("Merci ! Vous soutenez cette idée.")
+    expect(page.locator(".flash-success")).to_have_text("Merci\u202f! Vous soutenez cette idée.")
     assert f"/ideas/{idea_id}" in page.url
 
 

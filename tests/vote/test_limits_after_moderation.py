@@ -125,7 +125,7 @@ def test_ten_supports_one_hidden_another_given_then_restored_keeps_ten(client: W
     # What she reads, and the panel's numbers, are right; she can choose again.
     as_user(client, alice)
     page = client.get("/notifications").text
-    assert "Votre soutien à « Idée soutenue 0 » a été mis de côté." in page
+    assert "Votre soutien à «\u202fIdée soutenue 0\u202f» a été mis de côté." in page
     detail = client.get(f"/ideas/{returning.id}").text
     assert "Il vous reste 0 soutien dans cet appel." in detail
     assert client.submit(f"/ideas/{returning.id}/vote", headers=JSON).status_code == 409
