@@ -23,9 +23,11 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
     """The new state for a script (inplace.js says the message and then reloads the page's
     parts; other scripts may use the numbers), sentences already in the reader's language."""
     if state.scope == VoteScope.category:
-        left = ngettext("You have {n} support left in this theme.", "You have {n} supports left in this theme.", state.left)
+        left = ngettext("You have {n} support left in this theme.", "You have {n} supports left in this theme.",
+                        state.left)
     else:
-        left = ngettext("You have {n} support left in this call.", "You have {n} supports left in this call.", state.left)
+        left = ngettext("You have {n} support left in this call.", "You have {n} supports left in this call.",
+                        state.left)
     return {
         "voted": state.voted, "vote_count": state.vote_count, "votes_left": state.left, "limit": state.limit,
         "count_text": ngettext("{count} support", "{count} supports", state.vote_count,

@@ -29,7 +29,8 @@ from app.vote.models import Vote
 
 ALREADY_VOTED = N_("You already support this idea.")
 NO_VOTES_LEFT_CALL = N_("You have used all your supports for this call ({limit}). Withdraw one to support this idea.")
-NO_VOTES_LEFT_CATEGORY = N_("You have used all your supports for this theme ({limit}). Withdraw one to support this idea.")
+NO_VOTES_LEFT_CATEGORY = N_("You have used all your supports for this theme ({limit}). Withdraw one to support "
+                            "this idea.")
 VOTING_CLOSED = N_("Voting is not open for this call.")
 NOT_VOTABLE = N_("This idea cannot receive supports.")
 

@@ -72,7 +72,8 @@ def test_an_announced_oversized_request_gets_the_translated_page_in_the_layout(
     call = make_call(session)
     client.login_as(make_user(session, display_name="Sofia Ricci"))
     session.commit()
-    for lang, words in (("fr", "Ce que vous avez envoyé est trop lourd\u202f: 41 Mo au maximum, soit 4 photos de 10 Mo"),
+    for lang, words in (("fr", "Ce que vous avez envoyé est trop lourd\u202f: 41 Mo au maximum, soit 4 photos de "
+                               "10 Mo"),
                         ("de", "Was Sie gesendet haben, ist zu groß: höchstens 41 MB, also 4 Fotos mit je 10 MB"),
                         ("en", "What you sent is too large: 41 MB at most, that is 4 photos of 10 MB each")):
         response = client.post(f"/calls/{call.slug}/ideas/new?lang={lang}", content=too_big,

@@ -121,8 +121,8 @@ def test_votes_within_the_limit(server: E2EServer, new_context: Callable[..., Br
     context = new_context(locale="en-GB")
     login_as(context, server, citizen)
     page = context.new_page()
-    for idea_id, left in zip(ids[:2], ("You have 1 support left in this call.", "You have 0 supports left in this call."),
-                             strict=True):
+    for idea_id, left in zip(ids[:2], ("You have 1 support left in this call.",
+                                       "You have 0 supports left in this call."), strict=True):
         page.goto(f"/ideas/{idea_id}")
         page.get_by_role("button", name="Support this idea").click()
         expect(page.get_by_role("button", name="Withdraw my support")).to_be_visible()

@@ -97,7 +97,8 @@ def test_a_supported_idea_rewritten_keeps_its_version_tells_its_people_and_shows
     # By e-mail, in each one's language, naming the former title; not to whoever switched it off.
     mail_client.run_worker()
     message = smtp.last_to("soutien0@example.org")
-    assert str(make_header(decode_header(message["Subject"]))) == "L’idée «\u202fUn parking rue Louvrex\u202f» a été modifiée"
+    assert str(make_header(decode_header(message["Subject"]))) == \
+        "L’idée «\u202fUn parking rue Louvrex\u202f» a été modifiée"
     text = body_of(message)
     assert "Son titre était\u202f: «\u202fPlanter des arbres rue Louvrex\u202f»." in text
     assert f"http://testserver/ideas/{idea.id}#version-{version.id}" in text
@@ -112,7 +113,8 @@ def test_a_supported_idea_rewritten_keeps_its_version_tells_its_people_and_shows
         smtp.last_to("soutien3@example.org"))
     # In the site, for the one who switched e-mails off too.
     mail_client.login_as(quiet)
-    assert "«\u202fUn parking rue Louvrex\u202f»\u202f: modifiée par son auteur ou autrice" in mail_client.get("/notifications").text
+    assert "«\u202fUn parking rue Louvrex\u202f»\u202f: modifiée par son auteur ou autrice" in \
+        mail_client.get("/notifications").text
 
     # The public history says who changed what, and keeps the previous wording.
     mail_client.cookies.clear()
