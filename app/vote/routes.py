@@ -1,17 +1,18 @@
 """Supporting an idea, and taking the support back."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.authz import Action, require_citizen, require_taking_part
 from app.call.models import VoteScope
-from app.deps import CurrentUser, DbSession
+from app.deps import CitizenUser, CurrentUser, DbSession
 from app.errors import AppError
 from app.i18n import N_, format_number, ngettext
 from app.idea import queries as idea_queries
 from app.residents import service as residents
 from app.residents.models import Part
-from app.vote import service
+from app.vote import mine, service
+from app.web import render
 from app.web_answers import done, refuse
 
 router = APIRouter(tags=["vote"], include_in_schema=False)
@@ -60,3 +61,10 @@ def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: i
         return refuse(request, exc, idea_id, ANCHOR)
     session.commit()
     return done(request, idea_id, ANCHOR, N_("Your support is withdrawn."), _state_json(state))
+
+
+@router.get("/supports/mine", name="vote:mine")
+def my_supports(request: Request, session: DbSession, user: CitizenUser) -> HTMLResponse:
+    """The signed-in person's supports, call by call, with what is used and left under each
+    limit while voting is open (app.vote.mine)."""
+    return render(request, "vote/mine.html", {"calls": mine.supports_of(session, user)})
