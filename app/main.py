@@ -30,6 +30,7 @@ from app.db import Database, sqlite_write_turn
 from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
+from app.identity import routes as identity_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
@@ -109,6 +110,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     newsletter_routes.router,
     search_routes.router,
     legal_routes.router,
+    identity_routes.router,
     residents_routes.router,
 )
 
