@@ -19,7 +19,7 @@ from app.account.models import User
 from app.authz import Action
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
-from app.i18n import N_, current_language
+from app.i18n import N_, current_language, gettext
 from app.identity import logo, service
 from app.web import flash, redirect, render
 
@@ -100,19 +100,20 @@ def manifest(session: DbSession, settings: AppSettings) -> Response:
     identity = service.current(session, settings)
     version = identity.icon_version
     short = identity.platform_name if len(identity.platform_name) <= 12 else identity.platform_name.split()[0][:12]
+    icons: list[dict[str, str]] = [
+        {"src": f"{links.path('identity:icon', size=192)}?v={version}", "sizes": "192x192", "type": "image/png"},
+        {"src": f"{links.path('identity:icon', size=512)}?v={version}", "sizes": "512x512", "type": "image/png"},
+    ]
+    if not identity.has_logo:
+        icons.append({"src": "/static/img/icon-512-maskable.png", "sizes": "512x512", "type": "image/png",
+                      "purpose": "maskable"})
     body = {
         "name": identity.platform_name, "short_name": short,
-        "description": "Propose, support and discuss ideas for your city.",
+        "description": gettext("Propose, support and discuss ideas for your city."),
         "lang": current_language(), "start_url": "/", "scope": "/", "display": "standalone",
         "background_color": "#ffffff", "theme_color": identity.primary,
-        "icons": [
-            {"src": f"{links.path('identity:icon', size=192)}?v={version}", "sizes": "192x192", "type": "image/png"},
-            {"src": f"{links.path('identity:icon', size=512)}?v={version}", "sizes": "512x512", "type": "image/png"},
-        ],
+        "icons": icons,
     }
-    if not identity.has_logo:
-        body["icons"].append({"src": "/static/img/icon-512-maskable.png", "sizes": "512x512", "type": "image/png",
-                              "purpose": "maskable"})
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json",
                     headers={"Cache-Control": "no-cache"})
 
