@@ -31,7 +31,7 @@ def test_manifest_is_linked_and_valid(page: Page) -> None:
     assert response.status == 200
     assert response.headers["content-type"].startswith("application/manifest+json")
     manifest = json.loads(response.text())
-    assert manifest["name"] == "Réinventons" and manifest["short_name"]
+    assert manifest["name"] == "Réinventons Liège" and manifest["short_name"]  # the demo's identity
     assert manifest["start_url"] == "/" and manifest["scope"] == "/"
     assert manifest["display"] in ("standalone", "fullscreen", "minimal-ui")
     assert re.fullmatch(r"#[0-9a-fA-F]{6}", manifest["theme_color"])
