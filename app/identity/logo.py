@@ -112,10 +112,13 @@ def _enlarged(size: tuple[int, int], box: int) -> tuple[int, int]:
     return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
 
 
-def icon_png(logo_png: bytes, size: int, *, opaque: bool = False) -> bytes:
+def icon_png(logo_png: bytes, size: int, *, opaque: bool = False, maskable: bool = False) -> bytes:
     """A square PNG icon of `size` px from the logo; `opaque` on white with a margin (the
-    apple-touch-icon: iOS fills transparency with black)."""
-    if opaque:
+    apple-touch-icon: iOS fills transparency with black); `maskable` on white with the logo
+    inside the central circle of 80 % that every mask keeps (the W3C manifest's safe zone)."""
+    if maskable:
+        image = square_icon(logo_png, size, background=(255, 255, 255, 255), padding=0.22).convert("RGB")
+    elif opaque:
         image = square_icon(logo_png, size, background=(255, 255, 255, 255), padding=0.1).convert("RGB")
     else:
         image = square_icon(logo_png, size)

@@ -47,6 +47,8 @@ def _icon(session: DbSession, kind: str) -> tuple[str, bytes]:
             data = logo.favicon_ico(png)
         elif kind == "apple":
             data = logo.icon_png(png, 180, opaque=True)
+        elif kind == "maskable":
+            data = logo.icon_png(png, 512, maskable=True)
         elif kind == "logo":
             data = png
         else:
@@ -80,6 +82,13 @@ def icon_file(session: DbSession, size: int, v: str = "") -> Response:
     return Response(data, media_type="image/png", headers={"Cache-Control": _cache_control(v, version)})
 
 
+@router.get("/brand/maskable-icon.png", name="identity:maskable_icon")
+def maskable_icon(session: DbSession, v: str = "") -> Response:
+    """The manifest's maskable icon (512 px): the logo inside the safe zone, on white."""
+    version, data = _icon(session, "maskable")
+    return Response(data, media_type="image/png", headers={"Cache-Control": _cache_control(v, version)})
+
+
 @router.get("/apple-touch-icon.png", name="identity:apple_touch_icon")
 def apple_touch_icon(session: DbSession, v: str = "") -> Response:
     version, data = _icon(session, "apple")
@@ -104,9 +113,9 @@ def manifest(session: DbSession, settings: AppSettings) -> Response:
         {"src": f"{links.path('identity:icon', size=192)}?v={version}", "sizes": "192x192", "type": "image/png"},
         {"src": f"{links.path('identity:icon', size=512)}?v={version}", "sizes": "512x512", "type": "image/png"},
     ]
-    if not identity.has_logo:
-        icons.append({"src": "/static/img/icon-512-maskable.png", "sizes": "512x512", "type": "image/png",
-                      "purpose": "maskable"})
+    maskable = (f"{links.path('identity:maskable_icon')}?v={version}" if identity.has_logo
+                else "/static/img/icon-512-maskable.png")
+    icons.append({"src": maskable, "sizes": "512x512", "type": "image/png", "purpose": "maskable"})
     body = {
         "name": identity.platform_name, "short_name": short,
         "description": gettext("Propose, support and discuss ideas for your city."),

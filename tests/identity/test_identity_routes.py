@@ -127,7 +127,13 @@ def test_favicon_and_manifest_follow_the_logo(client: WebClient, session: Sessio
         assert ico.format == "ICO" and ico.convert("RGB").getpixel((ico.width // 2, ico.height // 2)) == (0, 0, 255)
     manifest = json.loads(client.get("/manifest.webmanifest").text)
     assert manifest["name"] == "Réinventons Liège" and manifest["theme_color"] == "#1d4f91"
-    sizes = {icon["sizes"]: icon["src"] for icon in manifest["icons"]}
+    sizes = {icon["sizes"]: icon["src"] for icon in manifest["icons"] if "purpose" not in icon}
+    maskable = next(icon["src"] for icon in manifest["icons"] if icon.get("purpose") == "maskable")
+    assert maskable.startswith("/brand/maskable-icon.png?v=")
+    with Image.open(io.BytesIO(client.get(maskable).content)) as image:
+        # The logo in the middle, inside the safe zone; white at the edges the masks cut off.
+        assert image.size == (512, 512) and image.getpixel((256, 256)) == (0, 0, 255)
+        assert image.getpixel((5, 5)) == (255, 255, 255)
     for size in (192, 512):
         icon = client.get(sizes[f"{size}x{size}"])
         assert "immutable" in icon.headers["cache-control"]
