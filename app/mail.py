@@ -92,6 +92,13 @@ def compose(template: str, lang: str, *, signature: str = "", **context: Any) ->
     return Composed(subject, body, html)
 
 
+def platform_signature(session: Session) -> str:
+    """The platform's name once administrators set the city's identity (app.identity), else "":
+    the signature of every e-mail and its sender's name."""
+    identity = session.get(CityIdentity, 1)
+    return identity.platform_name if identity is not None else ""
+
+
 def queue_email(session: Session, *, to: str, template: str, lang: str, user_id: int | None = None,
                 dedupe_key: str | None = None, extra: dict[str, Any] | None = None, **context: Any) -> None:
     """Queue an e-mail, composed now, in the caller's transaction. A context with an
@@ -103,9 +110,7 @@ def queue_email(session: Session, *, to: str, template: str, lang: str, user_id:
     (`cancel_for_person`). `extra` holds JSON-ready facts a send-time check needs (a
     notification's id), blanked like the address and the text once the message is done.
     """
-    # The city's platform name, once administrators set it: the sender's name and the signature.
-    identity = session.get(CityIdentity, 1)
-    platform_name = identity.platform_name if identity is not None else ""
+    platform_name = platform_signature(session)
     composed = compose(template, lang, signature=platform_name, **context)
     payload: dict[str, Any] = {
         "to": to, "subject": composed.subject, "body": composed.text, "html": composed.html, "lang": lang,

@@ -136,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Ids too large for any database integer (404) and NUL characters (422) are refused
         # before anything reads the database.
         dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), Depends(sqlite_write_turn),
-                      Depends(load_current_user), Depends(notify_routes.load_unread_count), Depends(verify_csrf)],
+                      Depends(load_current_user), Depends(notify_routes.load_unread_count),
+                      Depends(identity_routes.load_identity), Depends(verify_csrf)],
         # Request sizes are checked by BodyLimitMiddleware, which answers with the 413 page.
         max_body_size=None,
     )

@@ -33,6 +33,13 @@ _ICONS: "OrderedDict[tuple[str, str], bytes]" = OrderedDict()  # (logo version, 
 _ICONS_KEPT = 16
 
 
+def load_identity(request: Request, session: DbSession, settings: AppSettings) -> None:
+    """Application-wide dependency: the city's identity on request.state, read by
+    app.web.render for the title, header and footer. One primary-key read in the request's
+    own session (templates never open one)."""
+    request.state.identity = service.current(session, settings)
+
+
 def _cache_control(asked: str, current: str) -> str:
     return YEAR if asked == current else SHORT
 

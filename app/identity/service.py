@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.account.models import User
@@ -113,11 +114,15 @@ def current(session: Session, settings: Settings) -> Identity:
 
 
 def for_request(request: Request) -> Identity:
-    """The identity for a page being rendered, read with a short session of its own (the
-    templates never get the request's session). One primary-key read per page."""
+    """The identity for a page drawn without the request's dependencies (a 404 for an address
+    no route answers, handled before any session is opened), read with a short session."""
     settings: Settings = request.app.state.settings
-    with request.app.state.db.session() as session:
-        return current(session, settings)
+    try:
+        with request.app.state.db.session() as session:
+            return current(session, settings)
+    except SQLAlchemyError:
+        # The database is unreachable (the error page for it is being drawn): the settings' identity.
+        return default_identity(settings)
 
 
 def logo_png(session: Session) -> tuple[str, bytes]:

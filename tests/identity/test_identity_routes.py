@@ -57,6 +57,8 @@ def test_an_administrator_sets_the_identity_and_every_page_shows_it(client: WebC
         assert "Liège" in footer and 'href="mailto:participation@liege.be"' in footer
         assert 'href="https://www.liege.be/"' in footer and ">Ville de Liège<" in footer
         assert 'href="https://mastodon.social/@liege"' in footer and ">Mastodon<" in footer
+    missing = client.get("/no-such-page")  # answered before any route: it reads the identity itself
+    assert missing.status_code == 404 and "· Réinventons Liège</title>" in missing.text
     page = client.get("/").text
     href = page.split('rel="stylesheet" href="/brand.css?v=')[1].split('"')[0]
     css = client.get(f"/brand.css?v={href}")
