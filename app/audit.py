@@ -56,6 +56,7 @@ class AuditAction(StrEnum):
     legal_page_save = "legal_page_save"  # a legal page's text in one language (app.pages.legal)
     residency_rule_save = "residency_rule_save"  # a verified-resident rule added or changed
     residency_rule_delete = "residency_rule_delete"
+    identity_save = "identity_save"  # the city's identity (app.identity): names, logo, colours, links
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -80,6 +81,7 @@ class TargetType(StrEnum):
     reply = "reply"  # a reply collected from a network (app.announce.replies)
     legal_page = "legal_page"
     residency_rule = "residency_rule"  # a verified-resident rule (app.residents)
+    identity = "identity"  # the city's identity, one row (app.identity)
 
 
 class AuditEntry(SQLModel, table=True):

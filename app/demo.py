@@ -15,6 +15,7 @@ from app.announce.demo import seed_announcements
 from app.db import Database
 from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
+from app.identity.demo import seed_identity
 from app.main import ROUTERS
 from app.moderation.demo import seed_moderation
 from app.newsletter.demo import seed_subscribers
@@ -38,7 +39,8 @@ Seeder = Callable[[Session, DemoContext], None]
 
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
-    return [seed_calls_and_ideas, seed_votes_and_comments, seed_moderation, seed_subscribers, seed_announcements]
+    return [seed_identity, seed_calls_and_ideas, seed_votes_and_comments, seed_moderation, seed_subscribers,
+            seed_announcements]
 
 
 def is_empty(session: Session) -> bool:

@@ -22,7 +22,7 @@ import ssl
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 
 from app import i18n
 from app.clock import utcnow
+from app.identity.models import CityIdentity
 from app.outbox import service as outbox
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.settings import Settings
@@ -72,20 +73,30 @@ def _pieces(line: str, links: set[str]) -> list[tuple[str, str]]:
     return pieces
 
 
-def compose(template: str, lang: str, **context: Any) -> Composed:
+def compose(template: str, lang: str, *, signature: str = "", **context: Any) -> Composed:
     """Render templates/emails/<template>.txt (its first line is the subject) and its HTML
     alternative. User text in `context` (names, titles, notes) is plain text in the text part
-    and escaped in the HTML part."""
+    and escaped in the HTML part. `signature`, the platform's name as the city set it
+    (app.identity), ends the message when given."""
     with i18n.language(lang):
         text = env.get_template(f"emails/{template}.txt").render(**context)
         subject, _sep, body = text.partition("\n")
         subject, body = subject.strip(), body.lstrip("\n")
+        if signature:
+            body = f"{body.rstrip()}\n\n-- \n{signature}\n"
         links = {str(context[key]) for key in LINK_KEYS if context.get(key)}
         links.update(str(url) for url in context.get(MORE_LINKS) or ())
         paragraphs = [[_pieces(line, links) for line in block.split("\n")]
                       for block in re.split(r"\n\s*\n", body.strip("\n")) if block.strip()]
         html = env.get_template("emails/layout.html").render(subject=subject, paragraphs=paragraphs, lang=lang)
     return Composed(subject, body, html)
+
+
+def platform_signature(session: Session) -> str:
+    """The platform's name once administrators set the city's identity (app.identity), else "":
+    the signature of every e-mail and its sender's name."""
+    identity = session.get(CityIdentity, 1)
+    return identity.platform_name if identity is not None else ""
 
 
 def queue_email(session: Session, *, to: str, template: str, lang: str, user_id: int | None = None,
@@ -99,7 +110,8 @@ def queue_email(session: Session, *, to: str, template: str, lang: str, user_id:
     (`cancel_for_person`). `extra` holds JSON-ready facts a send-time check needs (a
     notification's id), blanked like the address and the text once the message is done.
     """
-    composed = compose(template, lang, **context)
+    platform_name = platform_signature(session)
+    composed = compose(template, lang, signature=platform_name, **context)
     payload: dict[str, Any] = {
         "to": to, "subject": composed.subject, "body": composed.text, "html": composed.html, "lang": lang,
         "user_id": user_id,
@@ -109,6 +121,8 @@ def queue_email(session: Session, *, to: str, template: str, lang: str, user_id:
     }
     if context.get("one_click"):
         payload["one_click"] = str(context["one_click"])
+    if platform_name:
+        payload["from_name"] = platform_name
     payload.update(extra or {})
     outbox.enqueue(session, EMAIL_KIND, payload, dedupe_key=dedupe_key)
 
@@ -140,7 +154,9 @@ def cancel_for_person(session: Session, *, user_id: int, address: str) -> int:
 def build_message(settings: Settings, message_id: int, payload: dict[str, Any]) -> EmailMessage:
     """The message for one outbox row. Headers: see the module docstring."""
     msg = EmailMessage()
-    msg["From"] = settings.mail_from
+    from_name = payload.get("from_name")
+    # The sender's address is the settings'; its name the city's platform name when set.
+    msg["From"] = formataddr((from_name, parseaddr(settings.mail_from)[1])) if from_name else settings.mail_from
     msg["To"] = payload["to"]
     msg["Subject"] = payload["subject"]
     msg["Date"] = format_datetime(utcnow())

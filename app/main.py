@@ -30,6 +30,7 @@ from app.db import Database, sqlite_write_turn
 from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
+from app.identity import routes as identity_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
@@ -109,6 +110,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     newsletter_routes.router,
     search_routes.router,
     legal_routes.router,
+    identity_routes.router,
     residents_routes.router,
 )
 
@@ -134,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Ids too large for any database integer (404) and NUL characters (422) are refused
         # before anything reads the database.
         dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), Depends(sqlite_write_turn),
-                      Depends(load_current_user), Depends(notify_routes.load_unread_count), Depends(verify_csrf)],
+                      Depends(load_current_user), Depends(notify_routes.load_unread_count),
+                      Depends(identity_routes.load_identity), Depends(verify_csrf)],
         # Request sizes are checked by BodyLimitMiddleware, which answers with the 413 page.
         max_body_size=None,
     )

@@ -10,6 +10,7 @@ from app.call import models as call_models
 from app.comment import models as comment_models
 from app.follow import models as follow_models
 from app.idea import models as idea_models
+from app.identity import models as identity_models
 from app.media import models as media_models
 from app.moderation import models as moderation_models
 from app.newsletter import models as newsletter_models
@@ -32,6 +33,7 @@ __all__ = [
     "comment_models",
     "follow_models",
     "idea_models",
+    "identity_models",
     "media_models",
     "metadata",
     "moderation_models",

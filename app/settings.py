@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     # Extra host names accepted besides BASE_URL's (comma-separated), e.g. behind a proxy.
     allowed_hosts: str = ""
+    # The city's identity until an administrator sets it (app.identity): the names shown in
+    # titles, the header, the footer and e-mails, the contact address, the brand colours.
+    platform_name: str = "Réinventons"
+    city_name: str = ""
+    contact_email: str = ""
+    brand_primary: str = "#0b5c4f"
+    brand_accent: str = "#07443a"
     smtp_url: str = ""
     mail_from: str = "Réinventons <noreply@reinventons.local>"
     default_language: str = "fr"

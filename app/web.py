@@ -16,6 +16,7 @@ from markupsafe import Markup
 from app import cookies, i18n, links
 from app.authz import can
 from app.idea.history import history_label
+from app.identity import service as identity_service
 from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
@@ -141,6 +142,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "lang": i18n.current_language(),
         "lang_url": lambda code: lang_url(request, code),
         "settings": request.app.state.settings,
+        # The city's identity: names in the title, header and footer, logo, brand stylesheet.
+        # Loaded with the request (app.identity.routes.load_identity); a page drawn for a request
+        # no route answered (a 404 for an unknown address) reads it itself.
+        "identity": getattr(request.state, "identity", None) or identity_service.for_request(request),
         # The page's share preview (Open Graph tags in the layout): the site's own unless the
         # route gives one, or None to have none (a private idea); error pages have none.
         "share": share_tags.site_preview(request.app.state.settings, request.url.path) if status_code < 400 else None,

@@ -38,6 +38,9 @@ SECTIONS: list[Section] = [
     Section("admin:legal_pages", N_("Legal pages"),
             N_("Privacy notice, terms of use and moderation charter, accessibility statement, contact; in every "
                "language."), Action.legal_pages_edit),
+    Section("admin:identity", N_("The city's identity"),
+            N_("Platform and city names, logo, brand colours, footer links, contact address and social networks."),
+            Action.identity_edit),
     Section("announce:channels", N_("Channels"),
             N_("Where announcements are published: Mastodon, Bluesky, Facebook, X, the newsletter, webhooks."),
             Action.channel_manage),

@@ -90,5 +90,5 @@ def _notification(session: Session, settings: Settings, person: User, notificati
     [view] = views(session, person, [row])
     if not view.available:
         raise Cancelled("what it tells of is no longer visible to the recipient")
-    return mail.compose(f"notify_{row.kind}", person.language,
+    return mail.compose(f"notify_{row.kind}", person.language, signature=mail.platform_signature(session),
                         **service.email_context(settings, recipient=person, view=view, note=note))

@@ -152,4 +152,5 @@ def recompose(session: Session, settings: Settings, person: User, *, notificatio
     items = _items(session, settings, person, rows)
     if not items:
         raise Cancelled("nothing in the digest is still visible to, or wanted by, the recipient")
-    return mail.compose("notify_digest", person.language, **_context(settings, person, cadence, items))
+    return mail.compose("notify_digest", person.language, signature=mail.platform_signature(session),
+                        **_context(settings, person, cadence, items))

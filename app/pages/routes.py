@@ -1,13 +1,12 @@
 """Pages that belong to no single domain: the home page, the offline page, the service worker,
-and what browsers and crawlers ask the root for (favicon.ico, robots.txt, the sitemap)."""
+and what crawlers ask the root for (robots.txt, the sitemap; favicon.ico follows the logo:
+app.identity.routes)."""
 
 import hashlib
-import io
 from functools import cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from PIL import Image
 
 from app.call import queries as call_queries
 from app.deps import AppSettings, CurrentUser, DbSession
@@ -47,21 +46,6 @@ def service_worker() -> Response:
     """The service worker, served from the root so that it may control every page."""
     return Response(_service_worker_source(), media_type="application/javascript",
                     headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})
-
-
-@cache
-def _favicon() -> bytes:
-    """favicon.ico drawn from the platform's icon (16, 32 and 48 pixels), for the browsers and
-    tools that ask the root for it whatever the page's <link rel="icon"> says."""
-    with Image.open(STATIC_DIR / "img" / "icon-192.png") as icon:
-        out = io.BytesIO()
-        icon.convert("RGBA").save(out, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
-    return out.getvalue()
-
-
-@router.get("/favicon.ico", name="page:favicon")
-def favicon() -> Response:
-    return Response(_favicon(), media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/robots.txt", name="page:robots")

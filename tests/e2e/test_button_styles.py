@@ -12,7 +12,7 @@ from tests.factories import make_call, make_idea
 
 pytestmark = pytest.mark.e2e
 
-GREEN = "rgb(11, 92, 79)"  # --green
+GREEN = "rgb(179, 18, 46)"  # --brand: the demo's primary colour (app.identity.demo)
 RED = "rgb(176, 0, 32)"  # --red
 WHITE = "rgb(255, 255, 255)"
 

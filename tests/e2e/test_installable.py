@@ -31,7 +31,7 @@ def test_manifest_is_linked_and_valid(page: Page) -> None:
     assert response.status == 200
     assert response.headers["content-type"].startswith("application/manifest+json")
     manifest = json.loads(response.text())
-    assert manifest["name"] == "Réinventons" and manifest["short_name"]
+    assert manifest["name"] == "Réinventons Liège" and manifest["short_name"]  # the demo's identity
     assert manifest["start_url"] == "/" and manifest["scope"] == "/"
     assert manifest["display"] in ("standalone", "fullscreen", "minimal-ui")
     assert re.fullmatch(r"#[0-9a-fA-F]{6}", manifest["theme_color"])
@@ -85,7 +85,7 @@ def test_service_worker_offline_page_and_nothing_personal_cached(
         assert "Nadia Personne" not in page.content()
         # The stylesheet still applies: it comes from the cache.
         header_colour = page.evaluate("() => getComputedStyle(document.querySelector('.site-header')).backgroundColor")
-        assert header_colour == "rgb(11, 92, 79)"
+        assert header_colour == "rgb(179, 18, 46)"  # the demo's brand colour, from /brand.css in the HTTP cache
         check_page(page, "offline-from-worker")
         page.goto("/?lang=en")
         expect(page.get_by_role("heading", level=1)).to_have_text("Vous êtes hors ligne")

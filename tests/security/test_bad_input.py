@@ -42,7 +42,7 @@ def _valid_path_values(world: World) -> dict[str, object]:
     return {"idea_id": world.idea.id, "comment_id": world.comment.id, "call_id": world.call.id,
             "category_id": world.category.id, "district_id": world.district.id, "user_id": world.victim.id,
             "photo_id": 1, "slug": world.call.slug, "variant": "display", "token": "x",
-            "key": "test", "identity_id": 1, "kind": "privacy", "lang": "fr", "number": 1,
+            "key": "test", "identity_id": 1, "kind": "privacy", "lang": "fr", "number": 1, "size": 192,
             # Not the tester's own session (ending it would log the rest of the test out): a 404.
             "session_id": 999_999}
 
