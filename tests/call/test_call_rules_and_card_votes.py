@@ -2,7 +2,6 @@
 supporting or withdrawing from the cards without JavaScript (a form that comes back to the
 list at the card), a fourth support in a theme refused with the rule's message."""
 
-import re
 from datetime import timedelta
 
 from sqlmodel import Session
