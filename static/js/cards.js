@@ -24,6 +24,8 @@
     var status = card.querySelector("[role=status]");
     form.setAttribute("data-sending", "");
     button.disabled = true;
+    var said = document.querySelectorAll(".card-message");
+    for (var i = 0; i < said.length; i++) { said[i].textContent = ""; }  // one message at a time
     var finish = function () { form.removeAttribute("data-sending"); button.disabled = false; };
     fetch(form.action, {
       method: "POST", credentials: "same-origin", body: new FormData(form),
