@@ -4,14 +4,15 @@ e-mail confirmed, supporting from the cards in place, a fourth refused with the 
 a support withdrawn from its card. Every page passes the harness's checks; screenshots at both
 sizes are kept in test-artifacts/screenshots/."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from app.call.models import VoteScope
 from app.clock import utcnow
-from tests.e2e.harness import DESKTOP, MOBILE, SCREENSHOTS, E2EServer, check_page, log_of, login, unique_email
+from tests.e2e.harness import DESKTOP, MOBILE, SCREENSHOTS, E2EServer, check_page, log_of, login, login_as, unique_email
 from tests.factories import DEFAULT_PASSWORD, make_call, make_category, make_idea
 
 pytestmark = pytest.mark.e2e
@@ -114,3 +115,27 @@ def test_visitor_to_three_supports_in_a_theme(server: E2EServer, page: Page, siz
     expect(page.locator(f"#card-{ids[0]} [data-card-count]")).to_have_text("0 soutien")
     check_page(page, f"cards-call-after-{size}")
     shoot(page, f"cards-call-after-{size}-fr")
+
+
+def test_cards_work_without_javascript(server: E2EServer, new_context: Callable[..., BrowserContext]) -> None:
+    citizen = server.create_user(display_name="Sans Script Cycliste")
+    with server.session() as s:
+        call = make_call(s, slug="velo-sans-script", phase="voting", vote_scope=VoteScope.category,
+                         votes_per_citizen=1)
+        theme = make_category(s, call, name="Mobilité")
+        first, second = (make_idea(s, call, title=t, category=theme).id for t in ("Des bancs", "Des fontaines"))
+        s.commit()
+    context = new_context(java_script_enabled=False, viewport=MOBILE)
+    login_as(context, server, citizen)
+    page = context.new_page()
+    page.goto("/calls/velo-sans-script?sort=newest")
+    page.locator(f"#card-{first}").get_by_role("button", name="Soutenir").click()
+    assert page.url.endswith(f"/calls/velo-sans-script?sort=newest#card-{first}")
+    expect(page.locator(".flash-success")).to_have_text("Merci ! Vous soutenez cette idée.")
+    expect(page.locator(f"#card-{first} [data-card-count]")).to_have_text("1 soutien")
+    page.locator(f"#card-{second}").get_by_role("button", name="Soutenir").click()
+    expect(page.locator(".flash-error")).to_contain_text("Vous avez utilisé tous vos votes pour ce thème (1).")
+    check_page(page, "cards-call-nojs-refused")
+    page.locator(f"#card-{first}").get_by_role("button", name="Retirer mon soutien").click()
+    expect(page.locator(".flash-success")).to_have_text("Votre soutien est retiré.")
+    expect(page.locator(f"#card-{first} [data-card-count]")).to_have_text("0 soutien")

@@ -2,11 +2,14 @@
 city's latest answers, and a signed-in person's supports left, ideas and activity."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlalchemy import Engine, event
+from sqlmodel import Session, select
 
-from app.call.models import VoteScope
+from app.call.models import Call, VoteScope
 from app.clock import utcnow
 from app.notify.models import Notification
 from app.vote import service as vote_service
@@ -91,3 +94,48 @@ def test_time_left_in_every_language(client: WebClient, session: Session) -> Non
     for lang, text in expected.items():
         html = client.get("/", headers={"Accept-Language": lang}).text
         assert text in html, lang
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` within the block."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_pages_run_as_many_queries_for_many_items_as_for_few(client: WebClient, session: Session) -> None:
+    """No query per call, idea, answer or notification: more of each costs no more statements."""
+    anne = seed(session)["anne"]
+    client.login_as(anne)  # type: ignore[arg-type]
+    client.get("/"), client.get("/calls/" + session.exec(select(Call.slug)).first())  # warm caches
+    with counting(client.db.engine) as few_home:
+        client.get("/")
+    slug = session.exec(select(Call.slug)).first()
+    with counting(client.db.engine) as few_call:
+        client.get(f"/calls/{slug}")
+    now = utcnow()
+    for n in range(6):
+        call = make_call(session, phase="voting", vote_scope=VoteScope.category, votes_per_citizen=3)
+        theme = make_category(session, call)
+        for m in range(4):
+            idea = make_idea(session, call, anne, title=f"Idée {n}-{m}", category=theme,
+                             answer_status="accepted", answered_at=now)
+            if m < 3:
+                vote_service.cast_vote(session, idea=idea, call=call, user=anne)  # type: ignore[arg-type]
+            session.add(Notification(user_id=anne.id or 0, kind="comment", idea_id=idea.id, actor_id=anne.id,
+                                     link=f"/ideas/{idea.id}"))
+    session.commit()
+    with counting(client.db.engine) as many_home:
+        client.get("/")
+    with counting(client.db.engine) as many_call:
+        client.get(f"/calls/{slug}")
+    assert len(many_home) == len(few_home), "\n".join(s[:90] for s in set(many_home) ^ set(few_home))
+    assert len(many_call) == len(few_call), many_call
