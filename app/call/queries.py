@@ -90,7 +90,3 @@ def timeline(call: Call) -> list[TimelineStep]:
         steps.append(TimelineStep(phase, PHASE_LABELS[phase], starts[phase], state))
     return steps
 
-
-def home_context(session: Session, viewer: User | None) -> dict[str, object]:
-    """The home page's sections: open calls, recent results, upcoming calls."""
-    return {**home_lists(session, viewer), "phase_of": current_phase, "phase_labels": PHASE_LABELS}

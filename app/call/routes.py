@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import cookies, links
+from app.account.models import User
 from app.announce import queries as announce_queries
 from app.call import queries as call_queries
 from app.call import service
-from app.call.models import Phase
-from app.call.phases import accepts_ideas, current_phase, is_public
+from app.call.models import Call, Phase, VoteScope
+from app.call.phases import accepts_ideas, accepts_votes, current_phase, is_public
+from app.call.rules import phase_end, time_left
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound
 from app.i18n import current_language
@@ -22,8 +24,10 @@ from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
 from app.residents import service as residents
+from app.residents.models import Part
 from app.share import previews as share_previews
 from app.share import video as share_video
+from app.vote import allowance as vote_allowance
 from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
@@ -71,6 +75,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
     if filters.sort == "random":
         query_base["seed"] = str(filters.seed)
     announcements = announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)
+    categories = service.categories_of(session, call.id)
     context = {
         "call": call,
         "phase": phase,
@@ -78,7 +83,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "phase_labels": call_queries.PHASE_LABELS,
         "timeline": call_queries.timeline(call),
         "accepts_ideas": accepts_ideas(call),
-        "categories": service.categories_of(session, call.id),
+        "categories": categories,
         "districts": service.all_districts(session),
         "filters": filters,
         "listing": listing,
@@ -95,11 +100,29 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
         "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
+        **_rules_and_supports(request, session, call, user),
     }
     response = render(request, "call/detail.html", context)
     if new_seed:
         cookies.SHUFFLE_SEED.set(response, str(shuffle), https=settings.is_https)
     return response
+
+
+def _rules_and_supports(request: Request, session: DbSession, call: Call, user: User | None) -> dict[str, object]:
+    """The rules block and the cards' support forms: the phase's end and time left, whether
+    votes are open, whether the viewer meets the call's access rule for votes, what they have
+    left (`allowance`, one query), and the list's own address for the forms' `next`."""
+    per_theme = call.vote_scope == VoteScope.category
+    return {
+        "per_theme": per_theme,
+        "phase_end": phase_end(call),
+        "time_left": time_left(call),
+        "votes_open": accepts_votes(call),
+        "resident_rule_met": residents.may_take_part(session, user, call, Part.vote),
+        "allowance": vote_allowance.allowance(session, user_id=user.id if user else None,
+                                              call_ids=[call.id] if call.id else []),
+        "list_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    }
 
 
 @router.get("/calls/{slug}/cover/{variant}", name="call:cover")

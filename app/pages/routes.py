@@ -8,9 +8,10 @@ from functools import cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.call import queries as call_queries
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound
+from app.moderation import dialogue
+from app.pages import home as home_page
 from app.pages import sitemap
 from app.web import STATIC_DIR, render
 
@@ -19,8 +20,11 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", name="page:home")
 def home(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
-    # The calls' sections (open calls, recent results) extend pages/home.html.
-    return render(request, "call/home_sections.html", call_queries.home_context(session, user))
+    # The calls' sections (open calls, recent results) extend pages/home.html. The answer
+    # figures are the dialogue figures of the whole platform, as the administrators read them.
+    answers = dialogue.figures(session)
+    return render(request, "call/home_sections.html", home_page.home_context(
+        session, user, answered_share=answers.answered_share, median_days=answers.median_days))
 
 
 @router.get("/offline", name="page:offline")

@@ -1,8 +1,11 @@
 """Supporting an idea, and taking the support back."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app import links
 from app.authz import Action, require_citizen, require_taking_part
 from app.call.models import VoteScope
 from app.deps import CitizenUser, CurrentUser, DbSession
@@ -11,6 +14,7 @@ from app.i18n import N_, format_number, ngettext
 from app.idea import queries as idea_queries
 from app.residents import service as residents
 from app.residents.models import Part
+from app.security import safe_next
 from app.vote import mine, service
 from app.web import render
 from app.web_answers import done, refuse
@@ -18,6 +22,19 @@ from app.web_answers import done, refuse
 router = APIRouter(tags=["vote"], include_in_schema=False)
 
 ANCHOR = "vote"
+
+
+def back_to_list(next_path: str, call_slug: str | None) -> str | None:
+    """Where a support given or withdrawn from a list comes back: `next_path` (the list, its
+    filters and the card's anchor) when it is a page of that call or "My supports", else None
+    (the idea page). Only those pages are accepted, so `next` can send nobody elsewhere."""
+    if not next_path or call_slug is None:
+        return None
+    target = safe_next(next_path, default="")
+    for page in (links.path("call:detail", slug=call_slug), links.path("vote:mine")):
+        if target == page or target.startswith((page + "?", page + "#")):
+            return target
+    return None
 
 
 def _state_json(state: service.VoteState) -> dict[str, object]:
@@ -38,29 +55,35 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
 
 
 @router.post("/ideas/{idea_id}/vote", name="vote:cast")
-def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
+def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+         next: Annotated[str, Form()] = "") -> Response:
+    back = None
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
+        back = back_to_list(next, call.slug)
         voter = require_citizen(user, Action.vote_cast, idea)
         require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
         residents.take_part(session, user=voter, call=call, part=Part.vote)
         state = service.cast_vote(session, idea=idea, call=call, user=voter)
     except AppError as exc:
-        return refuse(request, exc, idea_id, ANCHOR)
+        return refuse(request, exc, idea_id, ANCHOR, back)
     session.commit()
-    return done(request, idea_id, ANCHOR, N_("Thank you! You support this idea."), _state_json(state))
+    return done(request, idea_id, ANCHOR, N_("Thank you! You support this idea."), _state_json(state), back)
 
 
 @router.post("/ideas/{idea_id}/vote/withdraw", name="vote:withdraw")
-def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
+def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+             next: Annotated[str, Form()] = "") -> Response:
+    back = None
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
+        back = back_to_list(next, call.slug)
         voter = require_citizen(user, Action.vote_withdraw, idea)
         state = service.withdraw_vote(session, idea=idea, call=call, user=voter)
     except AppError as exc:
-        return refuse(request, exc, idea_id, ANCHOR)
+        return refuse(request, exc, idea_id, ANCHOR, back)
     session.commit()
-    return done(request, idea_id, ANCHOR, N_("Your support is withdrawn."), _state_json(state))
+    return done(request, idea_id, ANCHOR, N_("Your support is withdrawn."), _state_json(state), back)
 
 
 @router.get("/supports/mine", name="vote:mine")

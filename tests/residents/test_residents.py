@@ -126,7 +126,8 @@ def test_a_resident_by_postal_code_votes_and_a_non_resident_is_told_how_to_get_v
     page = text(web.get(f"/calls/{call.slug}"))
     assert "Supporting ideas: verified residents of the city only, one account per resident." in page
     assert "Proposing ideas: anyone with an account whose e-mail address is confirmed." in page
-    assert "How to get verified: sign in with Test ID" in page and "Mail ID" not in page.split("Who may")[1]
+    rules = page.split("The rules of this call")[1]
+    assert "How to get verified: sign in with Test ID" in page and "Mail ID" not in rules
 
     assert "You are now a verified resident." in sign_in(web, "alice")
     alice = the_user(session, "alice@example.org")
