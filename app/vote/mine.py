@@ -11,13 +11,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from app.account.models import User
 from app.call.models import Call, Category, Phase, VoteScope
 from app.call.phases import current_phase
-from app.idea.models import Idea, IdeaStatus
+from app.idea.models import Idea
+from app.vote.allowance import allowance
 from app.vote.models import Vote
+from app.vote.service import counted
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,9 @@ class Bucket:
     without a theme when the call counts per theme)."""
 
     theme: str | None
+    category_id: int | None
     used: int = 0
+    left: int = 0
     supports: list[Supported] = field(default_factory=list)
 
 
@@ -56,9 +61,10 @@ class CallSupports:
 
 def supports_of(session: Session, user: User) -> list[CallSupports]:
     """The calls where `user` supports ideas, the latest call first, each with its buckets in
-    theme order and the supports newest first. One query; no call in draft is listed."""
-    rows = session.exec(
-        select(Vote, Idea, Call, Category.name)
+    theme order and the supports newest first; what is used and left is counted by
+    app.vote.allowance, as on the call page. Two queries; no call in draft is listed."""
+    rows = session.execute(  # five columns: more than sqlmodel's typed select() takes
+        sa.select(Vote, Idea, Call, col(Category.name), sa.and_(*counted()).label("counts"))
         .join(Idea, col(Idea.id) == Vote.idea_id)
         .join(Call, col(Call.id) == Vote.call_id)
         .outerjoin(Category, col(Category.id) == Idea.category_id)
@@ -67,7 +73,7 @@ def supports_of(session: Session, user: User) -> list[CallSupports]:
     ).all()
     calls: dict[int, CallSupports] = {}
     buckets: dict[int, dict[str | None, Bucket]] = defaultdict(dict)
-    for vote, idea, call, theme in rows:
+    for vote, idea, call, theme, counts in rows:
         phase = current_phase(call)
         if phase == Phase.draft or call.id is None:
             continue
@@ -76,17 +82,19 @@ def supports_of(session: Session, user: User) -> list[CallSupports]:
             entry = calls[call.id] = CallSupports(call=call, phase=phase, limit=call.votes_per_citizen,
                                                   per_theme=call.vote_scope == VoteScope.category,
                                                   buckets=[], not_counted=[])
-        public = idea.status == IdeaStatus.published and idea.hidden_at is None
-        if not public:
+        if not counts:  # its idea is no longer public: no title, and it holds no place
             entry.not_counted.append(Supported(idea=None, given_at=vote.created_at))
             continue
-        key = theme if entry.per_theme else None
+        key = idea.category_id if entry.per_theme else None
         bucket = buckets[call.id].get(key)
         if bucket is None:
-            bucket = buckets[call.id][key] = Bucket(theme=key)
+            bucket = buckets[call.id][key] = Bucket(theme=theme if entry.per_theme else None, category_id=key)
             entry.buckets.append(bucket)
-        bucket.used += 1
         bucket.supports.append(Supported(idea=idea, given_at=vote.created_at))
+    held = allowance(session, user_id=user.id, call_ids=list(calls))
     for entry in calls.values():
+        for bucket in entry.buckets:
+            bucket.used = held.used(entry.call, bucket.category_id)
+            bucket.left = held.left(entry.call, bucket.category_id)
         entry.buckets.sort(key=lambda b: (b.theme is None, b.theme or ""))
     return list(calls.values())
