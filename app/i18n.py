@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import cookies
 from app.settings import LANGUAGES
+from app.typography import french
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "nl": "Nederlands", "de": "Deutsch"}
@@ -36,7 +37,8 @@ _current: ContextVar[str] = ContextVar("language", default="fr")
 
 @cache
 def catalogue(language: str) -> dict[str, Any]:
-    """msgid -> translation (a str, or a tuple of plural forms), merged over every domain."""
+    """msgid -> translation (a str, or a tuple of plural forms), merged over every domain. French
+    translations get French typography here (app.typography), once, for every page and e-mail."""
     messages: dict[str, Any] = {}
     folder = TRANSLATIONS_DIR / language
     for po_file in sorted(folder.glob("*.po")):
@@ -45,7 +47,10 @@ def catalogue(language: str) -> dict[str, Any]:
                 if not message.id or not message.string or message.fuzzy:
                     continue
                 key = str(message.id if isinstance(message.id, str) else message.id[0])
-                messages[key] = message.string
+                text = message.string
+                if language == "fr":
+                    text = french(text) if isinstance(text, str) else tuple(french(form) for form in text)
+                messages[key] = text
     return messages
 
 

@@ -91,7 +91,7 @@ def validate_call(session: Session, data: CallInput, call_id: int | None) -> dic
         if not low <= getattr(data, name) <= high:
             errors[name] = N_("Enter a whole number between 1 and 1000.")
     if data.vote_scope not in set(VoteScope):
-        errors["vote_scope"] = N_("Choose a vote scope from the list.")
+        errors["vote_scope"] = N_("Choose from the list where the support limit applies.")
     for name in ("submit_access", "vote_access"):
         if getattr(data, name) not in ACCESS_VALUES:
             errors[name] = N_("Choose who may take part from the list.")

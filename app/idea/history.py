@@ -27,7 +27,7 @@ HISTORY_LABELS = {
     "restored": N_("Visible again"),
     "answered": N_("Official answer"),
     "shortlisted": N_("Shortlisted"),
-    "winner": N_("Winner"),
+    "winner": N_("Selected"),  # the glossary's word for the city's choice (docs/glossary.md)
 }
 
 

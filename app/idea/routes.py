@@ -22,6 +22,7 @@ from app.media import service as media_service
 from app.params import parse_id
 from app.residents import service as residents
 from app.residents.models import Part
+from app.richtext import render_markdown
 from app.search import engines as search_engines
 from app.search.routes import STATUS_LABELS
 from app.share import previews as share_previews
@@ -69,6 +70,7 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
         "photo_slots": range(1, service.MAX_PHOTOS + 1 - len(existing or [])),
         "similar": [], "similar_checked": False, "status_labels": STATUS_LABELS,
         "requested_changes": queries.requested_changes(session, idea) if idea else None,
+        "preview": None,
     }
 
 
@@ -167,6 +169,44 @@ def check_similar(
     return render(request, "idea/form.html", context)
 
 
+def _chose_photos(uploads: list[Photo]) -> bool:
+    """Whether any photo field of a previewed form carried a file (browsers never resend it)."""
+    return any(isinstance(u, ReceivedFile) and bool(u.filename) for u in uploads)
+
+
+def _preview(request: Request, context: dict[str, Any], values: dict[str, Any], photos_chosen: bool,
+             fragment: str) -> HTMLResponse:
+    """The idea as it will be shown (title and Markdown body through the same renderer and
+    sanitiser as the idea page), in the form shown again with everything typed kept; or only the
+    preview itself when `fragment` is "1" (static/js/preview.js puts it in place, keeping the
+    chosen files in the page). Nothing is saved."""
+    context.update(preview={"title": values["title"].strip(), "body_html": render_markdown(values["body_md"]),
+                            "photos_chosen": photos_chosen})
+    if fragment == "1":
+        return render(request, "idea/_preview.html", context)
+    return render(request, "idea/form.html", context)
+
+
+@router.post("/calls/{slug}/ideas/new/preview", name="idea:preview_new")
+def preview_new(
+    request: Request, session: DbSession, user: CurrentUser, slug: str,
+    title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
+    alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
+    alt_photo_4: TextField = "", fragment: str = "",
+) -> HTMLResponse:
+    """The new-idea form's "Preview" button: the form again with the idea shown as it will be
+    published above its buttons. Photos chosen must be chosen again without JavaScript (the page
+    says so); with it, the preview comes in place and the files stay chosen."""
+    call = visible_call_by_slug(session, slug, user)
+    _require_create(session, user, call)
+    values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
+              "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
+              "alt_photo_4": alt_photo_4}
+    return _preview(request, _form_context(session, call, values, {}), values,
+                    _chose_photos([photo_1, photo_2, photo_3, photo_4]), fragment)
+
+
 def _created_message(idea: Idea) -> str:
     if idea.status == IdeaStatus.draft:
         return N_("Your draft is saved. Only you can see it until you submit it.")
@@ -259,6 +299,30 @@ def edit(
     submission.settle(session, sent, location=location, message=message, object_id=idea.id)
     session.commit()
     return flash(request, redirect(location), message, "success")
+
+
+@router.post("/ideas/{idea_id}/edit/preview", name="idea:preview_edit")
+def preview_edit(
+    request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+    title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    existing_id: Annotated[list[str] | None, Form(max_length=20)] = None,
+    existing_alt: Annotated[list[str] | None, Form(max_length=400)] = None,
+    remove_photo: Annotated[list[str] | None, Form(max_length=20)] = None,
+    photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
+    alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
+    alt_photo_4: TextField = "", fragment: str = "",
+) -> HTMLResponse:
+    """The edit form's "Preview" button, as `preview_new` for an idea its author may edit."""
+    _author, idea, call = _own_idea(session, user, idea_id, Action.idea_edit)
+    assert idea.id is not None
+    ids = [parse_id(v) for v in (existing_id or [])]
+    values: dict[str, Any] = {"title": title, "body_md": body_md, "category_id": category_id,
+                              "district_id": district_id, "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2,
+                              "alt_photo_3": alt_photo_3, "alt_photo_4": alt_photo_4}
+    values.update({f"alt_existing_{i}": alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None})
+    values["remove"] = {i for i in (parse_id(v) for v in (remove_photo or [])) if i is not None}
+    context = _form_context(session, call, values, {}, idea, service.photos_of(session, idea.id))
+    return _preview(request, context, values, _chose_photos([photo_1, photo_2, photo_3, photo_4]), fragment)
 
 
 @router.post("/ideas/{idea_id}/submit", name="idea:submit")

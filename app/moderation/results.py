@@ -60,7 +60,7 @@ def review_ranking(session: Session, call: Call) -> list[Idea]:
     ).all())
 
 
-NO_WINNER = N_("Mark at least one winning idea before publishing the results.")
+NO_WINNER = N_("Mark at least one idea as selected before publishing the results.")
 
 
 def selection(session: Session, call: Call) -> tuple[list[Idea], list[Idea]]:

@@ -22,6 +22,7 @@ from app.i18n import N_
 from app.pages.models import LegalPage
 from app.richtext import render_markdown
 from app.settings import LANGUAGES, Settings
+from app.typography import french
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 MAX_LENGTH = 60_000  # characters of Markdown: the longest default is under 5,000
@@ -56,6 +57,8 @@ def default_markdown(kind: str, lang: str, session_days: int) -> str:
     if kind not in KINDS or lang not in LANGUAGES:
         raise NotFound()
     source = (DEFAULTS_DIR / f"{kind}.{lang}.md").read_text(encoding="utf-8")
+    if lang == "fr":  # the platform's own words: French typography, as in the interface
+        source = french(source)
     return source.replace("{session_days}", str(session_days))
 
 

@@ -49,8 +49,8 @@ MAX_AGE = 120
 
 RESIDENT_TAKEN = N_("Your {provider} identity already verifies another account here: one resident verifies "
                     "one account. Log in with that account, or delete it first.")
-ALREADY_VOTED = N_("You already took part in the vote of this call with another account: a resident supports "
-                   "ideas with one account only, even after deleting it.")
+ALREADY_VOTED = N_("You already supported ideas in this call with another account: a resident supports ideas "
+                   "with one account only, even after deleting it.")
 ALREADY_SUBMITTED = N_("You already proposed ideas in this call with another account: a resident proposes ideas "
                        "with one account only, even after deleting it.")
 NOT_RESIDENT_MISSING = N_("{provider} did not share your postal code or birth date with us, so you could not be "

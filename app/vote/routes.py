@@ -3,19 +3,20 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from app import links
 from app.authz import Action, require_citizen, require_taking_part
 from app.call.models import VoteScope
-from app.deps import CurrentUser, DbSession
+from app.deps import CitizenUser, CurrentUser, DbSession
 from app.errors import AppError
 from app.i18n import N_, format_number, ngettext
 from app.idea import queries as idea_queries
 from app.residents import service as residents
 from app.residents.models import Part
 from app.security import safe_next
-from app.vote import service
+from app.vote import mine, service
+from app.web import render
 from app.web_answers import done, refuse
 
 router = APIRouter(tags=["vote"], include_in_schema=False)
@@ -40,9 +41,11 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
     """The new state for a script (inplace.js says the message and then reloads the page's
     parts; other scripts may use the numbers), sentences already in the reader's language."""
     if state.scope == VoteScope.category:
-        left = ngettext("You have {n} vote left in this theme.", "You have {n} votes left in this theme.", state.left)
+        left = ngettext("You have {n} support left in this theme.", "You have {n} supports left in this theme.",
+                        state.left)
     else:
-        left = ngettext("You have {n} vote left in this call.", "You have {n} votes left in this call.", state.left)
+        left = ngettext("You have {n} support left in this call.", "You have {n} supports left in this call.",
+                        state.left)
     return {
         "voted": state.voted, "vote_count": state.vote_count, "votes_left": state.left, "limit": state.limit,
         "count_text": ngettext("{count} support", "{count} supports", state.vote_count,
@@ -81,3 +84,10 @@ def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: i
         return refuse(request, exc, idea_id, ANCHOR, back)
     session.commit()
     return done(request, idea_id, ANCHOR, N_("Your support is withdrawn."), _state_json(state), back)
+
+
+@router.get("/supports/mine", name="vote:mine")
+def my_supports(request: Request, session: DbSession, user: CitizenUser) -> HTMLResponse:
+    """The signed-in person's supports, call by call, with what is used and left under each
+    limit while voting is open (app.vote.mine)."""
+    return render(request, "vote/mine.html", {"calls": mine.supports_of(session, user)})

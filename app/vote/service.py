@@ -28,10 +28,11 @@ from app.locks import lock_idea, lock_user, share_call
 from app.vote.models import Vote
 
 ALREADY_VOTED = N_("You already support this idea.")
-NO_VOTES_LEFT_CALL = N_("You have used all your votes for this call ({limit}). Withdraw one to support this idea.")
-NO_VOTES_LEFT_CATEGORY = N_("You have used all your votes for this theme ({limit}). Withdraw one to support this idea.")
+NO_VOTES_LEFT_CALL = N_("You have used all your supports for this call ({limit}). Withdraw one to support this idea.")
+NO_VOTES_LEFT_CATEGORY = N_("You have used all your supports for this theme ({limit}). Withdraw one to support "
+                            "this idea.")
 VOTING_CLOSED = N_("Voting is not open for this call.")
-NOT_VOTABLE = N_("This idea cannot receive votes.")
+NOT_VOTABLE = N_("This idea cannot receive supports.")
 
 
 @dataclass
@@ -171,7 +172,7 @@ def withdraw_vote(session: Session, *, idea: Idea, call: Call, user: User) -> Vo
     lock_user(session, user.id)
     session.refresh(call)
     if not accepts_votes(call):
-        raise InvalidTransition(N_("Voting is closed: votes can no longer be withdrawn."))
+        raise InvalidTransition(N_("Voting is closed: supports can no longer be withdrawn."))
     removed = session.execute(
         delete(Vote).where(col(Vote.idea_id) == idea.id, col(Vote.user_id) == user.id)
     )

@@ -125,7 +125,7 @@ def test_other_peoples_notifications_lose_the_deleted_persons_name(mail_client: 
     mail_client.login_as(alice)
     page = mail_client.get("/notifications").text
     assert "Bruno" not in page and "Zoé" not in page
-    assert "Ancien membre a commenté « Un kiosque au parc »" in page
+    assert "Ancien membre a commenté «\u202fUn kiosque au parc\u202f»" in page
 
     mail_client.run_worker()
     delivered = smtp.to(ALICE)
@@ -181,5 +181,5 @@ def test_a_digest_waiting_to_be_sent_is_written_anew_from_what_is_true_then(
 
     [message] = smtp.to(ALICE)
     body = body_of(message)
-    assert "Ancien membre a commenté « Un kiosque au parc »" in body
+    assert "Ancien membre a commenté «\u202fUn kiosque au parc\u202f»" in body
     assert "Bruno" not in body and "Des bancs" not in body

@@ -22,7 +22,7 @@ def test_a_moderator_drafts_previews_and_publishes(client: WebClient, session: S
     client.login_as(moderator(session))
     announcement = draft(client, session, call, "voting_opens")
     assert announcement.status == AnnouncementStatus.draft
-    assert announcement.texts["fr"].startswith("Le vote est ouvert sur « Liège en fleurs »")
+    assert announcement.texts["fr"].startswith("Le vote est ouvert sur «\u202fLiège en fleurs\u202f»")
     assert announcement.link == "http://testserver/calls/fleurs"
     page = client.get(f"/moderation/announcements/{announcement.id}").text
     # The post as channels get it (text + link) and its counts: the link counts 23 on Mastodon and X.
@@ -39,7 +39,7 @@ def test_a_moderator_drafts_previews_and_publishes(client: WebClient, session: S
     assert announcement.texts["fr"].startswith("Le vote est ouvert")
 
     too_long = send(client, announcement, "preview", text_fr="é" * 301)
-    assert "de trop : raccourcissez le texte" in too_long.text
+    assert "de trop\u202f: raccourcissez le texte" in too_long.text
 
     response = send(client, announcement, "publish", text_fr="Votez pour vos idées préférées !")
     assert response.status_code == 303
@@ -244,7 +244,7 @@ def test_an_official_answer_is_announced_from_the_idea_page(client: WebClient, s
     announcement = draft(client, session, call, "idea_answered", idea_id=str(idea.id))
     assert announcement.idea_id == idea.id
     assert announcement.texts["fr"] == \
-        "L’idée « Des bancs » de l’appel « Parc » a reçu une réponse officielle de la Ville."
+        "L’idée «\u202fDes bancs\u202f» de l’appel «\u202fParc\u202f» a reçu une réponse officielle de la Ville."
     assert announcement.link == f"http://testserver/ideas/{idea.id}#answer"
     # An idea with no answer cannot be announced as answered.
     other = make_idea(session, call, title="Sans réponse")

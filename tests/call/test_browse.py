@@ -37,8 +37,8 @@ def test_call_page_shows_the_timeline_as_an_ordered_list(client: WebClient, sess
     page = client.get(f"/calls/{call.slug}").text
     timeline = page[page.index('<ol class="timeline">'):page.index("</ol>")]
     labels = re.findall(r'<span class="timeline-label">([^<]+)</span>', timeline)
-    assert labels == ["Dépôt des idées", "Votes", "Analyse par la Ville", "Résultats", "Clôturé"]
-    assert re.search(r'timeline-current" aria-current="step">\s*<span class="timeline-label">Votes', timeline)
+    assert labels == ["Dépôt des idées", "Vote", "Analyse par la Ville", "Résultats", "Clôturé"]
+    assert re.search(r'timeline-current" aria-current="step">\s*<span class="timeline-label">Vote', timeline)
     assert "Proposer une idée" not in page  # not in submissions any more
     # An administrator's override wins over the dates.
     call.phase_override = Phase.submissions

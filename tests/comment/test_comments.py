@@ -188,11 +188,11 @@ def test_idea_page_shows_the_vote_panel_and_votes_left(client: WebClient, sessio
     client.login_as(voter)
     page = client.get(f"/ideas/{idea.id}").text
     assert "Soutenir cette idée" in page
-    assert "Il vous reste 3 votes dans cet appel." in page
+    assert "Il vous reste 3 soutiens dans cet appel." in page
     client.submit(f"/ideas/{idea.id}/vote")
     page = client.get(f"/ideas/{idea.id}").text
     assert "Retirer mon soutien" in page
-    assert "Il vous reste 2 votes dans cet appel." in page
+    assert "Il vous reste 2 soutiens dans cet appel." in page
     assert 'aria-live="polite"' in page
     listing = client.get(f"/calls/{call.slug}").text
     assert "Vous la soutenez" in listing

@@ -42,7 +42,7 @@ def test_the_form_says_the_limits_the_server_applies(client: WebClient, session:
     assert f'data-max-file-bytes="{10 * MIB}"' in page
     assert f'data-max-total-bytes="{client.settings.max_body_bytes - FORM_TEXT_BYTES}"' in page
     assert '<script src="/static/js/upload-limit.js" defer></script>' in page
-    assert "Cette photo est trop lourde : 10 Mo au maximum." in page  # what the script says
+    assert "Cette photo est trop lourde\u202f: 10 Mo au maximum." in page  # what the script says
 
 
 def test_two_phone_photos_are_not_refused_wholesale(client: WebClient, session: Session) -> None:
@@ -72,7 +72,8 @@ def test_an_announced_oversized_request_gets_the_translated_page_in_the_layout(
     call = make_call(session)
     client.login_as(make_user(session, display_name="Sofia Ricci"))
     session.commit()
-    for lang, words in (("fr", "Ce que vous avez envoyé est trop lourd : 41 Mo au maximum, soit 4 photos de 10 Mo"),
+    for lang, words in (("fr", "Ce que vous avez envoyé est trop lourd\u202f: 41 Mo au maximum, soit 4 photos de "
+                               "10 Mo"),
                         ("de", "Was Sie gesendet haben, ist zu groß: höchstens 41 MB, also 4 Fotos mit je 10 MB"),
                         ("en", "What you sent is too large: 41 MB at most, that is 4 photos of 10 MB each")):
         response = client.post(f"/calls/{call.slug}/ideas/new?lang={lang}", content=too_big,

@@ -443,6 +443,14 @@ def check_page(page: Page, name: str, *, mobile: bool = True, screenshot: bool =
                 page.screenshot(path=str(SCREENSHOTS / f"{key}.png"), full_page=True)
         finally:
             page.set_viewport_size(size)
+    if screenshot:  # and at desktop size: people look at both before a page change is resolved
+        size = page.viewport_size or DESKTOP
+        page.set_viewport_size(DESKTOP)
+        try:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{key}-desktop.png"), full_page=True)
+        finally:
+            page.set_viewport_size(size)
 
     assert not problems, f"page {key} ({page.url}):\n  " + "\n  ".join(problems)
 

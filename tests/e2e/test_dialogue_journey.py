@@ -100,7 +100,7 @@ def test_citizen_and_moderator_dialogue(server: E2EServer, new_context: Callable
     mod.goto(f"/moderation/calls/{call_id}/review")
     check_page(mod, "dialogue-review")
     selection = mod.locator("form.selection-form", has=mod.locator(f"#w-{idea_id}"))
-    selection.get_by_label("Winner").check()
+    selection.get_by_label("Selected").check()
     selection.get_by_role("button", name="Save the selection").click()
     expect(mod.locator(f"#w-{idea_id}")).to_be_checked()
 
@@ -121,8 +121,8 @@ def test_votes_within_the_limit(server: E2EServer, new_context: Callable[..., Br
     context = new_context(locale="en-GB")
     login_as(context, server, citizen)
     page = context.new_page()
-    for idea_id, left in zip(ids[:2], ("You have 1 vote left in this call.", "You have 0 votes left in this call."),
-                             strict=True):
+    for idea_id, left in zip(ids[:2], ("You have 1 support left in this call.",
+                                       "You have 0 supports left in this call."), strict=True):
         page.goto(f"/ideas/{idea_id}")
         page.get_by_role("button", name="Support this idea").click()
         expect(page.get_by_role("button", name="Withdraw my support")).to_be_visible()
@@ -130,7 +130,7 @@ def test_votes_within_the_limit(server: E2EServer, new_context: Callable[..., Br
 
     page.goto(f"/ideas/{ids[2]}")  # the limit is reached: no button, a clear message
     expect(page.get_by_role("button", name="Support this idea")).to_have_count(0)
-    expect(page.locator("#vote")).to_contain_text("You have used all your votes")
+    expect(page.locator("#vote")).to_contain_text("You have used all your supports")
     check_page(page, "vote-limit-reached")
 
     page.goto(f"/ideas/{ids[0]}")  # withdrawing one frees a vote for the third idea

@@ -70,7 +70,7 @@ def test_each_in_place_action_leaves_the_page_as_a_reload_would(server: E2EServe
     settled(page)
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Retirer mon soutien"
     after = same_after_reload(page)
-    assert "1 soutien" in after["text"] and "Il vous reste 2 votes dans cet appel." in after["text"]
+    assert "1 soutien" in after["text"] and "Il vous reste 2 soutiens dans cet appel." in after["text"]
 
     # Follow, then stop following: the state, its link, the button and the follower count.
     page.get_by_role("button", name="Suivre cette idée").click()
@@ -159,9 +159,9 @@ def test_a_form_is_sent_once_and_can_be_sent_again_after_going_back(server: E2ES
     page.route(re.compile(r".*/ideas/new$"), slow)
     page.get_by_role("button", name="Publier mon idée").click()
     page.wait_for_url(re.compile(r"/ideas/\d+$"))
-    # Every button of the form (check for similar ideas, save as draft, publish) was disabled.
+    # Every button of the form (check for similar ideas, publish, save as draft, preview) was disabled.
     disabled = page.evaluate("() => JSON.parse(sessionStorage.getItem('disabled'))")
-    assert len(disabled) == 3 and all(disabled), disabled
+    assert len(disabled) == 4 and all(disabled), disabled
     assert len(posts) == 1 and 'name="action"\r\n\r\nsubmit\r\n' in posts[0]  # the button's value was sent
     page.go_back()
     expect(page.get_by_role("button", name="Publier mon idée")).to_be_enabled()

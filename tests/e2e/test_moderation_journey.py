@@ -27,7 +27,7 @@ def test_moderator_works_through_the_queue(server: E2EServer, context: BrowserCo
     expect(page.get_by_role("link", name="Idées en attente (3)")).to_be_visible()
 
     # Keyboard only: tick the first idea, then approve the selection.
-    box = page.get_by_label("Sélectionner « Un potager partagé au parc »")
+    box = page.get_by_label("Sélectionner «\u202fUn potager partagé au parc\u202f»")
     tab_to(page, box)
     page.keyboard.press("Space")
     expect(box).to_be_checked()
@@ -49,7 +49,7 @@ def test_moderator_works_through_the_queue(server: E2EServer, context: BrowserCo
     assert page.url.endswith(f"/moderation/ideas/{second_id}")
 
     page.get_by_role("button", name="Approuver et publier").click()
-    expect(page.get_by_text("Rien n’attend ici. Bravo !")).to_be_visible()
+    expect(page.get_by_text("Rien n’attend ici. Bravo\u202f!")).to_be_visible()
 
     # The official answer, shown on the public idea page.
     page.goto(f"/moderation/ideas/{first_id}")

@@ -65,7 +65,8 @@ def test_the_author_sees_the_requested_changes_where_they_edit(server: E2EServer
     login_as(context, server, moderator)
     page.goto(f"/moderation/ideas/{idea_id}")
     page.get_by_text("Demander des modifications à l’auteur").click()
-    page.get_by_label("Que doit changer l’auteur ?").fill("Précisez à quel endroit du parc, près de quelle entrée.")
+    page.get_by_label("Que doit changer l’auteur\u202f?").fill(
+        "Précisez à quel endroit du parc, près de quelle entrée.")
     page.get_by_role("button", name="Envoyer la demande").click()
     context.clear_cookies()
     login_as(context, server, author)

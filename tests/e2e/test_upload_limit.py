@@ -30,7 +30,7 @@ def test_a_photo_over_the_limit_is_refused_before_sending(server: E2EServer, con
     photo = page.locator("#f-photo_1")
     photo.set_input_files({"name": "phone.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + bytes(11 * MIB)})
     warning = page.locator("#f-photo_1-size")
-    expect(warning).to_have_text("Cette photo est trop lourde : 10 Mo au maximum.")
+    expect(warning).to_have_text("Cette photo est trop lourde\u202f: 10 Mo au maximum.")
     expect(photo).to_have_attribute("aria-invalid", "true")
     url = page.url
     page.get_by_role("button", name="Publier mon idée").click()

@@ -26,7 +26,7 @@ def test_citizen_supports_and_comments_in_place(server: E2EServer, context: Brow
     withdraw = page.get_by_role("button", name="Retirer mon soutien")
     expect(withdraw).to_be_visible()
     expect(page.locator("[data-vote-count]")).to_have_text("1 soutien")
-    expect(page.locator("[data-votes-left]")).to_have_text("Il vous reste 2 votes dans cet appel.")
+    expect(page.locator("[data-votes-left]")).to_have_text("Il vous reste 2 soutiens dans cet appel.")
     assert page.url.endswith(f"/ideas/{idea_id}")  # no page load: updated in place
     withdraw.click()
     expect(page.get_by_role("button", name="Soutenir cette idée")).to_be_visible()
@@ -69,7 +69,7 @@ def test_voting_works_without_javascript(server: E2EServer, new_context: Callabl
     page.goto(f"/ideas/{idea_id}")
     page.get_by_role("button", name="Soutenir cette idée").click()
     expect(page.get_by_role("button", name="Retirer mon soutien")).to_be_visible()
-    expect(page.locator(".flash-success")).to_have_text("Merci ! Vous soutenez cette idée.")
+    expect(page.locator(".flash-success")).to_have_text("Merci\u202f! Vous soutenez cette idée.")
     assert f"/ideas/{idea_id}" in page.url
 
 

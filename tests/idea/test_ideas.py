@@ -267,7 +267,7 @@ def test_idea_page_shows_the_official_answer_and_the_history(client: WebClient, 
                                  to_status=IdeaStatus.published, note="Conforme à la charte."))
     session.commit()
     page = client.get(f"/ideas/{idea.id}").text
-    assert "La réponse de la Ville : Acceptée" in page
+    assert "La réponse de la Ville\u202f: Acceptée" in page
     assert "<p>Douze bancs seront installés.</p>" in page
     assert "Proposée par Sofia Ricci" in page
     history = page[page.index('id="history-title"'):]

@@ -97,9 +97,10 @@ def test_a_supported_idea_rewritten_keeps_its_version_tells_its_people_and_shows
     # By e-mail, in each one's language, naming the former title; not to whoever switched it off.
     mail_client.run_worker()
     message = smtp.last_to("soutien0@example.org")
-    assert str(make_header(decode_header(message["Subject"]))) == "L’idée « Un parking rue Louvrex » a été modifiée"
+    assert str(make_header(decode_header(message["Subject"]))) == \
+        "L’idée «\u202fUn parking rue Louvrex\u202f» a été modifiée"
     text = body_of(message)
-    assert "Son titre était : « Planter des arbres rue Louvrex »." in text
+    assert "Son titre était\u202f: «\u202fPlanter des arbres rue Louvrex\u202f»." in text
     assert f"http://testserver/ideas/{idea.id}#version-{version.id}" in text
     assert "parce que vous soutenez ou suivez cette idée" in text
     assert smtp.to("suiveur@example.org")  # in Dutch
@@ -108,11 +109,12 @@ def test_a_supported_idea_rewritten_keeps_its_version_tells_its_people_and_shows
     assert smtp.to("soutien3@example.org") == []  # in the next daily digest
     with clock.travel(timedelta(days=2)):
         mail_client.run_worker()
-    assert "« Un parking rue Louvrex » : modifiée par son auteur ou autrice" in body_of(
+    assert "«\u202fUn parking rue Louvrex\u202f»\u202f: modifiée par son auteur ou autrice" in body_of(
         smtp.last_to("soutien3@example.org"))
     # In the site, for the one who switched e-mails off too.
     mail_client.login_as(quiet)
-    assert "« Un parking rue Louvrex » : modifiée par son auteur ou autrice" in mail_client.get("/notifications").text
+    assert "«\u202fUn parking rue Louvrex\u202f»\u202f: modifiée par son auteur ou autrice" in \
+        mail_client.get("/notifications").text
 
     # The public history says who changed what, and keeps the previous wording.
     mail_client.cookies.clear()
@@ -275,7 +277,7 @@ def test_an_edit_before_publication_is_for_moderators_only(client: WebClient, se
     client.login_as(moderator)
     staff = client.get(f"/moderation/ideas/{idea.id}").text
     assert "<del>de Rome</del>" in staff and "<ins>Mativa</ins>" in staff
-    assert "Faite avant la publication de l’idée : absente de son historique public." in staff
+    assert "Faite avant la publication de l’idée\u202f: absente de son historique public." in staff
     assert client.submit(f"/moderation/ideas/{idea.id}/approve").status_code == 303
     client.cookies.clear()
     history = _history_text(client.get(f"/ideas/{idea.id}").text)

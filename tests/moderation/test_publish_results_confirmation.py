@@ -33,7 +33,7 @@ def test_the_confirmation_names_the_selection_and_a_bare_post_changes_nothing(cl
     page = client.get(f"/moderation/calls/{w.call.id}/publish-results")
     assert page.status_code == 200
     text = " ".join(page.text.split())
-    assert "1 idée lauréate" in text and "Un potager partagé · 41 votes" in text
+    assert "1 idée retenue" in text and "Un potager partagé · 41 soutiens" in text
     assert "1 autre idée présélectionnée" in text and "Une fresque &lt;b&gt;murale&lt;/b&gt;" in text
     assert "Pas retenue" not in text and "La publication est définitive" in text
     assert _phase_override(session, w.call.id) is None
@@ -53,7 +53,7 @@ def test_without_a_winner_the_confirmation_says_what_is_missing(client: WebClien
     session.commit()
     client.login_as(w.moderator)
     text = client.get(f"/moderation/calls/{w.call.id}/publish-results").text
-    assert "Désignez au moins une idée lauréate" in text and 'name="confirm"' not in text
+    assert "Désignez au moins une idée retenue" in text and 'name="confirm"' not in text
 
 
 def test_citizens_cannot_reach_it(client: WebClient, session: Session) -> None:

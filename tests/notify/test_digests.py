@@ -136,7 +136,7 @@ def test_weekly_digest_waits_for_monday(mail_client: WebClient, smtp: SmtpSink, 
     with clock.travel(period.send_at - now + timedelta(minutes=1)):
         mail_client.run_worker()
     [message] = smtp.to("lectrice@example.org")
-    assert subject(message) == "Votre récapitulatif hebdomadaire : 2 notifications"
+    assert subject(message) == "Votre récapitulatif hebdomadaire\u202f: 2 notifications"
     assert period.send_at.weekday() == 0 or period.send_at.astimezone(periods.CITY_TZ).weekday() == 0
 
 
@@ -275,8 +275,8 @@ def test_a_digest_holds_only_what_its_reader_may_still_see(
         mail_client.run_worker()
     [message] = smtp.to("lectrice@example.org")
     body = body_of(message)
-    assert subject(message) == "Votre récapitulatif du jour : 1 notification"
-    assert body.count("Camille a commenté « Un verger au Sart-Tilman »") == 1
+    assert subject(message) == "Votre récapitulatif du jour\u202f: 1 notification"
+    assert body.count("Camille a commenté «\u202fUn verger au Sart-Tilman\u202f»") == 1
     assert "Des bancs place Cathédrale" not in body  # hidden since: neither its title nor its news
     assert f"#comment-{hidden_comment.comment_id}" not in body
 

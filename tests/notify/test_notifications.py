@@ -61,7 +61,7 @@ def test_unsubscribe_link_works_without_login_and_refuses_tampering(mail_client:
     mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Premier commentaire"})
     mail_client.run_worker()
     message = smtp.last_to("suiveuse@example.org")
-    assert subject(message).startswith("Nouveau commentaire sur « ")
+    assert subject(message).startswith("Nouveau commentaire sur «\u202f")
     link = next(u for u in links_in(message) if "/notifications/unsubscribe/" in u)
     path = link.removeprefix("http://testserver")
 
@@ -124,7 +124,7 @@ def test_status_change_and_answer_and_results_reach_followers(mail_client: WebCl
     first = body_of(smtp.to("votant@example.org")[0])
     assert "ist jetzt: abgelehnt." in first and "Hors du périmètre de la Ville." in first
     french = body_of(smtp.to("auteur2@example.org")[1])
-    assert "est désormais : acceptée." in french
+    assert "est désormais\u202f: acceptée." in french
 
 
 def test_notification_list_counts_and_marks_read(client: WebClient, session: Session) -> None:
@@ -142,7 +142,7 @@ def test_notification_list_counts_and_marks_read(client: WebClient, session: Ses
     assert '<span class="badge">1</span>' in home
     page = client.get("/notifications")
     assert page.status_code == 200
-    assert "Lou a commenté « Des bancs »" in page.text
+    assert "Lou a commenté «\u202fDes bancs\u202f»" in page.text
     assert "Nouveau" in page.text
     assert '<span class="badge">' not in client.get("/").text
     session.expire_all()

@@ -51,7 +51,7 @@ def test_a_notification_about_an_idea_hidden_since_shows_neither_its_title_nor_i
 
     as_(client, w["alice"])
     before = client.get("/notifications").text
-    assert "Bruno Commentateur a commenté « Un kiosque au parc d’Avroy »" in before
+    assert "Bruno Commentateur a commenté «\u202fUn kiosque au parc d’Avroy\u202f»" in before
 
     as_(client, w["moderator"])
     assert client.submit(f"/moderation/ideas/{idea.id}/hide", {"reason": "Propos injurieux"}).status_code == 303
@@ -68,7 +68,7 @@ def test_a_notification_about_an_idea_hidden_since_shows_neither_its_title_nor_i
     as_(client, w["moderator"])
     assert client.submit(f"/moderation/ideas/{idea.id}/restore", {"reason": "Après examen"}).status_code == 303
     as_(client, w["alice"])
-    assert "Bruno Commentateur a commenté « Un kiosque au parc d’Avroy »" in client.get("/notifications").text
+    assert "Bruno Commentateur a commenté «\u202fUn kiosque au parc d’Avroy\u202f»" in client.get("/notifications").text
 
     # Her data export carries no more than the list shows.
     as_(client, w["moderator"])

@@ -224,7 +224,7 @@ def test_deleting_the_account_does_not_give_a_second_vote_in_the_same_call(web: 
     # ...which cannot vote again in that call,
     refused = web.submit(f"/ideas/{second_idea.id}/vote")
     assert refused.status_code == 303
-    assert "You already took part in the vote of this call with another account" in land(web, refused)
+    assert "You already supported ideas in this call with another account" in land(web, refused)
     scripted = web.submit(f"/ideas/{second_idea.id}/vote", headers=JSON)
     assert scripted.status_code == 409 and "with another account" in scripted.json()["error"]
     assert vote_count(session, second_idea.id) == 0

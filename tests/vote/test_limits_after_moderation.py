@@ -125,9 +125,9 @@ def test_ten_supports_one_hidden_another_given_then_restored_keeps_ten(client: W
     # What she reads, and the panel's numbers, are right; she can choose again.
     as_user(client, alice)
     page = client.get("/notifications").text
-    assert "Votre soutien à « Idée soutenue 0 » a été mis de côté." in page
+    assert "Votre soutien à «\u202fIdée soutenue 0\u202f» a été mis de côté." in page
     detail = client.get(f"/ideas/{returning.id}").text
-    assert "Il vous reste 0 vote dans cet appel." in detail
+    assert "Il vous reste 0 soutien dans cet appel." in detail
     assert client.submit(f"/ideas/{returning.id}/vote", headers=JSON).status_code == 409
     answer = client.submit(f"/ideas/{ideas[5].id}/vote/withdraw", headers=JSON)
     assert answer.json()["votes_left"] == 1
@@ -223,11 +223,11 @@ def test_an_idea_moved_to_another_theme_takes_its_supports_under_that_theme_s_li
 
     # The panels count by the ideas' themes now: two places free in "Parcs", none in "Rues".
     as_user(client, alice)
-    assert "Il vous reste 0 vote dans ce thème." in client.get(f"/ideas/{moving.id}").text
+    assert "Il vous reste 0 soutien dans ce thème." in client.get(f"/ideas/{moving.id}").text
     assert "a changé de thème" in client.get("/notifications").text
     parks_idea = make_idea(session, call, category=parks)
     session.commit()
-    assert "Il vous reste 2 votes dans ce thème." in client.get(f"/ideas/{parks_idea.id}").text
+    assert "Il vous reste 2 soutiens dans ce thème." in client.get(f"/ideas/{parks_idea.id}").text
 
 
 def test_a_removed_theme_joins_the_ideas_without_a_theme_within_the_limit(client: WebClient,

@@ -78,7 +78,7 @@ def test_limit_per_call_shows_what_is_left_and_refuses_one_more(client: WebClien
     assert lefts == [1, 0]
     refused = client.submit(f"/ideas/{ideas[2].id}/vote", headers=JSON)
     assert refused.status_code == 409
-    assert "Vous avez utilisé tous vos votes pour cet appel (2)" in refused.json()["error"]
+    assert "Vous avez utilisé tous vos soutiens pour cet appel (2)" in refused.json()["error"]
     assert votes_of(session, ideas[2].id) == (0, 0)
 
     # Withdrawing one frees a vote.
