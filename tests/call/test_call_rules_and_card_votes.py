@@ -54,11 +54,11 @@ def test_supports_left_per_theme_for_a_citizen(client: WebClient, session: Sessi
     session.commit()
     client.login_as(voter)
     html = client.get("/calls/velo").text
-    assert f'data-left-bucket="{mobility_id}">Il vous reste 2 votes dans ce thème.' in html
-    assert "Il vous reste 3 votes dans ce thème." in html  # the other theme, untouched
+    assert f'data-left-bucket="{mobility_id}">Il vous reste 2 soutiens dans ce thème.' in html
+    assert "Il vous reste 3 soutiens dans ce thème." in html  # the other theme, untouched
     first = card(html, ids[0])
     assert "Vous la soutenez" in first and "Retirer mon soutien" in first
-    assert "Il vous reste 2 votes dans ce thème." in card(html, ids[1])
+    assert "Il vous reste 2 soutiens dans ce thème." in card(html, ids[1])
 
 
 
@@ -86,14 +86,14 @@ def test_support_and_withdraw_from_the_cards_without_javascript(client: WebClien
         assert votes_of(session, idea_id) == 1
     page = client.get(answer.headers["location"]).text
     assert "Vous soutenez cette idée" in page
-    assert "1 soutien" in card(page, ids[2]) and "Il vous reste 0 vote dans ce thème." in card(page, ids[3])
+    assert "1 soutien" in card(page, ids[2]) and "Il vous reste 0 soutien dans ce thème." in card(page, ids[3])
 
     # A fourth in the same theme: refused, back on the list with the rule's message.
     refused = client.submit(f"/ideas/{ids[3]}/vote", {"next": f"{listing}#card-{ids[3]}"})
     assert refused.status_code == 303 and refused.headers["location"] == f"{listing}#card-{ids[3]}"
     assert votes_of(session, ids[3]) == 0
     page = client.get(refused.headers["location"]).text
-    assert "Vous avez utilisé tous vos votes pour ce thème (3). Retirez-en un pour soutenir cette idée." in page
+    assert "Vous avez utilisé tous vos soutiens pour ce thème (3). Retirez-en un pour soutenir cette idée." in page
 
     # Withdrawing from the card comes back to it, the count goes down and a place is free.
     withdrawn = client.submit(f"/ideas/{ids[1]}/vote/withdraw", {"next": f"{listing}#card-{ids[1]}"})
@@ -101,7 +101,7 @@ def test_support_and_withdraw_from_the_cards_without_javascript(client: WebClien
     assert votes_of(session, ids[1]) == 0
     page = client.get(listing).text
     assert "Votre soutien est retiré." in page
-    assert "Il vous reste 1 vote dans ce thème." in card(page, ids[1])
+    assert "Il vous reste 1 soutien dans ce thème." in card(page, ids[1])
     assert f'action="/ideas/{ids[1]}/vote"' in card(page, ids[1])
 
 
@@ -129,7 +129,7 @@ def test_scripts_get_the_new_count_and_sentence(client: WebClient, session: Sess
     headers = {"Accept": "application/json", "X-Requested-With": "fetch"}
     for idea_id in ids[:3]:
         data = client.submit(f"/ideas/{idea_id}/vote", {"next": "/calls/velo"}, headers=headers).json()
-    assert data["count_text"] == "1 soutien" and data["left_text"] == "Il vous reste 0 vote dans ce thème."
+    assert data["count_text"] == "1 soutien" and data["left_text"] == "Il vous reste 0 soutien dans ce thème."
     refused = client.submit(f"/ideas/{ids[3]}/vote", {"next": "/calls/velo"}, headers=headers)
     assert refused.status_code == 409
-    assert refused.json()["error"].startswith("Vous avez utilisé tous vos votes pour ce thème (3).")
+    assert refused.json()["error"].startswith("Vous avez utilisé tous vos soutiens pour ce thème (3).")

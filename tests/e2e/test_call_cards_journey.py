@@ -74,7 +74,7 @@ def test_visitor_to_three_supports_in_a_theme(server: E2EServer, page: Page, siz
     check_page(page, f"cards-home-citizen-{size}")
     shoot(page, f"cards-home-citizen-{size}-fr")
     page.goto(f"/calls/{slug}")
-    expect(page.locator('.call-rules [data-left-bucket]').first).to_have_text("Il vous reste 3 votes dans ce thème.")
+    expect(page.locator('.call-rules [data-left-bucket]').first).to_have_text("Il vous reste 3 soutiens dans ce thème.")
     check_page(page, f"cards-call-citizen-{size}")
 
     # Three supports from the cards, in place: counts and "N left" change, no page load.
@@ -85,7 +85,7 @@ def test_visitor_to_three_supports_in_a_theme(server: E2EServer, page: Page, siz
         expect(card.locator("[data-card-count]")).to_have_text("1 soutien")
         expect(card.get_by_role("status")).to_have_text("Merci ! Vous soutenez cette idée.")
         left = 3 - n
-        sentence = f"Il vous reste {left} vote{'s' if left > 1 else ''} dans ce thème."
+        sentence = f"Il vous reste {left} soutien{'s' if left > 1 else ''} dans ce thème."
         expect(page.locator(f"#card-{ids[3]} .card-left")).to_have_text(sentence)
     assert page.url.endswith(f"/calls/{slug}")
 
@@ -93,7 +93,7 @@ def test_visitor_to_three_supports_in_a_theme(server: E2EServer, page: Page, siz
     fourth = page.locator(f"#card-{ids[3]}")
     fourth.get_by_role("button", name="Soutenir").click()
     expect(fourth.get_by_role("status")).to_have_text(
-        "Vous avez utilisé tous vos votes pour ce thème (3). Retirez-en un pour soutenir cette idée.")
+        "Vous avez utilisé tous vos soutiens pour ce thème (3). Retirez-en un pour soutenir cette idée.")
     expect(fourth.locator("[data-card-count]")).to_have_text("0 soutien")
     # The browser logs the refusal's 409 as a failed resource: expected here, nothing else is.
     log = log_of(page)
@@ -107,7 +107,7 @@ def test_visitor_to_three_supports_in_a_theme(server: E2EServer, page: Page, siz
     expect(first.get_by_role("button", name="Soutenir")).to_be_visible()
     expect(first.locator("[data-card-count]")).to_have_text("0 soutien")
     expect(first.get_by_role("status")).to_have_text("Votre soutien est retiré.")
-    expect(fourth.locator(".card-left")).to_have_text("Il vous reste 1 vote dans ce thème.")
+    expect(fourth.locator(".card-left")).to_have_text("Il vous reste 1 soutien dans ce thème.")
 
     # After a reload the page says the same: the server agrees with what was shown.
     page.reload()
@@ -134,7 +134,7 @@ def test_cards_work_without_javascript(server: E2EServer, new_context: Callable[
     expect(page.locator(".flash-success")).to_have_text("Merci ! Vous soutenez cette idée.")
     expect(page.locator(f"#card-{first} [data-card-count]")).to_have_text("1 soutien")
     page.locator(f"#card-{second}").get_by_role("button", name="Soutenir").click()
-    expect(page.locator(".flash-error")).to_contain_text("Vous avez utilisé tous vos votes pour ce thème (1).")
+    expect(page.locator(".flash-error")).to_contain_text("Vous avez utilisé tous vos soutiens pour ce thème (1).")
     page.locator(f"#card-{first}").get_by_role("button", name="Retirer mon soutien").click()
     expect(page.locator(".flash-success")).to_have_text("Votre soutien est retiré.")
     expect(page.locator(f"#card-{first} [data-card-count]")).to_have_text("0 soutien")
