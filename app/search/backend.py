@@ -31,6 +31,7 @@ from app.search import text
 PER_PAGE = 20
 SIMILAR_LIMIT = 5  # similar ideas proposed while an idea is written or moderated
 SIMILAR_MIN_TITLE = 3  # characters typed in a title before similar ideas are looked for
+SIMILAR_CANDIDATES = 500  # ideas scored for similarity, twice: matching any word, and any word of the title
 SIMILAR_MAX_TEXT = 2_000  # characters of a title and body read for similar ideas; the rest adds little
 MAX_PAGE = 500
 COUNT_CAP = 1_000  # matches counted, faceted and paged at most (Meilisearch's maxTotalHits default is 1,000)
@@ -137,6 +138,14 @@ def filter_conditions(query: SearchQuery, *, without: str = "", bound: bool = Fa
     return conditions
 
 
+def _is_id_filter(condition: ColumnElement[bool]) -> bool:
+    """Whether `condition` is one of `filter_conditions`' call, category or district filters."""
+    left = getattr(condition, "left", None)
+    return getattr(left, "table", None) is Idea.__table__ and getattr(left, "name", "") in (  # type: ignore[attr-defined]
+        "call_id", "category_id", "district_id") and getattr(getattr(condition, "right", None), "key", "") in (
+        "call_id", "category_id", "district_id")
+
+
 def filter_params(query: SearchQuery) -> dict[str, Any]:
     """The values of the parameters `filter_conditions(query, bound=True)` names."""
     params: dict[str, Any] = {name: getattr(query, name) for name in ("call_id", "category_id", "district_id")
@@ -169,18 +178,6 @@ def _cross_join(element: _IndexFirst, compiler: Any, **kw: Any) -> str:
     return f"{left} CROSS JOIN {right} ON {element.onclause._compiler_dispatch(compiler, **kw)}"
 
 
-def _matches(matched: Any, match: ColumnElement[bool], rank: Any = None) -> Any:
-    """The index's rows matching `match` (with their `rank` when given), as a MATERIALIZED
-    common table expression: the full-text query runs once per statement. Joined directly
-    instead, SQLite's planner may scan the ideas first and run the FTS5 query again for every
-    one of them (measured: 5.9 s instead of 1 ms at 5,000 ideas; scripts/bench_search.py).
-    The rank is only asked for by the statement that orders the page: computed for every
-    match (ts_rank on PostgreSQL), it is the costly part. `AS MATERIALIZED` is understood by
-    SQLite 3.35+ and PostgreSQL 12+."""
-    columns = [matched.label("id")] + ([rank.label("rank")] if rank is not None else [])
-    return sa.select(*columns).where(match).cte("matched").prefix_with("MATERIALIZED")
-
-
 def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
                 limit: int = COUNT_CAP + 1) -> Any:
     """At most `limit` ideas matching `match` under `conditions`, with what facets and sorts
@@ -195,6 +192,14 @@ def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], cond
                            idea.published_at)
                  .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
                  .where(match, *conditions).limit(limit))
+    if index.newest_first and (chosen := [c for c in conditions if _is_id_filter(c)]):
+        # A call, theme or district chosen may keep one match in a hundred: each match the index
+        # gives is first looked up among that few ideas' ids (read once from the indexes of
+        # migration 0018), and only those left are joined, instead of joining every match
+        # (measured: 41 -> ... ms of CPU at 100,000 ideas for a call and a theme). `+ 0` keeps
+        # SQLite from asking FTS5 for each of those ids in turn, which costs 0.1 ms each.
+        statement = statement.where((index.id + sa.literal_column("0")).in_(
+            sa.select(idea.id).where(*chosen).correlate(None)))
     if index.newest_first:
         statement = statement.order_by(index.id.desc())
     return statement.cte(name).prefix_with("MATERIALIZED")
@@ -337,18 +342,32 @@ def similar_terms(value: str) -> list[str]:
     return text.terms(value[:SIMILAR_MAX_TEXT])
 
 
-def run_similar(session: Session, call_id: int, matched: Any, match: ColumnElement[bool], rank: Any,
-                exclude_id: int | None, limit: int) -> list[Idea]:
-    """The similar ideas for a database backend: `matched`, `match` and `rank` as for `run`
-    (`match` finding any of the words). Visibility is read from the idea table now, as for
+def run_similar(session: Session, call_id: int, index: IndexQuery, match: ColumnElement[bool],
+                title_match: ColumnElement[bool], rank: Any, exclude_id: int | None, limit: int) -> list[Idea]:
+    """The similar ideas for a database backend: the `limit` best by `rank` (ascending), then
+    supports, among at most 2 x SIMILAR_CANDIDATES ideas: those matching `match` (any of the
+    words) and those matching `title_match` (any of them in the title, where a duplicate shows),
+    each the newest the index gives at no cost (`IndexQuery.newest_first`) or the first it finds.
+    Bounded like `run`: scoring every match of a few common words (bm25, ts_rank) took 130 ms at
+    100,000 ideas (scripts/bench_search.py). Visibility is read from the idea table now, as for
     search: public, not merged, in call `call_id`, never `exclude_id`."""
-    found = _matches(matched, match, rank)
-    conditions = [indexable_condition(), col(Idea.call_id) == call_id]
+    idea = Idea.__table__.c  # type: ignore[attr-defined]
+    conditions = [indexable_condition(), idea.call_id == call_id]
     if exclude_id is not None:
-        conditions.append(col(Idea.id) != exclude_id)
-    order = (found.c.rank, col(Idea.vote_count).desc(), col(Idea.id).desc())
-    return list(session.exec(select(Idea).join(found, col(Idea.id) == found.c.id).where(*conditions)
-                             .order_by(*order).limit(max(0, min(limit, 20)))).all())
+        conditions.append(idea.id != exclude_id)
+
+    def candidates(found: ColumnElement[bool]) -> Any:
+        statement = (sa.select(index.id.label("id"), rank.label("rank"))
+                     .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
+                     .where(found, *conditions).limit(SIMILAR_CANDIDATES))
+        found = (statement.order_by(index.id.desc()) if index.newest_first else statement).subquery()
+        return sa.select(found.c.id, found.c.rank)  # a subquery: SQLite takes no LIMIT in a UNION's part
+
+    pool = sa.union_all(candidates(match), candidates(title_match)).subquery("pool")
+    best = (sa.select(pool.c.id, sa.func.min(pool.c.rank).label("rank")).group_by(pool.c.id)
+            .order_by(sa.func.min(pool.c.rank)).limit(max(0, min(limit, 20))).subquery("best"))
+    found = session.exec(select(Idea, best.c.rank).join(best, col(Idea.id) == best.c.id)).all()
+    return [i for i, _rank in sorted(found, key=lambda row: (row[1], -row[0].vote_count, -(row[0].id or 0)))]
 
 
 def document_body(idea: Idea) -> str:

@@ -52,10 +52,10 @@ def fts_query(words: list[str], joiner: str = " ") -> str:
     return joiner.join(_quoted(word) + "*" for word in words)
 
 
-def expanded_query(session: Session, words: list[str]) -> str:
+def expanded_query(session: Session, words: list[str], joiner: str = " AND ") -> str:
     """The FTS5 query finding every word of `words` as a prefix, as `fts_query`, each word of
     the vocabulary's length (app.search.text.vocabulary) written as the OR of the indexed
-    words it starts, when there are 1 to EXPANSIONS_MAX of them."""
+    words it starts, when there are 1 to EXPANSIONS_MAX of them; joined by " OR ", any word."""
     parts = []
     for word in words:
         found: list[str] = []
@@ -66,7 +66,7 @@ def expanded_query(session: Session, words: list[str]) -> str:
             parts.append("(" + " OR ".join(_quoted(w) for w in found) + ")")
         else:
             parts.append(_quoted(word) + "*")
-    return " AND ".join(parts)
+    return joiner.join(parts)
 
 
 class SqliteBackend:
@@ -103,11 +103,13 @@ class SqliteBackend:
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
         """Ideas matching any word of `text`, by bm25: more shared words, rarer ones and words
-        in the title come first."""
+        in the title come first (among the candidates of app.search.backend.run_similar; one
+        found by its title only is scored by its title)."""
         words = backend.similar_terms(text)
         if not words:
             return []
-        fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
-        match = fts.op("MATCH")(fts_query(words, " OR "))
-        rank = sa.func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT)
-        return backend.run_similar(session, call_id, _table.c.rowid, match, rank, exclude_id, limit)
+        expression = expanded_query(session, words, " OR ")
+        match = _fts.op("MATCH")(expression)
+        title_match = _fts.op("MATCH")("{title} : (" + expression + ")")
+        rank = sa.func.bm25(_fts, TITLE_WEIGHT, BODY_WEIGHT)
+        return backend.run_similar(session, call_id, INDEX, match, title_match, rank, exclude_id, limit)
