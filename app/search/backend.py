@@ -356,10 +356,10 @@ def run_similar(session: Session, call_id: int, index: IndexQuery, match: Column
     if exclude_id is not None:
         conditions.append(idea.id != exclude_id)
 
-    def candidates(found: ColumnElement[bool]) -> Any:
+    def candidates(words: ColumnElement[bool]) -> Any:
         statement = (sa.select(index.id.label("id"), rank.label("rank"))
                      .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
-                     .where(found, *conditions).limit(SIMILAR_CANDIDATES))
+                     .where(words, *conditions).limit(SIMILAR_CANDIDATES))
         found = (statement.order_by(index.id.desc()) if index.newest_first else statement).subquery()
         return sa.select(found.c.id, found.c.rank)  # a subquery: SQLite takes no LIMIT in a UNION's part
 
