@@ -297,8 +297,11 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
     `maxTotalHits` bound theirs.
 
     Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule,
-    then the most recent: the ideas holding every word in their title (COUNT_CAP of them, also
-    beyond the candidates) come before the others, so a title match always comes first. The
+    then the most recent: the ideas holding the words in their title come before the others, so a
+    title match always comes first. Up to COUNT_CAP matches, each candidate's title is asked
+    alone (`IndexQuery.in_title`: every word on PostgreSQL, any on SQLite); beyond, the ideas
+    holding every word in their title (COUNT_CAP of them, also beyond the candidates) are
+    looked for among all the matches. The
     engines' own scores (bm25, ts_rank) are not computed here: they read every match's
     positions (ts_rank reads every tsvector), which is what made a common word slow.
 
