@@ -179,19 +179,17 @@ def _cross_join(element: _IndexFirst, compiler: Any, **kw: Any) -> str:
 
 
 def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
-                limit: int = COUNT_CAP + 1, in_title: bool = False) -> Any:
+                limit: int = COUNT_CAP + 1) -> Any:
     """At most `limit` ideas matching `match` under `conditions`, with what facets and sorts
     read, as a MATERIALIZED common table expression `name`: the newest first where the index
     gives them so at no cost (`index.newest_first`), else the first the index finds. Bounded
     whatever the words: a common word's 40,000 matches are never all read, joined nor ranked;
     the index is the outer loop (`_IndexFirst`). The idea table is joined here, so only public
-    ideas count. With `in_title`, a column "in_title" says whether the idea's title holds the
-    words (`IndexQuery.in_title`), computed for those candidates only."""
+    ideas count."""
     idea = Idea.__table__.c  # type: ignore[attr-defined]
-    extra = [sa.case((index.in_title, 0), else_=1).label("in_title")] if in_title else []
     statement = (sa.select(idea.id, idea.call_id, idea.category_id, idea.district_id,
                            sa.func.coalesce(idea.answer_status, UNANSWERED).label("status"), idea.vote_count,
-                           idea.published_at, *extra)
+                           idea.published_at)
                  .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
                  .where(match, *conditions).limit(limit))
     if index.newest_first and (chosen := [c for c in conditions if _is_id_filter(c)]):
@@ -213,16 +211,13 @@ class IndexQuery:
     parameters, which `run` is given apart): `name` tells the backends apart, `id` is its idea id
     column, `match` its condition finding every word, `title_match` the same in titles only;
     `newest_first` whether the index returns its matches by descending idea id at no cost (FTS5
-    does; a GIN index does not, and ordering would read every match); `in_title` whether the
-    title of the index's row at hand holds the words, read for one candidate at a time (on
-    SQLite, any of the words: FTS5 tells no more of a row without a function of its own)."""
+    does; a GIN index does not, and ordering would read every match)."""
 
     name: str
     id: Any
     match: ColumnElement[bool]
     title_match: ColumnElement[bool]
     newest_first: bool
-    in_title: ColumnElement[bool]
 
 
 # Statements of `run`, one per shape (backend, cap, sort, filters set): building and compiling one
@@ -245,7 +240,7 @@ def _statement(query: SearchQuery, index: IndexQuery) -> Any:
         return [indexable_condition(), col(Idea.call_id).in_(calls),
                 *filter_conditions(query, without=without, bound=True)]
 
-    found = _candidates("found", index, index.match, base(), in_title=query.sort == "relevance")
+    found = _candidates("found", index, index.match, base())
     first = sa.select(found).order_by(found.c.id.desc()).limit(COUNT_CAP).cte("first")
     parts: list[Any] = [sa.select(sa.literal("total"), sa.literal(None, sa.String), sa.func.count()).select_from(found)]
     for name in FACETS:
@@ -261,14 +256,9 @@ def _statement(query: SearchQuery, index: IndexQuery) -> Any:
     elif query.sort == "newest":
         ordered = sa.select(first.c.id, sa.func.row_number().over(order_by=newest))
     else:
-        # Up to COUNT_CAP matches, the candidates are every match: whether each one's title holds
-        # the words is asked of it alone (`in_title`). Beyond, the ideas whose title holds them are
-        # looked for among all the matches, and the pass below reads the index only then.
-        capped = sa.select(sa.func.count()).select_from(found).scalar_subquery() > COUNT_CAP
-        titled = _candidates("titled", index, index.title_match, [*base(), capped], COUNT_CAP)
+        titled = _candidates("titled", index, index.title_match, base(), COUNT_CAP)
         tiers = sa.union_all(sa.select(titled.c.id, titled.c.published_at, sa.literal(0).label("tier")),
-                             sa.select(first.c.id, first.c.published_at,
-                                       sa.case((capped, 1), else_=first.c.in_title))
+                             sa.select(first.c.id, first.c.published_at, sa.literal(1))
                              .where(first.c.id.not_in(sa.select(titled.c.id)))).subquery("tiers")
         ordered = sa.select(tiers.c.id, sa.func.row_number().over(
             order_by=(tiers.c.tier, tiers.c.published_at.desc(), tiers.c.id.desc())))

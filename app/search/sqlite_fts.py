@@ -36,8 +36,7 @@ _fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
 # "title_match" (the same under FTS5's column filter, `{title} : (...)`).
 INDEX = backend.IndexQuery("sqlite", _table.c.rowid, _fts.op("MATCH")(sa.bindparam("match", type_=sa.String)),
                            _fts.op("MATCH")(sa.bindparam("title_match", type_=sa.String)),
-                           newest_first=True,  # by rowid, descending
-                           in_title=sa.func.bm25(_fts, 1.0, 0.0) < 0)  # a word found in the title scores
+                           newest_first=True)  # by rowid, descending
 _WORDS = sa.text("INSERT OR IGNORE INTO idea_search_word (word) VALUES (:word)")
 _STARTING = sa.text("SELECT word FROM idea_search_word WHERE word >= :low AND word < :high ORDER BY word LIMIT :limit")
 
