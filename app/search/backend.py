@@ -179,7 +179,7 @@ def _cross_join(element: _IndexFirst, compiler: Any, **kw: Any) -> str:
 
 
 def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
-                limit: int = COUNT_CAP + 1) -> Any:
+                limit: Any = COUNT_CAP + 1) -> Any:
     """At most `limit` ideas matching `match` under `conditions`, with what facets and sorts
     read, as a MATERIALIZED common table expression `name`: the newest first where the index
     gives them so at no cost (`index.newest_first`), else the first the index finds. Bounded
@@ -225,13 +225,26 @@ class IndexQuery:
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _statement(query: SearchQuery, index: IndexQuery) -> Any:
+def narrowed(query: SearchQuery) -> bool:
+    """Whether `query` chooses a call and a theme or a district, so that its matches may be read
+    from those of its other filters, whose call is then only a condition (`_statement`)."""
+    return query.call_id is not None and (query.category_id is not None or query.district_id is not None)
+
+
+def _statement(query: SearchQuery, index: IndexQuery, derived: bool = False) -> Any:
     """The one statement answering every query of `query`'s shape on `index`: rows ("total",
     None, count), (facet, value, count) and ("page", idea id, rank) for the ranks in
     (:low, :high]; its parameters are the index's words, "calls" (the public calls' ids, an
-    expanding IN), `filter_params` and the page's bounds."""
+    expanding IN), `filter_params` and the page's bounds.
+
+    `derived` (for a `narrowed` query): the matches are not read from the index again but taken
+    from the candidates of the call facet (every filter but the call: a theme or a district
+    belongs to one call, so they are few) that are in the chosen call. That is the whole answer
+    only when those candidates are fewer than COUNT_CAP, which the call facet's counts tell:
+    `run` asks the full statement otherwise."""
     key = (index.name, COUNT_CAP, query.sort, query.call_id is not None, query.category_id is not None,
-           query.district_id is not None, query.status == UNANSWERED, query.status not in (None, UNANSWERED))
+           query.district_id is not None, query.status == UNANSWERED, query.status not in (None, UNANSWERED),
+           derived)
     if key in _STATEMENTS:
         return _STATEMENTS[key]
     calls = sa.bindparam("calls", expanding=True, type_=sa.Integer)
@@ -240,12 +253,18 @@ def _statement(query: SearchQuery, index: IndexQuery) -> Any:
         return [indexable_condition(), col(Idea.call_id).in_(calls),
                 *filter_conditions(query, without=without, bound=True)]
 
-    found = _candidates("found", index, index.match, base())
+    without: dict[str, Any] = {}
+    if derived:
+        pool = without["call"] = _candidates("without_call", index, index.match, base("call"), COUNT_CAP)
+        found = sa.select(pool).where(pool.c.call_id == sa.bindparam("call_id", type_=sa.Integer)).cte("found")
+    else:
+        found = _candidates("found", index, index.match, base())
     first = sa.select(found).order_by(found.c.id.desc()).limit(COUNT_CAP).cte("first")
     parts: list[Any] = [sa.select(sa.literal("total"), sa.literal(None, sa.String), sa.func.count()).select_from(found)]
     for name in FACETS:
         chosen = query.status if name == "status" else getattr(query, f"{name}_id")
-        rows = first if chosen is None else _candidates(f"without_{name}", index, index.match, base(name), COUNT_CAP)
+        rows = first if chosen is None else without[name] if name in without else _candidates(
+            f"without_{name}", index, index.match, base(name), COUNT_CAP)
         column = rows.c.status if name == "status" else rows.c[f"{name}_id"]
         parts.append(sa.select(sa.literal(name), sa.cast(column, sa.String), sa.func.count())
                      .select_from(rows).where(column.is_not(None)).group_by(column))
@@ -256,7 +275,14 @@ def _statement(query: SearchQuery, index: IndexQuery) -> Any:
     elif query.sort == "newest":
         ordered = sa.select(first.c.id, sa.func.row_number().over(order_by=newest))
     else:
-        titled = _candidates("titled", index, index.title_match, base(), COUNT_CAP)
+        # Only the page's last rank (:high) of title matches can be on the page: when that many
+        # hold the words, the page is theirs; when fewer do, they are all there is, and the rest
+        # of the page comes from the other candidates. Reading :high (at most 60 in practice) of
+        # them instead of COUNT_CAP spares a filtered search most of a second pass over the index.
+        # Nothing holds the words in its title when nothing matches at all: SQLite tests this
+        # condition once, before reading the index (a theme of another call, say).
+        titled = _candidates("titled", index, index.title_match, [*base(), sa.exists(sa.select(found.c.id))],
+                             sa.bindparam("high", type_=sa.Integer))
         tiers = sa.union_all(sa.select(titled.c.id, titled.c.published_at, sa.literal(0).label("tier")),
                              sa.select(first.c.id, first.c.published_at, sa.literal(1))
                              .where(first.c.id.not_in(sa.select(titled.c.id)))).subquery("tiers")
@@ -310,10 +336,10 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
         connection.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     values = {**params, **filter_params(query), "calls": public_calls}
 
-    def answer(page: int) -> tuple[int, dict[str, dict[Any, int]], list[int]]:
+    def answer(page: int, asked: Any = statement) -> tuple[int, dict[str, dict[Any, int]], list[int]]:
         low = (page - 1) * query.per_page
         total, facets, ids = 0, {name: {} for name in FACETS}, []  # type: ignore[var-annotated]
-        rows = connection.execute(statement, {**values, "low": low, "high": min(low + query.per_page, COUNT_CAP)})
+        rows = connection.execute(asked, {**values, "low": low, "high": min(low + query.per_page, COUNT_CAP)})
         for kind, value, n in rows.all():
             if kind == "total":
                 total = int(n)
@@ -323,13 +349,21 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
                 facets[kind][value if kind == "status" else int(value)] = int(n)
         return total, facets, [i for _n, i in sorted(ids)]
 
-    total, facets, ids = answer(query.page)
+    if narrowed(query):  # the call's matches read from the call facet's candidates, if they are all
+        asked = _statement(query, index, derived=True)
+        total, facets, ids = answer(query.page, asked)
+        if sum(facets["call"].values()) >= COUNT_CAP:  # there may be more: read them
+            asked = statement
+            total, facets, ids = answer(query.page, asked)
+    else:
+        asked = statement
+        total, facets, ids = answer(query.page, asked)
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // query.per_page))
     page = max(1, min(query.page, pages, MAX_PAGE))
     if page != query.page:  # beyond the last page: the last one
-        total, facets, ids = answer(page)
+        total, facets, ids = answer(page, asked)
         total = min(total, COUNT_CAP)
     ideas = {i.id: i for i in session.exec(select(Idea).where(col(Idea.id).in_(ids))).all()} if ids else {}
     hits = [SearchHit(idea=idea, title=text.highlight(idea.title, words),
