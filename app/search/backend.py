@@ -179,18 +179,19 @@ def _cross_join(element: _IndexFirst, compiler: Any, **kw: Any) -> str:
 
 
 def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
-                limit: Any = COUNT_CAP + 1) -> Any:
+                limit: Any = COUNT_CAP + 1, titles: bool = False) -> Any:
     """At most `limit` ideas matching `match` under `conditions`, with what facets and sorts
     read, as a MATERIALIZED common table expression `name`: the newest first where the index
     gives them so at no cost (`index.newest_first`), else the first the index finds. Bounded
     whatever the words: a common word's 40,000 matches are never all read, joined nor ranked;
     the index is the outer loop (`_IndexFirst`). The idea table is joined here, so only public
-    ideas count."""
+    ideas count. With `titles`, the matches are read from the index's titles (`IndexQuery.title_id`)."""
     idea = Idea.__table__.c  # type: ignore[attr-defined]
+    ids = index.title_id if titles else index.id
     statement = (sa.select(idea.id, idea.call_id, idea.category_id, idea.district_id,
                            sa.func.coalesce(idea.answer_status, UNANSWERED).label("status"), idea.vote_count,
                            idea.published_at)
-                 .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
+                 .select_from(_IndexFirst(ids.table, Idea.__table__, idea.id == ids))  # type: ignore[attr-defined]
                  .where(match, *conditions).limit(limit))
     if index.newest_first and (chosen := [c for c in conditions if _is_id_filter(c)]):
         # A call, theme or district chosen may keep one match in a hundred: each match the index
@@ -198,10 +199,10 @@ def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], cond
         # migration 0018), and only those left are joined, instead of joining every match
         # (measured at 100,000 ideas, a call and a theme: CPU p50 42 -> about 20 ms). `+ 0` keeps
         # SQLite from asking FTS5 for each of those ids in turn, which costs 0.1 ms each.
-        statement = statement.where((index.id + sa.literal_column("0")).in_(
+        statement = statement.where((ids + sa.literal_column("0")).in_(
             sa.select(idea.id).where(*chosen).correlate(None)))
     if index.newest_first:
-        statement = statement.order_by(index.id.desc())
+        statement = statement.order_by(ids.desc())
     return statement.cte(name).prefix_with("MATERIALIZED")
 
 
@@ -211,13 +212,15 @@ class IndexQuery:
     parameters, which `run` is given apart): `name` tells the backends apart, `id` is its idea id
     column, `match` its condition finding every word, `title_match` the same in titles only;
     `newest_first` whether the index returns its matches by descending idea id at no cost (FTS5
-    does; a GIN index does not, and ordering would read every match)."""
+    does; a GIN index does not, and ordering would read every match); `title_id` the idea id
+    column of the table `title_match` asks (SQLite keeps titles in an FTS5 table of their own)."""
 
     name: str
     id: Any
     match: ColumnElement[bool]
     title_match: ColumnElement[bool]
     newest_first: bool
+    title_id: Any
 
 
 # Statements of `run`, one per shape (backend, cap, sort, filters set): building and compiling one
@@ -282,7 +285,7 @@ def _statement(query: SearchQuery, index: IndexQuery, derived: bool = False) -> 
         # Nothing holds the words in its title when nothing matches at all: SQLite tests this
         # condition once, before reading the index (a theme of another call, say).
         titled = _candidates("titled", index, index.title_match, [*base(), sa.exists(sa.select(found.c.id))],
-                             sa.bindparam("high", type_=sa.Integer))
+                             sa.bindparam("high", type_=sa.Integer), titles=True)
         tiers = sa.union_all(sa.select(titled.c.id, titled.c.published_at, sa.literal(0).label("tier")),
                              sa.select(first.c.id, first.c.published_at, sa.literal(1))
                              .where(first.c.id.not_in(sa.select(titled.c.id)))).subquery("tiers")

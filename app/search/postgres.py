@@ -29,7 +29,8 @@ _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), 
 _tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(sa.bindparam("match", type_=sa.String)))
 # What app.search.backend.run asks the index, its words as the parameter "match" (`ts_query`).
 INDEX = backend.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
-                           _table.c.title.op("@@")(_tsquery), newest_first=False)  # GIN: no order
+                           _table.c.title.op("@@")(_tsquery), newest_first=False,  # GIN: no order
+                           title_id=_table.c.idea_id)
 
 _UPSERT = sa.text("""
     INSERT INTO idea_search (idea_id, document, title)
