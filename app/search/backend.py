@@ -316,10 +316,14 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
     `maxTotalHits` bound theirs.
 
     Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule,
-    then the most recent: the ideas holding every word in their title (COUNT_CAP of them, also
-    beyond the candidates) come before the others, so a title match always comes first. (Asking
-    each candidate's title alone instead, by FTS5's highlight() or bm25, was measured slower:
-    done for every capped search too, it cost more than the pass it saved.) The
+    then the most recent: the ideas holding every word in their title (as many as the page's
+    last rank, the most recent the index gives, also beyond the candidates; on SQLite from a
+    table of titles alone, migration 0020) come before the others, so a title match always
+    comes first. (Asking each candidate's title alone instead, by FTS5's highlight() or bm25,
+    was measured slower: done for every capped search too, it cost more than the pass it
+    saved.) A call chosen with a theme or a district (`narrowed`) first takes its matches from
+    those of the other filters (`_statement`'s `derived`), and reads the index for them only
+    when those are COUNT_CAP or more. The
     engines' own scores (bm25, ts_rank) are not computed here: they read every match's
     positions (ts_rank reads every tsvector), which is what made a common word slow.
 
