@@ -33,6 +33,7 @@ import tempfile
 import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,6 +84,7 @@ def fill(db: Database, ideas: int, rng: random.Random) -> None:
     sample = " ".join(words + FILLER)  # a body is these words: what the app stores for it (app.richtext)
     assert render_markdown(sample) == f"<p>{sample}</p>\n"
     weights = [1 / (rank + 1) for rank in range(len(words))]
+    rare = rare_words(random.Random(7))
     now = utcnow()
     with db.transaction() as session:
         calls = []
@@ -102,6 +104,8 @@ def fill(db: Database, ideas: int, rng: random.Random) -> None:
         for i in range(start, min(start + batch, ideas)):
             title_words = rng.choices(words, weights, k=rng.randint(3, 7))
             body_words = rng.choices(words + FILLER * 8, k=rng.randint(20, 80))
+            if rng.random() < RARE_SHARE:
+                body_words.insert(rng.randrange(len(body_words)), rng.choice(rare))
             body = " ".join(body_words)
             rows.append({"call_id": calls[i % len(calls)], "category_id": rng.choice(categories),
                          "title": " ".join(title_words).capitalize()[:120], "body_md": body,
@@ -113,71 +117,150 @@ def fill(db: Database, ideas: int, rng: random.Random) -> None:
             session.execute(sa.insert(Idea), rows)
 
 
-def queries(rng: random.Random, count: int, calls: list[int]) -> list[SearchQuery]:
+RARE_SHARE = 0.2  # ideas naming one of the rare words (each rare word is then in about 70 ideas)
+
+
+def rare_words(rng: random.Random) -> list[str]:
+    """300 made-up words found in a few dozen ideas each, as street or project names are."""
+    stems = [unaccent(w).lower() for w in dict.fromkeys(STEMS) if w.isalpha()]
+    return sorted({a + b for a, b in (rng.sample(stems, 2) for _ in range(400))})[:300]
+
+
+def queries(rng: random.Random, count: int, calls: list[int], categories: list[int]) -> list[tuple[str, SearchQuery]]:
+    """`count` searches of each kind (KINDS), as the search page asks them: pages 1 to 3."""
     words = vocabulary(rng)
-    found = []
+    common = [unaccent(w).lower() for w in words[:10]]  # in most titles and a tenth of bodies
+    any_word = words[:150]
+    rare = rare_words(random.Random(7))
+    prefixes = [w[:n] for w in ("ecole", "bibliotheque", "energie", "eclairage", "parking", "jardin", "securite")
+                for n in (3, 4, 5)]
+    found: list[tuple[str, SearchQuery]] = []
     for _ in range(count):
-        picked = rng.choices(words[:150], k=rng.randint(1, 3))
-        if rng.random() < 0.3:
-            picked = [unaccent(w) for w in picked]
-        if rng.random() < 0.1:
-            picked = [TYPOS.get(w, w) for w in picked]
-        found.append(SearchQuery(text=" ".join(picked), call_id=rng.choice(calls) if rng.random() < 0.33 else None,
-                                 sort="supported" if rng.random() < 0.2 else "relevance", page=rng.randint(1, 3)))
+        page = rng.randint(1, 3)
+        one = rng.choice(common)
+        found += [
+            ("common word", SearchQuery(text=one, page=page)),
+            ("rare word", SearchQuery(text=rng.choice(rare), page=1)),
+            ("two or three words", SearchQuery(text=" ".join(rng.choices(any_word, k=rng.randint(2, 3))), page=page)),
+            ("prefix (3-5 letters)", SearchQuery(text=rng.choice(prefixes), page=page)),
+            ("typo", SearchQuery(text=rng.choice(list(TYPOS.values())), page=1)),
+            ("filtered by call", SearchQuery(text=rng.choice(any_word), call_id=rng.choice(calls), page=page)),
+            ("filtered by call+category", SearchQuery(text=rng.choice(any_word), call_id=rng.choice(calls),
+                                                      category_id=rng.choice(categories), page=1)),
+            ("sorted by supports", SearchQuery(text=one, sort="supported", page=page)),
+            ("sorted by newest", SearchQuery(text=rng.choice(any_word), sort="newest", page=page)),
+        ]
     return found
+
+
+def server_cpu_ns(pid: int | None) -> int:
+    """Nanoseconds of CPU the PostgreSQL server process `pid` has used (Linux /proc/PID/schedstat,
+    nanosecond resolution); 0 for SQLite (None), which works inside this process."""
+    if pid is None:
+        return 0
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def percentiles(values: list[float]) -> str:
+    cut = statistics.quantiles(sorted(values), n=100) if len(values) > 1 else values * 99
+    return f"{cut[49]:6.1f} {cut[94]:6.1f} {cut[98]:6.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ideas", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=60, help="searches of each kind")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database of REINVENTONS_BENCH_DATABASE_URL if it holds --ideas ideas")
+    parser.add_argument("--reindex", action="store_true", help="with --reuse: rebuild the search index")
     args = parser.parse_args()
     rng = random.Random(2017)
     folder = Path(tempfile.mkdtemp(prefix="bench-search-"))
     url = os.environ.get("REINVENTONS_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
     settings = Settings(data_dir=folder, database_url=url, secret_key="bench-only-not-a-secret")  # noqa: S106
     db = Database.from_settings(settings)
-    if not url.startswith("sqlite"):
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate.upgrade(url)
-    started = time.perf_counter()
-    fill(db, args.ideas, rng)
-    filled = time.perf_counter() - started
-    started = time.perf_counter()
-    with db.transaction() as session:
-        indexed = indexing.rebuild(session, settings)
-    index_time = time.perf_counter() - started
-    with db.engine.begin() as conn:  # what autovacuum (PostgreSQL) or `ANALYZE` leaves a live database with
-        conn.execute(sa.text("ANALYZE"))
+    reused = False
+    if args.reuse:
+        try:
+            with db.engine.connect() as conn:
+                reused = conn.execute(sa.text("SELECT count(*) FROM idea")).scalar() == args.ideas
+        except sa.exc.DBAPIError:
+            reused = False
+    if reused:
+        migrate.upgrade(url)
+        print(f"reusing the database of {args.ideas:,} ideas (migrated to the latest revision)")
+        with db.transaction() as session:
+            indexed = indexing.rebuild(session, settings) if args.reindex else args.ideas
+    else:
+        if not url.startswith("sqlite"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        migrate.upgrade(url)
+        started = time.perf_counter()
+        fill(db, args.ideas, rng)
+        filled = time.perf_counter() - started
+        started = time.perf_counter()
+        with db.transaction() as session:
+            indexed = indexing.rebuild(session, settings)
+        index_time = time.perf_counter() - started
+        print(f"fill: {filled:.1f} s; index: {index_time:.1f} s")
+    # What autovacuum (PostgreSQL, which since version 13 also vacuums tables that are only
+    # inserted into) or `ANALYZE` leaves a live database with: statistics, and on PostgreSQL the
+    # visibility map, without which no index-only scan skips the table's rows.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("ANALYZE" if url.startswith("sqlite") else "VACUUM ANALYZE"))
+    rng = random.Random(2018)
     with db.session() as session:
         calls = [row[0] for row in session.execute(sa.text("SELECT id FROM call")).all()]
+        categories = [row[0] for row in session.execute(sa.text("SELECT id FROM category")).all()]
+        postgres = not url.startswith("sqlite")
+        pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar() if postgres else None
         backend = backend_for(session, settings)
-        asked = queries(rng, args.queries, calls)
-        for query in asked[:10]:  # warm the caches as a running server has them
+        asked = queries(rng, args.queries, calls, categories)
+        titles = [row[0] for row in session.execute(sa.text("SELECT title FROM idea ORDER BY id LIMIT :n"),
+                                                    {"n": args.queries}).all()]
+        for _kind, query in asked[:30]:  # warm the caches as a running server has them
             backend.search(session, query)
-        timings = []
-        cpu = []
-        capped = 0
-        for query in asked:
-            began, began_cpu = time.perf_counter(), time.process_time()
-            results = backend.search(session, query)
-            timings.append(((time.perf_counter() - began) * 1000, query.text, results.total, results.capped))
-            cpu.append((time.process_time() - began_cpu) * 1000)
-            capped += results.capped
-    ms = sorted(t for t, _q, _n, _c in timings)
-    slowest = max(timings)
-    cut = statistics.quantiles(ms, n=100)
-    cpu_cut = statistics.quantiles(sorted(cpu), n=100)
-    engine = "PostgreSQL" if not url.startswith("sqlite") else "SQLite"
+        wall: dict[str, list[float]] = {}
+        cpu: dict[str, list[float]] = {}
+        capped: dict[str, int] = {}
+        slowest: dict[str, tuple[float, str]] = {}
+
+        def timed(kind: str, work: Any) -> Any:
+            began, began_cpu, began_server = time.perf_counter(), time.process_time(), server_cpu_ns(pid)
+            result = work()
+            took = (time.perf_counter() - began) * 1000
+            wall.setdefault(kind, []).append(took)
+            cpu.setdefault(kind, []).append((time.process_time() - began_cpu) * 1000
+                                            + (server_cpu_ns(pid) - began_server) / 1e6)
+            return result
+
+        for kind, query in asked:
+            results = timed(kind, lambda q=query: backend.search(session, q))  # type: ignore[misc]
+            capped[kind] = capped.get(kind, 0) + results.capped
+            if wall[kind][-1] > slowest.get(kind, (0.0, ""))[0]:
+                slowest[kind] = (wall[kind][-1], query.text)
+        for title in titles:  # similar ideas while a title is typed (the idea form's script)
+            timed("similar ideas", lambda t=title: backend.similar(session, calls[0], t))  # type: ignore[misc]
+    load = os.getloadavg()
+    engine = "PostgreSQL" if postgres else "SQLite"
     print(f"engine: {engine} ({type(backend).__name__}); ideas: {args.ideas:,}; indexed: {indexed:,}")
-    print(f"fill: {filled:.1f} s; index: {index_time:.1f} s")
-    print(f"searches: {len(ms)} ({capped} with more than {COUNT_CAP:,} hits); p50 {cut[49]:.1f} ms; "
-          f"p95 {cut[94]:.1f} ms; p99 {cut[98]:.1f} ms; max {ms[-1]:.1f} ms "
-          f"(\"{slowest[1]}\", {'more than ' if slowest[3] else ''}{slowest[2]:,} hits)")
-    print(f"CPU time of this process per search (all of SQLite's work; PostgreSQL's is in its server): "
-          f"p50 {cpu_cut[49]:.1f} ms; p95 {cpu_cut[94]:.1f} ms")
-    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("server CPU = this process's CPU time" + (" + the PostgreSQL server process's (/proc/PID/schedstat)"
+                                                    if postgres else " (SQLite works inside it)"))
+    print(f"{'kind':27} {'n':>4} {'capped':>6} | {'wall ms p50    p95    p99':>25} | "
+          f"{'server CPU ms p50 p95    p99':>26} | slowest")
+    every_wall: list[float] = []
+    every_cpu: list[float] = []
+    for kind in wall:
+        if kind != "similar ideas":  # not a search: the idea form's suggestions
+            every_wall += wall[kind]
+            every_cpu += cpu[kind]
+        print(f"{kind:27} {len(wall[kind]):4} {capped.get(kind, 0):6} |      {percentiles(wall[kind])} |"
+              f"      {percentiles(cpu[kind])} | {slowest.get(kind, (0, ''))[1]}")
+    print(f"{'all searches (not similar)':27} {len(every_wall):4} {sum(capped.values()):6} |"
+          f"      {percentiles(every_wall)} |      {percentiles(every_cpu)} |")
+    print(f"(capped: searches with more than {COUNT_CAP:,} matches, counted over {COUNT_CAP:,} of them)")
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs")
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print("budget: p95 <= 20 ms server-side (issue 12)")
 

@@ -58,6 +58,9 @@ class Idea(SQLModel, table=True):
         # What a search reads of each of its (up to 1,001) candidates, found by id without
         # reading the wide row (titles, bodies twice, answers): app.search.backend._candidates.
         sa.Index("ix_idea_search_columns", "id", *SEARCH_COLUMNS),
+        # The ideas of a theme or a district, for a search filtered by them (migration 0018).
+        sa.Index("ix_idea_category_filters", "category_id", "call_id", "district_id"),
+        sa.Index("ix_idea_district_filters", "district_id", "call_id", "category_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

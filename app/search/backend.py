@@ -31,6 +31,7 @@ from app.search import text
 PER_PAGE = 20
 SIMILAR_LIMIT = 5  # similar ideas proposed while an idea is written or moderated
 SIMILAR_MIN_TITLE = 3  # characters typed in a title before similar ideas are looked for
+SIMILAR_CANDIDATES = 500  # ideas scored for similarity, twice: matching any word, and any word of the title
 SIMILAR_MAX_TEXT = 2_000  # characters of a title and body read for similar ideas; the rest adds little
 MAX_PAGE = 500
 COUNT_CAP = 1_000  # matches counted, faceted and paged at most (Meilisearch's maxTotalHits default is 1,000)
@@ -137,6 +138,14 @@ def filter_conditions(query: SearchQuery, *, without: str = "", bound: bool = Fa
     return conditions
 
 
+def _is_id_filter(condition: ColumnElement[bool]) -> bool:
+    """Whether `condition` is one of `filter_conditions`' call, category or district filters."""
+    left = getattr(condition, "left", None)
+    return getattr(left, "table", None) is Idea.__table__ and getattr(left, "name", "") in (  # type: ignore[attr-defined]
+        "call_id", "category_id", "district_id") and getattr(getattr(condition, "right", None), "key", "") in (
+        "call_id", "category_id", "district_id")
+
+
 def filter_params(query: SearchQuery) -> dict[str, Any]:
     """The values of the parameters `filter_conditions(query, bound=True)` names."""
     params: dict[str, Any] = {name: getattr(query, name) for name in ("call_id", "category_id", "district_id")
@@ -169,34 +178,31 @@ def _cross_join(element: _IndexFirst, compiler: Any, **kw: Any) -> str:
     return f"{left} CROSS JOIN {right} ON {element.onclause._compiler_dispatch(compiler, **kw)}"
 
 
-def _matches(matched: Any, match: ColumnElement[bool], rank: Any = None) -> Any:
-    """The index's rows matching `match` (with their `rank` when given), as a MATERIALIZED
-    common table expression: the full-text query runs once per statement. Joined directly
-    instead, SQLite's planner may scan the ideas first and run the FTS5 query again for every
-    one of them (measured: 5.9 s instead of 1 ms at 5,000 ideas; scripts/bench_search.py).
-    The rank is only asked for by the statement that orders the page: computed for every
-    match (ts_rank on PostgreSQL), it is the costly part. `AS MATERIALIZED` is understood by
-    SQLite 3.35+ and PostgreSQL 12+."""
-    columns = [matched.label("id")] + ([rank.label("rank")] if rank is not None else [])
-    return sa.select(*columns).where(match).cte("matched").prefix_with("MATERIALIZED")
-
-
 def _candidates(name: str, index: "IndexQuery", match: ColumnElement[bool], conditions: list[ColumnElement[bool]],
-                limit: int = COUNT_CAP + 1) -> Any:
+                limit: Any = COUNT_CAP + 1, titles: bool = False) -> Any:
     """At most `limit` ideas matching `match` under `conditions`, with what facets and sorts
     read, as a MATERIALIZED common table expression `name`: the newest first where the index
     gives them so at no cost (`index.newest_first`), else the first the index finds. Bounded
     whatever the words: a common word's 40,000 matches are never all read, joined nor ranked;
     the index is the outer loop (`_IndexFirst`). The idea table is joined here, so only public
-    ideas count."""
+    ideas count. With `titles`, the matches are read from the index's titles (`IndexQuery.title_id`)."""
     idea = Idea.__table__.c  # type: ignore[attr-defined]
+    ids = index.title_id if titles else index.id
     statement = (sa.select(idea.id, idea.call_id, idea.category_id, idea.district_id,
                            sa.func.coalesce(idea.answer_status, UNANSWERED).label("status"), idea.vote_count,
                            idea.published_at)
-                 .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
+                 .select_from(_IndexFirst(ids.table, Idea.__table__, idea.id == ids))  # type: ignore[attr-defined]
                  .where(match, *conditions).limit(limit))
+    if index.newest_first and (chosen := [c for c in conditions if _is_id_filter(c)]):
+        # A call, theme or district chosen may keep one match in a hundred: each match the index
+        # gives is first looked up among that few ideas' ids (read once from the indexes of
+        # migration 0018), and only those left are joined, instead of joining every match
+        # (measured at 100,000 ideas, a call and a theme: CPU p50 42 -> about 20 ms). `+ 0` keeps
+        # SQLite from asking FTS5 for each of those ids in turn, which costs 0.1 ms each.
+        statement = statement.where((ids + sa.literal_column("0")).in_(
+            sa.select(idea.id).where(*chosen).correlate(None)))
     if index.newest_first:
-        statement = statement.order_by(index.id.desc())
+        statement = statement.order_by(ids.desc())
     return statement.cte(name).prefix_with("MATERIALIZED")
 
 
@@ -206,13 +212,15 @@ class IndexQuery:
     parameters, which `run` is given apart): `name` tells the backends apart, `id` is its idea id
     column, `match` its condition finding every word, `title_match` the same in titles only;
     `newest_first` whether the index returns its matches by descending idea id at no cost (FTS5
-    does; a GIN index does not, and ordering would read every match)."""
+    does; a GIN index does not, and ordering would read every match); `title_id` the idea id
+    column of the table `title_match` asks (SQLite keeps titles in an FTS5 table of their own)."""
 
     name: str
     id: Any
     match: ColumnElement[bool]
     title_match: ColumnElement[bool]
     newest_first: bool
+    title_id: Any
 
 
 # Statements of `run`, one per shape (backend, cap, sort, filters set): building and compiling one
@@ -220,13 +228,26 @@ class IndexQuery:
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _statement(query: SearchQuery, index: IndexQuery) -> Any:
+def narrowed(query: SearchQuery) -> bool:
+    """Whether `query` chooses a call and a theme or a district, so that its matches may be read
+    from those of its other filters, whose call is then only a condition (`_statement`)."""
+    return query.call_id is not None and (query.category_id is not None or query.district_id is not None)
+
+
+def _statement(query: SearchQuery, index: IndexQuery, derived: bool = False) -> Any:
     """The one statement answering every query of `query`'s shape on `index`: rows ("total",
     None, count), (facet, value, count) and ("page", idea id, rank) for the ranks in
     (:low, :high]; its parameters are the index's words, "calls" (the public calls' ids, an
-    expanding IN), `filter_params` and the page's bounds."""
+    expanding IN), `filter_params` and the page's bounds.
+
+    `derived` (for a `narrowed` query): the matches are not read from the index again but taken
+    from the candidates of the call facet (every filter but the call: a theme or a district
+    belongs to one call, so they are few) that are in the chosen call. That is the whole answer
+    only when those candidates are fewer than COUNT_CAP, which the call facet's counts tell:
+    `run` asks the full statement otherwise."""
     key = (index.name, COUNT_CAP, query.sort, query.call_id is not None, query.category_id is not None,
-           query.district_id is not None, query.status == UNANSWERED, query.status not in (None, UNANSWERED))
+           query.district_id is not None, query.status == UNANSWERED, query.status not in (None, UNANSWERED),
+           derived)
     if key in _STATEMENTS:
         return _STATEMENTS[key]
     calls = sa.bindparam("calls", expanding=True, type_=sa.Integer)
@@ -235,12 +256,18 @@ def _statement(query: SearchQuery, index: IndexQuery) -> Any:
         return [indexable_condition(), col(Idea.call_id).in_(calls),
                 *filter_conditions(query, without=without, bound=True)]
 
-    found = _candidates("found", index, index.match, base())
+    without: dict[str, Any] = {}
+    if derived:
+        pool = without["call"] = _candidates("without_call", index, index.match, base("call"), COUNT_CAP)
+        found = sa.select(pool).where(pool.c.call_id == sa.bindparam("call_id", type_=sa.Integer)).cte("found")
+    else:
+        found = _candidates("found", index, index.match, base())
     first = sa.select(found).order_by(found.c.id.desc()).limit(COUNT_CAP).cte("first")
     parts: list[Any] = [sa.select(sa.literal("total"), sa.literal(None, sa.String), sa.func.count()).select_from(found)]
     for name in FACETS:
         chosen = query.status if name == "status" else getattr(query, f"{name}_id")
-        rows = first if chosen is None else _candidates(f"without_{name}", index, index.match, base(name), COUNT_CAP)
+        rows = first if chosen is None else without[name] if name in without else _candidates(
+            f"without_{name}", index, index.match, base(name), COUNT_CAP)
         column = rows.c.status if name == "status" else rows.c[f"{name}_id"]
         parts.append(sa.select(sa.literal(name), sa.cast(column, sa.String), sa.func.count())
                      .select_from(rows).where(column.is_not(None)).group_by(column))
@@ -251,7 +278,14 @@ def _statement(query: SearchQuery, index: IndexQuery) -> Any:
     elif query.sort == "newest":
         ordered = sa.select(first.c.id, sa.func.row_number().over(order_by=newest))
     else:
-        titled = _candidates("titled", index, index.title_match, base(), COUNT_CAP)
+        # Only the page's last rank (:high) of title matches can be on the page: when that many
+        # hold the words, the page is theirs; when fewer do, they are all there is, and the rest
+        # of the page comes from the other candidates. Reading :high (at most 60 in practice) of
+        # them instead of COUNT_CAP spares a filtered search most of a second pass over the index.
+        # Nothing holds the words in its title when nothing matches at all: SQLite tests this
+        # condition once, before reading the index (a theme of another call, say).
+        titled = _candidates("titled", index, index.title_match, [*base(), sa.exists(sa.select(found.c.id))],
+                             sa.bindparam("high", type_=sa.Integer), titles=True)
         tiers = sa.union_all(sa.select(titled.c.id, titled.c.published_at, sa.literal(0).label("tier")),
                              sa.select(first.c.id, first.c.published_at, sa.literal(1))
                              .where(first.c.id.not_in(sa.select(titled.c.id)))).subquery("tiers")
@@ -282,8 +316,14 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
     `maxTotalHits` bound theirs.
 
     Sorts: supports or date among those; relevance is Meilisearch's "attribute" ranking rule,
-    then the most recent: the ideas holding every word in their title (COUNT_CAP of them, also
-    beyond the candidates) come before the others, so a title match always comes first. The
+    then the most recent: the ideas holding every word in their title (as many as the page's
+    last rank, the most recent the index gives, also beyond the candidates; on SQLite from a
+    table of titles alone, migration 0019) come before the others, so a title match always
+    comes first. (Asking each candidate's title alone instead, by FTS5's highlight() or bm25,
+    was measured slower: done for every capped search too, it cost more than the pass it
+    saved.) A call chosen with a theme or a district (`narrowed`) first takes its matches from
+    those of the other filters (`_statement`'s `derived`), and reads the index for them only
+    when those are COUNT_CAP or more. The
     engines' own scores (bm25, ts_rank) are not computed here: they read every match's
     positions (ts_rank reads every tsvector), which is what made a common word slow.
 
@@ -303,10 +343,10 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
         connection.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     values = {**params, **filter_params(query), "calls": public_calls}
 
-    def answer(page: int) -> tuple[int, dict[str, dict[Any, int]], list[int]]:
+    def answer(page: int, asked: Any = statement) -> tuple[int, dict[str, dict[Any, int]], list[int]]:
         low = (page - 1) * query.per_page
         total, facets, ids = 0, {name: {} for name in FACETS}, []  # type: ignore[var-annotated]
-        rows = connection.execute(statement, {**values, "low": low, "high": min(low + query.per_page, COUNT_CAP)})
+        rows = connection.execute(asked, {**values, "low": low, "high": min(low + query.per_page, COUNT_CAP)})
         for kind, value, n in rows.all():
             if kind == "total":
                 total = int(n)
@@ -316,13 +356,21 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
                 facets[kind][value if kind == "status" else int(value)] = int(n)
         return total, facets, [i for _n, i in sorted(ids)]
 
-    total, facets, ids = answer(query.page)
+    if narrowed(query):  # the call's matches read from the call facet's candidates, if they are all
+        asked = _statement(query, index, derived=True)
+        total, facets, ids = answer(query.page, asked)
+        if sum(facets["call"].values()) >= COUNT_CAP:  # there may be more: read them
+            asked = statement
+            total, facets, ids = answer(query.page, asked)
+    else:
+        asked = statement
+        total, facets, ids = answer(query.page, asked)
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // query.per_page))
     page = max(1, min(query.page, pages, MAX_PAGE))
     if page != query.page:  # beyond the last page: the last one
-        total, facets, ids = answer(page)
+        total, facets, ids = answer(page, asked)
         total = min(total, COUNT_CAP)
     ideas = {i.id: i for i in session.exec(select(Idea).where(col(Idea.id).in_(ids))).all()} if ids else {}
     hits = [SearchHit(idea=idea, title=text.highlight(idea.title, words),
@@ -337,18 +385,32 @@ def similar_terms(value: str) -> list[str]:
     return text.terms(value[:SIMILAR_MAX_TEXT])
 
 
-def run_similar(session: Session, call_id: int, matched: Any, match: ColumnElement[bool], rank: Any,
-                exclude_id: int | None, limit: int) -> list[Idea]:
-    """The similar ideas for a database backend: `matched`, `match` and `rank` as for `run`
-    (`match` finding any of the words). Visibility is read from the idea table now, as for
+def run_similar(session: Session, call_id: int, index: IndexQuery, match: ColumnElement[bool],
+                title_match: ColumnElement[bool], rank: Any, exclude_id: int | None, limit: int) -> list[Idea]:
+    """The similar ideas for a database backend: the `limit` best by `rank` (ascending), then
+    supports, among at most 2 x SIMILAR_CANDIDATES ideas: those matching `match` (any of the
+    words) and those matching `title_match` (any of them in the title, where a duplicate shows),
+    each the newest the index gives at no cost (`IndexQuery.newest_first`) or the first it finds.
+    Bounded like `run`: scoring every match of a few common words (bm25, ts_rank) took 130 ms at
+    100,000 ideas (scripts/bench_search.py). Visibility is read from the idea table now, as for
     search: public, not merged, in call `call_id`, never `exclude_id`."""
-    found = _matches(matched, match, rank)
-    conditions = [indexable_condition(), col(Idea.call_id) == call_id]
+    idea = Idea.__table__.c  # type: ignore[attr-defined]
+    conditions = [indexable_condition(), idea.call_id == call_id]
     if exclude_id is not None:
-        conditions.append(col(Idea.id) != exclude_id)
-    order = (found.c.rank, col(Idea.vote_count).desc(), col(Idea.id).desc())
-    return list(session.exec(select(Idea).join(found, col(Idea.id) == found.c.id).where(*conditions)
-                             .order_by(*order).limit(max(0, min(limit, 20)))).all())
+        conditions.append(idea.id != exclude_id)
+
+    def candidates(words: ColumnElement[bool]) -> Any:
+        statement = (sa.select(index.id.label("id"), rank.label("rank"))
+                     .select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
+                     .where(words, *conditions).limit(SIMILAR_CANDIDATES))
+        found = (statement.order_by(index.id.desc()) if index.newest_first else statement).subquery()
+        return sa.select(found.c.id, found.c.rank)  # a subquery: SQLite takes no LIMIT in a UNION's part
+
+    pool = sa.union_all(candidates(match), candidates(title_match)).subquery("pool")
+    best = (sa.select(pool.c.id, sa.func.min(pool.c.rank).label("rank")).group_by(pool.c.id)
+            .order_by(sa.func.min(pool.c.rank)).limit(max(0, min(limit, 20))).subquery("best"))
+    found = session.exec(select(Idea, best.c.rank).join(best, col(Idea.id) == best.c.id)).all()
+    return [i for i, _rank in sorted(found, key=lambda row: (row[1], -row[0].vote_count, -(row[0].id or 0)))]
 
 
 def document_body(idea: Idea) -> str:

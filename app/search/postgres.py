@@ -29,7 +29,8 @@ _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), 
 _tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(sa.bindparam("match", type_=sa.String)))
 # What app.search.backend.run asks the index, its words as the parameter "match" (`ts_query`).
 INDEX = backend.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
-                           _table.c.title.op("@@")(_tsquery), newest_first=False)  # GIN: no order
+                           _table.c.title.op("@@")(_tsquery), newest_first=False,  # GIN: no order
+                           title_id=_table.c.idea_id)
 
 _UPSERT = sa.text("""
     INSERT INTO idea_search (idea_id, document, title)
@@ -62,10 +63,11 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     return result
 
 
-def ts_query(words: list[str], joiner: str = " & ") -> str:
+def ts_query(words: list[str], joiner: str = " & ", weight: str = "") -> str:
     """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`; joined by
-    " | ", any of the words."""
-    return joiner.join("'" + word.replace("'", "''") + "':*" for word in words)
+    " | ", any of the words; with `weight` "A", in the title only (`'energ':*A`: the document's
+    title lexemes are weighted A), which the GIN index of `document` answers, then rechecked."""
+    return joiner.join("'" + word.replace("'", "''") + "':*" + weight for word in words)
 
 
 class PostgresBackend:
@@ -103,6 +105,7 @@ class PostgresBackend:
         if not words:
             return []
         tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ")))
-        match = _table.c.document.op("@@")(tsquery)
+        in_title = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ", "A")))
         rank = -sa.func.ts_rank(_table.c.document, tsquery)
-        return backend.run_similar(session, call_id, _table.c.idea_id, match, rank, exclude_id, limit)
+        return backend.run_similar(session, call_id, INDEX, _table.c.document.op("@@")(tsquery),
+                                   _table.c.document.op("@@")(in_title), rank, exclude_id, limit)

@@ -281,3 +281,11 @@ def test_beyond_the_count_cap_the_total_says_more_and_title_matches_come_first(
     assert sum(results.facets["category"].values()) == 3  # counted over the capped candidates
     small = backend.search(session, SearchQuery(text="bancs", category_id=w.mobility.id))
     assert not small.capped and small.total == 1 and [h.idea.id for h in small.hits] == [titled.id]
+    # A call and a theme: the theme's five matches are more than the cap, so all are counted as such.
+    narrowed = backend.search(session, SearchQuery(text="bancs", call_id=w.call.id, category_id=w.energy.id))
+    assert narrowed.capped and narrowed.total == 3 and len(narrowed.hits) == 3
+    # A theme of another call: nothing, and the theme's own call is counted in the call facet.
+    elsewhere = backend.search(session, SearchQuery(text="bancs", call_id=w.other_call.id, category_id=w.mobility.id))
+    assert elsewhere.total == 0 and elsewhere.hits == [] and elsewhere.facets["call"] == {w.call.id: 1}
+    few = backend.search(session, SearchQuery(text="bancs", call_id=w.call.id, category_id=w.mobility.id))
+    assert not few.capped and few.total == 1 and [h.idea.id for h in few.hits] == [titled.id]

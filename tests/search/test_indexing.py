@@ -27,8 +27,12 @@ def _found(session: Session, words: str) -> list[str]:
 def _in_index(session: Session, idea_id: int | None) -> bool:
     session.expire_all()
     column = "rowid" if session.get_bind().dialect.name == "sqlite" else "idea_id"
-    return session.execute(sa.text(f"SELECT 1 FROM idea_search WHERE {column} = :id"),  # noqa: S608 - a column name
-                           {"id": idea_id}).first() is not None
+    found = session.execute(sa.text(f"SELECT 1 FROM idea_search WHERE {column} = :id"),  # noqa: S608 - a column name
+                            {"id": idea_id}).first() is not None
+    if column == "rowid":  # SQLite keeps the titles apart too (migration 0019), in step
+        titled = session.execute(sa.text("SELECT 1 FROM idea_search_title WHERE rowid = :id"), {"id": idea_id})
+        assert (titled.first() is not None) == found
+    return found
 
 
 def _queued(session: Session) -> int:
