@@ -143,9 +143,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "lang_url": lambda code: lang_url(request, code),
         "settings": request.app.state.settings,
         # The city's identity: names in the title, header and footer, logo, brand stylesheet.
-        # Loaded with the request (app.identity.routes.load_identity); a page drawn for a request
-        # no route answered (a 404 for an unknown address) reads it itself.
-        "identity": getattr(request.state, "identity", None) or identity_service.for_request(request),
+        # Read in the request's own session (app.identity.routes.load_identity).
+        "identity": identity_service.for_request(request),
         # The page's share preview (Open Graph tags in the layout): the site's own unless the
         # route gives one, or None to have none (a private idea); error pages have none.
         "share": share_tags.site_preview(request.app.state.settings, request.url.path) if status_code < 400 else None,

@@ -8,10 +8,12 @@ short cache instead."""
 
 import json
 from collections import OrderedDict
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import links
@@ -34,10 +36,16 @@ _ICONS_KEPT = 16
 
 
 def load_identity(request: Request, session: DbSession, settings: AppSettings) -> None:
-    """Application-wide dependency: the city's identity on request.state, read by
-    app.web.render for the title, header and footer. One primary-key read in the request's
-    own session (templates never open one)."""
-    request.state.identity = service.current(session, settings)
+    """Application-wide dependency, before the CSRF check (whose refusal is a page too): the
+    city's identity on request.state for app.web.render (service.for_request). One primary-key
+    read in the request's own session (templates never open one); the settings' identity when
+    the database cannot answer (the health check says so on its own)."""
+    try:
+        request.state.identity = service.current(session, settings)
+    except SQLAlchemyError:
+        with suppress(SQLAlchemyError):
+            session.rollback()
+        request.state.identity = service.default_identity(settings)
 
 
 def _cache_control(asked: str, current: str) -> str:

@@ -114,15 +114,21 @@ def current(session: Session, settings: Settings) -> Identity:
 
 
 def for_request(request: Request) -> Identity:
-    """The identity for a page drawn without the request's dependencies (a 404 for an address
-    no route answers, handled before any session is opened), read with a short session."""
+    """The identity for the page being drawn: the one read with the request
+    (app.identity.routes.load_identity), or, for a page drawn before any route ran (a 404 for
+    an unknown address), read in a short session; the settings' identity when the database
+    cannot answer."""
+    found = getattr(request.state, "identity", None)
+    if isinstance(found, Identity):
+        return found
     settings: Settings = request.app.state.settings
     try:
         with request.app.state.db.session() as session:
-            return current(session, settings)
+            found = current(session, settings)
     except SQLAlchemyError:
-        # The database is unreachable (the error page for it is being drawn): the settings' identity.
-        return default_identity(settings)
+        found = default_identity(settings)
+    request.state.identity = found
+    return found
 
 
 def logo_png(session: Session) -> tuple[str, bytes]:
