@@ -128,7 +128,7 @@ def test_a_too_long_query_gets_a_translated_message(client: WebClient, session: 
     assert 'aria-invalid="true"' in page.text
     french = client.get("/search", params={"q": "a" * 1000, "lang": "fr"})
     assert french.status_code == 200
-    assert "Votre recherche est trop longue : utilisez au plus 200 caractères." in french.text
+    assert "Votre recherche est trop longue\u202f: utilisez au plus 200 caractères." in french.text
     empty = client.get("/search", params={"q": "  ", "lang": "fr"})
     assert empty.status_code == 200 and "Cherchez parmi les idées publiques" in empty.text
 
