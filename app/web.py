@@ -132,6 +132,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         {"category": f.get("c", "info"), "message": i18n.gettext(str(f.get("m", "")), **f.get("p", {}))}
         for f in _read_flashes(request)
     ]
+    identity = identity_service.for_request(request)
     ctx: dict[str, Any] = {
         "request": request,
         "current_user": getattr(request.state, "user", None),
@@ -144,10 +145,11 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "settings": request.app.state.settings,
         # The city's identity: names in the title, header and footer, logo, brand stylesheet.
         # Read in the request's own session (app.identity.routes.load_identity).
-        "identity": identity_service.for_request(request),
+        "identity": identity,
         # The page's share preview (Open Graph tags in the layout): the site's own unless the
         # route gives one, or None to have none (a private idea); error pages have none.
-        "share": share_tags.site_preview(request.app.state.settings, request.url.path) if status_code < 400 else None,
+        "share": share_tags.site_preview(request.app.state.settings, request.url.path, identity.platform_name)
+        if status_code < 400 else None,
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code,

@@ -30,6 +30,7 @@ from app.deps import AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
 from app.i18n import CITY_TZ, LANGUAGE_NAMES, N_, current_language, gettext
 from app.idea.models import Idea
+from app.identity import service as identity_service
 from app.moderation.admin_service import assigned_ids
 from app.params import parse_id
 from app.settings import LANGUAGES
@@ -283,7 +284,9 @@ def detail(request: Request, session: DbSession, settings: AppSettings, announce
              else settings.absolute_url(links.path("share:site_image")))
     share = Preview(title=feeds.title_of(text) or gettext("Announcement"),
                     description=feeds.excerpt(text, DESCRIPTION_LENGTH), url=url, image=image,
-                    image_alt=call.title if call else gettext("Réinventons: every idea gets an answer."),
+                    image_alt=call.title if call else gettext(
+                        "{platform}: every idea gets an answer.",
+                        platform=identity_service.for_request(request).platform_name),
                     type="article")
     # The video in its link or its text, in a click-to-load player.
     videos = share_video.videos_in(f"{announcement.link}\n{text}", settings.peertube_host_list)

@@ -34,10 +34,11 @@ class Preview:
         return OG_LOCALES.get(current_language(), "fr_BE")
 
 
-def site_preview(settings: Settings, path: str) -> Preview:
-    """The site-wide preview of a page that gives none of its own, at `path` (without query)."""
+def site_preview(settings: Settings, path: str, platform_name: str) -> Preview:
+    """The site-wide preview of a page that gives none of its own, at `path` (without query),
+    under the platform's name as the city set it (app.identity)."""
     return Preview(
-        title=gettext("Réinventons"), description=gettext("Propose, support and discuss ideas for your city."),
+        title=platform_name, description=gettext("Propose, support and discuss ideas for your city."),
         url=settings.absolute_url(path), image=settings.absolute_url(links.path("share:site_image")),
-        image_alt=gettext("Réinventons: every idea gets an answer."),
+        image_alt=gettext("{platform}: every idea gets an answer.", platform=platform_name),
     )

@@ -16,8 +16,8 @@ def test_voting_opens_is_drafted_in_each_language_with_the_date_it_ends(session:
                      review_start=datetime(2026, 12, 3, 17, tzinfo=UTC))
     texts = draft_texts(AnnouncementEvent.voting_opens, call)
     assert texts == {
-        "fr": "Le vote est ouvert sur « Liège en fleurs » jusqu’au 3 décembre 2026, 18:00. "
-              "Soutenez les idées qui vous plaisent !",
+        "fr": "Le vote est ouvert sur «\u202fLiège en fleurs\u202f» jusqu’au 3 décembre 2026, 18:00. "
+              "Soutenez les idées qui vous plaisent\u202f!",
         "en": "Voting is open on “Liège en fleurs” until December 3, 2026, 6:00\u202fPM. Support the ideas you like!",
         "nl": "De stemming over „Liège en fleurs” is open tot 3 december 2026, 18:00. Steun de ideeën die u bevallen!",
         "de": "Die Abstimmung zu „Liège en fleurs“ ist bis 3. Dezember 2026, 18:00 offen. "
@@ -29,10 +29,10 @@ def test_each_event_has_its_own_text_and_link(session: Session, settings: Settin
     call = make_call(session, phase="results", slug="boverie", title="Parc de la Boverie")
     idea = make_idea(session, call, title="Des bancs")
     results = draft_texts(AnnouncementEvent.results_published, call)
-    assert results["fr"].startswith("Les résultats de « Parc de la Boverie » sont publiés")
+    assert results["fr"].startswith("Les résultats de «\u202fParc de la Boverie\u202f» sont publiés")
     assert results["de"].startswith("Die Ergebnisse von „Parc de la Boverie“")
     answered = draft_texts(AnnouncementEvent.idea_answered, call, idea)
-    assert "« Des bancs »" in answered["fr"] and "“Des bancs”" in answered["en"]
+    assert "«\u202fDes bancs\u202f»" in answered["fr"] and "“Des bancs”" in answered["en"]
     assert draft_link(settings, AnnouncementEvent.results_published, call, None) == \
         "http://testserver/calls/boverie#results-title"
     assert draft_link(settings, AnnouncementEvent.idea_answered, call, idea) == \
@@ -45,4 +45,4 @@ def test_a_call_without_dates_gets_the_text_without_a_date(session: Session) -> 
     call = make_call(session, phase="submissions", title="Sans dates")
     call.voting_start = call.review_start = call.results_start = call.closes_at = None
     assert draft_texts(AnnouncementEvent.call_opens, call)["fr"] == \
-        "L’appel « Sans dates » est ouvert aux idées. Proposez la vôtre !"
+        "L’appel «\u202fSans dates\u202f» est ouvert aux idées. Proposez la vôtre\u202f!"

@@ -110,7 +110,7 @@ def test_portrait_photo_is_stored_upright(session: Session, settings: Settings) 
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    (samples.png_bomb(), "Cette photo compte trop de pixels : 40 mégapixels au maximum."),
+    (samples.png_bomb(), "Cette photo compte trop de pixels\u202f: 40 mégapixels au maximum."),
     (b"8BPS\x00\x01" + bytes(40), "Ce fichier n’est pas une photo dans un format accepté."),
     (b"<svg onload=alert(1)>", "Ce fichier n’est pas une photo dans un format accepté."),
     (b"%PDF-1.4\n%%EOF", "Ce fichier n’est pas une photo dans un format accepté."),

@@ -72,7 +72,7 @@ def test_a_feed_lists_ideas_answers_and_results_and_only_public_ones(client: Web
     root = _feed(client, call.slug)
     entries = _check_atom(root, call.slug)
     titles = [e.findtext(f"{A}title") for e in entries]
-    assert titles == ["Résultats : Liège en fleurs", "Réponse officielle : Un verger partagé",
+    assert titles == ["Résultats\u202f: Liège en fleurs", "Réponse officielle\u202f: Un verger partagé",
                       "Un verger partagé", "Des bacs à fleurs"]
     text = ET.tostring(root, encoding="unicode")
     for hidden in ("Brouillon caché", "Idée refusée", "Idée retirée", "En attente", "Idée masquée",
@@ -82,10 +82,10 @@ def test_a_feed_lists_ideas_answers_and_results_and_only_public_ones(client: Web
     idea_entry = by_title["Des bacs à fleurs"]
     assert idea_entry.findtext(f"{A}id") == f"{BASE}/ideas/{old.id}"
     assert idea_entry.findtext(f"{A}content") == "<p>Des <strong>bacs</strong> rue Léopold</p>\n"
-    answer = by_title["Réponse officielle : Un verger partagé"]
+    answer = by_title["Réponse officielle\u202f: Un verger partagé"]
     assert "<p>Nous le <em>ferons</em>.</p>" in (answer.findtext(f"{A}content") or "")
     assert (answer.findtext(f"{A}id") or "").endswith("#answer")
-    results = by_title["Résultats : Liège en fleurs"]
+    results = by_title["Résultats\u202f: Liège en fleurs"]
     assert "Un verger partagé" in (results.findtext(f"{A}content") or "")
     assert _stamp(root.findtext(f"{A}updated")) == max(_stamp(e.findtext(f"{A}updated")) for e in entries)
 
@@ -133,7 +133,7 @@ def test_the_call_page_announces_its_feed(client: WebClient, session: Session) -
     call = make_call(session, title="Liège à vélo")
     session.commit()
     html = client.get(f"/calls/{call.slug}").text
-    assert (f'<link rel="alternate" type="application/atom+xml" title="Flux de « Liège à vélo »" '
+    assert (f'<link rel="alternate" type="application/atom+xml" title="Flux de «\u202fLiège à vélo\u202f»" '
             f'href="{BASE}/calls/{call.slug}/feed.atom">') in html
 
 
@@ -149,7 +149,7 @@ def test_results_published_by_a_moderator_enter_the_feed_at_that_time(client: We
     publish_results(session, actor=moderator, call=call, settings=settings)
     session.commit()
     entries = _check_atom(_feed(client, call.slug), call.slug)
-    assert entries[0].findtext(f"{A}title") == "Résultats : Budget 2027"
+    assert entries[0].findtext(f"{A}title") == "Résultats\u202f: Budget 2027"
     assert abs(_stamp(entries[0].findtext(f"{A}updated")) - published_at) < timedelta(seconds=5)
 
 

@@ -65,7 +65,7 @@ def test_every_public_page_has_a_preview_on_base_url(client: WebClient, session:
     assert (meta["og:title"], meta["og:description"]) == ("Liège à vélo", "Des idées pour pédaler")
     assert meta["og:image"] == f"{BASE}/calls/{call.slug}/share.png"
     meta = assert_valid_preview(client.get(f"/calls/{results.slug}").text, f"{BASE}/calls/{results.slug}")
-    assert meta["og:title"] == "Résultats : Parcs 2026"
+    assert meta["og:title"] == "Résultats\u202f: Parcs 2026"
     meta = assert_valid_preview(client.get(f"/ideas/{idea.id}").text, f"{BASE}/ideas/{idea.id}")
     assert (meta["og:title"], meta["og:type"]) == ("Des arceaux place Saint-Lambert", "article")
     assert meta["og:description"] == "Des arceaux partout."
