@@ -47,6 +47,7 @@ env.globals.update(
     can=can,
     url=links.path,
     current_language=i18n.current_language,
+    colon=i18n.colon,
     LANGUAGES=LANGUAGES,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     form_token=new_token,  # a create form's one-time token: `forms.once()`
