@@ -85,7 +85,7 @@ def test_visitor_to_three_supports_in_a_theme(server: E2EServer, page: Page, siz
         expect(card.locator("[data-card-count]")).to_have_text("1 soutien")
         expect(card.get_by_role("status")).to_have_text("Merci ! Vous soutenez cette idée.")
         left = 3 - n
-        sentence = f"Il vous reste {left} vote{'s' if left > 1 else ''} dans ce thème."
+        sentence = f"Il vous reste {left} soutien{'s' if left > 1 else ''} dans ce thème."
         expect(page.locator(f"#card-{ids[3]} .card-left")).to_have_text(sentence)
     assert page.url.endswith(f"/calls/{slug}")
 
