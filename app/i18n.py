@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import cookies
 from app.settings import LANGUAGES
-from app.typography import french
+from app.typography import NNBSP, french
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "nl": "Nederlands", "de": "Deutsch"}
@@ -56,6 +56,13 @@ def catalogue(language: str) -> dict[str, Any]:
 
 def current_language() -> str:
     return _current.get()
+
+
+def colon() -> str:
+    """The colon a template puts after markup (`<time>...</time>{{ colon() }}`), which the
+    catalogue's French typography (app.typography) cannot reach: with its narrow no-break space
+    in French, bare elsewhere."""
+    return NNBSP + ":" if current_language() == "fr" else ":"
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -47,6 +47,7 @@ env.globals.update(
     can=can,
     url=links.path,
     current_language=i18n.current_language,
+    colon=i18n.colon,
     LANGUAGES=LANGUAGES,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     form_token=new_token,  # a create form's one-time token: `forms.once()`
@@ -72,7 +73,9 @@ def _flash_serializer(request: Request) -> URLSafeSerializer:
 def flash(request: Request, response: RedirectResponse, message: str, category: str = "info",
           **params: Any) -> RedirectResponse:
     """Queue a message (an English msgid, translated when shown) for the next page. Several
-    calls on one response queue several messages (one cookie holds them all)."""
+    calls on one response queue several messages (one cookie holds them all). The redirect's
+    fragment (`#card-12`) goes with the message, so that the page can also show it where the
+    visitor lands, not only at its top, out of sight (`anchor` in `render`'s flashes)."""
     https = request.app.state.settings.is_https
     earlier = getattr(request.state, "flashes_queued", None)
     if earlier is not None and earlier[0] is response:
@@ -83,7 +86,11 @@ def flash(request: Request, response: RedirectResponse, message: str, category: 
                                 if not (k == b"set-cookie" and v.startswith(prefix))]
     else:
         queued = _read_flashes(request)
-    queued.append({"c": category, "m": message, "p": params})
+    entry: dict[str, Any] = {"c": category, "m": message, "p": params}
+    fragment = urlsplit(response.headers.get("location", "")).fragment
+    if fragment:
+        entry["a"] = fragment
+    queued.append(entry)
     request.state.flashes_queued = (response, queued)
     cookies.FLASH.set(response, _flash_serializer(request).dumps(queued), https=https)
     request.state.flashes_consumed = True
@@ -129,7 +136,8 @@ def lang_url(request: Request, code: str) -> str:
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     flashes = [
-        {"category": f.get("c", "info"), "message": i18n.gettext(str(f.get("m", "")), **f.get("p", {}))}
+        {"category": f.get("c", "info"), "message": i18n.gettext(str(f.get("m", "")), **f.get("p", {})),
+         "anchor": str(f.get("a", ""))}
         for f in _read_flashes(request)
     ]
     identity = identity_service.for_request(request)

@@ -93,7 +93,10 @@ def test_support_and_withdraw_from_the_cards_without_javascript(client: WebClien
     assert refused.status_code == 303 and refused.headers["location"] == f"{listing}#card-{ids[3]}"
     assert votes_of(session, ids[3]) == 0
     page = client.get(refused.headers["location"]).text
-    assert "Vous avez utilisé tous vos soutiens pour ce thème (3). Retirez-en un pour soutenir cette idée." in page
+    # ... on the card itself, where the visitor lands, not only at the top of a long page.
+    assert "Vous avez utilisé tous vos soutiens pour ce thème (3). Retirez-en un pour soutenir cette idée." in card(
+        page, ids[3])
+    assert "Retirez-en un" not in card(page, ids[2])
 
     # Withdrawing from the card comes back to it, the count goes down and a place is free.
     withdrawn = client.submit(f"/ideas/{ids[1]}/vote/withdraw", {"next": f"{listing}#card-{ids[1]}"})
@@ -101,6 +104,7 @@ def test_support_and_withdraw_from_the_cards_without_javascript(client: WebClien
     assert votes_of(session, ids[1]) == 0
     page = client.get(listing).text
     assert "Votre soutien est retiré." in page
+    assert "Votre soutien est retiré." in card(page, ids[1])
     assert "Il vous reste 1 soutien dans ce thème." in card(page, ids[1])
     assert f'action="/ideas/{ids[1]}/vote"' in card(page, ids[1])
 

@@ -50,3 +50,10 @@ def test_a_support_is_called_a_support_on_the_idea_page_in_every_language() -> N
     for language, word in expected.items():
         left = catalogue(language)["You have {n} support left in this call."]
         assert all(word in form for form in left), (language, left)
+
+
+def test_the_voting_phase_keeps_the_glossary_name_in_every_language() -> None:
+    # docs/glossary.md: the phase in which supports are given is "vote" / "stemming" / "Abstimmung"
+    # (the Dutch verb "stemmen" is not the phase's name).
+    expected = {"fr": "Vote", "nl": "Stemming", "de": "Abstimmung"}
+    assert {language: catalogue(language)["Voting"] for language in expected} == expected

@@ -273,6 +273,8 @@ def test_idea_page_shows_the_official_answer_and_the_history(client: WebClient, 
     history = page[page.index('id="history-title"'):]
     assert history.index("Créée") < history.index("Soumise à la modération") < history.index("Publiée")
     assert "Équipe modération" in history and "Conforme à la charte." in history
+    # French typography after the date's markup too: a narrow no-break space before the colon.
+    assert "</time>\u202f:" in history and "</time>:" not in history
 
 
 def test_too_long_fields_get_a_clear_message(client: WebClient, session: Session) -> None:

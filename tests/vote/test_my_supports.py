@@ -120,3 +120,14 @@ def test_the_menu_leads_to_my_ideas_and_my_supports(client: WebClient, session: 
     assert '<a href="/ideas/mine">My ideas</a>' in nav
     assert '<a href="/supports/mine" aria-current="page">My supports</a>' in nav
     assert "Mes soutiens" in client.get("/supports/mine?lang=fr").text
+
+
+def test_withdrawing_comes_back_to_the_call_with_its_message_there(client: WebClient, session: Session) -> None:
+    _person, ideas = _world(session, client)
+    mine = f"/supports/mine#call-{ideas['verger'].call_id}"
+    back = client.submit(f"/ideas/{ideas['verger'].id}/vote/withdraw", {"next": mine})
+    assert back.status_code == 303 and back.headers["location"] == mine
+    section = _section(client.get(back.headers["location"]).text, "Liège en fleurs")
+    # Without JavaScript the page opens at the call: the message is said there, not only at the top.
+    assert section.startswith(">Liège en fleurs Your support is withdrawn. 3 supports per theme.")
+    assert "Un verger au Sart-Tilman" not in section and "1 of 3 used · 2 left" in section
