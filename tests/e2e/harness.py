@@ -255,7 +255,8 @@ def login_as(context: BrowserContext, server: E2EServer, user: User) -> None:
 
 
 def open_menu(page: Page) -> None:
-    """Unfold the header's menu where it is folded (a phone, or staff's header below 1440 px)."""
+    """Unfold the header's menu where it is folded (a phone; a signed-in person's header below
+    1440 px, staff's below 1600 px)."""
     button = page.locator(".menu-button")
     if button.is_visible():
         button.click()
