@@ -34,7 +34,7 @@ def test_the_city_publishes_its_results_on_mastodon_and_follows_the_delivery(
     page.goto("/admin")
     page.get_by_role("link", name="Canaux").click()
     check_page(page, "channels-empty")
-    page.get_by_role("link", name="Mastodon", exact=True).click()
+    page.get_by_role("main").get_by_role("link", name="Mastodon", exact=True).click()
     page.get_by_label("Nom affiché à l’équipe").fill("Mastodon de la Ville")
     page.get_by_label("Adresse du serveur").fill(mastodon_server.base_url)
     page.get_by_label("Jeton d’accès").fill(mastodon_server.city_token)

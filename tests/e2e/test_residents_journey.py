@@ -71,7 +71,7 @@ def test_rules_page_resident_vote_and_badge(server: E2EServer, context: BrowserC
     # Alice lives in 4000: verified by signing in, she supports the idea.
     alice = new_page()
     alice.goto(f"/calls/{slug}")
-    expect(alice.locator(".call-taking-part")).to_contain_text("les résidents vérifiés de la ville uniquement")
+    expect(alice.locator(".call-rules")).to_contain_text("les résidents vérifiés de la ville uniquement")
     check_page(alice, "call-residents-only")
     sign_in_with_provider(alice, "alice")
     expect(alice.locator(".flashes")).to_contain_text("Bienvenue")
