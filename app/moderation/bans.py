@@ -3,6 +3,9 @@ and each decision is audited like any other. What follows from a suspension (the
 ended, each idea and comment hidden) is audited too, as the system's doing, pointing at the
 moderator's entry: each item's own log then says why it is hidden."""
 
+from dataclasses import dataclass
+
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import authz
@@ -22,6 +25,31 @@ from app.moderation import notices
 from app.moderation.common import HIDEABLE, HISTORY_HIDDEN, add_history, clean_text
 from app.search.queue import reindex_later
 
+SUSPENSION_REASON = N_("Please give the reason for the suspension.")
+
+
+@dataclass(frozen=True)
+class Consequences:
+    """What a suspension would do, for the confirmation page: the person's ideas and comments
+    that "also hide their content" would hide (the same selection as `ban_user`)."""
+
+    ideas: int
+    comments: int
+
+
+def consequences(session: Session, user: User) -> Consequences:
+    """Count what suspending `user` with their content hidden would hide, as `ban_user` selects it."""
+    ideas = session.exec(select(func.count()).select_from(Idea).where(
+        Idea.author_id == user.id, col(Idea.hidden_at).is_(None), col(Idea.status).in_(HIDEABLE))).one()
+    comments = session.exec(select(func.count()).select_from(Comment).where(
+        Comment.author_id == user.id, col(Comment.hidden_at).is_(None))).one()
+    return Consequences(ideas=int(ideas), comments=int(comments))
+
+
+def check_reason(reason: str) -> str:
+    """The suspension's reason, stripped; ValidationFailed on `reason` when missing or too long."""
+    return clean_text(reason, field="reason", required=True, message=SUSPENSION_REASON)
+
 
 def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_content: bool) -> AuditEntry:
     """Suspend `user`: every session ends at once and, with `hide_content`, their public ideas and comments
@@ -30,8 +58,7 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
     suspend staff, Conflict when `user` is the last active administrator (app.account.admins),
     Forbidden when `actor` may no longer suspend `user` (their role changed meanwhile), NotFound
     when the account was deleted meanwhile."""
-    reason = clean_text(reason, field="reason", required=True,
-                         message=N_("Please give the reason for the suspension."))
+    reason = check_reason(reason)
     # The person may be an administrator, or become one, while another administrator is being
     # demoted: decide in turn (this lock first, then the row), on both accounts as they are now.
     lock_admin_changes(session)

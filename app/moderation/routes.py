@@ -406,9 +406,20 @@ def user_page(request: Request, session: DbSession, _moderator: ModeratorUser, u
 
 @router.post("/users/{user_id}/ban", name="moderation:ban")
 def ban(request: Request, session: DbSession, user: ModeratorUser, user_id: int, reason: Text = "",
-        hide_content: Short = "") -> Response:
+        hide_content: Short = "", confirm: Short = "") -> Response:
+    """Suspend an account in two steps: the form on the person's page leads to a confirmation
+    page naming what the suspension does (sessions ended, the ideas and comments hidden when
+    asked, the e-mail with the reason); only that page's button (`confirm=yes`) suspends."""
     person = _person(session, user_id)
     authz.require(user, Action.user_ban, person)
+    if confirm != "yes":
+        try:
+            cleaned = bans.check_reason(reason)
+        except ValidationFailed as exc:
+            return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
+        return render(request, "moderation/ban_confirm.html", {
+            "person": person, "reason": cleaned, "hide_content": bool(hide_content),
+            "consequences": bans.consequences(session, person)})
     try:
         bans.ban_user(session, actor=user, user=person, reason=reason, hide_content=bool(hide_content))
     except ValidationFailed as exc:

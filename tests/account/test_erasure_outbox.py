@@ -86,7 +86,8 @@ def test_a_suspended_follower_is_not_told_but_still_gets_the_suspension_notice(
     mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Bonne idée"})
     mail_client.cookies.clear()
     mail_client.login_as(moderator)
-    assert mail_client.submit(f"/moderation/users/{alice.id}/ban", {"reason": "Faux compte"}).status_code == 303
+    banned = mail_client.submit(f"/moderation/users/{alice.id}/ban", {"reason": "Faux compte", "confirm": "yes"})
+    assert banned.status_code == 303
 
     mail_client.run_worker()
     received = smtp.to(ALICE)

@@ -38,7 +38,7 @@ def demote(role: str) -> Move:
 
 
 def suspend(browser: httpx.Client, other: int) -> httpx.Response:
-    return browser.post(f"/moderation/users/{other}/ban", data={"reason": "Compte compromis"})
+    return browser.post(f"/moderation/users/{other}/ban", data={"reason": "Compte compromis", "confirm": "yes"})
 
 
 def leave(browser: httpx.Client, _other: int) -> httpx.Response:

@@ -86,7 +86,7 @@ def test_a_ban_ends_every_session_and_a_copied_cookie_stops_working(client: WebC
     refused = client.submit(f"/moderation/users/{w.author.id}/ban", {"reason": " "})
     assert refused.status_code == 422 and audit_count(session) == 0
     response = client.submit(f"/moderation/users/{w.author.id}/ban",
-                             {"reason": "Messages injurieux répétés.", "hide_content": "1"})
+                             {"reason": "Messages injurieux répétés.", "confirm": "yes", "hide_content": "1"})
     assert response.status_code == 303
 
     session.expire_all()
@@ -115,7 +115,8 @@ def test_moderators_cannot_ban_staff_or_themselves(client: WebClient, session: S
     w = world(session)
     client.login_as(w.moderator)
     for target in (w.admin, w.moderator):
-        assert client.submit(f"/moderation/users/{target.id}/ban", {"reason": "Essai"}).status_code == 403
+        refused = client.submit(f"/moderation/users/{target.id}/ban", {"reason": "Essai", "confirm": "yes"})
+        assert refused.status_code == 403
     session.expire_all()
     assert session.exec(select(func.count()).select_from(User).where(col(User.banned_at).is_not(None))).one() == 0
     assert audit_count(session) == 0
@@ -124,7 +125,7 @@ def test_moderators_cannot_ban_staff_or_themselves(client: WebClient, session: S
 def test_unban_lets_the_person_log_in_again(client: WebClient, session: Session) -> None:
     w = world(session)
     client.login_as(w.moderator)
-    client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Spam"})
+    client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Spam", "confirm": "yes"})
     assert client.submit(f"/moderation/users/{w.citizen.id}/unban").status_code == 303
     session.expire_all()
     person = session.get(User, w.citizen.id)
@@ -137,8 +138,9 @@ def test_unban_lets_the_person_log_in_again(client: WebClient, session: Session)
 def test_suspending_a_suspended_account_says_so_on_its_page(client: WebClient, session: Session) -> None:
     w = world(session)
     client.login_as(w.moderator)
-    assert client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Spam"}).status_code == 303
-    again = client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Encore du spam"})
+    first = client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Spam", "confirm": "yes"})
+    assert first.status_code == 303
+    again = client.submit(f"/moderation/users/{w.citizen.id}/ban", {"reason": "Encore du spam", "confirm": "yes"})
     assert again.status_code == 303 and again.headers["location"] == f"/moderation/users/{w.citizen.id}"
     page = client.get(again.headers["location"])
     assert "Ce compte est déjà suspendu." in page.text

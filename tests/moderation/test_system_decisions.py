@@ -86,7 +86,7 @@ def test_the_consequences_of_a_suspension_are_audited_one_by_one(client: WebClie
     client.cookies.clear()
     client.login_as(moderator)
     assert client.submit(f"/moderation/users/{troll.id}/ban",
-                         {"reason": "Insultes répétées", "hide_content": "1"}).status_code == 303
+                         {"reason": "Insultes répétées", "confirm": "yes", "hide_content": "1"}).status_code == 303
 
     [ban] = entries(session, action="ban")
     assert ban.actor_id == moderator.id

@@ -230,7 +230,7 @@ def test_a_ban_that_hides_content_takes_its_comments_out_of_the_counts(client: W
         client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis sur la question"})
     as_(client, moderator)
     assert client.submit(f"/moderation/users/{troll.id}/ban",
-                         {"reason": "Insultes répétées", "hide_content": "1"}).status_code == 303
+                         {"reason": "Insultes répétées", "confirm": "yes", "hide_content": "1"}).status_code == 303
     assert _public_counts(client, call.slug, idea.id)[:3] == (1, 1, 1)
 
 

@@ -127,7 +127,7 @@ def test_a_ban_that_hides_content_and_reports_that_hide_an_idea_remove_them(clie
     assert client.submit(f"/ideas/{reported.id}/report", {"reason": "spam", "details": ""}).status_code == 303
     client.login_as(moderator)
     assert client.submit(f"/moderation/users/{author.id}/ban",
-                         {"reason": "Messages injurieux.", "hide_content": "1"}).status_code == 303
+                         {"reason": "Messages injurieux.", "confirm": "yes", "hide_content": "1"}).status_code == 303
     client.run_worker()
     assert not _in_index(session, banned.id) and not _in_index(session, reported.id)
     assert _indexed(session) == 0
