@@ -5,7 +5,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import E2EServer, assert_focus_visible, check_page, login, logout, tab_to, unique_email
+from tests.e2e.harness import (
+    E2EServer,
+    assert_focus_visible,
+    check_page,
+    login,
+    logout,
+    open_menu,
+    tab_to,
+    unique_email,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +44,7 @@ def test_register_verify_login_switch_language_logout(server: E2EServer, page: P
 
     login(page, email, PASSWORD)
     expect(page.locator(".flash")).to_contain_text("Bienvenue, Amélie Dupont")
+    open_menu(page)  # folded on a desktop narrower than 1440 px
     expect(page.get_by_role("link", name="Amélie Dupont")).to_be_visible()
     expect(page.locator(".notice")).to_have_count(0)  # verified: no reminder
 
@@ -71,6 +81,7 @@ def test_forgotten_password_reset_through_the_email_link(server: E2EServer, page
     expect(page.locator(".flash")).to_contain_text("Votre mot de passe a été modifié")
 
     login(page, user.email, "une phrase que je retiens bien")
+    open_menu(page)
     expect(page.get_by_role("link", name="Jules Marchal")).to_be_visible()
 
     page.goto(link)  # single use

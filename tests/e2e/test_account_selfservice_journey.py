@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e import harness
-from tests.e2e.harness import E2EServer, check_page, login, unique_email
+from tests.e2e.harness import E2EServer, check_page, login, open_menu, unique_email
 from tests.support_oidc import Provider
 
 pytestmark = pytest.mark.e2e
@@ -49,10 +49,11 @@ def test_signing_in_with_an_openid_provider(oidc_server: tuple[E2EServer, Provid
     sign_in_at_provider(page, "alice")
     page.wait_for_url(re.compile("^" + re.escape(server.url)))
     expect(page.locator(".flash")).to_contain_text("Alice Lambert")
-    expect(page.get_by_role("link", name="Alice Lambert")).to_be_visible()
 
     page.goto("/account")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    open_menu(page)  # folded on a desktop narrower than 1440 px
+    expect(page.get_by_role("link", name="Alice Lambert")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Test ID")  # the linked identity
     expect(page.get_by_role("link", name="Changer mon mot de passe")).to_have_count(0)  # none to change
     check_page(page, "account-with-provider")
@@ -76,6 +77,8 @@ def test_signing_in_with_an_openid_provider(oidc_server: tuple[E2EServer, Provid
     page.goto("/account/login")
     page.get_by_role("button", name="Se connecter avec Test ID").click()
     page.wait_for_url(re.compile("^" + re.escape(server.url)))  # the provider remembers Alice
+    expect(page.locator(".flash")).to_contain_text("Alice Lambert")
+    open_menu(page)
     expect(page.get_by_role("link", name="Alice Lambert")).to_be_visible()
 
 

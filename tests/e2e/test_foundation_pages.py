@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.harness import E2EServer, check_page, log_of, login_as, unique_email, visit_and_check
+from tests.e2e.harness import E2EServer, check_page, log_of, login_as, open_menu, unique_email, visit_and_check
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +79,7 @@ def test_logged_in_pages(server: E2EServer, context: BrowserContext, page: Page,
     user = server.create_user(display_name="Amélie Citoyenne", language=lang)
     login_as(context, server, user)
     page.goto(f"/?lang={lang}")
+    open_menu(page)  # folded on a desktop narrower than 1440 px
     assert page.get_by_role("link", name="Amélie Citoyenne").is_visible()
     check_page(page, "home-logged-in")
     page.goto("/account")

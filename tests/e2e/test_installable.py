@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.harness import E2EServer, check_page, login_as
+from tests.e2e.harness import E2EServer, check_page, login_as, logout
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,7 @@ def test_service_worker_offline_page_and_nothing_personal_cached(
     page.goto("/notifications")
     page.goto("/")
     assert page.evaluate("async () => (await fetch('/api/openapi.json')).ok")
-    page.get_by_role("button", name="Se déconnecter").click()
+    logout(page)
     expect(page.locator(".flash")).to_contain_text("Votre session est fermée")
     login_as(context, server, user)
     page.goto("/")
