@@ -94,6 +94,29 @@ def _require_create(session: Session, user: User | None, call: Call) -> User:
     return authz.require_user(user, Action.idea_create, call)
 
 
+def _typed(title: str, body_md: str, category_id: str, district_id: str, alts: list[str]) -> dict[str, Any]:
+    """What was typed in the idea form, by field name, as the form shows it again after a refusal,
+    a preview or a similar-ideas check: the raw strings (ids unparsed, so a bad value is shown
+    as sent), the new photos' descriptions as `alt_photo_1`..`alt_photo_4`. The order is fixed:
+    a repeated submission is recognised by these values in this order."""
+    values: dict[str, Any] = {"title": title, "body_md": body_md, "category_id": category_id,
+                              "district_id": district_id}
+    values.update({f"alt_photo_{n}": alt for n, alt in enumerate(alts, start=1)})
+    return values
+
+
+def _ids(raw: list[str] | None) -> set[int]:
+    """The valid ids among a multi-valued form field's values (bad ones are ignored)."""
+    return {i for i in (parse_id(v) for v in (raw or [])) if i is not None}
+
+
+def _existing_alts(existing_id: list[str] | None, existing_alt: list[str] | None) -> dict[int, str]:
+    """The descriptions typed for the idea's kept photos, {photo id: text}: the edit form sends
+    the ids and the texts as two parallel lists; a pair with a bad id is ignored."""
+    ids = [parse_id(v) for v in (existing_id or [])]
+    return {i: alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None}
+
+
 @router.post("/calls/{slug}/ideas/new", name="idea:create")
 def create(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
@@ -105,9 +128,7 @@ def create(
 ) -> Response:
     call = visible_call_by_slug(session, slug, user)
     author = _require_create(session, user, call)
-    values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
-              "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
-              "alt_photo_4": alt_photo_4}
+    values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
                              district_id=parse_id(district_id))
     photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
@@ -161,9 +182,7 @@ def check_similar(
     call = visible_call_by_slug(session, slug, user)
     _require_create(session, user, call)
     assert call.id is not None
-    values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
-              "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
-              "alt_photo_4": alt_photo_4}
+    values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     context = _form_context(session, call, values, {})
     context.update(similar=search_engines.suggest(session, settings, call.id, title, body_md), similar_checked=True)
     return render(request, "idea/form.html", context)
@@ -200,9 +219,7 @@ def preview_new(
     says so); with it, the preview comes in place and the files stay chosen."""
     call = visible_call_by_slug(session, slug, user)
     _require_create(session, user, call)
-    values = {"title": title, "body_md": body_md, "category_id": category_id, "district_id": district_id,
-              "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2, "alt_photo_3": alt_photo_3,
-              "alt_photo_4": alt_photo_4}
+    values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     return _preview(request, _form_context(session, call, values, {}), values,
                     _chose_photos([photo_1, photo_2, photo_3, photo_4]), fragment)
 
@@ -272,14 +289,11 @@ def edit(
         authz.require_taking_part(author, residents.taking(session, author, call, Part.submit))
     photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
-    ids = [parse_id(v) for v in (existing_id or [])]
-    photos.alt_texts = {i: alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None}
-    photos.remove = {i for i in (parse_id(v) for v in (remove_photo or [])) if i is not None}
+    photos.alt_texts = _existing_alts(existing_id, existing_alt)
+    photos.remove = _ids(remove_photo)
     data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
                              district_id=parse_id(district_id))
-    values: dict[str, Any] = {"title": title, "body_md": body_md, "category_id": category_id,
-                              "district_id": district_id, "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2,
-                              "alt_photo_3": alt_photo_3, "alt_photo_4": alt_photo_4}
+    values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     values.update({f"alt_existing_{k}": v for k, v in photos.alt_texts.items()})
     # An edit adding photos creates rows too: sent twice, it adds them once.
     sent = submission.claim(session, token=form_token, form="idea:edit", user_id=author.id,
@@ -315,12 +329,9 @@ def preview_edit(
     """The edit form's "Preview" button, as `preview_new` for an idea its author may edit."""
     _author, idea, call = _own_idea(session, user, idea_id, Action.idea_edit)
     assert idea.id is not None
-    ids = [parse_id(v) for v in (existing_id or [])]
-    values: dict[str, Any] = {"title": title, "body_md": body_md, "category_id": category_id,
-                              "district_id": district_id, "alt_photo_1": alt_photo_1, "alt_photo_2": alt_photo_2,
-                              "alt_photo_3": alt_photo_3, "alt_photo_4": alt_photo_4}
-    values.update({f"alt_existing_{i}": alt for i, alt in zip(ids, existing_alt or [], strict=False) if i is not None})
-    values["remove"] = {i for i in (parse_id(v) for v in (remove_photo or [])) if i is not None}
+    values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    values.update({f"alt_existing_{i}": alt for i, alt in _existing_alts(existing_id, existing_alt).items()})
+    values["remove"] = _ids(remove_photo)
     context = _form_context(session, call, values, {}, idea, service.photos_of(session, idea.id))
     return _preview(request, context, values, _chose_photos([photo_1, photo_2, photo_3, photo_4]), fragment)
 
