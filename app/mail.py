@@ -77,7 +77,9 @@ def compose(template: str, lang: str, *, signature: str = "", **context: Any) ->
     """Render templates/emails/<template>.txt (its first line is the subject) and its HTML
     alternative. User text in `context` (names, titles, notes) is plain text in the text part
     and escaped in the HTML part. `signature`, the platform's name as the city set it
-    (app.identity), ends the message when given."""
+    (app.identity), ends the message when given; the text names the platform as `platform`:
+    the signature, else the product's name."""
+    context.setdefault("platform", signature or DEFAULT_PLATFORM_NAME)
     with i18n.language(lang):
         text = env.get_template(f"emails/{template}.txt").render(**context)
         subject, _sep, body = text.partition("\n")
@@ -90,6 +92,10 @@ def compose(template: str, lang: str, *, signature: str = "", **context: Any) ->
                       for block in re.split(r"\n\s*\n", body.strip("\n")) if block.strip()]
         html = env.get_template("emails/layout.html").render(subject=subject, paragraphs=paragraphs, lang=lang)
     return Composed(subject, body, html)
+
+
+# The product's name, which e-mails say until administrators name the platform (app.identity).
+DEFAULT_PLATFORM_NAME: str = Settings.model_fields["platform_name"].default
 
 
 def platform_signature(session: Session) -> str:

@@ -11,6 +11,7 @@ from app import links
 from app.announce import queries
 from app.announce.models import Announcement
 from app.i18n import current_language, gettext
+from app.identity import service as identity_service
 from app.settings import Settings
 from app.share.feeds import CONTENT_TYPE, Entry, atom_document, aware
 
@@ -45,7 +46,7 @@ def html_of(announcement: Announcement, text: str) -> str:
 def entries(session: Session, settings: Settings) -> list[Entry]:
     """The feed's entries in the current language, newest first."""
     lang = current_language()
-    site = gettext("Réinventons")
+    site = identity_service.current(session, settings).platform_name
     found = []
     for announcement in queries.published(session, limit=MAX_ENTRIES):
         assert announcement.id is not None and announcement.published_at is not None
@@ -60,7 +61,8 @@ def feed(session: Session, settings: Settings) -> bytes:
     """The Atom document of the site's announcements, UTF-8 bytes with an XML declaration."""
     found = entries(session, settings)
     return atom_document(
-        settings, feed_id=settings.absolute_url(links.path("announce:feed")), title=gettext("Announcements"),
+        settings, site=identity_service.current(session, settings).platform_name,
+        feed_id=settings.absolute_url(links.path("announce:feed")), title=gettext("Announcements"),
         subtitle=gettext("What the city announces about its calls for projects"),
         page=settings.absolute_url(links.path("announce:list")), entries=found,
         empty_updated=EMPTY_SINCE)

@@ -20,6 +20,7 @@ from app.call.models import Call
 from app.i18n import current_language, gettext
 from app.idea.models import ANSWER_LABELS, Idea
 from app.idea.queries import public_ideas, selected_ideas
+from app.identity import service as identity_service
 from app.settings import Settings
 from app.share.previews import results_out
 
@@ -63,7 +64,7 @@ def _results_time(session: Session, call: Call) -> datetime:
 def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry]:
     """The entries of `call`'s feed, newest first, at most MAX_ENTRIES."""
     assert call.id is not None
-    site = gettext("Réinventons")
+    site = identity_service.current(session, settings).platform_name
     entries: list[Entry] = []
     ideas = session.exec(public_ideas(call.id).limit(MAX_ENTRIES)).all()
     for idea in ideas:
@@ -106,11 +107,12 @@ def _stamp(value: datetime) -> str:
     return aware(value).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def atom_document(settings: Settings, *, feed_id: str, title: str, subtitle: str, page: str,
+def atom_document(settings: Settings, *, site: str, feed_id: str, title: str, subtitle: str, page: str,
                   entries: list[Entry], empty_updated: datetime) -> bytes:
-    """An Atom document in the current language: `feed_id` is the feed's own absolute URL (its
-    id and `self` link), `page` the HTML page it follows; `empty_updated` stands for the feed's
-    time while it has no entry. UTF-8 bytes with an XML declaration."""
+    """An Atom document in the current language: `site` is the platform's name as the city set
+    it (app.identity), the feed's author; `feed_id` is the feed's own absolute URL (its id and
+    `self` link), `page` the HTML page it follows; `empty_updated` stands for the feed's time
+    while it has no entry. UTF-8 bytes with an XML declaration."""
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: current_language()})
     _text(feed, "id", feed_id)
     _text(feed, "title", title)
@@ -120,7 +122,7 @@ def atom_document(settings: Settings, *, feed_id: str, title: str, subtitle: str
     ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "alternate", "type": "text/html", "href": page})
     ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "self", "type": "application/atom+xml", "href": feed_id})
     author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
-    _text(author, "name", gettext("Réinventons"))
+    _text(author, "name", site)
     _text(author, "uri", settings.absolute_url(links.path("page:home")))
     _text(feed, "generator", "Réinventons")
     for item in entries:
@@ -139,7 +141,8 @@ def call_feed(session: Session, settings: Settings, call: Call) -> bytes:
     """The Atom document of `call`'s feed, UTF-8 bytes with an XML declaration."""
     # The newest entry's time; a feed with no entry yet is as new as the call.
     return atom_document(
-        settings, feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=call.title,
+        settings, site=identity_service.current(session, settings).platform_name,
+        feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=call.title,
         subtitle=gettext("New ideas, official answers and results of “{call}”", call=call.title),
         page=settings.absolute_url(links.call_path(call.slug)), entries=call_entries(session, settings, call),
         empty_updated=call.updated_at)

@@ -47,13 +47,10 @@ def results_out(call: Call) -> bool:
     return current_phase(call) in (Phase.results, Phase.closed)
 
 
-def _brand() -> str:
-    return gettext("Réinventons")
-
-
-def site_card() -> Card:
-    """The site's own share image: the name and what it is for."""
-    return Card(brand=_brand(), title=gettext("Propose, support and discuss ideas for your city."))
+def site_card(brand: str) -> Card:
+    """The site's own share image: `brand`, the platform's name as the city set it
+    (app.identity), and what it is for."""
+    return Card(brand=brand, title=gettext("Propose, support and discuss ideas for your city."))
 
 
 def figures_line(figures: CallFigures) -> str:
@@ -65,17 +62,17 @@ def figures_line(figures: CallFigures) -> str:
     ))
 
 
-def call_card(call: Call, figures: CallFigures, cover_key: str = "") -> Card:
-    """A call's share image: its title (with "Results" once they are out), its figures and the
-    key of its cover photo ("" for none)."""
-    return Card(brand=_brand(), title=call.title,
+def call_card(call: Call, figures: CallFigures, brand: str, cover_key: str = "") -> Card:
+    """A call's share image: `brand` (the platform's name), its title (with "Results" once they
+    are out), its figures and the key of its cover photo ("" for none)."""
+    return Card(brand=brand, title=call.title,
                 subtitle=gettext("Results") if results_out(call) else gettext("Call for projects"),
                 figures=figures_line(figures), cover_key=cover_key)
 
 
-def idea_card(idea: Idea, call: Call) -> Card:
-    """An idea's share image: its title, its call and its supports."""
-    return Card(brand=_brand(), title=idea.title, subtitle=call.title,
+def idea_card(idea: Idea, call: Call, brand: str) -> Card:
+    """An idea's share image: `brand` (the platform's name), its title, its call and its supports."""
+    return Card(brand=brand, title=idea.title, subtitle=call.title,
                 figures=ngettext("{count} support", "{count} supports", idea.vote_count,
                                  count=format_number(idea.vote_count)))
 

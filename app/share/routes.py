@@ -11,6 +11,7 @@ from app.call import queries as call_queries
 from app.deps import AppSettings, DbSession
 from app.errors import NotFound
 from app.idea.models import Idea
+from app.identity import service as identity_service
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.settings import Settings
@@ -45,10 +46,14 @@ def _cover_file(settings: Settings, media: MediaFile | None) -> Path | None:
     return path if path.is_file() else None
 
 
+def _brand(request: Request) -> str:
+    """The name the share images carry: the platform's, as the city set it (app.identity)."""
+    return identity_service.for_request(request).platform_name
+
 @router.get("/share/site.png", name="share:site_image")
 def site_image(request: Request, settings: AppSettings) -> Response:
     """The site-wide share image, for pages with none of their own."""
-    return _png(request, *images.cached_png(settings, previews.site_card()))
+    return _png(request, *images.cached_png(settings, previews.site_card(_brand(request))))
 
 
 @router.get("/calls/{slug}/share.png", name="share:call_image")
@@ -58,7 +63,7 @@ def call_image(request: Request, session: DbSession, settings: AppSettings, slug
     assert call.id is not None
     media = session.get(MediaFile, call.cover_id) if call.cover_id else None
     cover = _cover_file(settings, media)
-    card = previews.call_card(call, previews.call_figures(session, call.id),
+    card = previews.call_card(call, previews.call_figures(session, call.id), _brand(request),
                               cover_key=media.key if media is not None and cover is not None else "")
     return _png(request, *images.cached_png(settings, card, cover))
 
@@ -70,7 +75,7 @@ def idea_image(request: Request, session: DbSession, settings: AppSettings, idea
     if idea is None or not idea.is_public:
         raise NotFound()
     call = call_queries.visible_call_by_id(session, idea.call_id, None)
-    return _png(request, *images.cached_png(settings, previews.idea_card(idea, call)))
+    return _png(request, *images.cached_png(settings, previews.idea_card(idea, call, _brand(request))))
 
 
 @router.get("/calls/{slug}/feed.atom", name="share:call_feed")

@@ -3,6 +3,7 @@ the app's icons and manifest follow it; a colour people could not read is refuse
 
 import io
 import json
+from xml.etree import ElementTree as ET
 
 from PIL import Image
 from sqlmodel import Session, select
@@ -174,3 +175,37 @@ def test_e_mails_are_signed_and_sent_in_the_platforms_name(mail_client: WebClien
     message = smtp.last_to("paul@example.org")
     assert str(message["From"]).startswith("Réinventons Liège <") or "R=C3=A9inventons" in str(message["From"])
     assert body_of(message).replace("\r\n", "\n").rstrip().endswith("-- \nRéinventons Liège")
+
+
+def test_the_platforms_name_replaces_the_products_in_e_mails_feeds_and_share_images(
+        mail_client: WebClient, smtp: SmtpSink, session: Session) -> None:
+    # A name without "Réinventons" in it, so that any place still saying the product's name shows.
+    from tests.factories import make_call, make_idea
+
+    admin = make_user(session, role=Role.admin, email="admin@example.org")
+    make_user(session, email="paul@example.org")
+    call = make_call(session, phase="voting", title="Liège en fleurs")
+    idea = make_idea(session, call, title="Des bacs à fleurs")
+    session.commit()
+    before = mail_client.get("/share/site.png").content
+    idea_before = mail_client.get(f"/ideas/{idea.id}/share.png").content
+    mail_client.login_as(admin)
+    assert _save(mail_client, {**GOOD, "platform_name": "Liège participe"}).status_code == 303
+    mail_client.cookies.clear()
+
+    mail_client.submit("/account/password/forgot", {"email": "paul@example.org"})
+    mail_client.run_worker()
+    body = body_of(smtp.last_to("paul@example.org"))
+    assert "votre compte Liège participe" in body and "Réinventons" not in body
+
+    a = "{http://www.w3.org/2005/Atom}"
+    for path in (f"/calls/{call.slug}/feed.atom", "/announcements/feed.atom"):
+        feed = ET.fromstring(mail_client.get(path).content)
+        assert feed.findtext(f"{a}author/{a}name") == "Liège participe", path
+    entry_authors = {e.findtext(f"{a}author/{a}name")
+                     for e in ET.fromstring(mail_client.get(f"/calls/{call.slug}/feed.atom").content)
+                     .findall(f"{a}entry")}
+    assert entry_authors == {"Liège participe"}
+    # The share images are drawn with the new name: not the images drawn before.
+    assert mail_client.get("/share/site.png").content != before
+    assert mail_client.get(f"/ideas/{idea.id}/share.png").content != idea_before
