@@ -6,7 +6,9 @@ The rules, from the Lexique des règles typographiques en usage à l'Imprimerie 
 style guides apply them on screen:
 - a narrow no-break space (U+202F) before the high punctuation marks `;`, `!`, `?` and before
   `:`, so the mark never starts a line alone ("Mot de passe oublié ?");
-- « guillemets » with a narrow no-break space inside.
+- « guillemets » with a narrow no-break space inside;
+- the typographic apostrophe (U+2019) in elisions ("l’idée", "aujourd’hui"), not the typewriter
+  one, so that one page never mixes the two (translators type what their keyboard gives).
 
 The catalogues keep ordinary spaces (translators type what their keyboard gives); `french()` is
 applied once when the French catalogue is loaded (app.i18n.catalogue), so every string, old or
@@ -26,11 +28,16 @@ _SPACED = re.compile(r"[ \u00a0\u202f]+([;:!?])")
 _GLUED = re.compile(r"(?<=[\w\)\]\}»%…])([;:!?]+)(?=\s|$|[\"»)\]])")
 _OPENING = re.compile(r"«[ \u00a0\u202f]*")
 _CLOSING = re.compile(r"[ \u00a0\u202f]*»")
+# A typewriter apostrophe between two letters is an elision; one next to anything else (a quoted
+# attribute `href='…'`, a placeholder) is left alone.
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])")
 
 
 def french(text: str) -> str:
     """`text` (French) with the narrow no-break spaces of French typography: before `; : ! ?`
-    and inside « guillemets ». Idempotent; leaves URLs, times and markup attributes alone."""
+    and inside « guillemets », and typographic apostrophes in elisions. Idempotent; leaves URLs,
+    times and markup attributes alone."""
+    text = _APOSTROPHE.sub("\u2019", text)
     text = _SPACED.sub(lambda m: NNBSP + m.group(1), text)
     text = _GLUED.sub(lambda m: NNBSP + m.group(1), text)
     text = _OPENING.sub("«" + NNBSP, text)
@@ -43,5 +50,6 @@ def french_faults(text: str) -> list[str]:
     fixed = french(text)
     if fixed == text:
         return []
-    return [text[max(m.start() - 12, 0):m.end() + 2] for m in (*_SPACED.finditer(text), *_GLUED.finditer(text))
+    return [text[max(m.start() - 12, 0):m.end() + 2]
+            for m in (*_SPACED.finditer(text), *_GLUED.finditer(text), *_APOSTROPHE.finditer(text))
             if not text[m.start():m.end()].startswith(NNBSP)] or [text[:40]]

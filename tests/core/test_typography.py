@@ -21,6 +21,7 @@ from tests.support import WebClient
     ("Dites « Liège »", f"Dites «{NNBSP}Liège{NNBSP}»"),
     ("Dites «Liège»", f"Dites «{NNBSP}Liège{NNBSP}»"),
     ('<a href="/x">le lien</a> :', f'<a href="/x">le lien</a>{NNBSP}:'),
+    ("L'idée d'aujourd'hui", "L’idée d’aujourd’hui"),  # one apostrophe on a page, the typographic one
 ])
 def test_the_rules(typed: str, shown: str) -> None:
     assert french(typed) == shown
@@ -29,7 +30,8 @@ def test_the_rules(typed: str, shown: str) -> None:
 
 
 @pytest.mark.parametrize("untouched", ["write:statuses et read:statuses", "https://liege.be/?lang=fr&x=1",
-                                       "Il est 10:30.", "Voir {url}?page=2", "Ratio 4.5:1"])
+                                       "Il est 10:30.", "Voir {url}?page=2", "Ratio 4.5:1",
+                                       "<a href='{url}'>", "'{name}'"])
 def test_addresses_times_and_scopes_are_left_alone(untouched: str) -> None:
     assert french(untouched) == untouched
 
@@ -47,6 +49,7 @@ def test_french_pages_follow_the_rules(client: WebClient, path: str) -> None:
     text = _text(page.text)
     assert NNBSP in text, path
     assert not re.search(r"[ \u00a0][;:!?]", text), re.findall(r".{15}[ \u00a0][;:!?]", text)
+    assert not re.search(r"\w'\w", text), re.findall(r".{15}\w'\w", text)  # one kind of apostrophe
 
 
 def test_the_forgotten_password_link_reads_right(client: WebClient) -> None:

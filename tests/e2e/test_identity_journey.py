@@ -48,8 +48,8 @@ def test_an_administrator_sets_the_citys_identity_and_every_page_shows_it(
     admin = server.create_user(role="admin", display_name="Anne Administratrice")
     login_as(context, server, admin)
     page.goto("/admin")
-    page.get_by_role("link", name="L'identité de la ville").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("L'identité de la ville")
+    page.get_by_role("link", name="L’identité de la ville").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("L’identité de la ville")
     check_page(page, "admin-identity")
 
     page.fill("#f-platform_name", "Liège participe")
@@ -60,7 +60,7 @@ def test_an_administrator_sets_the_citys_identity_and_every_page_shows_it(
     page.set_input_files("#f-logo", files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": LOGO_SVG}])
     page.fill("#f-primary_color", "#6f9fd8")  # light blue: white text on it would be unreadable
     page.fill("#f-accent_color", "#0f2f5c")
-    page.get_by_role("button", name="Enregistrer l'identité").click()
+    page.get_by_role("button", name="Enregistrer l’identité").click()
 
     error = page.locator("#f-primary_color-error")
     expect(error).to_contain_text("#6f9fd8")
@@ -71,8 +71,8 @@ def test_an_administrator_sets_the_citys_identity_and_every_page_shows_it(
 
     page.fill("#f-primary_color", "#1d4f91")
     page.set_input_files("#f-logo", files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": LOGO_SVG}])
-    page.get_by_role("button", name="Enregistrer l'identité").click()
-    expect(page.locator(".flash-success")).to_contain_text("L'identité de la ville est enregistrée.")
+    page.get_by_role("button", name="Enregistrer l’identité").click()
+    expect(page.locator(".flash-success")).to_contain_text("L’identité de la ville est enregistrée.")
 
     for viewport in (MOBILE, DESKTOP):
         page.set_viewport_size(viewport)

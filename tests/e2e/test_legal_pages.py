@@ -15,8 +15,8 @@ def test_legal_pages_in_every_language(server: E2EServer, page: Page) -> None:
     for path in ("/privacy", "/terms", "/accessibility", "/contact"):
         visit_and_check(page, path, f"legal{path.replace('/', '-')}", LANGUAGES)
     page.goto("/?lang=fr")
-    page.locator("footer").get_by_role("link", name="Déclaration d'accessibilité").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Déclaration d'accessibilité")
+    page.locator("footer").get_by_role("link", name="Déclaration d’accessibilité").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Déclaration d’accessibilité")
 
 
 def test_an_administrator_completes_the_contact_page(server: E2EServer, context: BrowserContext, page: Page) -> None:

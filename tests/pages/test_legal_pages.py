@@ -16,8 +16,8 @@ from tests.support import WebClient
 PAGES = ("/privacy", "/terms", "/accessibility", "/contact")
 # Each page's title in each language: what a visitor sees as the page's heading.
 TITLES = {
-    "fr": ("Politique de confidentialité", "Conditions d'utilisation et charte de modération",
-           "Déclaration d'accessibilité", "Contact"),
+    "fr": ("Politique de confidentialité", "Conditions d’utilisation et charte de modération",
+           "Déclaration d’accessibilité", "Contact"),
     "en": ("Privacy notice", "Terms of use and moderation charter", "Accessibility statement", "Contact"),
     "nl": ("Privacyverklaring", "Gebruiksvoorwaarden en moderatiecharter", "Toegankelijkheidsverklaring", "Contact"),
     "de": ("Datenschutzerklärung", "Nutzungsbedingungen und Moderationscharta", "Erklärung zur Barrierefreiheit",
