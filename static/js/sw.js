@@ -1,6 +1,7 @@
 // Réinventons service worker: makes the site installable and gives a friendly page offline.
 //
-// What it keeps: the offline page and static assets (CSS, scripts, icons), nothing else.
+// What it keeps: the offline page, static assets (CSS, scripts, icons) and the city's colours
+// (/brand.css?v=..., versioned by its content, so a stored copy is never stale), nothing else.
 // HTML pages, the API, account and notification pages and every non-GET request always go to
 // the network and are never stored: they can hold personal data, and must be fresh.
 "use strict";
@@ -12,16 +13,18 @@ const PRECACHE = [
   "/static/css/app.css",
   "/static/js/app.js",
   "/static/img/icon.svg",
-  "/static/img/icon-192.png",
-  "/static/manifest.webmanifest",
 ];
+// The offline page's own link to the city's colours: a versioned /brand.css, kept with it.
+const BRAND_CSS = /href="(\/brand\.css\?v=[0-9a-f]+)"/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(STATIC_CACHE);
     // Without cookies: the stored offline page is the anonymous one, with nobody's name in it.
-    await cache.put(OFFLINE_URL, await fetch(new Request(OFFLINE_URL, { credentials: "omit" })));
-    await cache.addAll(PRECACHE);
+    const offline = await fetch(new Request(OFFLINE_URL, { credentials: "omit" }));
+    const brand = BRAND_CSS.exec(await offline.clone().text());
+    await cache.put(OFFLINE_URL, offline);
+    await cache.addAll(brand ? PRECACHE.concat([brand[1]]) : PRECACHE);
     await self.skipWaiting();
   })());
 });
@@ -70,7 +73,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(pageOrOffline(request)); // network only, never stored
     return;
   }
-  if (url.pathname.startsWith("/static/")) {
+  if (url.pathname.startsWith("/static/") || (url.pathname === "/brand.css" && url.searchParams.has("v"))) {
     event.respondWith(staticCacheFirst(request));
   }
   // Everything else (API, /account, /notifications, media) goes to the network untouched.
