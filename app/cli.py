@@ -5,6 +5,7 @@ import getpass
 import ipaddress
 import logging
 import os
+import shutil
 import sys
 import threading
 
@@ -15,6 +16,7 @@ from app.account import service as account_service
 from app.account.models import Role
 from app.db import Database
 from app.errors import ValidationFailed
+from app.observability import errors, logs
 from app.outbox import worker
 from app.search import indexing
 from app.settings import Settings
@@ -57,8 +59,20 @@ def _public_settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each server process writes its metrics into this folder, emptied at each start, and
+        # /metrics adds them up whichever process answers (app.observability.metrics).
+        folder = settings.data_dir / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, proxy_headers=True, log_level="info")
+                access_log=False, proxy_headers=True, log_level="info",
+                log_config=logs.dict_config(logs.resolve(settings.log_format)),
+                # A busy 2-core machine takes 5 to 9 s to import the application in a new worker
+                # process; with uvicorn's 5 s health check, each worker was killed and restarted
+                # about five times before one answered (seen with --workers 2 under load 7).
+                timeout_worker_healthcheck=30)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -92,6 +106,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         log.warning("REINVENTONS_BASE_URL is not set: links in e-mails will point to %s. Set it to the "
                     "public address of the web processes.", settings.base_url)
     db = Database.from_settings(settings)
+    errors.configure(settings.sentry_dsn.get_secret_value(), environment=settings.sentry_environment)
     worker.run_forever(settings, db)
     return 0
 
@@ -174,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    logs.configure(logs.resolve(Settings().log_format))
     return int(args.func(args) or 0)
 
 

@@ -1,16 +1,11 @@
 """The application factory. Read it as the table of contents of the platform."""
 
-import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import handlers, links
 from app.account import oidc as account_oidc
@@ -36,6 +31,9 @@ from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
 from app.newsletter import routes as newsletter_routes
 from app.notify import routes as notify_routes
+from app.observability import errors
+from app.observability import routes as observability_routes
+from app.observability.middleware import RequestMiddleware
 from app.pages import legal_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
@@ -46,42 +44,6 @@ from app.settings import Settings
 from app.share import routes as share_routes
 from app.vote import routes as vote_routes
 from app.web import STATIC_DIR
-
-access_log = logging.getLogger("app.access")
-
-
-class AccessLogMiddleware:
-    """Logs method, path and status. Never the query string: it can hold one-time tokens."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            access_log.info("%s %s %s %.1fms", scope["method"], _loggable_path(scope), status,
-                            (time.perf_counter() - started) * 1000)
-
-
-def _loggable_path(scope: Scope) -> str:
-    """The path, with a secret in it (`{token}`, e.g. an unsubscribe link) masked."""
-    path = str(scope["path"])
-    token = (scope.get("path_params") or {}).get("token")
-    return path.replace(token, "[token]") if isinstance(token, str) and token else path
-
 
 # The site's pages, in the order their paths are matched. Links are built from their route
 # names (app.links), which is why they are listed here rather than only inside create_app.
@@ -112,6 +74,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     legal_routes.router,
     identity_routes.router,
     residents_routes.router,
+    observability_routes.router,
 )
 
 
@@ -143,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    errors.configure(settings.sentry_dsn.get_secret_value(), environment=settings.sentry_environment,
+                     release=app.version)
     # The only routes without a CSRF token: mailbox providers' one-click unsubscribes, which
     # prove themselves with the signed token in their address (app.security, app.notify.routes,
     # app.newsletter.routes).
@@ -157,21 +122,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LocaleMiddleware, default=settings.default_language, secure_cookie=settings.is_https)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https, settings=settings)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(AccessLogMiddleware)
+    # Outermost: the request id is bound before anything logs, and the time measured is the whole answer's.
+    app.add_middleware(RequestMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
     links.bind(ROUTERS)
-
-    @app.get("/healthz", include_in_schema=False, name="site:health")
-    def healthz(request: Request) -> JSONResponse:
-        try:
-            with request.app.state.db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not healthy"
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
 
     return app
 

@@ -129,6 +129,14 @@ class Settings(BaseSettings):
     oidc_providers: tuple[OidcProvider, ...] = ()
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
+    # Logs (app/observability/logs.py): "json" (JSON lines, for a log collector), "text", or ""
+    # (the default): text when standard error is a terminal, JSON lines otherwise.
+    log_format: str = Field(default="", pattern="^(|json|text)$")
+    # Prometheus scrapes /metrics with "Authorization: Bearer <this>"; unset, /metrics is 404.
+    metrics_token: SecretStr = SecretStr("")
+    # Errors reported to Sentry or a compatible service (app/observability/errors.py); unset: none.
+    sentry_dsn: SecretStr = SecretStr("")
+    sentry_environment: str = "production"
 
     @field_validator("oidc_providers")
     @classmethod

@@ -37,3 +37,6 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+    # The request that queued it (app.observability.context): the worker's log lines about it
+    # carry the same id as the request's, so one search finds both.
+    request_id: str | None = Field(default=None, sa_type=sa.String(64))

@@ -12,6 +12,7 @@ and keeps no payload. `cancel` does the same from a transaction (an erasure).
 """
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.clock import utcnow
 from app.db import Database
+from app.observability import context as request_context
 from app.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key:
     queued it first. The unique index decides at once (INSERT ... ON CONFLICT DO NOTHING, which
     waits for that other transaction), not at the caller's commit, which would then fail."""
     message = OutboxMessage(kind=kind, payload=payload, dedupe_key=dedupe_key,
-                            next_attempt_at=run_at or utcnow())
+                            next_attempt_at=run_at or utcnow(), request_id=request_context.current())
     if dedupe_key is None:
         session.add(message)
         return message
@@ -112,24 +114,29 @@ def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20,
             # The batch took longer than the lease: another worker took this one up since.
             log.info("outbox message %s (%s) left to the worker that took it up", message.id, message.kind)
             continue
+        started = time.perf_counter()
         error: str | None = None
         cancelled: str | None = None
         retry: RetryAt | None = None
         handler = handlers.get(message.kind)
-        try:
-            if handler is None:
-                raise LookupError(f"no handler for outbox kind {message.kind!r}")
-            handler(message.id, dict(message.payload))
-        except Cancelled as exc:
-            cancelled = str(exc) or "cancelled"
-            log.info("outbox message %s (%s) cancelled: %s", message.id, message.kind, cancelled)
-        except RetryAt as exc:
-            retry = exc
-            log.info("outbox message %s (%s) to run again at %s: %s", message.id, message.kind, exc.when, exc)
-        except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded for admins
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
-        _finish(db, message.id, error, cancelled, retry)
+        with request_context.bound(message.request_id):  # its logs carry the id of the request that queued it
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for outbox kind {message.kind!r}")
+                handler(message.id, dict(message.payload))
+            except Cancelled as exc:
+                cancelled = str(exc) or "cancelled"
+                log.info("outbox message %s (%s) cancelled: %s", message.id, message.kind, cancelled)
+            except RetryAt as exc:
+                retry = exc
+                log.info("outbox message %s (%s) to run again at %s: %s", message.id, message.kind, exc.when, exc)
+            except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded for admins
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
+            else:
+                log.info("outbox message %s (%s) done in %.1f ms", message.id, message.kind,
+                         (time.perf_counter() - started) * 1000)
+            _finish(db, message.id, error, cancelled, retry)
     return len(messages)
 
 

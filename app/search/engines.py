@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from app.idea.models import Idea
+from app.observability import metrics
 from app.search.backend import (
     SIMILAR_LIMIT,
     SIMILAR_MAX_TEXT,
@@ -66,6 +67,7 @@ class WithFallback:
         self.primary.clear(session)
 
     def _warn(self, what: str, error: Unavailable) -> None:
+        metrics.SEARCH_FALLBACKS.inc()
         log.warning("search: Meilisearch at %s %s; the %s backend answered the %s instead",
                     _where(self.primary.url), error.reason, self.fallback.name, what)
 

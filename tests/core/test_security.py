@@ -117,7 +117,11 @@ def test_health_check(client: WebClient, tmp_path) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     broken = create_app(make_settings(tmp_path / "other", "sqlite:////nonexistent/dir/db.sqlite3"))
     with WebClient(broken, base_url="http://testserver") as web:
-        assert web.get("/healthz").status_code == 503
+        assert web.get("/healthz").json() == {"status": "ok"}  # liveness asks nothing of the database
+        ready = web.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json() == {"status": "unavailable",
+                                "checks": {"database": "unavailable", "storage": "ok", "search": "ok"}}
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

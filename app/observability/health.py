@@ -1,0 +1,74 @@
+"""Liveness and readiness, as orchestrators and load balancers ask them (Kubernetes' probes,
+a proxy's health check): liveness says the process answers and asks nothing else, so that a
+database outage does not get every server process restarted; readiness says whether this
+process can serve pages now: the database answers, the media storage takes a file, and search
+answers (Meilisearch when configured; without it, or when it is down, the database answers
+searches, so the process stays ready and the check says "degraded")."""
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import Database
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OK, FAILED, DEGRADED = "ok", "unavailable", "degraded"
+
+
+@dataclass
+class Readiness:
+    """Each check's outcome by name ("ok", "unavailable" or "degraded"), and whether the
+    process is ready: every check but search ok."""
+
+    checks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        """True when the database and the storage are ok (search may be degraded)."""
+        return all(outcome != FAILED for outcome in self.checks.values())
+
+
+def _database(db: Database) -> str:
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.warning("readiness: the database does not answer: %s", exc)
+        return FAILED
+    return OK
+
+
+def _storage(settings: Settings) -> str:
+    try:
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.media_dir, prefix=".ready-"):
+            pass
+    except OSError as exc:
+        log.warning("readiness: the media folder takes no file: %s", exc)
+        return FAILED
+    return OK
+
+
+def _search(settings: Settings) -> str:
+    if not settings.meili_url:
+        return OK  # the database's own full-text index, checked with the database
+    try:
+        answer = httpx.get(settings.meili_url.rstrip("/") + "/health", timeout=settings.meili_timeout_ms / 1000)
+        if answer.status_code == 200 and answer.json().get("status") == "available":
+            return OK
+        log.warning("readiness: Meilisearch answers %s", answer.status_code)
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("readiness: Meilisearch does not answer: %s", exc)
+    return DEGRADED
+
+
+def readiness(settings: Settings, db: Database) -> Readiness:
+    """Run the three checks now (each bounded: the database's connect timeout, a local file,
+    Meilisearch's `MEILI_TIMEOUT_MS`). Details of a failure go to the log, never to the answer."""
+    return Readiness({"database": _database(db), "storage": _storage(settings), "search": _search(settings)})

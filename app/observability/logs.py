@@ -1,0 +1,73 @@
+"""Logs: one line per record on standard error, JSON lines by default (`LOG_FORMAT=json`: what
+log collectors read without a parser of their own), or text for a person at a terminal
+(`LOG_FORMAT=text`). Each record carries the request id it belongs to (`request_id`, null
+outside a request or an outbox message). JSON is written by python-json-logger."""
+
+import logging
+import logging.config
+import sys
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from app.observability import context
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+# The fields of every JSON line, renamed to the names log collectors expect.
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(request_id)s"
+RENAMED = {"levelname": "level", "name": "logger"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` (the current one, or None) to every record that passes the handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = context.current()
+        return True
+
+
+def formatter(kind: str) -> logging.Formatter:
+    """The formatter for `kind`, "json" or "text". Raises ValueError for another kind."""
+    if kind == "json":
+        return JsonFormatter(JSON_FIELDS, rename_fields=RENAMED, json_ensure_ascii=False,
+                             timestamp="time")  # ISO 8601 in UTC, first
+    if kind == "text":
+        return logging.Formatter(TEXT_FORMAT)
+    raise ValueError(f"LOG_FORMAT must be json or text, not {kind!r}")
+
+
+def resolve(setting: str) -> str:
+    """The format for the `LOG_FORMAT` setting: itself when "json" or "text"; when empty, "text"
+    if standard error is a terminal (a person reads it), else "json" (a collector does)."""
+    if setting:
+        return setting
+    return "text" if sys.stderr.isatty() else "json"
+
+
+def dict_config(kind: str, level: str = "INFO") -> dict[str, Any]:
+    """The logging configuration (logging.config.dictConfig's schema) sending every record (the
+    platform's, uvicorn's, the libraries') to standard error in the `kind` format ("json" or
+    "text"), with its request id. Given to uvicorn as its `log_config`, it is applied again in
+    each server process uvicorn starts; uvicorn's own access log stays off (ours has the route
+    and the request id). Raises ValueError for another kind."""
+    formatter(kind)  # refuses an unknown kind now, not in a server process
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": {"()": formatter, "kind": kind}},
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                                "formatter": "main", "filters": ["request_id"]}},
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {
+            **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error")},
+            # httpx logs every outgoing request's full URL at INFO: a query string can hold a
+            # token (a network's API, an OpenID provider). Their warnings still show.
+            **{name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
+        },
+    }
+
+
+def configure(kind: str, level: str = "INFO") -> None:
+    """Apply `dict_config(kind, level)` to this process (the CLI's commands)."""
+    logging.config.dictConfig(dict_config(kind, level))

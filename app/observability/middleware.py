@@ -1,0 +1,69 @@
+"""One ASGI middleware, outermost, for what every request leaves behind: its request id (bound
+for the request's logs and outbox messages, and answered in `X-Request-ID`), the access log
+line and the latency histogram by route."""
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.observability import context, errors, metrics
+
+access_log = logging.getLogger("app.access")
+
+
+def route_name(scope: Scope) -> str:
+    """The name of the route that answered (`idea:detail`), "static" for static files,
+    "unmatched" when none did (a 404, or a request refused before routing): a label with a
+    bounded number of values, unlike the path."""
+    route = scope.get("route")
+    name = getattr(route, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return "static" if str(scope.get("path", "")).startswith("/static/") else "unmatched"
+
+
+def loggable_path(scope: Scope) -> str:
+    """The path, with a secret in it (`{token}`, e.g. an unsubscribe link) masked. Never the
+    query string: it can hold one-time tokens."""
+    path = str(scope["path"])
+    token = (scope.get("path_params") or {}).get("token")
+    return path.replace(token, "[token]") if isinstance(token, str) and token else path
+
+
+class RequestMiddleware:
+    """Binds the request id, logs method, route, path, status and duration once the answer is
+    sent, and observes the duration in `metrics.REQUEST_SECONDS`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = context.accept_or_new(sent)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        # Sentry's own middleware, outside this one, reports what escapes the application:
+        # the id goes on its scope for this request, not only in a context variable reset by then.
+        errors.tag_request(request_id)
+        with context.bound(request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                seconds = time.perf_counter() - started
+                route = route_name(scope)
+                metrics.observe_request(route, scope["method"], status, seconds)
+                access_log.info("%s %s %s %.1fms", scope["method"], loggable_path(scope), status, seconds * 1000,
+                                extra={"route": route, "status": status, "duration_ms": round(seconds * 1000, 1)})

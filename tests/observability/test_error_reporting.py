@@ -1,0 +1,107 @@
+"""Errors reported to Sentry when a DSN is set (issue 14, observability), with nothing personal
+or secret in them. No Sentry server can run here: a fake ingestion endpoint (a local HTTP
+server that keeps the envelopes the real sentry-sdk sends) stands in for it, named as such."""
+
+import gzip
+import http.server
+import json
+import secrets
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sentry_sdk
+from fastapi import FastAPI
+
+from app.main import create_app
+from tests.support import WebClient, make_settings
+
+
+class _FakeSentryIngest(http.server.BaseHTTPRequestHandler):
+    """A fake: keeps each envelope POSTed to /api/<project>/envelope/ and answers 200."""
+
+    received: list[bytes] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        encoding = self.headers.get("Content-Encoding", "")
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        elif encoding == "deflate":
+            body = zlib.decompress(body)
+        elif encoding == "br":
+            import brotli  # type: ignore[import-not-found]
+            body = brotli.decompress(body)
+        type(self).received.append(body)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def ingest() -> Iterator[tuple[str, list[bytes]]]:
+    _FakeSentryIngest.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeSentryIngest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://publickey@127.0.0.1:{server.server_port}/1", _FakeSentryIngest.received
+    finally:
+        sentry_sdk.init(dsn=None)  # the SDK is process-wide: later tests report nothing
+        server.shutdown()
+
+
+def _events(received: list[bytes]) -> list[dict[str, object]]:
+    events = []
+    for envelope in received:
+        lines = envelope.split(b"\n")
+        for header, item in zip(lines[1::2], lines[2::2], strict=False):
+            if json.loads(header).get("type") == "event":
+                events.append(json.loads(item))
+    return events
+
+
+def test_an_error_is_reported_without_cookies_query_strings_forms_or_tokens(
+        tmp_path: Path, database_url: str, ingest: tuple[str, list[bytes]]) -> None:
+    dsn, received = ingest
+    app: FastAPI = create_app(make_settings(tmp_path / "var", database_url, sentry_dsn=dsn,
+                                            sentry_environment="test"))
+
+    @app.post("/boom")
+    def boom() -> None:
+        raise RuntimeError("the worker's disk is full")
+
+    with WebClient(app, base_url="http://testserver", raise_server_exceptions=False) as web:
+        web.get("/")  # a session cookie and the CSRF seed
+        # Made now, so that the event's source lines (this file's code) cannot hold them.
+        token, password, api_key = (secrets.token_hex(8) for _ in range(3))
+        answer = web.post(f"/boom?token={token}", data={"csrf_token": web.csrf(), "password": password},
+                          headers={"X-Request-ID": "boom-request-0001", "Authorization": f"Bearer {api_key}"})
+        assert answer.status_code == 500 and "disk is full" not in answer.text
+    sentry_sdk.flush(timeout=5)
+    deadline = time.monotonic() + 5
+    while not _events(received) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    events = _events(received)
+    assert len(events) == 1
+    event = events[0]
+    assert "RuntimeError" in json.dumps(event["exception"]) and "disk is full" in json.dumps(event["exception"])
+    assert event["environment"] == "test" and event["tags"]["request_id"] == "boom-request-0001"  # type: ignore[index]
+    sent = json.dumps(event)
+    for secret in (token, password, api_key, web.csrf(), *web.cookies.values()):
+        assert secret not in sent, secret
+    request = event["request"]
+    assert isinstance(request, dict) and "cookies" not in request and "data" not in request
+    assert not any(k.lower() in ("cookie", "authorization", "x-csrf-token") for k in request.get("headers", {}))
+
+
+def test_nothing_is_reported_without_a_dsn(tmp_path: Path, database_url: str) -> None:
+    sentry_sdk.init(dsn=None)
+    create_app(make_settings(tmp_path / "var", database_url))
+    assert sentry_sdk.get_client().transport is None  # nowhere to send anything

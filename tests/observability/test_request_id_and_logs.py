@@ -1,0 +1,97 @@
+"""The request id and the logs (issue 14, observability): every answer names its request id,
+a proxy's well-formed id is kept and anything else replaced; log lines are JSON with the id;
+the outbox message a request queues carries the id into the worker's log lines about it."""
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from app.observability import logs
+from app.outbox.models import OutboxMessage
+from tests.support import WebClient
+
+
+@pytest.fixture
+def json_lines() -> Iterator[io.StringIO]:
+    """What the root logger writes, through the production formatter and filter (JSON lines)."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logs.formatter("json"))
+    handler.addFilter(logs.RequestIdFilter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _records(out: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+
+def test_each_answer_names_its_request_id_and_keeps_a_proxys(client: WebClient) -> None:
+    made = client.get("/").headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    assert client.get("/").headers["x-request-id"] != made  # one per request
+    assert client.get("/", headers={"X-Request-ID": "nginx-7f3a9c2e"}).headers["x-request-id"] == "nginx-7f3a9c2e"
+    # An error page names it too: it is what a person reporting a problem can quote.
+    assert re.fullmatch(r"[0-9a-f]{32}", client.get("/no-such-page").headers["x-request-id"])
+
+
+@pytest.mark.parametrize("sent", ["short", "x" * 65, "evil\u2028id-123456", "<script>alert(1)</script>",
+                                  "id with spaces 1234"])
+def test_an_id_that_is_not_one_is_replaced(client: WebClient, sent: str) -> None:
+    answered = client.get("/", headers={"X-Request-ID": sent.encode("utf-8")})
+    assert re.fullmatch(r"[0-9a-f]{32}", answered.headers["x-request-id"])
+
+
+def test_log_lines_are_json_with_the_request_id_and_never_the_query_string(
+        client: WebClient, json_lines: io.StringIO) -> None:
+    answered = client.get("/search?q=école&token=s3cr3t-one-time", headers={"X-Request-ID": "req-0123456789"})
+    assert answered.status_code == 200
+    access = [r for r in _records(json_lines) if r["logger"] == "app.access"]
+    assert len(access) == 1
+    line = access[0]
+    assert line["request_id"] == "req-0123456789" and line["level"] == "INFO"
+    assert line["route"] == "search:results" and line["status"] == 200 and isinstance(line["duration_ms"], float)
+    assert str(line["message"]).startswith("GET /search 200 ")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00", str(line["time"]))
+    # The server's lines (the test client's own httpx line aside: production keeps httpx at WARNING).
+    server = "\n".join(json.dumps(r) for r in _records(json_lines) if not str(r["logger"]).startswith("httpx"))
+    assert "s3cr3t" not in server and "cole" not in server
+
+
+def test_the_worker_logs_a_message_with_the_id_of_the_request_that_queued_it(
+        client: WebClient, session: Session, json_lines: io.StringIO) -> None:
+    answered = client.submit("/account/register", {"email": "ines@example.org", "display_name": "Inès",
+                                                   "password": "un mot de passe très long"},
+                             headers={"X-Request-ID": "register-42-abcdef"})
+    assert answered.status_code in (200, 303), answered.text
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "email")).one()
+    assert message.request_id == "register-42-abcdef"
+    logging.getLogger("app.outbox.service").info("before the worker")  # outside any request: no id
+    client.run_worker()  # the e-mail is written to the data folder: "done in N ms", with the id
+    lines = _records(json_lines)
+    assert any(r["message"] == "before the worker" and r["request_id"] is None for r in lines)
+    about = [r for r in lines if f"outbox message {message.id} " in str(r["message"])]
+    assert about and all(r["request_id"] == "register-42-abcdef" for r in about), about
+
+
+def test_log_formats() -> None:
+    assert logs.resolve("text") == "text" and logs.resolve("json") == "json"
+    assert logs.dict_config("json")["loggers"]["httpx"] == {"level": "WARNING"}  # its INFO lines hold URLs
+    with pytest.raises(ValueError, match="json or text"):
+        logs.dict_config("xml")
+    record = logging.LogRecord("app.x", logging.WARNING, __file__, 1, "Liège: %s", ("ok",), None)
+    record.request_id = "abc12345"
+    assert json.loads(logs.formatter("json").format(record))["message"] == "Liège: ok"
+    assert logs.formatter("text").format(record).endswith("WARNING app.x [abc12345]: Liège: ok")
