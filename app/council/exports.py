@@ -78,7 +78,7 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
                        .where(col(Comment.deleted_at).is_(None), col(Comment.hidden_at).is_(None))
                        .group_by(col(Comment.idea_id)).subquery())
     rows = session.execute(
-        sa.select(Idea, Category.name, District.name, func.coalesce(supports.c.n, 0),
+        sa.select(Idea, col(Category.name), col(District.name), func.coalesce(supports.c.n, 0),
                   func.coalesce(public_comments.c.n, 0))
         .join(Category, col(Category.id) == col(Idea.category_id), isouter=True)
         .join(District, col(District.id) == col(Idea.district_id), isouter=True)
@@ -96,7 +96,7 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
             _day(idea.published_at), int(support_count), int(comment_count), idea.answer_status or "",
             _text(idea.answer_html), _day(idea.answered_at), settings.absolute_url(links.idea_path(idea.id or 0))])
     changes = session.execute(
-        sa.select(IdeaStatusChange, Idea.title).join(Idea, col(Idea.id) == col(IdeaStatusChange.idea_id))
+        sa.select(IdeaStatusChange, col(Idea.title)).join(Idea, col(Idea.id) == col(IdeaStatusChange.idea_id))
         .where(col(Idea.call_id) == call.id, idea_queries.seen_by_moderators())
         .order_by(col(IdeaStatusChange.idea_id), col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))
     ).all()
@@ -117,12 +117,14 @@ def support_tables(session: Session, call: Call) -> list[Table]:
         base.add_columns(col(Idea.id), col(Idea.title), func.coalesce(supports.c.n, 0)).order_by(col(Idea.id))).all()
     tables = [Table("supports-per-idea", [_("Idea"), _("Title"), _("Supports")],
                     [[i, t, int(n)] for i, t, n in per_idea])]
-    for name, model, key, header in (("supports-per-district", District, Idea.district_id, _("District")),
-                                     ("supports-per-theme", Category, Idea.category_id, _("Theme"))):
+    groups: tuple[tuple[str, Any, Any, Any, str], ...] = (
+        ("supports-per-district", col(District.id), col(District.name), col(Idea.district_id), _("District")),
+        ("supports-per-theme", col(Category.id), col(Category.name), col(Idea.category_id), _("Theme")))
+    for name, key_id, key_name, idea_key, header in groups:
         grouped = session.execute(
-            base.add_columns(model.name, func.count(col(Idea.id)), func.coalesce(func.sum(supports.c.n), 0))  # type: ignore[attr-defined]
-            .join(model, model.id == col(key), isouter=True)  # type: ignore[attr-defined]
-            .group_by(model.id, model.name).order_by(model.name)).all()  # type: ignore[attr-defined]
+            base.add_columns(key_name, func.count(col(Idea.id)), func.coalesce(func.sum(supports.c.n), 0))
+            .join(key_id.table, key_id == idea_key, isouter=True)
+            .group_by(key_id, key_name).order_by(key_name)).all()
         tables.append(Table(name, [header, _("Ideas"), _("Supports")],
                             [[label or _("None"), int(ideas), int(n)] for label, ideas, n in grouped]))
     return tables
@@ -134,7 +136,7 @@ def comment_tables(session: Session, call: Call) -> list[Table]:
     assert call.id is not None
     by_city = col(User.role).in_((Role.moderator, Role.admin))
     rows = session.execute(
-        sa.select(Comment, Idea.title, sa.case((by_city, True), else_=False))
+        sa.select(Comment, col(Idea.title), sa.case((by_city, True), else_=False))
         .join(Idea, col(Idea.id) == col(Comment.idea_id))
         .join(User, col(User.id) == col(Comment.author_id), isouter=True)
         .where(col(Idea.call_id) == call.id, idea_queries.public_condition(), col(Comment.deleted_at).is_(None),
@@ -210,9 +212,11 @@ def one_file(session: Session, settings: Settings, call: Call, name: str) -> byt
     return to_csv(next(t for t in tables if t.name == table_name))
 
 
-def pack(session: Session, settings: Settings, call: Call, report_html: str, target: IO[bytes]) -> None:
+def pack(session: Session, settings: Settings, call: Call, report_html: str,
+         target: IO[bytes]) -> None:
     """Write the council pack of `call` into `target` (a temporary file the caller streams with
-    app.account.export.chunks, which deletes it): report.html, README.txt with the licence, and every file of `file_names()`."""
+    app.account.export.chunks, which deletes it): report.html, README.txt with the licence, and
+    every file of `file_names()`."""
     licence = licence_text(call, settings)
     readme = "\n\n".join([
         _("Council pack of the call “{title}”").format(title=call.title),

@@ -98,7 +98,7 @@ def _events(call_id: int | None, scope: str) -> sa.CTE:
     where: list[Any] = [_visible(scope)]
     if call_id is not None:
         where.append(col(Idea.call_id) == call_id)
-    ideas = sa.select(sa.literal("idea").label("kind"), col(Idea.author_id).label("person"),
+    ideas: Any = sa.select(sa.literal("idea").label("kind"), col(Idea.author_id).label("person"),
                       col(Idea.district_id).label("district"), col(Idea.category_id).label("theme"),
                       func.coalesce(Idea.submitted_at, Idea.published_at, Idea.created_at).label("at")).where(*where)
     supports = (sa.select(sa.literal("support"), col(Vote.user_id), col(Idea.district_id), col(Idea.category_id),
@@ -142,8 +142,7 @@ def _week_start(session: Session, at: sa.ColumnElement[Any]) -> sa.ColumnElement
     PostgreSQL converts with its own time-zone database; SQLite, which has none, with the
     offsets of zoneinfo, written into the statement as a CASE (two changes a year)."""
     if session.get_bind().dialect.name == "postgresql":
-        local = func.timezone(str(CITY_TZ), at)
-        return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
+        return func.to_char(func.date_trunc("week", func.timezone(str(CITY_TZ), at)), "YYYY-MM-DD")
     this_year = datetime.now(UTC).year
     offsets = _offsets(2000, this_year + 2)
     whens = [(at < sa.literal(offsets[i + 1][0].strftime("%Y-%m-%d %H:%M:%S")),
@@ -227,7 +226,7 @@ def participation(session: Session, call: Call | None = None, *, scope: str = "s
     found = _slices(_counted(session, events, per_kind=True), _counted(session, events, per_kind=False))
     districts = {str(d.id): d.name for d in session.execute(sa.select(District).order_by(col(District.position),
                                                                                            col(District.id))).scalars()}
-    theme_query = sa.select(Category, Call.slug).join(Call, col(Call.id) == col(Category.call_id))
+    theme_query = sa.select(Category, col(Call.slug)).join(Call, col(Call.id) == col(Category.call_id))
     if call_id is not None:
         theme_query = theme_query.where(col(Category.call_id) == call_id)
     themes = {str(c.id): c.name if call_id is not None else f"{c.name} ({slug})"
@@ -283,7 +282,8 @@ def _moderation(session: Session, report: Participation, call_id: int | None) ->
     ).all()
     report.workload = [Workload(name or "", int(n)) for name, n in rows]
     first = (sa.select(in_scope.c.idea_id, func.min(in_scope.c.created_at).label("first"))
-             .where(*where, in_scope.c.actor_id.is_not(None), in_scope.c.target_type == TargetType.idea).group_by(in_scope.c.idea_id).subquery())
+             .where(*where, in_scope.c.actor_id.is_not(None), in_scope.c.target_type == TargetType.idea)
+             .group_by(in_scope.c.idea_id).subquery())
     pairs = session.execute(
         sa.select(func.coalesce(Idea.submitted_at, Idea.created_at), first.c.first)
         .join(first, first.c.idea_id == col(Idea.id))

@@ -19,7 +19,7 @@ from app.council import exports, figures
 from app.council.charts import bar_chart
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound
-from app.i18n import _
+from app.i18n import LANGUAGE_NAMES, _
 from app.web import STATIC_DIR, env, render
 
 router = APIRouter(prefix="/moderation/council", tags=["council"], include_in_schema=False)
@@ -35,7 +35,7 @@ def _labels(report: figures.Participation) -> dict[str, list[str]]:
         "district": lambda s: s.label or _("No district"),
         "theme": lambda s: s.label or _("No theme"),
         "week": lambda s: s.label,
-        "language": lambda s: env.globals["LANGUAGE_NAMES"].get(s.key, s.key or _("Unknown")),
+        "language": lambda s: LANGUAGE_NAMES.get(s.key, s.key or _("Unknown")),
         "verification": lambda s: verification.get(s.key, s.key),
     }
     return {name: [names[name](part) for part in parts] for name, parts in report.by.items()}

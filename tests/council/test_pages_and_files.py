@@ -89,7 +89,7 @@ def _cells(data: bytes) -> list[tuple[str, object]]:
 def _no_person(text: str, w: World) -> None:
     for person in (w.eve, w.bart, w.carl, w.dina, w.anne):
         assert person.display_name not in text and person.email not in text
-    assert f"user_id" not in text
+    assert "user_id" not in text
 
 
 def test_spreadsheets_hold_no_formula_and_no_supporter(client: WebClient, session: Session) -> None:
@@ -103,7 +103,8 @@ def test_spreadsheets_hold_no_formula_and_no_supporter(client: WebClient, sessio
         values = [str(v) for _k, v in cells if v is not None]
         _no_person("\n".join(values), w)
         assert any("CC BY 4.0" in v for v in values)
-    ideas = [str(v) for _k, v in _cells(client.get(f"/moderation/council/calls/{w.call.id}/file?name=ideas.xlsx").content)]
+    workbook = client.get(f"/moderation/council/calls/{w.call.id}/file?name=ideas.xlsx").content
+    ideas = [str(v) for _k, v in _cells(workbook)]
     assert "'" + EVIL_TITLE in ideas and "'" + CMD_TITLE in ideas
     assert "'@SUM(1) Oui" in ideas  # the official answer, as text
     assert "'=cmd|' /C calc'!A0" in ideas  # a note of the status history
