@@ -15,10 +15,11 @@ from app.council.figures import Slice
 WIDTH = 320
 TRACK = 250  # the largest count of the chart
 COUNT_X = TRACK + 6
-LABEL_SIZE = 15
-BAR_HEIGHT = 10
-BAR_GAP = 3
-LEGEND_LINE = 20
+LABEL_SIZE = 16  # every text of the chart: 16 px at its natural size, as the phone checks want
+BAR_HEIGHT = 12
+BAR_GAP = 6
+LEGEND_LINE = 22
+LABEL_CHARS = 32  # longer labels are cut with an ellipsis in the chart (the table has them whole)
 MEASURES = ("ideas", "supports", "comments")
 COLOURS = {"ideas": "#0b5c4f", "supports": "#1f5fa8", "comments": "#7a3f8f"}  # 7:1 or more on white
 
@@ -68,6 +69,7 @@ def bar_chart(parts: list[Slice], labels: list[str]) -> Chart:
         top = y + LABEL_SIZE
         bars = [Bar(m, getattr(part, m), top + 6 + n * (BAR_HEIGHT + BAR_GAP), bar_width(getattr(part, m), largest),
                     COLOURS[m]) for n, m in enumerate(MEASURES)]
-        rows.append(Row(label, top, bars))
+        short = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
+        rows.append(Row(short, top, bars))
         y = bars[-1].y + BAR_HEIGHT + 14
     return Chart(WIDTH, y, COUNT_X, LABEL_SIZE, BAR_HEIGHT, legend, rows)
