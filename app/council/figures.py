@@ -48,7 +48,7 @@ DIMENSIONS = ("all", "district", "theme", "week", "language", "verification")
 DECISIONS = (AuditAction.approve, AuditAction.request_changes, AuditAction.reject, AuditAction.hide,
              AuditAction.restore, AuditAction.merge, AuditAction.answer, AuditAction.shortlist,
              AuditAction.winner, "dismiss_reports")
-MAX_FILLED_WEEKS = 160  # empty weeks between the first and the last are shown up to about three years
+MAX_FILLED_WEEKS = 53  # empty weeks between the first and the last are shown over a year at most
 
 
 @dataclass
