@@ -2,18 +2,21 @@
 council's files there (issue 18). Both pages pass the accessibility and phone checks."""
 
 import uuid
+import zipfile
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.account.models import Role
-from tests.e2e.harness import E2EServer, check_page, login_as
+from tests.e2e.harness import SCREENSHOTS, E2EServer, check_page, login_as
 from tests.factories import make_call, make_category, make_district, make_idea
 
 pytestmark = pytest.mark.e2e
 
 
-def test_moderator_reads_the_council_report(server: E2EServer, context: BrowserContext, page: Page) -> None:
+def test_moderator_reads_the_council_report(server: E2EServer, context: BrowserContext, page: Page,
+                                           tmp_path: Path) -> None:
     moderator = server.create_user(role=Role.moderator, display_name="Modératrice Chiffres")
     author = server.create_user(display_name="Autrice Chiffres")
     with server.session() as s:
@@ -42,3 +45,14 @@ def test_moderator_reads_the_council_report(server: E2EServer, context: BrowserC
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger le dossier pour le conseil (ZIP)").click()
     assert download.value.suggested_filename.endswith(".zip")
+    # The pack's report is a page of its own: opened from the disk, it shows its figures and prints.
+    archive = tmp_path / "pack.zip"
+    download.value.save_as(archive)
+    with zipfile.ZipFile(archive) as pack:
+        pack.extract("report.html", tmp_path)
+    page.goto((tmp_path / "report.html").as_uri())
+    expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+    expect(page.locator("svg[role=img]").first).to_be_visible()
+    page.emulate_media(media="print")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "council-pack-report-print.png"), full_page=True)
