@@ -16,7 +16,7 @@ from app.authz import Action
 from app.call.models import Call
 from app.clock import utcnow
 from app.council import exports, figures
-from app.council.charts import bar_chart
+from app.council.charts import Chart, bar_chart
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound
 from app.i18n import LANGUAGE_NAMES, _
@@ -41,13 +41,21 @@ def _labels(report: figures.Participation) -> dict[str, list[str]]:
     return {name: [names[name](part) for part in parts] for name, parts in report.by.items()}
 
 
+def _chart(name: str, parts: list[figures.Slice], labels: list[str]) -> Chart:
+    """The chart of a breakdown: weeks all (a time axis has no gaps), others only the rows where
+    something happened (the table under the chart lists every district and theme, zeros included)."""
+    kept = [(part, label) for part, label in zip(parts, labels, strict=True)
+            if name == "week" or part.participants or part.ideas or part.supports or part.comments]
+    return bar_chart([part for part, _label in kept], [label for _part, label in kept])
+
+
 def report_context(session: Session, call: Call | None) -> dict[str, Any]:
     """What the report page and the pack's printable page show: the figures, the charts, labels."""
     report = figures.participation(session, call)
     labels = _labels(report)
     return {
         "report": report, "labels": labels,
-        "chart_of": {name: bar_chart(parts, labels[name]) for name, parts in report.by.items()},
+        "chart_of": {name: _chart(name, parts, labels[name]) for name, parts in report.by.items()},
         "licence": figures.LICENCE, "licence_url": figures.LICENCE_URL,
     }
 

@@ -16,6 +16,11 @@ from tests.pages.test_home_page import counting
 from tests.support import WebClient
 
 
+# Nord: 4 participants, 2 ideas, 3 supports, 3 comments (counted by hand in tests.council.dataset)
+NORD_ROW = ('<th scope="row">Nord</th><td data-label="Participants">4</td><td data-label="Ideas">2</td>'
+            '<td data-label="Supports">3</td><td data-label="Comments">3</td>')
+
+
 def _staff_urls(w: World) -> list[str]:
     base = f"/moderation/council/calls/{w.call.id}"
     return ["/moderation/council", base, f"{base}/pack.zip", f"{base}/file?name=ideas.xlsx",
@@ -41,7 +46,7 @@ def test_staff_read_the_report_of_a_call(client: WebClient, session: Session, ro
     assert "Participation report: Budget participatif" in html
     assert html.count('role="img"') == 5 and html.count("<desc id=") == 5
     # Nord: 4 participants, 2 ideas, 3 supports, 3 comments (counted by hand in tests.council.dataset)
-    assert '<th scope="row">Nord</th><td data-label="Participants">4</td><td data-label="Ideas">2</td><td data-label="Supports">3</td><td data-label="Comments">3</td>' in html
+    assert NORD_ROW in html
     assert '<th scope="row">2026-W11</th>' in html
     assert "style=" not in html
     assert '<th scope="row">Modératrice Ana</th><td>4</td>' in html
@@ -139,7 +144,7 @@ def test_the_council_pack_holds_the_report_and_the_files(client: WebClient, sess
         "supports-per-idea.csv", "supports-per-district.csv", "supports-per-theme.csv", "comments.csv"}
     report = archive.read("report.html").decode()
     assert "<style>" in report and "@media print" in report and "<script" not in report
-    assert '<th scope="row">Nord</th><td data-label="Participants">4</td><td data-label="Ideas">2</td><td data-label="Supports">3</td><td data-label="Comments">3</td>' in report
+    assert NORD_ROW in report
     assert "CC BY 4.0" in archive.read("README.txt").decode()
     for name in archive.namelist():
         if name.endswith(".xlsx"):
