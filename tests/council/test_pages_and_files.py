@@ -15,7 +15,6 @@ from tests.factories import make_call, make_category, make_district, make_idea, 
 from tests.pages.test_home_page import counting
 from tests.support import WebClient
 
-
 # Nord: 4 participants, 2 ideas, 3 supports, 3 comments (counted by hand in tests.council.dataset)
 NORD_ROW = ('<th scope="row">Nord</th><td data-label="Participants">4</td><td data-label="Ideas">2</td>'
             '<td data-label="Supports">3</td><td data-label="Comments">3</td>')
