@@ -165,3 +165,11 @@ def test_open_data_figures_count_public_ideas_only(client: WebClient, session: S
     assert "Eve" not in str(data)
     assert client.get("/api/calls/no-such-call/figures").status_code == 404
     assert "CC BY 4.0" in client.get("/api/docs").text
+
+
+def test_administrators_find_the_report_and_the_public_csv_states_its_licence(client: WebClient,
+                                                                               session: Session) -> None:
+    w = build(session)
+    assert 'rel="license"' in client.get(f"/calls/{w.call.slug}/ideas.csv").headers["link"]
+    client.login_as(w.admin)
+    assert 'href="/moderation/council"' in client.get("/admin").text
