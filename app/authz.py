@@ -45,6 +45,7 @@ class Action(StrEnum):
     admin_users = "admin.users"
     admin_audit = "admin.audit"
     admin_dialogue = "admin.dialogue"
+    council_report = "council.report"  # the participation report and the council's files (app.council)
     # Votes, comments, reports, following, notifications (obj: the Idea, or the Comment)
     vote_cast = "vote.cast"
     vote_withdraw = "vote.withdraw"
@@ -251,6 +252,8 @@ RULES: dict[Action, Predicate] = {
     Action.admin_users: lambda user, _obj: is_admin(user),
     Action.admin_audit: lambda user, _obj: is_admin(user),
     Action.admin_dialogue: lambda user, _obj: is_admin(user),
+    # Moderators and administrators: the figures of every call and their files (app.council).
+    Action.council_report: lambda user, _obj: is_moderator(user),
     Action.call_view: can_view_call,
     Action.idea_view: can_view_idea,
     Action.idea_create: lambda user, call: is_verified(user) and accepts_ideas(call),

@@ -21,6 +21,8 @@ from app.call import admin as call_admin
 from app.call import api as call_api
 from app.call import routes as call_routes
 from app.comment import routes as comment_routes
+from app.council import api as council_api
+from app.council import routes as council_routes
 from app.db import Database, sqlite_write_turn
 from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
@@ -56,6 +58,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     call_routes.router,
     call_admin.router,
     call_api.router,
+    council_api.router,
+    council_routes.router,
     idea_routes.router,
     vote_routes.router,
     comment_routes.router,

@@ -35,6 +35,9 @@ SECTIONS: list[Section] = [
     Section("admin:audit", N_("Audit log"), N_("Every decision by moderators and administrators, with its reason.")),
     Section("admin:dialogue", N_("Dialogue dashboard"),
             N_("How well the city answers: answered ideas, delays, late answers, replies in discussions.")),
+    Section("council:platform", N_("Figures for the council"),
+            N_("The participation report of each call and of the platform, its spreadsheets and the council pack."),
+            Action.council_report),
     Section("admin:legal_pages", N_("Legal pages"),
             N_("Privacy notice, terms of use and moderation charter, accessibility statement, contact; in every "
                "language."), Action.legal_pages_edit),

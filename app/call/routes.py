@@ -165,5 +165,7 @@ def ideas_csv(session: DbSession, settings: AppSettings, slug: str) -> Response:
     return Response(
         "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{call.slug}-ideas.csv"',
-                 "x-content-type-options": "nosniff"},
+                 "x-content-type-options": "nosniff",
+                 # Open data under CC BY 4.0, as the open-data page says (RFC 8288's "license").
+                 "link": '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'},
     )

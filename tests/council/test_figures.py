@@ -1,0 +1,57 @@
+"""The participation report's figures equal the ones counted by hand on tests.council.dataset."""
+
+from sqlmodel import Session
+
+from app.council import figures
+from tests.council.dataset import build
+
+
+def _row(rows: list[figures.Slice], label: str) -> tuple[int, int, int, int]:
+    part = next(r for r in rows if r.label == label)
+    return part.ideas, part.supports, part.comments, part.participants
+
+
+def test_staff_figures_of_a_call_equal_the_hand_count(session: Session) -> None:
+    w = build(session)
+    report = figures.participation(session, w.call)
+    t = report.total
+    assert (t.ideas, t.supports, t.comments, t.participants) == (4, 6, 4, 6)
+    assert (t.submitters, t.supporters, t.commenters) == (3, 5, 4)
+    assert _row(report.by["district"], "Nord") == (2, 3, 3, 4)
+    assert _row(report.by["district"], "Sud") == (1, 3, 1, 4)
+    assert _row(report.by["district"], "") == (1, 0, 0, 1)
+    assert _row(report.by["theme"], "Mobilité") == (2, 2, 2, 4)
+    assert _row(report.by["theme"], "Nature") == (2, 4, 2, 5)
+    # ISO weeks in Brussels: the Sunday-night support (UTC) belongs to week 11.
+    assert [(r.label, r.ideas, r.supports, r.comments) for r in report.by["week"]] == [
+        ("2026-W10", 2, 1, 1), ("2026-W11", 2, 5, 3)]
+    assert _row(report.by["language"], "fr") == (2, 3, 3, 4)
+    assert _row(report.by["language"], "nl") == (1, 1, 0, 1)
+    assert _row(report.by["language"], "de") == (1, 2, 1, 1)
+    assert _row(report.by["verification"], "verified") == (1, 1, 0, 1)
+    assert _row(report.by["verification"], "not_verified") == (3, 5, 4, 5)
+    assert [(m.moderator, m.decisions) for m in report.workload] == [("Modératrice Ana", 4), ("Admin Bob", 1)]
+    assert report.decided_ideas == 3
+    assert report.median_first_decision_days == 1.0
+    assert (report.reports, report.reports_handled) == (2, 1)
+    assert report.answers is not None and report.answers.answered == 1
+
+
+def test_public_figures_leave_out_hidden_ideas_and_comments(session: Session) -> None:
+    w = build(session)
+    report = figures.participation(session, w.call, scope="public")
+    t = report.total
+    assert (t.ideas, t.supports, t.comments, t.participants) == (2, 5, 2, 6)
+    assert _row(report.by["district"], "Nord") == (1, 2, 2, 4)
+    assert _row(report.by["district"], "Sud") == (1, 3, 0, 4)
+    assert report.answers is None and report.workload == []
+
+
+def test_platform_figures_add_every_call(session: Session) -> None:
+    w = build(session)
+    report = figures.participation(session)
+    t = report.total
+    assert (t.ideas, t.supports, t.comments, t.participants) == (5, 7, 4, 6)
+    assert [(m.moderator, m.decisions) for m in report.workload] == [("Modératrice Ana", 5), ("Admin Bob", 1)]
+    assert (report.reports, report.reports_handled) == (3, 2)
+    assert "Mobilité (" + w.call.slug + ")" in {r.label for r in report.by["theme"]}
