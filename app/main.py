@@ -39,6 +39,7 @@ from app.notify import routes as notify_routes
 from app.pages import legal_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
+from app.intake import routes as intake_routes
 from app.residents import routes as residents_routes
 from app.search import routes as search_routes
 from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
@@ -112,6 +113,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     legal_routes.router,
     identity_routes.router,
     residents_routes.router,
+    intake_routes.router,
+    intake_routes.public_router,
 )
 
 

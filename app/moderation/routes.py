@@ -30,6 +30,8 @@ from app.moderation import (
     report_decisions,
     results,
 )
+from app.intake import service as intake_service
+from app.intake.models import CHANNEL_LABELS
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
 from app.residents import service as residents
@@ -455,6 +457,7 @@ def _review(request: Request, session: Session, user: User, call: Call,
     return render(request, "moderation/review.html", {
         "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
         "answer_labels": ANSWER_LABELS, "errors": errors or {}, "target": authz.Moderated(call, assigned),
+        "counts": intake_service.channel_counts(session, call.id), "channel_labels": CHANNEL_LABELS,
     }, status_code=status_code)
 
 
