@@ -31,6 +31,7 @@ from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
 from app.identity import routes as identity_routes
+from app.intake import routes as intake_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
@@ -39,7 +40,6 @@ from app.notify import routes as notify_routes
 from app.pages import legal_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
-from app.intake import routes as intake_routes
 from app.residents import routes as residents_routes
 from app.search import routes as search_routes
 from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf

@@ -94,8 +94,8 @@ def enter_idea(session: Session, settings: Settings, call: Call, staff: User, *,
     `scan` is the photo or scan of the paper form: re-encoded by the photo pipeline and kept
     under `settings.private_media_dir` (never public). `fingerprint` marks a row of a bulk
     import (unique per call). Raises ValidationFailed (field -> msgid; "scan" for a refused
-    image; "form" when the call is past `INTAKE_PHASES`). Audited (`intake_enter`) unless `audit_entry` is False (a bulk import writes one
-    entry for the whole file)."""
+    image; "form" when the call is past `INTAKE_PHASES`). Audited (`intake_enter`) unless
+    `audit_entry` is False (a bulk import writes one entry for the whole file)."""
     assert call.id is not None
     check_open(call)
     errors = idea_service.validate_input(session, call, data)

@@ -20,6 +20,8 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea import versions as idea_versions
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
+from app.intake import service as intake_service
+from app.intake.models import CHANNEL_LABELS
 from app.moderation import (
     admin_service,
     bans,
@@ -30,8 +32,6 @@ from app.moderation import (
     report_decisions,
     results,
 )
-from app.intake import service as intake_service
-from app.intake.models import CHANNEL_LABELS
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
 from app.residents import service as residents
