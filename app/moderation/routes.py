@@ -161,6 +161,8 @@ def _idea_context(session: Session, idea: Idea, user: User, settings: Settings, 
                if idea.status == IdeaStatus.submitted or mergeable else [])
     return {
         "idea": idea, "call": call, "author": author, "history": history,
+        "intake": intake_service.intake_of(session, idea.id) if author is None else None,
+        "channel_labels": CHANNEL_LABELS,
         # That the author is a verified resident; never what their provider said about them.
         "author_resident": residents.is_resident(session, author),
         "versions": idea_versions.version_views(session, idea.id),

@@ -75,6 +75,7 @@ def test_entered_idea_shows_its_channel_and_name_and_its_scan_is_for_staff_only(
     assert shown.headers["cache-control"] == "private, no-store"
     assert Image.open(io.BytesIO(shown.content)).getexif().get(0x8825) is None  # no GPS left
 
+    assert f"/moderation/intakes/{intake.id}" in client.get(f"/moderation/ideas/{idea.id}").text
     client.cookies.clear()
     assert client.get(scan_url, follow_redirects=False).status_code in (303, 401, 403, 404)
     client.login_as(citizen)
