@@ -91,3 +91,8 @@ def test_moderator_enters_a_paper_idea_and_imports_a_sheet(server: E2EServer, co
     visitor.emulate_media(media="print")
     expect(visitor.locator(".site-header")).to_be_hidden()
     expect(visitor.locator(".paper-screen-only").first).to_be_hidden()
+    # The call page printed: no header, footer, buttons or filters; the rules stay.
+    visitor.goto(f"/calls/{slug}")
+    for chrome in (".site-header", ".site-footer", ".call-actions", ".call-print"):
+        expect(visitor.locator(chrome).first).to_be_hidden()
+    expect(visitor.locator(".call-rules")).to_be_visible()
