@@ -24,9 +24,11 @@ import json
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,10 @@ from app.intake.models import Channel, IdeaIntake
 from app.settings import Settings
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# What a workbook may unpack to: a 2 MB file of repeated text would otherwise inflate a
+# thousandfold in memory (a "zip bomb"); a real sheet of 1,000 ideas is a few megabytes.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+KEEP = timedelta(days=1)  # a previewed file not confirmed within a day is forgotten (the worker)
 MAX_ROWS = 1000
 MAX_COLUMNS = 30
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -193,15 +199,20 @@ def read_sheet(data: bytes) -> list[dict[str, str]]:
     """The rows of a CSV or XLSX file as {field: text} (fields of `COLUMNS`), the header row
     excluded, with `_row` set to each row's number in the sheet; blank rows skipped.
 
-    Raises ValidationFailed({"file": msgid}): not a spreadsheet, over `MAX_FILE_BYTES`, no
+    Raises ValidationFailed({"file": msgid}): not a spreadsheet, over `MAX_FILE_BYTES` (or a
+    workbook unpacking to more than `MAX_UNPACKED_BYTES`), no
     "title" column, no data row, more than `MAX_ROWS` rows."""
     if len(data) > MAX_FILE_BYTES:
         raise _refuse(TOO_BIG)
     if not data.strip():
         raise _refuse(EMPTY)
     if data.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise _refuse(NOT_A_SHEET)
+        try:
+            unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise _refuse(NOT_A_SHEET) from exc
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise _refuse(TOO_BIG)
         rows = _xlsx_rows(data)
     else:
         rows = _csv_rows(data)
@@ -310,6 +321,21 @@ def forget(settings: Settings, digest: str) -> None:
     """Remove a kept file (after its import is committed)."""
     if DIGEST_RE.match(digest):
         _path(settings, digest).unlink(missing_ok=True)
+
+
+def prune_kept(settings: Settings, older_than: timedelta = KEEP) -> int:
+    """Remove kept files older than `older_than` (previews never confirmed); returns how many.
+    Called hourly by the worker."""
+    folder = settings.imports_dir
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def preview(session: Session, settings: Settings, call: Call, data: bytes) -> Preview:

@@ -5,7 +5,10 @@ bad files refused with a clear message and nothing written."""
 
 import csv
 import io
+import os
 import re
+import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +19,7 @@ from app.account.models import Role
 from app.audit import AuditEntry
 from app.call.models import Call
 from app.idea.models import Idea
+from app.intake import sheets
 from app.intake.models import IdeaIntake
 from app.settings import Settings
 from tests.factories import make_call, make_category, make_district, make_user
@@ -201,3 +205,29 @@ def test_csrf_refused_and_a_citizen_gets_403(client: WebClient, session: Session
     assert client.submit(action, {"expected": expected}).status_code == 403
     assert _upload(client, call.id, data).status_code == 403  # type: ignore[arg-type]
     assert _ideas(session) == 0
+
+
+def test_a_workbook_unpacking_to_too_much_is_refused_before_reading(
+        client: WebClient, session: Session, arranged: tuple[Call, str, str]) -> None:
+    call, _theme, _district = arranged
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        bomb.writestr("[Content_Types].xml", "<Types/>")
+        bomb.writestr("xl/sharedStrings.xml", "A" * (sheets.MAX_UNPACKED_BYTES + 1))
+    data = out.getvalue()
+    assert len(data) < sheets.MAX_FILE_BYTES
+    response = _upload(client, call.id, data, "idees.xlsx")  # type: ignore[arg-type]
+    assert response.status_code == 422 and "trop volumineux" in response.text.replace("\u202f", " ")
+    assert _ideas(session) == 0
+
+
+def test_previews_never_confirmed_are_forgotten(client: WebClient, session: Session, settings: Settings,
+                                                arranged: tuple[Call, str, str]) -> None:
+    call, theme, district = arranged
+    assert _upload(client, call.id, _csv(_rows(call, theme, district))).status_code == 200  # type: ignore[arg-type]
+    kept = list(settings.imports_dir.iterdir())
+    assert len(kept) == 1
+    assert sheets.prune_kept(settings) == 0  # a fresh preview stays
+    old = time.time() - 2 * 86400
+    os.utime(kept[0], (old, old))
+    assert sheets.prune_kept(settings) == 1 and not kept[0].exists()
