@@ -234,3 +234,19 @@ def test_the_paper_form_is_public_and_lists_themes_and_districts(client: WebClie
     for text in ("Des quartiers plus verts", "Mobilité douce", "Outremeuse", "Vos données personnelles"):
         assert text in page.text
     assert re.search(r'href="/calls/[^"]+/paper-form"', client.get(f"/calls/{call.slug}").text)
+
+
+def test_an_email_waiting_for_an_erased_resident_is_never_sent(client: WebClient, session: Session) -> None:
+    moderator = make_user(session, role=Role.moderator)
+    other = make_user(session, role=Role.moderator)
+    call = make_call(session, premoderation=True)
+    client.login_as(moderator)
+    assert _enter(client, call.id, contact_email="lejeune@example.org").status_code == 303  # type: ignore[arg-type]
+    intake = _only_intake(session)
+    client.login_as(other)
+    assert client.submit(f"/moderation/ideas/{intake.idea_id}/approve").status_code == 303
+    assert client.submit(f"/moderation/intakes/{intake.id}/erase", {"confirm": "yes"}).status_code == 303
+    client.run_worker()
+    session.expire_all()
+    [message] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "email")).all()
+    assert message.status == "cancelled" and "lejeune@example.org" not in str(message.payload)
