@@ -57,6 +57,9 @@ class AuditAction(StrEnum):
     residency_rule_save = "residency_rule_save"  # a verified-resident rule added or changed
     residency_rule_delete = "residency_rule_delete"
     identity_save = "identity_save"  # the city's identity (app.identity): names, logo, colours, links
+    intake_enter = "intake_enter"  # an idea entered on a resident's behalf (app.intake)
+    intake_import = "intake_import"  # ideas imported from a spreadsheet for a call
+    intake_erase = "intake_erase"  # a resident's personal data erased from an intake
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and

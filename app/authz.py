@@ -62,6 +62,9 @@ class Action(StrEnum):
     channel_manage = "channel.manage"  # the channels announcements go to, and their credentials
     delivery_manage = "delivery.manage"  # see, retry and cancel deliveries
     reply_moderate = "reply.moderate"  # replies collected from networks: approve, hide, answer
+    # Ideas from paper, e-mail, phone (app.intake). obj: Moderated(call, its assigned moderators)
+    intake_enter = "intake.enter"  # enter ideas on a resident's behalf, one by one or imported from a sheet
+    intake_view = "intake.view"  # see an intake's private data (contact, scan), export or erase it
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -276,6 +279,9 @@ RULES: dict[Action, Predicate] = {
     # obj: None for the lists, else Moderated(the announcement's call, its assigned moderators)
     Action.delivery_manage: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     Action.reply_moderate: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    # A call's moderators (or any moderator when none is assigned) and administrators.
+    Action.intake_enter: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    Action.intake_view: lambda user, _obj: is_moderator(user),
 }
 
 

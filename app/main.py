@@ -28,6 +28,7 @@ from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
 from app.identity import routes as identity_routes
+from app.intake import routes as intake_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
@@ -78,6 +79,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     legal_routes.router,
     identity_routes.router,
     residents_routes.router,
+    intake_routes.router,
+    intake_routes.public_router,
     observability_routes.router,
 )
 

@@ -12,6 +12,7 @@ from app.announce import privacy as announce_privacy
 from app.comment import privacy as comment_privacy
 from app.follow import privacy as follow_privacy
 from app.idea import privacy as idea_privacy
+from app.intake import privacy as intake_privacy
 from app.media import privacy as media_privacy
 from app.moderation import privacy as moderation_privacy
 from app.newsletter import privacy as newsletter_privacy
@@ -38,4 +39,6 @@ HOLDINGS: tuple[Holding, ...] = (
     submission_privacy.SUBMISSIONS,
     account_identities.IDENTITIES,
     residents_privacy.VERIFICATION,
+    intake_privacy.RESIDENT_INTAKES,
+    intake_privacy.ENTERED,
 )

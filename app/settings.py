@@ -228,6 +228,17 @@ class Settings(BaseSettings):
         return self.data_dir / "media"
 
     @property
+    def private_media_dir(self) -> Path:
+        """Staff-only files (the scans of paper ideas, app.intake): apart from `media_dir`, so
+        that no public route or proxy rule for media can ever reach them."""
+        return self.data_dir / "private_media"
+
+    @property
+    def imports_dir(self) -> Path:
+        """Spreadsheets uploaded for a bulk import, kept between preview and confirmation (app.intake)."""
+        return self.data_dir / "imports"
+
+    @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
 

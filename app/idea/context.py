@@ -15,6 +15,8 @@ from app.call.phases import accepts_comments
 from app.comment import service as comment_service
 from app.follow import service as follow_service
 from app.idea.models import Idea
+from app.intake import service as intake_service
+from app.intake.models import RECEIVED_LABELS
 from app.residents import service as residents
 from app.residents.models import Part
 from app.vote import service as vote_service
@@ -24,7 +26,8 @@ def idea_page_extras(session: Session, *, idea: Idea, call: Call, viewer: User |
     """The idea page's panels for `viewer` (None: an anonymous visitor): `vote_panel` (a
     VoteState), `may_vote`, `resident_rule_met` (the call's access rule for votes: False when it
     is for verified residents and the viewer is not one), `following`, `comment_threads`,
-    `comments_open`, `may_comment`."""
+    `comments_open`, `may_comment`; `intake` (app.intake: how an idea entered for a resident
+    came in and the name they chose, None for one proposed on the platform) and its labels."""
     assert idea.id is not None
     return {
         "vote_panel": vote_service.vote_state(session, user=viewer, idea=idea, call=call),
@@ -35,6 +38,8 @@ def idea_page_extras(session: Session, *, idea: Idea, call: Call, viewer: User |
         "comment_threads": comment_service.threads(session, idea_id=idea.id),
         "comments_open": accepts_comments(call),
         "may_comment": can(viewer, Action.comment_create, idea),
+        "intake": intake_service.intake_of(session, idea.id),
+        "intake_received": RECEIVED_LABELS,
     }
 
 

@@ -80,6 +80,13 @@ def _validate(session: Session, call: Call, data: IdeaInput, *, complete: bool) 
     return errors
 
 
+def validate_input(session: Session, call: Call, data: IdeaInput) -> dict[str, str]:
+    """The checks of a submitted idea's wording, theme and district in `call` (normalises
+    `data`'s title and body in place): field name -> English msgid, empty when all is well.
+    For ideas entered by staff on a resident's behalf (app.intake)."""
+    return _validate(session, call, data, complete=True)
+
+
 def _validate_alts(changes: PhotoChanges, existing: int, errors: dict[str, str]) -> None:
     for photo in changes.new:
         photo.alt_text = " ".join(photo.alt_text.split())

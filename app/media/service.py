@@ -129,11 +129,13 @@ def prune_charges(session: Session) -> int:
 
 
 def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: int | None,
-                field: str = "photo") -> MediaFile:
+                field: str = "photo", root: Path | None = None) -> MediaFile:
     """Validates and re-encodes `data`, writes its variants and adds (and flushes) its row.
 
     Raises ValidationFailed({field: message}) for every refusal; nothing is written then.
     Read uploads with `read_upload` so that a huge upload is never held in memory whole.
+    `root` is the folder the files go to: `settings.media_dir` unless given (private files,
+    such as the scans of paper ideas, go to `settings.private_media_dir`).
     """
     try:
         processed = images.process_image(data, max_bytes=settings.max_upload_bytes,
@@ -142,7 +144,7 @@ def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: 
         raise ValidationFailed({field: refusal_message(settings, exc.reason)}) from exc
 
     key = secrets.token_hex(16)
-    folder = settings.media_dir / key
+    folder = (root or settings.media_dir) / key
     folder.mkdir(parents=True, exist_ok=False)
     _track(session, _PENDING_WRITES, folder)
     variants: dict[str, Any] = {}
@@ -164,15 +166,16 @@ def read_upload(stream: Any, settings: Settings) -> bytes:
     return bytes(data or b"")
 
 
-def variant_path(settings: Settings, media: MediaFile, variant: str) -> Path:
-    """Where a variant's file is; NotFound for an unknown variant."""
+def variant_path(settings: Settings, media: MediaFile, variant: str, root: Path | None = None) -> Path:
+    """Where a variant's file is (under `root`, `settings.media_dir` unless given); NotFound
+    for an unknown variant."""
     info = media.variants.get(variant) if isinstance(media.variants, dict) else None
     if not isinstance(info, dict) or variant not in images.VARIANT_SIZES or not KEY_RE.match(media.key):
         raise NotFound()
     ext = info.get("ext")
     if ext not in CONTENT_TYPES:
         raise NotFound()
-    return settings.media_dir / media.key / f"{variant}.{ext}"
+    return (root or settings.media_dir) / media.key / f"{variant}.{ext}"
 
 
 def largest_file(settings: Settings, media: MediaFile) -> tuple[Path, str] | None:
@@ -189,14 +192,15 @@ def largest_file(settings: Settings, media: MediaFile) -> tuple[Path, str] | Non
     return None
 
 
-def file_response(settings: Settings, media: MediaFile, variant: str, *, public: bool) -> Response:
+def file_response(settings: Settings, media: MediaFile, variant: str, *, public: bool,
+                  root: Path | None = None) -> Response:
     """The variant's bytes, served so that no browser can take them for a page or a script.
 
     `public` says whether anyone may see it (then caches may keep it for a year: a key's
     content never changes); otherwise it is private to this visitor and never stored.
-    Permission checks are the caller's job (authz), before calling this.
+    Permission checks are the caller's job (authz), before calling this. `root`: as `store_image`.
     """
-    path = variant_path(settings, media, variant)
+    path = variant_path(settings, media, variant, root)
     if not path.is_file():
         raise NotFound()
     ext = path.suffix.lstrip(".")
@@ -211,9 +215,10 @@ def file_response(settings: Settings, media: MediaFile, variant: str, *, public:
                         filename=f"{variant}.{ext}", content_disposition_type="inline")
 
 
-def delete_media(session: Session, settings: Settings, media: MediaFile) -> None:
-    """Deletes the row now and the files once the transaction is committed."""
-    folder = settings.media_dir / media.key if KEY_RE.match(media.key) else None
+def delete_media(session: Session, settings: Settings, media: MediaFile, root: Path | None = None) -> None:
+    """Deletes the row now and the files (under `root`, as `store_image`) once the transaction
+    is committed."""
+    folder = (root or settings.media_dir) / media.key if KEY_RE.match(media.key) else None
     session.delete(media)
     session.flush()
     if folder is not None:

@@ -13,6 +13,7 @@ from app.call.models import Call
 from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea
+from app.intake import notices as intake_notices
 from app.notify import service as notify_service
 from app.notify.models import NotificationKind
 from app.settings import Settings
@@ -33,7 +34,9 @@ EVENT_DETAILS = {
 def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: User, event: str, note: str = "",
                   notify_followers: bool = False, link_idea: Idea | None = None) -> int:
     """Tell the author (and the followers for public events). `note` is the moderator's plain
-    text (the reason, the requested changes, the answer). Returns how many people were told."""
+    text (the reason, the requested changes, the answer). An idea entered for a resident has no
+    author: its resident is told by e-mail when they gave an address (app.intake.notices).
+    Returns how many people were told."""
     assert idea.id is not None
     target = link_idea or idea
     assert target.id is not None
@@ -45,6 +48,11 @@ def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: Us
         subject=idea.title, detail=EVENT_DETAILS[event], note=note, idea_id=target.id,
     ):
         told.add(author.id)
+    if author is None and intake_notices.tell_resident(
+        session, settings, idea=idea, detail=EVENT_DETAILS[event], note=note,
+        link=link,
+    ):
+        told.add(None)
     if notify_followers:
         for person in follow_service.followers(session, idea_ids=[idea.id]):
             if person.id in told or person.id == idea.author_id:

@@ -20,6 +20,8 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea import versions as idea_versions
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
+from app.intake import service as intake_service
+from app.intake.models import CHANNEL_LABELS
 from app.moderation import (
     admin_service,
     bans,
@@ -159,6 +161,8 @@ def _idea_context(session: Session, idea: Idea, user: User, settings: Settings, 
                if idea.status == IdeaStatus.submitted or mergeable else [])
     return {
         "idea": idea, "call": call, "author": author, "history": history,
+        "intake": intake_service.intake_of(session, idea.id) if author is None else None,
+        "channel_labels": CHANNEL_LABELS,
         # That the author is a verified resident; never what their provider said about them.
         "author_resident": residents.is_resident(session, author),
         "versions": idea_versions.version_views(session, idea.id),
@@ -455,6 +459,7 @@ def _review(request: Request, session: Session, user: User, call: Call,
     return render(request, "moderation/review.html", {
         "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
         "answer_labels": ANSWER_LABELS, "errors": errors or {}, "target": authz.Moderated(call, assigned),
+        "counts": intake_service.channel_counts(session, call.id), "channel_labels": CHANNEL_LABELS,
     }, status_code=status_code)
 
 

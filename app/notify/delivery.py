@@ -12,6 +12,8 @@ hidden; the person who acted may have left. So, at send time:
   its recipient is active and verified and still wants that kind of e-mail, and may still see
   what it tells of (app.notify.views); a digest (`notification_ids`) keeps only such
   notifications, and is cancelled when none is left;
+- an e-mail to a resident whose idea staff entered (`intake_id`) is cancelled once staff
+  erased their address (app.intake.notices.still_wanted);
 - a change of address's confirmation (`email_change_token_id`) gets its link's token only now,
   so that no raw token is ever stored (app.account.selfservice.with_fresh_link);
 - what is sent is then composed anew from what is true now (current titles, the actor's current
@@ -29,6 +31,7 @@ from app import authz, mail
 from app.account import selfservice
 from app.account.models import User
 from app.db import Database
+from app.intake import notices as intake_notices
 from app.newsletter import service as newsletter
 from app.notify import digest, service
 from app.notify.models import EmailDelivery, Notification
@@ -57,6 +60,10 @@ def checked(session: Session, settings: Settings, payload: dict[str, Any]) -> di
     if subscription_id is not None:
         if not newsletter.still_confirmed(session, int(subscription_id), str(payload.get("to") or "")):
             raise Cancelled("unsubscribed from the newsletter")
+        return payload
+    if payload.get(intake_notices.INTAKE_KEY) is not None:
+        if not intake_notices.still_wanted(session, payload):
+            raise Cancelled("the resident's address was erased")
         return payload
     user_id = payload.get("user_id")
     if user_id is None:

@@ -18,6 +18,7 @@ from app.announce import sending as announce_sending
 from app.announce import service as announce_service
 from app.clock import utcnow
 from app.db import Database
+from app.intake import sheets as intake_sheets
 from app.main import ROUTERS
 from app.media import service as media_service
 from app.notify import delivery, digest, periods
@@ -124,6 +125,7 @@ def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callab
                 ratelimit.prune(session)
                 media_service.prune_charges(session)
                 submission_service.prune(session)
+            intake_sheets.prune_kept(settings)  # spreadsheets previewed but never confirmed
             last_prune = time.monotonic()
         if not handled:
             time.sleep(idle_seconds)

@@ -44,7 +44,9 @@ def _valid_path_values(world: World) -> dict[str, object]:
             "photo_id": 1, "slug": world.call.slug, "variant": "display", "token": "x",
             "key": "test", "identity_id": 1, "kind": "privacy", "lang": "fr", "number": 1, "size": 192,
             # Not the tester's own session (ending it would log the rest of the test out): a 404.
-            "session_id": 999_999}
+            "session_id": 999_999,
+            # An intake that does not exist (a 404 for staff) and a bulk import's file name (app.intake).
+            "intake_id": 999_999, "digest": "0" * 64}
 
 
 @pytest.mark.parametrize("role", ["citizen", "moderator", "admin"])
