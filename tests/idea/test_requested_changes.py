@@ -30,7 +30,7 @@ def test_the_author_reads_the_latest_request_where_they_edit(client: WebClient, 
     for path in (f"/ideas/{w.idea.id}", f"/ideas/{w.idea.id}/edit"):
         box = _box(client.get(path).text)
         assert box is not None, path
-        assert "L&#39;équipe de modération demande des modifications" in box
+        assert "L’équipe de modération demande des modifications" in box
         assert "Précisez l&#39;emplacement exact &lt;b&gt;près du kiosque&lt;/b&gt;." in box  # escaped
         assert "Précisez le parc." not in box  # only the latest request
 

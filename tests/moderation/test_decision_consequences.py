@@ -15,7 +15,7 @@ def test_the_reject_form_names_the_supports_lost(client: WebClient, session: Ses
     client.login_as(w.moderator)
     text = " ".join(client.get(f"/moderation/ideas/{w.idea.id}").text.split())
     assert "12 personnes soutiennent cette idée : leurs soutiens ne compteront plus." in text
-    assert "le refus reste dans l&#39;historique public de l&#39;idée : il est définitif" in text
+    assert "le refus reste dans l’historique public de l’idée : il est définitif" in text
 
 
 def test_a_pending_idea_has_no_supports_to_mention(client: WebClient, session: Session) -> None:
