@@ -13,12 +13,12 @@ operator, `to_tsquery` over them is as safe."""
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlmodel import Session
 
 from app.idea.models import Idea
 from app.search import backend
-from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
+from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MIN, terms, words_only
 from app.search.text import vocabulary as text_vocabulary
 
@@ -28,15 +28,33 @@ CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
 _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), sa.column("title", TSVECTOR))
 _tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(sa.bindparam("match", type_=sa.String)))
 # What app.search.backend.run asks the index, its words as the parameter "match" (`ts_query`).
+FILTER_MARK = "#"  # starts the filters' lexemes ("#c3"): no query word has one (app.search.text.terms)
+
+
+def filters_query(tokens: list[str]) -> str:
+    """A tsquery text finding every filter token of `tokens` (app.search.backend.filter_tokens)
+    as the lexemes indexing writes: `'#c3' & '#t45'`, read by a cast (no parser, which would
+    drop the mark)."""
+    return " & ".join(f"'{FILTER_MARK}{token}'" for token in tokens)
+
+
+def _filter_match(name: str, titles: bool) -> sa.ColumnElement[bool]:
+    column = _table.c.title if titles else _table.c.document
+    return column.op("@@")(sa.cast(sa.bindparam(name, type_=sa.String), TSQUERY))
+
+
 INDEX = backend.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
                            _table.c.title.op("@@")(_tsquery), newest_first=False,  # GIN: no order
-                           title_id=_table.c.idea_id)
+                           title_id=_table.c.idea_id, filter_match=_filter_match, filter_value=filters_query)
 
+# Both tsvectors hold the idea's filter tokens too (migration 0021), as lexemes marked with
+# FILTER_MARK, which no query word matches.
 _UPSERT = sa.text("""
     INSERT INTO idea_search (idea_id, document, title)
     VALUES (:id, setweight(to_tsvector('simple', unaccent(:title)), 'A')
-                 || setweight(to_tsvector('simple', unaccent(:body)), 'B'),
-            to_tsvector('simple', unaccent(:title)))
+                 || setweight(to_tsvector('simple', unaccent(:body)), 'B')
+                 || array_to_tsvector(CAST(:filters AS text[])),
+            to_tsvector('simple', unaccent(:title)) || array_to_tsvector(CAST(:filters AS text[])))
     ON CONFLICT (idea_id) DO UPDATE SET document = excluded.document, title = excluded.title
 """)
 
@@ -78,7 +96,8 @@ class PostgresBackend:
         if documents:
             vocabulary = sorted({w for d in documents for w in text_vocabulary(d.title + " " + d.body)})
             session.execute(_WORDS, {"words": vocabulary})
-            session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body)}
+            session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body),
+                                       "filters": [FILTER_MARK + t for t in filter_tokens(d.filters)]}
                                       for d in documents])
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
@@ -107,5 +126,6 @@ class PostgresBackend:
         tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ")))
         in_title = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ", "A")))
         rank = -sa.func.ts_rank(_table.c.document, tsquery)
-        return backend.run_similar(session, call_id, INDEX, _table.c.document.op("@@")(tsquery),
-                                   _table.c.document.op("@@")(in_title), rank, exclude_id, limit)
+        in_call = _table.c.document.op("@@")(sa.cast(filters_query(filter_tokens({"call": call_id})), TSQUERY))
+        return backend.run_similar(session, call_id, INDEX, sa.and_(_table.c.document.op("@@")(tsquery), in_call),
+                                   sa.and_(_table.c.document.op("@@")(in_title), in_call), rank, exclude_id, limit)
