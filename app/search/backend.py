@@ -362,6 +362,12 @@ def _index_first(connection: sa.Connection, searching: bool) -> None:
         connection.exec_driver_sql(_SEARCHING if searching else _SEARCHED)
 
 
+# Built once: SQLAlchemy then finds their compiled SQL without computing a new statement's cache
+# key for every search (0.3 ms of one).
+_CALLS = select(Call)
+_HIT_IDEAS = select(Idea).where(col(Idea.id).in_(sa.bindparam("ids", expanding=True)))
+
+
 def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuery,
         params: dict[str, Any]) -> SearchResults:
     """Answer `query` for a database backend, `params` giving the values of the parameters of
@@ -397,7 +403,7 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
 
     # Ideas of a call still in preparation are not public either (app.call.phases.is_public);
     # calls are few, so their ids are read here rather than joined.
-    public_calls = [c.id for c in session.exec(select(Call)).all() if is_public(c)]
+    public_calls = [c.id for c in session.exec(_CALLS).all() if is_public(c)]
     statement = _statement(query, index)
     connection = session.connection()
     _index_first(connection, True)
@@ -435,7 +441,7 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
         total, facets, ids = answer(page, asked)
         _index_first(connection, False)
         total = min(total, COUNT_CAP)
-    ideas = {i.id: i for i in session.exec(select(Idea).where(col(Idea.id).in_(ids))).all()} if ids else {}
+    ideas = {i.id: i for i in session.exec(_HIT_IDEAS, params={"ids": ids}).all()} if ids else {}
     hits = [SearchHit(idea=idea, title=text.highlight(idea.title, words),
                       excerpt=text.excerpt(shown_body(idea), words))
             for idea in (ideas[i] for i in ids if i in ideas)]
