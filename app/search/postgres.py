@@ -3,8 +3,9 @@ created by migration 0006. Documents use the `simple` configuration (no language
 ideas are written in several languages) over `unaccent`ed text, the title weighted A and the
 body B, ranked by ts_rank; both tsvectors hold the idea's call, theme and district as lexemes
 marked FILTER_MARK (migration 0021), which a filtered search asks with its words. A word of the
-query found nowhere in the index is replaced by the closest indexed word (`pg_trgm` similarity over `idea_search_word`, the words of every idea
-indexed since the last rebuild): "ecolle" finds "école".
+query found nowhere in the index is replaced by the closest indexed word (`pg_trgm` similarity
+over `idea_search_word`, the words of every idea indexed since the last rebuild): "ecolle"
+finds "école".
 
 Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
 (`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no

@@ -1,7 +1,8 @@
 """The SQLite backend: an FTS5 table `idea_search` (rowid = idea id; columns title, body, and
 the filters' tokens since migration 0021), created by migration 0006 with the unicode61
-tokenizer removing diacritics and prefix indexes of 2 and 3 characters, ranked by bm25 with the title weighing more than the body
-(similar ideas; search ranks as app.search.backend.run says).
+tokenizer removing diacritics and prefix indexes of 2 and 3 characters, ranked by bm25 with
+the title weighing more than the body (similar ideas; search ranks as app.search.backend.run
+says).
 
 A query word of 4 letters or more is a prefix too ("ecole" finds "écoles"), which FTS5 answers
 by merging the whole lists of every word starting so: 7 ms for a word in 40,000 ideas, even
