@@ -1,9 +1,11 @@
 """The PostgreSQL backend: a table `idea_search` (idea_id, document tsvector) with a GIN index,
 created by migration 0006. Documents use the `simple` configuration (no language stemming:
 ideas are written in several languages) over `unaccent`ed text, the title weighted A and the
-body B, ranked by ts_rank. A word of the query found nowhere in the index is replaced by the
-closest indexed word (`pg_trgm` similarity over `idea_search_word`, the words of every idea
-indexed since the last rebuild): "ecolle" finds "école".
+body B, ranked by ts_rank; both tsvectors hold the idea's call, theme and district as lexemes
+marked FILTER_MARK (migration 0021), which a filtered search asks with its words. A word of the
+query found nowhere in the index is replaced by the closest indexed word (`pg_trgm` similarity
+over `idea_search_word`, the words of every idea indexed since the last rebuild): "ecolle"
+finds "école".
 
 Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
 (`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no
@@ -13,12 +15,12 @@ operator, `to_tsquery` over them is as safe."""
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlmodel import Session
 
 from app.idea.models import Idea
 from app.search import backend
-from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
+from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MIN, terms, words_only
 from app.search.text import vocabulary as text_vocabulary
 
@@ -26,17 +28,40 @@ TABLE = "idea_search"
 CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
 
 _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), sa.column("title", TSVECTOR))
-_tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(sa.bindparam("match", type_=sa.String)))
+# The words are given `unaccent`ed already (`unaccented`): `to_tsquery` of constants is then a
+# constant the planner computes once and estimates from the index's statistics, where
+# `unaccent` (a STABLE function) inside the statement was computed again for every row read
+# (at 100,000 ideas, 7 us a row: 11 ms for the 1,500 rows a common word's candidates read) and
+# left the planner blind to how common the words are.
+_tsquery = sa.func.to_tsquery(CONFIG, sa.bindparam("match", type_=sa.String))
 # What app.search.backend.run asks the index, its words as the parameter "match" (`ts_query`).
+FILTER_MARK = "#"  # starts the filters' lexemes ("#c3"): no query word has one (app.search.text.terms)
+
+
+def filters_query(tokens: list[str]) -> str:
+    """A tsquery text finding every filter token of `tokens` (app.search.backend.filter_tokens)
+    as the lexemes indexing writes: `'#c3' & '#t45'`, read by a cast (no parser, which would
+    drop the mark)."""
+    return " & ".join(f"'{FILTER_MARK}{token}'" for token in tokens)
+
+
+def _filter_match(name: str, titles: bool) -> sa.ColumnElement[bool]:
+    column = _table.c.title if titles else _table.c.document
+    return column.op("@@")(sa.cast(sa.bindparam(name, type_=sa.String), TSQUERY))
+
+
 INDEX = backend.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
                            _table.c.title.op("@@")(_tsquery), newest_first=False,  # GIN: no order
-                           title_id=_table.c.idea_id)
+                           title_id=_table.c.idea_id, filter_match=_filter_match, filter_value=filters_query)
 
+# Both tsvectors hold the idea's filter tokens too (migration 0021), as lexemes marked with
+# FILTER_MARK, which no query word matches.
 _UPSERT = sa.text("""
     INSERT INTO idea_search (idea_id, document, title)
     VALUES (:id, setweight(to_tsvector('simple', unaccent(:title)), 'A')
-                 || setweight(to_tsvector('simple', unaccent(:body)), 'B'),
-            to_tsvector('simple', unaccent(:title)))
+                 || setweight(to_tsvector('simple', unaccent(:body)), 'B')
+                 || array_to_tsvector(CAST(:filters AS text[])),
+            to_tsvector('simple', unaccent(:title)) || array_to_tsvector(CAST(:filters AS text[])))
     ON CONFLICT (idea_id) DO UPDATE SET document = excluded.document, title = excluded.title
 """)
 
@@ -63,6 +88,16 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     return result
 
 
+_UNACCENT = sa.text("SELECT unaccent(:first), unaccent(:second)")
+
+
+def unaccented(session: Session, first: str, second: str = "") -> tuple[str, str]:
+    """`first` and `second` as PostgreSQL's `unaccent` writes them (as indexing does), in one
+    round trip: the statements then carry them as constants (`_tsquery`)."""
+    row = session.execute(_UNACCENT, {"first": first, "second": second}).one()
+    return str(row[0]), str(row[1])
+
+
 def ts_query(words: list[str], joiner: str = " & ", weight: str = "") -> str:
     """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`; joined by
     " | ", any of the words; with `weight` "A", in the title only (`'energ':*A`: the document's
@@ -78,7 +113,8 @@ class PostgresBackend:
         if documents:
             vocabulary = sorted({w for d in documents for w in text_vocabulary(d.title + " " + d.body)})
             session.execute(_WORDS, {"words": vocabulary})
-            session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body)}
+            session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body),
+                                       "filters": [FILTER_MARK + t for t in filter_tokens(d.filters)]}
                                       for d in documents])
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
@@ -94,7 +130,7 @@ class PostgresBackend:
         if not words:
             return backend.empty()
         words = corrected(session, words)
-        return backend.run(session, query, words, INDEX, {"match": ts_query(words)})
+        return backend.run(session, query, words, INDEX, {"match": unaccented(session, ts_query(words))[0]})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
@@ -104,8 +140,10 @@ class PostgresBackend:
         words = backend.similar_terms(text)
         if not words:
             return []
-        tsquery = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ")))
-        in_title = sa.func.to_tsquery(CONFIG, sa.func.unaccent(ts_query(words, " | ", "A")))
+        any_word, any_in_title = unaccented(session, ts_query(words, " | "), ts_query(words, " | ", "A"))
+        tsquery = sa.func.to_tsquery(CONFIG, any_word)
+        in_title = sa.func.to_tsquery(CONFIG, any_in_title)
         rank = -sa.func.ts_rank(_table.c.document, tsquery)
-        return backend.run_similar(session, call_id, INDEX, _table.c.document.op("@@")(tsquery),
-                                   _table.c.document.op("@@")(in_title), rank, exclude_id, limit)
+        in_call = _table.c.document.op("@@")(sa.cast(filters_query(filter_tokens({"call": call_id})), TSQUERY))
+        return backend.run_similar(session, call_id, INDEX, sa.and_(_table.c.document.op("@@")(tsquery), in_call),
+                                   sa.and_(_table.c.document.op("@@")(in_title), in_call), rank, exclude_id, limit)

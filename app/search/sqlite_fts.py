@@ -1,7 +1,8 @@
-"""The SQLite backend: an FTS5 table `idea_search` (rowid = idea id; columns title, body),
-created by migration 0006 with the unicode61 tokenizer removing diacritics and prefix
-indexes of 2 and 3 characters, ranked by bm25 with the title weighing more than the body
-(similar ideas; search ranks as app.search.backend.run says).
+"""The SQLite backend: an FTS5 table `idea_search` (rowid = idea id; columns title, body, and
+the filters' tokens since migration 0021), created by migration 0006 with the unicode61
+tokenizer removing diacritics and prefix indexes of 2 and 3 characters, ranked by bm25 with
+the title weighing more than the body (similar ideas; search ranks as app.search.backend.run
+says).
 
 A query word of 4 letters or more is a prefix too ("ecole" finds "écoles"), which FTS5 answers
 by merging the whole lists of every word starting so: 7 ms for a word in 40,000 ideas, even
@@ -18,21 +19,25 @@ from sqlmodel import Session
 
 from app.idea.models import Idea
 from app.search import backend
-from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults
+from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import terms, vocabulary
 
 TABLE = "idea_search"
-# The FTS5 definition, as migration 0006 wrote it: accents removed ("école" is indexed as
-# "ecole"), prefixes of 2 and 3 letters indexed so that "en" or "eco" stay fast.
-CREATE = (f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, "
+# The FTS5 definition, as migration 0021 writes it (0006's, with the filters' tokens): accents
+# removed ("école" is indexed as "ecole"), prefixes of 2 and 3 letters indexed so that "en" or
+# "eco" stay fast; `filters` holds the idea's call, theme and district as tokens
+# (app.search.backend.filter_tokens), which only a query naming that column finds.
+CREATE = (f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, filters, "
           "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
 TITLE_WEIGHT = 10.0  # bm25 column weights: a word in the title counts ten times one in the body
 BODY_WEIGHT = 1.0
 EXPANSIONS_MAX = 64  # indexed words a query word may stand for; beyond, FTS5's prefix query
 
-# The titles alone (migration 0019): a title pass over `TABLE` under a column filter reads the
-# bodies' lists too, ten times longer.
+# The titles alone (migration 0019, with the filters' tokens since 0021): a title pass over
+# `TABLE` under a column filter reads the bodies' lists too, ten times longer.
 TITLE_TABLE = "idea_search_title"
+WORDS = "{title body} : "  # a query's words are looked for there, never among the filters' tokens
+TITLE_WORDS = "{title} : "
 
 _table = sa.table(TABLE, sa.column("rowid"))
 _titles = sa.table(TITLE_TABLE, sa.column("rowid"))
@@ -42,7 +47,10 @@ _title_fts: sa.ColumnClause[Any] = sa.literal_column(TITLE_TABLE)
 # "title_match" (the same in the table of titles).
 INDEX = backend.IndexQuery("sqlite", _table.c.rowid, _fts.op("MATCH")(sa.bindparam("match", type_=sa.String)),
                            _title_fts.op("MATCH")(sa.bindparam("title_match", type_=sa.String)),
-                           newest_first=True, title_id=_titles.c.rowid)  # by rowid, descending
+                           newest_first=True, title_id=_titles.c.rowid,  # by rowid, descending
+                           filter_match=lambda name, titles: (_title_fts if titles else _fts).op("MATCH")(
+                               sa.bindparam(name, type_=sa.String)),
+                           filter_value=lambda tokens: filters_query(tokens))
 _WORDS = sa.text("INSERT OR IGNORE INTO idea_search_word (word) VALUES (:word)")
 _STARTING = sa.text("SELECT word FROM idea_search_word WHERE word >= :low AND word < :high ORDER BY word LIMIT :limit")
 
@@ -56,6 +64,13 @@ def fts_query(words: list[str], joiner: str = " ") -> str:
     the user typed is read as an FTS5 operator. `words` come from app.search.text.terms; joined
     by spaces every word must match, by " OR " any of them."""
     return joiner.join(_quoted(word) + "*" for word in words)
+
+
+def filters_query(tokens: list[str]) -> str:
+    """The FTS5 query finding every filter token of `tokens` (app.search.backend.filter_tokens)
+    in the `filters` column: `{filters} : ("c3" "t45")`. FTS5 takes a second MATCH on a table as
+    an AND with the first: the words' lists and the tokens' are intersected by the index."""
+    return "{filters} : (" + " ".join(_quoted(t) for t in tokens) + ")"
 
 
 def expanded_query(session: Session, words: list[str], joiner: str = " AND ") -> str:
@@ -87,10 +102,12 @@ class SqliteBackend:
         words = sorted({w for d in documents for w in vocabulary(d.title + " " + d.body)})
         if words:
             session.execute(_WORDS, [{"word": w} for w in words])
-        session.execute(sa.text("INSERT INTO idea_search (rowid, title, body) VALUES (:id, :title, :body)"),
-                        [{"id": d.idea_id, "title": d.title, "body": d.body} for d in documents])
-        session.execute(sa.text("INSERT INTO idea_search_title (rowid, title) VALUES (:id, :title)"),
-                        [{"id": d.idea_id, "title": d.title} for d in documents])
+        rows = [{"id": d.idea_id, "title": d.title, "body": d.body, "filters": " ".join(filter_tokens(d.filters))}
+                for d in documents]
+        session.execute(sa.text("INSERT INTO idea_search (rowid, title, body, filters) "
+                                "VALUES (:id, :title, :body, :filters)"), rows)
+        session.execute(sa.text("INSERT INTO idea_search_title (rowid, title, filters) "
+                                "VALUES (:id, :title, :filters)"), rows)
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
         for idea_id in idea_ids:
@@ -106,8 +123,9 @@ class SqliteBackend:
         words = terms(query.text)
         if not words:
             return backend.empty()
-        expression = expanded_query(session, words)
-        return backend.run(session, query, words, INDEX, {"match": expression, "title_match": expression})
+        expression = "(" + expanded_query(session, words) + ")"
+        return backend.run(session, query, words, INDEX, {"match": WORDS + expression,
+                                                          "title_match": TITLE_WORDS + expression})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
@@ -117,8 +135,9 @@ class SqliteBackend:
         words = backend.similar_terms(text)
         if not words:
             return []
-        expression = expanded_query(session, words, " OR ")
-        match = _fts.op("MATCH")(expression)
-        title_match = _fts.op("MATCH")("{title} : (" + expression + ")")
-        rank = sa.func.bm25(_fts, TITLE_WEIGHT, BODY_WEIGHT)
+        expression = "(" + expanded_query(session, words, " OR ") + ")"
+        in_call = filters_query(filter_tokens({"call": call_id}))
+        match = sa.and_(_fts.op("MATCH")(WORDS + expression), _fts.op("MATCH")(in_call))
+        title_match = sa.and_(_fts.op("MATCH")(TITLE_WORDS + expression), _fts.op("MATCH")(in_call))
+        rank = sa.func.bm25(_fts, TITLE_WEIGHT, BODY_WEIGHT, 0.0)  # the call's token scores nothing
         return backend.run_similar(session, call_id, INDEX, match, title_match, rank, exclude_id, limit)

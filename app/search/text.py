@@ -5,6 +5,7 @@ A query never reaches a search engine as the user typed it: it is cut into words
 letters and digits only, so operators (`NEAR(`, `:`, `*`, `"`, `%`, `-`) are spaces, and each
 backend quotes the words it receives."""
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -99,6 +100,14 @@ class Segment:
     mark: bool = False
 
 
+@functools.lru_cache(maxsize=256)
+def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
+    """The expression finding, in folded text, the words starting with one of `words`: built
+    once for the twenty titles and excerpts of a page (and the next searches of those words)."""
+    prefixes = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*")
+
+
 def _marked_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """The (start, end) of the words of `text` starting with one of `words` (folded). One
     regular expression over the folded text when folding keeps every character's place (it
@@ -107,25 +116,34 @@ def _marked_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
         return []
     folded = fold(text)
     if len(folded) == len(text):
-        prefixes = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        pattern = re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*")
-        return [(m.start(), m.end()) for m in pattern.finditer(folded) if WORD.fullmatch(text[m.start():m.end()])]
+        return [(m.start(), m.end()) for m in _prefixes(tuple(words)).finditer(folded)
+                if WORD.fullmatch(text[m.start():m.end()])]
     return [(m.start(), m.end()) for m in WORD.finditer(text)
             if any(fold(m.group()).startswith(w) for w in words)]
 
 
+def _segments(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[Segment]:
+    """`text[start:end]` cut into segments, the `spans` (sorted, not overlapping) starting in
+    it highlighted (to `end` at most)."""
+    end = len(text) if end is None else end
+    segments: list[Segment] = []
+    position = start
+    for first, last in spans:
+        if first < start or first >= end:
+            continue
+        last = min(last, end)
+        if first > position:
+            segments.append(Segment(text[position:first]))
+        segments.append(Segment(text[first:last], mark=True))
+        position = last
+    if position < end:
+        segments.append(Segment(text[position:end]))
+    return segments
+
+
 def highlight(text: str, words: list[str]) -> list[Segment]:
     """`text` cut into segments, the words starting with one of `words` (folded) highlighted."""
-    segments: list[Segment] = []
-    position = 0
-    for start, end in _marked_spans(text, words):
-        if start > position:
-            segments.append(Segment(text[position:start]))
-        segments.append(Segment(text[start:end], mark=True))
-        position = end
-    if position < len(text):
-        segments.append(Segment(text[position:]))
-    return segments
+    return _segments(text, _marked_spans(text, words))
 
 
 def excerpt(text: str, words: list[str], length: int = 220) -> list[Segment]:
@@ -143,7 +161,8 @@ def excerpt(text: str, words: list[str], length: int = 220) -> list[Segment]:
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
-    # The marks "…" are added around the highlighted piece, not in it: folded, "…" becomes "..."
-    # and would send the highlighting down its slower path.
-    return ([Segment("…")] if start else []) + highlight(text[start:end], words) + (
+    # The spans found in the whole text are those of the piece: it is cut at spaces, between
+    # words. The marks "…" are added around it, not in it: folded, "…" becomes "..." and would
+    # send the highlighting down its slower path.
+    return ([Segment("…")] if start else []) + _segments(text, spans, start, end) + (
         [Segment("…")] if end < len(text) else [])

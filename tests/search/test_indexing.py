@@ -12,7 +12,7 @@ from app.search import indexing
 from app.search.backend import SearchQuery
 from app.search.engines import backend_for
 from app.search.queue import REINDEX_KIND
-from tests.factories import make_call, make_idea, make_user
+from tests.factories import make_call, make_category, make_district, make_idea, make_user
 from tests.search.test_contract import _indexed
 from tests.support import WebClient
 
@@ -58,6 +58,40 @@ def test_a_published_idea_is_found_once_the_worker_ran_and_its_edit_too(client: 
     client.run_worker()
     assert _found(session, "potagers") == ["Potagers partagés"]
     assert _found(session, "vergers") == []
+
+
+def test_an_idea_moved_to_another_theme_and_district_is_found_under_them_once_the_worker_ran(
+        client: WebClient, session: Session) -> None:
+    # The database backends keep an idea's call, theme and district as tokens of the index
+    # (migration 0021): the edit's reindexing moves them with it.
+    call = make_call(session)
+    trees, water = make_category(session, call, name="Arbres"), make_category(session, call, name="Eau")
+    north, south = make_district(session, name="Nord"), make_district(session, name="Sud")
+    author = make_user(session)
+    session.commit()
+    client.login_as(author)
+    response = client.submit(f"/calls/{call.slug}/ideas/new", {
+        "title": "Vergers partagés", "body_md": BODY, "category_id": str(trees.id), "district_id": str(north.id),
+        "action": "submit"})
+    assert response.status_code == 303
+    client.run_worker()
+
+    def found(**filters: int | None) -> list[str]:
+        session.expire_all()
+        query = SearchQuery(text="vergers", call_id=call.id, **filters)
+        return [h.idea.title for h in backend_for(session).search(session, query).hits]
+
+    assert found(category_id=trees.id, district_id=north.id) == ["Vergers partagés"]
+    idea_id = int(response.headers["location"].rstrip("/").split("/")[-1])
+    assert client.submit(f"/ideas/{idea_id}/edit", {"title": "Vergers partagés", "body_md": BODY,
+                                                    "category_id": str(water.id),
+                                                    "district_id": str(south.id)}).status_code == 303
+    assert found(category_id=water.id) == []  # the index has not followed yet, and shows nothing wrong
+    assert found(category_id=trees.id) == []
+    client.run_worker()
+    assert found(category_id=water.id, district_id=south.id) == ["Vergers partagés"]
+    assert found(category_id=water.id) == found(district_id=south.id) == ["Vergers partagés"]
+    assert found(category_id=trees.id) == found(district_id=north.id) == []
 
 
 def test_a_draft_is_not_indexed_and_a_withdrawn_idea_leaves_the_index(client: WebClient, session: Session) -> None:

@@ -1,7 +1,7 @@
 """outbox_message: the id of the request that queued each message
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-30 01:00:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = "0023"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
