@@ -37,6 +37,7 @@ from app.council.figures import LICENCE, LICENCE_URL
 from app.i18n import _
 from app.idea import queries as idea_queries
 from app.idea.models import Idea, IdeaStatusChange
+from app.intake.models import CHANNEL_LABELS, Channel, IdeaIntake
 from app.settings import Settings
 from app.vote.models import Vote
 
@@ -79,7 +80,8 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
                        .group_by(col(Comment.idea_id)).subquery())
     rows = session.execute(
         sa.select(Idea, col(Category.name), col(District.name), func.coalesce(supports.c.n, 0),
-                  func.coalesce(public_comments.c.n, 0))
+                  func.coalesce(public_comments.c.n, 0), col(IdeaIntake.channel))
+        .join(IdeaIntake, col(IdeaIntake.idea_id) == col(Idea.id), isouter=True)
         .join(Category, col(Category.id) == col(Idea.category_id), isouter=True)
         .join(District, col(District.id) == col(Idea.district_id), isouter=True)
         .join(supports, supports.c.idea_id == col(Idea.id), isouter=True)
@@ -88,13 +90,16 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
     ).all()
     ideas = Table("ideas", [_("Idea"), _("Title"), _("Status"), _("Public"), _("Hidden by moderation"), _("Theme"),
                             _("District"), _("Submitted on"), _("Published on"), _("Supports"), _("Public comments"),
-                            _("Official answer"), _("Answer text"), _("Answered on"), _("Address")], [])
-    for idea, theme, district, support_count, comment_count in rows:
+                            _("Official answer"), _("Answer text"), _("Answered on"), _("Address"),
+                            _("Received")], [])
+    for idea, theme, district, support_count, comment_count, channel in rows:
+        received = _(CHANNEL_LABELS[Channel(channel)]) if channel else _("On the platform")
         ideas.rows.append([
             idea.id, idea.title, idea.status, _("yes") if idea.is_public else _("no"),
             _("yes") if idea.hidden_at else _("no"), theme or "", district or "", _day(idea.submitted_at),
             _day(idea.published_at), int(support_count), int(comment_count), idea.answer_status or "",
-            _text(idea.answer_html), _day(idea.answered_at), settings.absolute_url(links.idea_path(idea.id or 0))])
+            _text(idea.answer_html), _day(idea.answered_at), settings.absolute_url(links.idea_path(idea.id or 0)),
+            received])
     changes = session.execute(
         sa.select(IdeaStatusChange, col(Idea.title)).join(Idea, col(Idea.id) == col(IdeaStatusChange.idea_id))
         .where(col(Idea.call_id) == call.id, idea_queries.seen_by_moderators())

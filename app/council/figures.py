@@ -34,6 +34,8 @@ from app.comment.models import Comment
 from app.i18n import CITY_TZ
 from app.idea import queries as idea_queries
 from app.idea.models import Idea, IdeaStatus
+from app.intake.models import Channel, IdeaIntake
+from app.intake.service import ONLINE
 from app.moderation import dialogue
 from app.report.models import Report
 from app.residents.models import ResidentVerification
@@ -43,7 +45,7 @@ LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 KINDS = ("idea", "support", "comment")
-DIMENSIONS = ("all", "district", "theme", "week", "language", "verification")
+DIMENSIONS = ("all", "district", "theme", "week", "language", "verification", "channel")
 # Decisions by staff on ideas and comments, as written in the audit log (app.audit).
 DECISIONS = (AuditAction.approve, AuditAction.request_changes, AuditAction.reject, AuditAction.hide,
              AuditAction.restore, AuditAction.merge, AuditAction.answer, AuditAction.shortlist,
@@ -94,22 +96,28 @@ def _visible(scope: str) -> sa.ColumnElement[bool]:
 
 
 def _events(call_id: int | None, scope: str) -> sa.CTE:
-    """One row per idea, support and comment counted: (kind, person, district, theme, at)."""
+    """One row per idea, support and comment counted: (kind, person, district, theme, at, channel),
+    `channel` being how the idea concerned came in: "online", or the channel staff entered it from
+    on a resident's behalf (app.intake; such an idea has no author, so no person)."""
     where: list[Any] = [_visible(scope)]
     if call_id is not None:
         where.append(col(Idea.call_id) == call_id)
-    ideas: Any = sa.select(sa.literal("idea").label("kind"), col(Idea.author_id).label("person"),
-                      col(Idea.district_id).label("district"), col(Idea.category_id).label("theme"),
-                      func.coalesce(Idea.submitted_at, Idea.published_at, Idea.created_at).label("at")).where(*where)
+    channel = func.coalesce(col(IdeaIntake.channel), sa.literal(ONLINE))
+    intake = (IdeaIntake, col(IdeaIntake.idea_id) == col(Idea.id))
+    ideas: Any = (sa.select(sa.literal("idea").label("kind"), col(Idea.author_id).label("person"),
+                            col(Idea.district_id).label("district"), col(Idea.category_id).label("theme"),
+                            func.coalesce(Idea.submitted_at, Idea.published_at, Idea.created_at).label("at"),
+                            channel.label("channel"))
+                  .select_from(Idea).outerjoin(*intake).where(*where))
     supports = (sa.select(sa.literal("support"), col(Vote.user_id), col(Idea.district_id), col(Idea.category_id),
-                          col(Vote.created_at))
-                .join(Idea, col(Idea.id) == col(Vote.idea_id)).where(*where))
+                          col(Vote.created_at), channel)
+                .join(Idea, col(Idea.id) == col(Vote.idea_id)).outerjoin(*intake).where(*where))
     comment_where = [*where, col(Comment.deleted_at).is_(None)]
     if scope == "public":
         comment_where.append(col(Comment.hidden_at).is_(None))
     comments = (sa.select(sa.literal("comment"), col(Comment.author_id), col(Idea.district_id),
-                          col(Idea.category_id), col(Comment.created_at))
-                .join(Idea, col(Idea.id) == col(Comment.idea_id)).where(*comment_where))
+                          col(Idea.category_id), col(Comment.created_at), channel)
+                .join(Idea, col(Idea.id) == col(Comment.idea_id)).outerjoin(*intake).where(*comment_where))
     return sa.union_all(ideas, supports, comments).cte("events")
 
 
@@ -162,6 +170,7 @@ def _keys(session: Session, ev: Any) -> dict[str, sa.ColumnElement[Any]]:
         "week": sa.cast(_week_start(session, ev.c.at), sa.String),
         "language": sa.cast(col(User.language), sa.String),
         "verification": verified,
+        "channel": sa.cast(ev.c.channel, sa.String),
     }
 
 
@@ -249,8 +258,9 @@ def participation(session: Session, call: Call | None = None, *, scope: str = "s
         "week": _weeks(found["week"]),
         "language": sorted(found["language"].values(), key=lambda s: s.key),
         "verification": [found["verification"].get(key, Slice(key)) for key in ("verified", "not_verified")],
+        "channel": [found["channel"].get(key, Slice(key)) for key in (ONLINE, *(str(c) for c in Channel))],
     }
-    for part in by["language"] + by["verification"]:
+    for part in by["language"] + by["verification"] + by["channel"]:
         part.label = part.key
     total = found["all"].get("", Slice(""))
     report = Participation(call=call, scope=scope, total=total, by=by, generated_at=now or datetime.now(UTC))

@@ -20,6 +20,8 @@ from app.council.charts import Chart, bar_chart
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound
 from app.i18n import LANGUAGE_NAMES, _
+from app.intake.models import CHANNEL_LABELS, Channel
+from app.intake.service import ONLINE
 from app.web import STATIC_DIR, env, render
 
 router = APIRouter(prefix="/moderation/council", tags=["council"], include_in_schema=False)
@@ -37,6 +39,7 @@ def _labels(report: figures.Participation) -> dict[str, list[str]]:
         "week": lambda s: s.label,
         "language": lambda s: LANGUAGE_NAMES.get(s.key, s.key or _("Unknown")),
         "verification": lambda s: verification.get(s.key, s.key),
+        "channel": lambda s: _("On the platform") if s.key == ONLINE else _(CHANNEL_LABELS[Channel(s.key)]),
     }
     return {name: [names[name](part) for part in parts] for name, parts in report.by.items()}
 

@@ -2,8 +2,12 @@
 
 from sqlmodel import Session
 
-from app.council import figures
+from app.council import exports, figures
+from app.intake.models import IdeaIntake
+from app.settings import Settings
+from app.vote.models import Vote
 from tests.council.dataset import build
+from tests.factories import make_idea
 
 
 def _row(rows: list[figures.Slice], label: str) -> tuple[int, int, int, int]:
@@ -55,3 +59,29 @@ def test_platform_figures_add_every_call(session: Session) -> None:
     assert [(m.moderator, m.decisions) for m in report.workload] == [("Modératrice Ana", 5), ("Admin Bob", 1)]
     assert (report.reports, report.reports_handled) == (3, 2)
     assert "Mobilité (" + w.call.slug + ")" in {r.label for r in report.by["theme"]}
+
+
+def test_ideas_entered_for_residents_are_counted_by_channel(session: Session, settings: Settings) -> None:
+    """Paper intake (issue 18): ideas entered by staff on a resident's behalf are counted apart,
+    as ideas but not as participants (they have no author); what was proposed online is as before."""
+    w = build(session)
+    before = figures.participation(session, w.call).total
+    paper = make_idea(session, w.call, w.anne, title="Un banc rue Hors-Château", status="published")
+    paper.author_id = None  # as app.intake enters it: no account behind it
+    session.add(paper)
+    session.flush()
+    session.add(IdeaIntake(idea_id=paper.id or 0, call_id=w.call.id or 0, channel="paper", display_name="Jeanne"))
+    session.add(Vote(idea_id=paper.id or 0, user_id=w.eve.id or 0, call_id=w.call.id or 0,
+                     category_id=paper.category_id))
+    session.commit()
+    report = figures.participation(session, w.call)
+    channel = {r.key: (r.ideas, r.supports, r.comments, r.participants) for r in report.by["channel"]}
+    assert channel["online"] == (before.ideas, before.supports, before.comments, before.participants)
+    assert channel["paper"] == (1, 1, 0, 1)  # the idea, and Eve who supported it
+    assert channel["email"] == channel["phone"] == channel["counter"] == channel["event"] == (0, 0, 0, 0)
+    assert report.total.ideas == before.ideas + 1 and report.total.submitters == before.submitters
+    ideas = exports.idea_tables(session, settings, w.call)[0]
+    received = {row[1]: row[-1] for row in ideas.rows}  # title -> the last column, "Received"
+    assert ideas.headers[-1] == "Reçue"  # the files are in the reader's language, French here
+    assert received["Un banc rue Hors-Château"] == "Papier"
+    assert set(received.values()) == {"Papier", "Sur la plateforme"}
