@@ -24,8 +24,9 @@ pytestmark = pytest.mark.e2e
 
 MAX_KINDS = 50
 SKIP = re.compile(
-    r"^/(static|api|media)/|^/(sw\.js|healthz|offline)$|\.(csv|json|xml|atom|rss|png|jpe?g|webp|svg)$"
+    r"^/(static|api|media)/|^/(sw\.js|healthz|offline)$|\.(csv|json|xml|atom|rss|png|jpe?g|webp|svg|zip|xlsx)$"
     r"|/photos/|/cover/|/feed|/unsubscribe|/account/(verify|password/reset)"
+    r"|/council/calls/\d+/file$|/intakes/\d+/export$"  # downloads (a spreadsheet, a JSON file), not pages
 )
 LINKS_JS = """() => [...document.querySelectorAll('a[href]')]
   .filter(a => !a.hasAttribute('download'))
