@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     residency_rule_save = "residency_rule_save"  # a verified-resident rule added or changed
     residency_rule_delete = "residency_rule_delete"
     identity_save = "identity_save"  # the city's identity (app.identity): names, logo, colours, links
+    translation_save = "translation_save"  # translations of a call, its themes or districts (app.contentlang)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and

@@ -18,6 +18,7 @@ from app.announce import reply_routes as announce_reply_routes
 from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
+from app.call import translation_routes as call_translations
 from app.call import api as call_api
 from app.call import routes as call_routes
 from app.comment import routes as comment_routes
@@ -55,6 +56,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_routes.router,
     call_routes.router,
     call_admin.router,
+    call_translations.router,
     call_api.router,
     idea_routes.router,
     vote_routes.router,

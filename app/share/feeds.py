@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 from markupsafe import escape
 from sqlmodel import Session, col, select
 
-from app import links
+from app import contentlang, links
 from app.audit import AuditAction, AuditEntry, TargetType
 from app.call.models import Call
 from app.i18n import current_language, gettext
@@ -142,7 +142,7 @@ def call_feed(session: Session, settings: Settings, call: Call) -> bytes:
     # The newest entry's time; a feed with no entry yet is as new as the call.
     return atom_document(
         settings, site=identity_service.current(session, settings).platform_name,
-        feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=call.title,
-        subtitle=gettext("New ideas, official answers and results of “{call}”", call=call.title),
+        feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=contentlang.plain(call, "title"),
+        subtitle=gettext("New ideas, official answers and results of “{call}”", call=contentlang.plain(call, "title")),
         page=settings.absolute_url(links.call_path(call.slug)), entries=call_entries(session, settings, call),
         empty_updated=call.updated_at)
