@@ -35,12 +35,12 @@ def _editor(request: Request, session: DbSession, call: Call, language: str, val
 
 
 @router.get("/calls/{call_id}/translations", name="admin:call_translations")
-def editor(request: Request, session: DbSession, _user: Translator, call_id: int, lang: str = "") -> Response:
-    """The call's fields, themes and districts, each original next to its translation into `lang`
-    (the first language other than the original when `lang` is missing or not one of them)."""
+def editor(request: Request, session: DbSession, _user: Translator, call_id: int, to: str = "") -> Response:
+    """The call's fields, themes and districts, each original next to its translation into `to`
+    (the first language other than the original when `to` is missing or not one of them)."""
     call = service.get_call(session, call_id)
     targets = translations.target_languages(call)
-    language = lang if lang in targets else targets[0]
+    language = to if to in targets else targets[0]
     return _editor(request, session, call, language, {}, {})
 
 
@@ -58,7 +58,7 @@ async def save(request: Request, session: DbSession, user: Translator, call_id: 
         shown = language if language in translations.target_languages(fresh) else translations.target_languages(fresh)[0]
         return _editor(request, session, fresh, shown, texts, exc.errors, status_code=422)
     session.commit()
-    location = links.path("admin:call_translations", call_id=call_id, _query={"lang": language})
+    location = links.path("admin:call_translations", call_id=call_id, _query={"to": language})
     message = N_("The translations are saved.") if changed else N_("Nothing changed.")
     return flash(request, redirect(location), message, "success" if changed else "info")
 

@@ -96,7 +96,7 @@ def test_the_editor_saves_flags_out_of_date_and_records_it(client: WebClient, se
     theme = make_category(session, call, name="Mobilité")
     session.commit()
     _admin(client, session)
-    page = client.get(f"/admin/calls/{call.id}/translations?lang=nl").text
+    page = client.get(f"/admin/calls/{call.id}/translations?to=nl").text
     assert 'lang="fr">Budget participatif</div>' in page  # the original, beside the field
     answer = client.submit(f"/admin/calls/{call.id}/translations", {
         "language": "nl", f"call.{call.id}.title": "Participatieve begroting",
@@ -107,15 +107,15 @@ def test_the_editor_saves_flags_out_of_date_and_records_it(client: WebClient, se
     assert saved is not None and saved.translations["nl"]["title"]["text"] == "Participatieve begroting"
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "translation_save")).one()
     assert entry.details["language"] == "nl" and f"category.{theme.id}.name" in entry.details["fields"]
-    page = client.get(f"/admin/calls/{call.id}/translations?lang=nl").text
+    page = client.get(f"/admin/calls/{call.id}/translations?to=nl").text
     assert "tag-warning" not in page
     # The original changes: the Dutch title is now older than it.
     saved.title = "Budget citoyen"
     session.add(saved)
     session.commit()
-    page = client.get(f"/admin/calls/{call.id}/translations?lang=nl").text
+    page = client.get(f"/admin/calls/{call.id}/translations?to=nl").text
     label = page.split(f'for="f-call.{call.id}.title"', 1)[1].split("</label>", 1)[0]
-    assert '<span class="tag tag-warning">out of date</span>' in label
+    assert '<span class="tag tag-warning">périmée</span>' in label  # "out of date", in the admin's French
     theme_label = page.split(f'for="f-category.{theme.id}.name"', 1)[1].split("</label>", 1)[0]
     assert "out of date" not in theme_label
     missing = client.get(f"/admin/calls/{call.id}/translations/missing").text
@@ -182,7 +182,7 @@ def test_a_script_in_a_translation_stays_inert(client: WebClient, session: Sessi
     evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     client.submit(f"/admin/calls/{call.id}/translations", {
         "language": "nl", f"call.{call.id}.title": evil, f"call.{call.id}.description_md": evil + "\n\n[x](javascript:alert(3))"})
-    for url in (f"/calls/{call.slug}?lang=nl", f"/admin/calls/{call.id}/translations?lang=nl", "/calls?lang=nl"):
+    for url in (f"/calls/{call.slug}?lang=nl", f"/admin/calls/{call.id}/translations?to=nl", "/calls?lang=nl"):
         html = client.get(url).text
         assert "&lt;script&gt;alert(1)" in html, url  # shown as text
         assert "<script>alert" not in html and "<img src=x" not in html
