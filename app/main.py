@@ -18,9 +18,9 @@ from app.announce import reply_routes as announce_reply_routes
 from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
-from app.call import translation_routes as call_translations
 from app.call import api as call_api
 from app.call import routes as call_routes
+from app.call import translation_routes as call_translations
 from app.comment import routes as comment_routes
 from app.db import Database, sqlite_write_turn
 from app.follow import routes as follow_routes

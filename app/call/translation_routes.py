@@ -55,7 +55,8 @@ async def save(request: Request, session: DbSession, user: Translator, call_id: 
     except ValidationFailed as exc:
         session.rollback()
         fresh = service.get_call(session, call_id)
-        shown = language if language in translations.target_languages(fresh) else translations.target_languages(fresh)[0]
+        targets = translations.target_languages(fresh)
+        shown = language if language in targets else targets[0]
         return _editor(request, session, fresh, shown, texts, exc.errors, status_code=422)
     session.commit()
     location = links.path("admin:call_translations", call_id=call_id, _query={"to": language})

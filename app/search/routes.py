@@ -57,7 +57,7 @@ def _facet_options(session: Session, results: SearchResults, query: SearchQuery)
         ("call", Call, "title"), ("category", Category, "name"), ("district", District, "name"))
     for facet, model, field in models:
         ids = [i for i in results.facets.get(facet, {}) if i is not None]
-        rows = session.exec(select(model).where(col(model.id).in_(ids))).all() if ids else []
+        rows: list[Any] = list(session.exec(select(model).where(col(model.id).in_(ids)))) if ids else []  # type: ignore[attr-defined]
         names[facet] = {}
         for row in rows:
             name = contentlang.shown(row, field)  # in the visitor's language where translated

@@ -83,7 +83,8 @@ def call_preview(settings: Settings, call: Call, figures: CallFigures) -> Previe
     title = gettext("Results: {title}", title=name) if results_out(call) else name
     return Preview(
         title=title,
-        description=contentlang.plain(call, "summary") or plain_excerpt(call.description_md, DESCRIPTION_LENGTH) or figures_line(figures),
+        description=contentlang.plain(call, "summary") or plain_excerpt(call.description_md, DESCRIPTION_LENGTH)
+        or figures_line(figures),
         url=settings.absolute_url(links.call_path(call.slug)),
         image=settings.absolute_url(links.path("share:call_image", slug=call.slug)),
         image_alt=f"{name}: {figures_line(figures)}",
@@ -95,7 +96,8 @@ def idea_preview(settings: Settings, idea: Idea, call: Call) -> Preview | None:
     if not idea.is_public or idea.id is None or not is_public(call):
         return None
     return Preview(
-        title=idea.title, description=plain_excerpt(idea.body_md, DESCRIPTION_LENGTH) or contentlang.plain(call, "title"),
+        title=idea.title,
+        description=plain_excerpt(idea.body_md, DESCRIPTION_LENGTH) or contentlang.plain(call, "title"),
         url=settings.absolute_url(links.idea_path(idea.id)),
         image=settings.absolute_url(links.path("share:idea_image", idea_id=idea.id)),
         image_alt=gettext("{title}, an idea for “{call}”", title=idea.title, call=contentlang.plain(call, "title")),

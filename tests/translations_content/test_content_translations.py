@@ -82,8 +82,8 @@ def test_themes_and_districts_follow_on_cards_filters_and_the_idea_page(client: 
     session.add(theme)
     session.commit()
     page = client.get(f"/calls/{call.slug}?lang=nl").text
-    assert re.search(r'<option value="%d"\s*>Mobiliteit</option>' % theme.id, page)
-    assert re.search(r'<option value="%d" lang="fr">Outremeuse</option>' % district.id, page)
+    assert re.search(rf'<option value="{theme.id}"\s*>Mobiliteit</option>', page)
+    assert re.search(f'<option value="{district.id}" lang="fr">Outremeuse</option>', page)
     assert '<span class="tag">Mobiliteit</span>' in page
     assert '<span class="tag tag-district"><span lang="fr">Outremeuse</span></span>' in page
     detail = client.get(f"/ideas/{idea.id}?lang=nl").text
@@ -181,7 +181,8 @@ def test_a_script_in_a_translation_stays_inert(client: WebClient, session: Sessi
     _admin(client, session)
     evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     client.submit(f"/admin/calls/{call.id}/translations", {
-        "language": "nl", f"call.{call.id}.title": evil, f"call.{call.id}.description_md": evil + "\n\n[x](javascript:alert(3))"})
+        "language": "nl", f"call.{call.id}.title": evil,
+        f"call.{call.id}.description_md": evil + "\n\n[x](javascript:alert(3))"})
     for url in (f"/calls/{call.slug}?lang=nl", f"/admin/calls/{call.id}/translations?to=nl", "/calls?lang=nl"):
         html = client.get(url).text
         assert "&lt;script&gt;alert(1)" in html, url  # shown as text
