@@ -35,13 +35,18 @@ from app.settings import LANGUAGES
 LANGUAGE_LABELS = {"fr": N_("French"), "nl": N_("Dutch"), "de": N_("German"), "en": N_("English")}
 
 # Translatable fields per kind of object, with their longest length (that of the original column).
+# "answer" is an idea's official answer (app.moderation), whose columns are named apart: see ATTRIBUTES.
 FIELDS: dict[str, dict[str, int]] = {
     "call": {"title": 160, "summary": 500, "description_md": 60_000},
     "category": {"name": 120, "description": 500},
     "district": {"name": 120},
+    "answer": {"answer_md": 10_000},
 }
+# kind -> (its original-language column, its translations column); the others use the defaults.
+ATTRIBUTES = {"answer": ("answer_language", "answer_translations")}
+DEFAULT_ATTRIBUTES = ("original_language", "translations")
 FIELD_LABELS = {"title": N_("Title"), "summary": N_("Summary"), "description_md": N_("Description"),
-                "name": N_("Name"), "description": N_("Description")}
+                "name": N_("Name"), "description": N_("Description"), "answer_md": N_("Official answer")}
 MARKDOWN_SUFFIX = "_md"
 
 # A function (text, from_language, to_language) -> translated text, or None: machine translation
@@ -72,23 +77,35 @@ class Shown:
 
 
 def _original(obj: Any, field: str) -> str:
+    """What a page shows of the original: the rendered HTML of a Markdown field."""
     if field.endswith(MARKDOWN_SUFFIX):
         return str(getattr(obj, field.removesuffix(MARKDOWN_SUFFIX) + "_html") or "")
     return str(getattr(obj, field) or "")
 
 
-def original_language(obj: Any) -> str:
+def _source(obj: Any, field: str) -> str:
+    """The original a translation is made from (its Markdown when the object keeps it, else its
+    HTML: an official answer keeps only its HTML)."""
+    return str(getattr(obj, field, None) or "") if hasattr(obj, field) else _original(obj, field)
+
+
+def _table(obj: Any, kind: str | None) -> dict[str, Any]:
+    return getattr(obj, ATTRIBUTES.get(kind or "", DEFAULT_ATTRIBUTES)[1], None) or {}
+
+
+def original_language(obj: Any, kind: str | None = None) -> str:
     """The object's original language (`fr` for rows without one)."""
-    return getattr(obj, "original_language", None) or "fr"
+    return getattr(obj, ATTRIBUTES.get(kind or "", DEFAULT_ATTRIBUTES)[0], None) or "fr"
 
 
-def shown(obj: Any, field: str, language: str | None = None) -> Shown:
+def shown(obj: Any, field: str, language: str | None = None, kind: str | None = None) -> Shown:
     """The text of `obj.field` for a reader of `language` (default: the request's language).
-    For a Markdown field (`description_md`) the text is its rendered HTML."""
+    For a Markdown field (`description_md`) the text is its rendered HTML. `kind` is needed only
+    for an official answer ("answer"), whose columns are named apart."""
     lang = language or current_language()
-    source = original_language(obj)
+    source = original_language(obj, kind)
     if lang != source:
-        entry = ((getattr(obj, "translations", None) or {}).get(lang) or {}).get(field) or {}
+        entry = (_table(obj, kind).get(lang) or {}).get(field) or {}
         text = entry.get("html") if field.endswith(MARKDOWN_SUFFIX) else entry.get("text")
         if text:
             return Shown(str(text), lang, False)
@@ -119,11 +136,11 @@ class FieldStatus:
 def status(obj: Any, kind: str) -> dict[str, dict[str, FieldStatus]]:
     """field -> language -> FieldStatus, for every language other than the original. A field whose
     original is empty needs no translation (never missing)."""
-    source = original_language(obj)
-    table = getattr(obj, "translations", None) or {}
+    source = original_language(obj, kind)
+    table = _table(obj, kind)
     result: dict[str, dict[str, FieldStatus]] = {}
     for field in FIELDS[kind]:
-        original = str(getattr(obj, field) or "")
+        original = _source(obj, field)
         result[field] = {}
         for lang in LANGUAGES:
             if lang == source:
@@ -156,7 +173,7 @@ def set_translations(obj: Any, kind: str, language: str, texts: dict[str, str]) 
     raises ValidationFailed for an unknown or original language, an unknown field, or a text longer
     than the original column allows. Does not flush or commit."""
     errors: dict[str, str] = {}
-    if language not in LANGUAGES or language == original_language(obj):
+    if language not in LANGUAGES or language == original_language(obj, kind):
         raise ValidationFailed({"language": N_("Choose one of the platform's languages, other than the original.")})
     limits = FIELDS[kind]
     for field, text in texts.items():
@@ -166,14 +183,14 @@ def set_translations(obj: Any, kind: str, language: str, texts: dict[str, str]) 
             errors[field] = N_("This text is too long.")
     if errors:
         raise ValidationFailed(errors)
-    table: dict[str, Any] = {lang: dict(fields) for lang, fields in (getattr(obj, "translations", None) or {}).items()}
+    table: dict[str, Any] = {lang: dict(fields) for lang, fields in _table(obj, kind).items()}
     mine: dict[str, Any] = dict(table.get(language) or {})
     changed: list[str] = []
     now = utcnow().isoformat(timespec="seconds")
     for field, raw in texts.items():
         text = raw.strip()
         before = mine.get(field) or {}
-        source = fingerprint(str(getattr(obj, field) or ""))
+        source = fingerprint(_source(obj, field))
         if not text:
             if field in mine:
                 del mine[field]
@@ -190,5 +207,6 @@ def set_translations(obj: Any, kind: str, language: str, texts: dict[str, str]) 
         table[language] = mine
     else:
         table.pop(language, None)
-    obj.translations = table  # a new object, so that SQLAlchemy sees the JSON change
+    # A new object, so that SQLAlchemy sees the JSON change.
+    setattr(obj, ATTRIBUTES.get(kind, DEFAULT_ATTRIBUTES)[1], table)
     return changed

@@ -52,6 +52,7 @@ env.globals.update(
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     form_token=new_token,  # a create form's one-time token: `forms.once()`
     shown=contentlang.shown,  # staff-written content in the visitor's language: _macros/content.html
+    translation_status=contentlang.status,  # field -> language -> FieldStatus, for editors
 )
 env.filters.update(
     richtext=richtext_filter,

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -83,6 +84,10 @@ class Idea(SQLModel, table=True):
     answer_html: str = Field(default="", sa_type=sa.Text)
     answered_at: datetime | None = None
     answered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    # The answer in other languages (app.contentlang, kind "answer"): the language it was written
+    # in, and {language: {"answer_md": {"text", "html", "source", "saved_at"}}}.
+    answer_language: str = Field(default="fr", sa_type=sa.String(2), sa_column_kwargs={"server_default": "fr"})
+    answer_translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
     # Selection
     shortlisted: bool = False

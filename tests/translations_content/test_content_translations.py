@@ -231,3 +231,61 @@ def test_translations_cost_no_statement_on_the_call_page(client: WebClient, sess
         html = client.get(f"/calls/{slug}?lang=nl").text
     assert "Thema 4" in html
     assert len(after) == len(before), after
+
+
+def _answered(session: Session) -> tuple[object, object, int]:
+    from app.moderation import idea_decisions
+    from app.settings import Settings
+
+    call = make_call(session)
+    moderator = make_user(session, role=Role.moderator)
+    idea = make_idea(session, call, make_user(session), title="Un parc")
+    idea_decisions.answer_idea(session, actor=moderator, idea=idea, answer_status="accepted",
+                               answer_md="La Ville **accepte**.", settings=Settings(), lang="fr")
+    session.commit()
+    assert idea.id is not None
+    return moderator, idea, idea.id
+
+
+def test_a_moderator_translates_the_official_answer(client: WebClient, session: Session) -> None:
+    moderator, _idea, idea_id = _answered(session)
+    client.login_as(moderator)  # type: ignore[arg-type]
+    page = client.get(f"/moderation/ideas/{idea_id}").text
+    assert "Traductions de la réponse officielle" in page
+    answer = client.submit(f"/moderation/ideas/{idea_id}/answer/translation",
+                           {"language": "nl", "translation_md": "De stad **aanvaardt**. <script>x()</script>"})
+    assert answer.status_code == 303
+    dutch = client.get(f"/ideas/{idea_id}?lang=nl").text
+    assert "De stad <strong>aanvaardt</strong>." in dutch and "<script>x()" not in dutch
+    assert "Origineel in het" not in dutch.split('id="answer-title"', 1)[1].split("</section>", 1)[0]
+    german = client.get(f"/ideas/{idea_id}?lang=de").text
+    section = german.split('id="answer-title"', 1)[1].split("</section>", 1)[0]
+    assert 'lang="fr"' in section and "Original auf Französisch" in section and "La Ville" in section
+    # The answer changes: the Dutch translation is flagged out of date.
+    from app.idea.models import Idea
+    from app.moderation import idea_decisions
+    from app.settings import Settings
+    session.expire_all()
+    idea = session.get(Idea, idea_id)
+    idea_decisions.answer_idea(session, actor=moderator, idea=idea, answer_status="accepted",  # type: ignore[arg-type]
+                               answer_md="La Ville accepte, en 2027.", settings=Settings(), lang="fr")
+    session.commit()
+    page = client.get(f"/moderation/ideas/{idea_id}?lang=fr").text
+    section = page.split('id="answer-translations-title"', 1)[1].split("</section>", 1)[0]
+    assert 'tag-warning">périmée<' in section
+
+
+def test_an_answer_translation_with_bad_input_writes_nothing(client: WebClient, session: Session) -> None:
+    moderator, _idea, idea_id = _answered(session)
+    client.login_as(moderator)  # type: ignore[arg-type]
+    for data in ({"language": "xx", "translation_md": "Tekst"}, {"language": "fr", "translation_md": "Texte"},
+                 {"language": "nl", "translation_md": "T" * 10_001}):
+        assert client.submit(f"/moderation/ideas/{idea_id}/answer/translation", data).status_code == 422, data
+    citizen = make_user(session)
+    session.commit()
+    client.login_as(citizen)
+    answer = client.submit(f"/moderation/ideas/{idea_id}/answer/translation", {"language": "nl", "translation_md": "x"})
+    assert answer.status_code == 403
+    from app.idea.models import Idea
+    session.expire_all()
+    assert session.get(Idea, idea_id).answer_translations == {}  # type: ignore[union-attr]

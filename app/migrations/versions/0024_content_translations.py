@@ -1,4 +1,4 @@
-"""call, category, district: original language and translations (content in every language)
+"""call, category, district: original language and translations; idea: its official answer's (content in every language)
 
 Revision ID: 0024
 Revises: 0023
@@ -23,9 +23,15 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("original_language", sa.String(length=2), nullable=False, server_default="fr"))
             batch.add_column(sa.Column("translations", sa.JSON(), nullable=False, server_default="{}"))
+    with op.batch_alter_table("idea") as batch:
+        batch.add_column(sa.Column("answer_language", sa.String(length=2), nullable=False, server_default="fr"))
+        batch.add_column(sa.Column("answer_translations", sa.JSON(), nullable=False, server_default="{}"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("idea") as batch:
+        batch.drop_column("answer_translations")
+        batch.drop_column("answer_language")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("translations")
