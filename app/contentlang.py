@@ -23,6 +23,7 @@ output would be stored with `"machine": true` and never replace a human translat
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from app.clock import utcnow
@@ -210,3 +211,37 @@ def set_translations(obj: Any, kind: str, language: str, texts: dict[str, str]) 
     # A new object, so that SQLAlchemy sees the JSON change.
     setattr(obj, ATTRIBUTES.get(kind, DEFAULT_ATTRIBUTES)[1], table)
     return changed
+
+
+# --- What citizens write ---------------------------------------------------------------------
+# Ideas and comments stay in the language they were written in: their `language` column, declared
+# from the form, else detected here (py3langid: a maintained library with its model in the package,
+# offline), else None (too short or too unsure to say).
+
+DETECTION_MIN_CHARACTERS = 20
+DETECTION_MIN_PROBABILITY = 0.9
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+def detect_language(text: str) -> str | None:
+    """The language (one of LANGUAGES) of a citizen's text, or None when it is shorter than
+    DETECTION_MIN_CHARACTERS letters or the detector's probability is below
+    DETECTION_MIN_PROBABILITY. Offline, a few milliseconds (the model loads once per process)."""
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < DETECTION_MIN_CHARACTERS:
+        return None
+    lang, probability = _identifier().classify(text)
+    return str(lang) if probability >= DETECTION_MIN_PROBABILITY and lang in LANGUAGES else None
+
+
+def declared_or_detected(declared: str, text: str) -> str | None:
+    """The language an author declared (when one of LANGUAGES), else the one detected in `text`."""
+    return declared if declared in LANGUAGES else detect_language(text)

@@ -53,6 +53,7 @@ env.globals.update(
     form_token=new_token,  # a create form's one-time token: `forms.once()`
     shown=contentlang.shown,  # staff-written content in the visitor's language: _macros/content.html
     translation_status=contentlang.status,  # field -> language -> FieldStatus, for editors
+    content_language_labels=contentlang.LANGUAGE_LABELS,  # "French"... (msgids) by code
 )
 env.filters.update(
     richtext=richtext_filter,

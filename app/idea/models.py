@@ -73,6 +73,8 @@ class Idea(SQLModel, table=True):
     title: str = Field(sa_type=sa.String(120))
     body_md: str = Field(default="", sa_type=sa.Text)
     body_html: str = Field(default="", sa_type=sa.Text)  # sanitised at write (app.richtext)
+    # The language the author wrote in (declared on the form, else detected: app.contentlang), or None.
+    language: str | None = Field(default=None, sa_type=sa.String(2))
     status: str = Field(default=IdeaStatus.draft, sa_type=sa.String(20), index=True)
 
     # Moderation: a hidden idea is out of public view whatever its status.

@@ -289,3 +289,43 @@ def test_an_answer_translation_with_bad_input_writes_nothing(client: WebClient, 
     from app.idea.models import Idea
     session.expire_all()
     assert session.get(Idea, idea_id).answer_translations == {}  # type: ignore[union-attr]
+
+
+def test_an_idea_and_a_comment_keep_the_language_they_were_written_in(client: WebClient, session: Session) -> None:
+    from app.comment.models import Comment
+    from app.idea.models import Idea
+
+    call = make_call(session)
+    author = make_user(session)
+    slug = call.slug
+    session.commit()
+    client.login_as(author)
+    answer = client.submit(f"/calls/{slug}/ideas/new?lang=fr", {
+        "title": "Een park in de wijk", "body_md": "Wij willen een groot park met bomen voor iedereen.",
+        "language": "nl", "action": "submit", "form_token": ""})
+    assert answer.status_code == 303, answer.text[:300]
+    idea = session.exec(select(Idea).where(Idea.title == "Een park in de wijk")).one()
+    assert idea.language == "nl"
+    page = client.get(f"/ideas/{idea.id}?lang=fr").text
+    assert '<h1 id="idea-title" lang="nl">Een park in de wijk</h1>' in page
+    assert "Écrit en néerlandais" in page
+    assert '<div class="idea-body richtext" lang="nl">' in page
+    dutch = client.get(f"/ideas/{idea.id}?lang=nl").text
+    assert '<h1 id="idea-title">Een park in de wijk</h1>' in dutch  # the page's own language
+    # A comment declared in German; another not declared, detected.
+    client.submit(f"/ideas/{idea.id}/comments", {"body": "Eine sehr gute Idee für unser Viertel!", "language": "de"})
+    client.submit(f"/ideas/{idea.id}/comments", {"body": "Une très bonne idée pour tout le quartier, bravo !"})
+    rows = {c.body_md[:4]: c.language for c in session.exec(select(Comment)).all()}
+    assert rows == {"Eine": "de", "Une ": "fr"}
+    page = client.get(f"/ideas/{idea.id}?lang=fr").text
+    assert '<div class="comment-body" lang="de">' in page
+    assert page.count('<div class="comment-body">') == 1  # the French one, in the page's language
+    refused = client.submit(f"/ideas/{idea.id}/comments", {"body": "Encore une idée, vraiment bien.", "language": "xx"})
+    assert refused.status_code == 422
+    assert session.exec(select(Comment)).all().__len__() == 2
+
+
+def test_detection_says_nothing_when_unsure() -> None:
+    assert contentlang.detect_language("ok") is None
+    assert contentlang.detect_language("Een park voor de kinderen van de wijk") == "nl"
+    assert contentlang.detect_language("Ein Park für die Kinder im ganzen Viertel") == "de"

@@ -1,4 +1,4 @@
-"""call, category, district: original language and translations; idea: its official answer's (content in every language)
+"""call, category, district: original language and translations; idea: its official answer's; idea, comment: the language written in
 
 Revision ID: 0024
 Revises: 0023
@@ -26,10 +26,16 @@ def upgrade() -> None:
     with op.batch_alter_table("idea") as batch:
         batch.add_column(sa.Column("answer_language", sa.String(length=2), nullable=False, server_default="fr"))
         batch.add_column(sa.Column("answer_translations", sa.JSON(), nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("language", sa.String(length=2), nullable=True))
+    with op.batch_alter_table("comment") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=2), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("comment") as batch:
+        batch.drop_column("language")
     with op.batch_alter_table("idea") as batch:
+        batch.drop_column("language")
         batch.drop_column("answer_translations")
         batch.drop_column("answer_language")
     for table in TABLES:
