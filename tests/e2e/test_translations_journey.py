@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import col, select
 
 from app.call.models import Call
+from app.idea.models import Idea
 from tests.e2e.harness import E2EServer, check_page, login_as
 
 pytestmark = pytest.mark.e2e
@@ -60,3 +61,38 @@ def test_an_administrator_translates_a_call_and_a_dutch_reader_sees_it(
     expect(page.locator(".call-description .original-language")).to_have_text("Origineel in het Frans")
     check_page(page, "call-in-dutch")
     page.goto("/?lang=fr")  # leave the interface in French for the journeys after this one
+
+
+@pytest.fixture
+def answered_idea(server: E2EServer) -> Iterator[int]:
+    with server.session() as s:
+        idea = s.exec(select(Idea).where(col(Idea.answer_status).is_not(None), col(Idea.hidden_at).is_(None))
+                      .order_by(col(Idea.id))).first()
+        assert idea is not None and idea.id is not None
+        idea_id, saved = idea.id, dict(idea.answer_translations or {})
+    yield idea_id
+    with server.session() as s:
+        row = s.get(Idea, idea_id)
+        assert row is not None
+        row.answer_translations = saved
+        s.add(row)
+        s.commit()
+
+
+def test_a_moderator_translates_an_official_answer(
+        server: E2EServer, context: BrowserContext, page: Page, answered_idea: int) -> None:
+    admin = server.create_user(role="admin", display_name="Mona Modératrice")
+    login_as(context, server, admin)
+    page.goto(f"/moderation/ideas/{answered_idea}?lang=fr")
+    section = page.locator(".answer-translations")
+    expect(section.get_by_role("heading", level=2)).to_have_text("Traductions de la réponse officielle")
+    section.get_by_label("Langue de la traduction").select_option("nl")
+    section.get_by_label("Réponse traduite").fill("De stad **aanvaardt** dit idee.")
+    section.get_by_role("button", name="Enregistrer la traduction").click()
+    expect(page.get_by_text("La traduction de la réponse est enregistrée.")).to_be_visible()
+    expect(page.locator("[data-answer-translation='nl']")).to_contain_text("De stad **aanvaardt** dit idee.")
+    check_page(page, "answer-translations")
+    page.goto(f"/ideas/{answered_idea}?lang=nl")
+    expect(page.locator(".official-answer .richtext")).to_have_text("De stad aanvaardt dit idee.")
+    check_page(page, "idea-answer-in-dutch")
+    page.goto("/?lang=fr")
