@@ -60,6 +60,7 @@ class AuditAction(StrEnum):
     intake_enter = "intake_enter"  # an idea entered on a resident's behalf (app.intake)
     intake_import = "intake_import"  # ideas imported from a spreadsheet for a call
     intake_erase = "intake_erase"  # a resident's personal data erased from an intake
+    translation_save = "translation_save"  # translations of a call, its themes or districts (app.contentlang)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and

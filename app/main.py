@@ -20,6 +20,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.call import admin as call_admin
 from app.call import api as call_api
 from app.call import routes as call_routes
+from app.call import translation_routes as call_translations
 from app.comment import routes as comment_routes
 from app.council import api as council_api
 from app.council import routes as council_routes
@@ -58,6 +59,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_routes.router,
     call_routes.router,
     call_admin.router,
+    call_translations.router,
     call_api.router,
     council_api.router,
     council_routes.router,

@@ -13,7 +13,7 @@ from jinja2 import pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from app import cookies, i18n, links
+from app import contentlang, cookies, i18n, links
 from app.authz import can
 from app.idea.history import history_label
 from app.identity import service as identity_service
@@ -51,6 +51,9 @@ env.globals.update(
     LANGUAGES=LANGUAGES,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     form_token=new_token,  # a create form's one-time token: `forms.once()`
+    shown=contentlang.shown,  # staff-written content in the visitor's language: _macros/content.html
+    translation_status=contentlang.status,  # field -> language -> FieldStatus, for editors
+    content_language_labels=contentlang.LANGUAGE_LABELS,  # "French"... (msgids) by code
 )
 env.filters.update(
     richtext=richtext_filter,

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -61,6 +62,10 @@ class Call(SQLModel, table=True):
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Content in every language (app.contentlang): the language it was written in, and its
+    # translations {language: {field: {"text", "source", "saved_at"[, "html"]}}}.
+    original_language: str = Field(default="fr", sa_type=sa.String(2), sa_column_kwargs={"server_default": "fr"})
+    translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
 class Category(SQLModel, table=True):
@@ -75,6 +80,10 @@ class Category(SQLModel, table=True):
     name: str = Field(sa_type=sa.String(120))
     description: str = Field(default="", sa_type=sa.String(500))
     position: int = 0
+    # Content in every language (app.contentlang): the language it was written in, and its
+    # translations {language: {field: {"text", "source", "saved_at"[, "html"]}}}.
+    original_language: str = Field(default="fr", sa_type=sa.String(2), sa_column_kwargs={"server_default": "fr"})
+    translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
 class District(SQLModel, table=True):
@@ -86,3 +95,7 @@ class District(SQLModel, table=True):
     slug: str = Field(sa_type=sa.String(80), unique=True)
     name: str = Field(sa_type=sa.String(120))
     position: int = 0
+    # Content in every language (app.contentlang): the language it was written in, and its
+    # translations {language: {field: {"text", "source", "saved_at"[, "html"]}}}.
+    original_language: str = Field(default="fr", sa_type=sa.String(2), sa_column_kwargs={"server_default": "fr"})
+    translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)

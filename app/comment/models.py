@@ -26,6 +26,8 @@ class Comment(SQLModel, table=True):
 
     body_md: str = Field(default="", sa_type=sa.Text)
     body_html: str = Field(default="", sa_type=sa.Text)  # sanitised at write (app.richtext)
+    # The language the author wrote in (declared on the form, else detected: app.contentlang), or None.
+    language: str | None = Field(default=None, sa_type=sa.String(2))
 
     created_at: datetime = Field(default_factory=utcnow)
     edited_at: datetime | None = None

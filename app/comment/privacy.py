@@ -20,6 +20,7 @@ def export_comments(session: Session, *, user: User, base_url: str) -> list[dict
         "id": c.id,
         "idea": idea_ref(session, user=user, base_url=base_url, idea_id=c.idea_id),
         "body_markdown": c.body_md,
+        "language": c.language,
         "created_at": when(c.created_at),
         "edited_at": when(c.edited_at),
         "deleted_at": when(c.deleted_at),

@@ -65,7 +65,7 @@ def _form_page(request: Request, *, idea: Idea, mode: str, values: dict[str, Any
 @router.post("/ideas/{idea_id}/comments", name="comment:create")
 def create(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
            body: Body = "", parent_id: Annotated[str, Form(max_length=20)] = "",
-           form_token: FormToken = "") -> Response:
+           language: Annotated[str, Form(max_length=10)] = "", form_token: FormToken = "") -> Response:
     reply_to_id = _parse_id(parent_id)
     try:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
@@ -77,13 +77,14 @@ def create(request: Request, session: DbSession, settings: AppSettings, user: Cu
             earlier = sent.earlier
             return _posted(request, earlier.object_id, earlier.location, earlier.message, earlier.category)
         comment = service.create_comment(session, settings, idea=idea, call=call, author=author,
-                                         body=body, parent_id=reply_to_id)
+                                         body=body, parent_id=reply_to_id, language=language)
     except (ValidationFailed, RateLimited) as exc:
         if wants_script(request):
             return refuse(request, exc, idea_id, ANCHOR)
         # The form again with the text typed: what was wrong, or how long to wait (429).
         reply_to = _reply_target(session, idea, reply_to_id)
-        page = _form_page(request, idea=idea, mode="reply" if reply_to else "new", values={"body": body},
+        page = _form_page(request, idea=idea, mode="reply" if reply_to else "new",
+                          values={"body": body, "language": language},
                           errors=exc.errors if isinstance(exc, ValidationFailed) else {"body": exc.message},
                           reply_to=reply_to, status_code=exc.status_code)
         if isinstance(exc, RateLimited):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app import posting_policy
+from app import contentlang, posting_policy
 from app.account.models import User
 from app.call.models import Call
 from app.call.phases import accepts_comments
@@ -21,7 +21,7 @@ from app.idea.models import Idea, IdeaStatus
 from app.locks import lock_user
 from app.notify import service as notify
 from app.richtext import render_markdown
-from app.settings import Settings
+from app.settings import LANGUAGES, Settings
 
 COMMENTS_CLOSED = N_("Comments are closed for this call.")
 
@@ -53,11 +53,14 @@ def _check_open(session: Session, idea: Idea, call: Call) -> None:
 
 
 def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Call, author: User, body: str,
-                   parent_id: int | None = None) -> Comment:
+                   parent_id: int | None = None, language: str = "") -> Comment:
     """Post a comment (or a reply) and tell the followers, and the author of the comment
     answered. Commenting does not make one follow the idea (replies reach their addressee
-    anyway, as the "reply" kind); following is a choice of its own."""
+    anyway, as the "reply" kind); following is a choice of its own. `language` is the one the
+    author declares ("" : detected, app.contentlang); one not among LANGUAGES raises ValidationFailed."""
     assert idea.id is not None and author.id is not None
+    if language and language not in LANGUAGES:
+        raise ValidationFailed({"language": N_("Choose a language from the list.")})
     text = _clean_body(body)
     lock_user(session, author.id)  # the person first, then the idea (as votes do): no deadlock
     _check_open(session, idea, call)
@@ -69,6 +72,7 @@ def create_comment(session: Session, settings: Settings, *, idea: Idea, call: Ca
         if reply_to is None or reply_to.idea_id != idea.id:
             raise NotFound(N_("The comment you are replying to no longer exists."))
     comment = Comment(idea_id=idea.id, author_id=author.id, body_md=text, body_html=render_markdown(text),
+                      language=contentlang.declared_or_detected(language, text),
                       parent_id=(reply_to.parent_id or reply_to.id) if reply_to else None,
                       reply_to_id=reply_to.id if reply_to else None)
     session.add(comment)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -72,6 +73,8 @@ class Idea(SQLModel, table=True):
     title: str = Field(sa_type=sa.String(120))
     body_md: str = Field(default="", sa_type=sa.Text)
     body_html: str = Field(default="", sa_type=sa.Text)  # sanitised at write (app.richtext)
+    # The language the author wrote in (declared on the form, else detected: app.contentlang), or None.
+    language: str | None = Field(default=None, sa_type=sa.String(2))
     status: str = Field(default=IdeaStatus.draft, sa_type=sa.String(20), index=True)
 
     # Moderation: a hidden idea is out of public view whatever its status.
@@ -83,6 +86,10 @@ class Idea(SQLModel, table=True):
     answer_html: str = Field(default="", sa_type=sa.Text)
     answered_at: datetime | None = None
     answered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    # The answer in other languages (app.contentlang, kind "answer"): the language it was written
+    # in, and {language: {"answer_md": {"text", "html", "source", "saved_at"}}}.
+    answer_language: str = Field(default="fr", sa_type=sa.String(2), sa_column_kwargs={"server_default": "fr"})
+    answer_translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
     # Selection
     shortlisted: bool = False

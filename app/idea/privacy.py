@@ -55,6 +55,7 @@ def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[st
         "call": calls.get(idea.call_id),
         "title": idea.title,
         "body_markdown": idea.body_md,
+        "language": idea.language,
         "status": idea.status,
         "hidden_by_moderation": idea.hidden_at is not None,
         "created_at": when(idea.created_at),

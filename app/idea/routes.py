@@ -121,6 +121,7 @@ def _existing_alts(existing_id: list[str] | None, existing_alt: list[str] | None
 def create(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    language: TextField = "",
     action: TextField = "submit",
     photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
@@ -129,8 +130,9 @@ def create(
     call = visible_call_by_slug(session, slug, user)
     author = _require_create(session, user, call)
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    values["language"] = language
     data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
-                             district_id=parse_id(district_id))
+                             district_id=parse_id(district_id), language=language)
     photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
                          [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     sent = submission.claim(session, token=form_token, form="idea:new", user_id=author.id,
@@ -173,6 +175,7 @@ def _refused(request: Request, session: Session, exc: AppError, author: User, ph
 def check_similar(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    language: TextField = "",
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
     alt_photo_4: TextField = "",
 ) -> HTMLResponse:
@@ -183,6 +186,7 @@ def check_similar(
     _require_create(session, user, call)
     assert call.id is not None
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    values["language"] = language
     context = _form_context(session, call, values, {})
     context.update(similar=search_engines.suggest(session, settings, call.id, title, body_md), similar_checked=True)
     return render(request, "idea/form.html", context)
@@ -210,6 +214,7 @@ def _preview(request: Request, context: dict[str, Any], values: dict[str, Any], 
 def preview_new(
     request: Request, session: DbSession, user: CurrentUser, slug: str,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    language: TextField = "",
     photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
     alt_photo_4: TextField = "", fragment: str = "",
@@ -220,6 +225,7 @@ def preview_new(
     call = visible_call_by_slug(session, slug, user)
     _require_create(session, user, call)
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    values["language"] = language
     return _preview(request, _form_context(session, call, values, {}), values,
                     _chose_photos([photo_1, photo_2, photo_3, photo_4]), fragment)
 
@@ -273,6 +279,7 @@ def edit_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
 def edit(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    language: TextField = "",
     action: TextField = "save",
     existing_id: Annotated[list[str] | None, Form(max_length=20)] = None,
     existing_alt: Annotated[list[str] | None, Form(max_length=400)] = None,
@@ -292,8 +299,9 @@ def edit(
     photos.alt_texts = _existing_alts(existing_id, existing_alt)
     photos.remove = _ids(remove_photo)
     data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
-                             district_id=parse_id(district_id))
+                             district_id=parse_id(district_id), language=language)
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    values["language"] = language
     values.update({f"alt_existing_{k}": v for k, v in photos.alt_texts.items()})
     # An edit adding photos creates rows too: sent twice, it adds them once.
     sent = submission.claim(session, token=form_token, form="idea:edit", user_id=author.id,
@@ -319,6 +327,7 @@ def edit(
 def preview_edit(
     request: Request, session: DbSession, user: CurrentUser, idea_id: int,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
+    language: TextField = "",
     existing_id: Annotated[list[str] | None, Form(max_length=20)] = None,
     existing_alt: Annotated[list[str] | None, Form(max_length=400)] = None,
     remove_photo: Annotated[list[str] | None, Form(max_length=20)] = None,
@@ -330,6 +339,7 @@ def preview_edit(
     _author, idea, call = _own_idea(session, user, idea_id, Action.idea_edit)
     assert idea.id is not None
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
+    values["language"] = language
     values.update({f"alt_existing_{i}": alt for i, alt in _existing_alts(existing_id, existing_alt).items()})
     values["remove"] = _ids(remove_photo)
     context = _form_context(session, call, values, {}, idea, service.photos_of(session, idea.id))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import posting_policy
+from app import contentlang, posting_policy
 from app.account.models import User
 from app.call.models import Call, Category, District
 from app.clock import utcnow
@@ -22,7 +22,7 @@ from app.media.models import MediaFile
 from app.notify import service as notify
 from app.richtext import render_markdown
 from app.search.queue import reindex_later
-from app.settings import PHOTOS_PER_IDEA, Settings
+from app.settings import LANGUAGES, PHOTOS_PER_IDEA, Settings
 from app.vote import limits as vote_limits
 
 TITLE_MIN, TITLE_MAX = 5, 120
@@ -39,6 +39,8 @@ class IdeaInput:
     body_md: str = ""
     category_id: int | None = None
     district_id: int | None = None
+    # The language the author says they wrote in ("" when not declared: detected, app.contentlang).
+    language: str = ""
 
 
 @dataclass
@@ -77,6 +79,8 @@ def _validate(session: Session, call: Call, data: IdeaInput, *, complete: bool) 
         errors["category_id"] = N_("Choose a theme for your idea.")
     if data.district_id is not None and session.get(District, data.district_id) is None:
         errors["district_id"] = N_("Choose a district from the list.")
+    if data.language and data.language not in LANGUAGES:
+        errors["language"] = N_("Choose a language from the list.")
     return errors
 
 
@@ -191,7 +195,8 @@ def create_idea(session: Session, settings: Settings, call: Call, author: User, 
     assert call.id is not None
     idea = Idea(call_id=call.id, author_id=author.id, title=data.title, body_md=data.body_md,
                 body_html=render_markdown(data.body_md), category_id=data.category_id,
-                district_id=data.district_id, status=IdeaStatus.draft)
+                district_id=data.district_id, status=IdeaStatus.draft,
+                language=contentlang.declared_or_detected(data.language, f"{data.title}\n{data.body_md}"))
     session.add(idea)
     session.flush()
     assert idea.id is not None
@@ -240,6 +245,7 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     idea.title, idea.body_md = data.title, data.body_md
     idea.body_html = render_markdown(data.body_md)
     idea.category_id, idea.district_id = data.category_id, data.district_id
+    idea.language = contentlang.declared_or_detected(data.language, f"{data.title}\n{data.body_md}")
     idea.updated_at = utcnow()
     session.add(idea)
     reindex_later(session, idea.id)

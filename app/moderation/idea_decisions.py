@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
+from app import contentlang
 from app.account.models import User
 from app.audit import AuditAction, AuditEntry, TargetType, record
 from app.call.models import Call
@@ -40,7 +41,7 @@ from app.moderation.report_decisions import resolve_reports
 from app.notify import service as notify_service
 from app.richtext import render_markdown
 from app.search.queue import reindex_later
-from app.settings import Settings
+from app.settings import LANGUAGES, Settings
 from app.vote import limits as vote_limits
 from app.vote.models import Vote
 
@@ -301,7 +302,8 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
                 settings: Settings, lang: str = "fr") -> Decision:
     """Publish (or replace) the city's official answer to a published idea: `answer_status` (an
     AnswerStatus) and `answer_md` (Markdown, sanitised and stored as HTML). The public history
-    names the answer in the moderator's language `lang`; the author and followers are told.
+    names the answer in the moderator's language `lang`, taken as the answer's original language
+(app.contentlang: its translations, older now, are flagged out of date); the author and followers are told.
 
     Raises ValidationFailed ("answer_status", "answer_md": missing or too long) or
     InvalidTransition (the idea is not published)."""
@@ -321,6 +323,7 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
     before = idea.answer_status
     idea.answer_status = answer_status
     idea.answer_html = render_markdown(text)
+    idea.answer_language = lang if lang in LANGUAGES else "fr"  # written in the moderator's language
     reindex_later(session, idea.id)  # the answer's words find the idea; its status is a search filter
     idea.answered_at = utcnow()
     idea.answered_by_id = actor.id
@@ -335,3 +338,19 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
     notices.idea_decision(session, settings, idea=idea, actor=actor, event="answer", note=text,
                           notify_followers=True)
     return Decision(idea, entry)
+
+
+def translate_answer(session: Session, *, actor: User, idea: Idea, language: str, answer_md: str) -> bool:
+    """Save (or, with an empty text, remove) the translation of `idea`'s official answer into
+    `language` (Markdown, rendered at write time; app.contentlang, kind "answer"). Returns whether
+    anything changed; records it in the audit log. Raises ValidationFailed ("language": unknown or
+    the answer's own; "answer_md": too long) or InvalidTransition (no answer yet). Does not commit."""
+    if not idea.answer_status:
+        raise InvalidTransition(N_("This idea has no official answer yet."))
+    changed = contentlang.set_translations(idea, "answer", language, {"answer_md": answer_md})
+    if changed:
+        session.add(idea)
+        assert idea.id is not None
+        record(session, actor=actor, action=AuditAction.translation_save, target_type=TargetType.idea,
+               target_id=idea.id, details={"language": language, "fields": changed})
+    return bool(changed)

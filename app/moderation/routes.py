@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
-from app import authz, links
+from app import authz, contentlang, links
 from app.account.models import User
 from app.announce.reply_routes import visible_to_review
 from app.audit import TargetType
@@ -172,6 +172,7 @@ def _idea_context(session: Session, idea: Idea, user: User, settings: Settings, 
         "photos": queries.photos(session, idea.id),
         "phase": current_phase(call) if call else None, "Phase": Phase, "merged_into": merged_into,
         "reasons": idea_decisions.REJECTION_REASONS, "answer_labels": ANSWER_LABELS,
+        "language_labels": contentlang.LANGUAGE_LABELS,
         "answer_statuses": list(AnswerStatus), "IdeaStatus": IdeaStatus,
         "transitions": idea_decisions.MODERATOR_TRANSITIONS, "values": {}, "errors": {},
         # A pending idea's possible duplicates, found as for an author writing one.
@@ -301,6 +302,26 @@ def answer(request: Request, session: DbSession, settings: AppSettings, user: Mo
                       params={"title": idea.title})
     session.commit()
     return response
+
+
+@router.post("/ideas/{idea_id}/answer/translation", name="moderation:answer_translate")
+def translate_answer(request: Request, session: DbSession, user: ModeratorUser, idea_id: int,
+                     language: Short = "", translation_md: LongText = "") -> Response:
+    """A translation of the official answer into another language (app.contentlang): shown to
+    readers of that language instead of the original."""
+    idea = _decide(session, user, idea_id, Action.idea_answer)
+    try:
+        changed = idea_decisions.translate_answer(session, actor=user, idea=idea, language=language,
+                                                  answer_md=translation_md)
+    except ValidationFailed as exc:
+        errors = {"translation_md" if k == "answer_md" else "translation_language": v for k, v in exc.errors.items()}
+        return _invalid(request, session, user, idea, ValidationFailed(errors),
+                        {"translation_language": language, "translation_md": translation_md}, "translate")
+    session.commit()
+    location = links.path("moderation:idea", idea_id=idea_id, _anchor="answer-translations-title")
+    return flash(request, redirect(location),
+                 N_("The translation of the answer is saved.") if changed else N_("Nothing changed."),
+                 "success" if changed else "info")
 
 
 @router.post("/ideas/{idea_id}/merge", name="moderation:merge")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
+from app import contentlang
 from app.call.models import Call, Category, District
 from app.call.queries import visible_call_by_slug
 from app.deps import AppSettings, CurrentUser, DbSession
@@ -47,15 +48,22 @@ def read_query(q: str, call: str, category: str, district: str, status: str, sor
 
 def _facet_options(session: Session, results: SearchResults, query: SearchQuery) -> dict[str, list[dict[str, Any]]]:
     """Per filter, its options with their counts: [{"value", "label", "count", "selected",
-    "translate"}], the most frequent first. Only values found among the results are named (each
+    "translate", "lang"}], the most frequent first. Only values found among the results are named (each
     facet is counted without its own filter, so a selected value with results is among them):
     an id typed in the address never shows the name of a call still in preparation."""
     names: dict[str, dict[Any, str]] = {"status": {k: v for k, v in STATUS_LABELS.items()}}
-    for facet, id_column, name_column in (("call", Call.id, Call.title), ("category", Category.id, Category.name),
-                                          ("district", District.id, District.name)):
+    langs: dict[tuple[str, Any], str] = {}  # an option's `lang` when its name is an untranslated original
+    models: tuple[tuple[str, type[Call] | type[Category] | type[District], str], ...] = (
+        ("call", Call, "title"), ("category", Category, "name"), ("district", District, "name"))
+    for facet, model, field in models:
         ids = [i for i in results.facets.get(facet, {}) if i is not None]
-        rows = session.exec(select(id_column, name_column).where(col(id_column).in_(ids))).all() if ids else []
-        names[facet] = {row_id: name for row_id, name in rows}
+        rows: list[Any] = list(session.exec(select(model).where(col(model.id).in_(ids)))) if ids else []  # type: ignore[attr-defined]
+        names[facet] = {}
+        for row in rows:
+            name = contentlang.shown(row, field)  # in the visitor's language where translated
+            names[facet][row.id] = name.text
+            if name.foreign:
+                langs[(facet, row.id)] = name.lang
     options: dict[str, list[dict[str, Any]]] = {}
     for facet, labels in names.items():
         counts = results.facets.get(facet, {})
@@ -63,7 +71,7 @@ def _facet_options(session: Session, results: SearchResults, query: SearchQuery)
         values = [v for v in labels if v in counts]
         values.sort(key=lambda v: (-counts.get(v, 0), str(labels[v])))
         options[facet] = [{"value": v, "label": labels[v], "count": counts.get(v, 0), "selected": v == selected,
-                           "translate": facet == "status"} for v in values]
+                           "translate": facet == "status", "lang": langs.get((facet, v))} for v in values]
     return options
 
 

@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 from markupsafe import escape
 from sqlmodel import Session, col, select
 
-from app import links
+from app import contentlang, links
 from app.audit import AuditAction, AuditEntry, TargetType
 from app.call.models import Call
 from app.i18n import current_language, gettext
@@ -140,9 +140,10 @@ def atom_document(settings: Settings, *, site: str, feed_id: str, title: str, su
 def call_feed(session: Session, settings: Settings, call: Call) -> bytes:
     """The Atom document of `call`'s feed, UTF-8 bytes with an XML declaration."""
     # The newest entry's time; a feed with no entry yet is as new as the call.
+    title = contentlang.plain(call, "title")  # in the reader's language where translated
     return atom_document(
         settings, site=identity_service.current(session, settings).platform_name,
-        feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=call.title,
-        subtitle=gettext("New ideas, official answers and results of “{call}”", call=call.title),
+        feed_id=settings.absolute_url(links.path("share:call_feed", slug=call.slug)), title=title,
+        subtitle=gettext("New ideas, official answers and results of “{call}”", call=title),
         page=settings.absolute_url(links.call_path(call.slug)), entries=call_entries(session, settings, call),
         empty_updated=call.updated_at)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import links
+from app import contentlang, links
 from app.call.models import Call, Phase
 from app.call.phases import current_phase, is_public
 from app.i18n import format_number, gettext, ngettext
@@ -79,13 +79,15 @@ def idea_card(idea: Idea, call: Call, brand: str) -> Card:
 
 def call_preview(settings: Settings, call: Call, figures: CallFigures) -> Preview:
     """A call page's preview (its results page too, once they are out)."""
-    title = gettext("Results: {title}", title=call.title) if results_out(call) else call.title
+    name = contentlang.plain(call, "title")  # in the reader's language where translated
+    title = gettext("Results: {title}", title=name) if results_out(call) else name
     return Preview(
         title=title,
-        description=call.summary or plain_excerpt(call.description_md, DESCRIPTION_LENGTH) or figures_line(figures),
+        description=contentlang.plain(call, "summary") or plain_excerpt(call.description_md, DESCRIPTION_LENGTH)
+        or figures_line(figures),
         url=settings.absolute_url(links.call_path(call.slug)),
         image=settings.absolute_url(links.path("share:call_image", slug=call.slug)),
-        image_alt=f"{call.title}: {figures_line(figures)}",
+        image_alt=f"{name}: {figures_line(figures)}",
     )
 
 
@@ -94,9 +96,10 @@ def idea_preview(settings: Settings, idea: Idea, call: Call) -> Preview | None:
     if not idea.is_public or idea.id is None or not is_public(call):
         return None
     return Preview(
-        title=idea.title, description=plain_excerpt(idea.body_md, DESCRIPTION_LENGTH) or call.title,
+        title=idea.title,
+        description=plain_excerpt(idea.body_md, DESCRIPTION_LENGTH) or contentlang.plain(call, "title"),
         url=settings.absolute_url(links.idea_path(idea.id)),
         image=settings.absolute_url(links.path("share:idea_image", idea_id=idea.id)),
-        image_alt=gettext("{title}, an idea for “{call}”", title=idea.title, call=call.title),
+        image_alt=gettext("{title}, an idea for “{call}”", title=idea.title, call=contentlang.plain(call, "title")),
         type="article",
     )
