@@ -45,7 +45,7 @@ LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 KINDS = ("idea", "support", "comment")
-DIMENSIONS = ("all", "district", "theme", "week", "language", "verification", "channel")
+DIMENSIONS = ("all", "district", "theme", "week", "language", "written", "verification", "channel")
 # Decisions by staff on ideas and comments, as written in the audit log (app.audit).
 DECISIONS = (AuditAction.approve, AuditAction.request_changes, AuditAction.reject, AuditAction.hide,
              AuditAction.restore, AuditAction.merge, AuditAction.answer, AuditAction.shortlist,
@@ -107,16 +107,16 @@ def _events(call_id: int | None, scope: str) -> sa.CTE:
     ideas: Any = (sa.select(sa.literal("idea").label("kind"), col(Idea.author_id).label("person"),
                             col(Idea.district_id).label("district"), col(Idea.category_id).label("theme"),
                             func.coalesce(Idea.submitted_at, Idea.published_at, Idea.created_at).label("at"),
-                            channel.label("channel"))
+                            channel.label("channel"), col(Idea.language).label("written"))
                   .select_from(Idea).outerjoin(*intake).where(*where))
     supports = (sa.select(sa.literal("support"), col(Vote.user_id), col(Idea.district_id), col(Idea.category_id),
-                          col(Vote.created_at), channel)
+                          col(Vote.created_at), channel, col(Idea.language))
                 .join(Idea, col(Idea.id) == col(Vote.idea_id)).outerjoin(*intake).where(*where))
     comment_where = [*where, col(Comment.deleted_at).is_(None)]
     if scope == "public":
         comment_where.append(col(Comment.hidden_at).is_(None))
     comments = (sa.select(sa.literal("comment"), col(Comment.author_id), col(Idea.district_id),
-                          col(Idea.category_id), col(Comment.created_at), channel)
+                          col(Idea.category_id), col(Comment.created_at), channel, col(Comment.language))
                 .join(Idea, col(Idea.id) == col(Comment.idea_id)).outerjoin(*intake).where(*comment_where))
     return sa.union_all(ideas, supports, comments).cte("events")
 
@@ -171,6 +171,7 @@ def _keys(session: Session, ev: Any) -> dict[str, sa.ColumnElement[Any]]:
         "language": sa.cast(col(User.language), sa.String),
         "verification": verified,
         "channel": sa.cast(ev.c.channel, sa.String),
+        "written": sa.cast(func.coalesce(ev.c.written, sa.literal("")), sa.String),
     }
 
 
@@ -257,10 +258,13 @@ def participation(session: Session, call: Call | None = None, *, scope: str = "s
         "theme": named(found["theme"], themes),
         "week": _weeks(found["week"]),
         "language": sorted(found["language"].values(), key=lambda s: s.key),
+        # The language ideas and comments are written in (app.contentlang; "" when not recorded:
+        # written before migration 0024, or too short to tell); supports go with their idea's.
+        "written": sorted(found["written"].values(), key=lambda s: (s.key == "", s.key)),
         "verification": [found["verification"].get(key, Slice(key)) for key in ("verified", "not_verified")],
         "channel": [found["channel"].get(key, Slice(key)) for key in (ONLINE, *(str(c) for c in Channel))],
     }
-    for part in by["language"] + by["verification"] + by["channel"]:
+    for part in by["language"] + by["written"] + by["verification"] + by["channel"]:
         part.label = part.key
     total = found["all"].get("", Slice(""))
     report = Participation(call=call, scope=scope, total=total, by=by, generated_at=now or datetime.now(UTC))

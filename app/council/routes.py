@@ -38,6 +38,7 @@ def _labels(report: figures.Participation) -> dict[str, list[str]]:
         "theme": lambda s: s.label or _("No theme"),
         "week": lambda s: s.label,
         "language": lambda s: LANGUAGE_NAMES.get(s.key, s.key or _("Unknown")),
+        "written": lambda s: LANGUAGE_NAMES.get(s.key, s.key) if s.key else _("Not recorded"),
         "verification": lambda s: verification.get(s.key, s.key),
         "channel": lambda s: _("On the platform") if s.key == ONLINE else _(CHANNEL_LABELS[Channel(s.key)]),
     }

@@ -68,6 +68,7 @@ def test_ideas_entered_for_residents_are_counted_by_channel(session: Session, se
     before = figures.participation(session, w.call).total
     paper = make_idea(session, w.call, w.anne, title="Un banc rue Hors-Château", status="published")
     paper.author_id = None  # as app.intake enters it: no account behind it
+    paper.language = "nl"  # written in Dutch (the dataset's other ideas record no language)
     session.add(paper)
     session.flush()
     session.add(IdeaIntake(idea_id=paper.id or 0, call_id=w.call.id or 0, channel="paper", display_name="Jeanne"))
@@ -80,6 +81,8 @@ def test_ideas_entered_for_residents_are_counted_by_channel(session: Session, se
     assert channel["paper"] == (1, 1, 0, 1)  # the idea, and Eve who supported it
     assert channel["email"] == channel["phone"] == channel["counter"] == channel["event"] == (0, 0, 0, 0)
     assert report.total.ideas == before.ideas + 1 and report.total.submitters == before.submitters
+    written = {r.key: (r.ideas, r.supports, r.comments) for r in report.by["written"]}
+    assert written == {"nl": (1, 1, 0), "": (before.ideas, before.supports, before.comments)}
     ideas = exports.idea_tables(session, settings, w.call)[0]
     received = {row[1]: row[-1] for row in ideas.rows}  # title -> the last column, "Received"
     assert ideas.headers[-1] == "Reçue"  # the files are in the reader's language, French here

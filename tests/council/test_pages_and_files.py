@@ -43,7 +43,7 @@ def test_staff_read_the_report_of_a_call(client: WebClient, session: Session, ro
     session.commit()
     html = client.get(f"/moderation/council/calls/{w.call.id}", headers={"Accept-Language": "en"}).text
     assert "Participation report: Budget participatif" in html
-    assert html.count('role="img"') == 6 and html.count("<desc id=") == 6  # one chart per breakdown, channel included
+    assert html.count('role="img"') == 7 and html.count("<desc id=") == 7  # one chart per breakdown
     # Nord: 4 participants, 2 ideas, 3 supports, 3 comments (counted by hand in tests.council.dataset)
     assert NORD_ROW in html
     assert '<th scope="row">2026-W11</th>' in html

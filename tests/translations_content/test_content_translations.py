@@ -312,6 +312,15 @@ def test_an_idea_and_a_comment_keep_the_language_they_were_written_in(client: We
     assert '<div class="idea-body richtext" lang="nl">' in page
     dutch = client.get(f"/ideas/{idea.id}?lang=nl").text
     assert '<h1 id="idea-title">Een park in de wijk</h1>' in dutch  # the page's own language
+    # Its card on the call page and its search result say it too, in French pages only.
+    card = client.get(f"/calls/{slug}?lang=fr").text.split(f'id="card-{idea.id}"')[1].split("</li>")[0]
+    assert 'class="idea-card-title" lang="nl">' in card and 'class="idea-card-excerpt" lang="nl">' in card
+    in_dutch = client.get(f"/calls/{slug}?lang=nl").text.split(f'id="card-{idea.id}"')[1].split("</li>")[0]
+    assert 'lang="nl"' not in in_dutch
+    client.run_worker()  # indexes it
+    found = client.get("/search?q=park&lang=fr").text
+    assert '<h2 class="search-result-title" lang="nl">' in found
+    assert '<p class="search-result-excerpt" lang="nl">' in found
     # A comment declared in German; another not declared, detected.
     client.submit(f"/ideas/{idea.id}/comments", {"body": "Eine sehr gute Idee für unser Viertel!", "language": "de"})
     client.submit(f"/ideas/{idea.id}/comments", {"body": "Une très bonne idée pour tout le quartier, bravo !"})
