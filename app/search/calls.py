@@ -16,8 +16,9 @@ MAX_CALLS = 5
 
 
 def matching_calls(session: Session, query: str, limit: int = MAX_CALLS) -> list[Call]:
-    """The public calls matching every word of `query`, newest first, at most `limit`; [] for a
-    query without a word to search for."""
+    """The public calls matching every word of `query` in their title and description, in the
+    original or in any of their translations (app.contentlang: a Dutch reader finds a French call
+    by its Dutch title), newest first, at most `limit`; [] for a query without a word to search for."""
     words = text.terms(query)
     if not words:
         return []
@@ -25,7 +26,10 @@ def matching_calls(session: Session, query: str, limit: int = MAX_CALLS) -> list
     for call in session.exec(select(Call).order_by(col(Call.id).desc())).all():
         if not is_public(call):
             continue
-        own = set(text.fold(text.words_only(f"{call.title} {plain_excerpt(call.description_md, 100_000)}")).split())
+        translated = [entry.get("text", "") for fields in (call.translations or {}).values()
+                      for name, entry in fields.items() if name in ("title", "description_md")]
+        written = " ".join([call.title, call.description_md, *translated])
+        own = set(text.fold(text.words_only(plain_excerpt(written, 1_000_000))).split())
         if all(any(word.startswith(term) for word in own) for term in words):
             found.append(call)
             if len(found) == limit:

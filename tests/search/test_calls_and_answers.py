@@ -32,3 +32,19 @@ def test_calls_are_found_by_their_words_accents_aside_and_drafts_never(client: W
     assert 'id="search-calls-title"' in page
     assert "Énergie dans les écoles" in client.get("/search", params={"q": "BOVERIE panneau"}).text
     assert "Énergie dans les écoles" not in client.get("/search", params={"q": "energie eolienne"}).text
+
+
+def test_a_call_is_found_by_the_words_of_its_translations(client: WebClient, session: Session) -> None:
+    """Content in every language (issue 18): a Dutch reader finds the French call by its Dutch title."""
+    from app import contentlang
+
+    call = make_call(session, phase="submissions", title="Budget participatif des quartiers",
+                     description_md="Des projets pour chaque quartier.")
+    contentlang.set_translations(call, "call", "nl", {"title": "Participatieve wijkbegroting",
+                                                      "description_md": "Projecten voor elke **wijk**."})
+    session.add(call)
+    session.commit()
+    page = client.get("/search", params={"q": "wijkbegroting", "lang": "nl"}).text
+    assert 'id="search-calls-title"' in page and "Participatieve wijkbegroting" in page  # shown in Dutch
+    assert 'id="search-calls-title"' in client.get("/search", params={"q": "wijk projecten"}).text
+    assert 'id="search-calls-title"' not in client.get("/search", params={"q": "wijkbegroting eolienne"}).text
