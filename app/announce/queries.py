@@ -15,13 +15,16 @@ from app.settings import LANGUAGES
 MAX_LISTED = 50
 
 
-def text_for(announcement: Announcement, lang: str) -> str:
-    """The text in `lang`, else in French (the first language), else in the first language that has one."""
+def language_for(announcement: Announcement, lang: str) -> str:
+    """The language of the text shown to a reader of `lang`: `lang` when the announcement has a
+    text in it, else French (the first language), else the first language that has one ("" for none)."""
     texts = announcement.texts or {}
-    for candidate in (lang, LANGUAGES[0], *LANGUAGES):
-        if texts.get(candidate):
-            return texts[candidate]
-    return ""
+    return next((candidate for candidate in (lang, LANGUAGES[0], *LANGUAGES) if texts.get(candidate)), "")
+
+
+def text_for(announcement: Announcement, lang: str) -> str:
+    """The text shown to a reader of `lang`, in `language_for(announcement, lang)`."""
+    return (announcement.texts or {}).get(language_for(announcement, lang), "")
 
 
 def public_subject(session: Session, announcement: Announcement) -> bool:

@@ -260,6 +260,7 @@ def _public(request: Request, session: Session, template: str, context: dict[str
     calls = {c.id: c for c in session.exec(select(Call).where(col(Call.id).in_(ids))).all()} if ids else {}
     lang = current_language()
     context.update(calls=calls, texts={a.id: queries.text_for(a, lang) for a in announcements},
+                   text_languages={a.id: queries.language_for(a, lang) for a in announcements},
                    event_labels=EVENT_LABELS)
     return render(request, template, context)
 

@@ -98,6 +98,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         # Videos linked in the call's description, each in a click-to-load player.
         "videos": share_video.videos_in(call.description_html, settings.peertube_host_list),
         "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
+        "announcement_languages": {a.id: announce_queries.language_for(a, current_language()) for a in announcements},
         "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
         **_rules_and_supports(request, session, call, user),

@@ -338,3 +338,27 @@ def test_detection_says_nothing_when_unsure() -> None:
     assert contentlang.detect_language("ok") is None
     assert contentlang.detect_language("Een park voor de kinderen van de wijk") == "nl"
     assert contentlang.detect_language("Ein Park für die Kinder im ganzen Viertel") == "de"
+
+
+def test_an_announcement_without_the_readers_language_is_marked_as_the_original(
+        client: WebClient, session: Session) -> None:
+    from app.announce.models import Announcement
+    from app.clock import utcnow
+
+    call = make_call(session, phase="voting", title="Budget des quartiers")
+    contentlang.set_translations(call, "call", "nl", {"title": "Wijkbudget"})
+    both = Announcement(call_id=call.id, event="free", status="published", published_at=utcnow(),
+                        texts={"fr": "Le vote est ouvert.", "nl": "De stemming is open."})
+    french = Announcement(call_id=call.id, event="free", status="published", published_at=utcnow(),
+                          texts={"fr": "Merci pour vos idées."})
+    session.add_all([call, both, french])
+    session.commit()
+    for path in ("/announcements", f"/calls/{call.slug}"):
+        page = client.get(path, params={"lang": "nl"}).text
+        assert re.search(r'<div class="announcement-text">\s*<p>De stemming is open.</p>', page), path
+        assert '<div class="announcement-text" lang="fr">' in page and "Merci pour vos idées." in page, path
+        assert page.count("(Origineel in het Frans)") == 0 and "Origineel in het Frans" in page, path
+    listing = client.get("/announcements", params={"lang": "nl"}).text
+    assert ">Wijkbudget</a>" in listing  # the call's name in the reader's language
+    assert 'lang="fr"' not in client.get(f"/announcements/{both.id}", params={"lang": "nl"}).text.split("<main")[1]
+    assert '<div class="announcement-text">' in client.get("/announcements", params={"lang": "fr"}).text
