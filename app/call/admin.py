@@ -62,7 +62,7 @@ def _call_values(call: Call | None) -> dict[str, Any]:
         name: getattr(call, name) for name in (
             "slug", "title", "summary", "description_md", "ideas_per_citizen", "premoderation",
             "votes_per_citizen", "vote_scope", "voting_during_submissions", "comments_during_submissions",
-            "comments_during_voting", "report_threshold", "submit_access", "vote_access")
+            "comments_during_voting", "report_threshold", "submit_access", "vote_access", "original_language")
     }
     values["phase_override"] = call.phase_override or ""
     for name in service.PHASE_FIELDS:
@@ -117,7 +117,7 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
         comments_during_submissions=values["comments_during_submissions"],
         comments_during_voting=values["comments_during_voting"],
         report_threshold=_as_int(fields["report_threshold"], 3), submit_access=fields["submit_access"],
-        vote_access=fields["vote_access"], **dates,
+        vote_access=fields["vote_access"], original_language=fields["original_language"], **dates,
     )
     try:
         cover_id = None
@@ -155,6 +155,7 @@ def create_call(
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", submit_access: Text = "email", vote_access: Text = "email",
+    original_language: Text = "fr",
     cover: Annotated[UploadFile | str | None, File()] = None,
     form_token: FormToken = "",
 ) -> Response:
@@ -182,6 +183,7 @@ def edit_call(
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", submit_access: Text = "email", vote_access: Text = "email",
+    original_language: Text = "fr",
     remove_cover: Flag = "", cover: Annotated[UploadFile | str | None, File()] = None,
 ) -> Response:
     call = service.get_call(session, call_id)

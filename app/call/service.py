@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.call.models import Call, Category, District, Phase, VoteScope
 from app.clock import utcnow
 from app.errors import NotFound, ValidationFailed
-from app.i18n import N_
+from app.i18n import LANGUAGES, N_
 from app.idea.models import Idea
 from app.locks import lock_call, share_call
 from app.residents.models import Access
@@ -46,6 +46,9 @@ class CallInput:
     report_threshold: int = 3
     submit_access: str = "email"  # app.residents.models.Access
     vote_access: str = "email"
+    # The language the title, summary and description are written in (app.contentlang); its
+    # themes take it when they are added.
+    original_language: str = "fr"
 
 
 def slugify(text: str) -> str:
@@ -95,6 +98,14 @@ def validate_call(session: Session, data: CallInput, call_id: int | None) -> dic
     for name in ("submit_access", "vote_access"):
         if getattr(data, name) not in ACCESS_VALUES:
             errors[name] = N_("Choose who may take part from the list.")
+    if data.original_language not in LANGUAGES:
+        errors["original_language"] = N_("Choose a language from the list.")
+    elif call_id is not None:
+        current = session.get(Call, call_id)
+        if current is not None and data.original_language in (current.translations or {}):
+            # Its translation would become the original's twin: the staff decide which text stays.
+            errors["original_language"] = N_("This call has a translation in this language: empty it in the "
+                                             "translation editor first, or keep the original language.")
     return errors
 
 
@@ -117,6 +128,7 @@ def _apply(call: Call, data: CallInput) -> None:
     call.report_threshold = data.report_threshold
     call.submit_access = data.submit_access
     call.vote_access = data.vote_access
+    call.original_language = data.original_language
     call.updated_at = utcnow()
 
 
@@ -190,7 +202,7 @@ def save_category(session: Session, call: Call, *, name: str, slug: str = "", de
         raise ValidationFailed(errors)
     if category is None:
         assert call.id is not None
-        category = Category(call_id=call.id, slug=slug, name=name)
+        category = Category(call_id=call.id, slug=slug, name=name, original_language=call.original_language)
     category.slug, category.name, category.description, category.position = slug, name, description, position
     session.add(category)
     session.flush()

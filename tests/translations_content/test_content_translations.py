@@ -362,3 +362,38 @@ def test_an_announcement_without_the_readers_language_is_marked_as_the_original(
     assert ">Wijkbudget</a>" in listing  # the call's name in the reader's language
     assert 'lang="fr"' not in client.get(f"/announcements/{both.id}", params={"lang": "nl"}).text.split("<main")[1]
     assert '<div class="announcement-text">' in client.get("/announcements", params={"lang": "fr"}).text
+
+
+def test_an_administrator_says_which_language_a_call_is_written_in(client: WebClient, session: Session) -> None:
+    from app.account.models import Role
+    from app.call.models import Call, Category
+    from tests.call.test_admin import FORM
+
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    client.login_as(admin)
+    assert 'name="original_language"' in client.get("/admin/calls/new").text
+    created = client.submit("/admin/calls/new", {**FORM, "title": "Burgerbegroting", "slug": "burgerbegroting",
+                                                 "description_md": "Uw ideeën voor de stad.",
+                                                 "original_language": "nl"})
+    assert created.status_code == 303, created.text[:500]
+    call = session.exec(select(Call).where(Call.slug == "burgerbegroting")).one()
+    assert call.original_language == "nl"
+    client.submit(f"/admin/calls/{call.id}/categories", {"category_name": "Groen"})
+    assert session.exec(select(Category).where(Category.call_id == call.id)).one().original_language == "nl"
+    french_page = client.get("/calls/burgerbegroting?lang=fr").text
+    assert 'lang="nl">Burgerbegroting</' in french_page and "Original en néerlandais" in french_page
+    assert "Original en" not in client.get("/calls/burgerbegroting?lang=nl").text.split("<main")[1]
+    client.get("/?lang=fr")  # back to French for the messages below
+
+    bad = client.submit(f"/admin/calls/{call.id}", {**FORM, "title": "Burgerbegroting", "slug": "burgerbegroting",
+                                                    "original_language": "xx"})
+    assert bad.status_code == 422 and "Choisissez une langue dans la liste" in bad.text
+    contentlang.set_translations(call, "call", "fr", {"title": "Budget citoyen"})
+    session.add(call)
+    session.commit()
+    clash = client.submit(f"/admin/calls/{call.id}", {**FORM, "title": "Burgerbegroting", "slug": "burgerbegroting",
+                                                      "original_language": "fr"})
+    assert clash.status_code == 422 and "Cet appel a une traduction dans cette langue" in clash.text
+    session.expire_all()
+    assert session.get(Call, call.id).original_language == "nl"  # type: ignore[union-attr]
