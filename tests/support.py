@@ -9,6 +9,8 @@ import socket
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 
 from app import cookies
 from app.account.models import User
@@ -206,3 +209,18 @@ def app_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
         elif getattr(route, "methods", None):
             found.append((route.path, set(route.methods)))  # type: ignore[attr-defined]
     return found
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` within the block, as a list filled as they run."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

@@ -2,11 +2,8 @@
 city's latest answers, and a signed-in person's supports left, ideas and activity."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app.call.models import Call, VoteScope
@@ -14,7 +11,7 @@ from app.clock import utcnow
 from app.notify.models import Notification
 from app.vote import service as vote_service
 from tests.factories import make_call, make_category, make_idea, make_user
-from tests.support import WebClient
+from tests.support import WebClient, counting
 
 
 def figure(html: str, name: str) -> str:
@@ -95,20 +92,6 @@ def test_time_left_in_every_language(client: WebClient, session: Session) -> Non
         html = client.get("/", headers={"Accept-Language": lang}).text
         assert text in html, lang
 
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements run on `engine` within the block."""
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_pages_run_as_many_queries_for_many_items_as_for_few(client: WebClient, session: Session) -> None:

@@ -3,10 +3,7 @@ where translated, else the original with its `lang` and an "Original in …" mar
 editor, side by side, with out-of-date translations flagged and a "translations missing" view."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app import contentlang
@@ -15,7 +12,7 @@ from app.audit import AuditEntry
 from app.call.models import Call, Category, District
 from app.i18n import language
 from tests.factories import make_call, make_category, make_district, make_idea, make_user
-from tests.support import WebClient
+from tests.support import WebClient, counting
 
 
 def _admin(client: WebClient, session: Session) -> None:
@@ -197,19 +194,6 @@ def test_a_district_or_theme_written_in_the_readers_language_is_not_marked(sessi
     with language("fr"):
         assert contentlang.shown(district, "name").foreign
 
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_translations_cost_no_statement_on_the_call_page(client: WebClient, session: Session) -> None:
