@@ -283,7 +283,9 @@ RULES: dict[Action, Predicate] = {
     Action.reply_moderate: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     # A call's moderators (or any moderator when none is assigned) and administrators.
     Action.intake_enter: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
-    Action.intake_view: lambda user, _obj: is_moderator(user),
+    # The resident's private data follows the call: only its moderators (or all, when none is
+    # assigned) and administrators, as for entering.
+    Action.intake_view: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
 }
 
 

@@ -53,10 +53,14 @@ def _call(session: Session, user: User, call_id: int) -> Call:
 
 
 def _intake(session: Session, user: User, intake_id: int) -> IdeaIntake:
+    """The intake `intake_id` when `user` moderates its call: NotFound, or Forbidden when other
+    moderators are assigned to the call (its resident's contact, scan, export and erasure)."""
     authz.require(user, Action.intake_view)
     intake = session.get(IdeaIntake, intake_id)
-    if intake is None:
+    call = session.get(Call, intake.call_id) if intake is not None else None
+    if intake is None or call is None:
         raise NotFound()
+    authz.require(user, Action.intake_view, authz.Moderated(call, assigned_ids(session, call.id or 0)))
     return intake
 
 

@@ -250,3 +250,27 @@ def test_an_email_waiting_for_an_erased_resident_is_never_sent(client: WebClient
     session.expire_all()
     [message] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "email")).all()
     assert message.status == "cancelled" and "lejeune@example.org" not in str(message.payload)
+
+
+def test_a_resident_s_data_is_only_for_the_moderators_of_its_call(client: WebClient, session: Session) -> None:
+    """The resident's contact, scan, export and erasure follow the call: a moderator assigned to
+    other calls gets 403 on all of them, as for entering ideas there (and nothing is erased)."""
+    from app.moderation.models import ModeratorAssignment
+
+    assigned = make_user(session, role=Role.moderator)
+    other = make_user(session, role=Role.moderator)
+    call = make_call(session)
+    session.add(ModeratorAssignment(call_id=call.id, user_id=assigned.id))
+    session.commit()
+    client.login_as(assigned)
+    assert _enter(client, call.id, scan=_scan(), contact_email="lejeune@example.org").status_code == 303  # type: ignore[arg-type]
+    intake = _only_intake(session)
+    assert client.get(f"/moderation/intakes/{intake.id}").status_code == 200
+    client.cookies.clear()
+    client.login_as(other)
+    for path in (f"/moderation/intakes/{intake.id}", f"/moderation/intakes/{intake.id}/export",
+                 f"/moderation/intakes/{intake.id}/scan/display"):
+        assert client.get(path).status_code == 403, path
+    assert client.submit(f"/moderation/intakes/{intake.id}/erase", {"confirm": "yes"}).status_code == 403
+    kept = _only_intake(session)
+    assert kept.erased_at is None and kept.contact_email == "lejeune@example.org"
