@@ -49,12 +49,17 @@ class Table:
     rows: list[list[Any]]
 
 
-def licence_text(call: Call, settings: Settings) -> str:
-    """The licence note written into every file (a sheet in XLSX, the README of the pack)."""
-    return _("Figures and texts of the call “{title}” ({url}), published under the licence {licence} ({licence_url}): "
-             "free to share and adapt, naming the source.").format(
+def notice_text(call: Call, settings: Settings) -> str:
+    """The notice written into every staff file (a sheet in XLSX, the README of the pack). These
+    files are the city's internal documents, not open data: they hold ideas the public cannot see,
+    moderators' notes to authors and moderators' names. The open data (public ideas only) is the
+    API's, under LICENCE; the notice says where."""
+    return _("Internal document of the city about the call “{title}” ({url}). It holds ideas the public cannot "
+             "see (awaiting moderation, sent back, rejected, withdrawn or hidden), the moderators' notes to their "
+             "authors and the moderators' names: do not publish it as it is. The public figures of the call are "
+             "open data under the licence {licence} ({licence_url}): {open_data}").format(
         title=call.title, url=settings.absolute_url(links.call_path(call.slug)), licence=LICENCE,
-        licence_url=LICENCE_URL)
+        licence_url=LICENCE_URL, open_data=settings.absolute_url(links.path("api:call_figures", slug=call.slug)))
 
 
 def _text(html: str) -> str:
@@ -178,14 +183,14 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def to_xlsx(tables: list[Table], licence: str) -> bytes:
-    """The tables as one workbook, a sheet each, and a "licence" sheet. Text cells are neutralised
-    (csv_cell) and typed "s": no cell is a formula."""
+def to_xlsx(tables: list[Table], notice: str) -> bytes:
+    """The tables as one workbook, a sheet each, and a "notice" sheet (`notice_text`). Text cells
+    are neutralised (csv_cell) and typed "s": no cell is a formula."""
     book = Workbook()
     first = book.active
     assert first is not None
     book.remove(first)
-    for table in [*tables, Table("licence", [_("Licence")], [[licence]])]:
+    for table in [*tables, Table("notice", [_("About these files")], [[notice]])]:
         sheet = book.create_sheet(table.name[:31])
         for r, values in enumerate([table.headers, *table.rows], start=1):
             for c, value in enumerate(values, start=1):
@@ -213,28 +218,28 @@ def one_file(session: Session, settings: Settings, call: Call, name: str) -> byt
     subject, table_name = file_names()[name]
     tables = tables_of(session, settings, call, subject)
     if not table_name:
-        return to_xlsx(tables, licence_text(call, settings))
+        return to_xlsx(tables, notice_text(call, settings))
     return to_csv(next(t for t in tables if t.name == table_name))
 
 
 def pack(session: Session, settings: Settings, call: Call, report_html: str,
          target: IO[bytes]) -> None:
     """Write the council pack of `call` into `target` (a temporary file the caller streams with
-    app.account.export.chunks, which deletes it): report.html, README.txt with the licence, and
+    app.account.export.chunks, which deletes it): report.html, README.txt with the notice, and
     every file of `file_names()`."""
-    licence = licence_text(call, settings)
+    notice = notice_text(call, settings)
     readme = "\n\n".join([
         _("Council pack of the call “{title}”").format(title=call.title),
         _("report.html: the participation report, printable (open it in a browser, then print)."),
         _("*.xlsx: the spreadsheets, a sheet per table; *.csv: the same tables, one a file."),
         _("Supports are counted per idea, district and theme: who supported what is never in these files. Comments "
           "hidden by moderation or deleted by their authors are left out."),
-        licence, ""])
+        notice, ""])
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("report.html", report_html)
         archive.writestr("README.txt", readme)
         for subject in SUBJECTS:
             tables = tables_of(session, settings, call, subject)
-            archive.writestr(f"{subject}.xlsx", to_xlsx(tables, licence))
+            archive.writestr(f"{subject}.xlsx", to_xlsx(tables, notice))
             for table in tables:
                 archive.writestr(f"{table.name}.csv", to_csv(table))

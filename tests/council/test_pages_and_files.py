@@ -106,7 +106,7 @@ def test_spreadsheets_hold_no_formula_and_no_supporter(client: WebClient, sessio
         assert all(kind != "f" for kind, _value in cells), subject
         values = [str(v) for _k, v in cells if v is not None]
         _no_person("\n".join(values), w)
-        assert any("CC BY 4.0" in v for v in values)
+        assert any("ne le publiez pas tel quel" in v for v in values)  # an internal document, not open data
     workbook = client.get(f"/moderation/council/calls/{w.call.id}/file?name=ideas.xlsx").content
     ideas = [str(v) for _k, v in _cells(workbook)]
     assert "'" + EVIL_TITLE in ideas and "'" + CMD_TITLE in ideas
@@ -144,7 +144,8 @@ def test_the_council_pack_holds_the_report_and_the_files(client: WebClient, sess
     report = archive.read("report.html").decode()
     assert "<style>" in report and "@media print" in report and "<script" not in report
     assert NORD_ROW in report
-    assert "CC BY 4.0" in archive.read("README.txt").decode()
+    readme = archive.read("README.txt").decode()
+    assert "do not publish it as it is" in readme and f"/api/calls/{w.call.slug}/figures" in readme
     for name in archive.namelist():
         if name.endswith(".xlsx"):
             assert all(kind != "f" for kind, _v in _cells(archive.read(name)))
