@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import audit
+from app import audit, contentlang
 from app.account.models import User
 from app.account.service import EMAIL_RE, normalise_email
 from app.audit import AuditAction, TargetType
@@ -104,7 +104,9 @@ def enter_idea(session: Session, settings: Settings, call: Call, staff: User, *,
         raise ValidationFailed(errors)
     idea = Idea(call_id=call.id, author_id=None, title=data.title, body_md=data.body_md,
                 body_html=render_markdown(data.body_md), category_id=data.category_id,
-                district_id=data.district_id, status=IdeaStatus.draft)
+                district_id=data.district_id, status=IdeaStatus.draft,
+                # Recognised from its text (app.contentlang): a form on paper declares no language.
+                language=contentlang.detect_language(f"{data.title}\n{data.body_md}"))
     session.add(idea)
     session.flush()
     assert idea.id is not None

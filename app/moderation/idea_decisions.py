@@ -323,7 +323,9 @@ def answer_idea(session: Session, *, actor: User, idea: Idea, answer_status: str
     before = idea.answer_status
     idea.answer_status = answer_status
     idea.answer_html = render_markdown(text)
-    idea.answer_language = lang if lang in LANGUAGES else "fr"  # written in the moderator's language
+    # The language the answer is written in, recognised from its text (a moderator may answer in
+    # French while reading the site in English); the moderator's own language when it cannot tell.
+    idea.answer_language = contentlang.detect_language(text) or (lang if lang in LANGUAGES else "fr")
     reindex_later(session, idea.id)  # the answer's words find the idea; its status is a search filter
     idea.answered_at = utcnow()
     idea.answered_by_id = actor.id

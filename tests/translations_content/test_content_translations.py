@@ -381,3 +381,42 @@ def test_an_administrator_says_which_language_a_call_is_written_in(client: WebCl
     assert clash.status_code == 422 and "Cet appel a une traduction dans cette langue" in clash.text
     session.expire_all()
     assert session.get(Call, call.id).original_language == "nl"  # type: ignore[union-attr]
+
+
+def test_languages_are_recognised_not_taken_from_the_interface(client: WebClient, session: Session) -> None:
+    """Found by review: a French answer written by a moderator reading the site in English was
+    labelled English; a French idea posted from an English page likewise; an idea entered from
+    paper had no language at all."""
+    from app.idea.models import Idea
+    from app.moderation import idea_decisions
+    from app.settings import Settings
+
+    call = make_call(session)
+    moderator = make_user(session, role=Role.moderator)
+    idea = make_idea(session, call, make_user(session), title="Un parc")
+    idea_decisions.answer_idea(session, actor=moderator, idea=idea, answer_status="accepted",
+                               answer_md="La Ville accepte votre idée et aménagera le parc dès le printemps prochain.",
+                               settings=Settings(), lang="en")
+    session.commit()
+    assert idea.answer_language == "fr"
+
+    author = make_user(session)
+    session.commit()
+    client.login_as(author)
+    form = client.get(f"/calls/{call.slug}/ideas/new?lang=en").text
+    assert '<option value="" selected>' in form  # "Recognise it from my text", not the page's language
+    client.submit(f"/calls/{call.slug}/ideas/new", {
+        "title": "Des bancs au bord de la Meuse", "body_md": "Installer des bancs à l'ombre le long du quai.",
+        "action": "submit", "form_token": ""})
+    posted = session.exec(select(Idea).where(Idea.title == "Des bancs au bord de la Meuse")).one()
+    assert posted.language == "fr"
+
+    client.cookies.clear()
+    client.login_as(moderator)
+    client.get("/?lang=fr")
+    entered = client.submit(f"/moderation/calls/{call.id}/intake", {
+        "channel": "paper", "title": "Een speeltuin voor de kinderen", "body_md":
+        "Wij vragen een speeltuin met schommels en een zandbak voor de kinderen van de wijk.",
+        "display_name": "Mevrouw Peeters"})
+    assert entered.status_code == 303, re.findall(r"field-error.{0,300}", entered.text, re.S)[:3] or entered.status_code
+    assert session.exec(select(Idea).where(Idea.title == "Een speeltuin voor de kinderen")).one().language == "nl"
