@@ -18,6 +18,7 @@ written with data type "s", so no cell is ever a formula.
 import csv
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -36,7 +37,7 @@ from app.comment.models import Comment
 from app.council.figures import LICENCE, LICENCE_URL
 from app.i18n import _
 from app.idea import queries as idea_queries
-from app.idea.models import Idea, IdeaStatusChange
+from app.idea.models import ANSWER_LABELS, Idea, IdeaStatusChange
 from app.intake.models import CHANNEL_LABELS, Channel, IdeaIntake
 from app.settings import Settings
 from app.vote.models import Vote
@@ -64,6 +65,14 @@ def notice_text(call: Call, settings: Settings) -> str:
 
 def _text(html: str) -> str:
     return " ".join(Markup(html).striptags().split())  # noqa: S704 - turned into plain text, never shown as HTML
+
+
+def _label(value: str | None, labels: Mapping[Any, str] = idea_queries.STATUS_LABELS) -> str:
+    """`value` (an idea's status, a step of its history, or with `labels=ANSWER_LABELS` an official
+    answer's kind) in the reader's language; a value without a label (a history step such as
+    "hidden") as it is stored; "" for None."""
+    found = {str(k): v for k, v in labels.items()}
+    return _(found[value]) if value in found else (value or "")
 
 
 def _day(value: datetime | None) -> str:
@@ -100,9 +109,9 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
     for idea, theme, district, support_count, comment_count, channel in rows:
         received = _(CHANNEL_LABELS[Channel(channel)]) if channel else _("On the platform")
         ideas.rows.append([
-            idea.id, idea.title, idea.status, _("yes") if idea.is_public else _("no"),
+            idea.id, idea.title, _label(idea.status), _("yes") if idea.is_public else _("no"),
             _("yes") if idea.hidden_at else _("no"), theme or "", district or "", _day(idea.submitted_at),
-            _day(idea.published_at), int(support_count), int(comment_count), idea.answer_status or "",
+            _day(idea.published_at), int(support_count), int(comment_count), _label(idea.answer_status, ANSWER_LABELS),
             _text(idea.answer_html), _day(idea.answered_at), settings.absolute_url(links.idea_path(idea.id or 0)),
             received])
     changes = session.execute(
@@ -111,7 +120,7 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
         .order_by(col(IdeaStatusChange.idea_id), col(IdeaStatusChange.created_at), col(IdeaStatusChange.id))
     ).all()
     history = Table("history", [_("Idea"), _("Title"), _("Date"), _("From"), _("To"), _("Note")],
-                    [[c.idea_id, title, _day(c.created_at), c.from_status or "", c.to_status, c.note]
+                    [[c.idea_id, title, _day(c.created_at), _label(c.from_status), _label(c.to_status), c.note]
                      for c, title in changes])
     return [ideas, history]
 
@@ -171,6 +180,7 @@ def tables_of(session: Session, settings: Settings, call: Call, subject: str) ->
 
 
 def _cell(value: Any) -> Any:
+    """A CSV cell: numbers as they are, text neutralised against formula injection (csv_cell)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else csv_cell(value)
 
 
@@ -185,7 +195,8 @@ def to_csv(table: Table) -> bytes:
 
 def to_xlsx(tables: list[Table], notice: str) -> bytes:
     """The tables as one workbook, a sheet each, and a "notice" sheet (`notice_text`). Text cells
-    are neutralised (csv_cell) and typed "s": no cell is a formula."""
+    keep their text exactly and are typed "s" (written as strings): no cell is a formula, and a
+    title starting with "=" reads as typed, without the apostrophe CSV needs."""
     book = Workbook()
     first = book.active
     assert first is not None
@@ -195,7 +206,8 @@ def to_xlsx(tables: list[Table], notice: str) -> bytes:
         for r, values in enumerate([table.headers, *table.rows], start=1):
             for c, value in enumerate(values, start=1):
                 cell = sheet.cell(row=r, column=c)
-                cell.value = _cell(value)
+                cell.value = value if isinstance(value, int) and not isinstance(value, bool) else (
+                    "" if value is None else str(value))
                 if isinstance(cell.value, str):
                     cell.data_type = "s"
     out = io.BytesIO()

@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/healthz", name="site:health")
 def liveness() -> JSONResponse:
     """Liveness: the process answers. Nothing else is asked (see app.observability.health)."""
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/readyz", name="site:ready")

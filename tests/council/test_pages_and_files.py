@@ -109,9 +109,9 @@ def test_spreadsheets_hold_no_formula_and_no_supporter(client: WebClient, sessio
         assert any("ne le publiez pas tel quel" in v for v in values)  # an internal document, not open data
     workbook = client.get(f"/moderation/council/calls/{w.call.id}/file?name=ideas.xlsx").content
     ideas = [str(v) for _k, v in _cells(workbook)]
-    assert "'" + EVIL_TITLE in ideas and "'" + CMD_TITLE in ideas
-    assert "'@SUM(1) Oui" in ideas  # the official answer, as text
-    assert "'=cmd|' /C calc'!A0" in ideas  # a note of the status history
+    assert EVIL_TITLE in ideas and CMD_TITLE in ideas  # as typed, and never a formula (typed "s" above)
+    assert "@SUM(1) Oui" in ideas  # the official answer, as typed and as text
+    assert "=cmd|' /C calc'!A0" in ideas  # a note of the status history, as typed and as text
 
 
 def test_csv_files_neutralise_formulas_and_count_supports(client: WebClient, session: Session) -> None:
@@ -174,3 +174,19 @@ def test_administrators_find_the_report_and_the_public_csv_states_its_licence(cl
     assert 'rel="license"' in client.get(f"/calls/{w.call.slug}/ideas.csv").headers["link"]
     client.login_as(w.admin)
     assert 'href="/moderation/council"' in client.get("/admin").text
+
+
+def test_files_name_statuses_and_answers_in_the_readers_language(client: WebClient, session: Session) -> None:
+    """Found by review: the files said "published", "changes_requested", "under_study"."""
+    w = build(session)
+    client.login_as(w.admin)
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/moderation/council/calls/{w.call.id}/file?name=ideas.csv").content.decode("utf-8-sig"))))
+    statuses = {row[2] for row in rows[1:]}
+    assert "Publiée" in statuses or "Publié" in statuses or any(s.startswith("Publi") for s in statuses), statuses
+    assert not statuses & {"published", "rejected", "changes_requested", "submitted", "withdrawn"}
+    answers = {row[11] for row in rows[1:]} - {""}
+    assert answers and not answers & {"accepted", "under_study", "rejected", "implemented", "partly_accepted"}
+    history = list(csv.reader(io.StringIO(client.get(
+        f"/moderation/council/calls/{w.call.id}/file?name=history.csv").content.decode("utf-8-sig"))))
+    assert not {row[4] for row in history[1:]} & {"published", "rejected", "submitted"}
