@@ -68,12 +68,12 @@ def test_filters_show_counts_and_narrow_the_results_without_javascript(client: W
     make_idea(session, call, title="Arbres rue C")
     _index(session)
     page = client.get("/search", params={"q": "arbres"})
-    assert f'<option value="{trees.id}">Nature (2)</option>' in page.text
-    assert f'<option value="{call.id}">Liège 2030 (3)</option>' in page.text
+    assert f'<option value="{trees.id}" lang="fr">Nature (2)</option>' in page.text  # a French name, an English page
+    assert f'<option value="{call.id}" lang="fr">Liège 2030 (3)</option>' in page.text
     narrowed = client.get("/search", params={"q": "arbres", "category": str(trees.id), "sort": "supported"})
     titles = re.findall(r'<h2 class="search-result-title"><a href="/ideas/\d+">(.*?)</a>', narrowed.text)
     assert titles == ["<mark>Arbres</mark> rue B", "<mark>Arbres</mark> rue A"]
-    assert f'<option value="{trees.id}" selected>Nature (2)</option>' in narrowed.text
+    assert f'<option value="{trees.id}" selected lang="fr">Nature (2)</option>' in narrowed.text
 
 
 def test_an_id_in_the_address_never_names_a_call_in_preparation(client: WebClient, session: Session) -> None:
