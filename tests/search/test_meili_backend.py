@@ -335,7 +335,7 @@ def test_the_search_page_sends_filters_facets_sort_and_page_and_shows_meilisearc
     assert "de chaque <mark>école</mark> communale" in page.text
     assert f'href="/ideas/{second.id}">Une <mark>école</mark> à <mark>énergie</mark> positive</a>' in page.text
     assert "22 ideas found" in page.text
-    assert f'<option value="{nature.id}" selected lang="fr">Nature (21)</option>' in page.text  # French on an English page
+    assert f'<option value="{nature.id}" selected lang="fr">Nature (21)</option>' in page.text
     _no_key_anywhere(page.text)
 
 
