@@ -15,6 +15,7 @@ from app import demo, migrate
 from app.account import service as account_service
 from app.account.models import Role
 from app.db import Database
+from app.deployment import secret_key
 from app.errors import ValidationFailed
 from app.observability import errors, logs
 from app.outbox import worker
@@ -75,16 +76,44 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
                 timeout_worker_healthcheck=30)
 
 
+def _migrate(settings: Settings) -> tuple[str | None, str | None]:
+    """Migrate under the lock and say whether this process did it (several instances may start
+    together: one migrates, the others find the database up to date)."""
+    before, after = migrate.upgrade(settings.resolved_database_url)
+    if before != after:
+        log.info("Database migrated from %s to %s.", before or "an empty database", after)
+    else:
+        log.info("Database already at revision %s: nothing to migrate.", after)
+    return before, after
+
+
+def _agree_on_secret_key(settings: Settings) -> bool:
+    """False (and the reason on stderr) when another instance of this deployment signs with
+    another secret key (app.deployment.secret_key)."""
+    with Database.from_settings(settings).transaction() as session:
+        try:
+            secret_key.check(session, settings)
+        except secret_key.SecretKeyMismatch as mismatch:
+            print(f"reinventons: {mismatch}", file=sys.stderr)
+            return False
+    return True
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
-    migrate.upgrade(settings.resolved_database_url)
-    print("Database is up to date.")
+    before, after = _migrate(settings)
+    with Database.from_settings(settings).transaction() as session:
+        secret_key.record(session, settings)
+    if before != after:
+        print(f"Database migrated from {before or 'an empty database'} to {after}.")
+    else:
+        print(f"Database is up to date (revision {after}).")
     return 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     settings = _settings()
-    migrate.upgrade(settings.resolved_database_url)
+    _migrate(settings)
     db = Database.from_settings(settings)
     with db.transaction() as session:
         count = indexing.rebuild(session, settings)
@@ -95,7 +124,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _public_settings(args)
-    migrate.upgrade(settings.resolved_database_url)
+    _migrate(settings)
+    if not _agree_on_secret_key(settings):
+        return 2
     _serve(settings, args.host, args.port, args.workers)
     return 0
 
@@ -105,6 +136,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not settings.base_url_configured:
         log.warning("REINVENTONS_BASE_URL is not set: links in e-mails will point to %s. Set it to the "
                     "public address of the web processes.", settings.base_url)
+    # Migrating here too (under the lock) lets a worker start before, after or with the web
+    # processes on a new database.
+    _migrate(settings)
+    if not _agree_on_secret_key(settings):
+        return 2
     db = Database.from_settings(settings)
     errors.configure(settings.sentry_dsn.get_secret_value(), environment=settings.sentry_environment)
     worker.run_forever(settings, db)
@@ -113,7 +149,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _public_settings(args)
-    migrate.upgrade(settings.resolved_database_url)
+    _migrate(settings)
+    if not _agree_on_secret_key(settings):
+        return 2
     db = Database.from_settings(settings)
     created = demo.seed(db, settings)
     print("\nRéinventons — demonstration" + ("" if created else " (existing data kept)"))
@@ -131,7 +169,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     settings = _settings()
-    migrate.upgrade(settings.resolved_database_url)
+    _migrate(settings)
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != password:

@@ -8,6 +8,7 @@ from app.account import models as account_models
 from app.announce import models as announce_models
 from app.call import models as call_models
 from app.comment import models as comment_models
+from app.deployment import models as deployment_models
 from app.follow import models as follow_models
 from app.idea import models as idea_models
 from app.identity import models as identity_models
@@ -32,6 +33,7 @@ __all__ = [
     "audit_models",
     "call_models",
     "comment_models",
+    "deployment_models",
     "follow_models",
     "idea_models",
     "identity_models",

@@ -1,43 +1,16 @@
 """The migration to per-kind e-mail delivery keeps each person's choice: e-mails that were on
 become immediate, those switched off become none (and back again on downgrade)."""
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from app import migrate
 
 REVISION = "0002"  # notifications: e-mails at once, in a daily or weekly digest, or none
-
-
-@pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[str]:
-    """A database of its own, not the suite's migrated one: SQLite, or a PostgreSQL database
-    named after the suite's, dropped afterwards."""
-    url = os.environ.get("REINVENTONS_TEST_DATABASE_URL", "")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migration.sqlite3'}"
-        return
-    parsed = make_url(url)
-    name = f"{parsed.database}_migration"
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _filler(column: sa.Column[Any], n: int) -> object:

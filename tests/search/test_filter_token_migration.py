@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from app import migrate
-from tests.notify.test_preference_migration import _filler, empty_database  # noqa: F401 - a fixture
+from tests.notify.test_preference_migration import _filler
 
 REVISION = "0021"
 BEFORE = "0020"
