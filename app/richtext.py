@@ -64,9 +64,16 @@ def richtext_filter(stored_html: str | None) -> Markup:
     return Markup(clean_html(stored_html or ""))  # noqa: S704 - cleaned by nh3 just above
 
 
+def plain_text(stored_html: str | None) -> str:
+    """The text of HTML (stored by `render_markdown`, or just rendered): tags left out, entities
+    decoded, runs of whitespace as one space. Plain text, to be escaped wherever it is shown
+    (cards, search documents, spreadsheets)."""
+    # nh3 with no allowed tag keeps the text and escapes it as HTML: decoded once here.
+    return " ".join(html.unescape(nh3.clean(stored_html or "", tags=set())).split())
+
+
 def plain_excerpt(source: str, length: int = 180) -> str:
-    """A short text-only excerpt of Markdown, for cards and meta descriptions."""
-    # nh3 returns HTML (entities escaped); an excerpt is plain text, escaped once where shown.
-    text = html.unescape(nh3.clean(_markdown.render(source or ""), tags=set()))
-    text = " ".join(text.split())
+    """A short text-only excerpt of Markdown (at most `length` characters, cut at a word with
+    "…"), for cards and meta descriptions."""
+    text = plain_text(_markdown.render(source or ""))
     return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import IO, Any
 
 import sqlalchemy as sa
-from markupsafe import Markup
 from openpyxl import Workbook
 from sqlalchemy import func
 from sqlmodel import Session, col
@@ -39,6 +38,7 @@ from app.i18n import _
 from app.idea import queries as idea_queries
 from app.idea.models import ANSWER_LABELS, Idea, IdeaStatusChange
 from app.intake.models import CHANNEL_LABELS, Channel, IdeaIntake
+from app.richtext import plain_text
 from app.settings import Settings
 from app.vote.models import Vote
 
@@ -63,16 +63,13 @@ def notice_text(call: Call, settings: Settings) -> str:
         licence_url=LICENCE_URL, open_data=settings.absolute_url(links.path("api:call_figures", slug=call.slug)))
 
 
-def _text(html: str) -> str:
-    return " ".join(Markup(html).striptags().split())  # noqa: S704 - turned into plain text, never shown as HTML
-
-
 def _label(value: str | None, labels: Mapping[Any, str] = idea_queries.STATUS_LABELS) -> str:
     """`value` (an idea's status, a step of its history, or with `labels=ANSWER_LABELS` an official
     answer's kind) in the reader's language; a value without a label (a history step such as
     "hidden") as it is stored; "" for None."""
-    found = {str(k): v for k, v in labels.items()}
-    return _(found[value]) if value in found else (value or "")
+    # The keys are StrEnum members, equal to and hashed as their stored strings: no copy needed.
+    label = labels.get(value) if value else None
+    return _(label) if label else (value or "")
 
 
 def _day(value: datetime | None) -> str:
@@ -112,7 +109,7 @@ def idea_tables(session: Session, settings: Settings, call: Call) -> list[Table]
             idea.id, idea.title, _label(idea.status), _("yes") if idea.is_public else _("no"),
             _("yes") if idea.hidden_at else _("no"), theme or "", district or "", _day(idea.submitted_at),
             _day(idea.published_at), int(support_count), int(comment_count), _label(idea.answer_status, ANSWER_LABELS),
-            _text(idea.answer_html), _day(idea.answered_at), settings.absolute_url(links.idea_path(idea.id or 0)),
+            plain_text(idea.answer_html), _day(idea.answered_at), settings.absolute_url(links.idea_path(idea.id or 0)),
             received])
     changes = session.execute(
         sa.select(IdeaStatusChange, col(Idea.title)).join(Idea, col(Idea.id) == col(IdeaStatusChange.idea_id))

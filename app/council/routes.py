@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app.account.export import chunks
 from app.account.models import User
 from app.authz import Action
+from app.call import service as call_service
 from app.call.models import Call
 from app.clock import utcnow
 from app.council import exports, figures
@@ -64,13 +65,6 @@ def report_context(session: Session, call: Call | None) -> dict[str, Any]:
     }
 
 
-def _call(session: Session, call_id: int) -> Call:
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
-    return call
-
-
 @router.get("", name="council:platform")
 def platform_report(request: Request, session: DbSession, _staff: CouncilReader) -> HTMLResponse:
     calls = session.exec(select(Call).order_by(col(Call.created_at).desc())).all()
@@ -79,7 +73,7 @@ def platform_report(request: Request, session: DbSession, _staff: CouncilReader)
 
 @router.get("/calls/{call_id}", name="council:call")
 def call_report(request: Request, session: DbSession, _staff: CouncilReader, call_id: int) -> HTMLResponse:
-    call = _call(session, call_id)
+    call = call_service.get_call(session, call_id)
     return render(request, "council/report.html", {
         **report_context(session, call), "calls": [], "files": sorted(exports.file_names())})
 
@@ -88,7 +82,7 @@ def call_report(request: Request, session: DbSession, _staff: CouncilReader, cal
 def call_file(session: DbSession, settings: AppSettings, _staff: CouncilReader, call_id: int,
               name: str = "") -> Response:
     """One file of the call (a name of app.council.exports.file_names); 404 for any other name."""
-    call = _call(session, call_id)
+    call = call_service.get_call(session, call_id)
     if name not in exports.file_names():
         raise NotFound()
     media = "text/csv; charset=utf-8" if name.endswith(".csv") else \
@@ -101,7 +95,7 @@ def call_file(session: DbSession, settings: AppSettings, _staff: CouncilReader, 
 @router.get("/calls/{call_id}/pack.zip", name="council:pack")
 def call_pack(session: DbSession, settings: AppSettings, _staff: CouncilReader, call_id: int) -> Response:
     """The council pack: built now in a temporary file, streamed, deleted; stored nowhere."""
-    call = _call(session, call_id)
+    call = call_service.get_call(session, call_id)
     context = report_context(session, call)
     page = env.get_template("council/print.html").render(
         **context, settings=settings, print_css=PRINT_CSS.read_text(encoding="utf-8"))

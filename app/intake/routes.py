@@ -45,9 +45,7 @@ CHANGED = N_("The rows to import changed since the preview (another import, a th
 def _call(session: Session, user: User, call_id: int) -> Call:
     """The call `user` enters ideas for: NotFound, or Forbidden when other moderators are
     assigned to it."""
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
+    call = call_service.get_call(session, call_id)
     authz.require(user, Action.intake_enter, authz.Moderated(call, assigned_ids(session, call_id)))
     return call
 

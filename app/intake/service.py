@@ -23,6 +23,7 @@ from app.call.phases import current_phase
 from app.clock import utcnow
 from app.errors import ValidationFailed
 from app.i18n import N_
+from app.idea import queries as idea_queries
 from app.idea import service as idea_service
 from app.idea.models import Idea, IdeaStatus, IdeaStatusChange
 from app.intake.models import Channel, IdeaIntake
@@ -34,9 +35,6 @@ from app.settings import Settings
 NAME_MAX = 80
 ADDRESS_MAX = 300
 EMAIL_MAX = 254
-# Ideas counted in the figures per channel: those that went beyond a draft and stayed.
-COUNTED = (IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published, IdeaStatus.rejected,
-           IdeaStatus.merged)
 # Ideas collected off the platform are entered while the call takes ideas, or a little later:
 # forms gathered in the last days of submissions are typed during the voting phase.
 INTAKE_PHASES = (Phase.submissions, Phase.voting)
@@ -147,19 +145,19 @@ def scan_of(session: Session, intake: IdeaIntake) -> MediaFile | None:
 
 def channel_counts(session: Session, call_id: int) -> dict[str, int]:
     """How the ideas of call `call_id` came in: {"online": n, "paper": n, "email": n, ...},
-    every channel present (0 when none). Counts ideas beyond their draft and not withdrawn
-    (`COUNTED`: submitted, sent back for changes, published, rejected, merged): what the city
-    received. For the review page of a call and the council's report."""
-    counted = [str(s) for s in COUNTED]
+    every channel present (0 when none). Counts the ideas received, as the council's report does
+    (`app.idea.queries.seen_by_moderators`: every idea but drafts never submitted, so ideas
+    withdrawn after submission, hidden or rejected count). For the review page of a call and the
+    council's report."""
     online = session.exec(
         select(func.count()).select_from(Idea)
         .outerjoin(IdeaIntake, col(IdeaIntake.idea_id) == Idea.id)
-        .where(Idea.call_id == call_id, col(Idea.status).in_(counted), col(IdeaIntake.id).is_(None))
+        .where(Idea.call_id == call_id, idea_queries.seen_by_moderators(), col(IdeaIntake.id).is_(None))
     ).one()
     counts: dict[str, int] = {ONLINE: int(online), **{str(c): 0 for c in Channel}}
     rows = session.exec(
         select(IdeaIntake.channel, func.count()).join(Idea, col(Idea.id) == IdeaIntake.idea_id)
-        .where(IdeaIntake.call_id == call_id, col(Idea.status).in_(counted))
+        .where(IdeaIntake.call_id == call_id, idea_queries.seen_by_moderators())
         .group_by(col(IdeaIntake.channel))
     ).all()
     for channel, count in rows:

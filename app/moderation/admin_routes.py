@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app import links
 from app.account.models import Role, User
 from app.audit import AuditAction, TargetType
 from app.authz import Action
+from app.call import service as call_service
 from app.call.models import Call
 from app.deps import DbSession, allowed
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -102,16 +103,9 @@ def set_role(request: Request, session: DbSession, admin: PeopleAdmin, user_id: 
                  name=person.display_name)
 
 
-def _call(session: Session, call_id: int) -> Call:
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
-    return call
-
-
 @router.get("/calls/{call_id}/moderators", name="admin:call_moderators")
 def call_moderators(request: Request, session: DbSession, _admin: PeopleAdmin, call_id: int) -> HTMLResponse:
-    call = _call(session, call_id)
+    call = call_service.get_call(session, call_id)
     return render(request, "admin/call_moderators.html", {
         "call": call, "assigned": admin_service.assigned_moderators(session, call_id),
         "staff": queries.staff(session),
@@ -121,7 +115,7 @@ def call_moderators(request: Request, session: DbSession, _admin: PeopleAdmin, c
 @router.post("/calls/{call_id}/moderators", name="admin:assign_moderator")
 def assign_moderator(request: Request, session: DbSession, admin: PeopleAdmin, call_id: int,
                      user_id: Short = "") -> Response:
-    call = _call(session, call_id)
+    call = call_service.get_call(session, call_id)
     person_id = parse_id(user_id)
     person = session.get(User, person_id) if person_id else None
     try:
@@ -137,7 +131,7 @@ def assign_moderator(request: Request, session: DbSession, admin: PeopleAdmin, c
 @router.post("/calls/{call_id}/moderators/{user_id}/remove", name="admin:unassign_moderator")
 def unassign_moderator(request: Request, session: DbSession, admin: PeopleAdmin, call_id: int,
                        user_id: int) -> Response:
-    call = _call(session, call_id)
+    call = call_service.get_call(session, call_id)
     admin_service.unassign_moderator(session, actor=admin, call=call, user_id=user_id)
     session.commit()
     return flash(request, redirect(links.path("admin:call_moderators", call_id=call_id)),

@@ -12,6 +12,7 @@ from app.account.models import User
 from app.announce.reply_routes import visible_to_review
 from app.audit import TargetType
 from app.authz import Action
+from app.call import service as call_service
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.comment.models import Comment
@@ -486,16 +487,11 @@ def _review(request: Request, session: Session, user: User, call: Call,
 
 @router.get("/calls/{call_id}/review", name="moderation:review")
 def review_page(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> HTMLResponse:
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
-    return _review(request, session, user, call)
+    return _review(request, session, user, call_service.get_call(session, call_id))
 
 
 def _results_call(session: Session, user: User, call_id: int) -> Call:
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
+    call = call_service.get_call(session, call_id)
     authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
     return call
 

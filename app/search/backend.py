@@ -10,12 +10,10 @@ found in half the ideas costs what a rarer one does; beyond COUNT_CAP the result
 than" (`SearchResults.capped`). Which backend answers is chosen in app.search.engines.
 """
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import nh3
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.compiler import compiles
@@ -26,7 +24,7 @@ from app.call.models import Call
 from app.call.phases import is_public
 from app.idea.models import Idea, IdeaStatus
 from app.idea.queries import public_condition
-from app.richtext import plain_excerpt
+from app.richtext import plain_excerpt, plain_text
 from app.search import text
 
 PER_PAGE = 20
@@ -496,14 +494,14 @@ def shown_body(idea: Idea) -> str:
     quicker than rendering the Markdown again; from the Markdown when no HTML is stored."""
     if not idea.body_html:
         return document_body(idea)
-    return text.clean(" ".join(html.unescape(nh3.clean(idea.body_html, tags=set())).split()))
+    return text.clean(plain_text(idea.body_html))
 
 
 def answer_text(idea: Idea) -> str:
     """The plain text of an idea's official answer ("" without one)."""
     if not idea.answer_html:
         return ""
-    return text.clean(" ".join(html.unescape(nh3.clean(idea.answer_html, tags=set())).split()))
+    return text.clean(plain_text(idea.answer_html))
 
 
 def document_for(idea: Idea) -> IdeaDocument:

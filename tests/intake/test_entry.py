@@ -5,6 +5,7 @@ who may do it."""
 
 import io
 import re
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
@@ -12,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.account.models import Role
 from app.audit import AuditEntry
+from app.council import figures
 from app.idea.models import Idea
 from app.intake import service
 from app.intake.models import IdeaIntake
@@ -274,3 +276,22 @@ def test_a_resident_s_data_is_only_for_the_moderators_of_its_call(client: WebCli
     assert client.submit(f"/moderation/intakes/{intake.id}/erase", {"confirm": "yes"}).status_code == 403
     kept = _only_intake(session)
     assert kept.erased_at is None and kept.contact_email == "lejeune@example.org"
+
+
+def test_ideas_received_are_counted_alike_on_the_review_page_and_in_the_council_report(
+        client: WebClient, session: Session) -> None:
+    moderator = make_user(session, role=Role.moderator)
+    call = make_call(session)
+    make_idea(session, call)  # published
+    make_idea(session, call, status="withdrawn", submitted_at=datetime(2026, 11, 2, tzinfo=UTC))  # sent, then withdrawn
+    make_idea(session, call, status="rejected")
+    make_idea(session, call, status="withdrawn")  # a draft given up before it was ever sent: not received
+    make_idea(session, call, status="draft")
+    client.login_as(moderator)
+    assert _enter(client, call.id).status_code == 303  # type: ignore[arg-type]
+    counts = service.channel_counts(session, call.id)  # type: ignore[arg-type]
+    assert counts["online"] == 3 and counts["paper"] == 1
+    report = figures.participation(session, call)
+    by_channel = {part.key: part.ideas for part in report.by["channel"]}
+    assert by_channel["online"] == counts["online"] and by_channel["paper"] == counts["paper"]
+    assert report.total.ideas == sum(counts.values()) == 4
