@@ -20,6 +20,7 @@ from app.errors import NotFound
 from app.i18n import current_language
 from app.idea import context as idea_context
 from app.idea import queries as idea_queries
+from app.intake import service as intake_service
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
@@ -93,6 +94,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "status_labels": idea_queries.STATUS_LABELS,
         "own_ideas": idea_queries.own_ideas(session, call, user),
         "taking_part": residents.call_access(session, settings, call, user),
+        "intake_offered": intake_service.offered_to(session, user, call),
         "dialogue": moderation_dialogue.figures(session, call.id),
         "announcements": announcements,
         # Videos linked in the call's description, each in a click-to-load player.

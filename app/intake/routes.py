@@ -16,10 +16,11 @@ from app.account.models import User
 from app.authz import Action
 from app.call import service as call_service
 from app.call.models import Call
+from app.call.phases import accepts_ideas
 from app.call.queries import visible_call_by_slug
 from app.deps import AppSettings, CurrentUser, DbSession, ModeratorUser
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.i18n import N_
+from app.i18n import N_, current_language
 from app.idea import service as idea_service
 from app.idea.models import Idea
 from app.intake import privacy, service, sheets
@@ -80,6 +81,7 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
         "channel_choices": [(c.value, CHANNEL_LABELS[c]) for c in Channel],
         "counts": service.channel_counts(session, call.id), "channel_labels": CHANNEL_LABELS,
         "recent": service.recent_intakes(session, call.id, limit=10),
+        "closed": None if service.takes_intake(call) else service.CLOSED,
     }
 
 
@@ -187,7 +189,9 @@ def erase(request: Request, session: DbSession, settings: AppSettings, user: Mod
 def _import_context(session: Session, call: Call, errors: dict[str, str]) -> dict[str, Any]:
     assert call.id is not None
     return {"call": call, "errors": errors, "max_rows": sheets.MAX_ROWS,
-            "themes": call_service.categories_of(session, call.id)}
+            "themes": call_service.categories_of(session, call.id),
+            "names": sheets.HEADER_NAMES.get(current_language(), sheets.HEADER_NAMES["en"]),
+            "closed": None if service.takes_intake(call) else service.CLOSED}
 
 
 @router.get("/calls/{call_id}/import", name="intake:import_form")
@@ -265,5 +269,6 @@ def paper_form(request: Request, session: DbSession, settings: AppSettings, user
         "call": call, "categories": call_service.categories_of(session, call.id),
         "districts": call_service.all_districts(session),
         "call_url": settings.absolute_url(links.call_path(call.slug)),
+        "accepts_ideas": accepts_ideas(call),
         "privacy_url": settings.absolute_url(links.path("page:privacy")),
     })

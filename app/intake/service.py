@@ -18,6 +18,7 @@ from app import audit, contentlang
 from app.account.models import User
 from app.account.service import EMAIL_RE, normalise_email
 from app.audit import AuditAction, TargetType
+from app.authz import Action, Moderated, can
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.clock import utcnow
@@ -29,6 +30,7 @@ from app.idea.models import Idea, IdeaStatus, IdeaStatusChange
 from app.intake.models import Channel, IdeaIntake
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.moderation.admin_service import assigned_ids
 from app.richtext import render_markdown
 from app.settings import Settings
 
@@ -38,6 +40,20 @@ EMAIL_MAX = 254
 # Ideas collected off the platform are entered while the call takes ideas, or a little later:
 # forms gathered in the last days of submissions are typed during the voting phase.
 INTAKE_PHASES = (Phase.submissions, Phase.voting)
+
+
+def takes_intake(call: Call) -> bool:
+    """Whether staff may enter ideas received off the platform for `call` now (`INTAKE_PHASES`)."""
+    return current_phase(call) in INTAKE_PHASES
+
+
+def offered_to(session: Session, user: User | None, call: Call) -> bool:
+    """Whether the call's page offers `user` to enter an idea received on paper: the call takes
+    them now and `user` may enter them for this call (its moderators, or every moderator when
+    none is assigned, and administrators: Action.intake_enter)."""
+    if user is None or not can(user, Action.intake_enter) or not takes_intake(call):
+        return False
+    return can(user, Action.intake_enter, Moderated(call, assigned_ids(session, call.id or 0)))
 CLOSED = N_("This call no longer receives ideas: they can be entered during its submission and support phases.")
 ONLINE = "online"  # the key of ideas proposed on the platform itself in `channel_counts`
 
@@ -57,7 +73,7 @@ class IntakeInput:
 
 def check_open(call: Call) -> None:
     """Raises ValidationFailed({"form": CLOSED}) unless `call` is in one of `INTAKE_PHASES`."""
-    if current_phase(call) not in INTAKE_PHASES:
+    if not takes_intake(call):
         raise ValidationFailed({"form": CLOSED})
 
 

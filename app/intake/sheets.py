@@ -17,6 +17,7 @@ idea/idée/description/body, theme/thème, district/quartier, channel/canal, nam
 email/e-mail/courriel, address/adresse. An empty channel is "paper"; an empty name is anonymous.
 """
 
+import codecs
 import csv
 import hashlib
 import io
@@ -71,6 +72,21 @@ COLUMNS = {
     "name": "name", "nom": "name", "naam": "name",
     "email": "email", "e-mail": "email", "courriel": "email", "mail": "email",
     "address": "address", "adresse": "address", "postaladdress": "address", "adres": "address",
+    # German and Dutch names besides those shared above.
+    "beschreibung": "body", "beschrijving": "body", "omschrijving": "body", "bezirk": "district",
+    "viertel": "district", "kanal": "channel",
+}
+TITLE_NAMES = frozenset(name for name, field in COLUMNS.items() if field == "title")
+# The column names shown on the import page, in the reader's language (each is in `COLUMNS`).
+HEADER_NAMES = {
+    "en": {"title": "title", "body": "idea", "theme": "theme", "district": "district", "channel": "channel",
+           "name": "name", "email": "email", "address": "address"},
+    "fr": {"title": "titre", "body": "idée", "theme": "thème", "district": "quartier", "channel": "canal",
+           "name": "nom", "email": "courriel", "address": "adresse"},
+    "nl": {"title": "titel", "body": "idee", "theme": "thema", "district": "wijk", "channel": "kanaal",
+           "name": "naam", "email": "e-mail", "address": "adres"},
+    "de": {"title": "titel", "body": "beschreibung", "theme": "thema", "district": "bezirk", "channel": "kanal",
+           "name": "name", "email": "e-mail", "address": "adresse"},
 }
 # Channel cells accepted (compared as column names are) -> channel.
 CHANNELS = {
@@ -79,6 +95,7 @@ CHANNELS = {
     "phone": Channel.phone, "telephone": Channel.phone, "tel": Channel.phone, "telefoon": Channel.phone,
     "counter": Channel.counter, "guichet": Channel.counter, "loket": Channel.counter,
     "event": Channel.event, "evenement": Channel.event,
+    "telefon": Channel.phone, "schalter": Channel.counter, "veranstaltung": Channel.event,
 }
 
 ALREADY_IMPORTED = N_("Already imported: this idea was created by an earlier import of the same row.")
@@ -116,6 +133,7 @@ class RowReport:
     fingerprint: str = ""
     theme_name: str = ""
     district_name: str = ""
+    channel: Channel | None = None  # None when the cell names no known channel (the row is refused)
 
     @property
     def ok(self) -> bool:
@@ -170,22 +188,38 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     return rows
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
+def _csv_text(data: bytes) -> str:
+    """The text of a CSV file: UTF-16 when it starts with its byte order mark ("Unicode text"
+    as Excel saves it, tab-separated), else UTF-8 (with or without BOM), else Windows-1252."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _refuse(NOT_A_SHEET) from exc
     if b"\x00" in data:
         raise _refuse(NOT_A_SHEET)
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
-            text = data.decode("cp1252")  # a sheet saved as CSV by an older Excel
+            return data.decode("cp1252")  # a sheet saved as CSV by an older Excel
         except UnicodeDecodeError as exc:
             raise _refuse(NOT_A_SHEET) from exc
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    text = _csv_text(data)
+    if "\x00" in text:
+        raise _refuse(NOT_A_SHEET)
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    if first.count(delimiter) == 0 and "title" not in _key(first) and "titre" not in _key(first):
+    if first.count(delimiter) == 0 and _key(first) not in TITLE_NAMES:
         raise _refuse(NOT_A_SHEET)
     rows: list[list[str]] = []
     try:
+        # The csv module refuses a cell over 128 KB by default: the file's size bounds it here, and
+        # a long cell is refused with its row's own reason (too long a text), not the whole file.
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
         for values in csv.reader(io.StringIO(text), delimiter=delimiter):
             rows.append([v.replace("\x00", "") for v in values[:MAX_COLUMNS]])
             if len(rows) > MAX_ROWS + 1:
@@ -287,6 +321,7 @@ def check_rows(session: Session, call: Call, records: list[dict[str, str]]) -> l
         else:
             seen[print_] = number
         report.data, report.intake = data, intake
+        report.channel = channel
         report.theme_name = theme.name if theme else ""
         report.district_name = district.name if district else ""
         reports.append(report)

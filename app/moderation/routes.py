@@ -482,6 +482,7 @@ def _review(request: Request, session: Session, user: User, call: Call,
         "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
         "answer_labels": ANSWER_LABELS, "errors": errors or {}, "target": authz.Moderated(call, assigned),
         "counts": intake_service.channel_counts(session, call.id), "channel_labels": CHANNEL_LABELS,
+        "intake_open": intake_service.takes_intake(call),
     }, status_code=status_code)
 
 

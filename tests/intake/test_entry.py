@@ -18,6 +18,7 @@ from app.idea.models import Idea
 from app.intake import service
 from app.intake.models import IdeaIntake
 from app.media.models import MediaFile
+from app.moderation import admin_service
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
 from tests.factories import make_call, make_category, make_district, make_idea, make_user
@@ -295,3 +296,21 @@ def test_ideas_received_are_counted_alike_on_the_review_page_and_in_the_council_
     by_channel = {part.key: part.ideas for part in report.by["channel"]}
     assert by_channel["online"] == counts["online"] and by_channel["paper"] == counts["paper"]
     assert report.total.ideas == sum(counts.values()) == 4
+
+
+def test_the_call_page_offers_intake_only_to_the_calls_own_moderators(client: WebClient, session: Session) -> None:
+    admin = make_user(session, role=Role.admin)
+    assigned = make_user(session, role=Role.moderator)
+    other = make_user(session, role=Role.moderator)
+    call = make_call(session)
+    admin_service.assign_moderator(session, actor=admin, call=call, user=assigned)
+    session.commit()
+    link = f"/moderation/calls/{call.id}/intake"
+    client.login_as(assigned)
+    assert link in client.get(f"/calls/{call.slug}").text
+    client.login_as(other)
+    page = client.get(f"/calls/{call.slug}").text
+    assert link not in page and f"/calls/{call.slug}/paper-form" in page  # the form to print stays public
+    assert client.get(link).status_code == 403
+    client.cookies.clear()
+    assert link not in client.get(f"/calls/{call.slug}").text

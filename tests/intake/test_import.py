@@ -231,3 +231,47 @@ def test_previews_never_confirmed_are_forgotten(client: WebClient, session: Sess
     old = time.time() - 2 * 86400
     os.utime(kept[0], (old, old))
     assert sheets.prune_kept(settings) == 1 and not kept[0].exists()
+
+
+def test_the_columns_are_named_in_the_readers_language_and_german_utf16_and_long_cells_are_read(
+        client: WebClient, session: Session, arranged: tuple[Call, str, str]) -> None:
+    call, theme, _district = arranged
+    page = client.get(f"/moderation/calls/{call.id}/import").text
+    assert "<strong>titre</strong>" in page and "<strong>quartier</strong>" in page
+    assert "<strong>title</strong>" not in page
+    assert "français, en néerlandais, en allemand ou en anglais" in page
+
+    # German column names, saved by Excel as "Unicode text": UTF-16 with its BOM, tab-separated.
+    german = "Titel\tBeschreibung\tKanal\n" + f"Ein Gemeinschaftsgarten am Fluss\t{BODY}\tTelefon\n"
+    preview = _upload(client, call.id, german.encode("utf-16"), name="ideen.txt")  # type: ignore[arg-type]
+    assert preview.status_code == 200, preview.text[:500]
+    assert "Ein Gemeinschaftsgarten am Fluss" in preview.text and "Téléphone" in preview.text
+
+    # A cell past the csv module's 128 KB field limit refuses its row, with that row's reason.
+    huge = _csv([["Une idée très longuement détaillée", "x" * 140_000, theme, "", "", "", ""],
+                 ["Une idée de taille raisonnable", BODY, theme, "", "pigeon voyageur", "", ""]])
+    answer = _upload(client, call.id, huge)  # type: ignore[arg-type]
+    assert answer.status_code == 200, answer.text[:500]
+    assert "pas un tableur" not in answer.text
+    # A channel nobody knows is shown as written, not as "Papier", with the reason.
+    assert "pigeon voyageur" in answer.text and "Canal inconnu" in answer.text
+    refused_row = answer.text[answer.text.index("Une idée de taille raisonnable"):]
+    assert "Papier" not in refused_row[:refused_row.index("</tr>")]
+    assert _ideas(session) == 0
+
+
+def test_a_call_that_no_longer_takes_ideas_offers_no_intake_form(client: WebClient, session: Session) -> None:
+    moderator = make_user(session, role=Role.moderator)
+    call = make_call(session, phase="results")
+    client.login_as(moderator)
+    for path in (f"/moderation/calls/{call.id}/intake", f"/moderation/calls/{call.id}/import"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "ne reçoit plus d’idées" in page.text.replace("'", "’")
+        assert 'enctype="multipart/form-data"' not in page.text, path
+    review = client.get(f"/moderation/calls/{call.id}/review").text
+    assert f"/moderation/calls/{call.id}/intake" not in review
+    public = client.get(f"/calls/{call.slug}").text
+    assert f"/moderation/calls/{call.id}/intake" not in public and f"/calls/{call.slug}/paper-form" not in public
+    paper = client.get(f"/calls/{call.slug}/paper-form").text
+    assert "ne reçoit plus de nouvelles idées" in paper and "Les idées sont reçues jusqu" not in paper
