@@ -15,12 +15,13 @@ INTAKE_KEY = "intake_id"  # in the e-mail's payload, for the send-time check
 
 
 def tell_resident(session: Session, settings: Settings, *, idea: Idea, detail: str, note: str = "",
-                  link: str = "") -> bool:
+                  link: str | None = None) -> bool:
     """Queue an e-mail to the resident of `idea` (if it was entered for one who gave an
     address) about a moderator's decision: `detail` is what happened (an English msgid, "Your
     idea is published."), `note` the moderator's words (the reason, the official answer),
-    `link` the path to read more (the idea's page by default). Returns whether an e-mail was
-    queued."""
+    `link` the path of a public page to read more, or None when there is none: the resident has
+    no account, so a page only its author could see (a hidden, rejected or unpublished idea)
+    would answer them "not found". Returns whether an e-mail was queued."""
     assert idea.id is not None
     intake = session.exec(select(IdeaIntake).where(IdeaIntake.idea_id == idea.id)).first()
     if intake is None or not intake.contact_email:
@@ -29,7 +30,7 @@ def tell_resident(session: Session, settings: Settings, *, idea: Idea, detail: s
         session, to=intake.contact_email, template="intake_status", lang=settings.default_language,
         extra={INTAKE_KEY: intake.id},
         name=intake.display_name, subject=idea.title, detail=detail, note=note,
-        link=settings.absolute_url(link or links.idea_path(idea.id)),
+        link=settings.absolute_url(link) if link else "",
         contact=settings.absolute_url(links.path("page:contact")),
     )
     return True

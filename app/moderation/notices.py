@@ -48,9 +48,10 @@ def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: Us
         subject=idea.title, detail=EVENT_DETAILS[event], note=note, idea_id=target.id,
     ):
         told.add(author.id)
+    # A resident without an account can read only public pages.
     if author is None and intake_notices.tell_resident(
         session, settings, idea=idea, detail=EVENT_DETAILS[event], note=note,
-        link=link,
+        link=link if target.is_public else None,
     ):
         told.add(None)
     if notify_followers:

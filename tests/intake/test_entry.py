@@ -314,3 +314,26 @@ def test_the_call_page_offers_intake_only_to_the_calls_own_moderators(client: We
     assert client.get(link).status_code == 403
     client.cookies.clear()
     assert link not in client.get(f"/calls/{call.slug}").text
+
+
+def test_a_resident_is_never_sent_a_link_to_a_page_they_cannot_open(client: WebClient, session: Session) -> None:
+    moderator = make_user(session, role=Role.moderator)
+    call = make_call(session)
+    client.login_as(moderator)
+    assert _enter(client, call.id, contact_email="resident@example.org").status_code == 303  # type: ignore[arg-type]
+    idea = session.get(Idea, _only_intake(session).idea_id)
+    assert idea is not None and idea.status == "published"
+    assert client.submit(f"/moderation/ideas/{idea.id}/hide", {"reason": "Données personnelles d’un voisin"}
+                         ).status_code == 303
+    bodies = [m.payload["body"] for m in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "email"))]
+    assert len(bodies) == 1 and "Données personnelles d’un voisin" in bodies[0]
+    assert f"/ideas/{idea.id}" not in bodies[0] and "Pour en savoir plus" not in bodies[0]
+    client.cookies.clear()
+    assert client.get(f"/ideas/{idea.id}").status_code == 404  # what the link would have opened
+
+    client.login_as(moderator)
+    assert client.submit(f"/moderation/ideas/{idea.id}/restore").status_code == 303
+    session.expire_all()
+    bodies = [m.payload["body"] for m in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "email")
+                                                      .order_by(OutboxMessage.id))]
+    assert len(bodies) == 2 and f"http://testserver/ideas/{idea.id}" in bodies[1]
