@@ -45,13 +45,16 @@ def _database(db: Database) -> str:
 
 
 def _storage(settings: Settings) -> str:
-    try:
-        settings.media_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=settings.media_dir, prefix=".ready-"):
-            pass
-    except OSError as exc:
-        log.warning("readiness: the media folder takes no file: %s", exc)
-        return FAILED
+    """OK when each folder the web processes write takes a file: public media, staff-only
+    media (scans of paper ideas) and spreadsheets waiting for an import's confirmation."""
+    for folder in (settings.media_dir, settings.private_media_dir, settings.imports_dir):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-"):
+                pass
+        except OSError as exc:
+            log.warning("readiness: the folder %s takes no file: %s", folder.name, exc)
+            return FAILED
     return OK
 
 

@@ -17,7 +17,8 @@ import sentry_sdk
 from fastapi import FastAPI
 
 from app.main import create_app
-from tests.support import WebClient, make_settings
+from app.observability.errors import scrub
+from tests.support import WebClient, app_routes, make_settings
 
 
 class _FakeSentryIngest(http.server.BaseHTTPRequestHandler):
@@ -105,3 +106,17 @@ def test_nothing_is_reported_without_a_dsn(tmp_path: Path, database_url: str) ->
     sentry_sdk.init(dsn=None)
     create_app(make_settings(tmp_path / "var", database_url))
     assert sentry_sdk.get_client().transport is None  # nowhere to send anything
+
+
+def test_every_path_carrying_a_token_is_masked_in_reported_errors(tmp_path: Path, database_url: str) -> None:
+    app = create_app(make_settings(tmp_path / "var", database_url))
+    token_paths = sorted({path for path, _methods in app_routes(app) if "{token}" in path})
+    assert len(token_paths) >= 4  # unsubscribe links of notifications and of the newsletter, its confirmation
+    for path in token_paths:
+        secret = secrets.token_urlsafe(24)
+        url = "https://participation.example.be" + path.replace("{token}", secret) + "?x=1"
+        event = scrub({"request": {"url": url}}, {})
+        assert secret not in json.dumps(event), path
+        assert event["request"]["url"] == "https://participation.example.be" + path.replace("{token}", "[token]")
+    kept = scrub({"request": {"url": "https://participation.example.be/ideas/42"}}, {})
+    assert kept["request"]["url"] == "https://participation.example.be/ideas/42"

@@ -88,10 +88,12 @@ def test_liveness_and_readiness(client: WebClient) -> None:
     assert ready.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok", "search": "ok"}}
 
 
-def test_not_ready_when_the_media_storage_takes_no_file(tmp_path: Path, database_url: str) -> None:
+@pytest.mark.parametrize("folder", ["media_dir", "private_media_dir", "imports_dir"])
+def test_not_ready_when_a_storage_folder_takes_no_file(tmp_path: Path, database_url: str, folder: str) -> None:
     settings = make_settings(tmp_path / "var", database_url)
-    settings.media_dir.parent.mkdir(parents=True, exist_ok=True)
-    settings.media_dir.write_text("a file where the folder should be")
+    broken: Path = getattr(settings, folder)
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("a file where the folder should be")
     with WebClient(create_app(settings), base_url="http://testserver") as web:
         ready = web.get("/readyz")
         assert ready.status_code == 503
