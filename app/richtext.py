@@ -72,8 +72,19 @@ def plain_text(stored_html: str | None) -> str:
     return " ".join(html.unescape(nh3.clean(stored_html or "", tags=set())).split())
 
 
+def cut(text: str, length: int) -> str:
+    """`text` if it has at most `length` characters, else its start cut at a word and ended with
+    "…" (at most `length` characters in all)."""
+    return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
+
+
+def html_excerpt(stored_html: str | None, length: int) -> str:
+    """The start of stored HTML's text, as `plain_excerpt` gives for its Markdown, without
+    rendering the Markdown again (ten times quicker: pages that list items use this)."""
+    return cut(plain_text(stored_html), length)
+
+
 def plain_excerpt(source: str, length: int = 180) -> str:
     """A short text-only excerpt of Markdown (at most `length` characters, cut at a word with
-    "…"), for cards and meta descriptions."""
-    text = plain_text(_markdown.render(source or ""))
-    return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
+    "…"), for meta descriptions. Cards read the excerpt stored with the idea (Idea.excerpt)."""
+    return cut(plain_text(_markdown.render(source or "")), length)

@@ -52,6 +52,8 @@ def make_call(session: Session, *, slug: str | None = None, title: str | None = 
         starts[name] = now - day * (index - offset + 1) if offset <= index else now + day * (offset - index)
     call = Call(slug=slug or f"appel-{n}", title=title or f"Appel {n}", premoderation=premoderation,
                 ideas_per_citizen=ideas_per_citizen, **starts)
+    if "description_md" in fields and "description_html" not in fields:  # as the call's form stores it
+        fields["description_html"] = render_markdown(str(fields["description_md"]))
     for key, value in fields.items():
         setattr(call, key, value)
     session.add(call)

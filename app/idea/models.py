@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from app.clock import utcnow
 from app.i18n import N_
+from app.richtext import html_excerpt
 
 
 class IdeaStatus(StrEnum):
@@ -73,6 +74,10 @@ class Idea(SQLModel, table=True):
     title: str = Field(sa_type=sa.String(120))
     body_md: str = Field(default="", sa_type=sa.Text)
     body_html: str = Field(default="", sa_type=sa.Text)  # sanitised at write (app.richtext)
+    # The plain text a card shows (at most CARD_EXCERPT characters), kept equal to
+    # card_excerpt(body_html) by the hooks below when the idea is written, so that a list never
+    # renders a body (issue 14: 24 cards rendered 24 bodies of Markdown on every request).
+    excerpt: str = Field(default="", sa_type=sa.String(200))
     # The language the author wrote in (declared on the form, else detected: app.contentlang), or None.
     language: str | None = Field(default=None, sa_type=sa.String(2))
     status: str = Field(default=IdeaStatus.draft, sa_type=sa.String(20), index=True)
@@ -170,3 +175,25 @@ class IdeaVersion(SQLModel, table=True):
     # When its supporters and followers were told (app.notify.service.tell_edits): at once for
     # a public idea; for an edit a moderator held back, once the idea is public again.
     told_at: datetime | None = None
+
+
+CARD_EXCERPT = 180  # characters of a card's excerpt, "…" included
+
+
+def card_excerpt(body_html: str | None) -> str:
+    """The text of a card: the body's plain text cut at a word to CARD_EXCERPT characters."""
+    return html_excerpt(body_html, CARD_EXCERPT)
+
+
+# Whichever code writes an idea (the form, an edit, an idea entered from paper, an import, the
+# demo, the tests' factories), its excerpt follows its body. Migration 0029 filled it for the
+# ideas written before.
+@sa.event.listens_for(Idea, "before_insert")
+def _excerpt_on_insert(_mapper: Any, _connection: Any, idea: Idea) -> None:
+    idea.excerpt = card_excerpt(idea.body_html)
+
+
+@sa.event.listens_for(Idea, "before_update")
+def _excerpt_on_update(_mapper: Any, _connection: Any, idea: Idea) -> None:
+    if sa.inspect(idea).attrs.body_html.history.has_changes():
+        idea.excerpt = card_excerpt(idea.body_html)

@@ -23,7 +23,6 @@ from app.idea.history import history
 from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
 from app.media.models import MediaFile
 from app.params import parse_id
-from app.richtext import plain_excerpt
 
 PER_PAGE = 24
 SORTS = {
@@ -181,7 +180,7 @@ def cards_for(session: Session, ideas: list[Idea]) -> list[Card]:
     for idea in ideas:
         photo_media = first_photo.get(idea.id or 0)
         cards.append(Card(
-            idea=idea, excerpt=plain_excerpt(idea.body_md, 180),
+            idea=idea, excerpt=idea.excerpt,
             category=categories.get(idea.category_id), district=districts.get(idea.district_id),
             thumb_photo=photo_media[0] if photo_media else None, thumb=photo_media[1] if photo_media else None,
         ))

@@ -132,22 +132,23 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
     if call_id is not None:
         visible.append(col(Idea.call_id) == call_id)
     result = DialogueFigures(waiting_days=waiting_days)
-    result.ideas = int(session.exec(select(func.count()).select_from(Idea).where(*visible)).one())
-    counts: dict[str, int] = {status: int(n) for status, n in session.execute(
-        sa.select(col(Idea.answer_status), func.count()).where(*visible, col(Idea.answer_status).is_not(None))
-        .group_by(col(Idea.answer_status))
-    ).all()}
+    # One scan of the call's published ideas for every count: how many, how many answered with
+    # each status, how many waiting for an answer for more than `waiting_days`.
+    waited_since = func.coalesce(Idea.published_at, Idea.created_at) <= now - timedelta(days=waiting_days)
+    counted = session.execute(
+        sa.select(func.count(), *(func.sum(sa.case((col(Idea.answer_status) == status.value, 1), else_=0))
+                                  for status in AnswerStatus),
+                  func.sum(sa.case((col(Idea.answer_status).is_(None) & waited_since, 1), else_=0)))
+        .where(*visible)
+    ).one()
+    result.ideas = int(counted[0])
+    counts = {status.value: int(n or 0) for status, n in zip(AnswerStatus, counted[1:-1], strict=True)}
+    result.waiting = int(counted[-1] or 0)
     result.answered = sum(counts.values())
     # Scaled to all published ideas, not to the largest count: five answers out of forty ideas
     # must not look like five full bars.
-    result.by_status = [Bar(status.value, counts.get(status.value, 0),
-                            bar_width(counts.get(status.value, 0), result.ideas))
+    result.by_status = [Bar(status.value, counts[status.value], bar_width(counts[status.value], result.ideas))
                         for status in AnswerStatus]
-    result.waiting = int(session.exec(
-        select(func.count()).select_from(Idea).where(
-            *visible, col(Idea.answer_status).is_(None),
-            func.coalesce(Idea.published_at, Idea.created_at) <= now - timedelta(days=waiting_days))
-    ).one())
     # Days from publication to the first official answer, from the audit log.
     first_answer = (
         select(AuditEntry.target_id, func.min(AuditEntry.created_at).label("first"))
@@ -163,22 +164,23 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
     ).all()
     delays = [_days(_aware(start), _aware(first)) for start, first in pairs if start and first]
     result.median_days = round(median(delays), 1) if delays else None
-    # Comments answered by the city: ideas where citizens commented and staff replied.
+    # Comments answered by the city: ideas where citizens commented and staff replied; the three
+    # counts in one statement.
     staff_ids = select(User.id).where(col(User.role).in_((Role.moderator, Role.admin)))
     comment_base = (select(Comment.idea_id).join(Idea, col(Idea.id) == col(Comment.idea_id))
                     .where(*visible, col(Comment.deleted_at).is_(None), col(Comment.hidden_at).is_(None)))
     citizen_ideas = comment_base.where(col(Comment.author_id).not_in(staff_ids)).distinct().subquery()
     staff_ideas = comment_base.where(col(Comment.author_id).in_(staff_ids)).distinct().subquery()
-    result.commented_ideas = int(session.exec(select(func.count()).select_from(citizen_ideas)).one())
-    result.city_replied = int(session.exec(
+    staff_comments = (select(func.count()).select_from(Comment).join(Idea, col(Idea.id) == col(Comment.idea_id))
+                      .where(*visible, col(Comment.author_id).in_(staff_ids), col(Comment.deleted_at).is_(None),
+                             col(Comment.hidden_at).is_(None)))
+    commented, replied, by_staff = session.execute(sa.select(
+        select(func.count()).select_from(citizen_ideas).scalar_subquery(),
         select(func.count()).select_from(citizen_ideas)
-        .where(citizen_ideas.c.idea_id.in_(select(staff_ideas.c.idea_id)))
-    ).one())
-    result.staff_comments = int(session.exec(
-        select(func.count()).select_from(Comment).join(Idea, col(Idea.id) == col(Comment.idea_id))
-        .where(*visible, col(Comment.author_id).in_(staff_ids), col(Comment.deleted_at).is_(None),
-               col(Comment.hidden_at).is_(None))
-    ).one())
+        .where(citizen_ideas.c.idea_id.in_(select(staff_ideas.c.idea_id))).scalar_subquery(),
+        staff_comments.scalar_subquery(),
+    )).one()
+    result.commented_ideas, result.city_replied, result.staff_comments = int(commented), int(replied), int(by_staff)
     return result
 
 

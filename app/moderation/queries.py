@@ -18,7 +18,7 @@ from app.idea import queries as idea_queries
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
 from app.media.models import MediaFile
 from app.report.models import Report
-from app.richtext import plain_excerpt
+from app.richtext import html_excerpt
 
 TABS = ("pending", "reported", "answers")
 PAGE_SIZE = 50
@@ -55,8 +55,8 @@ class QueueItem:
     def excerpt(self) -> str:
         """The start of the item's text (the comment's for a comment), plain, to judge it from the
         queue without opening it."""
-        source = self.comment.body_md if self.kind == "comment" and self.comment else self.idea.body_md
-        return plain_excerpt(source, EXCERPT_LENGTH)
+        source = self.comment.body_html if self.kind == "comment" and self.comment else self.idea.body_html
+        return html_excerpt(source, EXCERPT_LENGTH)
 
 
 def _idea_filters(f: QueueFilters, since_column: Any) -> list[ColumnElement[bool]]:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.call.models import Call
 from app.call.phases import is_public
-from app.richtext import plain_excerpt
+from app.richtext import plain_text
 from app.search import text
 
 MAX_CALLS = 5
@@ -26,10 +26,13 @@ def matching_calls(session: Session, query: str, limit: int = MAX_CALLS) -> list
     for call in session.exec(select(Call).order_by(col(Call.id).desc())).all():
         if not is_public(call):
             continue
-        translated = [entry.get("text", "") for fields in (call.translations or {}).values()
+        # Their text as stored at write (titles plain, descriptions as HTML): no Markdown is
+        # rendered while searching.
+        translated = [entry.get("html" if name == "description_md" else "text", "")
+                      for fields in (call.translations or {}).values()
                       for name, entry in fields.items() if name in ("title", "description_md")]
-        written = " ".join([call.title, call.description_md, *translated])
-        own = set(text.fold(text.words_only(plain_excerpt(written, 1_000_000))).split())
+        written = " ".join([call.title, plain_text(call.description_html), *map(plain_text, translated)])
+        own = set(text.fold(text.words_only(written)).split())
         if all(any(word.startswith(term) for word in own) for term in words):
             found.append(call)
             if len(found) == limit:

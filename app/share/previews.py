@@ -13,7 +13,7 @@ from app.call.phases import current_phase, is_public
 from app.i18n import format_number, gettext, ngettext
 from app.idea.models import Idea
 from app.idea.queries import public_condition
-from app.richtext import plain_excerpt
+from app.richtext import html_excerpt
 from app.settings import Settings
 from app.share.images import Card
 from app.share.tags import DESCRIPTION_LENGTH, Preview
@@ -83,7 +83,7 @@ def call_preview(settings: Settings, call: Call, figures: CallFigures) -> Previe
     title = gettext("Results: {title}", title=name) if results_out(call) else name
     return Preview(
         title=title,
-        description=contentlang.plain(call, "summary") or plain_excerpt(call.description_md, DESCRIPTION_LENGTH)
+        description=contentlang.plain(call, "summary") or html_excerpt(call.description_html, DESCRIPTION_LENGTH)
         or figures_line(figures),
         url=settings.absolute_url(links.call_path(call.slug)),
         image=settings.absolute_url(links.path("share:call_image", slug=call.slug)),
@@ -97,7 +97,7 @@ def idea_preview(settings: Settings, idea: Idea, call: Call) -> Preview | None:
         return None
     return Preview(
         title=idea.title,
-        description=plain_excerpt(idea.body_md, DESCRIPTION_LENGTH) or contentlang.plain(call, "title"),
+        description=html_excerpt(idea.body_html, DESCRIPTION_LENGTH) or contentlang.plain(call, "title"),
         url=settings.absolute_url(links.idea_path(idea.id)),
         image=settings.absolute_url(links.path("share:idea_image", idea_id=idea.id)),
         image_alt=gettext("{title}, an idea for “{call}”", title=idea.title, call=contentlang.plain(call, "title")),

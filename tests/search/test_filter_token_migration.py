@@ -39,7 +39,7 @@ def _found(conn: sa.Connection, postgres: bool, words: str, tokens: list[str]) -
     return sorted(found)
 
 
-def test_indexed_ideas_get_their_filter_tokens_and_lose_them_on_downgrade(empty_database: str) -> None:  # noqa: F811
+def test_indexed_ideas_get_their_filter_tokens_and_lose_them_on_downgrade(empty_database: str) -> None:
     migrate.upgrade(empty_database, BEFORE)
     engine = sa.create_engine(empty_database)
     postgres = engine.dialect.name == "postgresql"
