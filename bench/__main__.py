@@ -1,0 +1,241 @@
+"""The platform's benchmark (issue 14). From the project's folder:
+
+    .venv/bin/python -m bench --size small                       # SQLite and PostgreSQL
+    .venv/bin/python -m bench --size medium --databases sqlite --seconds 10
+    .venv/bin/python -m bench --ideas 1000000 --votes 10000000 --comments 3000000 \\
+        --citizens 200000 --calls 50                             # the issue's large dataset
+
+For each database: fills a new one (SQLite: a temporary file; PostgreSQL: the database named
+by --postgresql, dropped and created again), starts the real server as `reinventons serve`
+runs it (uvicorn, one process per core, no access log), measures each page with wrk from a
+separate process on loopback, then stops every process it started. Prints one table per
+database (requests/s, p50 and p99 in milliseconds, each page's share of the floor: the same
+bytes answered by a bare endpoint of the same server), the supports' consistency after the
+run (counters equal rows, no support lost), the servers' memory, and saves it all as JSON.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.settings import Settings
+from bench import dataset, load
+from bench.server import FLOOR_PATH
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret-key-not-for-production-0123456789"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(database_url: str, data_dir: Path, port: int, workers: int, floor: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REINVENTONS_")}
+    env.update({"REINVENTONS_DATABASE_URL": database_url, "REINVENTONS_DATA_DIR": str(data_dir),
+                "REINVENTONS_SECRET_KEY": SECRET, "REINVENTONS_BASE_URL": f"http://127.0.0.1:{port}",
+                "REINVENTONS_LOG_FORMAT": "json", "REINVENTONS_BENCH_FLOOR": str(floor)})
+    log = (data_dir / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.server:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+         "--timeout-worker-healthcheck", "60"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while True:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped:\n{(data_dir / 'server.log').read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
+                return server
+        except OSError:
+            if time.monotonic() > deadline:
+                _stop(server)
+                raise SystemExit("the server did not answer /healthz within 120 s") from None
+            time.sleep(0.3)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its worker processes (its own process group)."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _memory(server: subprocess.Popen[bytes]) -> dict[str, float]:
+    """Resident memory of each process of the server (MiB): now and at its peak."""
+    found: dict[str, float] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            stat = (status.parent / "stat").read_text()
+        except OSError:
+            continue
+        # Field 5 of /proc/PID/stat is the process group: the server started its own.
+        if int(stat.rsplit(")", 1)[1].split()[2]) != server.pid:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        rss = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        peak = int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+        found[status.parent.name] = round(max(rss, peak), 1)
+    return found
+
+
+def _fetch(url: str, cookie: str = "") -> bytes:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        return bytes(answer.read())
+
+
+def _votes_consistent(database_url: str) -> dict[str, Any]:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT count(*) FROM vote")).scalar_one()
+        counted = conn.execute(sa.text("SELECT coalesce(sum(vote_count), 0) FROM idea")).scalar_one()
+        twice = conn.execute(sa.text("SELECT count(*) FROM (SELECT idea_id, user_id FROM vote "
+                                     "GROUP BY idea_id, user_id HAVING count(*) > 1) AS d")).scalar_one()
+    engine.dispose()
+    return {"vote_rows": int(rows), "counters_sum": int(counted), "double_votes": int(twice)}
+
+
+def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Namespace) -> dict[str, Any]:
+    """Fill, serve and measure one database; returns its figures."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    settings = Settings(database_url=database_url, data_dir=data_dir, secret_key=SECRET, meili_url="")
+    print(f"\n== {kind}: filling {size} ...", flush=True)
+    filled = dataset.fill(database_url, settings, size)
+    print(f"   filled in {filled.seconds:.0f} s", flush=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    floor = data_dir / "floor.html"
+    floor.write_bytes(b"")
+    server = _start(database_url, data_dir, port, args.workers, floor)
+    try:
+        slug = filled.call_slug
+        last_page = max(1, -(-filled.ideas_of_first_call // 24))
+        deep = min(200, last_page)
+        citizen_cookie = filled.poster_cookies[-1][0]
+        pages = [
+            ("home", "/", ""),
+            ("list, page 1", f"/calls/{slug}", ""),
+            (f"list, page {deep}", f"/calls/{slug}?page={deep}", ""),
+            ("list by theme", f"/calls/{slug}?category={filled.theme_id}", ""),
+            ("list by district", f"/calls/{slug}?district={filled.district_id}", ""),
+            ("list, most supported", f"/calls/{slug}?sort=supported", ""),
+            ("list, most discussed", f"/calls/{slug}?sort=discussed", ""),
+            ("list, random order", f"/calls/{slug}?sort=random&seed=4242", ""),
+            ("list, logged-in citizen", f"/calls/{slug}", citizen_cookie),
+            ("idea with 50 comments", f"/ideas/{filled.idea_with_50_comments}", ""),
+            ("search", "/search?q=parc+v%C3%A9lo", ""),
+        ]
+        page_bytes = _fetch(base + pages[1][1])
+        floor.write_bytes(page_bytes)  # the floor answers the list's own bytes (read at its first request)
+        for _name, path, cookie in pages:
+            _fetch(base + path, cookie)  # warm: templates compiled, caches filled, connections opened
+        measures = [load.get(base, "floor (same bytes, bare endpoint)", FLOOR_PATH, seconds=args.seconds,
+                             threads=args.threads, connections=args.connections)]
+        for name, path, cookie in pages:
+            measures.append(load.get(base, name, path, seconds=args.seconds, threads=args.threads,
+                                     connections=args.connections, cookie=cookie))
+            print(f"   {name}: {measures[-1].requests_per_s:.0f}/s", flush=True)
+        before = _votes_consistent(database_url)
+        posters, targets = filled.poster_cookies, filled.target_ideas
+        vote_lines = [f"/ideas/{targets[(k + k // len(posters)) % len(targets)]}/vote\t{posters[k % len(posters)][0]}"
+                      f"\tcsrf_token={posters[k % len(posters)][1]}" for k in range(60_000)]
+        measures.append(load.post(base, "support (POST), distinct citizens", vote_lines, seconds=args.seconds,
+                                  threads=args.threads, connections=args.connections))
+        after = _votes_consistent(database_url)
+        comment_lines = [f"/ideas/{targets[k % len(targets)]}/comments\t{posters[k % len(posters)][0]}"
+                         f"\tcsrf_token={posters[k % len(posters)][1]}&body=Un+avis+de+citoyen+num%C3%A9ro+{k}"
+                         for k in range(len(posters))]
+        measures.append(load.post(base, "comment (POST), distinct citizens", comment_lines, seconds=args.seconds,
+                                  threads=args.threads, connections=args.connections))
+        memory = _memory(server)
+    finally:
+        _stop(server)
+    floor_rate = measures[0].requests_per_s or 1.0
+    supports = measures[-2]
+    return {
+        "database": kind, "size": asdict(size), "fill_seconds": round(filled.seconds, 1),
+        "page_bytes": len(page_bytes), "workers": args.workers,
+        "measures": [{**asdict(m), "share_of_floor": round(m.requests_per_s / floor_rate, 4)} for m in measures],
+        "supports": {"before": before, "after": after,
+                     "accepted_answers": supports.requests - supports.non_2xx,
+                     "new_rows": after["vote_rows"] - before["vote_rows"],
+                     "counters_equal_rows": after["vote_rows"] == after["counters_sum"]},
+        "memory_mib": memory,
+    }
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(f"\n{result['database']}: {result['size']} — {result['workers']} server processes, "
+          f"page of {result['page_bytes']:,} bytes")
+    print(f"{'page':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'floor':>7} {'not 2xx':>8}")
+    for m in result["measures"]:
+        print(f"{m['name']:<36} {m['requests_per_s']:>9.1f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} "
+              f"{100 * m['share_of_floor']:>6.1f}% {m['non_2xx']:>8}")
+    s = result["supports"]
+    print(f"supports: {s['accepted_answers']} accepted answers, {s['new_rows']} new rows; "
+          f"counters equal rows: {'yes' if s['counters_equal_rows'] else 'NO'}; "
+          f"double supports: {s['after']['double_votes']}")
+    print("memory per server process (MiB, peak): " + ", ".join(f"{v:.0f}" for v in result["memory_mib"].values()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=sorted(dataset.SIZES), default="small")
+    for name in ("ideas", "votes", "comments", "citizens", "calls"):
+        parser.add_argument(f"--{name}", type=int, help=f"overrides the size's number of {name}")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--postgresql", default="postgresql+psycopg://postgres@127.0.0.1:5432/reinventons_bench",
+                        help="the PostgreSQL database to use (dropped and created again)")
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each page's measure")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
+    parser.add_argument("--json", type=Path, default=ROOT / "test-artifacts" / "bench.json")
+    args = parser.parse_args(argv)
+    base = dataset.SIZES[args.size]
+    size = dataset.Size(**{name: getattr(args, name) or getattr(base, name)
+                           for name in ("ideas", "votes", "comments", "citizens", "calls")})
+    results = []
+    for kind in [k.strip() for k in args.databases.split(",") if k.strip()]:
+        if kind == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="bench-db-"))
+            url = f"sqlite:///{folder / 'bench.sqlite3'}"
+        elif kind == "postgresql":
+            url = args.postgresql
+            dataset.empty_postgres(url)
+        else:
+            parser.error(f"unknown database {kind!r}")
+        results.append(run_one(kind, url, size, args))
+        print_table(results[-1])
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"load": os.getloadavg(), "results": results}, indent=2))
+    print(f"\nFigures saved in {args.json} (load average at the end: "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

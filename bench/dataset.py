@@ -1,0 +1,216 @@
+"""A benchmark database, filled quickly with bulk inserts (one executemany per few thousand rows,
+no ORM objects kept), consistent as the platform keeps it: counters equal to their rows, every
+idea's stored HTML and card excerpt, the search index rebuilt with `reinventons reindex`'s code.
+
+Every call is open for supports with no limit per person, so that the run's supports never hit
+a limit; the first call holds the idea with exactly 50 comments measured as "an idea page".
+"""
+
+import math
+import random
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from app import migrate
+from app.account.models import User, UserSession
+from app.call.models import Call, Category, District
+from app.clock import utcnow
+from app.comment.models import Comment
+from app.db import Database
+from app.idea.models import Idea, card_excerpt
+from app.richtext import render_markdown
+from app.search import indexing
+from app.security import csrf_token_for, hash_token
+from app.settings import Settings
+from app.vote.models import Vote
+
+WORDS = (
+    "parc arbre banc vélo piste trottoir école crèche bibliothèque piscine marché quartier rue place fontaine "
+    "éclairage sécurité propreté compost jardin potager ombre fleur jeu enfant senior rampe bus arrêt tram navette "
+    "parking circulation vitesse bruit air énergie solaire panneau toit isolation eau pluie pont quai Meuse berge "
+    "promenade musée concert fête sport terrain skate salle voisin solidarité repas épicerie commerce emploi wifi"
+).split()
+BATCH = 5_000
+POSTERS = 5_000  # citizens without supports who post during the run (supports, comments)
+
+
+@dataclass(frozen=True)
+class Size:
+    ideas: int
+    votes: int
+    comments: int
+    citizens: int
+    calls: int
+
+
+SIZES = {
+    "small": Size(ideas=1_000, votes=10_000, comments=3_000, citizens=2_000, calls=5),
+    "medium": Size(ideas=100_000, votes=1_000_000, comments=300_000, citizens=20_000, calls=20),
+    "large": Size(ideas=1_000_000, votes=10_000_000, comments=3_000_000, citizens=200_000, calls=50),
+}
+
+
+@dataclass
+class Filled:
+    """What the run needs to know of the filled database."""
+
+    call_slug: str  # the first call, the largest share of ideas
+    theme_id: int
+    district_id: int
+    idea_with_50_comments: int
+    ideas_of_first_call: int
+    poster_cookies: list[tuple[str, str]] = field(default_factory=list)  # (Cookie header, CSRF token)
+    target_ideas: list[int] = field(default_factory=list)  # public ideas the posters support
+    seconds: float = 0.0
+
+
+def _rows(model: type[SQLModel], values: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Batches of complete rows of `model`: each built by the model (defaults applied), id left out."""
+    batch: list[dict[str, Any]] = []
+    for value in values:
+        row = model(**value).model_dump()
+        row.pop("id", None)
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert(conn: sa.Connection, model: type[SQLModel], values: Iterator[dict[str, Any]]) -> None:
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    for batch in _rows(model, values):
+        conn.execute(table.insert(), batch)
+
+
+def _ids(conn: sa.Connection, model: type[SQLModel], where: Any = None) -> list[int]:
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    query = sa.select(table.c.id).order_by(table.c.id)
+    return list(conn.execute(query if where is None else query.where(where)).scalars())
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words))
+
+
+def _step_coprime(n: int) -> int:
+    """A step whose multiples visit every residue modulo n: j * step % n distinct for j < n."""
+    for step in (104_729, 7_919, 1_009, 997, 101):
+        if math.gcd(step, n) == 1:
+            return step
+    return 1
+
+
+def fill(database_url: str, settings: Settings, size: Size, seed: int = 2017) -> Filled:
+    """Migrate the (empty) database at `database_url` and fill it to `size`. Returns what the run
+    needs: addresses to measure and the posters' cookies."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    migrate.upgrade(database_url)
+    engine = sa.create_engine(database_url)
+    now = utcnow()
+    day = timedelta(days=1)
+    secret = settings.resolved_secret_key
+    with engine.begin() as conn:
+        _insert(conn, Call, ({
+            "slug": f"appel-{n}", "title": f"Appel à projets {n} : {_text(rng, 3)}", "summary": _text(rng, 12),
+            "description_md": _text(rng, 60), "description_html": render_markdown(_text(rng, 60)),
+            "submissions_start": now - 30 * day, "voting_start": now - day, "review_start": now + 30 * day,
+            "results_start": now + 40 * day, "closes_at": now + 60 * day, "votes_per_citizen": 1_000_000,
+            "voting_during_submissions": True, "vote_access": "email", "submit_access": "email",
+        } for n in range(1, size.calls + 1)))
+        calls = _ids(conn, Call)
+        _insert(conn, Category, ({"call_id": call, "slug": f"theme-{n}", "name": f"Thème {n} {rng.choice(WORDS)}",
+                                  "position": n} for call in calls for n in range(8)))
+        _insert(conn, District, ({"slug": f"quartier-{n}", "name": f"Quartier {n}", "position": n} for n in range(12)))
+        themes = _ids(conn, Category)
+        districts = _ids(conn, District)
+        _insert(conn, User, ({"email": f"citoyen{n}@bench.example", "display_name": f"Citoyen {n}",
+                              "email_verified_at": now - 60 * day, "created_at": now - 90 * day}
+                             for n in range(size.citizens + POSTERS)))
+        people = _ids(conn, User)
+        citizens, posters = people[:size.citizens], people[size.citizens:]
+
+        # A third of the ideas in the first call (the list measured), the rest spread over the others.
+        def idea_values() -> Iterator[dict[str, Any]]:
+            for n in range(size.ideas):
+                call_index = 0 if n % 3 == 0 or len(calls) == 1 else 1 + n % (len(calls) - 1)
+                body = f"{_text(rng, 40)}\n\n{_text(rng, 30)}"
+                html = render_markdown(body)
+                yield {"call_id": calls[call_index], "author_id": citizens[n % len(citizens)],
+                       "category_id": themes[call_index * 8 + n % 8], "district_id": districts[n % len(districts)],
+                       "title": f"{_text(rng, 5)} {n}"[:120], "body_md": body, "body_html": html,
+                       "excerpt": card_excerpt(html), "language": "fr", "status": "published",
+                       "published_at": now - timedelta(minutes=n), "created_at": now - timedelta(minutes=n)}
+        _insert(conn, Idea, idea_values())
+        ideas = _ids(conn, Idea)
+        idea_table: sa.Table = Idea.__table__  # type: ignore[attr-defined]
+        facts = {row.id: (row.call_id, row.category_id) for row in
+                 conn.execute(sa.select(idea_table.c.id, idea_table.c.call_id, idea_table.c.category_id))}
+        step = _step_coprime(len(ideas))
+        per_citizen = max(1, size.votes // len(citizens))
+
+        def vote_values() -> Iterator[dict[str, Any]]:
+            for user_index, user in enumerate(citizens):
+                for j in range(min(per_citizen, len(ideas))):
+                    idea = ideas[(user_index + j * step) % len(ideas)]
+                    call_id, category_id = facts[idea]
+                    yield {"idea_id": idea, "user_id": user, "call_id": call_id, "category_id": category_id}
+        _insert(conn, Vote, vote_values())
+        first_call_ideas = _ids(conn, Idea, idea_table.c.call_id == calls[0])
+        showcase = first_call_ideas[0]
+
+        def comment_values() -> Iterator[dict[str, Any]]:
+            for n in range(50):
+                text = _text(rng, 25)
+                yield {"idea_id": showcase, "author_id": citizens[n % len(citizens)], "body_md": text,
+                       "body_html": render_markdown(text), "language": "fr"}
+            for n in range(max(0, size.comments - 50)):
+                text = _text(rng, 25)
+                yield {"idea_id": ideas[1 + n * 7 % (len(ideas) - 1)], "author_id": citizens[n % len(citizens)],
+                       "body_md": text, "body_html": render_markdown(text), "language": "fr"}
+        _insert(conn, Comment, comment_values())
+        # Counters equal to their rows, as the platform keeps them.
+        votes: sa.Table = Vote.__table__  # type: ignore[attr-defined]
+        comments: sa.Table = Comment.__table__  # type: ignore[attr-defined]
+        conn.execute(idea_table.update().values(
+            vote_count=sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == idea_table.c.id)
+            .scalar_subquery(),
+            comment_count=sa.select(sa.func.count()).select_from(comments)
+            .where(comments.c.idea_id == idea_table.c.id).scalar_subquery()))
+        # Sessions of the posters, as a login makes them, and the CSRF seed their browser keeps.
+        cookies: list[tuple[str, str]] = []
+        session_rows = []
+        for user in posters:
+            token, seed_value = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+            session_rows.append({"token_hash": hash_token(token), "user_id": user, "expires_at": now + 2 * day,
+                                 "user_agent": "bench"})
+            cookies.append((f"rv_session={token}; rv_csrf={seed_value}", csrf_token_for(secret, seed_value)))
+        _insert(conn, UserSession, iter(session_rows))
+    database = Database.from_settings(settings)
+    with database.transaction() as session:
+        indexing.rebuild(session, settings)
+    database.dispose()
+    engine.dispose()
+    return Filled(call_slug="appel-1", theme_id=themes[0], district_id=districts[0],
+                  idea_with_50_comments=showcase, ideas_of_first_call=len(first_call_ideas),
+                  poster_cookies=cookies, target_ideas=first_call_ideas, seconds=time.monotonic() - started)
+
+
+def empty_postgres(url: str) -> None:
+    """Drop and create the PostgreSQL database named in `url` (the benchmark's own)."""
+    parsed = sa.make_url(url)
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+

@@ -1,0 +1,64 @@
+"""The benchmark's own parts (bench/): wrk's report read right, and a filled database as the
+platform keeps its data (counters equal rows, excerpts, working sessions for the posters)."""
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.main import create_app
+from bench import dataset, load
+from tests.support import WebClient, make_settings
+
+# A report of wrk 4.1.0 (Debian's), as printed with --latency.
+REPORT = """Running 1s test @ http://127.0.0.1:8765/README.md
+  1 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.24ms    1.58ms  17.68ms   91.30%
+    Req/Sec     2.02k   383.95     2.53k    54.55%
+  Latency Distribution
+     50%  757.00us
+     75%    1.14ms
+     90%    2.58ms
+     99%    1.20s
+  2207 requests in 1.10s, 39.24MB read
+  Non-2xx or 3xx responses: 12
+Requests/sec:   2006.91
+Transfer/sec:     35.68MB
+"""
+
+
+def test_wrks_report_is_read_with_its_units() -> None:
+    measure = load.parse("home", "/", REPORT)
+    assert (measure.requests_per_s, measure.p50_ms, measure.p99_ms) == (2006.91, 0.757, 1200.0)
+    assert (measure.non_2xx, measure.requests) == (12, 2207)
+    with pytest.raises(ValueError, match="wrk said"):
+        load.parse("home", "/", "unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def test_a_filled_database_is_consistent_and_its_posters_can_support(tmp_path: Path,
+                                                                     empty_database: str) -> None:
+    settings = make_settings(tmp_path / "var", empty_database)
+    size = dataset.Size(ideas=90, votes=400, comments=120, citizens=40, calls=3)
+    filled = dataset.fill(empty_database, settings, size)
+    engine = sa.create_engine(empty_database)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM idea")).scalar_one() == 90
+        votes = conn.execute(sa.text("SELECT count(*) FROM vote")).scalar_one()
+        assert votes == 400 and conn.execute(sa.text("SELECT sum(vote_count) FROM idea")).scalar_one() == votes
+        assert conn.execute(sa.text("SELECT sum(comment_count) FROM idea")).scalar_one() == 120
+        assert conn.execute(sa.text("SELECT comment_count FROM idea WHERE id = :i"),
+                            {"i": filled.idea_with_50_comments}).scalar_one() >= 50
+        assert conn.execute(sa.text("SELECT count(*) FROM idea WHERE excerpt = ''")).scalar_one() == 0
+    engine.dispose()
+
+    with WebClient(create_app(settings), base_url="http://testserver") as web:
+        assert web.get(f"/calls/{filled.call_slug}").status_code == 200
+        cookie, csrf = filled.poster_cookies[0]
+        for part in cookie.split("; "):
+            name, value = part.split("=", 1)
+            web.cookies.set(name, value)
+        answer = web.post(f"/ideas/{filled.target_ideas[0]}/vote", data={"csrf_token": csrf},
+                          headers={"Accept": "application/json"})
+        assert answer.status_code == 200, answer.text[:300]
+        assert web.get("/search", params={"q": "parc"}).status_code == 200
