@@ -23,6 +23,9 @@ from app.search import indexing
 from app.settings import Settings
 
 log = logging.getLogger("app.cli")
+# The exit status of an instance refusing to start because it is misconfigured (another
+# instance's secret key): a process manager must not restart it (deploy/systemd).
+EXIT_MISCONFIGURED = 2
 
 
 def _settings() -> Settings:
@@ -126,7 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _public_settings(args)
     _migrate(settings)
     if not _agree_on_secret_key(settings):
-        return 2
+        return EXIT_MISCONFIGURED
     _serve(settings, args.host, args.port, args.workers)
     return 0
 
@@ -140,7 +143,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # processes on a new database.
     _migrate(settings)
     if not _agree_on_secret_key(settings):
-        return 2
+        return EXIT_MISCONFIGURED
     db = Database.from_settings(settings)
     errors.configure(settings.sentry_dsn.get_secret_value(), environment=settings.sentry_environment)
     worker.run_forever(settings, db)
@@ -151,7 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _public_settings(args)
     _migrate(settings)
     if not _agree_on_secret_key(settings):
-        return 2
+        return EXIT_MISCONFIGURED
     db = Database.from_settings(settings)
     created = demo.seed(db, settings)
     print("\nRéinventons — demonstration" + ("" if created else " (existing data kept)"))
