@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.pagecache import tracking as page_tracking
 from app.security import SAFE_METHODS
 from app.settings import Settings
 
@@ -78,6 +79,8 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
+        # Every write of every process bumps the page generation (app.pagecache).
+        page_tracking.install(engine)
         return cls(engine=engine, write_engine=engine.execution_options(sqlite_immediate=True))
 
     def autocommit_session(self) -> Session:

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     oidc_providers: tuple[OidcProvider, ...] = ()
     # A browser test or a demo run sets this to see SQL; never on in production.
     sql_echo: bool = False
+    # Memory for whole pages as anonymous visitors see them, per server process (app.pagecache);
+    # 0 turns the cache off.
+    page_cache_mb: int = Field(default=64, ge=0, le=4096)
     # Logs (app/observability/logs.py): "json" (JSON lines, for a log collector), "text", or ""
     # (the default): text when standard error is a terminal, JSON lines otherwise.
     log_format: str = Field(default="", pattern="^(|json|text)$")

@@ -37,6 +37,11 @@ REQUEST_SECONDS = Histogram(
     ["route", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+PAGE_CACHE = Counter(
+    "reinventons_page_cache_requests_total",
+    "Requests by what the page cache did: hit (served from memory), miss (made and maybe kept), "
+    "bypass (not cacheable: logged in, not a page, not a GET). Hit rate: hit / (hit + miss).",
+    ["result"])
 SEARCH_FALLBACKS = Counter(
     "reinventons_search_fallbacks_total",
     "Searches Meilisearch refused, failed or did not answer in time, answered by the database.")

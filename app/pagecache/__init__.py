@@ -1,0 +1,16 @@
+"""Whole pages as anonymous visitors see them, kept in each server process and invalidated by
+every write, in every process and on every machine (issue 14).
+
+- `generation.py`: the deployment's page generation, a value that changes after every commit
+  that wrote something a page may show (a PostgreSQL sequence; a file next to a SQLite one);
+- `tracking.py`: which transactions wrote such a thing (any INSERT, UPDATE or DELETE but those
+  on tables no page shows: sessions, rate limits, the outbox...), and the bump after their commit;
+- `middleware.py`: the cache itself, an ASGI middleware in front of the application.
+
+Why it is correct: an entry is served only while the generation it was made under is current,
+and the generation is read when a request starts; a writer bumps it after committing, before
+its answer leaves. So once a write's answer is received, no process serves a page made before
+it. Pages also follow the clock (a phase opening at midnight, "3 days left"): an entry lives
+at most `TTL_SECONDS`. Only anonymous GETs without a flash message are cached, and only answers
+that set no cookie and hold no CSRF token: no one's logged-in view is ever stored.
+"""

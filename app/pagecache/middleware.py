@@ -1,0 +1,137 @@
+"""The page cache: an ASGI middleware keeping whole answers to anonymous GETs, per process, in
+a bounded LRU (app.pagecache explains why it is correct).
+
+A request is looked up only if it is a GET of a page (not /static/, /media/, /api/...) without
+a session, a flash message or a sign-in in progress. Its key is the host, path, query string,
+Accept-Language and the cookies that change a page (all but the CSRF seed, which no anonymous
+page shows; the random order's seed only for `sort=random`). An answer is kept only if it is a
+200 HTML page that sets no cookie and holds no CSRF token field. Each answer says what the
+cache did in `X-Page-Cache` (hit, miss, bypass), and Prometheus counts it."""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import clock, cookies
+from app.observability import metrics
+from app.pagecache.generation import Generation
+
+TTL_SECONDS = 30  # pages follow the clock too (a phase opening at midnight, "3 days left")
+# Paths never cached: files, the open-data API and feeds (cached by their own headers), probes,
+# and pages that are personal or a step of a form.
+BYPASS_PREFIXES = ("/static/", "/media/", "/api/", "/healthz", "/readyz", "/metrics", "/account", "/login",
+                   "/logout", "/register", "/moderation", "/admin", "/notifications", "/me", "/unsubscribe",
+                   "/newsletter", "/sw.js", "/manifest")
+_CSRF_FIELD = b'name="csrf_token"'
+
+
+@dataclass
+class Entry:
+    generation: str
+    stored_at: float  # app.clock time, in seconds
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class PageCacheMiddleware:
+    """Serves anonymous visitors' pages from memory while nothing was written since."""
+
+    def __init__(self, app: ASGIApp, *, generation: Generation, max_bytes: int, https: bool) -> None:
+        self.app = app
+        self.generation = generation
+        self.max_bytes = max_bytes
+        self.https = https
+        self.entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
+        self.size = 0
+        self.private = {spec.name(https).encode() for spec in (cookies.SESSION, cookies.FLASH, cookies.OIDC_ATTEMPT)}
+        self.csrf_seed = cookies.CSRF_SEED.name(https)
+        self.shuffle_seed = cookies.SHUFFLE_SEED.name(https)
+
+    def _key(self, scope: Scope) -> tuple[str, ...] | None:
+        """The cache key of a request, or None when it must not be cached."""
+        if scope["type"] != "http" or scope["method"] != "GET" or self.max_bytes <= 0:
+            return None
+        path: str = scope["path"]
+        if path.startswith(BYPASS_PREFIXES):
+            return None
+        headers = dict(scope["headers"])
+        if b"authorization" in headers:
+            return None
+        query = scope.get("query_string", b"").decode("latin-1")
+        kept = []
+        raw_cookie = headers.get(b"cookie", b"").decode("latin-1")
+        if raw_cookie:
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(raw_cookie)
+            except CookieError:
+                return None
+            for name in sorted(jar):
+                if name.encode() in self.private:
+                    return None
+                if name == self.csrf_seed or (name == self.shuffle_seed and "sort=random" not in query):
+                    continue
+                kept.append(f"{name}={jar[name].value}")
+        return (headers.get(b"host", b"").decode("latin-1"), path, query,
+                headers.get(b"accept-language", b"").decode("latin-1"), ";".join(kept))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self._key(scope)
+        if key is None:
+            if scope["type"] == "http":
+                metrics.PAGE_CACHE.labels(result="bypass").inc()
+            await self.app(scope, receive, self._tagged(send, b"bypass"))
+            return
+        generation = self.generation.current()
+        entry = self.entries.get(key)
+        fresh = entry is not None and clock.utcnow().timestamp() - entry.stored_at < TTL_SECONDS
+        if entry is not None and fresh and entry.generation == generation:
+            self.entries.move_to_end(key)
+            metrics.PAGE_CACHE.labels(result="hit").inc()
+            await send({"type": "http.response.start", "status": entry.status,
+                        "headers": [*entry.headers, (b"x-page-cache", b"hit")]})
+            await send({"type": "http.response.body", "body": entry.body})
+            return
+        metrics.PAGE_CACHE.labels(result="miss").inc()
+        start: Message = {}
+        parts: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                message = {**message, "headers": [*message.get("headers", []), (b"x-page-cache", b"miss")]}
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._store(key, generation, start, b"".join(parts))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+    @staticmethod
+    def _tagged(send: Send, result: bytes) -> Send:
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-page-cache", result)]}
+            await send(message)
+        return tagged
+
+    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes) -> None:
+        headers = [(k.lower(), v) for k, v in start.get("headers", [])]
+        content_type = next((v for k, v in headers if k == b"content-type"), b"")
+        if (start.get("status") != 200 or not content_type.startswith(b"text/html")
+                or any(k == b"set-cookie" for k, _v in headers) or _CSRF_FIELD in body
+                or len(body) > self.max_bytes // 8):
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), 200, headers, body)
+        self.size += len(body)
+        while self.size > self.max_bytes and self.entries:
+            _key, evicted = self.entries.popitem(last=False)
+            self.size -= len(evicted.body)

@@ -1,0 +1,82 @@
+"""Which transactions change what pages show, and the generation's bump after they commit.
+
+Every statement a session runs passes `before_cursor_execute`: an INSERT, UPDATE or DELETE on a
+table outside `PRIVATE_TABLES` (or on a table it cannot tell) marks the session's transaction.
+After that transaction commits (`after_commit`, once the database has it), the generation of
+its database is bumped, before the route's answer is sent: whoever received the answer will
+not be served a page made before the write, by any process. A rollback forgets the mark."""
+
+import re
+import weakref
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from app.pagecache.generation import Generation, for_engine
+
+# Tables no page shows to anonymous visitors: writes to them alone leave pages as they were
+# (a login, a rate limit's count, an outbox message carried out, a notification read...).
+PRIVATE_TABLES = frozenset({
+    "user_session", "rate_limit_hit", "outbox_message", "form_submission", "email_token", "oidc_attempt",
+    "notification", "notification_digest", "notification_preference", "deployment_fact", "upload_charge",
+    "audit_entry",
+})
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?',
+                    re.IGNORECASE)
+_DML = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+_SESSION_KEY = "page_cache_session"  # in a connection's info: the info dict of the session using it
+
+GENERATIONS: dict[str, Generation] = {}  # one per database, shared by the engines on it
+_TRACKED: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def changes_pages(statement: str) -> bool:
+    """Whether a statement may change what a page shows: a write to a table outside
+    PRIVATE_TABLES, or a write whose table cannot be read from it."""
+    if not _DML.match(statement):
+        return False
+    found = _WRITE.match(statement)
+    return found is None or found.group(1).lower() not in PRIVATE_TABLES
+
+
+def install(engine: Engine) -> Generation:
+    """Track the writes of every session on `engine` (and its execution-option variants) and
+    bump its database's generation after their commits. Returns the generation; idempotent."""
+    key = engine.url.render_as_string(hide_password=False)
+    generation = GENERATIONS.get(key) or GENERATIONS.setdefault(key, for_engine(engine))
+    if engine in _TRACKED:  # each engine (each process's, or each test's app) listens once
+        return generation
+    _TRACKED.add(engine)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _mark(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        holder = conn.info.get(_SESSION_KEY)
+        if holder is not None and changes_pages(statement):
+            holder["page_cache_dirty"] = True
+
+    @event.listens_for(engine.pool, "checkin")
+    def _forget(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(_SESSION_KEY, None)
+
+    return generation
+
+
+@event.listens_for(Session, "after_begin")
+def _begin(session: Session, _transaction: Any, connection: Any) -> None:
+    key = connection.engine.url.render_as_string(hide_password=False)
+    if key in GENERATIONS:
+        connection.info[_SESSION_KEY] = session.info
+        session.info["page_cache_database"] = key
+        session.info.pop("page_cache_dirty", None)
+
+
+@event.listens_for(Session, "after_commit")
+def _commit(session: Session) -> None:
+    if session.info.pop("page_cache_dirty", False):
+        GENERATIONS[session.info["page_cache_database"]].bump()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rollback(session: Session) -> None:
+    session.info.pop("page_cache_dirty", None)
