@@ -9,6 +9,7 @@ from app.account.models import Role, User
 from app.account.passwords import hash_password
 from app.call.models import Call, Category, District
 from app.clock import utcnow
+from app.comment.models import Comment
 from app.idea.models import Idea
 from app.richtext import render_markdown
 
@@ -94,3 +95,15 @@ def make_idea(session: Session, call: Call, author: User | None = None, *, title
     session.add(idea)
     session.flush()
     return idea
+
+
+def make_comment(session: Session, idea: Idea, author: User | None = None, *,
+                 body: str = "Je soutiens, avec une précision sur le lieu exact.") -> Comment:
+    """A published comment on `idea`, its counter kept as the comment service keeps it."""
+    author = author or make_user(session)
+    comment = Comment(idea_id=idea.id or 0, author_id=author.id, body_md=body, body_html=render_markdown(body),
+                      language="fr")
+    idea.comment_count += 1
+    session.add_all([comment, idea])
+    session.flush()
+    return comment

@@ -24,6 +24,7 @@ from app.intake import service as intake_service
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
+from app.pagecache import memo
 from app.residents import service as residents
 from app.residents.models import Part
 from app.share import previews as share_previews
@@ -67,7 +68,12 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
     assert call.id is not None
     shuffle, new_seed = _seed(request, seed)
     filters = idea_queries.clean_filters(category, district, status, sort, page, shuffle)
-    listing = idea_queries.idea_page(session, call, filters)
+    # What every visitor's page shows alike, kept while nothing is written (app.pagecache.memo).
+    categories = memo.remembered(session, "themes", (call.id,),
+                                 lambda: memo.detached(session, service.categories_of(session, call.id or 0)))
+    districts = memo.remembered(session, "districts", (),
+                                lambda: memo.detached(session, service.all_districts(session)))
+    listing = idea_queries.idea_page(session, call, filters, themes=categories, districts=districts)
     phase = current_phase(call)
     results_out = phase in (Phase.results, Phase.closed)
     # What every pagination link keeps: the filters, and the seed the order depends on.
@@ -76,7 +82,6 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
     if filters.sort == "random":
         query_base["seed"] = str(filters.seed)
     announcements = announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)
-    categories = service.categories_of(session, call.id)
     context = {
         "call": call,
         "phase": phase,
@@ -85,7 +90,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "timeline": call_queries.timeline(call),
         "accepts_ideas": accepts_ideas(call),
         "categories": categories,
-        "districts": service.all_districts(session),
+        "districts": districts,
         "filters": filters,
         "listing": listing,
         "query_base": query_base,
@@ -95,13 +100,15 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "own_ideas": idea_queries.own_ideas(session, call, user),
         "taking_part": residents.call_access(session, settings, call, user),
         "intake_offered": intake_service.offered_to(session, user, call),
-        "dialogue": moderation_dialogue.figures(session, call.id),
+        "dialogue": memo.remembered(session, "dialogue", (call.id,),
+                                    lambda: moderation_dialogue.figures(session, call.id)),
         "announcements": announcements,
         # Videos linked in the call's description, each in a click-to-load player.
         "videos": share_video.videos_in(call.description_html, settings.peertube_host_list),
         "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
         "announcement_languages": {a.id: announce_queries.language_for(a, current_language()) for a in announcements},
-        "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
+        "share": share_previews.call_preview(settings, call, memo.remembered(
+            session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0))),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
         **_rules_and_supports(request, session, call, user),
     }

@@ -2,6 +2,7 @@
 the API, the CSV export and feeds, and `visible_idea` is the only way to load one idea for a
 viewer (NotFound, never Forbidden, for what they may not see)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,14 +160,22 @@ def count(session: Session, query: SelectOfScalar[Idea]) -> int:
     return int(session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one())
 
 
-def cards_for(session: Session, ideas: list[Idea]) -> list[Card]:
-    """Cards with their theme, district and first photo, in three queries whatever the count."""
+def cards_for(session: Session, ideas: list[Idea], *, themes: Sequence[Category] | None = None,
+              districts: Sequence[District] | None = None) -> list[Card]:
+    """Cards with their theme, district and first photo, in three queries whatever the count;
+    one when the call's `themes` and the `districts` are given (read once for the page)."""
     category_ids = {i.category_id for i in ideas if i.category_id}
     district_ids = {i.district_id for i in ideas if i.district_id}
-    categories = {c.id: c for c in session.exec(select(Category).where(col(Category.id).in_(category_ids)))} \
-        if category_ids else {}
-    districts = {d.id: d for d in session.exec(select(District).where(col(District.id).in_(district_ids)))} \
-        if district_ids else {}
+    if themes is not None:
+        categories = {c.id: c for c in themes}
+    else:
+        categories = {c.id: c for c in session.exec(select(Category).where(col(Category.id).in_(category_ids)))} \
+            if category_ids else {}
+    if districts is not None:
+        places = {d.id: d for d in districts}
+    else:
+        places = {d.id: d for d in session.exec(select(District).where(col(District.id).in_(district_ids)))} \
+            if district_ids else {}
     first_photo: dict[int, tuple[IdeaPhoto, MediaFile]] = {}
     ids = [i.id for i in ideas if i.id is not None]
     if ids:
@@ -181,22 +190,24 @@ def cards_for(session: Session, ideas: list[Idea]) -> list[Card]:
         photo_media = first_photo.get(idea.id or 0)
         cards.append(Card(
             idea=idea, excerpt=idea.excerpt,
-            category=categories.get(idea.category_id), district=districts.get(idea.district_id),
+            category=categories.get(idea.category_id), district=places.get(idea.district_id),
             thumb_photo=photo_media[0] if photo_media else None, thumb=photo_media[1] if photo_media else None,
         ))
     return cards
 
 
-def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int = PER_PAGE) -> IdeaPage:
+def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int = PER_PAGE, *,
+              themes: Sequence[Category] | None = None, districts: Sequence[District] | None = None) -> IdeaPage:
     """One page of the public ideas of `call` under `filters`: cards, total, page (clamped to the last
-    page) and page count."""
+    page) and page count. `themes` (the call's) and `districts`, when given, spare reading them."""
     assert call.id is not None
     query = public_ideas(call.id, filters)
     total = count(session, query)
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
     ideas = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)))
-    return IdeaPage(cards=cards_for(session, ideas), total=total, page=page, pages=pages, per_page=per_page)
+    return IdeaPage(cards=cards_for(session, ideas, themes=themes, districts=districts), total=total, page=page,
+                    pages=pages, per_page=per_page)
 
 
 def own_ideas(session: Session, call: Call, viewer: User | None) -> list[Idea]:

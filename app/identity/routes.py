@@ -23,6 +23,7 @@ from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language, gettext
 from app.identity import logo, service
+from app.pagecache import memo
 from app.web import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +42,7 @@ def load_identity(request: Request, session: DbSession, settings: AppSettings) -
     read in the request's own session (templates never open one); the settings' identity when
     the database cannot answer (the health check says so on its own)."""
     try:
-        request.state.identity = service.current(session, settings)
+        request.state.identity = memo.remembered(session, "identity", (), lambda: service.current(session, settings))
     except SQLAlchemyError:
         with suppress(SQLAlchemyError):
             session.rollback()

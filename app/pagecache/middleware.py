@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock, cookies
 from app.observability import metrics
+from app.pagecache import tracking
 from app.pagecache.generation import Generation
 
 TTL_SECONDS = 30  # pages follow the clock too (a phase opening at midnight, "3 days left")
@@ -86,6 +87,14 @@ class PageCacheMiddleware:
             await self.app(scope, receive, self._tagged(send, b"bypass"))
             return
         generation = self.generation.current()
+        token = tracking.REQUEST_GENERATION.set(generation)
+        try:
+            await self._answer(scope, receive, send, key, generation)
+        finally:
+            tracking.REQUEST_GENERATION.reset(token)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...],
+                      generation: str) -> None:
         entry = self.entries.get(key)
         fresh = entry is not None and clock.utcnow().timestamp() - entry.stored_at < TTL_SECONDS
         if entry is not None and fresh and entry.generation == generation:

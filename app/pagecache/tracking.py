@@ -8,12 +8,13 @@ not be served a page made before the write, by any process. A rollback forgets t
 
 import re
 import weakref
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from app.pagecache.generation import Generation, for_engine
+from app.pagecache.generation import FileGeneration, Generation, for_engine
 
 # Tables no page shows to anonymous visitors: writes to them alone leave pages as they were
 # (a login, a rate limit's count, an outbox message carried out, a notification read...).
@@ -26,8 +27,13 @@ _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|
                     re.IGNORECASE)
 _DML = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
 _SESSION_KEY = "page_cache_session"  # in a connection's info: the info dict of the session using it
+DATABASE_KEY = "page_cache_database"  # in a session's info: the key of its database in GENERATIONS
+_GENERATION_KEY = "page_generation"  # in a session's info: the generation its transaction reads under
 
 GENERATIONS: dict[str, Generation] = {}  # one per database, shared by the engines on it
+# The generation the page cache read when the request began (before any database read): the
+# values of app.pagecache.memo may be looked up under it without reading it again.
+REQUEST_GENERATION: ContextVar[str | None] = ContextVar("page_generation", default=None)
 _TRACKED: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
@@ -62,19 +68,42 @@ def install(engine: Engine) -> Generation:
     return generation
 
 
+def generation_of(session: Session) -> str | None:
+    """The generation the session's current transaction reads under (app.pagecache.memo), or
+    None for a session on an untracked database."""
+    key = session.info.get(DATABASE_KEY)
+    if key is None:  # no transaction yet: reading the generation now comes before any snapshot
+        key = session.get_bind().engine.url.render_as_string(hide_password=False)
+        session.info[DATABASE_KEY] = key
+    if key not in GENERATIONS:
+        return None
+    if _GENERATION_KEY not in session.info:
+        # A generation read earlier than the data is still right for it (app.pagecache.memo).
+        session.info[_GENERATION_KEY] = REQUEST_GENERATION.get() or GENERATIONS[key].current()
+    return str(session.info[_GENERATION_KEY])
+
+
 @event.listens_for(Session, "after_begin")
 def _begin(session: Session, _transaction: Any, connection: Any) -> None:
     key = connection.engine.url.render_as_string(hide_password=False)
     if key in GENERATIONS:
         connection.info[_SESSION_KEY] = session.info
-        session.info["page_cache_database"] = key
+        session.info[DATABASE_KEY] = key
         session.info.pop("page_cache_dirty", None)
+        generation = GENERATIONS[key]
+        if isinstance(generation, FileGeneration) and _GENERATION_KEY not in session.info:
+            # SQLite's transaction reads one snapshot, taken at its first statement, still to
+            # come: the generation read now is no newer than the data (app.pagecache.memo).
+            session.info[_GENERATION_KEY] = REQUEST_GENERATION.get() or generation.current()
 
 
 @event.listens_for(Session, "after_commit")
 def _commit(session: Session) -> None:
     if session.info.pop("page_cache_dirty", False):
-        GENERATIONS[session.info["page_cache_database"]].bump()
+        GENERATIONS[session.info[DATABASE_KEY]].bump()
+        # What this session reads next must not be looked up under the generation before its write.
+        session.info.pop(_GENERATION_KEY, None)
+        REQUEST_GENERATION.set(None)
 
 
 @event.listens_for(Session, "after_rollback")
