@@ -105,7 +105,7 @@ def review_idea(session: Session, settings: Settings, *, actor: User, idea: Idea
                               link=links.idea_path(idea.id, "history"), subject=idea.title, detail=REVIEWED,
                               note=note, idea_id=idea.id)
     audit.record(session, actor=actor, action=audit.AuditAction.budget_review, target_type=audit.TargetType.idea,
-                 target_id=idea.id, reason=note, from_status=before.get("decision"),
+                 target_id=idea.id, reason=note, from_status=str(before["decision"]) if before else None,
                  to_status="feasible" if review.feasible else "not_feasible",
                  details={"before": before, "after": _facts(review)})
     return review

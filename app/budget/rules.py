@@ -77,7 +77,7 @@ def part_choices(session: Session, call: Call, scope: str) -> list[tuple[int, st
                             .order_by(col(Category.position), col(Category.id)))
     else:
         return []
-    return [(int(i), str(n)) for i, n in rows.all()]
+    return [(int(i or 0), str(n)) for i, n in rows.all()]
 
 
 def parts(session: Session, call: Call, budget: CallBudget) -> list[Part]:

@@ -96,7 +96,8 @@ def test_per_district_budgets_are_spent_apart(client: WebClient, session: Sessio
     session.commit()
     client.login_as(voter)
     for idea in (north_big, south_big):
-        assert client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(idea.id)}, headers=JSON).status_code == 200
+        added = client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(idea.id)}, headers=JSON)
+        assert added.status_code == 200
     # 70 € are left in all, but only 20 € in the north: the north project does not fit.
     refused = client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(north_more.id)}, headers=JSON)
     assert refused.status_code == 409
