@@ -10,11 +10,12 @@ The example is the greedy method's own: 300 000 €; the playground (180 000 €
 funded, the skatepark (150 000 €, 4) no longer fits and is skipped, the benches (36 000 €, 3)
 below it are funded, the fountain (95 000 €, 1) no longer fits: 216 000 € used, 84 000 € left."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from app.account.models import User
 from app.budget.models import Ballot, BallotItem, BudgetScope, CallBudget, IdeaReview
 from app.budget.review import HISTORY_FEASIBLE, HISTORY_NOT_FEASIBLE
 from app.call.models import Call, VotingMode
@@ -63,7 +64,7 @@ def seed_budget(session: Session, context: DemoContext) -> None:
                                      to_status=HISTORY_FEASIBLE if feasible else HISTORY_NOT_FEASIBLE, note=note,
                                      created_at=now - 335 * day))
     people = context.citizens or [context.citizen]
-    ballots = [(context.citizen, UNCONFIRMED, None)]
+    ballots: list[tuple[User, list[str], datetime | None]] = [(context.citizen, UNCONFIRMED, None)]
     ballots += [(person, chosen, now - (320 - i) * day) for i, (person, chosen) in enumerate(zip(
         [p for p in people if p.id != context.citizen.id], CONFIRMED, strict=False))]
     for person, chosen, confirmed_at in ballots:
@@ -74,5 +75,5 @@ def seed_budget(session: Session, context: DemoContext) -> None:
         session.flush()
         assert ballot.id is not None
         for prefix in chosen:
-            session.add(BallotItem(ballot_id=ballot.id, idea_id=by_prefix[prefix].id, created_at=now - 325 * day))
+            session.add(BallotItem(ballot_id=ballot.id, idea_id=by_prefix[prefix].id or 0, created_at=now - 325 * day))
     session.flush()
