@@ -141,3 +141,27 @@ def test_budget_settings_are_locked_once_voting_starts(client: WebClient, sessio
     assert refused.status_code == 422 and "le vote a commencé" in refused.text
     session.expire_all()
     assert session.get(CallBudget, call.id).total_eur == 1000
+
+
+def test_a_queue_of_300_ideas_reads_50_a_page_and_keeps_the_unreviewed_first(client: WebClient,
+                                                                             session: Session) -> None:
+    call = make_budget_call(session, phase="submissions")
+    author = make_user(session)
+    ideas = [make_idea(session, call, author, title=f"Idée de quartier {n:03d}") for n in range(300)]
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    page = client.get(f"/moderation/calls/{call.id}/technical-review?todo=1")
+    assert page.status_code == 200
+    assert page.text.count('class="review-form"') == 50
+    assert "0 idée analysée sur 300" in page.text and "Page 1 sur 6" in page.text
+    assert "autofocus" in page.text  # the first idea's first choice: reviewing goes on from the keyboard
+
+    saved = client.submit(f"/moderation/ideas/{ideas[0].id}/technical-review",
+                          {"feasible": "no", "reason": "Hors du domaine public", "todo": "1"})
+    assert saved.headers["location"] == f"/moderation/calls/{call.id}/technical-review?todo=1#queue"
+    after = client.get(saved.headers["location"]).text
+    assert ">Idée de quartier 000</a>" not in after and ">Idée de quartier 001</a>" in after
+    assert "1 idée analysée sur 300" in after
+    last = client.get(f"/moderation/calls/{call.id}/technical-review?page=6").text
+    assert "Idée de quartier 299" in last and "Page 6 sur 6" in last
