@@ -166,3 +166,14 @@ def test_a_supports_call_has_no_ballot_and_a_budget_call_no_supports(client: Web
     plain = make_call(session, phase="voting")
     session.commit()
     assert client.get(f"/calls/{plain.slug}/ballot").status_code == 404
+
+
+def test_pages_of_a_budget_call_lead_to_the_ballot_not_to_supports(client: WebClient, session: Session) -> None:
+    call = make_budget_call(session)
+    project = make_project(session, call, 10)
+    session.commit()
+    ballot_link = f'href="/calls/{call.slug}/ballot"'
+    call_page = client.get(f"/calls/{call.slug}").text
+    assert ballot_link in call_page and "Chaque personne peut soutenir" not in call_page
+    idea_page = client.get(f"/ideas/{project.id}").text
+    assert ballot_link in idea_page and "Soutenir cette idée</button>" not in idea_page
