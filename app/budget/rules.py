@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from app import audit
+from app import audit, contentlang
 from app.account.models import User
 from app.budget.models import BudgetScope, BudgetShare, CallBudget
 from app.budget.money import MAX_EUR, parse_euros
@@ -69,15 +69,16 @@ def shares_of(session: Session, call_id: int) -> list[BudgetShare]:
 
 def part_choices(session: Session, call: Call, scope: str) -> list[tuple[int, str]]:
     """What a split budget is split by: [(id, name)] of the districts (shared by every call) or
-    of the call's themes, in their order."""
+    of the call's themes, in their order, named in the reader's language (app.contentlang)."""
+    rows: list[District] | list[Category]
     if scope == BudgetScope.district:
-        rows = session.exec(select(District.id, District.name).order_by(col(District.position), col(District.id)))
+        rows = list(session.exec(select(District).order_by(col(District.position), col(District.id))).all())
     elif scope == BudgetScope.category:
-        rows = session.exec(select(Category.id, Category.name).where(Category.call_id == call.id)
-                            .order_by(col(Category.position), col(Category.id)))
+        rows = list(session.exec(select(Category).where(Category.call_id == call.id)
+                                 .order_by(col(Category.position), col(Category.id))).all())
     else:
         return []
-    return [(int(i or 0), str(n)) for i, n in rows.all()]
+    return [(row.id or 0, contentlang.plain(row, "name")) for row in rows]
 
 
 def parts(session: Session, call: Call, budget: CallBudget) -> list[Part]:
