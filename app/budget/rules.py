@@ -106,6 +106,11 @@ def part_key(budget: CallBudget, *, district_id: int | None, category_id: int | 
     return None
 
 
+def share_field(scope: str, key: int) -> str:
+    """The form field of the budget of district or theme `key` ("district_3", "theme_3")."""
+    return f"{'district' if scope == BudgetScope.district else 'theme'}_{key}"
+
+
 def _whole(text: str, low: int, high: int) -> int | None:
     text = text.strip()
     if not text:
@@ -121,7 +126,8 @@ def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput)
     submissions), since ballots are filled against these amounts.
 
     Raises ValidationFailed with one message per field: "voting_mode" (locked, supports already
-    given, unknown), "scope", "total", "share_<id>" / "shares", "min_projects", "min_percent"."""
+    given, unknown), "scope", "total", "district_<id>" or "theme_<id>" (`share_field`) / "shares",
+    "min_projects", "min_percent"."""
     assert call.id is not None
     lock_call(session, call.id)
     session.refresh(call)
@@ -156,7 +162,7 @@ def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput)
             typed = data.shares.get(key, "").strip()
             amount = parse_euros(typed) if typed else 0
             if amount is None:
-                errors[f"share_{key}"] = ENTER_AMOUNT
+                errors[share_field(data.scope, key)] = ENTER_AMOUNT
             else:
                 amounts[key] = amount
         total = sum(amounts.values())

@@ -74,12 +74,13 @@ async def settings_save(request: Request, session: DbSession, admin: AdminUser, 
         value = form.get(name, "")
         return value[:40] if isinstance(value, str) else ""
 
+    scope = text("scope")
+    prefix = rules.share_field(scope, 0).removesuffix("0")  # only the chosen split's amounts are read
     shares: dict[int, str] = {}
     for name in form:
-        key = parse_number(name.removeprefix("share_"), 2**31 - 1) if name.startswith("share_") else None
+        key = parse_number(name.removeprefix(prefix), 2**31 - 1) if name.startswith(prefix) else None
         if key is not None:
             shares[key] = text(name)
-    scope = text("scope")
     data = rules.BudgetInput(voting_mode=text("voting_mode"), scope=scope, total=text("total"),
                              min_projects=text("min_projects"), min_percent=text("min_percent"),
                              shares=shares)
