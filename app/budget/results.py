@@ -115,6 +115,12 @@ def compute(session: Session, call: Call) -> Results:
     return Results(budget, result, confirmed_count(session, call.id))
 
 
+def applied(session: Session, call: Call) -> bool:
+    """Whether the moderators applied the results of `call` (it has a selection): until then the
+    public sees none, even once the clock reaches the results phase."""
+    return session.exec(select(Idea.id).where(Idea.call_id == call.id, col(Idea.winner).is_(True))).first() is not None
+
+
 def apply_funded(session: Session, *, actor: User, call: Call) -> Results:
     """Make the funded projects `call`'s selection (winners and shortlisted; every other idea
     of the call neither), during the review phase; the moderators then publish the results as

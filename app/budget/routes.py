@@ -104,9 +104,10 @@ def confirm(request: Request, session: DbSession, user: CurrentUser, slug: str) 
 
 
 def published_results(session: Any, slug: str, user: Any) -> tuple[Call, results.Results]:
-    """The results of a budget call once published (results or closed phase); NotFound before."""
+    """The results of a budget call once published: in its results (or closed) phase, with the
+    funded projects applied as its selection by its moderators. NotFound before."""
     call = visible_call_by_slug(session, slug, user)
-    if current_phase(call) not in (Phase.results, Phase.closed):
+    if current_phase(call) not in (Phase.results, Phase.closed) or not results.applied(session, call):
         raise NotFound()
     return call, results.compute(session, call)
 

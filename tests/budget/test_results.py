@@ -72,6 +72,9 @@ def test_moderators_preview_apply_and_publish_and_the_public_gets_cost_and_funde
     assert client.get(f"/calls/{call.slug}/budget-results").status_code == 404  # not published yet
 
     client.login_as(moderator)
+    early = make_budget_call(session, total=100, phase="results")  # the clock's results phase, nothing applied
+    session.commit()
+    assert client.get(f"/calls/{early.slug}/budget-results").status_code == 404
     preview = client.get(f"/moderation/calls/{call.id}/budget-results")
     assert preview.status_code == 200 and "Un parc" in preview.text and "Financé" in preview.text
     applied = client.submit(f"/moderation/calls/{call.id}/budget-results")
