@@ -120,7 +120,8 @@ def test_an_administrator_sets_a_budget_per_district_with_translated_errors(clie
     assert session.get(CallBudget, call.id) is None and session.get(Call, call.id).voting_mode == "supports"
 
     saved = client.submit(url, {"voting_mode": "budget", "scope": "district", f"district_{north.id}": "150 000",
-                                f"district_{south.id}": "50000", f"theme_{north.id}": "999", "min_projects": "2", "min_percent": "50"})
+                                f"district_{south.id}": "50000", f"theme_{north.id}": "999",  # another split: ignored
+                                "min_projects": "2", "min_percent": "50"})
     assert saved.status_code == 303
     session.expire_all()
     budget = session.get(CallBudget, call.id)
