@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from app.account.models import User
 from app.budget.models import Ballot, BallotItem, BudgetScope, BudgetShare, CallBudget, IdeaReview
-from app.call.models import Call, District, VotingMode
+from app.call.models import Call, Category, District, VotingMode
 from app.clock import utcnow
 from app.idea.models import Idea
 from tests.factories import make_call, make_idea, make_user
@@ -25,9 +25,10 @@ def make_budget_call(session: Session, *, total: int = 100, phase: str = "voting
 
 
 def make_project(session: Session, call: Call, cost: int | None, *, feasible: bool = True,
-                 district: District | None = None, title: str | None = None, author: User | None = None) -> Idea:
+                 district: District | None = None, category: Category | None = None, title: str | None = None,
+                 author: User | None = None) -> Idea:
     """A published idea with its technical review (feasible, costing `cost` euros)."""
-    idea = make_idea(session, call, author, district=district, title=title)
+    idea = make_idea(session, call, author, district=district, category=category, title=title)
     assert idea.id is not None
     session.add(IdeaReview(idea_id=idea.id, feasible=feasible, cost_eur=cost if feasible else None,
                            cost_explanation="Devis des services" if feasible else "",

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from app.budget import ballot as ballot_service
 from app.budget.models import Ballot, BallotItem
 from tests.budget.helpers import make_budget_call, make_project
-from tests.factories import make_call, make_district, make_user
+from tests.factories import make_call, make_category, make_district, make_user
 from tests.support import WebClient
 
 JSON = {"Accept": "application/json"}
@@ -177,3 +177,23 @@ def test_pages_of_a_budget_call_lead_to_the_ballot_not_to_supports(client: WebCl
     assert ballot_link in call_page and "Chaque personne peut soutenir" not in call_page
     idea_page = client.get(f"/ideas/{project.id}").text
     assert ballot_link in idea_page and "Soutenir cette idée</button>" not in idea_page
+
+
+def test_per_theme_budgets_set_by_an_administrator_bound_each_theme(client: WebClient, session: Session) -> None:
+    call = make_budget_call(session, phase="submissions")
+    green, roads = make_category(session, call, name="Espaces verts"), make_category(session, call, name="Voirie")
+    admin = make_user(session, role="admin")
+    session.commit()
+    client.login_as(admin)
+    saved = client.submit(f"/admin/calls/{call.id}/budget", {"voting_mode": "budget", "scope": "category",
+                                                             f"theme_{green.id}": "100", f"theme_{roads.id}": "50"})
+    assert saved.status_code == 303
+    trees = make_project(session, call, 90, category=green)
+    road = make_project(session, call, 60, category=roads)  # more than the roads' 50 €, though 150 € in all
+    call.phase_override = "voting"
+    session.add(call)
+    session.commit()
+    added = client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(trees.id)}, headers=JSON)
+    assert added.status_code == 200
+    refused = client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(road.id)}, headers=JSON)
+    assert refused.status_code == 409 and "Voirie" in refused.json()["error"]

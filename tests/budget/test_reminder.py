@@ -35,5 +35,8 @@ def test_citizens_with_an_unconfirmed_ballot_are_reminded_once_before_voting_clo
     session.add(call)
     assert reminder.remind_due(session, settings) == 1
     assert emails() == [waiting.email]
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.kind == mail.EMAIL_KIND)).one()
+    assert "ne compte pas encore" in str(message.payload["subject"])
+    assert f"/calls/{call.slug}/ballot" in str(message.payload["body"])
     assert confirmed.email not in emails() and empty.email not in emails()
     assert reminder.remind_due(session, settings) == 0  # once per call
