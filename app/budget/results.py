@@ -3,11 +3,14 @@
 In each budget (the call's, or each district's or theme's), the projects on the ballot are
 ranked by the confirmed ballots that chose them (most first; ties: the cheaper first, then the
 oldest idea), and funded in that order while the budget lasts: a project that no longer fits is
-skipped, and cheaper ones below it may still be funded. Only confirmed ballots count.
+skipped, and cheaper ones below it may still be funded. Only confirmed ballots count, and a
+project that no confirmed ballot chose is never funded (what is left stays unspent).
 
 Moderators preview the result during the review phase and apply it: the funded projects become
 the call's selection (winners), which they publish through the results flow every call uses
-(app.moderation.results); the public results page and the CSV and JSON read this module."""
+(app.moderation.results); the public results page and the CSV and JSON read this module, with
+the funded status of the published selection (`compute(..., published=True)`), so that what the
+public reads never drifts from the city's selection when an idea is hidden or withdrawn later."""
 
 from dataclasses import dataclass
 
@@ -87,20 +90,23 @@ def supports(session: Session, call_id: int) -> dict[int, int]:
 def greedy(amount_eur: int, ranked: list[tuple[Project, int]]) -> list[Row]:
     """Fund `ranked` (projects with their supports, already in ranking order) greedily within
     `amount_eur` whole euros: each project that fits in what is left is funded, one that does
-    not is skipped, and the next ones are still tried."""
+    not is skipped, and the next ones are still tried. A project with no support (no confirmed
+    ballot chose it) is not funded, whatever is left."""
     left = amount_eur
     rows = []
     for rank, (project, count) in enumerate(ranked, start=1):
-        funded = project.cost <= left
+        funded = count > 0 and project.cost <= left
         if funded:
             left -= project.cost
         rows.append(Row(project, count, funded, rank))
     return rows
 
 
-def compute(session: Session, call: Call) -> Results:
-    """The greedy results of `call` from its confirmed ballots, budget by budget. Raises
-    NotFound when `call` is not a participatory budget."""
+def compute(session: Session, call: Call, *, published: bool = False) -> Results:
+    """The greedy results of `call` from its confirmed ballots, budget by budget. With
+    `published`, a project is funded when it is in the call's applied selection (`Idea.winner`,
+    set by `apply_funded`) rather than by computing again: the public pages show what the city
+    selected. Raises NotFound when `call` is not a participatory budget."""
     budget = budget_of(session, call)
     if budget is None or not is_budget(call):
         raise NotFound()
@@ -111,7 +117,11 @@ def compute(session: Session, call: Call) -> Results:
     for part in parts(session, call, budget):
         mine = [(p, counts.get(p.idea.id or 0, 0)) for p in listed if p.part == part.key]
         mine.sort(key=lambda pc: (-pc[1], pc[0].cost, pc[0].idea.id or 0))
-        result.append(PartResult(part, greedy(part.amount_eur, mine)))
+        rows = greedy(part.amount_eur, mine)
+        if published:
+            for row in rows:
+                row.funded = bool(row.project.idea.winner)
+        result.append(PartResult(part, rows))
     return Results(budget, result, confirmed_count(session, call.id))
 
 

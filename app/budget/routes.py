@@ -109,7 +109,7 @@ def published_results(session: Any, slug: str, user: Any) -> tuple[Call, results
     call = visible_call_by_slug(session, slug, user)
     if current_phase(call) not in (Phase.results, Phase.closed) or not results.applied(session, call):
         raise NotFound()
-    return call, results.compute(session, call)
+    return call, results.compute(session, call, published=True)
 
 
 @router.get("/calls/{slug}/budget-results", name="budget:results")

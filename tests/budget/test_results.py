@@ -101,3 +101,62 @@ def test_moderators_preview_apply_and_publish_and_the_public_gets_cost_and_funde
     assert [(p["cost_eur"], p["funded"]) for p in data["projects"]] == [(70, True), (50, False)]
     # Counts only: no voter is named anywhere.
     assert "user" not in str(data) and "voter" not in str(data)
+
+
+def test_a_project_no_confirmed_ballot_chose_is_never_funded(client: WebClient, session: Session) -> None:
+    # Budget 100 €: A (60 €) is chosen by two confirmed ballots; B (30 €) only by an unconfirmed
+    # one. 40 € are left after A, but nobody's confirmed choice spends them on B.
+    call = make_budget_call(session, total=100, phase="review")
+    a = make_project(session, call, 60, title="Un parc")
+    b = make_project(session, call, 30, title="Personne n’en veut")
+    cast_ballot(session, call, [a])
+    cast_ballot(session, call, [a])
+    cast_ballot(session, call, [b], confirmed=False)
+    moderator = make_user(session, role="moderator")
+    session.commit()
+
+    computed = results.compute(session, call)
+    assert [(r.project.idea.id, r.supports, r.funded) for r in computed.parts[0].rows] == [
+        (a.id, 2, True), (b.id, 0, False)]
+    assert (computed.used, computed.left) == (60, 40)
+
+    client.login_as(moderator)
+    preview = client.get(f"/moderation/calls/{call.id}/budget-results")
+    assert "Non financé\u202f: aucun bulletin confirmé ne l’a choisi" in preview.text
+    assert "Un projet qu’aucun bulletin confirmé n’a choisi n’est pas financé." in preview.text
+    client.submit(f"/moderation/calls/{call.id}/budget-results")
+    session.expire_all()
+    assert session.get(Idea, a.id).winner and not session.get(Idea, b.id).winner
+
+
+def test_published_results_stay_the_applied_selection_when_a_funded_project_is_hidden_later(
+        client: WebClient, session: Session) -> None:
+    # Budget 100 €: A (70 €, 2 ballots) funded, B (50 €, 1) skipped. After the results are
+    # published, A is hidden by moderation: the public results must not start saying B is funded
+    # (the city's selection, applied and published, is A alone).
+    call = make_budget_call(session, total=100, phase="review")
+    a = make_project(session, call, 70, title="Un parc")
+    b = make_project(session, call, 50, title="Une rue")
+    cast_ballot(session, call, [a])
+    cast_ballot(session, call, [a])
+    cast_ballot(session, call, [b])
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    client.submit(f"/moderation/calls/{call.id}/budget-results")
+    assert client.submit(f"/moderation/calls/{call.id}/publish-results", {"confirm": "yes"}).status_code == 303
+    session.expire_all()
+    hidden = session.get(Idea, a.id)
+    hidden.hidden_at = hidden.updated_at
+    session.add(hidden)
+    session.commit()
+
+    client.cookies.clear()
+    page = client.get(f"/calls/{call.slug}/budget-results")
+    assert page.status_code == 200 and "Un parc" not in page.text
+    assert "Financé</strong>" not in page.text
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/calls/{call.slug}/budget-results.csv").text)))
+    assert [(r["title"], r["funded"]) for r in rows] == [("Une rue", "False")]
+    data = client.get(f"/api/calls/{call.slug}/budget-results").json()
+    assert [(p["idea_id"], p["funded"]) for p in data["projects"]] == [(b.id, False)]
+    assert data["used_eur"] == 0
