@@ -166,3 +166,25 @@ def test_a_queue_of_300_ideas_reads_50_a_page_and_keeps_the_unreviewed_first(cli
     assert "1 idée analysée sur 300" in after
     last = client.get(f"/moderation/calls/{call.id}/technical-review?page=6").text
     assert "Idée de quartier 299" in last and "Page 6 sur 6" in last
+
+
+def test_a_refused_review_in_a_long_queue_is_summed_up_at_the_top_and_focused(client: WebClient,
+                                                                               session: Session) -> None:
+    # A moderator reviewing from the keyboard lands at the top of a page of 50 forms after a
+    # refusal: the error must be said there, lead to the field, and the field must take the focus.
+    call = make_budget_call(session, phase="submissions")
+    ideas = [make_idea(session, call, title=f"Idée {n}") for n in range(40)]
+    target = ideas[35]
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    bad = client.submit(f"/moderation/ideas/{target.id}/technical-review",
+                        {"feasible": "yes", "cost": "12,50", "explanation": "Devis"})
+    assert bad.status_code == 422
+    top, queue = bad.text.split('id="queue"', 1)
+    summary = top.split('role="alert"', 1)[1]
+    assert "Idée 35" in summary and "nombre entier d’euros" in summary
+    assert f'href="#f-{target.id}-cost"' in summary
+    field = queue.split(f'id="f-{target.id}-cost"', 1)[1].split(">", 1)[0]
+    assert "autofocus" in field and 'aria-invalid="true"' in field
+    assert queue.count("autofocus") == 1
