@@ -93,6 +93,22 @@ class BallotState:
     def left(self) -> int:
         return self.total - self.spent
 
+    @property
+    def min_projects(self) -> int:
+        """The rule's least number of projects, lowered to the most projects a ballot can hold
+        within the budgets (the cheapest first in each budget, which is the most that fit): a
+        rule no ballot can meet (fewer projects on the ballot than asked, or too costly
+        together) would leave every ballot uncounted."""
+        most = 0
+        for state in self.parts:
+            left = state.part.amount_eur
+            for cost in sorted(p.cost for p in self.projects if p.part == state.part.key):
+                if cost > left:
+                    break
+                left -= cost
+                most += 1
+        return min(self.budget.min_projects, most)
+
     def part_of(self, key: int | None) -> PartState | None:
         return next((p for p in self.parts if p.part.key == key), None)
 
@@ -114,8 +130,8 @@ class BallotState:
         count = len(self.chosen)
         if count == 0:
             return EMPTY, {}
-        if count < self.budget.min_projects:
-            return TOO_FEW, {"n": self.budget.min_projects}
+        if count < self.min_projects:
+            return TOO_FEW, {"n": self.min_projects}
         needed = -(-self.total * self.budget.min_percent // 100)
         if self.spent < needed:
             return TOO_LITTLE, {"percent": self.budget.min_percent, "amount": euros(needed)}

@@ -197,3 +197,26 @@ def test_per_theme_budgets_set_by_an_administrator_bound_each_theme(client: WebC
     assert added.status_code == 200
     refused = client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(road.id)}, headers=JSON)
     assert refused.status_code == 409 and "Voirie" in refused.json()["error"]
+
+
+def test_a_least_number_of_projects_no_ballot_can_reach_does_not_block_every_ballot(client: WebClient,
+                                                                                     session: Session) -> None:
+    # The rule asks for 3 projects, but the review left 3 projects of which at most 2 fit in
+    # the 100 € budget together (30 + 50; 60 + 50 and the three are over). Asking for 3 would
+    # leave every ballot uncounted: the ballot asks for what can be reached, 2.
+    call = make_budget_call(session, total=100, min_projects=3)
+    big = make_project(session, call, 60)
+    mid = make_project(session, call, 50)
+    small = make_project(session, call, 30)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    base = f"/calls/{call.slug}/ballot"
+    assert client.submit(f"{base}/add", {"idea_id": str(small.id)}).status_code == 303
+    page = client.get(base)
+    assert "Choisissez au moins 2 projets" in page.text and "au moins 3 projets" not in page.text
+    assert client.submit(f"{base}/add", {"idea_id": str(mid.id)}).status_code == 303
+    assert client.submit(f"{base}/confirm").status_code == 303
+    session.expire_all()
+    assert ballot_service.ballot_of(session, call_id=call.id, user_id=voter.id).confirmed_at is not None
+    assert big.id not in items_of(session, voter.id)
