@@ -37,6 +37,7 @@ METHOD = N_("Projects are ranked by the number of confirmed ballots that chose t
 
 ADDED = N_("The project is in your ballot. Confirm your ballot when it is complete.")
 REMOVED = N_("The project is out of your ballot. Confirm your ballot again so that it counts.")
+NOT_IN = N_("This project is not in your ballot: your ballot is unchanged.")
 CONFIRMED = N_("Your ballot is confirmed: it counts. You may change it until voting closes.")
 
 
@@ -80,7 +81,8 @@ def _act(request: Request, session: Any, user: Any, slug: str, idea_id: str, act
             message = ADDED
         else:
             state = ballot.remove_project(session, call=call, user=voter, idea_id=number)
-            message = REMOVED
+            # Sent again (a second click, the back button): nothing changed, a confirmed ballot still counts.
+            message = NOT_IN if state.confirmed_at is not None else REMOVED
     except AppError as exc:
         session.rollback()
         return error_answer(request, exc, back=back)

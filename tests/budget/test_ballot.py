@@ -220,3 +220,27 @@ def test_a_least_number_of_projects_no_ballot_can_reach_does_not_block_every_bal
     session.expire_all()
     assert ballot_service.ballot_of(session, call_id=call.id, user_id=voter.id).confirmed_at is not None
     assert big.id not in items_of(session, voter.id)
+
+
+def test_removing_a_project_twice_does_not_tell_a_confirmed_ballot_it_no_longer_counts(client: WebClient,
+                                                                                      session: Session) -> None:
+    # A second "remove" (the form sent again, a back button) changes nothing: the ballot is still
+    # confirmed, and the citizen must not read that it has to be confirmed again.
+    call = make_budget_call(session, total=100)
+    park = make_project(session, call, 60)
+    bench = make_project(session, call, 30)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    base = f"/calls/{call.slug}/ballot"
+    client.submit(f"{base}/add", {"idea_id": str(park.id)})
+    client.submit(f"{base}/add", {"idea_id": str(bench.id)})
+    client.submit(f"{base}/remove", {"idea_id": str(bench.id)})
+    client.submit(f"{base}/confirm")
+    client.get(base)  # the messages of the steps above are read
+    again = client.submit(f"{base}/remove", {"idea_id": str(bench.id)}, headers=JSON)
+    assert again.status_code == 200 and again.json()["confirmed"] is True
+    assert "Confirmez à nouveau" not in again.json()["message"]
+    assert "n’est pas dans votre bulletin" in again.json()["message"]
+    page = client.get(client.submit(f"{base}/remove", {"idea_id": str(bench.id)}).headers["location"])
+    assert "Confirmez à nouveau" not in page.text and "est confirmé et compte" in page.text
