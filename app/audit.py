@@ -61,6 +61,9 @@ class AuditAction(StrEnum):
     intake_import = "intake_import"  # ideas imported from a spreadsheet for a call
     intake_erase = "intake_erase"  # a resident's personal data erased from an intake
     translation_save = "translation_save"  # translations of a call, its themes or districts (app.contentlang)
+    budget_save = "budget_save"  # a call's voting mode, budget and ballot rules (app.budget)
+    budget_review = "budget_review"  # an idea's feasibility and estimated cost (app.budget)
+    budget_apply = "budget_apply"  # the funded projects made the call's selection (app.budget)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and

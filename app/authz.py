@@ -66,6 +66,11 @@ class Action(StrEnum):
     # Ideas from paper, e-mail, phone (app.intake). obj: Moderated(call, its assigned moderators)
     intake_enter = "intake.enter"  # enter ideas on a resident's behalf, one by one or imported from a sheet
     intake_view = "intake.view"  # see an intake's private data (contact, scan), export or erase it
+    # Participatory budgets (app.budget)
+    budget_settings = "budget.settings"  # a call's voting mode, budget and ballot rules (administrators)
+    budget_review = "budget.review"  # obj: Moderated(idea, its call's moderators): feasibility and cost
+    budget_results = "budget.results"  # obj: Moderated(call, its moderators): preview, apply the funded projects
+    ballot_fill = "ballot.fill"  # fill and confirm one's own ballot (the phase is checked by the service)
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -286,6 +291,13 @@ RULES: dict[Action, Predicate] = {
     # The resident's private data follows the call: only its moderators (or all, when none is
     # assigned) and administrators, as for entering.
     Action.intake_view: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    # Participatory budgets: administrators set the budget; the call's moderators (or every
+    # moderator when none is assigned) review ideas, never their own, and prepare the results;
+    # a citizen with a confirmed e-mail fills their own ballot (the service loads only theirs).
+    Action.budget_settings: lambda user, _obj: is_admin(user),
+    Action.budget_review: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    Action.budget_results: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    Action.ballot_fill: lambda user, _obj: is_verified(user),
 }
 
 

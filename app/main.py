@@ -17,6 +17,8 @@ from app.announce import admin_routes as announce_admin_routes
 from app.announce import reply_routes as announce_reply_routes
 from app.announce import routes as announce_routes
 from app.body_limit import BodyLimitMiddleware
+from app.budget import routes as budget_routes
+from app.budget import staff_routes as budget_staff_routes
 from app.call import admin as call_admin
 from app.call import api as call_api
 from app.call import routes as call_routes
@@ -67,6 +69,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     council_routes.router,
     idea_routes.router,
     vote_routes.router,
+    budget_routes.router,
+    budget_routes.api,
+    budget_staff_routes.router,
     comment_routes.router,
     report_routes.router,
     follow_routes.router,

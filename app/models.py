@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from app import audit as audit_models
 from app.account import models as account_models
 from app.announce import models as announce_models
+from app.budget import models as budget_models
 from app.call import models as call_models
 from app.comment import models as comment_models
 from app.deployment import models as deployment_models
@@ -31,6 +32,7 @@ __all__ = [
     "account_models",
     "announce_models",
     "audit_models",
+    "budget_models",
     "call_models",
     "comment_models",
     "deployment_models",

@@ -9,6 +9,7 @@ sessions) is handled by app.account.privacy, which walks this list.
 
 from app.account import identities as account_identities
 from app.announce import privacy as announce_privacy
+from app.budget import privacy as budget_privacy
 from app.comment import privacy as comment_privacy
 from app.follow import privacy as follow_privacy
 from app.idea import privacy as idea_privacy
@@ -27,6 +28,7 @@ HOLDINGS: tuple[Holding, ...] = (
     idea_privacy.IDEAS,
     comment_privacy.COMMENTS,
     vote_privacy.VOTES,
+    budget_privacy.BALLOTS,
     follow_privacy.FOLLOWS,
     notify_privacy.NOTIFICATIONS,
     report_privacy.REPORTS,

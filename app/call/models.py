@@ -27,6 +27,11 @@ class VoteScope(StrEnum):
     category = "category"  # N votes per theme ("pick 3 per theme", as Liège 2030 did)
 
 
+class VotingMode(StrEnum):
+    supports = "supports"  # citizens support ideas (app.vote)
+    budget = "budget"  # citizens fill a ballot within a budget (app.budget)
+
+
 class Call(SQLModel, table=True):
     __tablename__ = "call"
 
@@ -53,6 +58,9 @@ class Call(SQLModel, table=True):
     votes_per_citizen: int = 10
     vote_scope: str = Field(default=VoteScope.call, sa_type=sa.String(10))
     voting_during_submissions: bool = False
+    # How citizens vote: supports, or a participatory budget's ballot (app.budget).
+    voting_mode: str = Field(default=VotingMode.supports, sa_type=sa.String(10),
+                             sa_column_kwargs={"server_default": "supports"})
     comments_during_submissions: bool = True
     comments_during_voting: bool = True
     report_threshold: int = 3

@@ -4,7 +4,7 @@ transaction, so a vote arriving one second after voting ends is refused."""
 
 from datetime import datetime
 
-from app.call.models import Call, Phase
+from app.call.models import Call, Phase, VotingMode
 from app.clock import utcnow
 
 
@@ -30,6 +30,9 @@ def accepts_ideas(call: Call, now: datetime | None = None) -> bool:
 
 
 def accepts_votes(call: Call, now: datetime | None = None) -> bool:
+    """Supports (app.vote); a participatory budget's call takes ballots instead (app.budget)."""
+    if call.voting_mode == VotingMode.budget:
+        return False
     phase = current_phase(call, now)
     return phase == Phase.voting or (phase == Phase.submissions and call.voting_during_submissions)
 

@@ -28,6 +28,8 @@ HISTORY_LABELS = {
     "answered": N_("Official answer"),
     "shortlisted": N_("Shortlisted"),
     "winner": N_("Selected"),  # the glossary's word for the city's choice (docs/glossary.md)
+    "feasible": N_("Technical review: feasible, estimated cost"),  # app.budget.review
+    "not_feasible": N_("Technical review: not feasible"),
 }
 
 

@@ -1,0 +1,189 @@
+"""A participatory budget's staff pages: the administrators' budget settings of a call, the
+moderators' technical review queue, and the preview of the results before they are applied to
+the call's selection and published (app.moderation's publication page)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app import authz, links
+from app.account.models import User
+from app.authz import Action
+from app.budget import results, review, rules
+from app.budget.models import SCOPE_LABELS, BudgetScope
+from app.budget.money import euros
+from app.budget.routes import METHOD
+from app.call import service as call_service
+from app.call.models import Call, Phase, VotingMode
+from app.call.phases import current_phase
+from app.deps import AdminUser, AppSettings, DbSession, ModeratorUser
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea.models import Idea
+from app.moderation.admin_service import assigned_ids
+from app.params import parse_number
+from app.web import flash, redirect, render
+
+router = APIRouter(tags=["budget"], include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=2000)]
+Short = Annotated[str, Form(max_length=40)]
+
+MODE_LABELS = {VotingMode.supports: N_("Supports: citizens support the ideas they like"),
+               VotingMode.budget: N_("Participatory budget: citizens choose costed projects within a budget")}
+
+
+# --- Settings (administrators) -----------------------------------------------------------------
+
+def _settings_values(session: Session, call: Call) -> dict[str, Any]:
+    budget = rules.budget_of(session, call)
+    values: dict[str, Any] = {"voting_mode": call.voting_mode, "scope": BudgetScope.call, "total": "",
+                              "min_projects": "0", "min_percent": "0", "shares": {}}
+    if budget is not None:
+        values.update(scope=budget.scope, total=str(budget.total_eur) if budget.scope == BudgetScope.call else "",
+                      min_projects=str(budget.min_projects), min_percent=str(budget.min_percent),
+                      shares={(s.district_id or s.category_id): str(s.amount_eur)
+                              for s in rules.shares_of(session, budget.call_id)})
+    return values
+
+
+def _settings_page(request: Request, session: Session, call: Call, values: dict[str, Any], errors: dict[str, str],
+                   status_code: int = 200) -> HTMLResponse:
+    return render(request, "budget/settings.html", {
+        "call": call, "values": values, "errors": errors, "locked": current_phase(call) not in rules.OPEN_PHASES,
+        "mode_choices": list(MODE_LABELS.items()), "scope_choices": list(SCOPE_LABELS.items()),
+        "districts": rules.part_choices(session, call, BudgetScope.district),
+        "categories": rules.part_choices(session, call, BudgetScope.category),
+    }, status_code=status_code)
+
+
+@router.get("/admin/calls/{call_id}/budget", name="budget:settings")
+def settings_page(request: Request, session: DbSession, _admin: AdminUser, call_id: int) -> HTMLResponse:
+    call = call_service.get_call(session, call_id)
+    return _settings_page(request, session, call, _settings_values(session, call), {})
+
+
+@router.post("/admin/calls/{call_id}/budget", name="budget:settings_save")
+async def settings_save(request: Request, session: DbSession, admin: AdminUser, call_id: int) -> Response:
+    call = call_service.get_call(session, call_id)
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value[:40] if isinstance(value, str) else ""
+
+    scope = text("scope")
+    prefix = rules.share_field(scope, 0).removesuffix("0")  # only the chosen split's amounts are read
+    shares: dict[int, str] = {}
+    for name in form:
+        key = parse_number(name.removeprefix(prefix), 2**31 - 1) if name.startswith(prefix) else None
+        if key is not None:
+            shares[key] = text(name)
+    data = rules.BudgetInput(voting_mode=text("voting_mode"), scope=scope, total=text("total"),
+                             min_projects=text("min_projects"), min_percent=text("min_percent"),
+                             shares=shares)
+    try:
+        rules.save_budget(session, actor=admin, call=call, data=data)
+    except ValidationFailed as exc:
+        session.rollback()
+        values = {"voting_mode": data.voting_mode, "scope": scope, "total": data.total,
+                  "min_projects": data.min_projects, "min_percent": data.min_percent, "shares": shares}
+        fresh = call_service.get_call(session, call_id)
+        return _settings_page(request, session, fresh, values, exc.errors, status_code=422)
+    session.commit()
+    return flash(request, redirect(links.path("budget:settings", call_id=call_id)),
+                 N_("The participatory budget settings are saved."), "success")
+
+
+# --- Technical review (the call's moderators) -----------------------------------------------------
+
+def _budget_call(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None or not rules.is_budget(call):
+        raise NotFound()
+    return call
+
+
+def _queue(request: Request, session: Session, user: User, call: Call, *, todo: bool, page: int,
+           errors: dict[int, dict[str, str]] | None = None, values: dict[int, dict[str, str]] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    assert call.id is not None
+    assigned = assigned_ids(session, call.id)
+    authz.require(user, Action.budget_review, authz.Moderated(call, assigned))
+    queue = review.review_queue(session, call, todo=todo, page=page)
+    allowed = {row.idea.id for row in queue.rows
+               if authz.can(user, Action.budget_review, authz.Moderated(row.idea, assigned))}
+    return render(request, "budget/review.html", {
+        "call": call, "queue": queue, "todo": todo, "allowed": allowed, "errors": errors or {},
+        "values": values or {}, "open": current_phase(call) in rules.OPEN_PHASES, "euros": euros,
+    }, status_code=status_code)
+
+
+@router.get("/moderation/calls/{call_id}/technical-review", name="budget:review_queue")
+def review_queue(request: Request, session: DbSession, user: ModeratorUser, call_id: int, todo: str = "",
+                 page: str = "1") -> HTMLResponse:
+    """The call's published ideas with their review, 50 a page; `todo=1` keeps the un-reviewed."""
+    call = _budget_call(session, call_id)
+    return _queue(request, session, user, call, todo=todo == "1", page=parse_number(page, 10_000) or 1)
+
+
+@router.post("/moderation/ideas/{idea_id}/technical-review", name="budget:review_save")
+def review_save(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
+                feasible: Short = "", cost: Short = "", explanation: Text = "", reason: Text = "",
+                todo: Short = "", page: Short = "1") -> Response:
+    idea = session.get(Idea, idea_id)
+    if idea is None:
+        raise NotFound()
+    call = _budget_call(session, idea.call_id)
+    authz.require(user, Action.budget_review, authz.Moderated(idea, assigned_ids(session, idea.call_id)))
+    page_number = parse_number(page, 10_000) or 1
+    try:
+        review.review_idea(session, settings, actor=user, idea=idea, call=call, feasible=feasible, reason=reason,
+                           cost=cost, explanation=explanation)
+    except ValidationFailed as exc:
+        session.rollback()
+        fresh = _budget_call(session, idea.call_id)
+        typed = {"feasible": feasible, "cost": cost, "explanation": explanation, "reason": reason}
+        return _queue(request, session, user, fresh, todo=todo == "1", page=page_number,
+                      errors={idea_id: exc.errors}, values={idea_id: typed}, status_code=422)
+    session.commit()
+    # Back to the queue, at the next idea: a moderator reviews one after another from the keyboard.
+    query = {"todo": "1"} if todo == "1" else {}
+    if page_number > 1 and todo != "1":
+        query["page"] = str(page_number)
+    # Without the filter, back at the idea just reviewed; with it, that idea left the list: at its top.
+    anchor = "queue" if todo == "1" else f"review-{idea_id}"
+    location = links.path("budget:review_queue", call_id=call.id, _query=query, _anchor=anchor)
+    return flash(request, redirect(location), N_("The technical review of “{title}” is saved."), "success",
+                 title=idea.title)
+
+
+# --- Results (preview and apply) ------------------------------------------------------------------
+
+def _results_call(session: Session, user: User, call_id: int) -> Call:
+    call = _budget_call(session, call_id)
+    authz.require(user, Action.budget_results, authz.Moderated(call, assigned_ids(session, call_id)))
+    return call
+
+
+@router.get("/moderation/calls/{call_id}/budget-results", name="budget:results_preview")
+def results_preview(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> HTMLResponse:
+    """The results as they stand, for the call's moderators, before anything is public."""
+    call = _results_call(session, user, call_id)
+    return render(request, "budget/results.html", {
+        "call": call, "results": results.compute(session, call), "euros": euros, "method": METHOD, "preview": True,
+        "in_review": current_phase(call) == Phase.review,
+    })
+
+
+@router.post("/moderation/calls/{call_id}/budget-results", name="budget:results_apply")
+def results_apply(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> Response:
+    """Make the funded projects the call's selection, then go to the publication's confirmation."""
+    call = _results_call(session, user, call_id)
+    results.apply_funded(session, actor=user, call=call)
+    session.commit()
+    return flash(request, redirect(links.path("moderation:publish_results_confirm", call_id=call_id)),
+                 N_("The funded projects are the call's selection. Publish the results to make them public."),
+                 "success")
