@@ -61,6 +61,8 @@ class AuditAction(StrEnum):
     intake_import = "intake_import"  # ideas imported from a spreadsheet for a call
     intake_erase = "intake_erase"  # a resident's personal data erased from an intake
     translation_save = "translation_save"  # translations of a call, its themes or districts (app.contentlang)
+    map_settings = "map_settings"  # a call's location rule or named places (app.maps)
+    boundaries_import = "boundaries_import"  # district outlines imported from GeoJSON (app.maps)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
