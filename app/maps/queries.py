@@ -28,9 +28,11 @@ def markers(session: Session, call: Call, filters: idea_queries.IdeaFilters,
     the query is app.idea.queries.public_ideas, the one definition of public."""
     assert call.id is not None
     query = idea_queries.public_ideas(call.id, filters)
-    rows = session.exec(query.join(IdeaLocation, col(IdeaLocation.idea_id) == Idea.id)
-                        .add_columns(IdeaLocation).limit(limit)).all()  # type: ignore[call-overload]
-    return [Marker(idea=idea, location=location) for idea, location in rows]
+    ideas = list(session.exec(query.join(IdeaLocation, col(IdeaLocation.idea_id) == Idea.id).limit(limit)))
+    ids = [i.id for i in ideas if i.id is not None]
+    places = {p.idea_id: p for p in session.exec(select(IdeaLocation).where(col(IdeaLocation.idea_id).in_(ids)))} \
+        if ids else {}
+    return [Marker(idea=idea, location=places[idea.id]) for idea in ideas if idea.id in places]
 
 
 def located_count(session: Session, call: Call, filters: idea_queries.IdeaFilters) -> int:
@@ -56,9 +58,3 @@ def feature_collection(found: list[Marker], url_of: Any) -> dict[str, Any]:
         } for m in found],
     }
 
-
-def ids_located(session: Session, idea_ids: list[int]) -> set[int]:
-    """Which of these ideas have a location."""
-    if not idea_ids:
-        return set()
-    return set(session.exec(select(IdeaLocation.idea_id).where(col(IdeaLocation.idea_id).in_(idea_ids))))
