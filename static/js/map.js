@@ -88,7 +88,21 @@
 
   function ideasMap(L, box) {
     var map = create(L, box);
-    var group = L.markerClusterGroup ? L.markerClusterGroup({ showCoverageOnHover: false }) : L.featureGroup();
+    var clusterLabel = box.getAttribute("data-cluster-label") || "{count}";
+    // A cluster is a marker too (Tab reaches it, Enter zooms in on it): it says how many ideas.
+    var Cluster = L.DivIcon.extend({
+      createIcon: function (old) {
+        var div = L.DivIcon.prototype.createIcon.call(this, old);
+        div.setAttribute("aria-label", clusterLabel.replace("{count}", this.options.html));
+        return div;
+      }
+    });
+    var group = L.markerClusterGroup ? L.markerClusterGroup({
+      showCoverageOnHover: false,
+      iconCreateFunction: function (cluster) {
+        return new Cluster({ html: String(cluster.getChildCount()), className: "marker-cluster", iconSize: [44, 44] });
+      }
+    }) : L.featureGroup();
     var items = document.querySelectorAll("[data-map-marker]");
     Array.prototype.forEach.call(items, function (item) {
       var lat = number(item.getAttribute("data-lat"));
