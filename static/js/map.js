@@ -53,6 +53,7 @@
       createIcon: function (old) {
         var div = L.DivIcon.prototype.createIcon.call(this, old);
         div.setAttribute("aria-label", label);
+        div.setAttribute("role", "img");  // Leaflet makes it a button when Tab reaches it
         return div;
       }
     });
@@ -113,11 +114,13 @@
       var title = item.getAttribute("data-title") || "";
       var marker = L.marker([lat, lon], { icon: pin(L, title), title: title, keyboard: true });
       marker.bindPopup(function () {
-        var card = item.cloneNode(true);
-        card.removeAttribute("id");
+        var card = document.createElement("div");
         card.className = "map-popup";
+        Array.prototype.forEach.call(item.childNodes, function (node) {
+          card.appendChild(node.cloneNode(true));
+        });
         return card;
-      });
+      }, { autoPanPaddingTopLeft: [64, 16], maxWidth: 280 });
       marker.on("popupopen", function () {
         var link = marker.getPopup().getElement().querySelector("a");
         if (link) {
