@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlmodel import select
 
 from app.clock import utcnow
-from app.maps.models import IdeaLocation, LocationMode
+from app.maps.models import IdeaLocation, LocationMode, MapPlace
 from tests.e2e.conftest import running_server
 from tests.e2e.harness import E2EServer, assert_focus_visible, check_page, login_as, tab_to
 from tests.factories import make_idea, make_user
@@ -170,4 +171,43 @@ def test_an_ideas_small_map_and_the_pages_policy(
     check_page(page, "idea-map", max_js_bytes=MAP_JS_BUDGET)
     page.get_by_role("link", name="Toutes les idées de l’appel sur une carte").click()
     expect(page).to_have_url(f"{server.url}/calls/{slug}/map")
+    assert hosts <= {urlsplit(server.url).netloc, urlsplit(origin).netloc}, hosts
+
+
+def test_a_citizen_places_a_new_idea_with_the_keyboard_on_a_phone(
+        server: E2EServer, context: BrowserContext, page: Page, tile_server: tuple[str, list[str]]) -> None:
+    with server.session() as s:
+        call = call_with_locations(s, LocationMode.optional, slug="carte-formulaire")
+        s.add(MapPlace(call_id=call.id, name="Place Cathédrale", latitude=50.6413, longitude=5.5716))
+        s.commit()
+        slug = call.slug
+    hosts = _hosts(page)
+    login_as(context, server, server.create_user())
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/calls/{slug}/ideas/new")
+    check_page(page, "idea-form-location")
+    page.get_by_label("Titre").fill("Un abri pour les vélos près de la cathédrale")
+    page.get_by_label("Votre idée").fill("Un abri couvert et sûr pour une vingtaine de vélos, près des commerces.")
+    tab_to(page, page.get_by_role("button", name="Choisir le lieu sur une carte"), max_tabs=80)
+    page.keyboard.press("Enter")
+    container = page.locator("#location-map.leaflet-container")
+    expect(container).to_be_focused()
+    for _ in range(3):
+        page.keyboard.press("ArrowUp")
+    page.wait_for_timeout(400)
+    check_page(page, "idea-form-location-map", max_js_bytes=MAP_JS_BUDGET)
+    tab_to(page, page.get_by_role("button", name="Prendre le centre de la carte"), max_tabs=20)
+    page.keyboard.press("Enter")
+    latitude = float(page.get_by_label("Latitude").input_value())
+    longitude = float(page.get_by_label("Longitude").input_value())
+    assert 50.63 < latitude < 50.66 and 5.56 < longitude < 5.60  # Liège's centre, moved north a little
+    expect(page.locator("#location-map .map-pin")).to_be_visible()
+    page.get_by_label("Nom du lieu (facultatif)").fill("Devant la cathédrale")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publier mon idée").click()
+    expect(page.get_by_text("Devant la cathédrale", exact=True)).to_be_visible()
+    with server.session() as s:
+        placed = s.exec(select(IdeaLocation).where(IdeaLocation.label == "Devant la cathédrale")).one()
+        assert (placed.latitude, placed.longitude) == (latitude, longitude)
+    origin, _asked = tile_server
     assert hosts <= {urlsplit(server.url).netloc, urlsplit(origin).netloc}, hosts
