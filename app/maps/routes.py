@@ -68,6 +68,19 @@ def call_geojson(request: Request, session: DbSession, settings: AppSettings, sl
     return JSONResponse(body, media_type=GEOJSON_MEDIA_TYPE)
 
 
+@router.get("/maps/district", name="maps:district", include_in_schema=False)
+def district_at(session: DbSession, latitude: str = "", longitude: str = "") -> JSONResponse:
+    """The district whose outline holds the point, for the idea form's map picker
+    (static/js/map.js): {"id": 12, "name": "Centre"}, or {"id": null} when none does or the
+    coordinates are not a point (no error: it is only a suggestion)."""
+    try:
+        point = geo.parse_point(latitude, longitude)
+    except ValidationFailed:
+        point = None
+    district = service.suggest_district(session, point) if point else None
+    return JSONResponse({"id": district.id, "name": district.name} if district else {"id": None})
+
+
 # ----------------------------------------------------------------------------------------------
 # Administration
 

@@ -149,6 +149,28 @@
     return map;
   }
 
+  // The district whose outline holds the point, chosen in the form's district list when it is
+  // still "the whole city" (the server does the same when the form is sent without one).
+  function suggest(box, lat, lon) {
+    var url = box.getAttribute("data-district-url");
+    var select = document.getElementById("f-district_id");
+    if (!url || !select || select.value || !window.fetch) {
+      return;
+    }
+    fetch(url + "?latitude=" + encodeURIComponent(lat) + "&longitude=" + encodeURIComponent(lon),
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { id: null }; })
+      .then(function (found) {
+        if (found.id !== null && !select.value) {
+          select.value = String(found.id);
+          var note = document.getElementById("location-district-note");
+          if (note) {
+            note.textContent = (note.getAttribute("data-template") || "").replace("{name}", found.name);
+          }
+        }
+      }, function () {});
+  }
+
   function pickMap(L, box) {
     var map = create(L, box);
     var form = box.closest("form");
@@ -163,6 +185,7 @@
         latField.value = String(round(latlng.lat));
         lonField.value = String(round(latlng.lng));
       }
+      suggest(box, latField && latField.value, lonField && lonField.value);
       if (marker) {
         marker.setLatLng(latlng);
       } else {

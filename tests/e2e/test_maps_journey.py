@@ -20,10 +20,10 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
 from app.clock import utcnow
-from app.maps.models import IdeaLocation, LocationMode, MapPlace
+from app.maps.models import DistrictBoundary, IdeaLocation, LocationMode, MapPlace
 from tests.e2e.conftest import running_server
 from tests.e2e.harness import E2EServer, assert_focus_visible, check_page, login_as, tab_to
-from tests.factories import make_idea, make_user
+from tests.factories import make_district, make_idea, make_user
 from tests.maps.support import call_with_locations
 from tests.support import free_port
 
@@ -179,7 +179,12 @@ def test_a_citizen_places_a_new_idea_with_the_keyboard_on_a_phone(
     with server.session() as s:
         call = call_with_locations(s, LocationMode.optional, slug="carte-formulaire")
         s.add(MapPlace(call_id=call.id, name="Place Cathédrale", latitude=50.6413, longitude=5.5716))
+        centre = make_district(s, name="Centre (test)")
+        ring = [[5.55, 50.62], [5.60, 50.62], [5.60, 50.67], [5.55, 50.67], [5.55, 50.62]]
+        s.add(DistrictBoundary(district_id=centre.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                               min_lon=5.55, min_lat=50.62, max_lon=5.60, max_lat=50.67))
         s.commit()
+        centre_id = centre.id
         slug = call.slug
     hosts = _hosts(page)
     login_as(context, server, server.create_user())
@@ -202,6 +207,9 @@ def test_a_citizen_places_a_new_idea_with_the_keyboard_on_a_phone(
     longitude = float(page.get_by_label("Longitude").input_value())
     assert 50.63 < latitude < 50.66 and 5.56 < longitude < 5.60  # Liège's centre, moved north a little
     expect(page.locator("#location-map .map-pin")).to_be_visible()
+    # The district is suggested from the point, and said so.
+    expect(page.get_by_label("Quartier")).to_have_value(str(centre_id))
+    expect(page.locator("#location-district-note")).to_contain_text("Centre (test)")
     page.get_by_label("Nom du lieu (facultatif)").fill("Devant la cathédrale")
     with page.expect_navigation():
         page.get_by_role("button", name="Publier mon idée").click()

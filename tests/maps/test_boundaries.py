@@ -74,6 +74,10 @@ def test_an_administrator_imports_outlines_and_the_district_is_suggested(client:
                                                     "longitude": "5.59", "district_id": str(centre.id)})
     client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Outremeuse", "latitude": "50.632",
                                                     "longitude": "5.59"})
+    # The form's map picker asks the same suggestion of a small JSON route as the point moves.
+    assert client.get("/maps/district?latitude=50.6455&longitude=5.5736").json() == {"id": centre.id, "name": "Centre"}
+    assert client.get("/maps/district?latitude=50.6375&longitude=5.5875").json() == {"id": None}
+    assert client.get("/maps/district?latitude=north&longitude=").json() == {"id": None}
     session.expire_all()
     districts = {i.title: i.district_id for i in session.exec(select(Idea))}
     assert districts == {"Au centre": centre.id, "Dans le trou": None, "Choisi": centre.id,
