@@ -13,7 +13,7 @@ from app.maps.models import IdeaLocation, LocationMode, MapPlace
 from app.settings import Settings
 from tests.factories import make_call, make_user
 from tests.maps.support import call_with_locations, fake_nominatim
-from tests.support import WebClient, free_port
+from tests.support import WebClient, exported_data, free_port
 
 BODY = "Installer des bancs à l'ombre sur la place pour les personnes âgées."
 
@@ -191,3 +191,19 @@ def test_an_unreachable_geocoder_is_a_clear_refusal(settings: Settings, session:
     assert response.status_code == 422
     assert "L’adresse n’a pas pu être cherchée pour l’instant." in response.text
     assert _count(session, Idea) == 0
+
+
+def test_the_location_is_in_the_authors_export_and_goes_with_the_idea(client: WebClient, session: Session) -> None:
+    call = call_with_locations(session)
+    author = make_user(session, password="un mot de passe d'auteur")
+    session.commit()
+    client.login_as(author)
+    client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(latitude="50.6455", longitude="5.5736",
+                                                            place_label="Place Saint-Lambert"))
+    idea = session.exec(select(Idea)).one()
+    data = exported_data(client.submit("/account/export").content)
+    [exported] = [i for i in data["ideas"] if i["id"] == idea.id]
+    assert exported["location"] == {"latitude": 50.6455, "longitude": 5.5736, "label": "Place Saint-Lambert"}
+    session.delete(idea)  # the location goes with its idea (ON DELETE CASCADE)
+    session.commit()
+    assert _count(session, IdeaLocation) == 0
