@@ -64,6 +64,8 @@ class AuditAction(StrEnum):
     budget_save = "budget_save"  # a call's voting mode, budget and ballot rules (app.budget)
     budget_review = "budget_review"  # an idea's feasibility and estimated cost (app.budget)
     budget_apply = "budget_apply"  # the funded projects made the call's selection (app.budget)
+    map_settings = "map_settings"  # a call's location rule or named places (app.maps)
+    boundaries_import = "boundaries_import"  # district outlines imported from GeoJSON (app.maps)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and

@@ -60,6 +60,7 @@ class Action(StrEnum):
     legal_pages_edit = "legal_pages.edit"  # the privacy notice, terms, accessibility statement, contact
     identity_edit = "identity.edit"  # the city's identity: names, logo, brand colours, footer and social links
     content_translate = "content.translate"  # translations of calls, their themes and districts (app.contentlang)
+    map_manage = "map.manage"  # a call's location rule, named places, district boundaries (app.maps)
     channel_manage = "channel.manage"  # the channels announcements go to, and their credentials
     delivery_manage = "delivery.manage"  # see, retry and cancel deliveries
     reply_moderate = "reply.moderate"  # replies collected from networks: approve, hide, answer
@@ -283,6 +284,7 @@ RULES: dict[Action, Predicate] = {
     Action.legal_pages_edit: lambda user, _obj: is_admin(user),
     Action.identity_edit: lambda user, _obj: is_admin(user),
     Action.content_translate: lambda user, _obj: is_admin(user),
+    Action.map_manage: lambda user, _obj: is_admin(user),
     # obj: None for the lists, else Moderated(the announcement's call, its assigned moderators)
     Action.delivery_manage: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     Action.reply_moderate: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),

@@ -18,6 +18,7 @@ from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
 from app.identity.demo import seed_identity
 from app.main import ROUTERS
+from app.maps.demo import seed_maps
 from app.moderation.demo import seed_moderation
 from app.newsletter.demo import seed_subscribers
 from app.search import indexing as search_indexing
@@ -41,7 +42,7 @@ Seeder = Callable[[Session, DemoContext], None]
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
     return [seed_identity, seed_calls_and_ideas, seed_votes_and_comments, seed_budget, seed_moderation,
-            seed_subscribers, seed_announcements]
+            seed_subscribers, seed_announcements, seed_maps]
 
 
 def is_empty(session: Session) -> bool:

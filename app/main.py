@@ -32,6 +32,7 @@ from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
 from app.identity import routes as identity_routes
 from app.intake import routes as intake_routes
+from app.maps import routes as maps_routes
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import public_routes as moderation_public_routes
 from app.moderation import routes as moderation_routes
@@ -90,6 +91,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     residents_routes.router,
     intake_routes.router,
     intake_routes.public_router,
+    maps_routes.router,
     observability_routes.router,
 )
 

@@ -14,6 +14,7 @@ from app.follow import models as follow_models
 from app.idea import models as idea_models
 from app.identity import models as identity_models
 from app.intake import models as intake_models
+from app.maps import models as maps_models
 from app.media import models as media_models
 from app.moderation import models as moderation_models
 from app.newsletter import models as newsletter_models
@@ -40,6 +41,7 @@ __all__ = [
     "idea_models",
     "identity_models",
     "intake_models",
+    "maps_models",
     "media_models",
     "metadata",
     "moderation_models",

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import cookies
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
+from app.maps.tiles import tile_source
 from app.params import MAX_DB_INT
 from app.settings import Settings
 from app.share.video import frame_sources
@@ -54,14 +55,15 @@ def content_security_policy(settings: Settings | None = None) -> str:
     """The Content-Security-Policy header of every page. Scripts and styles only from our
     origin: no inline code, no eval, nothing from a CDN. Frames only from the video players of
     `app.share.video.frame_sources` (YouTube's privacy-enhanced host and the configured PeerTube
-    hosts, over https), which pages insert after a click; none other. Forms lead to our origin
+    hosts, over https), which pages insert after a click; none other. Images from our origin and
+    the configured map tile server only (`app.maps.tiles.tile_source`). Forms lead to our origin
     and to the sign-in providers' (`form_action_sources`)."""
     return "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data: blob:",
+            "img-src " + " ".join(["'self'", "data:", "blob:", *filter(None, [tile_source(settings)])]),
             "font-src 'self'",
             "connect-src 'self'",
             "frame-src " + " ".join(frame_sources(settings)),

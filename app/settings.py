@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     meili_index: str = "ideas"
     # How long a search waits for Meilisearch before the database answers instead.
     meili_timeout_ms: int = 300
+    # Maps (app/maps/): the tile server the map pages draw from ({z}/{x}/{y} template, https) and
+    # its attribution; the Content-Security-Policy allows exactly this host for images. A
+    # Nominatim-compatible geocoder's base URL (e.g. "https://nominatim.example.org") turns a
+    # typed address into a point, server-side; unset (the default), no address is looked up.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "© OpenStreetMap contributors"
+    geocoder_url: str = ""
+    geocoder_timeout_ms: int = 2000
     # OpenID Connect providers people may sign in with: a JSON list of objects with the fields of
     # OidcProvider above, e.g. REINVENTONS_OIDC_PROVIDERS='[{"key": "csam", "name": "CSAM",
     # "issuer": "https://idp.example.be", "client_id": "...", "client_secret": "..."}]'. Empty
@@ -191,7 +199,7 @@ class Settings(BaseSettings):
         hosts = (h.strip().lower() for h in self.peertube_hosts.split(","))
         return tuple(dict.fromkeys(h for h in hosts if h))
 
-    @field_validator("base_url", "meili_url")
+    @field_validator("base_url", "meili_url", "geocoder_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")

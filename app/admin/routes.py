@@ -49,6 +49,9 @@ SECTIONS: list[Section] = [
             Action.channel_manage),
     Section("announce:deliveries", N_("Deliveries"),
             N_("Each announcement on each channel: sent, waiting, failed; retry or cancel."), Action.delivery_manage),
+    Section("maps:admin", N_("Maps"),
+            N_("Named places offered in idea forms, and the districts' outlines imported from GeoJSON."),
+            Action.map_manage),
 ]
 
 

@@ -16,6 +16,7 @@ from app.account.models import User
 from app.authz import Action
 from app.call.models import Call, Category, District
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange, IdeaVersion
+from app.maps.models import IdeaLocation
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.personal_data import Holding, when
@@ -44,12 +45,16 @@ def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[st
     ideas = session.exec(select(Idea).where(Idea.author_id == user.id).order_by(col(Idea.id))).all()
     photos: dict[int, list[IdeaPhoto]] = {}
     versions: dict[int, list[dict[str, Any]]] = {}
+    located: dict[int, dict[str, Any]] = {}
     if ideas:
         ids = [i.id for i in ideas]
         for photo in session.exec(select(IdeaPhoto).where(col(IdeaPhoto.idea_id).in_(ids))
                                   .order_by(col(IdeaPhoto.position), col(IdeaPhoto.id))).all():
             photos.setdefault(photo.idea_id, []).append(photo)
         versions = _versions(session, ids)
+        # Where the author said each idea is (app.maps).
+        located = {p.idea_id: {"latitude": p.latitude, "longitude": p.longitude, "label": p.label}
+                   for p in session.exec(select(IdeaLocation).where(col(IdeaLocation.idea_id).in_(ids)))}
     return [{
         "id": idea.id,
         "call": calls.get(idea.call_id),
@@ -64,6 +69,7 @@ def export_ideas(session: Session, *, user: User, base_url: str) -> list[dict[st
         "published_at": when(idea.published_at),
         **_addresses(base_url, idea, photos.get(idea.id or 0, [])),
         "versions": versions.get(idea.id or 0, []),
+        "location": located.get(idea.id or 0),
     } for idea in ideas]
 
 

@@ -18,6 +18,8 @@ from app.errors import AppError, Conflict, Forbidden, NotFound, RateLimited, Val
 from app.i18n import N_
 from app.idea import queries, service
 from app.idea.models import Idea, IdeaPhoto, IdeaStatus
+from app.maps import forms as maps_forms
+from app.maps import service as maps_service
 from app.media import service as media_service
 from app.params import parse_id
 from app.residents import service as residents
@@ -71,6 +73,7 @@ def _form_context(session: Session, call: Call, values: dict[str, Any], errors: 
         "similar": [], "similar_checked": False, "status_labels": STATUS_LABELS,
         "requested_changes": queries.requested_changes(session, idea) if idea else None,
         "preview": None,
+        **maps_forms.form_context(session, call, idea),  # the location block (app.maps)
     }
 
 
@@ -120,6 +123,7 @@ def _existing_alts(existing_id: list[str] | None, existing_alt: list[str] | None
 @router.post("/calls/{slug}/ideas/new", name="idea:create")
 def create(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
+    where: maps_forms.LocationForm,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     language: TextField = "",
     action: TextField = "submit",
@@ -131,6 +135,7 @@ def create(
     author = _require_create(session, user, call)
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     values["language"] = language
+    values.update(where.values())
     data = service.IdeaInput(title=title, body_md=body_md, category_id=parse_id(category_id),
                              district_id=parse_id(district_id), language=language)
     photos = _new_photos(settings.max_upload_bytes, [photo_1, photo_2, photo_3, photo_4],
@@ -141,8 +146,12 @@ def create(
         return replay(request, sent.earlier)
     try:
         residents.take_part(session, user=author, call=call, part=Part.submit)
+        spot = maps_service.resolve(session, settings, call=call, given=where, draft=action == "draft")
+        data.district_id = maps_forms.district_for(session, data.district_id, spot)
         idea = service.create_idea(session, settings, call, author, data=data, photos=photos,
                                    submit=action != "draft")
+        assert idea.id is not None
+        maps_service.place_idea(session, idea_id=idea.id, resolved=spot)
     except (ValidationFailed, RateLimited, Conflict) as exc:
         return _refused(request, session, exc, author, photos, call, values)
     assert idea.id is not None  # flushed by create_idea
@@ -174,6 +183,7 @@ def _refused(request: Request, session: Session, exc: AppError, author: User, ph
 @router.post("/calls/{slug}/ideas/new/similar", name="idea:check_similar")
 def check_similar(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
+    where: maps_forms.LocationForm,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     language: TextField = "",
     alt_photo_1: TextField = "", alt_photo_2: TextField = "", alt_photo_3: TextField = "",
@@ -187,6 +197,7 @@ def check_similar(
     assert call.id is not None
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     values["language"] = language
+    values.update(where.values())
     context = _form_context(session, call, values, {})
     context.update(similar=search_engines.suggest(session, settings, call.id, title, body_md), similar_checked=True)
     return render(request, "idea/form.html", context)
@@ -212,7 +223,7 @@ def _preview(request: Request, context: dict[str, Any], values: dict[str, Any], 
 
 @router.post("/calls/{slug}/ideas/new/preview", name="idea:preview_new")
 def preview_new(
-    request: Request, session: DbSession, user: CurrentUser, slug: str,
+    request: Request, session: DbSession, user: CurrentUser, slug: str, where: maps_forms.LocationForm,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     language: TextField = "",
     photo_1: Photo = None, photo_2: Photo = None, photo_3: Photo = None, photo_4: Photo = None,
@@ -226,6 +237,7 @@ def preview_new(
     _require_create(session, user, call)
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     values["language"] = language
+    values.update(where.values())
     return _preview(request, _form_context(session, call, values, {}), values,
                     _chose_photos([photo_1, photo_2, photo_3, photo_4]), fragment)
 
@@ -255,6 +267,7 @@ def detail(request: Request, session: DbSession, settings: AppSettings, user: Cu
     context = queries.idea_page_context(session, idea, user)
     # No preview for what the public may not see: its author or a moderator is on a private page.
     context["share"] = share_previews.idea_preview(settings, idea, call)
+    context["location"] = maps_service.location_of(session, idea_id)  # its small map (app.maps)
     return render(request, "idea/detail.html", context)
 
 
@@ -278,6 +291,7 @@ def edit_form(request: Request, session: DbSession, user: CurrentUser, idea_id: 
 @router.post("/ideas/{idea_id}/edit", name="idea:update")
 def edit(
     request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, idea_id: int,
+    where: maps_forms.LocationForm,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     language: TextField = "",
     action: TextField = "save",
@@ -302,6 +316,7 @@ def edit(
                              district_id=parse_id(district_id), language=language)
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     values["language"] = language
+    values.update(where.values())
     values.update({f"alt_existing_{k}": v for k, v in photos.alt_texts.items()})
     # An edit adding photos creates rows too: sent twice, it adds them once.
     sent = submission.claim(session, token=form_token, form="idea:edit", user_id=author.id,
@@ -313,7 +328,12 @@ def edit(
     try:
         if submit:
             residents.take_part(session, user=author, call=call, part=Part.submit)
+        spot = maps_service.resolve(session, settings, call=call, given=where,
+                                    has_location=maps_service.location_of(session, idea_id) is not None,
+                                    draft=idea.status == IdeaStatus.draft and not submit)
+        data.district_id = maps_forms.district_for(session, data.district_id, spot)
         service.update_idea(session, settings, call, idea, author, data=data, photos=photos, submit=submit)
+        maps_service.place_idea(session, idea_id=idea_id, resolved=spot)
     except (ValidationFailed, RateLimited, Conflict) as exc:
         return _refused(request, session, exc, author, photos, call, values, idea_id=idea_id)
     message = _created_message(idea) if submit else N_("Your changes are saved.")
@@ -325,7 +345,7 @@ def edit(
 
 @router.post("/ideas/{idea_id}/edit/preview", name="idea:preview_edit")
 def preview_edit(
-    request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+    request: Request, session: DbSession, user: CurrentUser, idea_id: int, where: maps_forms.LocationForm,
     title: TextField = "", body_md: BodyField = "", category_id: TextField = "", district_id: TextField = "",
     language: TextField = "",
     existing_id: Annotated[list[str] | None, Form(max_length=20)] = None,
@@ -340,6 +360,7 @@ def preview_edit(
     assert idea.id is not None
     values = _typed(title, body_md, category_id, district_id, [alt_photo_1, alt_photo_2, alt_photo_3, alt_photo_4])
     values["language"] = language
+    values.update(where.values())
     values.update({f"alt_existing_{i}": alt for i, alt in _existing_alts(existing_id, existing_alt).items()})
     values["remove"] = _ids(remove_photo)
     context = _form_context(session, call, values, {}, idea, service.photos_of(session, idea.id))

@@ -46,7 +46,9 @@ def _valid_path_values(world: World) -> dict[str, object]:
             # Not the tester's own session (ending it would log the rest of the test out): a 404.
             "session_id": 999_999,
             # An intake that does not exist (a 404 for staff) and a bulk import's file name (app.intake).
-            "intake_id": 999_999, "digest": "0" * 64}
+            "intake_id": 999_999, "digest": "0" * 64,
+            # A named place that does not exist (a 404 for administrators; app.maps).
+            "place_id": 999_999}
 
 
 @pytest.mark.parametrize("role", ["citizen", "moderator", "admin"])

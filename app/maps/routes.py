@@ -1,0 +1,183 @@
+"""Map pages: a call's ideas on a map (the list beside it stays the accessible way), its GeoJSON
+in the open-data API, and the administrators' places, location rule and district outlines."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import UploadFile as ReceivedFile
+
+from app import authz, links
+from app.authz import Action
+from app.call import queries as call_queries
+from app.call import service as call_service
+from app.call.models import Call
+from app.deps import AdminUser, AppSettings, CurrentUser, DbSession
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_
+from app.idea import queries as idea_queries
+from app.maps import geo, geocoder, queries, service
+from app.maps.models import LocationMode, MapPlace
+from app.params import parse_id
+from app.web import flash, redirect, render
+
+router = APIRouter(tags=["maps"])
+
+Text = Annotated[str, Form(max_length=300)]
+MODE_LABELS = {
+    LocationMode.off: N_("Not asked"),
+    LocationMode.optional: N_("Optional"),
+    LocationMode.required: N_("Required"),
+}
+GEOJSON_MEDIA_TYPE = "application/geo+json"  # RFC 7946 §12
+
+
+@router.get("/calls/{slug}/map", name="maps:call")
+def call_map(request: Request, session: DbSession, user: CurrentUser, slug: str,
+             category: str = "", district: str = "", status: str = "") -> HTMLResponse:
+    """The call's located public ideas on a map, with the list's filters; the same ideas listed
+    below it with their place (the way without a pointer, a screen or JavaScript)."""
+    call = call_queries.visible_call_by_slug(session, slug, user)
+    assert call.id is not None
+    filters = idea_queries.clean_filters(category, district, status, "newest", "1", 0)
+    found = queries.markers(session, call, filters)
+    cards = {c.idea.id: c for c in idea_queries.cards_for(session, [m.idea for m in found])}
+    query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
+                                    ("status", filters.status)) if v}
+    return render(request, "maps/call_map.html", {
+        "call": call, "markers": found, "cards": cards, "filters": filters, "query_base": query_base,
+        "categories": call_service.categories_of(session, call.id),
+        "districts": call_service.all_districts(session),
+        "status_filters": idea_queries.STATUS_FILTERS,
+        "unlocated": idea_queries.count(session, idea_queries.public_ideas(call.id, filters)) - len(found),
+    })
+
+
+@router.get("/api/calls/{slug}/ideas.geojson", name="maps:geojson", tags=["open data"],
+            summary="Located public ideas of a call, as GeoJSON",
+            responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}, 404: {"description": "No such public call"}})
+def call_geojson(request: Request, session: DbSession, settings: AppSettings, slug: str, category: str = "",
+                 district: str = "", status: str = "") -> Response:
+    """A FeatureCollection (RFC 7946) of the call's public ideas that have a location: Point
+    geometries in [longitude, latitude], with the idea's id, title, status, supports, place and
+    URL. Filters as on the list (category, district, status). Open data: anonymous, whoever asks."""
+    call = call_queries.visible_call_by_slug(session, slug, None)
+    filters = idea_queries.clean_filters(category, district, status, "newest", "1", 0)
+    found = queries.markers(session, call, filters)
+    body = queries.feature_collection(found, lambda idea_id: settings.absolute_url(links.idea_path(idea_id)))
+    return JSONResponse(body, media_type=GEOJSON_MEDIA_TYPE)
+
+
+@router.get("/maps/district", name="maps:district", include_in_schema=False)
+def district_at(session: DbSession, latitude: str = "", longitude: str = "") -> JSONResponse:
+    """The district whose outline holds the point, for the idea form's map picker
+    (static/js/map.js): {"id": 12, "name": "Centre"}, or {"id": null} when none does or the
+    coordinates are not a point (no error: it is only a suggestion)."""
+    try:
+        point = geo.parse_point(latitude, longitude)
+    except ValidationFailed:
+        point = None
+    district = service.suggest_district(session, point) if point else None
+    return JSONResponse({"id": district.id, "name": district.name} if district else {"id": None})
+
+
+# ----------------------------------------------------------------------------------------------
+# Administration
+
+
+def _admin_context(session: DbSession, call: Call | None, errors: dict[str, str] | None = None,
+                   values: dict[str, str] | None = None) -> dict[str, Any]:
+    places = service.places_for(session, call.id if call and call.id else 0)
+    return {
+        "call": call, "errors": errors or {}, "values": values or {},
+        "places": [p for p in places if p.call_id == (call.id if call else None)],
+        "mode": service.location_mode(session, call.id) if call and call.id else None,
+        "mode_labels": MODE_LABELS,
+        "boundaries": service.boundaries(session) if call is None else [],
+        "districts": call_service.all_districts(session) if call is None else [],
+        "geocoder": None,
+    }
+
+
+@router.get("/admin/maps", name="maps:admin", include_in_schema=False)
+def admin_maps(request: Request, session: DbSession, settings: AppSettings, user: AdminUser) -> HTMLResponse:
+    authz.require(user, Action.map_manage)
+    context = _admin_context(session, None)
+    context["geocoder"] = geocoder.configured(settings)
+    return render(request, "maps/admin.html", context)
+
+
+@router.get("/admin/calls/{call_id}/map", name="maps:admin_call", include_in_schema=False)
+def admin_call_map(request: Request, session: DbSession, user: AdminUser, call_id: int) -> HTMLResponse:
+    authz.require(user, Action.map_manage)
+    call = call_service.get_call(session, call_id)
+    return render(request, "maps/admin.html", _admin_context(session, call))
+
+
+@router.post("/admin/calls/{call_id}/map", name="maps:admin_mode", include_in_schema=False)
+def admin_set_mode(request: Request, session: DbSession, user: AdminUser, call_id: int,
+                   location_mode: Text = "") -> Response:
+    authz.require(user, Action.map_manage)
+    call = call_service.get_call(session, call_id)
+    try:
+        service.set_location_mode(session, actor=user, call=call, mode=location_mode)
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "maps/admin.html", _admin_context(session, call, exc.errors), status_code=422)
+    session.commit()
+    return flash(request, redirect(links.path("maps:admin_call", call_id=call_id)),
+                 N_("The location rule is saved."), "success")
+
+
+def _place_back(call: Call | None) -> str:
+    return links.path("maps:admin_call", call_id=call.id) if call else links.path("maps:admin")
+
+
+@router.post("/admin/maps/places", name="maps:place_add", include_in_schema=False)
+def add_place(request: Request, session: DbSession, user: AdminUser, call_id: Text = "", place_name: Text = "",
+              latitude: Text = "", longitude: Text = "") -> Response:
+    authz.require(user, Action.map_manage)
+    parsed = parse_id(call_id)
+    call = call_service.get_call(session, parsed) if parsed is not None else None
+    try:
+        service.add_place(session, actor=user, call=call, name=place_name, latitude=latitude, longitude=longitude)
+    except ValidationFailed as exc:
+        session.rollback()
+        values = {"place_name": place_name, "latitude": latitude, "longitude": longitude}
+        context = _admin_context(session, call, exc.errors, values)
+        return render(request, "maps/admin.html", context, status_code=422)
+    session.commit()
+    return flash(request, redirect(_place_back(call)), N_("The place is added."), "success")
+
+
+@router.post("/admin/maps/places/{place_id}/delete", name="maps:place_remove", include_in_schema=False)
+def remove_place(request: Request, session: DbSession, user: AdminUser, place_id: int) -> Response:
+    authz.require(user, Action.map_manage)
+    place = session.get(MapPlace, place_id)
+    if place is None:
+        raise NotFound()
+    call = call_service.get_call(session, place.call_id) if place.call_id else None
+    service.remove_place(session, actor=user, place=place)
+    session.commit()
+    return flash(request, redirect(_place_back(call)), N_("The place is removed."), "success")
+
+
+@router.post("/admin/maps/boundaries", name="maps:boundaries", include_in_schema=False)
+def import_boundaries(request: Request, session: DbSession, settings: AppSettings, user: AdminUser,
+                      geojson: Annotated[UploadFile | str | None, File()] = None) -> Response:
+    authz.require(user, Action.map_manage)
+    # One byte past the limit is enough to refuse a file as too large (app.maps.geo).
+    # Forms parse into Starlette's UploadFile, not FastAPI's subclass.
+    data = geojson.file.read(geo.MAX_GEOJSON_BYTES + 1) if isinstance(geojson, ReceivedFile) else b""
+    try:
+        if not data:
+            raise ValidationFailed({"geojson": N_("Choose a GeoJSON file.")})
+        updated = service.import_boundaries(session, actor=user, data=data)
+    except ValidationFailed as exc:
+        session.rollback()
+        context = _admin_context(session, None, exc.errors)
+        context["geocoder"] = geocoder.configured(settings)
+        return render(request, "maps/admin.html", context, status_code=422)
+    session.commit()
+    return flash(request, redirect(links.path("maps:admin")),
+                 N_("Outlines imported for {n} districts."), "success", n=len(updated))

@@ -1,0 +1,225 @@
+"""The rules of maps: where an idea is, how a call asks for it, named places, district outlines.
+
+Services take `(session, *, ...)`, never commit, and raise `app.errors` (ValidationFailed on the
+form's field names: "location", "latitude", "longitude", "address", "place_id", "geojson",
+"place_name").
+"""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, or_, select
+
+from app import audit
+from app.account.models import User
+from app.audit import AuditAction, TargetType
+from app.call.models import Call, District
+from app.errors import ValidationFailed
+from app.i18n import N_
+from app.maps import geo, geocoder
+from app.maps.geo import Point
+from app.maps.models import CallMap, DistrictBoundary, IdeaLocation, LocationMode, MapPlace
+from app.settings import Settings
+
+MAX_PLACES = 200
+
+
+@dataclass
+class LocationInput:
+    """What the idea form sent about the location: coordinates (the map picker fills them), a
+    typed address, a chosen place's id, the label typed, and whether to remove the location."""
+
+    latitude: str = ""
+    longitude: str = ""
+    address: str = ""
+    place_id: int | None = None
+    label: str = ""
+    clear: bool = False
+
+    def values(self) -> dict[str, str]:
+        """The fields as the form shows them again (strings, as sent)."""
+        return {"latitude": self.latitude, "longitude": self.longitude, "address": self.address,
+                "place_id": str(self.place_id or ""), "place_label": self.label}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The location an idea will carry (None: none), decided before anything is written."""
+
+    point: Point | None
+    label: str
+    keep: bool = False  # nothing was given: leave the idea's location as it is
+
+
+def location_mode(session: Session, call_id: int) -> LocationMode:
+    """The call's rule for ideas' locations (off when never set)."""
+    row = session.get(CallMap, call_id)
+    return LocationMode(row.location_mode) if row else LocationMode.off
+
+
+def places_for(session: Session, call_id: int) -> list[MapPlace]:
+    """The named places offered for a call: the city's (no call) and the call's own, by name."""
+    return list(session.exec(select(MapPlace)
+                             .where(or_(col(MapPlace.call_id).is_(None), MapPlace.call_id == call_id))
+                             .order_by(col(MapPlace.name), col(MapPlace.id))))
+
+
+def resolve(session: Session, settings: Settings, *, call: Call, given: LocationInput,
+            has_location: bool = False, draft: bool = False) -> Resolved:
+    """Where the idea is, from the form: a chosen place first, then an address (looked up by the
+    configured geocoder), then coordinates. `has_location`: the idea already has one (an edit);
+    `draft`: the idea stays a draft, which may wait for its location even when it is required.
+
+    Raises ValidationFailed: "place_id" for a place not offered in this call, "address" when
+    the address cannot be looked up (app.maps.geocoder), "latitude"/"longitude" out of range,
+    "location" when the call requires a location and none is given. Writes nothing."""
+    assert call.id is not None
+    mode = location_mode(session, call.id)
+    label = given.label.strip()[:200]
+    if mode == LocationMode.off:
+        return Resolved(point=None, label="", keep=True)
+    result: Resolved | None = None
+    if given.place_id is not None:
+        place = session.get(MapPlace, given.place_id)
+        if place is None or place.call_id not in (None, call.id):
+            raise ValidationFailed({"place_id": N_("Choose a place from the list.")})
+        result = Resolved(point=Point(place.latitude, place.longitude), label=label or place.name)
+    elif given.address.strip():
+        found, name = geocoder.geocode(settings, given.address.strip()[:300])
+        result = Resolved(point=found, label=label or name)
+    else:
+        typed = geo.parse_point(given.latitude, given.longitude)
+        if typed is not None:
+            result = Resolved(point=typed, label=label)
+    if result is None:
+        if mode == LocationMode.required and not draft and (given.clear or not has_location):
+            raise ValidationFailed({"location": N_("This call asks where your idea is: pick a place on the "
+                                                   "map, in the list, or type an address.")})
+        return Resolved(point=None, label="", keep=not given.clear)
+    return result
+
+
+def place_idea(session: Session, *, idea_id: int, resolved: Resolved) -> IdeaLocation | None:
+    """Give the idea the resolved location (or remove it); returns the row, None without one."""
+    row = session.get(IdeaLocation, idea_id)
+    if resolved.keep:
+        return row
+    if resolved.point is None:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return None
+    if row is None:
+        row = IdeaLocation(idea_id=idea_id, latitude=0, longitude=0)
+    row.latitude, row.longitude, row.label = resolved.point.latitude, resolved.point.longitude, resolved.label
+    session.add(row)
+    session.flush()
+    return row
+
+
+def location_of(session: Session, idea_id: int) -> IdeaLocation | None:
+    """The idea's location, if it has one."""
+    return session.get(IdeaLocation, idea_id)
+
+
+def suggest_district(session: Session, point: Point) -> District | None:
+    """The district whose imported outline contains `point` (the first by position when outlines
+    overlap), or None. Candidates are narrowed by bounding box in SQL, then tested by ray casting
+    (app.maps.geo)."""
+    rows = session.exec(
+        select(DistrictBoundary, District).join(District, col(District.id) == DistrictBoundary.district_id)
+        .where(DistrictBoundary.min_lat <= point.latitude, DistrictBoundary.max_lat >= point.latitude,
+               DistrictBoundary.min_lon <= point.longitude, DistrictBoundary.max_lon >= point.longitude)
+        .order_by(col(District.position), col(District.id))).all()
+    for boundary, district in rows:
+        if geo.polygons_contain(geo.polygons_of(boundary.geometry), point):
+            return district
+    return None
+
+
+def set_location_mode(session: Session, *, actor: User, call: Call, mode: str) -> None:
+    """Set whether the call's ideas carry a location (off, optional, required); audited.
+    Raises ValidationFailed("location_mode") for another value."""
+    assert call.id is not None
+    if mode not in set(LocationMode):
+        raise ValidationFailed({"location_mode": N_("Choose one of the options.")})
+    row = session.get(CallMap, call.id) or CallMap(call_id=call.id)
+    before = row.location_mode
+    row.location_mode = mode
+    session.add(row)
+    audit.record(session, actor=actor, action=AuditAction.map_settings, target_type=TargetType.call,
+                 target_id=call.id, details={"location_mode": [before, mode]})
+
+
+def add_place(session: Session, *, actor: User, call: Call | None, name: str, latitude: str,
+              longitude: str) -> MapPlace:
+    """A named place for the call (or for every call when `call` is None); audited against the
+    call (0 for the city's). Raises ValidationFailed on "place_name" (empty, over 120
+    characters), "latitude"/"longitude", or "place_name" past 200 places."""
+    name = " ".join(name.split())
+    errors: dict[str, str] = {}
+    if not name or len(name) > 120:
+        errors["place_name"] = N_("Give the place a name of at most 120 characters.")
+    try:
+        point = geo.parse_point(latitude, longitude)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        point = None
+    else:
+        if point is None:
+            errors["latitude"] = N_("Give a latitude between -90 and 90 degrees.")
+    if errors:
+        raise ValidationFailed(errors)
+    assert point is not None
+    call_id = call.id if call else None
+    if len(places_for(session, call_id or 0)) >= MAX_PLACES:
+        raise ValidationFailed({"place_name": N_("There are already 200 places; remove one first.")})
+    place = MapPlace(call_id=call_id, name=name, latitude=point.latitude, longitude=point.longitude)
+    session.add(place)
+    session.flush()
+    audit.record(session, actor=actor, action=AuditAction.map_settings, target_type=TargetType.call,
+                 target_id=call_id or 0, details={"place_added": name})
+    return place
+
+
+def remove_place(session: Session, *, actor: User, place: MapPlace) -> None:
+    """Remove a named place (ideas placed there keep their point); audited."""
+    session.delete(place)
+    audit.record(session, actor=actor, action=AuditAction.map_settings, target_type=TargetType.call,
+                 target_id=place.call_id or 0, details={"place_removed": place.name})
+
+
+def import_boundaries(session: Session, *, actor: User, data: bytes) -> list[District]:
+    """Replace the outlines of the districts named in a GeoJSON FeatureCollection (by slug, or
+    by name, case-insensitive); other districts keep theirs. Returns the districts updated.
+
+    Raises ValidationFailed("geojson") for a malformed file (app.maps.geo.read_feature_collection)
+    or a feature naming no district; nothing is written then. Audited."""
+    outlines = geo.read_feature_collection(data)
+    districts = list(session.exec(select(District)))
+    by_key = {d.slug.lower(): d for d in districts} | {d.name.lower(): d for d in districts}
+    matched: list[tuple[District, geo.Outline]] = []
+    for outline in outlines:
+        district = by_key.get(outline.key.lower())
+        if district is None:
+            raise ValidationFailed({"geojson": N_("Each feature must name an existing district by its slug or name.")})
+        matched.append((district, outline))
+    for district, outline in matched:
+        assert district.id is not None
+        min_lon, min_lat, max_lon, max_lat = geo.bounding_box(outline.polygons)
+        row = session.get(DistrictBoundary, district.id) or DistrictBoundary(
+            district_id=district.id, min_lon=0, min_lat=0, max_lon=0, max_lat=0)
+        row.geometry = {"type": outline.geometry["type"], "coordinates": outline.geometry["coordinates"]}
+        row.min_lon, row.min_lat, row.max_lon, row.max_lat = min_lon, min_lat, max_lon, max_lat
+        session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action=AuditAction.boundaries_import, target_type=TargetType.call,
+                 target_id=0, details={"districts": [d.slug for d, _ in matched]})
+    return [d for d, _ in matched]
+
+
+def boundaries(session: Session) -> list[tuple[District, DistrictBoundary]]:
+    """Every district that has an outline, by position."""
+    rows = session.exec(select(District, DistrictBoundary)
+                        .join(DistrictBoundary, col(DistrictBoundary.district_id) == District.id)
+                        .order_by(col(District.position), col(District.id))).all()
+    return [(d, b) for d, b in rows]

@@ -1,0 +1,239 @@
+// Maps (app/maps, issue 16). Every map is asked for: its "Show the map" button loads Leaflet and
+// leaflet.markercluster from /static/vendor/ (copied from npm by scripts/setup) only then, so a
+// page stays within its script budget and the tile server learns of a visit only when the visitor
+// wants a map. Three kinds, by data-map:
+//   "ideas": a call's ideas, one marker per item of the list below ([data-map-marker] with
+//            data-lat, data-lon, data-title), clustered; a marker opens the idea's card;
+//   "point": one idea's place;
+//   "pick":  the idea form: a click, or the arrow keys and "Use the centre of the map", fills the
+//            latitude and longitude fields, which stay the way without a map.
+// The map is focusable (arrow keys pan, + and - zoom) and each marker is reached with Tab and
+// opened with Enter, as Leaflet does. Tiles come from data-tiles (the settings); when none load
+// (no tile server reachable), the markers and the list still work. Without JavaScript the
+// buttons stay hidden and the list and fields are the page.
+(function () {
+  "use strict";
+
+  var LIEGE = [50.6326, 5.5797];
+  var loading = null;
+
+  function load(tag, attrs) {
+    return new Promise(function (resolve, reject) {
+      var el = document.createElement(tag);
+      Object.keys(attrs).forEach(function (k) { el[k] = attrs[k]; });
+      el.onload = resolve;
+      el.onerror = reject;
+      document.head.appendChild(el);
+    });
+  }
+
+  function library(box) {
+    if (!loading) {
+      loading = Promise.all([
+        load("link", { rel: "stylesheet", href: box.getAttribute("data-leaflet-css") }),
+        load("link", { rel: "stylesheet", href: box.getAttribute("data-cluster-css") })
+      ]).then(function () {
+        return load("script", { src: box.getAttribute("data-leaflet-js") });
+      }).then(function () {
+        return box.getAttribute("data-map") === "ideas"
+          ? load("script", { src: box.getAttribute("data-cluster-js") }) : null;
+      });
+    }
+    return loading;
+  }
+
+  function number(value) {
+    var n = parseFloat(String(value || "").replace(",", "."));
+    return isFinite(n) ? n : null;
+  }
+
+  // A marker drawn by CSS (no <img>), named for screen readers.
+  function pin(L, label) {
+    var Icon = L.DivIcon.extend({
+      createIcon: function (old) {
+        var div = L.DivIcon.prototype.createIcon.call(this, old);
+        div.setAttribute("aria-label", label);
+        div.setAttribute("role", "img");  // Leaflet makes it a button when Tab reaches it
+        return div;
+      }
+    });
+    return new Icon({ className: "map-pin", iconSize: [28, 28], iconAnchor: [14, 28], popupAnchor: [0, -26], html: "" });
+  }
+
+  function tiles(L, map, box) {
+    var url = box.getAttribute("data-tiles") || "";
+    if (url.indexOf("https://") !== 0 && url.indexOf("http://") !== 0) {
+      return;
+    }
+    // Tiles as the page's images must be: sized, lazy, without text alternative (decoration).
+    var Tiles = L.TileLayer.extend({
+      createTile: function (coords, done) {
+        var img = L.TileLayer.prototype.createTile.call(this, coords, done);
+        img.setAttribute("width", "256");
+        img.setAttribute("height", "256");
+        img.setAttribute("loading", "lazy");
+        img.setAttribute("alt", "");
+        return img;
+      }
+    });
+    new Tiles(url, { maxZoom: 19, crossOrigin: false }).addTo(map);
+  }
+
+  function create(L, box) {
+    var map = L.map(box, { attributionControl: false, keyboard: true, scrollWheelZoom: false });
+    map.getContainer().setAttribute("aria-label", box.getAttribute("data-map-label") || "");
+    map.getContainer().setAttribute("role", "application");
+    tiles(L, map, box);
+    return map;
+  }
+
+  function ideasMap(L, box) {
+    var map = create(L, box);
+    var clusterLabel = box.getAttribute("data-cluster-label") || "{count}";
+    // A cluster is a marker too (Tab reaches it, Enter zooms in on it): it says how many ideas.
+    var Cluster = L.DivIcon.extend({
+      createIcon: function (old) {
+        var div = L.DivIcon.prototype.createIcon.call(this, old);
+        div.setAttribute("aria-label", clusterLabel.replace("{count}", this.options.html));
+        return div;
+      }
+    });
+    var group = L.markerClusterGroup ? L.markerClusterGroup({
+      showCoverageOnHover: false,
+      iconCreateFunction: function (cluster) {
+        return new Cluster({ html: String(cluster.getChildCount()), className: "marker-cluster", iconSize: [44, 44] });
+      }
+    }) : L.featureGroup();
+    var items = document.querySelectorAll("[data-map-marker]");
+    Array.prototype.forEach.call(items, function (item) {
+      var lat = number(item.getAttribute("data-lat"));
+      var lon = number(item.getAttribute("data-lon"));
+      if (lat === null || lon === null) {
+        return;
+      }
+      var title = item.getAttribute("data-title") || "";
+      var marker = L.marker([lat, lon], { icon: pin(L, title), title: title, keyboard: true });
+      marker.bindPopup(function () {
+        var card = document.createElement("div");
+        card.className = "map-popup";
+        Array.prototype.forEach.call(item.childNodes, function (node) {
+          card.appendChild(node.cloneNode(true));
+        });
+        return card;
+      }, { autoPanPaddingTopLeft: [64, 16], maxWidth: 280 });
+      marker.on("popupopen", function () {
+        var link = marker.getPopup().getElement().querySelector("a");
+        if (link) {
+          link.focus();
+        }
+      });
+      group.addLayer(marker);
+    });
+    group.addTo(map);
+    if (group.getLayers().length) {
+      map.fitBounds(group.getBounds(), { padding: [24, 24], maxZoom: 16 });
+    } else {
+      map.setView(LIEGE, 13);
+    }
+    return map;
+  }
+
+  function pointMap(L, box) {
+    var map = create(L, box);
+    var lat = number(box.getAttribute("data-lat"));
+    var lon = number(box.getAttribute("data-lon"));
+    if (lat !== null && lon !== null) {
+      L.marker([lat, lon], { icon: pin(L, box.getAttribute("data-title") || ""), keyboard: false }).addTo(map);
+      map.setView([lat, lon], 16);
+    }
+    return map;
+  }
+
+  // The district whose outline holds the point, chosen in the form's district list when it is
+  // still "the whole city" (the server does the same when the form is sent without one).
+  function suggest(box, lat, lon) {
+    var url = box.getAttribute("data-district-url");
+    var select = document.getElementById("f-district_id");
+    if (!url || !select || select.value || !window.fetch) {
+      return;
+    }
+    fetch(url + "?latitude=" + encodeURIComponent(lat) + "&longitude=" + encodeURIComponent(lon),
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { id: null }; })
+      .then(function (found) {
+        if (found.id !== null && !select.value) {
+          select.value = String(found.id);
+          var note = document.getElementById("location-district-note");
+          if (note) {
+            note.textContent = (note.getAttribute("data-template") || "").replace("{name}", found.name);
+          }
+        }
+      }, function () {});
+  }
+
+  function pickMap(L, box) {
+    var map = create(L, box);
+    var form = box.closest("form");
+    var latField = form && form.querySelector("[name=latitude]");
+    var lonField = form && form.querySelector("[name=longitude]");
+    var lat = number(latField && latField.value);
+    var lon = number(lonField && lonField.value);
+    var marker = null;
+    function put(latlng) {
+      var round = function (v) { return Math.round(v * 1e6) / 1e6; };
+      if (latField && lonField) {
+        latField.value = String(round(latlng.lat));
+        lonField.value = String(round(latlng.lng));
+      }
+      suggest(box, latField && latField.value, lonField && lonField.value);
+      if (marker) {
+        marker.setLatLng(latlng);
+      } else {
+        marker = L.marker(latlng, { icon: pin(L, box.getAttribute("data-map-label") || ""), keyboard: false }).addTo(map);
+      }
+    }
+    if (lat !== null && lon !== null) {
+      map.setView([lat, lon], 16);
+      put(L.latLng(lat, lon));
+    } else {
+      map.setView(LIEGE, 13);
+    }
+    map.on("click", function (event) { put(event.latlng); });
+    var centre = document.querySelector("[data-map-centre='" + box.id + "']");
+    if (centre) {
+      centre.hidden = false;
+      centre.addEventListener("click", function () { put(map.getCenter()); });
+    }
+    return map;
+  }
+
+  var KINDS = { ideas: ideasMap, point: pointMap, pick: pickMap };
+
+  function show(button, box) {
+    button.disabled = true;
+    library(box).then(function () {
+      box.hidden = false;
+      var map = KINDS[box.getAttribute("data-map")](window.L, box);
+      var section = box.parentNode;
+      var credit = section.querySelector("[data-map-attribution]") ||
+        (section.parentNode && section.parentNode.querySelector("[data-map-attribution]"));
+      if (credit) {
+        credit.hidden = false;
+      }
+      button.hidden = true;
+      map.invalidateSize();
+      box.focus();
+    }, function () {
+      button.disabled = false;
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-map-show]"), function (button) {
+    var box = document.getElementById(button.getAttribute("data-map-show"));
+    if (!box || !KINDS[box.getAttribute("data-map")] || !window.Promise) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () { show(button, box); });
+  });
+})();

@@ -1,0 +1,126 @@
+"""What the public sees of locations: the call's map page and its GeoJSON (RFC 7946) show public
+ideas only, with the list's filters; the Content-Security-Policy allows exactly the tile host."""
+
+import json
+
+from sqlmodel import Session, select
+
+from app.account.models import Role
+from app.audit import AuditEntry
+from app.clock import utcnow
+from app.idea.models import Idea
+from app.maps.models import CallMap, IdeaLocation, MapPlace
+from app.security import content_security_policy
+from app.settings import Settings
+from tests.factories import make_call, make_category, make_idea, make_user
+from tests.support import WebClient
+
+
+def _place(session: Session, idea: Idea, lat: float, lon: float, label: str = "") -> None:
+    assert idea.id is not None
+    session.add(IdeaLocation(idea_id=idea.id, latitude=lat, longitude=lon, label=label))
+    session.flush()
+
+
+def test_geojson_and_map_show_public_located_ideas_only(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    theme = make_category(session, call, name="Mobilité")
+    public = make_idea(session, call, title="Un abri vélo place Saint-Lambert", category=theme)
+    _place(session, public, 50.6455, 5.5736, "Place Saint-Lambert")
+    other_theme = make_idea(session, call, title="Des bancs au parc d'Avroy")
+    _place(session, other_theme, 50.6365, 5.5689)
+    hidden = make_idea(session, call, title="Idée cachée par la modération", hidden_at=utcnow())
+    _place(session, hidden, 50.64, 5.57)
+    for status in ("draft", "submitted", "rejected", "withdrawn"):
+        _place(session, make_idea(session, call, title=f"Idée non publique {status}", status=status), 50.64, 5.57)
+    make_idea(session, call, title="Une idée sans lieu")
+    session.commit()
+
+    response = client.get(f"/api/calls/{call.slug}/ideas.geojson")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    data = json.loads(response.text)
+    assert data["type"] == "FeatureCollection"
+    by_title = {f["properties"]["title"]: f for f in data["features"]}
+    assert set(by_title) == {"Un abri vélo place Saint-Lambert", "Des bancs au parc d'Avroy"}
+    feature = by_title["Un abri vélo place Saint-Lambert"]
+    assert feature["type"] == "Feature" and feature["id"] == public.id
+    assert feature["geometry"] == {"type": "Point", "coordinates": [5.5736, 50.6455]}  # longitude first
+    assert feature["properties"]["url"] == f"http://testserver/ideas/{public.id}"
+    assert feature["properties"]["place"] == "Place Saint-Lambert"
+    # The list's filters apply.
+    filtered = json.loads(client.get(f"/api/calls/{call.slug}/ideas.geojson?category={theme.id}").text)
+    assert [f["id"] for f in filtered["features"]] == [public.id]
+
+    page = client.get(f"/calls/{call.slug}/map")
+    assert page.status_code == 200
+    assert "Un abri vélo place Saint-Lambert" in page.text and 'data-lat="50.6455"' in page.text
+    assert "Idée cachée" not in page.text and "Idée non publique" not in page.text
+    assert "1 autre idée n’indique pas où elle se trouve." in page.text
+    assert f'href="/ideas/{public.id}"' in page.text  # each place leads to its idea
+    # The call page leads to the map, keeping its filters.
+    assert f'href="/calls/{call.slug}/map?category={theme.id}' in client.get(
+        f"/calls/{call.slug}?category={theme.id}").text
+
+
+def test_a_draft_call_has_no_public_map_nor_geojson(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="draft")
+    session.commit()
+    assert client.get(f"/calls/{call.slug}/map").status_code == 404
+    assert client.get(f"/api/calls/{call.slug}/ideas.geojson").status_code == 404
+
+
+def test_the_csp_allows_exactly_the_configured_tile_host(settings: Settings) -> None:
+    def img_src(tile_url: str) -> str:
+        policy = content_security_policy(settings.model_copy(update={"map_tile_url": tile_url}))
+        return next(d for d in policy.split("; ") if d.startswith("img-src "))
+
+    assert img_src("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == (
+        "img-src 'self' data: blob: https://tile.openstreetmap.org")
+    assert img_src("http://localhost:8081/tiles/{z}/{x}/{y}.png") == "img-src 'self' data: blob: http://localhost:8081"
+    assert img_src("https://{s}.tiles.example.org/{z}/{x}/{y}.png") == (
+        "img-src 'self' data: blob: https://*.tiles.example.org")
+    assert img_src("") == "img-src 'self' data: blob:"
+    assert img_src("javascript:alert(1)") == "img-src 'self' data: blob:"
+
+
+def test_the_pages_carry_the_policy_with_the_tile_host(client: WebClient) -> None:
+    policy = client.get("/").headers["content-security-policy"]
+    assert "img-src 'self' data: blob: https://tile.openstreetmap.org;" in policy
+
+
+def test_an_administrator_sets_a_calls_location_rule(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    admin = make_user(session, role=Role.admin)
+    citizen = make_user(session)
+    session.commit()
+    client.login_as(citizen)
+    assert client.submit(f"/admin/calls/{call.id}/map", {"location_mode": "required"}).status_code == 403
+    client.login_as(admin)
+    assert f'href="/admin/calls/{call.id}/map"' in client.get(f"/admin/calls/{call.id}").text
+    refused = client.submit(f"/admin/calls/{call.id}/map", {"location_mode": "sometimes"})
+    assert refused.status_code == 422 and "Choisissez l’une des options." in refused.text
+    assert session.get(CallMap, call.id) is None
+    assert client.submit(f"/admin/calls/{call.id}/map", {"location_mode": "required"}).status_code == 303
+    session.expire_all()
+    assert session.get(CallMap, call.id).location_mode == "required"  # type: ignore[union-attr]
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).one()
+    assert entry.actor_id == admin.id and entry.details == {"location_mode": ["off", "required"]}
+
+
+def test_an_administrator_adds_and_removes_places(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    client.login_as(admin)
+    bad = client.submit("/admin/maps/places", {"call_id": str(call.id), "place_name": "Gare",
+                                               "latitude": "150", "longitude": "5.56"})
+    assert bad.status_code == 422 and "Indiquez une latitude entre -90 et 90 degrés." in bad.text
+    assert client.submit("/admin/maps/places", {"call_id": str(call.id), "place_name": "Gare des Guillemins",
+                                                "latitude": "50.6244", "longitude": "5.5667"}).status_code == 303
+    place = session.exec(select(MapPlace)).one()
+    assert (place.call_id, place.name) == (call.id, "Gare des Guillemins")
+    assert "Gare des Guillemins" in client.get(f"/admin/calls/{call.id}/map").text
+    assert client.submit(f"/admin/maps/places/{place.id}/delete", {}).status_code == 303
+    session.expire_all()
+    assert session.exec(select(MapPlace)).first() is None
