@@ -21,6 +21,8 @@ NEVER = {
 ALLOWED: dict[str, set[str]] = {"fr": set(), "nl": set(), "de": set(), "en": {
     "The public ideas of a call, page by page. Parameters: category, district, status, sort (newest, supported, "
     "discussed or random), page and per_page (at most 100).",
+    "The public ideas of a call that say where they are, as GeoJSON (RFC 7946: a FeatureCollection of points in "
+    "longitude, latitude order). Parameters: category, district and status.",
 }}
 
 
