@@ -12,6 +12,7 @@ from app.account.models import User
 from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply
 from app.clock import utcnow
 from app.comment.models import Comment
+from app.maps.models import MapPlace
 from app.residents.models import VerificationRule
 from tests.factories import make_category, make_district, make_user
 from tests.moderation.helpers import audit_count, world
@@ -61,6 +62,8 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
     session.add(reply)
     rule = VerificationRule(provider_key="test", postal_code_claim="postal_code", postal_codes="4000")
     session.add(rule)
+    place = MapPlace(name="Place Saint-Lambert", latitude=50.6455, longitude=5.5736)
+    session.add(place)
     session.commit()
     ids: dict[str, object] = {
         "idea_id": w.idea.id, "comment_id": comment.id, "user_id": other.id, "call_id": w.call.id,
@@ -68,6 +71,7 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
         "announcement_id": announcement.id, "channel_id": channel.id, "delivery_id": sent.id,
         "reply_id": reply.id, "rule_id": rule.id, "kind": "privacy", "lang": "fr",
         "intake_id": 1, "digest": "0" * 64, "variant": "display",  # app.intake: refused before any lookup
+        "place_id": place.id,
     }
     return w.citizen, ids
 
