@@ -61,6 +61,9 @@ class AuditAction(StrEnum):
     intake_import = "intake_import"  # ideas imported from a spreadsheet for a call
     intake_erase = "intake_erase"  # a resident's personal data erased from an intake
     translation_save = "translation_save"  # translations of a call, its themes or districts (app.contentlang)
+    assistant_entry_save = "assistant_entry_save"  # an assistant's entry written or changed (app.assistant)
+    assistant_entry_delete = "assistant_entry_delete"
+    assistant_answer = "assistant_answer"  # a question handed to a person, answered by a moderator
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -86,6 +89,8 @@ class TargetType(StrEnum):
     legal_page = "legal_page"
     residency_rule = "residency_rule"  # a verified-resident rule (app.residents)
     identity = "identity"  # the city's identity, one row (app.identity)
+    assistant_entry = "assistant_entry"  # an entry of the assistant's knowledge (app.assistant)
+    assistant_question = "assistant_question"  # a question asked to the assistant
 
 
 class AuditEntry(SQLModel, table=True):

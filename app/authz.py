@@ -66,6 +66,10 @@ class Action(StrEnum):
     # Ideas from paper, e-mail, phone (app.intake). obj: Moderated(call, its assigned moderators)
     intake_enter = "intake.enter"  # enter ideas on a resident's behalf, one by one or imported from a sheet
     intake_view = "intake.view"  # see an intake's private data (contact, scan), export or erase it
+    # The assistant (app.assistant). obj: the AssistantQuestion for the asker's own actions.
+    assistant_knowledge = "assistant.knowledge"  # write, edit and delete the knowledge entries
+    assistant_answer = "assistant.answer"  # answer questions handed to a person, promote answers into entries
+    assistant_own_question = "assistant.own_question"  # see one's question, ask a person, say if it helped
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -235,6 +239,12 @@ def can_delete_comment(user: User | None, comment: Any) -> bool:
     return comment.deleted_at is None and is_active(user) and is_own(user, comment)
 
 
+def asked(user: User | None, question: Any) -> bool:
+    """The asker of an assistant's question, logged in (a visitor's question belongs to no one)."""
+    return is_active(user) and user is not None and question is not None \
+        and getattr(question, "user_id", None) == user.id
+
+
 def can_report(user: User | None, obj: Any) -> bool:
     """Verified citizens report what others wrote (an idea or a comment)."""
     return is_verified(user) and not is_own(user, obj)
@@ -286,6 +296,10 @@ RULES: dict[Action, Predicate] = {
     # The resident's private data follows the call: only its moderators (or all, when none is
     # assigned) and administrators, as for entering.
     Action.intake_view: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
+    # Entries are the city's own words, like an official answer: moderators and administrators.
+    Action.assistant_knowledge: lambda user, _obj: is_moderator(user),
+    Action.assistant_answer: lambda user, _obj: is_moderator(user),
+    Action.assistant_own_question: asked,
 }
 
 

@@ -47,6 +47,9 @@ SECTIONS: list[Section] = [
     Section("announce:channels", N_("Channels"),
             N_("Where announcements are published: Mastodon, Bluesky, Facebook, X, the newsletter, webhooks."),
             Action.channel_manage),
+    Section("assistant:entries", N_("The assistant's answers"),
+            N_("Questions people ask often and the city's answer, in each language; questions for a person."),
+            Action.assistant_knowledge),
     Section("announce:deliveries", N_("Deliveries"),
             N_("Each announcement on each channel: sent, waiting, failed; retry or cancel."), Action.delivery_manage),
 ]
