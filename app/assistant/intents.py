@@ -192,8 +192,8 @@ def rules(session: Session, user: User | None) -> LiveAnswer:
     who = {Access.residents.value: _("verified residents of the city only"),
            Access.email.value: _("anyone with a confirmed e-mail address")}
     text = " ".join([
-        _("In “{call}”, each person may propose up to {ideas} ideas and give {votes} supports {scope}.",
-          call=call.title, ideas=call.ideas_per_citizen, votes=call.votes_per_citizen, scope=scope),
+        _("In “{call}”, each person may propose up to {ideas} ideas and give {supports} supports {scope}.",
+          call=call.title, ideas=call.ideas_per_citizen, supports=call.votes_per_citizen, scope=scope),
         _("Who may propose ideas: {who}.", who=who.get(call.submit_access, who["email"])),
         _("Who may support them: {who}.", who=who.get(call.vote_access, who["email"])),
     ])

@@ -44,7 +44,7 @@ def test_supports_left_is_the_askers_real_count_in_the_current_call(client: WebC
 
 def test_supports_left_per_theme_when_the_call_counts_per_theme(client: WebClient, session: Session) -> None:
     call = make_call(session, phase="voting", votes_per_citizen=3, vote_scope="category")
-    green, roads = make_category(session, call, name="Verdure"), make_category(session, call, name="Voiries")
+    green, _roads = make_category(session, call, name="Verdure"), make_category(session, call, name="Voiries")
     citizen = make_user(session)
     _vote(session, citizen.id, make_idea(session, call, category=green))  # type: ignore[arg-type]
     client.login_as(citizen)
