@@ -12,6 +12,7 @@ from app import links
 from app.account import service as account_service
 from app.account.models import Role, User
 from app.announce.demo import seed_announcements
+from app.assistant.demo import seed_assistant
 from app.db import Database
 from app.demo_context import DemoContext
 from app.idea.demo import seed_calls_and_ideas
@@ -40,7 +41,7 @@ Seeder = Callable[[Session, DemoContext], None]
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
     return [seed_identity, seed_calls_and_ideas, seed_votes_and_comments, seed_moderation, seed_subscribers,
-            seed_announcements]
+            seed_announcements, seed_assistant]
 
 
 def is_empty(session: Session) -> bool:

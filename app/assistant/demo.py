@@ -1,4 +1,4 @@
-"""The assistant's demonstration entries: the questions an administrator of a city like Liège
+"""The assistant’s demonstration entries: the questions an administrator of a city like Liège
 would write first (how to get verified, how voting works, proposing an idea) and the city's
 own repetitive questions (waste collection, permits, opening hours), in the four languages.
 
@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.account.models import User
 from app.assistant.knowledge import EntryInput, save_entry
+from app.demo_context import DemoContext
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,11 @@ ENTRIES: tuple[DemoEntry, ...] = (
     # How to get verified --------------------------------------------------------------------
     DemoEntry("verify", "fr", "account", "Comment faire vérifier mon compte ?", (
         "Comment devenir résident vérifié ?", "Comment confirmer mon adresse e-mail ?",
-        "Je n'ai pas reçu l'e-mail de confirmation", "Prouver que j'habite la ville",
-        "Vérification de l'identité avec itsme"),
-        "Confirmez d'abord votre adresse e-mail avec le lien reçu à l'inscription. Pour les appels réservés "
+        "Je n’ai pas reçu l’e-mail de confirmation", "Prouver que j’habite la ville",
+        "Vérification de l’identité avec itsme"),
+        "Confirmez d’abord votre adresse e-mail avec le lien reçu à l’inscription. Pour les appels réservés "
         "aux résidents, ouvrez **Mon compte** et vérifiez votre domicile avec le service de connexion de la ville "
-        "(itsme ou la carte d'identité)."),
+        "(itsme ou la carte d’identité)."),
     DemoEntry("verify", "nl", "account", "Hoe laat ik mijn account verifiëren?", (
         "Hoe word ik geverifieerde inwoner?", "Hoe bevestig ik mijn e-mailadres?",
         "Ik heb de bevestigingsmail niet ontvangen", "Bewijzen dat ik in de stad woon"),
@@ -47,7 +48,7 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "How do I become a verified resident?", "How do I confirm my e-mail address?",
         "I did not receive the confirmation e-mail", "Prove that I live in the city"),
         "First confirm your e-mail address with the link you received when you signed up. For calls open to "
-        "residents only, open **My account** and verify where you live with the city's sign-in service."),
+        "residents only, open **My account** and verify where you live with the city’s sign-in service."),
     # How voting works -------------------------------------------------------------------------
     DemoEntry("voting", "fr", "voting", "Comment fonctionne le vote ?", (
         "Comment soutenir une idée ?", "Comment voter pour un projet ?", "Comment retirer mon soutien ?",
@@ -74,10 +75,10 @@ ENTRIES: tuple[DemoEntry, ...] = (
     # Proposing an idea --------------------------------------------------------------------------
     DemoEntry("propose", "fr", "ideas", "Comment proposer une idée ?", (
         "Comment déposer un projet ?", "Où soumettre ma proposition ?", "Puis-je ajouter une photo à mon idée ?",
-        "Je n'ai pas internet, puis-je envoyer mon idée sur papier ?"),
+        "Je n’ai pas internet, puis-je envoyer mon idée sur papier ?"),
         "Ouvrez un appel en phase de dépôt et choisissez **Proposer une idée** : un titre, une description, un "
-        "thème, un quartier et une photo si vous voulez. Les idées sur papier sont acceptées à l'accueil de "
-        "l'hôtel de ville."),
+        "thème, un quartier et une photo si vous voulez. Les idées sur papier sont acceptées à l’accueil de "
+        "l’hôtel de ville."),
     DemoEntry("propose", "nl", "ideas", "Hoe dien ik een idee in?", (
         "Hoe stel ik een project voor?", "Waar kan ik mijn voorstel indienen?", "Kan ik een foto toevoegen?"),
         "Open een oproep in de indieningsfase en kies **Een idee voorstellen**: een titel, een beschrijving, een "
@@ -96,7 +97,7 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "Quel jour sortir les poubelles ?", "Quand passent les poubelles dans ma rue ?",
         "Calendrier de ramassage des sacs", "Où jeter les encombrants ?",
         "Collecte des PMC et du papier carton", "Horaire du parc à conteneurs", "recyparc"),
-        "Le calendrier des collectes de votre rue est sur le site d'Intradel et dans l'application Recycle!. "
+        "Le calendrier des collectes de votre rue est sur le site d’Intradel et dans l’application Recycle!. "
         "Sortez les sacs la veille après 18 h. Les encombrants vont au recyparc ou sont enlevés sur rendez-vous."),
     DemoEntry("waste", "nl", "city", "Wanneer wordt het afval opgehaald?", (
         "Welke dag moet de vuilnisbak buiten?", "Ophaalkalender van de afvalzakken", "Waar kan ik grofvuil kwijt?",
@@ -111,13 +112,13 @@ ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry("waste", "en", "city", "When is the rubbish collected?", (
         "Which day do I put the bins out?", "Waste collection calendar", "Where do I take bulky waste?",
         "Garbage pickup schedule", "recycling centre"),
-        "Your street's collection calendar is on Intradel's site and in the Recycle! app. Put the bags out the "
+        "Your street’s collection calendar is on Intradel’s site and in the Recycle! app. Put the bags out the "
         "evening before, after 6 pm. Bulky waste goes to the recycling centre."),
     # Building permits ---------------------------------------------------------------------------
-    DemoEntry("permit", "fr", "city", "Comment obtenir un permis d'urbanisme ?", (
+    DemoEntry("permit", "fr", "city", "Comment obtenir un permis d’urbanisme ?", (
         "Faut-il un permis pour construire une véranda ?", "Demande de permis de bâtir",
         "Autorisation pour des travaux dans ma maison", "Permis pour une extension ou un abri de jardin"),
-        "Les demandes de permis d'urbanisme se déposent au service de l'Urbanisme, sur rendez-vous. Certains "
+        "Les demandes de permis d’urbanisme se déposent au service de l’Urbanisme, sur rendez-vous. Certains "
         "petits travaux en sont dispensés : le service vous le dit avant que vous déposiez votre dossier."),
     DemoEntry("permit", "nl", "city", "Hoe krijg ik een bouwvergunning?", (
         "Heb ik een vergunning nodig voor een veranda?", "Aanvraag omgevingsvergunning",
@@ -135,11 +136,11 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "Building permits are requested from the town planning department, by appointment. Some small works are "
         "exempt: the department tells you before you apply."),
     # Opening hours ------------------------------------------------------------------------------
-    DemoEntry("hours", "fr", "city", "Quelles sont les heures d'ouverture de l'hôtel de ville ?", (
-        "À quelle heure ouvre l'administration communale ?", "Horaires des guichets de la population",
-        "La mairie est-elle ouverte le samedi ?", "Quand puis-je aller chercher ma carte d'identité ?"),
-        "Les guichets de l'hôtel de ville sont ouverts du lundi au vendredi de 8 h 30 à 16 h, et le jeudi "
-        "jusqu'à 18 h, sur rendez-vous pour les cartes d'identité et les passeports."),
+    DemoEntry("hours", "fr", "city", "Quelles sont les heures d’ouverture de l’hôtel de ville ?", (
+        "À quelle heure ouvre l’administration communale ?", "Horaires des guichets de la population",
+        "La mairie est-elle ouverte le samedi ?", "Quand puis-je aller chercher ma carte d’identité ?"),
+        "Les guichets de l’hôtel de ville sont ouverts du lundi au vendredi de 8 h 30 à 16 h, et le jeudi "
+        "jusqu’à 18 h, sur rendez-vous pour les cartes d’identité et les passeports."),
     DemoEntry("hours", "nl", "city", "Wat zijn de openingsuren van het stadhuis?", (
         "Hoe laat gaat het gemeentehuis open?", "Openingstijden van de loketten bevolking",
         "Is het stadhuis open op zaterdag?"),
@@ -150,9 +151,9 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "Ist das Rathaus am Samstag geöffnet?"),
         "Die Schalter des Rathauses sind montags bis freitags von 8.30 bis 16 Uhr geöffnet, donnerstags bis "
         "18 Uhr; Personalausweise und Reisepässe nach Terminvereinbarung."),
-    DemoEntry("hours", "en", "city", "What are the town hall's opening hours?", (
+    DemoEntry("hours", "en", "city", "What are the town hall’s opening hours?", (
         "When does the city hall open?", "Opening times of the registry desks", "Is the town hall open on Saturday?"),
-        "The town hall's desks are open Monday to Friday from 8.30 am to 4 pm, and on Thursday until 6 pm; "
+        "The town hall’s desks are open Monday to Friday from 8.30 am to 4 pm, and on Thursday until 6 pm; "
         "identity cards and passports by appointment."),
     # Deleting one's account, personal data ------------------------------------------------------
     DemoEntry("privacy", "fr", "account", "Comment supprimer mon compte ?", (
@@ -192,7 +193,7 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "never. Every e-mail also has an unsubscribe link."),
     # What the platform is, what happens to ideas ---------------------------------------------------
     DemoEntry("platform", "fr", "participation", "À quoi sert cette plateforme ?", (
-        "Que devient une idée après le vote ?", "Qui décide des projets réalisés ?", "C'est quoi Réinventons ?",
+        "Que devient une idée après le vote ?", "Qui décide des projets réalisés ?", "C’est quoi Réinventons ?",
         "Le budget participatif, comment ça marche ?"),
         "La ville lance des appels à projets sur des thèmes. Les habitants proposent des idées et les "
         "soutiennent ; la ville étudie les plus soutenues, répond officiellement à chacune et publie les "
@@ -200,7 +201,7 @@ ENTRIES: tuple[DemoEntry, ...] = (
     DemoEntry("platform", "nl", "participation", "Waarvoor dient dit platform?", (
         "Wat gebeurt er met een idee na de stemming?", "Wie beslist welke projecten worden uitgevoerd?",
         "Hoe werkt het participatief budget?"),
-        "De stad lanceert projectoproepen over thema's. Inwoners stellen ideeën voor en steunen ze; de stad "
+        "De stad lanceert projectoproepen over thema’s. Inwoners stellen ideeën voor en steunen ze; de stad "
         "bestudeert de meest gesteunde, antwoordt officieel op elk idee en publiceert de uitslag."),
     DemoEntry("platform", "de", "participation", "Wozu dient diese Plattform?", (
         "Was passiert mit einer Idee nach der Abstimmung?", "Wer entscheidet, welche Projekte umgesetzt werden?",
@@ -213,6 +214,11 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "The city launches calls for projects on themes. Residents propose ideas and support them; the city "
         "studies the most supported, answers each one officially and publishes the results."),
 )
+
+
+def seed_assistant(session: Session, context: DemoContext) -> None:
+    """The demonstration’s entries, owned by its administrator."""
+    seed(session, context.admin)
 
 
 def seed(session: Session, owner: User) -> dict[tuple[str, str], int]:
