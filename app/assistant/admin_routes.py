@@ -42,7 +42,7 @@ def _form(request: Request, values: dict[str, Any], errors: dict[str, str], entr
     }, status_code=status_code)
 
 
-@router.get("/admin/assistant", name="assistant:entries")
+@router.get("/moderation/assistant/entries", name="assistant:entries")
 def entries_page(request: Request, session: DbSession, _user: Writer, lang: str = "") -> HTMLResponse:
     """Every entry, by topic, with its language, owner and review date; filtered by language."""
     lang = lang if lang in LANGUAGE_NAMES else ""
@@ -52,7 +52,7 @@ def entries_page(request: Request, session: DbSession, _user: Writer, lang: str 
     })
 
 
-@router.get("/admin/assistant/new", name="assistant:new")
+@router.get("/moderation/assistant/entries/new", name="assistant:new")
 def new_entry(request: Request, _user: Writer) -> HTMLResponse:
     return _form(request, {"language": "fr", "topic": "other"}, {})
 
@@ -62,7 +62,7 @@ def _input(question: str, phrasings: str, answer_md: str, language: str, topic: 
                       review_on=review_on)
 
 
-@router.post("/admin/assistant", name="assistant:create")
+@router.post("/moderation/assistant/entries", name="assistant:create")
 def create_entry(request: Request, session: DbSession, user: Writer, question: Short = "", phrasings: Long = "",
                  answer_md: Long = "", language: Short = "fr", topic: Short = "other",
                  review_on: Short = "") -> Response:
@@ -76,7 +76,7 @@ def create_entry(request: Request, session: DbSession, user: Writer, question: S
     return flash(request, redirect(links.path("assistant:entries")), N_("The entry is saved."), "success")
 
 
-@router.get("/admin/assistant/{entry_id}", name="assistant:edit")
+@router.get("/moderation/assistant/entries/{entry_id}", name="assistant:edit")
 def edit_entry(request: Request, session: DbSession, _user: Writer, entry_id: int) -> HTMLResponse:
     entry = _entry(session, entry_id)
     values = {"question": entry.question, "phrasings": entry.phrasings, "answer_md": entry.answer_md,
@@ -85,7 +85,7 @@ def edit_entry(request: Request, session: DbSession, _user: Writer, entry_id: in
     return _form(request, values, {}, entry)
 
 
-@router.post("/admin/assistant/{entry_id}", name="assistant:update")
+@router.post("/moderation/assistant/entries/{entry_id}", name="assistant:update")
 def update_entry(request: Request, session: DbSession, user: Writer, entry_id: int, question: Short = "",
                  phrasings: Long = "", answer_md: Long = "", language: Short = "fr", topic: Short = "other",
                  review_on: Short = "") -> Response:
@@ -100,7 +100,7 @@ def update_entry(request: Request, session: DbSession, user: Writer, entry_id: i
     return flash(request, redirect(links.path("assistant:entries")), N_("The entry is saved."), "success")
 
 
-@router.post("/admin/assistant/{entry_id}/delete", name="assistant:delete")
+@router.post("/moderation/assistant/entries/{entry_id}/delete", name="assistant:delete")
 def delete_entry(request: Request, session: DbSession, user: Writer, entry_id: int) -> Response:
     knowledge.delete_entry(session, actor=user, entry=_entry(session, entry_id))
     session.commit()

@@ -84,8 +84,8 @@ def test_a_visitor_logs_in_before_asking_a_person(client: WebClient, session: Se
 def test_citizens_may_not_open_the_queue_or_the_entries(client: WebClient, session: Session) -> None:
     client.login_as(make_user(session))
     assert client.get("/moderation/assistant").status_code == 403
-    assert client.get("/admin/assistant").status_code == 403
-    assert client.submit("/admin/assistant", {"question": "Q ?", "answer_md": "A", "language": "fr",
+    assert client.get("/moderation/assistant/entries").status_code == 403
+    assert client.submit("/moderation/assistant/entries", {"question": "Q ?", "answer_md": "A", "language": "fr",
                                               "topic": "other"}).status_code == 403
     assert session.exec(select(AssistantEntry)).first() is None
 

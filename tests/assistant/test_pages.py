@@ -23,7 +23,7 @@ def _entry(client: WebClient, **overrides: str):  # type: ignore[no-untyped-def]
             "answer_md": "Le **mardi** matin. <script>alert(1)</script>", "language": "fr", "topic": "city",
             "review_on": "2027-06-01"}
     form.update(overrides)
-    return client.submit("/admin/assistant", form)
+    return client.submit("/moderation/assistant/entries", form)
 
 
 def test_a_moderator_writes_an_entry_and_a_citizen_gets_it_without_javascript(
@@ -35,7 +35,7 @@ def test_a_moderator_writes_an_entry_and_a_citizen_gets_it_without_javascript(
     assert entry.owner_id == moderator.id and "<strong>mardi</strong>" in entry.answer_html
     assert "<script" not in entry.answer_html
     assert session.exec(select(AuditEntry).where(AuditEntry.action == "assistant_entry_save")).one()
-    assert "Quand passe la collecte" in client.get("/admin/assistant").text
+    assert "Quand passe la collecte" in client.get("/moderation/assistant/entries").text
 
     client.login_as(make_user(session))
     page = client.get("/assistant")
@@ -60,12 +60,12 @@ def test_entries_are_edited_and_deleted_with_an_audit_trail(client: WebClient, s
     client.login_as(make_user(session, role=Role.admin))
     _entry(client)
     entry_id = session.exec(select(AssistantEntry)).one().id
-    assert client.get(f"/admin/assistant/{entry_id}").status_code == 200
-    assert client.submit(f"/admin/assistant/{entry_id}", {"question": "Collecte ?", "answer_md": "Le jeudi.",
-                                                           "language": "fr", "topic": "city"}).status_code == 303
+    assert client.get(f"/moderation/assistant/entries/{entry_id}").status_code == 200
+    changed = {"question": "Collecte ?", "answer_md": "Le jeudi.", "language": "fr", "topic": "city"}
+    assert client.submit(f"/moderation/assistant/entries/{entry_id}", changed).status_code == 303
     session.expire_all()
     assert session.get(AssistantEntry, entry_id).answer_md == "Le jeudi."  # type: ignore[union-attr]
-    assert client.submit(f"/admin/assistant/{entry_id}/delete").status_code == 303
+    assert client.submit(f"/moderation/assistant/entries/{entry_id}/delete").status_code == 303
     session.expire_all()
     assert session.get(AssistantEntry, entry_id) is None
     assert session.exec(select(AuditEntry).where(AuditEntry.action == "assistant_entry_delete")).one()
