@@ -7,7 +7,9 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.harness import E2EServer, check_page, tab_to
+from app.assistant.models import AssistantQuestion
+from app.clock import utcnow
+from tests.e2e.harness import E2EServer, check_page, login_as, tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -48,3 +50,24 @@ def test_the_panel_works_with_the_keyboard_alone(server: E2EServer, context: Bro
     expect(page.locator("#assistant-panel")).to_be_hidden()
     expect(launcher).to_be_focused()
     expect(launcher).to_have_attribute("aria-expanded", "false")
+
+
+def test_staff_pages_pass_the_checks(server: E2EServer, context: BrowserContext, page: Page) -> None:
+    moderator = server.create_user(role="moderator")
+    asker = server.create_user()
+    with server.session() as s:
+        s.add(AssistantQuestion(user_id=asker.id, text="Peut-on pique-niquer au parc d’Avroy ?", outcome="handed",
+                                handed_at=utcnow()))
+        s.commit()
+    login_as(context, server, moderator)
+    page.goto("/moderation/assistant/entries")
+    expect(page.get_by_role("link", name="Comment faire vérifier mon compte ?")).to_be_visible()
+    check_page(page, "assistant-entries")
+    page.goto("/moderation/assistant/entries/new")
+    check_page(page, "assistant-entry-form")
+    page.goto("/moderation/assistant")
+    expect(page.get_by_text("Peut-on pique-niquer au parc d’Avroy ?")).to_be_visible()
+    check_page(page, "assistant-queue")
+    page.get_by_label("Votre réponse (Markdown)").fill("Oui, sur les pelouses.")
+    page.get_by_role("button", name="Envoyer la réponse").click()
+    expect(page.get_by_role("button", name="En faire une réponse de l’assistant")).to_be_visible()
