@@ -47,7 +47,7 @@ def entries_page(request: Request, session: DbSession, _user: Writer, lang: str 
     """Every entry, by topic, with its language, owner and review date; filtered by language."""
     lang = lang if lang in LANGUAGE_NAMES else ""
     return render(request, "assistant/entries.html", {
-        "entries": knowledge.entries(session, lang or None), "lang": lang, "topics": TOPICS,
+        "entries": knowledge.entries(session, lang or None), "filter_lang": lang, "topics": TOPICS,
         "languages": list(LANGUAGE_NAMES.items()),
     })
 
