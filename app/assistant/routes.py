@@ -19,6 +19,7 @@ from app.authz import Action
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language, gettext
+from app.security import csrf_token
 from app.settings import Settings
 from app.web import flash, redirect, render, wants_script
 
@@ -138,6 +139,14 @@ def entry_page(request: Request, session: DbSession, entry_id: int) -> HTMLRespo
     if entry is None:
         raise NotFound()
     return render(request, "assistant/entry.html", {"entry": entry})
+
+
+@api_router.get("/token", name="assistant:token")
+def token(request: Request) -> JSONResponse:
+    """The visitor's CSRF token, for the conversation panel's requests: pages leave it out of
+    their markup so that the page cache may keep them (app.pagecache never keeps a page with a
+    form token). Never cached; readable by the site's own scripts only (no CORS)."""
+    return JSONResponse({"csrf_token": csrf_token(request)}, headers={"Cache-Control": "no-store"})
 
 
 class AskBody(BaseModel):

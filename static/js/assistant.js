@@ -89,12 +89,24 @@
     return box;
   }
 
+  // The CSRF token, asked once: pages leave it out of their markup so that they can be cached.
+  var tokenRequest = null;
+  function csrfToken() {
+    if (!tokenRequest) {
+      tokenRequest = fetch(launch.dataset.token, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error("token"); } return r.json(); })
+        .then(function (data) { return data.csrf_token; })
+        .catch(function (error) { tokenRequest = null; throw error; });
+    }
+    return tokenRequest;
+  }
+
   function ask(form) {
     var input = form.elements.question;
     var question = input.value.trim();
     if (!question) { input.focus(); return; }
     var log = panel.querySelector(".assistant-log");
-    var token = form.elements.csrf_token.value;
+    var token = "";
     var mine = el("div", "assistant-message assistant-message-question");
     mine.appendChild(el("p", "assistant-who", panel.dataset.you));
     mine.appendChild(el("p", "", question));
@@ -102,10 +114,13 @@
     var waiting = el("p", "assistant-waiting", panel.dataset.waiting);
     log.appendChild(waiting);
     input.value = "";
-    fetch(panel.dataset.api, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": token },
-      body: JSON.stringify({ question: question })
+    csrfToken().then(function (value) {
+      token = value;
+      return fetch(panel.dataset.api, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": token },
+        body: JSON.stringify({ question: question })
+      });
     }).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
     }).then(function (result) {
@@ -156,6 +171,7 @@
     if (panel && !panel.hidden) { close(); } else { open(); }
   });
   button.dataset.api = launch.dataset.api;
+  button.dataset.token = launch.dataset.token;
   launch.replaceWith(button);
   launch = button;
 })();

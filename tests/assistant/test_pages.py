@@ -119,3 +119,14 @@ def test_questions_are_exported_erased_with_the_account_and_purged(client: WebCl
     assert client.submit("/account/delete", {"password": DEFAULT_PASSWORD}).status_code == 303
     session.expire_all()
     assert session.exec(select(AssistantQuestion)).first() is None
+
+
+def test_the_panel_leaves_pages_cacheable_and_gets_its_token_apart(client: WebClient, session: Session) -> None:
+    page = client.get("/calls")
+    assert 'id="assistant-launch"' in page.text and 'id="assistant-panel-template"' in page.text
+    assert 'name="csrf_token"' not in page.text  # app.pagecache never keeps a page with a form token
+    token = client.get("/api/assistant/token")
+    assert token.headers["cache-control"] == "no-store"
+    answer = client.post("/api/assistant", json={"question": "bonjour"},
+                         headers={"X-CSRF-Token": token.json()["csrf_token"]})
+    assert answer.status_code == 200 and answer.json()["kind"] == "unknown"
