@@ -19,6 +19,7 @@ from app.authz import Action
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language, gettext
+from app.params import parse_id
 from app.security import csrf_token
 from app.settings import Settings
 from app.web import flash, redirect, render, wants_script
@@ -58,7 +59,8 @@ def _own_question(session: Session, user: User | None, question_id: int) -> Assi
 
 
 def _page(request: Request, session: Session, settings: Settings, user: User | None, *, question: str = "",
-          answer: Answer | None = None, errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+          answer: Answer | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+          claimed: AssistantQuestion | None = None, claim_token: str = "") -> HTMLResponse:
     mine = []
     if user is not None:
         mine = list(session.exec(select(AssistantQuestion).where(
@@ -67,14 +69,22 @@ def _page(request: Request, session: Session, settings: Settings, user: User | N
     token = question_token(settings, answer.question_id) if answer and answer.question_id else ""
     return render(request, "assistant/page.html", {
         "question": question, "answer": answer, "errors": errors or {}, "mine": mine, "token": token,
-        "retention_days": settings.assistant_retention_days,
+        "retention_days": settings.assistant_retention_days, "claimed": claimed, "claim_token": claim_token,
     }, status_code=status_code)
 
 
 @router.get("/assistant", name="assistant:page")
-def page(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser) -> HTMLResponse:
-    """The assistant's page: a question form; a person's questions handed to the city."""
-    return _page(request, session, settings, user)
+def page(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, claim: str = "",
+         token: str = "") -> HTMLResponse:
+    """The assistant's page: a question form; a person's questions handed to the city; and,
+    back from logging in to ask a person, the question asked as a visitor (`claim`, with its
+    signed `token`) with the button that sends it."""
+    claimed = None
+    question_id = parse_id(claim)
+    if user is not None and question_id is not None and _token_names(settings, token[:200], question_id):
+        found = session.get(AssistantQuestion, question_id)
+        claimed = found if found is not None and found.user_id is None else None
+    return _page(request, session, settings, user, claimed=claimed, claim_token=token[:200] if claimed else "")
 
 
 @router.post("/assistant", name="assistant:ask")
@@ -100,10 +110,21 @@ def question_page(request: Request, session: DbSession, user: CurrentUser, quest
 
 
 @router.post("/assistant/questions/{question_id}/person", name="assistant:hand")
-def hand(request: Request, session: DbSession, user: CurrentUser, question_id: int) -> Response:
-    """Ask a person: the question goes to the moderators' queue. Visitors log in first."""
+def hand(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, question_id: int,
+         token: Short = "") -> Response:
+    """Ask a person: the question goes to the moderators' queue. A visitor logs in first and
+    comes back to the assistant's page, which offers to send the same question (the signed
+    `token` the answer carried lets them claim it); nobody else's question can be claimed."""
+    question = session.get(AssistantQuestion, question_id)
+    claimable = question is not None and question.user_id is None and _token_names(settings, token, question_id)
     if user is None:
-        return redirect(links.path("account:login", _query={"next": links.path("assistant:page")}))
+        if not claimable:
+            raise NotFound()
+        return redirect(links.path("account:login", _query={"next": links.path(
+            "assistant:page", _query={"claim": question_id, "token": token})}))
+    if question is not None and claimable:
+        question.user_id = user.id
+        session.add(question)
     question = _own_question(session, user, question_id)
     handoff.hand_to_person(session, user=user, question=question)
     session.commit()

@@ -79,7 +79,7 @@
       box.appendChild(helpful);
     }
     if (data.hand) {
-      var hand = postForm(data.hand, {}, token);
+      var hand = postForm(data.hand, { token: data.token }, token);
       var ask = el("button", data.kind === "unknown" ? "button" : "button button-small button-secondary",
                    panel.dataset.hand);
       ask.type = "submit";

@@ -3,6 +3,7 @@ the asker (site and e-mail), promoting it makes the same question answered at on
 figures on the dialogue page; who may do what."""
 
 from datetime import timedelta
+from urllib.parse import unquote
 
 from sqlmodel import Session, select
 
@@ -75,10 +76,25 @@ def test_only_the_asker_hands_their_question_and_sees_it(client: WebClient, sess
     assert session.get(AssistantQuestion, asked["question_id"]).outcome == "unknown"  # type: ignore[union-attr]
 
 
-def test_a_visitor_logs_in_before_asking_a_person(client: WebClient, session: Session) -> None:
+def test_a_visitor_logs_in_then_sends_the_same_question(client: WebClient, session: Session) -> None:
     asked = _ask(client, QUESTION)
-    response = client.submit(asked["hand"])
-    assert response.status_code == 303 and "/login" in response.headers["location"]
+    assert client.submit(asked["hand"], {"token": "forged"}).status_code == 404
+    response = client.submit(asked["hand"], {"token": asked["token"]})
+    location = response.headers["location"]
+    assert response.status_code == 303 and location.startswith("/account/login")
+    back = unquote(location.split("next=", 1)[1])
+    visitor = make_user(session)
+    client.login_as(visitor)
+    page = client.get(back)
+    assert QUESTION in page.text and asked["hand"] in page.text
+    sent = client.submit(asked["hand"], {"token": asked["token"]})
+    assert sent.status_code == 303
+    session.expire_all()
+    question = session.get(AssistantQuestion, asked["question_id"])
+    assert question is not None and question.user_id == visitor.id and question.outcome == "handed"
+    # Claimed once: another person with the same token gets nothing.
+    client.login_as(make_user(session))
+    assert client.submit(asked["hand"], {"token": asked["token"]}).status_code == 404
 
 
 def test_citizens_may_not_open_the_queue_or_the_entries(client: WebClient, session: Session) -> None:
