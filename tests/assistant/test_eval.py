@@ -48,7 +48,8 @@ def test_accuracy_and_confident_wrong_answers_on_the_evaluation_set(session: Ses
     wrong_share = confident_wrong / len(QUESTIONS)
     declined = len(QUESTIONS) - answered
     print(f"\nassistant evaluation: {len(QUESTIONS)} questions, {answered} answered, {declined} declined; "
-          f"accuracy among answered {accuracy:.1%}; confident wrong {wrong_share:.1%} overall")
+          f"accuracy among answered {accuracy:.1%}; confident wrong {wrong_share:.1%} overall; "
+          f"in-scope questions answered correctly {correct}/{sum(1 for q in QUESTIONS if q[2] is not None)}")
     for miss in misses:
         print("  miss:", miss)
     assert accuracy >= MIN_ACCURACY, misses
