@@ -66,6 +66,9 @@ class AuditAction(StrEnum):
     budget_apply = "budget_apply"  # the funded projects made the call's selection (app.budget)
     map_settings = "map_settings"  # a call's location rule or named places (app.maps)
     boundaries_import = "boundaries_import"  # district outlines imported from GeoJSON (app.maps)
+    assistant_entry_save = "assistant_entry_save"  # an assistant's entry written or changed (app.assistant)
+    assistant_entry_delete = "assistant_entry_delete"
+    assistant_answer = "assistant_answer"  # a question handed to a person, answered by a moderator
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and
@@ -91,6 +94,8 @@ class TargetType(StrEnum):
     legal_page = "legal_page"
     residency_rule = "residency_rule"  # a verified-resident rule (app.residents)
     identity = "identity"  # the city's identity, one row (app.identity)
+    assistant_entry = "assistant_entry"  # an entry of the assistant's knowledge (app.assistant)
+    assistant_question = "assistant_question"  # a question asked to the assistant
 
 
 class AuditEntry(SQLModel, table=True):

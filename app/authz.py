@@ -72,6 +72,10 @@ class Action(StrEnum):
     budget_review = "budget.review"  # obj: Moderated(idea, its call's moderators): feasibility and cost
     budget_results = "budget.results"  # obj: Moderated(call, its moderators): preview, apply the funded projects
     ballot_fill = "ballot.fill"  # fill and confirm one's own ballot (the phase is checked by the service)
+    # The assistant (app.assistant). obj: the AssistantQuestion for the asker's own actions.
+    assistant_knowledge = "assistant.knowledge"  # write, edit and delete the knowledge entries
+    assistant_answer = "assistant.answer"  # answer questions handed to a person, promote answers into entries
+    assistant_own_question = "assistant.own_question"  # see one's question, ask a person, say if it helped
 
 
 Predicate = Callable[[User | None, Any], bool]
@@ -241,6 +245,12 @@ def can_delete_comment(user: User | None, comment: Any) -> bool:
     return comment.deleted_at is None and is_active(user) and is_own(user, comment)
 
 
+def asked(user: User | None, question: Any) -> bool:
+    """The asker of an assistant's question, logged in (a visitor's question belongs to no one)."""
+    return is_active(user) and user is not None and question is not None \
+        and getattr(question, "user_id", None) == user.id
+
+
 def can_report(user: User | None, obj: Any) -> bool:
     """Verified citizens report what others wrote (an idea or a comment)."""
     return is_verified(user) and not is_own(user, obj)
@@ -300,6 +310,10 @@ RULES: dict[Action, Predicate] = {
     Action.budget_review: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     Action.budget_results: lambda user, obj: is_moderator(user) if obj is None else moderates(user, obj),
     Action.ballot_fill: lambda user, _obj: is_verified(user),
+    # Entries are the city's own words, like an official answer: moderators and administrators.
+    Action.assistant_knowledge: lambda user, _obj: is_moderator(user),
+    Action.assistant_answer: lambda user, _obj: is_moderator(user),
+    Action.assistant_own_question: asked,
 }
 
 

@@ -12,6 +12,7 @@ from app import links
 from app.account import service as account_service
 from app.account.models import Role, User
 from app.announce.demo import seed_announcements
+from app.assistant.demo import seed_assistant
 from app.budget.demo import seed_budget
 from app.db import Database
 from app.demo_context import DemoContext
@@ -42,7 +43,7 @@ Seeder = Callable[[Session, DemoContext], None]
 def seeders() -> list[Seeder]:
     """The domains' seeders, in dependency order. A domain adds its own here."""
     return [seed_identity, seed_calls_and_ideas, seed_votes_and_comments, seed_budget, seed_moderation,
-            seed_subscribers, seed_announcements, seed_maps]
+            seed_subscribers, seed_announcements, seed_maps, seed_assistant]
 
 
 def is_empty(session: Session) -> bool:

@@ -16,6 +16,8 @@ from app.admin import routes as admin_routes
 from app.announce import admin_routes as announce_admin_routes
 from app.announce import reply_routes as announce_reply_routes
 from app.announce import routes as announce_routes
+from app.assistant import admin_routes as assistant_admin_routes
+from app.assistant import routes as assistant_routes
 from app.body_limit import BodyLimitMiddleware
 from app.budget import routes as budget_routes
 from app.budget import staff_routes as budget_staff_routes
@@ -92,6 +94,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     intake_routes.router,
     intake_routes.public_router,
     maps_routes.router,
+    assistant_routes.router,
+    assistant_routes.api_router,
+    assistant_admin_routes.router,
     observability_routes.router,
 )
 

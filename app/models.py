@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from app import audit as audit_models
 from app.account import models as account_models
 from app.announce import models as announce_models
+from app.assistant import models as assistant_models
 from app.budget import models as budget_models
 from app.call import models as call_models
 from app.comment import models as comment_models
@@ -32,6 +33,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "account_models",
     "announce_models",
+    "assistant_models",
     "audit_models",
     "budget_models",
     "call_models",

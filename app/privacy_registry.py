@@ -9,6 +9,7 @@ sessions) is handled by app.account.privacy, which walks this list.
 
 from app.account import identities as account_identities
 from app.announce import privacy as announce_privacy
+from app.assistant import privacy as assistant_privacy
 from app.budget import privacy as budget_privacy
 from app.comment import privacy as comment_privacy
 from app.follow import privacy as follow_privacy
@@ -43,4 +44,5 @@ HOLDINGS: tuple[Holding, ...] = (
     residents_privacy.VERIFICATION,
     intake_privacy.RESIDENT_INTAKES,
     intake_privacy.ENTERED,
+    assistant_privacy.QUESTIONS,
 )

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     session_days: int = 30
     login_attempts_per_minute: int = 5
     registrations_per_hour: int = 10
+    # The assistant (app.assistant): questions one person, and one address, may ask per hour; days
+    # a question is kept (personal data), after which the worker deletes it.
+    assistant_questions_per_hour: int = 30
+    assistant_retention_days: int = 180
     # How long a worker holds a message it claimed before another may take it up (a worker killed
     # mid-message); longer than the slowest handler, a network post with its timeouts.
     outbox_lease_seconds: int = 300

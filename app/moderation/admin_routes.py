@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from app import links
 from app.account.models import Role, User
+from app.assistant import figures as assistant_figures
 from app.audit import AuditAction, TargetType
 from app.authz import Action
 from app.call import service as call_service
@@ -62,7 +63,7 @@ def dialogue_page(request: Request, session: DbSession, _admin: DialogueReader,
     return render(request, "admin/dialogue.html", {
         "overall": dialogue.figures(session, waiting_days=days),
         "per_call": [(call, dialogue.figures(session, call.id, waiting_days=days)) for call in calls],
-        "days": days,
+        "days": days, "assistant": assistant_figures.figures(session),
     })
 
 

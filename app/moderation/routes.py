@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from app import authz, contentlang, links
 from app.account.models import User
 from app.announce.reply_routes import visible_to_review
+from app.assistant import handoff as assistant_handoff
 from app.audit import TargetType
 from app.authz import Action
 from app.call import service as call_service
@@ -89,6 +90,7 @@ def queue_page(request: Request, session: DbSession, moderator: ModeratorUser, t
                           key=lambda c: c.title)
     return render(request, "moderation/queue.html", {
         "tab": tab, "items": items, "counts": counts, "reply_count": len(visible_to_review(session, moderator)),
+        "assistant_count": assistant_handoff.waiting_count(session),
         "filters": filters, "choices": queries.filter_choices(
             session, filters.call_id), "calls": calls, "page": page, "page_size": queries.PAGE_SIZE,
         "query": urlencode(filters.as_query()), "reason_labels": REASON_LABELS, "review_calls": review_calls,

@@ -19,6 +19,7 @@ class NotificationKind(StrEnum):
     report = "report"  # moderators: an item was hidden after reports
     edited = "edited"  # the wording of an idea you support or follow was changed after publication
     support = "support"  # a support of yours was set aside to keep you within a limit (app.vote.limits)
+    assistant = "assistant"  # a person answered the question you asked the assistant (app.assistant)
 
 
 KIND_LABELS = {
@@ -29,6 +30,7 @@ KIND_LABELS = {
     NotificationKind.report: N_("Content hidden after reports (moderators)"),
     NotificationKind.edited: N_("Changes to the text of ideas I support or follow"),
     NotificationKind.support: N_("My supports set aside to keep within a call's limit"),
+    NotificationKind.assistant: N_("Answers to the questions I asked the assistant"),
 }
 
 

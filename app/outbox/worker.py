@@ -16,6 +16,7 @@ from app.announce import events as announce_events
 from app.announce import replies as announce_replies
 from app.announce import sending as announce_sending
 from app.announce import service as announce_service
+from app.assistant import privacy as assistant_privacy
 from app.budget import reminder as budget_reminder
 from app.clock import utcnow
 from app.db import Database
@@ -129,6 +130,7 @@ def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callab
                 ratelimit.prune(session)
                 media_service.prune_charges(session)
                 submission_service.prune(session)
+                assistant_privacy.purge(session, settings)  # questions past their retention
             intake_sheets.prune_kept(settings)  # spreadsheets previewed but never confirmed
             last_prune = time.monotonic()
         if not handled:

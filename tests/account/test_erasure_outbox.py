@@ -157,7 +157,8 @@ def test_a_digest_waiting_to_be_sent_is_written_anew_from_what_is_true_then(
     follow_service.follow(session, idea_id=other.id, user_id=alice.id)
     session.commit()
     mail_client.login_as(alice)
-    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results", "edited", "support")}
+    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results", "edited", "support",
+                                                                 "assistant")}
     assert mail_client.submit("/notifications/preferences", {**form, "delivery_comment": "daily"}).status_code == 303
     mail_client.cookies.clear()
     mail_client.login_as(bruno)

@@ -72,6 +72,7 @@ def arranged(session: Session) -> tuple[User, dict[str, object]]:
         "reply_id": reply.id, "rule_id": rule.id, "kind": "privacy", "lang": "fr",
         "intake_id": 1, "digest": "0" * 64, "variant": "display",  # app.intake: refused before any lookup
         "place_id": place.id,
+        "entry_id": 1, "question_id": 1,  # app.assistant: refused before any lookup
     }
     return w.citizen, ids
 

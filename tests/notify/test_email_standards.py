@@ -57,7 +57,8 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
     """One e-mail of each template, each to its own address; returns address -> template."""
     call = make_call(session, phase="results", title=f"Appel {NASTY}")
     people = {name: make_user(session, email=f"{name}@example.org", display_name=NASTY)
-              for name in ("comment", "reply", "status", "results", "support", "report", "ban", "edited")}
+              for name in ("comment", "reply", "status", "results", "support", "report", "ban", "edited",
+                           "assistant")}
     moderator = make_user(session, role="moderator", email="report@staff.example.org", display_name="Modération")
     idea = make_idea(session, call, people["status"], title=f"Idée {NASTY}")
     session.commit()
@@ -72,7 +73,7 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
         link = f"/ideas/{stored.id}"
         details = {NotificationKind.status: "accepted", NotificationKind.edited: notify.EDITED_BY_AUTHOR}
         for kind in (NotificationKind.comment, NotificationKind.reply, NotificationKind.status,
-                     NotificationKind.results, NotificationKind.edited):
+                     NotificationKind.results, NotificationKind.edited, NotificationKind.assistant):
             recipient = targets[kind.value]
             assert recipient is not None
             notify.notify(tx, client.settings, recipient=recipient, kind=kind, actor=actor, link=link,
@@ -92,7 +93,8 @@ def _send_every_kind(client: WebClient, session: Session) -> dict[str, str]:
             "status@example.org": "password_reset", "results@example.org": "notify_results",
             "support@example.org": "notify_support",
             "report@staff.example.org": "notify_report", "ban@example.org": "moderation_ban",
-            "verify@example.org": "verify_email", "edited@example.org": "notify_edited"}
+            "verify@example.org": "verify_email", "edited@example.org": "notify_edited",
+            "assistant@example.org": "notify_assistant"}
 
 
 def test_every_email_carries_the_headers_and_parts_mailbox_providers_check(

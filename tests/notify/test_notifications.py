@@ -162,12 +162,13 @@ def test_email_preferences_page(client: WebClient, session: Session) -> None:
     assert "Contenus masqués après signalements" not in page.text  # a moderators' kind
     response = client.submit("/notifications/preferences", {
         "delivery_comment": "none", "delivery_reply": "immediate", "delivery_status": "none",
-        "delivery_results": "daily", "delivery_edited": "weekly", "delivery_support": "immediate"})
+        "delivery_results": "daily", "delivery_edited": "weekly", "delivery_support": "immediate",
+        "delivery_assistant": "daily"})
     assert response.status_code == 303
     session.expire_all()
     assert notify.delivery_preferences(session, user.id) == {
         "comment": "none", "reply": "immediate", "status": "none", "results": "daily", "report": "immediate",
-        "edited": "weekly", "support": "immediate"}
+        "edited": "weekly", "support": "immediate", "assistant": "daily"}
 
 
 def test_follow_and_unfollow(client: WebClient, session: Session) -> None:

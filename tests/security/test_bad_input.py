@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply
+from app.assistant.models import AssistantEntry, AssistantQuestion
 from app.call.models import Call
 from app.clock import utcnow
 from app.comment.models import Comment
@@ -71,9 +72,15 @@ def test_garbage_in_every_parameter_never_answers_500(tolerant_client: WebClient
         s.add(reply)
         rule = VerificationRule(provider_key="test", postal_code_claim="postal_code", postal_codes="4000")
         s.add(rule)
+        # The assistant's entry and a question of the tester's, waiting for a person (app.assistant).
+        entry = AssistantEntry(question="Une question ?", answer_md="Une réponse.", answer_html="<p>Une réponse.</p>")
+        question = AssistantQuestion(user_id=user.id, text="Une question ?", outcome="handed", handed_at=utcnow())
+        s.add(entry)
+        s.add(question)
         s.flush()
         valid = {**_valid_path_values(world), "announcement_id": announcement.id, "channel_id": channel.id,
-                 "delivery_id": sent.id, "reply_id": reply.id, "rule_id": rule.id}
+                 "delivery_id": sent.id, "reply_id": reply.id, "rule_id": rule.id, "entry_id": entry.id,
+                 "question_id": question.id}
         s.expunge_all()
     failures: list[str] = []
     routes = [r for r in routes_with_params(client.app) if r.path not in SKIPPED and r.methods & {"GET", "POST"}]

@@ -1,7 +1,7 @@
 """deployment_fact: facts every instance of a deployment must agree on (the secret key's fingerprint)
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-11-30 04:40:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0028"
-down_revision: str | None = "0026"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

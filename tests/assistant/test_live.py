@@ -1,0 +1,121 @@
+"""Live data: the asker's own supports left, their ideas, their refused idea's reason; and no
+leak of another person's idea that is not public, whatever the way it is named."""
+
+from sqlmodel import Session
+
+from app import links
+from app.account.models import Role
+from app.assistant import answering
+from app.i18n import language
+from app.idea.models import IdeaStatusChange
+from app.vote.models import Vote
+from tests.factories import make_call, make_category, make_idea, make_user
+from tests.support import WebClient
+
+
+def _ask(client: WebClient, question: str) -> dict:  # type: ignore[type-arg]
+    response = client.post("/api/assistant", json={"question": question}, headers={"X-CSRF-Token": client.csrf()})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _vote(session: Session, user_id: int, idea) -> None:  # type: ignore[no-untyped-def]
+    session.add(Vote(user_id=user_id, idea_id=idea.id, call_id=idea.call_id))
+    idea.vote_count += 1
+    session.add(idea)
+    session.flush()
+
+
+def test_supports_left_is_the_askers_real_count_in_the_current_call(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting", title="Liège en vert", votes_per_citizen=5)
+    citizen = make_user(session)
+    other = make_user(session)
+    for _ in range(3):
+        _vote(session, citizen.id, make_idea(session, call))  # type: ignore[arg-type]
+    _vote(session, other.id, make_idea(session, call))  # type: ignore[arg-type]
+    client.login_as(citizen)
+    answer = _ask(client, "il me reste combien de votes ?")
+    assert answer["kind"] == "live"
+    assert "2" in answer["text"] and "5" in answer["text"] and "Liège en vert" in answer["text"]
+    assert answer["source"]["href"] == f"/calls/{call.slug}"
+    client.login_as(other)
+    assert "4" in _ask(client, "il me reste combien de votes ?")["text"]
+
+
+def test_supports_left_per_theme_when_the_call_counts_per_theme(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting", votes_per_citizen=3, vote_scope="category")
+    green, _roads = make_category(session, call, name="Verdure"), make_category(session, call, name="Voiries")
+    citizen = make_user(session)
+    _vote(session, citizen.id, make_idea(session, call, category=green))  # type: ignore[arg-type]
+    client.login_as(citizen)
+    labels = [item["label"] for item in _ask(client, "how many votes do I have left")["items"]]
+    assert any("Verdure" in label and "2" in label for label in labels)
+    assert any("Voiries" in label and "3" in label for label in labels)
+
+
+def test_a_visitor_is_asked_to_log_in_for_personal_answers(client: WebClient, session: Session) -> None:
+    make_call(session, phase="voting")
+    answer = _ask(client, "il me reste combien de votes ?")
+    assert answer["source"]["href"].startswith(links.path("account:login"))
+    assert "left" not in answer["text"] or "Log in" in answer["text"]
+
+
+def _rejected(session: Session, call, author, reason: str, title: str):  # type: ignore[no-untyped-def]
+    moderator = make_user(session, role=Role.moderator)
+    idea = make_idea(session, call, author, status="rejected", title=title)
+    session.add(IdeaStatusChange(idea_id=idea.id, actor_id=moderator.id, from_status="submitted",
+                                 to_status="rejected", note=reason))
+    session.flush()
+    return idea
+
+
+def test_why_my_idea_was_refused_gives_the_authors_own_reason(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    author = make_user(session)
+    _rejected(session, call, author, "Ce terrain n'appartient pas à la ville.", "Un skatepark au parc")
+    client.login_as(author)
+    answer = _ask(client, "pourquoi mon idée a été refusée ?")
+    text = " ".join([answer["text"], *(i["label"] for i in answer["items"])])
+    assert "Ce terrain n'appartient pas à la ville." in text and "Un skatepark au parc" in text
+
+
+def test_someone_elses_idea_that_is_not_public_never_leaks(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    author = make_user(session)
+    hidden = _rejected(session, call, author, "Raison très privée", "Titre confidentiel")
+    draft = make_idea(session, call, author, status="draft", title="Brouillon secret")
+    stranger = make_user(session)
+    client.login_as(stranger)
+    for question in (f"pourquoi l'idée {hidden.id} a été refusée ?", f"why was idea #{hidden.id} rejected",
+                     f"pourquoi /ideas/{draft.id} refusée", "pourquoi mon idée a été refusée ?",
+                     "quel est le statut de mes idées"):
+        answer = _ask(client, question)
+        blob = repr(answer)
+        for secret in ("Raison très privée", "Titre confidentiel", "Brouillon secret", f"/ideas/{hidden.id}",
+                       f"/ideas/{draft.id}"):
+            assert secret not in blob, (question, answer)
+    # The same refusal for an idea that does not exist: existence is not revealed either.
+    missing = _ask(client, "pourquoi l'idée 999999 a été refusée ?")
+    named = _ask(client, f"pourquoi l'idée {hidden.id} a été refusée ?")
+    assert missing["text"] == named["text"]
+
+
+def test_my_ideas_and_their_status_in_the_askers_language(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    author = make_user(session, language="en")
+    make_idea(session, call, author, title="More benches", status="published")
+    make_idea(session, call, author, title="A fountain", status="submitted")
+    make_idea(session, call, title="Not mine at all")
+    client.login_as(author)
+    client.cookies.set("rv_lang", "en")
+    answer = _ask(client, "what is the status of my ideas")
+    labels = " ".join(i["label"] for i in answer["items"])
+    assert "More benches" in labels and "A fountain" in labels and "Not mine at all" not in labels
+    assert "waiting for moderation" in labels
+
+
+def test_phases_answer_in_the_interface_language(session: Session) -> None:
+    make_call(session, phase="voting", title="Quartiers")
+    with language("nl"):
+        answer = answering.understand(session, user=None, text="wanneer eindigt de stemming", language="nl")
+    assert answer.intent == "phases" and "Quartiers" in answer.text and "eindigt" in answer.text
