@@ -115,8 +115,15 @@ def _queue(request: Request, session: Session, user: User, call: Call, *, todo: 
     queue = review.review_queue(session, call, todo=todo, page=page)
     allowed = {row.idea.id for row in queue.rows
                if authz.can(user, Action.budget_review, authz.Moderated(row.idea, assigned))}
+    # With a split budget, an idea without a district (or theme) that has a budget never reaches the ballot.
+    budget = rules.budget_of(session, call)
+    held = {part.key for part in rules.parts(session, call, budget)} if budget is not None else set()
+    off_ballot = {row.idea.id for row in queue.rows if budget is not None and budget.scope != BudgetScope.call
+                  and rules.part_key(budget, district_id=row.idea.district_id,
+                                     category_id=row.idea.category_id) not in held}
     return render(request, "budget/review.html", {
-        "call": call, "queue": queue, "todo": todo, "allowed": allowed, "errors": errors or {},
+        "call": call, "queue": queue, "todo": todo, "allowed": allowed, "off_ballot": off_ballot,
+        "errors": errors or {},
         "values": values or {}, "open": current_phase(call) in rules.OPEN_PHASES, "euros": euros,
     }, status_code=status_code)
 

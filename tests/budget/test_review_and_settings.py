@@ -188,3 +188,24 @@ def test_a_refused_review_in_a_long_queue_is_summed_up_at_the_top_and_focused(cl
     field = queue.split(f'id="f-{target.id}-cost"', 1)[1].split(">", 1)[0]
     assert "autofocus" in field and 'aria-invalid="true"' in field
     assert queue.count("autofocus") == 1
+
+
+def test_the_queue_warns_of_an_idea_no_budget_of_a_split_budget_holds(client: WebClient, session: Session) -> None:
+    # With one budget per district, an idea without a district (or in a district given no
+    # budget) never reaches the ballot, however feasible and costed: the moderator must know.
+    north, south = make_district(session, name="Nord"), make_district(session, name="Sud")
+    call = make_budget_call(session, phase="submissions", districts=[(north, 100)])
+    held = make_idea(session, call, title="Au nord", district=north)
+    nowhere = make_idea(session, call, title="Sans quartier")
+    unfunded = make_idea(session, call, title="Au sud", district=south)
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    page = client.get(f"/moderation/calls/{call.id}/technical-review").text
+    warning = "n’ira pas au bulletin"
+
+    def row(idea_id: int | None) -> str:
+        return page.split(f'id="review-{idea_id}"', 1)[1].split("</li>", 1)[0]
+
+    assert warning not in row(held.id)
+    assert warning in row(nowhere.id) and warning in row(unfunded.id)
