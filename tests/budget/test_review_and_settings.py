@@ -155,7 +155,7 @@ def test_a_queue_of_300_ideas_reads_50_a_page_and_keeps_the_unreviewed_first(cli
     page = client.get(f"/moderation/calls/{call.id}/technical-review?todo=1")
     assert page.status_code == 200
     assert page.text.count('class="review-form"') == 50
-    assert "0 idée analysée sur 300" in page.text and "Page 1 sur 6" in page.text
+    assert "Idées analysées\u202f: 0 sur 300" in page.text and "Page 1 sur 6" in page.text
     assert "autofocus" in page.text  # the first idea's first choice: reviewing goes on from the keyboard
 
     saved = client.submit(f"/moderation/ideas/{ideas[0].id}/technical-review",
@@ -163,7 +163,7 @@ def test_a_queue_of_300_ideas_reads_50_a_page_and_keeps_the_unreviewed_first(cli
     assert saved.headers["location"] == f"/moderation/calls/{call.id}/technical-review?todo=1#queue"
     after = client.get(saved.headers["location"]).text
     assert ">Idée de quartier 000</a>" not in after and ">Idée de quartier 001</a>" in after
-    assert "1 idée analysée sur 300" in after
+    assert "Idées analysées\u202f: 1 sur 300" in after
     last = client.get(f"/moderation/calls/{call.id}/technical-review?page=6").text
     assert "Idée de quartier 299" in last and "Page 6 sur 6" in last
 
@@ -209,3 +209,17 @@ def test_the_queue_warns_of_an_idea_no_budget_of_a_split_budget_holds(client: We
 
     assert warning not in row(held.id)
     assert warning in row(nowhere.id) and warning in row(unfunded.id)
+
+
+def test_the_queue_counts_reviewed_ideas_in_good_english(client: WebClient, session: Session) -> None:
+    call = make_budget_call(session, phase="submissions")
+    reviewed = make_idea(session, call)
+    make_idea(session, call)
+    make_idea(session, call)
+    session.add(IdeaReview(idea_id=reviewed.id, feasible=False, reason="Hors compétence"))
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    page = client.get(f"/moderation/calls/{call.id}/technical-review?lang=en").text
+    assert "Ideas reviewed: 1 of 3." in page  # not "1 of 3 idea reviewed."
+    assert "Idées analysées\u202f: 1 sur 3." in client.get(f"/moderation/calls/{call.id}/technical-review?lang=fr").text
