@@ -275,3 +275,21 @@ def test_a_ballot_over_the_budget_after_moderation_restores_a_project_cannot_be_
     assert "plus que le budget" in page and "Confirmer mon bulletin" not in page
     client.submit(f"{base}/remove", {"idea_id": str(second.id)})
     assert client.submit(f"{base}/confirm").status_code == 303
+
+
+def test_a_citizen_who_may_not_vote_in_a_residents_only_call_is_told_before_filling_a_ballot(
+        client: WebClient, session: Session) -> None:
+    # Voting is for verified residents: a citizen who is not one must not be offered buttons that
+    # all end on a refusal page; the ballot page says why and how to get verified.
+    call = make_budget_call(session, total=100)
+    call.vote_access = "residents"
+    session.add(call)
+    project = make_project(session, call, 60)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    page = client.get(f"/calls/{call.slug}/ballot").text
+    assert "Seuls les résidents vérifiés" in page
+    assert "Ajouter à mon bulletin" not in page and "ballot.js" not in page
+    assert client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(project.id)}).status_code == 403
+    assert items_of(session, voter.id) == []
