@@ -160,8 +160,10 @@ def review_save(request: Request, session: DbSession, settings: AppSettings, use
     query = {"todo": "1"} if todo == "1" else {}
     if page_number > 1 and todo != "1":
         query["page"] = str(page_number)
-    # Without the filter, back at the idea just reviewed; with it, that idea left the list: at its top.
-    anchor = "queue" if todo == "1" else f"review-{idea_id}"
+    # Without the filter, back at the idea just reviewed; with it, that idea left the list and the
+    # next one's first choice takes the focus (autofocus): no fragment then, since browsers skip
+    # autofocus when the URL has one (HTML standard, "flush autofocus candidates").
+    anchor = "" if todo == "1" else f"review-{idea_id}"
     location = links.path("budget:review_queue", call_id=call.id, _query=query, _anchor=anchor)
     return flash(request, redirect(location), N_("The technical review of “{title}” is saved."), "success",
                  title=idea.title)
