@@ -40,6 +40,7 @@ OVER_BUDGET = N_("This project costs {cost} and only {left} is left in your budg
 OVER_PART = N_("This project costs {cost} and only {left} is left in the budget of {part}. Remove a project of "
                "{part} to make room for it.")
 NO_PART = N_("This project has no district or theme with a budget, so it cannot be chosen.")
+OVER_SPENT = N_("Your ballot spends more than the budget: remove a project before confirming it.")
 EMPTY = N_("Add at least one project before confirming your ballot.")
 TOO_FEW = N_("Choose at least {n} projects before confirming your ballot.")
 TOO_LITTLE = N_("Spend at least {percent} % of the budget ({amount}) before confirming your ballot.")
@@ -126,10 +127,15 @@ class BallotState:
         return None
 
     def refusal(self) -> tuple[str, dict[str, object]] | None:
-        """Why the ballot cannot be confirmed as it is (a msgid and parameters), or None."""
+        """Why the ballot cannot be confirmed as it is (a msgid and parameters), or None: empty,
+        over a budget, fewer projects or less of the budget than the rules ask."""
         count = len(self.chosen)
         if count == 0:
             return EMPTY, {}
+        # Adding never goes over, but a project moderators hid (freeing its money) and then
+        # restored comes back into the ballot: such a ballot is not confirmed as it is.
+        if any(p.left < 0 for p in self.parts):
+            return OVER_SPENT, {}
         if count < self.min_projects:
             return TOO_FEW, {"n": self.min_projects}
         needed = -(-self.total * self.budget.min_percent // 100)
@@ -251,8 +257,9 @@ def remove_project(session: Session, *, call: Call, user: User, idea_id: int) ->
 
 def confirm(session: Session, *, call: Call, user: User) -> BallotState:
     """Confirm `user`'s ballot: from now on it counts (until it changes). Raises
-    InvalidTransition (voting not open) or Conflict (empty, fewer projects than the rule asks,
-    less of the budget spent than the rule asks: with the numbers)."""
+    InvalidTransition (voting not open) or Conflict (empty, over a budget once moderators restored
+    a project they had hidden, fewer projects than the rule asks, less of the budget spent than
+    the rule asks: with the numbers)."""
     state = _locked_state(session, call, user)
     refusal = state.refusal()
     if refusal is not None:

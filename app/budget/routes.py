@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app import i18n, links
-from app.authz import Action, require_citizen, require_taking_part
+from app.authz import RESIDENTS_ONLY, Action, can, require_citizen, require_taking_part
 from app.budget import ballot, results
 from app.budget.money import euros
 from app.call.models import Call, Phase
@@ -41,17 +41,19 @@ NOT_IN = N_("This project is not in your ballot: your ballot is unchanged.")
 CONFIRMED = N_("Your ballot is confirmed: it counts. You may change it until voting closes.")
 
 
-def _page(request: Request, call: Call, user: Any, state: ballot.BallotState, status_code: int = 200) -> HTMLResponse:
-    return render(request, "budget/ballot.html", {
-        "call": call, "state": state, "euros": euros, "signed_in": user is not None,
-    }, status_code=status_code)
-
-
 @router.get("/calls/{slug}/ballot", name="budget:ballot")
 def ballot_page(request: Request, session: DbSession, user: CurrentUser, slug: str) -> HTMLResponse:
-    """The ballot: the projects with their cost, the money left, the confirmation."""
+    """The ballot: the projects with their cost, the money left, the confirmation. A citizen
+    who may not vote in this call (verified residents only) reads why instead of the buttons."""
     call = visible_call_by_slug(session, slug, user)
-    return _page(request, call, user, ballot.ballot_state(session, call=call, user=user))
+    state = ballot.ballot_state(session, call=call, user=user)
+    barred = None
+    if user is not None and state.open and not can(user, Action.call_take_part,
+                                                    residents.taking(session, user, call, Part.vote)):
+        barred = RESIDENTS_ONLY[Part.vote]
+    return render(request, "budget/ballot.html", {
+        "call": call, "state": state, "euros": euros, "signed_in": user is not None, "barred": barred,
+    })
 
 
 def _answer(request: Request, call: Call, state: ballot.BallotState, message: str, anchor: str) -> Response:

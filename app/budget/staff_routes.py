@@ -115,8 +115,15 @@ def _queue(request: Request, session: Session, user: User, call: Call, *, todo: 
     queue = review.review_queue(session, call, todo=todo, page=page)
     allowed = {row.idea.id for row in queue.rows
                if authz.can(user, Action.budget_review, authz.Moderated(row.idea, assigned))}
+    # With a split budget, an idea without a district (or theme) that has a budget never reaches the ballot.
+    budget = rules.budget_of(session, call)
+    held = {part.key for part in rules.parts(session, call, budget)} if budget is not None else set()
+    off_ballot = {row.idea.id for row in queue.rows if budget is not None and budget.scope != BudgetScope.call
+                  and rules.part_key(budget, district_id=row.idea.district_id,
+                                     category_id=row.idea.category_id) not in held}
     return render(request, "budget/review.html", {
-        "call": call, "queue": queue, "todo": todo, "allowed": allowed, "errors": errors or {},
+        "call": call, "queue": queue, "todo": todo, "allowed": allowed, "off_ballot": off_ballot,
+        "errors": errors or {},
         "values": values or {}, "open": current_phase(call) in rules.OPEN_PHASES, "euros": euros,
     }, status_code=status_code)
 
@@ -153,8 +160,10 @@ def review_save(request: Request, session: DbSession, settings: AppSettings, use
     query = {"todo": "1"} if todo == "1" else {}
     if page_number > 1 and todo != "1":
         query["page"] = str(page_number)
-    # Without the filter, back at the idea just reviewed; with it, that idea left the list: at its top.
-    anchor = "queue" if todo == "1" else f"review-{idea_id}"
+    # Without the filter, back at the idea just reviewed; with it, that idea left the list and the
+    # next one's first choice takes the focus (autofocus): no fragment then, since browsers skip
+    # autofocus when the URL has one (HTML standard, "flush autofocus candidates").
+    anchor = "" if todo == "1" else f"review-{idea_id}"
     location = links.path("budget:review_queue", call_id=call.id, _query=query, _anchor=anchor)
     return flash(request, redirect(location), N_("The technical review of “{title}” is saved."), "success",
                  title=idea.title)

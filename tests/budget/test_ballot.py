@@ -244,3 +244,52 @@ def test_removing_a_project_twice_does_not_tell_a_confirmed_ballot_it_no_longer_
     assert "n’est pas dans votre bulletin" in again.json()["message"]
     page = client.get(client.submit(f"{base}/remove", {"idea_id": str(bench.id)}).headers["location"])
     assert "Confirmez à nouveau" not in page.text and "est confirmé et compte" in page.text
+
+
+def test_a_ballot_over_the_budget_after_moderation_restores_a_project_cannot_be_confirmed(
+        client: WebClient, session: Session) -> None:
+    # P1 (60 €) is in the ballot; moderators hide it, which frees its money; the citizen adds
+    # P2 (70 €); moderators restore P1: the ballot now spends 130 € of 100 €. It must not be
+    # confirmed as it is (the ballot never spends more than the budget), and the page says why.
+    call = make_budget_call(session, total=100)
+    first = make_project(session, call, 60, title="Un parc")
+    second = make_project(session, call, 70, title="Une rue")
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    base = f"/calls/{call.slug}/ballot"
+    client.submit(f"{base}/add", {"idea_id": str(first.id)})
+    first.hidden_at = first.updated_at
+    session.add(first)
+    session.commit()
+    assert client.submit(f"{base}/add", {"idea_id": str(second.id)}).status_code == 303
+    first.hidden_at = None
+    session.add(first)
+    session.commit()
+
+    refused = client.submit(f"{base}/confirm", headers=JSON)
+    assert refused.status_code == 409 and "plus que le budget" in refused.json()["error"]
+    session.expire_all()
+    assert ballot_service.ballot_of(session, call_id=call.id, user_id=voter.id).confirmed_at is None
+    page = client.get(base).text
+    assert "plus que le budget" in page and "Confirmer mon bulletin" not in page
+    client.submit(f"{base}/remove", {"idea_id": str(second.id)})
+    assert client.submit(f"{base}/confirm").status_code == 303
+
+
+def test_a_citizen_who_may_not_vote_in_a_residents_only_call_is_told_before_filling_a_ballot(
+        client: WebClient, session: Session) -> None:
+    # Voting is for verified residents: a citizen who is not one must not be offered buttons that
+    # all end on a refusal page; the ballot page says why and how to get verified.
+    call = make_budget_call(session, total=100)
+    call.vote_access = "residents"
+    session.add(call)
+    project = make_project(session, call, 60)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    page = client.get(f"/calls/{call.slug}/ballot").text
+    assert "Seuls les résidents vérifiés" in page
+    assert "Ajouter à mon bulletin" not in page and "ballot.js" not in page
+    assert client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(project.id)}).status_code == 403
+    assert items_of(session, voter.id) == []

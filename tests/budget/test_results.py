@@ -160,3 +160,24 @@ def test_published_results_stay_the_applied_selection_when_a_funded_project_is_h
     data = client.get(f"/api/calls/{call.slug}/budget-results").json()
     assert [(p["idea_id"], p["funded"]) for p in data["projects"]] == [(b.id, False)]
     assert data["used_eur"] == 0
+
+
+def test_pages_of_a_budget_call_do_not_show_its_projects_with_zero_supports(client: WebClient,
+                                                                           session: Session) -> None:
+    # A participatory budget takes ballots, not supports: every idea's support count stays 0.
+    # Showing "0 soutien" next to a funded project (the call's selection, its cards, the idea
+    # page) tells the public that nobody wanted it.
+    call = make_budget_call(session, total=100, phase="results")
+    park = make_project(session, call, 70, title="Un parc")
+    cast_ballot(session, call, [park])
+    park.winner = park.shortlisted = True
+    session.add(park)
+    session.commit()
+    page = client.get(f"/calls/{call.slug}")
+    assert page.status_code == 200
+    selection = page.text.split('class="results-list"', 1)[1].split("</ol>", 1)[0]
+    assert "Un parc" in selection and "soutien" not in selection
+    card = page.text.split(f'id="idea-{park.id}-title"', 1)[1].split("</article>", 1)[0]
+    assert "soutien" not in card
+    idea_page = client.get(f"/ideas/{park.id}")
+    assert idea_page.status_code == 200 and "0 soutien" not in idea_page.text

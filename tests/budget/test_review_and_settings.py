@@ -155,15 +155,16 @@ def test_a_queue_of_300_ideas_reads_50_a_page_and_keeps_the_unreviewed_first(cli
     page = client.get(f"/moderation/calls/{call.id}/technical-review?todo=1")
     assert page.status_code == 200
     assert page.text.count('class="review-form"') == 50
-    assert "0 idée analysée sur 300" in page.text and "Page 1 sur 6" in page.text
+    assert "Idées analysées\u202f: 0 sur 300" in page.text and "Page 1 sur 6" in page.text
     assert "autofocus" in page.text  # the first idea's first choice: reviewing goes on from the keyboard
 
     saved = client.submit(f"/moderation/ideas/{ideas[0].id}/technical-review",
                           {"feasible": "no", "reason": "Hors du domaine public", "todo": "1"})
-    assert saved.headers["location"] == f"/moderation/calls/{call.id}/technical-review?todo=1#queue"
+    # No fragment: it would keep the next idea's choice from taking the focus (tests/e2e).
+    assert saved.headers["location"] == f"/moderation/calls/{call.id}/technical-review?todo=1"
     after = client.get(saved.headers["location"]).text
     assert ">Idée de quartier 000</a>" not in after and ">Idée de quartier 001</a>" in after
-    assert "1 idée analysée sur 300" in after
+    assert "Idées analysées\u202f: 1 sur 300" in after
     last = client.get(f"/moderation/calls/{call.id}/technical-review?page=6").text
     assert "Idée de quartier 299" in last and "Page 6 sur 6" in last
 
@@ -188,3 +189,38 @@ def test_a_refused_review_in_a_long_queue_is_summed_up_at_the_top_and_focused(cl
     field = queue.split(f'id="f-{target.id}-cost"', 1)[1].split(">", 1)[0]
     assert "autofocus" in field and 'aria-invalid="true"' in field
     assert queue.count("autofocus") == 1
+
+
+def test_the_queue_warns_of_an_idea_no_budget_of_a_split_budget_holds(client: WebClient, session: Session) -> None:
+    # With one budget per district, an idea without a district (or in a district given no
+    # budget) never reaches the ballot, however feasible and costed: the moderator must know.
+    north, south = make_district(session, name="Nord"), make_district(session, name="Sud")
+    call = make_budget_call(session, phase="submissions", districts=[(north, 100)])
+    held = make_idea(session, call, title="Au nord", district=north)
+    nowhere = make_idea(session, call, title="Sans quartier")
+    unfunded = make_idea(session, call, title="Au sud", district=south)
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    page = client.get(f"/moderation/calls/{call.id}/technical-review").text
+    warning = "n’ira pas au bulletin"
+
+    def row(idea_id: int | None) -> str:
+        return page.split(f'id="review-{idea_id}"', 1)[1].split("</li>", 1)[0]
+
+    assert warning not in row(held.id)
+    assert warning in row(nowhere.id) and warning in row(unfunded.id)
+
+
+def test_the_queue_counts_reviewed_ideas_in_good_english(client: WebClient, session: Session) -> None:
+    call = make_budget_call(session, phase="submissions")
+    reviewed = make_idea(session, call)
+    make_idea(session, call)
+    make_idea(session, call)
+    session.add(IdeaReview(idea_id=reviewed.id, feasible=False, reason="Hors compétence"))
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    page = client.get(f"/moderation/calls/{call.id}/technical-review?lang=en").text
+    assert "Ideas reviewed: 1 of 3." in page  # not "1 of 3 idea reviewed."
+    assert "Idées analysées\u202f: 1 sur 3." in client.get(f"/moderation/calls/{call.id}/technical-review?lang=fr").text

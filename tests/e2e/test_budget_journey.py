@@ -100,3 +100,34 @@ def test_staff_pages_and_published_results_pass_the_checks(
     page.goto("/calls/budget-participatif-2025/budget-results")
     check_page(page, "budget-results")
     expect(page.locator(".budget-skipped")).to_have_count(2)
+
+
+def test_a_moderator_reviews_idea_after_idea_from_the_keyboard(
+        server: E2EServer, new_context: Callable[..., BrowserContext]) -> None:
+    # After each save of the "not reviewed yet" queue, the focus is on the next idea's first
+    # choice, so the review goes on without going back through the page with Tab. (A fragment in
+    # the URL, such as "#queue", makes browsers skip autofocus: the HTML standard's "flush
+    # autofocus candidates" stops when the document has a target element.)
+    moderator = server.create_user(role="moderator", display_name="Marc Modération")
+    with server.session() as s:
+        call = make_budget_call(s, phase="submissions")
+        ideas = [make_idea(s, call, title=f"Un banc rue numéro {n}") for n in range(3)]
+        s.commit()
+        call_id, ids = call.id, [i.id for i in ideas]
+    context = new_context(viewport=MOBILE)
+    login_as(context, server, moderator)
+    page = context.new_page()
+    page.goto(f"/moderation/calls/{call_id}/technical-review?todo=1")
+    for idea_id in ids[:2]:
+        expect(page.locator(f"#f-{idea_id}-yes")).to_be_focused()
+        page.keyboard.press("Space")  # "Réalisable"
+        page.keyboard.press("Tab")
+        page.keyboard.type("3 000")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Un banc en chêne posé")
+        page.keyboard.press("Tab")  # the reason, left empty
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Enregistrer l’analyse").first).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator(".flash-success").first).to_contain_text("est enregistrée")
+    expect(page.locator(f"#f-{ids[2]}-yes")).to_be_focused()
