@@ -64,37 +64,47 @@ def places_for(session: Session, call_id: int) -> list[MapPlace]:
 
 
 def resolve(session: Session, settings: Settings, *, call: Call, given: LocationInput,
-            has_location: bool = False, draft: bool = False) -> Resolved:
-    """Where the idea is, from the form: a chosen place first, then an address (looked up by the
+            has_location: bool = False, draft: bool = False, current_label: str = "") -> Resolved:
+    """Where the idea is, from the form: removed when "Remove the location" is ticked (whatever
+    the other fields still hold), else a chosen place first, then an address (looked up by the
     configured geocoder), then coordinates. `has_location`: the idea already has one (an edit);
-    `draft`: the idea stays a draft, which may wait for its location even when it is required.
+    `current_label`: its name now, which the edit form shows again: left as it was, a newly
+    chosen place or found address is named by its own name instead; `draft`: the idea stays a
+    draft, which may wait for its location even when it is required.
 
     Raises ValidationFailed: "place_id" for a place not offered in this call, "address" when
     the address cannot be looked up (app.maps.geocoder), "latitude"/"longitude" out of range,
-    "location" when the call requires a location and none is given. Writes nothing."""
+    "location" when the call requires a location and none is given or it is removed. Writes
+    nothing."""
     assert call.id is not None
     mode = location_mode(session, call.id)
     label = given.label.strip()[:200]
     if mode == LocationMode.off:
         return Resolved(point=None, label="", keep=True)
+    required = N_("This call asks where your idea is: pick a place on the map, in the list, or type an address.")
+    if given.clear:
+        if mode == LocationMode.required and not draft:
+            raise ValidationFailed({"location": required})
+        return Resolved(point=None, label="")
+    # The name shown again unchanged names the old place, not a newly chosen one.
+    own_label = "" if current_label and label == current_label.strip() else label
     result: Resolved | None = None
     if given.place_id is not None:
         place = session.get(MapPlace, given.place_id)
         if place is None or place.call_id not in (None, call.id):
             raise ValidationFailed({"place_id": N_("Choose a place from the list.")})
-        result = Resolved(point=Point(place.latitude, place.longitude), label=label or place.name)
+        result = Resolved(point=Point(place.latitude, place.longitude), label=own_label or place.name)
     elif given.address.strip():
         found, name = geocoder.geocode(settings, given.address.strip()[:300])
-        result = Resolved(point=found, label=label or name)
+        result = Resolved(point=found, label=own_label or name)
     else:
         typed = geo.parse_point(given.latitude, given.longitude)
         if typed is not None:
             result = Resolved(point=typed, label=label)
     if result is None:
-        if mode == LocationMode.required and not draft and (given.clear or not has_location):
-            raise ValidationFailed({"location": N_("This call asks where your idea is: pick a place on the "
-                                                   "map, in the list, or type an address.")})
-        return Resolved(point=None, label="", keep=not given.clear)
+        if mode == LocationMode.required and not draft and not has_location:
+            raise ValidationFailed({"location": required})
+        return Resolved(point=None, label="", keep=True)
     return result
 
 

@@ -103,6 +103,8 @@ BAD_FILES = [
     (_collection(("centre", {"type": "Polygon", "coordinates": CENTRE}),
                  ("centre", {"type": "Point", "coordinates": [5.57, 50.64]})),
      "Chaque quartier doit être un Polygon ou un MultiPolygon"),
+    # Nested past what Python's JSON reader can follow (a RecursionError, once a 500).
+    (b"[" * 100_000 + b"]" * 100_000, "Le fichier n’est pas un GeoJSON valide"),
 ]
 
 
