@@ -34,11 +34,13 @@ class LocationInput:
     place_id: int | None = None
     label: str = ""
     clear: bool = False
+    whole_city: bool = False  # "The whole city" chosen on purpose: no district suggested
 
     def values(self) -> dict[str, str]:
         """The fields as the form shows them again (strings, as sent)."""
         return {"latitude": self.latitude, "longitude": self.longitude, "address": self.address,
-                "place_id": str(self.place_id or ""), "place_label": self.label}
+                "place_id": str(self.place_id or ""), "place_label": self.label,
+                "district_whole_city": "1" if self.whole_city else ""}
 
 
 @dataclass(frozen=True)

@@ -156,23 +156,30 @@
 
   // The district whose outline holds the point, chosen in the form's district list when it is
   // still "the whole city" or the district suggested before: the suggestion follows the point
-  // until the person chooses a district themselves (the server does the same when the form is
-  // sent without one).
+  // until the person chooses a district themselves (the server suggests the same when the form
+  // is sent without one, unless "the whole city" was chosen on purpose: the hidden field
+  // district_whole_city says so).
   var suggested = null;
+  var chosen = false;
   var districtField = document.getElementById("f-district_id");
+  var wholeCity = document.getElementById("f-district_whole_city");
   if (districtField) {
-    // A district chosen by the person: the note about the suggestion no longer holds.
+    chosen = !!(wholeCity && wholeCity.value === "1");
     districtField.addEventListener("change", function () {
+      chosen = true;
+      if (wholeCity) {
+        wholeCity.value = districtField.value ? "" : "1";
+      }
       var note = document.getElementById("location-district-note");
       if (districtField.value !== suggested && note) {
-        note.textContent = "";
+        note.textContent = "";  // the note about the suggestion no longer holds
       }
     });
   }
   function suggest(box, lat, lon) {
     var url = box.getAttribute("data-district-url");
-    var select = document.getElementById("f-district_id");
-    var free = function () { return !select.value || select.value === suggested; };
+    var select = districtField;
+    var free = function () { return !chosen && (!select.value || select.value === suggested); };
     if (!url || !select || !free() || !window.fetch) {
       return;
     }

@@ -20,6 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
 from app.clock import utcnow
+from app.idea.models import Idea
 from app.maps.models import DistrictBoundary, IdeaLocation, LocationMode, MapPlace
 from tests.e2e.conftest import running_server
 from tests.e2e.harness import E2EServer, assert_focus_visible, check_page, login_as, tab_to
@@ -269,12 +270,17 @@ def test_the_picker_follows_the_point_on_a_phone(
     centre.click()
     expect(district).to_have_value(str(ids[1]))
     expect(page.locator("#location-district-note")).to_contain_text("Est (test)")
-    # A district the citizen chooses themselves is theirs: moving the point leaves it.
+    # A district the citizen chooses themselves is theirs, "the whole city" too: moving the point
+    # leaves it, and the server suggests none in its place.
     district.select_option(label="Ouest (test)")
     expect(page.locator("#location-district-note")).to_have_text("")
     centre.click()
     page.wait_for_timeout(400)
     expect(district).to_have_value(str(ids[0]))
+    district.select_option(label="Toute la ville")
+    centre.click()
+    page.wait_for_timeout(400)
+    expect(district).to_have_value("")
     check_page(page, "idea-form-picker-follows", max_js_bytes=MAP_JS_BUDGET)
     latitude = float(page.get_by_label("Latitude").input_value())
     longitude = float(page.get_by_label("Longitude").input_value())
@@ -285,3 +291,6 @@ def test_the_picker_follows_the_point_on_a_phone(
         placed = s.exec(select(IdeaLocation).order_by(IdeaLocation.updated_at.desc())).first()  # type: ignore[attr-defined]
         assert placed is not None
         assert (placed.latitude, placed.longitude) == (latitude, longitude)
+        idea = s.get(Idea, placed.idea_id)
+        assert idea is not None and idea.title == "Un abri pour les vélos près du marché"
+        assert idea.district_id is None  # the whole city, as chosen

@@ -131,3 +131,27 @@ def test_only_administrators_import_outlines(client: WebClient, session: Session
         "q.geojson", _collection(("x", {"type": "Polygon", "coordinates": CENTRE})), "application/json")})
     assert response.status_code == 403
     assert _count(session, DistrictBoundary) == 0
+
+
+def test_the_whole_city_chosen_on_purpose_is_kept_though_the_point_is_in_a_district(
+        client: WebClient, session: Session) -> None:
+    # The picker's note says "You can change it above": a citizen who changes the suggested
+    # district back to "The whole city" (the form's script marks it so) keeps it.
+    centre = make_district(session, name="Centre")
+    session.add(DistrictBoundary(district_id=centre.id, geometry={"type": "Polygon", "coordinates": CENTRE},
+                                 min_lon=5.56, min_lat=50.64, max_lon=5.59, max_lat=50.65))
+    call = call_with_locations(session)
+    client.login_as(make_user(session))
+    session.commit()
+    form = client.get(f"/calls/{call.slug}/ideas/new").text
+    assert 'name="district_whole_city" value=""' in form
+    base = {"body_md": "Des bancs à l'ombre pour se reposer en ville.", "action": "submit",
+            "latitude": "50.6455", "longitude": "5.5736", "district_id": ""}
+    client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Pour toute la ville", "district_whole_city": "1"})
+    client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Sans choix"})
+    session.expire_all()
+    districts = {i.title: i.district_id for i in session.exec(select(Idea))}
+    assert districts == {"Pour toute la ville": None, "Sans choix": centre.id}
+    # Shown again after a refusal, the choice stays.
+    refused = client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Non", "district_whole_city": "1"})
+    assert refused.status_code == 422 and 'name="district_whole_city" value="1"' in refused.text
