@@ -23,6 +23,15 @@ from app.settings import Settings
 MAX_PLACES = 200
 
 
+class UnknownDistricts(ValidationFailed):
+    """A boundaries file naming districts that do not exist: `names`, as the file spells them
+    (at most 20), for the administrator to correct."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__({"geojson": N_("Each feature must name an existing district by its slug or name.")})
+        self.names = names[:20]
+
+
 @dataclass
 class LocationInput:
     """What the idea form sent about the location: coordinates (the map picker fills them), a
@@ -204,17 +213,22 @@ def import_boundaries(session: Session, *, actor: User, data: bytes) -> list[Dis
     """Replace the outlines of the districts named in a GeoJSON FeatureCollection (by slug, or
     by name, case-insensitive); other districts keep theirs. Returns the districts updated.
 
-    Raises ValidationFailed("geojson") for a malformed file (app.maps.geo.read_feature_collection)
-    or a feature naming no district; nothing is written then. Audited."""
+    Raises ValidationFailed("geojson") for a malformed file (app.maps.geo.read_feature_collection),
+    UnknownDistricts (a ValidationFailed) naming the features' districts that do not exist;
+    nothing is written then. Audited."""
     outlines = geo.read_feature_collection(data)
     districts = list(session.exec(select(District)))
     by_key = {d.slug.lower(): d for d in districts} | {d.name.lower(): d for d in districts}
     matched: list[tuple[District, geo.Outline]] = []
+    unknown: list[str] = []
     for outline in outlines:
         district = by_key.get(outline.key.lower())
         if district is None:
-            raise ValidationFailed({"geojson": N_("Each feature must name an existing district by its slug or name.")})
-        matched.append((district, outline))
+            unknown.append(outline.key[:80])
+        else:
+            matched.append((district, outline))
+    if unknown:
+        raise UnknownDistricts(list(dict.fromkeys(unknown)))
     for district, outline in matched:
         assert district.id is not None
         min_lon, min_lat, max_lon, max_lat = geo.bounding_box(outline.polygons)

@@ -155,3 +155,17 @@ def test_the_whole_city_chosen_on_purpose_is_kept_though_the_point_is_in_a_distr
     # Shown again after a refusal, the choice stays.
     refused = client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Non", "district_whole_city": "1"})
     assert refused.status_code == 422 and 'name="district_whole_city" value="1"' in refused.text
+
+
+def test_an_import_naming_unknown_districts_says_which(client: WebClient, session: Session) -> None:
+    centre = make_district(session, name="Centre")
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    client.login_as(admin)
+    data = _collection((centre.slug, {"type": "Polygon", "coordinates": CENTRE}),
+                       ("Atlantide", {"type": "Polygon", "coordinates": CENTRE}),
+                       ("<b>Lémurie</b>", {"type": "Polygon", "coordinates": CENTRE}))
+    response = client.submit("/admin/maps/boundaries", {}, files={"geojson": ("q.geojson", data, "application/json")})
+    assert response.status_code == 422
+    assert "Introuvables\u202f: Atlantide, &lt;b&gt;Lémurie&lt;/b&gt;." in response.text
+    assert _count(session, DistrictBoundary) == 0
