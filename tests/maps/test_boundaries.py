@@ -14,7 +14,7 @@ from app.idea.models import Idea
 from app.maps import geo
 from app.maps.models import DistrictBoundary
 from tests.factories import make_district, make_user
-from tests.maps.support import call_with_locations
+from tests.maps.support import call_with_locations, form_fields
 from tests.support import WebClient
 
 # Rough squares around two places of Liège, lon/lat (RFC 7946), the second with a hole.
@@ -155,6 +155,14 @@ def test_the_whole_city_chosen_on_purpose_is_kept_though_the_point_is_in_a_distr
     # Shown again after a refusal, the choice stays.
     refused = client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Non", "district_whole_city": "1"})
     assert refused.status_code == 422 and 'name="district_whole_city" value="1"' in refused.text
+    # Edited later (the form sent as shown), the idea for the whole city stays so.
+    idea = session.exec(select(Idea).where(Idea.title == "Pour toute la ville")).one()
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    edited = client.post(f"/ideas/{idea.id}/edit", data={**fields, "title": "Pour toute la ville, vraiment",
+                                                         "action": "save"}, follow_redirects=False)
+    assert edited.status_code == 303
+    session.expire_all()
+    assert session.get(Idea, idea.id).district_id is None  # type: ignore[union-attr]
 
 
 def test_an_import_naming_unknown_districts_says_which(client: WebClient, session: Session) -> None:

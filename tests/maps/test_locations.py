@@ -12,7 +12,7 @@ from app.main import create_app
 from app.maps.models import IdeaLocation, LocationMode, MapPlace
 from app.settings import Settings
 from tests.factories import make_call, make_user
-from tests.maps.support import call_with_locations, fake_nominatim
+from tests.maps.support import call_with_locations, fake_nominatim, form_fields
 from tests.support import WebClient, exported_data, free_port
 
 BODY = "Installer des bancs à l'ombre sur la place pour les personnes âgées."
@@ -209,27 +209,6 @@ def test_the_location_is_in_the_authors_export_and_goes_with_the_idea(client: We
     assert _count(session, IdeaLocation) == 0
 
 
-def _form_fields(html: str) -> dict[str, str]:
-    """The values a browser would send from the idea form as shown (inputs, chosen options,
-    text areas; checkboxes left unticked), as a person who changes nothing would send them."""
-    import re
-    from html import unescape
-    fields: dict[str, str] = {}
-    for tag in re.findall(r"<input\b[^>]*>", html):
-        name = re.search(r'\bname="([^"]*)"', tag)
-        kind = re.search(r'\btype="([^"]*)"', tag)
-        if not name or (kind and kind.group(1) in {"checkbox", "file", "submit", "radio"}):
-            continue
-        value = re.search(r'\bvalue="([^"]*)"', tag)
-        fields[name.group(1)] = unescape(value.group(1)) if value else ""
-    for name, body in re.findall(r'<select\b[^>]*\bname="([^"]*)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected', body)
-        fields[name] = unescape(chosen.group(1)) if chosen else ""
-    for name, body in re.findall(r'<textarea\b[^>]*\bname="([^"]*)"[^>]*>(.*?)</textarea>', html, re.S):
-        fields[name] = unescape(body).lstrip("\n")
-    return fields
-
-
 def test_remove_the_location_works_from_the_edit_form_as_shown(client: WebClient, session: Session) -> None:
     # The edit form shows the current coordinates in their fields; ticking "Remove the location"
     # and sending the form as the browser does (those fields still filled) removes it.
@@ -239,7 +218,7 @@ def test_remove_the_location_works_from_the_edit_form_as_shown(client: WebClient
     client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(latitude="50.6455", longitude="5.5736",
                                                                place_label="Place Saint-Lambert"))
     idea = session.exec(select(Idea)).one()
-    fields = _form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
     assert fields["latitude"] == "50.6455" and fields["place_label"] == "Place Saint-Lambert"
     response = client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "location_clear": "1"},
                            follow_redirects=False)
@@ -254,7 +233,7 @@ def test_a_required_location_cannot_be_removed_from_the_edit_form(client: WebCli
     session.commit()
     client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(latitude="50.6455", longitude="5.5736"))
     idea = session.exec(select(Idea)).one()
-    fields = _form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
     response = client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "location_clear": "1"},
                            follow_redirects=False)
     assert response.status_code == 422 and "Cet appel demande où se trouve votre idée" in response.text
@@ -272,7 +251,7 @@ def test_choosing_another_place_when_editing_names_the_new_place(client: WebClie
     session.commit()
     client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(place_id=str(avroy.id)))
     idea = session.exec(select(Idea)).one()
-    fields = _form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
     assert fields["place_label"] == "Parc d'Avroy"
     response = client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "place_id": str(gare.id)},
                            follow_redirects=False)
@@ -282,7 +261,7 @@ def test_choosing_another_place_when_editing_names_the_new_place(client: WebClie
     assert location is not None
     assert (location.latitude, location.longitude, location.label) == (50.6244, 5.5667, "Gare des Guillemins")
     # A name the author types themselves is kept.
-    fields = _form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
     client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "place_id": str(avroy.id),
                                                 "place_label": "Devant l'entrée du parc"}, follow_redirects=False)
     session.expire_all()
