@@ -237,11 +237,17 @@
     // A point picked on the map is the place: a place chosen in the list before no longer is
     // (the server takes the list's place first).
     var placeField = form && form.querySelector("[name=place_id]");
+    // Said to screen readers too: the point chosen, in the fields' words.
+    var pointNote = document.getElementById("location-point-note");
     function pick(latlng) {
       if (placeField) {
         placeField.value = "";
       }
       put(latlng);
+      if (pointNote && latField && lonField) {
+        pointNote.textContent = (pointNote.getAttribute("data-template") || "")
+          .replace("{lat}", latField.value).replace("{lon}", lonField.value);
+      }
     }
     map.on("click", function (event) { pick(event.latlng); });
     var centre = document.querySelector("[data-map-centre='" + box.id + "']");

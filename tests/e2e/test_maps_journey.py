@@ -259,6 +259,11 @@ def test_the_picker_follows_the_point_on_a_phone(
     centre = page.get_by_role("button", name="Prendre le centre de la carte")
     centre.click()
     expect(page.get_by_label("Un lieu de la liste")).to_have_value("")
+    # Said to screen readers: the point chosen (a live region), in the fields' words.
+    point = page.locator("#location-point-note")
+    assert point.get_attribute("aria-live") == "polite"
+    expect(point).to_have_text(f"Point choisi\u202f: latitude {page.get_by_label('Latitude').input_value()}, "
+                               f"longitude {page.get_by_label('Longitude').input_value()}.")
     district = page.get_by_label("Quartier")
     expect(district).to_have_value(str(ids[0]))
     expect(page.locator("#location-district-note")).to_contain_text("Ouest (test)")
