@@ -20,6 +20,7 @@ from app.errors import NotFound
 from app.i18n import current_language
 from app.idea import context as idea_context
 from app.idea import queries as idea_queries
+from app.maps import queries as maps_queries
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
@@ -100,6 +101,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
         "announcement_languages": {a.id: announce_queries.language_for(a, current_language()) for a in announcements},
         "share": share_previews.call_preview(settings, call, share_previews.call_figures(session, call.id)),
+        "has_map": maps_queries.has_map(session, call),  # a link to its map page (app.maps)
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
         **_rules_and_supports(request, session, call, user),
     }

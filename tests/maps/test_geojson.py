@@ -136,3 +136,19 @@ def test_a_malformed_tile_url_adds_nothing_to_the_policy_and_breaks_no_page(sett
         policy = content_security_policy(settings.model_copy(update={"map_tile_url": tile_url}))
         assert "img-src 'self' data: blob:;" in policy, tile_url
         assert policy.count("script-src") == 1, tile_url
+
+
+def test_the_call_page_links_its_map_only_when_there_is_one(client: WebClient, session: Session) -> None:
+    # A call that never asked for locations has no map worth a link; one that asks has, and so
+    # has one that stopped asking while some of its ideas still carry a place.
+    make_call(session, slug="sans-carte")
+    located = make_call(session, slug="avec-carte")
+    session.add(CallMap(call_id=located.id, location_mode="optional"))
+    stopped = make_call(session, slug="carte-arretee")
+    session.add(CallMap(call_id=stopped.id, location_mode="off"))
+    _place(session, make_idea(session, stopped, make_user(session)), 50.64, 5.57)
+    session.commit()
+    link = "Voir les idées sur une carte"
+    assert link not in client.get("/calls/sans-carte").text
+    assert link in client.get("/calls/avec-carte").text
+    assert link in client.get("/calls/carte-arretee").text
