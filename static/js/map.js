@@ -250,6 +250,23 @@
       }
     }
     map.on("click", function (event) { pick(event.latlng); });
+    // Coordinates typed in the fields move the marker and the map there (when they are a point).
+    function typed() {
+      var la = number(latField.value);
+      var lo = number(lonField.value);
+      if (la === null || lo === null || Math.abs(la) > 90 || Math.abs(lo) > 180) {
+        return;
+      }
+      if (placeField) {
+        placeField.value = "";
+      }
+      put(L.latLng(la, lo));
+      map.setView([la, lo], Math.max(map.getZoom(), 15));
+    }
+    if (latField && lonField) {
+      latField.addEventListener("change", typed);
+      lonField.addEventListener("change", typed);
+    }
     var centre = document.querySelector("[data-map-centre='" + box.id + "']");
     if (centre) {
       centre.hidden = false;
