@@ -21,6 +21,7 @@ from app.i18n import current_language
 from app.idea import context as idea_context
 from app.idea import queries as idea_queries
 from app.intake import service as intake_service
+from app.maps import queries as maps_queries
 from app.media import service as media_service
 from app.media.models import MediaFile
 from app.moderation import dialogue as moderation_dialogue
@@ -109,6 +110,8 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "announcement_languages": {a.id: announce_queries.language_for(a, current_language()) for a in announcements},
         "share": share_previews.call_preview(settings, call, memo.remembered(
             session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0))),
+        # A link to its map page (app.maps).
+        "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
         **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
         **_rules_and_supports(request, session, call, user),
     }

@@ -147,7 +147,7 @@ def create(
     try:
         residents.take_part(session, user=author, call=call, part=Part.submit)
         spot = maps_service.resolve(session, settings, call=call, given=where, draft=action == "draft")
-        data.district_id = maps_forms.district_for(session, data.district_id, spot)
+        data.district_id = maps_forms.district_for(session, data.district_id, spot, where)
         idea = service.create_idea(session, settings, call, author, data=data, photos=photos,
                                    submit=action != "draft")
         assert idea.id is not None
@@ -328,10 +328,11 @@ def edit(
     try:
         if submit:
             residents.take_part(session, user=author, call=call, part=Part.submit)
-        spot = maps_service.resolve(session, settings, call=call, given=where,
-                                    has_location=maps_service.location_of(session, idea_id) is not None,
+        located = maps_service.location_of(session, idea_id)
+        spot = maps_service.resolve(session, settings, call=call, given=where, has_location=located is not None,
+                                    current_label=located.label if located else "",
                                     draft=idea.status == IdeaStatus.draft and not submit)
-        data.district_id = maps_forms.district_for(session, data.district_id, spot)
+        data.district_id = maps_forms.district_for(session, data.district_id, spot, where)
         service.update_idea(session, settings, call, idea, author, data=data, photos=photos, submit=submit)
         maps_service.place_idea(session, idea_id=idea_id, resolved=spot)
     except (ValidationFailed, RateLimited, Conflict) as exc:

@@ -18,10 +18,13 @@ Words = Annotated[str, Form(max_length=300)]
 
 def location_input(latitude: Coordinate = "", longitude: Coordinate = "", address: Words = "",
                    place_id: Coordinate = "", place_label: Words = "", location_clear: Coordinate = "",
-                   ) -> service.LocationInput:
-    """The idea form's location fields as sent (a bad place id reads as none chosen)."""
+                   district_whole_city: Coordinate = "") -> service.LocationInput:
+    """The idea form's location fields as sent (a bad place id reads as none chosen).
+    `district_whole_city` "1": the person chose "The whole city" themselves (static/js/map.js
+    says so), so no district is suggested from the point."""
     return service.LocationInput(latitude=latitude, longitude=longitude, address=address,
-                                 place_id=parse_id(place_id), label=place_label, clear=location_clear == "1")
+                                 place_id=parse_id(place_id), label=place_label, clear=location_clear == "1",
+                                 whole_city=district_whole_city == "1")
 
 
 LocationForm = Annotated[service.LocationInput, Depends(location_input)]
@@ -41,9 +44,11 @@ def form_context(session: Session, call: Call, idea: Idea | None) -> dict[str, A
     }
 
 
-def district_for(session: Session, district_id: int | None, resolved: service.Resolved) -> int | None:
-    """The district the idea goes in: the one chosen, else the one whose outline holds the point."""
-    if district_id is not None or resolved.point is None:
+def district_for(session: Session, district_id: int | None, resolved: service.Resolved,
+                 given: service.LocationInput) -> int | None:
+    """The district the idea goes in: the one chosen, else none when "The whole city" was chosen
+    on purpose (`given.whole_city`), else the one whose outline holds the point."""
+    if district_id is not None or resolved.point is None or given.whole_city:
         return district_id
     district = service.suggest_district(session, resolved.point)
     return district.id if district else None

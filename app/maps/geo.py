@@ -149,7 +149,8 @@ def read_feature_collection(data: bytes) -> list[Outline]:
         raise refuse(N_("The file is too large (5 MB at most)."))
     try:
         document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: arrays or objects nested deeper than Python's JSON reader follows.
         raise refuse(N_("The file is not valid GeoJSON (JSON could not be read).")) from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
             or not isinstance(document.get("features"), list) or not document["features"]:

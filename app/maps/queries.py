@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from app.call.models import Call
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
-from app.maps.models import IdeaLocation
+from app.maps.models import CallMap, IdeaLocation, LocationMode
 
 MAX_MARKERS = 5000
 
@@ -40,6 +40,16 @@ def located_count(session: Session, call: Call, filters: idea_queries.IdeaFilter
     assert call.id is not None
     query = idea_queries.public_ideas(call.id, filters).join(IdeaLocation, col(IdeaLocation.idea_id) == Idea.id)
     return idea_queries.count(session, query)
+
+
+def has_map(session: Session, call: Call) -> bool:
+    """Whether the call's map page is worth a link: the call asks for locations, or some of its
+    public ideas have one (placed while it did)."""
+    assert call.id is not None
+    rule = session.get(CallMap, call.id)
+    if rule is not None and rule.location_mode != LocationMode.off:
+        return True
+    return located_count(session, call, idea_queries.IdeaFilters()) > 0
 
 
 def feature_collection(found: list[Marker], url_of: Any) -> dict[str, Any]:

@@ -177,6 +177,7 @@ def import_boundaries(request: Request, session: DbSession, settings: AppSetting
         session.rollback()
         context = _admin_context(session, None, exc.errors)
         context["geocoder"] = geocoder.configured(settings)
+        context["unknown_districts"] = exc.names if isinstance(exc, service.UnknownDistricts) else []
         return render(request, "maps/admin.html", context, status_code=422)
     session.commit()
     return flash(request, redirect(links.path("maps:admin")),

@@ -23,6 +23,15 @@ from app.settings import Settings
 MAX_PLACES = 200
 
 
+class UnknownDistricts(ValidationFailed):
+    """A boundaries file naming districts that do not exist: `names`, as the file spells them
+    (at most 20), for the administrator to correct."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__({"geojson": N_("Each feature must name an existing district by its slug or name.")})
+        self.names = names[:20]
+
+
 @dataclass
 class LocationInput:
     """What the idea form sent about the location: coordinates (the map picker fills them), a
@@ -34,11 +43,13 @@ class LocationInput:
     place_id: int | None = None
     label: str = ""
     clear: bool = False
+    whole_city: bool = False  # "The whole city" chosen on purpose: no district suggested
 
     def values(self) -> dict[str, str]:
         """The fields as the form shows them again (strings, as sent)."""
         return {"latitude": self.latitude, "longitude": self.longitude, "address": self.address,
-                "place_id": str(self.place_id or ""), "place_label": self.label}
+                "place_id": str(self.place_id or ""), "place_label": self.label,
+                "district_whole_city": "1" if self.whole_city else ""}
 
 
 @dataclass(frozen=True)
@@ -64,37 +75,47 @@ def places_for(session: Session, call_id: int) -> list[MapPlace]:
 
 
 def resolve(session: Session, settings: Settings, *, call: Call, given: LocationInput,
-            has_location: bool = False, draft: bool = False) -> Resolved:
-    """Where the idea is, from the form: a chosen place first, then an address (looked up by the
+            has_location: bool = False, draft: bool = False, current_label: str = "") -> Resolved:
+    """Where the idea is, from the form: removed when "Remove the location" is ticked (whatever
+    the other fields still hold), else a chosen place first, then an address (looked up by the
     configured geocoder), then coordinates. `has_location`: the idea already has one (an edit);
-    `draft`: the idea stays a draft, which may wait for its location even when it is required.
+    `current_label`: its name now, which the edit form shows again: left as it was, a newly
+    chosen place or found address is named by its own name instead; `draft`: the idea stays a
+    draft, which may wait for its location even when it is required.
 
     Raises ValidationFailed: "place_id" for a place not offered in this call, "address" when
     the address cannot be looked up (app.maps.geocoder), "latitude"/"longitude" out of range,
-    "location" when the call requires a location and none is given. Writes nothing."""
+    "location" when the call requires a location and none is given or it is removed. Writes
+    nothing."""
     assert call.id is not None
     mode = location_mode(session, call.id)
     label = given.label.strip()[:200]
     if mode == LocationMode.off:
         return Resolved(point=None, label="", keep=True)
+    required = N_("This call asks where your idea is: pick a place on the map, in the list, or type an address.")
+    if given.clear:
+        if mode == LocationMode.required and not draft:
+            raise ValidationFailed({"location": required})
+        return Resolved(point=None, label="")
+    # The name shown again unchanged names the old place, not a newly chosen one.
+    own_label = "" if current_label and label == current_label.strip() else label
     result: Resolved | None = None
     if given.place_id is not None:
         place = session.get(MapPlace, given.place_id)
         if place is None or place.call_id not in (None, call.id):
             raise ValidationFailed({"place_id": N_("Choose a place from the list.")})
-        result = Resolved(point=Point(place.latitude, place.longitude), label=label or place.name)
+        result = Resolved(point=Point(place.latitude, place.longitude), label=own_label or place.name)
     elif given.address.strip():
         found, name = geocoder.geocode(settings, given.address.strip()[:300])
-        result = Resolved(point=found, label=label or name)
+        result = Resolved(point=found, label=own_label or name)
     else:
         typed = geo.parse_point(given.latitude, given.longitude)
         if typed is not None:
             result = Resolved(point=typed, label=label)
     if result is None:
-        if mode == LocationMode.required and not draft and (given.clear or not has_location):
-            raise ValidationFailed({"location": N_("This call asks where your idea is: pick a place on the "
-                                                   "map, in the list, or type an address.")})
-        return Resolved(point=None, label="", keep=not given.clear)
+        if mode == LocationMode.required and not draft and not has_location:
+            raise ValidationFailed({"location": required})
+        return Resolved(point=None, label="", keep=True)
     return result
 
 
@@ -192,17 +213,22 @@ def import_boundaries(session: Session, *, actor: User, data: bytes) -> list[Dis
     """Replace the outlines of the districts named in a GeoJSON FeatureCollection (by slug, or
     by name, case-insensitive); other districts keep theirs. Returns the districts updated.
 
-    Raises ValidationFailed("geojson") for a malformed file (app.maps.geo.read_feature_collection)
-    or a feature naming no district; nothing is written then. Audited."""
+    Raises ValidationFailed("geojson") for a malformed file (app.maps.geo.read_feature_collection),
+    UnknownDistricts (a ValidationFailed) naming the features' districts that do not exist;
+    nothing is written then. Audited."""
     outlines = geo.read_feature_collection(data)
     districts = list(session.exec(select(District)))
     by_key = {d.slug.lower(): d for d in districts} | {d.name.lower(): d for d in districts}
     matched: list[tuple[District, geo.Outline]] = []
+    unknown: list[str] = []
     for outline in outlines:
         district = by_key.get(outline.key.lower())
         if district is None:
-            raise ValidationFailed({"geojson": N_("Each feature must name an existing district by its slug or name.")})
-        matched.append((district, outline))
+            unknown.append(outline.key[:80])
+        else:
+            matched.append((district, outline))
+    if unknown:
+        raise UnknownDistricts(list(dict.fromkeys(unknown)))
     for district, outline in matched:
         assert district.id is not None
         min_lon, min_lat, max_lon, max_lat = geo.bounding_box(outline.polygons)

@@ -80,7 +80,12 @@
   }
 
   function create(L, box) {
-    var map = L.map(box, { attributionControl: false, keyboard: true, scrollWheelZoom: false });
+    var map = L.map(box, { attributionControl: false, keyboard: true, scrollWheelZoom: false, zoomControl: false });
+    // The zoom buttons named in the page's language (Leaflet's own names are English).
+    L.control.zoom({
+      zoomInTitle: box.getAttribute("data-zoom-in") || "+",
+      zoomOutTitle: box.getAttribute("data-zoom-out") || "-"
+    }).addTo(map);
     map.getContainer().setAttribute("aria-label", box.getAttribute("data-map-label") || "");
     map.getContainer().setAttribute("role", "application");
     tiles(L, map, box);
@@ -150,22 +155,53 @@
   }
 
   // The district whose outline holds the point, chosen in the form's district list when it is
-  // still "the whole city" (the server does the same when the form is sent without one).
+  // still "the whole city" or the district suggested before: the suggestion follows the point
+  // until the person chooses a district themselves (the server suggests the same when the form
+  // is sent without one, unless "the whole city" was chosen on purpose: the hidden field
+  // district_whole_city says so).
+  var suggested = null;
+  var chosen = false;
+  var districtField = document.getElementById("f-district_id");
+  var wholeCity = document.getElementById("f-district_whole_city");
+  if (districtField) {
+    chosen = !!(wholeCity && wholeCity.value === "1");
+    districtField.addEventListener("change", function () {
+      chosen = true;
+      if (wholeCity) {
+        wholeCity.value = districtField.value ? "" : "1";
+      }
+      var note = document.getElementById("location-district-note");
+      if (districtField.value !== suggested && note) {
+        note.textContent = "";  // the note about the suggestion no longer holds
+      }
+    });
+  }
   function suggest(box, lat, lon) {
     var url = box.getAttribute("data-district-url");
-    var select = document.getElementById("f-district_id");
-    if (!url || !select || select.value || !window.fetch) {
+    var select = districtField;
+    var free = function () { return !chosen && (!select.value || select.value === suggested); };
+    if (!url || !select || !free() || !window.fetch) {
       return;
     }
     fetch(url + "?latitude=" + encodeURIComponent(lat) + "&longitude=" + encodeURIComponent(lon),
           { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : { id: null }; })
       .then(function (found) {
-        if (found.id !== null && !select.value) {
+        if (!free()) {
+          return;
+        }
+        var note = document.getElementById("location-district-note");
+        if (found.id !== null) {
           select.value = String(found.id);
-          var note = document.getElementById("location-district-note");
+          suggested = select.value;
           if (note) {
             note.textContent = (note.getAttribute("data-template") || "").replace("{name}", found.name);
+          }
+        } else if (suggested !== null) {
+          select.value = "";
+          suggested = null;
+          if (note) {
+            note.textContent = "";
           }
         }
       }, function () {});
@@ -198,11 +234,43 @@
     } else {
       map.setView(LIEGE, 13);
     }
-    map.on("click", function (event) { put(event.latlng); });
+    // A point picked on the map is the place: a place chosen in the list before no longer is
+    // (the server takes the list's place first).
+    var placeField = form && form.querySelector("[name=place_id]");
+    // Said to screen readers too: the point chosen, in the fields' words.
+    var pointNote = document.getElementById("location-point-note");
+    function pick(latlng) {
+      if (placeField) {
+        placeField.value = "";
+      }
+      put(latlng);
+      if (pointNote && latField && lonField) {
+        pointNote.textContent = (pointNote.getAttribute("data-template") || "")
+          .replace("{lat}", latField.value).replace("{lon}", lonField.value);
+      }
+    }
+    map.on("click", function (event) { pick(event.latlng); });
+    // Coordinates typed in the fields move the marker and the map there (when they are a point).
+    function typed() {
+      var la = number(latField.value);
+      var lo = number(lonField.value);
+      if (la === null || lo === null || Math.abs(la) > 90 || Math.abs(lo) > 180) {
+        return;
+      }
+      if (placeField) {
+        placeField.value = "";
+      }
+      put(L.latLng(la, lo));
+      map.setView([la, lo], Math.max(map.getZoom(), 15));
+    }
+    if (latField && lonField) {
+      latField.addEventListener("change", typed);
+      lonField.addEventListener("change", typed);
+    }
     var centre = document.querySelector("[data-map-centre='" + box.id + "']");
     if (centre) {
       centre.hidden = false;
-      centre.addEventListener("click", function () { put(map.getCenter()); });
+      centre.addEventListener("click", function () { pick(map.getCenter()); });
     }
     return map;
   }

@@ -20,6 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
 from app.clock import utcnow
+from app.idea.models import Idea
 from app.maps.models import DistrictBoundary, IdeaLocation, LocationMode, MapPlace
 from tests.e2e.conftest import running_server
 from tests.e2e.harness import E2EServer, assert_focus_visible, check_page, login_as, tab_to
@@ -219,3 +220,89 @@ def test_a_citizen_places_a_new_idea_with_the_keyboard_on_a_phone(
         assert (placed.latitude, placed.longitude) == (latitude, longitude)
     origin, _asked = tile_server
     assert hosts <= {urlsplit(server.url).netloc, urlsplit(origin).netloc}, hosts
+
+
+def test_the_picker_follows_the_point_on_a_phone(
+        server: E2EServer, context: BrowserContext, page: Page, tile_server: tuple[str, list[str]]) -> None:
+    # A citizen first chooses a place in the list, then picks a point on the map instead: the
+    # point is the place sent (the list's choice is undone), the district suggested follows the
+    # point from one district to the next, and the zoom buttons are named in French.
+    with server.session() as s:
+        call = call_with_locations(s, LocationMode.optional, slug="carte-suivre")
+        s.add(MapPlace(call_id=call.id, name="Place du Marché", latitude=50.6457, longitude=5.5756))
+        ids = []
+        # Two districts side by side at 5.586° E, south of 50.62° N (clear of the other tests').
+        for name, west, east in (("Ouest (test)", 5.50, 5.586), ("Est (test)", 5.586, 5.70)):
+            district = make_district(s, name=name)
+            ring = [[west, 50.55], [east, 50.55], [east, 50.618], [west, 50.618], [west, 50.55]]
+            s.add(DistrictBoundary(district_id=district.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                                   min_lon=west, min_lat=50.55, max_lon=east, max_lat=50.618))
+            ids.append(district.id)
+        s.commit()
+        slug = call.slug
+    login_as(context, server, server.create_user())
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/calls/{slug}/ideas/new")
+    page.get_by_label("Titre").fill("Un abri pour les vélos près du marché")
+    page.get_by_label("Votre idée").fill("Un abri couvert et sûr pour une vingtaine de vélos, près des commerces.")
+    page.get_by_label("Un lieu de la liste").select_option(label="Place du Marché")
+    page.get_by_role("button", name="Choisir le lieu sur une carte").click()
+    container = page.locator("#location-map.leaflet-container")
+    expect(container).to_be_focused()
+    expect(container.get_by_role("button", name="Zoom avant")).to_be_visible()
+    expect(container.get_by_role("button", name="Zoom arrière")).to_be_visible()
+    # The map opens on Liège (50.6326° N, 5.5797° E): moved south (80 px a press, about 0.003°
+    # of latitude and 0.0045° of longitude at this zoom), it is over the west district.
+    for _ in range(8):
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(300)  # Leaflet ignores a key while the last pan is under way
+    centre = page.get_by_role("button", name="Prendre le centre de la carte")
+    centre.click()
+    expect(page.get_by_label("Un lieu de la liste")).to_have_value("")
+    # Said to screen readers: the point chosen (a live region), in the fields' words.
+    point = page.locator("#location-point-note")
+    assert point.get_attribute("aria-live") == "polite"
+    expect(point).to_have_text(f"Point choisi\u202f: latitude {page.get_by_label('Latitude').input_value()}, "
+                               f"longitude {page.get_by_label('Longitude').input_value()}.")
+    district = page.get_by_label("Quartier")
+    expect(district).to_have_value(str(ids[0]))
+    expect(page.locator("#location-district-note")).to_contain_text("Ouest (test)")
+    # Moved east: the suggestion follows.
+    container.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+    centre.click()
+    expect(district).to_have_value(str(ids[1]))
+    expect(page.locator("#location-district-note")).to_contain_text("Est (test)")
+    # A district the citizen chooses themselves is theirs, "the whole city" too: moving the point
+    # leaves it, and the server suggests none in its place.
+    district.select_option(label="Ouest (test)")
+    expect(page.locator("#location-district-note")).to_have_text("")
+    centre.click()
+    page.wait_for_timeout(400)
+    expect(district).to_have_value(str(ids[0]))
+    district.select_option(label="Toute la ville")
+    centre.click()
+    page.wait_for_timeout(400)
+    expect(district).to_have_value("")
+    check_page(page, "idea-form-picker-follows", max_js_bytes=MAP_JS_BUDGET)
+    # Coordinates typed in the fields move the map there: its centre is then the typed point.
+    page.get_by_label("Latitude").fill("50.6")
+    page.get_by_label("Longitude").fill("5.6")
+    page.get_by_label("Nom du lieu (facultatif)").focus()  # leaving the field sends "change"
+    page.wait_for_timeout(400)
+    expect(district).to_have_value("")  # still the citizen’s own choice: the whole city
+    centre.click()
+    latitude = float(page.get_by_label("Latitude").input_value())
+    longitude = float(page.get_by_label("Longitude").input_value())
+    assert abs(latitude - 50.6) < 1e-5 and abs(longitude - 5.6) < 1e-5, (latitude, longitude)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publier mon idée").click()
+    with server.session() as s:
+        placed = s.exec(select(IdeaLocation).order_by(IdeaLocation.updated_at.desc())).first()  # type: ignore[attr-defined]
+        assert placed is not None
+        assert (placed.latitude, placed.longitude) == (latitude, longitude)
+        idea = s.get(Idea, placed.idea_id)
+        assert idea is not None and idea.title == "Un abri pour les vélos près du marché"
+        assert idea.district_id is None  # the whole city, as chosen

@@ -2,10 +2,12 @@
 answers like Nominatim's search API (a stand-in geocoder, named as such)."""
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -77,3 +79,23 @@ def fake_nominatim(places: dict[str, tuple[str, str, str]]) -> Iterator[FakeNomi
     finally:
         server.shutdown()
         server.server_close()
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The values a browser would send from the idea form as shown (inputs, chosen options,
+    text areas; checkboxes left unticked), as a person who changes nothing would send them."""
+    fields: dict[str, str] = {}
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        name = re.search(r'\bname="([^"]*)"', tag)
+        kind = re.search(r'\btype="([^"]*)"', tag)
+        if not name or (kind and kind.group(1) in {"checkbox", "file", "submit", "radio"}):
+            continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        fields[name.group(1)] = unescape(value.group(1)) if value else ""
+    for name, body in re.findall(r'<select\b[^>]*\bname="([^"]*)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected', body)
+        fields[name] = unescape(chosen.group(1)) if chosen else ""
+    for name, body in re.findall(r'<textarea\b[^>]*\bname="([^"]*)"[^>]*>(.*?)</textarea>', html, re.S):
+        fields[name] = unescape(body).lstrip("\n")
+    return fields
+

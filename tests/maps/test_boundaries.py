@@ -14,7 +14,7 @@ from app.idea.models import Idea
 from app.maps import geo
 from app.maps.models import DistrictBoundary
 from tests.factories import make_district, make_user
-from tests.maps.support import call_with_locations
+from tests.maps.support import call_with_locations, form_fields
 from tests.support import WebClient
 
 # Rough squares around two places of Liège, lon/lat (RFC 7946), the second with a hole.
@@ -103,6 +103,8 @@ BAD_FILES = [
     (_collection(("centre", {"type": "Polygon", "coordinates": CENTRE}),
                  ("centre", {"type": "Point", "coordinates": [5.57, 50.64]})),
      "Chaque quartier doit être un Polygon ou un MultiPolygon"),
+    # Nested past what Python's JSON reader can follow (a RecursionError, once a 500).
+    (b"[" * 100_000 + b"]" * 100_000, "Le fichier n’est pas un GeoJSON valide"),
 ]
 
 
@@ -128,4 +130,50 @@ def test_only_administrators_import_outlines(client: WebClient, session: Session
     response = client.submit("/admin/maps/boundaries", {}, files={"geojson": (
         "q.geojson", _collection(("x", {"type": "Polygon", "coordinates": CENTRE})), "application/json")})
     assert response.status_code == 403
+    assert _count(session, DistrictBoundary) == 0
+
+
+def test_the_whole_city_chosen_on_purpose_is_kept_though_the_point_is_in_a_district(
+        client: WebClient, session: Session) -> None:
+    # The picker's note says "You can change it above": a citizen who changes the suggested
+    # district back to "The whole city" (the form's script marks it so) keeps it.
+    centre = make_district(session, name="Centre")
+    session.add(DistrictBoundary(district_id=centre.id, geometry={"type": "Polygon", "coordinates": CENTRE},
+                                 min_lon=5.56, min_lat=50.64, max_lon=5.59, max_lat=50.65))
+    call = call_with_locations(session)
+    client.login_as(make_user(session))
+    session.commit()
+    form = client.get(f"/calls/{call.slug}/ideas/new").text
+    assert 'name="district_whole_city" value=""' in form
+    base = {"body_md": "Des bancs à l'ombre pour se reposer en ville.", "action": "submit",
+            "latitude": "50.6455", "longitude": "5.5736", "district_id": ""}
+    client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Pour toute la ville", "district_whole_city": "1"})
+    client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Sans choix"})
+    session.expire_all()
+    districts = {i.title: i.district_id for i in session.exec(select(Idea))}
+    assert districts == {"Pour toute la ville": None, "Sans choix": centre.id}
+    # Shown again after a refusal, the choice stays.
+    refused = client.submit(f"/calls/{call.slug}/ideas/new", {**base, "title": "Non", "district_whole_city": "1"})
+    assert refused.status_code == 422 and 'name="district_whole_city" value="1"' in refused.text
+    # Edited later (the form sent as shown), the idea for the whole city stays so.
+    idea = session.exec(select(Idea).where(Idea.title == "Pour toute la ville")).one()
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    edited = client.post(f"/ideas/{idea.id}/edit", data={**fields, "title": "Pour toute la ville, vraiment",
+                                                         "action": "save"}, follow_redirects=False)
+    assert edited.status_code == 303
+    session.expire_all()
+    assert session.get(Idea, idea.id).district_id is None  # type: ignore[union-attr]
+
+
+def test_an_import_naming_unknown_districts_says_which(client: WebClient, session: Session) -> None:
+    centre = make_district(session, name="Centre")
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    client.login_as(admin)
+    data = _collection((centre.slug, {"type": "Polygon", "coordinates": CENTRE}),
+                       ("Atlantide", {"type": "Polygon", "coordinates": CENTRE}),
+                       ("<b>Lémurie</b>", {"type": "Polygon", "coordinates": CENTRE}))
+    response = client.submit("/admin/maps/boundaries", {}, files={"geojson": ("q.geojson", data, "application/json")})
+    assert response.status_code == 422
+    assert "Introuvables\u202f: Atlantide, &lt;b&gt;Lémurie&lt;/b&gt;." in response.text
     assert _count(session, DistrictBoundary) == 0

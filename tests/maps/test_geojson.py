@@ -124,3 +124,31 @@ def test_an_administrator_adds_and_removes_places(client: WebClient, session: Se
     assert client.submit(f"/admin/maps/places/{place.id}/delete", {}).status_code == 303
     session.expire_all()
     assert session.exec(select(MapPlace)).first() is None
+
+
+def test_a_malformed_tile_url_adds_nothing_to_the_policy_and_breaks_no_page(settings: Settings) -> None:
+    # A tile setting with a bad port once raised on every page (the policy is on each response);
+    # one with ";" or a space could add directives of its own. Neither is a tile host.
+    for tile_url in ("https://tiles.example.org:99999/{z}/{x}/{y}.png",
+                     "https://tiles.example.org;script-src *;/{z}/{x}/{y}.png",
+                     "https://tiles.example.org {z}/{x}/{y}.png",
+                     "https://[::1]:8080/{z}/{x}/{y}.png"):
+        policy = content_security_policy(settings.model_copy(update={"map_tile_url": tile_url}))
+        assert "img-src 'self' data: blob:;" in policy, tile_url
+        assert policy.count("script-src") == 1, tile_url
+
+
+def test_the_call_page_links_its_map_only_when_there_is_one(client: WebClient, session: Session) -> None:
+    # A call that never asked for locations has no map worth a link; one that asks has, and so
+    # has one that stopped asking while some of its ideas still carry a place.
+    make_call(session, slug="sans-carte")
+    located = make_call(session, slug="avec-carte")
+    session.add(CallMap(call_id=located.id, location_mode="optional"))
+    stopped = make_call(session, slug="carte-arretee")
+    session.add(CallMap(call_id=stopped.id, location_mode="off"))
+    _place(session, make_idea(session, stopped, make_user(session)), 50.64, 5.57)
+    session.commit()
+    link = "Voir les idées sur une carte"
+    assert link not in client.get("/calls/sans-carte").text
+    assert link in client.get("/calls/avec-carte").text
+    assert link in client.get("/calls/carte-arretee").text

@@ -12,7 +12,7 @@ from app.main import create_app
 from app.maps.models import IdeaLocation, LocationMode, MapPlace
 from app.settings import Settings
 from tests.factories import make_call, make_user
-from tests.maps.support import call_with_locations, fake_nominatim
+from tests.maps.support import call_with_locations, fake_nominatim, form_fields
 from tests.support import WebClient, exported_data, free_port
 
 BODY = "Installer des bancs à l'ombre sur la place pour les personnes âgées."
@@ -207,3 +207,62 @@ def test_the_location_is_in_the_authors_export_and_goes_with_the_idea(client: We
     session.delete(idea)  # the location goes with its idea (ON DELETE CASCADE)
     session.commit()
     assert _count(session, IdeaLocation) == 0
+
+
+def test_remove_the_location_works_from_the_edit_form_as_shown(client: WebClient, session: Session) -> None:
+    # The edit form shows the current coordinates in their fields; ticking "Remove the location"
+    # and sending the form as the browser does (those fields still filled) removes it.
+    call = call_with_locations(session)
+    client.login_as(make_user(session))
+    session.commit()
+    client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(latitude="50.6455", longitude="5.5736",
+                                                               place_label="Place Saint-Lambert"))
+    idea = session.exec(select(Idea)).one()
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    assert fields["latitude"] == "50.6455" and fields["place_label"] == "Place Saint-Lambert"
+    response = client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "location_clear": "1"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert _count(session, IdeaLocation) == 0
+    assert "Place Saint-Lambert" not in client.get(f"/ideas/{idea.id}").text
+
+
+def test_a_required_location_cannot_be_removed_from_the_edit_form(client: WebClient, session: Session) -> None:
+    call = call_with_locations(session, LocationMode.required)
+    client.login_as(make_user(session))
+    session.commit()
+    client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(latitude="50.6455", longitude="5.5736"))
+    idea = session.exec(select(Idea)).one()
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    response = client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "location_clear": "1"},
+                           follow_redirects=False)
+    assert response.status_code == 422 and "Cet appel demande où se trouve votre idée" in response.text
+    assert _count(session, IdeaLocation) == 1
+
+
+def test_choosing_another_place_when_editing_names_the_new_place(client: WebClient, session: Session) -> None:
+    # The edit form shows the old place's name in "Name of the place"; choosing another place
+    # from the list, the idea is named after the new place, not the old one.
+    call = call_with_locations(session)
+    avroy = MapPlace(name="Parc d'Avroy", latitude=50.6365, longitude=5.5688)
+    gare = MapPlace(name="Gare des Guillemins", latitude=50.6244, longitude=5.5667)
+    session.add_all([avroy, gare])
+    client.login_as(make_user(session))
+    session.commit()
+    client.submit(f"/calls/{call.slug}/ideas/new", _idea_form(place_id=str(avroy.id)))
+    idea = session.exec(select(Idea)).one()
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    assert fields["place_label"] == "Parc d'Avroy"
+    response = client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "place_id": str(gare.id)},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    session.expire_all()
+    location = session.get(IdeaLocation, idea.id)
+    assert location is not None
+    assert (location.latitude, location.longitude, location.label) == (50.6244, 5.5667, "Gare des Guillemins")
+    # A name the author types themselves is kept.
+    fields = form_fields(client.get(f"/ideas/{idea.id}/edit").text)
+    client.post(f"/ideas/{idea.id}/edit", data={**fields, "action": "save", "place_id": str(avroy.id),
+                                                "place_label": "Devant l'entrée du parc"}, follow_redirects=False)
+    session.expire_all()
+    assert session.get(IdeaLocation, idea.id).label == "Devant l'entrée du parc"  # type: ignore[union-attr]
