@@ -62,7 +62,8 @@ _HOW_MANY = _any(r"\bcombien\b", r"\bhow many\b", r"\bhoeveel\b", r"\bwie ?viele
                  r"\banzahl\b")
 _MINE = _any(r"\bmes\b", r"\bmon\b", r"\bma\b", r"\bmy\b", r"\bmijn\b", r"\bmeine?[nr]?\b", r"\bj ?ai\b",
              r"\bi\b", r"\bik\b", r"\bich\b")
-_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou en est", r"\bnouvelle", r"\bhappen", r"\bgebeurd", r"\bpassiert",
+_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou en (?:est|sont)\b", r"\bnouvelle", r"\bhappen", r"\bgebeurd",
+               r"\bpassiert",
                r"\bsuivi", r"\bstand\b", r"\bstaat\b", r"\bwhere is\b", r"\bwaar staat\b", r"\bwo steht\b",
                r"\bliste", r"\blist\b", r"\bvoir\b", r"\bsee\b", r"\bzien\b", r"\bsehen\b", r"\bretrouver")
 _WHY = _any(r"\bpourquoi\b", r"\bpourkoi\b", r"\bwhy\b", r"\bwaarom\b", r"\bwarum\b", r"\braison", r"\breason",
@@ -91,7 +92,8 @@ def recognise(question: str) -> Intent | None:
         return Intent.supports_left
     if re.search(_RESULTS, text):
         return Intent.results
-    if re.search(_MINE, text) and re.search(_IDEAS, text) and re.search(_STATUS, text):
+    if re.search(_MINE, text) and re.search(_IDEAS, text) \
+            and (re.search(_STATUS, text) or len(text.split()) <= 3):
         return Intent.my_ideas
     if re.search(_HOW_MANY, text) and re.search(_IDEAS, text) and re.search(_SUBMIT, text):
         return Intent.rules
@@ -175,9 +177,13 @@ def phases(session: Session, user: User | None) -> LiveAnswer:
     parts = []
     if call.review_start is not None:
         parts.append(_("Voting in “{call}” ends on {date}.", call=call.title, date=format_date(call.review_start)))
-    items = [Link(f"{_(step.label)} — {format_date(step.starts_at) if step.starts_at else _('date to come')}"
-                  + (f" ({_('now')})" if step.state == "current" else ""), links.call_path(call.slug))
-             for step in timeline(call)]
+    items = []
+    for step in timeline(call):
+        when = format_date(step.starts_at) if step.starts_at else _("date to come")
+        label = _(step.label) + " — " + when
+        if step.state == "current":
+            label += " (" + _("now") + ")"
+        items.append(Link(label, links.call_path(call.slug)))
     parts.append(_("The phases of the call:"))
     return LiveAnswer(" ".join(parts), _call_link(call), items)
 

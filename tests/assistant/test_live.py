@@ -119,3 +119,27 @@ def test_phases_answer_in_the_interface_language(session: Session) -> None:
     with language("nl"):
         answer = answering.understand(session, user=None, text="wanneer eindigt de stemming", language="nl")
     assert answer.intent == "phases" and "Quartiers" in answer.text and "eindigt" in answer.text
+
+
+def test_the_phases_list_is_wholly_in_the_interface_language(session: Session) -> None:
+    """Review finding: the current phase was marked "(now)" in every language (the words were
+    inside an f-string, out of the translation catalogue's reach)."""
+    make_call(session, phase="voting", title="Quartiers")
+    for lang, current in (("fr", "(en cours)"), ("nl", "(nu)"), ("de", "(jetzt)")):
+        with language(lang):
+            answer = answering.understand(session, user=None, text="quand se termine le vote", language=lang)
+        labels = " ".join(item.label for item in answer.items)
+        assert current in labels and "(now)" not in labels, (lang, labels)
+
+
+def test_where_are_my_ideas_in_short_words_lists_the_askers_ideas(client: WebClient, session: Session) -> None:
+    """Review finding: « où en sont mes idées ? » and « mes idées » got an unrelated entry with
+    confidence instead of the asker's ideas."""
+    call = make_call(session)
+    author = make_user(session)
+    make_idea(session, call, author, title="Des bancs place Cathédrale", status="published")
+    client.login_as(author)
+    for question in ("où en sont mes idées ?", "ou en sont mes idees", "mes idées", "mijn ideeën", "meine Ideen"):
+        answer = _ask(client, question)
+        assert answer["kind"] == "live", question
+        assert any("Des bancs place Cathédrale" in item["label"] for item in answer["items"]), question
