@@ -62,9 +62,9 @@ _HOW_MANY = _any(r"\bcombien\b", r"\bhow many\b", r"\bhoeveel\b", r"\bwie ?viele
                  r"\banzahl\b")
 _MINE = _any(r"\bmes\b", r"\bmon\b", r"\bma\b", r"\bmy\b", r"\bmijn\b", r"\bmeine?[nr]?\b", r"\bj ?ai\b",
              r"\bi\b", r"\bik\b", r"\bich\b")
-_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou en (?:est|sont)\b", r"\bnouvelle", r"\bhappen", r"\bgebeurd",
+_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou (?:en )?(?:est|sont)\b", r"\bnouvelle", r"\bhappen", r"\bgebeurd",
                r"\bpassiert",
-               r"\bsuivi", r"\bstand\b", r"\bstaat\b", r"\bwhere is\b", r"\bwaar staat\b", r"\bwo steht\b",
+               r"\bsuivi", r"\bstand\b", r"\bstaat\b", r"\bwhere (?:is|are)\b", r"\bwaar staat\b", r"\bwo steht\b",
                r"\bliste", r"\blist\b", r"\bvoir\b", r"\bsee\b", r"\bzien\b", r"\bsehen\b", r"\bretrouver")
 _WHY = _any(r"\bpourquoi\b", r"\bpourkoi\b", r"\bwhy\b", r"\bwaarom\b", r"\bwarum\b", r"\braison", r"\breason",
             r"\breden", r"\bgrund", r"\bmotif")
@@ -93,7 +93,7 @@ def recognise(question: str) -> Intent | None:
     if re.search(_RESULTS, text):
         return Intent.results
     if re.search(_MINE, text) and re.search(_IDEAS, text) \
-            and (re.search(_STATUS, text) or len(text.split()) <= 3):
+            and (re.search(_STATUS, text) or len(text.split()) <= 2):
         return Intent.my_ideas
     if re.search(_HOW_MANY, text) and re.search(_IDEAS, text) and re.search(_SUBMIT, text):
         return Intent.rules

@@ -139,7 +139,15 @@ def test_where_are_my_ideas_in_short_words_lists_the_askers_ideas(client: WebCli
     author = make_user(session)
     make_idea(session, call, author, title="Des bancs place Cathédrale", status="published")
     client.login_as(author)
-    for question in ("où en sont mes idées ?", "ou en sont mes idees", "mes idées", "mijn ideeën", "meine Ideen"):
+    for question in ("où en sont mes idées ?", "ou sont mes idees", "mes idées", "mijn ideeën", "meine Ideen",
+                     "where are my ideas"):
         answer = _ask(client, question)
         assert answer["kind"] == "live", question
         assert any("Des bancs place Cathédrale" in item["label"] for item in answer["items"]), question
+
+
+def test_proposing_an_idea_in_few_words_is_not_taken_for_the_askers_ideas(session: Session) -> None:
+    """The short « mes idées » rule must not swallow a how-to question of three words."""
+    make_call(session)
+    for question in ("proposer mon idée", "déposer une idée"):
+        assert answering.understand(session, user=None, text=question, language="fr").intent != "my_ideas"
