@@ -20,7 +20,7 @@ from app.call.models import Call, Phase, VoteScope
 from app.call.phases import current_phase
 from app.call.queries import timeline, visible_calls
 from app.call.service import categories_of
-from app.i18n import _, format_date
+from app.i18n import _, format_date, ngettext
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.notify.service import STATUS_LABELS
 from app.residents.models import Access
@@ -62,8 +62,8 @@ _HOW_MANY = _any(r"\bcombien\b", r"\bhow many\b", r"\bhoeveel\b", r"\bwie ?viele
                  r"\banzahl\b")
 _MINE = _any(r"\bmes\b", r"\bmon\b", r"\bma\b", r"\bmy\b", r"\bmijn\b", r"\bmeine?[nr]?\b", r"\bj ?ai\b",
              r"\bi\b", r"\bik\b", r"\bich\b")
-_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou (?:en )?(?:est|sont)\b", r"\bnouvelle", r"\bhappen", r"\bgebeurd",
-               r"\bpassiert",
+_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou (?:en )?(?:est|sont)\b", r"\bnouvelle", r"\bhappen", r"\bgebeur",
+               r"\bpassiert", r"\baccept", r"\baanvaard", r"\bangenommen",
                r"\bsuivi", r"\bstand\b", r"\bstaat\b", r"\bwhere (?:is|are)\b", r"\bwaar staat\b", r"\bwo steht\b",
                r"\bliste", r"\blist\b", r"\bvoir\b", r"\bsee\b", r"\bzien\b", r"\bsehen\b", r"\bretrouver")
 _WHY = _any(r"\bpourquoi\b", r"\bpourkoi\b", r"\bwhy\b", r"\bwaarom\b", r"\bwarum\b", r"\braison", r"\breason",
@@ -76,6 +76,10 @@ _RESULTS = _any(r"\bresultat", r"\bresults?\b", r"\bresultaten\b", r"\bergebnis"
 _SIGN_UP = _any(r"\bverifi", r"\bconfirm", r"\bcompte\b", r"\baccount\b", r"\bkonto\b", r"\bmot de passe\b",
                 r"\bpassword\b", r"\bwachtwoord\b", r"\bpasswort\b", r"\bhow does\b", r"\bcomment ca marche\b",
                 r"\bcomment fonctionne\b", r"\bhoe werkt\b", r"\bwie funktioniert\b", r"\bhow do(?:es)? .* work\b")
+_DURATION = _any(r"\bcombien de temps\b", r"\bhow long\b", r"\bhoe lang\b", r"\bwie lange?\b")
+_PEOPLE = _any(r"\bpersonnes\b", r"\bgens\b", r"\bpeople\b", r"\bmensen\b", r"\bleute\b", r"\bpersonen\b",
+               r"\bparticipants?\b", r"\bdeelnemers\b", r"\bteilnehmer")
+_STILL = _any(r"\brest", r"\bleft\b", r"\bremain", r"\bnog\b", r"\bubrig", r"\bnoch\b", r"\bencore\b", r"\bstill\b")
 _IDEA_REF = re.compile(r"(?:/ideas/|#|\bn[o°]?\s?|idee\s|idea\s)(\d{1,9})\b")
 
 
@@ -87,8 +91,14 @@ def recognise(question: str) -> Intent | None:
         return Intent.why_refused
     if re.search(_REFUSED, text) and re.search(_MINE, text) and re.search(_IDEAS, text):
         return Intent.why_refused
+    if re.search(_DURATION, text) and (re.search(_VOTES, text) or re.search(_SUBMIT, text)):
+        return Intent.phases
+    if re.search(_HOW_MANY, text) and re.search(_VOTES, text) and re.search(_MINE, text) \
+            and re.search(_IDEAS, text) and not re.search(_STILL, text):
+        return Intent.my_ideas  # the supports one's own idea has
     if re.search(_VOTES, text) and re.search(_LEFT, text) and re.search(_MINE + "|" + _LEFT, text) \
-            and not re.search(_SIGN_UP, text) and not re.search(_END, text.replace("combien", "")):
+            and not re.search(_SIGN_UP, text) and not re.search(_END, text.replace("combien", "")) \
+            and not re.search(_PEOPLE, text):
         return Intent.supports_left
     if re.search(_RESULTS, text):
         return Intent.results
@@ -214,14 +224,18 @@ def _status(idea: Idea) -> str:
 
 
 def my_ideas(session: Session, user: User | None) -> LiveAnswer:
-    """The asker's ideas (drafts included: they are theirs) and each one's status."""
+    """The asker's ideas (drafts included: they are theirs), each one's status and, once public,
+    its supports."""
     if user is None:
         return _login(_("Log in and I will show you your ideas and their status."))
     ideas = session.exec(select(Idea).where(Idea.author_id == user.id)
                          .order_by(col(Idea.created_at).desc()).limit(20)).all()
     if not ideas:
         return LiveAnswer(_("You have not proposed any idea yet."), Link(_("All calls"), links.path("call:list")))
-    items = [Link(f"{idea.title} — {_status(idea)}", links.idea_path(idea.id or 0)) for idea in ideas]
+    items = [Link(f"{idea.title} — {_status(idea)}" + (" — " + ngettext("{count} support", "{count} supports",
+                                                                         idea.vote_count, count=idea.vote_count)
+                                                          if idea.is_public else ""),
+                  links.idea_path(idea.id or 0)) for idea in ideas]
     return LiveAnswer(_("Your ideas and their status:"), Link(_("Your ideas"), links.path("idea:mine")), items)
 
 

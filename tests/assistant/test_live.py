@@ -151,3 +151,49 @@ def test_proposing_an_idea_in_few_words_is_not_taken_for_the_askers_ideas(sessio
     make_call(session)
     for question in ("proposer mon idée", "déposer une idée"):
         assert answering.understand(session, user=None, text=question, language="fr").intent != "my_ideas"
+
+
+def test_time_left_to_vote_is_the_calls_dates_not_the_supports_left(session: Session) -> None:
+    """Review finding: « il reste combien de temps pour voter » got the supports left."""
+    make_call(session, phase="voting")
+    for lang, question in (("fr", "il reste combien de temps pour voter"), ("en", "how long do I have to vote"),
+                           ("nl", "hoe lang kan ik nog stemmen"), ("de", "wie lange kann ich noch abstimmen")):
+        assert answering.understand(session, user=None, text=question, language=lang).intent == "phases", question
+
+
+def test_how_many_people_voted_is_not_answered_with_the_askers_supports(session: Session) -> None:
+    """Review finding: « combien de personnes ont voté » got « Il vous reste 6 soutiens »."""
+    make_call(session, phase="voting")
+    for lang, question in (("fr", "combien de personnes ont voté"), ("en", "how many people voted"),
+                           ("nl", "hoeveel mensen hebben gestemd"), ("de", "wie viele Leute haben abgestimmt")):
+        assert answering.understand(session, user=None, text=question, language=lang).intent != "supports_left", \
+            question
+
+
+def test_supports_my_idea_has_are_its_count_not_the_askers_supports_left(client: WebClient,
+                                                                         session: Session) -> None:
+    """Review finding: « combien de votes a mon idée » got the asker's own supports left."""
+    call = make_call(session, phase="voting")
+    author = make_user(session)
+    idea = make_idea(session, call, author, title="Un kiosque à Cointe", status="published")
+    for _ in range(3):
+        _vote(session, make_user(session).id, idea)  # type: ignore[arg-type]
+    client.login_as(author)
+    for question in ("combien de votes a mon idée", "how many votes does my idea have",
+                     "hoeveel stemmen heeft mijn idee", "wie viele Stimmen hat meine Idee"):
+        answer = _ask(client, question)
+        assert answer["kind"] == "live" and "Il vous reste" not in answer["text"], question
+        assert any("Un kiosque à Cointe" in i["label"] and "3 soutiens" in i["label"] for i in answer["items"]), \
+            (question, answer)
+
+
+def test_what_happens_to_my_idea_or_was_it_accepted_lists_the_askers_ideas(client: WebClient,
+                                                                            session: Session) -> None:
+    """Review finding: « wat gebeurt er met mijn idee » got « Waarvoor dient dit platform? »."""
+    call = make_call(session)
+    author = make_user(session)
+    make_idea(session, call, author, title="Een fietsenstalling", status="published")
+    client.login_as(author)
+    for question in ("wat gebeurt er met mijn idee", "mon idée a été acceptée ?", "is my idea accepted"):
+        answer = _ask(client, question)
+        assert any("Een fietsenstalling" in item["label"] for item in answer["items"]), (question, answer)
