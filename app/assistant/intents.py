@@ -80,6 +80,7 @@ _DURATION = _any(r"\bcombien de temps\b", r"\bhow long\b", r"\bhoe lang\b", r"\b
 _PEOPLE = _any(r"\bpersonnes\b", r"\bgens\b", r"\bpeople\b", r"\bmensen\b", r"\bleute\b", r"\bpersonen\b",
                r"\bparticipants?\b", r"\bdeelnemers\b", r"\bteilnehmer")
 _STILL = _any(r"\brest", r"\bleft\b", r"\bremain", r"\bnog\b", r"\bubrig", r"\bnoch\b", r"\bencore\b", r"\bstill\b")
+_QUOTED = re.compile(r"[«“„\"]\s*([^«»“”„\"]{3,200}?)\s*[»”“\"]")
 _IDEA_REF = re.compile(r"(?:/ideas/|#|\bn[o°]?\s?|idee\s|idea\s)(\d{1,9})\b")
 
 
@@ -247,10 +248,16 @@ def _reason(session: Session, idea: Idea) -> str:
     return note or ""
 
 
+def _only_yours() -> LiveAnswer:
+    return LiveAnswer(_("I can only tell you why one of your own ideas was refused. The official answers to "
+                        "public ideas are on their pages."))
+
+
 def why_refused(session: Session, user: User | None, question: str) -> LiveAnswer:
     """Why an idea was refused. An idea named in the question (its number or link) is answered
     only when it is the asker's own, or public (then only its public official answer); any other
-    gets the same refusal whether it exists or not. Without one, the asker's own refused ideas."""
+    gets the same refusal whether it exists or not; so does a title in quotes that is not one of
+    the asker's own ideas. Without either, the asker's own refused ideas."""
     found = _IDEA_REF.search(fold(question))
     if found is not None:
         idea = session.get(Idea, int(found.group(1)))
@@ -260,8 +267,13 @@ def why_refused(session: Session, user: User | None, question: str) -> LiveAnswe
             return LiveAnswer(_("The city's official answer to “{title}”: {status}.", title=idea.title,
                                 status=_(ANSWER_LABELS[AnswerStatus(idea.answer_status)])),
                               Link(idea.title, links.idea_path(idea.id or 0)))
-        return LiveAnswer(_("I can only tell you why one of your own ideas was refused. The official answers to "
-                            "public ideas are on their pages."))
+        return _only_yours()
+    quoted = _QUOTED.search(question)
+    if quoted is not None:
+        wanted = fold(quoted.group(1)).strip()
+        own = [] if user is None else [idea for idea in session.exec(select(Idea).where(Idea.author_id == user.id))
+                                       if wanted in fold(idea.title)]
+        return _explain(session, own[:5]) if own else _only_yours()
     if user is None:
         return _login(_("Log in and I will tell you why your idea was refused."))
     refused = session.exec(select(Idea).where(

@@ -197,3 +197,20 @@ def test_what_happens_to_my_idea_or_was_it_accepted_lists_the_askers_ideas(clien
     for question in ("wat gebeurt er met mijn idee", "mon idée a été acceptée ?", "is my idea accepted"):
         answer = _ask(client, question)
         assert any("Een fietsenstalling" in item["label"] for item in answer["items"]), (question, answer)
+
+
+def test_another_persons_idea_named_by_its_title_is_not_answered_with_ones_own(client: WebClient,
+                                                                               session: Session) -> None:
+    """Review finding: « pourquoi l'idée « <someone else's title> » a été refusée » was answered
+    « Voici ce que je sais de votre idée » about the asker's own refused idea."""
+    call = make_call(session)
+    asker, other = make_user(session), make_user(session)
+    _rejected(session, call, asker, "Hors du périmètre de l'appel.", "Un kiosque place Cockerill")
+    _rejected(session, call, other, "Raison d'autrui", "Une tyrolienne sur la Meuse")
+    client.login_as(asker)
+    answer = _ask(client, "pourquoi l'idée « Une tyrolienne sur la Meuse » a été refusée ?")
+    blob = repr(answer)
+    assert "Un kiosque place Cockerill" not in blob and "Raison d'autrui" not in blob, answer
+    assert answer["text"] == _ask(client, "pourquoi l'idée 999999 a été refusée ?")["text"]
+    own = _ask(client, "pourquoi mon idée \"un kiosque place cockerill\" a été refusée")
+    assert "Hors du périmètre de l'appel." in repr(own)
