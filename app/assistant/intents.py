@@ -23,7 +23,8 @@ from app.call.service import categories_of
 from app.i18n import _, format_date, ngettext
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.notify.service import STATUS_LABELS
-from app.residents.models import Access
+from app.residents import service as residents
+from app.residents.models import Access, Part
 from app.search.text import fold
 from app.vote.allowance import allowance
 
@@ -160,7 +161,8 @@ def _no_call() -> LiveAnswer:
 
 def supports_left(session: Session, user: User | None) -> LiveAnswer:
     """The asker's supports still free in the current call, counted as voting counts them
-    (app.vote.allowance), per theme when the call limits supports per theme."""
+    (app.vote.allowance), per theme when the call limits supports per theme; and, in a call for
+    verified residents, that the asker must be one first (app.residents.service.may_take_part)."""
     if user is None or user.id is None:
         return _login(_("Log in and I will tell you how many supports you have left."))
     call = current_call(session, user)
@@ -172,12 +174,22 @@ def supports_left(session: Session, user: User | None) -> LiveAnswer:
         items = [Link(_("{theme}: {left} of {total} left", theme=c.name, left=held.left(call, c.id), total=total),
                       links.call_path(call.slug)) for c in categories_of(session, call.id)]
         return LiveAnswer(_("In “{call}”, each theme has its own {total} supports. What you have left:",
-                            call=call.title, total=total), _call_link(call), items)
+                            call=call.title, total=total) + _residents_only(session, user, call), _call_link(call),
+                          items)
     left = held.left(call, None)
     text = _("You have {left} supports left out of {total} in “{call}”.", left=left, total=total, call=call.title)
     if current_phase(call) != Phase.voting and not call.voting_during_submissions:
         text += " " + _("Voting is not open at the moment.")
-    return LiveAnswer(text, _call_link(call))
+    return LiveAnswer(text + _residents_only(session, user, call), _call_link(call))
+
+
+def _residents_only(session: Session, user: User, call: Call) -> str:
+    """" " and the sentence saying that only verified residents may support ideas in `call`, when
+    `user` is not one and the call requires it; else ""."""
+    if residents.may_take_part(session, user, call, Part.vote):
+        return ""
+    return " " + _("Only verified residents of the city may support ideas in this call: have your account "
+                   "verified first.")
 
 
 def phases(session: Session, user: User | None) -> LiveAnswer:

@@ -214,3 +214,19 @@ def test_another_persons_idea_named_by_its_title_is_not_answered_with_ones_own(c
     assert answer["text"] == _ask(client, "pourquoi l'idée 999999 a été refusée ?")["text"]
     own = _ask(client, "pourquoi mon idée \"un kiosque place cockerill\" a été refusée")
     assert "Hors du périmètre de l'appel." in repr(own)
+
+
+def test_supports_left_says_when_only_verified_residents_may_support(client: WebClient, session: Session) -> None:
+    """Review finding: in a call for verified residents, a person who is not one was told « Il
+    vous reste 10 soutiens » with nothing about needing to be verified first."""
+    call = make_call(session, phase="voting")
+    call.vote_access = "residents"
+    session.add(call)
+    session.flush()
+    client.login_as(make_user(session))
+    answer = _ask(client, "il me reste combien de votes ?")
+    assert "résidents vérifiés" in answer["text"], answer
+    call.vote_access = "email"
+    session.add(call)
+    session.flush()
+    assert "résidents vérifiés" not in _ask(client, "il me reste combien de votes ?")["text"]
