@@ -47,7 +47,8 @@ _VOTES = _any(r"\bvot", r"\babstimm", r"\bsoutien", r"\bsupport", r"\bstem", r"\
               r"\bvoix\b")
 _LEFT = _any(r"\brest", r"\bleft\b", r"\bremain", r"\bcombien", r"\bhow many\b", r"\bhoeveel\b", r"\bover\b",
              r"\bnog\b", r"\bubrig", r"\bnoch\b", r"\bwie ?viele?\b", r"\bencore\b", r"\bstill\b")
-_END = _any(r"\bfin\b", r"\bfini", r"\btermin", r"\bend", r"\bclos", r"\beind", r"\bquand\b", r"\bwhen\b",
+_END = _any(r"\bfin\b", r"\bwhens\b", r"\b(?:is|vote|voting) over\b",
+            r"\bfini", r"\btermin", r"\bend", r"\bclos", r"\beind", r"\bquand\b", r"\bwhen\b",
             r"\bwanneer\b", r"\bwann\b", r"\bjusqu", r"\btot wanneer\b", r"\buntil\b", r"\bbis\b", r"\bdeadline\b",
             r"\bdate", r"\bdatum", r"\bcommence", r"\bstart", r"\bbegin", r"\bouvert")
 _PHASES = _any(r"\bphase", r"\btimeline\b", r"\betape", r"\bfasen?\b", r"\btijdlijn", r"\bablauf")
@@ -58,7 +59,7 @@ _SUBMIT = _any(r"\bdepos", r"\bpropos", r"\bsoumet", r"\bsubmit", r"\bindien", r
 _RULES = _any(r"\bregle", r"\brules?\b", r"\bregels?\b", r"\bregeln?\b", r"\blimit", r"\bmaximum", r"\bmax\b",
               r"\bconditions?\b", r"\bvoorwaarden\b", r"\bbedingungen\b", r"\bqui peut\b", r"\bwho (?:can|may)\b",
               r"\bwie mag\b", r"\bwer darf\b", r"\bwer kann\b")
-_IDEAS = _any(r"\bidee", r"\bidea", r"\bproje", r"\bvoorstel", r"\bvorschlag", r"\bproposition")
+_IDEAS = _any(r"\bidee", r"\bidea", r"\bproje", r"\bvoorstel", r"\bvorschlag", r"\bproposition", r"\bproposal")
 _HOW_MANY = _any(r"\bcombien\b", r"\bhow many\b", r"\bhoeveel\b", r"\bwie ?viele?\b", r"\bnombre\b", r"\baantal\b",
                  r"\banzahl\b")
 _MINE = _any(r"\bmes\b", r"\bmon\b", r"\bma\b", r"\bmy\b", r"\bmijn\b", r"\bmeine?[nr]?\b", r"\bj ?ai\b",

@@ -230,3 +230,13 @@ def test_supports_left_says_when_only_verified_residents_may_support(client: Web
     session.add(call)
     session.flush()
     assert "résidents vérifiés" not in _ask(client, "il me reste combien de votes ?")["text"]
+
+
+def test_colloquial_english_is_not_taken_for_another_question(session: Session) -> None:
+    """Review findings: « whens the vote over » got the supports left (Dutch « over » means
+    « left »); « what's the status of my proposal » got « How do I propose an idea? »."""
+    make_call(session, phase="voting")
+    user = make_user(session)
+    for question, intent in (("whens the vote over", "phases"), ("when is voting over", "phases"),
+                             ("what's the status of my proposal", "my_ideas"), ("my proposals", "my_ideas")):
+        assert answering.understand(session, user=user, text=question, language="en").intent == intent, question
