@@ -22,6 +22,14 @@ class AssistantFigures:
     unhelpful: int = 0  # answers marked "not helpful"
 
     @property
+    def median_minutes(self) -> int | None:
+        """The median delay in whole minutes when it is under an hour (shown so rather than
+        « 0 hours »), else None."""
+        if self.median_hours is None or self.median_hours >= 1:
+            return None
+        return max(round(self.median_hours * 60), 1)
+
+    @property
     def answered_share(self) -> int:
         return round(100 * self.answered / self.asked) if self.asked else 0
 
@@ -43,5 +51,5 @@ def figures(session: Session) -> AssistantFigures:
         AssistantQuestion.outcome == Outcome.human, col(AssistantQuestion.handed_at).is_not(None),
         col(AssistantQuestion.answered_at).is_not(None))).all()
     delays = [max((_aware(done) - _aware(start)).total_seconds(), 0) / 3600 for start, done in pairs if start and done]
-    result.median_hours = round(median(delays), 1) if delays else None
+    result.median_hours = round(median(delays), 3) if delays else None
     return result

@@ -20,10 +20,11 @@ from app.call.models import Call, Phase, VoteScope
 from app.call.phases import current_phase
 from app.call.queries import timeline, visible_calls
 from app.call.service import categories_of
-from app.i18n import _, format_date
+from app.i18n import _, format_date, ngettext
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.notify.service import STATUS_LABELS
-from app.residents.models import Access
+from app.residents import service as residents
+from app.residents.models import Access, Part
 from app.search.text import fold
 from app.vote.allowance import allowance
 
@@ -46,7 +47,8 @@ _VOTES = _any(r"\bvot", r"\babstimm", r"\bsoutien", r"\bsupport", r"\bstem", r"\
               r"\bvoix\b")
 _LEFT = _any(r"\brest", r"\bleft\b", r"\bremain", r"\bcombien", r"\bhow many\b", r"\bhoeveel\b", r"\bover\b",
              r"\bnog\b", r"\bubrig", r"\bnoch\b", r"\bwie ?viele?\b", r"\bencore\b", r"\bstill\b")
-_END = _any(r"\bfin\b", r"\bfini", r"\btermin", r"\bend", r"\bclos", r"\beind", r"\bquand\b", r"\bwhen\b",
+_END = _any(r"\bfin\b", r"\bwhens\b", r"\b(?:is|vote|voting) over\b",
+            r"\bfini", r"\btermin", r"\bend", r"\bclos", r"\beind", r"\bquand\b", r"\bwhen\b",
             r"\bwanneer\b", r"\bwann\b", r"\bjusqu", r"\btot wanneer\b", r"\buntil\b", r"\bbis\b", r"\bdeadline\b",
             r"\bdate", r"\bdatum", r"\bcommence", r"\bstart", r"\bbegin", r"\bouvert")
 _PHASES = _any(r"\bphase", r"\btimeline\b", r"\betape", r"\bfasen?\b", r"\btijdlijn", r"\bablauf")
@@ -57,13 +59,14 @@ _SUBMIT = _any(r"\bdepos", r"\bpropos", r"\bsoumet", r"\bsubmit", r"\bindien", r
 _RULES = _any(r"\bregle", r"\brules?\b", r"\bregels?\b", r"\bregeln?\b", r"\blimit", r"\bmaximum", r"\bmax\b",
               r"\bconditions?\b", r"\bvoorwaarden\b", r"\bbedingungen\b", r"\bqui peut\b", r"\bwho (?:can|may)\b",
               r"\bwie mag\b", r"\bwer darf\b", r"\bwer kann\b")
-_IDEAS = _any(r"\bidee", r"\bidea", r"\bproje", r"\bvoorstel", r"\bvorschlag", r"\bproposition")
+_IDEAS = _any(r"\bidee", r"\bidea", r"\bproje", r"\bvoorstel", r"\bvorschlag", r"\bproposition", r"\bproposal")
 _HOW_MANY = _any(r"\bcombien\b", r"\bhow many\b", r"\bhoeveel\b", r"\bwie ?viele?\b", r"\bnombre\b", r"\baantal\b",
                  r"\banzahl\b")
 _MINE = _any(r"\bmes\b", r"\bmon\b", r"\bma\b", r"\bmy\b", r"\bmijn\b", r"\bmeine?[nr]?\b", r"\bj ?ai\b",
              r"\bi\b", r"\bik\b", r"\bich\b")
-_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou en est", r"\bnouvelle", r"\bhappen", r"\bgebeurd", r"\bpassiert",
-               r"\bsuivi", r"\bstand\b", r"\bstaat\b", r"\bwhere is\b", r"\bwaar staat\b", r"\bwo steht\b",
+_STATUS = _any(r"\bstatu", r"\bdevenu", r"\bou (?:en )?(?:est|sont)\b", r"\bnouvelle", r"\bhappen", r"\bgebeur",
+               r"\bpassiert", r"\baccept", r"\baanvaard", r"\bangenommen",
+               r"\bsuivi", r"\bstand\b", r"\bstaat\b", r"\bwhere (?:is|are)\b", r"\bwaar staat\b", r"\bwo steht\b",
                r"\bliste", r"\blist\b", r"\bvoir\b", r"\bsee\b", r"\bzien\b", r"\bsehen\b", r"\bretrouver")
 _WHY = _any(r"\bpourquoi\b", r"\bpourkoi\b", r"\bwhy\b", r"\bwaarom\b", r"\bwarum\b", r"\braison", r"\breason",
             r"\breden", r"\bgrund", r"\bmotif")
@@ -75,6 +78,11 @@ _RESULTS = _any(r"\bresultat", r"\bresults?\b", r"\bresultaten\b", r"\bergebnis"
 _SIGN_UP = _any(r"\bverifi", r"\bconfirm", r"\bcompte\b", r"\baccount\b", r"\bkonto\b", r"\bmot de passe\b",
                 r"\bpassword\b", r"\bwachtwoord\b", r"\bpasswort\b", r"\bhow does\b", r"\bcomment ca marche\b",
                 r"\bcomment fonctionne\b", r"\bhoe werkt\b", r"\bwie funktioniert\b", r"\bhow do(?:es)? .* work\b")
+_DURATION = _any(r"\bcombien de temps\b", r"\bhow long\b", r"\bhoe lang\b", r"\bwie lange?\b")
+_PEOPLE = _any(r"\bpersonnes\b", r"\bgens\b", r"\bpeople\b", r"\bmensen\b", r"\bleute\b", r"\bpersonen\b",
+               r"\bparticipants?\b", r"\bdeelnemers\b", r"\bteilnehmer")
+_STILL = _any(r"\brest", r"\bleft\b", r"\bremain", r"\bnog\b", r"\bubrig", r"\bnoch\b", r"\bencore\b", r"\bstill\b")
+_QUOTED = re.compile(r"[«“„\"]\s*([^«»“”„\"]{3,200}?)\s*[»”“\"]")
 _IDEA_REF = re.compile(r"(?:/ideas/|#|\bn[o°]?\s?|idee\s|idea\s)(\d{1,9})\b")
 
 
@@ -86,12 +94,19 @@ def recognise(question: str) -> Intent | None:
         return Intent.why_refused
     if re.search(_REFUSED, text) and re.search(_MINE, text) and re.search(_IDEAS, text):
         return Intent.why_refused
+    if re.search(_DURATION, text) and (re.search(_VOTES, text) or re.search(_SUBMIT, text)):
+        return Intent.phases
+    if re.search(_HOW_MANY, text) and re.search(_VOTES, text) and re.search(_MINE, text) \
+            and re.search(_IDEAS, text) and not re.search(_STILL, text):
+        return Intent.my_ideas  # the supports one's own idea has
     if re.search(_VOTES, text) and re.search(_LEFT, text) and re.search(_MINE + "|" + _LEFT, text) \
-            and not re.search(_SIGN_UP, text) and not re.search(_END, text.replace("combien", "")):
+            and not re.search(_SIGN_UP, text) and not re.search(_END, text.replace("combien", "")) \
+            and not re.search(_PEOPLE, text):
         return Intent.supports_left
     if re.search(_RESULTS, text):
         return Intent.results
-    if re.search(_MINE, text) and re.search(_IDEAS, text) and re.search(_STATUS, text):
+    if re.search(_MINE, text) and re.search(_IDEAS, text) \
+            and (re.search(_STATUS, text) or len(text.split()) <= 2):
         return Intent.my_ideas
     if re.search(_HOW_MANY, text) and re.search(_IDEAS, text) and re.search(_SUBMIT, text):
         return Intent.rules
@@ -147,7 +162,8 @@ def _no_call() -> LiveAnswer:
 
 def supports_left(session: Session, user: User | None) -> LiveAnswer:
     """The asker's supports still free in the current call, counted as voting counts them
-    (app.vote.allowance), per theme when the call limits supports per theme."""
+    (app.vote.allowance), per theme when the call limits supports per theme; and, in a call for
+    verified residents, that the asker must be one first (app.residents.service.may_take_part)."""
     if user is None or user.id is None:
         return _login(_("Log in and I will tell you how many supports you have left."))
     call = current_call(session, user)
@@ -159,12 +175,22 @@ def supports_left(session: Session, user: User | None) -> LiveAnswer:
         items = [Link(_("{theme}: {left} of {total} left", theme=c.name, left=held.left(call, c.id), total=total),
                       links.call_path(call.slug)) for c in categories_of(session, call.id)]
         return LiveAnswer(_("In “{call}”, each theme has its own {total} supports. What you have left:",
-                            call=call.title, total=total), _call_link(call), items)
+                            call=call.title, total=total) + _residents_only(session, user, call), _call_link(call),
+                          items)
     left = held.left(call, None)
     text = _("You have {left} supports left out of {total} in “{call}”.", left=left, total=total, call=call.title)
     if current_phase(call) != Phase.voting and not call.voting_during_submissions:
         text += " " + _("Voting is not open at the moment.")
-    return LiveAnswer(text, _call_link(call))
+    return LiveAnswer(text + _residents_only(session, user, call), _call_link(call))
+
+
+def _residents_only(session: Session, user: User, call: Call) -> str:
+    """" " and the sentence saying that only verified residents may support ideas in `call`, when
+    `user` is not one and the call requires it; else ""."""
+    if residents.may_take_part(session, user, call, Part.vote):
+        return ""
+    return " " + _("Only verified residents of the city may support ideas in this call: have your account "
+                   "verified first.")
 
 
 def phases(session: Session, user: User | None) -> LiveAnswer:
@@ -175,9 +201,13 @@ def phases(session: Session, user: User | None) -> LiveAnswer:
     parts = []
     if call.review_start is not None:
         parts.append(_("Voting in “{call}” ends on {date}.", call=call.title, date=format_date(call.review_start)))
-    items = [Link(f"{_(step.label)} — {format_date(step.starts_at) if step.starts_at else _('date to come')}"
-                  + (f" ({_('now')})" if step.state == "current" else ""), links.call_path(call.slug))
-             for step in timeline(call)]
+    items = []
+    for step in timeline(call):
+        when = format_date(step.starts_at) if step.starts_at else _("date to come")
+        label = _(step.label) + " — " + when
+        if step.state == "current":
+            label += " (" + _("now") + ")"
+        items.append(Link(label, links.call_path(call.slug)))
     parts.append(_("The phases of the call:"))
     return LiveAnswer(" ".join(parts), _call_link(call), items)
 
@@ -208,14 +238,18 @@ def _status(idea: Idea) -> str:
 
 
 def my_ideas(session: Session, user: User | None) -> LiveAnswer:
-    """The asker's ideas (drafts included: they are theirs) and each one's status."""
+    """The asker's ideas (drafts included: they are theirs), each one's status and, once public,
+    its supports."""
     if user is None:
         return _login(_("Log in and I will show you your ideas and their status."))
     ideas = session.exec(select(Idea).where(Idea.author_id == user.id)
                          .order_by(col(Idea.created_at).desc()).limit(20)).all()
     if not ideas:
         return LiveAnswer(_("You have not proposed any idea yet."), Link(_("All calls"), links.path("call:list")))
-    items = [Link(f"{idea.title} — {_status(idea)}", links.idea_path(idea.id or 0)) for idea in ideas]
+    items = [Link(f"{idea.title} — {_status(idea)}" + (" — " + ngettext("{count} support", "{count} supports",
+                                                                         idea.vote_count, count=idea.vote_count)
+                                                          if idea.is_public else ""),
+                  links.idea_path(idea.id or 0)) for idea in ideas]
     return LiveAnswer(_("Your ideas and their status:"), Link(_("Your ideas"), links.path("idea:mine")), items)
 
 
@@ -227,10 +261,16 @@ def _reason(session: Session, idea: Idea) -> str:
     return note or ""
 
 
+def _only_yours() -> LiveAnswer:
+    return LiveAnswer(_("I can only tell you why one of your own ideas was refused. The official answers to "
+                        "public ideas are on their pages."))
+
+
 def why_refused(session: Session, user: User | None, question: str) -> LiveAnswer:
     """Why an idea was refused. An idea named in the question (its number or link) is answered
     only when it is the asker's own, or public (then only its public official answer); any other
-    gets the same refusal whether it exists or not. Without one, the asker's own refused ideas."""
+    gets the same refusal whether it exists or not; so does a title in quotes that is not one of
+    the asker's own ideas. Without either, the asker's own refused ideas."""
     found = _IDEA_REF.search(fold(question))
     if found is not None:
         idea = session.get(Idea, int(found.group(1)))
@@ -240,8 +280,13 @@ def why_refused(session: Session, user: User | None, question: str) -> LiveAnswe
             return LiveAnswer(_("The city's official answer to “{title}”: {status}.", title=idea.title,
                                 status=_(ANSWER_LABELS[AnswerStatus(idea.answer_status)])),
                               Link(idea.title, links.idea_path(idea.id or 0)))
-        return LiveAnswer(_("I can only tell you why one of your own ideas was refused. The official answers to "
-                            "public ideas are on their pages."))
+        return _only_yours()
+    quoted = _QUOTED.search(question)
+    if quoted is not None:
+        wanted = fold(quoted.group(1)).strip()
+        own = [] if user is None else [idea for idea in session.exec(select(Idea).where(Idea.author_id == user.id))
+                                       if wanted in fold(idea.title)]
+        return _explain(session, own[:5]) if own else _only_yours()
     if user is None:
         return _login(_("Log in and I will tell you why your idea was refused."))
     refused = session.exec(select(Idea).where(

@@ -123,3 +123,15 @@ def test_figures_on_the_dialogue_page(client: WebClient, session: Session) -> No
         assert f"{label}</th><td>{value}" in figures, label
     assert "6 heures" in figures or "6,0 heures" in figures
 
+
+
+def test_a_quick_answer_shows_its_minutes_not_zero_hours(client: WebClient, session: Session) -> None:
+    """Review finding: questions answered within minutes showed a median of « 0 heures »."""
+    admin = make_user(session, role=Role.admin)
+    now = utcnow()
+    session.add(AssistantQuestion(text="d", outcome="human", handed_at=now - timedelta(minutes=20), answered_at=now))
+    session.flush()
+    client.login_as(admin)
+    page = client.get("/admin/dialogue").text
+    figures = page[page.index("assistant-figures"):page.index("All calls") if "All calls" in page else None]
+    assert "20 minutes" in figures and "0 heures" not in figures

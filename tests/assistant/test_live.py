@@ -119,3 +119,124 @@ def test_phases_answer_in_the_interface_language(session: Session) -> None:
     with language("nl"):
         answer = answering.understand(session, user=None, text="wanneer eindigt de stemming", language="nl")
     assert answer.intent == "phases" and "Quartiers" in answer.text and "eindigt" in answer.text
+
+
+def test_the_phases_list_is_wholly_in_the_interface_language(session: Session) -> None:
+    """Review finding: the current phase was marked "(now)" in every language (the words were
+    inside an f-string, out of the translation catalogue's reach)."""
+    make_call(session, phase="voting", title="Quartiers")
+    for lang, current in (("fr", "(en cours)"), ("nl", "(nu)"), ("de", "(jetzt)")):
+        with language(lang):
+            answer = answering.understand(session, user=None, text="quand se termine le vote", language=lang)
+        labels = " ".join(item.label for item in answer.items)
+        assert current in labels and "(now)" not in labels, (lang, labels)
+
+
+def test_where_are_my_ideas_in_short_words_lists_the_askers_ideas(client: WebClient, session: Session) -> None:
+    """Review finding: « où en sont mes idées ? » and « mes idées » got an unrelated entry with
+    confidence instead of the asker's ideas."""
+    call = make_call(session)
+    author = make_user(session)
+    make_idea(session, call, author, title="Des bancs place Cathédrale", status="published")
+    client.login_as(author)
+    for question in ("où en sont mes idées ?", "ou sont mes idees", "mes idées", "mijn ideeën", "meine Ideen",
+                     "where are my ideas"):
+        answer = _ask(client, question)
+        assert answer["kind"] == "live", question
+        assert any("Des bancs place Cathédrale" in item["label"] for item in answer["items"]), question
+
+
+def test_proposing_an_idea_in_few_words_is_not_taken_for_the_askers_ideas(session: Session) -> None:
+    """The short « mes idées » rule must not swallow a how-to question of three words."""
+    make_call(session)
+    for question in ("proposer mon idée", "déposer une idée"):
+        assert answering.understand(session, user=None, text=question, language="fr").intent != "my_ideas"
+
+
+def test_time_left_to_vote_is_the_calls_dates_not_the_supports_left(session: Session) -> None:
+    """Review finding: « il reste combien de temps pour voter » got the supports left."""
+    make_call(session, phase="voting")
+    for lang, question in (("fr", "il reste combien de temps pour voter"), ("en", "how long do I have to vote"),
+                           ("nl", "hoe lang kan ik nog stemmen"), ("de", "wie lange kann ich noch abstimmen")):
+        assert answering.understand(session, user=None, text=question, language=lang).intent == "phases", question
+
+
+def test_how_many_people_voted_is_not_answered_with_the_askers_supports(session: Session) -> None:
+    """Review finding: « combien de personnes ont voté » got « Il vous reste 6 soutiens »."""
+    make_call(session, phase="voting")
+    for lang, question in (("fr", "combien de personnes ont voté"), ("en", "how many people voted"),
+                           ("nl", "hoeveel mensen hebben gestemd"), ("de", "wie viele Leute haben abgestimmt")):
+        assert answering.understand(session, user=None, text=question, language=lang).intent != "supports_left", \
+            question
+
+
+def test_supports_my_idea_has_are_its_count_not_the_askers_supports_left(client: WebClient,
+                                                                         session: Session) -> None:
+    """Review finding: « combien de votes a mon idée » got the asker's own supports left."""
+    call = make_call(session, phase="voting")
+    author = make_user(session)
+    idea = make_idea(session, call, author, title="Un kiosque à Cointe", status="published")
+    for _ in range(3):
+        _vote(session, make_user(session).id, idea)  # type: ignore[arg-type]
+    client.login_as(author)
+    for question in ("combien de votes a mon idée", "how many votes does my idea have",
+                     "hoeveel stemmen heeft mijn idee", "wie viele Stimmen hat meine Idee"):
+        answer = _ask(client, question)
+        assert answer["kind"] == "live" and "Il vous reste" not in answer["text"], question
+        assert any("Un kiosque à Cointe" in i["label"] and "3 soutiens" in i["label"] for i in answer["items"]), \
+            (question, answer)
+
+
+def test_what_happens_to_my_idea_or_was_it_accepted_lists_the_askers_ideas(client: WebClient,
+                                                                            session: Session) -> None:
+    """Review finding: « wat gebeurt er met mijn idee » got « Waarvoor dient dit platform? »."""
+    call = make_call(session)
+    author = make_user(session)
+    make_idea(session, call, author, title="Een fietsenstalling", status="published")
+    client.login_as(author)
+    for question in ("wat gebeurt er met mijn idee", "mon idée a été acceptée ?", "is my idea accepted"):
+        answer = _ask(client, question)
+        assert any("Een fietsenstalling" in item["label"] for item in answer["items"]), (question, answer)
+
+
+def test_another_persons_idea_named_by_its_title_is_not_answered_with_ones_own(client: WebClient,
+                                                                               session: Session) -> None:
+    """Review finding: « pourquoi l'idée « <someone else's title> » a été refusée » was answered
+    « Voici ce que je sais de votre idée » about the asker's own refused idea."""
+    call = make_call(session)
+    asker, other = make_user(session), make_user(session)
+    _rejected(session, call, asker, "Hors du périmètre de l'appel.", "Un kiosque place Cockerill")
+    _rejected(session, call, other, "Raison d'autrui", "Une tyrolienne sur la Meuse")
+    client.login_as(asker)
+    answer = _ask(client, "pourquoi l'idée « Une tyrolienne sur la Meuse » a été refusée ?")
+    blob = repr(answer)
+    assert "Un kiosque place Cockerill" not in blob and "Raison d'autrui" not in blob, answer
+    assert answer["text"] == _ask(client, "pourquoi l'idée 999999 a été refusée ?")["text"]
+    own = _ask(client, "pourquoi mon idée \"un kiosque place cockerill\" a été refusée")
+    assert "Hors du périmètre de l'appel." in repr(own)
+
+
+def test_supports_left_says_when_only_verified_residents_may_support(client: WebClient, session: Session) -> None:
+    """Review finding: in a call for verified residents, a person who is not one was told « Il
+    vous reste 10 soutiens » with nothing about needing to be verified first."""
+    call = make_call(session, phase="voting")
+    call.vote_access = "residents"
+    session.add(call)
+    session.flush()
+    client.login_as(make_user(session))
+    answer = _ask(client, "il me reste combien de votes ?")
+    assert "résidents vérifiés" in answer["text"], answer
+    call.vote_access = "email"
+    session.add(call)
+    session.flush()
+    assert "résidents vérifiés" not in _ask(client, "il me reste combien de votes ?")["text"]
+
+
+def test_colloquial_english_is_not_taken_for_another_question(session: Session) -> None:
+    """Review findings: « whens the vote over » got the supports left (Dutch « over » means
+    « left »); « what's the status of my proposal » got « How do I propose an idea? »."""
+    make_call(session, phase="voting")
+    user = make_user(session)
+    for question, intent in (("whens the vote over", "phases"), ("when is voting over", "phases"),
+                             ("what's the status of my proposal", "my_ideas"), ("my proposals", "my_ideas")):
+        assert answering.understand(session, user=user, text=question, language="en").intent == intent, question
