@@ -17,6 +17,7 @@ from app.authz import Action
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import LANGUAGE_NAMES, N_, gettext
+from app.params import parse_id
 from app.web import flash, redirect, render
 
 router = APIRouter(tags=["assistant"], include_in_schema=False)
@@ -65,13 +66,16 @@ def _input(question: str, phrasings: str, answer_md: str, language: str, topic: 
 @router.post("/moderation/assistant/entries", name="assistant:create")
 def create_entry(request: Request, session: DbSession, user: Writer, question: Short = "", phrasings: Long = "",
                  answer_md: Long = "", language: Short = "fr", topic: Short = "other",
-                 review_on: Short = "") -> Response:
+                 review_on: Short = "", from_question: Short = "") -> Response:
     data = _input(question, phrasings, answer_md, language, topic, review_on)
+    source = _question(session, parse_id(from_question) or 0) if from_question else None
     try:
-        knowledge.save_entry(session, actor=user, data=data)
+        entry = knowledge.save_entry(session, actor=user, data=data)
+        if source is not None:
+            handoff.mark_promoted(session, question=source, entry=entry)
     except ValidationFailed as exc:
         session.rollback()
-        return _form(request, vars(data), exc.errors, status_code=422)
+        return _form(request, {**vars(data), "from_question": from_question}, exc.errors, status_code=422)
     session.commit()
     return flash(request, redirect(links.path("assistant:entries")), N_("The entry is saved."), "success")
 
@@ -144,11 +148,10 @@ def answer_question(request: Request, session: DbSession, settings: AppSettings,
                  N_("The answer is sent. The person who asked is told on the site and by e-mail."), "success")
 
 
-@router.post("/moderation/assistant/{question_id}/promote", name="assistant:promote")
-def promote(request: Request, session: DbSession, user: Answerer, question_id: int, topic: Short = "other") -> Response:
+@router.get("/moderation/assistant/{question_id}/promote", name="assistant:promote")
+def promote(request: Request, session: DbSession, _user: Writer, question_id: int, topic: str = "other") -> Response:
+    """The entry form filled with a person's answer and the question it answered: nothing is
+    public until the moderator has read it (names, addresses) and saved it."""
     question = _question(session, question_id)
-    entry = handoff.promote(session, actor=user, question=question, topic=topic if topic in TOPICS else "other")
-    session.commit()
-    assert entry.id is not None
-    return flash(request, redirect(links.path("assistant:edit", entry_id=entry.id)),
-                 N_("The answer is now an entry: add other phrasings so that it is found more often."), "success")
+    draft = handoff.entry_draft(question, topic if topic in TOPICS else "other")
+    return _form(request, {**vars(draft), "review_on": "", "from_question": str(question.id)}, {})

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from app import links
 from app.account.models import User
-from app.assistant.knowledge import EntryInput, save_entry
+from app.assistant.knowledge import EntryInput
 from app.assistant.models import AssistantEntry, AssistantQuestion, Outcome
 from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
@@ -82,16 +82,26 @@ def answer(session: Session, settings: Settings, *, actor: User, question: Assis
     return question
 
 
-def promote(session: Session, *, actor: User, question: AssistantQuestion, topic: str = "other") -> AssistantEntry:
-    """Turn a person's answer into an entry of the question's language: the question as the
-    entry's question, the answer as its answer, owned by `actor` (audited by save_entry).
-    Raises InvalidTransition when the question has no person's answer or was promoted already."""
+def _promotable(question: AssistantQuestion) -> None:
     if question.outcome != Outcome.human or not question.answer_md:
         raise InvalidTransition(N_("Only a question a person answered can become an entry."))
     if question.promoted_entry_id is not None:
         raise InvalidTransition(N_("This answer is already an entry."))
-    entry = save_entry(session, actor=actor, data=EntryInput(
-        question=question.text[:300], answer_md=question.answer_md, language=question.language, topic=topic))
+
+
+def entry_draft(question: AssistantQuestion, topic: str = "other") -> EntryInput:
+    """The entry a person's answer would become, for the moderator to read and edit before it is
+    saved: an entry is public, and the asker's words or the answer may name someone. The
+    question as the entry's question, the answer as its answer, in the question's language.
+    Raises InvalidTransition when the question has no person's answer or was promoted already."""
+    _promotable(question)
+    return EntryInput(question=question.text[:300], answer_md=question.answer_md or "", language=question.language,
+                      topic=topic)
+
+
+def mark_promoted(session: Session, *, question: AssistantQuestion, entry: AssistantEntry) -> None:
+    """Record that `entry` was made from `question`'s answer (raises InvalidTransition as
+    `entry_draft` does: an answer becomes one entry)."""
+    _promotable(question)
     question.promoted_entry_id = entry.id
     session.add(question)
-    return entry

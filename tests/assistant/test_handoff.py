@@ -2,6 +2,8 @@
 the asker (site and e-mail), promoting it makes the same question answered at once; the
 figures on the dialogue page; who may do what."""
 
+import html
+import re
 from datetime import timedelta
 from urllib.parse import unquote
 
@@ -53,9 +55,19 @@ def test_hand_off_round_trip_and_promotion(client: WebClient, session: Session) 
     assert "<strong>tenu en laisse</strong>" in page.text
 
     client.login_as(moderator)
-    promoted = client.submit(f"/moderation/assistant/{first['question_id']}/promote", {"topic": "city"})
-    assert promoted.status_code == 303
+    # One step opens the entry form filled with the question and the answer; nothing is public
+    # until the moderator has read it and saved it.
+    draft = client.get(f"/moderation/assistant/{first['question_id']}/promote", params={"topic": "city"})
+    assert draft.status_code == 200 and "tenu en laisse" in draft.text and "devient publique" in draft.text
+    assert session.exec(select(AssistantEntry)).first() is None
+    fields = dict(re.findall(r'<input[^>]*name="(question|from_question)"[^>]*value="([^"]*)"', draft.text))
+    assert fields["from_question"] == str(first["question_id"])
+    saved = client.submit("/moderation/assistant/entries", {
+        "question": html.unescape(fields["question"]), "from_question": fields["from_question"], "language": "fr",
+        "topic": "city", "answer_md": "Oui, **tenu en laisse**, sauf sur les plaines de jeux.", "phrasings": ""})
+    assert saved.status_code == 303
     entry = session.exec(select(AssistantEntry)).one()
+    assert client.get(f"/moderation/assistant/{first['question_id']}/promote").status_code == 409  # once
     assert entry.language == "fr" and entry.topic == "city" and "tenu en laisse" in entry.answer_html
 
     client.login_as(make_user(session))
