@@ -40,13 +40,7 @@
     form.setAttribute("data-sending", "");
     var item = form.closest("[id^='project-']");
     var id = item ? item.id : "";
-    fetch(form.action, {
-      method: "POST", credentials: "same-origin", body: new FormData(form),
-      headers: { "Accept": "application/json", "X-Requested-With": "fetch",
-                 "X-CSRF-Token": form.elements.csrf_token.value }
-    }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).then(function (result) {
+    window.Reinventons.postForm(form).then(function (result) {
       var message = result.ok ? result.data.message : (result.data.error || "");
       return refresh().then(function () {
         focusOn(id);

@@ -27,13 +27,7 @@
     var said = document.querySelectorAll(".card-message");
     for (var i = 0; i < said.length; i++) { said[i].textContent = ""; }  // one message at a time
     var finish = function () { form.removeAttribute("data-sending"); button.disabled = false; };
-    fetch(form.action, {
-      method: "POST", credentials: "same-origin", body: new FormData(form),
-      headers: { "Accept": "application/json", "X-Requested-With": "fetch",
-                 "X-CSRF-Token": form.elements.csrf_token.value }
-    }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).then(function (result) {
+    window.Reinventons.postForm(form).then(function (result) {
       finish();
       var data = result.data || {};
       if (!result.ok) {

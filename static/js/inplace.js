@@ -98,13 +98,7 @@
       for (i = 0; i < buttons.length; i++) { buttons[i].disabled = false; }
       if (main) { main.removeAttribute("aria-busy"); }
     };
-    fetch(form.action, {
-      method: "POST", credentials: "same-origin", body: new FormData(form),
-      headers: { "Accept": "application/json", "X-Requested-With": "fetch",
-                 "X-CSRF-Token": form.elements.csrf_token.value }
-    }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).then(function (result) {
+    window.Reinventons.postForm(form).then(function (result) {
       if (!result.ok) {
         done();
         say(form, result.data.error || "");
