@@ -20,6 +20,8 @@ from app.ratelimit import service as ratelimit
 from app.settings import Settings
 
 MAX_QUESTION = 500
+# An address's hourly questions, as a multiple of one person's, for the people signed in from it.
+ADDRESS_CEILING = 10
 TOO_MANY = N_("You have asked many questions in a short time. Please wait a little before asking again.")
 
 
@@ -65,18 +67,22 @@ def ask(session: Session, settings: Settings, *, user: User | None, text: str, l
     """Answer `text` (`understand`) and keep the question for `settings.assistant_retention_days`.
 
     Raises ValidationFailed ("question": empty or longer than MAX_QUESTION characters) and
-    RateLimited (over `assistant_questions_per_hour` for the person, or for the address `address`)."""
+    RateLimited: over `assistant_questions_per_hour` for the person signed in, or for the address
+    `address` of visitors; over ADDRESS_CEILING times that for an address whatever signs in from
+    it (a library or a town hall puts many people behind one address)."""
     question = clean_question(text, limit=MAX_QUESTION + 1)
     if not question:
         raise ValidationFailed({"question": N_("Please write your question.")})
     if len(question) > MAX_QUESTION:
         raise ValidationFailed({"question": N_("Your question is too long: 500 characters at most.")})
     language = language if language in LANGUAGE_NAMES else settings.default_language
-    keys = [f"assistant:address:{address}"] + ([f"assistant:user:{user.id}"] if user is not None else [])
-    for key in keys:
-        ratelimit.check(session, key, limit=settings.assistant_questions_per_hour, window=timedelta(hours=1),
-                        message=TOO_MANY)
-    for key in keys:
+    limit = settings.assistant_questions_per_hour
+    limits = {f"assistant:address:{address}": limit if user is None else limit * ADDRESS_CEILING}
+    if user is not None:
+        limits[f"assistant:user:{user.id}"] = limit
+    for key, most in limits.items():
+        ratelimit.check(session, key, limit=most, window=timedelta(hours=1), message=TOO_MANY)
+    for key in limits:
         ratelimit.record(session, key)
     answer = understand(session, user=user, text=question, language=language)
     row = AssistantQuestion(user_id=user.id if user else None, language=language, text=question,

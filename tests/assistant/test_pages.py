@@ -93,6 +93,14 @@ def test_questions_are_rate_limited_per_address(tmp_path: Path, database_url: st
             assert web.submit("/assistant", {"question": "bonjour"}).status_code == 200
         refused = web.submit("/assistant", {"question": "bonjour"})
         assert refused.status_code == 429 and "Retry-After" in refused.headers
+        # People signed in from the same address (a library, a town hall) each have their own limit.
+        for person in ("a", "b"):
+            with web.db.transaction() as arranging:
+                user = make_user(arranging, email=f"{person}@biblio.example")
+            web.login_as(user)
+            for _ in range(3):
+                assert web.submit("/assistant", {"question": "bonjour"}).status_code == 200
+            assert web.submit("/assistant", {"question": "bonjour"}).status_code == 429
 
 
 def test_was_it_helpful_is_recorded_for_the_asker_only(client: WebClient, session: Session, settings: Settings) -> None:
