@@ -181,3 +181,18 @@ def test_pages_of_a_budget_call_do_not_show_its_projects_with_zero_supports(clie
     assert "soutien" not in card
     idea_page = client.get(f"/ideas/{park.id}")
     assert idea_page.status_code == 200 and "0 soutien" not in idea_page.text
+
+
+def test_moderators_review_a_budget_call_by_its_ballots_not_by_supports(client: WebClient, session: Session) -> None:
+    call = make_budget_call(session, total=100, phase="review")
+    park = make_project(session, call, 70, title="Un parc")
+    cast_ballot(session, call, [park])
+    moderator = make_user(session, role="moderator")
+    session.commit()
+    client.login_as(moderator)
+    review = client.get(f"/moderation/calls/{call.id}/review").text
+    assert "budget participatif" in review and "Un parc" in review
+    assert "0 soutien" not in review and "classées par soutiens" not in review
+    assert client.submit(f"/moderation/calls/{call.id}/budget-results").status_code == 303
+    confirm = client.get(f"/moderation/calls/{call.id}/publish-results").text
+    assert "Un parc" in confirm and "soutien" not in confirm.split("Un parc", 1)[1].split("</li>", 1)[0]
