@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from app.account.models import Role
+from app.account.models import Role, User
 from app.audit import AuditEntry
+from app.call.models import Call
 from app.council import figures
 from app.idea.models import Idea
 from app.intake import service
@@ -303,8 +304,10 @@ def test_the_call_page_offers_intake_only_to_the_calls_own_moderators(client: We
     assigned = make_user(session, role=Role.moderator)
     other = make_user(session, role=Role.moderator)
     call = make_call(session)
-    admin_service.assign_moderator(session, actor=admin, call=call, user=assigned)
     session.commit()
+    with client.db.transaction() as writing:  # the service works in a transaction (a savepoint)
+        admin_service.assign_moderator(writing, actor=writing.get(User, admin.id), call=writing.get(Call, call.id),
+                                       user=writing.get(User, assigned.id))
     link = f"/moderation/calls/{call.id}/intake"
     client.login_as(assigned)
     assert link in client.get(f"/calls/{call.slug}").text
