@@ -11,7 +11,7 @@ import secrets
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 
 class Generation:
@@ -45,7 +45,11 @@ class FileGeneration(Generation):
 
 class SequenceGeneration(Generation):
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # A pool of its own: the generation is read and bumped while a request's session holds
+        # one of the application's connections (a bump runs right after that session's commit).
+        # Taken from the same pool, 30 busy requests would each wait for a 31st connection.
+        self.engine = create_engine(engine.url, pool_size=2, max_overflow=30, pool_timeout=10,
+                                    isolation_level="AUTOCOMMIT")
 
     def current(self) -> str:
         with self.engine.connect() as conn:
