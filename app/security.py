@@ -167,6 +167,17 @@ async def refuse_nul_characters(request: Request) -> None:
             raise ValidationFailed({}, REFUSED_INPUT)
 
 
+def usable_csrf_seed(seed: str) -> bool:
+    """Whether a visitor's CSRF seed cookie can be kept: present, and not a 100-character
+    blob that would make every signed token (and the cookie header) grow without bound."""
+    return 0 < len(seed) <= 100
+
+
+def new_csrf_seed() -> str:
+    """A new visitor's CSRF seed: 32 random bytes, URL-safe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
 class SecurityHeadersMiddleware:
     """Adds security headers to every response and gives each visitor a CSRF seed cookie. The
     Content-Security-Policy frames the players of `settings`' PeerTube hosts (none without)."""
@@ -182,8 +193,8 @@ class SecurityHeadersMiddleware:
             return
         seed = cookies.CSRF_SEED.read_scope(scope, https=self.secure_cookies)
         new_seed = None
-        if not seed or len(seed) > 100:
-            seed = new_seed = secrets.token_urlsafe(32)
+        if not usable_csrf_seed(seed):
+            seed = new_seed = new_csrf_seed()
         scope.setdefault("state", {})["csrf_seed"] = seed
 
         async def send_with_headers(message: Message) -> None:

@@ -116,7 +116,9 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         **_rules_and_supports(request, session, call, user),
     }
     response = render(request, "call/detail.html", context)
-    if new_seed:
+    # Only an order that depends on it keeps a seed: the other orders' pages set no cookie but
+    # the CSRF seed, so the page cache can keep them for first visitors too (app.pagecache).
+    if new_seed and filters.sort == "random":
         cookies.SHUFFLE_SEED.set(response, str(shuffle), https=settings.is_https)
     return response
 

@@ -12,5 +12,7 @@ and the generation is read when a request starts; a writer bumps it after commit
 its answer leaves. So once a write's answer is received, no process serves a page made before
 it. Pages also follow the clock (a phase opening at midnight, "3 days left"): an entry lives
 at most `TTL_SECONDS`. Only anonymous GETs without a flash message are cached, and only answers
-that set no cookie and hold no CSRF token: no one's logged-in view is ever stored.
+that hold no CSRF token and set no cookie but a first visitor's CSRF seed (never stored: each
+first visitor served from the cache gets a seed of their own): no one's logged-in view is ever
+stored, and a first visit is as fast as the next ones.
 """

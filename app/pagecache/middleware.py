@@ -5,8 +5,11 @@ A request is looked up only if it is a GET of a page (not /static/, /media/, /ap
 a session, a flash message or a sign-in in progress. Its key is the host, path, query string,
 Accept-Language and the cookies that change a page (all but the CSRF seed, which no anonymous
 page shows; the random order's seed only for `sort=random`). An answer is kept only if it is a
-200 HTML page that sets no cookie and holds no CSRF token field. Each answer says what the
-cache did in `X-Page-Cache` (hit, miss, bypass), and Prometheus counts it."""
+200 HTML page that holds no CSRF token field and sets no cookie but a first visitor's CSRF
+seed; that cookie is not kept with it: each first visitor served from the cache gets a seed of
+their own, as the application would give (a seed shared between visitors would let one forge
+the other's forms). Each answer says what the cache did in `X-Page-Cache` (hit, miss, bypass),
+and Prometheus counts it."""
 
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from app import clock, cookies
 from app.observability import metrics
 from app.pagecache import tracking
 from app.pagecache.generation import Generation
+from app.security import new_csrf_seed, usable_csrf_seed
 
 TTL_SECONDS = 30  # pages follow the clock too (a phase opening at midnight, "3 days left")
 # Paths never cached: files, the open-data API and feeds (cached by their own headers), probes,
@@ -49,6 +53,7 @@ class PageCacheMiddleware:
         self.size = 0
         self.private = {spec.name(https).encode() for spec in (cookies.SESSION, cookies.FLASH, cookies.OIDC_ATTEMPT)}
         self.csrf_seed = cookies.CSRF_SEED.name(https)
+        self.csrf_seed_prefix = f"{self.csrf_seed}=".encode()
         self.shuffle_seed = cookies.SHUFFLE_SEED.name(https)
 
     def _key(self, scope: Scope) -> tuple[str, ...] | None:
@@ -100,8 +105,10 @@ class PageCacheMiddleware:
         if entry is not None and fresh and entry.generation == generation:
             self.entries.move_to_end(key)
             metrics.PAGE_CACHE.labels(result="hit").inc()
-            await send({"type": "http.response.start", "status": entry.status,
-                        "headers": [*entry.headers, (b"x-page-cache", b"hit")]})
+            headers = [*entry.headers, (b"x-page-cache", b"hit")]
+            if not usable_csrf_seed(cookies.CSRF_SEED.read_scope(scope, https=self.https)):
+                headers.append((b"set-cookie", cookies.CSRF_SEED.header(new_csrf_seed(), https=self.https)))
+            await send({"type": "http.response.start", "status": entry.status, "headers": headers})
             await send({"type": "http.response.body", "body": entry.body})
             return
         metrics.PAGE_CACHE.labels(result="miss").inc()
@@ -130,7 +137,8 @@ class PageCacheMiddleware:
         return tagged
 
     def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes) -> None:
-        headers = [(k.lower(), v) for k, v in start.get("headers", [])]
+        headers = [(k.lower(), v) for k, v in start.get("headers", [])
+                   if not (k.lower() == b"set-cookie" and v.startswith(self.csrf_seed_prefix))]
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
         if (start.get("status") != 200 or not content_type.startswith(b"text/html")
                 or any(k == b"set-cookie" for k, _v in headers) or _CSRF_FIELD in body

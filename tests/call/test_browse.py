@@ -84,6 +84,7 @@ def test_sorts_and_a_stable_random_order(client: WebClient, session: Session) ->
     assert [counts[i] for i in by_comments] == sorted(counts.values(), reverse=True)
     newest = card_ids(client.get(f"{url}?sort=newest").text)
     assert newest == sorted(newest, reverse=True)
+    assert "rv_seed" not in client.cookies  # only the random order keeps a seed
     first = card_ids(client.get(f"{url}?sort=random").text)
     assert "rv_seed" in client.cookies
     assert card_ids(client.get(f"{url}?sort=random").text) == first  # same visitor, same order

@@ -211,11 +211,10 @@ def instrument(context: BrowserContext) -> BrowserContext:
                     log.document = response
                     log.scripts = []
                     log.console_errors = []
-            elif request.resource_type == "script":
-                # A script of the previous page can be reported after the next page's document
-                # (the events are asynchronous): one entry per URL, so a page is never charged twice.
-                if all(seen.url != response.url for seen in log.scripts):
-                    log.scripts.append(response)
+            # A script of the previous page can be reported after the next page's document (the
+            # events are asynchronous): one entry per URL, so a page is never charged twice.
+            elif request.resource_type == "script" and all(seen.url != response.url for seen in log.scripts):
+                log.scripts.append(response)
 
         def on_console(message: Any) -> None:
             if message.type != "error":

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app import clock
+from app import clock, cookies
 from app.account.models import Role
 from app.account.sessions import start_session
 from app.call.models import Call
@@ -35,8 +35,7 @@ def other(settings: Settings) -> Iterator[WebClient]:
 
 
 def _cached(web: WebClient, path: str) -> tuple[int, str, str]:
-    """(status, what the cache did, page) of an anonymous visitor's GET who already has the
-    CSRF seed cookie (a returning visitor: a first visit sets it, and such an answer is not kept)."""
+    """(status, what the cache did, page) of an anonymous visitor's GET."""
     answer = web.get(path)
     return answer.status_code, answer.headers.get("x-page-cache", ""), answer.text
 
@@ -57,8 +56,7 @@ def test_a_page_is_kept_and_served_the_same_until_a_write(client: WebClient, oth
     citizen = make_user(session)
     session.commit()
     first = client.get(f"/calls/{call.slug}")
-    assert first.headers["x-page-cache"] == "miss" and "set-cookie" in first.headers  # a first visit: not kept
-    assert _cached(client, f"/calls/{call.slug}")[1] == "miss"
+    assert first.headers["x-page-cache"] == "miss" and "set-cookie" in first.headers  # a first visit, kept
     status, result, text = _cached(client, f"/calls/{call.slug}")
     assert (status, result) == (200, "hit") and "Des bancs sur la place du Marché" in text
 
@@ -66,6 +64,28 @@ def test_a_page_is_kept_and_served_the_same_until_a_write(client: WebClient, oth
     assert other.submit(f"/ideas/{idea.id}/vote").status_code in (200, 303)  # through the other server
     status, result, text = _cached(client, f"/calls/{call.slug}")
     assert result == "miss"  # the vote made every kept page stale
+
+
+def test_first_visitors_served_from_the_cache_each_get_a_seed_of_their_own(
+        client: WebClient, settings: Settings, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call, title="Un abri vélo gare des Guillemins")
+    citizen = make_user(session)
+    session.commit()
+    path = f"/calls/{call.slug}"
+    client.get(path)  # kept, though it gave this first visitor a seed
+    seeds = []
+    for _ in range(2):
+        client.cookies.clear()  # another first visitor
+        answer = client.get(path)
+        assert answer.headers["x-page-cache"] == "hit" and "Un abri vélo gare des Guillemins" in answer.text
+        seeds.append(client.cookies[cookies.CSRF_SEED.name(settings.is_https)])
+    assert seeds[0] != seeds[1] and all(len(seed) == 43 for seed in seeds)
+    returning = client.get(path)
+    assert returning.headers["x-page-cache"] == "hit" and "set-cookie" not in returning.headers
+    # The seed given from the cache signs this visitor's forms like any other.
+    client.login_as(citizen)
+    assert client.submit(f"/ideas/{idea.id}/follow").status_code in (200, 303)
 
 
 def test_hidden_content_answers_and_comments_show_at_once_on_the_other_server(
