@@ -14,6 +14,7 @@ and Prometheus counts it."""
 from collections import OrderedDict
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +40,7 @@ class Entry:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    route: Any  # the route that made it, for the logs and the latency histogram of each hit
 
 
 class PageCacheMiddleware:
@@ -105,6 +107,7 @@ class PageCacheMiddleware:
         if entry is not None and fresh and entry.generation == generation:
             self.entries.move_to_end(key)
             metrics.PAGE_CACHE.labels(result="hit").inc()
+            scope["route"] = entry.route  # the route that made the page names its hits too
             headers = [*entry.headers, (b"x-page-cache", b"hit")]
             if not usable_csrf_seed(cookies.CSRF_SEED.read_scope(scope, https=self.https)):
                 headers.append((b"set-cookie", cookies.CSRF_SEED.header(new_csrf_seed(), https=self.https)))
@@ -123,7 +126,7 @@ class PageCacheMiddleware:
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._store(key, generation, start, b"".join(parts))
+                    self._store(key, generation, start, b"".join(parts), scope.get("route"))
             await send(message)
 
         await self.app(scope, receive, keep)
@@ -136,7 +139,7 @@ class PageCacheMiddleware:
             await send(message)
         return tagged
 
-    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes) -> None:
+    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes, route: Any) -> None:
         headers = [(k.lower(), v) for k, v in start.get("headers", [])
                    if not (k.lower() == b"set-cookie" and v.startswith(self.csrf_seed_prefix))]
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
@@ -147,7 +150,7 @@ class PageCacheMiddleware:
         old = self.entries.pop(key, None)
         if old is not None:
             self.size -= len(old.body)
-        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), 200, headers, body)
+        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), 200, headers, body, route)
         self.size += len(body)
         while self.size > self.max_bytes and self.entries:
             _key, evicted = self.entries.popitem(last=False)
