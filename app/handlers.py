@@ -100,6 +100,8 @@ def error_answer(request: Request, exc: AppError, *, back: str | None = None) ->
 
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if exc.status_code >= 500:  # ours, not the visitor's (a storage out of reach): logged
+        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     return error_answer(request, exc)
 
 

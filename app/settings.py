@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     meili_index: str = "ideas"
     # How long a search waits for Meilisearch before the database answers instead.
     meili_timeout_ms: int = 300
+    # Object storage (app.media.storage): unset S3_ENDPOINT_URL (the default), uploaded files are
+    # kept in folders under DATA_DIR; set, in this bucket of an S3-compatible store (what several
+    # machines need). Nothing in the bucket is public: the platform serves every file after its
+    # own checks. The secret key is shown as ********** if the settings are ever printed.
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_timeout_seconds: float = 5.0
     # Maps (app/maps/): the tile server the map pages draw from ({z}/{x}/{y} template, https) and
     # its attribution; the Content-Security-Policy allows exactly this host for images. A
     # Nominatim-compatible geocoder's base URL (e.g. "https://nominatim.example.org") turns a
@@ -203,7 +213,21 @@ class Settings(BaseSettings):
         hosts = (h.strip().lower() for h in self.peertube_hosts.split(","))
         return tuple(dict.fromkeys(h for h in hosts if h))
 
-    @field_validator("base_url", "meili_url", "geocoder_url")
+    @model_validator(mode="after")
+    def _s3_complete(self) -> "Settings":
+        # A half-configured store would fail at the first upload; say so when the process starts.
+        if self.s3_endpoint_url:
+            missing = [name for name, value in (("REINVENTONS_S3_BUCKET", self.s3_bucket),
+                                                ("REINVENTONS_S3_ACCESS_KEY_ID", self.s3_access_key_id),
+                                                ("REINVENTONS_S3_SECRET_ACCESS_KEY",
+                                                 self.s3_secret_access_key.get_secret_value())) if not value]
+            if missing:
+                raise ValueError(f"REINVENTONS_S3_ENDPOINT_URL is set: {', '.join(missing)} must be set too")
+            if not self.s3_endpoint_url.startswith(("https://", "http://")):
+                raise ValueError("REINVENTONS_S3_ENDPOINT_URL must be an http(s):// address")
+        return self
+
+    @field_validator("base_url", "meili_url", "geocoder_url", "s3_endpoint_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")

@@ -8,11 +8,10 @@ gone. No address leads to it, so there is nothing another person could guess, be
 """
 
 import json
-import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from tempfile import SpooledTemporaryFile
-from typing import IO, Any
+from typing import IO
 
 from sqlmodel import Session, col, select
 
@@ -32,40 +31,35 @@ CHUNK = 64 * 1024
 def build_archive(session: Session, settings: Settings, user: User) -> IO[bytes]:
     """The ZIP of `user`'s data, rewound, in a temporary file the caller closes (or streams with
     `chunks`, which closes it). Photos whose file is missing are left out (their entry has
-    `"file": None`)."""
+    `"file": None`). Raises StorageError when the media storage does not answer."""
     data = export_data(session, settings, user)
-    files = _photo_files(session, settings, user)
-    for idea in data.get("ideas") or []:
-        for photo in idea.get("photos") or []:
-            found = files.get(photo.get("id"))
-            photo["file"] = found[0] if found is not None else None
     archive: IO[bytes] = SpooledTemporaryFile(max_size=IN_MEMORY_UP_TO)  # noqa: SIM115  (closed by chunks())
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        zipped.writestr(DATA_NAME, json.dumps(data, ensure_ascii=False, indent=2))
-        for name, path in files.values():
+        # The photos first, one in memory at a time; data.json then names those that were found.
+        files: dict[int, str] = {}
+        for photo, media in _photos(session, user):
+            found = media_service.largest_file(settings, media)
+            if found is None or photo.id is None:
+                continue
+            content, ext = found
+            name = files[photo.id] = f"{PHOTOS_FOLDER}/idea-{photo.idea_id}-photo-{photo.id}.{ext}"
             # Photos are compressed already: stored as they are.
-            with path.open("rb") as source, zipped.open(zipfile.ZipInfo(name), "w") as target:
-                shutil.copyfileobj(source, target, CHUNK)
+            zipped.writestr(zipfile.ZipInfo(name), content, compress_type=zipfile.ZIP_STORED)
+        for idea in data.get("ideas") or []:
+            for entry in idea.get("photos") or []:
+                entry["file"] = files.get(entry.get("id"))
+        zipped.writestr(DATA_NAME, json.dumps(data, ensure_ascii=False, indent=2))
     archive.seek(0)
     return archive
 
 
-def _photo_files(session: Session, settings: Settings, user: User) -> dict[int, tuple[str, Any]]:
-    """{photo id: (name in the archive, path of the stored file)} for the photos of the ideas
-    `user` wrote, found through the media storage (app.media.service.largest_file)."""
-    rows = session.exec(select(IdeaPhoto, MediaFile)
+def _photos(session: Session, user: User) -> Sequence[tuple[IdeaPhoto, MediaFile]]:
+    """(photo, its media row) for the photos of the ideas `user` wrote, in the ideas' order."""
+    return session.exec(select(IdeaPhoto, MediaFile)
                         .join(MediaFile, col(MediaFile.id) == IdeaPhoto.media_id)
                         .join(Idea, col(Idea.id) == IdeaPhoto.idea_id)
                         .where(Idea.author_id == user.id)
                         .order_by(col(IdeaPhoto.idea_id), col(IdeaPhoto.position), col(IdeaPhoto.id))).all()
-    files: dict[int, tuple[str, Any]] = {}
-    for photo, media in rows:
-        found = media_service.largest_file(settings, media)
-        if found is None or photo.id is None:
-            continue
-        path, ext = found
-        files[photo.id] = (f"{PHOTOS_FOLDER}/idea-{photo.idea_id}-photo-{photo.id}.{ext}", path)
-    return files
 
 
 def chunks(archive: IO[bytes]) -> Iterator[bytes]:

@@ -80,13 +80,11 @@ def _image(settings: Settings, session: Session, announcement: Announcement) -> 
     if media is None:
         return None
     try:
-        path = media_service.variant_path(settings, media, IMAGE_VARIANT)
-        data = path.read_bytes()
+        data, ext = media_service.variant_bytes(settings, media, IMAGE_VARIANT)
     except Exception:  # noqa: BLE001 - a missing file posts without the image, not never
         log.warning("announcement %s: image %s unreadable, posted without it", announcement.id, media.id)
         return None
-    mime = "image/png" if path.suffix == ".png" else "image/webp" if path.suffix == ".webp" else "image/jpeg"
-    return Image(data=data, mime=mime, alt=announcement.image_alt)
+    return Image(data=data, mime=media_service.CONTENT_TYPES[ext], alt=announcement.image_alt)
 
 
 def outgoing(session: Session, settings: Settings, announcement: Announcement, language: str) -> OutgoingPost:

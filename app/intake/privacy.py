@@ -27,6 +27,7 @@ from app.idea.models import Idea
 from app.intake.models import IdeaIntake
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.media.storage import PRIVATE_MEDIA
 from app.personal_data import Holding, when
 from app.settings import Settings
 
@@ -62,7 +63,7 @@ def erase_intake(session: Session, settings: Settings, intake: IdeaIntake, *, ac
     session.add(intake)
     session.flush()
     if media is not None:
-        media_service.delete_media(session, settings, media, root=settings.private_media_dir)
+        media_service.delete_media(session, settings, media, area=PRIVATE_MEDIA)
     if address:
         mail.cancel_for_person(session, user_id=-1, address=address)
     if actor is not None:

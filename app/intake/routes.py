@@ -26,6 +26,7 @@ from app.idea.models import Idea
 from app.intake import privacy, service, sheets
 from app.intake.models import CHANNEL_LABELS, Channel, IdeaIntake
 from app.media import service as media_service
+from app.media.storage import PRIVATE_MEDIA
 from app.moderation.admin_service import assigned_ids
 from app.params import parse_id
 from app.submission import service as submission
@@ -156,7 +157,7 @@ def scan_file(session: DbSession, settings: AppSettings, user: ModeratorUser, in
     media = service.scan_of(session, intake)
     if media is None:
         raise NotFound()
-    return media_service.file_response(settings, media, variant, public=False, root=settings.private_media_dir)
+    return media_service.file_response(settings, media, variant, public=False, area=PRIVATE_MEDIA)
 
 
 @router.get("/intakes/{intake_id}/export", name="intake:export")

@@ -30,6 +30,7 @@ from app.idea.models import Idea, IdeaStatus, IdeaStatusChange
 from app.intake.models import Channel, IdeaIntake
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.media.storage import PRIVATE_MEDIA
 from app.moderation.admin_service import assigned_ids
 from app.richtext import render_markdown
 from app.settings import Settings
@@ -127,7 +128,7 @@ def enter_idea(session: Session, settings: Settings, call: Call, staff: User, *,
     scan_media = None
     if scan is not None:
         scan_media = media_service.store_image(session, settings, data=scan, owner_id=None, field="scan",
-                                               root=settings.private_media_dir)
+                                               area=PRIVATE_MEDIA)
     session.add(IdeaIntake(idea_id=idea.id, call_id=call.id, channel=intake.channel,
                            display_name=intake.display_name, contact_email=intake.contact_email or None,
                            postal_address=intake.postal_address,

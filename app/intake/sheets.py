@@ -2,7 +2,7 @@
 
 Upload -> `preview`: every row read, checked as an idea entered on a resident's behalf
 (app.intake.service) and reported as "will be created" or "refused, because...". Nothing is
-written then; the file is kept under `Settings.imports_dir`, named by its SHA-256, until the
+written then; the file is kept in the imports storage (app.media.storage), named by its SHA-256, until the
 moderator confirms. `confirm` reads that file again and checks every row again against the
 database as it is now; it creates the rows the moderator saw, all of them or none.
 
@@ -22,15 +22,11 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
-import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -45,6 +41,7 @@ from app.i18n import N_
 from app.idea import service as idea_service
 from app.intake import service
 from app.intake.models import Channel, IdeaIntake
+from app.media.storage import IMPORTS, storage
 from app.settings import Settings
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -328,19 +325,16 @@ def check_rows(session: Session, call: Call, records: list[dict[str, str]]) -> l
     return reports
 
 
-def _path(settings: Settings, digest: str) -> Path:
-    return settings.imports_dir / f"{digest}.sheet"
+def _name(digest: str) -> str:
+    return f"{digest}.sheet"
 
 
 def keep(settings: Settings, data: bytes) -> str:
-    """Keep an uploaded file until its import is confirmed; returns its SHA-256 (hex), its name."""
+    """Keep an uploaded file until its import is confirmed, in the storage every instance
+    shares (app.media.storage: the confirmation may reach another machine than the preview);
+    returns its SHA-256 (hex), its name. Raises StorageError when the storage takes no file."""
     digest = hashlib.sha256(data).hexdigest()
-    folder = settings.imports_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, _path(settings, digest))
+    storage(settings, IMPORTS).put(_name(digest), data)
     return digest
 
 
@@ -348,28 +342,23 @@ def kept(settings: Settings, digest: str) -> bytes | None:
     """The kept file named `digest`, or None (a malformed name, or already imported)."""
     if not DIGEST_RE.match(digest):
         return None
-    path = _path(settings, digest)
-    return path.read_bytes() if path.is_file() else None
+    return storage(settings, IMPORTS).get(_name(digest))
 
 
 def forget(settings: Settings, digest: str) -> None:
     """Remove a kept file (after its import is committed)."""
     if DIGEST_RE.match(digest):
-        _path(settings, digest).unlink(missing_ok=True)
+        storage(settings, IMPORTS).delete(_name(digest))
 
 
 def prune_kept(settings: Settings, older_than: timedelta = KEEP) -> int:
     """Remove kept files older than `older_than` (previews never confirmed); returns how many.
     Called hourly by the worker."""
-    folder = settings.imports_dir
-    if not folder.is_dir():
-        return 0
-    cutoff = time.time() - older_than.total_seconds()
+    store = storage(settings, IMPORTS)
     removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
+    for name in list(store.stale(older_than.total_seconds())):
+        store.delete(name)
+        removed += 1
     return removed
 
 

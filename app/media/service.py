@@ -1,28 +1,24 @@
 """Storing, serving and deleting uploaded images.
 
-Files live at `settings.media_dir / <key> / <variant>.jpg`, where `key` is 32 random hex
-characters made here: nothing the sender chose (file name, content type) is ever used for a
-path, a name or a header.
+Files are kept by `app.media.storage` (a folder under DATA_DIR, or an S3-compatible bucket) as
+`<key>/<variant>.<ext>`, where `key` is 32 random hex characters made here: nothing the sender
+chose (file name, content type) is ever used for a name or a header.
 
-Files and rows: variants are written (atomically: temporary file + rename) before the row is
-flushed, inside the caller's transaction. If that transaction is rolled back (e.g. another
-field of the form was invalid), the files written for it are removed when it ends. If the
-process dies in between, the files are orphans: harmless, since nothing links to them and no
-URL can reach them without a row; `prune_orphans` removes them. `delete_media` removes the
-files only once the deletion is committed.
+Files and rows: variants are written before the row is flushed, inside the caller's
+transaction. If that transaction is rolled back (e.g. another field of the form was invalid),
+the files written for it are removed when it ends. If the process dies in between, the files
+are orphans: harmless, since nothing links to them and no URL can reach them without a row;
+`prune_orphans` removes them. `delete_media` removes the files only once the deletion is
+committed.
 """
 
-import os
+import logging
 import re
 import secrets
-import shutil
-import tempfile
-import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -36,7 +32,10 @@ from app.locks import lock_user
 from app.media import images
 from app.media.images import ImageRejected, Refusal
 from app.media.models import MediaFile, UploadCharge
+from app.media.storage import PUBLIC_MEDIA, Storage, StorageError, storage
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 # Served types come from this table, keyed by the extension the pipeline chose: never from input.
@@ -54,8 +53,8 @@ _MESSAGES = {
 
 QUOTA_WINDOW = timedelta(days=1)
 
-_PENDING_WRITES = "media_written"  # session.info: directories to remove if the transaction fails
-_PENDING_DELETES = "media_deleted"  # session.info: directories to remove once it is committed
+_PENDING_WRITES = "media_written"  # session.info: (storage, key) to remove if the transaction fails
+_PENDING_DELETES = "media_deleted"  # session.info: (storage, key) to remove once it is committed
 _HOOKED = "media_hooks"
 
 
@@ -129,13 +128,14 @@ def prune_charges(session: Session) -> int:
 
 
 def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: int | None,
-                field: str = "photo", root: Path | None = None) -> MediaFile:
+                field: str = "photo", area: str = PUBLIC_MEDIA) -> MediaFile:
     """Validates and re-encodes `data`, writes its variants and adds (and flushes) its row.
 
     Raises ValidationFailed({field: message}) for every refusal; nothing is written then.
-    Read uploads with `read_upload` so that a huge upload is never held in memory whole.
-    `root` is the folder the files go to: `settings.media_dir` unless given (private files,
-    such as the scans of paper ideas, go to `settings.private_media_dir`).
+    Raises StorageError when the storage takes no file (the caller's transaction then rolls
+    back, and the variants already written are removed). Read uploads with `read_upload` so
+    that a huge upload is never held in memory whole. `area` is where the files go
+    (`app.media.storage`): public media unless given (the scans of paper ideas are private).
     """
     try:
         processed = images.process_image(data, max_bytes=settings.max_upload_bytes,
@@ -144,12 +144,11 @@ def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: 
         raise ValidationFailed({field: refusal_message(settings, exc.reason)}) from exc
 
     key = secrets.token_hex(16)
-    folder = (root or settings.media_dir) / key
-    folder.mkdir(parents=True, exist_ok=False)
-    _track(session, _PENDING_WRITES, folder)
+    store = storage(settings, area)
+    _track(session, _PENDING_WRITES, store, key)
     variants: dict[str, Any] = {}
     for name, variant in processed.variants.items():
-        _write_atomically(folder / f"{name}.{processed.extension}", variant.data)
+        store.put(f"{key}/{name}.{processed.extension}", variant.data)
         variants[name] = {"width": variant.width, "height": variant.height,
                           "bytes": len(variant.data), "ext": processed.extension}
     media = MediaFile(key=key, owner_id=owner_id, content_type=processed.content_type,
@@ -166,102 +165,95 @@ def read_upload(stream: Any, settings: Settings) -> bytes:
     return bytes(data or b"")
 
 
-def variant_path(settings: Settings, media: MediaFile, variant: str, root: Path | None = None) -> Path:
-    """Where a variant's file is (under `root`, `settings.media_dir` unless given); NotFound
-    for an unknown variant."""
+def variant_name(media: MediaFile, variant: str) -> tuple[str, str]:
+    """(storage name, extension) of a variant of `media`: ("<key>/<variant>.<ext>", "jpg").
+    NotFound for an unknown variant or a row that names no valid file."""
     info = media.variants.get(variant) if isinstance(media.variants, dict) else None
     if not isinstance(info, dict) or variant not in images.VARIANT_SIZES or not KEY_RE.match(media.key):
         raise NotFound()
     ext = info.get("ext")
     if ext not in CONTENT_TYPES:
         raise NotFound()
-    return (root or settings.media_dir) / media.key / f"{variant}.{ext}"
+    return f"{media.key}/{variant}.{ext}", ext
 
 
-def largest_file(settings: Settings, media: MediaFile) -> tuple[Path, str] | None:
+def variant_bytes(settings: Settings, media: MediaFile, variant: str, area: str = PUBLIC_MEDIA) -> tuple[bytes, str]:
+    """(bytes, extension) of a stored variant. NotFound when the variant or its file is
+    missing; StorageError when the storage does not answer."""
+    name, ext = variant_name(media, variant)
+    data = storage(settings, area).get(name)
+    if data is None:
+        raise NotFound()
+    return data, ext
+
+
+def largest_file(settings: Settings, media: MediaFile) -> tuple[bytes, str] | None:
     """The largest stored variant of `media` (the photo as kept: re-encoded, without its
-    metadata) and its extension ("jpg", "webp"); None when its file is missing."""
+    metadata) as (bytes, extension "jpg" or "webp"); None when no file of it is stored."""
     sizes = [name for name in images.VARIANT_SIZES if isinstance(media.variants, dict) and name in media.variants]
     for name in sizes:  # VARIANT_SIZES lists the largest first
         try:
-            path = variant_path(settings, media, name)
+            return variant_bytes(settings, media, name)
         except NotFound:
             continue
-        if path.is_file():
-            return path, path.suffix.lstrip(".")
     return None
 
 
 def file_response(settings: Settings, media: MediaFile, variant: str, *, public: bool,
-                  root: Path | None = None) -> Response:
+                  area: str = PUBLIC_MEDIA) -> Response:
     """The variant's bytes, served so that no browser can take them for a page or a script.
 
     `public` says whether anyone may see it (then caches may keep it for a year: a key's
     content never changes); otherwise it is private to this visitor and never stored.
-    Permission checks are the caller's job (authz), before calling this. `root`: as `store_image`.
+    Permission checks are the caller's job (authz), before calling this. `area`: as
+    `store_image`. NotFound when the file is missing; a storage that does not answer is a 503.
     """
-    path = variant_path(settings, media, variant, root)
-    if not path.is_file():
-        raise NotFound()
-    ext = path.suffix.lstrip(".")
+    try:
+        data, ext = variant_bytes(settings, media, variant, area)
+    except StorageError as exc:
+        log.warning("media %s: storage unavailable: %s", media.id, exc)
+        return Response(status_code=503, headers={"Retry-After": "30", "Cache-Control": PRIVATE_CACHE})
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": MEDIA_CSP,
         "Cache-Control": PUBLIC_CACHE if public else PRIVATE_CACHE,
         # Public photos are open data that other sites may show; private ones stay on this origin.
         "Cross-Origin-Resource-Policy": "cross-origin" if public else "same-origin",
+        "Content-Disposition": f'inline; filename="{variant}.{ext}"',
     }
-    return FileResponse(path, media_type=CONTENT_TYPES[ext], headers=headers,
-                        filename=f"{variant}.{ext}", content_disposition_type="inline")
+    return Response(data, media_type=CONTENT_TYPES[ext], headers=headers)
 
 
-def delete_media(session: Session, settings: Settings, media: MediaFile, root: Path | None = None) -> None:
-    """Deletes the row now and the files (under `root`, as `store_image`) once the transaction
+def delete_media(session: Session, settings: Settings, media: MediaFile, area: str = PUBLIC_MEDIA) -> None:
+    """Deletes the row now and the files (in `area`, as `store_image`) once the transaction
     is committed."""
-    folder = (root or settings.media_dir) / media.key if KEY_RE.match(media.key) else None
+    key = media.key if KEY_RE.match(media.key) else None
     session.delete(media)
     session.flush()
-    if folder is not None:
+    if key is not None:
+        store = storage(settings, area)
         if _autocommits(session):
-            _remove_all([folder])  # the row is already gone for good
+            _remove_all([(store, key)])  # the row is already gone for good
         else:
-            _track(session, _PENDING_DELETES, folder)
+            _track(session, _PENDING_DELETES, store, key)
 
 
-def prune_orphans(session: Session, settings: Settings, *, older_than: timedelta = timedelta(hours=1)) -> int:
-    """Removes media folders without a row, older than `older_than`; returns how many.
-
-    The delay leaves alone files whose transaction is still running.
-    """
-    root = settings.media_dir
-    if not root.is_dir():
-        return 0
-    cutoff = time.time() - older_than.total_seconds()
-    candidates = [p for p in root.iterdir() if p.is_dir() and KEY_RE.match(p.name) and p.stat().st_mtime < cutoff]
+def prune_orphans(session: Session, settings: Settings, *, older_than: timedelta = timedelta(hours=1),
+                  area: str = PUBLIC_MEDIA) -> int:
+    """Removes stored media folders (in `area`) without a row, older than `older_than`;
+    returns how many. The delay leaves alone files whose transaction is still running."""
+    store = storage(settings, area)
+    candidates = [key for key in store.stale(older_than.total_seconds()) if KEY_RE.match(key)]
     removed = 0
     for start in range(0, len(candidates), 500):
         batch = candidates[start:start + 500]
         known = set(session.exec(select(MediaFile.key).where(
-            MediaFile.key.in_([p.name for p in batch]))).all())  # type: ignore[attr-defined]
-        for folder in batch:
-            if folder.name not in known:
-                shutil.rmtree(folder, ignore_errors=True)
+            MediaFile.key.in_(batch))).all())  # type: ignore[attr-defined]
+        for key in batch:
+            if key not in known:
+                store.delete(key)
                 removed += 1
     return removed
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _autocommits(session: OrmSession) -> bool:
@@ -270,19 +262,22 @@ def _autocommits(session: OrmSession) -> bool:
     return bool(options.get("autocommit")) or options.get("isolation_level") == "AUTOCOMMIT"
 
 
-def _track(session: Session, kind: str, folder: Path) -> None:
+def _track(session: Session, kind: str, store: Storage, key: str) -> None:
     if kind == _PENDING_WRITES and _autocommits(session):
         return  # the row is committed at flush: nothing to undo
-    session.info.setdefault(kind, []).append(folder)
+    session.info.setdefault(kind, []).append((store, key))
     if not session.info.get(_HOOKED):
         session.info[_HOOKED] = True
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_transaction_end", _after_transaction_end)
 
 
-def _remove_all(folders: list[Path]) -> None:
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+def _remove_all(entries: list[tuple[Storage, str]]) -> None:
+    for store, key in entries:
+        try:
+            store.delete(key)
+        except StorageError as exc:  # left as an orphan: prune_orphans removes it later
+            log.warning("media %s: not removed from %s: %s", key, store.area, exc)
 
 
 def _after_commit(session: OrmSession) -> None:
@@ -296,4 +291,3 @@ def _after_transaction_end(session: OrmSession, transaction: SessionTransaction)
     # Reached with pending writes only when the transaction was not committed.
     _remove_all(session.info.pop(_PENDING_WRITES, []))
     session.info.pop(_PENDING_DELETES, None)
-

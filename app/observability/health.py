@@ -6,7 +6,6 @@ answers (Meilisearch when configured; without it, or when it is down, the databa
 searches, so the process stays ready and the check says "degraded")."""
 
 import logging
-import tempfile
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
+from app.media import storage as media_storage
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,14 @@ def _database(db: Database) -> str:
 
 
 def _storage(settings: Settings) -> str:
-    """OK when each folder the web processes write takes a file: public media, staff-only
-    media (scans of paper ideas) and spreadsheets waiting for an import's confirmation."""
-    for folder in (settings.media_dir, settings.private_media_dir, settings.imports_dir):
+    """OK when each storage area the web processes write takes a file now (app.media.storage:
+    folders under DATA_DIR, or the S3 bucket): public media, staff-only media (scans of paper
+    ideas) and spreadsheets waiting for an import's confirmation."""
+    for area in media_storage.AREAS:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-"):
-                pass
-        except OSError as exc:
-            log.warning("readiness: the folder %s takes no file: %s", folder.name, exc)
+            media_storage.storage(settings, area).check()
+        except media_storage.StorageError as exc:
+            log.warning("readiness: the storage takes no file: %s", exc)
             return FAILED
     return OK
 

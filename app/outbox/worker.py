@@ -23,6 +23,7 @@ from app.db import Database
 from app.intake import sheets as intake_sheets
 from app.main import ROUTERS
 from app.media import service as media_service
+from app.media import storage as media_storage
 from app.notify import delivery, digest, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
@@ -109,6 +110,21 @@ def run_forever(settings: Settings, db: Database, idle_seconds: float = 1.0, ins
             _run(settings, db, idle_seconds, lambda: stopping)
 
 
+def _prune_media(settings: Settings, db: Database) -> None:
+    """Remove stored files that no row names (a process that died between writing a photo
+    and committing its row), in the public and the private media; a storage that does not
+    answer is tried again at the next prune."""
+    for area in (media_storage.PUBLIC_MEDIA, media_storage.PRIVATE_MEDIA):
+        try:
+            with db.transaction() as session:
+                removed = media_service.prune_orphans(session, settings, area=area)
+        except media_storage.StorageError as exc:
+            log.warning("media not pruned (%s): %s", area, exc)
+            continue
+        if removed:
+            log.info("removed %s orphan media folders from %s", removed, area)
+
+
 def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callable[[], bool]) -> None:
     if db.is_sqlite:
         # The lock says no other worker runs: what is marked running was held by one that died.
@@ -132,6 +148,7 @@ def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callab
                 submission_service.prune(session)
                 assistant_privacy.purge(session, settings)  # questions past their retention
             intake_sheets.prune_kept(settings)  # spreadsheets previewed but never confirmed
+            _prune_media(settings, db)
             last_prune = time.monotonic()
         if not handled:
             time.sleep(idle_seconds)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 from io import BytesIO
@@ -114,10 +115,10 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int, max_lines
     return lines
 
 
-def _paste_cover(image: Image.Image, cover: Path) -> bool:
+def _paste_cover(image: Image.Image, cover: bytes) -> bool:
     """The cover cropped to fill the right panel; False (nothing drawn) if it cannot be read."""
     try:
-        with Image.open(cover) as photo:
+        with Image.open(BytesIO(cover)) as photo:
             panel = ImageOps.fit(photo.convert("RGB"), (COVER_WIDTH, HEIGHT))
     except (OSError, ValueError, Image.DecompressionBombError):
         return False
@@ -125,9 +126,9 @@ def _paste_cover(image: Image.Image, cover: Path) -> bool:
     return True
 
 
-def draw(card: Card, cover: Path | None = None) -> bytes:
-    """The card as PNG bytes, 1200×630; `cover` is the file of the card's cover photo, if any
-    (one of our own re-encoded variants: app.media.images)."""
+def draw(card: Card, cover: bytes | None = None) -> bytes:
+    """The card as PNG bytes, 1200×630; `cover` is the card's cover photo, if any (one of our
+    own re-encoded variants: app.media.images)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     pen = ImageDraw.Draw(image)
     with_cover = card.cover_key != "" and cover is not None and _paste_cover(image, cover)
@@ -162,17 +163,19 @@ def cache_dir(settings: Settings) -> Path:
     return settings.media_dir / "share"
 
 
-def cached_png(settings: Settings, card: Card, cover: Path | None = None) -> tuple[str, bytes]:
+def cached_png(settings: Settings, card: Card,
+               cover: Callable[[], bytes | None] | None = None) -> tuple[str, bytes]:
     """The card's cache key and PNG bytes: read from the cache, or drawn and stored there
-    (written to a temporary file then renamed, so a reader never sees half a file). `cover` is
-    the file of `card.cover_key`, read only when the card is drawn."""
+    (written to a temporary file then renamed, so a reader never sees half a file). The cache
+    is this machine's (a card is drawn again on another). `cover` reads the photo of
+    `card.cover_key` from the media storage; called only when the card is drawn."""
     key = card.key()
     path = cache_dir(settings) / f"{key}.png"
     try:
         return key, path.read_bytes()
     except FileNotFoundError:
         pass
-    data = draw(card, cover)
+    data = draw(card, cover() if cover is not None else None)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
     try:

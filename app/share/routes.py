@@ -2,7 +2,7 @@
 shared beyond the person who fetches it, so it shows only what anyone may see (a draft call, or
 an idea that is hidden, draft, rejected or withdrawn, is 404 even for its author or a moderator)."""
 
-from pathlib import Path
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from app.idea.models import Idea
 from app.identity import service as identity_service
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.media.storage import StorageError
 from app.settings import Settings
 from app.share import feeds, images, previews
 
@@ -35,15 +36,22 @@ def _png(request: Request, key: str, data: bytes) -> Response:
     return Response(data, media_type="image/png", headers=headers)
 
 
-def _cover_file(settings: Settings, media: MediaFile | None) -> Path | None:
-    """The file of a cover's "card" variant (800 px), or None without a cover or its file."""
+def _cover(settings: Settings, media: MediaFile | None) -> Callable[[], bytes | None] | None:
+    """What reads a cover's "card" variant (800 px) from the media storage, or None without a
+    cover or that variant."""
     if media is None:
         return None
     try:
-        path = media_service.variant_path(settings, media, COVER_VARIANT)
+        media_service.variant_name(media, COVER_VARIANT)
     except NotFound:
         return None
-    return path if path.is_file() else None
+
+    def read() -> bytes | None:
+        try:
+            return media_service.variant_bytes(settings, media, COVER_VARIANT)[0]
+        except (NotFound, StorageError):  # the card is drawn without its photo
+            return None
+    return read
 
 
 def _brand(request: Request) -> str:
@@ -62,7 +70,7 @@ def call_image(request: Request, session: DbSession, settings: AppSettings, slug
     call = call_queries.visible_call_by_slug(session, slug, None)
     assert call.id is not None
     media = session.get(MediaFile, call.cover_id) if call.cover_id else None
-    cover = _cover_file(settings, media)
+    cover = _cover(settings, media)
     card = previews.call_card(call, previews.call_figures(session, call.id), _brand(request),
                               cover_key=media.key if media is not None and cover is not None else "")
     return _png(request, *images.cached_png(settings, card, cover))

@@ -35,7 +35,7 @@ def photo(session: Session, settings: Settings, idea: Idea, color: tuple[int, in
     session.flush()
     found = media_service.largest_file(settings, media)
     assert found is not None
-    return found[0].read_bytes()
+    return found[0]
 
 
 def people(session: Session, settings: Settings) -> list[Person]:
@@ -99,7 +99,7 @@ def test_a_missing_photo_file_leaves_the_rest_of_the_archive(client: WebClient, 
     assert media is not None
     found = media_service.largest_file(client.settings, media)
     assert found is not None
-    lost = found[0].read_bytes()
+    lost = found[0]
     for path in (client.settings.media_dir / media.key).iterdir():
         path.unlink()
     data, files = read_zip(client.login_as(anne.user).submit("/account/export").content)

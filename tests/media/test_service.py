@@ -105,7 +105,7 @@ def test_stored_variants_of_a_gps_jpeg_carry_no_metadata(session: Session, setti
 def test_portrait_photo_is_stored_upright(session: Session, settings: Settings) -> None:
     media = service.store_image(session, settings, data=samples.gps_jpeg(orientation=6), owner_id=None)
     assert (media.width, media.height) == (480, 640)
-    with Image.open(service.variant_path(settings, media, "display")) as image:
+    with Image.open(settings.media_dir / service.variant_name(media, "display")[0]) as image:
         assert image.size == (480, 640)
 
 
@@ -151,7 +151,7 @@ def test_size_refusal_says_the_configured_limit(session: Session, settings: Sett
 def test_a_rolled_back_transaction_leaves_no_files(db: Database, settings: Settings) -> None:
     with db.session(write=True) as session:
         media = service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
-        assert service.variant_path(settings, media, "thumb").is_file()
+        assert (settings.media_dir / service.variant_name(media, "thumb")[0]).is_file()
         session.rollback()
     assert written_files(settings) == []
     with db.session(write=True) as session:
@@ -166,7 +166,7 @@ def test_a_committed_transaction_keeps_its_files(db: Database, settings: Setting
     with db.transaction() as session:
         media = service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
     assert len(written_files(settings)) == len(VARIANT_SIZES)
-    assert service.variant_path(settings, media, "display").is_file()
+    assert (settings.media_dir / service.variant_name(media, "display")[0]).is_file()
 
 
 def test_delete_media_removes_files_once_committed(db: Database, settings: Settings) -> None:
@@ -204,7 +204,7 @@ def test_prune_orphans_removes_only_old_unreferenced_folders(session: Session, s
 
     assert not old_orphan.exists()
     assert fresh_orphan.exists() and not_ours.exists()
-    assert service.variant_path(settings, kept, "display").is_file()
+    assert (settings.media_dir / service.variant_name(kept, "display")[0]).is_file()
 
 
 # --- uploading and serving -----------------------------------------------------------------
@@ -303,14 +303,14 @@ def test_unknown_variants_and_missing_files_are_404(web: TestClient, session: Se
 
     for variant in ("original", "../display", "display.jpg", "DISPLAY"):
         with pytest.raises(NotFound):
-            service.variant_path(settings, media, variant)
+            service.variant_name(media, variant)
     assert web.get(f"/api/photos/{media.id}/original").status_code == 404
 
-    service.variant_path(settings, media, "card").unlink()
+    (settings.media_dir / service.variant_name(media, "card")[0]).unlink()
     response = web.get(f"/api/photos/{media.id}/card")
     assert response.status_code == 404
     assert "image" not in response.headers["content-type"]
     tampered = MediaFile(key="../../app", content_type="text/html", width=1, height=1, size_bytes=1,
                          variants={"display": {"ext": "py", "width": 1, "height": 1, "bytes": 1}})
     with pytest.raises(NotFound):
-        service.variant_path(settings, tampered, "display")
+        service.variant_name(tampered, "display")
