@@ -12,9 +12,10 @@ Two scopes, one definition each:
 Every figure is aggregated in SQL: one statement for the counts of every breakdown and one for
 the distinct participants of every breakdown, whatever the number of ideas (`participation`).
 Weeks are ISO weeks in the city's time zone (`app.i18n.CITY_TZ`), computed in the database.
-Nothing is computed that is not stored: no age is kept about verified residents
-(app.residents.models), so there is no breakdown by age band; the language is the interface
-language each participant chose (User.language), since ideas have no language of their own yet.
+Nothing is computed that is not stored: the age band is the one recorded when a resident was
+verified, from the provider's birthdate claim (app.residents.service.AGE_BANDS; unknown for
+everyone else: the platform asks nobody's age); the language is the interface language each
+participant chose (User.language), and "written" the language of the idea or comment.
 """
 
 from dataclasses import dataclass, field
@@ -39,13 +40,14 @@ from app.intake.service import ONLINE
 from app.moderation import dialogue
 from app.report.models import Report
 from app.residents.models import ResidentVerification
+from app.residents.service import AGE_BANDS
 from app.vote.models import Vote
 
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 KINDS = ("idea", "support", "comment")
-DIMENSIONS = ("all", "district", "theme", "week", "language", "written", "verification", "channel")
+DIMENSIONS = ("all", "district", "theme", "week", "language", "written", "verification", "age", "channel")
 # Decisions by staff on ideas and comments, as written in the audit log (app.audit).
 DECISIONS = (AuditAction.approve, AuditAction.request_changes, AuditAction.reject, AuditAction.hide,
              AuditAction.restore, AuditAction.merge, AuditAction.answer, AuditAction.shortlist,
@@ -170,6 +172,7 @@ def _keys(session: Session, ev: Any) -> dict[str, sa.ColumnElement[Any]]:
         "week": sa.cast(_week_start(session, ev.c.at), sa.String),
         "language": sa.cast(col(User.language), sa.String),
         "verification": verified,
+        "age": sa.cast(func.coalesce(col(ResidentVerification.age_band), sa.literal("")), sa.String),
         "channel": sa.cast(ev.c.channel, sa.String),
         "written": sa.cast(func.coalesce(ev.c.written, sa.literal("")), sa.String),
     }
@@ -262,9 +265,11 @@ def participation(session: Session, call: Call | None = None, *, scope: str = "s
         # written before migration 0024, or too short to tell); supports go with their idea's.
         "written": sorted(found["written"].values(), key=lambda s: (s.key == "", s.key)),
         "verification": [found["verification"].get(key, Slice(key)) for key in ("verified", "not_verified")],
+        # Every band, then the participants whose age is not known ("").
+        "age": [found["age"].get(key, Slice(key)) for key in (*AGE_BANDS, "")],
         "channel": [found["channel"].get(key, Slice(key)) for key in (ONLINE, *(str(c) for c in Channel))],
     }
-    for part in by["language"] + by["written"] + by["verification"] + by["channel"]:
+    for part in by["language"] + by["written"] + by["verification"] + by["age"] + by["channel"]:
         part.label = part.key
     total = found["all"].get("", Slice(""))
     report = Participation(call=call, scope=scope, total=total, by=by, generated_at=now or datetime.now(UTC))

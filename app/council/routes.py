@@ -20,7 +20,7 @@ from app.council import exports, figures
 from app.council.charts import Chart, bar_chart
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound
-from app.i18n import LANGUAGE_NAMES, _
+from app.i18n import LANGUAGE_NAMES, N_, _
 from app.intake.models import CHANNEL_LABELS, Channel
 from app.intake.service import ONLINE
 from app.web import STATIC_DIR, env, render
@@ -29,6 +29,10 @@ router = APIRouter(prefix="/moderation/council", tags=["council"], include_in_sc
 
 CouncilReader = Annotated[User, allowed(Action.council_report)]
 PRINT_CSS = Path(STATIC_DIR) / "css" / "council-print.css"
+
+
+AGE_LABELS = {"under_18": N_("Under 18"), "18_24": N_("18 to 24"), "25_34": N_("25 to 34"), "35_49": N_("35 to 49"),
+              "50_64": N_("50 to 64"), "65_plus": N_("65 and over")}
 
 
 def _labels(report: figures.Participation) -> dict[str, list[str]]:
@@ -41,6 +45,7 @@ def _labels(report: figures.Participation) -> dict[str, list[str]]:
         "language": lambda s: LANGUAGE_NAMES.get(s.key, s.key or _("Unknown")),
         "written": lambda s: LANGUAGE_NAMES.get(s.key, s.key) if s.key else _("Not recorded"),
         "verification": lambda s: verification.get(s.key, s.key),
+        "age": lambda s: _(AGE_LABELS[s.key]) if s.key else _("Not known"),
         "channel": lambda s: _("On the platform") if s.key == ONLINE else _(CHANNEL_LABELS[Channel(s.key)]),
     }
     return {name: [names[name](part) for part in parts] for name, parts in report.by.items()}

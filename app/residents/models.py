@@ -64,6 +64,9 @@ class ResidentVerification(SQLModel, table=True):
     resident_hash: str = Field(sa_type=sa.String(64), unique=True)
     holder: str = Field(sa_type=sa.String(32))
     verified_at: datetime = Field(default_factory=utcnow)
+    # The age band at verification, from the provider's birthdate claim when it gives one (the
+    # date itself is never kept): app.residents.service.AGE_BANDS; None when not given.
+    age_band: str | None = Field(default=None, sa_type=sa.String(10))
 
 
 class ResidentParticipation(SQLModel, table=True):

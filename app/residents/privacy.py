@@ -23,14 +23,15 @@ from app.settings import Settings
 
 
 def export_verification(session: Session, *, user: User, base_url: str) -> dict[str, Any] | None:
-    """The person's verification as a resident: the provider whose rule passed and when; None
+    """The person's verification as a resident: the provider whose rule passed and when, and the
+    age band read from its claims (app.residents.service.AGE_BANDS, or None); None
     when they are not verified."""
     verification = session.exec(select(ResidentVerification).where(ResidentVerification.user_id == user.id)).first()
     if verification is None:
         return None
     rule = session.get(VerificationRule, verification.rule_id)
     return {"provider": rule.provider_key if rule else None, "rule": verification.rule_id,
-            "verified_at": when(verification.verified_at)}
+            "verified_at": when(verification.verified_at), "age_band": verification.age_band}
 
 
 def erase_verification(session: Session, *, user_id: int, settings: Settings) -> dict[str, int]:

@@ -111,6 +111,20 @@ def age_on(birthdate: Any, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+# Age bands for the council's figures (app.council.figures), as Belgian statistics (Statbel)
+# group adults, with the young who may take part in a call open from 16 apart. Only the band is
+# kept, never the birthdate, and only when the provider's claims give one.
+AGE_BANDS = ("under_18", "18_24", "25_34", "35_49", "50_64", "65_plus")
+_BAND_STARTS = ((65, "65_plus"), (50, "50_64"), (35, "35_49"), (25, "25_34"), (18, "18_24"), (0, "under_18"))
+
+
+def age_band(age: int | None) -> str | None:
+    """The band (one of `AGE_BANDS`) of `age` whole years; None for None."""
+    if age is None:
+        return None
+    return next(band for start, band in _BAND_STARTS if age >= start)
+
+
 def codes_of(rule: VerificationRule) -> set[str]:
     """The rule's postal codes, as a set."""
     return {c for c in rule.postal_codes.split(", ") if c}
@@ -340,6 +354,8 @@ def verify(session: Session, settings: Settings, user: User, *, provider_key: st
         mine = ResidentVerification(user_id=user.id, rule_id=passed.id, resident_hash=digest,
                                     holder=secrets.token_hex(16))
     mine.rule_id, mine.resident_hash, mine.verified_at = passed.id, digest, utcnow()
+    # Refreshed at each verification: a band is a fact at a moment, as the postal code is.
+    mine.age_band = age_band(age_on(claim_value(claims, passed.birthdate_claim or "birthdate"), today))
     session.add(mine)
     try:
         with session.begin_nested():

@@ -63,7 +63,7 @@ def build(session: Session) -> World:
     session.add(rule)
     session.flush()
     session.add(ResidentVerification(user_id=bart.id or 0, rule_id=rule.id or 0, resident_hash="h" * 64,
-                                     holder="x" * 32))
+                                     holder="x" * 32, age_band="25_34"))
 
     def idea(author: User, title: str, status: str, at: datetime, **fields: object) -> Idea:
         made = make_idea(session, call, author, title=title, status=status, **fields)

@@ -34,6 +34,11 @@ def test_staff_figures_of_a_call_equal_the_hand_count(session: Session) -> None:
     assert _row(report.by["language"], "de") == (1, 2, 1, 1)
     assert _row(report.by["verification"], "verified") == (1, 1, 0, 1)
     assert _row(report.by["verification"], "not_verified") == (3, 5, 4, 5)
+    # Age bands: the verified resident's, recorded at verification; nobody else's age is known.
+    assert [r.key for r in report.by["age"]] == ["under_18", "18_24", "25_34", "35_49", "50_64", "65_plus", ""]
+    assert _row(report.by["age"], "25_34") == (1, 1, 0, 1)
+    assert _row(report.by["age"], "") == (3, 5, 4, 5)
+    assert _row(report.by["age"], "65_plus") == (0, 0, 0, 0)
     assert [(m.moderator, m.decisions) for m in report.workload] == [("Modératrice Ana", 4), ("Admin Bob", 1)]
     assert report.decided_ideas == 3
     assert report.median_first_decision_days == 1.0

@@ -43,7 +43,11 @@ def test_staff_read_the_report_of_a_call(client: WebClient, session: Session, ro
     session.commit()
     html = client.get(f"/moderation/council/calls/{w.call.id}", headers={"Accept-Language": "en"}).text
     assert "Participation report: Budget participatif" in html
-    assert html.count('role="img"') == 7 and html.count("<desc id=") == 7  # one chart per breakdown
+    assert html.count('role="img"') == 8 and html.count("<desc id=") == 8  # one chart per breakdown
+    # By age band: the verified resident (25 to 34), everyone else not known; every band listed.
+    ages = html.split('id="council-age"', 1)[1].split("</section>", 1)[0]
+    assert '<th scope="row">25 to 34</th>' in ages and '<th scope="row">65 and over</th>' in ages
+    assert '<th scope="row">Not known</th>' in ages
     # Nord: 4 participants, 2 ideas, 3 supports, 3 comments (counted by hand in tests.council.dataset)
     assert NORD_ROW in html
     assert '<th scope="row">2026-W11</th>' in html

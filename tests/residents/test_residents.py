@@ -411,6 +411,9 @@ def test_export_names_the_verification_and_deletion_removes_it(web: WebClient, s
     assert data["resident_verification"]["provider"] == KEY
     assert verifications(session)[0].resident_hash not in str(data)
     assert "4000" not in str(data["resident_verification"])
+    # Alice's provider gives her birth date (1985-04-12): the band is kept, the date is not.
+    assert data["resident_verification"]["age_band"] == "35_49" and verifications(session)[0].age_band == "35_49"
+    assert "1985" not in str(data["resident_verification"])
 
 
 def test_claims_given_only_at_the_userinfo_endpoint_are_read_there(tmp_path: Path, database_url: str,
@@ -428,6 +431,12 @@ def test_claims_given_only_at_the_userinfo_endpoint_are_read_there(tmp_path: Pat
 
 
 # The rules' reading of claims --------------------------------------------------------------------
+
+def test_age_bands_start_at_each_bound() -> None:
+    assert [service.age_band(age) for age in (None, 0, 17, 18, 24, 25, 34, 35, 49, 50, 64, 65, 120)] == [
+        None, "under_18", "under_18", "18_24", "18_24", "25_34", "25_34", "35_49", "35_49", "50_64", "50_64",
+        "65_plus", "65_plus"]
+
 
 def test_claims_are_read_by_dotted_names_and_ages_counted_in_whole_years() -> None:
     claims = {"postal_code": 4020, "address": {"postal_code": "4000"}, "birthdate": "2008-11-30"}
