@@ -5,7 +5,14 @@ terms of use with the moderation charter, accessibility statement (EU Web Access
 Each page exists in every interface language with a default text (app/pages/defaults/
 `<kind>.<lang>.md`) that administrators replace on the administration's "Legal pages" section;
 saving an empty text goes back to the default. The defaults state what the platform itself does
-(what it keeps, for how long, what a person can do about it); the city completes who it is."""
+(what it keeps, for how long, what a person can do about it); the city completes who it is.
+
+The city writes its own text in one original language, the platform's default language
+(`Settings.default_language`); the other languages are its translations. A visitor reads their
+language's text when the city wrote one; otherwise, once the city has written the original,
+the original (marked "Original in French", with its `lang`), since the platform's default in
+their language would not say what the city wrote. A translation records a fingerprint of the
+original it was made from, so one saved before the original last changed is out of date."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +24,7 @@ from sqlmodel import Session, select
 from app.account.models import User
 from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
+from app.contentlang import fingerprint
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.pages.models import LegalPage
@@ -38,9 +46,11 @@ KINDS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class LegalText:
-    """A legal page as shown: its kind, language, sanitised HTML, the Markdown it comes from,
-    whether it is the platform's default, and when an administrator last saved it (None for
-    the default)."""
+    """A legal page as shown: its kind, the language asked for (`lang`), sanitised HTML, the
+    Markdown it comes from, whether it is the platform's default, when an administrator last
+    saved it (None for the default), the language of the text (`text_lang`: the original's
+    when the asked language has no text of the city's), and whether it is a translation
+    older than its original (`out_of_date`)."""
 
     kind: str
     lang: str
@@ -48,6 +58,13 @@ class LegalText:
     markdown: str
     is_default: bool
     updated_at: datetime | None
+    text_lang: str = ""
+    out_of_date: bool = False
+
+    @property
+    def foreign(self) -> bool:
+        """Whether the text is in another language than the one asked for (the original)."""
+        return self.text_lang != self.lang
 
 
 @cache
@@ -67,16 +84,33 @@ def _default_html(kind: str, lang: str, session_days: int) -> str:
     return render_markdown(default_markdown(kind, lang, session_days), top_heading=2)
 
 
+def _row(session: Session, kind: str, lang: str) -> LegalPage | None:
+    return session.exec(select(LegalPage).where(LegalPage.kind == kind, LegalPage.lang == lang)).first()
+
+
+def original_markdown(session: Session, settings: Settings, kind: str) -> str:
+    """The original's Markdown: the city's text in the default language, or the default."""
+    row = _row(session, kind, settings.default_language)
+    return row.body_md if row is not None and row.body_md else default_markdown(kind, settings.default_language,
+                                                                                settings.session_days)
+
+
 def text_of(session: Session, settings: Settings, kind: str, lang: str) -> LegalText:
-    """Page `kind` in `lang` as visitors see it: the administrators' text, or the default.
-    Raises NotFound for an unknown kind or language."""
+    """Page `kind` in `lang` as visitors see it: the city's text in `lang`, else the city's
+    original (in the default language) when there is one, else the platform's default in
+    `lang`. Raises NotFound for an unknown kind or language."""
     if kind not in KINDS or lang not in LANGUAGES:
         raise NotFound()
-    row = session.exec(select(LegalPage).where(LegalPage.kind == kind, LegalPage.lang == lang)).first()
-    if row is None or not row.body_md:
-        days = settings.session_days
-        return LegalText(kind, lang, _default_html(kind, lang, days), default_markdown(kind, lang, days), True, None)
-    return LegalText(kind, lang, row.body_html, row.body_md, False, row.updated_at)
+    original = settings.default_language
+    row = _row(session, kind, lang)
+    if row is not None and row.body_md:
+        stale = lang != original and row.source_fingerprint != fingerprint(original_markdown(session, settings, kind))
+        return LegalText(kind, lang, row.body_html, row.body_md, False, row.updated_at, lang, stale)
+    source = _row(session, kind, original) if lang != original else None
+    if source is not None and source.body_md:
+        return LegalText(kind, lang, source.body_html, source.body_md, False, source.updated_at, original)
+    days = settings.session_days
+    return LegalText(kind, lang, _default_html(kind, lang, days), default_markdown(kind, lang, days), True, None, lang)
 
 
 def save(session: Session, settings: Settings, *, actor: User, kind: str, lang: str, markdown: str) -> LegalPage:
@@ -96,6 +130,9 @@ def save(session: Session, settings: Settings, *, actor: User, kind: str, lang: 
         row = LegalPage(kind=kind, lang=lang)
     row.body_md = markdown
     row.body_html = render_markdown(markdown, top_heading=2) if markdown else ""
+    # A translation remembers the original it was made from (out of date once that changes).
+    row.source_fingerprint = (fingerprint(original_markdown(session, settings, kind))
+                              if lang != settings.default_language and markdown else "")
     row.updated_at = utcnow()
     row.updated_by_id = actor.id
     session.add(row)
@@ -106,9 +143,29 @@ def save(session: Session, settings: Settings, *, actor: User, kind: str, lang: 
     return row
 
 
-def overview(session: Session) -> list[tuple[str, str, dict[str, datetime | None]]]:
-    """For the admin list: (kind, title msgid, {lang: when last saved, None while it is the default})."""
-    saved = {(r.kind, r.lang): r.updated_at
-             for r in session.exec(select(LegalPage).where(LegalPage.body_md != "")).all()}
-    return [(kind, title, {lang: saved.get((kind, lang)) for lang in LANGUAGES})
-            for kind, (title, _route) in KINDS.items()]
+@dataclass(frozen=True)
+class Version:
+    """One language of a page on the admin list: when the city last saved it (None: the
+    platform's default), whether it is the original, and whether it is an out-of-date translation."""
+
+    saved: datetime | None
+    original: bool
+    out_of_date: bool
+
+
+def overview(session: Session, settings: Settings) -> list[tuple[str, str, dict[str, Version]]]:
+    """For the admin list: (kind, title msgid, {lang: its Version}) for every page."""
+    rows = {(r.kind, r.lang): r for r in session.exec(select(LegalPage).where(LegalPage.body_md != "")).all()}
+    original = settings.default_language
+    result = []
+    for kind, (title, _route) in KINDS.items():
+        source = rows.get((kind, original))
+        current = fingerprint(source.body_md if source is not None
+                              else default_markdown(kind, original, settings.session_days))
+        versions = {}
+        for lang in LANGUAGES:
+            row = rows.get((kind, lang))
+            versions[lang] = Version(row.updated_at if row else None, lang == original,
+                                     row is not None and lang != original and row.source_fingerprint != current)
+        result.append((kind, title, versions))
+    return result

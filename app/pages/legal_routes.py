@@ -36,9 +36,11 @@ for _kind, (_title, _route) in legal.KINDS.items():
 
 
 @router.get("/admin/legal", name="admin:legal_pages")
-def admin_list(request: Request, session: DbSession, _user: LegalEditor) -> HTMLResponse:
-    """Every legal page in every language: the default, or when an administrator last saved it."""
-    return render(request, "admin/legal_pages.html", {"pages": legal.overview(session), "languages": LANGUAGES})
+def admin_list(request: Request, session: DbSession, settings: AppSettings, _user: LegalEditor) -> HTMLResponse:
+    """Every legal page in every language: the default, or when an administrator last saved it,
+    which is the original and which translations are out of date."""
+    return render(request, "admin/legal_pages.html",
+                  {"pages": legal.overview(session, settings), "languages": LANGUAGES})
 
 
 def _kind_and_lang(kind: str, lang: str) -> None:
@@ -49,11 +51,24 @@ def _kind_and_lang(kind: str, lang: str) -> None:
 @router.get("/admin/legal/{kind}/{lang}", name="admin:legal_page_edit")
 def edit_form(request: Request, session: DbSession, settings: AppSettings, _user: LegalEditor, kind: str,
               lang: str) -> HTMLResponse:
+    """The page's text in `lang`; a translation is edited beside its original."""
     _kind_and_lang(kind, lang)
+    return _form(request, session, settings, kind, lang, None, {})
+
+
+def _form(request: Request, session: Session, settings: Settings, kind: str, lang: str, body_md: str | None,
+          errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
     text = legal.text_of(session, settings, kind, lang)
+    original = settings.default_language
     return render(request, "admin/legal_page_form.html", {
-        "page": text, "title": legal.KINDS[kind][0], "legal_route": legal.KINDS[kind][1], "body_md": text.markdown,
-        "errors": {}})
+        "page": text, "title": legal.KINDS[kind][0], "legal_route": legal.KINDS[kind][1],
+        # A language without the city's text (visitors read the original) starts from the
+        # platform's default in that language, the original beside it to translate from.
+        "body_md": body_md if body_md is not None else (
+            legal.default_markdown(kind, lang, settings.session_days) if text.foreign else text.markdown),
+        "original_lang": original,
+        "original_md": legal.original_markdown(session, settings, kind) if lang != original else "",
+        "errors": errors}, status_code=status_code)
 
 
 @router.post("/admin/legal/{kind}/{lang}", name="admin:legal_page_save")
@@ -66,11 +81,7 @@ def save(request: Request, session: DbSession, settings: AppSettings, user: Lega
         legal.save(session, settings, actor=user, kind=kind, lang=lang, markdown="" if reset else body_md)
     except ValidationFailed as exc:
         session.rollback()
-        text = legal.text_of(session, settings, kind, lang)
-        return render(request, "admin/legal_page_form.html", {
-            "page": text, "title": legal.KINDS[kind][0], "legal_route": legal.KINDS[kind][1], "body_md": body_md,
-            "errors": exc.errors},
-            status_code=422)
+        return _form(request, session, settings, kind, lang, body_md, exc.errors, status_code=422)
     session.commit()
     message = N_("The default text is back.") if reset else N_("The page is saved.")
     return flash(request, redirect(links.path("admin:legal_page_edit", kind=kind, lang=lang)), message, "success")

@@ -25,3 +25,6 @@ class LegalPage(SQLModel, table=True):
     body_html: str = Field(default="", sa_type=sa.Text)
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    # A translation's: app.contentlang.fingerprint of the original it was made from ("" for the
+    # original, the defaults, and translations saved before migration 0035).
+    source_fingerprint: str = Field(default="", sa_type=sa.String(64), sa_column_kwargs={"server_default": ""})

@@ -79,8 +79,13 @@ def test_an_administrator_rewrites_a_page_in_one_language_and_can_go_back(client
     page = client.get("/privacy?lang=fr").text
     assert "<h2>Responsable</h2>" in page and "place du Marché 2" in page
     assert "<script>alert" not in page and 'href="javascript:' not in page  # shown as text, inert
-    assert "Autorité de protection des données" not in page  # the default is replaced...
-    assert "Data Protection Authority" in client.get("/privacy?lang=en").text  # ...in French only
+    assert "Autorité de protection des données" not in page  # the default is replaced
+    # French is the original: a language without a text of the city's shows it, marked as such,
+    # rather than a default that does not say what the city wrote.
+    english = client.get("/privacy?lang=en").text
+    assert "Data Protection Authority" not in english and "place du Marché 2" in english
+    assert '<p class="original-language">Original in French</p>' in english
+    assert '<div class="richtext" lang="fr">' in english
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "legal_page_save")).one()
     assert entry.actor_id == admin.id and entry.details == {"kind": "privacy", "lang": "fr", "default": False}
 
@@ -117,3 +122,30 @@ def test_only_administrators_edit_and_only_with_the_forms_token(client: WebClien
     client.login_as(admin)
     assert client.post("/admin/legal/privacy/fr", data={"body_md": "Sans jeton"}).status_code == 403
     assert session.exec(select(LegalPage)).first() is None
+
+
+def test_translations_follow_their_original_and_say_when_they_are_out_of_date(client: WebClient,
+                                                                             session: Session) -> None:
+    admin = make_user(session, role=Role.admin)
+    session.commit()
+    client.login_as(admin)
+    original = "## Responsable\nVille de Liège, place du Marché 2."
+    assert client.submit("/admin/legal/contact/fr", {"body_md": original}).status_code == 303
+    editor = client.get("/admin/legal/contact/nl?lang=en").text
+    assert "This is a translation of the original in French." in editor
+    assert '<pre class="translation-source" lang="fr">## Responsable' in editor  # beside the form
+    assert client.submit("/admin/legal/contact/nl", {"body_md": "## Verantwoordelijke\nStad Luik, Marktplein 2."}
+                         ).status_code == 303
+    dutch = client.get("/contact?lang=nl").text
+    assert "Stad Luik, Marktplein 2." in dutch and "original-language" not in dutch
+    assert "out of date" not in client.get("/admin/legal?lang=en").text
+
+    # The original changes: the Dutch translation is flagged until someone saves it again.
+    assert client.submit("/admin/legal/contact/fr", {"body_md": original + " Tél. 04 221 80 00."}).status_code == 303
+    listing = client.get("/admin/legal?lang=en").text.split('id="legal-contact"')[1].split("</section>")[0]
+    assert listing.count("out of date") == 1 and "Nederlands</a>:" in listing.split("out of date")[0]
+    assert "Out of date: the original changed" in client.get("/admin/legal/contact/nl?lang=en").text
+    assert "Stad Luik, Marktplein 2." in client.get("/contact?lang=nl").text  # still shown meanwhile
+    assert client.submit("/admin/legal/contact/nl", {"body_md": "## Verantwoordelijke\nStad Luik. Tel. 04 221 80 00."}
+                         ).status_code == 303
+    assert "out of date" not in client.get("/admin/legal?lang=en").text
