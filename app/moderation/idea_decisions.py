@@ -355,4 +355,5 @@ def translate_answer(session: Session, *, actor: User, idea: Idea, language: str
         assert idea.id is not None
         record(session, actor=actor, action=AuditAction.translation_save, target_type=TargetType.idea,
                target_id=idea.id, details={"language": language, "fields": changed})
+        reindex_later(session, idea.id)  # a reader of that language finds the idea by the answer's words
     return bool(changed)

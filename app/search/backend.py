@@ -498,10 +498,13 @@ def shown_body(idea: Idea) -> str:
 
 
 def answer_text(idea: Idea) -> str:
-    """The plain text of an idea's official answer ("" without one)."""
+    """The plain text of an idea's official answer and of its translations, one per line (""
+    without an answer): a reader searches in their language (app.contentlang, kind "answer")."""
     if not idea.answer_html:
         return ""
-    return text.clean(plain_text(idea.answer_html))
+    translated = [str(fields.get("answer_md", {}).get("html") or "")
+                  for _lang, fields in sorted((idea.answer_translations or {}).items())]
+    return "\n".join(text.clean(plain_text(html)) for html in (idea.answer_html, *translated) if html)
 
 
 def document_for(idea: Idea) -> IdeaDocument:

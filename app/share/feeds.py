@@ -36,7 +36,10 @@ ET.register_namespace("", ATOM_NS)
 
 @dataclass(frozen=True)
 class Entry:
-    """One feed entry: `id` and `link` absolute URLs, `html` safe HTML (escaped by the writer)."""
+    """One feed entry: `id` and `link` absolute URLs, `html` safe HTML (escaped by the writer).
+    `lang` is the entry's language when it is not the feed's (an idea written in Dutch): written
+    as `xml:lang` (RFC 4287 section 2), so that readers and screen readers say it right; an
+    answer not translated yet is marked inside its HTML (`<div lang>`), its label being the feed's."""
 
     id: str
     title: str
@@ -44,6 +47,7 @@ class Entry:
     updated: datetime
     html: str
     author: str
+    lang: str | None = None
 
 
 def aware(value: datetime) -> datetime:
@@ -65,13 +69,16 @@ def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry
     """The entries of `call`'s feed, newest first, at most MAX_ENTRIES."""
     assert call.id is not None
     site = identity_service.current(session, settings).platform_name
+    reader = current_language()
     entries: list[Entry] = []
     ideas = session.exec(public_ideas(call.id).limit(MAX_ENTRIES)).all()
     for idea in ideas:
         assert idea.id is not None
         url = settings.absolute_url(links.idea_path(idea.id))
+        # A citizen's idea stays in the language it was written in (app.contentlang).
         entries.append(Entry(id=url, title=idea.title, link=url, updated=aware(idea.published_at or idea.created_at),
-                             html=idea.body_html, author=site))
+                             html=idea.body_html, author=site,
+                             lang=idea.language if idea.language and idea.language != reader else None))
     answered = session.exec(
         public_ideas(call.id).where(col(Idea.answered_at).is_not(None), col(Idea.answer_status).is_not(None))
         .order_by(None).order_by(col(Idea.answered_at).desc(), col(Idea.id).desc()).limit(MAX_ENTRIES)
@@ -79,7 +86,12 @@ def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry
     for idea in answered:
         assert idea.id is not None and idea.answered_at is not None
         label = gettext(_ANSWER_LABELS[idea.answer_status]) if idea.answer_status in _ANSWER_LABELS else ""
-        html = f"<p><strong>{escape(label)}</strong></p>{idea.answer_html}"
+        # The city's answer in the reader's language where it was translated, else as written.
+        answer = contentlang.shown(idea, "answer_md", reader, kind="answer")
+        if answer.foreign:
+            html = f'<p><strong>{escape(label)}</strong></p><div lang="{escape(answer.lang)}">{answer.text}</div>'
+        else:
+            html = f"<p><strong>{escape(label)}</strong></p>{answer.text}"
         url = settings.absolute_url(links.idea_path(idea.id, "answer"))
         entries.append(Entry(id=url, title=gettext("Official answer: {title}", title=idea.title), link=url,
                              updated=aware(idea.answered_at), html=html, author=site))
@@ -90,7 +102,8 @@ def call_entries(session: Session, settings: Settings, call: Call) -> list[Entry
                 f'<li><a href="{escape(settings.absolute_url(links.idea_path(w.id or 0)))}">{escape(w.title)}</a></li>'
                 for w in winners)
             url = settings.absolute_url(links.call_path(call.slug) + "#results-title")
-            entries.append(Entry(id=url, title=gettext("Results: {title}", title=call.title), link=url,
+            entries.append(Entry(id=url, title=gettext("Results: {title}", title=contentlang.plain(call, "title")),
+                                 link=url,
                                  updated=_results_time(session, call),
                                  html=f"<p>{escape(gettext('Selected ideas'))}</p><ul>{items}</ul>", author=site))
     entries.sort(key=lambda e: (e.updated, e.id), reverse=True)
@@ -126,7 +139,7 @@ def atom_document(settings: Settings, *, site: str, feed_id: str, title: str, su
     _text(author, "uri", settings.absolute_url(links.path("page:home")))
     _text(feed, "generator", "Réinventons")
     for item in entries:
-        entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
+        entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry", {XML_LANG: item.lang} if item.lang else {})
         _text(entry, "id", item.id)
         _text(entry, "title", item.title)
         _text(entry, "updated", _stamp(item.updated))

@@ -48,3 +48,28 @@ def test_a_call_is_found_by_the_words_of_its_translations(client: WebClient, ses
     assert 'id="search-calls-title"' in page and "Participatieve wijkbegroting" in page  # shown in Dutch
     assert 'id="search-calls-title"' in client.get("/search", params={"q": "wijk projecten"}).text
     assert 'id="search-calls-title"' not in client.get("/search", params={"q": "wijkbegroting eolienne"}).text
+
+
+def test_the_words_of_an_answers_translation_find_the_idea_once_the_moderator_saves_it(
+        client: WebClient, session: Session) -> None:
+    """Content in every language (issue 18): the translation goes to the index with the answer."""
+    from app.account.models import Role
+    from tests.factories import make_user
+
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call, title="Des bacs dans le quartier", body="Pour les déchets verts.",
+                     answer_status="accepted", answer_html="<p>La Ville installera des composteurs partagés.</p>")
+    moderator = make_user(session, role=Role.moderator)
+    session.commit()
+    indexing.rebuild(session)
+    session.commit()
+    assert "Des bacs dans le quartier" not in client.get("/search", params={"q": "gedeelde compostbakken"}).text
+    client.login_as(moderator)
+    saved = client.submit(f"/moderation/ideas/{idea.id}/answer/translation",
+                          {"language": "nl", "translation_md": "De stad plaatst **gedeelde compostbakken**."})
+    assert saved.status_code == 303
+    client.run_worker()  # the index follows through the outbox
+    client.cookies.clear()
+    found = client.get("/search", params={"q": "gedeelde compostbakken"}, headers={"Accept-Language": "nl"}).text
+    assert "Des bacs dans le quartier" in found
+    assert "Des bacs dans le quartier" in client.get("/search", params={"q": "composteurs"}).text  # still

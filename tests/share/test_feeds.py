@@ -172,3 +172,34 @@ def test_a_feed_reader_reads_exactly_what_was_published(client: WebClient, sessi
     ]
     assert parsed.entries[0].content[0].type == "text/html"
     assert parsed.entries[0].content[0].value == "<p>Une idée détaillée pour améliorer la vie du quartier.</p>"
+
+
+def test_a_feed_speaks_its_readers_language_and_marks_what_is_not(client: WebClient, session: Session) -> None:
+    call = make_call(session, title="Budget participatif")
+    call.translations = {"nl": {"title": {"text": "Participatief budget"}}}
+    dutch_idea = make_idea(session, call, title="Meer bomen in Outremeuse", language="nl")
+    make_idea(session, call, title="Des bancs place Cathédrale", language="fr")
+    answered = make_idea(session, call, title="Un abri vélo gare des Guillemins", language="fr",
+                         answer_status="accepted", answer_html="<p>La Ville installe l'abri en mars.</p>",
+                         answered_at=utcnow())
+    answered.answer_translations = {"nl": {"answer_md": {"text": "De stad plaatst de stalling in maart.",
+                                                         "html": "<p>De stad plaatst de stalling in maart.</p>"}}}
+    untranslated = make_idea(session, call, title="Une fontaine à boire", language="fr", answer_status="accepted",
+                             answer_html="<p>Une fontaine sera posée.</p>", answered_at=utcnow())
+    session.add_all([call, answered, untranslated])
+    session.commit()
+
+    root = ET.fromstring(client.get(f"/calls/{call.slug}/feed.atom", headers={"Accept-Language": "nl"}).content)
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    assert root.get(lang) == "nl"
+    entries = {e.findtext(f"{A}id"): e for e in root.findall(f"{A}entry")}
+    assert entries[f"{BASE}/ideas/{dutch_idea.id}"].get(lang) is None  # Dutch, as the feed
+    french = [e for e in entries.values() if e.findtext(f"{A}title") == "Des bancs place Cathédrale"]
+    assert french and french[0].get(lang) == "fr"  # written in French: said so
+    answer = entries[f"{BASE}/ideas/{answered.id}#answer"]
+    assert "De stad plaatst de stalling in maart." in (answer.findtext(f"{A}content") or "")
+    assert "La Ville installe" not in (answer.findtext(f"{A}content") or "")
+    other = entries[f"{BASE}/ideas/{untranslated.id}#answer"].findtext(f"{A}content") or ""
+    assert '<div lang="fr"><p>Une fontaine sera posée.</p></div>' in other  # the original, marked
+    parsed = feedparser.parse(client.get(f"/calls/{call.slug}/feed.atom", headers={"Accept-Language": "nl"}).content)
+    assert not parsed.bozo
