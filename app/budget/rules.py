@@ -30,7 +30,7 @@ BALLOTS_FILLED = N_("Citizens have already filled ballots against this budget an
                     "change.")
 
 # Phases during which the budget may still change: no ballot exists yet.
-OPEN_PHASES = frozenset({Phase.draft, Phase.submissions})
+OPEN_PHASES = frozenset({Phase.draft, Phase.submissions, Phase.technical_review})
 
 
 @dataclass
@@ -122,23 +122,19 @@ def _whole(text: str, low: int, high: int) -> int | None:
     return None
 
 
-def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput) -> CallBudget:
-    """Set `call`'s voting mode and, for a budget, its scope, amounts (whole euros) and ballot
-    rules; audited (`budget_save`, before and after). Settings equal to the saved ones change
-    nothing and are not checked against the phase (the call editor sends them with every save).
-    A change only before voting starts (draft, submissions or technical review) and while no
-    ballot holds a project (a phase moved back by hand), since ballots are filled against these
-    amounts.
+@dataclass
+class _Parsed:
+    errors: dict[str, str]
+    total: int = 0
+    amounts: dict[int, int] = field(default_factory=dict)
+    min_projects: int | None = 0
+    min_percent: int | None = 0
 
-    Raises ValidationFailed with one message per field: "voting_mode" (locked, ballots filled,
-    supports already given, unknown), "scope", "total", "district_<id>" or "theme_<id>" (`share_field`) / "shares",
-    "min_projects", "min_percent"."""
-    assert call.id is not None
-    lock_call(session, call.id)
-    session.refresh(call)
+
+def _parse(session: Session, call: Call, data: BudgetInput) -> _Parsed:
     errors: dict[str, str] = {}
     if data.voting_mode not in set(VotingMode):
-        raise ValidationFailed({"voting_mode": CHOOSE})
+        return _Parsed({"voting_mode": CHOOSE})
     if data.scope not in set(BudgetScope):
         errors["scope"] = CHOOSE
     min_projects = _whole(data.min_projects, 0, 1000)
@@ -171,8 +167,37 @@ def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput)
             errors["shares"] = ENTER_SHARE
         if total > MAX_EUR:
             errors["shares"] = ENTER_AMOUNT
-    if errors and data.voting_mode == VotingMode.budget:
-        raise ValidationFailed(errors)
+    if data.voting_mode != VotingMode.budget:
+        errors = {}  # the budget's fields are not read for a call voting with supports
+    return _Parsed(errors, total, amounts, min_projects, min_percent)
+
+
+def budget_errors(session: Session, call: Call | None, data: BudgetInput) -> dict[str, str]:
+    """The errors of the budget's fields as typed ({field: msgid}, the same as `save_budget`
+    raises for them; empty when valid), without writing: the call editor reports them with its
+    other fields' at once. `call` None: a call being created (no themes yet)."""
+    return _parse(session, call if call is not None else Call(slug="", title=""), data).errors
+
+
+def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput) -> CallBudget:
+    """Set `call`'s voting mode and, for a budget, its scope, amounts (whole euros) and ballot
+    rules; audited (`budget_save`, before and after). Settings equal to the saved ones change
+    nothing and are not checked against the phase (the call editor sends them with every save).
+    A change only before voting starts (draft, submissions or technical review) and while no
+    ballot holds a project (a phase moved back by hand), since ballots are filled against these
+    amounts.
+
+    Raises ValidationFailed with one message per field: "voting_mode" (locked, ballots filled,
+    supports already given, unknown), "scope", "total", "district_<id>" or "theme_<id>" (`share_field`) / "shares",
+    "min_projects", "min_percent"."""
+    assert call.id is not None
+    lock_call(session, call.id)
+    session.refresh(call)
+    parsed = _parse(session, call, data)
+    if parsed.errors:
+        raise ValidationFailed(parsed.errors)
+    total, amounts = parsed.total, parsed.amounts
+    min_projects, min_percent = parsed.min_projects, parsed.min_percent
     budget = budget_of(session, call)
     before = {"voting_mode": call.voting_mode, **(_snapshot(session, budget) if budget else {})}
     wanted: dict[str, object] = {"voting_mode": data.voting_mode}

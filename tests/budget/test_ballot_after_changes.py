@@ -11,7 +11,7 @@ from app.budget import results
 from app.budget.models import CallBudget, IdeaReview
 from app.call.models import Call, Phase
 from app.notify.models import Notification
-from tests.budget.helpers import cast_ballot, make_budget_call, make_project
+from tests.budget.helpers import cast_ballot, editor_form, make_budget_call, make_project
 from tests.factories import make_district, make_user
 from tests.support import WebClient
 
@@ -149,8 +149,8 @@ def test_a_cost_or_a_budget_cannot_change_under_ballots_once_the_phase_is_moved_
     assert session.get(IdeaReview, project.id).cost_eur == 60  # type: ignore[union-attr]
 
     as_user(client, admin)
-    refused = client.submit(f"/admin/calls/{call.id}/budget", {"voting_mode": "budget", "scope": "call",
-                                                                "total": "50"})
+    refused = client.submit(f"/admin/calls/{call.id}", editor_form(call, voting_mode="budget", scope="call",
+                                                                    total="50"))
     assert refused.status_code == 422 and "déjà rempli des bulletins" in refused.text
     session.expire_all()
     assert session.get(CallBudget, call.id).total_eur == 100  # type: ignore[union-attr]

@@ -82,11 +82,13 @@ def test_staff_pages_and_published_results_pass_the_checks(
     context = new_context()
     login_as(context, server, admin)
     page = context.new_page()
-    page.goto(f"/admin/calls/{call_id}/budget")
+    page.goto(f"/admin/calls/{call_id}/budget")  # the former page leads to the call editor's own form
+    expect(page.locator("#budget")).to_be_visible()
     check_page(page, "budget-settings")
     page.get_by_label("Budget de tout l’appel, en euros").fill("12,50")
-    page.get_by_role("button", name="Enregistrer les réglages du budget").click()
+    page.get_by_role("button", name="Enregistrer l’appel").click()
     expect(page.locator("#form-errors")).to_contain_text("Indiquez le budget")
+    expect(page.get_by_label("Budget de tout l’appel, en euros")).to_have_value("12,50")
     check_page(page, "budget-settings-errors")
 
     page.goto(f"/moderation/calls/{call_id}/technical-review?todo=1")
