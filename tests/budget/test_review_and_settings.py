@@ -1,11 +1,14 @@
 """The technical review by the call's moderators and the administrators' budget settings:
 permissions, translated refusals with nothing written, history, notification, audit."""
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from app.audit import AuditEntry
 from app.budget.models import BudgetShare, CallBudget, IdeaReview
 from app.call.models import Call
+from app.clock import utcnow
 from app.idea.models import IdeaStatusChange
 from app.moderation.models import ModeratorAssignment
 from app.notify.models import Notification
@@ -246,3 +249,27 @@ def test_the_queue_counts_reviewed_ideas_in_good_english(client: WebClient, sess
     page = client.get(f"/moderation/calls/{call.id}/technical-review?lang=en").text
     assert "Ideas reviewed: 1 of 3." in page  # not "1 of 3 idea reviewed."
     assert "Idées analysées\u202f: 1 sur 3." in client.get(f"/moderation/calls/{call.id}/technical-review?lang=fr").text
+
+
+def test_a_new_call_is_created_as_a_participatory_budget_in_one_save(client: WebClient, session: Session) -> None:
+    admin = make_user(session, role="admin")
+    session.commit()
+    client.login_as(admin)
+    def later(days: int) -> str:  # a date to come, as the editor's datetime-local field writes it
+        return (utcnow() + timedelta(days=days)).strftime("%Y-%m-%dT09:00")
+
+    form = {"title": "Budget participatif 2027", "slug": "budget-2027", "submissions_start": later(10),
+            "technical_review_start": later(40), "voting_start": later(70), "closes_at": later(300),
+            "ideas_per_citizen": "3", "votes_per_citizen": "3",
+            "vote_scope": "call", "report_threshold": "3", "submit_access": "email", "vote_access": "email",
+            "original_language": "fr", "voting_mode": "budget", "scope": "call", "total": "500 000",
+            "min_projects": "1", "min_percent": "0"}
+    created = client.submit("/admin/calls/new", form)
+    assert created.status_code == 303
+    call = session.exec(select(Call).where(Call.slug == "budget-2027")).one()
+    assert call.voting_mode == "budget" and call.technical_review_start is not None
+    assert session.get(CallBudget, call.id).total_eur == 500_000  # type: ignore[union-attr]
+    # The technical review date without the budget: refused, and no call is created.
+    refused = client.submit("/admin/calls/new", {**form, "slug": "soutiens-2027", "voting_mode": "supports"})
+    assert refused.status_code == 422 and "Seul un budget participatif" in refused.text
+    assert session.exec(select(Call).where(Call.slug == "soutiens-2027")).first() is None
