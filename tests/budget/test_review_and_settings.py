@@ -255,6 +255,7 @@ def test_a_new_call_is_created_as_a_participatory_budget_in_one_save(client: Web
     admin = make_user(session, role="admin")
     session.commit()
     client.login_as(admin)
+
     def later(days: int) -> str:  # a date to come, as the editor's datetime-local field writes it
         return (utcnow() + timedelta(days=days)).strftime("%Y-%m-%dT09:00")
 
