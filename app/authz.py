@@ -169,7 +169,7 @@ def can_view_idea(user: User | None, obj: Any) -> bool:
 
 # While a moderator asks for changes, the author may still edit and resubmit after the
 # submission phase, until the call's review is over.
-_CHANGES_PHASES = frozenset({Phase.submissions, Phase.voting, Phase.review})
+_CHANGES_PHASES = frozenset({Phase.submissions, Phase.technical_review, Phase.voting, Phase.review})
 _EDITABLE = frozenset({IdeaStatus.draft, IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published})
 
 
@@ -205,7 +205,8 @@ def can_withdraw_idea(user: User | None, obj: Any) -> bool:
     moderator's decision) stays."""
     idea, call = _idea_and_call(obj)
     return (is_author(user, idea) and idea.status in _WITHDRAWABLE and not idea.winner
-            and idea.hidden_at is None and current_phase(call) in (Phase.submissions, Phase.voting))
+            and idea.hidden_at is None
+            and current_phase(call) in (Phase.submissions, Phase.technical_review, Phase.voting))
 
 
 def idea_open_to_citizens(user: User | None, idea: Any) -> bool:

@@ -40,7 +40,8 @@ def event_date(call: Call, event: str) -> datetime | None:
     """The moment an event's text names: when submissions end for `call_opens`, when voting
     ends for `voting_opens` and `voting_closes_soon`; None for the others or when unset."""
     if event == AnnouncementEvent.call_opens:
-        return _first(call.voting_start, call.review_start, call.results_start, call.closes_at)
+        return _first(call.technical_review_start, call.voting_start, call.review_start, call.results_start,
+                      call.closes_at)
     if event in (AnnouncementEvent.voting_opens, AnnouncementEvent.voting_closes_soon):
         return _first(call.review_start, call.results_start, call.closes_at)
     return None

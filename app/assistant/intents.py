@@ -140,7 +140,7 @@ def current_call(session: Session, viewer: User | None) -> Call | None:
     """The call a question without a call's name is about: the one open to votes, else open to
     ideas, else in review, else the latest with results; among the calls `viewer` may see."""
     calls = [c for c in visible_calls(session, viewer) if current_phase(c) != Phase.draft]
-    for wanted in (Phase.voting, Phase.submissions, Phase.review, Phase.results, Phase.closed):
+    for wanted in (Phase.voting, Phase.submissions, Phase.technical_review, Phase.review, Phase.results, Phase.closed):
         for call in calls:
             if current_phase(call) == wanted:
                 return call

@@ -9,7 +9,16 @@ ballot is not confirmed (app.budget.reminder).
 Every write takes the citizen's lock, then the call's shared lock (app.locks), and counts what
 the ballot spends under them: parallel additions by one person are serialised (on SQLite by
 BEGIN IMMEDIATE), so a ballot never goes over budget and a project is never in it twice (also a
-unique constraint)."""
+unique constraint).
+
+What a ballot spends can also change without its citizen: moderators restore a project they had
+hid (or publish again one sent back for changes), or its author moves it to another district or
+theme of a split budget. Those paths lock the ballots' citizens with the supporters
+(`holders`) and call `recheck`: a confirmed ballot that now spends more than a budget is no
+longer confirmed, and its citizen is told (a notification, app.notify) to remove a project and
+confirm again. Staff changes that would do the same are refused once ballots hold the projects
+(a cost: app.budget.review; the budget: app.budget.rules). And whatever happened, a confirmed
+ballot over a budget never counts (`over_budget`, read by app.budget.results)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +27,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from app import links
 from app.account.models import User
 from app.budget.models import Ballot, BallotItem, CallBudget, IdeaReview
 from app.budget.money import euros
@@ -30,6 +40,9 @@ from app.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from app.i18n import N_
 from app.idea.models import Idea
 from app.locks import lock_user, share_call
+from app.notify import service as notify_service
+from app.notify.models import NotificationKind
+from app.settings import Settings
 
 BALLOT_CLOSED = N_("Voting is not open for this call.")
 NOT_ON_BALLOT = N_("This idea is not on the ballot: only projects found feasible and costed by the technical "
@@ -44,6 +57,9 @@ OVER_SPENT = N_("Your ballot spends more than the budget: remove a project befor
 EMPTY = N_("Add at least one project before confirming your ballot.")
 TOO_FEW = N_("Choose at least {n} projects before confirming your ballot.")
 TOO_LITTLE = N_("Spend at least {percent} % of the budget ({amount}) before confirming your ballot.")
+# Why a confirmed ballot must be confirmed again (the notification's detail, then the ballot page).
+RECONFIRM = N_("A project in your ballot is on the ballot again or changed, and your ballot now spends more than "
+               "the budget: it no longer counts. Remove a project, then confirm your ballot again.")
 
 
 @dataclass
@@ -110,6 +126,17 @@ class BallotState:
                 most += 1
         return min(self.budget.min_projects, most)
 
+    @property
+    def over(self) -> bool:
+        """Whether the ballot spends more than one of its budgets (never by adding: a project
+        came back or moved into it; see the module's docstring)."""
+        return any(p.left < 0 for p in self.parts)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the ballot counts in the results: confirmed, and within every budget."""
+        return self.confirmed_at is not None and not self.over
+
     def part_of(self, key: int | None) -> PartState | None:
         return next((p for p in self.parts if p.part.key == key), None)
 
@@ -134,7 +161,7 @@ class BallotState:
             return EMPTY, {}
         # Adding never goes over, but a project moderators hid (freeing its money) and then
         # restored comes back into the ballot: such a ballot is not confirmed as it is.
-        if any(p.left < 0 for p in self.parts):
+        if self.over:
             return OVER_SPENT, {}
         if count < self.min_projects:
             return TOO_FEW, {"n": self.min_projects}
@@ -283,3 +310,69 @@ def confirmed_count(session: Session, call_id: int) -> int:
     """How many confirmed ballots `call_id` has (a public figure)."""
     return int(session.exec(select(func.count()).select_from(Ballot)
                             .where(Ballot.call_id == call_id, col(Ballot.confirmed_at).is_not(None))).one())
+
+
+def holders(session: Session, idea_ids: list[int]) -> list[int]:
+    """The people whose ballot holds one of `idea_ids`: a change that may put these projects
+    back into ballots (or into another budget) locks them with the supporters, before the call
+    and the ideas (app.locks order), so that no confirmation slips between the change and
+    `recheck`."""
+    if not idea_ids:
+        return []
+    return list(session.exec(select(Ballot.user_id).join(BallotItem, col(BallotItem.ballot_id) == Ballot.id)
+                             .where(col(BallotItem.idea_id).in_(idea_ids)).distinct()).all())
+
+
+def over_budget(session: Session, call: Call, budget: CallBudget, *,
+                idea_ids: list[int] | None = None) -> dict[int, int]:
+    """The confirmed ballots of `call` that spend more than one of its budgets, as {ballot id:
+    user id}; with `idea_ids`, only among the ballots holding one of them. What a ballot spends
+    is counted as its page counts it: its projects still on the ballot, at their cost, in the
+    budget of their district or theme."""
+    assert call.id is not None
+    costs = {p.idea.id: (p.part, p.cost) for p in projects(session, call, budget)}
+    amounts = {part.key: part.amount_eur for part in parts(session, call, budget)}
+    query = (select(Ballot.id, Ballot.user_id, BallotItem.idea_id)
+             .join(BallotItem, col(BallotItem.ballot_id) == Ballot.id)
+             .where(Ballot.call_id == call.id, col(Ballot.confirmed_at).is_not(None)))
+    if idea_ids is not None:
+        query = query.where(col(Ballot.id).in_(select(BallotItem.ballot_id)
+                                               .where(col(BallotItem.idea_id).in_(idea_ids))))
+    spent: dict[tuple[int, int | None], int] = {}
+    owners: dict[int, int] = {}
+    for ballot_id, user_id, idea_id in session.exec(query).all():
+        assert ballot_id is not None
+        owners[ballot_id] = user_id
+        if idea_id in costs and costs[idea_id][0] in amounts:
+            key = (ballot_id, costs[idea_id][0])
+            spent[key] = spent.get(key, 0) + costs[idea_id][1]
+    over = {ballot_id for (ballot_id, part), amount in spent.items() if amount > amounts[part]}
+    return {ballot_id: owners[ballot_id] for ballot_id in sorted(over)}
+
+
+def recheck(session: Session, settings: Settings, *, call: Call, idea_ids: list[int]) -> list[int]:
+    """After `idea_ids` (of `call`) came back on the ballot or moved to another district or
+    theme: every confirmed ballot holding one of them that now spends more than a budget is
+    un-confirmed (it does not count until its citizen removes a project and confirms again),
+    and its citizen is told (notification kind "ballot", with the e-mail they chose for it).
+    Call it after the change, with the ballots' citizens locked before (`holders`). Returns
+    the ids of the people told; nothing for a call that is not a participatory budget."""
+    budget = budget_of(session, call)
+    if budget is None or not is_budget(call) or not idea_ids:
+        return []
+    session.flush()
+    over = over_budget(session, call, budget, idea_ids=idea_ids)
+    told = []
+    now = utcnow()
+    for ballot in session.exec(select(Ballot).where(col(Ballot.id).in_(list(over)))).all():
+        ballot.confirmed_at = None
+        ballot.updated_at = now
+        session.add(ballot)
+        person = session.get(User, ballot.user_id)
+        if person is not None and notify_service.notify(
+                session, settings, recipient=person, kind=NotificationKind.ballot, actor=None,
+                link=links.path("budget:ballot", slug=call.slug, _anchor="ballot-summary"), subject=call.title,
+                detail=RECONFIRM, call_id=call.id) is not None:
+            told.append(ballot.user_id)
+    session.flush()
+    return told

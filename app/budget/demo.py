@@ -49,6 +49,8 @@ def seed_budget(session: Session, context: DemoContext) -> None:
     session.execute(delete(Vote).where(col(Vote.call_id) == call.id))
     session.execute(update(Idea).where(col(Idea.call_id) == call.id).values(vote_count=0))
     call.voting_mode = VotingMode.budget
+    # Its technical review: a month between the end of submissions and the vote.
+    call.technical_review_start = now - 360 * day
     session.add(call)
     session.add(CallBudget(call_id=call.id, scope=BudgetScope.call, total_eur=TOTAL_EUR, min_projects=1,
                            min_percent=40, updated_at=now - 340 * day))

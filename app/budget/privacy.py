@@ -17,7 +17,7 @@ from app.idea.privacy import idea_ref
 from app.personal_data import Holding, when
 from app.settings import Settings
 
-OPEN_PHASES = (Phase.draft, Phase.submissions, Phase.voting)
+OPEN_PHASES = (Phase.draft, Phase.submissions, Phase.technical_review, Phase.voting)
 
 
 def export_ballots(session: Session, *, user: User, base_url: str) -> list[dict[str, Any]]:

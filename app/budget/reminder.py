@@ -1,11 +1,14 @@
 """The reminder before voting closes: each citizen whose ballot of a participatory budget is
-not confirmed (it holds projects but does not count) gets one e-mail, 48 hours before voting
-ends, through the outbox like every e-mail.
+not confirmed (it holds projects but does not count) is told once, 48 hours before voting
+ends, through app.notify: a notification on the site (kind "ballot") and the e-mail as they
+chose for that kind (at once unless they chose a digest or none; never to an unconfirmed
+address), which the outbox carries like every e-mail.
 
 A periodic outbox job, as app.announce.events drafts its announcements: the worker starts the
 chain, each run looks for the calls due and queues the next run (one message per slot, so
-several workers never double it). A call is reminded once (`CallBudget.reminded_at`, set in the
-same transaction as the e-mails)."""
+several workers never double it). A call is reminded once: `CallBudget.reminded_at` is read
+again under the budget row's lock and set in the same transaction as the notifications, so two
+runs at once never tell anyone twice."""
 
 import logging
 from datetime import datetime, timedelta
@@ -13,14 +16,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app import links, mail
+from app import links
 from app.account.models import User
 from app.budget.models import Ballot, BallotItem, CallBudget
 from app.call.models import Call, Phase, VotingMode
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.db import Database
-from app.i18n import CITY_TZ
+from app.i18n import CITY_TZ, N_
+from app.notify import service as notify_service
+from app.notify.models import NotificationKind
 from app.outbox import service as outbox
 from app.settings import Settings
 
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 REMIND_KIND = "budget.remind_unconfirmed"
 EVERY = timedelta(minutes=15)
 BEFORE = timedelta(hours=48)
+# The notification's detail (the e-mail adds when voting closes).
+REMIND = N_("Your ballot is not confirmed, so it does not count. Confirm it before voting closes.")
 
 
 def voting_ends(call: Call) -> datetime | None:
@@ -37,33 +44,36 @@ def voting_ends(call: Call) -> datetime | None:
 
 
 def remind_due(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Queue the reminder e-mails of every budget call in its voting phase whose voting ends
-    within 48 hours and that was not reminded yet, to the citizens (e-mail confirmed, active)
-    whose ballot holds projects but is not confirmed. Returns how many e-mails were queued."""
+    """Remind, once per call, every budget call in its voting phase whose voting ends within 48
+    hours: the citizens (active, not banned) whose ballot holds projects but is not confirmed
+    get a notification (kind "ballot") linking to their ballot, with the e-mail they chose for
+    that kind, which says when voting closes (city time). Returns how many people were told."""
     now = now or utcnow()
-    queued = 0
+    told = 0
     rows = session.exec(select(Call, CallBudget).join(CallBudget, col(CallBudget.call_id) == Call.id)
                         .where(Call.voting_mode == VotingMode.budget, col(CallBudget.reminded_at).is_(None))).all()
     for call, budget in rows:
         end = voting_ends(call)
         if end is None or current_phase(call, now) != Phase.voting or now < end - BEFORE:
             continue
+        session.refresh(budget, with_for_update=True)
+        if budget.reminded_at is not None:
+            continue  # another run reminded this call meanwhile
         people = session.exec(
             select(User).join(Ballot, col(Ballot.user_id) == User.id)
             .where(Ballot.call_id == call.id, col(Ballot.confirmed_at).is_(None),
                    col(Ballot.id).in_(select(BallotItem.ballot_id)),
-                   col(User.email_verified_at).is_not(None), col(User.deleted_at).is_(None),
-                   col(User.banned_at).is_(None))).all()
+                   col(User.deleted_at).is_(None), col(User.banned_at).is_(None))
+            .order_by(col(User.id))).all()
+        closes = end.astimezone(CITY_TZ).strftime("%d/%m/%Y %H:%M")
         for person in people:
-            mail.queue_email(session, to=person.email, template="budget_reminder", lang=person.language,
-                             user_id=person.id, dedupe_key=f"{REMIND_KIND}:{call.id}:{person.id}",
-                             name=person.display_name, subject=call.title,
-                             closes=end.astimezone(CITY_TZ).strftime("%d/%m/%Y %H:%M"),
-                             link=settings.absolute_url(links.path("budget:ballot", slug=call.slug)))
-            queued += 1
+            if notify_service.notify(session, settings, recipient=person, kind=NotificationKind.ballot, actor=None,
+                                     link=links.path("budget:ballot", slug=call.slug, _anchor="ballot-summary"),
+                                     subject=call.title, detail=REMIND, call_id=call.id, note=closes) is not None:
+                told += 1
         budget.reminded_at = now
         session.add(budget)
-    return queued
+    return told
 
 
 def run(settings: Settings, db: Database, _message_id: int, _payload: dict[str, Any]) -> None:

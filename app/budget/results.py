@@ -3,8 +3,10 @@
 In each budget (the call's, or each district's or theme's), the projects on the ballot are
 ranked by the confirmed ballots that chose them (most first; ties: the cheaper first, then the
 oldest idea), and funded in that order while the budget lasts: a project that no longer fits is
-skipped, and cheaper ones below it may still be funded. Only confirmed ballots count, and a
-project that no confirmed ballot chose is never funded (what is left stays unspent).
+skipped, and cheaper ones below it may still be funded. Only confirmed ballots within every
+budget count (a confirmed ballot a restored project put over a budget does not:
+app.budget.ballot.over_budget), and a project that no such ballot chose is never funded (what is
+left stays unspent).
 
 Moderators preview the result during the review phase and apply it: the funded projects become
 the call's selection (winners), which they publish through the results flow every call uses
@@ -18,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from app import audit
 from app.account.models import User
-from app.budget.ballot import Project, confirmed_count, projects
+from app.budget.ballot import Project, confirmed_count, over_budget, projects
 from app.budget.models import Ballot, BallotItem, CallBudget
 from app.budget.rules import Part, budget_of, is_budget, parts
 from app.call.models import Call, Phase
@@ -60,7 +62,7 @@ class PartResult:
 class Results:
     budget: CallBudget
     parts: list[PartResult]
-    ballots: int  # confirmed ballots
+    ballots: int  # confirmed ballots that count (within every budget)
 
     @property
     def total(self) -> int:
@@ -78,12 +80,14 @@ class Results:
         return [r.project.idea.id for p in self.parts for r in p.rows if r.funded and r.project.idea.id]
 
 
-def supports(session: Session, call_id: int) -> dict[int, int]:
-    """Confirmed ballots per idea of `call_id` ({idea id: count}); unconfirmed ballots count
-    for nothing."""
-    rows = session.exec(select(BallotItem.idea_id, func.count()).join(Ballot, col(Ballot.id) == BallotItem.ballot_id)
-                        .where(Ballot.call_id == call_id, col(Ballot.confirmed_at).is_not(None))
-                        .group_by(col(BallotItem.idea_id))).all()
+def supports(session: Session, call_id: int, *, excluded: frozenset[int] = frozenset()) -> dict[int, int]:
+    """Confirmed ballots per idea of `call_id` ({idea id: count}), leaving out the ballots
+    `excluded` (ids: those over a budget); unconfirmed ballots count for nothing."""
+    query = (select(BallotItem.idea_id, func.count()).join(Ballot, col(Ballot.id) == BallotItem.ballot_id)
+             .where(Ballot.call_id == call_id, col(Ballot.confirmed_at).is_not(None)))
+    if excluded:
+        query = query.where(col(Ballot.id).not_in(sorted(excluded)))
+    rows = session.exec(query.group_by(col(BallotItem.idea_id))).all()
     return {int(i): int(n) for i, n in rows}
 
 
@@ -111,7 +115,8 @@ def compute(session: Session, call: Call, *, published: bool = False) -> Results
     if budget is None or not is_budget(call):
         raise NotFound()
     assert call.id is not None
-    counts = supports(session, call.id)
+    invalid = frozenset(over_budget(session, call, budget))
+    counts = supports(session, call.id, excluded=invalid)
     listed = projects(session, call, budget)
     result = []
     for part in parts(session, call, budget):
@@ -122,7 +127,7 @@ def compute(session: Session, call: Call, *, published: bool = False) -> Results
             for row in rows:
                 row.funded = bool(row.project.idea.winner)
         result.append(PartResult(part, rows))
-    return Results(budget, result, confirmed_count(session, call.id))
+    return Results(budget, result, confirmed_count(session, call.id) - len(invalid))
 
 
 def applied(session: Session, call: Call) -> bool:

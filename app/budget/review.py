@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from app import audit, links
 from app.account.models import User
-from app.budget.models import IdeaReview
+from app.budget.models import BallotItem, IdeaReview
 from app.budget.money import parse_euros
 from app.budget.rules import OPEN_PHASES
 from app.call.models import Call
@@ -37,6 +37,8 @@ GIVE_REASON = N_("Give the public reason why the idea is not feasible.")
 GIVE_COST = N_("Enter the estimated cost: a whole number of euros greater than zero.")
 GIVE_EXPLANATION = N_("Explain the estimated cost in a few words, for the public.")
 TOO_LONG = N_("This text is too long.")
+IN_BALLOTS = N_("Citizens have already put this project in their ballots at this cost: its cost and feasibility "
+                "can no longer change.")
 REVIEWED = N_("The technical review of your idea is done.")
 MAX_TEXT = 2000
 
@@ -64,9 +66,12 @@ def review_idea(session: Session, settings: Settings, *, actor: User, idea: Idea
     """Record the technical review of `idea` (of `call`) by `actor`: `feasible` "yes" with
     `cost` (whole euros, typed: "12 500") and its public `explanation`, or "no" with the public
     `reason`. Writes a public history line, notifies the author, audits (`budget_review`,
-    before and after). Reviewing again replaces the review (and says so in the history).
+    before and after). Reviewing again replaces the review (and says so in the history); its
+    cost and feasibility no longer change once ballots hold the project (possible only when an
+    administrator moved the phase back after voting opened).
 
-    Raises ValidationFailed ("feasible", "reason", "cost", "explanation") or InvalidTransition
+    Raises ValidationFailed ("feasible", "reason", "cost", "explanation"; "cost" when ballots
+    hold the project) or InvalidTransition
     (voting has started; the idea is not published and visible)."""
     assert idea.id is not None and call.id is not None
     if current_phase(call) not in OPEN_PHASES:
@@ -91,6 +96,10 @@ def review_idea(session: Session, settings: Settings, *, actor: User, idea: Idea
         raise ValidationFailed(errors)
     review = session.get(IdeaReview, idea.id)
     before = _facts(review)
+    changes = review is None or (review.feasible, review.cost_eur) != (feasible == "yes", cost_eur)
+    if changes and session.exec(select(BallotItem.id).where(BallotItem.idea_id == idea.id)).first() is not None:
+        # Only when the phase was moved back by hand after voting opened: the ballots stand.
+        raise ValidationFailed({"cost": IN_BALLOTS})
     if review is None:
         review = IdeaReview(idea_id=idea.id)
     review.feasible, review.reason, review.cost_eur = feasible == "yes", reason, cost_eur

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, contentlang
 from app.account.models import User
-from app.budget.models import BudgetScope, BudgetShare, CallBudget
+from app.budget.models import Ballot, BallotItem, BudgetScope, BudgetShare, CallBudget
 from app.budget.money import MAX_EUR, parse_euros
 from app.call.models import Call, Category, District, Phase, VotingMode
 from app.call.phases import current_phase
@@ -26,9 +26,11 @@ ENTER_COUNT = N_("Enter a whole number from 0 to 1000.")
 ENTER_PERCENT = N_("Enter a percentage from 0 to 100.")
 CHOOSE = N_("Choose one of the options.")
 NO_PARTS = N_("There is nothing to split the budget by: add districts or themes first.")
+BALLOTS_FILLED = N_("Citizens have already filled ballots against this budget and its rules: they can no longer "
+                    "change.")
 
 # Phases during which the budget may still change: no ballot exists yet.
-OPEN_PHASES = frozenset({Phase.draft, Phase.submissions})
+OPEN_PHASES = frozenset({Phase.draft, Phase.submissions, Phase.technical_review})
 
 
 @dataclass
@@ -120,24 +122,19 @@ def _whole(text: str, low: int, high: int) -> int | None:
     return None
 
 
-def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput) -> CallBudget:
-    """Set `call`'s voting mode and, for a budget, its scope, amounts (whole euros) and ballot
-    rules; audited (`budget_save`, before and after). Only before voting starts (draft or
-    submissions), since ballots are filled against these amounts.
+@dataclass
+class _Parsed:
+    errors: dict[str, str]
+    total: int = 0
+    amounts: dict[int, int] = field(default_factory=dict)
+    min_projects: int | None = 0
+    min_percent: int | None = 0
 
-    Raises ValidationFailed with one message per field: "voting_mode" (locked, supports already
-    given, unknown), "scope", "total", "district_<id>" or "theme_<id>" (`share_field`) / "shares",
-    "min_projects", "min_percent"."""
-    assert call.id is not None
-    lock_call(session, call.id)
-    session.refresh(call)
+
+def _parse(session: Session, call: Call, data: BudgetInput) -> _Parsed:
     errors: dict[str, str] = {}
     if data.voting_mode not in set(VotingMode):
-        raise ValidationFailed({"voting_mode": CHOOSE})
-    if current_phase(call) not in OPEN_PHASES:
-        raise ValidationFailed({"voting_mode": LOCKED})
-    if data.voting_mode == VotingMode.budget and session.exec(select(Vote.id).where(Vote.call_id == call.id)).first():
-        raise ValidationFailed({"voting_mode": HAS_SUPPORTS})
+        return _Parsed({"voting_mode": CHOOSE})
     if data.scope not in set(BudgetScope):
         errors["scope"] = CHOOSE
     min_projects = _whole(data.min_projects, 0, 1000)
@@ -170,10 +167,53 @@ def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput)
             errors["shares"] = ENTER_SHARE
         if total > MAX_EUR:
             errors["shares"] = ENTER_AMOUNT
-    if errors and data.voting_mode == VotingMode.budget:
-        raise ValidationFailed(errors)
+    if data.voting_mode != VotingMode.budget:
+        errors = {}  # the budget's fields are not read for a call voting with supports
+    return _Parsed(errors, total, amounts, min_projects, min_percent)
+
+
+def budget_errors(session: Session, call: Call | None, data: BudgetInput) -> dict[str, str]:
+    """The errors of the budget's fields as typed ({field: msgid}, the same as `save_budget`
+    raises for them; empty when valid), without writing: the call editor reports them with its
+    other fields' at once. `call` None: a call being created (no themes yet)."""
+    return _parse(session, call if call is not None else Call(slug="", title=""), data).errors
+
+
+def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput) -> CallBudget:
+    """Set `call`'s voting mode and, for a budget, its scope, amounts (whole euros) and ballot
+    rules; audited (`budget_save`, before and after). Settings equal to the saved ones change
+    nothing and are not checked against the phase (the call editor sends them with every save).
+    A change only before voting starts (draft, submissions or technical review) and while no
+    ballot holds a project (a phase moved back by hand), since ballots are filled against these
+    amounts.
+
+    Raises ValidationFailed with one message per field: "voting_mode" (locked, ballots filled,
+    supports already given, unknown), "scope", "total", "district_<id>" or "theme_<id>" (`share_field`) / "shares",
+    "min_projects", "min_percent"."""
+    assert call.id is not None
+    lock_call(session, call.id)
+    session.refresh(call)
+    parsed = _parse(session, call, data)
+    if parsed.errors:
+        raise ValidationFailed(parsed.errors)
+    total, amounts = parsed.total, parsed.amounts
+    min_projects, min_percent = parsed.min_projects, parsed.min_percent
     budget = budget_of(session, call)
     before = {"voting_mode": call.voting_mode, **(_snapshot(session, budget) if budget else {})}
+    wanted: dict[str, object] = {"voting_mode": data.voting_mode}
+    if data.voting_mode == VotingMode.budget:
+        wanted.update(scope=data.scope, total_eur=total, min_projects=min_projects or 0,
+                      min_percent=min_percent or 0, shares={str(k): v for k, v in amounts.items() if v > 0})
+    if all(before.get(k) == v for k, v in wanted.items()):
+        return budget if budget is not None else CallBudget(call_id=call.id)  # nothing changes: nothing to check
+    if current_phase(call) not in OPEN_PHASES:
+        raise ValidationFailed({"voting_mode": LOCKED})
+    if session.exec(select(Ballot.id).where(Ballot.call_id == call.id)
+                    .where(col(Ballot.id).in_(select(BallotItem.ballot_id)))).first() is not None:
+        # The phase was moved back by hand: ballots filled against these amounts stand.
+        raise ValidationFailed({"voting_mode": BALLOTS_FILLED})
+    if data.voting_mode == VotingMode.budget and session.exec(select(Vote.id).where(Vote.call_id == call.id)).first():
+        raise ValidationFailed({"voting_mode": HAS_SUPPORTS})
     call.voting_mode = data.voting_mode
     call.updated_at = utcnow()
     session.add(call)
@@ -188,6 +228,8 @@ def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput)
             session.delete(share)
         session.flush()
         for key, amount in amounts.items():
+            if amount <= 0:
+                continue  # a district or theme without a budget takes no project (`parts`)
             session.add(BudgetShare(call_id=call.id, amount_eur=amount,
                                     district_id=key if data.scope == BudgetScope.district else None,
                                     category_id=key if data.scope == BudgetScope.category else None))
@@ -202,4 +244,5 @@ def save_budget(session: Session, *, actor: User, call: Call, data: BudgetInput)
 def _snapshot(session: Session, budget: CallBudget) -> dict[str, object]:
     return {"scope": budget.scope, "total_eur": budget.total_eur, "min_projects": budget.min_projects,
             "min_percent": budget.min_percent,
-            "shares": {str(s.district_id or s.category_id): s.amount_eur for s in shares_of(session, budget.call_id)}}
+            "shares": {str(s.district_id or s.category_id): s.amount_eur for s in shares_of(session, budget.call_id)
+                       if s.amount_eur > 0}}

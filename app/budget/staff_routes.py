@@ -1,8 +1,9 @@
-"""A participatory budget's staff pages: the administrators' budget settings of a call, the
-moderators' technical review queue, and the preview of the results before they are applied to
-the call's selection and published (app.moderation's publication page)."""
+"""A participatory budget's staff pages: the moderators' technical review queue, and the preview
+of the results before they are applied to the call's selection and published (app.moderation's
+publication page). The administrators' budget settings are on the call editor's form
+(app.budget.settings_form); their former address leads there."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,11 +13,11 @@ from app import authz, links
 from app.account.models import User
 from app.authz import Action
 from app.budget import results, review, rules
-from app.budget.models import SCOPE_LABELS, BudgetScope
+from app.budget.models import BudgetScope
 from app.budget.money import euros
 from app.budget.routes import METHOD
 from app.call import service as call_service
-from app.call.models import Call, Phase, VotingMode
+from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.deps import AdminUser, AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
@@ -31,70 +32,15 @@ router = APIRouter(tags=["budget"], include_in_schema=False)
 Text = Annotated[str, Form(max_length=2000)]
 Short = Annotated[str, Form(max_length=40)]
 
-MODE_LABELS = {VotingMode.supports: N_("Supports: citizens support the ideas they like"),
-               VotingMode.budget: N_("Participatory budget: citizens choose costed projects within a budget")}
-
 
 # --- Settings (administrators) -----------------------------------------------------------------
 
-def _settings_values(session: Session, call: Call) -> dict[str, Any]:
-    budget = rules.budget_of(session, call)
-    values: dict[str, Any] = {"voting_mode": call.voting_mode, "scope": BudgetScope.call, "total": "",
-                              "min_projects": "0", "min_percent": "0", "shares": {}}
-    if budget is not None:
-        values.update(scope=budget.scope, total=str(budget.total_eur) if budget.scope == BudgetScope.call else "",
-                      min_projects=str(budget.min_projects), min_percent=str(budget.min_percent),
-                      shares={(s.district_id or s.category_id): str(s.amount_eur)
-                              for s in rules.shares_of(session, budget.call_id)})
-    return values
-
-
-def _settings_page(request: Request, session: Session, call: Call, values: dict[str, Any], errors: dict[str, str],
-                   status_code: int = 200) -> HTMLResponse:
-    return render(request, "budget/settings.html", {
-        "call": call, "values": values, "errors": errors, "locked": current_phase(call) not in rules.OPEN_PHASES,
-        "mode_choices": list(MODE_LABELS.items()), "scope_choices": list(SCOPE_LABELS.items()),
-        "districts": rules.part_choices(session, call, BudgetScope.district),
-        "categories": rules.part_choices(session, call, BudgetScope.category),
-    }, status_code=status_code)
-
-
 @router.get("/admin/calls/{call_id}/budget", name="budget:settings")
-def settings_page(request: Request, session: DbSession, _admin: AdminUser, call_id: int) -> HTMLResponse:
+def settings_page(session: DbSession, _admin: AdminUser, call_id: int) -> Response:
+    """The address of the budget's former page of its own: the settings are on the call
+    editor's form now (app.budget.settings_form), where this leads."""
     call = call_service.get_call(session, call_id)
-    return _settings_page(request, session, call, _settings_values(session, call), {})
-
-
-@router.post("/admin/calls/{call_id}/budget", name="budget:settings_save")
-async def settings_save(request: Request, session: DbSession, admin: AdminUser, call_id: int) -> Response:
-    call = call_service.get_call(session, call_id)
-    form = await request.form()
-
-    def text(name: str) -> str:
-        value = form.get(name, "")
-        return value[:40] if isinstance(value, str) else ""
-
-    scope = text("scope")
-    prefix = rules.share_field(scope, 0).removesuffix("0")  # only the chosen split's amounts are read
-    shares: dict[int, str] = {}
-    for name in form:
-        key = parse_number(name.removeprefix(prefix), 2**31 - 1) if name.startswith(prefix) else None
-        if key is not None:
-            shares[key] = text(name)
-    data = rules.BudgetInput(voting_mode=text("voting_mode"), scope=scope, total=text("total"),
-                             min_projects=text("min_projects"), min_percent=text("min_percent"),
-                             shares=shares)
-    try:
-        rules.save_budget(session, actor=admin, call=call, data=data)
-    except ValidationFailed as exc:
-        session.rollback()
-        values = {"voting_mode": data.voting_mode, "scope": scope, "total": data.total,
-                  "min_projects": data.min_projects, "min_percent": data.min_percent, "shares": shares}
-        fresh = call_service.get_call(session, call_id)
-        return _settings_page(request, session, fresh, values, exc.errors, status_code=422)
-    session.commit()
-    return flash(request, redirect(links.path("budget:settings", call_id=call_id)),
-                 N_("The participatory budget settings are saved."), "success")
+    return redirect(links.path("admin:call_edit", call_id=call.id, _anchor="budget"))
 
 
 # --- Technical review (the call's moderators) -----------------------------------------------------

@@ -3,13 +3,15 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import i18n, links
 from app.account.models import User
+from app.budget import rules as budget_rules
+from app.budget import settings_form as budget_form
 from app.call import queries, service
 from app.call.models import PHASE_ORDER, Call
 from app.call.phases import current_phase
@@ -27,6 +29,8 @@ router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
 Text = Annotated[str, Form(max_length=600)]
 LongText = Annotated[str, Form(max_length=60_000)]
 Flag = Annotated[str, Form(max_length=10)]
+# The participatory budget's fields of the same form (app.budget.settings_form); None: not sent.
+BudgetFields = Annotated[budget_rules.BudgetInput | None, Depends(budget_form.read_form)]
 
 
 def parse_local(value: str) -> datetime | None:
@@ -55,7 +59,8 @@ def _as_int(value: str, default: int) -> int:
     return -1 if text else default
 
 
-def _call_values(call: Call | None) -> dict[str, Any]:
+def _call_values(session: Session, call: Call | None) -> dict[str, Any]:
+    budget_values = budget_form.values_of(session, call)
     if call is None:
         call = Call(slug="", title="")
     values: dict[str, Any] = {
@@ -67,7 +72,7 @@ def _call_values(call: Call | None) -> dict[str, Any]:
     values["phase_override"] = call.phase_override or ""
     for name in service.PHASE_FIELDS:
         values[name] = to_local(getattr(call, name))
-    return values
+    return {**values, **budget_values}
 
 
 def _form(request: Request, session: Session, call: Call | None, values: dict[str, Any],
@@ -78,6 +83,7 @@ def _form(request: Request, session: Session, call: Call | None, values: dict[st
         "phase_labels": queries.PHASE_LABELS,
         "phase_choices": [(str(p), i18n.gettext(queries.PHASE_LABELS[p])) for p in PHASE_ORDER],
         "current": current_phase(call) if call else None,
+        **budget_form.context(session, call),
     }, status_code=status_code)
 
 
@@ -90,13 +96,17 @@ def calls(request: Request, session: DbSession, _admin: AdminUser) -> HTMLRespon
 
 @router.get("/calls/new", name="admin:call_new")
 def new_call(request: Request, session: DbSession, _admin: AdminUser) -> HTMLResponse:
-    return _form(request, session, None, _call_values(None), {})
+    return _form(request, session, None, _call_values(session, None), {})
 
 
 def _save(request: Request, session: Session, settings: Settings, user: User, call: Call | None,
           fields: dict[str, str], cover: UploadFile | str | None, remove_cover: bool,
-          sent: submission.Claim | None = None) -> Response:
+          budget: budget_rules.BudgetInput | None, sent: submission.Claim | None = None) -> Response:
+    """Create or update the call from its editor's form, with its participatory budget's
+    settings (`budget`; None: not sent, kept as they are) in the same transaction: every
+    field's error reported at once, nothing written unless all is valid."""
     values: dict[str, Any] = dict(fields)
+    values.update(budget_form.typed_values(budget) if budget is not None else budget_form.values_of(session, call))
     errors: dict[str, str] = {}
     dates: dict[str, datetime | None] = {}
     for name in service.PHASE_FIELDS:
@@ -117,7 +127,8 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
         comments_during_submissions=values["comments_during_submissions"],
         comments_during_voting=values["comments_during_voting"],
         report_threshold=_as_int(fields["report_threshold"], 3), submit_access=fields["submit_access"],
-        vote_access=fields["vote_access"], original_language=fields["original_language"], **dates,
+        vote_access=fields["vote_access"], original_language=fields["original_language"],
+        voting_mode=budget.voting_mode if budget is not None else call.voting_mode if call else "supports", **dates,
     )
     try:
         cover_id = None
@@ -130,12 +141,16 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
                     cover_id = media.id
                 except ValidationFailed as exc:
                     errors["cover"] = next(iter(exc.errors.values()))
-        if errors:  # report every problem at once, not only the dates or the cover
+        if budget is not None:
+            errors.update(budget_rules.budget_errors(session, call, budget))
+        if errors:  # report every problem at once, not only the dates, the cover or the budget
             raise ValidationFailed({**service.validate_call(session, data, call.id if call else None), **errors})
         if call is None:
             call = service.create_call(session, data=data, cover_id=cover_id)
         else:
             service.update_call(session, call, data=data, cover_id=cover_id, remove_cover=remove_cover)
+        if budget is not None:
+            budget_rules.save_budget(session, actor=user, call=call, data=budget)
     except ValidationFailed as exc:
         session.rollback()
         fresh = session.get(Call, call.id) if call is not None else None
@@ -150,14 +165,14 @@ def _save(request: Request, session: Session, settings: Settings, user: User, ca
 def create_call(
     request: Request, session: DbSession, settings: AppSettings, user: AdminUser,
     slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
-    submissions_start: Text = "", voting_start: Text = "", review_start: Text = "",
+    submissions_start: Text = "", technical_review_start: Text = "", voting_start: Text = "", review_start: Text = "",
     results_start: Text = "", closes_at: Text = "", phase_override: Text = "", ideas_per_citizen: Text = "5",
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", submit_access: Text = "email", vote_access: Text = "email",
     original_language: Text = "fr",
     cover: Annotated[UploadFile | str | None, File()] = None,
-    form_token: FormToken = "",
+    form_token: FormToken = "", budget: BudgetFields = None,
 ) -> Response:
     fields = {k: v for k, v in locals().items() if isinstance(v, str) and k != "form_token"}
     # Sent twice, one call (the second would be refused for its address, already taken).
@@ -165,30 +180,31 @@ def create_call(
                             content=sorted(fields.items()))
     if sent.earlier is not None:
         return replay(request, sent.earlier)
-    return _save(request, session, settings, user, None, fields, cover, False, sent)
+    return _save(request, session, settings, user, None, fields, cover, False, budget, sent)
 
 
 @router.get("/calls/{call_id}", name="admin:call_edit")
 def edit_call_form(request: Request, session: DbSession, _admin: AdminUser, call_id: int) -> HTMLResponse:
     call = service.get_call(session, call_id)
-    return _form(request, session, call, _call_values(call), {})
+    return _form(request, session, call, _call_values(session, call), {})
 
 
 @router.post("/calls/{call_id}", name="admin:call_update")
 def edit_call(
     request: Request, session: DbSession, settings: AppSettings, user: AdminUser, call_id: int,
     slug: Text = "", title: Text = "", summary: Text = "", description_md: LongText = "",
-    submissions_start: Text = "", voting_start: Text = "", review_start: Text = "",
+    submissions_start: Text = "", technical_review_start: Text = "", voting_start: Text = "", review_start: Text = "",
     results_start: Text = "", closes_at: Text = "", phase_override: Text = "", ideas_per_citizen: Text = "5",
     premoderation: Flag = "", votes_per_citizen: Text = "10", vote_scope: Text = "call",
     voting_during_submissions: Flag = "", comments_during_submissions: Flag = "", comments_during_voting: Flag = "",
     report_threshold: Text = "3", submit_access: Text = "email", vote_access: Text = "email",
     original_language: Text = "fr",
     remove_cover: Flag = "", cover: Annotated[UploadFile | str | None, File()] = None,
+    budget: BudgetFields = None,
 ) -> Response:
     call = service.get_call(session, call_id)
     fields = {k: v for k, v in locals().items() if isinstance(v, str) and k != "remove_cover"}
-    return _save(request, session, settings, user, call, fields, cover, remove_cover == "1")
+    return _save(request, session, settings, user, call, fields, cover, remove_cover == "1", budget)
 
 
 @router.post("/calls/{call_id}/categories", name="admin:category_add")
@@ -206,7 +222,7 @@ def add_category(request: Request, session: DbSession, admin: AdminUser, call_id
                               position=max(0, _as_int(position, 0)))
     except ValidationFailed as exc:
         session.rollback()
-        values = _call_values(call)
+        values = _call_values(session, call)
         values.update(new_category={"name": name, "slug": slug, "description": description, "position": position})
         return _form(request, session, call, values, {f"category_{k}": v for k, v in exc.errors.items()}, 422)
     location, message = links.path("admin:call_edit", call_id=call_id, _anchor="categories"), N_("The theme is saved.")
@@ -231,7 +247,7 @@ def edit_category(request: Request, session: DbSession, settings: AppSettings, _
                               position=max(0, _as_int(position, 0)), category=category)
     except ValidationFailed as exc:
         session.rollback()
-        return _form(request, session, call, _call_values(call),
+        return _form(request, session, call, _call_values(session, call),
                      {f"category_{category_id}_{k}": v for k, v in exc.errors.items()}, 422)
     session.commit()
     return flash(request, redirect(links.path("admin:call_edit", call_id=call_id, _anchor="categories")),

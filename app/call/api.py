@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app import links
 from app.call import queries as call_queries
 from app.call import service
-from app.call.models import Call
+from app.call.models import Call, VotingMode
 from app.call.phases import current_phase
 from app.deps import DbSession
 from app.errors import NotFound
@@ -39,6 +39,7 @@ class DistrictOut(BaseModel):
 
 class PhaseDates(BaseModel):
     submissions_start: datetime | None
+    technical_review_start: datetime | None  # participatory budgets only (app.call.phases)
     voting_start: datetime | None
     review_start: datetime | None
     results_start: datetime | None
@@ -101,9 +102,12 @@ def _url(request: Request, path: str) -> str:
 
 
 def _call_out(request: Request, call: Call) -> dict[str, object]:
+    is_budget = call.voting_mode == VotingMode.budget
     return {
         "slug": call.slug, "title": call.title, "summary": call.summary, "phase": str(current_phase(call)),
-        "dates": PhaseDates(submissions_start=call.submissions_start, voting_start=call.voting_start,
+        "dates": PhaseDates(submissions_start=call.submissions_start,
+                            technical_review_start=call.technical_review_start if is_budget else None,
+                            voting_start=call.voting_start,
                             review_start=call.review_start, results_start=call.results_start,
                             closes_at=call.closes_at),
         "url": _url(request, links.call_path(call.slug)),

@@ -13,6 +13,9 @@ from app.clock import utcnow
 class Phase(StrEnum):
     draft = "draft"
     submissions = "submissions"
+    # A participatory budget's technical review: the city's services check each idea's
+    # feasibility and estimate its cost before voting (app.budget.review); other calls skip it.
+    technical_review = "technical_review"
     voting = "voting"
     review = "review"
     results = "results"
@@ -45,6 +48,8 @@ class Call(SQLModel, table=True):
 
     # Phase boundaries: the current phase follows the clock (see app.call.phases).
     submissions_start: datetime | None = None
+    # Participatory budgets only (app.call.phases ignores it for other calls).
+    technical_review_start: datetime | None = None
     voting_start: datetime | None = None
     review_start: datetime | None = None
     results_start: datetime | None = None

@@ -9,6 +9,9 @@ from app.clock import utcnow
 
 
 def current_phase(call: Call, now: datetime | None = None) -> Phase:
+    """The phase of `call` at `now` (default: the clock's now): the override when set, else the
+    last phase whose start has passed. The technical review phase is a participatory budget's
+    only (`Call.technical_review_start` is ignored for a call voting with supports)."""
     if call.phase_override:
         return Phase(call.phase_override)
     now = now or utcnow()
@@ -17,6 +20,7 @@ def current_phase(call: Call, now: datetime | None = None) -> Phase:
         (call.results_start, Phase.results),
         (call.review_start, Phase.review),
         (call.voting_start, Phase.voting),
+        (call.technical_review_start if call.voting_mode == VotingMode.budget else None, Phase.technical_review),
         (call.submissions_start, Phase.submissions),
     )
     for start, phase in boundaries:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from app import authz
 from app.account.models import User
 from app.authz import Action
-from app.call.models import PHASE_ORDER, Call, Phase
+from app.call.models import PHASE_ORDER, Call, Phase, VotingMode
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.errors import NotFound
@@ -17,11 +17,24 @@ from app.i18n import N_
 PHASE_LABELS = {
     Phase.draft: N_("In preparation"),
     Phase.submissions: N_("Submitting ideas"),
+    Phase.technical_review: N_("Technical review"),
     Phase.voting: N_("Voting"),
     Phase.review: N_("Review by the city"),
     Phase.results: N_("Results"),
     Phase.closed: N_("Closed"),
 }
+
+# What happens in a phase whose name alone does not say it, shown with it to citizens.
+PHASE_EXPLAINED = {
+    Phase.technical_review: N_("The city's services check that each idea is feasible and estimate its cost, with a "
+                               "public explanation. Only feasible, costed ideas go to the vote."),
+}
+
+
+def phases_of(call: Call) -> list[Phase]:
+    """The phases `call` goes through, in order: the technical review only for a participatory
+    budget."""
+    return [p for p in PHASE_ORDER if p != Phase.technical_review or call.voting_mode == VotingMode.budget]
 
 
 @dataclass
@@ -30,6 +43,7 @@ class TimelineStep:
     label: str
     starts_at: datetime | None
     state: str  # "past", "current" or "future"
+    explanation: str = ""  # a msgid saying what happens (PHASE_EXPLAINED), or ""
 
 
 def visible_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
@@ -63,7 +77,7 @@ def home_lists(session: Session, viewer: User | None) -> dict[str, list[Call]]:
     upcoming: list[Call] = []
     for call in visible_calls(session, viewer):
         phase = current_phase(call, now)
-        if phase in (Phase.submissions, Phase.voting, Phase.review):
+        if phase in (Phase.submissions, Phase.technical_review, Phase.voting, Phase.review):
             open_calls.append(call)
         elif phase in (Phase.results, Phase.closed):
             results.append(call)
@@ -73,11 +87,12 @@ def home_lists(session: Session, viewer: User | None) -> dict[str, list[Call]]:
 
 
 def timeline(call: Call) -> list[TimelineStep]:
-    """The call's phases from submissions to closed, each with its label, start date and state (past,
-    current, future) as of now."""
+    """The call's phases from submissions to closed (`phases_of`), each with its label, start date,
+    state (past, current, future) as of now, and what happens in it when its name does not say it."""
     now_phase = current_phase(call)
     starts = {
         Phase.submissions: call.submissions_start,
+        Phase.technical_review: call.technical_review_start,
         Phase.voting: call.voting_start,
         Phase.review: call.review_start,
         Phase.results: call.results_start,
@@ -85,8 +100,9 @@ def timeline(call: Call) -> list[TimelineStep]:
     }
     current_index = PHASE_ORDER.index(now_phase)
     steps = []
-    for index, phase in enumerate(PHASE_ORDER[1:], start=1):
+    for phase in phases_of(call)[1:]:
+        index = PHASE_ORDER.index(phase)
         state = "past" if index < current_index else "current" if index == current_index else "future"
-        steps.append(TimelineStep(phase, PHASE_LABELS[phase], starts[phase], state))
+        steps.append(TimelineStep(phase, PHASE_LABELS[phase], starts[phase], state, PHASE_EXPLAINED.get(phase, "")))
     return steps
 

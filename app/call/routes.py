@@ -88,6 +88,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "phase": phase,
         "winners": idea_queries.selected_ideas(session, call.id) if results_out else [],
         "phase_labels": call_queries.PHASE_LABELS,
+        "phase_explained": call_queries.PHASE_EXPLAINED,
         "timeline": call_queries.timeline(call),
         "accepts_ideas": accepts_ideas(call),
         "categories": categories,

@@ -7,7 +7,7 @@ no time left is promised then."""
 import math
 from datetime import UTC, datetime
 
-from app.call.models import PHASE_ORDER, Call, Phase
+from app.call.models import PHASE_ORDER, Call, Phase, VotingMode
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.i18n import ngettext
@@ -21,7 +21,8 @@ def phase_end(call: Call, now: datetime | None = None) -> datetime | None:
     if call.phase_override:
         return None
     phase = current_phase(call, now)
-    starts = {Phase.voting: call.voting_start, Phase.review: call.review_start,
+    starts = {Phase.technical_review: call.technical_review_start if call.voting_mode == VotingMode.budget else None,
+              Phase.voting: call.voting_start, Phase.review: call.review_start,
               Phase.results: call.results_start, Phase.closed: call.closes_at}
     for later in PHASE_ORDER[PHASE_ORDER.index(phase) + 1:]:
         start = starts.get(later)

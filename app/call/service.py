@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.call.models import Call, Category, District, Phase, VoteScope
+from app.call.models import Call, Category, District, Phase, VoteScope, VotingMode
 from app.clock import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.i18n import LANGUAGES, N_
@@ -21,7 +21,10 @@ from app.vote import service as vote_service
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ACCESS_VALUES = frozenset(Access)
-PHASE_FIELDS = ("submissions_start", "voting_start", "review_start", "results_start", "closes_at")
+PHASE_FIELDS = ("submissions_start", "technical_review_start", "voting_start", "review_start", "results_start",
+                "closes_at")
+BUDGET_ONLY = N_("Only a participatory budget has a technical review phase: choose the participatory budget as the "
+                 "voting mode, or leave this empty.")
 
 
 @dataclass
@@ -31,6 +34,7 @@ class CallInput:
     summary: str = ""
     description_md: str = ""
     submissions_start: datetime | None = None
+    technical_review_start: datetime | None = None  # participatory budgets only
     voting_start: datetime | None = None
     review_start: datetime | None = None
     results_start: datetime | None = None
@@ -49,6 +53,9 @@ class CallInput:
     # The language the title, summary and description are written in (app.contentlang); its
     # themes take it when they are added.
     original_language: str = "fr"
+    # How citizens vote (app.call.models.VotingMode): only checked here (a technical review
+    # phase is a participatory budget's); app.budget.rules.save_budget sets it.
+    voting_mode: str = VotingMode.supports
 
 
 def slugify(text: str) -> str:
@@ -89,6 +96,11 @@ def validate_call(session: Session, data: CallInput, call_id: int | None) -> dic
         previous = value
     if data.phase_override and data.phase_override not in set(Phase):
         errors["phase_override"] = N_("Choose a phase from the list.")
+    if data.voting_mode != VotingMode.budget:
+        if data.technical_review_start is not None:
+            errors["technical_review_start"] = BUDGET_ONLY
+        if data.phase_override == Phase.technical_review:
+            errors["phase_override"] = BUDGET_ONLY
     for name, low, high in (("ideas_per_citizen", 1, 1000), ("votes_per_citizen", 1, 1000),
                             ("report_threshold", 1, 1000)):
         if not low <= getattr(data, name) <= high:

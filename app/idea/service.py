@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import contentlang, posting_policy
 from app.account.models import User
+from app.budget import ballot as budget_ballot
 from app.call.models import Call, Category, District
 from app.clock import utcnow
 from app.errors import InvalidTransition, NotFound, ValidationFailed
@@ -229,7 +230,10 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     photos = photos or PhotoChanges()
     assert idea.id is not None
     moves = data.category_id != idea.category_id
-    if moves or submit:
+    # A participatory budget split by district or theme: ballots holding the idea may now spend
+    # another budget (app.budget.ballot.recheck).
+    changes_budget = moves or data.district_id != idea.district_id
+    if changes_budget or submit:
         _lock_supporters(session, call, idea, author)
     complete = submit or idea.status != IdeaStatus.draft
     errors = _validate(session, call, data, complete=complete)
@@ -273,6 +277,8 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
     _store_photos(session, settings, idea, author, photos.new, position)
     if moves:
         vote_limits.keep_within_limits(session, settings, call=call, idea_ids=[idea.id], why=vote_limits.MOVED)
+    if changes_budget:
+        budget_ballot.recheck(session, settings, call=call, idea_ids=[idea.id])
     if submit:
         submit_idea(session, call, idea, author, settings=settings)
     # Supporters and followers saw the published wording: they are told now if the idea stays
@@ -285,9 +291,10 @@ def update_idea(session: Session, settings: Settings, call: Call, idea: Idea, au
 
 def _lock_supporters(session: Session, call: Call, idea: Idea, author: User) -> None:
     """Before an edit or a submission that may bring the idea's supports into a count (or into
-    another theme's): its supporters and its author, then the call's rules (app.locks order)."""
+    another theme's), or its place in ballots into another budget: its supporters, the people
+    whose ballot holds it and its author, then the call's rules (app.locks order)."""
     assert idea.id is not None and author.id is not None and call.id is not None
-    vote_limits.lock_supporters(session, [idea.id], also=[author.id])
+    vote_limits.lock_supporters(session, [idea.id], also=[author.id, *budget_ballot.holders(session, [idea.id])])
     share_call(session, call.id)
 
 
@@ -311,6 +318,7 @@ def submit_idea(session: Session, call: Call, idea: Idea, author: User, *, setti
     session.flush()
     if idea.status == IdeaStatus.published:
         vote_limits.keep_within_limits(session, settings, call=call, idea_ids=[idea.id], why=vote_limits.CAME_BACK)
+        budget_ballot.recheck(session, settings, call=call, idea_ids=[idea.id])
     notify.tell_edits(session, settings, idea=idea)  # an earlier edit held back, public again
     return idea
 

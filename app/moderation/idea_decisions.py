@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from app import contentlang
 from app.account.models import User
 from app.audit import AuditAction, AuditEntry, TargetType, record
+from app.budget import ballot as budget_ballot
 from app.call.models import Call
 from app.clock import utcnow
 from app.errors import Conflict, InvalidTransition, ValidationFailed
@@ -98,10 +99,12 @@ def _set_status(session: Session, idea: Idea, status: IdeaStatus) -> None:
 
 
 def lock_supporters(session: Session, ideas: list[Idea]) -> None:
-    """Before locking `ideas`: lock their supporters, then their calls' rules (app.locks order),
-    for a decision that may bring their supports back into a count. A route deciding on several
+    """Before locking `ideas`: lock their supporters and the people whose participatory budget
+    ballot holds them, then their calls' rules (app.locks order), for a decision that may bring
+    their supports (or ballots' projects: app.budget.ballot) back into a count. A route deciding on several
     ideas in one transaction calls it once for all of them first."""
-    vote_limits.lock_supporters(session, [i.id for i in ideas if i.id is not None])
+    ids = [i.id for i in ideas if i.id is not None]
+    vote_limits.lock_supporters(session, ids, also=budget_ballot.holders(session, ids))
     for call_id in sorted({i.call_id for i in ideas}):
         share_call(session, call_id)
 
@@ -112,6 +115,7 @@ def _keep_within_limits(session: Session, settings: Settings, *, idea: Idea, ent
     assert call is not None and idea.id is not None
     vote_limits.keep_within_limits(session, settings, call=call, idea_ids=[idea.id], why=why,
                                    only_users=only_users, decision=entry)
+    budget_ballot.recheck(session, settings, call=call, idea_ids=[idea.id])
 
 
 def _decide(session: Session, *, actor: User, idea: Idea, action: str, settings: Settings,

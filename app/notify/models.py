@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     edited = "edited"  # the wording of an idea you support or follow was changed after publication
     support = "support"  # a support of yours was set aside to keep you within a limit (app.vote.limits)
     assistant = "assistant"  # a person answered the question you asked the assistant (app.assistant)
+    ballot = "ballot"  # your participatory budget ballot does not count: confirm it (again) (app.budget)
 
 
 KIND_LABELS = {
@@ -31,6 +32,7 @@ KIND_LABELS = {
     NotificationKind.edited: N_("Changes to the text of ideas I support or follow"),
     NotificationKind.support: N_("My supports set aside to keep within a call's limit"),
     NotificationKind.assistant: N_("Answers to the questions I asked the assistant"),
+    NotificationKind.ballot: N_("My participatory budget ballots that do not count until I confirm them"),
 }
 
 

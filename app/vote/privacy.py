@@ -30,7 +30,7 @@ def _ideas_still_voted_on(session: Session, user_id: int) -> list[int]:
         select(Vote.idea_id, Call).join(Idea, col(Idea.id) == Vote.idea_id).join(Call, col(Call.id) == Idea.call_id)
         .where(Vote.user_id == user_id)
     ).all()
-    open_phases = (Phase.draft, Phase.submissions, Phase.voting)
+    open_phases = (Phase.draft, Phase.submissions, Phase.technical_review, Phase.voting)
     return [idea_id for idea_id, call in rows if current_phase(call) in open_phases]
 
 

@@ -49,3 +49,22 @@ def cast_ballot(session: Session, call: Call, ideas: list[Idea], *, confirmed: b
         session.add(BallotItem(ballot_id=ballot.id, idea_id=idea.id))
     session.flush()
     return voter
+
+
+def editor_form(call: Call, **budget: str) -> dict[str, str]:
+    """The call editor's form as an administrator sends it for `call` unchanged, with the
+    participatory budget's fields `budget` (voting_mode, scope, total, district_<id>...)."""
+    from app.call.admin import to_local  # the editor's own way of writing dates
+
+    form = {name: str(getattr(call, name)) for name in (
+        "slug", "title", "summary", "description_md", "ideas_per_citizen", "votes_per_citizen", "vote_scope",
+        "report_threshold", "submit_access", "vote_access", "original_language")}
+    for name in ("submissions_start", "technical_review_start", "voting_start", "review_start", "results_start",
+                 "closes_at"):
+        form[name] = to_local(getattr(call, name))
+    form["phase_override"] = call.phase_override or ""
+    for flag in ("premoderation", "voting_during_submissions", "comments_during_submissions",
+                 "comments_during_voting"):
+        if getattr(call, flag):
+            form[flag] = "1"
+    return {**form, **budget}

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from app.budget import ballot as ballot_service
 from app.budget.models import Ballot, BallotItem
-from tests.budget.helpers import make_budget_call, make_project
+from tests.budget.helpers import editor_form, make_budget_call, make_project
 from tests.factories import make_call, make_category, make_district, make_user
 from tests.support import WebClient
 
@@ -185,8 +185,8 @@ def test_per_theme_budgets_set_by_an_administrator_bound_each_theme(client: WebC
     admin = make_user(session, role="admin")
     session.commit()
     client.login_as(admin)
-    saved = client.submit(f"/admin/calls/{call.id}/budget", {"voting_mode": "budget", "scope": "category",
-                                                             f"theme_{green.id}": "100", f"theme_{roads.id}": "50"})
+    saved = client.submit(f"/admin/calls/{call.id}", editor_form(call, voting_mode="budget", scope="category", **{
+        f"theme_{green.id}": "100", f"theme_{roads.id}": "50"}))
     assert saved.status_code == 303
     trees = make_project(session, call, 90, category=green)
     road = make_project(session, call, 60, category=roads)  # more than the roads' 50 €, though 150 € in all

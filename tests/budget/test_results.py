@@ -21,7 +21,8 @@ def test_greedy_skips_a_project_that_no_longer_fits_and_funds_a_cheaper_one_belo
     call = make_budget_call(session, total=100)
     a, b, c, d = (make_project(session, call, cost, title=name)
                   for cost, name in ((60, "A"), (50, "B"), (30, "C"), (20, "D")))
-    for chosen in ([a, b, c, d], [a, b, c], [a, b], [a]):
+    # Each ballot within the budget (one over it would not count).
+    for chosen in ([a, c], [a, c], [a, d], [a], [b], [b], [b]):
         cast_ballot(session, call, chosen)
     # Unconfirmed ballots count for nothing: these would put D first.
     for _ in range(5):
@@ -32,7 +33,7 @@ def test_greedy_skips_a_project_that_no_longer_fits_and_funds_a_cheaper_one_belo
     rows = computed.parts[0].rows
     assert [(r.project.idea.title, r.supports, r.funded) for r in rows] == [
         ("A", 4, True), ("B", 3, False), ("C", 2, True), ("D", 1, False)]
-    assert (computed.used, computed.left, computed.ballots) == (90, 10, 4)
+    assert (computed.used, computed.left, computed.ballots) == (90, 10, 7)
 
 
 def test_per_district_budgets_are_funded_apart(session: Session) -> None:

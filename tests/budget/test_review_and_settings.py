@@ -1,15 +1,18 @@
 """The technical review by the call's moderators and the administrators' budget settings:
 permissions, translated refusals with nothing written, history, notification, audit."""
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from app.audit import AuditEntry
 from app.budget.models import BudgetShare, CallBudget, IdeaReview
 from app.call.models import Call
+from app.clock import utcnow
 from app.idea.models import IdeaStatusChange
 from app.moderation.models import ModeratorAssignment
 from app.notify.models import Notification
-from tests.budget.helpers import make_budget_call
+from tests.budget.helpers import editor_form, make_budget_call
 from tests.factories import make_call, make_district, make_idea, make_user
 from tests.support import WebClient
 
@@ -96,40 +99,53 @@ def test_the_review_closes_when_voting_opens(client: WebClient, session: Session
     assert session.get(IdeaReview, idea.id) is None
 
 
-def test_an_administrator_sets_a_budget_per_district_with_translated_errors(client: WebClient,
-                                                                           session: Session) -> None:
+def test_an_administrator_sets_a_budget_per_district_on_the_call_editor_with_translated_errors(
+        client: WebClient, session: Session) -> None:
     call = make_call(session, phase="submissions")
     north, south = make_district(session, name="Nord"), make_district(session, name="Sud")
     admin = make_user(session, role="admin")
     citizen = make_user(session)
     session.commit()
-    url = f"/admin/calls/{call.id}/budget"
+    url = f"/admin/calls/{call.id}"
     client.login_as(citizen)
-    assert client.submit(url, {"voting_mode": "budget", "scope": "call", "total": "1000"}).status_code == 403
+    assert client.submit(url, editor_form(call, voting_mode="budget", scope="call", total="1000")).status_code == 403
     client.login_as(admin)
-    assert client.get(url).status_code == 200
-    assert "/budget" in client.get(f"/admin/calls/{call.id}").text  # linked from the call editor
+    editor = client.get(url)
+    assert editor.status_code == 200
+    assert 'id="budget"' in editor.text and "Budget par quartier, en euros" in editor.text  # one form
+    # The former page of its own leads to the editor's fieldset.
+    moved = client.get(f"{url}/budget", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"{url}#budget"
 
-    bad = client.submit(url, {"voting_mode": "budget", "scope": "call", "total": "12,50", "min_percent": "150"})
+    # Every problem at once, the call's and the budget's, and nothing written.
+    bad = client.submit(url, editor_form(call, title="x", voting_mode="budget", scope="call", total="12,50",
+                                         min_percent="150"))
     assert bad.status_code == 422
-    assert "Indiquez le budget" in bad.text
-    assert "pourcentage de 0 à 100" in bad.text
-    empty = client.submit(url, {"voting_mode": "budget", "scope": "district"})
+    assert "Indiquez le budget" in bad.text and "pourcentage de 0 à 100" in bad.text
+    assert "Le titre doit compter entre 3 et 160 caractères." in bad.text
+    assert 'value="12,50"' in bad.text  # as typed
+    empty = client.submit(url, editor_form(call, voting_mode="budget", scope="district"))
     assert empty.status_code == 422 and "au moins un quartier" in empty.text
     session.expire_all()
     assert session.get(CallBudget, call.id) is None and session.get(Call, call.id).voting_mode == "supports"
+    assert session.get(Call, call.id).title == call.title
 
-    saved = client.submit(url, {"voting_mode": "budget", "scope": "district", f"district_{north.id}": "150 000",
-                                f"district_{south.id}": "50000", f"theme_{north.id}": "999",  # another split: ignored
-                                "min_projects": "2", "min_percent": "50"})
-    assert saved.status_code == 303
+    saved = client.submit(url, editor_form(call, title="Budget participatif du Nord et du Sud",
+                                           voting_mode="budget", scope="district",
+                                           **{f"district_{north.id}": "150 000", f"district_{south.id}": "50000",
+                                              f"theme_{north.id}": "999"},  # another split: ignored
+                                           min_projects="2", min_percent="50"))
+    assert saved.status_code == 303 and saved.headers["location"] == url
     session.expire_all()
     budget = session.get(CallBudget, call.id)
     assert budget is not None and (budget.scope, budget.total_eur, budget.min_projects) == ("district", 200_000, 2)
     shares = {s.district_id: s.amount_eur for s in session.exec(select(BudgetShare)).all()}
     assert shares == {north.id: 150_000, south.id: 50_000}
-    assert session.get(Call, call.id).voting_mode == "budget"
+    fresh = session.get(Call, call.id)
+    assert fresh.voting_mode == "budget" and fresh.title == "Budget participatif du Nord et du Sud"
     assert session.exec(select(AuditEntry).where(AuditEntry.action == "budget_save")).one()
+    page = client.get(url).text
+    assert 'value="150000"' in page and 'value="budget" checked' in page
 
 
 def test_budget_settings_are_locked_once_voting_starts(client: WebClient, session: Session) -> None:
@@ -137,11 +153,20 @@ def test_budget_settings_are_locked_once_voting_starts(client: WebClient, sessio
     admin = make_user(session, role="admin")
     session.commit()
     client.login_as(admin)
-    refused = client.submit(f"/admin/calls/{call.id}/budget", {"voting_mode": "budget", "scope": "call",
-                                                                "total": "999999"})
+    url = f"/admin/calls/{call.id}"
+    assert "<fieldset id=\"budget\" class=\"budget-settings\" disabled" in client.get(url).text
+    refused = client.submit(url, editor_form(call, voting_mode="budget", scope="call", total="999999"))
     assert refused.status_code == 422 and "le vote a commencé" in refused.text
     session.expire_all()
     assert session.get(CallBudget, call.id).total_eur == 1000
+    # The rest of the call still changes: the disabled fieldset is not sent, the budget stays.
+    saved = client.submit(url, editor_form(call, title="Budget participatif prolongé"))
+    assert saved.status_code == 303
+    session.expire_all()
+    assert session.get(Call, call.id).title == "Budget participatif prolongé"
+    assert session.get(CallBudget, call.id).total_eur == 1000 and session.get(Call, call.id).voting_mode == "budget"
+    # Sent unchanged (a browser that ignores "disabled"): nothing to refuse.
+    assert client.submit(url, editor_form(call, voting_mode="budget", scope="call", total="1000")).status_code == 303
 
 
 def test_a_queue_of_300_ideas_reads_50_a_page_and_keeps_the_unreviewed_first(client: WebClient,
@@ -224,3 +249,28 @@ def test_the_queue_counts_reviewed_ideas_in_good_english(client: WebClient, sess
     page = client.get(f"/moderation/calls/{call.id}/technical-review?lang=en").text
     assert "Ideas reviewed: 1 of 3." in page  # not "1 of 3 idea reviewed."
     assert "Idées analysées\u202f: 1 sur 3." in client.get(f"/moderation/calls/{call.id}/technical-review?lang=fr").text
+
+
+def test_a_new_call_is_created_as_a_participatory_budget_in_one_save(client: WebClient, session: Session) -> None:
+    admin = make_user(session, role="admin")
+    session.commit()
+    client.login_as(admin)
+
+    def later(days: int) -> str:  # a date to come, as the editor's datetime-local field writes it
+        return (utcnow() + timedelta(days=days)).strftime("%Y-%m-%dT09:00")
+
+    form = {"title": "Budget participatif 2027", "slug": "budget-2027", "submissions_start": later(10),
+            "technical_review_start": later(40), "voting_start": later(70), "closes_at": later(300),
+            "ideas_per_citizen": "3", "votes_per_citizen": "3",
+            "vote_scope": "call", "report_threshold": "3", "submit_access": "email", "vote_access": "email",
+            "original_language": "fr", "voting_mode": "budget", "scope": "call", "total": "500 000",
+            "min_projects": "1", "min_percent": "0"}
+    created = client.submit("/admin/calls/new", form)
+    assert created.status_code == 303
+    call = session.exec(select(Call).where(Call.slug == "budget-2027")).one()
+    assert call.voting_mode == "budget" and call.technical_review_start is not None
+    assert session.get(CallBudget, call.id).total_eur == 500_000  # type: ignore[union-attr]
+    # The technical review date without the budget: refused, and no call is created.
+    refused = client.submit("/admin/calls/new", {**form, "slug": "soutiens-2027", "voting_mode": "supports"})
+    assert refused.status_code == 422 and "Seul un budget participatif" in refused.text
+    assert session.exec(select(Call).where(Call.slug == "soutiens-2027")).first() is None

@@ -29,14 +29,15 @@ EDIT = {
     IdeaStatus.draft: {Phase.submissions},
     IdeaStatus.submitted: {Phase.submissions},
     IdeaStatus.published: {Phase.submissions},
-    IdeaStatus.changes_requested: {Phase.submissions, Phase.voting, Phase.review},
+    IdeaStatus.changes_requested: {Phase.submissions, Phase.technical_review, Phase.voting, Phase.review},
 }
 SUBMIT = {
     IdeaStatus.draft: {Phase.submissions},
-    IdeaStatus.changes_requested: {Phase.submissions, Phase.voting, Phase.review},
+    IdeaStatus.changes_requested: {Phase.submissions, Phase.technical_review, Phase.voting, Phase.review},
 }
+# A participatory budget's technical review sits between submissions and voting.
 WITHDRAW = {
-    status: {Phase.submissions, Phase.voting}
+    status: {Phase.submissions, Phase.technical_review, Phase.voting}
     for status in (IdeaStatus.draft, IdeaStatus.submitted, IdeaStatus.changes_requested, IdeaStatus.published)
 }
 

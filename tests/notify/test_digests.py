@@ -47,7 +47,7 @@ def choose(client: WebClient, user: User, **choices: str) -> None:
     page = client.get("/notifications/preferences")
     assert page.status_code == 200
     form = {f"delivery_{kind}": "immediate"
-            for kind in ("comment", "reply", "status", "results", "edited", "support", "assistant")}
+            for kind in ("comment", "reply", "status", "results", "edited", "support", "assistant", "ballot")}
     form.update({f"delivery_{kind}": value for kind, value in choices.items()})
     assert client.submit("/notifications/preferences", form).status_code == 303
 
@@ -347,8 +347,8 @@ def test_preferences_page_offers_four_choices_per_kind_and_refuses_bad_input(
     as_(client, user)
     page = client.get("/notifications/preferences").text
     for label in ("Immédiatement", "Récapitulatif quotidien", "Récapitulatif hebdomadaire", "Aucun e-mail"):
-        # comment, reply, status, results, edited, support, assistant (report: staff)
-        assert page.count(f">{label}</label>") == 7
+        # comment, reply, status, results, edited, support, assistant, ballot (report: staff)
+        assert page.count(f">{label}</label>") == 8
     assert 'name="delivery_comment" value="immediate" id="f-delivery_comment-immediate" checked' in page
 
     refused = client.submit("/notifications/preferences", {
@@ -361,11 +361,12 @@ def test_preferences_page_offers_four_choices_per_kind_and_refuses_bad_input(
     assert client.submit("/notifications/preferences", {
         "delivery_comment": "weekly", "delivery_reply": "daily", "delivery_status": "none",
         "delivery_results": "immediate", "delivery_edited": "daily", "delivery_support": "daily",
-        "delivery_assistant": "none", "delivery_report": "none"}).status_code == 303
+        "delivery_assistant": "none", "delivery_ballot": "weekly", "delivery_report": "none"}).status_code == 303
     session.expire_all()
+    # A citizen cannot set a moderators' kind.
     assert notify.delivery_preferences(session, user.id or 0) == {
         "comment": "weekly", "reply": "daily", "status": "none", "results": "immediate", "support": "daily",
-        "report": "immediate", "edited": "daily", "assistant": "none"}  # a citizen cannot set a moderators' kind
+        "report": "immediate", "edited": "daily", "assistant": "none", "ballot": "weekly"}
     assert 'value="weekly" id="f-delivery_comment-weekly" checked' in client.get("/notifications/preferences").text
 
 
@@ -406,4 +407,4 @@ def test_a_digest_passes_mailbox_checks_and_its_one_click_stops_what_it_holds(
         session.expire_all()
         assert notify.delivery_preferences(session, reader.id or 0) == {
             "comment": "none", "status": "none", "reply": "weekly", "results": "immediate", "report": "immediate",
-            "edited": "immediate", "support": "immediate", "assistant": "immediate"}
+            "edited": "immediate", "support": "immediate", "assistant": "immediate", "ballot": "immediate"}

@@ -163,12 +163,12 @@ def test_email_preferences_page(client: WebClient, session: Session) -> None:
     response = client.submit("/notifications/preferences", {
         "delivery_comment": "none", "delivery_reply": "immediate", "delivery_status": "none",
         "delivery_results": "daily", "delivery_edited": "weekly", "delivery_support": "immediate",
-        "delivery_assistant": "daily"})
+        "delivery_assistant": "daily", "delivery_ballot": "immediate"})
     assert response.status_code == 303
     session.expire_all()
     assert notify.delivery_preferences(session, user.id) == {
         "comment": "none", "reply": "immediate", "status": "none", "results": "daily", "report": "immediate",
-        "edited": "weekly", "support": "immediate", "assistant": "daily"}
+        "edited": "weekly", "support": "immediate", "assistant": "daily", "ballot": "immediate"}
 
 
 def test_follow_and_unfollow(client: WebClient, session: Session) -> None:

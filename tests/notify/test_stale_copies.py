@@ -135,7 +135,7 @@ def test_an_email_switched_off_after_it_was_queued_is_not_sent(mail_client: WebC
     mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Bonne idée"})
     as_(mail_client, w["alice"])
     form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results", "edited",
-                                                          "support", "assistant")}
+                                                          "support", "assistant", "ballot")}
     assert mail_client.submit("/notifications/preferences", {**form, "delivery_comment": "none"}).status_code == 303
 
     mail_client.run_worker()
