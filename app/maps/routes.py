@@ -1,24 +1,27 @@
 """Map pages: a call's ideas on a map (the list beside it stays the accessible way), its GeoJSON
 in the open-data API, and the administrators' places, location rule and district outlines."""
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import UploadFile as ReceivedFile
 
-from app import authz, links
+from app import authz, i18n, links
 from app.authz import Action
 from app.call import queries as call_queries
 from app.call import service as call_service
 from app.call.models import Call
+from app.db import writes_on_read
 from app.deps import AdminUser, AppSettings, CurrentUser, DbSession
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound, RateLimited, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.maps import geo, geocoder, queries, service
 from app.maps.models import LocationMode, MapPlace
 from app.params import parse_id
+from app.ratelimit import service as ratelimit
 from app.web import flash, redirect, render
 
 router = APIRouter(tags=["maps"])
@@ -30,6 +33,9 @@ MODE_LABELS = {
     LocationMode.required: N_("Required"),
 }
 GEOJSON_MEDIA_TYPE = "application/geo+json"  # RFC 7946 §12
+# District lookups of the idea form's picker, a minute, per address: a person picks a point a
+# second at most; many people behind one address (a library) stay well under it.
+DISTRICT_LOOKUPS = 60
 
 
 @router.get("/calls/{slug}/map", name="maps:call")
@@ -69,10 +75,25 @@ def call_geojson(request: Request, session: DbSession, settings: AppSettings, sl
 
 
 @router.get("/maps/district", name="maps:district", include_in_schema=False)
-def district_at(session: DbSession, latitude: str = "", longitude: str = "") -> JSONResponse:
+@writes_on_read  # each lookup is counted against the address (app.ratelimit), in the request's turn
+def district_at(request: Request, session: DbSession, latitude: str = "", longitude: str = "") -> JSONResponse:
     """The district whose outline holds the point, for the idea form's map picker
     (static/js/map.js): {"id": 12, "name": "Centre"}, or {"id": null} when none does or the
-    coordinates are not a point (no error: it is only a suggestion)."""
+    coordinates are not a point (no error: it is only a suggestion). Nothing about anyone: the
+    answer depends on the point alone.
+
+    At most DISTRICT_LOOKUPS a minute per address (app.ratelimit, counted whatever the point):
+    past it, 429 with Retry-After and JSON {"error", "status"}; the picker then leaves the
+    district as it is."""
+    address = request.client.host if request.client else "unknown"
+    key = f"maps-district:{address}"
+    try:
+        ratelimit.check(session, key, limit=DISTRICT_LOOKUPS, window=timedelta(minutes=1))
+    except RateLimited as exc:
+        return JSONResponse({"error": i18n.gettext(exc.message), "status": exc.status_code}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
+    ratelimit.record(session, key)
+    session.commit()
     try:
         point = geo.parse_point(latitude, longitude)
     except ValidationFailed:

@@ -185,17 +185,20 @@
     }
     fetch(url + "?latitude=" + encodeURIComponent(lat) + "&longitude=" + encodeURIComponent(lon),
           { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : { id: null }; })
+      // Refused (too many lookups from this address: 429) or failed: the district stays as it is.
+      .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (found) {
-        if (!free()) {
+        if (!found || !free()) {
           return;
         }
         var note = document.getElementById("location-district-note");
-        if (found.id !== null) {
-          select.value = String(found.id);
+        var option = found.id !== null && select.querySelector("option[value='" + Number(found.id) + "']");
+        if (option) {
+          select.value = option.value;
           suggested = select.value;
           if (note) {
-            note.textContent = (note.getAttribute("data-template") || "").replace("{name}", found.name);
+            // The district's name as the list shows it, in the page's language.
+            note.textContent = (note.getAttribute("data-template") || "").replace("{name}", option.textContent);
           }
         } else if (suggested !== null) {
           select.value = "";
