@@ -31,8 +31,8 @@ LocationForm = Annotated[service.LocationInput, Depends(location_input)]
 
 
 def form_context(session: Session, call: Call, idea: Idea | None) -> dict[str, Any]:
-    """What the idea form's location block needs: the call's rule, the places offered, and the
-    idea's current location (an edit)."""
+    """What the idea form's location block needs: the call's rule, the places offered, the
+    idea's current location (an edit), and whether district outlines exist (the picker draws them)."""
     assert call.id is not None
     mode = service.location_mode(session, call.id)
     if mode == LocationMode.off:
@@ -41,6 +41,7 @@ def form_context(session: Session, call: Call, idea: Idea | None) -> dict[str, A
         "location_mode": str(mode),
         "place_choices": [(p.id, p.name) for p in service.places_for(session, call.id)],
         "current_location": service.location_of(session, idea.id) if idea and idea.id else None,
+        "outlines": service.has_outlines(session),
     }
 
 

@@ -5,10 +5,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.call.models import Call
+from app.call.models import Call, District
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
-from app.maps.models import CallMap, IdeaLocation, LocationMode
+from app.maps.models import CallMap, DistrictBoundary, IdeaLocation, LocationMode
 
 MAX_MARKERS = 5000
 
@@ -68,3 +68,18 @@ def feature_collection(found: list[Marker], url_of: Any) -> dict[str, Any]:
         } for m in found],
     }
 
+
+
+def outlines_collection(boundaries: list[tuple[District, DistrictBoundary]]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (RFC 7946) of the districts' imported outlines, by position:
+    each a Polygon or MultiPolygon feature in [longitude, latitude] positions, with the
+    district's id, slug and name (as written, untranslated) as properties."""
+    return {
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature",
+            "id": district.id,
+            "geometry": boundary.geometry,
+            "properties": {"id": district.id, "slug": district.slug, "name": district.name},
+        } for district, boundary in boundaries],
+    }

@@ -56,6 +56,7 @@ def call_map(request: Request, session: DbSession, user: CurrentUser, slug: str,
         "districts": call_service.all_districts(session),
         "status_filters": idea_queries.STATUS_FILTERS,
         "unlocated": idea_queries.count(session, idea_queries.public_ideas(call.id, filters)) - len(found),
+        "outlines": service.has_outlines(session),
     })
 
 
@@ -71,6 +72,17 @@ def call_geojson(request: Request, session: DbSession, settings: AppSettings, sl
     filters = idea_queries.clean_filters(category, district, status, "newest", "1", 0)
     found = queries.markers(session, call, filters)
     body = queries.feature_collection(found, lambda idea_id: settings.absolute_url(links.idea_path(idea_id)))
+    return JSONResponse(body, media_type=GEOJSON_MEDIA_TYPE)
+
+
+@router.get("/api/districts.geojson", name="maps:outlines", tags=["open data"],
+            summary="Outlines of the city's districts, as GeoJSON",
+            responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}})
+def district_outlines(session: DbSession) -> Response:
+    """A FeatureCollection (RFC 7946) of the district outlines administrators imported: Polygon
+    or MultiPolygon geometries in [longitude, latitude], with the district's id, slug and name.
+    The maps draw them (static/js/map.js); empty when none was imported. Open data: anonymous."""
+    body = queries.outlines_collection(service.boundaries(session))
     return JSONResponse(body, media_type=GEOJSON_MEDIA_TYPE)
 
 

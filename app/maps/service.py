@@ -243,6 +243,11 @@ def import_boundaries(session: Session, *, actor: User, data: bytes) -> list[Dis
     return [d for d, _ in matched]
 
 
+def has_outlines(session: Session) -> bool:
+    """Whether any district has an imported outline (the maps then draw them)."""
+    return session.exec(select(DistrictBoundary.district_id).limit(1)).first() is not None
+
+
 def boundaries(session: Session) -> list[tuple[District, DistrictBoundary]]:
     """Every district that has an outline, by position."""
     rows = session.exec(select(District, DistrictBoundary)

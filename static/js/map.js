@@ -92,8 +92,40 @@
     return map;
   }
 
+  // The districts' outlines (data-outlines-url: the platform's /api/districts.geojson), drawn
+  // under the markers as lines only: not interactive (no Tab stop, clicks go through to the map
+  // and the picker), hidden from screen readers, since the list and the form's district field
+  // say the same in words.
+  function outlines(L, map, box) {
+    var url = box.getAttribute("data-outlines-url");
+    if (!url || !window.fetch) {
+      return;
+    }
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || !data.features || !data.features.length) {
+          return;
+        }
+        var layer = L.geoJSON(data, {
+          interactive: false,
+          style: function () {
+            return { className: "map-outline", color: "#1d4e89", weight: 2, opacity: 0.9, fill: false };
+          }
+        }).addTo(map);
+        layer.bringToBack();
+        var drawing = map.getPane("overlayPane").querySelector("svg");
+        if (drawing) {
+          drawing.setAttribute("aria-hidden", "true");
+          drawing.setAttribute("focusable", "false");
+        }
+        box.setAttribute("data-outlines-drawn", String(data.features.length));
+      }, function () {});
+  }
+
   function ideasMap(L, box) {
     var map = create(L, box);
+    outlines(L, map, box);
     var clusterLabel = box.getAttribute("data-cluster-label") || "{count}";
     // A cluster is a marker too (Tab reaches it, Enter zooms in on it): it says how many ideas.
     var Cluster = L.DivIcon.extend({
@@ -212,6 +244,7 @@
 
   function pickMap(L, box) {
     var map = create(L, box);
+    outlines(L, map, box);
     var form = box.closest("form");
     var latField = form && form.querySelector("[name=latitude]");
     var lonField = form && form.querySelector("[name=longitude]");
@@ -286,11 +319,11 @@
       box.hidden = false;
       var map = KINDS[box.getAttribute("data-map")](window.L, box);
       var section = box.parentNode;
-      var credit = section.querySelector("[data-map-attribution]") ||
-        (section.parentNode && section.parentNode.querySelector("[data-map-attribution]"));
-      if (credit) {
-        credit.hidden = false;
+      var credits = section.querySelectorAll("[data-map-attribution]");
+      if (!credits.length && section.parentNode) {
+        credits = section.parentNode.querySelectorAll("[data-map-attribution]");
       }
+      Array.prototype.forEach.call(credits, function (credit) { credit.hidden = false; });
       button.hidden = true;
       map.invalidateSize();
       box.focus();

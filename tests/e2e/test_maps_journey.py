@@ -106,6 +106,13 @@ def _hosts(page: Page) -> set[str]:
 def test_the_map_of_a_calls_ideas_with_the_keyboard_on_a_phone(
         server: E2EServer, page: Page, tile_server: tuple[str, list[str]]) -> None:
     slug, _first, hidden = _arrange(server, "carte-liege")
+    with server.session() as s:
+        # A district's outline north of the others' (clear of the picker tests' districts).
+        north = make_district(s, name="Nord (test)")
+        ring = [[5.55, 50.68], [5.60, 50.68], [5.60, 50.70], [5.55, 50.70], [5.55, 50.68]]
+        s.add(DistrictBoundary(district_id=north.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                               min_lon=5.55, min_lat=50.68, max_lon=5.60, max_lat=50.70))
+        s.commit()
     hosts = _hosts(page)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/calls/{slug}/map")
@@ -126,6 +133,13 @@ def test_the_map_of_a_calls_ideas_with_the_keyboard_on_a_phone(
     counted = page.evaluate("""() => [...document.querySelectorAll('#ideas-map .map-pin, #ideas-map .marker-cluster')]
         .reduce((n, el) => n + (el.classList.contains('marker-cluster') ? parseInt(el.textContent, 10) : 1), 0)""")
     assert counted == len(PLACES)
+    # The districts' outlines are drawn from the platform, as lines that neither Tab nor a screen
+    # reader stops at (the list names each idea's district), and the page says what they are.
+    expect(container).to_have_attribute("data-outlines-drawn", "1")
+    assert container.locator("path.map-outline").count() == 1
+    assert container.locator(".leaflet-overlay-pane svg").get_attribute("aria-hidden") == "true"
+    assert container.locator("path.leaflet-interactive").count() == 0
+    expect(page.get_by_text("Les lignes sur la carte sont les contours des quartiers", exact=False)).to_be_visible()
     # The arrows move the map (the tiles follow), + zooms in.
     before = container.locator(".leaflet-map-pane").get_attribute("style")
     page.keyboard.press("ArrowRight")

@@ -9,10 +9,10 @@ from app.account.models import Role
 from app.audit import AuditEntry
 from app.clock import utcnow
 from app.idea.models import Idea
-from app.maps.models import CallMap, IdeaLocation, MapPlace
+from app.maps.models import CallMap, DistrictBoundary, IdeaLocation, MapPlace
 from app.security import content_security_policy
 from app.settings import Settings
-from tests.factories import make_call, make_category, make_idea, make_user
+from tests.factories import make_call, make_category, make_district, make_idea, make_user
 from tests.support import WebClient
 
 
@@ -152,3 +152,36 @@ def test_the_call_page_links_its_map_only_when_there_is_one(client: WebClient, s
     assert link not in client.get("/calls/sans-carte").text
     assert link in client.get("/calls/avec-carte").text
     assert link in client.get("/calls/carte-arretee").text
+
+
+def test_the_districts_outlines_are_served_for_the_maps_to_draw(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    session.add(CallMap(call_id=call.id, location_mode="optional"))
+    _place(session, make_idea(session, call, title="Un abri vélo place Saint-Lambert"), 50.6455, 5.5736)
+    session.commit()
+    # None imported: an empty collection, and the maps ask for nothing.
+    empty = client.get("/api/districts.geojson")
+    assert empty.status_code == 200 and empty.headers["content-type"].startswith("application/geo+json")
+    assert json.loads(empty.text) == {"type": "FeatureCollection", "features": []}
+    assert "data-outlines-url" not in client.get(f"/calls/{call.slug}/map").text
+
+    centre = make_district(session, name="Centre")
+    make_district(session, name="Sans contour")
+    ring = [[5.56, 50.64], [5.59, 50.64], [5.59, 50.65], [5.56, 50.65], [5.56, 50.64]]
+    session.add(DistrictBoundary(district_id=centre.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                                 min_lon=5.56, min_lat=50.64, max_lon=5.59, max_lat=50.65))
+    session.commit()
+    data = json.loads(client.get("/api/districts.geojson").text)
+    assert data == {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": centre.id, "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"id": centre.id, "slug": centre.slug, "name": "Centre"}}]}
+    # The call's map and the idea form's picker draw them from the platform (no other host), and
+    # the map page says in words what the lines are.
+    page = client.get(f"/calls/{call.slug}/map").text
+    assert 'data-outlines-url="/api/districts.geojson"' in page
+    assert "Les lignes sur la carte sont les contours des quartiers" in page
+    open_call = make_call(session, slug="appel-ouvert")
+    session.add(CallMap(call_id=open_call.id, location_mode="optional"))
+    client.login_as(make_user(session))
+    session.commit()
+    assert 'data-outlines-url="/api/districts.geojson"' in client.get("/calls/appel-ouvert/ideas/new").text
