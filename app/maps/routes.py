@@ -47,16 +47,53 @@ def call_map(request: Request, session: DbSession, user: CurrentUser, slug: str,
     assert call.id is not None
     filters = idea_queries.clean_filters(category, district, status, "newest", "1", 0)
     found = queries.markers(session, call, filters)
-    cards = {c.idea.id: c for c in idea_queries.cards_for(session, [m.idea for m in found])}
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
                                     ("status", filters.status)) if v}
     return render(request, "maps/call_map.html", {
-        "call": call, "markers": found, "cards": cards, "filters": filters, "query_base": query_base,
+        **_map_context(session, call, found, filters),
+        "call": call, "query_base": query_base,
         "categories": call_service.categories_of(session, call.id),
+    })
+
+
+def _map_context(session: DbSession, calls: Call | list[int], found: list[queries.Marker],
+                 filters: idea_queries.IdeaFilters) -> dict[str, Any]:
+    """What both map pages show besides their call(s): the markers' cards, the shared filters,
+    the ideas left out (past the markers' cap, or without a place), whether outlines exist."""
+    counts = queries.map_counts(session, calls, filters, len(found))
+    return {
+        "markers": found, "filters": filters,
+        "cards": {c.idea.id: c for c in idea_queries.cards_for(session, [m.idea for m in found])},
         "districts": call_service.all_districts(session),
         "status_filters": idea_queries.STATUS_FILTERS,
-        "unlocated": idea_queries.count(session, idea_queries.public_ideas(call.id, filters)) - len(found),
+        "left_off": counts.left_off, "unlocated": counts.unlocated,
         "outlines": service.has_outlines(session),
+    }
+
+
+def _public_calls(session: DbSession, call: str) -> tuple[list[Call], Call | None]:
+    """The calls anyone may see, and the one chosen among them by id (None: every call)."""
+    calls = call_queries.visible_calls(session, None)
+    chosen_id = parse_id(call)
+    return calls, next((c for c in calls if c.id == chosen_id), None)
+
+
+@router.get("/map", name="maps:all")
+def all_map(request: Request, session: DbSession, call: str = "", district: str = "",
+            status: str = "") -> HTMLResponse:
+    """Every public call's located public ideas together on one map, filtered by call, district
+    and status (a theme belongs to one call: its page's map has that filter), and listed below
+    it with their call and place, as on a call's map."""
+    calls, chosen = _public_calls(session, call)
+    ids = [c.id for c in ([chosen] if chosen else calls) if c.id is not None]
+    filters = idea_queries.clean_filters("", district, status, "newest", "1", 0)
+    found = queries.markers(session, ids, filters)
+    query_base = {k: v for k, v in (("call", chosen.id if chosen else None), ("district", filters.district_id),
+                                    ("status", filters.status)) if v}
+    return render(request, "maps/call_map.html", {
+        **_map_context(session, ids, found, filters),
+        "call": None, "query_base": query_base, "categories": None,
+        "call_choices": calls, "chosen_call": chosen, "calls_by_id": {c.id: c for c in calls},
     })
 
 
@@ -67,11 +104,31 @@ def call_geojson(request: Request, session: DbSession, settings: AppSettings, sl
                  district: str = "", status: str = "") -> Response:
     """A FeatureCollection (RFC 7946) of the call's public ideas that have a location: Point
     geometries in [longitude, latitude], with the idea's id, title, status, supports, place and
-    URL. Filters as on the list (category, district, status). Open data: anonymous, whoever asks."""
+    URL. Filters as on the list (category, district, status). At most 5,000 features, the newest
+    first. Open data: anonymous, whoever asks."""
     call = call_queries.visible_call_by_slug(session, slug, None)
     filters = idea_queries.clean_filters(category, district, status, "newest", "1", 0)
     found = queries.markers(session, call, filters)
-    body = queries.feature_collection(found, lambda idea_id: settings.absolute_url(links.idea_path(idea_id)))
+    body = queries.feature_collection(found, lambda idea_id: settings.absolute_url(links.idea_path(idea_id)),
+                                      {call.id: call.slug} if call.id is not None else {})
+    return JSONResponse(body, media_type=GEOJSON_MEDIA_TYPE)
+
+
+@router.get("/api/ideas.geojson", name="maps:all_geojson", tags=["open data"],
+            summary="Located public ideas of every public call, as GeoJSON",
+            responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}})
+def all_geojson(session: DbSession, settings: AppSettings, call: str = "", district: str = "",
+                status: str = "") -> Response:
+    """A FeatureCollection (RFC 7946) of the public ideas that have a location, in every public
+    call (or the one whose id is `call`), as the call's GeoJSON with each idea's call slug
+    ("call"). Filters: call, district, status (an unknown value is no filter). At most 5,000
+    features, the newest first. Open data: anonymous, whoever asks."""
+    calls, chosen = _public_calls(session, call)
+    ids = [c.id for c in ([chosen] if chosen else calls) if c.id is not None]
+    filters = idea_queries.clean_filters("", district, status, "newest", "1", 0)
+    found = queries.markers(session, ids, filters)
+    body = queries.feature_collection(found, lambda idea_id: settings.absolute_url(links.idea_path(idea_id)),
+                                      {c.id: c.slug for c in calls if c.id is not None})
     return JSONResponse(body, media_type=GEOJSON_MEDIA_TYPE)
 
 
