@@ -5,9 +5,11 @@ Enter follows its link), and the browser asks nothing of any host but the platfo
 configured tile server. The tile server is a stand-in on loopback named as such (every tile the
 same small PNG), at "localhost" so that its host differs from the platform's "127.0.0.1".
 
-Screenshots: test-artifacts/screenshots/call-map*-fr*.png and idea-map-fr*.png."""
+Screenshots: test-artifacts/screenshots/call-map*-fr*.png, all-map*-fr*.png and idea-map-fr*.png
+(each at phone and desktop size)."""
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,7 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
+from app.call.models import Call
 from app.clock import utcnow
 from app.idea.models import Idea
 from app.maps.models import DistrictBoundary, IdeaLocation, LocationMode, MapPlace
@@ -320,3 +323,33 @@ def test_the_picker_follows_the_point_on_a_phone(
         idea = s.get(Idea, placed.idea_id)
         assert idea is not None and idea.title == "Un abri pour les vélos près du marché"
         assert idea.district_id is None  # the whole city, as chosen
+
+
+def test_every_calls_ideas_on_one_map_on_a_phone_and_a_desktop(
+        server: E2EServer, page: Page, tile_server: tuple[str, list[str]]) -> None:
+    # The calls' page leads to the map of every call's ideas; with the keyboard alone a visitor
+    # filters it by call, shows the map and reaches a marker; the hidden idea is nowhere.
+    slug, _first, hidden = _arrange(server, "carte-toutes")
+    hosts = _hosts(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/calls")
+    page.get_by_role("link", name="Les idées de tous les appels sur une carte").click()
+    expect(page).to_have_url(f"{server.url}/map")
+    check_page(page, "all-map")
+    assert hidden not in page.content()
+    with server.session() as s:
+        call_id = s.exec(select(Call.id).where(Call.slug == slug)).one()
+    page.get_by_label("Appel", exact=True).select_option(value=str(call_id))
+    page.get_by_role("button", name="Afficher les idées").click()
+    expect(page).to_have_url(re.compile(rf"/map\?call={call_id}&"))
+    items = page.locator(".map-item")
+    expect(items).to_have_count(len(PLACES))
+    expect(items.first.locator(".map-item-call")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Afficher la carte"), max_tabs=80)
+    page.keyboard.press("Enter")
+    container = page.locator("#ideas-map.leaflet-container")
+    expect(container).to_be_focused()
+    expect(page.locator("#ideas-map .map-pin, #ideas-map .marker-cluster").first).to_be_visible()
+    check_page(page, "all-map-shown", max_js_bytes=MAP_JS_BUDGET)
+    origin, _asked = tile_server
+    assert hosts <= {urlsplit(server.url).netloc, urlsplit(origin).netloc}, hosts
