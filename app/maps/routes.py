@@ -240,12 +240,43 @@ def add_place(request: Request, session: DbSession, user: AdminUser, call_id: Te
     return flash(request, redirect(_place_back(call)), N_("The place is added."), "success")
 
 
-@router.post("/admin/maps/places/{place_id}/delete", name="maps:place_remove", include_in_schema=False)
-def remove_place(request: Request, session: DbSession, user: AdminUser, place_id: int) -> Response:
-    authz.require(user, Action.map_manage)
+def _place_or_404(session: DbSession, place_id: int) -> MapPlace:
     place = session.get(MapPlace, place_id)
     if place is None:
         raise NotFound()
+    return place
+
+
+@router.get("/admin/maps/places/{place_id}", name="maps:place_edit", include_in_schema=False)
+def edit_place_form(request: Request, session: DbSession, user: AdminUser, place_id: int) -> HTMLResponse:
+    authz.require(user, Action.map_manage)
+    place = _place_or_404(session, place_id)
+    call = call_service.get_call(session, place.call_id) if place.call_id else None
+    values = {"place_name": place.name, "latitude": str(place.latitude), "longitude": str(place.longitude)}
+    return render(request, "maps/place_edit.html", {"place": place, "call": call, "values": values, "errors": {}})
+
+
+@router.post("/admin/maps/places/{place_id}", name="maps:place_save", include_in_schema=False)
+def save_place(request: Request, session: DbSession, user: AdminUser, place_id: int, place_name: Text = "",
+               latitude: Text = "", longitude: Text = "") -> Response:
+    authz.require(user, Action.map_manage)
+    place = _place_or_404(session, place_id)
+    call = call_service.get_call(session, place.call_id) if place.call_id else None
+    try:
+        service.edit_place(session, actor=user, place=place, name=place_name, latitude=latitude, longitude=longitude)
+    except ValidationFailed as exc:
+        session.rollback()
+        values = {"place_name": place_name, "latitude": latitude, "longitude": longitude}
+        return render(request, "maps/place_edit.html", {"place": place, "call": call, "values": values,
+                                                        "errors": exc.errors}, status_code=422)
+    session.commit()
+    return flash(request, redirect(_place_back(call)), N_("The place is saved."), "success")
+
+
+@router.post("/admin/maps/places/{place_id}/delete", name="maps:place_remove", include_in_schema=False)
+def remove_place(request: Request, session: DbSession, user: AdminUser, place_id: int) -> Response:
+    authz.require(user, Action.map_manage)
+    place = _place_or_404(session, place_id)
     call = call_service.get_call(session, place.call_id) if place.call_id else None
     service.remove_place(session, actor=user, place=place)
     session.commit()

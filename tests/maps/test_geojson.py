@@ -185,3 +185,56 @@ def test_the_districts_outlines_are_served_for_the_maps_to_draw(client: WebClien
     client.login_as(make_user(session))
     session.commit()
     assert 'data-outlines-url="/api/districts.geojson"' in client.get("/calls/appel-ouvert/ideas/new").text
+
+
+def test_an_administrator_edits_a_place_audited_and_bad_input_changes_nothing(
+        client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    admin = make_user(session, role=Role.admin)
+    moderator = make_user(session, role=Role.moderator)
+    city = MapPlace(call_id=None, name="Gare des Guillemins", latitude=50.6244, longitude=5.5667)
+    own = MapPlace(call_id=call.id, name="Place du Marché", latitude=50.6457, longitude=5.5756)
+    session.add(city)
+    session.add(own)
+    session.commit()
+    # Moderators neither see nor send the form.
+    client.login_as(moderator)
+    assert client.get(f"/admin/maps/places/{city.id}").status_code == 403
+    assert client.submit(f"/admin/maps/places/{city.id}", {"place_name": "X", "latitude": "50",
+                                                           "longitude": "5"}).status_code == 403
+    client.login_as(admin)
+    # Each place of the list leads to its form, shown with its values.
+    assert f'href="/admin/maps/places/{city.id}"' in client.get("/admin/maps").text
+    assert f'href="/admin/maps/places/{own.id}"' in client.get(f"/admin/calls/{call.id}/map").text
+    form = client.get(f"/admin/maps/places/{own.id}").text
+    assert "Modifier le lieu Place du Marché" in form and 'value="50.6457"' in form
+    # Bad input: said in French, shown again as typed, nothing changed nor audited.
+    bad = client.submit(f"/admin/maps/places/{own.id}", {"place_name": " ", "latitude": "50,64",
+                                                         "longitude": "500"})
+    assert bad.status_code == 422
+    assert "Donnez au lieu un nom de 120 caractères au plus." in bad.text
+    assert "Indiquez une longitude entre -180 et 180 degrés." in bad.text
+    assert 'value="50,64"' in bad.text
+    session.expire_all()
+    assert (session.get(MapPlace, own.id).name, session.get(MapPlace, own.id).longitude) == (  # type: ignore[union-attr]
+        "Place du Marché", 5.5756)
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).first() is None
+    # Renamed and moved (a decimal comma taken): back to the call's page, audited with the changes.
+    saved = client.submit(f"/admin/maps/places/{own.id}", {"place_name": "Marché  de la Batte",
+                                                           "latitude": "50,6452", "longitude": "5.5775"})
+    assert saved.status_code == 303 and saved.headers["location"] == f"/admin/calls/{call.id}/map"
+    session.expire_all()
+    place = session.get(MapPlace, own.id)
+    assert place is not None and (place.name, place.latitude, place.longitude) == ("Marché de la Batte", 50.6452,
+                                                                                   5.5775)
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).one()
+    assert entry.actor_id == admin.id and entry.target_id == call.id
+    assert entry.details == {"place_edited": own.id, "name": ["Place du Marché", "Marché de la Batte"],
+                             "latitude": [50.6457, 50.6452], "longitude": [5.5756, 5.5775]}
+    # The city's place goes back to the city's page; saved unchanged, nothing more is audited.
+    same = client.submit(f"/admin/maps/places/{city.id}", {"place_name": "Gare des Guillemins",
+                                                           "latitude": "50.6244", "longitude": "5.5667"})
+    assert same.headers["location"] == "/admin/maps"
+    session.expire_all()
+    assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).all()) == 1
+    assert client.get("/admin/maps/places/999999").status_code == 404
