@@ -57,7 +57,8 @@ def _seed(request: Request, given: str) -> tuple[int, bool]:
 @router.get("/calls", name="call:list")
 def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     calls = call_queries.visible_calls(session, user)
-    public_ids = [c.id for c in call_queries.visible_calls(session, None) if c.id is not None]
+    public = calls if user is None else call_queries.visible_calls(session, None)
+    public_ids = [c.id for c in public if c.id is not None]
     return render(request, "call/list.html", {"calls": calls, "phase_of": current_phase,
                                               "phase_labels": call_queries.PHASE_LABELS,
                                               "has_map": maps_queries.any_located(session, public_ids)})

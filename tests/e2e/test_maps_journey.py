@@ -353,3 +353,21 @@ def test_every_calls_ideas_on_one_map_on_a_phone_and_a_desktop(
     check_page(page, "all-map-shown", max_js_bytes=MAP_JS_BUDGET)
     origin, _asked = tile_server
     assert hosts <= {urlsplit(server.url).netloc, urlsplit(origin).netloc}, hosts
+
+
+def test_an_administrator_edits_a_place_on_a_phone(server: E2EServer, context: BrowserContext, page: Page) -> None:
+    with server.session() as s:
+        s.add(MapPlace(call_id=None, name="Gare des Guillemins (test)", latitude=50.6244, longitude=5.5667))
+        s.commit()
+    login_as(context, server, server.create_user(role="admin"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/admin/maps")
+    check_page(page, "admin-maps")
+    page.get_by_role("link", name="Modifier Gare des Guillemins (test)").click()
+    check_page(page, "admin-map-place")
+    page.get_by_label("Nom du lieu").fill("Gare de Liège-Guillemins (test)")
+    page.get_by_label("Longitude").fill("5.5668")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Le lieu est enregistré.")).to_be_visible()
+    expect(page.get_by_text("Gare de Liège-Guillemins (test) (50.6244, 5.5668)")).to_be_visible()
