@@ -242,6 +242,28 @@
       }, function () {});
   }
 
+  // A place chosen from the list suggests its district too, with or without the map shown
+  // (the places' points are data-place-points on the picker's box).
+  (function () {
+    var box = document.getElementById("location-map");
+    var places = document.getElementById("f-place_id");
+    if (!box || !places) {
+      return;
+    }
+    var points = {};
+    try {
+      points = JSON.parse(box.getAttribute("data-place-points") || "{}");
+    } catch (e) {
+      return;
+    }
+    places.addEventListener("change", function () {
+      var point = points[places.value];
+      if (point) {
+        suggest(box, point[0], point[1]);
+      }
+    });
+  })();
+
   function pickMap(L, box) {
     var map = create(L, box);
     outlines(L, map, box);

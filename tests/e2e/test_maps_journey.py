@@ -211,6 +211,11 @@ def test_a_citizen_places_a_new_idea_with_the_keyboard_on_a_phone(
     check_page(page, "idea-form-location")
     page.get_by_label("Titre").fill("Un abri pour les vélos près de la cathédrale")
     page.get_by_label("Votre idée").fill("Un abri couvert et sûr pour une vingtaine de vélos, près des commerces.")
+    # A place chosen from the list suggests its district already, without the map, and says so.
+    page.get_by_label("Un lieu de la liste").select_option(label="Place Cathédrale")
+    expect(page.get_by_label("Quartier")).to_have_value(str(centre_id))
+    expect(page.locator("#location-district-note")).to_contain_text("Centre (test)")
+    page.get_by_label("Un lieu de la liste").select_option(value="")
     tab_to(page, page.get_by_role("button", name="Choisir le lieu sur une carte"), max_tabs=80)
     page.keyboard.press("Enter")
     container = page.locator("#location-map.leaflet-container")
