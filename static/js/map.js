@@ -243,25 +243,41 @@
   }
 
   // A place chosen from the list suggests its district too, with or without the map shown
-  // (the places' points are data-place-points on the picker's box).
+  // (the places' points are data-place-points on the picker's box); so do coordinates typed
+  // while the map is not shown (once it is, the picker follows them: pickMap).
   (function () {
     var box = document.getElementById("location-map");
-    var places = document.getElementById("f-place_id");
-    if (!box || !places) {
+    if (!box) {
       return;
     }
+    var places = document.getElementById("f-place_id");
     var points = {};
     try {
       points = JSON.parse(box.getAttribute("data-place-points") || "{}");
     } catch (e) {
-      return;
+      points = {};
     }
-    places.addEventListener("change", function () {
-      var point = points[places.value];
-      if (point) {
-        suggest(box, point[0], point[1]);
+    if (places) {
+      places.addEventListener("change", function () {
+        var point = points[places.value];
+        if (point) {
+          suggest(box, point[0], point[1]);
+        }
+      });
+    }
+    var latField = document.getElementById("f-latitude");
+    var lonField = document.getElementById("f-longitude");
+    function typed() {
+      var la = number(latField.value);
+      var lo = number(lonField.value);
+      if (box.hidden && la !== null && lo !== null && Math.abs(la) <= 90 && Math.abs(lo) <= 180) {
+        suggest(box, la, lo);
       }
-    });
+    }
+    if (latField && lonField) {
+      latField.addEventListener("change", typed);
+      lonField.addEventListener("change", typed);
+    }
   })();
 
   function pickMap(L, box) {

@@ -376,3 +376,27 @@ def test_an_administrator_edits_a_place_on_a_phone(server: E2EServer, context: B
         page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Le lieu est enregistré.")).to_be_visible()
     expect(page.get_by_text("Gare de Liège-Guillemins (test) (50.6244, 5.5668)")).to_be_visible()
+
+
+def test_typed_coordinates_suggest_the_district_without_the_map(
+        server: E2EServer, context: BrowserContext, page: Page) -> None:
+    # Without showing the map (no map library loaded), coordinates typed in the fields suggest
+    # the district whose outline holds them, said in the live region.
+    with server.session() as s:
+        call = call_with_locations(s, LocationMode.optional, slug="carte-saisie")
+        south = make_district(s, name="Sud (test)")
+        ring = [[5.50, 50.50], [5.70, 50.50], [5.70, 50.54], [5.50, 50.54], [5.50, 50.50]]
+        s.add(DistrictBoundary(district_id=south.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                               min_lon=5.50, min_lat=50.50, max_lon=5.70, max_lat=50.54))
+        s.commit()
+        slug, south_id = call.slug, south.id
+    login_as(context, server, server.create_user())
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/calls/{slug}/ideas/new")
+    page.get_by_label("Latitude").fill("50.52")
+    page.get_by_label("Longitude").fill("5.6")
+    page.get_by_label("Nom du lieu (facultatif)").focus()  # leaving the field sends "change"
+    expect(page.get_by_label("Quartier")).to_have_value(str(south_id))
+    expect(page.locator("#location-district-note")).to_contain_text("Sud (test)")
+    assert page.evaluate("() => typeof window.L") == "undefined"
+    check_page(page, "idea-form-district-typed")
