@@ -2,13 +2,15 @@
 // leaflet.markercluster from /static/vendor/ (copied from npm by scripts/setup) only then, so a
 // page stays within its script budget and the tile server learns of a visit only when the visitor
 // wants a map. Three kinds, by data-map:
-//   "ideas": a call's ideas, one marker per item of the list below ([data-map-marker] with
-//            data-lat, data-lon, data-title), clustered; a marker opens the idea's card;
+//   "ideas": a call's ideas (or every call's, /map), one marker per item of the list below
+//            ([data-map-marker] with data-lat, data-lon, data-title), clustered; a marker opens
+//            the idea's card;
 //   "point": one idea's place;
 //   "pick":  the idea form: a click, or the arrow keys and "Use the centre of the map", fills the
 //            latitude and longitude fields, which stay the way without a map.
 // The map is focusable (arrow keys pan, + and - zoom) and each marker is reached with Tab and
-// opened with Enter, as Leaflet does. Tiles come from data-tiles (the settings); when none load
+// opened with Enter, as Leaflet does. With data-outlines-url, the districts' outlines are drawn
+// as lines only (see outlines()). Tiles come from data-tiles (the settings); when none load
 // (no tile server reachable), the markers and the list still work. Without JavaScript the
 // buttons stay hidden and the list and fields are the page.
 (function () {
