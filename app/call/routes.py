@@ -56,9 +56,12 @@ def _seed(request: Request, given: str) -> tuple[int, bool]:
 
 @router.get("/calls", name="call:list")
 def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
-    return render(request, "call/list.html", {"calls": call_queries.visible_calls(session, user),
-                                              "phase_of": current_phase,
-                                              "phase_labels": call_queries.PHASE_LABELS})
+    calls = call_queries.visible_calls(session, user)
+    public = calls if user is None else call_queries.visible_calls(session, None)
+    public_ids = [c.id for c in public if c.id is not None]
+    return render(request, "call/list.html", {"calls": calls, "phase_of": current_phase,
+                                              "phase_labels": call_queries.PHASE_LABELS,
+                                              "has_map": maps_queries.any_located(session, public_ids)})
 
 
 @router.get("/calls/{slug}", name="call:detail")

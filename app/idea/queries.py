@@ -93,10 +93,12 @@ def seen_by_moderators() -> ColumnElement[bool]:
     return ~never_submitted
 
 
-def public_ideas(call_id: int, filters: IdeaFilters | None = None) -> SelectOfScalar[Idea]:
-    """The public ideas of a call, filtered and sorted: the base of every listing."""
+def public_ideas(call_id: int | Sequence[int], filters: IdeaFilters | None = None) -> SelectOfScalar[Idea]:
+    """The public ideas of a call, filtered and sorted: the base of every listing. `call_id`
+    may be several calls' ids (the map of every call's ideas, app.maps)."""
     filters = filters or IdeaFilters()
-    query = select(Idea).where(Idea.call_id == call_id, public_condition())
+    in_calls = Idea.call_id == call_id if isinstance(call_id, int) else col(Idea.call_id).in_(list(call_id))
+    query = select(Idea).where(in_calls, public_condition())
     if filters.category_id is not None:
         query = query.where(Idea.category_id == filters.category_id)
     if filters.district_id is not None:

@@ -31,16 +31,20 @@ LocationForm = Annotated[service.LocationInput, Depends(location_input)]
 
 
 def form_context(session: Session, call: Call, idea: Idea | None) -> dict[str, Any]:
-    """What the idea form's location block needs: the call's rule, the places offered, and the
-    idea's current location (an edit)."""
+    """What the idea form's location block needs: the call's rule, the places offered, the
+    idea's current location (an edit), and whether district outlines exist (the picker draws them)."""
     assert call.id is not None
     mode = service.location_mode(session, call.id)
     if mode == LocationMode.off:
         return {"location_mode": str(mode)}
+    places = service.places_for(session, call.id)
     return {
         "location_mode": str(mode),
-        "place_choices": [(p.id, p.name) for p in service.places_for(session, call.id)],
+        "place_choices": [(p.id, p.name) for p in places],
+        # Each place's point, for the form's script to suggest its district as it is chosen.
+        "place_points": {str(p.id): [p.latitude, p.longitude] for p in places},
         "current_location": service.location_of(session, idea.id) if idea and idea.id else None,
+        "outlines": service.has_outlines(session),
     }
 
 

@@ -171,11 +171,9 @@ def set_location_mode(session: Session, *, actor: User, call: Call, mode: str) -
                  target_id=call.id, details={"location_mode": [before, mode]})
 
 
-def add_place(session: Session, *, actor: User, call: Call | None, name: str, latitude: str,
-              longitude: str) -> MapPlace:
-    """A named place for the call (or for every call when `call` is None); audited against the
-    call (0 for the city's). Raises ValidationFailed on "place_name" (empty, over 120
-    characters), "latitude"/"longitude", or "place_name" past 200 places."""
+def _place_fields(name: str, latitude: str, longitude: str) -> tuple[str, Point]:
+    """A place's name (spaces collapsed) and point as typed; raises ValidationFailed on
+    "place_name" (empty, over 120 characters) and "latitude"/"longitude"."""
     name = " ".join(name.split())
     errors: dict[str, str] = {}
     if not name or len(name) > 120:
@@ -191,6 +189,15 @@ def add_place(session: Session, *, actor: User, call: Call | None, name: str, la
     if errors:
         raise ValidationFailed(errors)
     assert point is not None
+    return name, point
+
+
+def add_place(session: Session, *, actor: User, call: Call | None, name: str, latitude: str,
+              longitude: str) -> MapPlace:
+    """A named place for the call (or for every call when `call` is None); audited against the
+    call (0 for the city's). Raises ValidationFailed on "place_name" (empty, over 120
+    characters), "latitude"/"longitude", or "place_name" past 200 places."""
+    name, point = _place_fields(name, latitude, longitude)
     call_id = call.id if call else None
     if len(places_for(session, call_id or 0)) >= MAX_PLACES:
         raise ValidationFailed({"place_name": N_("There are already 200 places; remove one first.")})
@@ -200,6 +207,25 @@ def add_place(session: Session, *, actor: User, call: Call | None, name: str, la
     audit.record(session, actor=actor, action=AuditAction.map_settings, target_type=TargetType.call,
                  target_id=call_id or 0, details={"place_added": name})
     return place
+
+
+def edit_place(session: Session, *, actor: User, place: MapPlace, name: str, latitude: str,
+               longitude: str) -> None:
+    """Rename or move a named place (ideas placed there before keep their own point and label:
+    each carries a copy); audited against its call (0 for the city's) with what changed, as
+    [before, after]; nothing recorded when nothing changed. Raises ValidationFailed as
+    add_place does."""
+    name, point = _place_fields(name, latitude, longitude)
+    changes = {key: [before, after] for key, before, after in (
+        ("name", place.name, name), ("latitude", place.latitude, point.latitude),
+        ("longitude", place.longitude, point.longitude)) if before != after}
+    if not changes:
+        return
+    place.name, place.latitude, place.longitude = name, point.latitude, point.longitude
+    session.add(place)
+    session.flush()
+    audit.record(session, actor=actor, action=AuditAction.map_settings, target_type=TargetType.call,
+                 target_id=place.call_id or 0, details={"place_edited": place.id, **changes})
 
 
 def remove_place(session: Session, *, actor: User, place: MapPlace) -> None:
@@ -241,6 +267,11 @@ def import_boundaries(session: Session, *, actor: User, data: bytes) -> list[Dis
     audit.record(session, actor=actor, action=AuditAction.boundaries_import, target_type=TargetType.call,
                  target_id=0, details={"districts": [d.slug for d, _ in matched]})
     return [d for d, _ in matched]
+
+
+def has_outlines(session: Session) -> bool:
+    """Whether any district has an imported outline (the maps then draw them)."""
+    return session.exec(select(DistrictBoundary.district_id).limit(1)).first() is not None
 
 
 def boundaries(session: Session) -> list[tuple[District, DistrictBoundary]]:

@@ -2,13 +2,15 @@
 // leaflet.markercluster from /static/vendor/ (copied from npm by scripts/setup) only then, so a
 // page stays within its script budget and the tile server learns of a visit only when the visitor
 // wants a map. Three kinds, by data-map:
-//   "ideas": a call's ideas, one marker per item of the list below ([data-map-marker] with
-//            data-lat, data-lon, data-title), clustered; a marker opens the idea's card;
+//   "ideas": a call's ideas (or every call's, /map), one marker per item of the list below
+//            ([data-map-marker] with data-lat, data-lon, data-title), clustered; a marker opens
+//            the idea's card;
 //   "point": one idea's place;
 //   "pick":  the idea form: a click, or the arrow keys and "Use the centre of the map", fills the
 //            latitude and longitude fields, which stay the way without a map.
 // The map is focusable (arrow keys pan, + and - zoom) and each marker is reached with Tab and
-// opened with Enter, as Leaflet does. Tiles come from data-tiles (the settings); when none load
+// opened with Enter, as Leaflet does. With data-outlines-url, the districts' outlines are drawn
+// as lines only (see outlines()). Tiles come from data-tiles (the settings); when none load
 // (no tile server reachable), the markers and the list still work. Without JavaScript the
 // buttons stay hidden and the list and fields are the page.
 (function () {
@@ -92,8 +94,40 @@
     return map;
   }
 
+  // The districts' outlines (data-outlines-url: the platform's /api/districts.geojson), drawn
+  // under the markers as lines only: not interactive (no Tab stop, clicks go through to the map
+  // and the picker), hidden from screen readers, since the list and the form's district field
+  // say the same in words.
+  function outlines(L, map, box) {
+    var url = box.getAttribute("data-outlines-url");
+    if (!url || !window.fetch) {
+      return;
+    }
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || !data.features || !data.features.length) {
+          return;
+        }
+        var layer = L.geoJSON(data, {
+          interactive: false,
+          style: function () {
+            return { className: "map-outline", color: "#1d4e89", weight: 2, opacity: 0.9, fill: false };
+          }
+        }).addTo(map);
+        layer.bringToBack();
+        var drawing = map.getPane("overlayPane").querySelector("svg");
+        if (drawing) {
+          drawing.setAttribute("aria-hidden", "true");
+          drawing.setAttribute("focusable", "false");
+        }
+        box.setAttribute("data-outlines-drawn", String(data.features.length));
+      }, function () {});
+  }
+
   function ideasMap(L, box) {
     var map = create(L, box);
+    outlines(L, map, box);
     var clusterLabel = box.getAttribute("data-cluster-label") || "{count}";
     // A cluster is a marker too (Tab reaches it, Enter zooms in on it): it says how many ideas.
     var Cluster = L.DivIcon.extend({
@@ -185,17 +219,20 @@
     }
     fetch(url + "?latitude=" + encodeURIComponent(lat) + "&longitude=" + encodeURIComponent(lon),
           { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : { id: null }; })
+      // Refused (too many lookups from this address: 429) or failed: the district stays as it is.
+      .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (found) {
-        if (!free()) {
+        if (!found || !free()) {
           return;
         }
         var note = document.getElementById("location-district-note");
-        if (found.id !== null) {
-          select.value = String(found.id);
+        var option = found.id !== null && select.querySelector("option[value='" + Number(found.id) + "']");
+        if (option) {
+          select.value = option.value;
           suggested = select.value;
           if (note) {
-            note.textContent = (note.getAttribute("data-template") || "").replace("{name}", found.name);
+            // The district's name as the list shows it, in the page's language.
+            note.textContent = (note.getAttribute("data-template") || "").replace("{name}", option.textContent);
           }
         } else if (suggested !== null) {
           select.value = "";
@@ -207,8 +244,47 @@
       }, function () {});
   }
 
+  // A place chosen from the list suggests its district too, with or without the map shown
+  // (the places' points are data-place-points on the picker's box); so do coordinates typed
+  // while the map is not shown (once it is, the picker follows them: pickMap).
+  (function () {
+    var box = document.getElementById("location-map");
+    if (!box) {
+      return;
+    }
+    var places = document.getElementById("f-place_id");
+    var points = {};
+    try {
+      points = JSON.parse(box.getAttribute("data-place-points") || "{}");
+    } catch (e) {
+      points = {};
+    }
+    if (places) {
+      places.addEventListener("change", function () {
+        var point = points[places.value];
+        if (point) {
+          suggest(box, point[0], point[1]);
+        }
+      });
+    }
+    var latField = document.getElementById("f-latitude");
+    var lonField = document.getElementById("f-longitude");
+    function typed() {
+      var la = number(latField.value);
+      var lo = number(lonField.value);
+      if (box.hidden && la !== null && lo !== null && Math.abs(la) <= 90 && Math.abs(lo) <= 180) {
+        suggest(box, la, lo);
+      }
+    }
+    if (latField && lonField) {
+      latField.addEventListener("change", typed);
+      lonField.addEventListener("change", typed);
+    }
+  })();
+
   function pickMap(L, box) {
     var map = create(L, box);
+    outlines(L, map, box);
     var form = box.closest("form");
     var latField = form && form.querySelector("[name=latitude]");
     var lonField = form && form.querySelector("[name=longitude]");
@@ -283,11 +359,11 @@
       box.hidden = false;
       var map = KINDS[box.getAttribute("data-map")](window.L, box);
       var section = box.parentNode;
-      var credit = section.querySelector("[data-map-attribution]") ||
-        (section.parentNode && section.parentNode.querySelector("[data-map-attribution]"));
-      if (credit) {
-        credit.hidden = false;
+      var credits = section.querySelectorAll("[data-map-attribution]");
+      if (!credits.length && section.parentNode) {
+        credits = section.parentNode.querySelectorAll("[data-map-attribution]");
       }
+      Array.prototype.forEach.call(credits, function (credit) { credit.hidden = false; });
       button.hidden = true;
       map.invalidateSize();
       box.focus();

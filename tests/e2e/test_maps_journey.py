@@ -5,9 +5,11 @@ Enter follows its link), and the browser asks nothing of any host but the platfo
 configured tile server. The tile server is a stand-in on loopback named as such (every tile the
 same small PNG), at "localhost" so that its host differs from the platform's "127.0.0.1".
 
-Screenshots: test-artifacts/screenshots/call-map*-fr*.png and idea-map-fr*.png."""
+Screenshots: test-artifacts/screenshots/call-map*-fr*.png, all-map*-fr*.png and idea-map-fr*.png
+(each at phone and desktop size)."""
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,7 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
+from app.call.models import Call
 from app.clock import utcnow
 from app.idea.models import Idea
 from app.maps.models import DistrictBoundary, IdeaLocation, LocationMode, MapPlace
@@ -106,6 +109,13 @@ def _hosts(page: Page) -> set[str]:
 def test_the_map_of_a_calls_ideas_with_the_keyboard_on_a_phone(
         server: E2EServer, page: Page, tile_server: tuple[str, list[str]]) -> None:
     slug, _first, hidden = _arrange(server, "carte-liege")
+    with server.session() as s:
+        # A district's outline north of the others' (clear of the picker tests' districts).
+        north = make_district(s, name="Nord (test)")
+        ring = [[5.55, 50.68], [5.60, 50.68], [5.60, 50.70], [5.55, 50.70], [5.55, 50.68]]
+        s.add(DistrictBoundary(district_id=north.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                               min_lon=5.55, min_lat=50.68, max_lon=5.60, max_lat=50.70))
+        s.commit()
     hosts = _hosts(page)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/calls/{slug}/map")
@@ -126,6 +136,13 @@ def test_the_map_of_a_calls_ideas_with_the_keyboard_on_a_phone(
     counted = page.evaluate("""() => [...document.querySelectorAll('#ideas-map .map-pin, #ideas-map .marker-cluster')]
         .reduce((n, el) => n + (el.classList.contains('marker-cluster') ? parseInt(el.textContent, 10) : 1), 0)""")
     assert counted == len(PLACES)
+    # The districts' outlines are drawn from the platform, as lines that neither Tab nor a screen
+    # reader stops at (the list names each idea's district), and the page says what they are.
+    expect(container).to_have_attribute("data-outlines-drawn", "1")
+    assert container.locator("path.map-outline").count() == 1
+    assert container.locator(".leaflet-overlay-pane svg").get_attribute("aria-hidden") == "true"
+    assert container.locator("path.leaflet-interactive").count() == 0
+    expect(page.get_by_text("Les lignes sur la carte sont les contours des quartiers", exact=False)).to_be_visible()
     # The arrows move the map (the tiles follow), + zooms in.
     before = container.locator(".leaflet-map-pane").get_attribute("style")
     page.keyboard.press("ArrowRight")
@@ -194,6 +211,11 @@ def test_a_citizen_places_a_new_idea_with_the_keyboard_on_a_phone(
     check_page(page, "idea-form-location")
     page.get_by_label("Titre").fill("Un abri pour les vélos près de la cathédrale")
     page.get_by_label("Votre idée").fill("Un abri couvert et sûr pour une vingtaine de vélos, près des commerces.")
+    # A place chosen from the list suggests its district already, without the map, and says so.
+    page.get_by_label("Un lieu de la liste").select_option(label="Place Cathédrale")
+    expect(page.get_by_label("Quartier")).to_have_value(str(centre_id))
+    expect(page.locator("#location-district-note")).to_contain_text("Centre (test)")
+    page.get_by_label("Un lieu de la liste").select_option(value="")
     tab_to(page, page.get_by_role("button", name="Choisir le lieu sur une carte"), max_tabs=80)
     page.keyboard.press("Enter")
     container = page.locator("#location-map.leaflet-container")
@@ -306,3 +328,75 @@ def test_the_picker_follows_the_point_on_a_phone(
         idea = s.get(Idea, placed.idea_id)
         assert idea is not None and idea.title == "Un abri pour les vélos près du marché"
         assert idea.district_id is None  # the whole city, as chosen
+
+
+def test_every_calls_ideas_on_one_map_on_a_phone_and_a_desktop(
+        server: E2EServer, page: Page, tile_server: tuple[str, list[str]]) -> None:
+    # The calls' page leads to the map of every call's ideas; with the keyboard alone a visitor
+    # filters it by call, shows the map and reaches a marker; the hidden idea is nowhere.
+    slug, _first, hidden = _arrange(server, "carte-toutes")
+    hosts = _hosts(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/calls")
+    page.get_by_role("link", name="Les idées de tous les appels sur une carte").click()
+    expect(page).to_have_url(f"{server.url}/map")
+    check_page(page, "all-map")
+    assert hidden not in page.content()
+    with server.session() as s:
+        call_id = s.exec(select(Call.id).where(Call.slug == slug)).one()
+    page.get_by_label("Appel", exact=True).select_option(value=str(call_id))
+    page.get_by_role("button", name="Afficher les idées").click()
+    expect(page).to_have_url(re.compile(rf"/map\?call={call_id}&"))
+    items = page.locator(".map-item")
+    expect(items).to_have_count(len(PLACES))
+    expect(items.first.locator(".map-item-call")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Afficher la carte"), max_tabs=80)
+    page.keyboard.press("Enter")
+    container = page.locator("#ideas-map.leaflet-container")
+    expect(container).to_be_focused()
+    expect(page.locator("#ideas-map .map-pin, #ideas-map .marker-cluster").first).to_be_visible()
+    check_page(page, "all-map-shown", max_js_bytes=MAP_JS_BUDGET)
+    origin, _asked = tile_server
+    assert hosts <= {urlsplit(server.url).netloc, urlsplit(origin).netloc}, hosts
+
+
+def test_an_administrator_edits_a_place_on_a_phone(server: E2EServer, context: BrowserContext, page: Page) -> None:
+    with server.session() as s:
+        s.add(MapPlace(call_id=None, name="Gare des Guillemins (test)", latitude=50.6244, longitude=5.5667))
+        s.commit()
+    login_as(context, server, server.create_user(role="admin"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/admin/maps")
+    check_page(page, "admin-maps")
+    page.get_by_role("link", name="Modifier Gare des Guillemins (test)").click()
+    check_page(page, "admin-map-place")
+    page.get_by_label("Nom du lieu").fill("Gare de Liège-Guillemins (test)")
+    page.get_by_label("Longitude").fill("5.5668")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Le lieu est enregistré.")).to_be_visible()
+    expect(page.get_by_text("Gare de Liège-Guillemins (test) (50.6244, 5.5668)")).to_be_visible()
+
+
+def test_typed_coordinates_suggest_the_district_without_the_map(
+        server: E2EServer, context: BrowserContext, page: Page) -> None:
+    # Without showing the map (no map library loaded), coordinates typed in the fields suggest
+    # the district whose outline holds them, said in the live region.
+    with server.session() as s:
+        call = call_with_locations(s, LocationMode.optional, slug="carte-saisie")
+        south = make_district(s, name="Sud (test)")
+        ring = [[5.50, 50.50], [5.70, 50.50], [5.70, 50.54], [5.50, 50.54], [5.50, 50.50]]
+        s.add(DistrictBoundary(district_id=south.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                               min_lon=5.50, min_lat=50.50, max_lon=5.70, max_lat=50.54))
+        s.commit()
+        slug, south_id = call.slug, south.id
+    login_as(context, server, server.create_user())
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/calls/{slug}/ideas/new")
+    page.get_by_label("Latitude").fill("50.52")
+    page.get_by_label("Longitude").fill("5.6")
+    page.get_by_label("Nom du lieu (facultatif)").focus()  # leaving the field sends "change"
+    expect(page.get_by_label("Quartier")).to_have_value(str(south_id))
+    expect(page.locator("#location-district-note")).to_contain_text("Sud (test)")
+    assert page.evaluate("() => typeof window.L") == "undefined"
+    check_page(page, "idea-form-district-typed")

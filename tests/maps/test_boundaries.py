@@ -177,3 +177,22 @@ def test_an_import_naming_unknown_districts_says_which(client: WebClient, sessio
     assert response.status_code == 422
     assert "Introuvables\u202f: Atlantide, &lt;b&gt;Lémurie&lt;/b&gt;." in response.text
     assert _count(session, DistrictBoundary) == 0
+
+
+def test_the_pickers_district_lookups_are_limited_per_address(client: WebClient, session: Session) -> None:
+    # The picker asks /maps/district at each point; an address asking more than 60 times a
+    # minute (a script walking the city's outlines) is refused, in JSON, with when to come back.
+    centre = make_district(session, name="Centre")
+    session.add(DistrictBoundary(district_id=centre.id, geometry={"type": "Polygon", "coordinates": CENTRE},
+                                 min_lon=5.56, min_lat=50.64, max_lon=5.59, max_lat=50.65))
+    session.commit()
+    url = "/maps/district?latitude=50.6455&longitude=5.5736"
+    for _ in range(60):
+        assert client.get(url).json() == {"id": centre.id, "name": "Centre"}
+    refused = client.get(url)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.json() == {"error": "Trop de tentatives. Veuillez patienter un instant puis réessayer.",
+                              "status": 429}
+    # Bad coordinates count too: nothing is free to ask past the limit.
+    assert client.get("/maps/district?latitude=north&longitude=").status_code == 429

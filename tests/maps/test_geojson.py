@@ -9,10 +9,10 @@ from app.account.models import Role
 from app.audit import AuditEntry
 from app.clock import utcnow
 from app.idea.models import Idea
-from app.maps.models import CallMap, IdeaLocation, MapPlace
+from app.maps.models import CallMap, DistrictBoundary, IdeaLocation, MapPlace
 from app.security import content_security_policy
 from app.settings import Settings
-from tests.factories import make_call, make_category, make_idea, make_user
+from tests.factories import make_call, make_category, make_district, make_idea, make_user
 from tests.support import WebClient
 
 
@@ -152,3 +152,89 @@ def test_the_call_page_links_its_map_only_when_there_is_one(client: WebClient, s
     assert link not in client.get("/calls/sans-carte").text
     assert link in client.get("/calls/avec-carte").text
     assert link in client.get("/calls/carte-arretee").text
+
+
+def test_the_districts_outlines_are_served_for_the_maps_to_draw(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    session.add(CallMap(call_id=call.id, location_mode="optional"))
+    _place(session, make_idea(session, call, title="Un abri vélo place Saint-Lambert"), 50.6455, 5.5736)
+    session.commit()
+    # None imported: an empty collection, and the maps ask for nothing.
+    empty = client.get("/api/districts.geojson")
+    assert empty.status_code == 200 and empty.headers["content-type"].startswith("application/geo+json")
+    assert json.loads(empty.text) == {"type": "FeatureCollection", "features": []}
+    assert "data-outlines-url" not in client.get(f"/calls/{call.slug}/map").text
+
+    centre = make_district(session, name="Centre")
+    make_district(session, name="Sans contour")
+    ring = [[5.56, 50.64], [5.59, 50.64], [5.59, 50.65], [5.56, 50.65], [5.56, 50.64]]
+    session.add(DistrictBoundary(district_id=centre.id, geometry={"type": "Polygon", "coordinates": [ring]},
+                                 min_lon=5.56, min_lat=50.64, max_lon=5.59, max_lat=50.65))
+    session.commit()
+    data = json.loads(client.get("/api/districts.geojson").text)
+    assert data == {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": centre.id, "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"id": centre.id, "slug": centre.slug, "name": "Centre"}}]}
+    # The call's map and the idea form's picker draw them from the platform (no other host), and
+    # the map page says in words what the lines are.
+    page = client.get(f"/calls/{call.slug}/map").text
+    assert 'data-outlines-url="/api/districts.geojson"' in page
+    assert "Les lignes sur la carte sont les contours des quartiers" in page
+    open_call = make_call(session, slug="appel-ouvert")
+    session.add(CallMap(call_id=open_call.id, location_mode="optional"))
+    client.login_as(make_user(session))
+    session.commit()
+    assert 'data-outlines-url="/api/districts.geojson"' in client.get("/calls/appel-ouvert/ideas/new").text
+
+
+def test_an_administrator_edits_a_place_audited_and_bad_input_changes_nothing(
+        client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    admin = make_user(session, role=Role.admin)
+    moderator = make_user(session, role=Role.moderator)
+    city = MapPlace(call_id=None, name="Gare des Guillemins", latitude=50.6244, longitude=5.5667)
+    own = MapPlace(call_id=call.id, name="Place du Marché", latitude=50.6457, longitude=5.5756)
+    session.add(city)
+    session.add(own)
+    session.commit()
+    # Moderators neither see nor send the form.
+    client.login_as(moderator)
+    assert client.get(f"/admin/maps/places/{city.id}").status_code == 403
+    assert client.submit(f"/admin/maps/places/{city.id}", {"place_name": "X", "latitude": "50",
+                                                           "longitude": "5"}).status_code == 403
+    client.login_as(admin)
+    # Each place of the list leads to its form, shown with its values.
+    assert f'href="/admin/maps/places/{city.id}"' in client.get("/admin/maps").text
+    assert f'href="/admin/maps/places/{own.id}"' in client.get(f"/admin/calls/{call.id}/map").text
+    form = client.get(f"/admin/maps/places/{own.id}").text
+    assert "Modifier le lieu Place du Marché" in form and 'value="50.6457"' in form
+    # Bad input: said in French, shown again as typed, nothing changed nor audited.
+    bad = client.submit(f"/admin/maps/places/{own.id}", {"place_name": " ", "latitude": "50,64",
+                                                         "longitude": "500"})
+    assert bad.status_code == 422
+    assert "Donnez au lieu un nom de 120 caractères au plus." in bad.text
+    assert "Indiquez une longitude entre -180 et 180 degrés." in bad.text
+    assert 'value="50,64"' in bad.text
+    session.expire_all()
+    assert (session.get(MapPlace, own.id).name, session.get(MapPlace, own.id).longitude) == (  # type: ignore[union-attr]
+        "Place du Marché", 5.5756)
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).first() is None
+    # Renamed and moved (a decimal comma taken): back to the call's page, audited with the changes.
+    saved = client.submit(f"/admin/maps/places/{own.id}", {"place_name": "Marché  de la Batte",
+                                                           "latitude": "50,6452", "longitude": "5.5775"})
+    assert saved.status_code == 303 and saved.headers["location"] == f"/admin/calls/{call.id}/map"
+    session.expire_all()
+    place = session.get(MapPlace, own.id)
+    assert place is not None and (place.name, place.latitude, place.longitude) == ("Marché de la Batte", 50.6452,
+                                                                                   5.5775)
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).one()
+    assert entry.actor_id == admin.id and entry.target_id == call.id
+    assert entry.details == {"place_edited": own.id, "name": ["Place du Marché", "Marché de la Batte"],
+                             "latitude": [50.6457, 50.6452], "longitude": [5.5756, 5.5775]}
+    # The city's place goes back to the city's page; saved unchanged, nothing more is audited.
+    same = client.submit(f"/admin/maps/places/{city.id}", {"place_name": "Gare des Guillemins",
+                                                           "latitude": "50.6244", "longitude": "5.5667"})
+    assert same.headers["location"] == "/admin/maps"
+    session.expire_all()
+    assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "map_settings")).all()) == 1
+    assert client.get("/admin/maps/places/999999").status_code == 404

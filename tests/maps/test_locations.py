@@ -266,3 +266,16 @@ def test_choosing_another_place_when_editing_names_the_new_place(client: WebClie
                                                 "place_label": "Devant l'entrée du parc"}, follow_redirects=False)
     session.expire_all()
     assert session.get(IdeaLocation, idea.id).label == "Devant l'entrée du parc"  # type: ignore[union-attr]
+
+
+def test_the_form_gives_its_script_each_places_point_escaped(client: WebClient, session: Session) -> None:
+    # The picker suggests the district of a place chosen from the list from its point, given in
+    # an attribute; a place's name never reaches it (nothing to escape out of the attribute).
+    call = call_with_locations(session)
+    place = MapPlace(call_id=call.id, name='Le "Carré" <b>', latitude=50.6413, longitude=5.5716)
+    session.add(place)
+    client.login_as(make_user(session))
+    session.commit()
+    form = client.get(f"/calls/{call.slug}/ideas/new").text
+    assert f'data-place-points="{{&#34;{place.id}&#34;: [50.6413, 5.5716]}}"' in form
+    assert "<b>" not in form.split('id="location-map"')[1].split(">")[0]
