@@ -167,10 +167,11 @@ def deliveries(request: Request, session: DbSession, user: DeliveryStaff, status
     })
 
 
-def announcement_target(session: Session, announcement_id: int) -> authz.Moderated | None:
+def announcement_target(session: Session, announcement_id: int | None) -> authz.Moderated | None:
     """What app.authz decides on for a delivery or a reply of announcement `announcement_id`:
-    its call with the call's assigned moderators, or None for an announcement of no call."""
-    announcement = session.get(Announcement, announcement_id)
+    its call with the call's assigned moderators, or None for an announcement of no call (and
+    for a delivery of no announcement: the assistant's answer under a mention)."""
+    announcement = session.get(Announcement, announcement_id) if announcement_id is not None else None
     call = session.get(Call, announcement.call_id) if announcement and announcement.call_id else None
     if call is None or call.id is None:
         return None

@@ -39,6 +39,7 @@ from app.announce.channels.base import (
     AuthFailed,
     DeliveryError,
     Image,
+    Mention,
     OutgoingPost,
     RateLimited,
     Rejected,
@@ -53,6 +54,8 @@ from app.settings import LANGUAGES, Settings
 
 KIND = "mastodon"
 VISIBILITIES = ("public", "unlisted")
+MENTION_VISIBILITIES = ("public", "unlisted", "private", "direct")
+MENTIONS_PAGE = 40  # Mastodon's most notifications in one answer
 TIMEOUT_SECONDS = 10.0
 CLOCK_SKEW = timedelta(minutes=5)  # between this machine and the server, when dates are compared
 """Seconds each request may take (connecting, then between bytes of the answer)."""
@@ -214,6 +217,7 @@ class MastodonChannel:
         # existing file would be read from that file.
         self._client.access_token = access_token
         self._account_id: str | None = None
+        self._account: dict[str, Any] | None = None
         self._domain: str | None = None
 
     def __repr__(self) -> str:
@@ -254,7 +258,7 @@ class MastodonChannel:
         status = self._call(
             self._client.status_post, post.text,
             in_reply_to_id=post.in_reply_to.id if post.in_reply_to else None,
-            media_ids=media_ids, visibility=self.visibility,
+            media_ids=media_ids, visibility=post.visibility or self.visibility,
             language=post.language or self.language, idempotency_key=key)
         return RemoteRef(id=_field(status, "id"), url=_optional(status, "url") or _optional(status, "uri"))
 
@@ -322,6 +326,41 @@ class MastodonChannel:
         found.sort(key=lambda pair: pair[0])
         return [self._reply(status) for _, status in found]
 
+    def mentions(self, *, since: str | None) -> list[Mention]:
+        """The statuses mentioning the account, from its notifications of type "mention"
+        newer than notification `since` (all those the server keeps when None; at most
+        MENTIONS_PAGE, the oldest first, so that a backlog is read page after page). The
+        account's own handle (`@name` or `@name@domain`) is removed from each text; a status
+        of an unknown visibility is left out. Raises like `post`."""
+        page = self._call(self._client.notifications, types=["mention"], limit=MENTIONS_PAGE,
+                          min_id=since or None) or []
+        own = self._own_account()
+        name = re.escape(str(own.get("username") or own.get("acct") or ""))
+        handle = re.compile(rf"(?<![\w@])@{name}(?:@[\w.-]+)?\b", re.IGNORECASE) if name else None
+        found: list[tuple[int, Mention]] = []
+        for notification in page:
+            notification_id = _field(notification, "id")
+            status = notification.get("status")
+            if not notification_id.isdigit() or not isinstance(status, dict):
+                continue
+            visibility = _optional(status, "visibility")
+            account = status.get("account") or {}
+            if visibility not in MENTION_VISIBILITIES or _optional(account, "id") == _field(own, "id"):
+                continue
+            acct = _field(account, "acct")
+            if "@" not in acct:
+                acct = f"{acct}@{self._instance_domain()}"
+            text = html_to_text(_optional(status, "content"))
+            if handle is not None:
+                text = handle.sub(" ", text)
+            found.append((int(notification_id), Mention(
+                notification_id=notification_id, remote_id=_field(status, "id"), text=" ".join(text.split()),
+                author_handle="@" + acct, visibility=visibility, language=_optional(status, "language"),
+                url=_optional(status, "url") or _optional(status, "uri"), bot=bool(account.get("bot")),
+                created_at=_utc(status.get("created_at")))))
+        found.sort(key=lambda pair: pair[0])
+        return [mention for _, mention in found]
+
     def _reply(self, status: Any) -> Reply:
         account = status.get("account") or {}
         acct = _field(account, "acct")
@@ -341,8 +380,16 @@ class MastodonChannel:
 
     def _own_account_id(self) -> str:
         if self._account_id is None:
-            self._account_id = _field(self._call(self._client.account_verify_credentials), "id")
+            self._account_id = _field(self._own_account(), "id")
         return self._account_id
+
+    def _own_account(self) -> dict[str, Any]:
+        if self._account is None:
+            account = self._call(self._client.account_verify_credentials)
+            if not isinstance(account, dict):
+                raise Transient("Mastodon server gave an answer that is not a JSON object")
+            self._account = dict(account)
+        return self._account
 
     def _instance_domain(self) -> str:
         """The domain in the handles of the server's own accounts, as the server reports it
