@@ -5,7 +5,10 @@ Configuration (`config`, shown again to administrators): `instance_url` the serv
 servers), `visibility` of the posts ("public" or "unlisted"), `language` the language posts are
 tagged with when the post carries none. Secret (`secrets`): `access_token`, a token of an
 application created in the account's preferences (Development), with the `read` and `write`
-scopes (`write:statuses`, `write:media`, `read:statuses` and `read:accounts` suffice).
+scopes (`write:statuses`, `write:media`, `read:statuses` and `read:accounts` suffice, and
+`read:notifications` for the assistant to read the mentions of the account: `mentions`, used by
+app.assistant.mentions; the answers under them are posted with the mention's visibility,
+`OutgoingPost.visibility`, "private" and "direct" included).
 
 What the delivery queue reads (see `app.announce.channels.base`): every request has a timeout
 (`TIMEOUT_SECONDS`), Mastodon.py never waits on a rate limit itself (`ratelimit_method="throw"`),
