@@ -30,6 +30,7 @@ the mention through the delivery queue of announcements (app.announce.delivery),
 """
 
 import logging
+import re
 import secrets as token_source
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app import links
+from app.account.models import User
 from app.announce import delivery as announce_delivery
 from app.announce.channels import registry
 from app.announce.channels.base import AuthFailed, Mention, RateLimited
@@ -50,6 +52,7 @@ from app.assistant.answering import MAX_QUESTION, Answer, understand
 from app.assistant.intents import Intent
 from app.assistant.models import AssistantQuestion, Outcome
 from app.assistant.retrieval import clean_question
+from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
 from app.contentlang import declared_or_detected
 from app.db import Database
@@ -258,17 +261,29 @@ def queue_person_answer(session: Session, question: AssistantQuestion) -> Delive
     return _queue(session, question, TARGET_PERSON, text)
 
 
-def erase_handle(session: Session, *, handle: str) -> int:
+HANDLE = re.compile(r"@?[\w.-]+@[\w.-]+\.\w+")
+HANDLE_INVALID = N_("Enter the account's full handle, like @name@mastodon.example.")
+
+
+def erase_handle(session: Session, *, handle: str, actor: User | None = None) -> int:
     """Delete every question the Mastodon account `handle` (`@name@server`, any case) asked,
     with the answers queued or posted for them (their deliveries); returns how many questions.
-    For a person without an account here who asks the city to erase what it keeps."""
+    For a person without an account here who asks the city to erase what it keeps; audited
+    when a person does it (`actor`), with the count and without the handle. Raises
+    ValidationFailed ("handle") for something that is not a full handle."""
     wanted = handle.strip().lower()
+    if not HANDLE.fullmatch(wanted):
+        raise ValidationFailed({"handle": HANDLE_INVALID})
     if not wanted.startswith("@"):
         wanted = "@" + wanted
     ids = list(session.exec(select(AssistantQuestion.id).where(
         col(AssistantQuestion.channel_id).is_not(None), func.lower(AssistantQuestion.remote_handle) == wanted)).all())
-    if not ids:
-        return 0
-    session.execute(delete(Delivery).where(col(Delivery.question_id).in_(ids)))
-    result = session.execute(delete(AssistantQuestion).where(col(AssistantQuestion.id).in_(ids)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    erased = 0
+    if ids:
+        session.execute(delete(Delivery).where(col(Delivery.question_id).in_(ids)))
+        result = session.execute(delete(AssistantQuestion).where(col(AssistantQuestion.id).in_(ids)))
+        erased = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if actor is not None:
+        record(session, actor=actor, action=AuditAction.assistant_erase, target_type=TargetType.assistant_question,
+               target_id=0, details={"questions_deleted": erased})
+    return erased

@@ -15,6 +15,7 @@ from app.announce.channels.mastodon import MastodonChannel, html_to_text
 from app.announce.models import ChannelAccount, Delivery, DeliveryStatus
 from app.assistant import mentions, privacy
 from app.assistant.models import AssistantQuestion, Outcome
+from app.audit import AuditEntry
 from app.clock import utcnow
 from app.settings import Settings
 from tests.announce.channels.mastodon_server import CITY, MastodonServer
@@ -154,7 +155,8 @@ def test_an_unknown_question_goes_to_the_moderators_and_their_answer_comes_back_
     assert question.outcome == Outcome.handed
 
     client.login_as(make_user(session, role=Role.moderator))
-    assert "promener son chien" in client.get("/moderation/assistant").text
+    queue = client.get("/moderation/assistant").text
+    assert "promener son chien" in queue and "Posée sur Mastodon par @citoyenne@social.example" in queue
     too_long = client.submit(f"/moderation/assistant/{question.id}/answer", {"answer_md": "Oui. " * 120})
     assert too_long.status_code == 422 and "Mastodon" in too_long.text
     done = client.submit(f"/moderation/assistant/{question.id}/answer",
@@ -190,10 +192,17 @@ def test_questions_from_mastodon_are_erased_on_request_and_after_the_retention(
     _read_mentions(client)
     session.expire_all()
     assert session.exec(select(Delivery)).one().status == DeliveryStatus.sent
-    with client.db.transaction() as tx:
-        assert mentions.erase_handle(tx, handle="@Citoyenne@social.example") == 1
+    client.login_as(make_user(session, role=Role.moderator))
+    wrong = client.submit("/moderation/assistant/erase-handle", {"handle": "citoyenne"})
+    assert wrong.status_code == 422 and "identifiant complet" in wrong.text
+    assert len(session.exec(select(AssistantQuestion)).all()) == 1  # nothing changed
+    erased = client.submit("/moderation/assistant/erase-handle", {"handle": "@Citoyenne@social.example"})
+    assert erased.status_code == 303
+    assert "effacées : 1" in client.get(erased.headers["location"]).text.replace("\u202f", " ")
     session.expire_all()
     assert session.exec(select(AssistantQuestion)).all() == [] and session.exec(select(Delivery)).all() == []
+    audit = session.exec(select(AuditEntry).where(AuditEntry.action == "assistant_erase")).one()
+    assert "citoyenne" not in str(audit.model_dump()).lower()  # the log keeps the count, not the person
 
     with clock.travel(timedelta(minutes=2)):
         mastodon_server.mention("@ville Et les horaires du parc à conteneurs ?", language="fr")
@@ -204,3 +213,44 @@ def test_questions_from_mastodon_are_erased_on_request_and_after_the_retention(
         assert privacy.purge(tx, settings) == 1
     session.expire_all()
     assert session.exec(select(AssistantQuestion)).all() == [] and session.exec(select(Delivery)).all() == []
+
+
+def test_an_answer_is_found_again_after_mastodon_forgot_its_key(
+        client: WebClient, session: Session, settings: Settings, mastodon_server: MastodonServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retry more than an hour after an attempt the server took (Mastodon keeps an
+    Idempotency-Key an hour) looks for the status first: the answer is found and not posted
+    again."""
+    _channel(session, settings, mastodon_server)
+    make_call(session, phase="voting", title="Parcs")
+    mention = mastodon_server.mention("@ville quand se termine le vote ?", language="fr")
+    posted = MastodonChannel.post
+
+    def post_then_die(self: MastodonChannel, *args: Any, **kwargs: Any) -> Any:
+        posted(self, *args, **kwargs)
+        raise Killed
+
+    monkeypatch.setattr(MastodonChannel, "post", post_then_die)
+    with pytest.raises(Killed):
+        _read_mentions(client)
+
+    def never(self: MastodonChannel, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("posted again")
+
+    monkeypatch.setattr(MastodonChannel, "post", never)
+    with clock.travel(timedelta(hours=2)):
+        client.run_worker()
+    [answer] = _answers(mastodon_server, mention)
+    session.expire_all()
+    delivery = session.exec(select(Delivery)).one()
+    assert delivery.status == DeliveryStatus.sent and delivery.remote_id == answer["id"]
+
+
+def test_an_answer_is_recognised_in_mastodons_html_where_handles_lose_their_server() -> None:
+    """Mastodon shows `@name` in a status's HTML for the `@name@server` its text named (the
+    mock server keeps the text as written, so this is checked on Mastodon's own markup)."""
+    from app.announce.channels.mastodon import _comparable
+
+    html = ('<p><span class="h-card" translate="no"><a href="https://social.example/@citoyenne" '
+            'class="u-url mention">@<span>citoyenne</span></a></span> Le vote se termine le 3 décembre.</p>')
+    assert _comparable(html_to_text(html)) == _comparable("@citoyenne@social.example Le vote se termine le 3 décembre.")

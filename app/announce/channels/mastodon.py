@@ -282,20 +282,20 @@ class MastodonChannel:
     def find(self, post: OutgoingPost, *, key: str) -> RemoteRef | None:
         """The status an earlier attempt published, for a retry beyond the hour during which
         Mastodon keeps an Idempotency-Key (the queue calls it then; see IDEMPOTENCY_WINDOW):
-        among the account's latest 40 statuses, the one with the same text (whitespace aside)
-        posted since the delivery was queued (`post.meta["queued_at"]`, ISO 8601), or None.
+        among the account's latest 40 statuses, the one with the same text (whitespace and the
+        servers of handles aside) posted since the delivery was queued (`post.meta["queued_at"]`, ISO 8601), or None.
         The API cannot search statuses by key; the date keeps an earlier announcement of the
         same text from being taken for this one."""
         del key
         queued = post.meta.get("queued_at")
         since = datetime.fromisoformat(queued) if isinstance(queued, str) else None
-        wanted = " ".join(post.text.split())
+        wanted = _comparable(post.text)
         statuses = self._call(self._client.account_statuses, self._own_account_id(), limit=40) or []
         for status in statuses:
             posted = _utc(status.get("created_at"))
             if since is not None and posted < since - CLOCK_SKEW:
                 continue
-            if " ".join(html_to_text(_optional(status, "content")).split()) == wanted:
+            if _comparable(html_to_text(_optional(status, "content"))) == wanted:
                 return RemoteRef(id=_field(status, "id"), url=_optional(status, "url") or _optional(status, "uri"))
         return None
 
@@ -401,6 +401,15 @@ class MastodonChannel:
             instance = self._call(self._client.instance_v2)
             self._domain = _optional(instance, "domain") or urlsplit(self.instance_url).hostname or ""
         return self._domain
+
+
+_HANDLE_SERVER = re.compile(r"(?<![\w@])@(\w+)@[\w.-]*\w")
+
+
+def _comparable(text: str) -> str:
+    """`text` as `find` compares posts: whitespace collapsed, handles without their server (a
+    status's HTML shows `@name` for the `@name@server` its text named)."""
+    return " ".join(_HANDLE_SERVER.sub(r"@\1", text).split())
 
 
 def _field(data: Any, name: str) -> str:
