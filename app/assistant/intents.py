@@ -267,7 +267,7 @@ def supports_left(session: Session, user: User | None, question: str = "") -> Li
                         total=c.votes_per_citizen) if c.vote_scope != VoteScope.category else
                       _("{call}: {total} supports per theme", call=c.title, total=c.votes_per_citizen),
                       links.call_path(c.slug)) for c in voting]
-        return LiveAnswer(_("Several calls are open to votes. What you have left in each:"),
+        return LiveAnswer(_("Several calls are open for voting. What you have left in each:"),
                           Link(_("All calls"), links.path("call:list")), items)
     if call is None and voting:
         call = voting[0]

@@ -254,3 +254,14 @@ def test_an_answer_is_recognised_in_mastodons_html_where_handles_lose_their_serv
     html = ('<p><span class="h-card" translate="no"><a href="https://social.example/@citoyenne" '
             'class="u-url mention">@<span>citoyenne</span></a></span> Le vote se termine le 3 décembre.</p>')
     assert _comparable(html_to_text(html)) == _comparable("@citoyenne@social.example Le vote se termine le 3 décembre.")
+
+
+def test_a_token_without_the_notifications_scope_leaves_the_channel_publishing(
+        client: WebClient, session: Session, settings: Settings, mastodon_server: MastodonServer) -> None:
+    channel = _channel(session, settings, mastodon_server)
+    mastodon_server.fault(path="/api/v1/notifications", methods=["GET"], status=403, count=None)
+    mastodon_server.mention("@ville quand se termine le vote ?", language="fr")
+    _read_mentions(client)
+    session.expire_all()
+    assert session.get(ChannelAccount, channel.id).state == "ok"  # type: ignore[union-attr]
+    assert session.exec(select(AssistantQuestion)).all() == []
