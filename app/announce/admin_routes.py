@@ -156,8 +156,10 @@ def deliveries(request: Request, session: DbSession, user: DeliveryStaff, status
     chosen_status = status if status in set(DeliveryStatus) else ""
     channel_id = parse_id(channel) if channel else None
     rows = queries.deliveries(session, status=chosen_status or None, channel_id=channel_id, limit=PAGE_SIZE)
-    mine = moderated_announcements(session, user, Action.delivery_manage, [r.announcement for r in rows])
-    rows = [r for r in rows if r.announcement.id in mine]
+    mine = moderated_announcements(session, user, Action.delivery_manage,
+                                   [r.announcement for r in rows if r.announcement is not None])
+    answers = authz.can(user, Action.delivery_manage, None)  # the assistant's answers under mentions
+    rows = [r for r in rows if (r.announcement.id in mine if r.announcement is not None else answers)]
     return render(request, "announce/deliveries.html", {
         "rows": rows, "status": chosen_status, "channel_id": channel_id,
         "channels": [c for c, _counts in channel_accounts.listed(session)],

@@ -265,3 +265,21 @@ def test_a_token_without_the_notifications_scope_leaves_the_channel_publishing(
     session.expire_all()
     assert session.get(ChannelAccount, channel.id).state == "ok"  # type: ignore[union-attr]
     assert session.exec(select(AssistantQuestion)).all() == []
+
+
+def test_an_answer_mastodon_refused_is_on_the_deliveries_page_and_can_be_tried_again(
+        client: WebClient, session: Session, settings: Settings, mastodon_server: MastodonServer) -> None:
+    _channel(session, settings, mastodon_server)
+    make_call(session, phase="voting")
+    mention = mastodon_server.mention("@ville quand se termine le vote ?", language="fr")
+    mastodon_server.fail_next("/api/v1/statuses", [422])  # refused for good: no retry by itself
+    _read_mentions(client)
+    session.expire_all()
+    delivery = session.exec(select(Delivery)).one()
+    assert delivery.status == DeliveryStatus.dead and _answers(mastodon_server, mention) == []
+    client.login_as(make_user(session, role=Role.moderator))
+    page = client.get("/moderation/deliveries").text
+    assert f"réponse de l’assistant à la question n° {delivery.question_id}" in page.replace("\u202f", " ")
+    assert client.submit(f"/moderation/deliveries/{delivery.id}/retry").status_code == 303
+    client.run_worker()
+    assert len(_answers(mastodon_server, mention)) == 1
