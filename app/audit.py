@@ -69,6 +69,7 @@ class AuditAction(StrEnum):
     assistant_entry_save = "assistant_entry_save"  # an assistant's entry written or changed (app.assistant)
     assistant_entry_delete = "assistant_entry_delete"
     assistant_answer = "assistant_answer"  # a question handed to a person, answered by a moderator
+    assistant_erase = "assistant_erase"  # a Mastodon account's questions erased on request (app.assistant.mentions)
 
 
 # Why the system decided by itself (entries without an actor). Stored as these English msgids and

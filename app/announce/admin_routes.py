@@ -156,8 +156,10 @@ def deliveries(request: Request, session: DbSession, user: DeliveryStaff, status
     chosen_status = status if status in set(DeliveryStatus) else ""
     channel_id = parse_id(channel) if channel else None
     rows = queries.deliveries(session, status=chosen_status or None, channel_id=channel_id, limit=PAGE_SIZE)
-    mine = moderated_announcements(session, user, Action.delivery_manage, [r.announcement for r in rows])
-    rows = [r for r in rows if r.announcement.id in mine]
+    mine = moderated_announcements(session, user, Action.delivery_manage,
+                                   [r.announcement for r in rows if r.announcement is not None])
+    answers = authz.can(user, Action.delivery_manage, None)  # the assistant's answers under mentions
+    rows = [r for r in rows if (r.announcement.id in mine if r.announcement is not None else answers)]
     return render(request, "announce/deliveries.html", {
         "rows": rows, "status": chosen_status, "channel_id": channel_id,
         "channels": [c for c, _counts in channel_accounts.listed(session)],
@@ -167,10 +169,11 @@ def deliveries(request: Request, session: DbSession, user: DeliveryStaff, status
     })
 
 
-def announcement_target(session: Session, announcement_id: int) -> authz.Moderated | None:
+def announcement_target(session: Session, announcement_id: int | None) -> authz.Moderated | None:
     """What app.authz decides on for a delivery or a reply of announcement `announcement_id`:
-    its call with the call's assigned moderators, or None for an announcement of no call."""
-    announcement = session.get(Announcement, announcement_id)
+    its call with the call's assigned moderators, or None for an announcement of no call (and
+    for a delivery of no announcement: the assistant's answer under a mention)."""
+    announcement = session.get(Announcement, announcement_id) if announcement_id is not None else None
     call = session.get(Call, announcement.call_id) if announcement and announcement.call_id else None
     if call is None or call.id is None:
         return None

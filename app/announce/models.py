@@ -108,6 +108,8 @@ class ChannelAccount(SQLModel, table=True):
     state_note: str = Field(default="", sa_type=sa.String(300))  # English, for staff
     # A network's rate-limit reset: nothing is sent to this channel before it.
     paused_until: datetime | None = None
+    # The id of the last notification of a mention read (Mastodon; app.assistant.mentions).
+    mentions_since: str = Field(default="", sa_type=sa.String(40))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -132,21 +134,33 @@ DELIVERY_LABELS: dict[str, str] = {
 
 
 class Delivery(SQLModel, table=True):
-    """One announcement on one channel, written in the moderator's transaction with the outbox
-    message that carries it out. `key` is sent as the idempotency key on every attempt (or
-    names the record, or is looked for before a retry): the same delivery never posts twice.
+    """One post on one channel, written in the transaction that decides it, with the outbox
+    message that carries it out: an announcement (`announcement_id`, target "post"), a
+    moderator's answer to a collected reply (`announcement_id`, target "reply:<id>"), or the
+    assistant's reply under a mention of the city's account (`question_id`, no announcement,
+    target "mention" for the assistant's answer and "mention:person" for a person's, `text`
+    the exact text posted). Exactly one of `announcement_id` and `question_id` is set. `key` is
+    sent as the idempotency key on every attempt (or names the record, or is looked for before
+    a retry): the same delivery never posts twice.
     `generation` counts the outbox messages queued for it (a retry by staff queues one more)."""
 
     __tablename__ = "announcement_delivery"
     __table_args__ = (sa.UniqueConstraint("announcement_id", "channel_id", "target"),
+                      sa.UniqueConstraint("question_id", "target"),
+                      sa.CheckConstraint("(announcement_id IS NULL) <> (question_id IS NULL)", name="one_subject"),
                       sa.Index("ix_announcement_delivery_status_created", "status", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
-    announcement_id: int = Field(foreign_key="announcement.id", ondelete="CASCADE")
+    announcement_id: int | None = Field(default=None, foreign_key="announcement.id", ondelete="CASCADE")
+    # A question asked in a mention of the city's account (app.assistant.mentions): erased with it.
+    question_id: int | None = Field(default=None, foreign_key="assistant_question.id", index=True,
+                                    ondelete="CASCADE")
     channel_id: int = Field(foreign_key="channel_account.id", index=True, ondelete="CASCADE")
     # What is posted: "post" the announcement itself; "reply:<id>" a moderator's answer to the
-    # reply of that id, posted under it on the same network.
+    # reply of that id, posted under it on the same network; "mention" and "mention:person" the
+    # assistant's and a person's answer under the mention that asked question `question_id`.
     target: str = Field(default="post", sa_type=sa.String(40))
+    text: str = Field(default="", sa_type=sa.Text)  # what a mention's answer posts, as posted
     key: str = Field(sa_type=sa.String(64), unique=True)
     status: str = Field(default=DeliveryStatus.pending, sa_type=sa.String(20))
     attempts: int = 0

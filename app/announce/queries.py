@@ -70,11 +70,12 @@ def for_moderators(session: Session, limit: int = 200) -> Sequence[Announcement]
 
 @dataclass(frozen=True)
 class DeliveryRow:
-    """A delivery as the deliveries page lists it."""
+    """A delivery as the deliveries page lists it; `announcement` None for the assistant's
+    answer under a mention (`delivery.question_id`)."""
 
     delivery: Delivery
     channel: ChannelAccount
-    announcement: Announcement
+    announcement: Announcement | None
 
 
 def deliveries(session: Session, *, status: str | None = None, channel_id: int | None = None,
@@ -82,7 +83,7 @@ def deliveries(session: Session, *, status: str | None = None, channel_id: int |
     """Deliveries, newest first, at most `limit`, filtered by status, channel or announcement."""
     query = (select(Delivery, ChannelAccount, Announcement)
              .join(ChannelAccount, col(ChannelAccount.id) == Delivery.channel_id)
-             .join(Announcement, col(Announcement.id) == Delivery.announcement_id))
+             .outerjoin(Announcement, col(Announcement.id) == Delivery.announcement_id))
     if status:
         query = query.where(Delivery.status == status)
     if channel_id is not None:

@@ -46,6 +46,7 @@ from app.announce.models import (
 )
 from app.announce.queries import public_subject, text_for
 from app.announce.sealing import SealBroken, seal, unseal
+from app.assistant.models import AssistantQuestion
 from app.call.models import Call
 from app.clock import utcnow
 from app.db import Database
@@ -126,14 +127,16 @@ def _check(settings: Settings, session: Session, delivery_id: int) -> _Job:
         raise outbox.Cancelled("delivery gone")
     if delivery.status != DeliveryStatus.pending:
         raise outbox.Cancelled(f"delivery is {delivery.status}")
-    announcement = session.get(Announcement, delivery.announcement_id)
+    # An announcement's post or answer, or the assistant's answer under a mention (a question).
+    announcement = session.get(Announcement, delivery.announcement_id) if delivery.announcement_id else None
+    question = session.get(AssistantQuestion, delivery.question_id) if delivery.question_id else None
     channel = session.get(ChannelAccount, delivery.channel_id)
-    if announcement is None or channel is None:
-        raise outbox.Cancelled("announcement or channel gone")
+    if (announcement is None and question is None) or channel is None:
+        raise outbox.Cancelled("announcement, question or channel gone")
     reason = None
-    if announcement.status != AnnouncementStatus.published:
+    if announcement is not None and announcement.status != AnnouncementStatus.published:
         reason = "the announcement is no longer published"
-    elif not public_subject(session, announcement):
+    elif announcement is not None and not public_subject(session, announcement):
         reason = "what the announcement tells of is no longer public"
     elif not channel.enabled:
         reason = "the channel was switched off"
@@ -165,9 +168,14 @@ def _check(settings: Settings, session: Session, delivery_id: int) -> _Job:
     delivery.updated_at = now
     session.add(delivery)
     language = str(channel.config.get("language") or settings.default_language)
-    if delivery.target.startswith(REPLY_TARGET):
+    if question is not None:
+        post = OutgoingPost(text=delivery.text, language=question.language,
+                            in_reply_to=RemoteRef(id=question.remote_id or ""),
+                            visibility=question.remote_visibility or None)
+    elif delivery.target.startswith(REPLY_TARGET):
         post = _answer_post(session, delivery, language)
     else:
+        assert announcement is not None
         post = outgoing(session, settings, announcement, language)
     post = replace(post, meta={**post.meta, "queued_at": delivery.created_at.isoformat()})
     return _Job(delivery_id=delivery_id, channel_id=delivery.channel_id, attempt=delivery.attempts,
@@ -260,8 +268,11 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
         delivery.next_attempt_at = None
         delivery.last_error = ""
         session.add(delivery)
-        announcement = session.get(Announcement, delivery.announcement_id)
-        if withdrawn or announcement is None or not public_subject(session, announcement):
+        announcement = session.get(Announcement, delivery.announcement_id) if delivery.announcement_id else None
+        if delivery.question_id is not None:  # the assistant's answer under a mention
+            if withdrawn:
+                outbox.enqueue(session, DELETE_KIND, {"delivery_id": delivery.id}, dedupe_key=f"delete:{delivery.id}")
+        elif withdrawn or announcement is None or not public_subject(session, announcement):
             outbox.enqueue(session, DELETE_KIND, {"delivery_id": delivery.id}, dedupe_key=f"delete:{delivery.id}")
         elif collects and delivery.target == "post":
             schedule_collection(session, delivery, utcnow() + COLLECT_EVERY)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app import links
 from app.account.models import User
-from app.assistant import handoff, knowledge
+from app.assistant import handoff, knowledge, mentions
 from app.assistant.knowledge import EntryInput
 from app.assistant.models import TOPICS, AssistantEntry, AssistantQuestion
 from app.authz import Action
@@ -121,10 +121,12 @@ def _question(session: Session, question_id: int) -> AssistantQuestion:
 
 
 def _queue(request: Request, session: Session, errors: dict[int, dict[str, str]] | None = None,
-           drafts: dict[int, str] | None = None, status_code: int = 200) -> HTMLResponse:
+           drafts: dict[int, str] | None = None, status_code: int = 200, erase_errors: dict[str, str] | None = None,
+           erase_handle: str = "") -> HTMLResponse:
     return render(request, "assistant/queue.html", {
         "waiting": handoff.waiting(session), "answered": handoff.recently_answered(session),
         "errors": errors or {}, "drafts": drafts or {}, "topics": list(TOPICS.items()),
+        "erase_errors": erase_errors or {}, "erase_handle": erase_handle,
     }, status_code=status_code)
 
 
@@ -144,8 +146,25 @@ def answer_question(request: Request, session: DbSession, settings: AppSettings,
         session.rollback()
         return _queue(request, session, {question_id: exc.errors}, {question_id: answer_md}, status_code=422)
     session.commit()
+    if question.remote_handle:
+        return flash(request, redirect(links.path("assistant:queue")),
+                     N_("The answer is sent: it will be posted under the question on Mastodon."), "success")
     return flash(request, redirect(links.path("assistant:queue")),
                  N_("The answer is sent. The person who asked is told on the site and by e-mail."), "success")
+
+
+@router.post("/moderation/assistant/erase-handle", name="assistant:erase_handle")
+def erase_handle(request: Request, session: DbSession, user: Answerer, handle: Short = "") -> Response:
+    """Erase what the assistant keeps of a Mastodon account (its questions and the answers
+    queued for them), at that person's request: they have no account here to do it themselves."""
+    try:
+        erased = mentions.erase_handle(session, handle=handle, actor=user)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _queue(request, session, erase_errors=exc.errors, erase_handle=handle, status_code=422)
+    session.commit()
+    return flash(request, redirect(links.path("assistant:queue")),
+                 N_("Questions of this Mastodon account erased: {count}."), "success", count=erased)
 
 
 @router.get("/moderation/assistant/{question_id}/promote", name="assistant:promote")

@@ -47,7 +47,7 @@ def understand(session: Session, *, user: User | None, text: str, language: str)
     """The answer to `text` in `language` (one of LANGUAGE_NAMES) for `user`, without keeping
     anything: live data when an intent is recognised, else the best entry of that language at or
     above THRESHOLD, else kind "unknown". Text is written in the current interface language."""
-    intent = intents.recognise(text)
+    intent = intents.recognise_in(session, user, text)
     if intent is not None:
         live = intents.answer(session, intent, user, text)
         return Answer("live", text=live.text, source=live.source, items=live.items, score=1.0, intent=intent.value)

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from app import links
 from app.account.models import User
+from app.assistant import mentions
 from app.assistant.knowledge import EntryInput
 from app.assistant.models import AssistantEntry, AssistantQuestion, Outcome
 from app.audit import AuditAction, TargetType, record
@@ -55,8 +56,10 @@ def recently_answered(session: Session, limit: int = 20) -> list[AssistantQuesti
 def answer(session: Session, settings: Settings, *, actor: User, question: AssistantQuestion,
            answer_md: str) -> AssistantQuestion:
     """A moderator's answer to a handed question: rendered now (app.richtext), audited, and its
-    asker told on the site and by e-mail (app.notify, kind "assistant"). Raises
-    ValidationFailed ("answer_md": empty or too long) or InvalidTransition (not waiting)."""
+    asker told on the site and by e-mail (app.notify, kind "assistant"), or, for a question
+    asked in a mention on Mastodon, posted under the mention (app.assistant.mentions). Raises
+    ValidationFailed ("answer_md": empty, too long, or too long for Mastodon) or
+    InvalidTransition (not waiting)."""
     text = answer_md.strip()
     if not text:
         raise ValidationFailed({"answer_md": N_("Please write the answer.")})
@@ -64,6 +67,7 @@ def answer(session: Session, settings: Settings, *, actor: User, question: Assis
         raise ValidationFailed({"answer_md": N_("The answer is too long.")})
     if question.outcome != Outcome.handed:
         raise InvalidTransition(N_("This question is not waiting for an answer."))
+    mentions.check_person_answer(question, text)
     question.answer_md = text
     question.answer_html = render_markdown(text)
     question.answered_by_id = actor.id
@@ -74,6 +78,7 @@ def answer(session: Session, settings: Settings, *, actor: User, question: Assis
     assert question.id is not None
     record(session, actor=actor, action=AuditAction.assistant_answer, target_type=TargetType.assistant_question,
            target_id=question.id)
+    mentions.queue_person_answer(session, question)  # asked on Mastodon: posted under the mention
     asker = session.get(User, question.user_id) if question.user_id is not None else None
     if asker is not None:
         notify_service.notify(session, settings, recipient=asker, kind=NotificationKind.assistant, actor=actor,

@@ -9,16 +9,19 @@ named only when it is public, and then only with its public official answer."""
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
 from app import authz, links
 from app.account.models import User
+from app.assistant.retrieval import PREFIX_MIN, normalise
 from app.authz import Action
 from app.call.models import Call, Phase, VoteScope
 from app.call.phases import current_phase
-from app.call.queries import timeline, visible_calls
+from app.call.queries import PHASE_LABELS, timeline, visible_calls
+from app.call.rules import phase_end
 from app.call.service import categories_of
 from app.i18n import _, format_date, ngettext
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
@@ -120,6 +123,20 @@ def recognise(question: str) -> Intent | None:
     return None
 
 
+def recognise_in(session: Session, viewer: User | None, question: str) -> Intent | None:
+    """`recognise`, and one more that needs the calls: dates or an end asked about a call the
+    question names with every distinctive word of its title (« les dates du budget
+    participatif ») are that call's phases."""
+    intent = recognise(question)
+    if intent is not None:
+        return intent
+    text = " " + " ".join(re.findall(r"[^\W_]+", fold(question))) + " "
+    if re.search(_CALENDAR + "|" + _PHASES + "|" + _END, text) and not re.search(_SIGN_UP, text) \
+            and named_call(session, viewer, question, minimum=1.0) is not None:
+        return Intent.phases
+    return None
+
+
 @dataclass
 class Link:
     label: str
@@ -147,6 +164,80 @@ def current_call(session: Session, viewer: User | None) -> Call | None:
     return None
 
 
+# Words of calls' titles too common to tell one call from another (folded and stemmed as
+# app.assistant.retrieval.normalise gives them).
+_GENERIC_TITLE_WORDS = frozenset(normalise(
+    "appel appels projet projets call calls project projects oproep oproepen projecten aufruf aufrufe projekte "
+    "idee idees idea ideas ideeen ideen vote votes voter voting stem stemmen stemming abstimmung abstimmen "
+    "participation citoyenne citizens burger"))
+NAMED_MIN = 0.5  # the share of a call's distinctive title words a question must hold to name it
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= PREFIX_MIN and (a.startswith(b) or b.startswith(a)))
+
+
+def named_call(session: Session, viewer: User | None, question: str, minimum: float = NAMED_MIN) -> Call | None:
+    """The call `question` names, among the calls `viewer` may see (drafts aside), or None: by
+    its address or slug in the question, else by its title's distinctive words (normalised as
+    app.assistant.retrieval does, without the words common to calls' titles and numbers): the
+    call whose such words the question holds the largest share of, at least `minimum`. Two
+    calls named as well as each other: None (the question does not say which)."""
+    calls = [c for c in visible_calls(session, viewer) if current_phase(c) != Phase.draft]
+    folded = fold(question)
+    for call in calls:
+        if re.search(rf"(?<![\w-]){re.escape(call.slug)}(?![\w-])", folded):
+            return call
+    asked = normalise(question)
+    best: list[tuple[float, Call]] = []
+    for call in calls:
+        words = [w for w in normalise(call.title) if w not in _GENERIC_TITLE_WORDS and not w.isdigit()]
+        matched = [w for w in words if any(_same_word(w, q) for q in asked)]
+        if not words or not matched:
+            continue
+        share = len(matched) / len(words)
+        if share >= minimum:
+            best.append((share, call))
+    best.sort(key=lambda pair: -pair[0])
+    if not best or (len(best) > 1 and best[1][0] == best[0][0]):
+        return None
+    return best[0][1]
+
+
+def _open_calls(session: Session, viewer: User | None) -> list[Call]:
+    """The calls open to ideas or to votes that `viewer` may see, the soonest to end first."""
+    found = [c for c in visible_calls(session, viewer) if current_phase(c) in (Phase.submissions, Phase.voting)]
+    def ends(call: Call) -> datetime:  # naive UTC for all: SQLite gives naive datetimes back
+        end = phase_end(call)
+        return datetime.max if end is None else end.astimezone(UTC).replace(tzinfo=None) if end.tzinfo else end
+    return sorted(found, key=ends)
+
+
+def _which_call(session: Session, viewer: User | None, question: str) -> tuple[Call | None, list[Call]]:
+    """The call a question is about: (the call it names, []); else, when several calls are open,
+    (None, those calls), so that the answer lists them rather than picking one silently; else
+    (`current_call`, [])."""
+    named = named_call(session, viewer, question) if question else None
+    if named is not None:
+        return named, []
+    open_calls = _open_calls(session, viewer)
+    if len(open_calls) > 1:
+        return None, open_calls
+    return current_call(session, viewer), []
+
+
+def _several(calls: list[Call]) -> LiveAnswer:
+    """The open calls with their current phase and its end, for a question that names none."""
+    items = []
+    for call in calls:
+        end = phase_end(call)
+        phase = _(PHASE_LABELS[current_phase(call)])
+        items.append(Link(_("{call}: {phase} until {date}", call=call.title, phase=phase, date=format_date(end))
+                          if end is not None else f"{call.title}: {phase}", links.call_path(call.slug)))
+    return LiveAnswer(_("Several calls are open at the moment. Name the one you mean; here are their dates:"),
+                      Link(_("All calls"), links.path("call:list")), items)
+
+
 def _call_link(call: Call) -> Link:
     return Link(call.title, links.call_path(call.slug))
 
@@ -160,13 +251,28 @@ def _no_call() -> LiveAnswer:
     return LiveAnswer(_("No call for projects is open at the moment."), Link(_("All calls"), links.path("call:list")))
 
 
-def supports_left(session: Session, user: User | None) -> LiveAnswer:
-    """The asker's supports still free in the current call, counted as voting counts them
-    (app.vote.allowance), per theme when the call limits supports per theme; and, in a call for
-    verified residents, that the asker must be one first (app.residents.service.may_take_part)."""
+def supports_left(session: Session, user: User | None, question: str = "") -> LiveAnswer:
+    """The asker's supports still free in the call the question names, else the current call,
+    counted as voting counts them (app.vote.allowance), per theme when the call limits supports
+    per theme; and, in a call for verified residents, that the asker must be one first
+    (app.residents.service.may_take_part). With several calls open and none named, what is
+    left in each of those open to votes (`_which_call`)."""
     if user is None or user.id is None:
         return _login(_("Log in and I will tell you how many supports you have left."))
-    call = current_call(session, user)
+    call, several = _which_call(session, user, question)
+    voting = [c for c in several if c.id is not None and current_phase(c) == Phase.voting]
+    if len(voting) > 1:
+        held = allowance(session, user_id=user.id, call_ids=[c.id for c in voting if c.id is not None])
+        items = [Link(_("{call}: {left} of {total} left", call=c.title, left=held.left(c, None),
+                        total=c.votes_per_citizen) if c.vote_scope != VoteScope.category else
+                      _("{call}: {total} supports per theme", call=c.title, total=c.votes_per_citizen),
+                      links.call_path(c.slug)) for c in voting]
+        return LiveAnswer(_("Several calls are open for voting. What you have left in each:"),
+                          Link(_("All calls"), links.path("call:list")), items)
+    if call is None and voting:
+        call = voting[0]
+    elif call is None and several:
+        call = current_call(session, user)
     if call is None or call.id is None:
         return _no_call()
     held = allowance(session, user_id=user.id, call_ids=[call.id])
@@ -193,9 +299,13 @@ def _residents_only(session: Session, user: User, call: Call) -> str:
                    "verified first.")
 
 
-def phases(session: Session, user: User | None) -> LiveAnswer:
-    """The current call's phases with their start dates, and when voting ends."""
-    call = current_call(session, user)
+def phases(session: Session, user: User | None, question: str = "") -> LiveAnswer:
+    """The phases of the call the question names (else the current call) with their start
+    dates, and when voting ends; with several calls open and none named, each one's phase and
+    its end (`_which_call`)."""
+    call, several = _which_call(session, user, question)
+    if several:
+        return _several(several)
     if call is None:
         return _no_call()
     parts = []
@@ -212,10 +322,13 @@ def phases(session: Session, user: User | None) -> LiveAnswer:
     return LiveAnswer(" ".join(parts), _call_link(call), items)
 
 
-def rules(session: Session, user: User | None) -> LiveAnswer:
-    """The current call's rules: ideas and supports per person, per theme or per call, and who
-    may take part."""
-    call = current_call(session, user)
+def rules(session: Session, user: User | None, question: str = "") -> LiveAnswer:
+    """The rules of the call the question names (else the current call): ideas and supports
+    per person, per theme or per call, and who may take part; with several calls open and none
+    named, which they are (`_which_call`)."""
+    call, several = _which_call(session, user, question)
+    if several:
+        return _several(several)
     if call is None:
         return _no_call()
     scope = _("per theme") if call.vote_scope == VoteScope.category else _("in the whole call")
@@ -330,11 +443,11 @@ def results(session: Session, user: User | None) -> LiveAnswer:
 def answer(session: Session, intent: Intent, user: User | None, question: str) -> LiveAnswer:
     """The live answer to `intent` for `user` (None: a visitor), in the current language."""
     if intent == Intent.supports_left:
-        return supports_left(session, user)
+        return supports_left(session, user, question)
     if intent == Intent.phases:
-        return phases(session, user)
+        return phases(session, user, question)
     if intent == Intent.rules:
-        return rules(session, user)
+        return rules(session, user, question)
     if intent == Intent.my_ideas:
         return my_ideas(session, user)
     if intent == Intent.why_refused:

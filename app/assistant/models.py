@@ -52,10 +52,12 @@ class AssistantQuestion(SQLModel, table=True):
     """A question asked to the assistant, kept `Settings.assistant_retention_days` (personal
     data: app.assistant.privacy). `entry_id` or `intent` says what answered it; a question
     handed to a person gets `answer_md`/`answer_html` from a moderator (`answered_by_id`,
-    `answered_at`), and `promoted_entry_id` once that answer became an entry."""
+    `answered_at`), and `promoted_entry_id` once that answer became an entry. A question from a
+    mention on Mastodon has no `user_id` but `channel_id`, `remote_id` and `remote_handle`."""
 
     __tablename__ = "assistant_question"
-    __table_args__ = (sa.Index("ix_assistant_question_outcome_created", "outcome", "created_at"),)
+    __table_args__ = (sa.Index("ix_assistant_question_outcome_created", "outcome", "created_at"),
+                      sa.UniqueConstraint("channel_id", "remote_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="CASCADE")
@@ -72,4 +74,11 @@ class AssistantQuestion(SQLModel, table=True):
     answered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     answered_at: datetime | None = None
     promoted_entry_id: int | None = Field(default=None, foreign_key="assistant_entry.id", ondelete="SET NULL")
+    # Asked in a mention of the city's account on a network (app.assistant.mentions): the
+    # channel, the mention's id there, its author's handle (`@name@server`) and its visibility,
+    # which the answers under it keep. None and "" for a question asked on the platform.
+    channel_id: int | None = Field(default=None, foreign_key="channel_account.id", ondelete="SET NULL")
+    remote_id: str | None = Field(default=None, sa_type=sa.String(300))
+    remote_handle: str = Field(default="", sa_type=sa.String(200))
+    remote_visibility: str = Field(default="", sa_type=sa.String(10))
     created_at: datetime = Field(default_factory=utcnow)

@@ -16,6 +16,7 @@ from app.announce import events as announce_events
 from app.announce import replies as announce_replies
 from app.announce import sending as announce_sending
 from app.announce import service as announce_service
+from app.assistant import mentions as assistant_mentions
 from app.assistant import privacy as assistant_privacy
 from app.budget import reminder as budget_reminder
 from app.clock import utcnow
@@ -54,6 +55,8 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         announce_delivery.DELETE_KIND: partial(announce_sending.delete_sent, settings, db),
         announce_delivery.COLLECT_KIND: partial(announce_replies.collect, settings, db),
         announce_events.DRAFT_KIND: partial(announce_events.run, settings, db),
+        # The assistant answers mentions of the city's Mastodon account, through the same queue.
+        assistant_mentions.POLL_KIND: partial(assistant_mentions.poll, settings, db),
         # Participatory budgets: the reminder to confirm a ballot before voting closes.
         budget_reminder.REMIND_KIND: partial(budget_reminder.run, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.
@@ -135,6 +138,7 @@ def _run(settings: Settings, db: Database, idle_seconds: float, stopping: Callab
         # Periodic jobs queue their own next run; this starts the chain (once per slot).
         announce_events.schedule(session, utcnow())
         budget_reminder.schedule(session, utcnow())
+        assistant_mentions.schedule(session, utcnow())
     table = handlers(settings, db)
     last_prune = 0.0
     log.info("worker started")

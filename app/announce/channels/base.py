@@ -47,7 +47,9 @@ class OutgoingPost:
     newsletter writes to each subscriber in theirs); `meta` what other city systems read
     (webhooks): `announcement_id` (int), `event` (str), `call_slug` (str or None),
     `published_at` (ISO 8601 str), `url` (the announcement's page on BASE_URL); the queue adds
-    `queued_at` (ISO 8601 str), when the delivery was first queued (for `find`)."""
+    `queued_at` (ISO 8601 str), when the delivery was first queued (for `find`). `visibility`
+    overrides the channel's own for this post (Mastodon's "public", "unlisted", "private" or
+    "direct": an answer under a mention keeps the mention's), None keeps the channel's."""
 
     text: str
     language: str
@@ -57,6 +59,7 @@ class OutgoingPost:
     in_reply_to: "RemoteRef | None" = None
     texts: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    visibility: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,26 @@ class Reply:
     author_handle: str
     author_url: str
     url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A status that mentions the city's account, read from its notifications (Mastodon).
+    `notification_id` orders what was read (numbers growing with time); `remote_id` the
+    status's id, to answer under; `text` plain text (markup removed, the city's own handle
+    left out); `author_handle` `@name@server`; `visibility` the status's ("public",
+    "unlisted", "private", "direct"); `language` its declared language code or ""; `bot`
+    whether its author's account says it is automated; `created_at` aware UTC."""
+
+    notification_id: str
+    remote_id: str
+    text: str
+    author_handle: str
+    visibility: str
+    language: str
+    url: str
+    bot: bool
     created_at: datetime
 
 

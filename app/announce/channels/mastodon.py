@@ -5,7 +5,10 @@ Configuration (`config`, shown again to administrators): `instance_url` the serv
 servers), `visibility` of the posts ("public" or "unlisted"), `language` the language posts are
 tagged with when the post carries none. Secret (`secrets`): `access_token`, a token of an
 application created in the account's preferences (Development), with the `read` and `write`
-scopes (`write:statuses`, `write:media`, `read:statuses` and `read:accounts` suffice).
+scopes (`write:statuses`, `write:media`, `read:statuses` and `read:accounts` suffice, and
+`read:notifications` for the assistant to read the mentions of the account: `mentions`, used by
+app.assistant.mentions; the answers under them are posted with the mention's visibility,
+`OutgoingPost.visibility`, "private" and "direct" included).
 
 What the delivery queue reads (see `app.announce.channels.base`): every request has a timeout
 (`TIMEOUT_SECONDS`), Mastodon.py never waits on a rate limit itself (`ratelimit_method="throw"`),
@@ -39,6 +42,7 @@ from app.announce.channels.base import (
     AuthFailed,
     DeliveryError,
     Image,
+    Mention,
     OutgoingPost,
     RateLimited,
     Rejected,
@@ -53,6 +57,8 @@ from app.settings import LANGUAGES, Settings
 
 KIND = "mastodon"
 VISIBILITIES = ("public", "unlisted")
+MENTION_VISIBILITIES = ("public", "unlisted", "private", "direct")
+MENTIONS_PAGE = 40  # Mastodon's most notifications in one answer
 TIMEOUT_SECONDS = 10.0
 CLOCK_SKEW = timedelta(minutes=5)  # between this machine and the server, when dates are compared
 """Seconds each request may take (connecting, then between bytes of the answer)."""
@@ -214,6 +220,7 @@ class MastodonChannel:
         # existing file would be read from that file.
         self._client.access_token = access_token
         self._account_id: str | None = None
+        self._account: dict[str, Any] | None = None
         self._domain: str | None = None
 
     def __repr__(self) -> str:
@@ -254,7 +261,7 @@ class MastodonChannel:
         status = self._call(
             self._client.status_post, post.text,
             in_reply_to_id=post.in_reply_to.id if post.in_reply_to else None,
-            media_ids=media_ids, visibility=self.visibility,
+            media_ids=media_ids, visibility=post.visibility or self.visibility,
             language=post.language or self.language, idempotency_key=key)
         return RemoteRef(id=_field(status, "id"), url=_optional(status, "url") or _optional(status, "uri"))
 
@@ -275,20 +282,20 @@ class MastodonChannel:
     def find(self, post: OutgoingPost, *, key: str) -> RemoteRef | None:
         """The status an earlier attempt published, for a retry beyond the hour during which
         Mastodon keeps an Idempotency-Key (the queue calls it then; see IDEMPOTENCY_WINDOW):
-        among the account's latest 40 statuses, the one with the same text (whitespace aside)
-        posted since the delivery was queued (`post.meta["queued_at"]`, ISO 8601), or None.
+        among the account's latest 40 statuses, the one with the same text (whitespace and the
+        servers of handles aside) posted since the delivery was queued (`post.meta["queued_at"]`, ISO 8601), or None.
         The API cannot search statuses by key; the date keeps an earlier announcement of the
         same text from being taken for this one."""
         del key
         queued = post.meta.get("queued_at")
         since = datetime.fromisoformat(queued) if isinstance(queued, str) else None
-        wanted = " ".join(post.text.split())
+        wanted = _comparable(post.text)
         statuses = self._call(self._client.account_statuses, self._own_account_id(), limit=40) or []
         for status in statuses:
             posted = _utc(status.get("created_at"))
             if since is not None and posted < since - CLOCK_SKEW:
                 continue
-            if " ".join(html_to_text(_optional(status, "content")).split()) == wanted:
+            if _comparable(html_to_text(_optional(status, "content"))) == wanted:
                 return RemoteRef(id=_field(status, "id"), url=_optional(status, "url") or _optional(status, "uri"))
         return None
 
@@ -322,6 +329,41 @@ class MastodonChannel:
         found.sort(key=lambda pair: pair[0])
         return [self._reply(status) for _, status in found]
 
+    def mentions(self, *, since: str | None) -> list[Mention]:
+        """The statuses mentioning the account, from its notifications of type "mention"
+        newer than notification `since` (all those the server keeps when None; at most
+        MENTIONS_PAGE, the oldest first, so that a backlog is read page after page). The
+        account's own handle (`@name` or `@name@domain`) is removed from each text; a status
+        of an unknown visibility is left out. Raises like `post`."""
+        page = self._call(self._client.notifications, types=["mention"], limit=MENTIONS_PAGE,
+                          min_id=since or None) or []
+        own = self._own_account()
+        name = re.escape(str(own.get("username") or own.get("acct") or ""))
+        handle = re.compile(rf"(?<![\w@])@{name}(?:@[\w.-]+)?\b", re.IGNORECASE) if name else None
+        found: list[tuple[int, Mention]] = []
+        for notification in page:
+            notification_id = _field(notification, "id")
+            status = notification.get("status")
+            if not notification_id.isdigit() or not isinstance(status, dict):
+                continue
+            visibility = _optional(status, "visibility")
+            account = status.get("account") or {}
+            if visibility not in MENTION_VISIBILITIES or _optional(account, "id") == _field(own, "id"):
+                continue
+            acct = _field(account, "acct")
+            if "@" not in acct:
+                acct = f"{acct}@{self._instance_domain()}"
+            text = html_to_text(_optional(status, "content"))
+            if handle is not None:
+                text = handle.sub(" ", text)
+            found.append((int(notification_id), Mention(
+                notification_id=notification_id, remote_id=_field(status, "id"), text=" ".join(text.split()),
+                author_handle="@" + acct, visibility=visibility, language=_optional(status, "language"),
+                url=_optional(status, "url") or _optional(status, "uri"), bot=bool(account.get("bot")),
+                created_at=_utc(status.get("created_at")))))
+        found.sort(key=lambda pair: pair[0])
+        return [mention for _, mention in found]
+
     def _reply(self, status: Any) -> Reply:
         account = status.get("account") or {}
         acct = _field(account, "acct")
@@ -341,8 +383,16 @@ class MastodonChannel:
 
     def _own_account_id(self) -> str:
         if self._account_id is None:
-            self._account_id = _field(self._call(self._client.account_verify_credentials), "id")
+            self._account_id = _field(self._own_account(), "id")
         return self._account_id
+
+    def _own_account(self) -> dict[str, Any]:
+        if self._account is None:
+            account = self._call(self._client.account_verify_credentials)
+            if not isinstance(account, dict):
+                raise Transient("Mastodon server gave an answer that is not a JSON object")
+            self._account = dict(account)
+        return self._account
 
     def _instance_domain(self) -> str:
         """The domain in the handles of the server's own accounts, as the server reports it
@@ -351,6 +401,15 @@ class MastodonChannel:
             instance = self._call(self._client.instance_v2)
             self._domain = _optional(instance, "domain") or urlsplit(self.instance_url).hostname or ""
         return self._domain
+
+
+_HANDLE_SERVER = re.compile(r"(?<![\w@])@(\w+)@[\w.-]*\w")
+
+
+def _comparable(text: str) -> str:
+    """`text` as `find` compares posts: whitespace collapsed, handles without their server (a
+    status's HTML shows `@name` for the `@name@server` its text named)."""
+    return " ".join(_HANDLE_SERVER.sub(r"@\1", text).split())
 
 
 def _field(data: Any, name: str) -> str:

@@ -1,7 +1,7 @@
 """resident verification: the age band read from the provider's birthdate claim
 
 Revision ID: 0034
-Revises: 0031
+Revises: 0033
 Create Date: 2026-11-30 08:30:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = "0034"
-down_revision: str | None = "0031"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,7 +30,8 @@ A fault leaves no status behind: the request never reaches the API.
 
 Reading the server as a third party would: `server.statuses()` (the city's statuses, newest
 first), `server.status(id)` (None once deleted), `server.descendants(id)`, `server.media(url)`
-(an attachment's bytes); writing as the citizen: `server.reply(to_id, text)`; as the city's
+(an attachment's bytes); writing as the citizen: `server.reply(to_id, text)`,
+`server.mention(text, visibility=..., language=...)` (a status naming the city); as the city's
 other clients: `server.upload(data, mime, description)`.
 """
 
@@ -93,11 +94,12 @@ class MastodonServer:
         headers = {"Authorization": f"Bearer {token or self.observer_token}"}
         return httpx.get(self.base_url + path, params=params, headers=headers, timeout=HELPER_TIMEOUT)
 
-    def statuses(self, acct: str = CITY) -> list[dict[str, Any]]:
-        """The statuses of `acct`, newest first, as the observer's client reads them."""
-        account = self._get("/api/v1/accounts/lookup", acct=acct)
+    def statuses(self, acct: str = CITY, *, token: str | None = None) -> list[dict[str, Any]]:
+        """The statuses of `acct`, newest first, as the observer's client reads them (or the
+        owner of `token`: a private or direct status shows only to those it names)."""
+        account = self._get("/api/v1/accounts/lookup", acct=acct, token=token)
         account.raise_for_status()
-        answer = self._get(f"/api/v1/accounts/{account.json()['id']}/statuses", limit=40)
+        answer = self._get(f"/api/v1/accounts/{account.json()['id']}/statuses", token=token, limit=40)
         answer.raise_for_status()
         return list(answer.json())
 
@@ -127,6 +129,18 @@ class MastodonServer:
                             headers={"Authorization": f"Bearer {token or self.citizen_token}"},
                             data={"status": text, "in_reply_to_id": to_id, "visibility": visibility},
                             timeout=HELPER_TIMEOUT)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def mention(self, text: str, *, visibility: str = "public", language: str | None = None,
+                token: str | None = None) -> dict[str, Any]:
+        """Post `text` (which names `@ville`, the city) as the citizen (or the owner of
+        `token`), with `visibility` and the declared `language`; the server notifies the
+        accounts it names."""
+        data = {"status": text, "visibility": visibility, **({"language": language} if language else {})}
+        answer = httpx.post(self.base_url + "/api/v1/statuses",
+                            headers={"Authorization": f"Bearer {token or self.citizen_token}"},
+                            data=data, timeout=HELPER_TIMEOUT)
         answer.raise_for_status()
         return dict(answer.json())
 
