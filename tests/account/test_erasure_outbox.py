@@ -15,7 +15,7 @@ from app.clock import utcnow
 from app.follow import service as follow_service
 from app.idea.models import Idea
 from app.notify import digest, periods
-from app.notify.models import Notification
+from app.notify.models import Notification, NotificationKind
 from app.outbox.models import OutboxMessage
 from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, WebClient, body_of
@@ -157,8 +157,7 @@ def test_a_digest_waiting_to_be_sent_is_written_anew_from_what_is_true_then(
     follow_service.follow(session, idea_id=other.id, user_id=alice.id)
     session.commit()
     mail_client.login_as(alice)
-    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results", "edited", "support",
-                                                                 "assistant")}
+    form = {f"delivery_{kind}": "immediate" for kind in NotificationKind}  # every kind the form asks
     assert mail_client.submit("/notifications/preferences", {**form, "delivery_comment": "daily"}).status_code == 303
     mail_client.cookies.clear()
     mail_client.login_as(bruno)

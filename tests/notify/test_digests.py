@@ -23,7 +23,7 @@ from app.idea.models import Idea
 from app.main import create_app
 from app.notify import digest, periods
 from app.notify import service as notify
-from app.notify.models import EmailDelivery, Notification, NotificationDigest
+from app.notify.models import EmailDelivery, Notification, NotificationDigest, NotificationKind
 from app.outbox.models import OutboxMessage
 from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, WebClient, body_of, links_in, make_settings
@@ -46,8 +46,7 @@ def choose(client: WebClient, user: User, **choices: str) -> None:
     as_(client, user)
     page = client.get("/notifications/preferences")
     assert page.status_code == 200
-    form = {f"delivery_{kind}": "immediate"
-            for kind in ("comment", "reply", "status", "results", "edited", "support", "assistant", "ballot")}
+    form = {f"delivery_{kind}": "immediate" for kind in NotificationKind}  # every kind the form asks
     form.update({f"delivery_{kind}": value for kind, value in choices.items()})
     assert client.submit("/notifications/preferences", form).status_code == 303
 

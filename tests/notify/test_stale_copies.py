@@ -15,6 +15,7 @@ from app.account.models import Role, User
 from app.comment.models import Comment
 from app.follow import service as follow_service
 from app.idea.models import Idea
+from app.notify.models import NotificationKind
 from app.outbox.models import OutboxMessage
 from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, WebClient, body_of, exported_data
@@ -134,8 +135,7 @@ def test_an_email_switched_off_after_it_was_queued_is_not_sent(mail_client: WebC
     as_(mail_client, w["bruno"])
     mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Bonne idée"})
     as_(mail_client, w["alice"])
-    form = {f"delivery_{kind}": "immediate" for kind in ("comment", "reply", "status", "results", "edited",
-                                                          "support", "assistant", "ballot")}
+    form = {f"delivery_{kind}": "immediate" for kind in NotificationKind}  # every kind the form asks
     assert mail_client.submit("/notifications/preferences", {**form, "delivery_comment": "none"}).status_code == 303
 
     mail_client.run_worker()
