@@ -36,18 +36,22 @@ from app.settings import LANGUAGES
 LANGUAGE_LABELS = {"fr": N_("French"), "nl": N_("Dutch"), "de": N_("German"), "en": N_("English")}
 
 # Translatable fields per kind of object, with their longest length (that of the original column).
-# "answer" is an idea's official answer (app.moderation), whose columns are named apart: see ATTRIBUTES.
+# "answer" is an idea's official answer (app.moderation), whose columns are named apart: see ATTRIBUTES;
+# "assistant_entry" an entry of the assistant's knowledge (app.assistant), its original in `language`.
 FIELDS: dict[str, dict[str, int]] = {
     "call": {"title": 160, "summary": 500, "description_md": 60_000},
     "category": {"name": 120, "description": 500},
     "district": {"name": 120},
     "answer": {"answer_md": 10_000},
+    "assistant_entry": {"question": 300, "phrasings": 5_000, "answer_md": 20_000},
 }
 # kind -> (its original-language column, its translations column); the others use the defaults.
-ATTRIBUTES = {"answer": ("answer_language", "answer_translations")}
+ATTRIBUTES = {"answer": ("answer_language", "answer_translations"),
+              "assistant_entry": ("language", "translations")}
 DEFAULT_ATTRIBUTES = ("original_language", "translations")
 FIELD_LABELS = {"title": N_("Title"), "summary": N_("Summary"), "description_md": N_("Description"),
-                "name": N_("Name"), "description": N_("Description"), "answer_md": N_("Official answer")}
+                "name": N_("Name"), "description": N_("Description"), "answer_md": N_("Official answer"),
+                "question": N_("Question"), "phrasings": N_("Other ways of asking it")}
 MARKDOWN_SUFFIX = "_md"
 
 # A function (text, from_language, to_language) -> translated text, or None: machine translation
@@ -102,7 +106,7 @@ def original_language(obj: Any, kind: str | None = None) -> str:
 def shown(obj: Any, field: str, language: str | None = None, kind: str | None = None) -> Shown:
     """The text of `obj.field` for a reader of `language` (default: the request's language).
     For a Markdown field (`description_md`) the text is its rendered HTML. `kind` is needed only
-    for an official answer ("answer"), whose columns are named apart."""
+    for the kinds whose columns are named apart (ATTRIBUTES: "answer", "assistant_entry")."""
     lang = language or current_language()
     source = original_language(obj, kind)
     if lang != source:

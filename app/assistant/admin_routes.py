@@ -1,4 +1,5 @@
-"""Staff pages of the assistant: the knowledge entries (list, write, edit, delete) in the
+"""Staff pages of the assistant: the knowledge entries (list, with the ones whose translations
+are missing or out of date; write, edit, translate side by side with the original, delete) in the
 administration, and the questions handed to a person in the moderation area (answer, then turn
 the answer into an entry)."""
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app import links
+from app import contentlang, links
 from app.account.models import User
 from app.assistant import handoff, knowledge, mentions
 from app.assistant.knowledge import EntryInput
@@ -18,6 +19,7 @@ from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import LANGUAGE_NAMES, N_, gettext
 from app.params import parse_id
+from app.settings import LANGUAGES
 from app.web import flash, redirect, render
 
 router = APIRouter(tags=["assistant"], include_in_schema=False)
@@ -44,12 +46,21 @@ def _form(request: Request, values: dict[str, Any], errors: dict[str, str], entr
 
 
 @router.get("/moderation/assistant/entries", name="assistant:entries")
-def entries_page(request: Request, session: DbSession, _user: Writer, lang: str = "") -> HTMLResponse:
-    """Every entry, by topic, with its language, owner and review date; filtered by language."""
+def entries_page(request: Request, session: DbSession, _user: Writer, lang: str = "",
+                 gaps: str = "") -> HTMLResponse:
+    """Every entry, by topic, with its original language, its translations' state per language
+    and its review date; filtered by original language, and (`gaps=1`) to the entries with a
+    translation missing or out of date (into `lang` when given: then of every original language)."""
     lang = lang if lang in LANGUAGE_NAMES else ""
+    gaps_only = gaps == "1"
+    listed = knowledge.entries(session, None if gaps_only else lang or None)
+    rows = [(e, knowledge.translation_state(e)) for e in listed]
+    if gaps_only:
+        rows = [(e, st) for e, st in rows
+                if any(v != "done" for k, v in st.items() if not lang or k == lang)]
     return render(request, "assistant/entries.html", {
-        "entries": knowledge.entries(session, lang or None), "filter_lang": lang, "topics": TOPICS,
-        "languages": list(LANGUAGE_NAMES.items()),
+        "rows": rows, "filter_lang": lang, "gaps": gaps_only, "topics": TOPICS,
+        "languages": list(LANGUAGE_NAMES.items()), "all_languages": LANGUAGES,
     })
 
 
@@ -109,6 +120,55 @@ def delete_entry(request: Request, session: DbSession, user: Writer, entry_id: i
     knowledge.delete_entry(session, actor=user, entry=_entry(session, entry_id))
     session.commit()
     return flash(request, redirect(links.path("assistant:entries")), N_("The entry is deleted."), "success")
+
+
+# --- Translations of an entry ------------------------------------------------------------------
+
+TRANSLATED = ("question", "phrasings", "answer_md")
+TRANSLATED_LABELS = {"question": N_("Question"), "phrasings": N_("Other ways of asking it"),
+                     "answer_md": N_("Answer (Markdown)")}
+
+
+def _targets(entry: AssistantEntry) -> list[str]:
+    return [lang for lang in LANGUAGES if lang != entry.language]
+
+
+def _translations(request: Request, entry: AssistantEntry, language: str, values: dict[str, str],
+                  errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
+    return render(request, "assistant/entry_translations.html", {
+        "entry": entry, "language": language, "languages": _targets(entry),
+        "status": contentlang.status(entry, knowledge.KIND), "fields": TRANSLATED, "labels": TRANSLATED_LABELS,
+        "language_labels": contentlang.LANGUAGE_LABELS, "values": values, "errors": errors,
+        "states": knowledge.translation_state(entry),
+    }, status_code=status_code)
+
+
+@router.get("/moderation/assistant/entries/{entry_id}/translations", name="assistant:translations")
+def translations_page(request: Request, session: DbSession, _user: Writer, entry_id: int, to: str = "") -> Response:
+    """The entry's question, phrasings and answer, each original next to its translation into
+    `to` (the first language other than the original when `to` is missing or not one of them)."""
+    entry = _entry(session, entry_id)
+    targets = _targets(entry)
+    return _translations(request, entry, to if to in targets else targets[0], {}, {})
+
+
+@router.post("/moderation/assistant/entries/{entry_id}/translations", name="assistant:translations_save")
+def save_translations(request: Request, session: DbSession, user: Writer, entry_id: int, language: Short = "",
+                      question: Short = "", phrasings: Long = "", answer_md: Long = "") -> Response:
+    entry = _entry(session, entry_id)
+    texts = {"question": question, "phrasings": phrasings, "answer_md": answer_md}
+    try:
+        changed = knowledge.save_translation(session, actor=user, entry=entry, language=language, texts=texts)
+    except ValidationFailed as exc:
+        session.rollback()
+        fresh = _entry(session, entry_id)
+        targets = _targets(fresh)
+        return _translations(request, fresh, language if language in targets else targets[0], texts, exc.errors,
+                             status_code=422)
+    session.commit()
+    location = links.path("assistant:translations", entry_id=entry_id, _query={"to": language})
+    message = N_("The translations are saved.") if changed else N_("Nothing changed.")
+    return flash(request, redirect(location), message, "success" if changed else "info")
 
 
 # --- The moderators' queue -------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Answering a question: live data first (app.assistant.intents), else the best entry of the
-asker's language when its confidence reaches the threshold, else an honest "I don't know" with
-the offer to ask a person. Every question asked is kept (app.assistant.models.AssistantQuestion)
+"""Answering a question: live data first (app.assistant.intents), else the best entry with text
+in the asker's language (its original or its translation) when its confidence reaches the
+threshold, else the best entry without text in it matched on its original (answered in that
+language, marked so), else an honest "I don't know" with the offer to ask a person. Every
+question asked is kept (app.assistant.models.AssistantQuestion)
 for the figures and the hand-off, and rate-limited per person and per address."""
 
 from dataclasses import dataclass, field
@@ -8,7 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from app import links
+from app import contentlang, links
 from app.account.models import User
 from app.assistant import intents, knowledge
 from app.assistant.intents import Link
@@ -30,7 +32,9 @@ class Answer:
     """What the assistant says. `kind`: "entry" (an entry's `html`, sanitised at write time),
     "live" (plain `text` and `items` from live data) or "unknown" (below the threshold: `text`
     says so, and the question may be handed to a person). `source` links where it comes from;
-    `score` is the confidence (0 to 1); `question_id` the kept question."""
+    `score` is the confidence (0 to 1); `question_id` the kept question. `lang` is the language
+    of an entry's answer and `foreign` says it is the original in a language other than the
+    asker's (the page marks it "Original in …", `marker`, and puts `lang` on it)."""
 
     kind: str
     text: str = ""
@@ -41,25 +45,50 @@ class Answer:
     question_id: int | None = None
     intent: str | None = None
     entry_id: int | None = None
+    lang: str = ""
+    foreign: bool = False
+
+    @property
+    def marker(self) -> str:
+        """"Original in French" (in the interface language) for a foreign original, else ""."""
+        if not self.foreign:
+            return ""
+        return _("Original in {language}", language=_(contentlang.LANGUAGE_LABELS.get(self.lang, self.lang)))
 
 
 def understand(session: Session, *, user: User | None, text: str, language: str) -> Answer:
     """The answer to `text` in `language` (one of LANGUAGE_NAMES) for `user`, without keeping
-    anything: live data when an intent is recognised, else the best entry of that language at or
-    above THRESHOLD, else kind "unknown". Text is written in the current interface language."""
+    anything: live data when an intent is recognised, else the best entry with text in that
+    language (original or translation) at or above THRESHOLD, else the best of the other entries
+    matched on their original at or above THRESHOLD (shown in its language, `foreign`), else kind
+    "unknown". Text is written in the current interface language."""
     intent = intents.recognise_in(session, user, text)
     if intent is not None:
         live = intents.answer(session, intent, user, text)
         return Answer("live", text=live.text, source=live.source, items=live.items, score=1.0, intent=intent.value)
-    ranked = knowledge.index(session, language).rank(text, limit=1)
-    if ranked and ranked[0].score >= THRESHOLD:
-        entry = session.get(AssistantEntry, ranked[0].entry_id)
-        if entry is not None and entry.id is not None:
-            return Answer("entry", html=entry.answer_html, score=ranked[0].score, entry_id=entry.id,
-                          source=Link(entry.question, links.path("assistant:entry", entry_id=entry.id)))
+    best = 0.0
+    for index in knowledge.indexes(session, language):
+        ranked = index.rank(text, limit=1)
+        if not ranked:
+            continue
+        best = max(best, ranked[0].score)
+        if ranked[0].score >= THRESHOLD:
+            entry = session.get(AssistantEntry, ranked[0].entry_id)
+            if entry is not None and entry.id is not None:
+                return entry_answer(entry, language, ranked[0].score)
     return Answer("unknown", text=_("I don't know the answer to this question. A person from the city can answer it: "
                                     "ask them and you will be told on the site and by e-mail."),
-                  score=ranked[0].score if ranked else 0.0)
+                  score=best)
+
+
+def entry_answer(entry: AssistantEntry, language: str, score: float) -> Answer:
+    """The answer an entry gives an asker of `language`: its translation into it when there is
+    one, else its original (`foreign` when in another language)."""
+    assert entry.id is not None
+    answer = contentlang.shown(entry, "answer_md", language, kind=knowledge.KIND)
+    question = contentlang.shown(entry, "question", language, kind=knowledge.KIND)
+    return Answer("entry", html=answer.text, score=score, entry_id=entry.id, lang=answer.lang, foreign=answer.foreign,
+                  source=Link(question.text, links.path("assistant:entry", entry_id=entry.id)))
 
 
 def ask(session: Session, settings: Settings, *, user: User | None, text: str, language: str,

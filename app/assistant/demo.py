@@ -2,15 +2,17 @@
 would write first (how to get verified, how voting works, proposing an idea) and the city's
 own repetitive questions (waste collection, permits, opening hours), in the four languages.
 
-Each entry has a `key` shared by its translations, used by the demonstration and the tests'
-evaluation set (tests/assistant/eval_set.py)."""
+Each entry has a `key` shared by its versions in other languages, used by the demonstration and
+the tests' evaluation set (tests/assistant/eval_set.py). Most are written once per language, each
+its own original; the paper idea box is written in French with translations into Dutch and
+English (none into German: a German asker gets the French original, marked so)."""
 
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from app.account.models import User
-from app.assistant.knowledge import EntryInput, save_entry
+from app.assistant.knowledge import EntryInput, save_entry, save_translation
 from app.demo_context import DemoContext
 
 
@@ -22,6 +24,8 @@ class DemoEntry:
     question: str
     phrasings: tuple[str, ...]
     answer: str
+    # (language, question, phrasings, answer): translations of this original.
+    translations: tuple[tuple[str, str, tuple[str, ...], str], ...] = ()
 
 
 ENTRIES: tuple[DemoEntry, ...] = (
@@ -213,6 +217,22 @@ ENTRIES: tuple[DemoEntry, ...] = (
         "How does the participatory budget work?"),
         "The city launches calls for projects on themes. Residents propose ideas and support them; the city "
         "studies the most supported, answers each one officially and publishes the results."),
+    # The paper idea box: one original in French, translated into Dutch and English -----------------
+    DemoEntry("ideabox", "fr", "ideas", "Où trouver la boîte à idées papier ?", (
+        "Boîte à idées dans ma maison de quartier", "Déposer une idée écrite à la main",
+        "Formulaire papier pour une idée"),
+        "Chaque maison de quartier a une **boîte à idées** avec des formulaires papier. Un modérateur "
+        "encode les idées reçues sur la plateforme ; elles y sont marquées « reçue sur papier ».",
+        translations=(
+            ("nl", "Waar vind ik de papieren ideeënbus?", (
+                "Ideeënbus in mijn buurthuis", "Een handgeschreven idee afgeven", "Papieren formulier voor een idee"),
+             "Elk buurthuis heeft een **ideeënbus** met papieren formulieren. Een moderator voert de ontvangen "
+             "ideeën in op het platform; ze zijn er gemarkeerd als « op papier ontvangen »."),
+            ("en", "Where is the paper idea box?", (
+                "Idea box in my neighbourhood house", "Hand in a handwritten idea", "Paper form for an idea"),
+             "Every neighbourhood house has an **idea box** with paper forms. A moderator enters the ideas "
+             "received on the platform, where they are marked “received on paper”."),
+        )),
 )
 
 
@@ -222,7 +242,8 @@ def seed_assistant(session: Session, context: DemoContext) -> None:
 
 
 def seed(session: Session, owner: User) -> dict[tuple[str, str], int]:
-    """Write the demonstration entries, owned by `owner`; returns their ids by (key, language)."""
+    """Write the demonstration entries and their translations, owned by `owner`; returns their
+    ids by (key, language), a translated entry's under each language it has text in."""
     ids: dict[tuple[str, str], int] = {}
     for demo in ENTRIES:
         entry = save_entry(session, actor=owner, data=EntryInput(
@@ -230,4 +251,8 @@ def seed(session: Session, owner: User) -> dict[tuple[str, str], int]:
             language=demo.language, topic=demo.topic))
         assert entry.id is not None
         ids[demo.key, demo.language] = entry.id
+        for lang, question, phrasings, answer in demo.translations:
+            save_translation(session, actor=owner, entry=entry, language=lang, texts={
+                "question": question, "phrasings": "\n".join(phrasings), "answer_md": answer})
+            ids[demo.key, lang] = entry.id
     return ids

@@ -3,6 +3,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -28,10 +29,11 @@ class Outcome(StrEnum):
 
 
 class AssistantEntry(SQLModel, table=True):
-    """One question and its answer, written by an administrator or a moderator in one language:
-    `phrasings` holds other ways of asking it, one a line; `answer_html` is `answer_md`
-    rendered at write time (app.richtext). `review_on` is the day its owner should check it is
-    still true."""
+    """One question and its answer, written by an administrator or a moderator in one language,
+    its original (`language`): `phrasings` holds other ways of asking it, one a line;
+    `answer_html` is `answer_md` rendered at write time (app.richtext). `review_on` is the day its
+    owner should check it is still true. `translations` holds its question, phrasings and answer
+    in other languages, as app.contentlang keeps them (kind "assistant_entry")."""
 
     __tablename__ = "assistant_entry"
 
@@ -44,6 +46,8 @@ class AssistantEntry(SQLModel, table=True):
     answer_html: str = Field(default="", sa_type=sa.Text)
     owner_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
     review_on: date | None = None
+    # translations {language: {field: {"text", "source", "saved_at"[, "html"]}}} (app.contentlang).
+    translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

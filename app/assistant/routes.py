@@ -176,12 +176,15 @@ class AskBody(BaseModel):
 
 def answer_json(answer: Answer, settings: Settings) -> dict[str, Any]:
     """An answer as the API returns it: `kind` ("entry", "live", "unknown"), `text` (plain),
-    `html` (an entry's sanitised answer, or ""), `source` {label, href} or null, `items`
-    [{label, href}], `score` (0 to 1), `question_id`, `token` (for "was this helpful?"), and
-    the forms' addresses `hand` and `helpful`."""
+    `html` (an entry's sanitised answer, or ""), `lang` (the language of an entry's answer, or
+    ""), `original` ("Original in French" in the interface language when that answer is the
+    original in another language than the asker's, else ""), `source` {label, href} or null,
+    `items` [{label, href}], `score` (0 to 1), `question_id`, `token` (for "was this helpful?"),
+    and the forms' addresses `hand` and `helpful`."""
     qid = answer.question_id or 0
     return {
         "kind": answer.kind, "text": answer.text, "html": answer.html, "score": answer.score,
+        "lang": answer.lang, "original": answer.marker,
         "source": {"label": answer.source.label, "href": answer.source.href} if answer.source else None,
         "items": [{"label": i.label, "href": i.href} for i in answer.items],
         "question_id": answer.question_id, "token": question_token(settings, qid) if qid else "",

@@ -43,6 +43,10 @@
     box.appendChild(el("p", "assistant-who", panel.dataset.assistant));
     if (data.kind === "entry") {
       var prose = el("div", "prose");
+      if (data.original) {  // the original in another language than the page's: said, and its lang set
+        box.appendChild(el("p", "original-language", data.original));
+        prose.lang = data.lang;
+      }
       prose.innerHTML = data.html;  // sanitised by the server when the entry was written (app.richtext)
       box.appendChild(prose);
     } else {
@@ -55,7 +59,9 @@
     }
     if (data.source) {
       var source = el("p", "assistant-source", panel.dataset.source + " ");
-      source.appendChild(link(data.source.label, data.source.href));
+      var sourceLink = link(data.source.label, data.source.href);
+      if (data.original) { sourceLink.lang = data.lang; }
+      source.appendChild(sourceLink);
       box.appendChild(source);
     }
     if (data.kind !== "unknown" && data.helpful) {
