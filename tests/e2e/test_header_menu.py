@@ -41,7 +41,8 @@ def test_a_phone_header_is_one_row_with_a_menu(server: E2EServer, new_context: C
     expect(page.get_by_role("searchbox", name="Rechercher des idées")).to_be_visible()
     _no_horizontal_scroll(page)
     expect(page.get_by_role("link", name="NL Nederlands")).to_be_visible()
-    expect(page.locator("header").get_by_role("link", name="Appels", exact=True)).to_have_attribute("aria-current", "page")
+    current = page.locator("header").get_by_role("link", name="Appels", exact=True)
+    expect(current).to_have_attribute("aria-current", "page")
     if javascript:  # the checks' own script runs only with JavaScript
         check_page(page, "header-menu-open", mobile=False)
         page.screenshot(path="test-artifacts/screenshots/header-menu-open-phone.png")
@@ -68,7 +69,8 @@ def test_a_desktop_header_is_one_row_for_a_citizen(server: E2EServer, context: B
         page.get_by_role("link", name="Menu").click()
     else:
         expect(page.get_by_role("link", name="Menu")).to_be_hidden()
-    expect(page.locator("header").get_by_role("link", name="Appels", exact=True)).to_have_attribute("aria-current", "page")
+    current = page.locator("header").get_by_role("link", name="Appels", exact=True)
+    expect(current).to_have_attribute("aria-current", "page")
     for name in ("Appels", "Mes idées", "Mes soutiens", "Notifications", "Camille Citoyenne"):
         expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("searchbox", name="Rechercher des idées")).to_be_visible()
