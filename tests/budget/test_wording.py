@@ -1,6 +1,7 @@
 """A participatory budget's citizens fill ballots; they do not support ideas. The pages of a
 budget call say so in each language: who may fill a ballot on the call page, why a citizen who
-is not a verified resident may not (on the ballot page and when they try anyway)."""
+is not a verified resident may not (on the ballot page and when they try anyway), and the
+heading of the idea page's panel."""
 
 from sqlmodel import Session
 
@@ -33,3 +34,6 @@ def test_a_budget_call_speaks_of_ballots_not_supports_in_every_language(client: 
         refused = client.submit(f"/calls/{call.slug}/ballot/add", {"idea_id": str(project.id)},
                                 headers={**headers, "Accept": "application/json"})
         assert refused.status_code == 403 and barred in refused.json()["error"], lang
+    # The idea page's panel (its heading is read by screen readers) is not about supporting.
+    idea_page = client.get(f"/ideas/{project.id}").text
+    assert "Ce projet dans le budget participatif" in idea_page and "Soutenir cette idée" not in idea_page
