@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app import i18n, links
-from app.authz import RESIDENTS_ONLY, Action, can, require_citizen, require_taking_part
+from app.authz import Action, can, is_active, require_citizen, require_taking_part
 from app.budget import ballot, results
 from app.budget.money import euros
 from app.call.models import Call, Phase
@@ -18,7 +18,7 @@ from app.call.phases import current_phase
 from app.call.queries import visible_call_by_slug
 from app.call.routes import csv_cell
 from app.deps import AppSettings, CurrentUser, DbSession
-from app.errors import AppError, NotFound
+from app.errors import AppError, Forbidden, NotFound
 from app.handlers import error_answer
 from app.i18n import N_
 from app.params import parse_id
@@ -39,6 +39,9 @@ ADDED = N_("The project is in your ballot. Confirm your ballot when it is comple
 REMOVED = N_("The project is out of your ballot. Confirm your ballot again so that it counts.")
 NOT_IN = N_("This project is not in your ballot: your ballot is unchanged.")
 CONFIRMED = N_("Your ballot is confirmed: it counts. You may change it until voting closes.")
+# A budget call's citizens fill ballots: app.authz.RESIDENTS_ONLY speaks of supporting ideas.
+RESIDENTS_ONLY = N_("Only verified residents of the city may fill a ballot in this call. To get verified, open your "
+                    "account page and verify that you live here with the city's sign-in service.")
 
 
 @router.get("/calls/{slug}/ballot", name="budget:ballot")
@@ -50,7 +53,7 @@ def ballot_page(request: Request, session: DbSession, user: CurrentUser, slug: s
     barred = None
     if user is not None and state.open and not can(user, Action.call_take_part,
                                                     residents.taking(session, user, call, Part.vote)):
-        barred = RESIDENTS_ONLY[Part.vote]
+        barred = RESIDENTS_ONLY
     return render(request, "budget/ballot.html", {
         "call": call, "state": state, "euros": euros, "signed_in": user is not None, "barred": barred,
     })
@@ -63,6 +66,15 @@ def _answer(request: Request, call: Call, state: ballot.BallotState, message: st
     return flash(request, redirect(links.path("budget:ballot", slug=call.slug, _anchor=anchor)), message, "success")
 
 
+def _take_part(session: Any, voter: Any, call: Call) -> None:
+    """`require_taking_part` for a ballot: Forbidden(RESIDENTS_ONLY), in the ballot's words, when
+    the call is for verified residents and `voter` is not one."""
+    taking = residents.taking(session, voter, call, Part.vote)
+    if is_active(voter) and not can(voter, Action.call_take_part, taking):
+        raise Forbidden(RESIDENTS_ONLY)
+    require_taking_part(voter, taking)
+
+
 def _act(request: Request, session: Any, user: Any, slug: str, idea_id: str, action: str) -> Response:
     call = visible_call_by_slug(session, slug, user)
     number = parse_id(idea_id) if idea_id else None
@@ -71,14 +83,14 @@ def _act(request: Request, session: Any, user: Any, slug: str, idea_id: str, act
     try:
         voter = require_citizen(user, Action.ballot_fill, call)
         if action == "confirm":
-            require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
+            _take_part(session, voter, call)
             residents.take_part(session, user=voter, call=call, part=Part.vote)
             state = ballot.confirm(session, call=call, user=voter)
             message = CONFIRMED
         elif number is None:
             raise NotFound()
         elif action == "add":
-            require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
+            _take_part(session, voter, call)
             state = ballot.add_project(session, call=call, user=voter, idea_id=number)
             message = ADDED
         else:

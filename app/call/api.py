@@ -13,7 +13,7 @@ from app import links
 from app.call import queries as call_queries
 from app.call import service
 from app.call.models import Call, VotingMode
-from app.call.phases import current_phase
+from app.call.phases import current_phase, results_public
 from app.deps import DbSession
 from app.errors import NotFound
 from app.idea import queries as idea_queries
@@ -117,12 +117,15 @@ def _call_out(request: Request, call: Call) -> dict[str, object]:
 
 def _idea_out(request: Request, card: idea_queries.Card, call: Call, photos: list[str]) -> dict[str, object]:
     idea = card.idea
+    selection_public = results_public(call)
     assert idea.id is not None
     return {
         "id": idea.id, "call": call.slug, "title": idea.title, "excerpt": card.excerpt, "status": idea.status,
         "category": CategoryOut.model_validate(card.category, from_attributes=True) if card.category else None,
         "district": DistrictOut.model_validate(card.district, from_attributes=True) if card.district else None,
-        "answer_status": idea.answer_status, "winner": idea.winner, "shortlisted": idea.shortlisted,
+        # The selection is the moderators' own until the results are published.
+        "answer_status": idea.answer_status, "winner": idea.winner and selection_public,
+        "shortlisted": idea.shortlisted and selection_public,
         "vote_count": idea.vote_count, "comment_count": idea.comment_count, "published_at": idea.published_at,
         "url": _url(request, links.idea_path(idea.id)), "photos": photos,
     }

@@ -48,6 +48,13 @@ def accepts_comments(call: Call, now: datetime | None = None) -> bool:
     )
 
 
+def results_public(call: Call, now: datetime | None = None) -> bool:
+    """Whether the call's selection (its winners and shortlist, a budget's funded projects) is
+    public: in its results or closed phase. Before, it is the moderators' work in progress
+    (app.moderation.results), shown to no one else: no tag, no API field, no filter."""
+    return current_phase(call, now) in (Phase.results, Phase.closed)
+
+
 def is_public(call: Call, now: datetime | None = None) -> bool:
     """Draft calls are seen by administrators only."""
     return current_phase(call, now) != Phase.draft

@@ -90,6 +90,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "call": call,
         "phase": phase,
         "winners": idea_queries.selected_ideas(session, call.id) if results_out else [],
+        "selection_public": results_out,
         "phase_labels": call_queries.PHASE_LABELS,
         "phase_explained": call_queries.PHASE_EXPLAINED,
         "timeline": call_queries.timeline(call),

@@ -15,7 +15,7 @@ from app import authz
 from app.account.models import User
 from app.authz import Action
 from app.call.models import Call, Category, District
-from app.call.phases import current_phase
+from app.call.phases import current_phase, results_public
 from app.call.queries import visible_call_by_id
 from app.errors import NotFound
 from app.i18n import N_
@@ -93,9 +93,13 @@ def seen_by_moderators() -> ColumnElement[bool]:
     return ~never_submitted
 
 
-def public_ideas(call_id: int | Sequence[int], filters: IdeaFilters | None = None) -> SelectOfScalar[Idea]:
+def public_ideas(call_id: int | Sequence[int], filters: IdeaFilters | None = None, *,
+                 selected_in: Sequence[int] = ()) -> SelectOfScalar[Idea]:
     """The public ideas of a call, filtered and sorted: the base of every listing. `call_id`
-    may be several calls' ids (the map of every call's ideas, app.maps)."""
+    may be several calls' ids (the map of every call's ideas, app.maps). The "shortlisted" and
+    "winner" filters keep only ideas of the calls `selected_in` (ids of calls whose results are
+    out: app.call.phases.results_public), so that nobody learns a selection before it is
+    published."""
     filters = filters or IdeaFilters()
     in_calls = Idea.call_id == call_id if isinstance(call_id, int) else col(Idea.call_id).in_(list(call_id))
     query = select(Idea).where(in_calls, public_condition())
@@ -106,9 +110,9 @@ def public_ideas(call_id: int | Sequence[int], filters: IdeaFilters | None = Non
     if filters.status == "unanswered":
         query = query.where(col(Idea.answer_status).is_(None))
     elif filters.status == "shortlisted":
-        query = query.where(col(Idea.shortlisted).is_(True))
+        query = query.where(col(Idea.shortlisted).is_(True), col(Idea.call_id).in_(list(selected_in)))
     elif filters.status == "winner":
-        query = query.where(col(Idea.winner).is_(True))
+        query = query.where(col(Idea.winner).is_(True), col(Idea.call_id).in_(list(selected_in)))
     elif filters.status in set(AnswerStatus):
         query = query.where(Idea.answer_status == filters.status)
     newest = (col(Idea.published_at).desc(), col(Idea.id).desc())
@@ -130,7 +134,8 @@ def public_ideas(call_id: int | Sequence[int], filters: IdeaFilters | None = Non
 
 def selected_ideas(session: Session, call_id: int) -> list[Idea]:
     """The winners of a call, most supported first: what its results show."""
-    return list(session.exec(public_ideas(call_id, IdeaFilters(status="winner", sort="supported"))))
+    return list(session.exec(public_ideas(call_id, IdeaFilters(status="winner", sort="supported"),
+                                          selected_in=[call_id])))
 
 
 SEED_LIMIT = 1_000_000_000  # seeds are 0 to 999,999,999 (nine digits)
@@ -203,7 +208,7 @@ def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int 
     """One page of the public ideas of `call` under `filters`: cards, total, page (clamped to the last
     page) and page count. `themes` (the call's) and `districts`, when given, spare reading them."""
     assert call.id is not None
-    query = public_ideas(call.id, filters)
+    query = public_ideas(call.id, filters, selected_in=[call.id] if results_public(call) else [])
     total = count(session, query)
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
@@ -254,6 +259,7 @@ def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict
         "idea": idea,
         "call": call,
         "phase": current_phase(call),
+        "selection_public": results_public(call),
         "author": author,
         "category": session.get(Category, idea.category_id) if idea.category_id else None,
         "district": session.get(District, idea.district_id) if idea.district_id else None,

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.call.models import Call, District
+from app.call.phases import results_public
 from app.idea import queries as idea_queries
 from app.idea.models import Idea
 from app.maps.models import CallMap, DistrictBoundary, IdeaLocation, LocationMode
@@ -28,7 +30,7 @@ def markers(session: Session, call: Call | Sequence[int], filters: idea_queries.
     call's ideas) under the list's filters (theme, district, status), in the list's order, at
     most `limit` (MAX_MARKERS when None). Hidden, draft, rejected or withdrawn ideas never appear: the query is
     app.idea.queries.public_ideas, the one definition of public."""
-    query = idea_queries.public_ideas(_call_ids(call), filters)
+    query = _public(session, call, filters)
     located = query.join(IdeaLocation, col(IdeaLocation.idea_id) == Idea.id)
     ideas = list(session.exec(located.limit(MAX_MARKERS if limit is None else limit)))
     ids = [i.id for i in ideas if i.id is not None]
@@ -44,10 +46,24 @@ def _call_ids(call: Call | Sequence[int]) -> int | list[int]:
     return list(call)
 
 
+def selection_public_ids(session: Session, call: Call | Sequence[int]) -> list[int]:
+    """The ids of `call` (or of the calls whose ids are given) whose selection is public: their
+    results are out (app.call.phases.results_public). A map shows the "Selected" tag, and
+    filters by winner or shortlist, only for these."""
+    calls = [call] if isinstance(call, Call) else list(
+        session.exec(select(Call).where(col(Call.id).in_(list(call))))) if call else []
+    return [c.id for c in calls if c.id is not None and results_public(c)]
+
+
+def _public(session: Session, call: Call | Sequence[int], filters: idea_queries.IdeaFilters) -> SelectOfScalar[Idea]:
+    selected = selection_public_ids(session, call) if filters.status in ("winner", "shortlisted") else []
+    return idea_queries.public_ideas(_call_ids(call), filters, selected_in=selected)
+
+
 def located_count(session: Session, call: Call | Sequence[int], filters: idea_queries.IdeaFilters) -> int:
     """How many public ideas under the filters have a location (of one call, or of the calls
     whose ids are given)."""
-    query = idea_queries.public_ideas(_call_ids(call), filters).join(IdeaLocation, col(IdeaLocation.idea_id) == Idea.id)
+    query = _public(session, call, filters).join(IdeaLocation, col(IdeaLocation.idea_id) == Idea.id)
     return idea_queries.count(session, query)
 
 
@@ -64,7 +80,7 @@ def map_counts(session: Session, call: Call | Sequence[int], filters: idea_queri
                shown: int) -> MapCounts:
     """The ideas under the filters that a map showing `shown` markers leaves out, by reason."""
     located = located_count(session, call, filters)
-    total = idea_queries.count(session, idea_queries.public_ideas(_call_ids(call), filters))
+    total = idea_queries.count(session, _public(session, call, filters))
     return MapCounts(left_off=max(0, located - shown), unlocated=max(0, total - located))
 
 

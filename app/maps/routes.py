@@ -67,6 +67,7 @@ def _map_context(session: DbSession, calls: Call | list[int], found: list[querie
         "districts": call_service.all_districts(session),
         "status_filters": idea_queries.STATUS_FILTERS,
         "left_off": counts.left_off, "unlocated": counts.unlocated,
+        "selection_public": set(queries.selection_public_ids(session, calls)),
         "outlines": service.has_outlines(session),
     }
 

@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import contentlang, links
-from app.call.models import Call, Phase
-from app.call.phases import current_phase, is_public
+from app.call.models import Call
+from app.call.phases import is_public, results_public
 from app.i18n import format_number, gettext, ngettext
 from app.idea.models import Idea
 from app.idea.queries import public_condition
@@ -44,7 +44,7 @@ def call_figures(session: Session, call_id: int) -> CallFigures:
 
 def results_out(call: Call) -> bool:
     """Whether the call's results are public (its results or closed phase)."""
-    return current_phase(call) in (Phase.results, Phase.closed)
+    return results_public(call)
 
 
 def site_card(brand: str) -> Card:

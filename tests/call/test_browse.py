@@ -62,8 +62,13 @@ def test_filters_by_theme_district_and_status(client: WebClient, session: Sessio
     assert sorted(card_ids(client.get(f"{url}?district={centre.id}").text)) == sorted([a.id, c.id])
     assert card_ids(client.get(f"{url}?category={green.id}&district={centre.id}").text) == [a.id]
     assert card_ids(client.get(f"{url}?status=accepted").text) == [b.id]
-    assert card_ids(client.get(f"{url}?status=winner").text) == [c.id]
+    # The selection stays private until the results are published: the filter lists nothing before.
+    assert card_ids(client.get(f"{url}?status=winner").text) == []
     assert sorted(card_ids(client.get(f"{url}?status=unanswered").text)) == sorted([a.id, c.id])
+    call.phase_override = Phase.results
+    session.add(call)
+    session.commit()
+    assert card_ids(client.get(f"{url}?status=winner").text) == [c.id]
     # Nonsense values are ignored, never a 500.
     for junk in ("category=abc", "district=-1", "status=draft", "sort=evil", "page=zero", "page=99999999999999"):
         response = client.get(f"{url}?{junk}")

@@ -1,8 +1,8 @@
 """The whole dialogue of issue 6, two people in two browsers: a citizen proposes an idea in a
 pre-moderated call; a moderator asks for changes; the citizen is notified, edits and resubmits;
 the moderator approves and answers officially; in the review phase the idea is selected as a
-winner; the citizen sees each step in the notifications and on the idea page. And votes stay
-within the call's limit.
+winner (private until the results are published); the citizen sees each step in the notifications
+and on the idea page. And votes stay within the call's limit.
 
 In English: the labels are the msgids, so the journey does not depend on any catalogue."""
 
@@ -105,7 +105,9 @@ def test_citizen_and_moderator_dialogue(server: E2EServer, new_context: Callable
     expect(mod.locator(f"#w-{idea_id}")).to_be_checked()
 
     alice.goto(f"/ideas/{idea_id}")
-    expect(alice.locator(".idea-meta .tag-winner")).to_be_visible()
+    # The selection is the moderators' own until the results are published (app.moderation.results).
+    expect(alice.locator(".idea-meta")).to_be_visible()
+    expect(alice.locator(".idea-meta .tag-winner")).to_have_count(0)
     alice.goto("/notifications")
     expect(alice.locator(".notification").first).to_be_visible()
     assert alice.locator(".notification").count() >= 2, alice.locator("main").inner_text()

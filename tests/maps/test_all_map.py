@@ -25,7 +25,7 @@ def _place(session: Session, idea: Idea, lat: float, lon: float, label: str = ""
 def test_every_calls_public_ideas_together_with_their_call(client: WebClient, session: Session) -> None:
     centre = make_district(session, name="Centre")
     mobility = make_call(session, phase="voting", slug="mobilite", title="Mobilité douce")
-    parks = make_call(session, slug="parcs", title="Des parcs pour tous")
+    parks = make_call(session, phase="results", slug="parcs", title="Des parcs pour tous")  # its selection is public
     draft = make_call(session, phase="draft", slug="brouillon", title="Appel en préparation")
     author = make_user(session)
     bikes = _place(session, make_idea(session, mobility, author, title="Un abri vélo place Saint-Lambert",
