@@ -50,7 +50,11 @@ STATUS_LABELS: dict[str, str] = {
 class Announcement(SQLModel, table=True):
     """One announcement. `texts` maps a language code (app.settings.LANGUAGES) to its plain
     text, escaped on output; `link` is an absolute http(s) URL or ""; the image is a media file
-    (the call's cover) described by `image_alt`."""
+    (the call's cover) described by `image_alt`. `original_language` is the language the text
+    is written in, the others being its translations; `translation_sources` maps each
+    translation's language to the fingerprint (app.contentlang.fingerprint) of the original it
+    was written from, so a translation left behind by a change of the original shows as out of
+    date (`app.announce.service.out_of_date`)."""
 
     __tablename__ = "announcement"
     __table_args__ = (sa.Index("ix_announcement_status_published", "status", "published_at"),)
@@ -60,6 +64,8 @@ class Announcement(SQLModel, table=True):
     idea_id: int | None = Field(default=None, foreign_key="idea.id", ondelete="SET NULL")
     event: str = Field(sa_type=sa.String(30))
     texts: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+    original_language: str = Field(default="fr", sa_type=sa.String(2), sa_column_kwargs={"server_default": "fr"})
+    translation_sources: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
     link: str = Field(default="", sa_type=sa.String(500))
     image_id: int | None = Field(default=None, foreign_key="media_file.id", ondelete="SET NULL")
     image_alt: str = Field(default="", sa_type=sa.String(1000))

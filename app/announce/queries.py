@@ -17,9 +17,10 @@ MAX_LISTED = 50
 
 def language_for(announcement: Announcement, lang: str) -> str:
     """The language of the text shown to a reader of `lang`: `lang` when the announcement has a
-    text in it, else French (the first language), else the first language that has one ("" for none)."""
+    text in it, else its original language, else the first language that has one ("" for none)."""
     texts = announcement.texts or {}
-    return next((candidate for candidate in (lang, LANGUAGES[0], *LANGUAGES) if texts.get(candidate)), "")
+    candidates = (lang, announcement.original_language, LANGUAGES[0], *LANGUAGES)
+    return next((candidate for candidate in candidates if candidate and texts.get(candidate)), "")
 
 
 def text_for(announcement: Announcement, lang: str) -> str:

@@ -94,6 +94,7 @@ def _compose(request: Request, session: Session, announcement: Announcement, cal
         scheduled = announcement.scheduled_at.astimezone(CITY_TZ) if announcement.scheduled_at else None
         values = {"texts": dict(announcement.texts), "link": announcement.link, "image_alt": announcement.image_alt,
                   "attach_image": announcement.image_id is not None,
+                  "original_language": announcement.original_language,
                   "scheduled_at": scheduled.strftime("%Y-%m-%dT%H:%M") if scheduled else ""}
     idea = session.get(Idea, announcement.idea_id) if announcement.idea_id else None
     is_results = announcement.event == AnnouncementEvent.results_published
@@ -101,6 +102,8 @@ def _compose(request: Request, session: Session, announcement: Announcement, cal
         "announcement": announcement, "call": call, "idea": idea, "values": values, "errors": errors or {},
         "previews": _previews(values["texts"], values["link"]), "channels": counting.CHANNELS,
         "languages": [(lang, LANGUAGE_NAMES[lang]) for lang in LANGUAGES],
+        # Translations written from an earlier original, as saved (app.announce.service).
+        "out_of_date": service.out_of_date(announcement),
         "editable": announcement.status in service.EDITABLE, "is_results": is_results,
         "unanswered": service.unanswered_count(session, call.id) if is_results and call and call.id else 0,
         "event_labels": EVENT_LABELS, "status_labels": STATUS_LABELS,
@@ -170,22 +173,25 @@ def compose(request: Request, session: DbSession, user: ModeratorUser, announcem
 def update(request: Request, session: DbSession, user: ModeratorUser, announcement_id: int,
            text_fr: LongText = "", text_en: LongText = "", text_nl: LongText = "", text_de: LongText = "",
            link: Link = "", attach_image: Short = "", image_alt: Alt = "", scheduled_at: Short = "",
-           confirm_results: Short = "", action: Short = "save", form_token: FormToken = "") -> Response:
+           confirm_results: Short = "", action: Short = "save", form_token: FormToken = "",
+           original_language: Short = "") -> Response:
     """Save the texts, preview them (nothing saved), publish now, or schedule (`action`)."""
     announcement, call = _announcement(session, user, announcement_id)
     texts = {"fr": text_fr, "en": text_en, "nl": text_nl, "de": text_de}
     values = {"texts": texts, "link": link, "attach_image": bool(attach_image), "image_alt": image_alt,
-              "scheduled_at": scheduled_at, "confirm_results": bool(confirm_results)}
+              "scheduled_at": scheduled_at, "confirm_results": bool(confirm_results),
+              "original_language": original_language or announcement.original_language}
     if action == "preview":
         return _compose(request, session, announcement, call, values)
     sent = submission.claim(session, token=form_token, form="announce:update", user_id=user.id,
-                            content=[announcement_id, action, texts, link, attach_image, image_alt, scheduled_at])
+                            content=[announcement_id, action, texts, link, attach_image, image_alt, scheduled_at,
+                                     original_language])
     if sent.earlier is not None:
         return replay(request, sent.earlier)
     confirmed = bool(confirm_results)
     try:
         service.edit(session, announcement=announcement, texts=texts, link=link, attach_image=bool(attach_image),
-                     image_alt=image_alt)
+                     image_alt=image_alt, original_language=original_language or None)
         if action == "publish":
             service.publish(session, actor=user, announcement=announcement, confirmed=confirmed)
             message = N_("The announcement is published.")

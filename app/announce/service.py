@@ -29,6 +29,7 @@ from app.audit import REASON_SCHEDULED, AuditAction, TargetType, record
 from app.call.models import Call
 from app.call.phases import is_public
 from app.clock import utcnow
+from app.contentlang import fingerprint
 from app.db import Database
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.i18n import N_
@@ -52,6 +53,8 @@ NEEDS_CALL = N_("Choose the call this announcement is about.")
 NEEDS_ANSWERED_IDEA = N_("Give the number of a public idea of this call that has an official answer.")
 UNKNOWN_EVENT = N_("Choose what the announcement is about.")
 TEXT_REQUIRED = N_("Write the announcement in at least one language.")
+ORIGINAL_REQUIRED = N_("Write the text in its original language, or choose the language it is written in.")
+UNKNOWN_LANGUAGE = N_("Choose one of the platform's languages.")
 TEXT_TOO_LONG = N_("This text is too long: 5,000 characters at most.")
 BAD_LINK = N_("Give a full web address starting with https:// or http://.")
 ALT_REQUIRED = N_("Describe the image for people who cannot see it.")
@@ -106,10 +109,14 @@ def create_draft(session: Session, *, actor: User, settings: Settings, event: st
 
 def _draft(session: Session, settings: Settings, event: str, call: Call | None, idea: Idea | None,
            author_id: int | None) -> Announcement:
+    texts = draft_texts(event, call, idea)
+    # Drafted together from the translated templates: every language is up to date with French.
+    source = fingerprint(texts.get("fr", ""))
     announcement = Announcement(
         call_id=call.id if call else None, idea_id=idea.id if idea else None, event=event,
-        texts=draft_texts(event, call, idea), link=draft_link(settings, event, call, idea),
-        image_id=call.cover_id if call else None, author_id=author_id)
+        texts=texts, original_language="fr",
+        translation_sources={lang: source for lang, text in texts.items() if lang != "fr" and text},
+        link=draft_link(settings, event, call, idea), image_id=call.cover_id if call else None, author_id=author_id)
     session.add(announcement)
     session.flush()
     return announcement
@@ -127,12 +134,17 @@ def _valid_link(link: str) -> bool:
 
 
 def edit(session: Session, *, announcement: Announcement, texts: dict[str, str], link: str, attach_image: bool,
-         image_alt: str) -> None:
+         image_alt: str, original_language: str | None = None) -> None:
     """Replace the editable parts of a draft or scheduled announcement. `texts` maps languages
-    to plain text (other keys ignored, surrounding space stripped). Raises InvalidTransition once
-    published or cancelled, ValidationFailed (nothing changed) on bad input."""
+    to plain text (other keys ignored, surrounding space stripped); `original_language` the
+    language it is written in (None: unchanged). A translation written or changed in this save
+    is up to date with the original as saved; one left as it was while the original changed is
+    out of date (`out_of_date`). Raises InvalidTransition once published or cancelled,
+    ValidationFailed (nothing changed) on bad input: no text at all, none in the original
+    language, an unknown language."""
     if announcement.status not in EDITABLE:
         raise InvalidTransition()
+    original = original_language or announcement.original_language or LANGUAGES[0]
     clean = {lang: texts.get(lang, "").strip().replace("\r\n", "\n") for lang in LANGUAGES}
     link = link.strip()
     image_alt = image_alt.strip()
@@ -140,8 +152,12 @@ def edit(session: Session, *, announcement: Announcement, texts: dict[str, str],
     for lang, text in clean.items():
         if len(text) > MAX_TEXT:
             errors[f"text_{lang}"] = TEXT_TOO_LONG
-    if not any(clean.values()):
-        errors[f"text_{LANGUAGES[0]}"] = TEXT_REQUIRED
+    if original not in LANGUAGES:
+        errors["original_language"] = UNKNOWN_LANGUAGE
+    elif not any(clean.values()):
+        errors[f"text_{original}"] = TEXT_REQUIRED
+    elif not clean[original]:
+        errors[f"text_{original}"] = ORIGINAL_REQUIRED
     if link and (len(link) > MAX_LINK or not _valid_link(link)):
         errors["link"] = BAD_LINK
     image_id = None
@@ -156,12 +172,30 @@ def edit(session: Session, *, announcement: Announcement, texts: dict[str, str],
         errors["image_alt"] = ALT_TOO_LONG
     if errors:
         raise ValidationFailed(errors)
+    source = fingerprint(clean[original])
+    before, sources = dict(announcement.texts or {}), dict(announcement.translation_sources or {})
+    if original != announcement.original_language:
+        sources = {}  # another original: every translation is checked against it anew
+    announcement.translation_sources = {
+        lang: source if text != before.get(lang) or lang not in sources else sources[lang]
+        for lang, text in clean.items() if lang != original and text}
+    announcement.original_language = original
     announcement.texts = clean
     announcement.link = link
     announcement.image_id = image_id
     announcement.image_alt = image_alt if image_id else ""
     announcement.updated_at = utcnow()
     session.add(announcement)
+
+
+def out_of_date(announcement: Announcement) -> list[str]:
+    """The languages whose text was written from an earlier version of the original (their
+    moderator should check them), in `LANGUAGES` order."""
+    texts = announcement.texts or {}
+    current = fingerprint(texts.get(announcement.original_language, ""))
+    sources = announcement.translation_sources or {}
+    return [lang for lang in LANGUAGES
+            if lang != announcement.original_language and texts.get(lang) and sources.get(lang) != current]
 
 
 def unanswered_count(session: Session, call_id: int) -> int:

@@ -278,3 +278,35 @@ def test_the_call_cover_is_attached_only_with_a_description(client: WebClient, s
     assert send(client, other, "publish", image_alt="Oublié").status_code == 303
     session.refresh(other)
     assert (other.image_id, other.image_alt) == (None, "")
+
+
+def test_translations_are_flagged_when_the_original_changes_after_them(client: WebClient, session: Session) -> None:
+    """Content in every language (issue 18): an announcement has an original language; a
+    translation the moderator left as it was while changing the original is out of date."""
+    call = make_call(session, phase="voting")
+    client.login_as(moderator(session))
+    announcement = draft(client, session, call, "voting_opens")
+    page = client.get(f"/moderation/announcements/{announcement.id}").text
+    assert "Pas à jour" not in page  # drafted together: every language up to date
+    assert send(client, announcement, "save", text_fr="Le vote est ouvert : choisissez vos idées préférées."
+                ).status_code == 303
+    page = client.get(f"/moderation/announcements/{announcement.id}").text
+    assert page.count("l’original a changé après cette traduction") == 3  # en, nl, de
+    session.refresh(announcement)
+    dutch = "De stemming is open: kies uw favoriete ideeën."
+    assert send(client, announcement, "save", text_nl=dutch).status_code == 303
+    page = client.get(f"/moderation/announcements/{announcement.id}").text
+    assert page.count("l’original a changé après cette traduction") == 2  # Dutch rewritten
+    assert 'id="f-text_nl-hint"' not in page and 'id="f-text_en-hint"' in page  # only the others flagged
+
+    # Written in Dutch alone: its original is Dutch, and a German reader is shown it, marked.
+    session.refresh(announcement)
+    refused = send(client, announcement, "save", text_fr="", text_en="", text_de="",
+                   text_nl="Alleen in het Nederlands.")
+    assert refused.status_code == 422 and "Écrivez le texte dans sa langue originale" in refused.text
+    done = send(client, announcement, "publish", original_language="nl", text_fr="", text_en="", text_de="",
+                text_nl="Alleen in het Nederlands.")
+    assert done.status_code == 303
+    shown = client.get(f"/announcements/{announcement.id}", headers={"Accept-Language": "de"}).text
+    assert "Alleen in het Nederlands." in shown and "Original auf Niederländisch" in shown
+    assert 'lang="nl"' in shown
