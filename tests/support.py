@@ -62,6 +62,9 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         # REINVENTONS_MEILI_URL in the environment is for the contract suite against a real
         # Meilisearch (tests/search/test_contract.py); other tests use the database's index.
         "meili_url": "",
+        # A loaded CI machine can take seconds to answer a local server; the tests that mean to
+        # time Meilisearch out set their own limit.
+        "meili_timeout_ms": 10_000,
         # Likewise REINVENTONS_S3_*: the tests against the real S3 gateway give their own.
         "s3_endpoint_url": "",
     }

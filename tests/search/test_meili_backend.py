@@ -169,7 +169,7 @@ def _settings_sent_again() -> None:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, fake: FakeMeilisearch) -> Settings:
     return make_settings(tmp_path / "var", database_url, meili_url=fake.url, meili_master_key=MASTER_KEY,
-                         meili_search_key=SEARCH_KEY, meili_index=INDEX, meili_timeout_ms=300)
+                         meili_search_key=SEARCH_KEY, meili_index=INDEX)
 
 
 @pytest.fixture(autouse=True)
@@ -420,7 +420,8 @@ def test_when_meilisearch_fails_the_database_answers_and_a_warning_is_logged(
     if failure == "refused":
         settings.meili_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     elif failure == "timeout":
-        fake.delay = 2.0  # well past meili_timeout_ms (300 ms): the warning says the search gave up
+        settings.meili_timeout_ms = 300
+        fake.delay = 2.0  # well past the 300 ms limit: the warning says the search gave up
     elif failure == "not json":
         fake.raw = "<html>502 Bad Gateway</html>"
     elif failure == "not results":
