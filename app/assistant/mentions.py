@@ -62,6 +62,7 @@ from app.i18n import N_, _
 from app.i18n import language as in_language
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
+from app.richtext import render_markdown
 from app.settings import LANGUAGES, Settings
 
 log = logging.getLogger(__name__)
@@ -238,8 +239,6 @@ def check_person_answer(question: AssistantQuestion, answer_md: str) -> None:
     would not fit under it on Mastodon; nothing for a question asked on the platform."""
     if question.channel_id is None or not question.remote_id:
         return
-    from app.richtext import render_markdown
-
     text = f"{question.remote_handle} {html_to_text(render_markdown(answer_md.strip()))}"
     if mastodon_length(text) > MAX_POST:
         raise ValidationFailed({"answer_md": TOO_LONG_FOR_MASTODON})

@@ -141,7 +141,7 @@ class FolderStorage:
             return
         cutoff = time.time() - older_than_seconds
         for entry in self.root.iterdir():
-            if _NAME.match(entry.name) and "/" not in entry.name and entry.stat().st_mtime < cutoff:
+            if _NAME.match(entry.name) and entry.stat().st_mtime < cutoff:
                 yield entry.name
 
     def check(self) -> None:
@@ -165,6 +165,7 @@ class S3Storage:
         return f"{self.area}/{check_name(name)}"
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
+        # botocore is loaded only where S3 is configured (a cached module after the first call).
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:

@@ -88,11 +88,15 @@ def _row(session: Session, kind: str, lang: str) -> LegalPage | None:
     return session.exec(select(LegalPage).where(LegalPage.kind == kind, LegalPage.lang == lang)).first()
 
 
-def original_markdown(session: Session, settings: Settings, kind: str) -> str:
-    """The original's Markdown: the city's text in the default language, or the default."""
-    row = _row(session, kind, settings.default_language)
+def _original_of(row: LegalPage | None, settings: Settings, kind: str) -> str:
+    """The original's Markdown given its row (None: never saved): the city's text, or the default."""
     return row.body_md if row is not None and row.body_md else default_markdown(kind, settings.default_language,
                                                                                 settings.session_days)
+
+
+def original_markdown(session: Session, settings: Settings, kind: str) -> str:
+    """The original's Markdown: the city's text in the default language, or the default."""
+    return _original_of(_row(session, kind, settings.default_language), settings, kind)
 
 
 def text_of(session: Session, settings: Settings, kind: str, lang: str) -> LegalText:
@@ -159,9 +163,7 @@ def overview(session: Session, settings: Settings) -> list[tuple[str, str, dict[
     original = settings.default_language
     result = []
     for kind, (title, _route) in KINDS.items():
-        source = rows.get((kind, original))
-        current = fingerprint(source.body_md if source is not None
-                              else default_markdown(kind, original, settings.session_days))
+        current = fingerprint(_original_of(rows.get((kind, original)), settings, kind))
         versions = {}
         for lang in LANGUAGES:
             row = rows.get((kind, lang))
