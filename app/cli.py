@@ -71,7 +71,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, proxy_headers=True, log_level="info",
+                # The application applies the proxy headers itself (app.main), from its own setting.
+                access_log=False, proxy_headers=False, log_level="info",
                 log_config=logs.dict_config(logs.resolve(settings.log_format)),
                 # A busy 2-core machine takes 5 to 9 s to import the application in a new worker
                 # process; with uvicorn's 5 s health check, each worker was killed and restarted

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import handlers, links
 from app.account import oidc as account_oidc
@@ -148,8 +149,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PageCacheMiddleware, generation=page_tracking.install(db.engine),
                        max_bytes=settings.page_cache_mb * 1024 * 1024, https=settings.is_https)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    # The proxy's headers are applied here rather than by uvicorn (`reinventons serve` turns its
+    # own off), so that the request id below still sees the peer that sent them.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     # Outermost: the request id is bound before anything logs, and the time measured is the whole answer's.
-    app.add_middleware(RequestMiddleware)
+    app.add_middleware(RequestMiddleware, trusted_proxies=settings.forwarded_allow_ips)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     # Extra host names accepted besides BASE_URL's (comma-separated), e.g. behind a proxy.
     allowed_hosts: str = ""
+    # The reverse proxies trusted for X-Forwarded-For, X-Forwarded-Proto and X-Request-ID
+    # (comma-separated addresses or networks, "*" for any; uvicorn's syntax). From any other
+    # peer those headers are ignored: a visitor cannot pick their address or their request id.
+    forwarded_allow_ips: str = "127.0.0.1"
     # The city's identity until an administrator sets it (app.identity): the names shown in
     # titles, the header, the footer and e-mails, the contact address, the brand colours.
     platform_name: str = "Réinventons"

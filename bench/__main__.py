@@ -53,8 +53,8 @@ def _start(database_url: str, data_dir: Path, port: int, workers: int, floor: Pa
     log = (data_dir / "server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.server:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-         "--timeout-worker-healthcheck", "60"],
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--no-proxy-headers",
+         "--log-level", "warning", "--timeout-worker-healthcheck", "60"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
     while True:

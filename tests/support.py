@@ -177,7 +177,8 @@ class LiveServer:
         self.app = create_app(settings)
         self.port = int(settings.base_url.rsplit(":", 1)[1])
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, limit_concurrency=500)
+                                # The application applies the proxy headers itself (app.main).
+                                access_log=False, limit_concurrency=500, proxy_headers=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -6,6 +6,7 @@ import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.observability import context, errors, metrics
 
@@ -33,16 +34,22 @@ def loggable_path(scope: Scope) -> str:
 
 class RequestMiddleware:
     """Binds the request id, logs method, route, path, status and duration once the answer is
-    sent, and observes the duration in `metrics.REQUEST_SECONDS`."""
+    sent, and observes the duration in `metrics.REQUEST_SECONDS`. An `X-Request-ID` is kept
+    only from a peer in `trusted_proxies` (uvicorn's syntax: addresses, networks, "*"): from
+    anyone else it could forge another request's id in the logs."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: str = "127.0.0.1") -> None:
         self.app = app
+        # uvicorn's own reading of the list, so that this and the proxy headers never disagree.
+        self.trusted = ProxyHeadersMiddleware(app, trusted_hosts=trusted_proxies).trusted_hosts  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
+        peer = scope.get("client")
+        sent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None) \
+            if peer and peer[0] in self.trusted else None
         request_id = context.accept_or_new(sent)
         started = time.perf_counter()
         status = 500

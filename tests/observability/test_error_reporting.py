@@ -72,7 +72,8 @@ def test_an_error_is_reported_without_cookies_query_strings_forms_or_tokens(
         tmp_path: Path, database_url: str, ingest: tuple[str, list[bytes]]) -> None:
     dsn, received = ingest
     app: FastAPI = create_app(make_settings(tmp_path / "var", database_url, sentry_dsn=dsn,
-                                            sentry_environment="test"))
+                                            sentry_environment="test",
+                                            forwarded_allow_ips="testclient"))  # the test client is the proxy
 
     @app.post("/boom")
     def boom() -> None:

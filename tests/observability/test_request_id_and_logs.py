@@ -1,5 +1,6 @@
 """The request id and the logs (issue 14, observability): every answer names its request id,
-a proxy's well-formed id is kept and anything else replaced; log lines are JSON with the id;
+a trusted proxy's well-formed id is kept and anything else replaced (an id sent by anyone
+else too); log lines are JSON with the id;
 the outbox message a request queues carries the id into the worker's log lines about it."""
 
 import io
@@ -7,13 +8,22 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from app.main import create_app
 from app.observability import logs
 from app.outbox.models import OutboxMessage
-from tests.support import WebClient
+from app.settings import Settings
+from tests.support import WebClient, make_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The test client's peer name ("testclient") is the trusted reverse proxy here."""
+    return make_settings(tmp_path / "var", database_url, forwarded_allow_ips="testclient")
 
 
 @pytest.fixture
@@ -45,6 +55,16 @@ def test_each_answer_names_its_request_id_and_keeps_a_proxys(client: WebClient) 
     assert client.get("/", headers={"X-Request-ID": "nginx-7f3a9c2e"}).headers["x-request-id"] == "nginx-7f3a9c2e"
     # An error page names it too: it is what a person reporting a problem can quote.
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/no-such-page").headers["x-request-id"])
+
+
+def test_an_id_sent_by_a_visitor_rather_than_the_proxy_is_replaced(tmp_path: Path, database_url: str) -> None:
+    # The proxy is 10.0.0.5; the test client's requests come from elsewhere, as a visitor's
+    # reaching the server directly would: their id could be another request's, forged.
+    behind_proxy = make_settings(tmp_path / "var", database_url, forwarded_allow_ips="10.0.0.5")
+    with WebClient(create_app(behind_proxy), base_url="http://testserver") as visitor:
+        answered = visitor.get("/", headers={"X-Request-ID": "nginx-7f3a9c2e"})
+    assert answered.status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", answered.headers["x-request-id"])
 
 
 @pytest.mark.parametrize("sent", ["short", "x" * 65, "evil\u2028id-123456", "<script>alert(1)</script>",
