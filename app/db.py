@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.errors import NotFound
 from app.pagecache import tracking as page_tracking
 from app.security import SAFE_METHODS
 from app.settings import Settings
@@ -158,3 +159,15 @@ async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
         return
     async with db.write_turn:
         yield
+
+
+Row = TypeVar("Row")
+
+
+def get_or_not_found(session: Session, model: type[Row], key: Any, message: str | None = None) -> Row:
+    """The `model` row whose primary key is `key`; raises app.errors.NotFound (a 404 page in
+    the reader's language, `message` an English msgid if given) when there is none."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row

@@ -24,7 +24,8 @@ from app.account.models import EmailToken, User, UserSession
 from app.account.service import EMAIL_RE, LOGIN_WINDOW, find_by_email, normalise_email
 from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
-from app.errors import NotFound, ValidationFailed
+from app.db import get_or_not_found
+from app.errors import ValidationFailed
 from app.i18n import N_
 from app.outbox.service import Cancelled
 from app.ratelimit import service as ratelimit
@@ -241,10 +242,7 @@ def sessions_of(session: Session, user: User, *, current_token: str) -> list[Ses
 
 def find_session(session: Session, session_id: int) -> UserSession:
     """A session row by id; NotFound if there is none (whose it is, the caller asks app.authz)."""
-    row = session.get(UserSession, session_id)
-    if row is None:
-        raise NotFound()
-    return row
+    return get_or_not_found(session, UserSession, session_id)
 
 
 def end_one_session(session: Session, row: UserSession) -> None:

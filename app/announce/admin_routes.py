@@ -16,6 +16,7 @@ from app.announce.channels import registry
 from app.announce.models import DELIVERY_LABELS, Announcement, ChannelAccount, Delivery, DeliveryStatus
 from app.authz import Action
 from app.call.models import Call
+from app.db import get_or_not_found
 from app.deps import AppSettings, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import LANGUAGE_NAMES, N_
@@ -33,10 +34,7 @@ Value = Annotated[str, Form(max_length=channel_accounts.MAX_VALUE + 100)]
 PAGE_SIZE = 100
 
 def _channel(session: Session, channel_id: int) -> ChannelAccount:
-    channel = session.get(ChannelAccount, channel_id)
-    if channel is None:
-        raise NotFound()
-    return channel
+    return get_or_not_found(session, ChannelAccount, channel_id)
 
 
 def _form(request: Request, settings: AppSettings, kind: registry.Kind, channel: ChannelAccount | None,
@@ -198,9 +196,7 @@ def moderated_announcements(session: Session, user: User, action: Action,
 
 def _delivery(session: Session, user: User, delivery_id: int) -> Delivery:
     """Delivery `delivery_id`, if `user` moderates its announcement's call (else Forbidden)."""
-    row = session.get(Delivery, delivery_id)
-    if row is None:
-        raise NotFound()
+    row = get_or_not_found(session, Delivery, delivery_id)
     authz.require(user, Action.delivery_manage, announcement_target(session, row.announcement_id))
     return row
 

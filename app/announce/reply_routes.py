@@ -13,6 +13,7 @@ from app.announce import replies
 from app.announce.admin_routes import announcement_target, moderated_announcements
 from app.announce.models import Announcement, ChannelAccount, Delivery, NetworkReply, ReplyStatus
 from app.authz import Action
+from app.db import get_or_not_found
 from app.deps import CurrentUser, DbSession, allowed
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
@@ -26,18 +27,13 @@ Reason = Annotated[str, Form(max_length=500)]
 
 
 def _reply(session: Session, reply_id: int) -> NetworkReply:
-    reply = session.get(NetworkReply, reply_id)
-    if reply is None:
-        raise NotFound()
-    return reply
+    return get_or_not_found(session, NetworkReply, reply_id)
 
 
 def _moderated_reply(session: Session, user: User, reply_id: int) -> NetworkReply:
     """Reply `reply_id`, if `user` moderates the call its announcement is about (else Forbidden)."""
     reply = _reply(session, reply_id)
-    post = session.get(Delivery, reply.delivery_id)
-    if post is None:
-        raise NotFound()
+    post = get_or_not_found(session, Delivery, reply.delivery_id)
     authz.require(user, Action.reply_moderate, announcement_target(session, post.announcement_id))
     return reply
 

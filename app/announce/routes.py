@@ -26,6 +26,7 @@ from app.announce.models import (
 from app.authz import Action
 from app.call import queries as call_queries
 from app.call.models import Call
+from app.db import get_or_not_found
 from app.deps import AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
 from app.i18n import CITY_TZ, LANGUAGE_NAMES, N_, current_language, gettext
@@ -59,9 +60,7 @@ def _target(session: Session, call: Call | None) -> authz.Moderated | None:
 
 def _announcement(session: Session, user: User, announcement_id: int) -> tuple[Announcement, Call | None]:
     """The announcement and its call, if `user` may compose announcements of that call."""
-    announcement = session.get(Announcement, announcement_id)
-    if announcement is None:
-        raise NotFound()
+    announcement = get_or_not_found(session, Announcement, announcement_id)
     call = session.get(Call, announcement.call_id) if announcement.call_id else None
     authz.require(user, Action.announce_compose, _target(session, call))
     return announcement, call
@@ -223,9 +222,7 @@ def cancel(request: Request, session: DbSession, user: ModeratorUser, announceme
 
 
 def _call_for_events(session: Session, user: User, call_id: int) -> Call:
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
+    call = get_or_not_found(session, Call, call_id)
     authz.require(user, Action.announce_compose, _target(session, call))
     return call
 

@@ -30,8 +30,8 @@ from app.call.models import Call
 from app.call.phases import is_public
 from app.clock import utcnow
 from app.contentlang import fingerprint
-from app.db import Database
-from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.db import Database, get_or_not_found
+from app.errors import InvalidTransition, ValidationFailed
 from app.i18n import N_
 from app.idea.models import Idea
 from app.idea.queries import public_ideas
@@ -316,9 +316,7 @@ def publish_due(session: Session, announcement_id: int) -> bool:
     ).rowcount  # type: ignore[attr-defined]
     if not changed:
         return False
-    announcement = session.get(Announcement, announcement_id)
-    if announcement is None:
-        raise NotFound()
+    announcement = get_or_not_found(session, Announcement, announcement_id)
     session.refresh(announcement)
     record(session, actor=None, action=AuditAction.announce_publish, target_type=TargetType.announcement,
            target_id=announcement_id, reason=REASON_SCHEDULED, from_status=AnnouncementStatus.scheduled,

@@ -15,8 +15,9 @@ from app.assistant import handoff, knowledge, mentions
 from app.assistant.knowledge import EntryInput
 from app.assistant.models import TOPICS, AssistantEntry, AssistantQuestion
 from app.authz import Action
+from app.db import get_or_not_found
 from app.deps import AppSettings, DbSession, allowed
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.i18n import LANGUAGE_NAMES, N_, gettext
 from app.params import parse_id
 from app.settings import LANGUAGES
@@ -31,10 +32,7 @@ Long = Annotated[str, Form(max_length=30_000)]
 
 
 def _entry(session: Session, entry_id: int) -> AssistantEntry:
-    entry = session.get(AssistantEntry, entry_id)
-    if entry is None:
-        raise NotFound()
-    return entry
+    return get_or_not_found(session, AssistantEntry, entry_id)
 
 
 def _form(request: Request, values: dict[str, Any], errors: dict[str, str], entry: AssistantEntry | None = None,
@@ -174,10 +172,7 @@ def save_translations(request: Request, session: DbSession, user: Writer, entry_
 # --- The moderators' queue -------------------------------------------------------------------
 
 def _question(session: Session, question_id: int) -> AssistantQuestion:
-    question = session.get(AssistantQuestion, question_id)
-    if question is None:
-        raise NotFound()
-    return question
+    return get_or_not_found(session, AssistantQuestion, question_id)
 
 
 def _queue(request: Request, session: Session, errors: dict[int, dict[str, str]] | None = None,

@@ -16,6 +16,7 @@ from app.assistant import answering, handoff
 from app.assistant.answering import Answer
 from app.assistant.models import AssistantEntry, AssistantQuestion, Outcome
 from app.authz import Action
+from app.db import get_or_not_found
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language, gettext
@@ -156,9 +157,7 @@ def helpful(request: Request, session: DbSession, settings: AppSettings, user: C
 @router.get("/assistant/entries/{entry_id}", name="assistant:entry")
 def entry_page(request: Request, session: DbSession, entry_id: int) -> HTMLResponse:
     """An entry as anyone may read it: the question and the city's answer."""
-    entry = session.get(AssistantEntry, entry_id)
-    if entry is None:
-        raise NotFound()
+    entry = get_or_not_found(session, AssistantEntry, entry_id)
     return render(request, "assistant/entry.html", {"entry": entry})
 
 

@@ -19,6 +19,7 @@ from app.budget.routes import METHOD
 from app.call import service as call_service
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
+from app.db import get_or_not_found
 from app.deps import AdminUser, AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
@@ -86,9 +87,7 @@ def review_queue(request: Request, session: DbSession, user: ModeratorUser, call
 def review_save(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
                 feasible: Short = "", cost: Short = "", explanation: Text = "", reason: Text = "",
                 todo: Short = "", page: Short = "1") -> Response:
-    idea = session.get(Idea, idea_id)
-    if idea is None:
-        raise NotFound()
+    idea = get_or_not_found(session, Idea, idea_id)
     call = _budget_call(session, idea.call_id)
     authz.require(user, Action.budget_review, authz.Moderated(idea, assigned_ids(session, idea.call_id)))
     page_number = parse_number(page, 10_000) or 1

@@ -15,6 +15,7 @@ from app.call import service
 from app.call.models import Call, Phase, VoteScope
 from app.call.phases import accepts_ideas, accepts_votes, current_phase, is_public
 from app.call.rules import phase_end, time_left
+from app.db import get_or_not_found
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound
 from app.i18n import current_language
@@ -150,9 +151,7 @@ def call_cover(session: DbSession, settings: AppSettings, user: CurrentUser, slu
     call = call_queries.visible_call_by_slug(session, slug, user)
     if variant not in ("display", "card", "thumb") or call.cover_id is None:
         raise NotFound()
-    media = session.get(MediaFile, call.cover_id)
-    if media is None:
-        raise NotFound()
+    media = get_or_not_found(session, MediaFile, call.cover_id)
     return media_service.file_response(settings, media, variant, public=is_public(call))
 
 

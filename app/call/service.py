@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.call.models import Call, Category, District, Phase, VoteScope, VotingMode
 from app.clock import utcnow
+from app.db import get_or_not_found
 from app.errors import NotFound, ValidationFailed
 from app.i18n import LANGUAGES, N_
 from app.idea.models import Idea
@@ -264,10 +265,7 @@ def delete_district(session: Session, district: District) -> None:
 
 def get_call(session: Session, call_id: int) -> Call:
     """The call `call_id`, whatever its phase (for staff pages). Raises NotFound."""
-    call = session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
-    return call
+    return get_or_not_found(session, Call, call_id)
 
 
 def get_category(session: Session, call: Call, category_id: int) -> Category:
@@ -281,10 +279,7 @@ def get_category(session: Session, call: Call, category_id: int) -> Category:
 
 def get_district(session: Session, district_id: int) -> District:
     """The district `district_id`. Raises NotFound."""
-    district = session.get(District, district_id)
-    if district is None:
-        raise NotFound()
-    return district
+    return get_or_not_found(session, District, district_id)
 
 
 def categories_of(session: Session, call_id: int) -> list[Category]:

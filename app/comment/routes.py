@@ -14,6 +14,7 @@ from app.authz import Action, require_citizen
 from app.call.models import Call
 from app.comment import service
 from app.comment.models import MAX_LENGTH, Comment
+from app.db import get_or_not_found
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import AppError, NotFound, RateLimited, ValidationFailed
 from app.i18n import N_
@@ -47,9 +48,7 @@ def _reply_target(session: Session, idea: Idea, comment_id: int | None) -> Comme
 
 
 def _comment_and_idea(session: Session, user: User | None, comment_id: int) -> tuple[Comment, Idea, Call]:
-    comment = session.get(Comment, comment_id)
-    if comment is None:
-        raise NotFound()
+    comment = get_or_not_found(session, Comment, comment_id)
     idea, call = idea_queries.visible_idea(session, comment.idea_id, user)
     return comment, idea, call
 

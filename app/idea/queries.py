@@ -17,6 +17,7 @@ from app.authz import Action
 from app.call.models import Call, Category, District
 from app.call.phases import current_phase, results_public
 from app.call.queries import visible_call_by_id
+from app.db import get_or_not_found
 from app.errors import NotFound
 from app.i18n import N_
 from app.idea import context as idea_context
@@ -245,9 +246,7 @@ def visible_idea(session: Session, idea_id: int, viewer: User | None) -> tuple[I
 def idea_page_context(session: Session, idea: Idea, viewer: User | None) -> dict[str, Any]:
     """Everything the idea page shows, built in one place. Other domains (votes, comments,
     following) add their own keys here with one line each."""
-    call = session.get(Call, idea.call_id)
-    if call is None:
-        raise NotFound()
+    call = get_or_not_found(session, Call, idea.call_id)
     assert idea.id is not None
     author = session.get(User, idea.author_id) if idea.author_id else None
     photos = session.exec(

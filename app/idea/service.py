@@ -12,6 +12,7 @@ from app.account.models import User
 from app.budget import ballot as budget_ballot
 from app.call.models import Call, Category, District
 from app.clock import utcnow
+from app.db import get_or_not_found
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.follow import service as follow_service
 from app.i18n import N_
@@ -335,10 +336,7 @@ def withdraw_idea(session: Session, idea: Idea, author: User) -> Idea:
 
 def get_idea(session: Session, idea_id: int) -> Idea:
     """The idea `idea_id` whatever its status (callers check who may see it). Raises NotFound."""
-    idea = session.get(Idea, idea_id)
-    if idea is None:
-        raise NotFound()
-    return idea
+    return get_or_not_found(session, Idea, idea_id)
 
 
 def photo_media(session: Session, idea: Idea, photo_id: int) -> MediaFile:
@@ -347,7 +345,4 @@ def photo_media(session: Session, idea: Idea, photo_id: int) -> MediaFile:
     photo = session.get(IdeaPhoto, photo_id)
     if photo is None or photo.idea_id != idea.id:
         raise NotFound()
-    media = session.get(MediaFile, photo.media_id)
-    if media is None:
-        raise NotFound()
-    return media
+    return get_or_not_found(session, MediaFile, photo.media_id)

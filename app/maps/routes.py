@@ -13,9 +13,9 @@ from app.authz import Action
 from app.call import queries as call_queries
 from app.call import service as call_service
 from app.call.models import Call
-from app.db import writes_on_read
+from app.db import get_or_not_found, writes_on_read
 from app.deps import AdminUser, AppSettings, CurrentUser, DbSession
-from app.errors import NotFound, RateLimited, ValidationFailed
+from app.errors import RateLimited, ValidationFailed
 from app.i18n import N_
 from app.idea import queries as idea_queries
 from app.maps import geo, geocoder, queries, service
@@ -242,10 +242,7 @@ def add_place(request: Request, session: DbSession, user: AdminUser, call_id: Te
 
 
 def _place_or_404(session: DbSession, place_id: int) -> MapPlace:
-    place = session.get(MapPlace, place_id)
-    if place is None:
-        raise NotFound()
-    return place
+    return get_or_not_found(session, MapPlace, place_id)
 
 
 @router.get("/admin/maps/places/{place_id}", name="maps:place_edit", include_in_schema=False)

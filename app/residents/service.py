@@ -36,7 +36,8 @@ from app.account.models import User
 from app.authz import Taking
 from app.call.models import Call
 from app.clock import utcnow
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.db import get_or_not_found
+from app.errors import Conflict, ValidationFailed
 from app.i18n import CITY_TZ, N_
 from app.residents.models import Access, Part, ResidentParticipation, ResidentVerification, VerificationRule
 from app.settings import Settings
@@ -247,10 +248,7 @@ def delete_rule(session: Session, *, actor: User, rule: VerificationRule) -> int
 
 def get_rule(session: Session, rule_id: int) -> VerificationRule:
     """The rule `rule_id`. Raises NotFound."""
-    rule = session.get(VerificationRule, rule_id)
-    if rule is None:
-        raise NotFound()
-    return rule
+    return get_or_not_found(session, VerificationRule, rule_id)
 
 
 def rules(session: Session, provider_key: str | None = None) -> list[VerificationRule]:
