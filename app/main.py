@@ -37,7 +37,9 @@ from app.identity import routes as identity_routes
 from app.intake import routes as intake_routes
 from app.maps import routes as maps_routes
 from app.moderation import admin_routes as moderation_admin_routes
+from app.moderation import people_routes as moderation_people_routes
 from app.moderation import public_routes as moderation_public_routes
+from app.moderation import review_routes as moderation_review_routes
 from app.moderation import routes as moderation_routes
 from app.newsletter import routes as newsletter_routes
 from app.notify import routes as notify_routes
@@ -81,6 +83,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     follow_routes.router,
     notify_routes.router,
     moderation_routes.router,
+    moderation_people_routes.router,
+    moderation_review_routes.router,
     moderation_admin_routes.router,
     moderation_public_routes.router,
     share_routes.router,

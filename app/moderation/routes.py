@@ -1,4 +1,5 @@
-"""Moderator pages: the queue, decisions on one idea, comments, bans, review and results."""
+"""Moderator pages: the queue, decisions on one idea and on comments. People (bans) are in
+people_routes, the review of a call and its results in review_routes."""
 
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -13,12 +14,11 @@ from app.announce.reply_routes import visible_to_review
 from app.assistant import handoff as assistant_handoff
 from app.audit import TargetType
 from app.authz import Action
-from app.call import service as call_service
 from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.comment.models import Comment
 from app.deps import AppSettings, DbSession, ModeratorUser
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language
 from app.idea import versions as idea_versions
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
@@ -26,14 +26,12 @@ from app.intake import service as intake_service
 from app.intake.models import CHANNEL_LABELS
 from app.moderation import (
     admin_service,
-    bans,
     comment_decisions,
-    common,
     idea_decisions,
     queries,
     report_decisions,
-    results,
 )
+from app.moderation.fields import LongText, Short, Text
 from app.params import parse_id, parse_number
 from app.report.models import REASON_LABELS
 from app.residents import service as residents
@@ -47,9 +45,6 @@ from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/moderation", tags=["moderation"], include_in_schema=False)
 
-Text = Annotated[str, Form(max_length=common.MAX_REASON + 100)]
-LongText = Annotated[str, Form(max_length=idea_decisions.MAX_ANSWER + 100)]
-Short = Annotated[str, Form(max_length=100)]
 
 
 def _idea(session: Session, user: User, idea_id: int) -> Idea:
@@ -65,7 +60,7 @@ def _target(session: Session, item: Idea | Comment, call_id: int) -> authz.Moder
     return authz.Moderated(item, admin_service.assigned_ids(session, call_id))
 
 
-def _decide(session: Session, user: User, idea_id: int, action: Action = Action.moderation_decide) -> Idea:
+def idea_to_decide(session: Session, user: User, idea_id: int, action: Action = Action.moderation_decide) -> Idea:
     """The idea `user` (a moderator) decides on: NotFound, or Forbidden when it is their own
     or in a call assigned to other moderators."""
     idea = _idea(session, user, idea_id)
@@ -217,7 +212,7 @@ def _after(request: Request, session: Session, idea: Idea, message: str, tab: st
 @router.post("/ideas/{idea_id}/approve", name="moderation:approve")
 def approve(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
             expected: Short = "") -> Response:
-    idea = _decide(session, user, idea_id)
+    idea = idea_to_decide(session, user, idea_id)
     idea_decisions.approve_idea(session, actor=user, idea=idea, settings=settings, expected=expected)
     session.commit()
     return _after(request, session, idea, N_("“{title}” is published."))
@@ -226,7 +221,7 @@ def approve(request: Request, session: DbSession, settings: AppSettings, user: M
 @router.post("/ideas/{idea_id}/request-changes", name="moderation:request_changes")
 def request_changes(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
                     message: Text = "", expected: Short = "") -> Response:
-    idea = _decide(session, user, idea_id)
+    idea = idea_to_decide(session, user, idea_id)
     try:
         idea_decisions.request_changes(session, actor=user, idea=idea, message=message, settings=settings,
                                        expected=expected)
@@ -239,7 +234,7 @@ def request_changes(request: Request, session: DbSession, settings: AppSettings,
 @router.post("/ideas/{idea_id}/reject", name="moderation:reject")
 def reject(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
            reason_template: Short = "", reason: Text = "", expected: Short = "") -> Response:
-    idea = _decide(session, user, idea_id)
+    idea = idea_to_decide(session, user, idea_id)
     try:
         full = idea_decisions.rejection_reason(reason_template, reason, current_language())
         idea_decisions.reject_idea(session, actor=user, idea=idea, reason=full, settings=settings,
@@ -254,7 +249,7 @@ def reject(request: Request, session: DbSession, settings: AppSettings, user: Mo
 @router.post("/ideas/{idea_id}/hide", name="moderation:hide")
 def hide(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
          reason: Text = "") -> Response:
-    idea = _decide(session, user, idea_id)
+    idea = idea_to_decide(session, user, idea_id)
     try:
         idea_decisions.hide_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     except ValidationFailed as exc:
@@ -268,7 +263,7 @@ def hide(request: Request, session: DbSession, settings: AppSettings, user: Mode
 @router.post("/ideas/{idea_id}/restore", name="moderation:restore")
 def restore(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
             reason: Text = "") -> Response:
-    idea = _decide(session, user, idea_id)
+    idea = idea_to_decide(session, user, idea_id)
     idea_decisions.restore_idea(session, actor=user, idea=idea, reason=reason, settings=settings)
     session.commit()
     return flash(request, redirect(links.path("moderation:idea", idea_id=idea_id)), N_("“{title}” is visible again."),
@@ -277,7 +272,7 @@ def restore(request: Request, session: DbSession, settings: AppSettings, user: M
 
 @router.post("/ideas/{idea_id}/dismiss-reports", name="moderation:dismiss_idea_reports")
 def dismiss_idea_reports(request: Request, session: DbSession, user: ModeratorUser, idea_id: int) -> Response:
-    _decide(session, user, idea_id)
+    idea_to_decide(session, user, idea_id)
     report_decisions.dismiss_reports(session, actor=user, target_type=TargetType.idea, target_id=idea_id)
     session.commit()
     return flash(request, redirect(links.path("moderation:queue", _query={"tab": "reported"})),
@@ -287,7 +282,7 @@ def dismiss_idea_reports(request: Request, session: DbSession, user: ModeratorUs
 @router.post("/ideas/{idea_id}/answer", name="moderation:answer")
 def answer(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
            answer_status: Short = "", answer_md: LongText = "", form_token: FormToken = "") -> Response:
-    idea = _decide(session, user, idea_id, Action.idea_answer)
+    idea = idea_to_decide(session, user, idea_id, Action.idea_answer)
     # Sent twice, one answer: not a second history line and a second round of notifications.
     sent = submission.claim(session, token=form_token, form="moderation:answer", user_id=user.id,
                             content=[idea_id, answer_status, answer_md])
@@ -312,7 +307,7 @@ def translate_answer(request: Request, session: DbSession, user: ModeratorUser, 
                      language: Short = "", translation_md: LongText = "") -> Response:
     """A translation of the official answer into another language (app.contentlang): shown to
     readers of that language instead of the original."""
-    idea = _decide(session, user, idea_id, Action.idea_answer)
+    idea = idea_to_decide(session, user, idea_id, Action.idea_answer)
     try:
         changed = idea_decisions.translate_answer(session, actor=user, idea=idea, language=language,
                                                   answer_md=translation_md)
@@ -330,7 +325,7 @@ def translate_answer(request: Request, session: DbSession, user: ModeratorUser, 
 @router.post("/ideas/{idea_id}/merge", name="moderation:merge")
 def merge(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser, idea_id: int,
           target_id: Short = "", note: Text = "", expected: Short = "") -> Response:
-    idea = _decide(session, user, idea_id)
+    idea = idea_to_decide(session, user, idea_id)
     try:
         target_number = parse_id(target_id)
         target = session.get(Idea, target_number) if target_number else None
@@ -344,23 +339,6 @@ def merge(request: Request, session: DbSession, settings: AppSettings, user: Mod
     session.commit()
     return flash(request, redirect(links.path("moderation:idea", idea_id=target.id)),
                  N_("“{title}” was merged."), "success", title=idea.title)
-
-
-@router.post("/ideas/{idea_id}/selection", name="moderation:selection")
-def selection(request: Request, session: DbSession, user: ModeratorUser, idea_id: int, shortlisted: Short = "",
-              winner: Short = "", jury_note: Text = "") -> Response:
-    idea = _decide(session, user, idea_id)
-    call = session.get(Call, idea.call_id)
-    assert call is not None
-    try:
-        results.set_selection(session, actor=user, idea=idea, call=call, shortlisted=bool(shortlisted),
-                              winner=bool(winner), jury_note=jury_note)
-    except ValidationFailed as exc:
-        session.rollback()
-        return _review(request, session, user, call, errors={idea_id: exc.errors}, status_code=422)
-    session.commit()
-    return flash(request, redirect(links.path("moderation:review", call_id=call.id, _anchor=f"idea-{idea_id}")),
-                 N_("The selection of “{title}” is saved."), "success", title=idea.title)
 
 
 # --- Comments -----------------------------------------------------------------------------
@@ -405,119 +383,3 @@ def dismiss_comment_reports(request: Request, session: DbSession, user: Moderato
     session.commit()
     return flash(request, redirect(links.path("moderation:queue", _query={"tab": "reported"})),
                  N_("The reports were dismissed."), "success")
-
-
-# --- People -------------------------------------------------------------------------------
-
-def _person(session: Session, user_id: int) -> User:
-    person = session.get(User, user_id)
-    if person is None or person.deleted_at is not None:
-        raise NotFound()
-    return person
-
-
-def _person_page(request: Request, session: Session, person: User, errors: dict[str, str] | None = None,
-                 values: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
-    assert person.id is not None
-    ideas = queries.ideas_of_person(session, person.id)
-    return render(request, "moderation/user.html", {
-        "person": person, "ideas": ideas, "audit": queries.entries_for(session, TargetType.user, person.id),
-        "errors": errors or {}, "values": values or {},
-    }, status_code=status_code)
-
-
-@router.get("/users/{user_id}", name="moderation:user")
-def user_page(request: Request, session: DbSession, _moderator: ModeratorUser, user_id: int) -> HTMLResponse:
-    person = _person(session, user_id)
-    return _person_page(request, session, person)
-
-
-@router.post("/users/{user_id}/ban", name="moderation:ban")
-def ban(request: Request, session: DbSession, user: ModeratorUser, user_id: int, reason: Text = "",
-        hide_content: Short = "", confirm: Short = "") -> Response:
-    """Suspend an account in two steps: the form on the person's page leads to a confirmation
-    page naming what the suspension does (sessions ended, the ideas and comments hidden when
-    asked, the e-mail with the reason); only that page's button (`confirm=yes`) suspends."""
-    person = _person(session, user_id)
-    authz.require(user, Action.user_ban, person)
-    if confirm != "yes":
-        try:
-            cleaned = bans.check_reason(reason)
-        except ValidationFailed as exc:
-            return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
-        return render(request, "moderation/ban_confirm.html", {
-            "person": person, "reason": cleaned, "hide_content": bool(hide_content),
-            "consequences": bans.consequences(session, person)})
-    try:
-        bans.ban_user(session, actor=user, user=person, reason=reason, hide_content=bool(hide_content))
-    except ValidationFailed as exc:
-        session.rollback()
-        return _person_page(request, session, person, exc.errors, {"reason": reason}, status_code=422)
-    except Conflict as exc:  # already suspended, or the last administrator: nothing changed
-        session.rollback()
-        return flash(request, redirect(links.path("moderation:user", user_id=user_id)), exc.message, "error",
-                     **exc.context)
-    session.commit()
-    return flash(request, redirect(links.path("moderation:user", user_id=user_id)),
-                 N_("The account of {name} is suspended."), "success", name=person.display_name)
-
-
-@router.post("/users/{user_id}/unban", name="moderation:unban")
-def unban(request: Request, session: DbSession, user: ModeratorUser, user_id: int, reason: Text = "") -> Response:
-    person = _person(session, user_id)
-    authz.require(user, Action.user_ban, person)
-    bans.unban_user(session, actor=user, user=person, reason=reason)
-    session.commit()
-    return flash(request, redirect(links.path("moderation:user", user_id=user_id)),
-                 N_("The account of {name} is active again."), "success", name=person.display_name)
-
-
-# --- Review and results -------------------------------------------------------------------
-
-def _review(request: Request, session: Session, user: User, call: Call,
-            errors: dict[int, dict[str, str]] | None = None, status_code: int = 200) -> HTMLResponse:
-    assert call.id is not None
-    ideas = results.review_ranking(session, call)
-    assigned = admin_service.assigned_ids(session, call.id)
-    allowed = {i.id for i in ideas if authz.can(user, Action.moderation_decide, authz.Moderated(i, assigned))}
-    return render(request, "moderation/review.html", {
-        "call": call, "phase": current_phase(call), "Phase": Phase, "ideas": ideas, "allowed": allowed,
-        "answer_labels": ANSWER_LABELS, "errors": errors or {}, "target": authz.Moderated(call, assigned),
-        "counts": intake_service.channel_counts(session, call.id), "channel_labels": CHANNEL_LABELS,
-        "intake_open": intake_service.takes_intake(call),
-    }, status_code=status_code)
-
-
-@router.get("/calls/{call_id}/review", name="moderation:review")
-def review_page(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> HTMLResponse:
-    return _review(request, session, user, call_service.get_call(session, call_id))
-
-
-def _results_call(session: Session, user: User, call_id: int) -> Call:
-    call = call_service.get_call(session, call_id)
-    authz.require(user, Action.results_publish, authz.Moderated(call, admin_service.assigned_ids(session, call_id)))
-    return call
-
-
-@router.get("/calls/{call_id}/publish-results", name="moderation:publish_results_confirm")
-def publish_results_confirm(request: Request, session: DbSession, user: ModeratorUser, call_id: int) -> HTMLResponse:
-    """The confirmation of a publication, naming what becomes public and who is told: it cannot
-    be undone (the call moves to its results phase)."""
-    call = _results_call(session, user, call_id)
-    winners, shortlisted = results.selection(session, call)
-    return render(request, "moderation/publish_results.html", {
-        "call": call, "winners": winners, "shortlisted": [i for i in shortlisted if not i.winner],
-        "in_review": current_phase(call) == Phase.review, "no_winner": results.NO_WINNER,
-    })
-
-
-@router.post("/calls/{call_id}/publish-results", name="moderation:publish_results")
-def publish_results(request: Request, session: DbSession, settings: AppSettings, user: ModeratorUser,
-                    call_id: int, confirm: Annotated[str, Form()] = "") -> Response:
-    call = _results_call(session, user, call_id)
-    if confirm != "yes":  # one tap on an old review page, or a forged form: the confirmation first
-        return redirect(links.path("moderation:publish_results_confirm", call_id=call_id))
-    results.publish_results(session, actor=user, call=call, settings=settings)
-    session.commit()
-    return flash(request, redirect(links.path("moderation:review", call_id=call_id)),
-                 N_("The results of “{title}” are published."), "success", title=call.title)
