@@ -89,12 +89,19 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     found = catalogue(lang).get(singular)
     params.setdefault("n", n)
     if isinstance(found, tuple | list) and all(found):
-        index = Locale.parse(lang).plural_form(n)
+        index = _plural_form(lang)(n)
         forms = list(found)
         text = forms[min(_plural_index(index), len(forms) - 1)]
     else:
         text = singular if n == 1 else plural
     return text.format(**params)
+
+
+@cache
+def _plural_form(lang: str) -> Any:
+    """The CLDR plural rule of `lang` (n -> "one", "other"...): parsed once per language, not
+    once per count printed (a list page prints dozens)."""
+    return Locale.parse(lang).plural_form
 
 
 def _plural_index(tag: str) -> int:

@@ -38,6 +38,9 @@ def video_cards_filter(context: Context, rich_html: str) -> Markup:
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
+# Templates ship with the code and change only with a new release, which restarts the
+# processes: no stat() of every template and include on every page.
+env.auto_reload = False
 # Pages, and the SVG charts drawn from templates, escape what they print; e-mails' .txt parts
 # are plain text (app.mail), their HTML part is a page like any other.
 env.autoescape = select_autoescape(("html", "htm", "xml", "svg"))
