@@ -93,6 +93,9 @@ class RedisCounter:
         return stored[0] + len(recent), oldest
 
     def add(self, key: str) -> None:
+        # In a transaction, begun now if need be (the database's INSERT would begin one): its
+        # rollback is what forgets the hit.
+        self.session.connection()
         self.session.info.setdefault(_PENDING, []).append(("add", key, utcnow()))
 
     def forget(self, key: str) -> None:
