@@ -5,9 +5,11 @@ Redis does not answer. Each test has keys of its own (a random prefix), deleted 
 import logging
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from sqlmodel import Session, select
@@ -17,9 +19,10 @@ from app.errors import RateLimited
 from app.main import create_app
 from app.ratelimit import service as ratelimit
 from app.ratelimit.models import RateLimitHit
+from app.security import CSRF_COOKIE, csrf_token_for
 from app.settings import Settings
 from tests.factories import make_call, make_idea, make_user
-from tests.support import WebClient, free_port, make_settings
+from tests.support import LiveServer, WebClient, free_port, make_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMIT_MESSAGE = "Trop de tentatives échouées pour ce compte. Veuillez patienter une minute puis réessayer."
@@ -83,6 +86,37 @@ def test_the_login_limit_holds_across_two_servers_sharing_redis(two: tuple[WebCl
     server = redis.Redis.from_url(REDIS_URL)
     assert server.zcard(f"{prefix}ratelimit:login:cible@example.org") == limit
     server.close()
+
+
+def test_parallel_guesses_on_two_servers_cannot_outrun_the_limit(tmp_path: Path, database_url: str, prefix: str,
+                                                                 session: Session) -> None:
+    """Twenty guesses at once, spread over two live servers: the limit's five are tried, the
+    rest refused (each request waits for the key's turn before counting, as without Redis)."""
+    make_user(session, email="assiegee@example.org")
+    session.commit()
+    servers = []
+    for name in ("one", "two"):
+        port = free_port()
+        servers.append(LiveServer(make_settings(tmp_path / name, database_url, base_url=f"http://127.0.0.1:{port}",
+                                                redis_url=REDIS_URL, redis_prefix=prefix)))
+    for server in servers:
+        server.start()
+    secret = servers[0].app.state.settings.resolved_secret_key
+
+    def guess(i: int) -> int:
+        seed = f"seed-{i}"
+        with httpx.Client(base_url=servers[i % 2].url, cookies={CSRF_COOKIE: seed}, timeout=60) as http:
+            return http.post("/account/login", data={
+                "email": "assiegee@example.org", "password": f"mauvais mot de passe {i}",
+                "csrf_token": csrf_token_for(secret, seed)}).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = sorted(pool.map(guess, range(20)))
+    finally:
+        for server in servers:
+            server.stop()
+    assert statuses == [422] * 5 + [429] * 15
 
 
 def test_the_same_limits_and_message_with_and_without_redis(tmp_path: Path, database_url: str,
