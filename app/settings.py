@@ -241,14 +241,15 @@ class Settings(BaseSettings):
                 raise ValueError("REINVENTONS_S3_ENDPOINT_URL must be an http(s):// address")
         return self
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url_scheme(cls, value: SecretStr) -> SecretStr:
-        url = value.get_secret_value().strip()
+    @model_validator(mode="after")
+    def _redis_url_scheme(self) -> "Settings":
+        # After validation, not on the field: an error's text shows the value it refused, and
+        # the URL may hold the password (here it is a SecretStr already, shown as **********).
+        url = self.redis_url.get_secret_value().strip()
         if url and not url.startswith(("redis://", "rediss://", "unix://")):
-            # Not the URL itself in the message: it may hold the password.
             raise ValueError("REINVENTONS_REDIS_URL must be a redis://, rediss:// or unix:// address")
-        return SecretStr(url)
+        self.redis_url = SecretStr(url)
+        return self
 
     @field_validator("base_url", "meili_url", "geocoder_url", "s3_endpoint_url")
     @classmethod

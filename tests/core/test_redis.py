@@ -234,3 +234,11 @@ def test_the_page_generation_falls_back_to_the_database_and_renews_when_redis_is
     # Back on Redis with a value no page was kept under: the write made while Redis was away
     # counts for the other server too.
     assert back.startswith("redis:") and back != before and back == other.db.generation.current()
+
+
+def test_a_redis_url_that_is_not_one_is_refused_at_start_without_showing_it(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as refused:
+        Settings(data_dir=tmp_path, redis_url="http://:motdepasse@10.0.0.21:6379")
+    assert "REINVENTONS_REDIS_URL must be a redis://" in str(refused.value)
+    assert "motdepasse" not in str(refused.value)
+    assert "motdepasse" not in repr(Settings(data_dir=tmp_path, redis_url="redis://:motdepasse@10.0.0.21:6379/0"))
