@@ -79,11 +79,6 @@ class RedisLink:
                             self.where)
         return result
 
-    @property
-    def down(self) -> bool:
-        """Whether the last command failed (reset by the next one that succeeds)."""
-        return self._down
-
     def ping(self) -> bool:
         """Whether Redis answers now (the readiness check), whatever the last command did."""
         return bool(self.run("answer the readiness check", lambda client: client.ping(), even_if_resting=True))
