@@ -18,8 +18,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app import redis_link
 from app.errors import NotFound
 from app.pagecache import tracking as page_tracking
+from app.pagecache.generation import Generation
+from app.redis_link import RedisLink
 from app.security import SAFE_METHODS
 from app.settings import Settings
 
@@ -70,19 +73,27 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 @dataclass
 class Database:
-    """The engine plus a variant whose transactions take the write lock up front (SQLite)."""
+    """The engine plus a variant whose transactions take the write lock up front (SQLite), the
+    page generation (app.pagecache) and Redis when configured (app.redis_link), whose rate
+    limits the sessions made here count (app.ratelimit)."""
 
     engine: Engine
     write_engine: Engine
+    generation: Generation
+    redis: RedisLink | None = None
     # SQLite lets one writer in at a time; requests wait for their turn here, on the event loop.
     write_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
+        # The one place where Redis is chosen, or not, for what every process shares besides the
+        # database: the page generation (here) and rate limits (through the sessions' info).
+        redis = redis_link.connect(settings)
         # Every write of every process bumps the page generation (app.pagecache).
-        page_tracking.install(engine)
-        return cls(engine=engine, write_engine=engine.execution_options(sqlite_immediate=True))
+        generation = page_tracking.install(engine, redis)
+        return cls(engine=engine, write_engine=engine.execution_options(sqlite_immediate=True),
+                   generation=generation, redis=redis)
 
     def autocommit_session(self) -> Session:
         """A session whose every statement commits at once and which never holds a snapshot:
@@ -98,7 +109,8 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def session(self, *, write: bool = False) -> Session:
-        return Session(self.write_engine if write else self.engine, expire_on_commit=False)
+        return Session(self.write_engine if write else self.engine, expire_on_commit=False,
+                       info={redis_link.SESSION_KEY: self.redis} if self.redis is not None else None)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -113,6 +125,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
 
 
 def writes_on_read(endpoint: Endpoint) -> Endpoint:

@@ -46,7 +46,6 @@ from app.notify import routes as notify_routes
 from app.observability import errors
 from app.observability import routes as observability_routes
 from app.observability.middleware import RequestMiddleware
-from app.pagecache import tracking as page_tracking
 from app.pagecache.middleware import PageCacheMiddleware
 from app.pages import legal_routes
 from app.pages import routes as page_routes
@@ -150,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LocaleMiddleware, default=settings.default_language, secure_cookie=settings.is_https)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https, settings=settings)
     # Outside the security headers, so that a kept page keeps them; inside the host check.
-    app.add_middleware(PageCacheMiddleware, generation=page_tracking.install(db.engine),
+    app.add_middleware(PageCacheMiddleware, generation=db.generation,
                        max_bytes=settings.page_cache_mb * 1024 * 1024, https=settings.is_https)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     # The proxy's headers are applied here rather than by uvicorn (`reinventons serve` turns its

@@ -140,6 +140,16 @@ class Settings(BaseSettings):
     s3_access_key_id: str = ""
     s3_secret_access_key: SecretStr = SecretStr("")
     s3_timeout_seconds: float = 5.0
+    # Redis (app/redis_link.py): unset REDIS_URL (the default), rate limits are counted in the
+    # database and the page generation is the database's; set (redis://host:6379/0, rediss://
+    # for TLS, unix:///path), both are kept in Redis, shared by every process on every machine.
+    # When Redis does not answer, the database does the work again until it does (a log line
+    # says so). The URL may hold a password: shown as ********** if the settings are ever
+    # printed. Keys start with REDIS_PREFIX, so that several platforms can share one server.
+    redis_url: SecretStr = SecretStr("")
+    redis_prefix: str = Field(default="reinventons:", max_length=100)
+    # How long a Redis command waits before the database answers instead.
+    redis_timeout_ms: int = Field(default=250, ge=10, le=10_000)
     # Maps (app/maps/): the tile server the map pages draw from ({z}/{x}/{y} template, https) and
     # its attribution; the Content-Security-Policy allows exactly this host for images. A
     # Nominatim-compatible geocoder's base URL (e.g. "https://nominatim.example.org") turns a
@@ -229,6 +239,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"REINVENTONS_S3_ENDPOINT_URL is set: {', '.join(missing)} must be set too")
             if not self.s3_endpoint_url.startswith(("https://", "http://")):
                 raise ValueError("REINVENTONS_S3_ENDPOINT_URL must be an http(s):// address")
+        return self
+
+    @model_validator(mode="after")
+    def _redis_url_scheme(self) -> "Settings":
+        # After validation, not on the field: an error's text shows the value it refused, and
+        # the URL may hold the password (here it is a SecretStr already, shown as **********).
+        url = self.redis_url.get_secret_value().strip()
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REINVENTONS_REDIS_URL must be a redis://, rediss:// or unix:// address")
+        self.redis_url = SecretStr(url)
         return self
 
     @field_validator("base_url", "meili_url", "geocoder_url", "s3_endpoint_url")

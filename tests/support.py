@@ -67,6 +67,8 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "meili_timeout_ms": 10_000,
         # Likewise REINVENTONS_S3_*: the tests against the real S3 gateway give their own.
         "s3_endpoint_url": "",
+        # Likewise REINVENTONS_REDIS_URL: the tests of Redis (tests/core/test_redis.py) give their own.
+        "redis_url": "",
     }
     values.update(overrides)
     return Settings(**values)

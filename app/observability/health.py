@@ -3,7 +3,9 @@ a proxy's health check): liveness says the process answers and asks nothing else
 database outage does not get every server process restarted; readiness says whether this
 process can serve pages now: the database answers, the media storage takes a file, and search
 answers (Meilisearch when configured; without it, or when it is down, the database answers
-searches, so the process stays ready and the check says "degraded")."""
+searches, so the process stays ready and the check says "degraded"); so does Redis when
+configured (app.redis_link: when it is down, the database counts rate limits and keeps the
+page generation: "degraded", still ready)."""
 
 import logging
 from dataclasses import dataclass, field
@@ -24,13 +26,13 @@ OK, FAILED, DEGRADED = "ok", "unavailable", "degraded"
 @dataclass
 class Readiness:
     """Each check's outcome by name ("ok", "unavailable" or "degraded"), and whether the
-    process is ready: every check but search ok."""
+    process is ready: every check but search and Redis ok."""
 
     checks: dict[str, str] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
-        """True when the database and the storage are ok (search may be degraded)."""
+        """True when the database and the storage are ok (search and Redis may be degraded)."""
         return all(outcome != FAILED for outcome in self.checks.values())
 
 
@@ -70,7 +72,15 @@ def _search(settings: Settings) -> str:
     return DEGRADED
 
 
+def _redis(db: Database) -> str:
+    if db.redis is None:
+        return OK  # not configured: the database does its work, checked with the database
+    return OK if db.redis.ping() else DEGRADED  # the link logs the failure, once per outage
+
+
 def readiness(settings: Settings, db: Database) -> Readiness:
-    """Run the three checks now (each bounded: the database's connect timeout, a local file,
-    Meilisearch's `MEILI_TIMEOUT_MS`). Details of a failure go to the log, never to the answer."""
-    return Readiness({"database": _database(db), "storage": _storage(settings), "search": _search(settings)})
+    """Run the four checks now (each bounded: the database's connect timeout, a local file,
+    Meilisearch's `MEILI_TIMEOUT_MS`, Redis's `REDIS_TIMEOUT_MS`). Details of a failure go to the
+    log, never to the answer."""
+    return Readiness({"database": _database(db), "storage": _storage(settings), "search": _search(settings),
+                      "redis": _redis(db)})

@@ -22,7 +22,7 @@ def liveness() -> JSONResponse:
 @router.get("/readyz", name="site:ready")
 def ready(request: Request, settings: AppSettings) -> JSONResponse:
     """Readiness: 200 {"status": "ready", "checks": {...}} when the database and the storage
-    answer, else 503 {"status": "unavailable", ...}; search "degraded" keeps it ready."""
+    answer, else 503 {"status": "unavailable", ...}; search or Redis "degraded" keeps it ready."""
     outcome = health.readiness(settings, request.app.state.db)
     return JSONResponse({"status": "ready" if outcome.ready else "unavailable", "checks": outcome.checks},
                         status_code=200 if outcome.ready else 503, headers={"Cache-Control": "no-store"})

@@ -2,7 +2,8 @@
 every write, in every process and on every machine (issue 14).
 
 - `generation.py`: the deployment's page generation, a value that changes after every commit
-  that wrote something a page may show (a PostgreSQL sequence; a file next to a SQLite one);
+  that wrote something a page may show (a PostgreSQL sequence; a file next to a SQLite one; a
+  key in Redis read instead when REDIS_URL is set);
 - `tracking.py`: which transactions wrote such a thing (any INSERT, UPDATE or DELETE but those
   on tables no page shows: sessions, rate limits, the outbox...), and the bump after their commit;
 - `middleware.py`: the cache itself, an ASGI middleware in front of the application.

@@ -4,7 +4,10 @@ every commit that changed what pages show.
 PostgreSQL: the sequence `page_generation` (migration 0030). `nextval` takes no lock that a
 writer would wait for, and every instance on every machine reads the same sequence.
 SQLite: the file `page-generation` next to the database file (one machine, by nature), replaced
-atomically by each bump with a value no other bump writes (time, process id, random)."""
+atomically by each bump with a value no other bump writes (time, process id, random).
+Redis, when configured (app.redis_link): a key holding such a value, read instead of the above
+by every cacheable request; the database's generation is bumped too, and answers while Redis
+does not (`RedisGeneration`)."""
 
 import os
 import secrets
@@ -12,6 +15,13 @@ import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
+
+from app.redis_link import RedisLink
+
+
+def _fresh() -> str:
+    """A value no other bump writes, in any process, even after Redis lost its data."""
+    return f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(8)}"
 
 
 class Generation:
@@ -39,7 +49,7 @@ class FileGeneration(Generation):
     def bump(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fresh = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fresh.write_text(f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(8)}")
+        fresh.write_text(_fresh())
         os.replace(fresh, self.path)  # atomic: a reader sees the old value or the new one
 
 
@@ -60,8 +70,51 @@ class SequenceGeneration(Generation):
             conn.execute(text("SELECT nextval('page_generation')"))
 
 
-def for_engine(engine: Engine) -> Generation:
-    """The generation of the database behind `engine`."""
+class RedisGeneration(Generation):
+    """The generation kept in Redis, with the database's own generation (`database`) beside it.
+
+    Every bump writes both, so the database's is always exact: while Redis does not answer, this
+    process reads the database's instead. The two kinds of value never match ("redis:" and
+    "database:" prefixes), so no page kept under one is served under the other. Writes that
+    other processes made while this one could not see Redis may be missing from it (they
+    bumped the database only): after any failure, the first command that succeeds again gives
+    Redis a fresh value before reading it, which makes every page kept before it stale, here and
+    everywhere. Each bump writes a fresh random value rather than counting up, so that a Redis
+    restarted empty cannot bring back a value that pages were kept under.
+
+    What this cannot do: a process that cannot reach Redis while others can (a partial network
+    failure) bumps only the database; the others serve their kept pages until that process
+    reaches Redis again, and never longer than the page cache's TTL_SECONDS."""
+
+    def __init__(self, link: RedisLink, database: Generation) -> None:
+        self.link = link
+        self.database = database
+        self.key = link.key("page-generation")
+        self._unsure = False  # a command failed: Redis may lack writes; renew before trusting it
+
+    def current(self) -> str:
+        if self._unsure:
+            self._renew()
+        value = None if self._unsure else self.link.run("read the page generation",
+                                                         lambda client: str(client.get(self.key) or ""))
+        if value is None:
+            self._unsure = True
+            return f"database:{self.database.current()}"
+        return f"redis:{value}"
+
+    def bump(self) -> None:
+        self.database.bump()
+        self._renew()
+
+    def _renew(self) -> None:
+        self._unsure = self.link.run("bump the page generation",
+                                     lambda client: client.set(self.key, _fresh())) is None
+
+
+def for_engine(engine: Engine, redis: RedisLink | None = None) -> Generation:
+    """The generation of the database behind `engine`, kept in Redis too when `redis` is given."""
+    if redis is not None:
+        return RedisGeneration(redis, for_engine(engine))
     if engine.dialect.name == "postgresql":
         return SequenceGeneration(engine)
     database = engine.url.database or ""

@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
-from app.pagecache.generation import FileGeneration, Generation, for_engine
+from app.pagecache.generation import Generation, for_engine
+from app.redis_link import RedisLink
 
 # Tables no page shows to anonymous visitors: writes to them alone leave pages as they were
 # (a login, a rate limit's count, an outbox message carried out, a notification read...).
@@ -30,7 +32,10 @@ _SESSION_KEY = "page_cache_session"  # in a connection's info: the info dict of 
 DATABASE_KEY = "page_cache_database"  # in a session's info: the key of its database in GENERATIONS
 _GENERATION_KEY = "page_generation"  # in a session's info: the generation its transaction reads under
 
-GENERATIONS: dict[str, Generation] = {}  # one per database, shared by the engines on it
+GENERATIONS: dict[str, Generation] = {}  # one per database (and Redis), shared by the engines on it
+# The key in GENERATIONS of each engine's database, by the engine's pool (which its
+# execution-option variants share).
+_KEYS: "weakref.WeakKeyDictionary[Pool, str]" = weakref.WeakKeyDictionary()
 # The generation the page cache read when the request began (before any database read): the
 # values of app.pagecache.memo may be looked up under it without reading it again.
 REQUEST_GENERATION: ContextVar[str | None] = ContextVar("page_generation", default=None)
@@ -46,11 +51,15 @@ def changes_pages(statement: str) -> bool:
     return found is None or found.group(1).lower() not in PRIVATE_TABLES
 
 
-def install(engine: Engine) -> Generation:
+def install(engine: Engine, redis: RedisLink | None = None) -> Generation:
     """Track the writes of every session on `engine` (and its execution-option variants) and
-    bump its database's generation after their commits. Returns the generation; idempotent."""
+    bump its database's generation (kept in Redis too when `redis` is given) after their
+    commits. Returns the generation; idempotent."""
     key = engine.url.render_as_string(hide_password=False)
-    generation = GENERATIONS.get(key) or GENERATIONS.setdefault(key, for_engine(engine))
+    if redis is not None:  # not the database's generation alone: another one (tests have both)
+        key = f"{key} redis {redis.where} {redis.prefix}"
+    generation = GENERATIONS.get(key) or GENERATIONS.setdefault(key, for_engine(engine, redis))
+    _KEYS[engine.pool] = key
     if engine in _TRACKED:  # each engine (each process's, or each test's app) listens once
         return generation
     _TRACKED.add(engine)
@@ -73,10 +82,10 @@ def generation_of(session: Session) -> str | None:
     None for a session on an untracked database."""
     key = session.info.get(DATABASE_KEY)
     if key is None:  # no transaction yet: reading the generation now comes before any snapshot
-        key = session.get_bind().engine.url.render_as_string(hide_password=False)
+        key = _KEYS.get(session.get_bind().engine.pool)
+        if key is None:
+            return None
         session.info[DATABASE_KEY] = key
-    if key not in GENERATIONS:
-        return None
     if _GENERATION_KEY not in session.info:
         # A generation read earlier than the data is still right for it (app.pagecache.memo).
         session.info[_GENERATION_KEY] = REQUEST_GENERATION.get() or GENERATIONS[key].current()
@@ -85,13 +94,13 @@ def generation_of(session: Session) -> str | None:
 
 @event.listens_for(Session, "after_begin")
 def _begin(session: Session, _transaction: Any, connection: Any) -> None:
-    key = connection.engine.url.render_as_string(hide_password=False)
-    if key in GENERATIONS:
+    key = _KEYS.get(connection.engine.pool)
+    if key is not None:
         connection.info[_SESSION_KEY] = session.info
         session.info[DATABASE_KEY] = key
         session.info.pop("page_cache_dirty", None)
         generation = GENERATIONS[key]
-        if isinstance(generation, FileGeneration) and _GENERATION_KEY not in session.info:
+        if connection.dialect.name == "sqlite" and _GENERATION_KEY not in session.info:
             # SQLite's transaction reads one snapshot, taken at its first statement, still to
             # come: the generation read now is no newer than the data (app.pagecache.memo).
             session.info[_GENERATION_KEY] = REQUEST_GENERATION.get() or generation.current()

@@ -85,7 +85,8 @@ def test_liveness_and_readiness(client: WebClient) -> None:
     assert live.json() == {"status": "ok"} and live.headers["cache-control"] == "no-store"  # never a cached "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.headers["cache-control"] == "no-store"
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok", "search": "ok"}}
+    assert ready.json() == {"status": "ready",
+                            "checks": {"database": "ok", "storage": "ok", "search": "ok", "redis": "ok"}}
 
 
 @pytest.mark.parametrize("folder", ["media_dir", "private_media_dir", "imports_dir"])
@@ -97,7 +98,8 @@ def test_not_ready_when_a_storage_folder_takes_no_file(tmp_path: Path, database_
     with WebClient(create_app(settings), base_url="http://testserver") as web:
         ready = web.get("/readyz")
         assert ready.status_code == 503
-        assert ready.json()["checks"] == {"database": "ok", "storage": "unavailable", "search": "ok"}
+        assert ready.json()["checks"] == {"database": "ok", "storage": "unavailable", "search": "ok",
+                                          "redis": "ok"}
         assert "a file where" not in ready.text and str(tmp_path) not in ready.text  # no details out
 
 
@@ -131,7 +133,8 @@ def test_search_degraded_keeps_the_process_ready(tmp_path: Path, database_url: s
         # Searches fall back to the database: the process still serves.
         assert ready.status_code == 200
         assert ready.json() == {"status": "ready",
-                                "checks": {"database": "ok", "storage": "ok", "search": "degraded"}}
+                                "checks": {"database": "ok", "storage": "ok", "search": "degraded",
+                                           "redis": "ok"}}
 
 
 def test_metrics_and_probes_are_not_pages(scraped: WebClient, session: Session) -> None:

@@ -1,0 +1,97 @@
+"""The optional Redis server shared by every process on every machine (settings.redis_url).
+
+Unset (the default), nothing here runs: rate limits are counted in the database
+(app.ratelimit) and the page generation is the database's (app.pagecache.generation). Set, both
+go through Redis, which spares the database a row per counted hit and a query per cached page.
+
+Redis is an accelerator, never a dependency: every caller has the database to fall back on.
+`RedisLink.run` answers None instead of raising when Redis fails, and then rests: for
+`REST_SECONDS` no request tries it again (an unreachable server costs one short timeout per
+outage, not one per request). The outage and the recovery are logged once each, with the
+server's host and port only: the URL may hold a password.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+REST_SECONDS = 5.0  # after a failure, how long the database answers alone before Redis is tried again
+SESSION_KEY = "redis_link"  # in a database session's info (app.db): the link its rate limits use
+
+
+class RedisLink:
+    """One Redis server, its key prefix and its health as this process last saw it.
+
+    `prefix` starts every key (settings.redis_prefix): several platforms, or tests, can share
+    one server without seeing each other's counters."""
+
+    def __init__(self, url: str, *, prefix: str, timeout_seconds: float) -> None:
+        parts = urlsplit(url)
+        self.where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"  # for logs: no password
+        self.prefix = prefix
+        # One retry on a fresh connection (a pooled one the server closed while idle), no backoff:
+        # redis-py's default (3 retries with backoff) would hold a request for seconds when Redis is down.
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=timeout_seconds,
+                                           socket_timeout=timeout_seconds, retry=Retry(NoBackoff(), 1),
+                                           decode_responses=True)
+        self._lock = threading.Lock()
+        self._resting_until = 0.0
+        self._down = False
+
+    def key(self, name: str) -> str:
+        """`name` under this deployment's prefix."""
+        return f"{self.prefix}{name}"
+
+    def run(self, what: str, command: Callable[[redis.Redis], T], *, even_if_resting: bool = False) -> T | None:
+        """`command(client)`'s result, or None when Redis fails (or failed less than REST_SECONDS
+        ago, unless `even_if_resting`): the caller then does its work with the database. `what`
+        names the work in the log line of an outage ("count a rate limit")."""
+        if not even_if_resting and time.monotonic() < self._resting_until:
+            return None
+        try:
+            result = command(self.client)
+        except redis.RedisError as exc:
+            with self._lock:
+                self._resting_until = time.monotonic() + REST_SECONDS
+                first = not self._down
+                self._down = True
+            if first:
+                log.warning("Redis at %s does not answer (%s: %s): the database takes over until it does "
+                            "(first failed: %s)", self.where, type(exc).__name__, exc, what)
+            return None
+        if self._down:
+            with self._lock:
+                recovered, self._down = self._down, False
+            if recovered:
+                log.warning("Redis at %s answers again: rate limits and the page generation are back on it",
+                            self.where)
+        return result
+
+    def ping(self) -> bool:
+        """Whether Redis answers now (the readiness check), whatever the last command did."""
+        return bool(self.run("answer the readiness check", lambda client: client.ping(), even_if_resting=True))
+
+    def close(self) -> None:
+        """Close the pooled connections (the application's shutdown)."""
+        self.client.close()
+
+
+def connect(settings: Settings) -> RedisLink | None:
+    """The link to settings.redis_url, or None when it is unset. Connects lazily: a server down
+    at start-up is found, and logged, by the first command."""
+    url = settings.redis_url.get_secret_value()
+    if not url:
+        return None
+    return RedisLink(url, prefix=settings.redis_prefix, timeout_seconds=settings.redis_timeout_ms / 1000)

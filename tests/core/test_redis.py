@@ -1,0 +1,244 @@
+"""Redis, when configured (issue 14): rate limits and the page generation shared by every
+server process through the real Redis on 127.0.0.1:6379, and the database taking over when
+Redis does not answer. Each test has keys of its own (a random prefix), deleted afterwards."""
+
+import logging
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlmodel import Session, select
+
+from app import clock
+from app.errors import RateLimited
+from app.main import create_app
+from app.ratelimit import service as ratelimit
+from app.ratelimit.models import RateLimitHit
+from app.security import CSRF_COOKIE, csrf_token_for
+from app.settings import Settings
+from tests.factories import make_call, make_idea, make_user
+from tests.support import LiveServer, WebClient, free_port, make_settings
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+LIMIT_MESSAGE = "Trop de tentatives échouées pour ce compte. Veuillez patienter une minute puis réessayer."
+WRONG_PASSWORD = "pas le bon mot de passe"
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix no other test uses; its keys are deleted afterwards. Skips the test when
+    the Redis server started for every session and CI run is not there."""
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis server answers on 127.0.0.1:6379 ({exc}); start it to run these tests")
+    name = f"test-{secrets.token_hex(6)}:"
+    yield name
+    for key in server.scan_iter(match=f"{name}*"):
+        server.delete(key)
+    server.close()
+
+
+@pytest.fixture
+def shared(tmp_path: Path, database_url: str, prefix: str) -> Settings:
+    return make_settings(tmp_path / "var", database_url, redis_url=REDIS_URL, redis_prefix=prefix)
+
+
+@pytest.fixture
+def two(shared: Settings) -> Iterator[tuple[WebClient, WebClient]]:
+    """Two servers on the same database and the same Redis: what two machines are."""
+    with WebClient(create_app(shared), base_url="http://testserver") as one, \
+            WebClient(create_app(shared), base_url="http://testserver") as other:
+        yield one, other
+
+
+def _failed_login(web: WebClient, email: str) -> tuple[int, str]:
+    answer = web.submit("/account/login", {"email": email, "password": WRONG_PASSWORD})
+    return answer.status_code, answer.text
+
+
+def _hits_in_database(session: Session) -> int:
+    return len(session.exec(select(RateLimitHit)).all())
+
+
+def test_the_login_limit_holds_across_two_servers_sharing_redis(two: tuple[WebClient, WebClient],
+                                                                session: Session, prefix: str) -> None:
+    one, other = two
+    make_user(session, email="cible@example.org")
+    session.commit()
+    limit = one.settings.login_attempts_per_minute
+    # The guesses alternate between the two servers: each sees the other's.
+    for attempt in range(limit):
+        assert _failed_login((one, other)[attempt % 2], "cible@example.org")[0] == 422
+    for web in (one, other):
+        answer = web.submit("/account/login", {"email": "cible@example.org", "password": WRONG_PASSWORD})
+        assert answer.status_code == 429
+        assert 0 < int(answer.headers["retry-after"]) <= 61
+        assert LIMIT_MESSAGE in answer.text  # the message the database's limit gives
+    # Counted in Redis under this deployment's prefix, not in the database.
+    assert _hits_in_database(session) == 0
+    server = redis.Redis.from_url(REDIS_URL)
+    assert server.zcard(f"{prefix}ratelimit:login:cible@example.org") == limit
+    server.close()
+
+
+def test_parallel_guesses_on_two_servers_cannot_outrun_the_limit(tmp_path: Path, database_url: str, prefix: str,
+                                                                 session: Session) -> None:
+    """Twenty guesses at once, spread over two live servers: the limit's five are tried, the
+    rest refused (each request waits for the key's turn before counting, as without Redis)."""
+    make_user(session, email="assiegee@example.org")
+    session.commit()
+    servers = []
+    for name in ("one", "two"):
+        port = free_port()
+        servers.append(LiveServer(make_settings(tmp_path / name, database_url, base_url=f"http://127.0.0.1:{port}",
+                                                redis_url=REDIS_URL, redis_prefix=prefix)))
+    for server in servers:
+        server.start()
+    secret = servers[0].app.state.settings.resolved_secret_key
+
+    def guess(i: int) -> int:
+        seed = f"seed-{i}"
+        with httpx.Client(base_url=servers[i % 2].url, cookies={CSRF_COOKIE: seed}, timeout=60) as http:
+            return http.post("/account/login", data={
+                "email": "assiegee@example.org", "password": f"mauvais mot de passe {i}",
+                "csrf_token": csrf_token_for(secret, seed)}).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = sorted(pool.map(guess, range(20)))
+    finally:
+        for server in servers:
+            server.stop()
+    assert statuses == [422] * 5 + [429] * 15
+
+
+def test_the_same_limits_and_message_with_and_without_redis(tmp_path: Path, database_url: str,
+                                                           prefix: str, session: Session) -> None:
+    make_user(session, email="un@example.org")
+    make_user(session, email="deux@example.org")
+    session.commit()
+    answers = {}
+    for email, extra in (("un@example.org", {}), ("deux@example.org", {"redis_url": REDIS_URL})):
+        settings = make_settings(tmp_path / email, database_url, redis_prefix=prefix, **extra)
+        with WebClient(create_app(settings), base_url="http://testserver") as web:
+            answers[email] = [_failed_login(web, email)[0] for _ in range(settings.login_attempts_per_minute + 2)]
+            answers[email].append(_failed_login(web, email)[1].count(LIMIT_MESSAGE))
+    assert answers["un@example.org"] == answers["deux@example.org"] == [422] * 5 + [429, 429, 1]
+
+
+def test_the_window_ends_and_a_success_clears_the_failures(two: tuple[WebClient, WebClient],
+                                                           session: Session) -> None:
+    one, other = two
+    make_user(session, email="patiente@example.org", password="le bon mot de passe")
+    session.commit()
+    for _ in range(one.settings.login_attempts_per_minute):
+        _failed_login(one, "patiente@example.org")
+    assert _failed_login(other, "patiente@example.org")[0] == 429
+    with clock.travel(timedelta(seconds=61)):  # the oldest failures leave the minute's window
+        assert _failed_login(other, "patiente@example.org")[0] == 422
+        for _ in range(one.settings.login_attempts_per_minute - 2):
+            _failed_login(one, "patiente@example.org")
+        good = one.submit("/account/login", {"email": "patiente@example.org", "password": "le bon mot de passe"})
+        assert good.status_code == 303
+        # The success forgot the failures, on both servers: five more guesses are tried.
+        assert [_failed_login(other, "patiente@example.org")[0] for _ in range(6)] == [422] * 5 + [429]
+
+
+def test_a_hit_counts_only_if_its_transaction_commits(two: tuple[WebClient, WebClient]) -> None:
+    one, other = two
+    with one.db.session(write=True) as session:
+        ratelimit.record(session, "post:idea:7")
+        session.rollback()  # a form refused after counting
+        ratelimit.record(session, "post:idea:8")
+        session.commit()
+    with one.db.transaction() as session:
+        ratelimit.check(session, "post:idea:7", limit=1, window=timedelta(hours=1))  # nothing counted
+        ratelimit.record(session, "post:idea:7")
+    with other.db.transaction() as session, pytest.raises(RateLimited) as refused:
+        ratelimit.check(session, "post:idea:7", limit=1, window=timedelta(hours=1))
+    assert 3590 < refused.value.retry_after <= 3601
+
+
+def test_redis_down_the_database_counts_and_the_process_stays_ready(
+        tmp_path: Path, database_url: str, session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    nobody = free_port()  # nothing listens there
+    settings = make_settings(tmp_path / "var", database_url, redis_url=f"redis://:motdepasse-redis@127.0.0.1:{nobody}/0")
+    make_user(session, email="tenace@example.org")
+    session.commit()
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+    with WebClient(create_app(settings), base_url="http://testserver") as web:
+        statuses = [_failed_login(web, "tenace@example.org")[0] for _ in range(settings.login_attempts_per_minute + 1)]
+        assert statuses == [422] * 5 + [429]  # never a 500, and the limit still holds
+        assert _hits_in_database(session) == 5
+        ready = web.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {"status": "ready",
+                                "checks": {"database": "ok", "storage": "ok", "search": "ok", "redis": "degraded"}}
+    outages = [r.getMessage() for r in caplog.records if "does not answer" in r.getMessage()]
+    assert len(outages) == 1 and f"127.0.0.1:{nobody}" in outages[0]  # once per outage, not per request
+    assert "motdepasse-redis" not in caplog.text
+
+
+def test_a_write_on_one_server_makes_the_others_pages_stale_through_redis(
+        two: tuple[WebClient, WebClient], session: Session, prefix: str) -> None:
+    one, other = two
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call, title="Un potager partagé rue Saint-Gilles")
+    citizen = make_user(session)
+    session.commit()
+    path = f"/calls/{call.slug}"
+    for _ in range(3):
+        if other.get(path).headers["x-page-cache"] == "hit":
+            break
+    else:
+        raise AssertionError("the page was never served from the cache")
+    server = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    before = server.get(f"{prefix}page-generation")
+    one.login_as(citizen)
+    assert one.submit(f"/ideas/{idea.id}/vote").status_code in (200, 303)  # through the first server
+    assert server.get(f"{prefix}page-generation") != before
+    assert other.get(path).headers["x-page-cache"] == "miss"  # the other server made it again
+    assert other.get(path).headers["x-page-cache"] == "hit"
+    # The other server reads the generation from Redis: a bump there (another machine's write)
+    # is enough to make its pages stale.
+    server.set(f"{prefix}page-generation", "another machine's write")
+    assert other.get(path).headers["x-page-cache"] == "miss"
+    server.close()
+
+
+def test_the_page_generation_falls_back_to_the_database_and_renews_when_redis_is_back(
+        two: tuple[WebClient, WebClient], prefix: str) -> None:
+    one, other = two
+    generation = one.db.generation
+    before = generation.current()
+    assert before.startswith("redis:") and before == other.db.generation.current()
+    link = one.db.redis
+    assert link is not None
+    working = link.client
+    link.client = redis.Redis(port=free_port(), socket_connect_timeout=0.2)  # Redis gone, for this server
+    try:
+        assert generation.current().startswith("database:")
+        generation.bump()  # a write while Redis is away: the database's generation has it
+        assert generation.current().startswith("database:")
+    finally:
+        link.client = working
+    link._resting_until = 0.0  # the rest is over: Redis is tried again at once
+    back = generation.current()
+    # Back on Redis with a value no page was kept under: the write made while Redis was away
+    # counts for the other server too.
+    assert back.startswith("redis:") and back != before and back == other.db.generation.current()
+
+
+def test_a_redis_url_that_is_not_one_is_refused_at_start_without_showing_it(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as refused:
+        Settings(data_dir=tmp_path, redis_url="http://:motdepasse@10.0.0.21:6379")
+    assert "REINVENTONS_REDIS_URL must be a redis://" in str(refused.value)
+    assert "motdepasse" not in str(refused.value)
+    assert "motdepasse" not in repr(Settings(data_dir=tmp_path, redis_url="redis://:motdepasse@10.0.0.21:6379/0"))
