@@ -1,0 +1,249 @@
+"""Photos decoded off the web process, in children with their own memory and CPU limits.
+
+`process_image` has the promises and the refusals of `app.media.images.process_image`, whose
+work it hands to a small server program (`app/media/sandbox_server.py`) that forks one child
+per photo. The request still waits for the answer, so a citizen sees exactly what they saw
+before; what changes is where the pixels live. A 12 MP decode's memory is the child's, and is
+given back when it exits; an image bomb or a file crafted to make a codec loop or crash can
+only get the child killed (address-space and CPU limits, `resource.setrlimit`, from
+`Settings.photo_sandbox_*`), and is refused like any unreadable file: "This photo could not be
+read". A child that does not answer in time is killed with its server.
+
+Why not `concurrent.futures.ProcessPoolExecutor`: its 'spawn' and 'forkserver' children
+re-import the main script (for `reinventons serve`, the whole application: 2.7 s of CPU and
+150 MB each), and a CPU limit set once in a long-lived worker would count every photo it ever
+decoded. The server here imports Pillow only, and forks a fresh child per photo (a few
+milliseconds).
+
+Each web process starts its own servers lazily (at most `SERVERS`, one per photo being decoded
+at the same time; a third upload waits its turn), and `shutdown` (the application's lifespan)
+stops them. A server that died is replaced at the next photo.
+"""
+
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.media import images
+from app.media.images import ImageRejected, ProcessedImage, Refusal, Variant
+from app.media.sandbox_server import frame, read_frame
+
+log = logging.getLogger(__name__)
+
+SERVER_PROGRAM = Path(__file__).with_name("sandbox_server.py")
+# Photos decoded at the same time by one web process (a 40 MP PNG takes ~170 MB in its child).
+SERVERS = 2
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # three JPEG variants of at most 1600 px are far below
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one photo's child may use: `memory_bytes` of address space beyond what it maps at
+    start, `cpu_seconds` of CPU time (whole seconds, the kernel's unit), and `timeout_seconds` of
+    wall time for the answer, after which it is killed. 0 means no limit (tests, benchmarks)."""
+
+    memory_bytes: int
+    cpu_seconds: int
+    timeout_seconds: float
+
+
+class _Failed(Exception):
+    """The server did not answer properly: it is killed and the photo refused."""
+
+
+class _Server:
+    def __init__(self) -> None:
+        # -I: no PYTHONPATH, no user site, no script folder on sys.path: the program loads only
+        # Pillow and the pipeline's file. Its own session: killing it kills its child too, and a
+        # Ctrl-C meant for the web process does not interrupt it (it ends when its input closes).
+        self.process = subprocess.Popen([sys.executable, "-I", str(SERVER_PROGRAM)],  # noqa: S603
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        start_new_session=True, bufsize=0)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ask(self, message: bytes, deadline: float | None) -> tuple[dict[str, Any], bytes]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        _write_all(self.process.stdin.fileno(), message, deadline)
+        reader = _DeadlineReader(self.process.stdout.fileno(), deadline)
+        try:
+            answer = read_frame(reader, MAX_ANSWER_BYTES)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise _Failed(f"malformed answer: {exc}") from exc
+        if answer is None:
+            raise _Failed("server ended")
+        return answer
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._reap()
+
+    def close(self) -> None:
+        """Ends the server once its current photo, if any, is done."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Failed("timed out")
+    return left
+
+
+def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
+    view = memoryview(data)
+    os.set_blocking(fd, False)
+    try:
+        while view:
+            _, ready, _ = select.select([], [fd], [], _remaining(deadline))
+            if not ready:
+                raise _Failed("timed out")
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # BrokenPipeError: the server is gone
+                raise _Failed(f"server unreachable: {exc}") from exc
+    finally:
+        os.set_blocking(fd, True)
+
+
+class _DeadlineReader:
+    """`read(n)` on a pipe that gives up at `deadline` (a `time.monotonic()` value)."""
+
+    def __init__(self, fd: int, deadline: float | None) -> None:
+        self.fd, self.deadline = fd, deadline
+
+    def read(self, size: int) -> bytes:
+        chunks, wanted = [], size
+        while wanted:
+            ready, _, _ = select.select([self.fd], [], [], _remaining(self.deadline))
+            if not ready:
+                raise _Failed("timed out")
+            chunk = os.read(self.fd, min(wanted, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(chunks)
+
+
+_slots = threading.BoundedSemaphore(SERVERS)
+_lock = threading.Lock()
+_idle: list[_Server] = []
+
+
+def _take() -> _Server:
+    with _lock:
+        while _idle:
+            server = _idle.pop()
+            if server.alive():
+                return server
+            server.kill()  # reaps it
+    return _Server()
+
+
+def _give_back(server: _Server) -> None:
+    with _lock:
+        _idle.append(server)
+
+
+def server_pids() -> list[int]:
+    """The process ids of this process's idle servers (tests, operators' diagnostics)."""
+    with _lock:
+        return [server.pid for server in _idle]
+
+
+def shutdown() -> None:
+    """Stops this process's idle servers (the application's lifespan; a busy one is kept and
+    ends by itself with the process, when its input closes)."""
+    with _lock:
+        servers = list(_idle)
+        _idle.clear()
+    for server in servers:
+        server.close()
+
+
+def _processed(header: dict[str, Any], payload: bytes) -> ProcessedImage:
+    """The pipeline's result from a child's answer, checked field by field (a child that read
+    hostile input is not trusted to say anything but numbers and names within bounds)."""
+    variants: dict[str, Variant] = {}
+    offset = 0
+    for item in header.get("variants", []):
+        name, size = item.get("name"), item.get("size")
+        width, height = item.get("width"), item.get("height")
+        if name not in images.VARIANT_SIZES or name in variants:
+            raise _Failed(f"unknown variant {name!r}")
+        if not all(isinstance(v, int) and v > 0 for v in (size, width, height)):
+            raise _Failed("bad variant numbers")
+        variants[name] = Variant(name, width, height, payload[offset:offset + size])
+        offset += size
+    width, height, fmt, pid = header.get("width"), header.get("height"), header.get("source_format"), header.get("pid")
+    if offset != len(payload) or not variants or fmt not in ("JPEG", "PNG", "WEBP"):
+        raise _Failed("inconsistent answer")
+    if not all(isinstance(v, int) and v > 0 for v in (width, height, pid)):
+        raise _Failed("bad image numbers")
+    return ProcessedImage(source_format=fmt, width=width, height=height, variants=variants, decoded_by=pid)
+
+
+def process_image(data: bytes, *, max_bytes: int, max_pixels: int, limits: Limits) -> ProcessedImage:
+    """`app.media.images.process_image` (the default variant sizes) in a child process; raises
+    ImageRejected as it does, and ImageRejected(Refusal.corrupt) when the child went past its
+    `limits`, died or did not answer. `decoded_by` of the result is the child's process id.
+
+    Files refused on their size or first bytes are refused here without starting anything."""
+    images.check_envelope(data, max_bytes)
+    request = frame({"max_bytes": max_bytes, "max_pixels": max_pixels,
+                     "memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds}, data)
+    with _slots:
+        deadline = time.monotonic() + limits.timeout_seconds if limits.timeout_seconds > 0 else None
+        server = _take()
+        try:
+            header, payload = server.ask(request, deadline)
+            result = _processed(header, payload) if header.get("ok") is True else None
+        except _Failed as exc:
+            log.warning("photo sandbox %s: %s; server killed, photo refused", server.pid, exc)
+            server.kill()
+            raise ImageRejected(Refusal.corrupt, str(exc)) from exc
+        except BaseException:
+            server.kill()
+            raise
+        _give_back(server)
+    if result is not None:
+        return result
+    reason, detail = header.get("reason"), str(header.get("detail", ""))[:200]
+    known = reason in {r.value for r in Refusal}
+    if not known or detail.startswith(("child died", "memory limit")):  # a limit hit: perhaps an attack
+        log.warning("photo sandbox: photo refused: %s, %s", reason, detail)
+    raise ImageRejected(Refusal(reason) if known else Refusal.corrupt, detail)
