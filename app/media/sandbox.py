@@ -20,6 +20,7 @@ at the same time; a third upload waits its turn), and `shutdown` (the applicatio
 stops them. A server that died is replaced at the next photo.
 """
 
+import contextlib
 import logging
 import os
 import select
@@ -55,8 +56,24 @@ class Limits:
     timeout_seconds: float
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What decoding one photo cost its child: CPU milliseconds, and resident memory in KiB at
+    its start (mostly Pillow, shared with its server) and at its peak (Linux VmHWM)."""
+
+    cpu_ms: float
+    rss_start_kib: int
+    rss_peak_kib: int
+
+
 class _Failed(Exception):
-    """The server did not answer properly: it is killed and the photo refused."""
+    """The server did not answer properly: it is killed and the photo refused. `gone`: it had
+    ended before answering (killed while idle, say), which no photo can cause, since photos are
+    decoded in its children: the photo is then tried once more on a new server."""
+
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 class _Server:
@@ -84,14 +101,12 @@ class _Server:
         except ValueError as exc:
             raise _Failed(f"malformed answer: {exc}") from exc
         if answer is None:
-            raise _Failed("server ended")
+            raise _Failed("server ended", gone=True)
         return answer
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self._reap()
 
     def close(self) -> None:
@@ -134,7 +149,7 @@ def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
             except BlockingIOError:
                 continue
             except OSError as exc:  # BrokenPipeError: the server is gone
-                raise _Failed(f"server unreachable: {exc}") from exc
+                raise _Failed(f"server unreachable: {exc}", gone=True) from exc
     finally:
         os.set_blocking(fd, True)
 
@@ -195,26 +210,39 @@ def shutdown() -> None:
         server.close()
 
 
+def _positive(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise _Failed(f"bad number {value!r}")
+    return value
+
+
 def _processed(header: dict[str, Any], payload: bytes) -> ProcessedImage:
     """The pipeline's result from a child's answer, checked field by field (a child that read
     hostile input is not trusted to say anything but numbers and names within bounds)."""
     variants: dict[str, Variant] = {}
     offset = 0
-    for item in header.get("variants", []):
-        name, size = item.get("name"), item.get("size")
-        width, height = item.get("width"), item.get("height")
-        if name not in images.VARIANT_SIZES or name in variants:
+    items = header.get("variants")
+    for item in items if isinstance(items, list) else []:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or name not in images.VARIANT_SIZES or name in variants:
             raise _Failed(f"unknown variant {name!r}")
-        if not all(isinstance(v, int) and v > 0 for v in (size, width, height)):
-            raise _Failed("bad variant numbers")
-        variants[name] = Variant(name, width, height, payload[offset:offset + size])
+        size = _positive(item.get("size"))
+        variants[name] = Variant(name, _positive(item.get("width")), _positive(item.get("height")),
+                                 payload[offset:offset + size])
         offset += size
-    width, height, fmt, pid = header.get("width"), header.get("height"), header.get("source_format"), header.get("pid")
+    fmt = header.get("source_format")
     if offset != len(payload) or not variants or fmt not in ("JPEG", "PNG", "WEBP"):
         raise _Failed("inconsistent answer")
-    if not all(isinstance(v, int) and v > 0 for v in (width, height, pid)):
-        raise _Failed("bad image numbers")
-    return ProcessedImage(source_format=fmt, width=width, height=height, variants=variants, decoded_by=pid)
+    return ProcessedImage(source_format=str(fmt), width=_positive(header.get("width")),
+                          height=_positive(header.get("height")), variants=variants,
+                          decoded_by=_positive(header.get("pid")))
+
+
+def _usage(value: Any) -> Usage:
+    figures = value if isinstance(value, dict) else {}
+    numbers = [figures.get(k) for k in ("cpu_ms", "rss_start_kib", "rss_peak_kib")]
+    cpu, start, peak = (v if isinstance(v, int | float) else 0 for v in numbers)
+    return Usage(cpu_ms=float(cpu), rss_start_kib=int(start), rss_peak_kib=int(peak))
 
 
 def process_image(data: bytes, *, max_bytes: int, max_pixels: int, limits: Limits) -> ProcessedImage:
@@ -223,27 +251,38 @@ def process_image(data: bytes, *, max_bytes: int, max_pixels: int, limits: Limit
     `limits`, died or did not answer. `decoded_by` of the result is the child's process id.
 
     Files refused on their size or first bytes are refused here without starting anything."""
+    return process_with_usage(data, max_bytes=max_bytes, max_pixels=max_pixels, limits=limits)[0]
+
+
+def process_with_usage(data: bytes, *, max_bytes: int, max_pixels: int,
+                       limits: Limits) -> tuple[ProcessedImage, Usage]:
+    """`process_image`, with what it cost the child (scripts/bench_images.py)."""
     images.check_envelope(data, max_bytes)
     request = frame({"max_bytes": max_bytes, "max_pixels": max_pixels,
                      "memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds}, data)
     with _slots:
         deadline = time.monotonic() + limits.timeout_seconds if limits.timeout_seconds > 0 else None
-        server = _take()
-        try:
-            header, payload = server.ask(request, deadline)
-            result = _processed(header, payload) if header.get("ok") is True else None
-        except _Failed as exc:
-            log.warning("photo sandbox %s: %s; server killed, photo refused", server.pid, exc)
-            server.kill()
-            raise ImageRejected(Refusal.corrupt, str(exc)) from exc
-        except BaseException:
-            server.kill()
-            raise
-        _give_back(server)
+        for attempt in (1, 2):
+            server = _take()
+            try:
+                header, payload = server.ask(request, deadline)
+                result = _processed(header, payload) if header.get("ok") is True else None
+            except _Failed as exc:
+                server.kill()
+                if exc.gone and attempt == 1:
+                    log.info("photo sandbox %s: %s; trying a new server", server.pid, exc)
+                    continue
+                log.warning("photo sandbox %s: %s; server killed, photo refused", server.pid, exc)
+                raise ImageRejected(Refusal.corrupt, str(exc)) from exc
+            except BaseException:
+                server.kill()
+                raise
+            _give_back(server)
+            break
     if result is not None:
-        return result
+        return result, _usage(header.get("usage"))
     reason, detail = header.get("reason"), str(header.get("detail", ""))[:200]
     known = reason in {r.value for r in Refusal}
     if not known or detail.startswith(("child died", "memory limit")):  # a limit hit: perhaps an attack
         log.warning("photo sandbox: photo refused: %s, %s", reason, detail)
-    raise ImageRejected(Refusal(reason) if known else Refusal.corrupt, detail)
+    raise ImageRejected(Refusal(str(reason)) if known else Refusal.corrupt, detail)

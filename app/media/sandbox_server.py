@@ -11,7 +11,7 @@ whose death (killed by a limit, a crash in a codec) takes nothing else with it.
 
 Protocol, on the server's standard input and output (`frame` / `read_frame`): a request is
 {"max_bytes", "max_pixels", "memory_bytes", "cpu_seconds"} with the file's bytes; an answer is
-{"ok": true, "pid", "source_format", "width", "height", "variants": [{"name", "width",
+{"ok": true, "pid", "usage", "source_format", "width", "height", "variants": [{"name", "width",
 "height", "size"}...]} with the variants' bytes one after another, or {"ok": false, "reason",
 "detail"}. Headers are JSON, never pickle: the web process must not execute anything a child
 that read hostile input could have written.
@@ -67,11 +67,17 @@ def _load_pipeline() -> Any:
     return module
 
 
-def _address_space_kib() -> int:
+def _status_kib(field: str) -> int:
+    """A figure of /proc/self/status (Linux), in KiB: VmSize, VmRSS, VmHWM..."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmSize:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
@@ -79,14 +85,16 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     # the budget means the same whatever the libraries weigh. Over it, allocations fail
     # (MemoryError), they do not swap. CPU: SIGXCPU at the soft limit, SIGKILL a second later.
     if memory_bytes > 0:
-        limit = _address_space_kib() * 1024 + memory_bytes
+        limit = _status_kib("VmSize") * 1024 + memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if cpu_seconds > 0:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 
 
 def _answer(pipeline: Any, request: dict[str, Any], data: bytes) -> bytes:
-    """What a child sends back for one photo."""
+    """What a child sends back for one photo. `usage` says what decoding it cost the child:
+    CPU milliseconds, resident KiB at the start (shared with the server) and at the peak."""
+    cpu_start, rss_start = _cpu_ms(), _status_kib("VmRSS")
     try:
         processed = pipeline.process_image(data, max_bytes=int(request["max_bytes"]),
                                            max_pixels=int(request["max_pixels"]))
@@ -95,7 +103,9 @@ def _answer(pipeline: Any, request: dict[str, Any], data: bytes) -> bytes:
     except MemoryError:
         return frame({"ok": False, "reason": "corrupt", "detail": "memory limit"})
     variants = list(processed.variants.values())
-    return frame({"ok": True, "pid": os.getpid(), "source_format": processed.source_format,
+    usage = {"cpu_ms": round(_cpu_ms() - cpu_start, 1), "rss_start_kib": rss_start,
+             "rss_peak_kib": _status_kib("VmHWM")}
+    return frame({"ok": True, "pid": os.getpid(), "usage": usage, "source_format": processed.source_format,
                   "width": processed.width, "height": processed.height,
                   "variants": [{"name": v.name, "width": v.width, "height": v.height, "size": len(v.data)}
                                for v in variants]},
