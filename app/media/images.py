@@ -1,5 +1,8 @@
 """The photo pipeline: bytes in, clean re-encoded variants out. Pure Pillow, no I/O, no database.
 
+It imports nothing of the application: for uploads it runs in `app.media.sandbox`'s children,
+whose server loads this file alone (with Pillow) to stay small.
+
 What it promises, in the order the checks run:
 
 1. Size: more than `max_bytes` is refused before anything is parsed.
@@ -69,8 +72,9 @@ _ORIENTATION = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# Decoding a 40 MP PNG takes ~160 MB: a web process handles a couple at a time, not forty
-# (the size of the thread pool). Others wait their turn.
+# Decoding a 40 MP PNG takes ~160 MB: a process handles a couple at a time, not forty (the size
+# of the thread pool). Others wait their turn. (Uploads are decoded in app.media.sandbox's
+# single-threaded children; the logo, app.identity.logo, in the web process.)
 _DECODE_SLOTS = threading.BoundedSemaphore(2)
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
