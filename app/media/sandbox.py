@@ -97,7 +97,7 @@ class _Server:
         _write_all(self.process.stdin.fileno(), message, deadline)
         reader = _DeadlineReader(self.process.stdout.fileno(), deadline)
         try:
-            answer = read_frame(reader, MAX_ANSWER_BYTES)  # type: ignore[arg-type]
+            answer = read_frame(reader, MAX_ANSWER_BYTES)
         except ValueError as exc:
             raise _Failed(f"malformed answer: {exc}") from exc
         if answer is None:
@@ -272,7 +272,9 @@ def process_with_usage(data: bytes, *, max_bytes: int, max_pixels: int,
                 if exc.gone and attempt == 1:
                     log.info("photo sandbox %s: %s; trying a new server", server.pid, exc)
                     continue
-                log.warning("photo sandbox %s: %s; server killed, photo refused", server.pid, exc)
+                # Twice gone: the server cannot run at all (an operator's problem, not the photo's).
+                log.log(logging.ERROR if exc.gone else logging.WARNING,
+                        "photo sandbox %s: %s; server killed, photo refused", server.pid, exc)
                 raise ImageRejected(Refusal.corrupt, str(exc)) from exc
             except BaseException:
                 server.kill()

@@ -26,7 +26,7 @@ import struct
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 _HEADER = struct.Struct(">II")  # header length, payload length
 MAX_HEADER = 64 * 1024
@@ -38,7 +38,11 @@ def frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
     return _HEADER.pack(len(text), len(payload)) + text + payload
 
 
-def read_frame(stream: BinaryIO, max_payload: int) -> tuple[dict[str, Any], bytes] | None:
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def read_frame(stream: Readable, max_payload: int) -> tuple[dict[str, Any], bytes] | None:
     """The next message of `stream`, or None at its end. ValueError when it is malformed."""
     head = stream.read(_HEADER.size)
     if not head:
@@ -84,6 +88,8 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     # Address space: what the child already maps (the interpreter, Pillow) plus the budget, so
     # the budget means the same whatever the libraries weigh. Over it, allocations fail
     # (MemoryError), they do not swap. CPU: SIGXCPU at the soft limit, SIGKILL a second later.
+    # No core file: SIGXCPU would otherwise dump a child of hundreds of MB wherever it runs.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if memory_bytes > 0:
         limit = _status_kib("VmSize") * 1024 + memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

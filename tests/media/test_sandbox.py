@@ -4,6 +4,8 @@ and the next photo is processed as usual. All of it with real processes and real
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from app.main import create_app
 from app.media import sandbox, service
 from app.media.images import ProcessedImage
 from app.media.models import MediaFile
+from app.media.sandbox_server import frame, read_frame
 from app.settings import Settings
 from tests.factories import make_call, make_user
 from tests.media import samples
@@ -164,3 +167,30 @@ def test_refusals_from_the_child_keep_their_reason(session: Session, settings: S
     shown = _refusal(session, small, samples.encode(samples.picture((2000, 1300)), "PNG"))
     assert "1 mégapixels" in shown
     assert _count(session, MediaFile) == 0
+
+
+def test_the_server_outlives_a_child_that_dies() -> None:
+    """The server program alone, spoken to as a web process does: a child that dies (here on a
+    request without its limits, an exit status 1) is reported as a failure, never as a photo,
+    and the server goes on with the next request in a new child."""
+    server = subprocess.Popen([sys.executable, "-I", str(sandbox.SERVER_PROGRAM)],  # noqa: S603
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        server.stdin.write(frame({"memory_bytes": 0, "cpu_seconds": 0}, samples.gps_jpeg()))
+        server.stdin.flush()
+        answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+        assert answer is not None
+        assert answer[0] == {"ok": False, "reason": "corrupt", "detail": "child died: exit 1"} and answer[1] == b""
+
+        server.stdin.write(frame({"max_bytes": 1 << 20, "max_pixels": 1 << 20, "memory_bytes": 256 << 20,
+                                  "cpu_seconds": 5}, samples.gps_jpeg()))
+        server.stdin.flush()
+        answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+        assert answer is not None and answer[0]["ok"] is True
+        assert answer[0]["pid"] not in (server.pid, os.getpid())
+        assert [v["name"] for v in answer[0]["variants"]] == ["display", "card", "thumb"]
+    finally:
+        server.stdin.close()
+        assert server.wait(timeout=10) == 0  # ends when its input closes
+        server.stdout.close()
