@@ -81,9 +81,11 @@ class _Server:
         # -I: no PYTHONPATH, no user site, no script folder on sys.path: the program loads only
         # Pillow and the pipeline's file. Its own session: killing it kills its child too, and a
         # Ctrl-C meant for the web process does not interrupt it (it ends when its input closes).
+        # An empty environment and no inherited descriptors: a child that a crafted file took
+        # over finds no database address, key or socket of the web process there.
         self.process = subprocess.Popen([sys.executable, "-I", str(SERVER_PROGRAM)],  # noqa: S603
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        start_new_session=True, bufsize=0)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={"PATH": os.defpath},
+                                        close_fds=True, start_new_session=True, bufsize=0)
 
     @property
     def pid(self) -> int:

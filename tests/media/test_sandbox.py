@@ -194,3 +194,18 @@ def test_the_server_outlives_a_child_that_dies() -> None:
         server.stdin.close()
         assert server.wait(timeout=10) == 0  # ends when its input closes
         server.stdout.close()
+
+
+def test_the_sandbox_inherits_no_secret_from_the_web_process(
+        session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REINVENTONS_SECRET_KEY", "a-secret-the-web-process-holds")
+    monkeypatch.setenv("REINVENTONS_DATABASE_URL", "postgresql+psycopg://app:password@db/reinventons")
+    service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
+
+    (server,) = sandbox.server_pids()
+    environment = Path(f"/proc/{server}/environ").read_bytes()
+    assert b"secret" not in environment and b"password" not in environment and b"REINVENTONS" not in environment
+    # Beyond standard input, output and error (the web process's own), only its pipes: no
+    # database file or connection, no listening socket.
+    inherited = {os.readlink(f"/proc/{server}/fd/{fd}") for fd in os.listdir(f"/proc/{server}/fd") if int(fd) > 2}
+    assert inherited and all(name.startswith("pipe:") for name in inherited), inherited
