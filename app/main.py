@@ -36,6 +36,7 @@ from app.idea import routes as idea_routes
 from app.identity import routes as identity_routes
 from app.intake import routes as intake_routes
 from app.maps import routes as maps_routes
+from app.media import sandbox as photo_sandbox
 from app.moderation import admin_routes as moderation_admin_routes
 from app.moderation import people_routes as moderation_people_routes
 from app.moderation import public_routes as moderation_public_routes
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         db.dispose()
+        photo_sandbox.shutdown()
 
     app = FastAPI(
         title="Réinventons",

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 0
     max_upload_bytes: int = 10 * MIB  # per photo
     max_image_pixels: int = 40_000_000
+    # Each photo is decoded in a child process (app.media.sandbox) with these limits: memory beyond
+    # what Pillow itself maps (a 40 MP PNG needs ~170 MB; a 12 MP JPEG ~30 MB), CPU time (a 35 MP
+    # PNG takes ~0.4 s), and the wall time the upload waits for it. Past any of them the photo is
+    # refused as unreadable and the child killed; the web process is untouched.
+    photo_sandbox_memory_mb: int = Field(default=512, ge=1)
+    photo_sandbox_cpu_seconds: int = Field(default=10, ge=1)
+    photo_sandbox_timeout_seconds: float = Field(default=30.0, gt=0)
     # Photos one person (not staff) may send over 24 hours, counted before decoding.
     photos_per_day: int = 40
     photo_bytes_per_day: int = 100 * 1024 * 1024

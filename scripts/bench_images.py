@@ -3,10 +3,18 @@
     .venv/bin/python scripts/bench_images.py [--runs 7]
 
 Makes a 12 MP camera-like JPEG (4000x3000, gradient + noise, ~quality 90) and, for
-comparison, a 12 MP PNG, then runs the whole pipeline (validation, draft decoding, variants,
-JPEG encoding) several times. Prints the median CPU time and the peak resident memory added
-by one upload, measured in a fresh child process (Linux VmHWM minus VmRSS just before), since
-a warm process reuses memory it already holds. Takes well under a minute.
+comparison, a 3 MP PNG and a 35 MP PNG, then runs the whole pipeline (validation, draft
+decoding, variants, JPEG encoding) several times, two ways:
+
+- "pipeline": `app.media.images.process_image` in this process. Median CPU time, and the
+  peak resident memory added by one upload, measured in a fresh process (Linux VmHWM minus
+  VmRSS just before), since a warm process reuses memory it already holds.
+- "sandbox": the way uploads run, `app.media.sandbox` (a child per photo, with the default
+  limits). The child's own CPU time and its peak resident memory (VmHWM, Pillow's pages it
+  shares with its server included, and the part the photo added), the CPU time this (web)
+  process spent sending the photo and reading the answer, and the wall time.
+
+Takes well under a minute.
 """
 
 import argparse
@@ -23,7 +31,10 @@ from PIL import Image, ImageChops
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.media import sandbox  # noqa: E402
 from app.media.images import VARIANT_SIZES, process_image  # noqa: E402
+from app.media.service import sandbox_limits  # noqa: E402
+from app.settings import Settings  # noqa: E402
 
 MAX_BYTES, MAX_PIXELS = 10 * 1024 * 1024, 40_000_000
 
@@ -90,6 +101,24 @@ def measure(label: str, data: bytes, runs: int) -> None:
           f"(min {min(cpu):.0f}, max {max(cpu):.0f}) over {runs} runs, median wall {statistics.median(wall):.0f} ms; "
           f"peak memory of one upload {peak_text}")
     print(f"  variants: {sizes}")
+    measure_sandbox(data, runs)
+
+
+def measure_sandbox(data: bytes, runs: int) -> None:
+    limits = sandbox_limits(Settings(_env_file=None))  # type: ignore[call-arg]
+    sandbox.process_image(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, limits=limits)  # starts the server
+    child_cpu, parent_cpu, wall, peak, added = [], [], [], [], []
+    for _ in range(runs):
+        started_cpu, started_wall = time.process_time(), time.perf_counter()
+        _result, usage = sandbox.process_with_usage(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, limits=limits)
+        parent_cpu.append((time.process_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started_wall) * 1000)
+        child_cpu.append(usage.cpu_ms)
+        peak.append(usage.rss_peak_kib / 1024)
+        added.append((usage.rss_peak_kib - usage.rss_start_kib) / 1024)
+    print(f"  sandbox: child CPU median {statistics.median(child_cpu):.0f} ms (max {max(child_cpu):.0f}); "
+          f"child peak memory {max(peak):.0f} MiB, of which the photo {max(added):.0f} MiB; "
+          f"web process CPU {statistics.median(parent_cpu):.0f} ms; median wall {statistics.median(wall):.0f} ms")
 
 
 def main() -> None:
@@ -106,6 +135,7 @@ def main() -> None:
     big_png = encoded(Image.linear_gradient("L").resize((7000, 5000)).convert("RGB"), "PNG")
     if len(big_png) <= MAX_BYTES:
         measure("35 MP PNG (7000x5000, smooth), near the pixel limit", big_png, max(1, args.runs // 2))
+    sandbox.shutdown()
 
 
 if __name__ == "__main__":

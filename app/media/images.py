@@ -1,5 +1,8 @@
 """The photo pipeline: bytes in, clean re-encoded variants out. Pure Pillow, no I/O, no database.
 
+It imports nothing of the application: for uploads it runs in `app.media.sandbox`'s children,
+whose server loads this file alone (with Pillow) to stay small.
+
 What it promises, in the order the checks run:
 
 1. Size: more than `max_bytes` is refused before anything is parsed.
@@ -32,6 +35,7 @@ transparency, which is flattened onto white.
 """
 
 import io
+import os
 import threading
 import warnings
 from collections.abc import Mapping
@@ -68,8 +72,9 @@ _ORIENTATION = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# Decoding a 40 MP PNG takes ~160 MB: a web process handles a couple at a time, not forty
-# (the size of the thread pool). Others wait their turn.
+# Decoding a 40 MP PNG takes ~160 MB: a process handles a couple at a time, not forty (the size
+# of the thread pool). Others wait their turn. (Uploads are decoded in app.media.sandbox's
+# single-threaded children; the logo, app.identity.logo, in the web process.)
 _DECODE_SLOTS = threading.BoundedSemaphore(2)
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -113,6 +118,7 @@ class ProcessedImage:
     variants: dict[str, Variant]
     content_type: str = CONTENT_TYPE
     extension: str = EXTENSION
+    decoded_by: int = 0  # the id of the process that decoded it (app.media.sandbox: a child)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -253,13 +259,9 @@ def _encode(image: Image.Image, name: str) -> bytes:
     return out.getvalue()
 
 
-def process_image(data: bytes, *, max_bytes: int, max_pixels: int,
-                  sizes: Mapping[str, tuple[int, int]] = VARIANT_SIZES) -> ProcessedImage:
-    """Validates `data` and re-encodes it into `sizes` variants; raises ImageRejected.
-
-    `sizes` must be ordered from the largest box to the smallest: each variant is resized from
-    the previous one, which is much cheaper than from the source.
-    """
+def check_envelope(data: bytes, max_bytes: int) -> str:
+    """The checks that need no decoding (promises 1 and 2's first half): the format named by the
+    first bytes ("JPEG", "PNG" or "WEBP"); raises ImageRejected (empty, too_large, unsupported)."""
     if not data:
         raise ImageRejected(Refusal.empty)
     if len(data) > max_bytes:
@@ -267,6 +269,17 @@ def process_image(data: bytes, *, max_bytes: int, max_pixels: int,
     fmt = sniff_format(data)
     if fmt is None:
         raise ImageRejected(Refusal.unsupported, repr(data[:8]))
+    return fmt
+
+
+def process_image(data: bytes, *, max_bytes: int, max_pixels: int,
+                  sizes: Mapping[str, tuple[int, int]] = VARIANT_SIZES) -> ProcessedImage:
+    """Validates `data` and re-encodes it into `sizes` variants; raises ImageRejected.
+
+    `sizes` must be ordered from the largest box to the smallest: each variant is resized from
+    the previous one, which is much cheaper than from the source.
+    """
+    fmt = check_envelope(data, max_bytes)
     _raise_pillow_limit(max_pixels)
     with _DECODE_SLOTS:
         image = _open(data, fmt, max_pixels)
@@ -314,4 +327,5 @@ def _process(image: Image.Image, fmt: str, sizes: Mapping[str, tuple[int, int]])
                 target, Image.Resampling.BICUBIC)
         variants[name] = Variant(name, current.width, current.height, _encode(current, name))
         previous = current
-    return ProcessedImage(source_format=fmt, width=upright[0], height=upright[1], variants=variants)
+    return ProcessedImage(source_format=fmt, width=upright[0], height=upright[1], variants=variants,
+                          decoded_by=os.getpid())

@@ -29,7 +29,7 @@ from app.clock import utcnow
 from app.errors import NotFound, RateLimited, ValidationFailed
 from app.i18n import N_, format_number, gettext
 from app.locks import lock_user
-from app.media import images
+from app.media import images, sandbox
 from app.media.images import ImageRejected, Refusal
 from app.media.models import MediaFile, UploadCharge
 from app.media.storage import PUBLIC_MEDIA, Storage, StorageError, storage
@@ -127,19 +127,28 @@ def prune_charges(session: Session) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def sandbox_limits(settings: Settings) -> sandbox.Limits:
+    """What one photo's child process may use (Settings.photo_sandbox_*)."""
+    return sandbox.Limits(memory_bytes=settings.photo_sandbox_memory_mb * 1024 * 1024,
+                          cpu_seconds=settings.photo_sandbox_cpu_seconds,
+                          timeout_seconds=settings.photo_sandbox_timeout_seconds)
+
+
 def store_image(session: Session, settings: Settings, *, data: bytes, owner_id: int | None,
                 field: str = "photo", area: str = PUBLIC_MEDIA) -> MediaFile:
-    """Validates and re-encodes `data`, writes its variants and adds (and flushes) its row.
+    """Validates and re-encodes `data` in a child process (app.media.sandbox: the request waits
+    for it), writes its variants and adds (and flushes) its row.
 
-    Raises ValidationFailed({field: message}) for every refusal; nothing is written then.
+    Raises ValidationFailed({field: message}) for every refusal, a child past its limits or
+    killed included ("could not be read"); nothing is written then.
     Raises StorageError when the storage takes no file (the caller's transaction then rolls
     back, and the variants already written are removed). Read uploads with `read_upload` so
     that a huge upload is never held in memory whole. `area` is where the files go
     (`app.media.storage`): public media unless given (the scans of paper ideas are private).
     """
     try:
-        processed = images.process_image(data, max_bytes=settings.max_upload_bytes,
-                                         max_pixels=settings.max_image_pixels)
+        processed = sandbox.process_image(data, max_bytes=settings.max_upload_bytes,
+                                          max_pixels=settings.max_image_pixels, limits=sandbox_limits(settings))
     except ImageRejected as exc:
         raise ValidationFailed({field: refusal_message(settings, exc.reason)}) from exc
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.account.models import Role
 from app.idea.models import Idea, IdeaPhoto
-from app.media import images
+from app.media import sandbox
 from app.media.models import MediaFile, UploadCharge
 from app.settings import Settings
 from tests.factories import make_call, make_idea, make_user
@@ -31,15 +31,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many photos the image pipeline was asked to decode."""
+    """How many photos the image pipeline was asked to decode (in its sandbox, app.media.sandbox)."""
     calls: list[int] = []
-    original = images.process_image
+    original = sandbox.process_image
 
     def counting(data: bytes, **kwargs: Any) -> Any:
         calls.append(len(data))
         return original(data, **kwargs)
 
-    monkeypatch.setattr(images, "process_image", counting)
+    monkeypatch.setattr(sandbox, "process_image", counting)
     return calls
 
 

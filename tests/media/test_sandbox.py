@@ -1,0 +1,211 @@
+"""Photos are decoded in child processes (app.media.sandbox): a photo past the child's limits, a
+child that hangs or a server that died is refused like an unreadable file, nothing is written,
+and the next photo is processed as usual. All of it with real processes and real signals."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+
+from app.errors import ValidationFailed
+from app.i18n import language, translate
+from app.idea.models import Idea, IdeaPhoto
+from app.main import create_app
+from app.media import sandbox, service
+from app.media.images import ProcessedImage
+from app.media.models import MediaFile
+from app.media.sandbox_server import frame, read_frame
+from app.settings import Settings
+from tests.factories import make_call, make_user
+from tests.media import samples
+from tests.support import WebClient, make_settings
+
+UNREADABLE = "Cette photo n’a pas pu être lue"
+# A server that stops answering is given this long; a photo of these tests takes well under 1 s.
+TIMEOUT_SECONDS = 5
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "var", database_url, photo_sandbox_timeout_seconds=TIMEOUT_SECONDS)
+
+
+@pytest.fixture(autouse=True)
+def fresh_servers() -> Iterator[None]:
+    sandbox.shutdown()  # servers another test left idle are not this test's
+    yield
+    sandbox.shutdown()
+
+
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[ProcessedImage]:
+    """What the sandbox returned to the upload path (a spy: the real sandbox runs)."""
+    results: list[ProcessedImage] = []
+    original = sandbox.process_image
+
+    def spy(data: bytes, **kwargs: Any) -> ProcessedImage:
+        results.append(original(data, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(sandbox, "process_image", spy)
+    return results
+
+
+def _count(session: Session, model: type[SQLModel]) -> int:
+    session.expire_all()
+    return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _files(settings: Settings) -> list[Path]:
+    return [p for p in settings.media_dir.rglob("*") if p.is_file()] if settings.media_dir.exists() else []
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _refusal(session: Session, settings: Settings, data: bytes) -> str:
+    with language("fr"), pytest.raises(ValidationFailed) as caught:
+        service.store_image(session, settings, data=data, owner_id=None)
+    return translate("fr", caught.value.errors["photo"])
+
+
+def test_each_photo_is_decoded_in_a_fresh_child_not_in_the_web_process(
+        session: Session, settings: Settings, decoded: list[ProcessedImage]) -> None:
+    service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
+    service.store_image(session, settings, data=samples.gps_jpeg(orientation=6), owner_id=None)
+
+    (server,) = sandbox.server_pids()
+    assert server != os.getpid() and _parent_of(server) == os.getpid()
+    first, second = (result.decoded_by for result in decoded)
+    # Neither here nor in the long-lived server: a child per photo, whose memory goes with it.
+    assert len({os.getpid(), server, first, second}) == 4
+    assert _count(session, MediaFile) == 2
+
+
+def test_a_photo_past_the_childs_memory_limit_is_refused_and_the_next_one_works(
+        session: Session, settings: Settings) -> None:
+    # 3000x2000 decodes to 18 MB of pixels: over a 1 MB budget, well within the pixel limit.
+    photo = samples.encode(samples.picture((3000, 2000)), "JPEG")
+    tiny = settings.model_copy(update={"photo_sandbox_memory_mb": 1})
+
+    assert _refusal(session, tiny, photo).startswith(UNREADABLE)
+    assert _count(session, MediaFile) == 0 and _files(settings) == []
+
+    media = service.store_image(session, settings, data=photo, owner_id=None)
+    assert (media.width, media.height) == (3000, 2000)
+    assert _count(session, MediaFile) == 1
+
+
+def test_a_server_killed_while_idle_is_replaced(session: Session, settings: Settings) -> None:
+    service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
+    (killed,) = sandbox.server_pids()
+    os.kill(killed, signal.SIGKILL)
+
+    service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
+
+    (replacement,) = sandbox.server_pids()
+    assert replacement != killed and _gone(killed)
+    assert _count(session, MediaFile) == 2
+
+
+def test_a_hung_sandbox_refuses_the_idea_photo_writes_nothing_and_recovers(
+        client: WebClient, session: Session, settings: Settings) -> None:
+    call = make_call(session)
+    client.login_as(make_user(session))
+    service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)  # a server, idle
+    (hung,) = sandbox.server_pids()
+    os.kill(hung, signal.SIGSTOP)  # alive but never answering, like a child stuck in a codec
+    form = {"title": "Des bancs au bord du quai", "alt_photo_1": "Le quai",
+            "body_md": "Installer des bancs à l'ombre le long du quai pour les personnes âgées.", "action": "submit"}
+    before = set(_files(settings))
+
+    response = client.submit(f"/calls/{call.slug}/ideas/new", form,
+                             files={"photo_1": ("quai.jpg", samples.gps_jpeg(), "image/jpeg")})
+
+    assert response.status_code == 422 and UNREADABLE in response.text
+    assert 'value="Des bancs au bord du quai"' in response.text  # the text is kept
+    assert _count(session, Idea) == 0 and _count(session, MediaFile) == 1 and set(_files(settings)) == before
+    assert _gone(hung)  # killed, not left stopped
+
+    response = client.submit(f"/calls/{call.slug}/ideas/new", form,
+                             files={"photo_1": ("quai.jpg", samples.gps_jpeg(), "image/jpeg")})
+
+    assert response.status_code == 303
+    assert _count(session, Idea) == 1 and _count(session, IdeaPhoto) == 1 and _count(session, MediaFile) == 2
+
+
+def test_the_applications_shutdown_stops_its_servers(tmp_path: Path, database_url: str) -> None:
+    app = create_app(make_settings(tmp_path / "var", database_url))
+    with WebClient(app, base_url="http://testserver") as web, web.db.autocommit_session() as session:
+        service.store_image(session, web.settings, data=samples.gps_jpeg(), owner_id=None)
+        (server,) = sandbox.server_pids()
+
+    assert sandbox.server_pids() == [] and _gone(server)
+
+
+def test_refusals_from_the_child_keep_their_reason(session: Session, settings: Settings) -> None:
+    """A refusal decided in the child (here: too many pixels, read from the header) is worded
+    as it was before photos left the web process."""
+    small = settings.model_copy(update={"max_image_pixels": 1_000_000})
+    shown = _refusal(session, small, samples.encode(samples.picture((2000, 1300)), "PNG"))
+    assert "1 mégapixels" in shown
+    assert _count(session, MediaFile) == 0
+
+
+def test_the_server_outlives_a_child_that_dies() -> None:
+    """The server program alone, spoken to as a web process does: a child that dies (here on a
+    request without its limits, an exit status 1) is reported as a failure, never as a photo,
+    and the server goes on with the next request in a new child."""
+    server = subprocess.Popen([sys.executable, "-I", str(sandbox.SERVER_PROGRAM)],  # noqa: S603
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        server.stdin.write(frame({"memory_bytes": 0, "cpu_seconds": 0}, samples.gps_jpeg()))
+        server.stdin.flush()
+        answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+        assert answer is not None
+        assert answer[0] == {"ok": False, "reason": "corrupt", "detail": "child died: exit 1"} and answer[1] == b""
+
+        server.stdin.write(frame({"max_bytes": 1 << 20, "max_pixels": 1 << 20, "memory_bytes": 256 << 20,
+                                  "cpu_seconds": 5}, samples.gps_jpeg()))
+        server.stdin.flush()
+        answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+        assert answer is not None and answer[0]["ok"] is True
+        assert answer[0]["pid"] not in (server.pid, os.getpid())
+        assert [v["name"] for v in answer[0]["variants"]] == ["display", "card", "thumb"]
+    finally:
+        server.stdin.close()
+        assert server.wait(timeout=10) == 0  # ends when its input closes
+        server.stdout.close()
+
+
+def test_the_sandbox_inherits_no_secret_from_the_web_process(
+        session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REINVENTONS_SECRET_KEY", "a-secret-the-web-process-holds")
+    monkeypatch.setenv("REINVENTONS_DATABASE_URL", "postgresql+psycopg://app:password@db/reinventons")
+    service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
+
+    (server,) = sandbox.server_pids()
+    environment = Path(f"/proc/{server}/environ").read_bytes()
+    assert b"secret" not in environment and b"password" not in environment and b"REINVENTONS" not in environment
+    # Beyond standard input, output and error (the web process's own), only its pipes: no
+    # database file or connection, no listening socket.
+    inherited = {os.readlink(f"/proc/{server}/fd/{fd}") for fd in os.listdir(f"/proc/{server}/fd") if int(fd) > 2}
+    assert inherited and all(name.startswith("pipe:") for name in inherited), inherited
