@@ -44,7 +44,7 @@ from app.account.models import User
 from app.announce import delivery as announce_delivery
 from app.announce.channels import registry
 from app.announce.channels.base import AuthFailed, Mention, RateLimited
-from app.announce.channels.mastodon import html_to_text
+from app.announce.channels.status_html import html_to_text
 from app.announce.counting import mastodon_length
 from app.announce.models import ChannelAccount, ChannelState, Delivery
 from app.announce.sealing import SealBroken, unseal

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from app import clock
 from app.account.models import Role
-from app.announce.channels.mastodon import MastodonChannel, html_to_text
+from app.announce.channels.mastodon import MastodonChannel
+from app.announce.channels.status_html import html_to_text
 from app.announce.models import ChannelAccount, Delivery, DeliveryStatus
 from app.assistant import mentions, privacy
 from app.assistant.models import AssistantQuestion, Outcome

@@ -23,7 +23,6 @@ never appears in an error text or a log line: it only travels in the Authorizati
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -50,6 +49,7 @@ from app.announce.channels.base import (
     Reply,
     Transient,
 )
+from app.announce.channels.status_html import html_to_text
 from app.clock import utcnow
 from app.db import Database
 from app.i18n import N_
@@ -445,38 +445,3 @@ def _utc(value: Any) -> datetime:
     if not isinstance(value, datetime):
         raise Transient("Mastodon server gave a status without a valid date")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-_BLOCKS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "li",
-                     "h1", "h2", "h3", "h4", "h5", "h6"})
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-class _PlainText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag in _BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of a status's HTML `content`: tags removed, entities decoded, `<br>` a
-    newline, paragraphs separated by a blank line, links as their full address (Mastodon
-    hides part of long addresses in `invisible` spans, kept here)."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    lines = "".join(parser.parts).split("\n")
-    return _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in lines)).strip()

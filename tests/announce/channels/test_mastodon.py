@@ -40,9 +40,9 @@ from app.announce.channels.mastodon import (
     MastodonChannel,
     build,
     delivery_error,
-    html_to_text,
     validate_config,
 )
+from app.announce.channels.status_html import html_to_text
 from app.clock import utcnow
 from tests.announce.channels.mastodon_server import CITIZEN, OBSERVER, MastodonServer
 from tests.support import free_port
