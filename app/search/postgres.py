@@ -4,8 +4,8 @@ ideas are written in several languages) over `unaccent`ed text, the title weight
 body B, ranked by ts_rank; both tsvectors hold the idea's call, theme and district as lexemes
 marked FILTER_MARK (migration 0021), which a filtered search asks with its words. A word of the
 query found nowhere in the index is replaced by the closest indexed word (`pg_trgm` similarity
-over `idea_search_word`, the words of every idea indexed since the last rebuild): "ecolle"
-finds "école".
+over `idea_search_word`, the words of every idea indexed since the last rebuild, among those an
+idea of the index still holds): "ecolle" finds "école".
 
 Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
 (`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no
@@ -72,17 +72,28 @@ _WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT unnest(CAS
 TYPO_MIN_LENGTH = VOCABULARY_MIN
 TYPO_SIMILARITY = 0.45  # pg_trgm similarity of a correction; "ecolle"/"ecole" is 0.625, "parc"/"pare" 0.25
 _KNOWN = sa.text("SELECT 1 FROM idea_search_word WHERE word LIKE :prefix LIMIT 1")
-_CLOSEST = sa.text("SELECT word FROM idea_search_word WHERE word % :word AND similarity(word, :word) >= :least "
-                   "ORDER BY similarity(word, :word) DESC, word LIMIT 1")
+# The closest words first, the first the index holds now: `idea_search_word` keeps the words of
+# every idea indexed since the last rebuild, those of ideas hidden or removed since too, which a
+# correction must never name (it would search for, and highlight, a hidden idea's word). Only the
+# TYPO_CANDIDATES closest are checked, each by one lookup of the GIN index.
+TYPO_CANDIDATES = 5
+_CLOSEST = sa.text("SELECT word FROM (SELECT word, similarity(word, :word) AS alike FROM idea_search_word "
+                   "WHERE word % :word AND similarity(word, :word) >= :least ORDER BY alike DESC, word "
+                   "LIMIT :candidates) AS near "
+                   "WHERE EXISTS (SELECT 1 FROM idea_search "
+                   "WHERE document @@ CAST(quote_literal(near.word) AS tsquery)) "
+                   "ORDER BY alike DESC, word LIMIT 1")
 
 
 def corrected(session: Session, words: list[str]) -> list[str]:
     """`words` with each one that starts no indexed word replaced by the closest indexed word
-    (at least TYPO_SIMILARITY alike), if any."""
+    (at least TYPO_SIMILARITY alike) that an idea of the index holds now, if any (among the
+    TYPO_CANDIDATES closest)."""
     result = []
     for word in words:
         if len(word) >= TYPO_MIN_LENGTH and session.execute(_KNOWN, {"prefix": word + "%"}).first() is None:
-            closest = session.execute(_CLOSEST, {"word": word, "least": TYPO_SIMILARITY}).scalar()
+            closest = session.execute(_CLOSEST, {"word": word, "least": TYPO_SIMILARITY,
+                                                 "candidates": TYPO_CANDIDATES}).scalar()
             word = str(closest) if closest else word
         result.append(word)
     return result

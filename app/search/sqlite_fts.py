@@ -12,6 +12,8 @@ prefix query into its terms: `("ecole" OR "ecoles")`, whose lists FTS5 reads laz
 first, only as far as needed (under 1 ms). A word starting none of them, or too many
 (EXPANSIONS_MAX), stays a prefix query: the answer is the same, only slower."""
 
+import json
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +22,8 @@ from sqlmodel import Session
 from app.idea.models import Idea
 from app.search import backend
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
-from app.search.text import terms, vocabulary
+from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, vocabulary
+from app.search.typos import closest, one_edit_away
 
 TABLE = "idea_search"
 # The FTS5 definition, as migration 0021 writes it (0006's, with the filters' tokens): accents
@@ -53,6 +56,54 @@ INDEX = backend.IndexQuery("sqlite", _table.c.rowid, _fts.op("MATCH")(sa.bindpar
                            filter_value=lambda tokens: filters_query(tokens))
 _WORDS = sa.text("INSERT OR IGNORE INTO idea_search_word (word) VALUES (:word)")
 _STARTING = sa.text("SELECT word FROM idea_search_word WHERE word >= :low AND word < :high ORDER BY word LIMIT :limit")
+
+# Typos. A query word shorter than this is never corrected (as on PostgreSQL): a short word has
+# too many neighbours one letter away ("parc", "pare", "part") to tell a typo from another word.
+TYPO_MIN_LENGTH = VOCABULARY_MIN
+# `idea_search_vocab` (migration 0038): fts5vocab(idea_search, row), its columns term, doc (ideas
+# holding it), cnt.
+# Whether a word starts an indexed word: `idea_search_word` first (a B-tree, the same lookup as
+# `expanded_query`'s), then FTS5's vocabulary, which also holds the words outside
+# `idea_search_word`'s lengths (app.search.text.vocabulary); only a word found in neither is
+# corrected.
+_KNOWN_WORD = sa.text("SELECT 1 FROM idea_search_word WHERE word >= :low AND word < :high LIMIT 1")
+_KNOWN_TERM = sa.text("SELECT 1 FROM idea_search_vocab WHERE term >= :low AND term < :high LIMIT 1")
+# The strings one edit away that are words: looked up in `idea_search_word` (a few hundred
+# B-tree lookups, 0.2 ms), then only those found in FTS5's vocabulary, whose lookup reads the
+# word's whole list of ideas to count them, and which holds no word of an idea no longer indexed
+# (`idea_search_word` keeps every word indexed since the last rebuild). One statement each
+# whatever the number of strings (a JSON array, read by json_each).
+_EXISTING = sa.text("SELECT word FROM idea_search_word WHERE word IN (SELECT value FROM json_each(:words))")
+_HELD = sa.text("SELECT term, doc FROM idea_search_vocab WHERE term IN (SELECT value FROM json_each(:words))")
+_FILTER_TOKEN = re.compile(r"[ctd][0-9]+")  # a token of app.search.backend.filter_tokens ("c3"): no word
+
+
+def _starts_a_word(session: Session, word: str) -> bool:
+    """Whether `word` starts a word of the index, as FTS5's prefix query of it finds one."""
+    bounds = {"low": word, "high": word[:-1] + chr(ord(word[-1]) + 1)}
+    return (session.execute(_KNOWN_WORD, bounds).first() is not None
+            or session.execute(_KNOWN_TERM, bounds).first() is not None)
+
+
+def corrected(session: Session, words: list[str]) -> list[str]:
+    """`words` (app.search.text.terms: folded, without stop words) with each one of at least
+    TYPO_MIN_LENGTH letters that starts no indexed word replaced by the indexed word one edit
+    away (app.search.typos.one_edit_away) held by the most ideas now, then the first
+    alphabetically (app.search.typos.closest); left as it is when there is none. A word that
+    starts an indexed word is never changed."""
+    result = []
+    for word in words:
+        # A word of more than VOCABULARY_MAX + 1 letters is more than one edit from any word
+        # kept (and would be thousands of strings to look up).
+        if TYPO_MIN_LENGTH <= len(word) <= VOCABULARY_MAX + 1 and not _starts_a_word(session, word):
+            near = sorted(w for w in one_edit_away(word)
+                          if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX and not _FILTER_TOKEN.fullmatch(w))
+            existing = list(session.execute(_EXISTING, {"words": json.dumps(near)}).scalars())
+            if existing:
+                held = session.execute(_HELD, {"words": json.dumps(existing)}).all()
+                word = closest({str(term): int(doc) for term, doc in held}) or word
+        result.append(word)
+    return result
 
 
 def _quoted(word: str) -> str:
@@ -92,7 +143,7 @@ def expanded_query(session: Session, words: list[str], joiner: str = " AND ") ->
 
 class SqliteBackend:
     name = "sqlite"
-    corrects_typos = False  # FTS5 has no fuzzy matching (spellfix1 is not part of SQLite builds)
+    corrects_typos = True  # `corrected`: FTS5 has no fuzzy matching (spellfix1 is not part of SQLite builds)
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
         """Replace the rows of `documents` (an FTS5 table has no upsert: delete, then insert)."""
@@ -123,6 +174,7 @@ class SqliteBackend:
         words = terms(query.text)
         if not words:
             return backend.empty()
+        words = corrected(session, words)
         expression = "(" + expanded_query(session, words) + ")"
         return backend.run(session, query, words, INDEX, {"match": WORDS + expression,
                                                           "title_match": TITLE_WORDS + expression})
@@ -131,7 +183,8 @@ class SqliteBackend:
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
         """Ideas matching any word of `text`, by bm25: more shared words, rarer ones and words
         in the title come first (among the candidates of app.search.backend.run_similar; one
-        found by its title only is scored by its title)."""
+        found by its title only is scored by its title). No typo correction, as on PostgreSQL:
+        the words of a whole text, asked at every pause in typing, are too many to correct."""
         words = backend.similar_terms(text)
         if not words:
             return []
