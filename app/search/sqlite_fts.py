@@ -10,7 +10,13 @@ when 1,000 of them are wanted. So such a word is first replaced by the words it 
 those indexed (`idea_search_word`, kept by indexing, migration 0012), as Lucene rewrites a
 prefix query into its terms: `("ecole" OR "ecoles")`, whose lists FTS5 reads lazily, newest
 first, only as far as needed (under 1 ms). A word starting none of them, or too many
-(EXPANSIONS_MAX), stays a prefix query: the answer is the same, only slower."""
+(EXPANSIONS_MAX), stays a prefix query: the answer is the same, only slower.
+
+A query word starting no indexed word is a typo, corrected as on PostgreSQL but by edit
+distance rather than trigram similarity: replaced by the indexed word one edit away
+(app.search.typos) that the most ideas hold (`corrected`). Those words are the ones FTS5 holds
+now (`idea_search_vocab`, migration 0038: its own vocabulary, with each word's number of
+ideas): the words of an idea hidden or removed from the index are never proposed."""
 
 import json
 import re
@@ -90,7 +96,9 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     TYPO_MIN_LENGTH letters that starts no indexed word replaced by the indexed word one edit
     away (app.search.typos.one_edit_away) held by the most ideas now, then the first
     alphabetically (app.search.typos.closest); left as it is when there is none. A word that
-    starts an indexed word is never changed."""
+    starts an indexed word is never changed. Cost, measured on scripts/bench_search.py's
+    100,000 ideas: 0.05 ms of CPU for a known word, 0.7 ms for a word corrected to nothing,
+    1.2 to 1.5 ms for one corrected to a word of 20,000 ideas (counting them is half of it)."""
     result = []
     for word in words:
         # A word of more than VOCABULARY_MAX + 1 letters is more than one edit from any word
