@@ -76,11 +76,17 @@ _KNOWN_WORD = sa.text("SELECT 1 FROM idea_search_word WHERE word >= :low AND wor
 _KNOWN_TERM = sa.text("SELECT 1 FROM idea_search_vocab WHERE term >= :low AND term < :high LIMIT 1")
 # The strings one edit away that are words: looked up in `idea_search_word` (a few hundred
 # B-tree lookups, 0.2 ms), then only those found in FTS5's vocabulary, whose lookup reads the
-# word's whole list of ideas to count them, and which holds no word of an idea no longer indexed
-# (`idea_search_word` keeps every word indexed since the last rebuild). One statement each
-# whatever the number of strings (a JSON array, read by json_each).
+# word's whole list of ideas to count them, and which is always exactly the index's words
+# (`remove` keeps `idea_search_word` so too, but a word may be kept at a length the index drops,
+# or written by an older version). One statement each whatever the number of strings (a JSON
+# array, read by json_each).
 _EXISTING = sa.text("SELECT word FROM idea_search_word WHERE word IN (SELECT value FROM json_each(:words))")
 _HELD = sa.text("SELECT term, doc FROM idea_search_vocab WHERE term IN (SELECT value FROM json_each(:words))")
+# Removing an idea: its words (FTS5 keeps the text), and whether another indexed idea holds one,
+# which FTS5 answers from the first entry of the word's list (under 0.1 ms).
+_CONTENT = sa.text("SELECT title, body FROM idea_search WHERE rowid = :id")
+_HOLDS = sa.text("SELECT 1 FROM idea_search WHERE idea_search MATCH :match LIMIT 1")
+_UNHELD = sa.text("DELETE FROM idea_search_word WHERE word = :word")
 _FILTER_TOKEN = re.compile(r"[ctd][0-9]+")  # a token of app.search.backend.filter_tokens ("c3"): no word
 
 
@@ -169,9 +175,19 @@ class SqliteBackend:
                                 "VALUES (:id, :title, :filters)"), rows)
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
+        """Take the ideas out of the index, and their words no other indexed idea holds out of
+        `idea_search_word` (`index` removes an idea before writing it again: the words an edit
+        took out go too), so that a query word they start is no longer taken for a known word."""
+        words: set[str] = set()
         for idea_id in idea_ids:
+            row = session.execute(_CONTENT, {"id": idea_id}).first()
+            if row is not None:
+                words |= vocabulary(f"{row[0]} {row[1]}")
             session.execute(sa.text("DELETE FROM idea_search WHERE rowid = :id"), {"id": idea_id})
             session.execute(sa.text("DELETE FROM idea_search_title WHERE rowid = :id"), {"id": idea_id})
+        unheld = [w for w in sorted(words) if session.execute(_HOLDS, {"match": WORDS + _quoted(w)}).first() is None]
+        if unheld:
+            session.execute(_UNHELD, [{"word": w} for w in unheld])
 
     def clear(self, session: Session) -> None:
         session.execute(sa.text("DELETE FROM idea_search"))

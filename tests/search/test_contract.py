@@ -179,6 +179,8 @@ def test_a_typo_is_never_corrected_to_a_word_only_a_hidden_idea_has(session: Ses
     assert indexing.reindex(session, hidden.id, engine_settings) is False  # the worker takes it out
     session.commit()
     assert _titles(session, backend, "marchank") == ["Des enfants marchant vers l'école"]
+    # The hidden idea's own word is no word of the index any more: a typo like any other.
+    assert _titles(session, backend, "marchand") == ["Des enfants marchant vers l'école"]
 
 
 def test_each_filter_and_the_facet_counts(session: Session, backend: SearchBackend) -> None:
