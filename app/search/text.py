@@ -87,7 +87,7 @@ def terms(query: str) -> list[str]:
 def vocabulary(text: str) -> set[str]:
     """The folded words of `text` of VOCABULARY_MIN to VOCABULARY_MAX letters, as a query's words
     are folded: what the database backends keep of indexed texts to expand a prefix (SQLite)
-    or correct a typo (PostgreSQL). A single word gives itself, or nothing if out of bounds."""
+    or correct a typo (both). A single word gives itself, or nothing if out of bounds."""
     return {w for w in WORD.findall(fold(text)) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX}
 
 

@@ -131,6 +131,58 @@ def test_a_one_letter_typo_finds_the_word_where_the_backend_corrects_typos(sessi
     assert _titles(session, backend, "xylophone") == []
 
 
+def test_a_typo_in_a_word_with_an_accent_is_corrected(session: Session, backend: SearchBackend) -> None:
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    w = _world(session)
+    make_idea(session, w.call, title="Une bibliothèque de rue", body="Des livres à échanger.")
+    make_idea(session, w.call, title="Plus de bancs", body="Près de la fontaine.")
+    _index(session, backend)
+    results = backend.search(session, SearchQuery(text="bibliotèque"))  # the "h" forgotten, the accent typed
+    assert [h.idea.title for h in results.hits] == ["Une bibliothèque de rue"]
+    assert [s.text for s in results.hits[0].title if s.mark] == ["bibliothèque"]
+    assert _titles(session, backend, "BIBLIOTHÈUQE") == ["Une bibliothèque de rue"]  # two letters swapped
+    assert _titles(session, backend, "fontaime bancs") == ["Plus de bancs"]  # a letter replaced
+
+
+def test_a_word_the_index_holds_is_never_corrected(session: Session, backend: SearchBackend) -> None:
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    w = _world(session)
+    make_idea(session, w.call, title="Un marchand de glaces au parc")
+    make_idea(session, w.call, title="Des enfants marchant vers l'école")
+    make_idea(session, w.call, title="Les parents marchant aussi")
+    _index(session, backend)
+    # "marchant" is in more ideas, one letter away: "marchand" is a word of the index all the same.
+    assert _titles(session, backend, "marchand") == ["Un marchand de glaces au parc"]
+    assert _titles(session, backend, "MARCHÂND") == ["Un marchand de glaces au parc"]
+    assert sorted(_titles(session, backend, "marchan")) == sorted([  # a prefix of both
+        "Un marchand de glaces au parc", "Des enfants marchant vers l'école", "Les parents marchant aussi"])
+    assert _titles(session, backend, "parc") == ["Un marchand de glaces au parc"]  # not "parents"
+
+
+def test_a_typo_is_never_corrected_to_a_word_only_a_hidden_idea_has(session: Session, backend: SearchBackend,
+                                                                    engine_settings: Settings | None) -> None:
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    w = _world(session)
+    # "marchank" is one letter from both words; "marchand" comes first alphabetically, in as
+    # many ideas as "marchant": only hiding its idea makes the correction "marchant".
+    hidden = make_idea(session, w.call, title="Un marchand de glaces")
+    make_idea(session, w.call, title="Des enfants marchant vers l'école")
+    _index(session, backend)
+    assert _titles(session, backend, "marchank") == ["Un marchand de glaces"]
+    hidden.hidden_at = utcnow()
+    session.add(hidden)
+    session.commit()
+    assert hidden.id is not None
+    assert indexing.reindex(session, hidden.id, engine_settings) is False  # the worker takes it out
+    session.commit()
+    assert _titles(session, backend, "marchank") == ["Des enfants marchant vers l'école"]
+    # The hidden idea's own word is no word of the index any more: a typo like any other.
+    assert _titles(session, backend, "marchand") == ["Des enfants marchant vers l'école"]
+
+
 def test_each_filter_and_the_facet_counts(session: Session, backend: SearchBackend) -> None:
     w = _world(session)
     make_idea(session, w.call, title="Parc A", category=w.mobility, district=w.centre)

@@ -147,3 +147,15 @@ def test_beyond_the_count_cap_the_page_says_more_than_and_what_is_counted(
     assert page.text.count('class="search-result"') == 2
     french = client.get("/search", params={"q": "banc", "lang": "fr"})
     assert "Plus de 2 idées trouvées" in french.text
+
+
+def test_a_typo_finds_the_idea_and_the_page_marks_the_word_found(client: WebClient, session: Session) -> None:
+    call = make_call(session)
+    idea = make_idea(session, call, title="Une bibliothèque de rue", body="Des livres à échanger dans la bibliothèque.")
+    make_idea(session, call, title="Plus de bancs")
+    _index(session)
+    page = client.get("/search", params={"q": "bibliotèque"})  # the "h" forgotten
+    assert page.status_code == 200
+    assert f'href="/ideas/{idea.id}">Une <mark>bibliothèque</mark> de rue</a>' in page.text
+    assert "échanger dans la <mark>bibliothèque</mark>." in page.text
+    assert "1 idea found" in page.text and "Plus de bancs" not in page.text
