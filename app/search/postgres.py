@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlmodel import Session
 
 from app.idea.models import Idea
-from app.search import backend
+from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, words_only
 from app.search.text import vocabulary as text_vocabulary
@@ -34,7 +34,7 @@ _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), 
 # (at 100,000 ideas, 7 us a row: 11 ms for the 1,500 rows a common word's candidates read) and
 # left the planner blind to how common the words are.
 _tsquery = sa.func.to_tsquery(CONFIG, sa.bindparam("match", type_=sa.String))
-# What app.search.backend.run asks the index, its words as the parameter "match" (`ts_query`).
+# What app.search.sql.run asks the index, its words as the parameter "match" (`ts_query`).
 FILTER_MARK = "#"  # starts the filters' lexemes ("#c3"): no query word has one (app.search.text.terms)
 
 
@@ -50,7 +50,7 @@ def _filter_match(name: str, titles: bool) -> sa.ColumnElement[bool]:
     return column.op("@@")(sa.cast(sa.bindparam(name, type_=sa.String), TSQUERY))
 
 
-INDEX = backend.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
+INDEX = sql.IndexQuery("postgresql", _table.c.idea_id, _table.c.document.op("@@")(_tsquery),
                            _table.c.title.op("@@")(_tsquery), newest_first=False,  # GIN: no order
                            title_id=_table.c.idea_id, filter_match=_filter_match, filter_value=filters_query)
 
@@ -146,7 +146,7 @@ class PostgresBackend:
         if not words:
             return backend.empty()
         words = corrected(session, words)
-        return backend.run(session, query, words, INDEX, {"match": unaccented(session, ts_query(words))[0]})
+        return sql.run(session, query, words, INDEX, {"match": unaccented(session, ts_query(words))[0]})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
@@ -161,5 +161,5 @@ class PostgresBackend:
         in_title = sa.func.to_tsquery(CONFIG, any_in_title)
         rank = -sa.func.ts_rank(_table.c.document, tsquery)
         in_call = _table.c.document.op("@@")(sa.cast(filters_query(filter_tokens({"call": call_id})), TSQUERY))
-        return backend.run_similar(session, call_id, INDEX, sa.and_(_table.c.document.op("@@")(tsquery), in_call),
+        return sql.run_similar(session, call_id, INDEX, sa.and_(_table.c.document.op("@@")(tsquery), in_call),
                                    sa.and_(_table.c.document.op("@@")(in_title), in_call), rank, exclude_id, limit)

@@ -1,7 +1,7 @@
 """The SQLite backend: an FTS5 table `idea_search` (rowid = idea id; columns title, body, and
 the filters' tokens since migration 0021), created by migration 0006 with the unicode61
 tokenizer removing diacritics and prefix indexes of 2 and 3 characters, ranked by bm25 with
-the title weighing more than the body (similar ideas; search ranks as app.search.backend.run
+the title weighing more than the body (similar ideas; search ranks as app.search.sql.run
 says).
 
 A query word of 4 letters or more is a prefix too ("ecole" finds "écoles"), which FTS5 answers
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.idea.models import Idea
-from app.search import backend
+from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, vocabulary
 from app.search.typos import closest, one_edit_away
@@ -52,9 +52,9 @@ _table = sa.table(TABLE, sa.column("rowid"))
 _titles = sa.table(TITLE_TABLE, sa.column("rowid"))
 _fts: sa.ColumnClause[Any] = sa.literal_column(TABLE)
 _title_fts: sa.ColumnClause[Any] = sa.literal_column(TITLE_TABLE)
-# What app.search.backend.run asks the index, its words as parameters: "match" (every word),
+# What app.search.sql.run asks the index, its words as parameters: "match" (every word),
 # "title_match" (the same in the table of titles).
-INDEX = backend.IndexQuery("sqlite", _table.c.rowid, _fts.op("MATCH")(sa.bindparam("match", type_=sa.String)),
+INDEX = sql.IndexQuery("sqlite", _table.c.rowid, _fts.op("MATCH")(sa.bindparam("match", type_=sa.String)),
                            _title_fts.op("MATCH")(sa.bindparam("title_match", type_=sa.String)),
                            newest_first=True, title_id=_titles.c.rowid,  # by rowid, descending
                            filter_match=lambda name, titles: (_title_fts if titles else _fts).op("MATCH")(
@@ -200,13 +200,13 @@ class SqliteBackend:
             return backend.empty()
         words = corrected(session, words)
         expression = "(" + expanded_query(session, words) + ")"
-        return backend.run(session, query, words, INDEX, {"match": WORDS + expression,
+        return sql.run(session, query, words, INDEX, {"match": WORDS + expression,
                                                           "title_match": TITLE_WORDS + expression})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:
         """Ideas matching any word of `text`, by bm25: more shared words, rarer ones and words
-        in the title come first (among the candidates of app.search.backend.run_similar; one
+        in the title come first (among the candidates of app.search.sql.run_similar; one
         found by its title only is scored by its title). No typo correction, as on PostgreSQL:
         the words of a whole text, asked at every pause in typing, are too many to correct."""
         words = backend.similar_terms(text)
@@ -217,4 +217,4 @@ class SqliteBackend:
         match = sa.and_(_fts.op("MATCH")(WORDS + expression), _fts.op("MATCH")(in_call))
         title_match = sa.and_(_fts.op("MATCH")(TITLE_WORDS + expression), _fts.op("MATCH")(in_call))
         rank = sa.func.bm25(_fts, TITLE_WEIGHT, BODY_WEIGHT, 0.0)  # the call's token scores nothing
-        return backend.run_similar(session, call_id, INDEX, match, title_match, rank, exclude_id, limit)
+        return sql.run_similar(session, call_id, INDEX, match, title_match, rank, exclude_id, limit)

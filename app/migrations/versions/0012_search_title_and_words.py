@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-11-29 19:10:00
 
 A search whose words are found in tens of thousands of ideas reads at most a thousand of them
-(app.search.backend.run). Ranked by relevance, the ideas holding every word in their title are
+(app.search.sql.run). Ranked by relevance, the ideas holding every word in their title are
 looked for apart, so that they still come first: SQLite's FTS5 table already answers a query
 on its title column alone; PostgreSQL gets a tsvector of the title with a GIN index of its own,
 filled here from the titles of the ideas already indexed (`reinventons reindex` writes it as

@@ -5,7 +5,7 @@ Revises: 0018
 Create Date: 2026-11-29 22:10:00
 
 Ranked by relevance, the ideas holding every word in their title come first, and are looked
-for apart (app.search.backend.run). SQLite answered that from `idea_search` under a column
+for apart (app.search.sql.run). SQLite answered that from `idea_search` under a column
 filter (`{title} : ...`), which reads the whole list of each word, bodies included, and keeps
 the title's: for words found together in no title, the list of every idea naming them. A table
 of titles alone has lists a tenth as long. Measured at 100,000 ideas (scripts/bench_search.py):
