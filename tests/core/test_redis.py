@@ -3,6 +3,9 @@ server process through the real Redis on 127.0.0.1:6379, and the database taking
 Redis does not answer. Each test has keys of its own (a random prefix), deleted afterwards."""
 
 import logging
+import shutil
+import subprocess
+import time
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -242,3 +245,51 @@ def test_a_redis_url_that_is_not_one_is_refused_at_start_without_showing_it(tmp_
     assert "REINVENTONS_REDIS_URL must be a redis://" in str(refused.value)
     assert "motdepasse" not in str(refused.value)
     assert "motdepasse" not in repr(Settings(data_dir=tmp_path, redis_url="redis://:motdepasse@10.0.0.21:6379/0"))
+
+
+@pytest.fixture
+def read_only_redis() -> Iterator[str]:
+    """A Redis server of this test's own that answers every read and refuses every write: a
+    replica (of a master that is not there), as the address of a failed-over master, or a
+    replica named by mistake, answers (READONLY). Its own, on a free port: the shared server's
+    configuration is not touched."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary to start a read-only Redis of the test's own")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--replicaof", "127.0.0.1", str(free_port())],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        with pytest.raises(redis.ReadOnlyError):
+            client.set("a", "b")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_redis_that_reads_but_refuses_writes_does_not_lift_the_login_limit(
+        tmp_path: Path, database_url: str, session: Session, read_only_redis: str) -> None:
+    """Hits Redis refused are counted in the database; the limit must add them up even when
+    Redis answers the next count. One guess every 5 s (each after the link's rest) must not
+    get more tries than the limit."""
+    settings = make_settings(tmp_path / "var", database_url, redis_url=read_only_redis)
+    make_user(session, email="obstinee@example.org")
+    session.commit()
+    with WebClient(create_app(settings), base_url="http://testserver") as web:
+        link = web.db.redis
+        assert link is not None
+        statuses = []
+        for _ in range(settings.login_attempts_per_minute + 1):
+            link._resting_until = 0.0  # 5 s later: the link tries Redis again
+            statuses.append(_failed_login(web, "obstinee@example.org")[0])
+    assert statuses == [422] * 5 + [429]
