@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
@@ -95,8 +96,7 @@ class RedisGeneration(Generation):
     def current(self) -> str:
         if self._unsure:
             self._renew()
-        value = None if self._unsure else self.link.run("read the page generation",
-                                                         lambda client: str(client.get(self.key) or ""))
+        value = None if self._unsure else self.link.run("read the page generation", self._read)
         if value is None:
             self._unsure = True
             return f"database:{self.database.current()}"
@@ -105,6 +105,18 @@ class RedisGeneration(Generation):
     def bump(self) -> None:
         self.database.bump()
         self._renew()
+
+    def _read(self, client: Any) -> str:
+        # A write that writes nothing (SET NX of a key that is there) before the read: a Redis
+        # that answers reads but refuses writes (a replica after a failover, a read-only account,
+        # out of memory) fails it, and this process reads the database's generation. A plain GET
+        # would read on, unchanged, while every other process's bump fails: pages kept before
+        # their writes (an idea hidden since) would be served until TTL_SECONDS.
+        # A pipeline of two commands rather than SET NX GET: that one needs Redis 7.
+        pipe = client.pipeline(transaction=False)
+        pipe.set(self.key, "", nx=True)
+        pipe.get(self.key)
+        return str(pipe.execute()[1] or "")
 
     def _renew(self) -> None:
         self._unsure = self.link.run("bump the page generation",

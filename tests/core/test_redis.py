@@ -3,10 +3,10 @@ server process through the real Redis on 127.0.0.1:6379, and the database taking
 Redis does not answer. Each test has keys of its own (a random prefix), deleted afterwards."""
 
 import logging
+import secrets
 import shutil
 import subprocess
 import time
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -17,9 +17,10 @@ import pytest
 import redis
 from sqlmodel import Session, select
 
-from app import clock
+from app import clock, redis_link
 from app.errors import RateLimited
 from app.main import create_app
+from app.pagecache.generation import FileGeneration, RedisGeneration
 from app.ratelimit import service as ratelimit
 from app.ratelimit.models import RateLimitHit
 from app.security import CSRF_COOKIE, csrf_token_for
@@ -293,3 +294,24 @@ def test_a_redis_that_reads_but_refuses_writes_does_not_lift_the_login_limit(
             link._resting_until = 0.0  # 5 s later: the link tries Redis again
             statuses.append(_failed_login(web, "obstinee@example.org")[0])
     assert statuses == [422] * 5 + [429]
+
+
+
+def test_a_write_in_one_process_makes_the_others_pages_stale_when_redis_refuses_writes(
+        tmp_path: Path, read_only_redis: str) -> None:
+    """Two processes (two links, two generations: in one process the application's share one)
+    on one database and a Redis that answers reads but refuses writes. The first one's bump
+    cannot reach Redis; the other, which never failed a command itself, must not go on reading
+    an unchanged generation from Redis and serving the pages it made before the write (a
+    hidden idea still shown)."""
+    settings = make_settings(tmp_path / "var", f"sqlite:///{tmp_path / 'var' / 'db.sqlite'}",
+                             redis_url=read_only_redis)
+    database = FileGeneration(tmp_path / "page-generation")
+    links = [redis_link.connect(settings) for _ in range(2)]
+    one, other = (RedisGeneration(link, database) for link in links if link is not None)
+    before = other.current()
+    one.bump()
+    assert other.current() != before
+    for link in links:
+        assert link is not None
+        link.close()
