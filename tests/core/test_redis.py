@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -315,3 +316,33 @@ def test_a_write_in_one_process_makes_the_others_pages_stale_when_redis_refuses_
     for link in links:
         assert link is not None
         link.close()
+
+
+
+@pytest.mark.parametrize("url", ["http://:Xy7-tres-secret@redis", "redis://:Xy7-tres-secret@redis:notaport/0"])
+def test_a_refused_redis_url_shows_no_secret_in_the_start_up_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """What `reinventons serve` prints when it refuses its settings: pydantic's error quoted
+    the settings it was given, their beginning and their end (the secret key's first
+    characters and the Redis password, with a host name short enough)."""
+    monkeypatch.setenv("REINVENTONS_SECRET_KEY", "TopSecretSigningKey0123456789")
+    monkeypatch.setenv("REINVENTONS_REDIS_URL", url)
+    with pytest.raises(ValueError) as refused:
+        Settings()
+    assert "REINVENTONS_REDIS_URL" in str(refused.value)
+    assert "Xy7" not in str(refused.value) and "TopSecret" not in str(refused.value)
+
+
+@pytest.mark.parametrize("password", ["s3cret/Kq9+Zw==", "s3cret#x", "s3cret?x", "6379/x"])
+def test_a_password_that_breaks_the_redis_url_is_refused_at_start_without_showing_it(
+        tmp_path: Path, password: str) -> None:
+    """A generated password often holds "/" (base64), "#" or "?": unencoded, the URL's host part
+    ends there. Refused when the settings are read, with how to write it, and no part of the
+    password: the address parser's own error ("Port could not be cast to integer value as
+    's3cret'") showed its beginning, and "6379/x" named localhost without a password."""
+    with pytest.raises(ValueError) as refused:
+        Settings(data_dir=tmp_path, redis_url=f"redis://:{password}@redis/0")
+    assert "percent-encoded" in str(refused.value)
+    assert password.split("/")[0].split("#")[0].split("?")[0] not in str(refused.value)
+    encoded = quote(password, safe="")
+    assert Settings(data_dir=tmp_path, redis_url=f"redis://:{encoded}@redis/0").redis_url
