@@ -12,6 +12,7 @@ server's host and port only: the URL may hold a password.
 """
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -69,7 +70,7 @@ class RedisLink:
                 self._down = True
             if first:
                 log.warning("Redis at %s does not answer (%s: %s): the database takes over until it does "
-                            "(first failed: %s)", self.where, type(exc).__name__, exc, what)
+                            "(first failed: %s)", self.where, type(exc).__name__, _answer(exc), what)
             return None
         if self._down:
             with self._lock:
@@ -86,6 +87,16 @@ class RedisLink:
     def close(self) -> None:
         """Close the pooled connections (the application's shutdown)."""
         self.client.close()
+
+
+# redis-py's error for a command of a pipeline names it with its arguments: a rate limit's key
+# holds an e-mail address or a visitor's address, which have no place in the logs.
+_PIPELINE_COMMAND = re.compile(r"^Command # \d+ \(.*\) of pipeline caused error: ", re.DOTALL)
+
+
+def _answer(exc: redis.RedisError) -> str:
+    """The error's text without the command it names (Redis's answer, or the connection's)."""
+    return _PIPELINE_COMMAND.sub("", str(exc))
 
 
 def connect(settings: Settings) -> RedisLink | None:

@@ -346,3 +346,25 @@ def test_a_password_that_breaks_the_redis_url_is_refused_at_start_without_showin
     assert password.split("/")[0].split("#")[0].split("?")[0] not in str(refused.value)
     encoded = quote(password, safe="")
     assert Settings(data_dir=tmp_path, redis_url=f"redis://:{encoded}@redis/0").redis_url
+
+
+
+def test_a_failed_redis_write_logs_no_key_of_a_limit(tmp_path: Path, read_only_redis: str,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """redis-py names the failed command of a pipeline with its arguments in its error, here a
+    limit's key: the e-mail address someone tried to log in as (or a visitor's address). The
+    outage's log line keeps Redis's answer and leaves the command out."""
+    link = redis_link.connect(make_settings(tmp_path / "var", "sqlite://", redis_url=read_only_redis))
+    assert link is not None
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+
+    def count(client: redis.Redis) -> None:
+        pipe = client.pipeline(transaction=True)
+        pipe.zadd(link.key("ratelimit:login:personne@example.org"), {"1796041143.5:ab12": 1796041143.5})
+        pipe.execute()
+
+    assert link.run("count a rate limit", count) is None
+    link.close()
+    outages = [r.getMessage() for r in caplog.records if "does not answer" in r.getMessage()]
+    assert len(outages) == 1 and "read only replica" in outages[0]
+    assert "personne@example.org" not in caplog.text
