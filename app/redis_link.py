@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 REST_SECONDS = 5.0  # after a failure, how long the database answers alone before Redis is tried again
+# Redis failing: its errors, and what redis-py raises when a reply is not of the kind the command
+# expects (a REDIS_URL naming another service, a broken proxy in front of Redis), which would
+# otherwise be a 500 on every page.
+_FAILURES = (redis.RedisError, ValueError, TypeError, AttributeError, IndexError, KeyError)
 SESSION_KEY = "redis_link"  # in a database session's info (app.db): the link its rate limits use
 
 
@@ -63,7 +67,7 @@ class RedisLink:
             return None
         try:
             result = command(self.client)
-        except redis.RedisError as exc:
+        except _FAILURES as exc:
             with self._lock:
                 self._resting_until = time.monotonic() + REST_SECONDS
                 first = not self._down
@@ -94,7 +98,7 @@ class RedisLink:
 _PIPELINE_COMMAND = re.compile(r"^Command # \d+ \(.*\) of pipeline caused error: ", re.DOTALL)
 
 
-def _answer(exc: redis.RedisError) -> str:
+def _answer(exc: Exception) -> str:
     """The error's text without the command it names (Redis's answer, or the connection's)."""
     return _PIPELINE_COMMAND.sub("", str(exc))
 

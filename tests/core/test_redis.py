@@ -5,7 +5,9 @@ Redis does not answer. Each test has keys of its own (a random prefix), deleted 
 import logging
 import secrets
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -368,3 +370,50 @@ def test_a_failed_redis_write_logs_no_key_of_a_limit(tmp_path: Path, read_only_r
     outages = [r.getMessage() for r in caplog.records if "does not answer" in r.getMessage()]
     assert len(outages) == 1 and "read only replica" in outages[0]
     assert "personne@example.org" not in caplog.text
+
+
+@pytest.fixture(params=[b"+OK\r\n", b":1\r\n"], ids=["ok", "integer"])
+def not_redis(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A FAKE server, not Redis: a TCP server giving the same well-formed reply to every command
+    (what a REDIS_URL naming another service, or a broken proxy in front of Redis, may answer).
+    Nothing real answers this way, hence the fake."""
+    reply: bytes = request.param
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            while not stop.is_set():
+                data = conn.recv(65536)
+                if not data:
+                    return
+                commands = data.count(b"\r\n*") + data.startswith(b"*")
+                conn.sendall(reply * max(1, commands))
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _peer = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_a_server_answering_nonsense_is_an_outage_not_an_error(tmp_path: Path, database_url: str,
+                                                                 session: Session, not_redis: str) -> None:
+    settings = make_settings(tmp_path / "var", database_url, redis_url=not_redis)
+    make_user(session, email="perdue@example.org")
+    session.commit()
+    with WebClient(create_app(settings), base_url="http://testserver", raise_server_exceptions=False) as web:
+        assert web.get("/").status_code == 200
+        statuses = [_failed_login(web, "perdue@example.org")[0] for _ in range(settings.login_attempts_per_minute + 1)]
+        assert statuses == [422] * 5 + [429]
+        assert web.get("/readyz").json()["checks"]["redis"] == "degraded"
