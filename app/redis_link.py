@@ -85,8 +85,12 @@ class RedisLink:
         return result
 
     def ping(self) -> bool:
-        """Whether Redis answers now (the readiness check), whatever the last command did."""
-        return bool(self.run("answer the readiness check", lambda client: client.ping(), even_if_resting=True))
+        """Whether Redis takes a write now (the readiness check), whatever the last command did.
+        A write, not a PING: a Redis that answers but refuses writes (a replica, a read-only
+        account, full memory) leaves the work to the database, and its PING would announce a
+        recovery that the next command contradicts, in the log at every probe."""
+        return bool(self.run("answer the readiness check",
+                             lambda client: client.set(self.key("readiness"), "1", ex=60), even_if_resting=True))
 
     def close(self) -> None:
         """Close the pooled connections (the application's shutdown)."""

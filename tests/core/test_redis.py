@@ -417,3 +417,18 @@ def test_a_server_answering_nonsense_is_an_outage_not_an_error(tmp_path: Path, d
         statuses = [_failed_login(web, "perdue@example.org")[0] for _ in range(settings.login_attempts_per_minute + 1)]
         assert statuses == [422] * 5 + [429]
         assert web.get("/readyz").json()["checks"]["redis"] == "degraded"
+
+
+def test_a_redis_refusing_writes_is_degraded_for_readiness_and_logged_once(
+        tmp_path: Path, database_url: str, read_only_redis: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The database does Redis's work while Redis refuses writes: /readyz says so, and the
+    readiness check's PING, which such a Redis answers, does not announce a recovery that the
+    next command contradicts (two warnings per probe, every few seconds, in every process)."""
+    settings = make_settings(tmp_path / "var", database_url, redis_url=read_only_redis)
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+    with WebClient(create_app(settings), base_url="http://testserver") as web:
+        for _ in range(3):
+            assert web.get("/readyz").json()["checks"]["redis"] == "degraded"
+            assert web.get("/").status_code == 200
+    assert [r.getMessage() for r in caplog.records if "answers again" in r.getMessage()] == []
+    assert len([r for r in caplog.records if "does not answer" in r.getMessage()]) == 1
