@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     # Extra host names accepted besides BASE_URL's (comma-separated), e.g. behind a proxy.
     allowed_hosts: str = ""
     # The reverse proxies trusted for X-Forwarded-For, X-Forwarded-Proto and X-Request-ID
-    # (comma-separated addresses or networks, "*" for any; uvicorn's syntax). From any other
+    # (comma-separated addresses or networks; uvicorn's syntax; "*", any, only if the proxy alone
+    # reaches the servers and replaces X-Forwarded-For: with it, the visitor's own first entry
+    # counts, README "Configuration"). From any other
     # peer those headers are ignored: a visitor cannot pick their address or their request id.
     forwarded_allow_ips: str = "127.0.0.1"
     # The city's identity until an administrator sets it (app.identity): the names shown in
