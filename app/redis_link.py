@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import redis
@@ -84,13 +84,27 @@ class RedisLink:
                             self.where)
         return result
 
+    def refuse_if_read_only(self, pipe: Any) -> None:
+        """Queue on `pipe` a write that writes nothing (SET NX of a key that is there, after the
+        first time), so that the pipeline fails, and the caller falls back on the database, when
+        Redis answers reads but refuses writes (a replica after a failover, a read-only account,
+        full memory). Reading from such a Redis while writing to the database would read a store
+        that misses every write: a rate limit's count found empty after each rest, a page
+        generation that never changes."""
+        pipe.set(self.key("writable"), "1", nx=True)
+
     def ping(self) -> bool:
         """Whether Redis takes a write now (the readiness check), whatever the last command did.
         A write, not a PING: a Redis that answers but refuses writes (a replica, a read-only
         account, full memory) leaves the work to the database, and its PING would announce a
         recovery that the next command contradicts, in the log at every probe."""
-        return bool(self.run("answer the readiness check",
-                             lambda client: client.set(self.key("readiness"), "1", ex=60), even_if_resting=True))
+        def check(client: redis.Redis) -> bool:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(self.key("readiness"), "1", ex=60)
+            pipe.ping()  # and PONG: a server answering OK to everything is not Redis
+            return all(pipe.execute())
+
+        return bool(self.run("answer the readiness check", check, even_if_resting=True))
 
     def close(self) -> None:
         """Close the pooled connections (the application's shutdown)."""

@@ -107,14 +107,12 @@ class RedisGeneration(Generation):
         self._renew()
 
     def _read(self, client: Any) -> str:
-        # A write that writes nothing (SET NX of a key that is there) before the read: a Redis
-        # that answers reads but refuses writes (a replica after a failover, a read-only account,
-        # out of memory) fails it, and this process reads the database's generation. A plain GET
-        # would read on, unchanged, while every other process's bump fails: pages kept before
-        # their writes (an idea hidden since) would be served until TTL_SECONDS.
-        # A pipeline of two commands rather than SET NX GET: that one needs Redis 7.
+        # Not a plain GET: from a Redis that answers reads but refuses writes, it would read an
+        # unchanged value while every process's bump fails, and pages kept before those writes
+        # (an idea hidden since) would be served until TTL_SECONDS. Such a Redis fails this
+        # pipeline, and this process reads the database's generation.
         pipe = client.pipeline(transaction=False)
-        pipe.set(self.key, "", nx=True)
+        self.link.refuse_if_read_only(pipe)
         pipe.get(self.key)
         return str(pipe.execute()[1] or "")
 

@@ -13,10 +13,9 @@ counted its hits: a limit a little stricter once, never looser.
 
 Redis down (or failing): the database counts, with no error for anyone. Falling back rather
 than letting everyone through, because these limits are what stops password guessing and mass
-registrations, and someone able to make Redis fail must not lift them. A count adds the
-database's hits to Redis's, so hits counted in the database during an outage still count
-after it (one indexed query on a table that is empty while Redis works); hits counted in Redis
-before an outage cannot be read during it: a key may start its window again, once per outage.
+registrations, and someone able to make Redis fail must not lift them. Hits counted in Redis
+before the outage are not in the database, and those counted in the database during it are not
+in Redis afterwards: each switch may let a key start its window again, once.
 """
 
 import secrets
@@ -84,20 +83,15 @@ class RedisCounter:
 
     def hits(self, key: str, since: datetime) -> tuple[int, datetime | None]:
         forgotten, added = _pending_of(self.session, key)
-        counted: list[tuple[int, datetime | None]] = []
+        stored: tuple[int, datetime | None] = (0, None)
         if not forgotten:
             name = self.link.key(f"ratelimit:{key}")
-            from_redis = self.link.run("count a rate limit", lambda client: _stored_hits(client, name, since))
-            if from_redis is not None:
-                counted.append(from_redis)
-            # The database's hits as well, even when Redis answered: those of the commits whose
-            # write to Redis failed. A Redis that answers reads but refuses writes (a replica after
-            # a failover, a read-only account) would otherwise find the window empty at every try
-            # after the link's rest, and let a guess through every REST_SECONDS.
-            counted.append(self.database.hits(key, since))
+            from_redis = self.link.run("count a rate limit",
+                                       lambda client: _stored_hits(client, self.link, name, since))
+            stored = from_redis if from_redis is not None else self.database.hits(key, since)
         recent = [at for at in added if at > since]
-        times = recent + [oldest for _count, oldest in counted if oldest is not None]
-        return sum(count for count, _oldest in counted) + len(recent), min(times, default=None)
+        oldest = min(recent + ([stored[1]] if stored[1] is not None else []), default=None)
+        return stored[0] + len(recent), oldest
 
     def add(self, key: str) -> None:
         # In a transaction, begun now if need be (the database's INSERT would begin one): its
@@ -116,12 +110,15 @@ def counter(session: Session) -> Counter:
     return RedisCounter(session, link) if link is not None else DatabaseCounter(session)
 
 
-def _stored_hits(client: Any, name: str, since: datetime) -> tuple[int, datetime | None]:
+def _stored_hits(client: Any, link: RedisLink, name: str, since: datetime) -> tuple[int, datetime | None]:
     after = f"({since.timestamp()!r}"  # "(": strictly after, as the database's created_at > since
     pipe = client.pipeline(transaction=True)
+    # Counted where the hit will be written: from a Redis that refuses writes, whose hits go to
+    # the database, every count after the link's rest would be 0, a guess let through each time.
+    link.refuse_if_read_only(pipe)
     pipe.zcount(name, after, "+inf")
     pipe.zrangebyscore(name, after, "+inf", start=0, num=1, withscores=True)
-    count, oldest = pipe.execute()
+    _writable, count, oldest = pipe.execute()
     return int(count), datetime.fromtimestamp(oldest[0][1], UTC) if oldest else None
 
 

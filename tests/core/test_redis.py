@@ -21,6 +21,7 @@ import redis
 from sqlmodel import Session, select
 
 from app import clock, redis_link
+from app.db import make_engine
 from app.errors import RateLimited
 from app.main import create_app
 from app.pagecache.generation import FileGeneration, RedisGeneration
@@ -432,3 +433,33 @@ def test_a_redis_refusing_writes_is_degraded_for_readiness_and_logged_once(
             assert web.get("/").status_code == 200
     assert [r.getMessage() for r in caplog.records if "answers again" in r.getMessage()] == []
     assert len([r for r in caplog.records if "does not answer" in r.getMessage()]) == 1
+
+
+def test_counting_from_a_redis_that_refuses_writes_is_counting_in_the_database(
+        tmp_path: Path, database_url: str, read_only_redis: str) -> None:
+    """The count alone, with nothing else in the request failing first (no page generation
+    read, as on PostgreSQL before a login's check): each hit goes to the database when Redis
+    refuses it, so the count must be read there too, not from Redis, which answers 0 each time."""
+    link = redis_link.connect(make_settings(tmp_path / "var", database_url, redis_url=read_only_redis))
+    assert link is not None
+    engine = make_engine(database_url)  # not the application's: no page generation tracked
+    window = timedelta(minutes=1)
+    passed = 0
+    try:
+        for _ in range(6):
+            link._resting_until = 0.0  # 5 s later: the link tries Redis again
+            with Session(engine, info={redis_link.SESSION_KEY: link}) as session:
+                try:
+                    ratelimit.check(session, "login:isolee@example.org", limit=5, window=window)
+                except RateLimited:
+                    continue
+                ratelimit.record(session, "login:isolee@example.org")
+                session.commit()
+                passed += 1
+        assert passed == 5
+    finally:
+        with Session(engine) as session:
+            ratelimit.clear(session, "login:isolee@example.org")
+            session.commit()
+        engine.dispose()
+        link.close()
