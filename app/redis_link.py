@@ -44,7 +44,8 @@ class RedisLink:
 
     def __init__(self, url: str, *, prefix: str, timeout_seconds: float) -> None:
         parts = urlsplit(url)
-        self.where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"  # for logs: no password
+        # For logs (and app.pagecache's key of the generation): the server, never the password.
+        self.where = parts.path if parts.scheme == "unix" else f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
         self.prefix = prefix
         # One retry on a fresh connection (a pooled one the server closed while idle), no backoff:
         # redis-py's default (3 retries with backoff) would hold a request for seconds when Redis is down.

@@ -463,3 +463,15 @@ def test_counting_from_a_redis_that_refuses_writes_is_counting_in_the_database(
             session.commit()
         engine.dispose()
         link.close()
+
+
+def test_an_outage_of_redis_on_a_unix_socket_names_the_socket(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    socket_path = tmp_path / "redis.sock"  # nothing listens there
+    link = redis_link.connect(make_settings(tmp_path / "var", "sqlite://",
+                                            redis_url=f"unix://:motdepasse-redis@{socket_path}?db=0"))
+    assert link is not None
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+    assert link.run("read the page generation", lambda client: client.get("x")) is None
+    link.close()
+    assert f"Redis at {socket_path} does not answer" in caplog.text  # not "localhost:6379"
+    assert "motdepasse-redis" not in caplog.text
