@@ -12,10 +12,11 @@ server's host and port only: the URL may hold a password.
 """
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import redis
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 REST_SECONDS = 5.0  # after a failure, how long the database answers alone before Redis is tried again
+# Redis failing: its errors, and what redis-py raises when a reply is not of the kind the command
+# expects (a REDIS_URL naming another service, a broken proxy in front of Redis), which would
+# otherwise be a 500 on every page.
+_FAILURES = (redis.RedisError, ValueError, TypeError, AttributeError, IndexError, KeyError)
 SESSION_KEY = "redis_link"  # in a database session's info (app.db): the link its rate limits use
 
 
@@ -39,7 +44,8 @@ class RedisLink:
 
     def __init__(self, url: str, *, prefix: str, timeout_seconds: float) -> None:
         parts = urlsplit(url)
-        self.where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"  # for logs: no password
+        # For logs (and app.pagecache's key of the generation): the server, never the password.
+        self.where = parts.path if parts.scheme == "unix" else f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
         self.prefix = prefix
         # One retry on a fresh connection (a pooled one the server closed while idle), no backoff:
         # redis-py's default (3 retries with backoff) would hold a request for seconds when Redis is down.
@@ -62,14 +68,14 @@ class RedisLink:
             return None
         try:
             result = command(self.client)
-        except redis.RedisError as exc:
+        except _FAILURES as exc:
             with self._lock:
                 self._resting_until = time.monotonic() + REST_SECONDS
                 first = not self._down
                 self._down = True
             if first:
                 log.warning("Redis at %s does not answer (%s: %s): the database takes over until it does "
-                            "(first failed: %s)", self.where, type(exc).__name__, exc, what)
+                            "(first failed: %s)", self.where, type(exc).__name__, _answer(exc), what)
             return None
         if self._down:
             with self._lock:
@@ -79,13 +85,41 @@ class RedisLink:
                             self.where)
         return result
 
+    def refuse_if_read_only(self, pipe: Any) -> None:
+        """Queue on `pipe` a write that writes nothing (SET NX of a key that is there, after the
+        first time), so that the pipeline fails, and the caller falls back on the database, when
+        Redis answers reads but refuses writes (a replica after a failover, a read-only account,
+        full memory). Reading from such a Redis while writing to the database would read a store
+        that misses every write: a rate limit's count found empty after each rest, a page
+        generation that never changes."""
+        pipe.set(self.key("writable"), "1", nx=True)
+
     def ping(self) -> bool:
-        """Whether Redis answers now (the readiness check), whatever the last command did."""
-        return bool(self.run("answer the readiness check", lambda client: client.ping(), even_if_resting=True))
+        """Whether Redis takes a write now (the readiness check), whatever the last command did.
+        A write, not a PING: a Redis that answers but refuses writes (a replica, a read-only
+        account, full memory) leaves the work to the database, and its PING would announce a
+        recovery that the next command contradicts, in the log at every probe."""
+        def check(client: redis.Redis) -> bool:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(self.key("readiness"), "1", ex=60)
+            pipe.ping()  # and PONG: a server answering OK to everything is not Redis
+            return all(pipe.execute())
+
+        return bool(self.run("answer the readiness check", check, even_if_resting=True))
 
     def close(self) -> None:
         """Close the pooled connections (the application's shutdown)."""
         self.client.close()
+
+
+# redis-py's error for a command of a pipeline names it with its arguments: a rate limit's key
+# holds an e-mail address or a visitor's address, which have no place in the logs.
+_PIPELINE_COMMAND = re.compile(r"^Command # \d+ \(.*\) of pipeline caused error: ", re.DOTALL)
+
+
+def _answer(exc: Exception) -> str:
+    """The error's text without the command it names (Redis's answer, or the connection's)."""
+    return _PIPELINE_COMMAND.sub("", str(exc))
 
 
 def connect(settings: Settings) -> RedisLink | None:

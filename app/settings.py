@@ -76,7 +76,10 @@ class OidcProvider(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REINVENTONS_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's error would otherwise quote the settings given,
+    # their beginning and their end (the secret key, a password in a URL), in the start-up log.
+    model_config = SettingsConfigDict(env_prefix="REINVENTONS_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     data_dir: Path = Path("var")
     database_url: str = ""
@@ -87,7 +90,9 @@ class Settings(BaseSettings):
     # Extra host names accepted besides BASE_URL's (comma-separated), e.g. behind a proxy.
     allowed_hosts: str = ""
     # The reverse proxies trusted for X-Forwarded-For, X-Forwarded-Proto and X-Request-ID
-    # (comma-separated addresses or networks, "*" for any; uvicorn's syntax). From any other
+    # (comma-separated addresses or networks; uvicorn's syntax; "*", any, only if the proxy alone
+    # reaches the servers and replaces X-Forwarded-For: with it, the visitor's own first entry
+    # counts, README "Configuration"). From any other
     # peer those headers are ignored: a visitor cannot pick their address or their request id.
     forwarded_allow_ips: str = "127.0.0.1"
     # The city's identity until an administrator sets it (app.identity): the names shown in
@@ -255,6 +260,19 @@ class Settings(BaseSettings):
         url = self.redis_url.get_secret_value().strip()
         if url and not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("REINVENTONS_REDIS_URL must be a redis://, rediss:// or unix:// address")
+        if url.startswith(("redis://", "rediss://")):
+            # A password holding "/", "#" or "?" (base64 ones do) ends the host part there: the
+            # parser's own error would quote the password's beginning as a port, or the URL would
+            # name localhost without a password. Refused here, without saying what was read.
+            try:
+                parts = urlsplit(url)
+                valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ValueError("REINVENTONS_REDIS_URL is not a valid redis://[:password@]host[:port]/db "
+                                 "address; characters such as / # ? @ : in the password must be "
+                                 "percent-encoded (%2F %23 %3F %40 %3A)")
         self.redis_url = SecretStr(url)
         return self
 

@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
@@ -95,8 +96,7 @@ class RedisGeneration(Generation):
     def current(self) -> str:
         if self._unsure:
             self._renew()
-        value = None if self._unsure else self.link.run("read the page generation",
-                                                         lambda client: str(client.get(self.key) or ""))
+        value = None if self._unsure else self.link.run("read the page generation", self._read)
         if value is None:
             self._unsure = True
             return f"database:{self.database.current()}"
@@ -105,6 +105,16 @@ class RedisGeneration(Generation):
     def bump(self) -> None:
         self.database.bump()
         self._renew()
+
+    def _read(self, client: Any) -> str:
+        # Not a plain GET: from a Redis that answers reads but refuses writes, it would read an
+        # unchanged value while every process's bump fails, and pages kept before those writes
+        # (an idea hidden since) would be served until TTL_SECONDS. Such a Redis fails this
+        # pipeline, and this process reads the database's generation.
+        pipe = client.pipeline(transaction=False)
+        self.link.refuse_if_read_only(pipe)
+        pipe.get(self.key)
+        return str(pipe.execute()[1] or "")
 
     def _renew(self) -> None:
         self._unsure = self.link.run("bump the page generation",

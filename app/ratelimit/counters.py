@@ -86,7 +86,8 @@ class RedisCounter:
         stored: tuple[int, datetime | None] = (0, None)
         if not forgotten:
             name = self.link.key(f"ratelimit:{key}")
-            from_redis = self.link.run("count a rate limit", lambda client: _stored_hits(client, name, since))
+            from_redis = self.link.run("count a rate limit",
+                                       lambda client: _stored_hits(client, self.link, name, since))
             stored = from_redis if from_redis is not None else self.database.hits(key, since)
         recent = [at for at in added if at > since]
         oldest = min(recent + ([stored[1]] if stored[1] is not None else []), default=None)
@@ -109,12 +110,15 @@ def counter(session: Session) -> Counter:
     return RedisCounter(session, link) if link is not None else DatabaseCounter(session)
 
 
-def _stored_hits(client: Any, name: str, since: datetime) -> tuple[int, datetime | None]:
+def _stored_hits(client: Any, link: RedisLink, name: str, since: datetime) -> tuple[int, datetime | None]:
     after = f"({since.timestamp()!r}"  # "(": strictly after, as the database's created_at > since
     pipe = client.pipeline(transaction=True)
+    # Counted where the hit will be written: from a Redis that refuses writes, whose hits go to
+    # the database, every count after the link's rest would be 0, a guess let through each time.
+    link.refuse_if_read_only(pipe)
     pipe.zcount(name, after, "+inf")
     pipe.zrangebyscore(name, after, "+inf", start=0, num=1, withscores=True)
-    count, oldest = pipe.execute()
+    _writable, count, oldest = pipe.execute()
     return int(count), datetime.fromtimestamp(oldest[0][1], UTC) if oldest else None
 
 

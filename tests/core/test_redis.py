@@ -4,19 +4,27 @@ Redis does not answer. Each test has keys of its own (a random prefix), deleted 
 
 import logging
 import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 import redis
 from sqlmodel import Session, select
 
-from app import clock
+from app import clock, redis_link
+from app.db import make_engine
 from app.errors import RateLimited
 from app.main import create_app
+from app.pagecache.generation import FileGeneration, RedisGeneration
 from app.ratelimit import service as ratelimit
 from app.ratelimit.models import RateLimitHit
 from app.security import CSRF_COOKIE, csrf_token_for
@@ -242,3 +250,228 @@ def test_a_redis_url_that_is_not_one_is_refused_at_start_without_showing_it(tmp_
     assert "REINVENTONS_REDIS_URL must be a redis://" in str(refused.value)
     assert "motdepasse" not in str(refused.value)
     assert "motdepasse" not in repr(Settings(data_dir=tmp_path, redis_url="redis://:motdepasse@10.0.0.21:6379/0"))
+
+
+@pytest.fixture
+def read_only_redis() -> Iterator[str]:
+    """A Redis server of this test's own that answers every read and refuses every write: a
+    replica (of a master that is not there), as the address of a failed-over master, or a
+    replica named by mistake, answers (READONLY). Its own, on a free port: the shared server's
+    configuration is not touched."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary to start a read-only Redis of the test's own")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--replicaof", "127.0.0.1", str(free_port())],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        with pytest.raises(redis.ReadOnlyError):
+            client.set("a", "b")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_redis_that_reads_but_refuses_writes_does_not_lift_the_login_limit(
+        tmp_path: Path, database_url: str, session: Session, read_only_redis: str) -> None:
+    """Hits Redis refused are counted in the database; the limit must add them up even when
+    Redis answers the next count. One guess every 5 s (each after the link's rest) must not
+    get more tries than the limit."""
+    settings = make_settings(tmp_path / "var", database_url, redis_url=read_only_redis)
+    make_user(session, email="obstinee@example.org")
+    session.commit()
+    with WebClient(create_app(settings), base_url="http://testserver") as web:
+        link = web.db.redis
+        assert link is not None
+        statuses = []
+        for _ in range(settings.login_attempts_per_minute + 1):
+            link._resting_until = 0.0  # 5 s later: the link tries Redis again
+            statuses.append(_failed_login(web, "obstinee@example.org")[0])
+    assert statuses == [422] * 5 + [429]
+
+
+
+def test_a_write_in_one_process_makes_the_others_pages_stale_when_redis_refuses_writes(
+        tmp_path: Path, read_only_redis: str) -> None:
+    """Two processes (two links, two generations: in one process the application's share one)
+    on one database and a Redis that answers reads but refuses writes. The first one's bump
+    cannot reach Redis; the other, which never failed a command itself, must not go on reading
+    an unchanged generation from Redis and serving the pages it made before the write (a
+    hidden idea still shown)."""
+    settings = make_settings(tmp_path / "var", f"sqlite:///{tmp_path / 'var' / 'db.sqlite'}",
+                             redis_url=read_only_redis)
+    database = FileGeneration(tmp_path / "page-generation")
+    links = [redis_link.connect(settings) for _ in range(2)]
+    one, other = (RedisGeneration(link, database) for link in links if link is not None)
+    before = other.current()
+    one.bump()
+    assert other.current() != before
+    for link in links:
+        assert link is not None
+        link.close()
+
+
+
+@pytest.mark.parametrize("url", ["http://:Xy7-tres-secret@redis", "redis://:Xy7-tres-secret@redis:notaport/0"])
+def test_a_refused_redis_url_shows_no_secret_in_the_start_up_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """What `reinventons serve` prints when it refuses its settings: pydantic's error quoted
+    the settings it was given, their beginning and their end (the secret key's first
+    characters and the Redis password, with a host name short enough)."""
+    monkeypatch.setenv("REINVENTONS_SECRET_KEY", "TopSecretSigningKey0123456789")
+    monkeypatch.setenv("REINVENTONS_REDIS_URL", url)
+    with pytest.raises(ValueError) as refused:
+        Settings()
+    assert "REINVENTONS_REDIS_URL" in str(refused.value)
+    assert "Xy7" not in str(refused.value) and "TopSecret" not in str(refused.value)
+
+
+@pytest.mark.parametrize("password", ["s3cret/Kq9+Zw==", "s3cret#x", "s3cret?x", "6379/x"])
+def test_a_password_that_breaks_the_redis_url_is_refused_at_start_without_showing_it(
+        tmp_path: Path, password: str) -> None:
+    """A generated password often holds "/" (base64), "#" or "?": unencoded, the URL's host part
+    ends there. Refused when the settings are read, with how to write it, and no part of the
+    password: the address parser's own error ("Port could not be cast to integer value as
+    's3cret'") showed its beginning, and "6379/x" named localhost without a password."""
+    with pytest.raises(ValueError) as refused:
+        Settings(data_dir=tmp_path, redis_url=f"redis://:{password}@redis/0")
+    assert "percent-encoded" in str(refused.value)
+    assert password.split("/")[0].split("#")[0].split("?")[0] not in str(refused.value)
+    encoded = quote(password, safe="")
+    assert Settings(data_dir=tmp_path, redis_url=f"redis://:{encoded}@redis/0").redis_url
+
+
+
+def test_a_failed_redis_write_logs_no_key_of_a_limit(tmp_path: Path, read_only_redis: str,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """redis-py names the failed command of a pipeline with its arguments in its error, here a
+    limit's key: the e-mail address someone tried to log in as (or a visitor's address). The
+    outage's log line keeps Redis's answer and leaves the command out."""
+    link = redis_link.connect(make_settings(tmp_path / "var", "sqlite://", redis_url=read_only_redis))
+    assert link is not None
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+
+    def count(client: redis.Redis) -> None:
+        pipe = client.pipeline(transaction=True)
+        pipe.zadd(link.key("ratelimit:login:personne@example.org"), {"1796041143.5:ab12": 1796041143.5})
+        pipe.execute()
+
+    assert link.run("count a rate limit", count) is None
+    link.close()
+    outages = [r.getMessage() for r in caplog.records if "does not answer" in r.getMessage()]
+    assert len(outages) == 1 and "read only replica" in outages[0]
+    assert "personne@example.org" not in caplog.text
+
+
+@pytest.fixture(params=[b"+OK\r\n", b":1\r\n"], ids=["ok", "integer"])
+def not_redis(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A FAKE server, not Redis: a TCP server giving the same well-formed reply to every command
+    (what a REDIS_URL naming another service, or a broken proxy in front of Redis, may answer).
+    Nothing real answers this way, hence the fake."""
+    reply: bytes = request.param
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            while not stop.is_set():
+                data = conn.recv(65536)
+                if not data:
+                    return
+                commands = data.count(b"\r\n*") + data.startswith(b"*")
+                conn.sendall(reply * max(1, commands))
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _peer = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_a_server_answering_nonsense_is_an_outage_not_an_error(tmp_path: Path, database_url: str,
+                                                                 session: Session, not_redis: str) -> None:
+    settings = make_settings(tmp_path / "var", database_url, redis_url=not_redis)
+    make_user(session, email="perdue@example.org")
+    session.commit()
+    with WebClient(create_app(settings), base_url="http://testserver", raise_server_exceptions=False) as web:
+        assert web.get("/").status_code == 200
+        statuses = [_failed_login(web, "perdue@example.org")[0] for _ in range(settings.login_attempts_per_minute + 1)]
+        assert statuses == [422] * 5 + [429]
+        assert web.get("/readyz").json()["checks"]["redis"] == "degraded"
+
+
+def test_a_redis_refusing_writes_is_degraded_for_readiness_and_logged_once(
+        tmp_path: Path, database_url: str, read_only_redis: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The database does Redis's work while Redis refuses writes: /readyz says so, and the
+    readiness check's PING, which such a Redis answers, does not announce a recovery that the
+    next command contradicts (two warnings per probe, every few seconds, in every process)."""
+    settings = make_settings(tmp_path / "var", database_url, redis_url=read_only_redis)
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+    with WebClient(create_app(settings), base_url="http://testserver") as web:
+        for _ in range(3):
+            assert web.get("/readyz").json()["checks"]["redis"] == "degraded"
+            assert web.get("/").status_code == 200
+    assert [r.getMessage() for r in caplog.records if "answers again" in r.getMessage()] == []
+    assert len([r for r in caplog.records if "does not answer" in r.getMessage()]) == 1
+
+
+def test_counting_from_a_redis_that_refuses_writes_is_counting_in_the_database(
+        tmp_path: Path, database_url: str, read_only_redis: str) -> None:
+    """The count alone, with nothing else in the request failing first (no page generation
+    read, as on PostgreSQL before a login's check): each hit goes to the database when Redis
+    refuses it, so the count must be read there too, not from Redis, which answers 0 each time."""
+    link = redis_link.connect(make_settings(tmp_path / "var", database_url, redis_url=read_only_redis))
+    assert link is not None
+    engine = make_engine(database_url)  # not the application's: no page generation tracked
+    window = timedelta(minutes=1)
+    passed = 0
+    try:
+        for _ in range(6):
+            link._resting_until = 0.0  # 5 s later: the link tries Redis again
+            with Session(engine, info={redis_link.SESSION_KEY: link}) as session:
+                try:
+                    ratelimit.check(session, "login:isolee@example.org", limit=5, window=window)
+                except RateLimited:
+                    continue
+                ratelimit.record(session, "login:isolee@example.org")
+                session.commit()
+                passed += 1
+        assert passed == 5
+    finally:
+        with Session(engine) as session:
+            ratelimit.clear(session, "login:isolee@example.org")
+            session.commit()
+        engine.dispose()
+        link.close()
+
+
+def test_an_outage_of_redis_on_a_unix_socket_names_the_socket(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    socket_path = tmp_path / "redis.sock"  # nothing listens there
+    link = redis_link.connect(make_settings(tmp_path / "var", "sqlite://",
+                                            redis_url=f"unix://:motdepasse-redis@{socket_path}?db=0"))
+    assert link is not None
+    caplog.set_level(logging.WARNING, logger="app.redis_link")
+    assert link.run("read the page generation", lambda client: client.get("x")) is None
+    link.close()
+    assert f"Redis at {socket_path} does not answer" in caplog.text  # not "localhost:6379"
+    assert "motdepasse-redis" not in caplog.text
