@@ -214,8 +214,10 @@ def server_pids() -> list[int]:
 
 def shutdown() -> None:
     """Stops this process's idle servers, the detection server included (the application's
-    lifespan; a busy one is kept and ends by itself with the process, when its input closes)."""
-    global _detector
+    lifespan; a busy one is kept and ends by itself with the process, when its input closes).
+    The next failure of a detection server started afterwards is warned of again."""
+    global _detector, _warned
+    _warned = False
     with _lock:
         servers = list(_idle)
         _idle.clear()
