@@ -363,13 +363,14 @@ def detect(text: str, languages: Collection[str]) -> Detected | None:
     None when it could not say in DETECT_TIMEOUT_SECONDS: not started, died, hung (it is then
     killed, and a new one started at the next detection) or answered nonsense. Never raises."""
     global _detector, _warned
-    deadline = time.monotonic() + DETECT_TIMEOUT_SECONDS
     request = frame({"kind": "detect", "languages": sorted(languages)},
                     text[:DETECT_MAX_CHARACTERS].encode("utf-8", errors="replace"))
     if not _detector_lock.acquire(timeout=DETECT_TIMEOUT_SECONDS):
-        _failed("busy past the timeout")
+        _failed("busy past the timeout")  # another detection waits for a hung server
         return None
     try:
+        # From here: time spent waiting for the lock must not get a healthy server killed.
+        deadline = time.monotonic() + DETECT_TIMEOUT_SECONDS
         for attempt in (1, 2):
             try:
                 if _detector is None or not _detector.alive():
@@ -386,6 +387,11 @@ def detect(text: str, languages: Collection[str]) -> Detected | None:
                     continue  # killed while idle: once more, on a new server
                 _failed(str(exc))
                 return None
+            except BaseException:  # interrupted half-way: the server's place in the protocol is unknown
+                if _detector is not None:
+                    _detector.kill()
+                    _detector = None
+                raise
             _warned = False
             return result
         return None
