@@ -23,12 +23,12 @@ output would be stored with `"machine": true` and never replace a human translat
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from app.clock import utcnow
 from app.errors import ValidationFailed
 from app.i18n import N_, current_language
+from app.media import sandbox
 from app.richtext import render_markdown
 from app.settings import LANGUAGES
 
@@ -220,35 +220,28 @@ def set_translations(obj: Any, kind: str, language: str, texts: dict[str, str]) 
 # --- What citizens write ---------------------------------------------------------------------
 # Ideas and comments stay in the language they were written in: their `language` column, declared
 # from the form, else detected here (py3langid: a maintained library with its model in the package,
-# offline), else None (too short or too unsure to say).
+# offline), else None (too short or too unsure to say, or the detector unavailable). The model
+# (about 60 MB) is never loaded by a web process: the sandbox's server program answers, one per
+# web process, started at the first detection (app.media.sandbox.detect).
 
 DETECTION_MIN_CHARACTERS = 20
 DETECTION_MIN_PROBABILITY = 0.9
 
 
-@cache
-def _identifier() -> Any:
-    # Loaded on the first detection (writes only: a process that only serves pages never pays
-    # for it): 0.6 s of CPU and about 75 MB. The full model stays referenced by an identifier
-    # restricted with set_languages; one rebuilt from the restricted tables lets the scores of
-    # the other 138 languages go (27 MB; about 50 MB remain, mostly the tokenizer's tables).
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    full.set_languages(list(LANGUAGES))
-    return LanguageIdentifier(full.nb_ptc, full.nb_pc, full.nb_classes, full.tk_nextmove, full.tk_output,
-                              norm_probs=True, tk_row=full.tk_row)
-
-
 def detect_language(text: str) -> str | None:
     """The language (one of LANGUAGES) of a citizen's text, or None when it is shorter than
-    DETECTION_MIN_CHARACTERS letters or the detector's probability is below
-    DETECTION_MIN_PROBABILITY. Offline, a few milliseconds (the model loads once per process)."""
+    DETECTION_MIN_CHARACTERS letters, the detector's probability is below
+    DETECTION_MIN_PROBABILITY, or the detection server could not answer (logged; the text is
+    saved all the same, its language unknown). Reads the first
+    `sandbox.DETECT_MAX_CHARACTERS` characters; a few milliseconds once the server runs."""
+    text = text[:sandbox.DETECT_MAX_CHARACTERS]
     letters = sum(ch.isalpha() for ch in text)
     if letters < DETECTION_MIN_CHARACTERS:
         return None
-    lang, probability = _identifier().classify(text)
-    return str(lang) if probability >= DETECTION_MIN_PROBABILITY and lang in LANGUAGES else None
+    detected = sandbox.detect(text, LANGUAGES)
+    if detected is None or detected.probability < DETECTION_MIN_PROBABILITY:
+        return None
+    return detected.language
 
 
 def declared_or_detected(declared: str, text: str) -> str | None:

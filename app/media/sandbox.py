@@ -18,6 +18,14 @@ milliseconds).
 Each web process starts its own servers lazily (at most `SERVERS`, one per photo being decoded
 at the same time; a third upload waits its turn), and `shutdown` (the application's lifespan)
 stops them. A server that died is replaced at the next photo.
+
+The same program detects the language of citizens' texts (`detect`, for `app.contentlang`), so
+that no web process loads py3langid's model (about 60 MB and 0.6 s of CPU). It does so in one
+more server of its own, loaded once and kept, not in the photo servers: the model is then loaded
+once per web process instead of once per photo server, a comment never waits behind a photo being
+decoded, and the photo servers, which fork a child per photo, stay small. Same program rather than
+a second one: one protocol, one way of starting a helper without the web process's environment
+and descriptors, one way of recovering from its death.
 """
 
 import contextlib
@@ -29,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,12 +103,13 @@ class _Server:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def ask(self, message: bytes, deadline: float | None) -> tuple[dict[str, Any], bytes]:
+    def ask(self, message: bytes, deadline: float | None,
+            max_payload: int = MAX_ANSWER_BYTES) -> tuple[dict[str, Any], bytes]:
         assert self.process.stdin is not None and self.process.stdout is not None
         _write_all(self.process.stdin.fileno(), message, deadline)
         reader = _DeadlineReader(self.process.stdout.fileno(), deadline)
         try:
-            answer = read_frame(reader, MAX_ANSWER_BYTES)
+            answer = read_frame(reader, max_payload)
         except ValueError as exc:
             raise _Failed(f"malformed answer: {exc}") from exc
         if answer is None:
@@ -203,11 +213,21 @@ def server_pids() -> list[int]:
 
 
 def shutdown() -> None:
-    """Stops this process's idle servers (the application's lifespan; a busy one is kept and
-    ends by itself with the process, when its input closes)."""
+    """Stops this process's idle servers, the detection server included (the application's
+    lifespan; a busy one is kept and ends by itself with the process, when its input closes).
+    The next failure of a detection server started afterwards is warned of again."""
+    global _detector, _warned
+    _warned = False
     with _lock:
         servers = list(_idle)
         _idle.clear()
+    if _detector_lock.acquire(timeout=DETECT_TIMEOUT_SECONDS):
+        try:
+            if _detector is not None:
+                servers.append(_detector)
+            _detector = None
+        finally:
+            _detector_lock.release()
     for server in servers:
         server.close()
 
@@ -290,3 +310,90 @@ def process_with_usage(data: bytes, *, max_bytes: int, max_pixels: int,
     if not known or detail.startswith(("child died", "memory limit")):  # a limit hit: perhaps an attack
         log.warning("photo sandbox: photo refused: %s, %s", reason, detail)
     raise ImageRejected(Refusal(str(reason)) if known else Refusal.corrupt, detail)
+
+
+# --- Language detection ----------------------------------------------------------------------
+
+DETECT_MAX_CHARACTERS = 2_000  # what is sent: the first 2,000 characters tell the language
+# The first detection of a server starts it and loads the model (0.6 s of CPU, more on a busy
+# machine); the following ones take milliseconds.
+DETECT_TIMEOUT_SECONDS = 10.0
+
+_detector_lock = threading.Lock()
+_detector: _Server | None = None
+_warned = False  # a failure is logged as a warning once, until a detection works again
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What the detection server said of a text: the most probable of the languages asked about,
+    its probability (0 to 1, py3langid's normalised score) and the server's process id."""
+
+    language: str
+    probability: float
+    pid: int
+
+
+def detector_pid() -> int | None:
+    """The process id of this process's detection server, if one runs (tests, diagnostics)."""
+    with _detector_lock:
+        return _detector.pid if _detector is not None else None
+
+
+def _detected(header: dict[str, Any], languages: Collection[str]) -> Detected:
+    """The answer checked field by field."""
+    language, probability = header.get("language"), header.get("probability")
+    if (header.get("ok") is not True or not isinstance(language, str) or language not in languages
+            or not isinstance(probability, int | float) or isinstance(probability, bool)
+            or not 0 <= probability <= 1):
+        raise _Failed(f"unexpected answer {str(header)[:200]}")
+    return Detected(language, float(probability), _positive(header.get("pid")))
+
+
+def _failed(message: str) -> None:
+    global _warned
+    log.log(logging.INFO if _warned else logging.WARNING,
+            "language detection server: %s; the language is left unknown", message)
+    _warned = True
+
+
+def detect(text: str, languages: Collection[str]) -> Detected | None:
+    """The most probable of `languages` (two-letter codes) for the first DETECT_MAX_CHARACTERS
+    characters of `text`, asked of this process's detection server (started on first use), or
+    None when it could not say in DETECT_TIMEOUT_SECONDS: not started, died, hung (it is then
+    killed, and a new one started at the next detection) or answered nonsense. Never raises."""
+    global _detector, _warned
+    request = frame({"kind": "detect", "languages": sorted(languages)},
+                    text[:DETECT_MAX_CHARACTERS].encode("utf-8", errors="replace"))
+    if not _detector_lock.acquire(timeout=DETECT_TIMEOUT_SECONDS):
+        _failed("busy past the timeout")  # another detection waits for a hung server
+        return None
+    try:
+        # From here: time spent waiting for the lock must not get a healthy server killed.
+        deadline = time.monotonic() + DETECT_TIMEOUT_SECONDS
+        for attempt in (1, 2):
+            try:
+                if _detector is None or not _detector.alive():
+                    if _detector is not None:
+                        _detector.kill()
+                    _detector = _Server()
+                header, _ = _detector.ask(request, deadline, max_payload=0)
+                result = _detected(header, languages)
+            except (_Failed, OSError) as exc:
+                if _detector is not None:
+                    _detector.kill()
+                    _detector = None
+                if isinstance(exc, _Failed) and exc.gone and attempt == 1:
+                    continue  # killed while idle: once more, on a new server
+                _failed(str(exc))
+                return None
+            except BaseException:  # interrupted half-way: the server's place in the protocol is unknown
+                if _detector is not None:
+                    _detector.kill()
+                    _detector = None
+                raise
+            _warned = False
+            return result
+        return None
+    finally:
+        _detector_lock.release()
