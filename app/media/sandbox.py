@@ -22,6 +22,7 @@ stops them. A server that died is replaced at the next photo.
 
 import contextlib
 import logging
+import math
 import os
 import select
 import signal
@@ -218,9 +219,14 @@ def _positive(value: object) -> int:
     return value
 
 
-def _processed(header: dict[str, Any], payload: bytes) -> ProcessedImage:
+def _processed(header: dict[str, Any], payload: bytes, max_pixels: int) -> ProcessedImage:
     """The pipeline's result from a child's answer, checked field by field (a child that read
-    hostile input is not trusted to say anything but numbers and names within bounds)."""
+    hostile input is not trusted to say anything but numbers and names within bounds): the
+    source within `max_pixels`, every variant of `images.VARIANT_SIZES` exactly once, at the
+    size `images.fit` gives for the source, and its bytes a JPEG's (what they are served as)."""
+    width, height = _positive(header.get("width")), _positive(header.get("height"))
+    if width * height > max_pixels:
+        raise _Failed(f"source of {width}x{height} over the pixel limit")
     variants: dict[str, Variant] = {}
     offset = 0
     items = header.get("variants")
@@ -229,21 +235,27 @@ def _processed(header: dict[str, Any], payload: bytes) -> ProcessedImage:
         if not isinstance(name, str) or name not in images.VARIANT_SIZES or name in variants:
             raise _Failed(f"unknown variant {name!r}")
         size = _positive(item.get("size"))
-        variants[name] = Variant(name, _positive(item.get("width")), _positive(item.get("height")),
-                                 payload[offset:offset + size])
+        variant = Variant(name, _positive(item.get("width")), _positive(item.get("height")),
+                          payload[offset:offset + size])
+        if (variant.width, variant.height) != images.fit((width, height), images.VARIANT_SIZES[name]):
+            raise _Failed(f"variant {name} of {variant.width}x{variant.height}")
+        if images.sniff_format(variant.data) != "JPEG":
+            raise _Failed(f"variant {name} is no JPEG")
+        variants[name] = variant
         offset += size
     fmt = header.get("source_format")
-    if offset != len(payload) or not variants or fmt not in ("JPEG", "PNG", "WEBP"):
+    if offset != len(payload) or set(variants) != set(images.VARIANT_SIZES) or fmt not in ("JPEG", "PNG", "WEBP"):
         raise _Failed("inconsistent answer")
-    return ProcessedImage(source_format=str(fmt), width=_positive(header.get("width")),
-                          height=_positive(header.get("height")), variants=variants,
+    return ProcessedImage(source_format=str(fmt), width=width, height=height, variants=variants,
                           decoded_by=_positive(header.get("pid")))
 
 
 def _usage(value: Any) -> Usage:
+    """The child's figures; any that is not a finite number within bounds counts as 0."""
     figures = value if isinstance(value, dict) else {}
     numbers = [figures.get(k) for k in ("cpu_ms", "rss_start_kib", "rss_peak_kib")]
-    cpu, start, peak = (v if isinstance(v, int | float) else 0 for v in numbers)
+    cpu, start, peak = (v if isinstance(v, int | float) and math.isfinite(v) and 0 <= v < 1 << 53 else 0
+                        for v in numbers)
     return Usage(cpu_ms=float(cpu), rss_start_kib=int(start), rss_peak_kib=int(peak))
 
 
@@ -268,7 +280,7 @@ def process_with_usage(data: bytes, *, max_bytes: int, max_pixels: int,
             server = _take()
             try:
                 header, payload = server.ask(request, deadline)
-                result = _processed(header, payload) if header.get("ok") is True else None
+                result = _processed(header, payload, max_pixels) if header.get("ok") is True else None
             except _Failed as exc:
                 server.kill()
                 if exc.gone and attempt == 1:

@@ -56,7 +56,10 @@ def read_frame(stream: Readable, max_payload: int) -> tuple[dict[str, Any], byte
     text, payload = stream.read(header_len), stream.read(payload_len)
     if len(text) < header_len or len(payload) < payload_len:
         raise ValueError("truncated frame")
-    header = json.loads(text)
+    try:
+        header = json.loads(text)
+    except RecursionError as exc:  # a header of nested brackets: malformed, like any bad JSON
+        raise ValueError("header nested too deeply") from exc
     if not isinstance(header, dict):
         raise ValueError("header is not an object")
     return header, payload

@@ -209,3 +209,72 @@ def test_the_sandbox_inherits_no_secret_from_the_web_process(
     # database file or connection, no listening socket.
     inherited = {os.readlink(f"/proc/{server}/fd/{fd}") for fd in os.listdir(f"/proc/{server}/fd") if int(fd) > 2}
     assert inherited and all(name.startswith("pipe:") for name in inherited), inherited
+
+
+def _answer_of_a_photo(photo: bytes) -> tuple[dict[str, Any], bytes]:
+    """What the real server answers for `photo` (the base that a compromised child alters)."""
+    server = subprocess.Popen([sys.executable, "-I", str(sandbox.SERVER_PROGRAM)],  # noqa: S603
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(frame({"max_bytes": 1 << 20, "max_pixels": 1 << 20, "memory_bytes": 0, "cpu_seconds": 0}, photo))
+    server.stdin.close()
+    answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+    server.wait(timeout=10)
+    server.stdout.close()
+    assert answer is not None and answer[0]["ok"] is True
+    return answer
+
+
+def _hostile(header: dict[str, Any], payload: bytes, case: str) -> bytes:
+    variants = header["variants"]
+    if case == "nested header":
+        text = b"[" * 60_000
+        return len(text).to_bytes(4, "big") + (0).to_bytes(4, "big") + text
+    if case == "infinite usage":  # figures only: the photo is good, the figures are dropped
+        return frame({**header, "usage": {"cpu_ms": 1, "rss_start_kib": float("inf"), "rss_peak_kib": 1}}, payload)
+    if case == "source larger than the pixel limit":
+        return frame({**header, "width": 2 ** 40}, payload)
+    if case == "variant larger than its box":
+        return frame({**header, "variants": [{**variants[0], "width": 10 ** 6}, *variants[1:]]}, payload)
+    if case == "variant that is a page":
+        page = b"<html><script>alert(1)</script>"
+        return frame({**header, "variants": [{**variants[0], "size": len(page)}, *variants[1:]]},
+                     page + payload[variants[0]["size"]:])
+    assert case == "variants missing"
+    return frame({**header, "variants": variants[:1]}, payload[:variants[0]["size"]])
+
+
+def _compromise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forged: bytes) -> None:
+    """A FAKE server program stands for a child that a crafted file took over: it answers every
+    photo with `forged`."""
+    program = tmp_path / "compromised.py"
+    program.write_text("import sys\n"
+                       "while len(head := sys.stdin.buffer.read(8)) == 8:\n"
+                       "    sys.stdin.buffer.read(sum(int.from_bytes(head[i:i + 4], 'big') for i in (0, 4)))\n"
+                       f"    sys.stdout.buffer.write({forged!r})\n"
+                       "    sys.stdout.buffer.flush()\n")
+    monkeypatch.setattr(sandbox, "SERVER_PROGRAM", program)
+
+
+@pytest.mark.parametrize("case", ["nested header", "source larger than the pixel limit",
+                                  "variant larger than its box", "variant that is a page", "variants missing"])
+def test_an_answer_a_compromised_child_forged_is_refused_and_writes_nothing(
+        case: str, session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child's answer altered (`_compromise`, a fake): the web side checks every field rather
+    than crash on nonsense (a 500), store it (a width past PostgreSQL's integer is a 500 there)
+    or serve it (a page as a photo)."""
+    photo = samples.gps_jpeg()
+    _compromise(tmp_path, monkeypatch, _hostile(*_answer_of_a_photo(photo), case))
+
+    assert _refusal(session, settings, photo).startswith(UNREADABLE)
+    assert _count(session, MediaFile) == 0 and _files(settings) == []
+
+
+def test_figures_a_compromised_child_forged_do_not_stop_a_good_photo(
+        session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = samples.gps_jpeg()
+    _compromise(tmp_path, monkeypatch, _hostile(*_answer_of_a_photo(photo), "infinite usage"))
+
+    media = service.store_image(session, settings, data=photo, owner_id=None)
+
+    assert media.width > 0 and _count(session, MediaFile) == 1
