@@ -136,6 +136,15 @@ def _run_child(pipeline: Any, request: dict[str, Any], data: bytes, out_fd: int)
         os._exit(status)  # never back into the server's loop, no atexit handlers
 
 
+def _one_frame(reply: bytes) -> bool:
+    """Whether `reply` is exactly one message: the web process reads one answer per photo, and
+    bytes beyond it would be read as the answer for its next photo (someone else's)."""
+    if len(reply) < _HEADER.size:
+        return False
+    header_len, payload_len = _HEADER.unpack_from(reply)
+    return header_len <= MAX_HEADER and len(reply) == _HEADER.size + header_len + payload_len
+
+
 def _serve_one(pipeline: Any, request: dict[str, Any], data: bytes, server_fds: tuple[int, ...]) -> bytes:
     """Runs one photo in a forked child; its answer, or a failure when it did not finish.
     `server_fds` are closed in the child: only the server talks to the web process, so that
@@ -153,8 +162,11 @@ def _serve_one(pipeline: Any, request: dict[str, Any], data: bytes, server_fds: 
         while chunk := answer.read(1 << 20):
             chunks.append(chunk)
     _, status = os.waitpid(pid, 0)
-    if status == 0 and chunks:
-        return b"".join(chunks)
+    reply = b"".join(chunks)
+    if status == 0 and _one_frame(reply):
+        return reply
+    if status == 0:  # a child that a crafted file took over, writing what it likes
+        return frame({"ok": False, "reason": "corrupt", "detail": "child answered no single message"})
     cause = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
     return frame({"ok": False, "reason": "corrupt", "detail": f"child died: {cause}"})
 

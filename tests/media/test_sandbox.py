@@ -2,6 +2,7 @@
 child that hangs or a server that died is refused like an unreadable file, nothing is written,
 and the next photo is processed as usual. All of it with real processes and real signals."""
 
+import io
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
@@ -278,3 +280,44 @@ def test_figures_a_compromised_child_forged_do_not_stop_a_good_photo(
     media = service.store_image(session, settings, data=photo, owner_id=None)
 
     assert media.width > 0 and _count(session, MediaFile) == 1
+
+
+FAKE_PIPELINE = '''
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("real_pipeline", {real!r})
+real = importlib.util.module_from_spec(spec)
+sys.modules["real_pipeline"] = real
+spec.loader.exec_module(real)
+Image, ImageRejected = real.Image, real.ImageRejected
+
+
+def process_image(data, **limits):
+    if b"take-over" not in data:
+        return real.process_image(data, **limits)
+    for fd in map(int, os.listdir("/proc/self/fd")):  # the answer's pipe, the only one open
+        if fd > 2 and os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:"):
+            os.write(fd, {forged!r})
+    os._exit(0)
+'''
+
+
+def test_a_compromised_child_cannot_answer_for_the_next_photo(
+        session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real server program, with a FAKE pipeline standing for a child that a crafted file
+    took over: it writes a proper answer for its own photo and a second one, red, which would
+    otherwise be read as the answer for the next photo sent to this server (someone else's)."""
+    attack = samples.encode(samples.picture((64, 48)), "JPEG", comment=b"take-over")
+    red = samples.encode(Image.new("RGB", (64, 48), (255, 0, 0)), "JPEG")
+    forged = frame(*_answer_of_a_photo(attack)) + frame(*_answer_of_a_photo(red))
+    (tmp_path / "images.py").write_text(FAKE_PIPELINE.format(
+        real=str(sandbox.SERVER_PROGRAM.with_name("images.py")), forged=forged))
+    (tmp_path / "sandbox_server.py").write_bytes(sandbox.SERVER_PROGRAM.read_bytes())
+    monkeypatch.setattr(sandbox, "SERVER_PROGRAM", tmp_path / "sandbox_server.py")
+
+    assert _refusal(session, settings, attack).startswith(UNREADABLE)
+    blue = samples.encode(Image.new("RGB", (64, 48), (0, 0, 255)), "JPEG")
+    media = service.store_image(session, settings, data=blue, owner_id=None)
+
+    stored, _ext = service.variant_bytes(settings, media, "thumb")
+    red_, _green, blue_ = Image.open(io.BytesIO(stored)).convert("RGB").getpixel((32, 24))
+    assert blue_ > 200 and red_ < 50, "the next photo is the attacker's"
