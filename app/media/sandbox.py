@@ -36,14 +36,13 @@ from typing import Any
 
 from app.media import images
 from app.media.images import ImageRejected, ProcessedImage, Refusal, Variant
-from app.media.sandbox_server import frame, read_frame
+from app.media.sandbox_server import MAX_ANSWER_BYTES, frame, read_frame
 
 log = logging.getLogger(__name__)
 
 SERVER_PROGRAM = Path(__file__).with_name("sandbox_server.py")
 # Photos decoded at the same time by one web process (a 40 MP PNG takes ~170 MB in its child).
 SERVERS = 2
-MAX_ANSWER_BYTES = 64 * 1024 * 1024  # three JPEG variants of at most 1600 px are far below
 
 
 @dataclass(frozen=True)

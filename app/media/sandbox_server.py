@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 _HEADER = struct.Struct(">II")  # header length, payload length
 MAX_HEADER = 64 * 1024
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a child's payload: three JPEG variants of at most 1600 px are far below
 
 
 def frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
@@ -157,9 +158,15 @@ def _serve_one(pipeline: Any, request: dict[str, Any], data: bytes, server_fds: 
             os.close(fd)
         _run_child(pipeline, request, data, write_fd)
     os.close(write_fd)
-    chunks = []
+    chunks: list[bytes] = []
+    total = 0
     with os.fdopen(read_fd, "rb") as answer:  # read before waiting: the answer exceeds a pipe's buffer
         while chunk := answer.read(1 << 20):
+            total += len(chunk)
+            if total > _HEADER.size + MAX_HEADER + MAX_ANSWER_BYTES:  # a child writing without end
+                os.kill(pid, signal.SIGKILL)  # would otherwise fill this server's memory
+                chunks = []
+                break
             chunks.append(chunk)
     _, status = os.waitpid(pid, 0)
     reply = b"".join(chunks)

@@ -321,3 +321,50 @@ def test_a_compromised_child_cannot_answer_for_the_next_photo(
     stored, _ext = service.variant_bytes(settings, media, "thumb")
     red_, _green, blue_ = Image.open(io.BytesIO(stored)).convert("RGB").getpixel((32, 24))
     assert blue_ > 200 and red_ < 50, "the next photo is the attacker's"
+
+
+FLOODING_PIPELINE = '''
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("real_pipeline", {real!r})
+real = importlib.util.module_from_spec(spec)
+sys.modules["real_pipeline"] = real
+spec.loader.exec_module(real)
+Image, ImageRejected = real.Image, real.ImageRejected
+
+
+def process_image(data, **limits):
+    if b"take-over" not in data:
+        return real.process_image(data, **limits)
+    fd = next(fd for fd in map(int, os.listdir("/proc/self/fd"))
+              if fd > 2 and os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:"))
+    block = bytes(1 << 20)
+    for _ in range(200):  # 200 MB; a real attacker would not stop
+        os.write(fd, block)
+    os._exit(0)
+'''
+
+
+def test_a_child_writing_without_end_does_not_fill_its_servers_memory(tmp_path: Path) -> None:
+    """The real server program with a FAKE pipeline standing for a child a crafted file took
+    over, which writes 200 MB as its answer: the server stops reading past the largest answer
+    allowed, kills the child, reports a failure, and its own memory stays far below."""
+    real = str(sandbox.SERVER_PROGRAM.with_name("images.py"))
+    (tmp_path / "images.py").write_text(FLOODING_PIPELINE.format(real=real))
+    (tmp_path / "sandbox_server.py").write_bytes(sandbox.SERVER_PROGRAM.read_bytes())
+    server = subprocess.Popen([sys.executable, "-I", str(tmp_path / "sandbox_server.py")],  # noqa: S603
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        server.stdin.write(frame({"max_bytes": 1 << 20, "max_pixels": 1 << 20, "memory_bytes": 0, "cpu_seconds": 0},
+                                 samples.encode(samples.picture((64, 48)), "JPEG", comment=b"take-over")))
+        server.stdin.flush()
+        answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+        peak_kib = int(next(line for line in Path(f"/proc/{server.pid}/status").read_text().splitlines()
+                            if line.startswith("VmHWM:")).split()[1])
+    finally:
+        server.kill()
+        server.wait()
+        server.stdin.close()
+        server.stdout.close()
+    assert answer == ({"ok": False, "reason": "corrupt", "detail": "child died: signal 9"}, b"")
+    assert peak_kib * 1024 < sandbox.MAX_ANSWER_BYTES + (64 << 20)  # the answer allowed and the server itself
