@@ -82,7 +82,9 @@ class _Server:
         # Pillow and the pipeline's file. Its own session: killing it kills its child too, and a
         # Ctrl-C meant for the web process does not interrupt it (it ends when its input closes).
         # An empty environment and no inherited descriptors: a child that a crafted file took
-        # over finds no database address, key or socket of the web process there.
+        # over finds no database address, key or socket of the web process there. It still runs
+        # as the web process's user, though: it can read that process's /proc/<pid>/environ and
+        # whatever files that user can (limits on resources, not on privileges).
         self.process = subprocess.Popen([sys.executable, "-I", str(SERVER_PROGRAM)],  # noqa: S603
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={"PATH": os.defpath},
                                         close_fds=True, start_new_session=True, bufsize=0)
