@@ -30,6 +30,7 @@ and descriptors, one way of recovering from its death.
 
 import contextlib
 import logging
+import math
 import os
 import select
 import signal
@@ -44,14 +45,13 @@ from typing import Any
 
 from app.media import images
 from app.media.images import ImageRejected, ProcessedImage, Refusal, Variant
-from app.media.sandbox_server import frame, read_frame
+from app.media.sandbox_server import MAX_ANSWER_BYTES, frame, read_frame
 
 log = logging.getLogger(__name__)
 
 SERVER_PROGRAM = Path(__file__).with_name("sandbox_server.py")
 # Photos decoded at the same time by one web process (a 40 MP PNG takes ~170 MB in its child).
 SERVERS = 2
-MAX_ANSWER_BYTES = 64 * 1024 * 1024  # three JPEG variants of at most 1600 px are far below
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,9 @@ class _Server:
         # Pillow and the pipeline's file. Its own session: killing it kills its child too, and a
         # Ctrl-C meant for the web process does not interrupt it (it ends when its input closes).
         # An empty environment and no inherited descriptors: a child that a crafted file took
-        # over finds no database address, key or socket of the web process there.
+        # over finds no database address, key or socket of the web process there. It still runs
+        # as the web process's user, though: it can read that process's /proc/<pid>/environ and
+        # whatever files that user can (limits on resources, not on privileges).
         self.process = subprocess.Popen([sys.executable, "-I", str(SERVER_PROGRAM)],  # noqa: S603
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={"PATH": os.defpath},
                                         close_fds=True, start_new_session=True, bufsize=0)
@@ -238,9 +240,14 @@ def _positive(value: object) -> int:
     return value
 
 
-def _processed(header: dict[str, Any], payload: bytes) -> ProcessedImage:
+def _processed(header: dict[str, Any], payload: bytes, max_pixels: int) -> ProcessedImage:
     """The pipeline's result from a child's answer, checked field by field (a child that read
-    hostile input is not trusted to say anything but numbers and names within bounds)."""
+    hostile input is not trusted to say anything but numbers and names within bounds): the
+    source within `max_pixels`, every variant of `images.VARIANT_SIZES` exactly once, at the
+    size `images.fit` gives for the source, and its bytes a JPEG's (what they are served as)."""
+    width, height = _positive(header.get("width")), _positive(header.get("height"))
+    if width * height > max_pixels:
+        raise _Failed(f"source of {width}x{height} over the pixel limit")
     variants: dict[str, Variant] = {}
     offset = 0
     items = header.get("variants")
@@ -249,21 +256,27 @@ def _processed(header: dict[str, Any], payload: bytes) -> ProcessedImage:
         if not isinstance(name, str) or name not in images.VARIANT_SIZES or name in variants:
             raise _Failed(f"unknown variant {name!r}")
         size = _positive(item.get("size"))
-        variants[name] = Variant(name, _positive(item.get("width")), _positive(item.get("height")),
-                                 payload[offset:offset + size])
+        variant = Variant(name, _positive(item.get("width")), _positive(item.get("height")),
+                          payload[offset:offset + size])
+        if (variant.width, variant.height) != images.fit((width, height), images.VARIANT_SIZES[name]):
+            raise _Failed(f"variant {name} of {variant.width}x{variant.height}")
+        if images.sniff_format(variant.data) != "JPEG":
+            raise _Failed(f"variant {name} is no JPEG")
+        variants[name] = variant
         offset += size
     fmt = header.get("source_format")
-    if offset != len(payload) or not variants or fmt not in ("JPEG", "PNG", "WEBP"):
+    if offset != len(payload) or set(variants) != set(images.VARIANT_SIZES) or fmt not in ("JPEG", "PNG", "WEBP"):
         raise _Failed("inconsistent answer")
-    return ProcessedImage(source_format=str(fmt), width=_positive(header.get("width")),
-                          height=_positive(header.get("height")), variants=variants,
+    return ProcessedImage(source_format=str(fmt), width=width, height=height, variants=variants,
                           decoded_by=_positive(header.get("pid")))
 
 
 def _usage(value: Any) -> Usage:
+    """The child's figures; any that is not a finite number within bounds counts as 0."""
     figures = value if isinstance(value, dict) else {}
     numbers = [figures.get(k) for k in ("cpu_ms", "rss_start_kib", "rss_peak_kib")]
-    cpu, start, peak = (v if isinstance(v, int | float) else 0 for v in numbers)
+    cpu, start, peak = (v if isinstance(v, int | float) and math.isfinite(v) and 0 <= v < 1 << 53 else 0
+                        for v in numbers)
     return Usage(cpu_ms=float(cpu), rss_start_kib=int(start), rss_peak_kib=int(peak))
 
 
@@ -288,7 +301,7 @@ def process_with_usage(data: bytes, *, max_bytes: int, max_pixels: int,
             server = _take()
             try:
                 header, payload = server.ask(request, deadline)
-                result = _processed(header, payload) if header.get("ok") is True else None
+                result = _processed(header, payload, max_pixels) if header.get("ok") is True else None
             except _Failed as exc:
                 server.kill()
                 if exc.gone and attempt == 1:

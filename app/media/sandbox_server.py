@@ -39,6 +39,7 @@ from typing import Any, Protocol
 _HEADER = struct.Struct(">II")  # header length, payload length
 MAX_HEADER = 64 * 1024
 MAX_DETECT_BYTES = 16 * 1024  # the web side sends at most 2,000 characters (up to 4 bytes each)
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a child's payload: three JPEG variants of at most 1600 px are far below
 
 
 def frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
@@ -64,7 +65,10 @@ def read_frame(stream: Readable, max_payload: int) -> tuple[dict[str, Any], byte
     text, payload = stream.read(header_len), stream.read(payload_len)
     if len(text) < header_len or len(payload) < payload_len:
         raise ValueError("truncated frame")
-    header = json.loads(text)
+    try:
+        header = json.loads(text)
+    except RecursionError as exc:  # a header of nested brackets: malformed, like any bad JSON
+        raise ValueError("header nested too deeply") from exc
     if not isinstance(header, dict):
         raise ValueError("header is not an object")
     return header, payload
@@ -141,6 +145,15 @@ def _run_child(pipeline: Any, request: dict[str, Any], data: bytes, out_fd: int)
         os._exit(status)  # never back into the server's loop, no atexit handlers
 
 
+def _one_frame(reply: bytes) -> bool:
+    """Whether `reply` is exactly one message: the web process reads one answer per photo, and
+    bytes beyond it would be read as the answer for its next photo (someone else's)."""
+    if len(reply) < _HEADER.size:
+        return False
+    header_len, payload_len = _HEADER.unpack_from(reply)
+    return header_len <= MAX_HEADER and len(reply) == _HEADER.size + header_len + payload_len
+
+
 def _serve_one(pipeline: Any, request: dict[str, Any], data: bytes, server_fds: tuple[int, ...]) -> bytes:
     """Runs one photo in a forked child; its answer, or a failure when it did not finish.
     `server_fds` are closed in the child: only the server talks to the web process, so that
@@ -153,13 +166,22 @@ def _serve_one(pipeline: Any, request: dict[str, Any], data: bytes, server_fds: 
             os.close(fd)
         _run_child(pipeline, request, data, write_fd)
     os.close(write_fd)
-    chunks = []
+    chunks: list[bytes] = []
+    total = 0
     with os.fdopen(read_fd, "rb") as answer:  # read before waiting: the answer exceeds a pipe's buffer
         while chunk := answer.read(1 << 20):
+            total += len(chunk)
+            if total > _HEADER.size + MAX_HEADER + MAX_ANSWER_BYTES:  # a child writing without end
+                os.kill(pid, signal.SIGKILL)  # would otherwise fill this server's memory
+                chunks = []
+                break
             chunks.append(chunk)
     _, status = os.waitpid(pid, 0)
-    if status == 0 and chunks:
-        return b"".join(chunks)
+    reply = b"".join(chunks)
+    if status == 0 and _one_frame(reply):
+        return reply
+    if status == 0:  # a child that a crafted file took over, writing what it likes
+        return frame({"ok": False, "reason": "corrupt", "detail": "child answered no single message"})
     cause = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
     return frame({"ok": False, "reason": "corrupt", "detail": f"child died: {cause}"})
 

@@ -4,8 +4,8 @@ ideas are written in several languages) over `unaccent`ed text, the title weight
 body B, ranked by ts_rank; both tsvectors hold the idea's call, theme and district as lexemes
 marked FILTER_MARK (migration 0021), which a filtered search asks with its words. A word of the
 query found nowhere in the index is replaced by the closest indexed word (`pg_trgm` similarity
-over `idea_search_word`, the words of the ideas indexed since the last rebuild but those of
-ideas removed since): "ecolle" finds "école".
+over `idea_search_word`, the words the indexed ideas hold: those of ideas removed or edited
+since they were indexed leave it when no other idea holds them): "ecolle" finds "école".
 
 Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
 (`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no
@@ -74,11 +74,12 @@ TYPO_SIMILARITY = 0.45  # pg_trgm similarity of a correction; "ecolle"/"ecole" i
 _KNOWN = sa.text("SELECT 1 FROM idea_search_word WHERE word LIKE :prefix LIMIT 1")
 _CLOSEST = sa.text("SELECT word FROM idea_search_word WHERE word % :word AND similarity(word, :word) >= :least "
                    "ORDER BY similarity(word, :word) DESC, word LIMIT 1")
-# The words of removed ideas (`remove`) that no idea of the index holds any longer leave
-# `idea_search_word`: a correction never names a word only a hidden or removed idea had. They
-# are checked when the worker removes an idea, not at each search: whether a word is indexed is
+# The words of removed ideas (`remove`), and those an edit took out (`index`), that no idea of the
+# index holds any longer leave `idea_search_word`: a correction never names a word only a hidden
+# or removed idea had, or an edit took out. They are checked when the worker removes or
+# rewrites an idea, not at each search: whether a word is indexed is
 # one read of the GIN index, which reads the word's whole list (5 to 8 ms for a word of 20,000
-# ideas among 100,000), too much for a search, fine for a removal.
+# ideas among 100,000), too much for a search, fine for the worker.
 _WORDS_OF = sa.text("SELECT DISTINCT lexeme FROM idea_search, unnest(document) AS l(lexeme, positions, weights) "
                     "WHERE idea_id = ANY(:ids)")
 _UNHELD = sa.text("DELETE FROM idea_search_word AS w WHERE w.word = ANY(CAST(:words AS text[])) AND NOT EXISTS "
@@ -87,8 +88,8 @@ _UNHELD = sa.text("DELETE FROM idea_search_word AS w WHERE w.word = ANY(CAST(:wo
 
 def corrected(session: Session, words: list[str]) -> list[str]:
     """`words` with each one that starts no indexed word replaced by the closest indexed word
-    (at least TYPO_SIMILARITY alike), if any: a word of an idea of the index, or of an idea
-    indexed since the last rebuild and edited since (`remove` takes out those of removed ideas)."""
+    (at least TYPO_SIMILARITY alike), if any: a word an idea of the index holds (`index` and
+    `remove` take out the words no idea holds any more)."""
     result = []
     for word in words:
         if len(word) >= TYPO_MIN_LENGTH and session.execute(_KNOWN, {"prefix": word + "%"}).first() is None:
@@ -120,22 +121,33 @@ class PostgresBackend:
     corrects_typos = True
 
     def index(self, session: Session, documents: list[IdeaDocument]) -> None:
+        """Write (or rewrite) the ideas of `documents`, and their words into `idea_search_word`;
+        the words an edit took out that no indexed idea holds any more leave it (`_unhold`)."""
         if documents:
             vocabulary = sorted({w for d in documents for w in text_vocabulary(d.title + " " + d.body)})
+            before = self._words_of(session, [d.idea_id for d in documents])
             session.execute(_WORDS, {"words": vocabulary})
             session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body),
                                        "filters": [FILTER_MARK + t for t in filter_tokens(d.filters)]}
                                       for d in documents])
+            self._unhold(session, sorted(set(before) - set(vocabulary)))
+
+    def _words_of(self, session: Session, idea_ids: list[int]) -> list[str]:
+        """The vocabulary's words of the indexed ideas `idea_ids` as the index holds them."""
+        return [str(w) for w in session.execute(_WORDS_OF, {"ids": idea_ids}).scalars()
+                if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX]
+
+    def _unhold(self, session: Session, words: list[str]) -> None:
+        if words:
+            session.execute(_UNHELD, {"words": words})
 
     def remove(self, session: Session, idea_ids: list[int]) -> None:
         """Take the ideas out of the index, and their words no other indexed idea holds out of
         `idea_search_word` (`_UNHELD`)."""
         if idea_ids:
-            words = [str(w) for w in session.execute(_WORDS_OF, {"ids": idea_ids}).scalars()
-                     if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX]
+            words = self._words_of(session, idea_ids)
             session.execute(sa.delete(_table).where(_table.c.idea_id.in_(idea_ids)))
-            if words:
-                session.execute(_UNHELD, {"words": words})
+            self._unhold(session, words)
 
     def clear(self, session: Session) -> None:
         session.execute(sa.text("DELETE FROM idea_search"))

@@ -2,6 +2,7 @@
 child that hangs or a server that died is refused like an unreadable file, nothing is written,
 and the next photo is processed as usual. All of it with real processes and real signals."""
 
+import io
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
@@ -209,3 +211,160 @@ def test_the_sandbox_inherits_no_secret_from_the_web_process(
     # database file or connection, no listening socket.
     inherited = {os.readlink(f"/proc/{server}/fd/{fd}") for fd in os.listdir(f"/proc/{server}/fd") if int(fd) > 2}
     assert inherited and all(name.startswith("pipe:") for name in inherited), inherited
+
+
+def _answer_of_a_photo(photo: bytes) -> tuple[dict[str, Any], bytes]:
+    """What the real server answers for `photo` (the base that a compromised child alters)."""
+    server = subprocess.Popen([sys.executable, "-I", str(sandbox.SERVER_PROGRAM)],  # noqa: S603
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(frame({"max_bytes": 1 << 20, "max_pixels": 1 << 20, "memory_bytes": 0, "cpu_seconds": 0}, photo))
+    server.stdin.close()
+    answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+    server.wait(timeout=10)
+    server.stdout.close()
+    assert answer is not None and answer[0]["ok"] is True
+    return answer
+
+
+def _hostile(header: dict[str, Any], payload: bytes, case: str) -> bytes:
+    variants = header["variants"]
+    if case == "nested header":
+        text = b"[" * 60_000
+        return len(text).to_bytes(4, "big") + (0).to_bytes(4, "big") + text
+    if case == "infinite usage":  # figures only: the photo is good, the figures are dropped
+        return frame({**header, "usage": {"cpu_ms": 1, "rss_start_kib": float("inf"), "rss_peak_kib": 1}}, payload)
+    if case == "source larger than the pixel limit":
+        return frame({**header, "width": 2 ** 40}, payload)
+    if case == "variant larger than its box":
+        return frame({**header, "variants": [{**variants[0], "width": 10 ** 6}, *variants[1:]]}, payload)
+    if case == "variant that is a page":
+        page = b"<html><script>alert(1)</script>"
+        return frame({**header, "variants": [{**variants[0], "size": len(page)}, *variants[1:]]},
+                     page + payload[variants[0]["size"]:])
+    assert case == "variants missing"
+    return frame({**header, "variants": variants[:1]}, payload[:variants[0]["size"]])
+
+
+def _compromise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forged: bytes) -> None:
+    """A FAKE server program stands for a child that a crafted file took over: it answers every
+    photo with `forged`."""
+    program = tmp_path / "compromised.py"
+    program.write_text("import sys\n"
+                       "while len(head := sys.stdin.buffer.read(8)) == 8:\n"
+                       "    sys.stdin.buffer.read(sum(int.from_bytes(head[i:i + 4], 'big') for i in (0, 4)))\n"
+                       f"    sys.stdout.buffer.write({forged!r})\n"
+                       "    sys.stdout.buffer.flush()\n")
+    monkeypatch.setattr(sandbox, "SERVER_PROGRAM", program)
+
+
+@pytest.mark.parametrize("case", ["nested header", "source larger than the pixel limit",
+                                  "variant larger than its box", "variant that is a page", "variants missing"])
+def test_an_answer_a_compromised_child_forged_is_refused_and_writes_nothing(
+        case: str, session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child's answer altered (`_compromise`, a fake): the web side checks every field rather
+    than crash on nonsense (a 500), store it (a width past PostgreSQL's integer is a 500 there)
+    or serve it (a page as a photo)."""
+    photo = samples.gps_jpeg()
+    _compromise(tmp_path, monkeypatch, _hostile(*_answer_of_a_photo(photo), case))
+
+    assert _refusal(session, settings, photo).startswith(UNREADABLE)
+    assert _count(session, MediaFile) == 0 and _files(settings) == []
+
+
+def test_figures_a_compromised_child_forged_do_not_stop_a_good_photo(
+        session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = samples.gps_jpeg()
+    _compromise(tmp_path, monkeypatch, _hostile(*_answer_of_a_photo(photo), "infinite usage"))
+
+    media = service.store_image(session, settings, data=photo, owner_id=None)
+
+    assert media.width > 0 and _count(session, MediaFile) == 1
+
+
+FAKE_PIPELINE = '''
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("real_pipeline", {real!r})
+real = importlib.util.module_from_spec(spec)
+sys.modules["real_pipeline"] = real
+spec.loader.exec_module(real)
+Image, ImageRejected = real.Image, real.ImageRejected
+
+
+def process_image(data, **limits):
+    if b"take-over" not in data:
+        return real.process_image(data, **limits)
+    for fd in map(int, os.listdir("/proc/self/fd")):  # the answer's pipe, the only one open
+        if fd > 2 and os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:"):
+            os.write(fd, {forged!r})
+    os._exit(0)
+'''
+
+
+def test_a_compromised_child_cannot_answer_for_the_next_photo(
+        session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real server program, with a FAKE pipeline standing for a child that a crafted file
+    took over: it writes a proper answer for its own photo and a second one, red, which would
+    otherwise be read as the answer for the next photo sent to this server (someone else's)."""
+    attack = samples.encode(samples.picture((64, 48)), "JPEG", comment=b"take-over")
+    red = samples.encode(Image.new("RGB", (64, 48), (255, 0, 0)), "JPEG")
+    forged = frame(*_answer_of_a_photo(attack)) + frame(*_answer_of_a_photo(red))
+    (tmp_path / "images.py").write_text(FAKE_PIPELINE.format(
+        real=str(sandbox.SERVER_PROGRAM.with_name("images.py")), forged=forged))
+    (tmp_path / "sandbox_server.py").write_bytes(sandbox.SERVER_PROGRAM.read_bytes())
+    monkeypatch.setattr(sandbox, "SERVER_PROGRAM", tmp_path / "sandbox_server.py")
+
+    assert _refusal(session, settings, attack).startswith(UNREADABLE)
+    blue = samples.encode(Image.new("RGB", (64, 48), (0, 0, 255)), "JPEG")
+    media = service.store_image(session, settings, data=blue, owner_id=None)
+
+    stored, _ext = service.variant_bytes(settings, media, "thumb")
+    red_, _green, blue_ = Image.open(io.BytesIO(stored)).convert("RGB").getpixel((32, 24))
+    assert blue_ > 200 and red_ < 50, "the next photo is the attacker's"
+
+
+FLOODING_PIPELINE = '''
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("real_pipeline", {real!r})
+real = importlib.util.module_from_spec(spec)
+sys.modules["real_pipeline"] = real
+spec.loader.exec_module(real)
+Image, ImageRejected = real.Image, real.ImageRejected
+
+
+def process_image(data, **limits):
+    if b"take-over" not in data:
+        return real.process_image(data, **limits)
+    fd = next(fd for fd in map(int, os.listdir("/proc/self/fd"))
+              if fd > 2 and os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:"))
+    block = bytes(1 << 20)
+    for _ in range(200):  # 200 MB; a real attacker would not stop
+        os.write(fd, block)
+    os._exit(0)
+'''
+
+
+def test_a_child_writing_without_end_does_not_fill_its_servers_memory(tmp_path: Path) -> None:
+    """The real server program with a FAKE pipeline standing for a child a crafted file took
+    over, which writes 200 MB as its answer: the server stops reading past the largest answer
+    allowed, kills the child, reports a failure, and its own memory stays far below."""
+    real = str(sandbox.SERVER_PROGRAM.with_name("images.py"))
+    (tmp_path / "images.py").write_text(FLOODING_PIPELINE.format(real=real))
+    (tmp_path / "sandbox_server.py").write_bytes(sandbox.SERVER_PROGRAM.read_bytes())
+    server = subprocess.Popen([sys.executable, "-I", str(tmp_path / "sandbox_server.py")],  # noqa: S603
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        server.stdin.write(frame({"max_bytes": 1 << 20, "max_pixels": 1 << 20, "memory_bytes": 0, "cpu_seconds": 0},
+                                 samples.encode(samples.picture((64, 48)), "JPEG", comment=b"take-over")))
+        server.stdin.flush()
+        answer = read_frame(server.stdout, sandbox.MAX_ANSWER_BYTES)
+        peak_kib = int(next(line for line in Path(f"/proc/{server.pid}/status").read_text().splitlines()
+                            if line.startswith("VmHWM:")).split()[1])
+    finally:
+        server.kill()
+        server.wait()
+        server.stdin.close()
+        server.stdout.close()
+    assert answer == ({"ok": False, "reason": "corrupt", "detail": "child died: signal 9"}, b"")
+    assert peak_kib * 1024 < sandbox.MAX_ANSWER_BYTES + (64 << 20)  # the answer allowed and the server itself

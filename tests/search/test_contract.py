@@ -183,6 +183,25 @@ def test_a_typo_is_never_corrected_to_a_word_only_a_hidden_idea_has(session: Ses
     assert _titles(session, backend, "marchand") == ["Des enfants marchant vers l'école"]
 
 
+def test_a_typo_is_never_corrected_to_a_word_an_edit_took_out(session: Session, backend: SearchBackend,
+                                                              engine_settings: Settings | None) -> None:
+    """A moderator takes a word out of an idea (a name, say): a typo one letter from it is
+    corrected to a word the ideas hold now, not to the word taken out, which finds nothing."""
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    w = _world(session)
+    edited = make_idea(session, w.call, title="Un marchand de glaces")
+    make_idea(session, w.call, title="Des enfants marchant vers l'école")
+    _index(session, backend)
+    edited.title = "Un vendeur de glaces"
+    session.add(edited)
+    session.commit()
+    assert edited.id is not None
+    assert indexing.reindex(session, edited.id, engine_settings) is True  # the worker, after the edit
+    session.commit()
+    assert _titles(session, backend, "marchank") == ["Des enfants marchant vers l'école"]
+
+
 def test_each_filter_and_the_facet_counts(session: Session, backend: SearchBackend) -> None:
     w = _world(session)
     make_idea(session, w.call, title="Parc A", category=w.mobility, district=w.centre)
