@@ -25,6 +25,7 @@ from app.media import sandbox, service
 from app.settings import LANGUAGES, Settings
 from tests.factories import make_call, make_user
 from tests.media import samples
+from tests.media.processes import gone, parent_of
 from tests.support import WebClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,19 +41,6 @@ def fresh_servers() -> Iterator[None]:
     sandbox.shutdown()  # servers another test left running are not this test's
     yield
     sandbox.shutdown()
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def _parent_of(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def _maps(pid: int) -> str:
@@ -73,7 +61,7 @@ def test_detection_is_answered_by_one_server_of_its_own_that_keeps_its_model(
     assert (first.language, second.language) == ("nl", "de") and second.probability >= 0.9
     # Another process, this one's child, the same one both times: the model is loaded once.
     assert first.pid == second.pid == sandbox.detector_pid() != os.getpid()
-    assert _parent_of(first.pid) == os.getpid()
+    assert parent_of(first.pid) == os.getpid()
     assert "numpy" in _maps(first.pid) and "PIL" not in _maps(first.pid)  # py3langid, no Pillow
     # The photo servers are others, and never load the model.
     service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
@@ -142,7 +130,7 @@ def test_a_hung_detector_leaves_the_language_unknown_saves_the_idea_and_recovers
     assert response.status_code == 303
     (idea,) = _ideas(session)
     assert idea.title == FRENCH["title"] and idea.language is None  # saved, its language unknown
-    assert _gone(hung)  # killed, not left stopped
+    assert gone(hung)  # killed, not left stopped
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "timed out" in warnings[0].getMessage()
     # A page of the idea, with no language marked, is served as usual.
@@ -168,7 +156,7 @@ def test_a_detector_killed_mid_way_is_replaced_once_for_the_same_text() -> None:
         assert contentlang.detect_language("Een park voor de kinderen van de hele wijk") == "nl"
     finally:
         killer.join()
-    assert sandbox.detector_pid() not in (None, victim) and _gone(victim)
+    assert sandbox.detector_pid() not in (None, victim) and gone(victim)
 
 
 def test_without_a_detector_ideas_and_comments_are_saved_with_their_language_unknown(

@@ -27,6 +27,7 @@ from app.media.sandbox_server import frame, read_frame
 from app.settings import Settings
 from tests.factories import make_call, make_user
 from tests.media import samples
+from tests.media.processes import gone, parent_of
 from tests.support import WebClient, make_settings
 
 UNREADABLE = "Cette photo n’a pas pu être lue"
@@ -69,19 +70,6 @@ def _files(settings: Settings) -> list[Path]:
     return [p for p in settings.media_dir.rglob("*") if p.is_file()] if settings.media_dir.exists() else []
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def _parent_of(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
 def _refusal(session: Session, settings: Settings, data: bytes) -> str:
     with language("fr"), pytest.raises(ValidationFailed) as caught:
         service.store_image(session, settings, data=data, owner_id=None)
@@ -94,7 +82,7 @@ def test_each_photo_is_decoded_in_a_fresh_child_not_in_the_web_process(
     service.store_image(session, settings, data=samples.gps_jpeg(orientation=6), owner_id=None)
 
     (server,) = sandbox.server_pids()
-    assert server != os.getpid() and _parent_of(server) == os.getpid()
+    assert server != os.getpid() and parent_of(server) == os.getpid()
     first, second = (result.decoded_by for result in decoded)
     # Neither here nor in the long-lived server: a child per photo, whose memory goes with it.
     assert len({os.getpid(), server, first, second}) == 4
@@ -123,7 +111,7 @@ def test_a_server_killed_while_idle_is_replaced(session: Session, settings: Sett
     service.store_image(session, settings, data=samples.gps_jpeg(), owner_id=None)
 
     (replacement,) = sandbox.server_pids()
-    assert replacement != killed and _gone(killed)
+    assert replacement != killed and gone(killed)
     assert _count(session, MediaFile) == 2
 
 
@@ -144,7 +132,7 @@ def test_a_hung_sandbox_refuses_the_idea_photo_writes_nothing_and_recovers(
     assert response.status_code == 422 and UNREADABLE in response.text
     assert 'value="Des bancs au bord du quai"' in response.text  # the text is kept
     assert _count(session, Idea) == 0 and _count(session, MediaFile) == 1 and set(_files(settings)) == before
-    assert _gone(hung)  # killed, not left stopped
+    assert gone(hung)  # killed, not left stopped
 
     response = client.submit(f"/calls/{call.slug}/ideas/new", form,
                              files={"photo_1": ("quai.jpg", samples.gps_jpeg(), "image/jpeg")})
@@ -159,7 +147,7 @@ def test_the_applications_shutdown_stops_its_servers(tmp_path: Path, database_ur
         service.store_image(session, web.settings, data=samples.gps_jpeg(), owner_id=None)
         (server,) = sandbox.server_pids()
 
-    assert sandbox.server_pids() == [] and _gone(server)
+    assert sandbox.server_pids() == [] and gone(server)
 
 
 def test_refusals_from_the_child_keep_their_reason(session: Session, settings: Settings) -> None:
@@ -282,14 +270,17 @@ def test_figures_a_compromised_child_forged_do_not_stop_a_good_photo(
     assert media.width > 0 and _count(session, MediaFile) == 1
 
 
-FAKE_PIPELINE = '''
+# The start of a FAKE pipeline module standing for images.py: the real one, loaded under another name.
+PIPELINE_PRELUDE = '''
 import importlib.util, os, sys
 spec = importlib.util.spec_from_file_location("real_pipeline", {real!r})
 real = importlib.util.module_from_spec(spec)
 sys.modules["real_pipeline"] = real
 spec.loader.exec_module(real)
 Image, ImageRejected = real.Image, real.ImageRejected
+'''
 
+FAKE_PIPELINE = PIPELINE_PRELUDE + '''
 
 def process_image(data, **limits):
     if b"take-over" not in data:
@@ -323,14 +314,7 @@ def test_a_compromised_child_cannot_answer_for_the_next_photo(
     assert blue_ > 200 and red_ < 50, "the next photo is the attacker's"
 
 
-FLOODING_PIPELINE = '''
-import importlib.util, os, sys
-spec = importlib.util.spec_from_file_location("real_pipeline", {real!r})
-real = importlib.util.module_from_spec(spec)
-sys.modules["real_pipeline"] = real
-spec.loader.exec_module(real)
-Image, ImageRejected = real.Image, real.ImageRejected
-
+FLOODING_PIPELINE = PIPELINE_PRELUDE + '''
 
 def process_image(data, **limits):
     if b"take-over" not in data:
