@@ -16,6 +16,7 @@ Two kinds:
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -42,6 +43,8 @@ PAGE_CACHE = Counter(
     "Requests by what the page cache did: hit (served from memory), miss (made and maybe kept), "
     "bypass (not cacheable: logged in, not a page, not a GET). Hit rate: hit / (hit + miss).",
     ["result"])
+# Its three series, looked up once (see _REQUEST_CHILDREN).
+PAGE_CACHE_HIT, PAGE_CACHE_MISS, PAGE_CACHE_BYPASS = (PAGE_CACHE.labels(result=r) for r in ("hit", "miss", "bypass"))
 SEARCH_FALLBACKS = Counter(
     "reinventons_search_fallbacks_total",
     "Searches Meilisearch refused, failed or did not answer in time, answered by the database.")
@@ -50,10 +53,20 @@ SEARCH_FALLBACKS = Counter(
 WATCHED = (OutboxStatus.pending, OutboxStatus.running, OutboxStatus.failed)
 
 
+# The histogram's children by (route, method, status class): `labels()` looks a child up under
+# the metric's lock and builds its key anew on every call; prometheus_client's documentation
+# advises keeping the child. The set is bounded as the labels are (route names, methods, 5 classes).
+_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request: `route` its route name, `status` its HTTP status (kept as
     its class, "2xx".."5xx", to bound the series), `seconds` the time to answer it."""
-    REQUEST_SECONDS.labels(route, method, f"{status // 100}xx").observe(seconds)
+    key = (route, method, status // 100)
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(route, method, f"{status // 100}xx")
+    child.observe(seconds)
 
 
 def _aware(value: datetime) -> datetime:

@@ -90,7 +90,7 @@ class PageCacheMiddleware:
         key = self._key(scope)
         if key is None:
             if scope["type"] == "http":
-                metrics.PAGE_CACHE.labels(result="bypass").inc()
+                metrics.PAGE_CACHE_BYPASS.inc()
             await self.app(scope, receive, self._tagged(send, b"bypass"))
             return
         generation = self.generation.current()
@@ -106,7 +106,7 @@ class PageCacheMiddleware:
         fresh = entry is not None and clock.utcnow().timestamp() - entry.stored_at < TTL_SECONDS
         if entry is not None and fresh and entry.generation == generation:
             self.entries.move_to_end(key)
-            metrics.PAGE_CACHE.labels(result="hit").inc()
+            metrics.PAGE_CACHE_HIT.inc()
             scope["route"] = entry.route  # the route that made the page names its hits too
             headers = [*entry.headers, (b"x-page-cache", b"hit")]
             if not usable_csrf_seed(cookies.CSRF_SEED.read_scope(scope, https=self.https)):
@@ -114,7 +114,7 @@ class PageCacheMiddleware:
             await send({"type": "http.response.start", "status": entry.status, "headers": headers})
             await send({"type": "http.response.body", "body": entry.body})
             return
-        metrics.PAGE_CACHE.labels(result="miss").inc()
+        metrics.PAGE_CACHE_MISS.inc()
         start: Message = {}
         parts: list[bytes] = []
 
