@@ -54,6 +54,9 @@ class FileGeneration(Generation):
         os.replace(fresh, self.path)  # atomic: a reader sees the old value or the new one
 
 
+_READ = "SELECT last_value, is_called FROM page_generation"
+
+
 class SequenceGeneration(Generation):
     def __init__(self, engine: Engine) -> None:
         # A pool of its own: the generation is read and bumped while a request's session holds
@@ -63,8 +66,21 @@ class SequenceGeneration(Generation):
                                     isolation_level="AUTOCOMMIT")
 
     def current(self) -> str:
-        with self.engine.connect() as conn:
-            return str(conn.execute(text("SELECT last_value, is_called FROM page_generation")).one())
+        # Every cacheable request reads this: the pool's connection is asked through psycopg
+        # itself, without SQLAlchemy's statement and result layers, which cost three times
+        # the round trip (measured 117 -> 33 us a read on a 2-core machine). The pool still
+        # lends the connections and bounds their number.
+        connection = self.engine.raw_connection()
+        try:
+            row = connection.driver_connection.execute(_READ).fetchone()  # type: ignore[union-attr]
+        except Exception:
+            # SQLAlchemy did not run the statement, so it cannot tell a lost server: without
+            # this the pool would lend the broken connection again to every later request.
+            connection.invalidate()
+            raise
+        finally:
+            connection.close()  # back to the pool (or, invalidated, let go)
+        return str(row)
 
     def bump(self) -> None:
         with self.engine.connect() as conn:
