@@ -52,11 +52,20 @@ SEARCH_COLUMNS = ("status", "hidden_at", "call_id", "category_id", "district_id"
                   "published_at")
 
 
+# The list's filters and its indexed orders (the random order is computed: app.idea.queries).
+LIST_FILTER_COLUMNS = ("status", "hidden_at", "category_id", "district_id", "answer_status")
+LIST_ORDER_COLUMNS = {"newest": ("published_at", "id"), "supported": ("vote_count", "published_at", "id"),
+                      "discussed": ("comment_count", "published_at", "id")}
+
+
 class Idea(SQLModel, table=True):
     __tablename__ = "idea"
     __table_args__ = (
         sa.Index("ix_idea_call_status", "call_id", "status"),
-        sa.Index("ix_idea_call_votes", "call_id", "vote_count"),
+        # A call's list in each order it offers, with what it filters on: the count, the filters
+        # and deep pages read the index alone (migration 0039; app.idea.queries.idea_page).
+        *(sa.Index(f"ix_idea_list_{name}", "call_id", *order, *LIST_FILTER_COLUMNS)
+          for name, order in LIST_ORDER_COLUMNS.items()),
         # What a search reads of each of its (up to 1,001) candidates, found by id without
         # reading the wide row (titles, bodies twice, answers): app.search.backend._candidates.
         sa.Index("ix_idea_search_columns", "id", *SEARCH_COLUMNS),

@@ -116,21 +116,25 @@ def public_ideas(call_id: int | Sequence[int], filters: IdeaFilters | None = Non
         query = query.where(col(Idea.winner).is_(True), col(Idea.call_id).in_(list(selected_in)))
     elif filters.status in set(AnswerStatus):
         query = query.where(Idea.answer_status == filters.status)
-    newest = (col(Idea.published_at).desc(), col(Idea.id).desc())
+    return query.order_by(*list_order(filters))
+
+
+def list_order(filters: IdeaFilters) -> list[ColumnElement[Any]]:
+    """The ORDER BY of a listing sorted as `filters.sort` says. Newest, most supported and most
+    discussed walk an index of the call's ideas (migration 0039) backwards."""
+    newest: list[ColumnElement[Any]] = [col(Idea.published_at).desc(), col(Idea.id).desc()]
     if filters.sort == "supported":
-        query = query.order_by(col(Idea.vote_count).desc(), *newest)
-    elif filters.sort == "discussed":
-        query = query.order_by(col(Idea.comment_count).desc(), *newest)
-    elif filters.sort == "random":
+        return [col(Idea.vote_count).desc(), *newest]
+    if filters.sort == "discussed":
+        return [col(Idea.comment_count).desc(), *newest]
+    if filters.sort == "random":
         # A shuffle that is stable for one seed (carried by the page's links) and portable
         # across databases. Multiplying by a seed-dependent factor modulo a prime permutes the
         # ids; in 64 bits, since id × factor passes PostgreSQL's 32-bit integer.
         factor = (filters.seed * 2_654_435_761) % 999_983 + 1
         wide_id = sa.cast(col(Idea.id), sa.BigInteger)
-        query = query.order_by((wide_id * factor + filters.seed) % 1_000_003, col(Idea.id))
-    else:
-        query = query.order_by(*newest)
-    return query
+        return [(wide_id * factor + filters.seed) % 1_000_003, col(Idea.id).asc()]
+    return newest
 
 
 def selected_ideas(session: Session, call_id: int) -> list[Idea]:
@@ -213,7 +217,13 @@ def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int 
     total = count(session, query)
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
-    ideas = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)))
+    # The page's ids first, then their rows: the order, the offset and the filters are read
+    # from an index (migration 0039) and only the page's rows from the table. Selecting the rows
+    # at once made the database sort whole rows, bodies included, for the random order
+    # (measured at 33,000 ideas in a call, SQLite: 1.6 s cold, 57 ms warm -> 26 ms).
+    page_ids = query.with_only_columns(col(Idea.id)).offset((page - 1) * per_page).limit(per_page).subquery()
+    ideas = list(session.exec(select(Idea).join(page_ids, page_ids.c.id == col(Idea.id))
+                              .order_by(*list_order(filters))))
     return IdeaPage(cards=cards_for(session, ideas, themes=themes, districts=districts), total=total, page=page,
                     pages=pages, per_page=per_page)
 

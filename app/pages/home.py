@@ -22,6 +22,7 @@ from app.idea.models import ANSWER_LABELS, Idea
 from app.idea.queries import STATUS_LABELS, public_condition
 from app.notify import service as notify_service
 from app.notify import views as notify_views
+from app.pagecache import memo
 from app.vote import allowance as vote_allowance
 from app.vote.models import Vote
 
@@ -126,7 +127,8 @@ def home_context(session: Session, viewer: User | None, *, answered_share: int,
         "phase_of": current_phase,
         "phase_labels": call_queries.PHASE_LABELS,
         "time_left": {call.id: time_left(call) for call in open_calls},
-        "figures": key_figures(session, answered_share=answered_share, median_days=median_days),
+        "figures": memo.remembered(session, "key_figures", (answered_share, median_days), lambda: key_figures(
+            session, answered_share=answered_share, median_days=median_days)),
         "recent_answers": recent_answers(session, viewer),
         "answer_labels": ANSWER_LABELS,
     }
