@@ -12,6 +12,10 @@ most supported 30 ms; with these indexes 2 ms, under 1 ms and under 1 ms. Each i
 with the call and the order, then holds every column the list filters on, so that the count,
 the filters and the deep pages are read from the index alone and only the page's 24 rows from
 the table. `ix_idea_call_votes` (call, supports) is the first half of the supports' index.
+
+A person's ideas in a call (the call page's "my ideas", each signed-in visit) are found by
+author and call together: with an index of the author alone, SQLite's planner, which has no
+statistics, chose the call's index and read its 33,000 ideas (24 ms a page).
 """
 
 from collections.abc import Sequence
@@ -33,9 +37,13 @@ def upgrade() -> None:
     for name, order in ORDERS.items():
         op.create_index(name, "idea", ["call_id", *order, *FILTERS])
     op.drop_index("ix_idea_call_votes", table_name="idea")
+    op.create_index("ix_idea_author_call", "idea", ["author_id", "call_id", "created_at"])
+    op.drop_index("ix_idea_author_id", table_name="idea")
 
 
 def downgrade() -> None:
+    op.create_index("ix_idea_author_id", "idea", ["author_id"])
+    op.drop_index("ix_idea_author_call", table_name="idea")
     op.create_index("ix_idea_call_votes", "idea", ["call_id", "vote_count"])
     for name in ORDERS:
         op.drop_index(name, table_name="idea")
