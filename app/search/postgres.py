@@ -3,9 +3,10 @@ created by migration 0006. Documents use the `simple` configuration (no language
 ideas are written in several languages) over `unaccent`ed text, the title weighted A and the
 body B, ranked by ts_rank; both tsvectors hold the idea's call, theme and district as lexemes
 marked FILTER_MARK (migration 0021), which a filtered search asks with its words. A word of the
-query found nowhere in the index is replaced by the closest indexed word (`pg_trgm` similarity
-over `idea_search_word`, the words the indexed ideas hold: those of ideas removed or edited
-since they were indexed leave it when no other idea holds them): "ecolle" finds "école".
+query found nowhere in the index is replaced by the closest indexed word (one edit away, else by
+`pg_trgm` similarity, over `idea_search_word`, the words the indexed ideas hold: those of ideas
+removed or edited since they were indexed leave it when no other idea holds them) that an idea
+public now holds (`corrected`): "ecolle" finds "école", "fontanie" "fontaine".
 
 Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
 (`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no
@@ -23,6 +24,7 @@ from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, words_only
 from app.search.text import vocabulary as text_vocabulary
+from app.search.typos import CORRECTIONS_TRIED, one_edit_away
 
 TABLE = "idea_search"
 CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
@@ -72,8 +74,16 @@ _WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT unnest(CAS
 TYPO_MIN_LENGTH = VOCABULARY_MIN
 TYPO_SIMILARITY = 0.45  # pg_trgm similarity of a correction; "ecolle"/"ecole" is 0.625, "parc"/"pare" 0.25
 _KNOWN = sa.text("SELECT 1 FROM idea_search_word WHERE word LIKE :prefix LIMIT 1")
+# Candidate corrections, best first: the indexed words one edit away (app.search.typos, as on
+# SQLite: a B-tree lookup each, which finds "fontaine" for "fontanie", two letters swapped, whose
+# trigram similarity is only 0.38), then those at least TYPO_SIMILARITY alike by trigrams
+# ("ecolle" -> "ecole"), each by similarity, then alphabetically.
+_ONE_EDIT = sa.text("SELECT word FROM idea_search_word WHERE word = ANY(CAST(:words AS text[])) "
+                    "ORDER BY similarity(word, :word) DESC, word LIMIT :limit")
 _CLOSEST = sa.text("SELECT word FROM idea_search_word WHERE word % :word AND similarity(word, :word) >= :least "
-                   "ORDER BY similarity(word, :word) DESC, word LIMIT 1")
+                   "ORDER BY similarity(word, :word) DESC, word LIMIT :limit")
+# Whether an idea public now holds a word (app.search.sql.held_publicly): the word as a lexeme.
+_HELD_WORD = _table.c.document.op("@@")(sa.cast(sa.bindparam("held", type_=sa.String), TSQUERY))
 # The words of removed ideas (`remove`), and those an edit took out (`index`), that no idea of the
 # index holds any longer leave `idea_search_word`: a correction never names a word only a hidden
 # or removed idea had, or an edit took out. They are checked when the worker removes or
@@ -87,14 +97,29 @@ _UNHELD = sa.text("DELETE FROM idea_search_word AS w WHERE w.word = ANY(CAST(:wo
 
 
 def corrected(session: Session, words: list[str]) -> list[str]:
-    """`words` with each one that starts no indexed word replaced by the closest indexed word
-    (at least TYPO_SIMILARITY alike), if any: a word an idea of the index holds (`index` and
-    `remove` take out the words no idea holds any more)."""
+    """`words` with each one that starts no indexed word replaced by the best candidate
+    correction (`_ONE_EDIT`, then `_CLOSEST`) that an idea public now holds
+    (app.search.sql.held_publicly: the index also holds the ideas of calls in preparation,
+    whose words must never be proposed), at most CORRECTIONS_TRIED of them asked; left as it
+    is when there is none."""
     result = []
+    calls: list[int] | None = None  # read once, when a word needs correcting
     for word in words:
         if len(word) >= TYPO_MIN_LENGTH and session.execute(_KNOWN, {"prefix": word + "%"}).first() is None:
-            closest = session.execute(_CLOSEST, {"word": word, "least": TYPO_SIMILARITY}).scalar()
-            word = str(closest) if closest else word
+            near = sorted(w for w in one_edit_away(word) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX) \
+                if len(word) <= VOCABULARY_MAX + 1 else []
+            candidates = list(session.execute(_ONE_EDIT, {"words": near, "word": word,
+                                                          "limit": CORRECTIONS_TRIED}).scalars()) if near else []
+            candidates += [w for w in session.execute(_CLOSEST, {"word": word, "least": TYPO_SIMILARITY,
+                                                                 "limit": CORRECTIONS_TRIED}).scalars()
+                           if w not in candidates]
+            if candidates and calls is None:
+                calls = sql.public_calls(session)
+            for candidate in candidates[:CORRECTIONS_TRIED]:
+                if sql.held_publicly(session, INDEX, _HELD_WORD, "'" + str(candidate).replace("'", "''") + "'",
+                                     calls or []):
+                    word = str(candidate)
+                    break
         result.append(word)
     return result
 

@@ -29,7 +29,7 @@ from app.idea.models import Idea
 from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, vocabulary
-from app.search.typos import closest, one_edit_away
+from app.search.typos import CORRECTIONS_TRIED, one_edit_away, ordered_candidates
 
 TABLE = "idea_search"
 # The FTS5 definition, as migration 0021 writes it (0006's, with the filters' tokens): accents
@@ -101,11 +101,13 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     """`words` (app.search.text.terms: folded, without stop words) with each one of at least
     TYPO_MIN_LENGTH letters that starts no indexed word replaced by the indexed word one edit
     away (app.search.typos.one_edit_away) held by the most ideas now, then the first
-    alphabetically (app.search.typos.closest); left as it is when there is none. A word that
+    alphabetically (app.search.typos.closest), among those an idea public now holds
+    (`_public_correction`); left as it is when there is none. A word that
     starts an indexed word is never changed. Cost, measured on scripts/bench_search.py's
     100,000 ideas: 0.05 ms of CPU for a known word, 0.7 ms for a word corrected to nothing,
     1.2 to 1.5 ms for one corrected to a word of 20,000 ideas (counting them is half of it)."""
     result = []
+    calls: list[int] | None = None  # read once, when a word needs correcting
     for word in words:
         # A word of more than VOCABULARY_MAX + 1 letters is more than one edit from any word
         # kept (and would be thousands of strings to look up).
@@ -115,9 +117,25 @@ def corrected(session: Session, words: list[str]) -> list[str]:
             existing = list(session.execute(_EXISTING, {"words": json.dumps(near)}).scalars())
             if existing:
                 held = session.execute(_HELD, {"words": json.dumps(existing)}).all()
-                word = closest({str(term): int(doc) for term, doc in held}) or word
+                if calls is None:
+                    calls = sql.public_calls(session)
+                word = _public_correction(session, {str(term): int(doc) for term, doc in held}, calls) or word
         result.append(word)
     return result
+
+
+_HELD_WORD = _fts.op("MATCH")(sa.bindparam("held", type_=sa.String))
+
+
+def _public_correction(session: Session, frequencies: dict[str, int], calls: list[int]) -> str | None:
+    """The best of the candidate corrections `frequencies` (words to their number of indexed
+    ideas) in app.search.typos.closest's order that an idea public now holds
+    (app.search.sql.held_publicly): FTS5 also holds the ideas of calls in preparation, whose
+    words must never be proposed. At most CORRECTIONS_TRIED are asked; None if none is held."""
+    for word in ordered_candidates(frequencies)[:CORRECTIONS_TRIED]:
+        if sql.held_publicly(session, INDEX, _HELD_WORD, WORDS + _quoted(word), calls):
+            return word
+    return None
 
 
 def _quoted(word: str) -> str:
