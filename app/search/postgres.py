@@ -8,8 +8,9 @@ query found nowhere in the index is replaced by the closest indexed word (one ed
 removed or edited since they were indexed leave it when no other idea holds them) that an idea
 public now holds (`corrected`): "ecolle" finds "école", "fontanie" "fontaine".
 
-Queries are built from the words of app.search.text.terms, each a quoted prefix lexeme
-(`'energ':*`) joined by `&`. `websearch_to_tsquery` reads what people type well but has no
+Queries are built from the words of app.search.text.terms as `unaccent` writes them, joined by
+`&`: the last word a prefix, written as the indexed words it starts, the earlier ones whole
+words where the index holds them (`query_words`). `websearch_to_tsquery` reads what people type well but has no
 prefix search, which the contract requires ("eco" finds "école"); since the words carry no
 operator, `to_tsquery` over them is as safe."""
 
@@ -23,7 +24,6 @@ from app.idea.models import Idea
 from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, words_only
-from app.search.text import vocabulary as text_vocabulary
 from app.search.typos import CORRECTIONS_TRIED, one_edit_away
 
 TABLE = "idea_search"
@@ -68,12 +68,22 @@ _UPSERT = sa.text("""
 """)
 
 
-_WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT unnest(CAST(:words AS text[])) "
+# The lexemes of ideas just written (VOCABULARY_MIN to VOCABULARY_MAX letters, without the
+# filters' tokens) into `idea_search_word`: the words exactly as the index holds them (migration
+# 0039), which `query_words` expands a prefix into.
+_WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT l.lexeme FROM idea_search, "
+                 "unnest(document) AS l(lexeme, positions, weights) WHERE idea_id = ANY(:ids) "
+                 "AND length(l.lexeme) BETWEEN :shortest AND :longest AND l.lexeme NOT LIKE '#%' "
                  "ON CONFLICT (word) DO NOTHING")
 # A query word shorter than this is never corrected: too few trigrams to tell a typo from another word.
 TYPO_MIN_LENGTH = VOCABULARY_MIN
 TYPO_SIMILARITY = 0.45  # pg_trgm similarity of a correction; "ecolle"/"ecole" is 0.625, "parc"/"pare" 0.25
-_KNOWN = sa.text("SELECT 1 FROM idea_search_word WHERE word LIKE :prefix LIMIT 1")
+# The indexed words starting with a query word, in order: the word itself first when the index
+# holds it. Expanding a prefix of fewer letters could miss the shorter words starting with it,
+# which `idea_search_word` does not keep (VOCABULARY_MIN).
+_STARTING = sa.text("SELECT word FROM idea_search_word WHERE word LIKE :prefix ORDER BY word LIMIT :limit")
+EXPANSIONS_MAX = 64  # indexed words a prefix may stand for; beyond, a prefix lexeme (as on SQLite)
+PREFIX_EXPANDED_MIN = VOCABULARY_MIN - 1
 # Candidate corrections, best first: the indexed words one edit away (app.search.typos, as on
 # SQLite: a B-tree lookup each, which finds "fontaine" for "fontanie", two letters swapped, whose
 # trigram similarity is only 0.38), then those at least TYPO_SIMILARITY alike by trigrams
@@ -97,15 +107,46 @@ _UNHELD = sa.text("DELETE FROM idea_search_word AS w WHERE w.word = ANY(CAST(:wo
 
 
 def corrected(session: Session, words: list[str]) -> list[str]:
-    """`words` with each one that starts no indexed word replaced by the best candidate
-    correction (`_ONE_EDIT`, then `_CLOSEST`) that an idea public now holds
-    (app.search.sql.held_publicly: the index also holds the ideas of calls in preparation,
-    whose words must never be proposed), at most CORRECTIONS_TRIED of them asked; left as it
-    is when there is none."""
+    """`words` (as the index writes them: `unaccented_words`) with each one that starts no
+    indexed word replaced by the best candidate correction (`_ONE_EDIT`, then `_CLOSEST`) that
+    an idea public now holds (app.search.sql.held_publicly: the index also holds the ideas of
+    calls in preparation, whose words must never be proposed), at most CORRECTIONS_TRIED of
+    them asked; left as it is when there is none."""
+    return [word for word, _fragment in query_words(session, words)]
+
+
+def _quoted(word: str) -> str:
+    return "'" + word.replace("'", "''") + "'"
+
+
+def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
+    """`words` (as the index writes them: `unaccented_words`) corrected, each with its part of
+    the tsquery: only the last word is a prefix, as Meilisearch and Algolia do ("Prefix search
+    is only performed on the last word in a search query—prior words must be typed out fully",
+    meilisearch.com/docs/learn/advanced/prefix; Algolia's default `queryType`, prefixLast), so
+    that a single word stays a prefix ("eco" finds "école"). An earlier word is a whole word
+    (`'energie'`) when the index holds it, else it stays a prefix ("cycl pistes" still finds
+    "cyclables"), as does a word shorter than those `idea_search_word` keeps.
+
+    A prefix is written as the indexed words it starts (`('ecole' | 'ecoles')`, read from
+    `idea_search_word`, the index's own lexemes since migration 0039), as Lucene rewrites a
+    prefix query into its terms, when there are 1 to EXPANSIONS_MAX of them and the word has 3
+    letters or more (every shorter word starting with it is then the word itself); else as a
+    prefix lexeme (`'ec':*`): the answer is the same, only slower.
+
+    Why: a prefix lexeme is a partial match for the GIN index, which reads the whole lists of
+    every indexed word starting so into a bitmap and cannot skip; whole words' lists it
+    intersects, skipping through the rarest. Measured at 100,000 ideas, the GIN index's part
+    of "promenade cyclable fresque": 7.1 ms the last word a prefix lexeme, 0.8 ms its words
+    instead; every word a prefix, the planner chose a sequential scan: 49 ms."""
     result = []
     calls: list[int] | None = None  # read once, when a word needs correcting
-    for word in words:
-        if len(word) >= TYPO_MIN_LENGTH and session.execute(_KNOWN, {"prefix": word + "%"}).first() is None:
+    for position, word in enumerate(words):
+        last = position == len(words) - 1
+        # Words are letters and digits only (app.search.text.terms): no LIKE wildcard.
+        starting = [str(w) for w in session.execute(_STARTING, {"prefix": word + "%", "limit": EXPANSIONS_MAX + 1})
+                    .scalars()] if len(word) >= PREFIX_EXPANDED_MIN else []
+        if len(word) >= TYPO_MIN_LENGTH and not starting:
             near = sorted(w for w in one_edit_away(word) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX) \
                 if len(word) <= VOCABULARY_MAX + 1 else []
             candidates = list(session.execute(_ONE_EDIT, {"words": near, "word": word,
@@ -116,12 +157,29 @@ def corrected(session: Session, words: list[str]) -> list[str]:
             if candidates and calls is None:
                 calls = sql.public_calls(session)
             for candidate in candidates[:CORRECTIONS_TRIED]:
-                if sql.held_publicly(session, INDEX, _HELD_WORD, "'" + str(candidate).replace("'", "''") + "'",
-                                     calls or []):
+                if sql.held_publicly(session, INDEX, _HELD_WORD, _quoted(str(candidate)), calls or []):
                     word = str(candidate)
+                    starting = [str(w) for w in session.execute(
+                        _STARTING, {"prefix": word + "%", "limit": EXPANSIONS_MAX + 1}).scalars()]
                     break
-        result.append(word)
+        if not last and starting[:1] == [word]:
+            fragment = _quoted(word)  # a whole word
+        elif 0 < len(starting) <= EXPANSIONS_MAX:
+            fragment = "(" + " | ".join(_quoted(w) for w in dict.fromkeys([word, *starting])) + ")"
+        else:
+            fragment = _quoted(word) + ":*"
+        result.append((word, fragment))
     return result
+
+
+_UNACCENT_WORDS = sa.text("SELECT unaccent(w) FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, n) "
+                          "ORDER BY n")
+
+
+def unaccented_words(session: Session, words: list[str]) -> list[str]:
+    """`words` (app.search.text.terms) as PostgreSQL's `unaccent` writes them, as indexing does
+    ("straße" is "strasse", "cœur" "coeur", where Python's folding keeps "ß" and "œ")."""
+    return [str(w) for w in session.execute(_UNACCENT_WORDS, {"words": words}).scalars()]
 
 
 _UNACCENT = sa.text("SELECT unaccent(:first), unaccent(:second)")
@@ -138,7 +196,7 @@ def ts_query(words: list[str], joiner: str = " & ", weight: str = "") -> str:
     """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`; joined by
     " | ", any of the words; with `weight` "A", in the title only (`'energ':*A`: the document's
     title lexemes are weighted A), which the GIN index of `document` answers, then rechecked."""
-    return joiner.join("'" + word.replace("'", "''") + "':*" + weight for word in words)
+    return joiner.join(_quoted(word) + ":*" + weight for word in words)
 
 
 class PostgresBackend:
@@ -149,18 +207,18 @@ class PostgresBackend:
         """Write (or rewrite) the ideas of `documents`, and their words into `idea_search_word`;
         the words an edit took out that no indexed idea holds any more leave it (`_unhold`)."""
         if documents:
-            vocabulary = sorted({w for d in documents for w in text_vocabulary(d.title + " " + d.body)})
-            before = self._words_of(session, [d.idea_id for d in documents])
-            session.execute(_WORDS, {"words": vocabulary})
+            ids = [d.idea_id for d in documents]
+            before = self._words_of(session, ids)
             session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body),
                                        "filters": [FILTER_MARK + t for t in filter_tokens(d.filters)]}
                                       for d in documents])
-            self._unhold(session, sorted(set(before) - set(vocabulary)))
+            session.execute(_WORDS, {"ids": ids, "shortest": VOCABULARY_MIN, "longest": VOCABULARY_MAX})
+            self._unhold(session, sorted(set(before) - set(self._words_of(session, ids))))
 
     def _words_of(self, session: Session, idea_ids: list[int]) -> list[str]:
         """The vocabulary's words of the indexed ideas `idea_ids` as the index holds them."""
         return [str(w) for w in session.execute(_WORDS_OF, {"ids": idea_ids}).scalars()
-                if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX]
+                if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX and not str(w).startswith(FILTER_MARK)]
 
     def _unhold(self, session: Session, words: list[str]) -> None:
         if words:
@@ -182,8 +240,12 @@ class PostgresBackend:
         words = terms(query.text)
         if not words:
             return backend.empty()
-        words = corrected(session, words)
-        return sql.run(session, query, words, INDEX, {"match": unaccented(session, ts_query(words))[0]})
+        lexemes = unaccented_words(session, words)
+        searched = query_words(session, lexemes)
+        # Highlights fold as the words were typed (app.search.text), corrections as found.
+        shown = [typed if typed_lexeme == word else word
+                 for typed, typed_lexeme, (word, _fragment) in zip(words, lexemes, searched, strict=True)]
+        return sql.run(session, query, shown, INDEX, {"match": " & ".join(f for _w, f in searched)})
 
     def similar(self, session: Session, call_id: int, text: str, exclude_id: int | None = None,
                 limit: int = SIMILAR_LIMIT) -> list[Idea]:

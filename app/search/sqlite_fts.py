@@ -156,17 +156,21 @@ def filters_query(tokens: list[str]) -> str:
     return "{filters} : (" + " ".join(_quoted(t) for t in tokens) + ")"
 
 
-def expanded_query(session: Session, words: list[str], joiner: str = " AND ") -> str:
+def expanded_query(session: Session, words: list[str], joiner: str = " AND ", last_prefix: bool = False) -> str:
     """The FTS5 query finding every word of `words` as a prefix, as `fts_query`, each word of
     the vocabulary's length (app.search.text.vocabulary) written as the OR of the indexed
-    words it starts, when there are 1 to EXPANSIONS_MAX of them; joined by " OR ", any word."""
+    words it starts, when there are 1 to EXPANSIONS_MAX of them; joined by " OR ", any word.
+    With `last_prefix`, only the last word is a prefix, as on PostgreSQL and Meilisearch
+    (app.search.postgres.query_words): an earlier one the index holds is a whole word."""
     parts = []
-    for word in words:
+    for position, word in enumerate(words):
         found: list[str] = []
         if vocabulary(word):
             high = word[:-1] + chr(ord(word[-1]) + 1)  # the first string after every one starting with `word`
             found = list(session.execute(_STARTING, {"low": word, "high": high, "limit": EXPANSIONS_MAX + 1}).scalars())
-        if 0 < len(found) <= EXPANSIONS_MAX:
+        if last_prefix and position < len(words) - 1 and found[:1] == [word]:
+            parts.append(_quoted(word))
+        elif 0 < len(found) <= EXPANSIONS_MAX:
             parts.append("(" + " OR ".join(_quoted(w) for w in found) + ")")
         else:
             parts.append(_quoted(word) + "*")
@@ -217,7 +221,7 @@ class SqliteBackend:
         if not words:
             return backend.empty()
         words = corrected(session, words)
-        expression = "(" + expanded_query(session, words) + ")"
+        expression = "(" + expanded_query(session, words, last_prefix=True) + ")"
         return sql.run(session, query, words, INDEX, {"match": WORDS + expression,
                                                           "title_match": TITLE_WORDS + expression})
 
