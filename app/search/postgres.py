@@ -30,13 +30,13 @@ TABLE = "idea_search"
 CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
 
 _table = sa.table(TABLE, sa.column("idea_id"), sa.column("document", TSVECTOR), sa.column("title", TSVECTOR))
-# The words are given `unaccent`ed already (`unaccented`): `to_tsquery` of constants is then a
+# The words are given `unaccent`ed already (`unaccented_words`): `to_tsquery` of constants is then a
 # constant the planner computes once and estimates from the index's statistics, where
 # `unaccent` (a STABLE function) inside the statement was computed again for every row read
 # (at 100,000 ideas, 7 us a row: 11 ms for the 1,500 rows a common word's candidates read) and
 # left the planner blind to how common the words are.
 _tsquery = sa.func.to_tsquery(CONFIG, sa.bindparam("match", type_=sa.String))
-# What app.search.sql.run asks the index, its words as the parameter "match" (`ts_query`).
+# What app.search.sql.run asks the index, its words as the parameter "match" (`query_words`).
 FILTER_MARK = "#"  # starts the filters' lexemes ("#c3"): no query word has one (app.search.text.terms)
 
 
@@ -144,8 +144,7 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
     for position, word in enumerate(words):
         last = position == len(words) - 1
         # Words are letters and digits only (app.search.text.terms): no LIKE wildcard.
-        starting = [str(w) for w in session.execute(_STARTING, {"prefix": word + "%", "limit": EXPANSIONS_MAX + 1})
-                    .scalars()] if len(word) >= PREFIX_EXPANDED_MIN else []
+        starting = _starting(session, word)[1]
         if len(word) >= TYPO_MIN_LENGTH and not starting:
             near = sorted(w for w in one_edit_away(word) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX) \
                 if len(word) <= VOCABULARY_MAX + 1 else []
@@ -158,18 +157,29 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
                 calls = sql.public_calls(session)
             for candidate in candidates[:CORRECTIONS_TRIED]:
                 if sql.held_publicly(session, INDEX, _HELD_WORD, _quoted(str(candidate)), calls or []):
-                    word = str(candidate)
-                    starting = [str(w) for w in session.execute(
-                        _STARTING, {"prefix": word + "%", "limit": EXPANSIONS_MAX + 1}).scalars()]
+                    word, starting = _starting(session, str(candidate))
                     break
-        if not last and starting[:1] == [word]:
-            fragment = _quoted(word)  # a whole word
-        elif 0 < len(starting) <= EXPANSIONS_MAX:
-            fragment = "(" + " | ".join(_quoted(w) for w in dict.fromkeys([word, *starting])) + ")"
-        else:
-            fragment = _quoted(word) + ":*"
+        fragment = _quoted(word) if not last and starting[:1] == [word] else _prefix_fragment(word, starting)
         result.append((word, fragment))
     return result
+
+
+def _starting(session: Session, word: str) -> tuple[str, list[str]]:
+    """`word` and the indexed words it starts (`_STARTING`; none for a word too short to expand)."""
+    if len(word) < PREFIX_EXPANDED_MIN:
+        return word, []
+    return word, [str(w) for w in session.execute(_STARTING, {"prefix": word + "%", "limit": EXPANSIONS_MAX + 1})
+                  .scalars()]
+
+
+def _prefix_fragment(word: str, starting: list[str], weight: str = "") -> str:
+    """The tsquery part finding `word` as a prefix: the indexed words it starts (`starting`,
+    from `_STARTING`) and itself, as whole words, when they are 1 to EXPANSIONS_MAX; else a
+    prefix lexeme. With `weight` "A", in titles only."""
+    if 0 < len(starting) <= EXPANSIONS_MAX:
+        suffix = ":" + weight if weight else ""
+        return "(" + " | ".join(_quoted(w) + suffix for w in dict.fromkeys([word, *starting])) + ")"
+    return _quoted(word) + ":*" + weight
 
 
 _UNACCENT_WORDS = sa.text("SELECT unaccent(w) FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, n) "
@@ -180,23 +190,6 @@ def unaccented_words(session: Session, words: list[str]) -> list[str]:
     """`words` (app.search.text.terms) as PostgreSQL's `unaccent` writes them, as indexing does
     ("straße" is "strasse", "cœur" "coeur", where Python's folding keeps "ß" and "œ")."""
     return [str(w) for w in session.execute(_UNACCENT_WORDS, {"words": words}).scalars()]
-
-
-_UNACCENT = sa.text("SELECT unaccent(:first), unaccent(:second)")
-
-
-def unaccented(session: Session, first: str, second: str = "") -> tuple[str, str]:
-    """`first` and `second` as PostgreSQL's `unaccent` writes them (as indexing does), in one
-    round trip: the statements then carry them as constants (`_tsquery`)."""
-    row = session.execute(_UNACCENT, {"first": first, "second": second}).one()
-    return str(row[0]), str(row[1])
-
-
-def ts_query(words: list[str], joiner: str = " & ", weight: str = "") -> str:
-    """A to_tsquery text finding every word as a prefix: `'energ':* & 'ecole':*`; joined by
-    " | ", any of the words; with `weight` "A", in the title only (`'energ':*A`: the document's
-    title lexemes are weighted A), which the GIN index of `document` answers, then rechecked."""
-    return joiner.join(_quoted(word) + ":*" + weight for word in words)
 
 
 class PostgresBackend:
@@ -255,7 +248,11 @@ class PostgresBackend:
         words = backend.similar_terms(text)
         if not words:
             return []
-        any_word, any_in_title = unaccented(session, ts_query(words, " | "), ts_query(words, " | ", "A"))
+        # Each word written as the indexed words it starts, as a search's last word
+        # (`query_words`): prefix lexemes, read whole into bitmaps, cost the most of it.
+        starting = [_starting(session, word) for word in unaccented_words(session, words)]
+        any_word = " | ".join(_prefix_fragment(word, found) for word, found in starting)
+        any_in_title = " | ".join(_prefix_fragment(word, found, "A") for word, found in starting)
         tsquery = sa.func.to_tsquery(CONFIG, any_word)
         in_title = sa.func.to_tsquery(CONFIG, any_in_title)
         rank = -sa.func.ts_rank(_table.c.document, tsquery)
