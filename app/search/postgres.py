@@ -125,8 +125,9 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
     is only performed on the last word in a search query—prior words must be typed out fully",
     meilisearch.com/docs/learn/advanced/prefix; Algolia's default `queryType`, prefixLast), so
     that a single word stays a prefix ("eco" finds "école"). An earlier word is a whole word
-    (`'energie'`) when the index holds it, else it stays a prefix ("cycl pistes" still finds
-    "cyclables"), as does a word shorter than those `idea_search_word` keeps.
+    (`'energie'`) when an idea public now holds it (app.search.sql.held_publicly), else it
+    stays a prefix ("cycl pistes" still finds "cyclables"), as does a word shorter than those
+    `idea_search_word` keeps.
 
     A prefix is written as the indexed words it starts (`('ecole' | 'ecoles')`, read from
     `idea_search_word`, the index's own lexemes since migration 0039), as Lucene rewrites a
@@ -159,7 +160,13 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
                 if sql.held_publicly(session, INDEX, _HELD_WORD, _quoted(str(candidate)), calls or []):
                     word, starting = _starting(session, str(candidate))
                     break
-        fragment = _quoted(word) if not last and starting[:1] == [word] else _prefix_fragment(word, starting)
+        # Whole only if an idea public now holds it: which words ideas of a call in preparation
+        # hold must not change what a search finds.
+        if not last and starting[:1] == [word] and calls is None:
+            calls = sql.public_calls(session)
+        whole = not last and starting[:1] == [word] and sql.held_publicly(
+            session, INDEX, _HELD_WORD, _quoted(word), calls or [])
+        fragment = _quoted(word) if whole else _prefix_fragment(word, starting)
         result.append((word, fragment))
     return result
 

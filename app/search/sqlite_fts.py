@@ -163,13 +163,16 @@ def expanded_query(session: Session, words: list[str], joiner: str = " AND ", la
     With `last_prefix`, only the last word is a prefix, as on PostgreSQL and Meilisearch
     (app.search.postgres.query_words): an earlier one the index holds is a whole word."""
     parts = []
+    calls: list[int] | None = None  # read once, when an earlier word may be a whole word
     for position, word in enumerate(words):
         found: list[str] = []
         if vocabulary(word):
             high = word[:-1] + chr(ord(word[-1]) + 1)  # the first string after every one starting with `word`
             found = list(session.execute(_STARTING, {"low": word, "high": high, "limit": EXPANSIONS_MAX + 1}).scalars())
-        if last_prefix and position < len(words) - 1 and found[:1] == [word]:
-            parts.append(_quoted(word))
+        if last_prefix and position < len(words) - 1 and found[:1] == [word] and sql.held_publicly(
+                session, INDEX, _HELD_WORD, WORDS + _quoted(word),
+                calls if calls is not None else (calls := sql.public_calls(session))):
+            parts.append(_quoted(word))  # whole only if an idea public now holds it, as on PostgreSQL
         elif 0 < len(found) <= EXPANSIONS_MAX:
             parts.append("(" + " OR ".join(_quoted(w) for w in found) + ")")
         else:
