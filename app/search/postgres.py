@@ -257,12 +257,16 @@ class PostgresBackend:
             return []
         # Each word written as the indexed words it starts, as a search's last word
         # (`query_words`): prefix lexemes, read whole into bitmaps, cost the most of it.
-        starting = [_starting(session, word) for word in unaccented_words(session, words)]
+        # ts_rank scores the prefixes themselves: its work grows with the query's items, which
+        # the expansions multiply.
+        lexemes = unaccented_words(session, words)
+        starting = [_starting(session, word) for word in lexemes]
         any_word = " | ".join(_prefix_fragment(word, found) for word, found in starting)
         any_in_title = " | ".join(_prefix_fragment(word, found, "A") for word, found in starting)
         tsquery = sa.func.to_tsquery(CONFIG, any_word)
         in_title = sa.func.to_tsquery(CONFIG, any_in_title)
-        rank = -sa.func.ts_rank(_table.c.document, tsquery)
+        rank = -sa.func.ts_rank(_table.c.document, sa.func.to_tsquery(
+            CONFIG, " | ".join(_quoted(word) + ":*" for word in lexemes)))
         in_call = _table.c.document.op("@@")(sa.cast(filters_query(filter_tokens({"call": call_id})), TSQUERY))
         return sql.run_similar(session, call_id, INDEX, sa.and_(_table.c.document.op("@@")(tsquery), in_call),
                                    sa.and_(_table.c.document.op("@@")(in_title), in_call), rank, exclude_id, limit)
