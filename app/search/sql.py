@@ -271,6 +271,35 @@ _CALLS = select(Call)
 _HIT_IDEAS = select(Idea).where(col(Idea.id).in_(sa.bindparam("ids", expanding=True)))
 
 
+def public_calls(session: Session) -> list[int]:
+    """The ids of the calls public now (app.call.phases.is_public): ideas of a call still in
+    preparation are indexed (a call opens by date, without any write to reindex them) but are
+    not public. Calls are few, so their ids are read rather than joined."""
+    return [c.id for c in session.exec(_CALLS).all() if c.id is not None and is_public(c)]
+
+
+_HELD: dict[str, Any] = {}  # `held_publicly`'s statement per index
+
+
+def held_publicly(session: Session, index: IndexQuery, held: ColumnElement[bool], value: str,
+                  calls: list[int]) -> bool:
+    """Whether an idea public now (`indexable_condition`, in one of `calls`) matches `held`, the
+    index's condition for one word, whose parameter "held" is `value`: a typo correction is
+    only ever a word such an idea holds, never one only ideas of a call in preparation (or not
+    yet taken out of the index) hold, which would reveal their words. One row at most is read:
+    the index's first public match ends it."""
+    if not calls:
+        return False
+    statement = _HELD.get(index.name)
+    if statement is None:
+        idea = Idea.__table__.c  # type: ignore[attr-defined]
+        statement = _HELD[index.name] = (
+            sa.select(sa.literal(1)).select_from(_IndexFirst(index.id.table, Idea.__table__, idea.id == index.id))  # type: ignore[attr-defined]
+            .where(held, indexable_condition(), idea.call_id.in_(sa.bindparam("calls", expanding=True)))
+            .limit(1))
+    return session.connection().execute(statement, {"held": value, "calls": calls}).first() is not None
+
+
 def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuery,
         params: dict[str, Any]) -> SearchResults:
     """Answer `query` for a database backend, `params` giving the values of the parameters of
@@ -304,13 +333,12 @@ def run(session: Session, query: SearchQuery, words: list[str], index: IndexQuer
     every search of a shape, so psycopg prepares it after five runs, and a generic plan, blind to
     how many ideas a word matches, can be far slower for common words."""
 
-    # Ideas of a call still in preparation are not public either (app.call.phases.is_public);
-    # calls are few, so their ids are read here rather than joined.
-    public_calls = [c.id for c in session.exec(_CALLS).all() if is_public(c)]
+    # Ideas of a call still in preparation are not public either (`public_calls`).
+    calls = public_calls(session)
     statement = _statement(query, index)
     connection = session.connection()
     _index_first(connection, True)
-    values = {**params, **filter_params(query), **filter_token_params(query, index), "calls": public_calls}
+    values = {**params, **filter_params(query), **filter_token_params(query, index), "calls": calls}
 
     def answer(page: int, asked: Any = statement) -> tuple[int, dict[str, dict[Any, int]], list[int]]:
         low = (page - 1) * query.per_page

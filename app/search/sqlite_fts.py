@@ -29,7 +29,7 @@ from app.idea.models import Idea
 from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
 from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, vocabulary
-from app.search.typos import closest, one_edit_away
+from app.search.typos import CORRECTIONS_TRIED, one_edit_away, ordered_candidates
 
 TABLE = "idea_search"
 # The FTS5 definition, as migration 0021 writes it (0006's, with the filters' tokens): accents
@@ -101,11 +101,13 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     """`words` (app.search.text.terms: folded, without stop words) with each one of at least
     TYPO_MIN_LENGTH letters that starts no indexed word replaced by the indexed word one edit
     away (app.search.typos.one_edit_away) held by the most ideas now, then the first
-    alphabetically (app.search.typos.closest); left as it is when there is none. A word that
+    alphabetically (app.search.typos.closest), among those an idea public now holds
+    (`_public_correction`); left as it is when there is none. A word that
     starts an indexed word is never changed. Cost, measured on scripts/bench_search.py's
     100,000 ideas: 0.05 ms of CPU for a known word, 0.7 ms for a word corrected to nothing,
     1.2 to 1.5 ms for one corrected to a word of 20,000 ideas (counting them is half of it)."""
     result = []
+    calls: list[int] | None = None  # read once, when a word needs correcting
     for word in words:
         # A word of more than VOCABULARY_MAX + 1 letters is more than one edit from any word
         # kept (and would be thousands of strings to look up).
@@ -115,9 +117,25 @@ def corrected(session: Session, words: list[str]) -> list[str]:
             existing = list(session.execute(_EXISTING, {"words": json.dumps(near)}).scalars())
             if existing:
                 held = session.execute(_HELD, {"words": json.dumps(existing)}).all()
-                word = closest({str(term): int(doc) for term, doc in held}) or word
+                if calls is None:
+                    calls = sql.public_calls(session)
+                word = _public_correction(session, {str(term): int(doc) for term, doc in held}, calls) or word
         result.append(word)
     return result
+
+
+_HELD_WORD = _fts.op("MATCH")(sa.bindparam("held", type_=sa.String))
+
+
+def _public_correction(session: Session, frequencies: dict[str, int], calls: list[int]) -> str | None:
+    """The best of the candidate corrections `frequencies` (words to their number of indexed
+    ideas) in app.search.typos.closest's order that an idea public now holds
+    (app.search.sql.held_publicly): FTS5 also holds the ideas of calls in preparation, whose
+    words must never be proposed. At most CORRECTIONS_TRIED are asked; None if none is held."""
+    for word in ordered_candidates(frequencies)[:CORRECTIONS_TRIED]:
+        if sql.held_publicly(session, INDEX, _HELD_WORD, WORDS + _quoted(word), calls):
+            return word
+    return None
 
 
 def _quoted(word: str) -> str:
@@ -138,17 +156,24 @@ def filters_query(tokens: list[str]) -> str:
     return "{filters} : (" + " ".join(_quoted(t) for t in tokens) + ")"
 
 
-def expanded_query(session: Session, words: list[str], joiner: str = " AND ") -> str:
+def expanded_query(session: Session, words: list[str], joiner: str = " AND ", last_prefix: bool = False) -> str:
     """The FTS5 query finding every word of `words` as a prefix, as `fts_query`, each word of
     the vocabulary's length (app.search.text.vocabulary) written as the OR of the indexed
-    words it starts, when there are 1 to EXPANSIONS_MAX of them; joined by " OR ", any word."""
+    words it starts, when there are 1 to EXPANSIONS_MAX of them; joined by " OR ", any word.
+    With `last_prefix`, only the last word is a prefix, as on PostgreSQL and Meilisearch
+    (app.search.postgres.query_words): an earlier one the index holds is a whole word."""
     parts = []
-    for word in words:
+    calls: list[int] | None = None  # read once, when an earlier word may be a whole word
+    for position, word in enumerate(words):
         found: list[str] = []
         if vocabulary(word):
             high = word[:-1] + chr(ord(word[-1]) + 1)  # the first string after every one starting with `word`
             found = list(session.execute(_STARTING, {"low": word, "high": high, "limit": EXPANSIONS_MAX + 1}).scalars())
-        if 0 < len(found) <= EXPANSIONS_MAX:
+        if last_prefix and position < len(words) - 1 and found[:1] == [word] and sql.held_publicly(
+                session, INDEX, _HELD_WORD, WORDS + _quoted(word),
+                calls if calls is not None else (calls := sql.public_calls(session))):
+            parts.append(_quoted(word))  # whole only if an idea public now holds it, as on PostgreSQL
+        elif 0 < len(found) <= EXPANSIONS_MAX:
             parts.append("(" + " OR ".join(_quoted(w) for w in found) + ")")
         else:
             parts.append(_quoted(word) + "*")
@@ -199,7 +224,7 @@ class SqliteBackend:
         if not words:
             return backend.empty()
         words = corrected(session, words)
-        expression = "(" + expanded_query(session, words) + ")"
+        expression = "(" + expanded_query(session, words, last_prefix=True) + ")"
         return sql.run(session, query, words, INDEX, {"match": WORDS + expression,
                                                           "title_match": TITLE_WORDS + expression})
 

@@ -54,10 +54,21 @@ def one_edit_away(word: str) -> set[str]:
     return found
 
 
+# Candidate corrections of one query word checked for an idea public now holding them (a read
+# each): beyond a few, a typo is more likely a word the index does not hold at all.
+CORRECTIONS_TRIED = 5
+
+
+def ordered_candidates(frequencies: Mapping[str, int]) -> list[str]:
+    """The candidate corrections of `frequencies` (as `closest` takes them), best first: the
+    most common, then alphabetical; words held by no idea left out."""
+    return [word for _n, word in sorted((-n, word) for word, n in frequencies.items() if n > 0)]
+
+
 def closest(frequencies: Mapping[str, int]) -> str | None:
     """The correction among indexed words one edit away from a query word, given as the number
     of ideas holding each (`frequencies`; words held by none are no correction): the most
     common, then the first in alphabetical order, so that the same query always gets the
     same answer; None when there is none."""
-    found = [(-n, word) for word, n in frequencies.items() if n > 0]
-    return min(found)[1] if found else None
+    found = ordered_candidates(frequencies)
+    return found[0] if found else None

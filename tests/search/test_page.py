@@ -2,10 +2,12 @@
 highlights where only <mark> is markup, and clear messages for what cannot be searched."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
 
+from app.clock import utcnow
 from app.search import backend as search_backend
 from app.search import indexing
 from tests.factories import make_call, make_category, make_idea
@@ -159,3 +161,25 @@ def test_a_typo_finds_the_idea_and_the_page_marks_the_word_found(client: WebClie
     assert f'href="/ideas/{idea.id}">Une <mark>bibliothèque</mark> de rue</a>' in page.text
     assert "échanger dans la <mark>bibliothèque</mark>." in page.text
     assert "1 idea found" in page.text and "Plus de bancs" not in page.text
+
+
+def test_a_typo_never_reveals_a_word_of_a_call_in_preparation(client: WebClient, session: Session) -> None:
+    """An idea of a call in preparation is indexed but not public: a typo of its word finds
+    nothing and the page names neither the word nor the idea; once the call opens (by date, no
+    write), the same typo is corrected to it."""
+    preparing = make_call(session, phase="draft", title="Appel en préparation")
+    idea = make_idea(session, preparing, title="Une fontaine sur la place", body="De l'eau fraîche.")
+    # A public word two letters from the typo: the hidden word, taken as a correction, would find
+    # it as a prefix and so tell that some idea holds "fontaine".
+    make_idea(session, make_call(session), title="Les fontaines du parc", body="Près des bancs.")
+    _index(session)
+    page = client.get("/search", params={"q": "fontanie"})  # two letters swapped
+    assert page.status_code == 200
+    assert "No idea matches “fontanie”" in page.text
+    assert "fontaine" not in page.text.lower() and f"/ideas/{idea.id}" not in page.text
+    preparing.submissions_start = utcnow() - timedelta(days=1)  # the call opens by date: no idea is reindexed
+    session.add(preparing)
+    session.commit()
+    page = client.get("/search", params={"q": "fontanie"})
+    assert f'href="/ideas/{idea.id}">Une <mark>fontaine</mark> sur la place</a>' in page.text
+    assert "2 ideas found" in page.text and "Les <mark>fontaines</mark> du parc" in page.text

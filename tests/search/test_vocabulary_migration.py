@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app import migrate
 from app.search import sqlite_fts
+from tests.factories import make_call, make_idea
 
 REVISION = "0038"
 BEFORE = "0037"
@@ -29,6 +30,9 @@ def test_the_ideas_already_indexed_get_their_typos_corrected(empty_database: str
     migrate.upgrade(empty_database, REVISION)
     engine = sa.create_engine(empty_database)
     with Session(engine) as session:
+        # The indexed idea itself, public: a correction is only a word an idea public now holds.
+        make_idea(session, make_call(session), title="Une cour verte pour chaque école", body="Moins de béton.", id=7)
+        session.commit()
         found = sqlite_fts.corrected(session, ["ecolle", "betton", "verte", "xylophone"])
         assert found == ["ecole", "beton", "verte", "xylophone"]
     engine.dispose()
