@@ -70,7 +70,7 @@ _UPSERT = sa.text("""
 
 # The lexemes of ideas just written (VOCABULARY_MIN to VOCABULARY_MAX letters, without the
 # filters' tokens) into `idea_search_word`: the words exactly as the index holds them (migration
-# 0039), which `query_words` expands a prefix into.
+# 0040), which `query_words` expands a prefix into.
 _WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT l.lexeme FROM idea_search, "
                  "unnest(document) AS l(lexeme, positions, weights) WHERE idea_id = ANY(:ids) "
                  "AND length(l.lexeme) BETWEEN :shortest AND :longest AND l.lexeme NOT LIKE '#%' "
@@ -130,7 +130,7 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
     `idea_search_word` keeps.
 
     A prefix is written as the indexed words it starts (`('ecole' | 'ecoles')`, read from
-    `idea_search_word`, the index's own lexemes since migration 0039), as Lucene rewrites a
+    `idea_search_word`, the index's own lexemes since migration 0040), as Lucene rewrites a
     prefix query into its terms, when there are 1 to EXPANSIONS_MAX of them and the word has 3
     letters or more (every shorter word starting with it is then the word itself); else as a
     prefix lexeme (`'ec':*`): the answer is the same, only slower.

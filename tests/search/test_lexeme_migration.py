@@ -1,4 +1,4 @@
-"""Migration 0039 refills PostgreSQL's `idea_search_word` with the index's own lexemes, which a
+"""Migration 0040 refills PostgreSQL's `idea_search_word` with the index's own lexemes, which a
 query's last word is expanded into (app.search.postgres.query_words): the ideas already indexed
 are found by a prefix of a word Python folds otherwise than `unaccent` ("straße")."""
 
@@ -11,13 +11,13 @@ from app.search.backend import SearchQuery
 from app.search.postgres import PostgresBackend
 from tests.factories import make_call, make_idea
 
-REVISION = "0039"
-BEFORE = "0038"
+REVISION = "0040"
+BEFORE = "0039"
 
 
 def test_the_words_table_becomes_the_index_lexemes(empty_database: str) -> None:
     if not empty_database.startswith("postgresql"):
-        pytest.skip("SQLite's backend keeps its words table as it was: 0039 changes nothing there")
+        pytest.skip("SQLite's backend keeps its words table as it was: 0040 changes nothing there")
     migrate.upgrade(empty_database, BEFORE)
     engine = sa.create_engine(empty_database)
     with Session(engine) as session:  # an idea indexed as the backend did at BEFORE: words folded by Python

@@ -1,7 +1,7 @@
 """idea_search_word on PostgreSQL: the index's own lexemes, so that a prefix is expanded into them
 
-Revision ID: 0039
-Revises: 0038
+Revision ID: 0040
+Revises: 0039
 Create Date: 2026-11-30 15:10:00
 
 PostgreSQL's search backend now expands a query's last word (a prefix) into the indexed words
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0039"
-down_revision: str | None = "0038"
+revision: str = "0040"
+down_revision: str | None = "0039"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
