@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from app import cookies, links
 from app.account.models import User
 from app.announce import queries as announce_queries
+from app.call import cards, service
 from app.call import queries as call_queries
-from app.call import service
 from app.call.models import Call, Phase, VoteScope
 from app.call.phases import accepts_ideas, accepts_votes, current_phase, is_public
 from app.call.rules import phase_end, time_left
@@ -100,6 +100,8 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "districts": districts,
         "filters": filters,
         "listing": listing,
+        # Each card's part that every visitor sees alike, kept per process (app.call.cards).
+        "shared_cards": cards.SharedCards(session, voting_mode=call.voting_mode, selection_public=results_out),
         "query_base": query_base,
         "sorts": idea_queries.SORTS,
         "status_filters": idea_queries.STATUS_FILTERS,
