@@ -7,24 +7,29 @@ What a kept card holds is rendered from `call/_idea_card_shared.html` with nothi
 the call's voting mode and whether the selection is public: no viewer, no token, no flash, so a
 kept card cannot hold anything personal (that template has no access to them).
 
+Regions of the call page that every visitor sees alike (the results, announcements, timeline
+and description; the filters; the figures) are kept the same way (`SharedCards.region`), by
+the call, its phase, the filters and the page number.
+
 Why it is exact: a card is served only while the page generation it was made under
 (app.pagecache.generation) is still current, as the values of app.pagecache.memo are; every
-write through any process bumps it after its commit. The generation is read before the list's
-ideas (app.pagecache.memo explains when), so a kept card is never older than its generation.
-What comes from the call row, read earlier (its voting mode, whether the phase made the
-selection public), is part of the key itself, and so are the idea's own version (`updated_at`)
-and counters, so that even an object changed in this process's own session is not served old.
-Nothing in a card follows the clock but the phase, which is in the key: no time limit needed.
+write through any process bumps it after its commit. The route reads the generation before the
+call's row and the ideas (`read_before`), so what is kept is never older than its generation.
+The call's voting mode and whether the phase made the selection public are part of the key
+too, and so are the idea's own version (`updated_at`) and counters, so that even an object
+changed in this process's own session is not served old. Nothing in a card follows the clock
+but the phase, which is in the key: cards need no time limit; regions live 30 s at most.
 """
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.i18n import current_language
 from app.pagecache import tracking
 
@@ -34,10 +39,18 @@ TEMPLATE = "call/_idea_card_shared.html"
 # data, with a photo and two tags), so 8 MiB keeps about 5,000 cards, every language's list
 # pages of a large call; the least recently shown are dropped first.
 MAX_BYTES = 8 * 1024 * 1024
+REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
 _KEPT: "OrderedDict[tuple[Hashable, ...], tuple[tuple[Hashable, ...], Markup]]" = OrderedDict()
 _size = 0
 _LOCK = threading.Lock()  # requests run in a thread pool: one change of the LRU at a time
+
+
+def read_before(session: Session) -> None:
+    """Read the page generation now, before the data of what will be kept: on PostgreSQL each
+    statement sees the commits before it, so data read after the generation is as new as it
+    (on SQLite the generation is read when the transaction begins: app.pagecache.memo)."""
+    tracking.generation_of(session)
 
 
 class SharedCards:
@@ -45,13 +58,34 @@ class SharedCards:
 
     Built by the route for one request; the template calls `html(card)` for each card."""
 
-    def __init__(self, session: Session, *, voting_mode: str, selection_public: bool) -> None:
-        # Read (or already read) before the ideas of the list: app.pagecache.memo.
+    def __init__(self, session: Session, *, voting_mode: str, selection_public: bool,
+                 page: tuple[Hashable, ...] = ()) -> None:
+        # Read (or already read) before what is kept is read (`read_before`).
         self.generation = tracking.generation_of(session)
         self.database = session.info.get(tracking.DATABASE_KEY)
         self.language = current_language()
         self.voting_mode = voting_mode
         self.selection_public = selection_public
+        self.page = page  # what makes a region of the page differ: call, phase, filters, page number
+
+    def region(self, name: str, caller: Callable[[], str]) -> Markup:
+        """`{% call shared_cards.region("name") %}...{% endcall %}`: a part of the page every
+        visitor sees alike for the same `page` (the call, its phase, the filters), rendered only
+        when not kept. The template must keep everything personal (the viewer, a CSRF token, a
+        flash message) out of such a block. Regions also follow the clock ("3 days ago" in an
+        announcement): kept REGION_TTL_SECONDS at most."""
+        if self.generation is None:
+            return Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
+        key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public, *self.page)
+        now = clock.utcnow().timestamp()
+        with _LOCK:
+            found = _KEPT.get(key)
+            if found is not None and found[0][0] == self.generation and now - float(found[0][1]) < REGION_TTL_SECONDS:  # type: ignore[arg-type]
+                _KEPT.move_to_end(key)
+                return found[1]
+        html = Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
+        _keep(key, (self.generation, now), html)
+        return html
 
     def html(self, card: Any) -> Markup:
         """The card's HTML up to its personal part (app.idea.queries.Card -> Markup, the opening

@@ -69,6 +69,7 @@ def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLRe
 def call_detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
                 category: str = "", district: str = "", status: str = "", sort: str = "newest",
                 page: str = "1", seed: str = "") -> HTMLResponse:
+    cards.read_before(session)  # what is kept of this page is never older than its generation
     call = call_queries.visible_call_by_slug(session, slug, user)
     assert call.id is not None
     shuffle, new_seed = _seed(request, seed)
@@ -101,7 +102,10 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "filters": filters,
         "listing": listing,
         # Each card's part that every visitor sees alike, kept per process (app.call.cards).
-        "shared_cards": cards.SharedCards(session, voting_mode=call.voting_mode, selection_public=results_out),
+        "shared_cards": cards.SharedCards(
+            session, voting_mode=call.voting_mode, selection_public=results_out,
+            page=(call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
+                  filters.seed if filters.sort == "random" else 0, listing.page)),
         "query_base": query_base,
         "sorts": idea_queries.SORTS,
         "status_filters": idea_queries.STATUS_FILTERS,

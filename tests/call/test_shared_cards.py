@@ -1,7 +1,7 @@
-"""A logged-in citizen's list of a call's ideas takes each card's shared part from the cards
-kept per process (app.call.cards): every write through any server shows at once, nothing
-personal is ever kept or shown to someone else, and a page from kept cards is the page
-rendered afresh."""
+"""A logged-in citizen's list of a call's ideas takes each card's shared part, and the page's
+shared regions, from what each process keeps (app.call.cards): every write through any server
+shows at once, nothing personal is ever kept or shown to someone else, and a page made from
+what is kept is the page rendered afresh."""
 
 import re
 from collections.abc import Iterator
@@ -75,8 +75,8 @@ def test_every_write_through_another_server_shows_at_once_in_a_logged_in_list(
         renamed = writing.get(Category, theme.id)
         assert renamed is not None
         renamed.name = "Nature en ville"
-    card = _card(_listed(client, path), idea.id)
-    assert "Nature en ville" in card and "Mobilité douce" not in card
+    page = _listed(client, path)
+    assert "Nature en ville" in _card(page, idea.id) and "Mobilité douce" not in page  # the filters too
 
     other.cookies.clear()  # an official answer, then a hidden idea, by a moderator
     other.login_as(moderator)
@@ -84,10 +84,12 @@ def test_every_write_through_another_server_shows_at_once_in_a_logged_in_list(
         "answer_status": "accepted", "answer_md": "La Ville les installera au printemps."}).status_code == 303
     answered = _listed(client, f"{path}?status=accepted")
     assert _card(answered, idea.id) and not _card(answered, shown.id)
-    assert _card(_listed(client, path), shown.id)
+    page = _listed(client, path)
+    assert _card(page, shown.id) and '<span class="count">(2)</span>' in page
     assert other.submit(f"/moderation/ideas/{shown.id}/hide", {"reason": "Hors charte"}).status_code == 303
     page = _listed(client, path)
     assert not _card(page, shown.id) and "Une fontaine au parc d’Avroy" not in page
+    assert '<span class="count">(1)</span>' in page
 
     with other.db.transaction() as writing:  # selected while the results are not out yet
         selected = writing.get(Idea, idea.id)
