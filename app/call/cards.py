@@ -9,7 +9,8 @@ kept card cannot hold anything personal (that template has no access to them).
 
 Regions of the call page that every visitor sees alike (the results, announcements, timeline
 and description; the filters; the figures) are kept the same way (`SharedCards.region`), by
-the call, its phase, the filters and the page number.
+the call, its phase, the filters and the page number; and so is the page of ideas itself, read
+from the database once (`listing`: 3 statements a page spared).
 
 Why it is exact: a card is served only while the page generation it was made under
 (app.pagecache.generation) is still current, as the values of app.pagecache.memo are; every
@@ -18,13 +19,14 @@ call's row and the ideas (`read_before`), so what is kept is never older than it
 The call's voting mode and whether the phase made the selection public are part of the key
 too, and so are the idea's own version (`updated_at`) and counters, so that even an object
 changed in this process's own session is not served old. Nothing in a card follows the clock
-but the phase, which is in the key: cards need no time limit; regions live 30 s at most.
+but the phase, which is in the key: cards need no time limit; regions and pages of ideas live
+30 s at most.
 """
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -33,11 +35,12 @@ from app import clock
 from app.i18n import current_language
 from app.pagecache import tracking
 
+T = TypeVar("T")
 TEMPLATE = "call/_idea_card_shared.html"
-# The bound of the kept cards of one process, in bytes of HTML (the keys and bookkeeping add
-# about 300 bytes a card). Measured: a card's shared part is 1.4-1.9 KB (demo and benchmark
-# data, with a photo and two tags), so 8 MiB keeps about 5,000 cards, every language's list
-# pages of a large call; the least recently shown are dropped first.
+# The bound of the kept cards and regions of one process, in bytes of HTML (keys and bookkeeping
+# add about 300 bytes an entry). Measured on the benchmark's data: 24 cards and the page's 3
+# regions kept 23.5 KB, about 0.9 KB a card; so 8 MiB keeps about 9,000 cards, every language's
+# list pages of a large call. The least recently shown are dropped first.
 MAX_BYTES = 8 * 1024 * 1024
 REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
@@ -141,4 +144,42 @@ def forget() -> None:
     global _size
     with _LOCK:
         _KEPT.clear()
+        _LISTINGS.clear()
         _size = 0
+
+
+# A list page's ideas (app.idea.queries.IdeaPage: 24 cards with their idea rows, photos, total)
+# as every visitor's list shows them, kept by the call, its phase, the filters and the page. A
+# bound in entries: measured 40 KB a page pickled (benchmark data: each idea's text in Markdown
+# and HTML; as Python objects a few times that), so 64 pages hold a few MB: page 1 of each sort
+# and filter of the busiest calls.
+MAX_LISTINGS = 64
+_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any]]" = OrderedDict()
+
+
+def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """`compute()` (an IdeaPage read through `session`), or the page it gave while the page
+    generation stayed the same and less than REGION_TTL_SECONDS ago. Its ideas and photos are
+    taken out of `session` (read-only, shared by the requests of the process): nothing may
+    change them. `key` names the page: the call, its phase, the filters, the page number."""
+    generation = tracking.generation_of(session)
+    if generation is None:
+        return compute()
+    full_key = (session.info.get(tracking.DATABASE_KEY), *key)
+    now = clock.utcnow().timestamp()
+    with _LOCK:
+        found = _LISTINGS.get(full_key)
+        if found is not None and found[0] == generation and now - found[1] < REGION_TTL_SECONDS:
+            _LISTINGS.move_to_end(full_key)
+            return found[2]  # type: ignore[no-any-return]
+    page = compute()
+    for card in getattr(page, "cards", []):
+        for item in (card.idea, card.thumb, card.thumb_photo):
+            if item is not None and item in session:
+                session.expunge(item)
+    with _LOCK:
+        _LISTINGS[full_key] = (generation, now, page)
+        _LISTINGS.move_to_end(full_key)
+        while len(_LISTINGS) > MAX_LISTINGS:
+            _LISTINGS.popitem(last=False)
+    return page

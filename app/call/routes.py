@@ -79,8 +79,12 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                                  lambda: memo.detached(session, service.categories_of(session, call.id or 0)))
     districts = memo.remembered(session, "districts", (),
                                 lambda: memo.detached(session, service.all_districts(session)))
-    listing = idea_queries.idea_page(session, call, filters, themes=categories, districts=districts)
     phase = current_phase(call)
+    # The same for every visitor (no viewer in it): kept per process while nothing is written.
+    listing = cards.listing(
+        session, (call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
+                  filters.seed if filters.sort == "random" else 0, filters.page),
+        lambda: idea_queries.idea_page(session, call, filters, themes=categories, districts=districts))
     results_out = phase in (Phase.results, Phase.closed)
     # What every pagination link keeps: the filters, and the seed the order depends on.
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
