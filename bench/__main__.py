@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench --size small                       # SQLite and PostgreSQL
     .venv/bin/python -m bench --size medium --databases sqlite --seconds 10
+    .venv/bin/python -m bench --databases sqlite --only list-logged-in  # one measure (and the floor)
     .venv/bin/python -m bench --ideas 1000000 --votes 10000000 --comments 3000000 \\
         --citizens 200000 --calls 50                             # the issue's large dataset
 
@@ -17,6 +18,7 @@ run (counters equal rows, no support lost), the servers' memory, and saves it al
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +158,7 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
         ]
         page_bytes = _fetch(base + pages[1][1])
         floor.write_bytes(page_bytes)  # the floor answers the list's own bytes (read at its first request)
+        pages = [page for page in pages if chosen(args.only, page[0])]
         for _name, path, cookie in pages:
             _fetch(base + path, cookie)  # warm: templates compiled, caches filled, connections opened
         measures = [load.get(base, "floor (same bytes, bare endpoint)", FLOOR_PATH, seconds=args.seconds,
@@ -166,36 +169,57 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
             print(f"   {name}: {measures[-1].requests_per_s:.0f}/s", flush=True)
         before = _votes_consistent(database_url)
         posters, targets = filled.poster_cookies, filled.target_ideas
-        vote_lines = [f"/ideas/{targets[(k + k // len(posters)) % len(targets)]}/vote\t{posters[k % len(posters)][0]}"
-                      f"\tcsrf_token={posters[k % len(posters)][1]}" for k in range(60_000)]
-        measures.append(load.post(base, "support (POST), distinct citizens", vote_lines, seconds=args.seconds,
-                                  threads=args.threads, connections=args.connections))
+        supports = None
+        if chosen(args.only, SUPPORTS):
+            vote_lines = [f"/ideas/{targets[(k + k // len(posters)) % len(targets)]}/vote"
+                          f"\t{posters[k % len(posters)][0]}\tcsrf_token={posters[k % len(posters)][1]}"
+                          for k in range(60_000)]
+            supports = load.post(base, SUPPORTS, vote_lines, seconds=args.seconds,
+                                 threads=args.threads, connections=args.connections)
+            measures.append(supports)
         after = _votes_consistent(database_url)
-        comment_lines = [f"/ideas/{targets[k % len(targets)]}/comments\t{posters[k % len(posters)][0]}"
-                         f"\tcsrf_token={posters[k % len(posters)][1]}&body=Un+avis+de+citoyen+num%C3%A9ro+{k}"
-                         for k in range(len(posters))]
-        measures.append(load.post(base, "comment (POST), distinct citizens", comment_lines, seconds=args.seconds,
-                                  threads=args.threads, connections=args.connections))
+        if chosen(args.only, COMMENTS):
+            comment_lines = [f"/ideas/{targets[k % len(targets)]}/comments\t{posters[k % len(posters)][0]}"
+                             f"\tcsrf_token={posters[k % len(posters)][1]}&body=Un+avis+de+citoyen+num%C3%A9ro+{k}"
+                             for k in range(len(posters))]
+            measures.append(load.post(base, COMMENTS, comment_lines, seconds=args.seconds,
+                                      threads=args.threads, connections=args.connections))
         memory = _memory(server)
     finally:
         _stop(server)
     floor_rate = measures[0].requests_per_s or 1.0
-    supports = measures[-2]
     return {
         "database": kind, "size": asdict(size), "fill_seconds": round(filled.seconds, 1),
-        "page_bytes": len(page_bytes), "workers": args.workers,
+        "page_bytes": len(page_bytes), "workers": args.workers, "load": os.getloadavg(),
         "measures": [{**asdict(m), "share_of_floor": round(m.requests_per_s / floor_rate, 4)} for m in measures],
         "supports": {"before": before, "after": after,
-                     "accepted_answers": supports.requests - supports.non_2xx,
+                     "accepted_answers": supports.requests - supports.non_2xx if supports else 0,
                      "new_rows": after["vote_rows"] - before["vote_rows"],
                      "counters_equal_rows": after["vote_rows"] == after["counters_sum"]},
         "memory_mib": memory,
     }
 
 
+SUPPORTS = "support (POST), distinct citizens"
+COMMENTS = "comment (POST), distinct citizens"
+
+
+def slug(name: str) -> str:
+    """A measure's name as `--only` takes it: "list, logged-in citizen" -> "list-logged-in-citizen"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def chosen(only: str, name: str) -> bool:
+    """Whether `--only` (comma-separated starts of slugs, "" for all) selects the measure `name`;
+    the floor is always measured."""
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    return not wanted or any(slug(name).startswith(w) for w in wanted)
+
+
 def print_table(result: dict[str, Any]) -> None:
     print(f"\n{result['database']}: {result['size']} — {result['workers']} server processes, "
           f"page of {result['page_bytes']:,} bytes")
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in result['load'])}")
     print(f"{'page':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'floor':>7} {'not 2xx':>8}")
     for m in result["measures"]:
         print(f"{m['name']:<36} {m['requests_per_s']:>9.1f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} "
@@ -221,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
+    parser.add_argument("--only", default="", help="comma-separated starts of the measures' names, as slugs "
+                        "(e.g. list-logged-in,home,support); the floor is always measured. Default: all")
     parser.add_argument("--json", type=Path, default=ROOT / "test-artifacts" / "bench.json")
     args = parser.parse_args(argv)
     base = dataset.SIZES[args.size]

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from app import cookies, links
 from app.account.models import User
 from app.announce import queries as announce_queries
+from app.call import cards, service
 from app.call import queries as call_queries
-from app.call import service
 from app.call.models import Call, Phase, VoteScope
 from app.call.phases import accepts_ideas, accepts_votes, current_phase, is_public
 from app.call.rules import phase_end, time_left
@@ -69,6 +69,7 @@ def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLRe
 def call_detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
                 category: str = "", district: str = "", status: str = "", sort: str = "newest",
                 page: str = "1", seed: str = "") -> HTMLResponse:
+    cards.read_before(session)  # what is kept of this page is never older than its generation
     call = call_queries.visible_call_by_slug(session, slug, user)
     assert call.id is not None
     shuffle, new_seed = _seed(request, seed)
@@ -78,8 +79,12 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                                  lambda: memo.detached(session, service.categories_of(session, call.id or 0)))
     districts = memo.remembered(session, "districts", (),
                                 lambda: memo.detached(session, service.all_districts(session)))
-    listing = idea_queries.idea_page(session, call, filters, themes=categories, districts=districts)
     phase = current_phase(call)
+    # The same for every visitor (no viewer in it): kept per process while nothing is written.
+    listing = cards.listing(
+        session, (call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
+                  filters.seed if filters.sort == "random" else 0, filters.page),
+        lambda: idea_queries.idea_page(session, call, filters, themes=categories, districts=districts))
     results_out = phase in (Phase.results, Phase.closed)
     # What every pagination link keeps: the filters, and the seed the order depends on.
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
@@ -100,6 +105,11 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "districts": districts,
         "filters": filters,
         "listing": listing,
+        # Each card's part that every visitor sees alike, kept per process (app.call.cards).
+        "shared_cards": cards.SharedCards(
+            session, voting_mode=call.voting_mode, selection_public=results_out,
+            page=(call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
+                  filters.seed if filters.sort == "random" else 0, listing.page)),
         "query_base": query_base,
         "sorts": idea_queries.SORTS,
         "status_filters": idea_queries.STATUS_FILTERS,

@@ -62,3 +62,12 @@ def test_a_filled_database_is_consistent_and_its_posters_can_support(tmp_path: P
                           headers={"Accept": "application/json"})
         assert answer.status_code == 200, answer.text[:300]
         assert web.get("/search", params={"q": "parc"}).status_code == 200
+
+
+def test_only_selects_measures_by_the_start_of_their_slug() -> None:
+    from bench.__main__ import COMMENTS, SUPPORTS, chosen, slug
+
+    assert slug("list, logged-in citizen") == "list-logged-in-citizen"
+    assert chosen("", "home") and chosen("", SUPPORTS)
+    assert chosen("list-logged-in", "list, logged-in citizen") and not chosen("list-logged-in", "list, page 1")
+    assert chosen("home,support", SUPPORTS) and not chosen("home,support", COMMENTS)

@@ -1,5 +1,6 @@
 """The page cache (issue 14): anonymous pages served from memory until anything they show is
-written through any server process; no logged-in view and no hidden content ever served from it."""
+written through any server process; no logged-in view and no hidden content ever served from it.
+The idea cards kept per process for logged-in lists (app.call.cards) follow the same writes."""
 
 import os
 import subprocess
@@ -21,7 +22,7 @@ from app.call.models import Call
 from app.main import create_app
 from app.security import csrf_token_for
 from app.settings import Settings
-from tests.factories import make_call, make_idea, make_user
+from tests.factories import make_call, make_category, make_idea, make_user
 from tests.support import WebClient, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,10 +166,14 @@ def _get(port: int, path: str, cookie: str) -> tuple[int, str, str]:
 def test_two_server_processes_never_serve_a_page_made_before_a_write(
         tmp_path: Path, settings: Settings, session: Session) -> None:
     call = make_call(session)
-    idea = make_idea(session, call, title="Une piste cyclable quai de Rome")
+    theme = make_category(session, call, name="Mobilité douce")
+    idea = make_idea(session, call, title="Une piste cyclable quai de Rome", category=theme)
     moderator = make_user(session, role=Role.moderator)
     session.commit()
+    citizen = make_user(session)
+    session.commit()
     token = start_session(session, moderator, days=1)
+    citizen_token = start_session(session, citizen, days=1)
     session.commit()
     ports = [free_port(), free_port()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("REINVENTONS_")}
@@ -185,6 +190,15 @@ def test_two_server_processes_never_serve_a_page_made_before_a_write(
         visitor = "rv_csrf=returning-visitor-seed"
         results = [_get(ports[1], f"/ideas/{idea.id}", visitor)[1] for _ in range(3)]
         assert results[-1] == "hit", results
+        # A logged-in citizen's list: never from the page cache, its cards kept by the process.
+        logged_in = f"rv_session={citizen_token}; rv_csrf=citizen-seed"
+        lists = [_get(ports[1], f"/calls/{call.slug}", logged_in) for _ in range(2)]
+        assert all(x[:2] == (200, "bypass") and "Une piste cyclable quai de Rome" in x[2] for x in lists)
+        theme.name = "Nature en ville"  # a write by a third process: the card's tag only
+        session.add(theme)
+        session.commit()
+        page = _get(ports[1], f"/calls/{call.slug}", logged_in)[2]
+        assert "Nature en ville" in page and "Mobilité douce" not in page
         staff = f"rv_session={token}; rv_csrf=moderator-seed"
         hide = urllib.request.Request(
             f"http://127.0.0.1:{ports[0]}/moderation/ideas/{idea.id}/hide", method="POST",  # noqa: S310
@@ -200,6 +214,8 @@ def test_two_server_processes_never_serve_a_page_made_before_a_write(
         except urllib.error.HTTPError as answered:
             assert answered.code == 303, answered.read()[:500]
         assert _get(ports[1], f"/ideas/{idea.id}", visitor)[0] == 404  # at once, on the other process
+        status, result, page = _get(ports[1], f"/calls/{call.slug}", logged_in)
+        assert (status, result) == (200, "bypass") and "Une piste cyclable quai de Rome" not in page
     finally:
         for server in servers:
             server.terminate()

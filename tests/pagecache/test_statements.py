@@ -40,19 +40,25 @@ def test_a_list_costs_at_most_six_statements_whatever_its_length(uncached: WebCl
     for n in range(10):
         make_idea(session, call, category=themes[n % 3])
     session.commit()
+    citizen = make_user(session)
+    session.commit()
     few = _statements(uncached, f"/calls/{call.slug}")
     assert len(few) <= 6, "\n".join(s[:100] for s in few)
+    logged_in = WebClient(uncached.app, base_url="http://testserver")  # the same server, another browser
+    logged_in.login_as(citizen)
+    mine_few = _statements(logged_in, f"/calls/{call.slug}")
     for n in range(40):
         make_idea(session, call, category=themes[n % 3])
     session.commit()
+    # A logged-in citizen's list (cards kept per process, app.call.cards): 10 ideas as 50.
+    mine_many = _statements(logged_in, f"/calls/{call.slug}")
+    assert len(mine_many) == len(mine_few), "\n".join(s[:100] for s in mine_many)
     many = _statements(uncached, f"/calls/{call.slug}")
     assert len(many) == len(few), "\n".join(s[:100] for s in many)
     assert len(_statements(uncached, f"/calls/{call.slug}?page=2")) == len(few)
 
-    citizen = make_user(session)
-    session.commit()
     uncached.login_as(citizen)
-    mine_many = _statements(uncached, f"/calls/{call.slug}")
+    assert len(_statements(uncached, f"/calls/{call.slug}")) == len(mine_many)
     for n in range(10):
         make_idea(session, call, citizen, category=themes[0])
     session.commit()

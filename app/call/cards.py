@@ -1,0 +1,185 @@
+"""Idea cards of a call's list as every visitor sees them, kept as HTML in each server process
+(issue 14): a logged-in citizen's list, which the page cache never keeps, renders only what is
+theirs (the support form with its CSRF token, "You support it", the supports left) and takes
+the rest of each card from here.
+
+What a kept card holds is rendered from `call/_idea_card_shared.html` with nothing but the card,
+the call's voting mode and whether the selection is public: no viewer, no token, no flash, so a
+kept card cannot hold anything personal (that template has no access to them).
+
+Regions of the call page that every visitor sees alike (the results, announcements, timeline
+and description; the filters; the figures) are kept the same way (`SharedCards.region`), by
+the call, its phase, the filters and the page number; and so is the page of ideas itself, read
+from the database once (`listing`: 3 statements a page spared).
+
+Why it is exact: a card is served only while the page generation it was made under
+(app.pagecache.generation) is still current, as the values of app.pagecache.memo are; every
+write through any process bumps it after its commit. The route reads the generation before the
+call's row and the ideas (`read_before`), so what is kept is never older than its generation.
+The call's voting mode and whether the phase made the selection public are part of the key
+too, and so are the idea's own version (`updated_at`) and counters, so that even an object
+changed in this process's own session is not served old. Nothing in a card follows the clock
+but the phase, which is in the key: cards need no time limit; regions and pages of ideas live
+30 s at most.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.i18n import current_language
+from app.pagecache import tracking
+
+T = TypeVar("T")
+TEMPLATE = "call/_idea_card_shared.html"
+# The bound of the kept cards and regions of one process, in bytes of HTML (keys and bookkeeping
+# add about 300 bytes an entry). Measured on the benchmark's data: 24 cards and the page's 3
+# regions kept 23.5 KB, about 0.9 KB a card; so 8 MiB keeps about 9,000 cards, every language's
+# list pages of a large call. The least recently shown are dropped first.
+MAX_BYTES = 8 * 1024 * 1024
+REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
+
+_KEPT: "OrderedDict[tuple[Hashable, ...], tuple[tuple[Hashable, ...], Markup]]" = OrderedDict()
+_size = 0
+_LOCK = threading.Lock()  # requests run in a thread pool: one change of the LRU at a time
+
+
+def read_before(session: Session) -> None:
+    """Read the page generation now, before the data of what will be kept: on PostgreSQL each
+    statement sees the commits before it, so data read after the generation is as new as it
+    (on SQLite the generation is read when the transaction begins: app.pagecache.memo)."""
+    tracking.generation_of(session)
+
+
+class SharedCards:
+    """The shared part of each card of one page, from the process's cards or rendered once.
+
+    Built by the route for one request; the template calls `html(card)` for each card."""
+
+    def __init__(self, session: Session, *, voting_mode: str, selection_public: bool,
+                 page: tuple[Hashable, ...] = ()) -> None:
+        # Read (or already read) before what is kept is read (`read_before`).
+        self.generation = tracking.generation_of(session)
+        self.database = session.info.get(tracking.DATABASE_KEY)
+        self.language = current_language()
+        self.voting_mode = voting_mode
+        self.selection_public = selection_public
+        self.page = page  # what makes a region of the page differ: call, phase, filters, page number
+
+    def region(self, name: str, caller: Callable[[], str]) -> Markup:
+        """`{% call shared_cards.region("name") %}...{% endcall %}`: a part of the page every
+        visitor sees alike for the same `page` (the call, its phase, the filters), rendered only
+        when not kept. The template must keep everything personal (the viewer, a CSRF token, a
+        flash message) out of such a block. Regions also follow the clock ("3 days ago" in an
+        announcement): kept REGION_TTL_SECONDS at most."""
+        if self.generation is None:
+            return Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
+        key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public, *self.page)
+        now = clock.utcnow().timestamp()
+        with _LOCK:
+            found = _KEPT.get(key)
+            if found is not None and found[0][0] == self.generation and now - float(found[0][1]) < REGION_TTL_SECONDS:  # type: ignore[arg-type]
+                _KEPT.move_to_end(key)
+                return found[1]
+        html = Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
+        _keep(key, (self.generation, now), html)
+        return html
+
+    def html(self, card: Any) -> Markup:
+        """The card's HTML up to its personal part (app.idea.queries.Card -> Markup, the opening
+        of `<li>`, `<article>` and the card's body left open for `vote/_card.html`)."""
+        idea = card.idea
+        if self.generation is None:  # a database whose writes are not tracked: nothing is kept
+            return self._render(card)
+        key = (self.database, idea.id, self.language, self.voting_mode, self.selection_public)
+        version = (self.generation, idea.updated_at, idea.vote_count, idea.comment_count)
+        with _LOCK:
+            found = _KEPT.get(key)
+            if found is not None and found[0] == version:
+                _KEPT.move_to_end(key)
+                return found[1]
+        html = self._render(card)
+        _keep(key, version, html)
+        return html
+
+    def _render(self, card: Any) -> Markup:
+        from app.web import env  # the pages' environment; app.web imports the routes' modules
+
+        # An .html template: autoescaped (app.web), so what it prints of the idea is escaped once.
+        return Markup(env.get_template(TEMPLATE).render(  # noqa: S704 - escaped by the template
+            card=card, voting_mode=self.voting_mode, selection_public=self.selection_public))
+
+
+def _keep(key: tuple[Hashable, ...], version: tuple[Hashable, ...], html: Markup) -> None:
+    global _size
+    with _LOCK:
+        _keep_locked(key, version, html)
+
+
+def _keep_locked(key: tuple[Hashable, ...], version: tuple[Hashable, ...], html: Markup) -> None:
+    global _size
+    old = _KEPT.pop(key, None)
+    if old is not None:
+        _size -= len(old[1])
+    _KEPT[key] = (version, html)
+    _size += len(html)
+    while _size > MAX_BYTES and _KEPT:
+        _key, (_version, evicted) = _KEPT.popitem(last=False)
+        _size -= len(evicted)
+
+
+def kept_html() -> list[str]:
+    """The HTML of every card kept in this process (tests check that none holds anything personal)."""
+    with _LOCK:
+        return [html for _version, html in _KEPT.values()]
+
+
+def forget() -> None:
+    """Drop every kept card (tests)."""
+    global _size
+    with _LOCK:
+        _KEPT.clear()
+        _LISTINGS.clear()
+        _size = 0
+
+
+# A list page's ideas (app.idea.queries.IdeaPage: 24 cards with their idea rows, photos, total)
+# as every visitor's list shows them, kept by the call, its phase, the filters and the page. A
+# bound in entries: measured 40 KB a page pickled (benchmark data: each idea's text in Markdown
+# and HTML; as Python objects a few times that), so 64 pages hold a few MB: page 1 of each sort
+# and filter of the busiest calls.
+MAX_LISTINGS = 64
+_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any]]" = OrderedDict()
+
+
+def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """`compute()` (an IdeaPage read through `session`), or the page it gave while the page
+    generation stayed the same and less than REGION_TTL_SECONDS ago. Its ideas and photos are
+    taken out of `session` (read-only, shared by the requests of the process): nothing may
+    change them. `key` names the page: the call, its phase, the filters, the page number."""
+    generation = tracking.generation_of(session)
+    if generation is None:
+        return compute()
+    full_key = (session.info.get(tracking.DATABASE_KEY), *key)
+    now = clock.utcnow().timestamp()
+    with _LOCK:
+        found = _LISTINGS.get(full_key)
+        if found is not None and found[0] == generation and now - found[1] < REGION_TTL_SECONDS:
+            _LISTINGS.move_to_end(full_key)
+            return found[2]  # type: ignore[no-any-return]
+    page = compute()
+    for card in getattr(page, "cards", []):
+        for item in (card.idea, card.thumb, card.thumb_photo):
+            if item is not None and item in session:
+                session.expunge(item)
+    with _LOCK:
+        _LISTINGS[full_key] = (generation, now, page)
+        _LISTINGS.move_to_end(full_key)
+        while len(_LISTINGS) > MAX_LISTINGS:
+            _LISTINGS.popitem(last=False)
+    return page
