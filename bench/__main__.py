@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench --size small                       # SQLite and PostgreSQL
     .venv/bin/python -m bench --size medium --databases sqlite --seconds 10
+    .venv/bin/python -m bench --size small --only vote                # the floor and the support POST only
     .venv/bin/python -m bench --ideas 1000000 --votes 10000000 --comments 3000000 \\
         --citizens 200000 --calls 50                             # the large dataset
 
@@ -34,6 +35,7 @@ from bench import dataset, load
 from bench.server import FLOOR_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("pages", "vote", "comment")  # --only: the pages (GET), the support POST, the comment POST
 SECRET = "bench-secret-key-not-for-production-0123456789"
 
 
@@ -153,7 +155,7 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
             _fetch(base + path, cookie)  # warm: templates compiled, caches filled, connections opened
         measures = [load.get(base, "floor (same bytes, bare endpoint)", FLOOR_PATH, seconds=args.seconds,
                              threads=args.threads, connections=args.connections)]
-        for name, path, cookie in pages:
+        for name, path, cookie in pages if "pages" in args.only else []:
             measures.append(load.get(base, name, path, seconds=args.seconds, threads=args.threads,
                                      connections=args.connections, cookie=cookie))
             print(f"   {name}: {measures[-1].requests_per_s:.0f}/s", flush=True)
@@ -161,25 +163,28 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
         posters, targets = filled.poster_cookies, filled.target_ideas
         vote_lines = [f"/ideas/{targets[(k + k // len(posters)) % len(targets)]}/vote\t{posters[k % len(posters)][0]}"
                       f"\tcsrf_token={posters[k % len(posters)][1]}" for k in range(60_000)]
-        measures.append(load.post(base, "support (POST), distinct citizens", vote_lines, seconds=args.seconds,
-                                  threads=args.threads, connections=args.connections))
+        supports = None
+        if "vote" in args.only:
+            supports = load.post(base, "support (POST), distinct citizens", vote_lines, seconds=args.seconds,
+                                 threads=args.threads, connections=args.connections)
+            measures.append(supports)
         after = _votes_consistent(database_url)
         comment_lines = [f"/ideas/{targets[k % len(targets)]}/comments\t{posters[k % len(posters)][0]}"
                          f"\tcsrf_token={posters[k % len(posters)][1]}&body=Un+avis+de+citoyen+num%C3%A9ro+{k}"
                          for k in range(len(posters))]
-        measures.append(load.post(base, "comment (POST), distinct citizens", comment_lines, seconds=args.seconds,
-                                  threads=args.threads, connections=args.connections))
+        if "comment" in args.only:
+            measures.append(load.post(base, "comment (POST), distinct citizens", comment_lines,
+                                      seconds=args.seconds, threads=args.threads, connections=args.connections))
         memory = _memory(server)
     finally:
         _stop(server)
     floor_rate = measures[0].requests_per_s or 1.0
-    supports = measures[-2]
     return {
         "database": kind, "size": asdict(size), "fill_seconds": round(filled.seconds, 1),
         "page_bytes": len(page_bytes), "workers": args.workers,
         "measures": [{**asdict(m), "share_of_floor": round(m.requests_per_s / floor_rate, 4)} for m in measures],
         "supports": {"before": before, "after": after,
-                     "accepted_answers": supports.requests - supports.non_2xx,
+                     "accepted_answers": supports.requests - supports.non_2xx if supports else 0,
                      "new_rows": after["vote_rows"] - before["vote_rows"],
                      "counters_equal_rows": after["vote_rows"] == after["counters_sum"]},
         "memory_mib": memory,
@@ -213,8 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
+    parser.add_argument("--only", default=",".join(SCENARIOS),
+                        help=f"comma-separated, what to measure beside the floor: {', '.join(SCENARIOS)}")
     parser.add_argument("--json", type=Path, default=ROOT / "test-artifacts" / "bench.json")
     args = parser.parse_args(argv)
+    args.only = {k.strip() for k in args.only.split(",") if k.strip()}
+    if args.only - set(SCENARIOS):
+        parser.error(f"--only: unknown {', '.join(sorted(args.only - set(SCENARIOS)))}")
     base = dataset.SIZES[args.size]
     size = dataset.Size(**{name: getattr(args, name) or getattr(base, name)
                            for name in ("ideas", "votes", "comments", "citizens", "calls")})

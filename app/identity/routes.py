@@ -24,7 +24,7 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language, gettext
 from app.identity import logo, service
 from app.pagecache import memo
-from app.web import flash, redirect, render
+from app.web import answers_script_write, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 IdentityEditor = Annotated[User, allowed(Action.identity_edit)]
@@ -40,7 +40,11 @@ def load_identity(request: Request, session: DbSession, settings: AppSettings) -
     """Application-wide dependency, before the CSRF check (whose refusal is a page too): the
     city's identity on request.state for app.web.render (service.for_request). One primary-key
     read in the request's own session (templates never open one); the settings' identity when
-    the database cannot answer (the health check says so on its own)."""
+    the database cannot answer (the health check says so on its own). Not for a script's write
+    (a vote), answered without a page: service.for_request reads it then if a page is drawn
+    after all (app.web.answers_script_write)."""
+    if answers_script_write(request):
+        return
     try:
         request.state.identity = memo.remembered(session, "identity", (), lambda: service.current(session, settings))
     except SQLAlchemyError:
