@@ -16,7 +16,6 @@ from app.account.models import User
 from app.authz import Action
 from app.call.models import Call, Category, District
 from app.call.phases import current_phase, results_public
-from app.call.queries import visible_call_by_id
 from app.db import get_or_not_found
 from app.errors import NotFound
 from app.i18n import N_

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app import links, security
 from app.account.models import User
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=F
 Reader = Annotated[User, allowed(Action.notification_view)]
 
 
-def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -> None:
+async def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -> None:
     """Application-wide dependency, after the current user: the header's unread count on
     request.state, read by app.web.render. One indexed COUNT in the request's own session, for
     logged-in people only; the template only shows it. Not for a script's write (a vote), whose
@@ -35,7 +36,7 @@ def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -
         request.state.unread_deferred = True
         return
     if user is not None and user.id is not None:
-        request.state.unread_notifications = service.unread_count(session, user.id)
+        request.state.unread_notifications = await run_in_threadpool(service.unread_count, session, user.id)
 
 
 def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:

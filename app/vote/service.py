@@ -200,10 +200,8 @@ def withdraw_vote(session: Session, *, idea: Idea, call: Call, user: User) -> Vo
     removed = session.execute(
         delete(Vote).where(col(Vote.idea_id) == idea.id, col(Vote.user_id) == user.id)
     )
-    if removed.rowcount:  # type: ignore[attr-defined]
-        count = _move_counter(session, idea.id, -1)
-    else:
-        count = vote_count(session, idea.id)
+    gone = removed.rowcount  # type: ignore[attr-defined]
+    count = _move_counter(session, idea.id, -1) if gone else vote_count(session, idea.id)
     return VoteState(voted=False, vote_count=count, limit=call.votes_per_citizen,
                      used=votes_used(session, user_id=user.id, idea=idea, call=call), scope=call.vote_scope,
                      open=True)
