@@ -130,9 +130,12 @@ def vote_count(session: Session, idea_id: int) -> int:
 
 def _move_counter(session: Session, idea_id: int, step: int) -> int:
     """Add `step` (+1 or -1) to the idea's counter in SQL and return the new value, in one
-    statement (UPDATE ... RETURNING: no second read)."""
+    statement (UPDATE ... RETURNING: no second read). The Idea loaded in `session`, if any, keeps
+    its old count (the ORM is not asked to find and update it, work for nothing here): callers
+    use the value returned."""
     moved = session.execute(update(Idea).where(col(Idea.id) == idea_id)
-                            .values(vote_count=col(Idea.vote_count) + step).returning(col(Idea.vote_count)))
+                            .values(vote_count=col(Idea.vote_count) + step).returning(col(Idea.vote_count)),
+                            execution_options={"synchronize_session": False})
     return int(moved.scalar_one())
 
 
