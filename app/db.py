@@ -17,6 +17,7 @@ from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import redis_link
 from app.errors import NotFound
@@ -145,17 +146,28 @@ def is_write_request(request: Request) -> bool:
     return bool(getattr(request.scope.get("endpoint"), _WRITES_ON_READ, False))
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: a write session for writing requests (`is_write_request`).
-    Routes commit once."""
+    Routes commit once.
+
+    Async, so that opening it costs no trip to the thread pool (a Session touches the database
+    only at its first statement); closing it, which may, runs there. On SQLite a writing request
+    holds the write turn across every such trip, each a wake-up of a thread and then of the
+    event loop: fewer trips, more supports per second."""
     db: Database = request.app.state.db
     session = db.session(write=is_write_request(request))
     try:
         yield session
     finally:
         # close() rolls back what was not committed without expiring the loaded objects (an
-        # explicit rollback() would), so an error page can still show the current user.
-        session.close()
+        # explicit rollback() would), so an error page can still show the current user. With a
+        # transaction open it talks to the database: in the thread pool, run to its end even if
+        # the request is cancelled (anyio does not abandon the thread). Without one (the route
+        # committed, or never read), it only forgets its objects: no trip for that.
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:

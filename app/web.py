@@ -129,6 +129,33 @@ def wants_script(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "") or "x-requested-with" in request.headers
 
 
+def answers_script_write(request: Request) -> bool:
+    """A writing request (app.db.is_write_request) from a page's script (`wants_script`): it is
+    answered with JSON or an error page, never with a page that has a header, so what only the
+    header shows (the unread count) is not read before the route, and the city's identity only
+    if a page is drawn after all (app.identity.service.for_request). A vote is one."""
+    from app.db import is_write_request  # app.db is below the web layer; imported where used
+
+    return wants_script(request) and is_write_request(request)
+
+
+def _unread_count(request: Request) -> int:
+    """The header's unread count: the one read with the request (app.notify.routes), or, when a
+    script's write skipped it (`answers_script_write`) and draws a page after all, read now in a
+    short session of its own."""
+    found = getattr(request.state, "unread_notifications", None)
+    if found is not None:
+        return int(found)
+    user = getattr(request.state, "user", None)
+    if not getattr(request.state, "unread_deferred", False) or user is None or user.id is None:
+        return 0
+    from app.notify.service import unread_count  # the notification domain sits above app.web
+
+    with request.app.state.db.session() as session:
+        request.state.unread_notifications = unread_count(session, user.id)
+    return int(request.state.unread_notifications)
+
+
 def lang_url(request: Request, code: str) -> str:
     """The current page in another language."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
@@ -152,7 +179,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
         # Loaded with the current user (app.notify.routes.load_unread_count): templates never query.
-        "unread_notifications": getattr(request.state, "unread_notifications", 0),
+        "unread_notifications": _unread_count(request),
         "flashes": flashes,
         "lang": i18n.current_language(),
         "lang_url": lambda code: lang_url(request, code),

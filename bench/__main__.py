@@ -116,14 +116,24 @@ def _fetch(url: str, cookie: str = "") -> bytes:
 
 
 def _votes_consistent(database_url: str) -> dict[str, Any]:
+    """Rows, the counters' sum and double supports, read in one statement (one snapshot: read
+    apart, a support committed in between would look like a counter out of step), once the
+    server has finished the requests still running when the load stopped (two readings alike)."""
     engine = sa.create_engine(database_url)
+    query = sa.text("SELECT (SELECT count(*) FROM vote), (SELECT coalesce(sum(vote_count), 0) FROM idea), "
+                    "(SELECT count(*) FROM (SELECT idea_id, user_id FROM vote GROUP BY idea_id, user_id "
+                    "HAVING count(*) > 1) AS d)")
+    found: tuple[int, ...] = ()
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT count(*) FROM vote")).scalar_one()
-        counted = conn.execute(sa.text("SELECT coalesce(sum(vote_count), 0) FROM idea")).scalar_one()
-        twice = conn.execute(sa.text("SELECT count(*) FROM (SELECT idea_id, user_id FROM vote "
-                                     "GROUP BY idea_id, user_id HAVING count(*) > 1) AS d")).scalar_one()
+        for _ in range(20):
+            reading = tuple(int(x) for x in conn.execute(query).one())
+            if reading == found:
+                break
+            found = reading
+            conn.rollback()
+            time.sleep(0.25)
     engine.dispose()
-    return {"vote_rows": int(rows), "counters_sum": int(counted), "double_votes": int(twice)}
+    return {"vote_rows": found[0], "counters_sum": found[1], "double_votes": found[2]}
 
 
 def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Namespace) -> dict[str, Any]:

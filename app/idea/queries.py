@@ -16,7 +16,6 @@ from app.account.models import User
 from app.authz import Action
 from app.call.models import Call, Category, District
 from app.call.phases import current_phase, results_public
-from app.call.queries import visible_call_by_id
 from app.db import get_or_not_found
 from app.errors import NotFound
 from app.i18n import N_
@@ -246,10 +245,14 @@ def ideas_of_author(session: Session, author: User) -> list[tuple[Idea, Call]]:
 def visible_idea(session: Session, idea_id: int, viewer: User | None) -> tuple[Idea, Call]:
     """The idea and its call if the viewer may see both; NotFound otherwise (no 403: a private
     idea's existence is not revealed)."""
-    idea = session.get(Idea, idea_id)
-    if idea is None or not authz.can(viewer, Action.idea_view, idea):
+    # One statement for both (every action on an idea starts here: a vote, a comment...).
+    row = session.exec(select(Idea, Call).join(Call, col(Call.id) == Idea.call_id).where(col(Idea.id) == idea_id)
+                       ).first()
+    if row is None or not authz.can(viewer, Action.idea_view, row[0]):
         raise NotFound()
-    call = visible_call_by_id(session, idea.call_id, viewer)
+    idea, call = row
+    if not authz.can(viewer, Action.call_view, call):  # as visible_call_by_id: a hidden call looks missing
+        raise NotFound()
     return idea, call
 
 

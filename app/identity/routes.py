@@ -14,6 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import links
@@ -24,7 +26,8 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, current_language, gettext
 from app.identity import logo, service
 from app.pagecache import memo
-from app.web import flash, redirect, render
+from app.settings import Settings
+from app.web import answers_script_write, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 IdentityEditor = Annotated[User, allowed(Action.identity_edit)]
@@ -36,11 +39,20 @@ _ICONS: "OrderedDict[tuple[str, str], bytes]" = OrderedDict()  # (logo version, 
 _ICONS_KEPT = 16
 
 
-def load_identity(request: Request, session: DbSession, settings: AppSettings) -> None:
+async def load_identity(request: Request, session: DbSession, settings: AppSettings) -> None:
     """Application-wide dependency, before the CSRF check (whose refusal is a page too): the
     city's identity on request.state for app.web.render (service.for_request). One primary-key
     read in the request's own session (templates never open one); the settings' identity when
-    the database cannot answer (the health check says so on its own)."""
+    the database cannot answer (the health check says so on its own). Not for a script's write
+    (a vote), answered without a page: service.for_request reads it then if a page is drawn
+    after all (app.web.answers_script_write)."""
+    if answers_script_write(request):
+        return
+    # Async, with the reading in the thread pool: a script's write (above) costs no trip there.
+    await run_in_threadpool(_read_identity, request, session, settings)
+
+
+def _read_identity(request: Request, session: Session, settings: Settings) -> None:
     try:
         request.state.identity = memo.remembered(session, "identity", (), lambda: service.current(session, settings))
     except SQLAlchemyError:

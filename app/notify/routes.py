@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app import links, security
 from app.account.models import User
@@ -19,19 +20,23 @@ from app.notify import service, views
 from app.notify.models import DELIVERY_LABELS, KIND_LABELS, NotificationKind
 from app.security import ONE_CLICK_FIELD, ONE_CLICK_VALUE
 from app.settings import Settings
-from app.web import flash, redirect, render
+from app.web import answers_script_write, flash, redirect, render
 
 router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=False)
 
 Reader = Annotated[User, allowed(Action.notification_view)]
 
 
-def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -> None:
+async def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -> None:
     """Application-wide dependency, after the current user: the header's unread count on
     request.state, read by app.web.render. One indexed COUNT in the request's own session, for
-    logged-in people only; the template only shows it."""
+    logged-in people only; the template only shows it. Not for a script's write (a vote), whose
+    answer has no header: app.web reads it then only if a page is drawn after all."""
+    if answers_script_write(request):
+        request.state.unread_deferred = True
+        return
     if user is not None and user.id is not None:
-        request.state.unread_notifications = service.unread_count(session, user.id)
+        request.state.unread_notifications = await run_in_threadpool(service.unread_count, session, user.id)
 
 
 def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:

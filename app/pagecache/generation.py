@@ -3,8 +3,8 @@ every commit that changed what pages show.
 
 PostgreSQL: the sequence `page_generation` (migration 0030). `nextval` takes no lock that a
 writer would wait for, and every instance on every machine reads the same sequence.
-SQLite: the file `page-generation` next to the database file (one machine, by nature), replaced
-atomically by each bump with a value no other bump writes (time, process id, random).
+SQLite: the file `page-generation` next to the database file (one machine, by nature), overwritten
+in place by each bump with a value no other bump writes (time, process id, random).
 Redis, when configured (app.redis_link): a key holding such a value, read instead of the above
 by every cacheable request; the database's generation is bumped too, and answers while Redis
 does not (`RedisGeneration`)."""
@@ -21,8 +21,9 @@ from app.redis_link import RedisLink
 
 
 def _fresh() -> str:
-    """A value no other bump writes, in any process, even after Redis lost its data."""
-    return f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(8)}"
+    """A value no other bump writes, in any process, even after Redis lost its data; always
+    48 characters (FileGeneration overwrites its value in place)."""
+    return f"{time.time_ns():020d}-{os.getpid():010d}-{secrets.token_hex(8)}"
 
 
 class Generation:
@@ -38,8 +39,19 @@ class Generation:
 
 
 class FileGeneration(Generation):
+    """The generation in a small file, written in place by every bump.
+
+    Not a new file renamed over the old one: on ext4 a rename that replaces a file starts the
+    new file's writeback first (auto_da_alloc), and the bump runs after every write's commit,
+    with SQLite's write turn held (measured: about a fifth of a support POST's time). A bump
+    overwrites the value at offset 0 with one of fixed length that no other bump writes.
+    Bumps exclude each other (the kernel serialises writes to one file); a reader running
+    alongside one may read part of the old value and part of the new one: a value no page was
+    kept under, or the old value; once the bump has returned, every reader reads the new one."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._folder_made = False
 
     def current(self) -> str:
         try:
@@ -48,10 +60,15 @@ class FileGeneration(Generation):
             return ""
 
     def bump(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fresh.write_text(_fresh())
-        os.replace(fresh, self.path)  # atomic: a reader sees the old value or the new one
+        if not self._folder_made:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
+        value = _fresh().encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, value, 0)
+        finally:
+            os.close(fd)
 
 
 _READ = "SELECT last_value, is_called FROM page_generation"
