@@ -20,11 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock, cookies
 from app.observability import metrics
-from app.pagecache import tracking
+from app.pagecache import expiry, tracking
 from app.pagecache.generation import Generation
 from app.security import new_csrf_seed, usable_csrf_seed
 
-TTL_SECONDS = 30  # pages follow the clock too (a phase opening at midnight, "3 days left")
+TTL_SECONDS = 30  # at most: for what the clock changes that no code notes (app.pagecache.expiry)
 # Paths never cached: files, the open-data API and feeds (cached by their own headers), probes,
 # and pages that are personal or a step of a form.
 BYPASS_PREFIXES = ("/static/", "/media/", "/api/", "/healthz", "/readyz", "/metrics", "/account", "/login",
@@ -37,6 +37,7 @@ _CSRF_FIELD = b'name="csrf_token"'
 class Entry:
     generation: str
     stored_at: float  # app.clock time, in seconds
+    until: float  # app.clock time when what it shows changes by the clock alone (app.pagecache.expiry)
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
@@ -95,15 +96,18 @@ class PageCacheMiddleware:
             return
         generation = self.generation.current()
         token = tracking.REQUEST_GENERATION.set(generation)
+        watch = expiry.watch()
         try:
-            await self._answer(scope, receive, send, key, generation)
+            await self._answer(scope, receive, send, key, generation, watch)
         finally:
+            watch.close()
             tracking.REQUEST_GENERATION.reset(token)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...],
-                      generation: str) -> None:
+                      generation: str, watch: expiry.Watch) -> None:
         entry = self.entries.get(key)
-        fresh = entry is not None and clock.utcnow().timestamp() - entry.stored_at < TTL_SECONDS
+        now = clock.utcnow().timestamp()
+        fresh = entry is not None and now - entry.stored_at < TTL_SECONDS and now < entry.until
         if entry is not None and fresh and entry.generation == generation:
             self.entries.move_to_end(key)
             metrics.PAGE_CACHE_HIT.inc()
@@ -126,7 +130,7 @@ class PageCacheMiddleware:
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._store(key, generation, start, b"".join(parts), scope.get("route"))
+                    self._store(key, generation, start, b"".join(parts), scope.get("route"), watch.until)
             await send(message)
 
         await self.app(scope, receive, keep)
@@ -139,7 +143,8 @@ class PageCacheMiddleware:
             await send(message)
         return tagged
 
-    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes, route: Any) -> None:
+    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes, route: Any,
+               until: float) -> None:
         headers = [(k.lower(), v) for k, v in start.get("headers", [])
                    if not (k.lower() == b"set-cookie" and v.startswith(self.csrf_seed_prefix))]
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
@@ -150,7 +155,7 @@ class PageCacheMiddleware:
         old = self.entries.pop(key, None)
         if old is not None:
             self.size -= len(old.body)
-        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), 200, headers, body, route)
+        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), until, 200, headers, body, route)
         self.size += len(body)
         while self.size > self.max_bytes and self.entries:
             _key, evicted = self.entries.popitem(last=False)
