@@ -23,6 +23,7 @@ but the phase, which is in the key: cards need no time limit; regions and pages 
 30 s at most.
 """
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -37,10 +38,13 @@ from app.pagecache import tracking
 
 T = TypeVar("T")
 TEMPLATE = "call/_idea_card_shared.html"
-# The bound of the kept cards and regions of one process, in bytes of HTML (keys and bookkeeping
-# add about 300 bytes an entry). Measured on the benchmark's data: 24 cards and the page's 3
-# regions kept 23.5 KB, about 0.9 KB a card; so 8 MiB keeps about 9,000 cards, every language's
-# list pages of a large call. The least recently shown are dropped first.
+# The bound of the kept cards and regions of one process, in bytes of memory of their HTML
+# (sys.getsizeof: Python keeps a string in 1, 2 or 4 bytes a character, by its widest one, so a
+# single emoji in a title makes its card 4 times larger than its length; keys and bookkeeping
+# add about 300 bytes an entry). Measured on the benchmark's data, in characters: 24 cards and
+# the page's 3 regions kept 23,500, about 900 a card (twice that in memory with a typographic
+# quote); so 8 MiB keeps 4,500 to 9,000 cards, every language's list pages of a large call. The
+# least recently shown go first.
 MAX_BYTES = 8 * 1024 * 1024
 REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
@@ -125,12 +129,12 @@ def _keep_locked(key: tuple[Hashable, ...], version: tuple[Hashable, ...], html:
     global _size
     old = _KEPT.pop(key, None)
     if old is not None:
-        _size -= len(old[1])
+        _size -= sys.getsizeof(old[1])
     _KEPT[key] = (version, html)
-    _size += len(html)
+    _size += sys.getsizeof(html)
     while _size > MAX_BYTES and _KEPT:
         _key, (_version, evicted) = _KEPT.popitem(last=False)
-        _size -= len(evicted)
+        _size -= sys.getsizeof(evicted)
 
 
 def kept_html() -> list[str]:

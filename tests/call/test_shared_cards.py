@@ -4,6 +4,7 @@ shows at once, nothing personal is ever kept or shown to someone else, and a pag
 what is kept is the page rendered afresh."""
 
 import re
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -152,3 +153,20 @@ def test_a_page_from_kept_cards_is_the_page_rendered_afresh(client: WebClient, s
     assert client.get(f"/calls/{call.slug}").text == kept
     english = client.get(f"/calls/{call.slug}?lang=en").text  # each language its own cards
     assert "0 supports" in english and "0 soutien" in kept
+
+
+def test_what_is_kept_stays_within_its_bound_in_memory_whatever_the_script(
+        client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One emoji makes Python keep each character of a card's HTML in 4 bytes, not 1.
+    monkeypatch.setattr(cards, "MAX_BYTES", 20_000)
+    call = make_call(session, phase="voting")
+    for n in range(12):
+        make_idea(session, call, title=f"Un potager partagé 🌱 n°{n}", body_md=BODY)
+    citizen = make_user(session)
+    session.commit()
+    cards.forget()
+    client.login_as(citizen)
+    page = _listed(client, f"/calls/{call.slug}")
+    assert "🌱 n°11" in page
+    kept = cards.kept_html()
+    assert kept and sum(sys.getsizeof(html) for html in kept) <= cards.MAX_BYTES
