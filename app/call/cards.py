@@ -143,22 +143,31 @@ def kept_html() -> list[str]:
         return [html for _version, html in _KEPT.values()]
 
 
+def kept_listings() -> list[Any]:
+    """The pages of ideas kept in this process (tests check their memory stays bounded)."""
+    with _LOCK:
+        return [page for _generation, _at, page, _weight in _LISTINGS.values()]
+
+
 def forget() -> None:
     """Drop every kept card (tests)."""
-    global _size
+    global _size, _listings_size
     with _LOCK:
         _KEPT.clear()
         _LISTINGS.clear()
-        _size = 0
+        _size = _listings_size = 0
 
 
 # A list page's ideas (app.idea.queries.IdeaPage: 24 cards with their idea rows, photos, total)
-# as every visitor's list shows them, kept by the call, its phase, the filters and the page. A
-# bound in entries: measured 40 KB a page pickled (benchmark data: each idea's text in Markdown
-# and HTML; as Python objects a few times that), so 64 pages hold a few MB: page 1 of each sort
-# and filter of the busiest calls.
+# as every visitor's list shows them, kept by the call, its phase, the filters and the page. Each
+# page holds its own copies of its ideas' rows, bodies and answers included (the form takes
+# 10,000 characters a body: up to about 80 KB an idea in memory, 2 MB a page), so the bound is
+# in bytes of those texts (`_weight`) as well as in pages: measured 40 KB a page pickled on the
+# benchmark's data, so 64 pages of page 1 of each sort and filter of the busiest calls fit.
 MAX_LISTINGS = 64
-_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any]]" = OrderedDict()
+MAX_LISTING_BYTES = 16 * 1024 * 1024
+_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any, int]]" = OrderedDict()
+_listings_size = 0  # the `_weight` of the pages in _LISTINGS
 
 
 def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
@@ -171,6 +180,7 @@ def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
         return compute()
     full_key = (session.info.get(tracking.DATABASE_KEY), *key)
     now = clock.utcnow().timestamp()
+    global _listings_size
     with _LOCK:
         found = _LISTINGS.get(full_key)
         if found is not None and found[0] == generation and now - found[1] < REGION_TTL_SECONDS:
@@ -181,9 +191,32 @@ def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
         for item in (card.idea, card.thumb, card.thumb_photo):
             if item is not None and item in session:
                 session.expunge(item)
+    weight = _weight(page)
     with _LOCK:
-        _LISTINGS[full_key] = (generation, now, page)
-        _LISTINGS.move_to_end(full_key)
-        while len(_LISTINGS) > MAX_LISTINGS:
-            _LISTINGS.popitem(last=False)
+        old = _LISTINGS.pop(full_key, None)
+        if old is not None:
+            _listings_size -= old[3]
+        _LISTINGS[full_key] = (generation, now, page, weight)
+        _listings_size += weight
+        while (len(_LISTINGS) > MAX_LISTINGS or _listings_size > MAX_LISTING_BYTES) and _LISTINGS:
+            _key, (_generation, _at, _page, evicted) = _LISTINGS.popitem(last=False)
+            _listings_size -= evicted
     return page
+
+
+def _weight(page: Any) -> int:
+    """The memory of the texts a page of ideas holds, in bytes: every string and JSON value of
+    its ideas, photos and files (titles, bodies, answers and their translations)."""
+    return sum(_sizeof(value) for card in getattr(page, "cards", [])
+               for item in (card.idea, card.thumb, card.thumb_photo) if item is not None
+               for value in vars(item).values())
+
+
+def _sizeof(value: Any) -> int:
+    if isinstance(value, str):
+        return sys.getsizeof(value)
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(_sizeof(k) + _sizeof(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sys.getsizeof(value) + sum(_sizeof(v) for v in value)
+    return 0  # numbers, dates, the ORM's state: a few dozen bytes each, whatever the idea says

@@ -170,3 +170,26 @@ def test_what_is_kept_stays_within_its_bound_in_memory_whatever_the_script(
     assert "🌱 n°11" in page
     kept = cards.kept_html()
     assert kept and sum(sys.getsizeof(html) for html in kept) <= cards.MAX_BYTES
+
+
+def _text_bytes(page: object) -> int:
+    """The memory of the texts a kept page of ideas holds (titles, bodies, answers)."""
+    return sum(sys.getsizeof(value) for card in getattr(page, "cards", [])
+               for value in vars(card.idea).values() if isinstance(value, str))
+
+
+def test_the_pages_of_ideas_kept_stay_within_their_bound_in_memory(
+        client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long bodies (the form takes 10,000 characters) with an emoji: about 80 KB an idea in memory.
+    monkeypatch.setattr(cards, "MAX_LISTING_BYTES", 4 * 1024 * 1024)
+    call = make_call(session, phase="voting")
+    for n in range(24):
+        make_idea(session, call, title=f"Un potager partagé n°{n}", body=("Des légumes 🌱 pour tous. " * 370)[:9_990])
+    citizen = make_user(session)
+    session.commit()
+    cards.forget()
+    client.login_as(citizen)
+    for seed in range(1, 9):  # each order a page of its own: 8 pages of 24 long ideas
+        assert client.get(f"/calls/{call.slug}?sort=random&seed={seed}").status_code == 200
+    kept = cards.kept_listings()
+    assert kept and sum(_text_bytes(page) for page in kept) <= cards.MAX_LISTING_BYTES
