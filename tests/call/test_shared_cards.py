@@ -6,10 +6,12 @@ what is kept is the page rendered afresh."""
 import re
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
 
+from app import clock
 from app.account.models import Role
 from app.call import cards
 from app.call.models import Call, Category
@@ -193,3 +195,26 @@ def test_the_pages_of_ideas_kept_stay_within_their_bound_in_memory(
         assert client.get(f"/calls/{call.slug}?sort=random&seed={seed}").status_code == 200
     kept = cards.kept_listings()
     assert kept and sum(_text_bytes(page) for page in kept) <= cards.MAX_LISTING_BYTES
+
+
+def test_a_phase_ending_by_the_clock_shows_at_once_in_a_logged_in_list(client: WebClient, session: Session) -> None:
+    # No write: the results open by their date while the list's cards, regions and page are kept.
+    call = make_call(session, phase="voting")
+    call.results_start = clock.utcnow() + timedelta(minutes=1)
+    call.review_start = clock.utcnow() + timedelta(seconds=30)
+    winner = make_idea(session, call, title="Des bancs sur la place du Marché", winner=True)
+    make_idea(session, call, title="Une fontaine au parc d’Avroy")
+    citizen = make_user(session)
+    session.commit()
+    client.login_as(citizen)
+    path = f"/calls/{call.slug}"
+    for query in ("", "?status=winner"):
+        page = _listed(client, path + query)
+        assert "tag-winner" not in page and "results-title" not in page
+    assert "data-card-vote " in _card(_listed(client, path), winner.id)
+    with clock.travel(timedelta(seconds=31)):  # review: supports closed
+        assert "data-card-vote " not in _card(_listed(client, path), winner.id)
+    with clock.travel(timedelta(minutes=1, seconds=1)):  # results: the selection is public
+        page = _listed(client, path)
+        assert "tag-winner" in _card(page, winner.id) and "results-title" in page
+        assert _listed(client, path + "?status=winner").count('class="idea-card"') == 1
