@@ -200,8 +200,8 @@ def test_the_pages_of_ideas_kept_stay_within_their_bound_in_memory(
 def test_a_phase_ending_by_the_clock_shows_at_once_in_a_logged_in_list(client: WebClient, session: Session) -> None:
     # No write: the results open by their date while the list's cards, regions and page are kept.
     call = make_call(session, phase="voting")
-    call.results_start = clock.utcnow() + timedelta(minutes=1)
-    call.review_start = clock.utcnow() + timedelta(seconds=30)
+    call.results_start = clock.utcnow() + timedelta(seconds=6)  # well within what a kept page lives
+    call.review_start = clock.utcnow() + timedelta(seconds=3)
     winner = make_idea(session, call, title="Des bancs sur la place du Marché", winner=True)
     make_idea(session, call, title="Une fontaine au parc d’Avroy")
     citizen = make_user(session)
@@ -212,9 +212,9 @@ def test_a_phase_ending_by_the_clock_shows_at_once_in_a_logged_in_list(client: W
         page = _listed(client, path + query)
         assert "tag-winner" not in page and "results-title" not in page
     assert "data-card-vote " in _card(_listed(client, path), winner.id)
-    with clock.travel(timedelta(seconds=31)):  # review: supports closed
+    with clock.travel(timedelta(seconds=4)):  # review: supports closed
         assert "data-card-vote " not in _card(_listed(client, path), winner.id)
-    with clock.travel(timedelta(minutes=1, seconds=1)):  # results: the selection is public
+    with clock.travel(timedelta(seconds=7)):  # results: the selection is public
         page = _listed(client, path)
         assert "tag-winner" in _card(page, winner.id) and "results-title" in page
         assert _listed(client, path + "?status=winner").count('class="idea-card"') == 1
