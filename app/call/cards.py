@@ -66,7 +66,7 @@ class SharedCards:
     Built by the route for one request; the template calls `html(card)` for each card."""
 
     def __init__(self, session: Session, *, voting_mode: str, selection_public: bool,
-                 page: tuple[Hashable, ...] = ()) -> None:
+                 page: tuple[Hashable, ...] = (), call: tuple[Hashable, ...] = ()) -> None:
         # Read (or already read) before what is kept is read (`read_before`).
         self.generation = tracking.generation_of(session)
         self.database = session.info.get(tracking.DATABASE_KEY)
@@ -74,16 +74,20 @@ class SharedCards:
         self.voting_mode = voting_mode
         self.selection_public = selection_public
         self.page = page  # what makes a region of the page differ: call, phase, filters, page number
+        self.call = call  # what makes a region that ignores the list differ: call, phase
 
-    def region(self, name: str, caller: Callable[[], str]) -> Markup:
+    def region(self, name: str, caller: Callable[[], str], of_the_list: bool = True) -> Markup:
         """`{% call shared_cards.region("name") %}...{% endcall %}`: a part of the page every
         visitor sees alike for the same `page` (the call, its phase, the filters), rendered only
-        when not kept. The template must keep everything personal (the viewer, a CSRF token, a
-        flash message) out of such a block. Regions also follow the clock ("3 days ago" in an
-        announcement): kept REGION_TTL_SECONDS at most."""
+        when not kept. A region that shows nothing of the list (`of_the_list=false`: the call's
+        description, its timeline) is kept once for the call and its phase, not once for each
+        filter, order, random seed and page. The template must keep everything personal (the
+        viewer, a CSRF token, a flash message) out of such a block. Regions also follow the clock
+        ("3 days ago" in an announcement): kept REGION_TTL_SECONDS at most."""
         if self.generation is None:
             return Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
-        key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public, *self.page)
+        key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public,
+               *(self.page if of_the_list else self.call), of_the_list)
         now = clock.utcnow().timestamp()
         with _LOCK:
             found = _KEPT.get(key)

@@ -218,3 +218,18 @@ def test_a_phase_ending_by_the_clock_shows_at_once_in_a_logged_in_list(client: W
         page = _listed(client, path)
         assert "tag-winner" in _card(page, winner.id) and "results-title" in page
         assert _listed(client, path + "?status=winner").count('class="idea-card"') == 1
+
+
+def test_the_call_s_description_is_kept_once_whatever_the_order_and_page(client: WebClient, session: Session) -> None:
+    # The results, announcements, timeline and description do not change with the list's filters,
+    # order or page: one copy each, not one per random seed a visitor was given.
+    call = make_call(session, phase="voting", description_md="Un appel **ouvert** à toutes les idées. " * 50)
+    for _ in range(30):
+        make_idea(session, call)
+    citizen = make_user(session)
+    session.commit()
+    cards.forget()
+    client.login_as(citizen)
+    for query in ("", "?page=2", "?sort=supported", *(f"?sort=random&seed={seed}" for seed in range(1, 6))):
+        assert "about-title" in client.get(f"/calls/{call.slug}{query}").text
+    assert sum('id="about-title"' in html for html in cards.kept_html()) == 1
