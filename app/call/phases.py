@@ -25,7 +25,9 @@ def current_phase(call: Call, now: datetime | None = None) -> Phase:
         (call.submissions_start, Phase.submissions),
     )
     # A page showing this phase is true until the next dated start (app.pagecache.expiry).
-    expiry.changes_at(min((start for start, _phase in boundaries if start is not None and start > now), default=None))
+    if expiry.watching():
+        expiry.changes_at(min((start for start, _phase in boundaries if start is not None and start > now),
+                              default=None))
     for start, phase in boundaries:
         if start is not None and now >= start:
             return phase

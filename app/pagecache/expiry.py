@@ -38,6 +38,11 @@ def watch() -> Watch:
     return Watch()
 
 
+def watching() -> bool:
+    """Whether a page being made is watched (so that callers skip working out a moment for nothing)."""
+    return _UNTIL.get() is not None
+
+
 def changes_at(moment: datetime | None) -> None:
     """Note that what the page being made shows changes at `moment` (aware, or naive UTC as
     SQLite gives it back); None (no such moment) notes nothing."""
