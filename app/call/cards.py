@@ -9,8 +9,9 @@ kept card cannot hold anything personal (that template has no access to them).
 
 Regions of the call page that every visitor sees alike (the results, announcements, timeline
 and description; the filters; the figures) are kept the same way (`SharedCards.region`), by
-the call, its phase, the filters and the page number; and so is the page of ideas itself, read
-from the database once (`listing`: 3 statements a page spared).
+the call, its phase, the filters and the page number (by the call and its phase alone for those
+that show nothing of the list); and so is the page of ideas itself, read from the database once
+(`listing`: 3 statements a page spared), bounded in pages and in bytes.
 
 Why it is exact: a card is served only while the page generation it was made under
 (app.pagecache.generation) is still current, as the values of app.pagecache.memo are; every
