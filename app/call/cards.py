@@ -9,8 +9,9 @@ kept card cannot hold anything personal (that template has no access to them).
 
 Regions of the call page that every visitor sees alike (the results, announcements, timeline
 and description; the filters; the figures) are kept the same way (`SharedCards.region`), by
-the call, its phase, the filters and the page number; and so is the page of ideas itself, read
-from the database once (`listing`: 3 statements a page spared).
+the call, its phase, the filters and the page number (by the call and its phase alone for those
+that show nothing of the list); and so is the page of ideas itself, read from the database once
+(`listing`: 3 statements a page spared), bounded in pages and in bytes.
 
 Why it is exact: a card is served only while the page generation it was made under
 (app.pagecache.generation) is still current, as the values of app.pagecache.memo are; every
@@ -23,6 +24,7 @@ but the phase, which is in the key: cards need no time limit; regions and pages 
 30 s at most.
 """
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -37,10 +39,13 @@ from app.pagecache import tracking
 
 T = TypeVar("T")
 TEMPLATE = "call/_idea_card_shared.html"
-# The bound of the kept cards and regions of one process, in bytes of HTML (keys and bookkeeping
-# add about 300 bytes an entry). Measured on the benchmark's data: 24 cards and the page's 3
-# regions kept 23.5 KB, about 0.9 KB a card; so 8 MiB keeps about 9,000 cards, every language's
-# list pages of a large call. The least recently shown are dropped first.
+# The bound of the kept cards and regions of one process, in bytes of memory of their HTML
+# (sys.getsizeof: Python keeps a string in 1, 2 or 4 bytes a character, by its widest one, so a
+# single emoji in a title makes its card 4 times larger than its length; keys and bookkeeping
+# add about 300 bytes an entry). Measured on the benchmark's data, in characters: 24 cards and
+# the page's 3 regions kept 23,500, about 900 a card (twice that in memory with a typographic
+# quote); so 8 MiB keeps 4,500 to 9,000 cards, every language's list pages of a large call. The
+# least recently shown go first.
 MAX_BYTES = 8 * 1024 * 1024
 REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
@@ -62,7 +67,7 @@ class SharedCards:
     Built by the route for one request; the template calls `html(card)` for each card."""
 
     def __init__(self, session: Session, *, voting_mode: str, selection_public: bool,
-                 page: tuple[Hashable, ...] = ()) -> None:
+                 page: tuple[Hashable, ...] = (), call: tuple[Hashable, ...] = ()) -> None:
         # Read (or already read) before what is kept is read (`read_before`).
         self.generation = tracking.generation_of(session)
         self.database = session.info.get(tracking.DATABASE_KEY)
@@ -70,16 +75,20 @@ class SharedCards:
         self.voting_mode = voting_mode
         self.selection_public = selection_public
         self.page = page  # what makes a region of the page differ: call, phase, filters, page number
+        self.call = call  # what makes a region that ignores the list differ: call, phase
 
-    def region(self, name: str, caller: Callable[[], str]) -> Markup:
+    def region(self, name: str, caller: Callable[[], str], of_the_list: bool = True) -> Markup:
         """`{% call shared_cards.region("name") %}...{% endcall %}`: a part of the page every
         visitor sees alike for the same `page` (the call, its phase, the filters), rendered only
-        when not kept. The template must keep everything personal (the viewer, a CSRF token, a
-        flash message) out of such a block. Regions also follow the clock ("3 days ago" in an
-        announcement): kept REGION_TTL_SECONDS at most."""
+        when not kept. A region that shows nothing of the list (`of_the_list=false`: the call's
+        description, its timeline) is kept once for the call and its phase, not once for each
+        filter, order, random seed and page. The template must keep everything personal (the
+        viewer, a CSRF token, a flash message) out of such a block. Regions also follow the clock
+        ("3 days ago" in an announcement): kept REGION_TTL_SECONDS at most."""
         if self.generation is None:
             return Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
-        key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public, *self.page)
+        key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public,
+               *(self.page if of_the_list else self.call), of_the_list)
         now = clock.utcnow().timestamp()
         with _LOCK:
             found = _KEPT.get(key)
@@ -125,12 +134,12 @@ def _keep_locked(key: tuple[Hashable, ...], version: tuple[Hashable, ...], html:
     global _size
     old = _KEPT.pop(key, None)
     if old is not None:
-        _size -= len(old[1])
+        _size -= sys.getsizeof(old[1])
     _KEPT[key] = (version, html)
-    _size += len(html)
+    _size += sys.getsizeof(html)
     while _size > MAX_BYTES and _KEPT:
         _key, (_version, evicted) = _KEPT.popitem(last=False)
-        _size -= len(evicted)
+        _size -= sys.getsizeof(evicted)
 
 
 def kept_html() -> list[str]:
@@ -139,22 +148,31 @@ def kept_html() -> list[str]:
         return [html for _version, html in _KEPT.values()]
 
 
+def kept_listings() -> list[Any]:
+    """The pages of ideas kept in this process (tests check their memory stays bounded)."""
+    with _LOCK:
+        return [page for _generation, _at, page, _weight in _LISTINGS.values()]
+
+
 def forget() -> None:
     """Drop every kept card (tests)."""
-    global _size
+    global _size, _listings_size
     with _LOCK:
         _KEPT.clear()
         _LISTINGS.clear()
-        _size = 0
+        _size = _listings_size = 0
 
 
 # A list page's ideas (app.idea.queries.IdeaPage: 24 cards with their idea rows, photos, total)
-# as every visitor's list shows them, kept by the call, its phase, the filters and the page. A
-# bound in entries: measured 40 KB a page pickled (benchmark data: each idea's text in Markdown
-# and HTML; as Python objects a few times that), so 64 pages hold a few MB: page 1 of each sort
-# and filter of the busiest calls.
+# as every visitor's list shows them, kept by the call, its phase, the filters and the page. Each
+# page holds its own copies of its ideas' rows, bodies and answers included (the form takes
+# 10,000 characters a body: up to about 80 KB an idea in memory, 2 MB a page), so the bound is
+# in bytes of those texts (`_weight`) as well as in pages: measured 40 KB a page pickled on the
+# benchmark's data, so 64 pages of page 1 of each sort and filter of the busiest calls fit.
 MAX_LISTINGS = 64
-_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any]]" = OrderedDict()
+MAX_LISTING_BYTES = 16 * 1024 * 1024
+_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any, int]]" = OrderedDict()
+_listings_size = 0  # the `_weight` of the pages in _LISTINGS
 
 
 def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
@@ -167,6 +185,7 @@ def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
         return compute()
     full_key = (session.info.get(tracking.DATABASE_KEY), *key)
     now = clock.utcnow().timestamp()
+    global _listings_size
     with _LOCK:
         found = _LISTINGS.get(full_key)
         if found is not None and found[0] == generation and now - found[1] < REGION_TTL_SECONDS:
@@ -177,9 +196,32 @@ def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
         for item in (card.idea, card.thumb, card.thumb_photo):
             if item is not None and item in session:
                 session.expunge(item)
+    weight = _weight(page)
     with _LOCK:
-        _LISTINGS[full_key] = (generation, now, page)
-        _LISTINGS.move_to_end(full_key)
-        while len(_LISTINGS) > MAX_LISTINGS:
-            _LISTINGS.popitem(last=False)
+        old = _LISTINGS.pop(full_key, None)
+        if old is not None:
+            _listings_size -= old[3]
+        _LISTINGS[full_key] = (generation, now, page, weight)
+        _listings_size += weight
+        while (len(_LISTINGS) > MAX_LISTINGS or _listings_size > MAX_LISTING_BYTES) and _LISTINGS:
+            _key, (_generation, _at, _page, evicted) = _LISTINGS.popitem(last=False)
+            _listings_size -= evicted
     return page
+
+
+def _weight(page: Any) -> int:
+    """The memory of the texts a page of ideas holds, in bytes: every string and JSON value of
+    its ideas, photos and files (titles, bodies, answers and their translations)."""
+    return sum(_sizeof(value) for card in getattr(page, "cards", [])
+               for item in (card.idea, card.thumb, card.thumb_photo) if item is not None
+               for value in vars(item).values())
+
+
+def _sizeof(value: Any) -> int:
+    if isinstance(value, str):
+        return sys.getsizeof(value)
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(_sizeof(k) + _sizeof(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sys.getsizeof(value) + sum(_sizeof(v) for v in value)
+    return 0  # numbers, dates, the ORM's state: a few dozen bytes each, whatever the idea says

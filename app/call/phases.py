@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app.call.models import Call, Phase, VotingMode
 from app.clock import utcnow
+from app.pagecache import expiry
 
 
 def current_phase(call: Call, now: datetime | None = None) -> Phase:
@@ -23,6 +24,10 @@ def current_phase(call: Call, now: datetime | None = None) -> Phase:
         (call.technical_review_start if call.voting_mode == VotingMode.budget else None, Phase.technical_review),
         (call.submissions_start, Phase.submissions),
     )
+    # A page showing this phase is true until the next dated start (app.pagecache.expiry).
+    if expiry.watching():
+        expiry.changes_at(min((start for start, _phase in boundaries if start is not None and start > now),
+                              default=None))
     for start, phase in boundaries:
         if start is not None and now >= start:
             return phase

@@ -109,7 +109,8 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
         "shared_cards": cards.SharedCards(
             session, voting_mode=call.voting_mode, selection_public=results_out,
             page=(call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
-                  filters.seed if filters.sort == "random" else 0, listing.page)),
+                  filters.seed if filters.sort == "random" else 0, listing.page),
+            call=(call.id, phase)),
         "query_base": query_base,
         "sorts": idea_queries.SORTS,
         "status_filters": idea_queries.STATUS_FILTERS,

@@ -5,12 +5,13 @@ The phase follows the clock (app.call.phases); an administrator's override has n
 no time left is promised then."""
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.call.models import PHASE_ORDER, Call, Phase, VotingMode
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.i18n import ngettext
+from app.pagecache import expiry
 
 HOURS_UNDER = 2  # below two days, hours say it better than "1 day left"
 
@@ -43,6 +44,9 @@ def time_left(call: Call, now: datetime | None = None) -> str:
     end = end if end.tzinfo else end.replace(tzinfo=UTC)  # SQLite gives naive UTC back
     seconds = max((end - now).total_seconds(), 0)
     days = int(seconds // 86400)
+    # The text changes when a day or an hour less is left (app.pagecache.expiry).
+    expiry.changes_at(end - timedelta(days=days) if days >= HOURS_UNDER
+                      else end - timedelta(hours=max(math.ceil(seconds / 3600), 1) - 1))
     if days >= HOURS_UNDER:
         if phase == Phase.submissions:
             return ngettext("{n} day left to propose ideas", "{n} days left to propose ideas", days)

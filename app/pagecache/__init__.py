@@ -6,14 +6,18 @@ every write, in every process and on every machine (issue 14).
   key in Redis read instead when REDIS_URL is set);
 - `tracking.py`: which transactions wrote such a thing (any INSERT, UPDATE or DELETE but those
   on tables no page shows: sessions, rate limits, the outbox...), and the bump after their commit;
+- `expiry.py`: when the page being made changes by the clock alone, noted by the code that reads
+  the clock (a call's phase, its time left);
 - `middleware.py`: the cache itself, an ASGI middleware in front of the application.
 
 Why it is correct: an entry is served only while the generation it was made under is current,
 and the generation is read when a request starts; a writer bumps it after committing, before
 its answer leaves. So once a write's answer is received, no process serves a page made before
 it. Pages also follow the clock (a phase opening at midnight, "3 days left"): an entry lives
-at most `TTL_SECONDS`. Only anonymous GETs without a flash message are cached, and only answers
-that hold no CSRF token and set no cookie but a first visitor's CSRF seed (never stored: each
-first visitor served from the cache gets a seed of their own): no one's logged-in view is ever
-stored, and a first visit is as fast as the next ones.
+until the moment the clock alone changes what it shows (`expiry.py`: a phase's dated end, the
+next change of a time left), and `TTL_SECONDS` at most. Only anonymous GETs without a flash
+message are cached, and only answers that hold no CSRF token and set no cookie but a first
+visitor's CSRF seed (never stored: each first visitor served from the cache gets a seed of
+their own): no one's logged-in view is ever stored, and a first visit is as fast as the next
+ones.
 """

@@ -22,11 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock, cookies
 from app.observability import metrics
-from app.pagecache import tracking
+from app.pagecache import expiry, tracking
 from app.pagecache.generation import Generation
 from app.security import new_csrf_seed, usable_csrf_seed
 
-TTL_SECONDS = 30  # pages follow the clock too (a phase opening at midnight, "3 days left")
+TTL_SECONDS = 30  # at most: for what the clock changes that no code notes (app.pagecache.expiry)
 # Paths never cached: files, the open-data API and feeds (cached by their own headers), probes,
 # and pages that are personal or a step of a form.
 BYPASS_PREFIXES = ("/static/", "/media/", "/api/", "/healthz", "/readyz", "/metrics", "/account", "/login",
@@ -42,6 +42,7 @@ WAIT_SECONDS = 10.0
 class Entry:
     generation: str
     stored_at: float  # app.clock time, in seconds
+    until: float  # app.clock time when what it shows changes by the clock alone (app.pagecache.expiry)
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
@@ -102,13 +103,15 @@ class PageCacheMiddleware:
             return
         generation = self.generation.current()
         token = tracking.REQUEST_GENERATION.set(generation)
+        watch = expiry.watch()
         try:
-            await self._answer(scope, receive, send, key, generation)
+            await self._answer(scope, receive, send, key, generation, watch)
         finally:
+            watch.close()
             tracking.REQUEST_GENERATION.reset(token)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...],
-                      generation: str) -> None:
+                      generation: str, watch: expiry.Watch) -> None:
         if await self._serve_kept(scope, send, key, generation):
             return
         # One request of this process makes a page at a time; the others asking for it under
@@ -122,20 +125,21 @@ class PageCacheMiddleware:
                 await asyncio.wait_for(making.wait(), WAIT_SECONDS)
             if await self._serve_kept(scope, send, key, generation):
                 return
-            await self._make(scope, receive, send, key, generation)  # not kept (not cacheable), or too slow
+            await self._make(scope, receive, send, key, generation, watch)  # not kept (not cacheable), or too slow
             return
         making = self.making[(key, generation)] = asyncio.Event()
         try:
-            await self._make(scope, receive, send, key, generation)
+            await self._make(scope, receive, send, key, generation, watch)
         finally:
             making.set()
             del self.making[(key, generation)]
 
     async def _serve_kept(self, scope: Scope, send: Send, key: tuple[str, ...], generation: str) -> bool:
         """Answer from the page kept under `key` if it was made under `generation` less than
-        TTL_SECONDS ago; False when there is none."""
+        TTL_SECONDS ago and the clock has not changed it since (`Entry.until`); False when there is none."""
         entry = self.entries.get(key)
-        fresh = entry is not None and clock.utcnow().timestamp() - entry.stored_at < TTL_SECONDS
+        now = clock.utcnow().timestamp()
+        fresh = entry is not None and now - entry.stored_at < TTL_SECONDS and now < entry.until
         if entry is None or not fresh or entry.generation != generation:
             return False
         self.entries.move_to_end(key)
@@ -149,7 +153,7 @@ class PageCacheMiddleware:
         return True
 
     async def _make(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...],
-                    generation: str) -> None:
+                    generation: str, watch: expiry.Watch) -> None:
         """Answer through the application, keeping the page if it may be kept (`_store`)."""
         metrics.PAGE_CACHE_MISS.inc()
         start: Message = {}
@@ -163,7 +167,7 @@ class PageCacheMiddleware:
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._store(key, generation, start, b"".join(parts), scope.get("route"))
+                    self._store(key, generation, start, b"".join(parts), scope.get("route"), watch.until)
             await send(message)
 
         await self.app(scope, receive, keep)
@@ -176,7 +180,8 @@ class PageCacheMiddleware:
             await send(message)
         return tagged
 
-    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes, route: Any) -> None:
+    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes, route: Any,
+               until: float) -> None:
         headers = [(k.lower(), v) for k, v in start.get("headers", [])
                    if not (k.lower() == b"set-cookie" and v.startswith(self.csrf_seed_prefix))]
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
@@ -187,7 +192,7 @@ class PageCacheMiddleware:
         old = self.entries.pop(key, None)
         if old is not None:
             self.size -= len(old.body)
-        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), 200, headers, body, route)
+        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), until, 200, headers, body, route)
         self.size += len(body)
         while self.size > self.max_bytes and self.entries:
             _key, evicted = self.entries.popitem(last=False)

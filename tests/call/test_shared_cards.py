@@ -4,11 +4,14 @@ shows at once, nothing personal is ever kept or shown to someone else, and a pag
 what is kept is the page rendered afresh."""
 
 import re
+import sys
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
 
+from app import clock
 from app.account.models import Role
 from app.call import cards
 from app.call.models import Call, Category
@@ -152,3 +155,81 @@ def test_a_page_from_kept_cards_is_the_page_rendered_afresh(client: WebClient, s
     assert client.get(f"/calls/{call.slug}").text == kept
     english = client.get(f"/calls/{call.slug}?lang=en").text  # each language its own cards
     assert "0 supports" in english and "0 soutien" in kept
+
+
+def test_what_is_kept_stays_within_its_bound_in_memory_whatever_the_script(
+        client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One emoji makes Python keep each character of a card's HTML in 4 bytes, not 1.
+    monkeypatch.setattr(cards, "MAX_BYTES", 20_000)
+    call = make_call(session, phase="voting")
+    for n in range(12):
+        make_idea(session, call, title=f"Un potager partagé 🌱 n°{n}", body_md=BODY)
+    citizen = make_user(session)
+    session.commit()
+    cards.forget()
+    client.login_as(citizen)
+    page = _listed(client, f"/calls/{call.slug}")
+    assert "🌱 n°11" in page
+    kept = cards.kept_html()
+    assert kept and sum(sys.getsizeof(html) for html in kept) <= cards.MAX_BYTES
+
+
+def _text_bytes(page: object) -> int:
+    """The memory of the texts a kept page of ideas holds (titles, bodies, answers)."""
+    return sum(sys.getsizeof(value) for card in getattr(page, "cards", [])
+               for value in vars(card.idea).values() if isinstance(value, str))
+
+
+def test_the_pages_of_ideas_kept_stay_within_their_bound_in_memory(
+        client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long bodies (the form takes 10,000 characters) with an emoji: about 80 KB an idea in memory.
+    monkeypatch.setattr(cards, "MAX_LISTING_BYTES", 4 * 1024 * 1024)
+    call = make_call(session, phase="voting")
+    for n in range(24):
+        make_idea(session, call, title=f"Un potager partagé n°{n}", body=("Des légumes 🌱 pour tous. " * 370)[:9_990])
+    citizen = make_user(session)
+    session.commit()
+    cards.forget()
+    client.login_as(citizen)
+    for seed in range(1, 9):  # each order a page of its own: 8 pages of 24 long ideas
+        assert client.get(f"/calls/{call.slug}?sort=random&seed={seed}").status_code == 200
+    kept = cards.kept_listings()
+    assert kept and sum(_text_bytes(page) for page in kept) <= cards.MAX_LISTING_BYTES
+
+
+def test_a_phase_ending_by_the_clock_shows_at_once_in_a_logged_in_list(client: WebClient, session: Session) -> None:
+    # No write: the results open by their date while the list's cards, regions and page are kept.
+    call = make_call(session, phase="voting")
+    call.results_start = clock.utcnow() + timedelta(seconds=6)  # well within what a kept page lives
+    call.review_start = clock.utcnow() + timedelta(seconds=3)
+    winner = make_idea(session, call, title="Des bancs sur la place du Marché", winner=True)
+    make_idea(session, call, title="Une fontaine au parc d’Avroy")
+    citizen = make_user(session)
+    session.commit()
+    client.login_as(citizen)
+    path = f"/calls/{call.slug}"
+    for query in ("", "?status=winner"):
+        page = _listed(client, path + query)
+        assert "tag-winner" not in page and "results-title" not in page
+    assert "data-card-vote " in _card(_listed(client, path), winner.id)
+    with clock.travel(timedelta(seconds=4)):  # review: supports closed
+        assert "data-card-vote " not in _card(_listed(client, path), winner.id)
+    with clock.travel(timedelta(seconds=7)):  # results: the selection is public
+        page = _listed(client, path)
+        assert "tag-winner" in _card(page, winner.id) and "results-title" in page
+        assert _listed(client, path + "?status=winner").count('class="idea-card"') == 1
+
+
+def test_the_call_s_description_is_kept_once_whatever_the_order_and_page(client: WebClient, session: Session) -> None:
+    # The results, announcements, timeline and description do not change with the list's filters,
+    # order or page: one copy each, not one per random seed a visitor was given.
+    call = make_call(session, phase="voting", description_md="Un appel **ouvert** à toutes les idées. " * 50)
+    for _ in range(30):
+        make_idea(session, call)
+    citizen = make_user(session)
+    session.commit()
+    cards.forget()
+    client.login_as(citizen)
+    for query in ("", "?page=2", "?sort=supported", *(f"?sort=random&seed={seed}" for seed in range(1, 6))):
+        assert "about-title" in client.get(f"/calls/{call.slug}{query}").text
+    assert sum('id="about-title"' in html for html in cards.kept_html()) == 1

@@ -134,6 +134,33 @@ def test_a_phase_change_and_the_clock_make_pages_stale(client: WebClient, other:
     assert _cached(client, f"/calls/{call.slug}")[1] == "miss"  # a page lives 30 s at most
 
 
+def test_a_phase_ending_by_the_clock_makes_pages_stale_at_once(client: WebClient, session: Session) -> None:
+    # No write at all: voting ends by its date while the pages showing it are kept.
+    call = make_call(session, phase="voting", title="Budget participatif d’Outremeuse")
+    call.review_start = clock.utcnow() + timedelta(seconds=10)
+    idea = make_idea(session, call, title="Des bancs sur la place du Marché")
+    session.commit()
+    paths = (f"/calls/{call.slug}", f"/ideas/{idea.id}", "/", "/calls")
+    for path in paths:
+        _warm(client, path)
+    assert "Se connecter pour soutenir des idées" in _cached(client, f"/calls/{call.slug}")[2]
+    with clock.travel(timedelta(seconds=11)):  # one second after voting closed
+        for path in paths:
+            assert _cached(client, path)[1] == "miss", path
+        page = _cached(client, f"/calls/{call.slug}")[2]
+        assert "Se connecter pour soutenir des idées" not in page and "jours pour voter" not in page
+
+
+def test_time_left_is_never_served_older_than_it_says(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    call.review_start = clock.utcnow() + timedelta(days=3, seconds=10)
+    session.commit()
+    assert "3 jours pour voter" in _warm(client, f"/calls/{call.slug}")
+    with clock.travel(timedelta(seconds=11)):  # 2 days, 23 hours and 59 minutes left
+        status, result, page = _cached(client, f"/calls/{call.slug}")
+        assert result == "miss" and "2 jours pour voter" in page and "3 jours pour voter" not in page
+
+
 def test_a_logged_in_view_is_never_kept_nor_served(client: WebClient, other: WebClient, session: Session) -> None:
     call = make_call(session, phase="voting")
     make_idea(session, call)
