@@ -112,14 +112,15 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     an idea public now holds (app.search.sql.held_publicly: the index also holds the ideas of
     calls in preparation, whose words must never be proposed), at most CORRECTIONS_TRIED of
     them asked; left as it is when there is none."""
-    return [word for word, _fragment in query_words(session, words)]
+    return [word for word, _fragment in query_words(session, words, unheld=True)]
 
 
 def _quoted(word: str) -> str:
     return "'" + word.replace("'", "''") + "'"
 
 
-def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
+def query_words(session: Session, words: list[str], unheld: bool = False,
+                before: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """`words` (as the index writes them: `unaccented_words`) corrected, each with its part of
     the tsquery: only the last word is a prefix, as Meilisearch and Algolia do ("Prefix search
     is only performed on the last word in a search query—prior words must be typed out fully",
@@ -139,13 +140,31 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
     every indexed word starting so into a bitmap and cannot skip; whole words' lists it
     intersects, skipping through the rarest. Measured at 100,000 ideas, the GIN index's part
     of "promenade cyclable fresque": 7.1 ms the last word a prefix lexeme, 0.8 ms its words
-    instead; every word a prefix, the planner chose a sequential scan: 49 ms."""
+    instead; every word a prefix, the planner chose a sequential scan: 49 ms.
+
+    A word starting indexed words is corrected only with `unheld`, and then only when no idea
+    public now holds one of them (only ideas of a call in preparation do): asked when a search
+    found nothing (`PostgresBackend.search`), since a search finding an idea found each of its
+    words in it. Without that, such a word, kept as a prefix, would find nothing where the same
+    typo is corrected once those ideas are gone, telling that an idea not public holds a word
+    starting so. `before`, this function's answer without `unheld`, is kept for every other
+    word: their corrections are not looked for twice."""
     result = []
     calls: list[int] | None = None  # read once, when a word needs correcting
     for position, word in enumerate(words):
         last = position == len(words) - 1
         # Words are letters and digits only (app.search.text.terms): no LIKE wildcard.
         starting = _starting(session, word)[1]
+        if unheld and starting and len(word) >= TYPO_MIN_LENGTH:
+            calls = sql.public_calls(session) if calls is None else calls
+            if not sql.held_publicly(session, INDEX, _HELD_WORD, _prefix_fragment(word, starting), calls):
+                starting = []  # only ideas not public start so: a typo like any other
+            elif before is not None:
+                result.append(before[position])
+                continue
+        elif before is not None:
+            result.append(before[position])
+            continue
         if len(word) >= TYPO_MIN_LENGTH and not starting:
             near = sorted(w for w in one_edit_away(word) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX) \
                 if len(word) <= VOCABULARY_MAX + 1 else []
@@ -242,6 +261,16 @@ class PostgresBackend:
             return backend.empty()
         lexemes = unaccented_words(session, words)
         searched = query_words(session, lexemes)
+        results = self._run(session, query, words, lexemes, searched)
+        if results.total == 0:
+            # A word may start only words of ideas not public: corrected then (`query_words`).
+            rechecked = query_words(session, lexemes, unheld=True, before=searched)
+            if rechecked != searched:
+                results = self._run(session, query, words, lexemes, rechecked)
+        return results
+
+    def _run(self, session: Session, query: SearchQuery, words: list[str], lexemes: list[str],
+             searched: list[tuple[str, str]]) -> SearchResults:
         # Highlights fold as the words were typed (app.search.text), corrections as found.
         shown = [typed if typed_lexeme == word else word
                  for typed, typed_lexeme, (word, _fragment) in zip(words, lexemes, searched, strict=True)]

@@ -252,6 +252,31 @@ def test_a_typo_is_never_corrected_to_a_word_only_ideas_of_a_call_in_preparation
     assert _titles(session, backend, "marchank") == ["Un marchand de glaces"]
 
 
+def test_a_word_only_ideas_of_a_call_in_preparation_start_is_corrected_as_any_typo(
+        session: Session, backend: SearchBackend) -> None:
+    """A typo that starts a word only ideas of a call in preparation hold ("marchand" of their
+    "marchandise") is corrected as if they did not exist: kept as a prefix, it would find
+    nothing where the same typo finds the public "marchant", and so tell that an idea not yet
+    public holds a word starting so. Once the call opens, the word is a prefix of the index."""
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    if backend.name == "meilisearch":
+        pytest.skip("Meilisearch matches every word one typo away at once: it has no choice to make")
+    w = _world(session)
+    preparing = make_call(session, phase="draft", title="Appel en préparation")
+    make_idea(session, preparing, title="Une marchandise secrète")
+    make_idea(session, w.call, title="Des enfants marchant vers l'école")
+    _index(session, backend)
+    for text in ("marchand", "ecole marchand", "marchand ecole", "MARCHÂND"):
+        results = backend.search(session, SearchQuery(text=text))
+        assert [h.idea.title for h in results.hits] == ["Des enfants marchant vers l'école"], text
+        assert results.total == 1 and results.facets["call"] == {w.call.id: 1}, text
+        assert "marchant" in [s.text for s in results.hits[0].title if s.mark], text
+    _open(session, preparing)
+    assert _titles(session, backend, "marchand") == ["Une marchandise secrète"]
+    assert _titles(session, backend, "marchandi") == ["Une marchandise secrète"]
+
+
 def test_a_typo_is_never_corrected_to_a_word_an_edit_took_out(session: Session, backend: SearchBackend,
                                                               engine_settings: Settings | None) -> None:
     """A moderator takes a word out of an idea (a name, say): a typo one letter from it is
