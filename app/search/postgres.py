@@ -68,12 +68,13 @@ _UPSERT = sa.text("""
 """)
 
 
-# The lexemes of ideas just written (VOCABULARY_MIN to VOCABULARY_MAX letters, without the
-# filters' tokens) into `idea_search_word`: the words exactly as the index holds them (migration
-# 0040), which `query_words` expands a prefix into.
+# The lexemes of ideas just written (VOCABULARY_MIN letters or more, however long: a prefix must
+# find a word of 60 letters too, app.search.text.prefix_words; without the filters' tokens) into
+# `idea_search_word`: the words exactly as the index holds them (migration 0040), which
+# `query_words` expands a prefix into.
 _WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT l.lexeme FROM idea_search, "
                  "unnest(document) AS l(lexeme, positions, weights) WHERE idea_id = ANY(:ids) "
-                 "AND length(l.lexeme) BETWEEN :shortest AND :longest AND l.lexeme NOT LIKE '#%' "
+                 "AND length(l.lexeme) >= :shortest AND l.lexeme NOT LIKE '#%' "
                  "ON CONFLICT (word) DO NOTHING")
 # A query word shorter than this is never corrected: too few trigrams to tell a typo from another word.
 TYPO_MIN_LENGTH = VOCABULARY_MIN
@@ -231,13 +232,13 @@ class PostgresBackend:
             session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body),
                                        "filters": [FILTER_MARK + t for t in filter_tokens(d.filters)]}
                                       for d in documents])
-            session.execute(_WORDS, {"ids": ids, "shortest": VOCABULARY_MIN, "longest": VOCABULARY_MAX})
+            session.execute(_WORDS, {"ids": ids, "shortest": VOCABULARY_MIN})
             self._unhold(session, sorted(set(before) - set(self._words_of(session, ids))))
 
     def _words_of(self, session: Session, idea_ids: list[int]) -> list[str]:
         """The vocabulary's words of the indexed ideas `idea_ids` as the index holds them."""
         return [str(w) for w in session.execute(_WORDS_OF, {"ids": idea_ids}).scalars()
-                if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX and not str(w).startswith(FILTER_MARK)]
+                if len(w) >= VOCABULARY_MIN and not str(w).startswith(FILTER_MARK)]
 
     def _unhold(self, session: Session, words: list[str]) -> None:
         if words:

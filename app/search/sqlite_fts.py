@@ -28,7 +28,7 @@ from sqlmodel import Session
 from app.idea.models import Idea
 from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
-from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, vocabulary
+from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, prefix_words, terms, vocabulary
 from app.search.typos import CORRECTIONS_TRIED, one_edit_away, ordered_candidates
 
 TABLE = "idea_search"
@@ -208,7 +208,7 @@ class SqliteBackend:
         if not documents:
             return
         self.remove(session, [d.idea_id for d in documents])
-        words = sorted({w for d in documents for w in vocabulary(d.title + " " + d.body)})
+        words = sorted({w for d in documents for w in prefix_words(d.title + " " + d.body)})
         if words:
             session.execute(_WORDS, [{"word": w} for w in words])
         rows = [{"id": d.idea_id, "title": d.title, "body": d.body, "filters": " ".join(filter_tokens(d.filters))}
@@ -226,7 +226,7 @@ class SqliteBackend:
         for idea_id in idea_ids:
             row = session.execute(_CONTENT, {"id": idea_id}).first()
             if row is not None:
-                words |= vocabulary(f"{row[0]} {row[1]}")
+                words |= prefix_words(f"{row[0]} {row[1]}")
             session.execute(sa.text("DELETE FROM idea_search WHERE rowid = :id"), {"id": idea_id})
             session.execute(sa.text("DELETE FROM idea_search_title WHERE rowid = :id"), {"id": idea_id})
         unheld = [w for w in sorted(words) if session.execute(_HOLDS, {"match": WORDS + _quoted(w)}).first() is None]

@@ -116,6 +116,34 @@ def test_a_prefix_finds_the_word_and_stop_words_are_left_out(session: Session, b
     assert _titles(session, backend, "pistes marché") == []
 
 
+LONG_WORD = "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft"  # 80 letters
+
+
+def test_a_prefix_finds_a_word_longer_than_the_vocabulary_keeps(session: Session, backend: SearchBackend,
+                                                                 engine_settings: Settings | None) -> None:
+    """A prefix also starting shorter words ("donau") finds a word of 80 letters too, which a
+    prefix expanded into the words of 4 to 40 letters alone would miss; and still once another
+    idea holding it is edited or removed."""
+    w = _world(session)
+    long = make_idea(session, w.call, title=f"La {LONG_WORD} du fleuve")
+    make_idea(session, w.call, title="Le Donau est un fleuve")
+    other = make_idea(session, w.call, title=f"Une autre {LONG_WORD}")
+    _index(session, backend)
+    both = [long.title, other.title]
+    for text in ("don", "dona", "donau"):
+        assert sorted(_titles(session, backend, text)) == sorted([*both, "Le Donau est un fleuve"]), text
+    for text in ("donaudampf", LONG_WORD[:45]):
+        assert sorted(_titles(session, backend, text)) == sorted(both), text
+    assert sorted(_titles(session, backend, "fleuve donau")) == sorted([long.title, "Le Donau est un fleuve"])
+    other.hidden_at = utcnow()
+    session.add(other)
+    session.commit()
+    assert other.id is not None
+    assert indexing.reindex(session, other.id, engine_settings) is False
+    session.commit()
+    assert sorted(_titles(session, backend, "donau")) == sorted(["Le Donau est un fleuve", long.title])
+
+
 def test_only_the_last_word_is_a_prefix_when_an_earlier_one_is_a_whole_word(session: Session,
                                                                           backend: SearchBackend) -> None:
     """As Meilisearch's prefix rule: earlier words typed in full are whole words ("piste" is not
