@@ -155,6 +155,9 @@ def query_words(session: Session, words: list[str], unheld: bool = False,
     for position, word in enumerate(words):
         last = position == len(words) - 1
         # Words are letters and digits only (app.search.text.terms): no LIKE wildcard.
+        if before is not None and before[position][1] == _quoted(word):
+            result.append(before[position])  # a whole word: one an idea public now holds
+            continue
         starting = _starting(session, word)[1]
         if unheld and starting and len(word) >= TYPO_MIN_LENGTH:
             calls = sql.public_calls(session) if calls is None else calls
