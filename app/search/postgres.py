@@ -68,12 +68,13 @@ _UPSERT = sa.text("""
 """)
 
 
-# The lexemes of ideas just written (VOCABULARY_MIN to VOCABULARY_MAX letters, without the
-# filters' tokens) into `idea_search_word`: the words exactly as the index holds them (migration
-# 0040), which `query_words` expands a prefix into.
+# The lexemes of ideas just written (VOCABULARY_MIN letters or more, however long: a prefix must
+# find a word of 60 letters too, app.search.text.prefix_words; without the filters' tokens) into
+# `idea_search_word`: the words exactly as the index holds them (migration 0040), which
+# `query_words` expands a prefix into.
 _WORDS = sa.text("INSERT INTO idea_search_word (word) SELECT DISTINCT l.lexeme FROM idea_search, "
                  "unnest(document) AS l(lexeme, positions, weights) WHERE idea_id = ANY(:ids) "
-                 "AND length(l.lexeme) BETWEEN :shortest AND :longest AND l.lexeme NOT LIKE '#%' "
+                 "AND length(l.lexeme) >= :shortest AND l.lexeme NOT LIKE '#%' "
                  "ON CONFLICT (word) DO NOTHING")
 # A query word shorter than this is never corrected: too few trigrams to tell a typo from another word.
 TYPO_MIN_LENGTH = VOCABULARY_MIN
@@ -112,14 +113,15 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     an idea public now holds (app.search.sql.held_publicly: the index also holds the ideas of
     calls in preparation, whose words must never be proposed), at most CORRECTIONS_TRIED of
     them asked; left as it is when there is none."""
-    return [word for word, _fragment in query_words(session, words)]
+    return [word for word, _fragment in query_words(session, words, unheld=True)]
 
 
 def _quoted(word: str) -> str:
     return "'" + word.replace("'", "''") + "'"
 
 
-def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
+def query_words(session: Session, words: list[str], unheld: bool = False,
+                before: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """`words` (as the index writes them: `unaccented_words`) corrected, each with its part of
     the tsquery: only the last word is a prefix, as Meilisearch and Algolia do ("Prefix search
     is only performed on the last word in a search query—prior words must be typed out fully",
@@ -139,13 +141,34 @@ def query_words(session: Session, words: list[str]) -> list[tuple[str, str]]:
     every indexed word starting so into a bitmap and cannot skip; whole words' lists it
     intersects, skipping through the rarest. Measured at 100,000 ideas, the GIN index's part
     of "promenade cyclable fresque": 7.1 ms the last word a prefix lexeme, 0.8 ms its words
-    instead; every word a prefix, the planner chose a sequential scan: 49 ms."""
+    instead; every word a prefix, the planner chose a sequential scan: 49 ms.
+
+    A word starting indexed words is corrected only with `unheld`, and then only when no idea
+    public now holds one of them (only ideas of a call in preparation do): asked when a search
+    found nothing (`PostgresBackend.search`), since a search finding an idea found each of its
+    words in it. Without that, such a word, kept as a prefix, would find nothing where the same
+    typo is corrected once those ideas are gone, telling that an idea not public holds a word
+    starting so. `before`, this function's answer without `unheld`, is kept for every other
+    word: their corrections are not looked for twice."""
     result = []
     calls: list[int] | None = None  # read once, when a word needs correcting
     for position, word in enumerate(words):
         last = position == len(words) - 1
         # Words are letters and digits only (app.search.text.terms): no LIKE wildcard.
+        if before is not None and before[position][1] == _quoted(word):
+            result.append(before[position])  # a whole word: one an idea public now holds
+            continue
         starting = _starting(session, word)[1]
+        if unheld and starting and len(word) >= TYPO_MIN_LENGTH:
+            calls = sql.public_calls(session) if calls is None else calls
+            if not sql.held_publicly(session, INDEX, _HELD_WORD, _prefix_fragment(word, starting), calls):
+                starting = []  # only ideas not public start so: a typo like any other
+            elif before is not None:
+                result.append(before[position])
+                continue
+        elif before is not None:
+            result.append(before[position])
+            continue
         if len(word) >= TYPO_MIN_LENGTH and not starting:
             near = sorted(w for w in one_edit_away(word) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX) \
                 if len(word) <= VOCABULARY_MAX + 1 else []
@@ -212,13 +235,13 @@ class PostgresBackend:
             session.execute(_UPSERT, [{"id": d.idea_id, "title": words_only(d.title), "body": words_only(d.body),
                                        "filters": [FILTER_MARK + t for t in filter_tokens(d.filters)]}
                                       for d in documents])
-            session.execute(_WORDS, {"ids": ids, "shortest": VOCABULARY_MIN, "longest": VOCABULARY_MAX})
+            session.execute(_WORDS, {"ids": ids, "shortest": VOCABULARY_MIN})
             self._unhold(session, sorted(set(before) - set(self._words_of(session, ids))))
 
     def _words_of(self, session: Session, idea_ids: list[int]) -> list[str]:
         """The vocabulary's words of the indexed ideas `idea_ids` as the index holds them."""
         return [str(w) for w in session.execute(_WORDS_OF, {"ids": idea_ids}).scalars()
-                if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX and not str(w).startswith(FILTER_MARK)]
+                if len(w) >= VOCABULARY_MIN and not str(w).startswith(FILTER_MARK)]
 
     def _unhold(self, session: Session, words: list[str]) -> None:
         if words:
@@ -242,6 +265,16 @@ class PostgresBackend:
             return backend.empty()
         lexemes = unaccented_words(session, words)
         searched = query_words(session, lexemes)
+        results = self._run(session, query, words, lexemes, searched)
+        if results.total == 0:
+            # A word may start only words of ideas not public: corrected then (`query_words`).
+            rechecked = query_words(session, lexemes, unheld=True, before=searched)
+            if rechecked != searched:
+                results = self._run(session, query, words, lexemes, rechecked)
+        return results
+
+    def _run(self, session: Session, query: SearchQuery, words: list[str], lexemes: list[str],
+             searched: list[tuple[str, str]]) -> SearchResults:
         # Highlights fold as the words were typed (app.search.text), corrections as found.
         shown = [typed if typed_lexeme == word else word
                  for typed, typed_lexeme, (word, _fragment) in zip(words, lexemes, searched, strict=True)]

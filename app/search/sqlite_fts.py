@@ -28,7 +28,7 @@ from sqlmodel import Session
 from app.idea.models import Idea
 from app.search import backend, sql
 from app.search.backend import SIMILAR_LIMIT, IdeaDocument, SearchQuery, SearchResults, filter_tokens
-from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, terms, vocabulary
+from app.search.text import VOCABULARY_MAX, VOCABULARY_MIN, prefix_words, terms, vocabulary
 from app.search.typos import CORRECTIONS_TRIED, one_edit_away, ordered_candidates
 
 TABLE = "idea_search"
@@ -97,7 +97,7 @@ def _starts_a_word(session: Session, word: str) -> bool:
             or session.execute(_KNOWN_TERM, bounds).first() is not None)
 
 
-def corrected(session: Session, words: list[str]) -> list[str]:
+def corrected(session: Session, words: list[str], unheld: bool = False, before: list[str] | None = None) -> list[str]:
     """`words` (app.search.text.terms: folded, without stop words) with each one of at least
     TYPO_MIN_LENGTH letters that starts no indexed word replaced by the indexed word one edit
     away (app.search.typos.one_edit_away) held by the most ideas now, then the first
@@ -105,13 +105,32 @@ def corrected(session: Session, words: list[str]) -> list[str]:
     (`_public_correction`); left as it is when there is none. A word that
     starts an indexed word is never changed. Cost, measured on scripts/bench_search.py's
     100,000 ideas: 0.05 ms of CPU for a known word, 0.7 ms for a word corrected to nothing,
-    1.2 to 1.5 ms for one corrected to a word of 20,000 ideas (counting them is half of it)."""
+    1.2 to 1.5 ms for one corrected to a word of 20,000 ideas (counting them is half of it).
+
+    With `unheld`, a word starting only words no idea public now holds (only ideas of a call
+    in preparation do) is corrected too: asked when a search found nothing
+    (`SqliteBackend.search`), since a search finding an idea found each of its words in it.
+    Kept as a prefix, such a word would find nothing where the same typo is corrected once
+    those ideas are gone, telling that an idea not public holds a word starting so. `before`,
+    this function's answer without `unheld`, is kept for every other word: their corrections
+    are not looked for twice."""
     result = []
     calls: list[int] | None = None  # read once, when a word needs correcting
-    for word in words:
+    for position, word in enumerate(words):
         # A word of more than VOCABULARY_MAX + 1 letters is more than one edit from any word
         # kept (and would be thousands of strings to look up).
-        if TYPO_MIN_LENGTH <= len(word) <= VOCABULARY_MAX + 1 and not _starts_a_word(session, word):
+        if not TYPO_MIN_LENGTH <= len(word) <= VOCABULARY_MAX + 1:
+            result.append(word)
+            continue
+        known = _starts_a_word(session, word)
+        if known and unheld and not sql.held_publicly(
+                session, INDEX, _HELD_WORD, WORDS + "(" + expanded_query(session, [word]) + ")",
+                calls if calls is not None else (calls := sql.public_calls(session))):
+            known = False  # only ideas not public start so: a typo like any other
+        elif before is not None:
+            result.append(before[position])
+            continue
+        if not known:
             near = sorted(w for w in one_edit_away(word)
                           if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX and not _FILTER_TOKEN.fullmatch(w))
             existing = list(session.execute(_EXISTING, {"words": json.dumps(near)}).scalars())
@@ -189,7 +208,7 @@ class SqliteBackend:
         if not documents:
             return
         self.remove(session, [d.idea_id for d in documents])
-        words = sorted({w for d in documents for w in vocabulary(d.title + " " + d.body)})
+        words = sorted({w for d in documents for w in prefix_words(d.title + " " + d.body)})
         if words:
             session.execute(_WORDS, [{"word": w} for w in words])
         rows = [{"id": d.idea_id, "title": d.title, "body": d.body, "filters": " ".join(filter_tokens(d.filters))}
@@ -207,7 +226,7 @@ class SqliteBackend:
         for idea_id in idea_ids:
             row = session.execute(_CONTENT, {"id": idea_id}).first()
             if row is not None:
-                words |= vocabulary(f"{row[0]} {row[1]}")
+                words |= prefix_words(f"{row[0]} {row[1]}")
             session.execute(sa.text("DELETE FROM idea_search WHERE rowid = :id"), {"id": idea_id})
             session.execute(sa.text("DELETE FROM idea_search_title WHERE rowid = :id"), {"id": idea_id})
         unheld = [w for w in sorted(words) if session.execute(_HOLDS, {"match": WORDS + _quoted(w)}).first() is None]
@@ -223,7 +242,16 @@ class SqliteBackend:
         words = terms(query.text)
         if not words:
             return backend.empty()
-        words = corrected(session, words)
+        searched = corrected(session, words)
+        results = self._run(session, query, searched)
+        if results.total == 0:
+            # A word may start only words of ideas not public: corrected then (`corrected`).
+            rechecked = corrected(session, words, unheld=True, before=searched)
+            if rechecked != searched:
+                results = self._run(session, query, rechecked)
+        return results
+
+    def _run(self, session: Session, query: SearchQuery, words: list[str]) -> SearchResults:
         expression = "(" + expanded_query(session, words, last_prefix=True) + ")"
         return sql.run(session, query, words, INDEX, {"match": WORDS + expression,
                                                           "title_match": TITLE_WORDS + expression})

@@ -91,6 +91,14 @@ def vocabulary(text: str) -> set[str]:
     return {w for w in WORD.findall(fold(text)) if VOCABULARY_MIN <= len(w) <= VOCABULARY_MAX}
 
 
+def prefix_words(text: str) -> set[str]:
+    """The folded words of `text` of VOCABULARY_MIN letters or more, however long: what the
+    database backends keep of indexed texts to expand a query's prefix into the words it starts
+    (`vocabulary`'s words, and the longer ones, which a prefix must find too: "donau" finds
+    "Donaudampfschifffahrtsgesellschaft…" of 60 letters)."""
+    return {w for w in WORD.findall(fold(text)) if len(w) >= VOCABULARY_MIN}
+
+
 @dataclass(frozen=True)
 class Segment:
     """A piece of text to show, highlighted or not. Templates escape `text` and wrap a

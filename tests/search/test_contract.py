@@ -116,6 +116,34 @@ def test_a_prefix_finds_the_word_and_stop_words_are_left_out(session: Session, b
     assert _titles(session, backend, "pistes marché") == []
 
 
+LONG_WORD = "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft"  # 80 letters
+
+
+def test_a_prefix_finds_a_word_longer_than_the_vocabulary_keeps(session: Session, backend: SearchBackend,
+                                                                 engine_settings: Settings | None) -> None:
+    """A prefix also starting shorter words ("donau") finds a word of 80 letters too, which a
+    prefix expanded into the words of 4 to 40 letters alone would miss; and still once another
+    idea holding it is edited or removed."""
+    w = _world(session)
+    long = make_idea(session, w.call, title=f"La {LONG_WORD} du fleuve")
+    make_idea(session, w.call, title="Le Donau est un fleuve")
+    other = make_idea(session, w.call, title=f"Une autre {LONG_WORD}")
+    _index(session, backend)
+    both = [long.title, other.title]
+    for text in ("don", "dona", "donau"):
+        assert sorted(_titles(session, backend, text)) == sorted([*both, "Le Donau est un fleuve"]), text
+    for text in ("donaudampf", LONG_WORD[:45]):
+        assert sorted(_titles(session, backend, text)) == sorted(both), text
+    assert sorted(_titles(session, backend, "fleuve donau")) == sorted([long.title, "Le Donau est un fleuve"])
+    other.hidden_at = utcnow()
+    session.add(other)
+    session.commit()
+    assert other.id is not None
+    assert indexing.reindex(session, other.id, engine_settings) is False
+    session.commit()
+    assert sorted(_titles(session, backend, "donau")) == sorted(["Le Donau est un fleuve", long.title])
+
+
 def test_only_the_last_word_is_a_prefix_when_an_earlier_one_is_a_whole_word(session: Session,
                                                                           backend: SearchBackend) -> None:
     """As Meilisearch's prefix rule: earlier words typed in full are whole words ("piste" is not
@@ -250,6 +278,31 @@ def test_a_typo_is_never_corrected_to_a_word_only_ideas_of_a_call_in_preparation
         return  # Meilisearch matches every word one typo away at once: it has no choice to make
     _open(session, preparing)
     assert _titles(session, backend, "marchank") == ["Un marchand de glaces"]
+
+
+def test_a_word_only_ideas_of_a_call_in_preparation_start_is_corrected_as_any_typo(
+        session: Session, backend: SearchBackend) -> None:
+    """A typo that starts a word only ideas of a call in preparation hold ("marchand" of their
+    "marchandise") is corrected as if they did not exist: kept as a prefix, it would find
+    nothing where the same typo finds the public "marchant", and so tell that an idea not yet
+    public holds a word starting so. Once the call opens, the word is a prefix of the index."""
+    if not backend.corrects_typos:
+        pytest.skip(f"the {backend.name} backend does not correct typos")
+    if backend.name == "meilisearch":
+        pytest.skip("Meilisearch matches every word one typo away at once: it has no choice to make")
+    w = _world(session)
+    preparing = make_call(session, phase="draft", title="Appel en préparation")
+    make_idea(session, preparing, title="Une marchandise secrète")
+    make_idea(session, w.call, title="Des enfants marchant vers l'école")
+    _index(session, backend)
+    for text in ("marchand", "ecole marchand", "marchand ecole", "MARCHÂND"):
+        results = backend.search(session, SearchQuery(text=text))
+        assert [h.idea.title for h in results.hits] == ["Des enfants marchant vers l'école"], text
+        assert results.total == 1 and results.facets["call"] == {w.call.id: 1}, text
+        assert "marchant" in [s.text for s in results.hits[0].title if s.mark], text
+    _open(session, preparing)
+    assert _titles(session, backend, "marchand") == ["Une marchandise secrète"]
+    assert _titles(session, backend, "marchandi") == ["Une marchandise secrète"]
 
 
 def test_a_typo_is_never_corrected_to_a_word_an_edit_took_out(session: Session, backend: SearchBackend,
