@@ -1,30 +1,35 @@
 """Migration 0040 refills PostgreSQL's `idea_search_word` with the index's own lexemes, which a
 query's last word is expanded into (app.search.postgres.query_words): the ideas already indexed
-are found by a prefix of a word Python folds otherwise than `unaccent` ("straße")."""
+are found by a prefix of a word Python folds otherwise than `unaccent` ("straße"), and of a word
+longer than 40 letters, which neither database's words table kept before (SQLite's gets them
+from FTS5's vocabulary)."""
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from app import migrate
-from app.search.backend import SearchQuery
+from app.search.backend import IdeaDocument, SearchQuery
 from app.search.postgres import PostgresBackend
+from app.search.sqlite_fts import SqliteBackend
 from tests.factories import make_call, make_idea
 
 REVISION = "0040"
 BEFORE = "0039"
+LONG = "donaudampfschifffahrtsgesellschaftskapitaenswitwe"  # 49 letters
 
 
 def test_the_words_table_becomes_the_index_lexemes(empty_database: str) -> None:
     if not empty_database.startswith("postgresql"):
-        pytest.skip("SQLite's backend keeps its words table as it was: 0040 changes nothing there")
+        pytest.skip("PostgreSQL's words table (SQLite's: the next test)")
     migrate.upgrade(empty_database, BEFORE)
     engine = sa.create_engine(empty_database)
     with Session(engine) as session:  # an idea indexed as the backend did at BEFORE: words folded by Python
         idea = make_idea(session, make_call(session), title="Une Straße piétonne")
         session.execute(sa.text("INSERT INTO idea_search (idea_id, document, title) VALUES (:id, "
-                                "to_tsvector('simple', unaccent('Une Straße piétonne')) || '#c1'::tsvector, "
-                                "to_tsvector('simple', unaccent('Une Straße piétonne')))"), {"id": idea.id})
+                                "to_tsvector('simple', unaccent('Une Straße piétonne ' || :long)) || '#c1'::tsvector, "
+                                "to_tsvector('simple', unaccent('Une Straße piétonne')))"),
+                        {"id": idea.id, "long": LONG})
         session.execute(sa.text("INSERT INTO idea_search_word (word) VALUES ('straße'), ('pietonne'), ('gone')"))
         session.commit()
     engine.dispose()
@@ -32,7 +37,29 @@ def test_the_words_table_becomes_the_index_lexemes(empty_database: str) -> None:
     engine = sa.create_engine(empty_database)
     with Session(engine) as session:
         words = set(session.execute(sa.text("SELECT word FROM idea_search_word")).scalars())
-        assert words == {"strasse", "pietonne"}  # lexemes of 4 letters or more, no "#c1" token
+        assert words == {"strasse", "pietonne", LONG}  # lexemes of 4 letters or more, no "#c1" token
         hits = PostgresBackend().search(session, SearchQuery(text="pietonne strass")).hits
         assert [h.idea.title for h in hits] == ["Une Straße piétonne"]
+    engine.dispose()
+
+
+def test_sqlite_s_words_table_gains_the_long_words_of_the_index(empty_database: str) -> None:
+    if empty_database.startswith("postgresql"):
+        pytest.skip("SQLite's words table (PostgreSQL's: the test above)")
+    migrate.upgrade(empty_database, BEFORE)
+    engine = sa.create_engine(empty_database)
+    with Session(engine) as session:
+        call = make_call(session)
+        idea = make_idea(session, call, title=f"Une {LONG.capitalize()} sur le fleuve")
+        assert idea.id is not None and call.id is not None
+        SqliteBackend().index(session, [IdeaDocument(idea.id, idea.title, "", {"call": call.id})])
+        # As the backend wrote it before: words of 4 to 40 letters only.
+        session.execute(sa.text("DELETE FROM idea_search_word WHERE length(word) > 40"))
+        session.commit()
+    engine.dispose()
+    migrate.upgrade(empty_database, REVISION)
+    engine = sa.create_engine(empty_database)
+    with Session(engine) as session:
+        assert session.execute(sa.text("SELECT count(*) FROM idea_search_word WHERE word = :w"),
+                               {"w": LONG}).scalar() == 1
     engine.dispose()

@@ -26,8 +26,17 @@ depends_on: str | Sequence[str] | None = None
 REFILL = """
     INSERT INTO idea_search_word (word)
     SELECT DISTINCT l.lexeme FROM idea_search, unnest(document) AS l(lexeme, positions, weights)
-    WHERE length(l.lexeme) BETWEEN 4 AND 40 AND l.lexeme NOT LIKE '#%'
+    WHERE length(l.lexeme) >= 4 AND l.lexeme NOT LIKE '#%'
     ON CONFLICT (word) DO NOTHING
+"""
+
+
+# SQLite's words table kept 4 to 40 letters; a prefix must find the longer words too ("donau"
+# finds a German compound of 60 letters): FTS5's own vocabulary (migration 0038) holds them as
+# the index does.
+LONG_WORDS = """
+    INSERT OR IGNORE INTO idea_search_word (word)
+    SELECT term FROM idea_search_vocab WHERE length(term) > 40
 """
 
 
@@ -35,6 +44,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DELETE FROM idea_search_word")
         op.execute(REFILL)
+    else:
+        op.execute(LONG_WORDS)
 
 
 def downgrade() -> None:
