@@ -170,11 +170,8 @@ def test_an_earlier_word_only_ideas_of_a_call_in_preparation_hold_stays_a_prefix
     preparation: "piste" held by one of them alone does not keep "pistes" from being found."""
     if backend.name == "meilisearch":
         pytest.skip("Meilisearch's typo tolerance finds \"pistes\" for \"piste\"")
-    w = _world(session)
-    preparing = make_call(session, phase="draft", title="Appel en préparation")
-    make_idea(session, preparing, title="Une piste cyclable rue Léopold")
-    make_idea(session, w.call, title="Des pistes cyclables au centre")
-    _index(session, backend)
+    preparing, _w = _preparing_and_public(session, backend, "Une piste cyclable rue Léopold",
+                                          "Des pistes cyclables au centre")
     assert _titles(session, backend, "piste cycl") == ["Des pistes cyclables au centre"]
     _open(session, preparing)
     assert _titles(session, backend, "piste cycl") == ["Une piste cyclable rue Léopold"]
@@ -255,6 +252,17 @@ def _open(session: Session, call: Call) -> None:
     session.commit()
 
 
+def _preparing_and_public(session: Session, backend: SearchBackend, hidden: str, public: str) -> tuple[Call, World]:
+    """A call in preparation whose one idea is titled `hidden`, and a public idea `public` in
+    the world's call, both indexed: returns the call in preparation and the world."""
+    w = _world(session)
+    preparing = make_call(session, phase="draft", title="Appel en préparation")
+    make_idea(session, preparing, title=hidden)
+    make_idea(session, w.call, title=public)
+    _index(session, backend)
+    return preparing, w
+
+
 def test_a_typo_is_never_corrected_to_a_word_only_ideas_of_a_call_in_preparation_hold(
         session: Session, backend: SearchBackend) -> None:
     """The ideas of a call in preparation are indexed (the call opens by date, with no write to
@@ -262,13 +270,10 @@ def test_a_typo_is_never_corrected_to_a_word_only_ideas_of_a_call_in_preparation
     them; the next candidate an idea public now holds is."""
     if not backend.corrects_typos:
         pytest.skip(f"the {backend.name} backend does not correct typos")
-    w = _world(session)
-    preparing = make_call(session, phase="draft", title="Appel en préparation")
     # "marchank" is one letter from both words, in as many ideas each: "marchand" would come
     # first (alphabetically, and by trigrams as alike) if its idea counted.
-    make_idea(session, preparing, title="Un marchand de glaces")
-    make_idea(session, w.call, title="Des enfants marchant vers l'école")
-    _index(session, backend)
+    preparing, w = _preparing_and_public(session, backend, "Un marchand de glaces",
+                                         "Des enfants marchant vers l'école")
     results = backend.search(session, SearchQuery(text="marchank"))
     assert [h.idea.title for h in results.hits] == ["Des enfants marchant vers l'école"]
     assert [s.text for s in results.hits[0].title if s.mark] == ["marchant"]
@@ -290,11 +295,8 @@ def test_a_word_only_ideas_of_a_call_in_preparation_start_is_corrected_as_any_ty
         pytest.skip(f"the {backend.name} backend does not correct typos")
     if backend.name == "meilisearch":
         pytest.skip("Meilisearch matches every word one typo away at once: it has no choice to make")
-    w = _world(session)
-    preparing = make_call(session, phase="draft", title="Appel en préparation")
-    make_idea(session, preparing, title="Une marchandise secrète")
-    make_idea(session, w.call, title="Des enfants marchant vers l'école")
-    _index(session, backend)
+    preparing, w = _preparing_and_public(session, backend, "Une marchandise secrète",
+                                         "Des enfants marchant vers l'école")
     for text in ("marchand", "ecole marchand", "marchand ecole", "MARCHÂND"):
         results = backend.search(session, SearchQuery(text=text))
         assert [h.idea.title for h in results.hits] == ["Des enfants marchant vers l'école"], text

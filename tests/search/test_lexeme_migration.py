@@ -4,6 +4,9 @@ are found by a prefix of a word Python folds otherwise than `unaccent` ("straße
 longer than 40 letters, which neither database's words table kept before (SQLite's gets them
 from FTS5's vocabulary)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -19,12 +22,22 @@ BEFORE = "0039"
 LONG = "donaudampfschifffahrtsgesellschaftskapitaenswitwe"  # 49 letters
 
 
+@contextmanager
+def _migrated_to(url: str, revision: str) -> Iterator[Session]:
+    """A session on the database at `url` once migrated up to `revision`."""
+    migrate.upgrade(url, revision)
+    engine = sa.create_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def test_the_words_table_becomes_the_index_lexemes(empty_database: str) -> None:
     if not empty_database.startswith("postgresql"):
         pytest.skip("PostgreSQL's words table (SQLite's: the next test)")
-    migrate.upgrade(empty_database, BEFORE)
-    engine = sa.create_engine(empty_database)
-    with Session(engine) as session:  # an idea indexed as the backend did at BEFORE: words folded by Python
+    with _migrated_to(empty_database, BEFORE) as session:  # indexed as the backend did then: words folded by Python
         idea = make_idea(session, make_call(session), title="Une Straße piétonne")
         session.execute(sa.text("INSERT INTO idea_search (idea_id, document, title) VALUES (:id, "
                                 "to_tsvector('simple', unaccent('Une Straße piétonne ' || :long)) || '#c1'::tsvector, "
@@ -32,23 +45,17 @@ def test_the_words_table_becomes_the_index_lexemes(empty_database: str) -> None:
                         {"id": idea.id, "long": LONG})
         session.execute(sa.text("INSERT INTO idea_search_word (word) VALUES ('straße'), ('pietonne'), ('gone')"))
         session.commit()
-    engine.dispose()
-    migrate.upgrade(empty_database, REVISION)
-    engine = sa.create_engine(empty_database)
-    with Session(engine) as session:
+    with _migrated_to(empty_database, REVISION) as session:
         words = set(session.execute(sa.text("SELECT word FROM idea_search_word")).scalars())
         assert words == {"strasse", "pietonne", LONG}  # lexemes of 4 letters or more, no "#c1" token
         hits = PostgresBackend().search(session, SearchQuery(text="pietonne strass")).hits
         assert [h.idea.title for h in hits] == ["Une Straße piétonne"]
-    engine.dispose()
 
 
 def test_sqlite_s_words_table_gains_the_long_words_of_the_index(empty_database: str) -> None:
     if empty_database.startswith("postgresql"):
         pytest.skip("SQLite's words table (PostgreSQL's: the test above)")
-    migrate.upgrade(empty_database, BEFORE)
-    engine = sa.create_engine(empty_database)
-    with Session(engine) as session:
+    with _migrated_to(empty_database, BEFORE) as session:
         call = make_call(session)
         idea = make_idea(session, call, title=f"Une {LONG.capitalize()} sur le fleuve")
         assert idea.id is not None and call.id is not None
@@ -56,10 +63,6 @@ def test_sqlite_s_words_table_gains_the_long_words_of_the_index(empty_database: 
         # As the backend wrote it before: words of 4 to 40 letters only.
         session.execute(sa.text("DELETE FROM idea_search_word WHERE length(word) > 40"))
         session.commit()
-    engine.dispose()
-    migrate.upgrade(empty_database, REVISION)
-    engine = sa.create_engine(empty_database)
-    with Session(engine) as session:
+    with _migrated_to(empty_database, REVISION) as session:
         assert session.execute(sa.text("SELECT count(*) FROM idea_search_word WHERE word = :w"),
                                {"w": LONG}).scalar() == 1
-    engine.dispose()
