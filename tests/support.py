@@ -1,5 +1,6 @@
 """Test helpers: a browser-like client, a real SMTP server, a live server, the outbox worker."""
 
+import asyncio
 import email
 import io
 import json
@@ -9,7 +10,8 @@ import socket
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
@@ -232,3 +234,11 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """`asyncio.run(coroutine)` in a thread of its own, and its result. In the test's thread it
+    fails once a test before it in the same worker left an event loop running there (the
+    browser tests' Playwright does, for the whole session)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()

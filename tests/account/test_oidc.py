@@ -5,7 +5,6 @@ from BASE_URL, linking and unlinking from the account page, export and erasure. 
 checks at the end use tokens crafted in the test (signed with the provider's own key, or another
 one): the real provider issues only correct ones."""
 
-import asyncio
 import base64
 import json
 import time
@@ -27,7 +26,7 @@ from app.account.sessions import SESSION_COOKIE
 from app.errors import Conflict, Forbidden
 from app.main import create_app
 from tests.factories import make_user
-from tests.support import WebClient, exported_data, make_settings
+from tests.support import WebClient, exported_data, make_settings, run_coroutine
 from tests.support_oidc import (
     CALLBACK,
     CLIENT_ID,
@@ -242,7 +241,7 @@ def check(web: WebClient, id_token: str) -> Any:
         await oidc.load_metadata(client)
         return await client.parse_id_token({"id_token": id_token, "access_token": "x"}, nonce="the-nonce")
 
-    return asyncio.run(run())
+    return run_coroutine(run())
 
 
 def test_crafted_id_tokens_with_a_wrong_claim_or_key_are_refused(web: WebClient,

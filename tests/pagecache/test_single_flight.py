@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.pagecache.generation import Generation
 from app.pagecache.middleware import PageCacheMiddleware
+from tests.support import run_coroutine
 
 
 class FixedGeneration(Generation):
@@ -78,7 +79,7 @@ def test_thirty_two_visitors_at_once_get_one_page_made_once() -> None:
     async def visitors() -> list[tuple[str, bytes]]:
         return await asyncio.gather(*(_get(cache) for _ in range(32)))
 
-    answers = asyncio.run(visitors())
+    answers = run_coroutine(visitors())
     assert page.made == 1
     assert sorted(r for r, _ in answers) == ["hit"] * 31 + ["miss"]
     assert {body for _, body in answers} == {b"<p>page made 1</p>"}
@@ -98,7 +99,7 @@ def test_other_pages_and_a_newer_generation_are_made_apart() -> None:
         elsewhere = [_get(cache, "/calls/parcs") for _ in range(3)]
         await asyncio.gather(*first, *later, *elsewhere)
 
-    asyncio.run(visitors())
+    run_coroutine(visitors())
     assert page.made == 3  # once per page and generation
 
 
@@ -110,7 +111,7 @@ def test_when_the_page_made_is_not_kept_each_waiting_visitor_gets_one_of_their_o
     async def visitors() -> list[Any]:
         return await asyncio.gather(*(_get(cache) for _ in range(5)), return_exceptions=True)
 
-    answers = asyncio.run(visitors())
+    answers = run_coroutine(visitors())
     assert page.made == 5
     if kind == "not kept":
         assert sorted(body for _, body in answers) == [f"<p>page made {n}</p>".encode() for n in range(1, 6)]
