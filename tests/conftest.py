@@ -89,6 +89,10 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
         tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # Emptying the tables is a write every page and value kept by a process must not
+            # outlive (app.pagecache): the ids start again at 1, and the cards, regions and
+            # values kept under the old generation would be served as this test's.
+            conn.execute(text("SELECT nextval('page_generation')"))
         engine.dispose()
         return TEST_DATABASE_URL
     path = tmp_path / "test.sqlite3"
