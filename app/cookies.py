@@ -14,6 +14,8 @@ send the CSRF token they find in the page).
 from dataclasses import dataclass
 
 from fastapi import Request, Response
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import Scope
 
 HOST_PREFIX = "__Host-"
@@ -54,14 +56,17 @@ class CookieSpec:
 
     def read_scope(self, scope: Scope, *, https: bool) -> str:
         """The cookie's value from raw ASGI headers (for middlewares running before `Request`)."""
-        wanted = self.name(https)
-        for key, value in scope["headers"]:
-            if key == b"cookie":
-                for part in value.decode("latin-1").split(";"):
-                    name, _sep, found = part.strip().partition("=")
-                    if name == wanted:
-                        return found
-        return ""
+        return of_scope(scope).get(self.name(https), "")
+
+
+def of_scope(scope: Scope) -> dict[str, str]:
+    """The request's cookies by name, read from its raw ASGI headers exactly as the application
+    reads them (`Request.cookies`: Starlette's parser, on the first Cookie header), so that a
+    middleware deciding on a cookie (the page cache: is this visitor signed in?) never sees
+    other cookies than the routes. Python's own parser reads nothing at all of a header holding
+    a quote never closed, where Starlette's reads every other cookie."""
+    raw = Headers(scope=scope).get("cookie")
+    return cookie_parser(raw) if raw else {}
 
 
 SESSION = CookieSpec("rv_session")  # max_age: the settings' session_days, given when set

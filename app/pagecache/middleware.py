@@ -15,9 +15,9 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock, cookies
@@ -61,7 +61,7 @@ class PageCacheMiddleware:
         # The pages being made now, by key and generation: set when the maker is done.
         self.making: dict[tuple[tuple[str, ...], str], asyncio.Event] = {}
         self.size = 0
-        self.private = {spec.name(https).encode() for spec in (cookies.SESSION, cookies.FLASH, cookies.OIDC_ATTEMPT)}
+        self.private = {spec.name(https) for spec in (cookies.SESSION, cookies.FLASH, cookies.OIDC_ATTEMPT)}
         self.csrf_seed = cookies.CSRF_SEED.name(https)
         self.csrf_seed_prefix = f"{self.csrf_seed}=".encode()
         self.shuffle_seed = cookies.SHUFFLE_SEED.name(https)
@@ -73,26 +73,21 @@ class PageCacheMiddleware:
         path: str = scope["path"]
         if path.startswith(BYPASS_PREFIXES):
             return None
-        headers = dict(scope["headers"])
-        if b"authorization" in headers:
+        # Read as the application reads them (Starlette's `Headers`: the first of a repeated
+        # header), so that the page kept is made from what the key says.
+        headers = Headers(scope=scope)
+        if "authorization" in headers:
             return None
         query = scope.get("query_string", b"").decode("latin-1")
         kept = []
-        raw_cookie = headers.get(b"cookie", b"").decode("latin-1")
-        if raw_cookie:
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(raw_cookie)
-            except CookieError:
+        jar = cookies.of_scope(scope)
+        for name in sorted(jar):
+            if name in self.private:
                 return None
-            for name in sorted(jar):
-                if name.encode() in self.private:
-                    return None
-                if name == self.csrf_seed or (name == self.shuffle_seed and "sort=random" not in query):
-                    continue
-                kept.append(f"{name}={jar[name].value}")
-        return (headers.get(b"host", b"").decode("latin-1"), path, query,
-                headers.get(b"accept-language", b"").decode("latin-1"), ";".join(kept))
+            if name == self.csrf_seed or (name == self.shuffle_seed and "sort=random" not in query):
+                continue
+            kept.append(f"{name}={jar[name]}")
+        return (headers.get("host", ""), path, query, headers.get("accept-language", ""), ";".join(kept))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)

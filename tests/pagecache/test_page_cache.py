@@ -176,6 +176,31 @@ def test_a_logged_in_view_is_never_kept_nor_served(client: WebClient, other: Web
         assert client.get(path).headers.get("x-page-cache") == "bypass", path
 
 
+def test_a_session_after_a_cookie_of_another_site_is_still_a_logged_in_view(client: WebClient,
+                                                                           session: Session) -> None:
+    """Browsers send every cookie of the host, other applications' too, quoted oddly or not. The
+    standard library's cookie parser reads nothing of `tracker="x; rv_session=...` (an opening
+    quote never closed), where the application (Starlette's parser) reads the session: the cache
+    took a signed-in citizen for an anonymous visitor and served them the anonymous page."""
+    call = make_call(session, phase="voting")
+    make_idea(session, call)
+    citizen = make_user(session, display_name="Amandine Lejeune")
+    session.commit()
+    with client.db.transaction() as arranging:
+        token = start_session(arranging, citizen, days=1)
+    _warm(client, f"/calls/{call.slug}")  # an anonymous page is kept
+    raw = f'tracker="unclosed; {cookies.SESSION.name(client.settings.is_https)}={token}'
+    for _ in range(2):
+        answer = client.get(f"/calls/{call.slug}", headers={"Cookie": raw})
+        assert answer.headers["x-page-cache"] == "bypass"
+        assert "Amandine Lejeune" in answer.text
+    # Two Cookie headers: the application reads the first, so the cache must too.
+    session_cookie = f"{cookies.SESSION.name(client.settings.is_https)}={token}"
+    answer = client.get(f"/calls/{call.slug}", headers=[("Cookie", session_cookie), ("Cookie", "rv_lang=fr")])
+    assert answer.headers["x-page-cache"] == "bypass"
+    assert "Amandine Lejeune" in answer.text
+
+
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
