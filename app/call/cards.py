@@ -25,8 +25,6 @@ but the phase, which is in the key: cards need no time limit; regions and pages 
 """
 
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -36,6 +34,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.i18n import current_language
 from app.pagecache import tracking
+from app.pagecache.lru import BoundedLRU
 
 T = TypeVar("T")
 TEMPLATE = "call/_idea_card_shared.html"
@@ -49,9 +48,8 @@ TEMPLATE = "call/_idea_card_shared.html"
 MAX_BYTES = 8 * 1024 * 1024
 REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
-_KEPT: "OrderedDict[tuple[Hashable, ...], tuple[tuple[Hashable, ...], Markup]]" = OrderedDict()
-_size = 0
-_LOCK = threading.Lock()  # requests run in a thread pool: one change of the LRU at a time
+# Cards under (generation, updated_at, supports, comments); regions under (generation, time made).
+KEPT: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
 
 
 def read_before(session: Session) -> None:
@@ -90,13 +88,13 @@ class SharedCards:
         key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public,
                *(self.page if of_the_list else self.call), of_the_list)
         now = clock.utcnow().timestamp()
-        with _LOCK:
-            found = _KEPT.get(key)
-            if found is not None and found[0][0] == self.generation and now - float(found[0][1]) < REGION_TTL_SECONDS:  # type: ignore[arg-type]
-                _KEPT.move_to_end(key)
-                return found[1]
+        found = KEPT.get(key)
+        if found is not None:
+            (generation, made_at), html = found
+            if generation == self.generation and now - made_at < REGION_TTL_SECONDS:
+                return html
         html = Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
-        _keep(key, (self.generation, now), html)
+        KEPT.put(key, (self.generation, now), html, sys.getsizeof(html))
         return html
 
     def html(self, card: Any) -> Markup:
@@ -107,13 +105,11 @@ class SharedCards:
             return self._render(card)
         key = (self.database, idea.id, self.language, self.voting_mode, self.selection_public)
         version = (self.generation, idea.updated_at, idea.vote_count, idea.comment_count)
-        with _LOCK:
-            found = _KEPT.get(key)
-            if found is not None and found[0] == version:
-                _KEPT.move_to_end(key)
-                return found[1]
+        found = KEPT.get(key)
+        if found is not None and found[0] == version:
+            return found[1]
         html = self._render(card)
-        _keep(key, version, html)
+        KEPT.put(key, version, html, sys.getsizeof(html))
         return html
 
     def _render(self, card: Any) -> Markup:
@@ -124,43 +120,20 @@ class SharedCards:
             card=card, voting_mode=self.voting_mode, selection_public=self.selection_public))
 
 
-def _keep(key: tuple[Hashable, ...], version: tuple[Hashable, ...], html: Markup) -> None:
-    global _size
-    with _LOCK:
-        _keep_locked(key, version, html)
-
-
-def _keep_locked(key: tuple[Hashable, ...], version: tuple[Hashable, ...], html: Markup) -> None:
-    global _size
-    old = _KEPT.pop(key, None)
-    if old is not None:
-        _size -= sys.getsizeof(old[1])
-    _KEPT[key] = (version, html)
-    _size += sys.getsizeof(html)
-    while _size > MAX_BYTES and _KEPT:
-        _key, (_version, evicted) = _KEPT.popitem(last=False)
-        _size -= sys.getsizeof(evicted)
-
-
 def kept_html() -> list[str]:
     """The HTML of every card kept in this process (tests check that none holds anything personal)."""
-    with _LOCK:
-        return [html for _version, html in _KEPT.values()]
+    return list(KEPT.values())
 
 
 def kept_listings() -> list[Any]:
     """The pages of ideas kept in this process (tests check their memory stays bounded)."""
-    with _LOCK:
-        return [page for _generation, _at, page, _weight in _LISTINGS.values()]
+    return LISTINGS.values()
 
 
 def forget() -> None:
-    """Drop every kept card (tests)."""
-    global _size, _listings_size
-    with _LOCK:
-        _KEPT.clear()
-        _LISTINGS.clear()
-        _size = _listings_size = 0
+    """Drop every kept card, region and page of ideas (tests)."""
+    KEPT.clear()
+    LISTINGS.clear()
 
 
 # A list page's ideas (app.idea.queries.IdeaPage: 24 cards with their idea rows, photos, total)
@@ -171,8 +144,7 @@ def forget() -> None:
 # benchmark's data, so 64 pages of page 1 of each sort and filter of the busiest calls fit.
 MAX_LISTINGS = 64
 MAX_LISTING_BYTES = 16 * 1024 * 1024
-_LISTINGS: "OrderedDict[tuple[Hashable, ...], tuple[str, float, Any, int]]" = OrderedDict()
-_listings_size = 0  # the `_weight` of the pages in _LISTINGS
+LISTINGS: BoundedLRU[tuple[str, float], Any] = BoundedLRU(MAX_LISTING_BYTES, MAX_LISTINGS)  # weighed by `_weight`
 
 
 def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
@@ -185,27 +157,17 @@ def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
         return compute()
     full_key = (session.info.get(tracking.DATABASE_KEY), *key)
     now = clock.utcnow().timestamp()
-    global _listings_size
-    with _LOCK:
-        found = _LISTINGS.get(full_key)
-        if found is not None and found[0] == generation and now - found[1] < REGION_TTL_SECONDS:
-            _LISTINGS.move_to_end(full_key)
-            return found[2]  # type: ignore[no-any-return]
+    found = LISTINGS.get(full_key)
+    if found is not None:
+        (made_under, made_at), kept = found
+        if made_under == generation and now - made_at < REGION_TTL_SECONDS:
+            return kept  # type: ignore[no-any-return]
     page = compute()
     for card in getattr(page, "cards", []):
         for item in (card.idea, card.thumb, card.thumb_photo):
             if item is not None and item in session:
                 session.expunge(item)
-    weight = _weight(page)
-    with _LOCK:
-        old = _LISTINGS.pop(full_key, None)
-        if old is not None:
-            _listings_size -= old[3]
-        _LISTINGS[full_key] = (generation, now, page, weight)
-        _listings_size += weight
-        while (len(_LISTINGS) > MAX_LISTINGS or _listings_size > MAX_LISTING_BYTES) and _LISTINGS:
-            _key, (_generation, _at, _page, evicted) = _LISTINGS.popitem(last=False)
-            _listings_size -= evicted
+    LISTINGS.put(full_key, (generation, now), page, _weight(page))
     return page
 
 

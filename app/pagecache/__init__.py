@@ -8,7 +8,8 @@ every write, in every process and on every machine (issue 14).
   on tables no page shows: sessions, rate limits, the outbox...), and the bump after their commit;
 - `expiry.py`: when the page being made changes by the clock alone, noted by the code that reads
   the clock (a call's phase, its time left);
-- `middleware.py`: the cache itself, an ASGI middleware in front of the application.
+- `middleware.py`: the cache itself, an ASGI middleware in front of the application;
+- `lru.py`: the bounded store the pages (and app.call.cards' cards) are kept in.
 
 Why it is correct: an entry is served only while the generation it was made under is current,
 and the generation is read when a request starts; a writer bumps it after committing, before

@@ -13,7 +13,6 @@ and Prometheus counts it."""
 
 import asyncio
 import contextlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from app import clock, cookies
 from app.observability import metrics
 from app.pagecache import expiry, tracking
 from app.pagecache.generation import Generation
+from app.pagecache.lru import BoundedLRU
 from app.security import new_csrf_seed, usable_csrf_seed
 
 TTL_SECONDS = 30  # at most: for what the clock changes that no code notes (app.pagecache.expiry)
@@ -40,7 +40,8 @@ WAIT_SECONDS = 10.0
 
 @dataclass
 class Entry:
-    generation: str
+    """A page kept, under the generation it was made under (its stamp in the store)."""
+
     stored_at: float  # app.clock time, in seconds
     until: float  # app.clock time when what it shows changes by the clock alone (app.pagecache.expiry)
     status: int
@@ -57,10 +58,11 @@ class PageCacheMiddleware:
         self.generation = generation
         self.max_bytes = max_bytes
         self.https = https
-        self.entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
+        # Pages under the generation they were made under; a page takes at most an eighth of the
+        # bound, so that one huge page cannot empty the cache of every other.
+        self.entries: BoundedLRU[str, Entry] = BoundedLRU(max_bytes)
         # The pages being made now, by key and generation: set when the maker is done.
         self.making: dict[tuple[tuple[str, ...], str], asyncio.Event] = {}
-        self.size = 0
         self.private = {spec.name(https) for spec in (cookies.SESSION, cookies.FLASH, cookies.OIDC_ATTEMPT)}
         self.csrf_seed = cookies.CSRF_SEED.name(https)
         self.csrf_seed_prefix = f"{self.csrf_seed}=".encode()
@@ -132,12 +134,13 @@ class PageCacheMiddleware:
     async def _serve_kept(self, scope: Scope, send: Send, key: tuple[str, ...], generation: str) -> bool:
         """Answer from the page kept under `key` if it was made under `generation` less than
         TTL_SECONDS ago and the clock has not changed it since (`Entry.until`); False when there is none."""
-        entry = self.entries.get(key)
-        now = clock.utcnow().timestamp()
-        fresh = entry is not None and now - entry.stored_at < TTL_SECONDS and now < entry.until
-        if entry is None or not fresh or entry.generation != generation:
+        found = self.entries.get(key)
+        if found is None or found[0] != generation:
             return False
-        self.entries.move_to_end(key)
+        entry = found[1]
+        now = clock.utcnow().timestamp()
+        if now - entry.stored_at >= TTL_SECONDS or now >= entry.until:
+            return False
         metrics.PAGE_CACHE_HIT.inc()
         scope["route"] = entry.route  # the route that made the page names its hits too
         headers = [*entry.headers, (b"x-page-cache", b"hit")]
@@ -184,11 +187,5 @@ class PageCacheMiddleware:
                 or any(k == b"set-cookie" for k, _v in headers) or _CSRF_FIELD in body
                 or len(body) > self.max_bytes // 8):
             return
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.size -= len(old.body)
-        self.entries[key] = Entry(generation, clock.utcnow().timestamp(), until, 200, headers, body, route)
-        self.size += len(body)
-        while self.size > self.max_bytes and self.entries:
-            _key, evicted = self.entries.popitem(last=False)
-            self.size -= len(evicted.body)
+        self.entries.put(key, generation,
+                         Entry(clock.utcnow().timestamp(), until, 200, headers, body, route), len(body))

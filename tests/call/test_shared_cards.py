@@ -160,7 +160,7 @@ def test_a_page_from_kept_cards_is_the_page_rendered_afresh(client: WebClient, s
 def test_what_is_kept_stays_within_its_bound_in_memory_whatever_the_script(
         client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     # One emoji makes Python keep each character of a card's HTML in 4 bytes, not 1.
-    monkeypatch.setattr(cards, "MAX_BYTES", 20_000)
+    monkeypatch.setattr(cards.KEPT, "max_weight", 20_000)
     call = make_call(session, phase="voting")
     for n in range(12):
         make_idea(session, call, title=f"Un potager partagé 🌱 n°{n}", body_md=BODY)
@@ -171,7 +171,7 @@ def test_what_is_kept_stays_within_its_bound_in_memory_whatever_the_script(
     page = _listed(client, f"/calls/{call.slug}")
     assert "🌱 n°11" in page
     kept = cards.kept_html()
-    assert kept and sum(sys.getsizeof(html) for html in kept) <= cards.MAX_BYTES
+    assert kept and sum(sys.getsizeof(html) for html in kept) <= 20_000
 
 
 def _text_bytes(page: object) -> int:
@@ -183,7 +183,7 @@ def _text_bytes(page: object) -> int:
 def test_the_pages_of_ideas_kept_stay_within_their_bound_in_memory(
         client: WebClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     # Long bodies (the form takes 10,000 characters) with an emoji: about 80 KB an idea in memory.
-    monkeypatch.setattr(cards, "MAX_LISTING_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(cards.LISTINGS, "max_weight", 4 * 1024 * 1024)
     call = make_call(session, phase="voting")
     for n in range(24):
         make_idea(session, call, title=f"Un potager partagé n°{n}", body=("Des légumes 🌱 pour tous. " * 370)[:9_990])
@@ -194,7 +194,7 @@ def test_the_pages_of_ideas_kept_stay_within_their_bound_in_memory(
     for seed in range(1, 9):  # each order a page of its own: 8 pages of 24 long ideas
         assert client.get(f"/calls/{call.slug}?sort=random&seed={seed}").status_code == 200
     kept = cards.kept_listings()
-    assert kept and sum(_text_bytes(page) for page in kept) <= cards.MAX_LISTING_BYTES
+    assert kept and sum(_text_bytes(page) for page in kept) <= 4 * 1024 * 1024
 
 
 def test_a_phase_ending_by_the_clock_shows_at_once_in_a_logged_in_list(client: WebClient, session: Session) -> None:
