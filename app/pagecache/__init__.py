@@ -3,7 +3,8 @@ every write, in every process and on every machine (issue 14).
 
 - `generation.py`: the deployment's page generation, a value that changes after every commit
   that wrote something a page may show (a PostgreSQL sequence; a file next to a SQLite one; a
-  key in Redis read instead when REDIS_URL is set);
+  key in Redis read instead when REDIS_URL is set), read by the requests arriving together once
+  (`shared_read.py`);
 - `tracking.py`: which transactions wrote such a thing (any INSERT, UPDATE or DELETE but those
   on tables no page shows: sessions, rate limits, the outbox...), and the bump after their commit;
 - `expiry.py`: when the page being made changes by the clock alone, noted by the code that reads

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
+from app.pagecache.shared_read import SharedRead
 from app.redis_link import RedisLink
 
 
@@ -36,6 +37,12 @@ class Generation:
     def bump(self) -> None:
         """Make every page made before now stale, in every process."""
         raise NotImplementedError
+
+    async def read_now(self) -> str:
+        """`current()` for a request arriving now, from the event loop (the page cache): a
+        generation on another server is read in the thread pool, once for every request
+        arriving meanwhile (app.pagecache.shared_read); a local one, at once."""
+        return self.current()
 
 
 class FileGeneration(Generation):
@@ -87,6 +94,10 @@ class SequenceGeneration(Generation):
         # Taken from the same pool, 30 busy requests would each wait for a 31st connection.
         self.engine = create_engine(engine.url, pool_size=2, max_overflow=30, pool_timeout=10,
                                     isolation_level="AUTOCOMMIT")
+        self._shared = SharedRead(self.current)
+
+    async def read_now(self) -> str:
+        return await self._shared()
 
     def current(self) -> str:
         # Every cacheable request reads this: the pool's connection is asked through psycopg
@@ -131,6 +142,10 @@ class RedisGeneration(Generation):
         self.database = database
         self.key = link.key("page-generation")
         self._unsure = False  # a command failed: Redis may lack writes; renew before trusting it
+        self._shared = SharedRead(self.current)
+
+    async def read_now(self) -> str:
+        return await self._shared()
 
     def current(self) -> str:
         if self._unsure:

@@ -98,7 +98,7 @@ class PageCacheMiddleware:
                 metrics.PAGE_CACHE_BYPASS.inc()
             await self.app(scope, receive, self._tagged(send, b"bypass"))
             return
-        generation = self.generation.current()
+        generation = await self.generation.read_now()
         token = tracking.REQUEST_GENERATION.set(generation)
         watch = expiry.watch()
         try:
