@@ -22,6 +22,7 @@ from babel.dates import format_date as _babel_format_date
 from babel.dates import format_time as _babel_format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_format_decimal
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import cookies
@@ -184,7 +185,10 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # Read as Starlette reads headers (the first of a repeated one), as the page cache keys
+        # the page by: a dict of them took the last, so a request sending `fr` then `de` made a
+        # German page kept for French visitors (app.pagecache.middleware).
+        accept_language = Headers(scope=scope).get("accept-language", "")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         requested = (query.get("lang") or [""])[0]
         remembered = cookies.LANGUAGE.read_scope(scope, https=self.secure_cookie)
@@ -193,7 +197,7 @@ class LocaleMiddleware:
         elif remembered in LANGUAGES:
             lang = remembered
         else:
-            lang = negotiate(headers.get("accept-language", ""), self.default)
+            lang = negotiate(accept_language, self.default)
         scope.setdefault("state", {})["language"] = lang
         token = _current.set(lang)
 

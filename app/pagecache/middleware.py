@@ -16,7 +16,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock, cookies
@@ -83,10 +83,14 @@ class PageCacheMiddleware:
         query = scope.get("query_string", b"").decode("latin-1")
         kept = []
         jar = cookies.of_scope(scope)
+        # Whether the route may order by the seed, read as it reads its parameters (decoded:
+        # `sort=rand%6Fm` and `so%72t=random` are the random order too); any `sort` of them
+        # (the route takes the last), so that no page depending on the seed is kept without it.
+        shuffled = self.shuffle_seed in jar and "random" in QueryParams(query).getlist("sort")
         for name in sorted(jar):
             if name in self.private:
                 return None
-            if name == self.csrf_seed or (name == self.shuffle_seed and "sort=random" not in query):
+            if name == self.csrf_seed or (name == self.shuffle_seed and not shuffled):
                 continue
             kept.append(f"{name}={jar[name]}")
         return (headers.get("host", ""), path, query, headers.get("accept-language", ""), ";".join(kept))

@@ -201,6 +201,40 @@ def test_a_session_after_a_cookie_of_another_site_is_still_a_logged_in_view(clie
     assert "Amandine Lejeune" in answer.text
 
 
+def test_a_page_asked_with_two_languages_is_not_served_to_visitors_of_the_first(client: WebClient,
+                                                                              session: Session) -> None:
+    """Two Accept-Language headers, `fr` then `de`: the cache keys the page by the first (as
+    Starlette reads headers), so the language chosen must be the first's too. It was the last's:
+    anyone could make the French page of a call German for every French visitor."""
+    call = make_call(session, phase="voting")
+    make_idea(session, call)
+    session.commit()
+    path = f"/calls/{call.slug}"
+    asked = client.get(path, headers=[("Accept-Language", "fr"), ("Accept-Language", "de")])
+    assert '<html lang="fr"' in asked.text
+    client.cookies.clear()  # a French visitor
+    _warm(client, path)
+    answer = client.get(path, headers={"Accept-Language": "fr"})
+    assert answer.headers["x-page-cache"] == "hit" and '<html lang="fr"' in answer.text
+
+
+def test_a_random_order_spelt_otherwise_is_still_each_visitors_own(client: WebClient, session: Session) -> None:
+    """`?sort=rand%6Fm` is the random order to the route (a decoded query parameter), so the page
+    depends on the visitor's seed cookie: the cache kept it without the seed in its key, and served
+    one visitor's order (and seed, carried by its links) to every other."""
+    call = make_call(session, phase="voting")
+    for n in range(4):
+        make_idea(session, call, title=f"Idée {n}")
+    session.commit()
+    seed = cookies.SHUFFLE_SEED.name(client.settings.is_https)
+    for spelt in ("sort=rand%6Fm", "so%72t=random", "sort=newest&sort=random"):
+        client.cookies.set(seed, "5")
+        assert 'name="seed" value="5"' in client.get(f"/calls/{call.slug}?{spelt}").text
+        client.cookies.set(seed, "777777")
+        answer = client.get(f"/calls/{call.slug}?{spelt}")
+        assert 'name="seed" value="777777"' in answer.text, spelt
+
+
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
