@@ -156,7 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https, settings=settings)
     # Outside the security headers, so that a kept page keeps them; inside the host check.
     app.add_middleware(PageCacheMiddleware, generation=db.generation,
-                       max_bytes=settings.page_cache_mb * 1024 * 1024, https=settings.is_https)
+                       max_bytes=settings.page_cache_mb * 1024 * 1024, https=settings.is_https,
+                       secret_key=settings.resolved_secret_key)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     # The proxy's headers are applied here rather than by uvicorn (`reinventons serve` turns its
     # own off), so that the request id below still sees the peer that sent them.

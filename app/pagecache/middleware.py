@@ -5,11 +5,11 @@ A request is looked up only if it is a GET of a page (not /static/, /media/, /ap
 a session, a flash message or a sign-in in progress. Its key is the host, path, query string,
 Accept-Language and the cookies that change a page (all but the CSRF seed, which no anonymous
 page shows; the random order's seed only for `sort=random`). An answer is kept only if it is a
-200 HTML page that holds no CSRF token field and sets no cookie but a first visitor's CSRF
-seed; that cookie is not kept with it: each first visitor served from the cache gets a seed of
-their own, as the application would give (a seed shared between visitors would let one forge
-the other's forms). Each answer says what the cache did in `X-Page-Cache` (hit, miss, bypass),
-and Prometheus counts it."""
+200 HTML page that holds no CSRF token (no token field, nor the visitor's token anywhere) and
+sets no cookie but a first visitor's CSRF seed; that cookie is not kept with it: each first
+visitor served from the cache gets a seed of their own, as the application would give (a seed
+shared between visitors would let one forge the other's forms). Each answer says what the cache
+did in `X-Page-Cache` (hit, miss, bypass), and Prometheus counts it."""
 
 import asyncio
 import contextlib
@@ -24,7 +24,7 @@ from app.observability import metrics
 from app.pagecache import expiry, tracking
 from app.pagecache.generation import Generation
 from app.pagecache.lru import BoundedLRU
-from app.security import new_csrf_seed, usable_csrf_seed
+from app.security import csrf_token_for, new_csrf_seed, usable_csrf_seed
 
 TTL_SECONDS = 30  # at most: for what the clock changes that no code notes (app.pagecache.expiry)
 # Paths never cached: files, the open-data API and feeds (cached by their own headers), probes,
@@ -53,8 +53,10 @@ class Entry:
 class PageCacheMiddleware:
     """Serves anonymous visitors' pages from memory while nothing was written since."""
 
-    def __init__(self, app: ASGIApp, *, generation: Generation, max_bytes: int, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, generation: Generation, max_bytes: int, https: bool,
+                 secret_key: str) -> None:
         self.app = app
+        self.secret_key = secret_key  # to know the visitor's form token in a page (`_store`)
         self.generation = generation
         self.max_bytes = max_bytes
         self.https = https
@@ -169,7 +171,7 @@ class PageCacheMiddleware:
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._store(key, generation, start, b"".join(parts), scope.get("route"), watch.until)
+                    self._store(scope, key, generation, start, b"".join(parts), watch.until)
             await send(message)
 
         await self.app(scope, receive, keep)
@@ -182,14 +184,22 @@ class PageCacheMiddleware:
             await send(message)
         return tagged
 
-    def _store(self, key: tuple[str, ...], generation: str, start: Message, body: bytes, route: Any,
+    def _store(self, scope: Scope, key: tuple[str, ...], generation: str, start: Message, body: bytes,
                until: float) -> None:
         headers = [(k.lower(), v) for k, v in start.get("headers", [])
                    if not (k.lower() == b"set-cookie" and v.startswith(self.csrf_seed_prefix))]
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
         if (start.get("status") != 200 or not content_type.startswith(b"text/html")
                 or any(k == b"set-cookie" for k, _v in headers) or _CSRF_FIELD in body
-                or len(body) > self.max_bytes // 8):
+                or len(body) > self.max_bytes // 8 or self._holds_token(scope, body)):
             return
         self.entries.put(key, generation,
-                         Entry(clock.utcnow().timestamp(), until, 200, headers, body, route), len(body))
+                         Entry(clock.utcnow().timestamp(), until, 200, headers, body, scope.get("route")), len(body))
+
+    def _holds_token(self, scope: Scope, body: bytes) -> bool:
+        """Whether the page holds the visitor's own form token anywhere: not only in a
+        `csrf_token` field (refused above) but in a meta tag or a data attribute a script reads.
+        Kept, it would be served to everyone after, who could then forge this visitor's forms.
+        The seed is the one the application signed the page's token with (app.security)."""
+        seed = scope.get("state", {}).get("csrf_seed")
+        return bool(seed) and csrf_token_for(self.secret_key, seed).encode() in body

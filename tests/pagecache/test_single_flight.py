@@ -69,7 +69,8 @@ async def _get(cache: PageCacheMiddleware, path: str = "/calls/budget-2027") -> 
 
 
 def _cache(app: Any, generation: Generation | None = None) -> PageCacheMiddleware:
-    return PageCacheMiddleware(app, generation=generation or FixedGeneration(), max_bytes=1 << 20, https=False)
+    return PageCacheMiddleware(app, generation=generation or FixedGeneration(), max_bytes=1 << 20, https=False,
+                               secret_key="a secret key")
 
 
 def test_thirty_two_visitors_at_once_get_one_page_made_once() -> None:

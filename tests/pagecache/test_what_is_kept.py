@@ -1,0 +1,56 @@
+"""What the page cache refuses to keep (issue 14): a page holding the visitor's own form token,
+wherever the page puts it. The application behind the cache is a stand-in (a fake, named as
+such) behind the real security headers middleware, which gives each visitor their seed: what is
+tested is the cache's own rule, for markup no template writes yet."""
+
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from app.pagecache.middleware import PageCacheMiddleware
+from app.security import SecurityHeadersMiddleware, csrf_token_for
+from tests.pagecache.test_single_flight import FixedGeneration
+from tests.support import run_coroutine
+
+SECRET = "a secret key of this deployment, long enough"
+
+
+class TokenInMetaTag:
+    """A fake page giving the visitor's CSRF token to its scripts in a meta tag, not a form field."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = csrf_token_for(SECRET, scope["state"]["csrf_seed"])
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": f'<meta name="csrf-token" content="{token}">'.encode()})
+
+
+async def _get(app: Any, seed: str) -> tuple[str, bytes]:
+    scope = {"type": "http", "method": "GET", "path": "/calls/budget-2027", "query_string": b"",
+             "headers": [(b"host", b"city"), (b"cookie", f"rv_csrf={seed}".encode())]}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return dict(sent[0]["headers"]).get(b"x-page-cache", b"").decode(), sent[1]["body"]
+
+
+def test_a_page_holding_the_visitors_token_anywhere_is_never_served_to_another() -> None:
+    """The cache refused only pages with a `name="csrf_token"` field: a token in a meta tag or a
+    data attribute was kept, and every later visitor got the first one's token, with which
+    anyone served that page could forge the first visitor's forms."""
+    cache = PageCacheMiddleware(SecurityHeadersMiddleware(TokenInMetaTag()), generation=FixedGeneration(),
+                                max_bytes=1 << 20, https=False, secret_key=SECRET)
+    victim, attacker = "v" * 43, "a" * 43
+
+    async def visits() -> list[tuple[str, bytes]]:
+        return [await _get(cache, victim), await _get(cache, attacker), await _get(cache, attacker)]
+
+    answers = run_coroutine(visits())
+    assert [result for result, _body in answers] == ["miss", "miss", "miss"]
+    assert all(csrf_token_for(SECRET, victim).encode() not in body for _result, body in answers[1:])
