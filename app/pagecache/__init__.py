@@ -13,13 +13,14 @@ every write, in every process and on every machine (issue 14).
 - `lru.py`: the bounded store the pages (and app.call.cards' cards) are kept in.
 
 Why it is correct: an entry is served only while the generation it was made under is current,
-and the generation is read when a request starts; a writer bumps it after committing, before
-its answer leaves. So once a write's answer is received, no process serves a page made before
-it. Pages also follow the clock (a phase opening at midnight, "3 days left"): an entry lives
-until the moment the clock alone changes what it shows (`expiry.py`: a phase's dated end, the
-next change of a time left), and `TTL_SECONDS` at most. Only anonymous GETs without a flash
-message are cached, and only answers that hold no CSRF token and set no cookie but a first
-visitor's CSRF seed (never stored: each first visitor served from the cache gets a seed of
-their own): no one's logged-in view is ever stored, and a first visit is as fast as the next
-ones.
+and the generation is read when a request starts; a writer bumps it after committing, before its
+answer leaves. So once a write's answer is received, no process serves a page made before it.
+Pages also follow the clock (a phase opening at midnight, "3 days left"): an entry lives until
+the moment the clock alone changes what it shows (`expiry.py`: a phase's dated end, the next
+change of a time left), and `TTL_SECONDS` at most. Only anonymous GETs without a flash message
+are cached, and only answers that hold no CSRF token, are not marked no-store or private (as
+every logged-in view is, should the cache ever take one for an anonymous visitor's) and set no
+cookie but a first visitor's CSRF seed (never stored: each first visitor served from the cache
+gets a seed of their own): no one's logged-in view is ever stored, and a first visit is as fast
+as the next ones.
 """

@@ -1,15 +1,16 @@
 """The page cache: an ASGI middleware keeping whole answers to anonymous GETs, per process, in
 a bounded LRU (app.pagecache explains why it is correct).
 
-A request is looked up only if it is a GET of a page (not /static/, /media/, /api/...) without
-a session, a flash message or a sign-in in progress. Its key is the host, path, query string,
+A request is looked up only if it is a GET of a page (not /static/, /media/, /api/...) without a
+session, a flash message or a sign-in in progress. Its key is the host, path, query string,
 Accept-Language and the cookies that change a page (all but the CSRF seed, which no anonymous
 page shows; the random order's seed only for `sort=random`). An answer is kept only if it is a
-200 HTML page that holds no CSRF token (no token field, nor the visitor's token anywhere) and
-sets no cookie but a first visitor's CSRF seed; that cookie is not kept with it: each first
-visitor served from the cache gets a seed of their own, as the application would give (a seed
-shared between visitors would let one forge the other's forms). Each answer says what the cache
-did in `X-Page-Cache` (hit, miss, bypass), and Prometheus counts it."""
+200 HTML page that holds no CSRF token (no token field, nor the visitor's token anywhere), is
+not marked no-store or private (every logged-in view is) and sets no cookie but a first
+visitor's CSRF seed; that cookie is not kept with it: each first visitor served from the cache
+gets a seed of their own, as the application would give (a seed shared between visitors would
+let one forge the other's forms). Each answer says what the cache did in `X-Page-Cache` (hit,
+miss, bypass), and Prometheus counts it."""
 
 import asyncio
 import contextlib
@@ -191,7 +192,8 @@ class PageCacheMiddleware:
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
         if (start.get("status") != 200 or not content_type.startswith(b"text/html")
                 or any(k == b"set-cookie" for k, _v in headers) or _CSRF_FIELD in body
-                or len(body) > self.max_bytes // 8 or self._holds_token(scope, body)):
+                or len(body) > self.max_bytes // 8 or self._holds_token(scope, body)
+                or _not_shared(headers)):
             return
         self.entries.put(key, generation,
                          Entry(clock.utcnow().timestamp(), until, 200, headers, body, scope.get("route")), len(body))
@@ -203,3 +205,18 @@ class PageCacheMiddleware:
         The seed is the one the application signed the page's token with (app.security)."""
         seed = scope.get("state", {}).get("csrf_seed")
         return bool(seed) and csrf_token_for(self.secret_key, seed).encode() in body
+
+
+def _not_shared(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the answer forbids shared caches to keep it (Cache-Control `no-store` or
+    `private`, RFC 9111 section 3). app.web.render marks every logged-in view `no-store` from the
+    person it found: the cache decides from the request whether a visitor is signed in, and
+    should the two ever read a request apart again (as with a cookie of another site: the
+    application found a session, the cache none), the logged-in view is still not kept for the
+    next anonymous visitor."""
+    for name, value in headers:
+        if name == b"cache-control":
+            directives = {part.split(b"=", 1)[0].strip().lower() for part in value.split(b",")}
+            if b"no-store" in directives or b"private" in directives:
+                return True
+    return False

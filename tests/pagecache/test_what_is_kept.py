@@ -54,3 +54,33 @@ def test_a_page_holding_the_visitors_token_anywhere_is_never_served_to_another()
     answers = run_coroutine(visits())
     assert [result for result, _body in answers] == ["miss", "miss", "miss"]
     assert all(csrf_token_for(SECRET, victim).encode() not in body for _result, body in answers[1:])
+
+
+class MarkedPage:
+    """A fake page answered with the Cache-Control header `cache_control`, as app.web.render marks
+    a logged-in view `no-store` (and an anonymous page `no-cache`)."""
+
+    def __init__(self, cache_control: bytes) -> None:
+        self.cache_control = cache_control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                (b"cache-control", self.cache_control)]})
+        await send({"type": "http.response.body", "body": b"<p>Amandine Lejeune</p>"})
+
+
+def test_a_page_the_application_marks_no_store_or_private_is_never_kept() -> None:
+    """The cache decides from the request whether a visitor is signed in; the application marks
+    every logged-in view `no-store` from who it found. Should the two ever read a request apart
+    again (as with a cookie of another site), the page made as a logged-in view must not be kept
+    and served to the next anonymous visitor: a shared cache keeps nothing marked no-store or
+    private (RFC 9111, 3)."""
+    for marked, kept in ((b"no-store", False), (b"private, max-age=0", False), (b"no-cache", True)):
+        cache = PageCacheMiddleware(MarkedPage(marked), generation=FixedGeneration(), max_bytes=1 << 20,
+                                    https=False, secret_key=SECRET)
+
+        async def visits() -> list[tuple[str, bytes]]:
+            return [await _get(cache, "v" * 43), await _get(cache, "a" * 43)]
+
+        assert [result for result, _body in run_coroutine(visits())] == ["miss", "hit" if kept else "miss"], marked
