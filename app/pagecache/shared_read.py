@@ -13,14 +13,16 @@ is answered from a read that sees the write. A request arriving while a read is 
 therefore does not take that read's value (it may have started before the write's bump): it
 waits for the next read, started as soon as that one ends, and shared by every request that
 arrived in between. Under load, one read serves a whole batch of requests; alone, a request
-costs one read in the thread pool, as before plus a thread hop."""
+costs one read, as before, plus a hop to the thread that reads.
+
+That thread is the reader's own, not the thread pool the routes run in: with the pool busy
+with slow pages, a cached page would have waited behind them for its generation."""
 
 import asyncio
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
-from starlette.concurrency import run_in_threadpool
 
 
 @dataclass
@@ -33,12 +35,14 @@ class _Reads:
 
 
 class SharedRead:
-    """`await SharedRead(read)()`: the value of `read()` (a blocking call, run in the thread
-    pool) from a read that started after this call; concurrent callers share reads. Raises
+    """`await SharedRead(read)()`: the value of `read()` (a blocking call, run in a thread of
+    the reader's own) from a read that started after this call; concurrent callers share reads. Raises
     what `read` raises, to every caller sharing that read."""
 
     def __init__(self, read: Callable[[], str]) -> None:
         self.read = read
+        # One read at a time per event loop: one thread is enough for a process's few loops.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-generation")
         # Per event loop: futures belong to one (each test's application runs its own).
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reads] = weakref.WeakKeyDictionary()
 
@@ -60,7 +64,8 @@ class SharedRead:
     async def _run(self, reads: _Reads, answer: "asyncio.Future[str]") -> None:
         while True:
             try:
-                answer.set_result(await run_in_threadpool(self.read))
+                value = await asyncio.get_running_loop().run_in_executor(self._thread, self.read)
+                answer.set_result(value)
             except BaseException as failed:  # noqa: BLE001 - handed to every caller sharing it
                 answer.set_exception(failed)
                 if isinstance(failed, asyncio.CancelledError):

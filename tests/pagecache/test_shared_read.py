@@ -6,6 +6,8 @@ import asyncio
 import threading
 
 import pytest
+from anyio import to_thread
+from starlette.concurrency import run_in_threadpool
 
 from app.pagecache.shared_read import SharedRead
 from tests.support import run_coroutine
@@ -87,5 +89,25 @@ def test_a_visitor_leaving_does_not_cancel_the_read_the_others_wait_for() -> Non
         with pytest.raises(asyncio.CancelledError):
             await leaving
         return await staying
+
+    assert run_coroutine(scenario()) == "1"
+
+
+def test_a_cached_page_does_not_wait_behind_slow_pages_for_its_generation() -> None:
+    """Every thread of the routes' pool busy with a slow page: the generation is still read."""
+    remote = Remote()
+    remote.release.set()
+    shared = SharedRead(remote.read)
+    slow_pages_done = threading.Event()
+
+    async def scenario() -> str:
+        busy = [asyncio.ensure_future(run_in_threadpool(slow_pages_done.wait, 5))
+                for _ in range(int(to_thread.current_default_thread_limiter().total_tokens))]
+        await asyncio.sleep(0.1)
+        try:
+            return await asyncio.wait_for(shared(), 2)
+        finally:
+            slow_pages_done.set()
+            await asyncio.gather(*busy)
 
     assert run_coroutine(scenario()) == "1"
