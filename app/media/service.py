@@ -40,7 +40,11 @@ log = logging.getLogger(__name__)
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 # Served types come from this table, keyed by the extension the pipeline chose: never from input.
 CONTENT_TYPES = {"jpg": "image/jpeg", "webp": "image/webp"}
-PUBLIC_CACHE = "public, max-age=31536000, immutable"  # keys are never reused
+# A key's bytes never change (keys are never reused): browsers keep a photo a year. Shared caches
+# (a city's CDN, a proxy) only a minute (`s-maxage`, RFC 9111 section 5.2.2.10): a photo is
+# public only while its idea is, and once a moderator hides the idea, the CDN must ask again and
+# get the 404 within that minute, not serve the photo to everyone for a year.
+PUBLIC_CACHE = "public, max-age=31536000, s-maxage=60, immutable"
 PRIVATE_CACHE = "private, no-store"
 MEDIA_CSP = "default-src 'none'; sandbox"
 
