@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -197,6 +198,8 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
         memory = _memory(server)
     finally:
         _stop(server)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
     floor_rate = measures[0].requests_per_s or 1.0
     return {
         "database": kind, "size": asdict(size), "fill_seconds": round(filled.seconds, 1),
@@ -257,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
     parser.add_argument("--only", default="", help="comma-separated starts of the measures' names, as slugs "
                         "(e.g. list-logged-in,home,support); the floor is always measured. Default: all")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite database and the servers' data "
+                        "folders after the run (removed otherwise)")
     parser.add_argument("--json", type=Path, default=ROOT / "test-artifacts" / "bench.json")
     args = parser.parse_args(argv)
     base = dataset.SIZES[args.size]
@@ -264,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                            for name in ("ideas", "votes", "comments", "citizens", "calls")})
     results = []
     for kind in [k.strip() for k in args.databases.split(",") if k.strip()]:
+        folder = None
         if kind == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="bench-db-"))
             url = f"sqlite:///{folder / 'bench.sqlite3'}"
@@ -272,7 +278,14 @@ def main(argv: list[str] | None = None) -> int:
             dataset.empty_postgres(url)
         else:
             parser.error(f"unknown database {kind!r}")
-        results.append(run_one(kind, url, size, args))
+        try:
+            results.append(run_one(kind, url, size, args))
+        finally:
+            # A million ideas are gigabytes of SQLite: gone with the run unless asked for.
+            if folder is not None and not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+            elif folder is not None:
+                print(f"   kept: {url}", flush=True)
         print_table(results[-1])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"load": os.getloadavg(), "results": results}, indent=2))
