@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
@@ -323,6 +323,16 @@ async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
         return
     async with db.writing():
         yield
+
+
+# The request's session and its write turn end when the route has answered, before the answer
+# is sent (FastAPI's "function" scope; its default keeps them until the last byte is written):
+# on SQLite the next writer waits for nothing but this request's own work. The answer must not
+# read the database while it is sent (the ZIP downloads are built before they stream). Every
+# dependency on the session goes through this one object: FastAPI caches a dependency per scope,
+# and two scopes would mean two sessions.
+REQUEST_SESSION = Depends(get_session, scope="function")
+WRITE_TURN = Depends(sqlite_write_turn, scope="function")
 
 
 Row = TypeVar("Row")

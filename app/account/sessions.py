@@ -3,14 +3,14 @@
 import secrets
 from datetime import timedelta
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from app import cookies
 from app.account.models import User, UserSession
 from app.clock import utcnow
-from app.db import get_session, is_write_request
+from app.db import REQUEST_SESSION, is_write_request
 from app.security import hash_token
 
 SESSION_COOKIE = cookies.SESSION.base  # its name over http; see app.cookies for https
@@ -70,7 +70,7 @@ def _session_for_token(session: Session, token: str) -> tuple[User, UserSession]
     return user, user_session
 
 
-def load_current_user(request: Request, session: Session = Depends(get_session)) -> User | None:
+def load_current_user(request: Request, session: Session = REQUEST_SESSION) -> User | None:
     """Application-wide dependency: the logged-in user, also kept on request.state for pages.
     A request that writes anyway also notes the session's last activity (approximate: at most
     every few minutes, `touch`), shown on the person's sessions page."""
