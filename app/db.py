@@ -5,15 +5,30 @@ starts transactions lazily and as DEFERRED: two requests that both read then wri
 deadlock into "database is locked". We take over transaction control and start every write
 session with BEGIN IMMEDIATE, so writers queue on the busy timeout instead of failing, while
 readers (GET requests) keep plain BEGIN and never wait for a writer under WAL.
+
+SQLite lets one writer in at a time, and its busy handler (what `busy_timeout` installs) does
+not wake a waiter when the lock is free: it sleeps and tries again (1, 2, 5, 10 ... 100 ms), so
+writers that meet there idle for tens of milliseconds while nobody writes. A writing request
+therefore takes its turn before its first statement (`sqlite_write_turn`): first the process's
+asyncio lock (`Database.write_turn`, waited for on the event loop, no thread), then the
+database's writer lock file (`WriterFileLock`, "<database>-writer.lock", an exclusive `flock`
+waited for in one thread of the process's own), which the kernel hands to the next waiting
+process the moment it is released. Both are held until the request's session is closed. The
+worker and the CLI do not take the file lock: their BEGIN IMMEDIATE waits on the busy timeout,
+the safety net, which also covers a request meeting them.
 """
 
 import asyncio
+import fcntl
+import os
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
@@ -62,6 +77,103 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+class WriterFileLock:
+    """The writer turn shared by every process writing to one SQLite database: an exclusive
+    `flock` (flock(2)) on the file `path`, next to the database.
+
+    flock locks belong to an open file description: two descriptors opened separately exclude
+    each other, even in one process (two `Database`s on one file do), and the kernel releases
+    the lock when the description is closed, a crashed process's included. A forked child
+    shares its parent's description, hence its lock: this object opens its own descriptor (and
+    its own waiting thread) in each process that uses it. Not re-entrant: take it once per
+    process at a time, which the asyncio lock taken before it ensures (`Database.writing`)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._pid = 0
+        self._fd = -1
+        self._waiter: ThreadPoolExecutor | None = None
+        self._last_wait: Future[None] | None = None
+
+    def _open(self) -> tuple[int, ThreadPoolExecutor]:
+        if self._pid != os.getpid() or self._waiter is None:
+            # Not closed when inherited: the parent's description, and its lock, are the parent's.
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer-lock")
+            self._last_wait = None
+            self._pid = os.getpid()
+        return self._fd, self._waiter
+
+    async def acquire(self) -> None:
+        """Wait for the lock without blocking the event loop (in this object's one thread, not
+        the thread pool whose threads the holder needs to finish). If the waiting coroutine is
+        cancelled (a client gone), the lock is released as soon as the thread gets it: a turn
+        nobody will end must never stay taken."""
+        fd, waiter = self._open()
+        # Free (no other process writing): taken at once, without waking a thread. Not while an
+        # abandoned wait is still in the thread: this descriptor would "take" the lock that wait
+        # holds for a moment (flock converts a lock its description holds) and lose it with it.
+        if self._last_wait is None or self._last_wait.done():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+        attempt = _Attempt()
+        self._last_wait = waiter.submit(_take, fd, attempt)
+        try:
+            await asyncio.wrap_future(self._last_wait)
+        except BaseException:
+            with attempt.mutex:
+                attempt.wanted = False
+                held = attempt.held
+            if held:  # taken in the thread, but the coroutine was cancelled before it heard
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            raise
+
+    def release(self) -> None:
+        """Give the lock back (does not block)."""
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the descriptor (releasing the lock if held) and stop the waiting thread."""
+        if self._pid == os.getpid() and self._waiter is not None:
+            self._waiter.shutdown(wait=False)
+            os.close(self._fd)
+        self._waiter = None
+        self._pid = 0
+
+
+@dataclass
+class _Attempt:
+    """One wait for the file lock, shared between the waiting coroutine and the thread: whoever
+    learns last that the lock is taken and unwanted releases it (under `mutex`, exactly one)."""
+
+    mutex: threading.Lock = field(default_factory=threading.Lock)
+    wanted: bool = True
+    held: bool = False
+
+
+def _take(fd: int, attempt: _Attempt) -> None:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    with attempt.mutex:
+        if attempt.wanted:
+            attempt.held = True
+            return
+    fcntl.flock(fd, fcntl.LOCK_UN)  # the coroutine that waited for it was cancelled
+
+
+def writer_lock_path(engine: Engine) -> str | None:
+    """The writer lock file of a SQLite database file ("<database>-writer.lock"), None for
+    another database or an in-memory one."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{os.path.abspath(database)}-writer.lock"
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -69,7 +181,12 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A request keeps its connection from its first statement to its end, and a server process
+    # runs up to its thread pool's 40 at once: 32 concurrent supports kept ~16 per process busy.
+    # With 10 kept, the rest were opened for one request and closed after it (a new PostgreSQL
+    # backend each time); 20 kept serve that without reconnecting. At most 30 per process, as
+    # before: workers x 30 must stay within PostgreSQL's max_connections.
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
 @dataclass
@@ -82,8 +199,31 @@ class Database:
     write_engine: Engine
     generation: Generation
     redis: RedisLink | None = None
-    # SQLite lets one writer in at a time; requests wait for their turn here, on the event loop.
+    # SQLite lets one writer in at a time; requests wait for their turn here, on the event loop,
+    # then on the file lock shared with the other processes (`writing`).
     write_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    writer_file_lock: WriterFileLock | None = None
+
+    def __post_init__(self) -> None:
+        path = writer_lock_path(self.engine)
+        if path is not None and self.writer_file_lock is None:
+            self.writer_file_lock = WriterFileLock(path)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """The write turn on SQLite, held for the block: this process's asyncio lock, then the
+        database's file lock (`WriterFileLock`), so that at most one coroutine per process waits
+        for the file lock. Released on every way out of the block, cancellation included."""
+        async with self.write_turn:
+            lock = self.writer_file_lock
+            if lock is None:
+                yield
+                return
+            await lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -126,6 +266,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.writer_file_lock is not None:
+            self.writer_file_lock.close()
         if self.redis is not None:
             self.redis.close()
 
@@ -172,7 +314,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
     """Application-wide dependency, before any session: a writing request (`is_write_request`)
-    on SQLite waits for its turn on the event loop, then keeps it until its session is closed.
+    on SQLite waits for its turn (`Database.writing`: the process's, then the database's across
+    processes), then keeps it until its session is closed.
 
     A write session holds SQLite's lock across several thread-pool hops (dependencies, the
     route, the teardown). Had 40 requests waited for that lock inside the thread pool (its
@@ -183,8 +326,18 @@ async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
     if not is_write_request(request) or not db.is_sqlite:
         yield
         return
-    async with db.write_turn:
+    async with db.writing():
         yield
+
+
+# The request's session and its write turn end when the route has answered, before the answer
+# is sent (FastAPI's "function" scope; its default keeps them until the last byte is written):
+# on SQLite the next writer waits for nothing but this request's own work. The answer must not
+# read the database while it is sent (the ZIP downloads are built before they stream). Every
+# dependency on the session goes through this one object: FastAPI caches a dependency per scope,
+# and two scopes would mean two sessions.
+REQUEST_SESSION = Depends(get_session, scope="function")
+WRITE_TURN = Depends(sqlite_write_turn, scope="function")
 
 
 Row = TypeVar("Row")

@@ -20,10 +20,10 @@ from app import authz
 from app.account.models import User
 from app.account.sessions import load_current_user
 from app.authz import Action
-from app.db import get_session
+from app.db import REQUEST_SESSION
 from app.settings import Settings
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, REQUEST_SESSION]
 """The request's session: a write session for unsafe methods and for GET routes marked
 `app.db.writes_on_read` (app.db.get_session). Routes commit once; nothing is committed on an
 error."""

@@ -29,7 +29,7 @@ from app.call import translation_routes as call_translations
 from app.comment import routes as comment_routes
 from app.council import api as council_api
 from app.council import routes as council_routes
-from app.db import Database, sqlite_write_turn
+from app.db import WRITE_TURN, Database
 from app.follow import routes as follow_routes
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.
         # Ids too large for any database integer (404) and NUL characters (422) are refused
         # before anything reads the database.
-        dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), Depends(sqlite_write_turn),
+        dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), WRITE_TURN,
                       Depends(load_current_user), Depends(notify_routes.load_unread_count),
                       Depends(identity_routes.load_identity), Depends(verify_csrf)],
         # Request sizes are checked by BodyLimitMiddleware, which answers with the 413 page.
