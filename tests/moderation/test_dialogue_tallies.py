@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 from alembic import command
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import event
+from sqlalchemy import update as sa_update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import migrate
@@ -48,7 +51,8 @@ def _assert_exact(session: Session, call_ids: list[int], step: str, reached: set
             read = dialogue.figures(session, call_id, now=now)
             assert read == recount(session, call_id, now=now), (step, call_id)
             if reached is not None:
-                reached.update(name for name in REACHED if getattr(read, name))
+                reached.update(name for name in REACHED if getattr(read, name) not in (0, None)
+                               or (name == "median_days" and read.median_days is not None))
 
 
 def _pick(session: Session, model: type, *where: object) -> object | None:
@@ -168,8 +172,36 @@ def random_writes(db: Database, settings: Settings, seed: int, steps: int,
         s.delete(idea)  # its comments go with it (ON DELETE CASCADE)
         return "idea deleted"
 
+    def remove_account_row(s: Session) -> str:
+        # Not a path of the platform, which anonymises (above): a row deleted by hand, its
+        # comments' author set to NULL by the foreign key.
+        person = _pick(s, User, col(User.id) != ids["admin"], col(User.role) != Role.citizen)
+        if person is None:
+            return "no staff to delete"
+        assert isinstance(person, User)
+        try:
+            with s.begin_nested():
+                s.execute(sa_delete(User).where(col(User.id) == person.id))
+        except IntegrityError:
+            return "account row kept (referenced)"
+        return "staff account row deleted"
+
+    def bulk_update(s: Session) -> str:
+        # Core UPDATEs that no service's code sees: an idea moved to the other call, and the
+        # ideas of one author hidden or shown at once.
+        idea = _pick(s, Idea)
+        if idea is None:
+            return "no idea"
+        assert isinstance(idea, Idea)
+        other = next(c for c in call_ids if c != idea.call_id)
+        s.execute(sa_update(Idea).where(col(Idea.id) == idea.id).values(call_id=other))
+        s.execute(sa_update(Idea).where(col(Idea.author_id) == idea.author_id)
+                  .values(hidden_at=None if random.random() < 0.5 else utcnow()))
+        return "bulk update"
+
     writes = [(new_idea, 6), (hide_or_restore, 2), (answer, 4), (comment, 8), (remove_comment, 2),
-              (hide_or_restore_comment, 2), (change_role, 2), (merge, 1), (delete_person, 1), (delete_idea, 1)]
+              (hide_or_restore_comment, 2), (change_role, 2), (merge, 1), (delete_person, 1), (delete_idea, 1),
+              (remove_account_row, 1), (bulk_update, 1)]
     chosen = random.choices([w for w, _ in writes], weights=[n for _, n in writes], k=steps)
     with db.autocommit_session() as reader:
         for step, write in enumerate(chosen):

@@ -12,7 +12,8 @@ ORM, core UPDATEs, the benchmark's bulk inserts, merges, account deletion) keeps
 - `idea.citizen_comments`, `idea.staff_comments`: the idea's shown comments (neither deleted nor
   hidden) by a citizen, by staff (an author whose role is *now* moderator or admin; a comment
   whose author deleted their account counts as neither). Kept by triggers on `comment` and, when
-  a role crosses the staff line, on `user_account` (the person's comments move between both).
+  a role crosses the staff line or a staff account row is deleted, on `user_account` (the
+  person's comments move between both).
 - `idea.first_answer_at`: the earliest audit entry "answer" of the idea (trigger on
   `audit_entry`); `idea.answer_days`: days from publication (else creation) to the first answer
   (else `answered_at`), for an answered idea, else NULL (a trigger on `idea`). The median reads
@@ -62,7 +63,10 @@ def _contribution(r: str) -> dict[str, str]:
 
 
 def _apply(r: str, sign: str, dialect: str) -> str:
-    ensure = (f"INSERT OR IGNORE INTO dialogue_tally (call_id) VALUES ({r}.call_id)" if dialect == "sqlite" else
+    # Not INSERT OR IGNORE on SQLite: a trigger's conflict clause yields to the firing statement's
+    # (a foreign key's SET NULL, an INSERT OR REPLACE), which would then fail or replace the row.
+    ensure = (f"INSERT INTO dialogue_tally (call_id) SELECT {r}.call_id WHERE NOT EXISTS "
+              f"(SELECT 1 FROM dialogue_tally WHERE call_id = {r}.call_id)" if dialect == "sqlite" else
               f"INSERT INTO dialogue_tally (call_id) VALUES ({r}.call_id) ON CONFLICT (call_id) DO NOTHING")
     sets = ", ".join(f"{c} = {c} {sign} ({e})" for c, e in _contribution(r).items())
     return f"{ensure}; UPDATE dialogue_tally SET {sets} WHERE call_id = {r}.call_id;"
@@ -140,6 +144,11 @@ def _sqlite_triggers() -> list[str]:
         f"CREATE TRIGGER trg_comment_tally_update AFTER UPDATE OF idea_id, author_id, deleted_at, hidden_at "
         f"ON comment WHEN {COMMENT_CHANGED} BEGIN {_comment_apply('OLD', '-')} {_comment_apply('NEW', '+')} END",
         _sqlite_role_trigger(),
+        # An account row deleted (the platform anonymises instead, app.account.privacy): its
+        # comments lose their author by the foreign key's SET NULL, whose triggers no longer
+        # find the account and take them back as citizens' comments; they are made so first.
+        f"CREATE TRIGGER trg_user_delete_tally BEFORE DELETE ON user_account WHEN {STAFF.format(r='OLD')} "
+        f"BEGIN {_role_moves('OLD', True)} END",
         f"CREATE TRIGGER trg_audit_first_answer AFTER INSERT ON audit_entry WHEN {IS_ANSWER} "
         f"BEGIN {FIRST_ANSWER} END",
     ]
@@ -188,6 +197,9 @@ def _pg_triggers() -> list[str]:
                      f"ELSE {_role_moves('NEW', False)} END IF; RETURN NULL;"),
         "CREATE TRIGGER trg_user_role_tally AFTER UPDATE OF role ON user_account FOR EACH ROW "
         f"WHEN (({STAFF.format(r='OLD')}) <> ({STAFF.format(r='NEW')})) EXECUTE FUNCTION user_role_tally()",
+        _pg_function("user_delete_tally", f"{_role_moves('OLD', True)} RETURN OLD;"),
+        "CREATE TRIGGER trg_user_delete_tally BEFORE DELETE ON user_account FOR EACH ROW "
+        f"WHEN ({STAFF.format(r='OLD')}) EXECUTE FUNCTION user_delete_tally()",
         _pg_function("audit_first_answer", f"{FIRST_ANSWER} RETURN NULL;"),
         f"CREATE TRIGGER trg_audit_first_answer AFTER INSERT ON audit_entry FOR EACH ROW WHEN ({IS_ANSWER}) "
         "EXECUTE FUNCTION audit_first_answer()",
@@ -205,10 +217,10 @@ TRIGGER_NAMES = {"idea": ("trg_idea_tally_insert", "trg_idea_tally_delete", "trg
                           "trg_idea_tally_update", "trg_idea_answer_days_insert", "trg_idea_answer_days_update"),
                  "comment": ("trg_comment_tally_insert", "trg_comment_tally_delete", "trg_comment_tally_write",
                              "trg_comment_tally_update"),
-                 "user_account": ("trg_user_role_tally",),
+                 "user_account": ("trg_user_role_tally", "trg_user_delete_tally"),
                  "audit_entry": ("trg_audit_first_answer",)}
 PG_FUNCTIONS = ("idea_dialogue_tally", "idea_answer_days", "comment_dialogue_tally", "user_role_tally",
-                "audit_first_answer")
+                "user_delete_tally", "audit_first_answer")
 
 
 def backfill(dialect: str) -> list[str]:
