@@ -45,11 +45,12 @@ STATUSES = ("under_study", "accepted", "partly_accepted", "rejected", "implement
 TALLY_COLUMNS = ("ideas", "unanswered", *(f"answered_{s}" for s in STATUSES), "delays", "commented_ideas",
                  "city_replied", "staff_comments")
 VISIBLE_WHERE = "status = 'published' AND hidden_at IS NULL"
+VISIBLE = "{r}.status = 'published' AND {r}.hidden_at IS NULL"
 
 
 def _contribution(r: str) -> dict[str, str]:
     """What idea row `r` (NEW, OLD, idea) adds to its call's tally, column by column."""
-    v = f"{r}.status = 'published' AND {r}.hidden_at IS NULL"
+    v = VISIBLE.format(r=r)
     parts = {"ideas": f"CASE WHEN {v} THEN 1 ELSE 0 END",
              "unanswered": f"CASE WHEN {v} AND {r}.answer_status IS NULL THEN 1 ELSE 0 END"}
     for s in STATUSES:
@@ -126,8 +127,12 @@ IS_ANSWER = "NEW.action = 'answer' AND NEW.target_type = 'idea'"
 
 def _sqlite_triggers() -> list[str]:
     return [
-        f"CREATE TRIGGER trg_idea_tally_insert AFTER INSERT ON idea BEGIN {_apply('NEW', '+', 'sqlite')} END",
-        f"CREATE TRIGGER trg_idea_tally_delete AFTER DELETE ON idea BEGIN {_apply('OLD', '-', 'sqlite')} END",
+        # A draft, a hidden idea... contributes nothing: its call's row is not written (on
+        # PostgreSQL, not locked to the commit).
+        f"CREATE TRIGGER trg_idea_tally_insert AFTER INSERT ON idea WHEN {VISIBLE.format(r='NEW')} "
+        f"BEGIN {_apply('NEW', '+', 'sqlite')} END",
+        f"CREATE TRIGGER trg_idea_tally_delete AFTER DELETE ON idea WHEN {VISIBLE.format(r='OLD')} "
+        f"BEGIN {_apply('OLD', '-', 'sqlite')} END",
         f"CREATE TRIGGER trg_idea_tally_update AFTER UPDATE OF {TALLY_COLUMNS_READ} ON idea WHEN {TALLY_CHANGED} "
         f"BEGIN {_apply('OLD', '-', 'sqlite')} {_apply('NEW', '+', 'sqlite')} END",
         # SQLite's BEFORE triggers cannot set NEW: the row is written again (a no-op for the tally
@@ -174,7 +179,9 @@ def _pg_triggers() -> list[str]:
                      f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_apply('OLD', '-', 'postgresql')} END IF; "
                      f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_apply('NEW', '+', 'postgresql')} END IF; "
                      "RETURN NULL;"),
-        "CREATE TRIGGER trg_idea_tally_write AFTER INSERT OR DELETE ON idea FOR EACH ROW "
+        f"CREATE TRIGGER trg_idea_tally_insert AFTER INSERT ON idea FOR EACH ROW WHEN ({VISIBLE.format(r='NEW')}) "
+        "EXECUTE FUNCTION idea_dialogue_tally()",
+        f"CREATE TRIGGER trg_idea_tally_delete AFTER DELETE ON idea FOR EACH ROW WHEN ({VISIBLE.format(r='OLD')}) "
         "EXECUTE FUNCTION idea_dialogue_tally()",
         f"CREATE TRIGGER trg_idea_tally_update AFTER UPDATE OF {TALLY_COLUMNS_READ} ON idea FOR EACH ROW "
         f"WHEN ({TALLY_CHANGED}) EXECUTE FUNCTION idea_dialogue_tally()",
@@ -187,8 +194,10 @@ def _pg_triggers() -> list[str]:
                      f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_comment_apply('OLD', '-')} END IF; "
                      f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_comment_apply('NEW', '+')} END IF; "
                      "RETURN NULL;"),
-        "CREATE TRIGGER trg_comment_tally_write AFTER INSERT OR DELETE ON comment FOR EACH ROW "
-        "EXECUTE FUNCTION comment_dialogue_tally()",
+        "CREATE TRIGGER trg_comment_tally_insert AFTER INSERT ON comment FOR EACH ROW "
+        f"WHEN ({COMMENT_SHOWN.format(r='NEW')}) EXECUTE FUNCTION comment_dialogue_tally()",
+        "CREATE TRIGGER trg_comment_tally_delete AFTER DELETE ON comment FOR EACH ROW "
+        f"WHEN ({COMMENT_SHOWN.format(r='OLD')}) EXECUTE FUNCTION comment_dialogue_tally()",
         "CREATE TRIGGER trg_comment_tally_update AFTER UPDATE OF idea_id, author_id, deleted_at, hidden_at "
         f"ON comment FOR EACH ROW WHEN ({COMMENT_CHANGED.replace(' IS NOT ', ' IS DISTINCT FROM ')}) "
         "EXECUTE FUNCTION comment_dialogue_tally()",
@@ -213,10 +222,9 @@ def triggers(dialect: str) -> list[str]:
     return _sqlite_triggers()
 
 
-TRIGGER_NAMES = {"idea": ("trg_idea_tally_insert", "trg_idea_tally_delete", "trg_idea_tally_write",
-                          "trg_idea_tally_update", "trg_idea_answer_days_insert", "trg_idea_answer_days_update"),
-                 "comment": ("trg_comment_tally_insert", "trg_comment_tally_delete", "trg_comment_tally_write",
-                             "trg_comment_tally_update"),
+TRIGGER_NAMES = {"idea": ("trg_idea_tally_insert", "trg_idea_tally_delete", "trg_idea_tally_update",
+                          "trg_idea_answer_days_insert", "trg_idea_answer_days_update"),
+                 "comment": ("trg_comment_tally_insert", "trg_comment_tally_delete", "trg_comment_tally_update"),
                  "user_account": ("trg_user_role_tally", "trg_user_delete_tally"),
                  "audit_entry": ("trg_audit_first_answer",)}
 PG_FUNCTIONS = ("idea_dialogue_tally", "idea_answer_days", "comment_dialogue_tally", "user_role_tally",
