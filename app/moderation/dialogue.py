@@ -20,10 +20,13 @@ Database triggers of migration 0041 keep what they sum:
   replies, and back. A comment whose author deleted their account counts as neither;
 - per idea, `first_answer_at` (the earliest audit entry "answer") and `answer_days` (days from
   publication, else creation, to that answer, else to `answered_at`; NULL if unanswered);
-- per call, a `DialogueTally` row (app.moderation.models): the sums over its ideas of what each
-  contributes (published and visible; answered, per status; unanswered; with a delay; commented
-  by citizens; of which staff replied; staff comments). The platform is the sum of the rows (one
-  per call: tens, not ideas).
+- per call, up to 64 `DialogueTally` rows (app.moderation.models, one per idea id modulo 64):
+  the sums over its ideas of what each contributes (published and visible; answered, per status;
+  unanswered; with a delay; commented by citizens; of which staff replied; staff comments). A call
+  is the sum of its rows, the platform of all (64 per call: thousands, not ideas). One row per
+  call made a bulk load quadratic on PostgreSQL (each update in a transaction walks the row's
+  earlier versions: the benchmark's fill of 100,000 ideas did not end in 20 minutes) and put
+  every writer of a call in line for one row lock.
 
 Why triggers and not the services: the figures move with writes of many kinds (publication,
 hiding, answers, comments and their moderation, role changes, merges, account deletion, idea
@@ -31,8 +34,8 @@ deletion with its comments by ON DELETE CASCADE, the benchmark's and imports' bu
 UPDATEs), written by a dozen modules; a trigger sees each row written whatever wrote it, so the
 tallies stay equal to a recount without any path to remember. Each trigger adds what the row
 contributes after the write and takes away what it contributed before, so their order does not
-matter. The cost: an idea's write that changes its contribution updates its call's tally row
-(a row lock held to the commit on PostgreSQL, per call); supports, edits and other counters do
+matter. The cost: an idea's write that changes its contribution updates one of its call's tally rows
+(a row lock held to the commit on PostgreSQL); supports, edits and other counters do
 not (the triggers' WHEN clauses compare contributions).
 
 Two figures cannot be kept: "waiting" moves with the clock, so it is the unanswered ideas of the
@@ -167,8 +170,8 @@ def figures(session: Session, call_id: int | None = None, waiting_days: int = WA
     have an official answer and with which status, and how many have waited more than `waiting_days`
     without one, as of `now` (default: the clock).
 
-    Read, not counted (see the module docstring): the call's tally row (the platform: the sum of
-    the rows, one per call), the ideas published in the last `waiting_days` days still unanswered
+    Read, not counted (see the module docstring): the call's tally rows (the platform: the sum of
+    all rows), the ideas published in the last `waiting_days` days still unanswered
     (a range of a partial index), and the one or two middle answer delays (an OFFSET into a
     partial index ordered by delay)."""
     now = now or utcnow()

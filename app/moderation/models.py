@@ -31,7 +31,7 @@ class ModeratorAssignment(SQLModel, table=True):
 
 
 class DialogueTally(SQLModel, table=True):
-    """The dialogue figures' sums over one call's ideas (app.moderation.dialogue), kept by
+    """The dialogue figures' sums over a share of one call's ideas (app.moderation.dialogue), kept by
     triggers of migration 0041 on every write of an idea, a comment, a role or an answer's audit
     entry: never written by the application. `call_id` has no foreign key: a call's deletion
     deletes its ideas, whose triggers still write its row (left at zero)."""
@@ -39,6 +39,8 @@ class DialogueTally(SQLModel, table=True):
     __tablename__ = "dialogue_tally"
 
     call_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # The idea's id modulo 64: a call's sums are spread over up to 64 rows (migration 0041, SHARDS).
+    shard: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     ideas: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # published and visible
     unanswered: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     answered_under_study: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -18,7 +18,7 @@ ORM, core UPDATEs, the benchmark's bulk inserts, merges, account deletion) keeps
   `audit_entry`); `idea.answer_days`: days from publication (else creation) to the first answer
   (else `answered_at`), for an answered idea, else NULL (a trigger on `idea`). The median reads
   the middle of the partial index `ix_idea_answer_days(_all)` with an OFFSET.
-- `dialogue_tally`: one row per call, the sums over its ideas of what each contributes (published
+- `dialogue_tally`: per call, in SHARDS rows by idea id (see SHARDS), the sums over its ideas of what each contributes (published
   and visible; answered per status; with a delay; commented by citizens; of which staff replied;
   staff comments), changed by a trigger on `idea` by what the written row contributed before and
   after (no FK to `call`: a call's deletion deletes its ideas, whose triggers write its row).
@@ -63,14 +63,23 @@ def _contribution(r: str) -> dict[str, str]:
     return parts
 
 
+# A call's sums are spread over SHARDS rows (by idea id): on PostgreSQL every update of a row
+# within one transaction leaves a version that the next one walks past, so that a bulk load of
+# 100,000 ideas into one row per call was quadratic (the benchmark's fill did not end in 20
+# minutes); it also spreads concurrent writers' row locks. figures() adds a call's rows.
+SHARDS = 64
+
+
 def _apply(r: str, sign: str, dialect: str) -> str:
     # Not INSERT OR IGNORE on SQLite: a trigger's conflict clause yields to the firing statement's
     # (a foreign key's SET NULL, an INSERT OR REPLACE), which would then fail or replace the row.
-    ensure = (f"INSERT INTO dialogue_tally (call_id) SELECT {r}.call_id WHERE NOT EXISTS "
-              f"(SELECT 1 FROM dialogue_tally WHERE call_id = {r}.call_id)" if dialect == "sqlite" else
-              f"INSERT INTO dialogue_tally (call_id) VALUES ({r}.call_id) ON CONFLICT (call_id) DO NOTHING")
+    key = f"call_id = {r}.call_id AND shard = {r}.id % {SHARDS}"
+    ensure = (f"INSERT INTO dialogue_tally (call_id, shard) SELECT {r}.call_id, {r}.id % {SHARDS} "
+              f"WHERE NOT EXISTS (SELECT 1 FROM dialogue_tally WHERE {key})" if dialect == "sqlite" else
+              f"INSERT INTO dialogue_tally (call_id, shard) VALUES ({r}.call_id, {r}.id % {SHARDS}) "
+              "ON CONFLICT (call_id, shard) DO NOTHING")
     sets = ", ".join(f"{c} = {c} {sign} ({e})" for c, e in _contribution(r).items())
-    return f"{ensure}; UPDATE dialogue_tally SET {sets} WHERE call_id = {r}.call_id;"
+    return f"{ensure}; UPDATE dialogue_tally SET {sets} WHERE {key};"
 
 
 TALLY_CHANGED = " OR ".join([f"({o}) <> ({n})" for o, n in zip(_contribution("OLD").values(),
@@ -244,8 +253,8 @@ def backfill(dialect: str) -> list[str]:
         "WHERE action = 'answer' AND target_type = 'idea')",
         f"UPDATE idea SET answer_days = {_days('idea', dialect)} WHERE answer_status IS NOT NULL",
         "DELETE FROM dialogue_tally",
-        f"INSERT INTO dialogue_tally (call_id, {', '.join(TALLY_COLUMNS)}) SELECT call_id, {tally} FROM idea "
-        "GROUP BY call_id",
+        f"INSERT INTO dialogue_tally (call_id, shard, {', '.join(TALLY_COLUMNS)}) "
+        f"SELECT call_id, id % {SHARDS}, {tally} FROM idea GROUP BY call_id, id % {SHARDS}",
     ]
 
 
@@ -254,8 +263,9 @@ def upgrade() -> None:
     op.create_table(
         "dialogue_tally",
         sa.Column("call_id", sa.Integer(), nullable=False, autoincrement=False),
+        sa.Column("shard", sa.Integer(), nullable=False, autoincrement=False),
         *(sa.Column(name, sa.Integer(), nullable=False, server_default="0") for name in TALLY_COLUMNS),
-        sa.PrimaryKeyConstraint("call_id", name=op.f("pk_dialogue_tally")),
+        sa.PrimaryKeyConstraint("call_id", "shard", name=op.f("pk_dialogue_tally")),
     )
     op.add_column("idea", sa.Column("citizen_comments", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("idea", sa.Column("staff_comments", sa.Integer(), nullable=False, server_default="0"))
