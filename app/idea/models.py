@@ -60,9 +60,12 @@ LIST_ORDER_COLUMNS = {"newest": ("published_at", "id"), "supported": ("vote_coun
 
 # Partial indexes of the dialogue figures: (name, columns, condition).
 _VISIBLE = "status = 'published' AND hidden_at IS NULL"
+_DELAY_DATES = ("published_at", "created_at", "first_answer_at", "answered_at")
 DIALOGUE_INDEXES = (
-    ("ix_idea_answer_days", ("call_id", "answer_days"), f"{_VISIBLE} AND answer_days IS NOT NULL"),
-    ("ix_idea_answer_days_all", ("answer_days",), f"{_VISIBLE} AND answer_days IS NOT NULL"),
+    # With the dates the median is computed from: the OFFSET skips index entries only (PostgreSQL
+    # fetched each skipped row from the table: 20 ms instead of 2 for 16,000).
+    ("ix_idea_answer_days", ("call_id", "answer_days", *_DELAY_DATES), f"{_VISIBLE} AND answer_days IS NOT NULL"),
+    ("ix_idea_answer_days_all", ("answer_days", *_DELAY_DATES), f"{_VISIBLE} AND answer_days IS NOT NULL"),
     ("ix_idea_unanswered", ("call_id", "published_at", "created_at"), f"{_VISIBLE} AND answer_status IS NULL"),
     ("ix_idea_unanswered_all", ("published_at", "created_at"), f"{_VISIBLE} AND answer_status IS NULL"),
 )
