@@ -27,8 +27,9 @@ ORM, core UPDATEs, the benchmark's bulk inserts, merges, account deletion) keeps
 
 Measured with `scripts/bench_dialogue.py` (100,000 ideas, 300,000 comments, a third answered; a
 machine shared with other work): the platform's figures 3.0 s -> 9 ms and the largest call's
-1.0 s -> 2.3 ms on SQLite; on PostgreSQL (after VACUUM ANALYZE) 1.3 s -> 37 ms and 0.5 s -> 3.5 ms
-before the median's indexes held the dates (PostgreSQL then read 16,000 rows to skip them).
+1.0 s -> 2.3 ms on SQLite; on PostgreSQL (after VACUUM ANALYZE) 1.15 s -> 18 ms and 0.5 s -> 3 ms
+(37 ms before the median's indexes held the dates: it read 16,000 rows to skip them; 10 ms of the
+18 is the tally table's sequential read, its pages bloated by the bulk load's updates).
 
 On SQLite a migration that rebuilds one of `idea`, `comment`, `user_account`, `audit_entry`
 (batch mode) drops its triggers: it must create them again (TRIGGERS below).
