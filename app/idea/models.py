@@ -58,6 +58,19 @@ LIST_ORDER_COLUMNS = {"newest": ("published_at", "id"), "supported": ("vote_coun
                       "discussed": ("comment_count", "published_at", "id")}
 
 
+# Partial indexes of the dialogue figures: (name, columns, condition).
+_VISIBLE = "status = 'published' AND hidden_at IS NULL"
+_DELAY_DATES = ("published_at", "created_at", "first_answer_at", "answered_at")
+DIALOGUE_INDEXES = (
+    # With the dates the median is computed from: the OFFSET skips index entries only (PostgreSQL
+    # fetched each skipped row from the table: 20 ms instead of 2 for 16,000).
+    ("ix_idea_answer_days", ("call_id", "answer_days", *_DELAY_DATES), f"{_VISIBLE} AND answer_days IS NOT NULL"),
+    ("ix_idea_answer_days_all", ("answer_days", *_DELAY_DATES), f"{_VISIBLE} AND answer_days IS NOT NULL"),
+    ("ix_idea_unanswered", ("call_id", "published_at", "created_at"), f"{_VISIBLE} AND answer_status IS NULL"),
+    ("ix_idea_unanswered_all", ("published_at", "created_at"), f"{_VISIBLE} AND answer_status IS NULL"),
+)
+
+
 class Idea(SQLModel, table=True):
     __tablename__ = "idea"
     __table_args__ = (
@@ -75,6 +88,10 @@ class Idea(SQLModel, table=True):
         # The ideas of a theme or a district, for a search filtered by them (migration 0018).
         sa.Index("ix_idea_category_filters", "category_id", "call_id", "district_id"),
         sa.Index("ix_idea_district_filters", "district_id", "call_id", "category_id"),
+        # The dialogue figures (app.moderation.dialogue, migration 0041): the middle answer
+        # delay read at an OFFSET, the unanswered ideas counted by date.
+        *(sa.Index(name, *columns, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+          for name, columns, where in DIALOGUE_INDEXES),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +135,13 @@ class Idea(SQLModel, table=True):
     comment_count: int = 0
     follower_count: int = 0
     report_count: int = 0
+    # Kept by database triggers (migration 0041, app.moderation.dialogue), never by the
+    # application: shown comments (neither deleted nor hidden) by citizens and by staff (role
+    # now), the earliest audit entry "answer", and the days from publication to the first answer.
+    citizen_comments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    staff_comments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    first_answer_at: datetime | None = None
+    answer_days: float | None = None
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

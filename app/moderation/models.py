@@ -13,7 +13,7 @@ from app.audit import AuditEntry
 from app.clock import utcnow
 
 # Moderation is the reader of the audit log: its entry is importable from here too.
-__all__ = ["AuditEntry", "ModeratorAssignment"]
+__all__ = ["AuditEntry", "DialogueTally", "ModeratorAssignment"]
 
 
 class ModeratorAssignment(SQLModel, table=True):
@@ -28,3 +28,27 @@ class ModeratorAssignment(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow)
 
+
+
+class DialogueTally(SQLModel, table=True):
+    """The dialogue figures' sums over a share of one call's ideas (app.moderation.dialogue), kept by
+    triggers of migration 0041 on every write of an idea, a comment, a role or an answer's audit
+    entry: never written by the application. `call_id` has no foreign key: a call's deletion
+    deletes its ideas, whose triggers still write its row (left at zero)."""
+
+    __tablename__ = "dialogue_tally"
+
+    call_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # The idea's id modulo 64: a call's sums are spread over up to 64 rows (migration 0041, SHARDS).
+    shard: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    ideas: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # published and visible
+    unanswered: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answered_under_study: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answered_accepted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answered_partly_accepted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answered_rejected: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answered_implemented: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    delays: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # answered, with answer_days
+    commented_ideas: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # by citizens
+    city_replied: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # ... and by staff
+    staff_comments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
