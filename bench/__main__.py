@@ -112,7 +112,8 @@ def _memory(server: subprocess.Popen[bytes]) -> dict[str, dict[str, float]]:
 
 def _fetch(url: str, cookie: str = "") -> bytes:
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+    # A first visit at a million ideas reads gigabytes the operating system has not cached yet.
+    with urllib.request.urlopen(request, timeout=600) as answer:  # noqa: S310
         return bytes(answer.read())
 
 
@@ -138,12 +139,18 @@ def _votes_consistent(database_url: str) -> dict[str, Any]:
 
 
 def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Namespace) -> dict[str, Any]:
-    """Fill, serve and measure one database; returns its figures."""
+    """Fill (or, with --reuse, take as filled), serve and measure one database; returns its figures."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     settings = Settings(database_url=database_url, data_dir=data_dir, secret_key=SECRET, meili_url="")
-    print(f"\n== {kind}: filling {size} ...", flush=True)
-    filled = dataset.fill(database_url, settings, size)
-    print(f"   filled in {filled.seconds:.0f} s", flush=True)
+    if args.reuse:
+        print(f"\n== {kind}: measuring the database filled earlier, {database_url} ...", flush=True)
+        filled = dataset.existing(database_url, settings)
+        size = filled.found or size
+        print(f"   it holds {size}", flush=True)
+    else:
+        print(f"\n== {kind}: filling {size} ...", flush=True)
+        filled = dataset.fill(database_url, settings, size)
+        print(f"   filled in {filled.seconds:.0f} s", flush=True)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     floor = data_dir / "floor.html"
@@ -170,8 +177,15 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
         page_bytes = _fetch(base + pages[1][1])
         floor.write_bytes(page_bytes)  # the floor answers the list's own bytes (read at its first request)
         pages = [page for page in pages if chosen(args.only, page[0])]
-        for _name, path, cookie in pages:
-            _fetch(base + path, cookie)  # warm: templates compiled, caches filled, connections opened
+        first_seconds = {}
+        for name, path, cookie in pages:
+            # Warm: templates compiled, caches filled, connections opened. How long the first
+            # visit took is a figure too: at a million ideas, with the database's pages not yet
+            # in memory, it is what the first visitor after a restart waits.
+            started = time.monotonic()
+            _fetch(base + path, cookie)
+            first_seconds[name] = round(time.monotonic() - started, 3)
+            print(f"   first visit, {name}: {first_seconds[name]:.2f} s", flush=True)
         measures = [load.get(base, "floor (same bytes, bare endpoint)", FLOOR_PATH, seconds=args.seconds,
                              threads=args.threads, connections=args.connections)]
         for name, path, cookie in pages:
@@ -210,6 +224,7 @@ def run_one(kind: str, database_url: str, size: dataset.Size, args: argparse.Nam
                      "new_rows": after["vote_rows"] - before["vote_rows"],
                      "counters_equal_rows": after["vote_rows"] == after["counters_sum"]},
         "memory_mib": memory,
+        "first_visit_seconds": first_seconds,
     }
 
 
@@ -262,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(e.g. list-logged-in,home,support); the floor is always measured. Default: all")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite database and the servers' data "
                         "folders after the run (removed otherwise)")
+    parser.add_argument("--reuse", default="", help="measure the database at this URL, filled by an earlier run "
+                        "with --keep (e.g. sqlite:////tmp/bench-db-x/bench.sqlite3), instead of filling one; "
+                        "--databases must then name its kind alone")
     parser.add_argument("--json", type=Path, default=ROOT / "test-artifacts" / "bench.json")
     args = parser.parse_args(argv)
     base = dataset.SIZES[args.size]
@@ -270,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for kind in [k.strip() for k in args.databases.split(",") if k.strip()]:
         folder = None
-        if kind == "sqlite":
+        if args.reuse:
+            url = args.reuse
+        elif kind == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="bench-db-"))
             url = f"sqlite:///{folder / 'bench.sqlite3'}"
         elif kind == "postgresql":
@@ -282,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_one(kind, url, size, args))
         finally:
             # A million ideas are gigabytes of SQLite: gone with the run unless asked for.
-            if folder is not None and not args.keep:
+            if folder is not None and not args.keep and not args.reuse:
                 shutil.rmtree(folder, ignore_errors=True)
             elif folder is not None:
                 print(f"   kept: {url}", flush=True)

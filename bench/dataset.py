@@ -69,6 +69,7 @@ class Filled:
     poster_cookies: list[tuple[str, str]] = field(default_factory=list)  # (Cookie header, CSRF token)
     target_ideas: list[int] = field(default_factory=list)  # public ideas the posters support
     seconds: float = 0.0
+    found: "Size | None" = None  # what an existing database holds (`existing`)
 
 
 def _rows(model: type[SQLModel], values: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -203,6 +204,39 @@ def fill(database_url: str, settings: Settings, size: Size, seed: int = 2017) ->
     return Filled(call_slug="appel-1", theme_id=themes[0], district_id=districts[0],
                   idea_with_50_comments=showcase, ideas_of_first_call=len(first_call_ideas),
                   poster_cookies=cookies, target_ideas=first_call_ideas, seconds=time.monotonic() - started)
+
+
+def existing(database_url: str, settings: Settings) -> Filled:
+    """What a run needs of a database `fill` filled earlier (a run with --keep; a million ideas
+    take an hour to fill), migrated to the current revision first. The posters get new sessions:
+    only their tokens' hashes were stored."""
+    migrate.upgrade(database_url)
+    engine = sa.create_engine(database_url)
+    now = utcnow()
+    idea_table: sa.Table = Idea.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        calls: sa.Table = Call.__table__  # type: ignore[attr-defined]
+        first_call = conn.execute(sa.select(calls.c.id).where(calls.c.slug == "appel-1")).scalar_one()
+        first_call_ideas = _ids(conn, Idea, idea_table.c.call_id == first_call)
+        themes = _ids(conn, Category, Category.__table__.c.call_id == first_call)  # type: ignore[attr-defined]
+        districts = _ids(conn, District)
+        posters = _ids(conn, User)[-POSTERS:]  # the last accounts `fill` made
+        cookies: list[tuple[str, str]] = []
+        session_rows = []
+        for user in posters:
+            token, seed_value = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+            session_rows.append({"token_hash": hash_token(token), "user_id": user,
+                                 "expires_at": now + timedelta(days=2), "user_agent": "bench"})
+            cookies.append((f"rv_session={token}; rv_csrf={seed_value}",
+                            csrf_token_for(settings.resolved_secret_key, seed_value)))
+        _insert(conn, UserSession, iter(session_rows))
+        found = Size(*(conn.execute(sa.select(sa.func.count()).select_from(model.__table__)).scalar_one()  # type: ignore[union-attr]
+                       for model in (Idea, Vote, Comment, User, Call)))
+    engine.dispose()
+    return Filled(call_slug="appel-1", theme_id=themes[0], district_id=districts[0],
+                  idea_with_50_comments=first_call_ideas[0], ideas_of_first_call=len(first_call_ideas),
+                  poster_cookies=cookies, target_ideas=first_call_ideas,
+                  found=Size(found.ideas, found.votes, found.comments, found.citizens - POSTERS, found.calls))
 
 
 def empty_postgres(url: str) -> None:
