@@ -3,6 +3,7 @@
 import itertools
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.account.models import Role, User
@@ -95,6 +96,24 @@ def make_idea(session: Session, call: Call, author: User | None = None, *, title
     session.add(idea)
     session.flush()
     return idea
+
+
+def insert_old_idea(session: Session, call: Call, *, title: str, body: str = "", idea_id: int | None = None) -> int:
+    """A published idea in a database migrated to an older revision (migration tests), with only
+    the columns every revision since 0037 has; returns its id. `make_idea` writes today's model,
+    whose newer columns (the dialogue tallies' of 0041...) such a database does not have yet."""
+    now = utcnow()
+    idea = sa.table("idea", *(sa.column(name) for name in (
+        "id", "call_id", "title", "body_md", "body_html", "status", "answer_html", "jury_note", "vote_count",
+        "comment_count", "follower_count", "report_count", "created_at", "updated_at", "published_at")),
+        sa.column("shortlisted", sa.Boolean), sa.column("winner", sa.Boolean))
+    values = {"call_id": call.id, "title": title, "body_md": body, "body_html": render_markdown(body),
+              "status": "published", "answer_html": "", "jury_note": "", "shortlisted": False, "winner": False,
+              "vote_count": 0, "comment_count": 0, "follower_count": 0, "report_count": 0,
+              "created_at": now, "updated_at": now, "published_at": now}
+    if idea_id is not None:
+        values["id"] = idea_id
+    return int(session.execute(sa.insert(idea).values(values).returning(idea.c.id)).scalar_one())
 
 
 def make_comment(session: Session, idea: Idea, author: User | None = None, *,

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app import migrate
 from app.search import sqlite_fts
-from tests.factories import make_call, make_idea
+from tests.factories import insert_old_idea, make_call
 
 REVISION = "0038"
 BEFORE = "0037"
@@ -31,7 +31,8 @@ def test_the_ideas_already_indexed_get_their_typos_corrected(empty_database: str
     engine = sa.create_engine(empty_database)
     with Session(engine) as session:
         # The indexed idea itself, public: a correction is only a word an idea public now holds.
-        make_idea(session, make_call(session), title="Une cour verte pour chaque école", body="Moins de béton.", id=7)
+        insert_old_idea(session, make_call(session), title="Une cour verte pour chaque école", body="Moins de béton.",
+                        idea_id=7)
         session.commit()
         found = sqlite_fts.corrected(session, ["ecolle", "betton", "verte", "xylophone"])
         assert found == ["ecole", "beton", "verte", "xylophone"]
