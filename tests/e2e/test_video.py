@@ -128,6 +128,9 @@ def test_announcement_video_plays_after_a_click(server: E2EServer, page: Page) -
     page.get_by_role("button", name="Lire la vidéo").click()
     expect(page.locator("figure[data-video] iframe")).to_have_attribute(
         "src", f"https://www.youtube-nocookie.com/embed/{FIRST}?autoplay=1")
+    # The frame's address is set before its request leaves: wait for the player it loads (a busy
+    # machine saw the list still empty when asserted at once).
+    expect(page.frame_locator("figure[data-video] iframe").locator("body")).to_contain_text("Fake")
     assert requests == [f"https://www.youtube-nocookie.com/embed/{FIRST}?autoplay=1"]
 
 
