@@ -31,6 +31,7 @@ from app.council import api as council_api
 from app.council import routes as council_routes
 from app.db import WRITE_TURN, Database
 from app.follow import routes as follow_routes
+from app.head import HeadAsGetMiddleware
 from app.i18n import LocaleMiddleware
 from app.idea import routes as idea_routes
 from app.identity import routes as identity_routes
@@ -158,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PageCacheMiddleware, generation=db.generation,
                        max_bytes=settings.page_cache_mb * 1024 * 1024, https=settings.is_https,
                        secret_key=settings.resolved_secret_key)
+    # HEAD goes on as GET from here (app.head): the page cache serves it its kept page.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     # The proxy's headers are applied here rather than by uvicorn (`reinventons serve` turns its
     # own off), so that the request id below still sees the peer that sent them.
