@@ -86,6 +86,14 @@ def _migrate(settings: Settings) -> tuple[str | None, str | None]:
     before, after = migrate.upgrade(settings.resolved_database_url)
     if before != after:
         log.info("Database migrated from %s to %s.", before or "an empty database", after)
+        # A migration may rewrite what pages show (a backfill, an excerpt recomputed) without
+        # the application's writes, which alone bump the page generation: instances still
+        # running during a rolling deploy would serve the pages they kept until the next write.
+        database = Database.from_settings(settings)
+        try:
+            database.generation.bump()
+        finally:
+            database.dispose()
     else:
         log.info("Database already at revision %s: nothing to migrate.", after)
     return before, after
