@@ -16,14 +16,6 @@ waited for in one thread of the process's own), which the kernel hands to the ne
 process the moment it is released. Both are held until the request's session is closed. The
 worker and the CLI do not take the file lock: their BEGIN IMMEDIATE waits on the busy timeout,
 the safety net, which also covers a request meeting them.
-
-A route marked `reads_first` (a support) holds the turn for its write transaction alone: it
-reads (the person, the idea, the authorisation) in a read transaction of its own, which waits
-for no writer under WAL, then runs its write in one trip to the thread pool that takes the file
-lock, begins IMMEDIATE, writes, commits and gives the lock back (`write_after_reading`). What it
-read may have changed meanwhile: the write reads again, under SQLite's write lock, everything
-its rules depend on. One writer holding the turn for ~4.5 ms of reading, dependency solving and
-thread hops capped supports near 220/s; the write alone is a fraction of that.
 """
 
 import asyncio
@@ -32,7 +24,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -51,10 +43,7 @@ from app.security import SAFE_METHODS
 from app.settings import Settings
 
 _WRITES_ON_READ = "_reinventons_writes_on_read"
-_READS_FIRST = "_reinventons_reads_first"
-_AT_WRITE = "reinventons_at_write"  # in a session's info: writes kept for its write transaction
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-T = TypeVar("T")
 
 
 SQLITE_MMAP_BYTES = 1 << 30  # of a SQLite database read through memory mapping (1 GiB)
@@ -141,24 +130,6 @@ class WriterFileLock:
             if held:  # taken in the thread, but the coroutine was cancelled before it heard
                 fcntl.flock(fd, fcntl.LOCK_UN)
             raise
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """The lock for the block, waited for in the calling thread: for a write done in one trip
-        to the thread pool, so that nothing between taking and giving back the lock waits for
-        another thread or for the event loop (`Database.write_in_turn`). The caller holds the
-        process's asyncio lock, so at most one thread of the process waits here, for another
-        process only, which needs none of this process's threads to finish."""
-        fd, _waiter = self._open()
-        if self._last_wait is not None:
-            # An abandoned wait (`acquire`) may take the lock for a moment in its own thread:
-            # taken through the same descriptor, ours would be lost with its release. Let it end.
-            self._last_wait.result()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def release(self) -> None:
         """Give the lock back (does not block)."""
@@ -254,26 +225,6 @@ class Database:
             finally:
                 lock.release()
 
-    def write_in_turn(self, session: Session, work: Callable[[], T]) -> T:
-        """Run `work` (which commits) as the write of a `reads_first` request, in the calling
-        thread (of the thread pool), the process's asyncio lock held by the caller: end the read
-        transaction if still open (a commit: the objects read stay loaded, nothing is written;
-        `read_before_writing` ended it already), take the file
-        lock, begin IMMEDIATE, run the writes dependencies kept for it (`at_write`), then `work`.
-        What `work` did not commit is rolled back before the lock is given back, without
-        expiring the loaded objects (as `get_session` closes), for the refusal's answer."""
-        session.commit()
-        lock = self.writer_file_lock.held() if self.writer_file_lock is not None else nullcontext()
-        with lock:
-            session.connection(execution_options={"sqlite_immediate": True})
-            try:
-                for step in session.info.pop(_AT_WRITE, []):
-                    step()
-                return work()
-            finally:
-                if session.in_transaction():
-                    session.close()
-
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
@@ -337,60 +288,6 @@ def is_write_request(request: Request) -> bool:
     return bool(getattr(request.scope.get("endpoint"), _WRITES_ON_READ, False))
 
 
-def reads_first(endpoint: Endpoint) -> Endpoint:
-    """Mark a writing route (an async one) that reads, then writes through `write_after_reading`:
-    on SQLite its request takes no write turn before the route (`sqlite_write_turn`), reads in a
-    read transaction and holds the turn for its write transaction alone. Its write must read
-    again, in its own transaction, whatever its rules depend on (`app.locks.fresh_under_lock`):
-    what the reading saw may have changed before the turn came. Under the route decorator."""
-    setattr(endpoint, _READS_FIRST, True)
-    return endpoint
-
-
-def _reads_first(request: Request) -> bool:
-    return bool(getattr(request.scope.get("endpoint"), _READS_FIRST, False))
-
-
-async def read_before_writing(request: Request, session: Session, read: Callable[[], T]) -> T:
-    """Run `read` (sync: what a `reads_first` route reads and checks before writing) in the
-    thread pool and return what it returns. On SQLite its transaction then ends (a commit:
-    nothing is written, the objects read stay loaded), so that the connection goes back to the
-    pool before the wait for the turn: 50 supports waiting with a connection each would empty
-    it. On PostgreSQL the request keeps one transaction."""
-    db: Database = request.app.state.db
-
-    def reading() -> T:
-        result = read()
-        if db.is_sqlite:
-            session.commit()
-        return result
-
-    return await run_in_threadpool(reading)
-
-
-async def write_after_reading(request: Request, session: Session, work: Callable[[], T]) -> T:
-    """Run `work` (sync: the request's writes and their commit, rules checked again inside) in
-    the thread pool, and return what it returns, for a `reads_first` route. On SQLite within the
-    write turn, held for that trip only (`Database.write_in_turn`); elsewhere in the request's
-    one transaction, whose row locks serialise the writers (app.locks)."""
-    db: Database = request.app.state.db
-    if not db.is_sqlite:
-        return await run_in_threadpool(work)
-    async with db.write_turn:  # one thread of this process at a time waits for the file lock
-        return await run_in_threadpool(db.write_in_turn, session, work)
-
-
-def at_write(request: Request, session: Session, step: Callable[[], None]) -> None:
-    """Run `step`, a write an application-wide dependency adds to a writing request (the
-    session's last activity), in the request's write transaction: now, or for a `reads_first`
-    route on SQLite first thing in its write, since its reading transaction must not write
-    (SQLite would refuse a write from a snapshot older than another writer's commit)."""
-    if _reads_first(request) and request.app.state.db.is_sqlite:
-        session.info.setdefault(_AT_WRITE, []).append(step)
-    else:
-        step()
-
-
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: a write session for writing requests (`is_write_request`).
     Routes commit once.
@@ -400,7 +297,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     holds the write turn across every such trip, each a wake-up of a thread and then of the
     event loop: fewer trips, more supports per second."""
     db: Database = request.app.state.db
-    session = db.session(write=is_write_request(request) and not _reads_first(request))
+    session = db.session(write=is_write_request(request))
     try:
         yield session
     finally:
@@ -424,10 +321,9 @@ async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
     route, the teardown). Had 40 requests waited for that lock inside the thread pool (its
     size), the holder could not get a thread back to finish: every writer stalled until the
     busy timeout, then failed with "database is locked". Waiting here uses no thread.
-    A `reads_first` route takes its turn later, for its write alone (`write_after_reading`).
     """
     db: Database = request.app.state.db
-    if not is_write_request(request) or not db.is_sqlite or _reads_first(request):
+    if not is_write_request(request) or not db.is_sqlite:
         yield
         return
     async with db.writing():

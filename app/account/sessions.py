@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app import cookies
 from app.account.models import User, UserSession
 from app.clock import utcnow
-from app.db import REQUEST_SESSION, at_write, is_write_request
+from app.db import REQUEST_SESSION, is_write_request
 from app.security import hash_token
 
 SESSION_COOKIE = cookies.SESSION.base  # its name over http; see app.cookies for https
@@ -76,13 +76,11 @@ def _session_for_token(session: Session, token: str) -> tuple[User, UserSession]
 def load_current_user(request: Request, session: Session = REQUEST_SESSION) -> User | None:
     """Application-wide dependency: the logged-in user, also kept on request.state for pages.
     A request that writes anyway also notes the session's last activity (approximate: at most
-    every few minutes, `touch`), shown on the person's sessions page, in its write transaction
-    (`app.db.at_write`)."""
+    every few minutes, `touch`), shown on the person's sessions page."""
     found = _session_for_token(session, cookies.SESSION.read(request))
     user = found[0] if found is not None else None
     if found is not None and is_write_request(request):
-        row = found[1]
-        at_write(request, session, lambda: touch(session, row))
+        touch(session, found[1])
     request.state.user = user
     return user
 

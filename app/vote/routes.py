@@ -1,23 +1,17 @@
 """Supporting an idea, and taking the support back."""
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from app import links
-from app.account.models import User
 from app.authz import Action, require_citizen, require_taking_part
-from app.call.models import Call, VoteScope
-from app.db import read_before_writing, reads_first, write_after_reading
+from app.call.models import VoteScope
 from app.deps import CitizenUser, CurrentUser, DbSession
 from app.errors import AppError
 from app.i18n import N_, format_number, ngettext
 from app.idea import queries as idea_queries
-from app.idea.models import Idea
 from app.residents import service as residents
 from app.residents.models import Part
 from app.security import safe_next
@@ -60,38 +54,20 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
     }
 
 
-def _may_vote(session: Session, user: User | None, idea_id: int) -> tuple[Idea, Call, User]:
-    """The reading of a support, before its write: the idea and its call as `user` may see them,
-    and the voter if they may support it (NotFound, LoginRequired, Forbidden otherwise)."""
-    idea, call = idea_queries.visible_idea(session, idea_id, user)
-    voter = require_citizen(user, Action.vote_cast, idea)
-    require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
-    return idea, call, voter
-
-
-def _give(session: Session, idea: Idea, call: Call, voter: User) -> service.VoteState:
-    """The write of a support, committed; every rule checked again inside (app.vote.service)."""
-    residents.take_part(session, user=voter, call=call, part=Part.vote)
-    state = service.cast_vote(session, idea=idea, call=call, user=voter)
-    session.commit()
-    return state
-
-
 @router.post("/ideas/{idea_id}/vote", name="vote:cast")
-@reads_first
-async def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
-               next: Annotated[str, Form()] = "") -> Response:
-    """Support an idea. Async, for its write to wait for SQLite's write turn on the event loop
-    rather than in a thread (app.db.write_after_reading): the turn covers the write only, the
-    reading (one trip to the thread pool) runs beside other supports' writes."""
+def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+         next: Annotated[str, Form()] = "") -> Response:
     back = None
     try:
-        idea, call, voter = await read_before_writing(request, session, partial(_may_vote, session, user, idea_id))
+        idea, call = idea_queries.visible_idea(session, idea_id, user)
         back = back_to_list(next, call.slug)
-        state = await write_after_reading(request, session, partial(_give, session, idea, call, voter))
+        voter = require_citizen(user, Action.vote_cast, idea)
+        require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
+        residents.take_part(session, user=voter, call=call, part=Part.vote)
+        state = service.cast_vote(session, idea=idea, call=call, user=voter)
     except AppError as exc:
-        # In the thread pool: a refusal to a form may draw a page, which may read.
-        return await run_in_threadpool(refuse, request, exc, idea_id, ANCHOR, back)
+        return refuse(request, exc, idea_id, ANCHOR, back)
+    session.commit()
     return done(request, idea_id, ANCHOR, N_("Thank you! You support this idea."), _state_json(state), back)
 
 
