@@ -7,6 +7,7 @@ so `_()` works in templates, routes and error handlers alike. Code that writes t
 else (e-mails) passes the recipient's language explicitly with `translate()`.
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,10 +37,27 @@ LANG_COOKIE = cookies.LANGUAGE.base  # its name over http; see app.cookies for h
 _current: ContextVar[str] = ContextVar("language", default="fr")
 
 
-@cache
+_CATALOGUES: dict[str, dict[str, Any]] = {}
+_READING = threading.Lock()
+
+
 def catalogue(language: str) -> dict[str, Any]:
     """msgid -> translation (a str, or a tuple of plural forms), merged over every domain. French
-    translations get French typography here (app.typography), once, for every page and e-mail."""
+    translations get French typography here (app.typography), once, for every page and e-mail.
+
+    Read once per process, by one thread while the others wait: a server just started under load
+    has all its threads ask at once (30 supports), and each reading every .po file itself cost
+    each process about a second of CPU (py-spy, the benchmark's supports on PostgreSQL)."""
+    found = _CATALOGUES.get(language)
+    if found is None:
+        with _READING:
+            found = _CATALOGUES.get(language)
+            if found is None:
+                found = _CATALOGUES[language] = _read_catalogue(language)
+    return found
+
+
+def _read_catalogue(language: str) -> dict[str, Any]:
     messages: dict[str, Any] = {}
     folder = TRANSLATIONS_DIR / language
     for po_file in sorted(folder.glob("*.po")):

@@ -72,10 +72,10 @@ def lock_idea(session: Session, idea_id: int) -> None:
         session.exec(select(col(Idea.id)).where(col(Idea.id) == idea_id).with_for_update(key_share=True)).first()
 
 
-def fresh_under_lock(session: Session, row: Call | Idea, *, shared: bool = False) -> None:
-    """Lock `row` (a call or an idea, loaded in `session`) and read it again, in one statement:
-    on PostgreSQL `SELECT ... FOR SHARE` when `shared` (what `share_call` takes), else
-    `FOR NO KEY UPDATE` (what `lock_call` and `lock_idea` take). On SQLite a write transaction
+def fresh_under_lock(session: Session, row: User | Call | Idea, *, shared: bool = False) -> None:
+    """Lock `row` (a person, a call or an idea, loaded in `session`) and read it again, in one
+    statement: on PostgreSQL `SELECT ... FOR SHARE` when `shared` (what `share_call` takes), else
+    `FOR NO KEY UPDATE` (what `lock_user`, `lock_call` and `lock_idea` take). On SQLite a write transaction
     (BEGIN IMMEDIATE, app.db) holds the one write lock since its first statement, so what it
     read is already what others see and nothing is read again; any other transaction reads
     the row again, without a lock."""

@@ -1,10 +1,11 @@
 """Votes: support an idea within the call's rules, or take the support back.
 
 Every rule is checked inside the write transaction, after taking the voter's lock, the call's
-shared lock and the idea's lock, in that order (see app.locks): the phase (a vote one second
-after voting ends is refused), one vote per idea (also a unique constraint), and the limit per
-call or per category. Counters move in SQL in the same transaction, so a card's count always
-equals the rows.
+shared lock and the idea's lock, in that order (see app.locks), each row read again as its lock
+is taken: the voter (still active: an account deleted meanwhile has had its supports withdrawn),
+the phase (a vote one second after voting ends is refused), the idea (still public), one vote
+per idea (also a unique constraint), and the limit per call or per category. Counters move in
+SQL in the same transaction, so a card's count always equals the rows.
 
 A support counts while its idea is published and visible, in the theme the idea is in now.
 Moderation may bring a support back into a count (a hidden idea restored...): app.vote.limits
@@ -19,6 +20,7 @@ from sqlalchemy import bindparam, case, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import authz
 from app.account.models import User
 from app.call.models import Call, VoteScope
 from app.call.phases import accepts_votes
@@ -172,31 +174,35 @@ def _standing(session: Session, *, user_id: int, idea: Idea, call: Call) -> tupl
     return bool(row[1]), int(row[0])
 
 
-def _check_open(session: Session, idea: Idea, call: Call) -> None:
-    # Read again under the locks: a moderator may have hidden the idea, its author moved it to
-    # another theme (whose limit then applies), an administrator moved the phase or the limit.
-    # Each read takes its lock (one statement each, in app.locks' order); on SQLite the write
-    # transaction read them already with the write lock held, and `fresh_under_lock` keeps them.
+def _check_open(session: Session, idea: Idea, call: Call, user: User) -> None:
+    # Read again under the locks: the voter may have been banned or have deleted their account
+    # (whose supports were withdrawn then), a moderator may have hidden the idea, its author
+    # moved it to another theme (whose limit then applies), an administrator moved the phase or
+    # the limit, since the route read them. Each read takes its lock (one statement each, in
+    # app.locks' order: the person, the call, the idea); on SQLite the write transaction read
+    # them already with the write lock held, and `fresh_under_lock` keeps them.
     assert call.id is not None and idea.id is not None
+    fresh_under_lock(session, user)
     fresh_under_lock(session, call, shared=True)
     fresh_under_lock(session, idea)
     if idea.status != IdeaStatus.published or idea.hidden_at is not None:
         raise Forbidden(NOT_VOTABLE)
+    authz.require_citizen(user, authz.Action.vote_cast, idea)
     if not accepts_votes(call):
         raise InvalidTransition(VOTING_CLOSED)
 
 
 def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteState:
     """Support `idea`. Raises Conflict (already voted, no votes left), InvalidTransition
-    (voting closed) or Forbidden (idea not open to votes). Supporting does not make one follow
-    the idea: following is a choice of its own, offered next to the support button.
+    (voting closed) or Forbidden (idea not open to votes, voter no longer allowed). Supporting
+    does not make one follow the idea: following is a choice of its own, offered next to the
+    support button.
 
     Statements, once the idea and its call are loaded: on SQLite 3 (the voter's standing, the
-    row, the counter); on PostgreSQL 3 more, the locks that read the call and the idea again
-    (tests/vote/test_vote_statements.py holds the whole request to its bound)."""
+    row, the counter); on PostgreSQL 3 more, the locks that read the voter, the call and the idea
+    again (tests/vote/test_vote_statements.py holds the whole request to its bound)."""
     assert user.id is not None and idea.id is not None
-    lock_user(session, user.id)
-    _check_open(session, idea, call)
+    _check_open(session, idea, call, user)
     voted, used = _standing(session, user_id=user.id, idea=idea, call=call)
     if voted:
         raise Conflict(ALREADY_VOTED)
