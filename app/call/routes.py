@@ -93,7 +93,9 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                                     ("status", filters.status), ("sort", filters.sort)) if v}
     if filters.sort == "random":
         query_base["seed"] = str(filters.seed)
-    announcements = announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)
+    # Published by a write (a scheduled one by the worker's): kept under the generation too.
+    announcements = memo.remembered(session, "call_announcements", (call.id,), lambda: memo.detached(
+        session, announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)))
     context = {
         "call": call,
         "phase": phase,
