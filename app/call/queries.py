@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app import authz
@@ -46,9 +47,13 @@ class TimelineStep:
     explanation: str = ""  # a msgid saying what happens (PHASE_EXPLAINED), or ""
 
 
+# Built once: every call page that is not kept whole runs it (issue 14).
+_BY_SLUG = select(Call).where(col(Call.slug) == bindparam("slug"))
+
+
 def visible_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
     """The call, or NotFound for draft calls unless the viewer is an administrator."""
-    call = session.exec(select(Call).where(Call.slug == slug)).first()
+    call = session.exec(_BY_SLUG, params={"slug": slug}).first()
     if call is None or not authz.can(viewer, Action.call_view, call):
         raise NotFound()
     return call
