@@ -59,6 +59,23 @@ def visible_call_by_slug(session: Session, slug: str, viewer: User | None) -> Ca
     return call
 
 
+def kept_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
+    """`visible_call_by_slug`, the call's row read once while the page generation stays the same
+    (app.pagecache.memo), shared read-only by the requests of the process: for the call page,
+    which reads nothing through the call's relationships. Whether `viewer` may see it is
+    checked for each request."""
+    from app.pagecache import memo  # the page cache sits above the domains' queries
+
+    def read() -> Call | None:
+        found = session.exec(_BY_SLUG, params={"slug": slug}).first()
+        return memo.detached(session, [found])[0] if found is not None else None
+
+    call = memo.remembered(session, "call_by_slug", (slug,), read)
+    if call is None or not authz.can(viewer, Action.call_view, call):
+        raise NotFound()
+    return call
+
+
 def visible_call_by_id(session: Session, call_id: int, viewer: User | None) -> Call:
     """The call `call_id` if `viewer` may see it (draft calls only for administrators). Raises NotFound otherwise, so a
     hidden call looks like a missing one."""

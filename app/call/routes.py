@@ -72,7 +72,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                 category: str = "", district: str = "", status: str = "", sort: str = "newest",
                 page: str = "1", seed: str = "") -> HTMLResponse:
     cards.read_before(session)  # what is kept of this page is never older than its generation
-    call = call_queries.visible_call_by_slug(session, slug, user)
+    call = call_queries.kept_call_by_slug(session, slug, user)
     assert call.id is not None
     shuffle, new_seed = _seed(request, seed)
     filters = idea_queries.clean_filters(category, district, status, sort, page, shuffle)
