@@ -1,7 +1,9 @@
 """Idea cards of a call's list as every visitor sees them, kept as HTML in each server process
 (issue 14): a logged-in citizen's list, which the page cache never keeps, renders only what is
 theirs (the support form with its CSRF token, "You support it", the supports left) and takes
-the rest of each card from here.
+the rest of each card from here. The page's whole list of cards is kept too (`card_list`), by
+each card's state for its viewer (`CardState`, decided by the route), never by who the viewer
+is, and with a slot (CSRF_SLOT) where each request puts its own token.
 
 What a kept card holds is rendered from `call/_idea_card_shared.html` with nothing but the card,
 the call's voting mode and whether the selection is public: no viewer, no token, no flash, so a
