@@ -58,6 +58,10 @@ REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
 # Cards under (generation, updated_at, supports, comments); regions under (generation, time made).
 KEPT: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
+# Whole lists of cards (`SharedCards.card_list`), 30 to 90 KB each, in a store of their own: while
+# supports spread the viewers' states, lists come and go without pushing out the cards and
+# regions every list is made from. Under (generation, time made).
+CARD_LISTS: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
 
 
 def read_before(session: Session) -> None:
@@ -142,12 +146,12 @@ class SharedCards:
                list_url, tuple((c.idea.id, c.idea.updated_at, c.idea.vote_count, c.idea.comment_count,
                                 states[c.idea.id]) for c in cards))
         now = clock.utcnow().timestamp()
-        found = KEPT.get(key)
+        found = CARD_LISTS.get(key)
         if found is not None and found[0][0] == self.generation and now - found[0][1] < REGION_TTL_SECONDS:
             html = found[1]
         else:
             html = self._render_list(cards, states, list_url, CSRF_SLOT, {})
-            KEPT.put(key, (self.generation, now), html, sys.getsizeof(html))
+            CARD_LISTS.put(key, (self.generation, now), html, sys.getsizeof(html))
         # The token is hexadecimal; escaped all the same, as the template would.
         return Markup(str(html).replace(str(CSRF_SLOT), str(escape(csrf_token))))  # noqa: S704 - ours, token escaped
 
@@ -184,8 +188,9 @@ class SharedCards:
 
 
 def kept_html() -> list[str]:
-    """The HTML of every card kept in this process (tests check that none holds anything personal)."""
-    return list(KEPT.values())
+    """The HTML of every card, region and list kept in this process (tests check that none holds
+    anything personal)."""
+    return [str(html) for html in (*KEPT.values(), *CARD_LISTS.values())]
 
 
 def kept_listings() -> list[Any]:
@@ -196,6 +201,7 @@ def kept_listings() -> list[Any]:
 def forget() -> None:
     """Drop every kept card, region and page of ideas (tests)."""
     KEPT.clear()
+    CARD_LISTS.clear()
     LISTINGS.clear()
 
 
