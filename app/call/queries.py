@@ -14,6 +14,7 @@ from app.call.phases import current_phase
 from app.clock import utcnow
 from app.errors import NotFound
 from app.i18n import N_
+from app.pagecache import memo
 
 PHASE_LABELS = {
     Phase.draft: N_("In preparation"),
@@ -64,8 +65,6 @@ def kept_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
     (app.pagecache.memo), shared read-only by the requests of the process: for the call page,
     which reads nothing through the call's relationships. Whether `viewer` may see it is
     checked for each request."""
-    from app.pagecache import memo  # the page cache sits above the domains' queries
-
     def read() -> Call | None:
         found = session.exec(_BY_SLUG, params={"slug": slug}).first()
         return memo.detached(session, [found])[0] if found is not None else None
