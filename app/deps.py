@@ -29,7 +29,9 @@ DbSession = Annotated[Session, REQUEST_SESSION]
 error."""
 
 
-def _app_settings(request: Request) -> Settings:
+async def _app_settings(request: Request) -> Settings:
+    # Async: FastAPI runs a plain function dependency in the thread pool, a trip there and back
+    # for every request that asks for the settings (issue 14: 6 such trips a logged-in list).
     return request.app.state.settings
 
 

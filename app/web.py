@@ -1,6 +1,8 @@
 """Rendering: the Jinja2 environment, its globals, flash messages and the `render` helper."""
 
 import json
+import sys
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -17,6 +19,7 @@ from app import contentlang, cookies, i18n, links
 from app.authz import can
 from app.idea.history import history_label
 from app.identity import service as identity_service
+from app.pagecache.lru import BoundedLRU
 from app.richtext import richtext_filter
 from app.security import csrf_token, safe_next
 from app.settings import LANGUAGES
@@ -36,6 +39,26 @@ def video_cards_filter(context: Context, rich_html: str) -> Markup:
     return video.video_cards(rich_html, video.peertube_hosts(context.get("settings")))
 
 
+# Parts of the layout every page of a language shows alike (the footer), by what they show.
+LAYOUT_KEPT: BoundedLRU[None, Markup] = BoundedLRU(1024 * 1024)
+
+
+def kept_layout(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
+    """`{% call kept_layout("footer", lang, identity, flag) %}...{% endcall %}`: the block's HTML
+    made once per process for each `key`, which must name everything the block shows: its
+    language, the city's identity (a frozen dataclass, compared by value) and any flag it
+    tests. Nothing of the visitor may be in such a block (no user, token, flash or address
+    beyond the flags given), and nothing that changes with the clock or the database but
+    through `key`. Rendered by the page's own autoescaped template, so kept as Markup."""
+    full_key = (name, *key)
+    found = LAYOUT_KEPT.get(full_key)
+    if found is not None:
+        return found[1]
+    html = Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
+    LAYOUT_KEPT.put(full_key, None, html, sys.getsizeof(html))
+    return html
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
 # Templates ship with the code and change only with a new release, which restarts the
@@ -49,6 +72,7 @@ env.globals.update(
     ngettext=i18n.ngettext,
     can=can,
     url=links.path,
+    kept_layout=kept_layout,
     current_language=i18n.current_language,
     colon=i18n.colon,
     LANGUAGES=LANGUAGES,

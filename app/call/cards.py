@@ -1,7 +1,9 @@
 """Idea cards of a call's list as every visitor sees them, kept as HTML in each server process
 (issue 14): a logged-in citizen's list, which the page cache never keeps, renders only what is
 theirs (the support form with its CSRF token, "You support it", the supports left) and takes
-the rest of each card from here.
+the rest of each card from here. The page's whole list of cards is kept too (`card_list`), by
+each card's state for its viewer (`CardState`, decided by the route), never by who the viewer
+is, and with a slot (CSRF_SLOT) where each request puts its own token.
 
 What a kept card holds is rendered from `call/_idea_card_shared.html` with nothing but the card,
 the call's voting mode and whether the selection is public: no viewer, no token, no flash, so a
@@ -25,10 +27,11 @@ but the phase, which is in the key: cards need no time limit; regions and pages 
 """
 
 import sys
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -38,6 +41,11 @@ from app.pagecache.lru import BoundedLRU
 
 T = TypeVar("T")
 TEMPLATE = "call/_idea_card_shared.html"
+LIST_TEMPLATE = "call/_idea_cards.html"
+# Where a kept list of cards takes the viewer's CSRF token: printed raw (Markup) in place of the
+# token, so no text of a page can look like it (every "<" a visitor wrote is printed "&lt;", and
+# rich text is cleaned by nh3), and holding a NUL, which no request may carry (app.security).
+CSRF_SLOT = Markup("<\x00csrf\x00>")  # noqa: S704 - a constant of ours
 # The bound of the kept cards and regions of one process, in bytes of memory of their HTML
 # (sys.getsizeof: Python keeps a string in 1, 2 or 4 bytes a character, by its widest one, so a
 # single emoji in a title makes its card 4 times larger than its length; keys and bookkeeping
@@ -50,6 +58,10 @@ REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
 
 # Cards under (generation, updated_at, supports, comments); regions under (generation, time made).
 KEPT: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
+# Whole lists of cards (`SharedCards.card_list`), 30 to 90 KB each, in a store of their own: while
+# supports spread the viewers' states, lists come and go without pushing out the cards and
+# regions every list is made from. Under (generation, time made).
+CARD_LISTS: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
 
 
 def read_before(session: Session) -> None:
@@ -57,6 +69,21 @@ def read_before(session: Session) -> None:
     statement sees the commits before it, so data read after the generation is as new as it
     (on SQLite the generation is read when the transaction begins: app.pagecache.memo)."""
     tracking.generation_of(session)
+
+
+@dataclass(frozen=True)
+class CardState:
+    """What one card shows of its viewer, decided by the route (app.call.routes, through
+    app.authz): whether they support the idea (`voted`), whether the card has the support
+    form (`may_vote`), and, with it, the limit's bucket ("call", a theme's id or "none"),
+    whether supports are counted per theme, and the supports `left` under it. Hashable: a
+    list of cards is kept by its cards' states, never by who views it."""
+
+    voted: bool = False
+    may_vote: bool = False
+    bucket: str = ""
+    per_theme: bool = False
+    left: int = 0
 
 
 class SharedCards:
@@ -97,6 +124,46 @@ class SharedCards:
         KEPT.put(key, (self.generation, now), html, sys.getsizeof(html))
         return html
 
+    def card_list(self, cards: Iterable[Any], states: Mapping[int, CardState], *, list_url: str,
+                  csrf_token: str, flashes: Iterable[Mapping[str, Any]] = ()) -> Markup:
+        """The page's `<ul>` of cards (`call/_idea_cards.html`) for a viewer whose cards are in
+        `states` (idea id -> CardState), their forms coming back to `list_url` and carrying
+        `csrf_token`; `flashes` are the page's messages (render's), those anchored at a card
+        shown in it. Kept per process, like the regions, by the page, the language, `list_url`
+        and every card's version and state: two viewers whose cards are in the same state
+        share one list. What is kept is rendered without the viewer and with CSRF_SLOT for the
+        token, put in for each request (hexadecimal: app.security.csrf_token_for, escaped all
+        the same). A page with a message at a card is rendered afresh and not kept."""
+        cards = list(cards)
+        card_flashes: dict[str, list[str]] = {}
+        for flash in flashes:
+            anchor = str(flash.get("anchor", ""))
+            if anchor.startswith("card-"):
+                card_flashes.setdefault(anchor, []).append(str(flash.get("message", "")))
+        if self.generation is None or card_flashes:
+            return self._render_list(cards, states, list_url, csrf_token, card_flashes)
+        key = (self.database, "cards", self.language, self.voting_mode, self.selection_public, *self.page,
+               list_url, tuple((c.idea.id, c.idea.updated_at, c.idea.vote_count, c.idea.comment_count,
+                                states[c.idea.id]) for c in cards))
+        now = clock.utcnow().timestamp()
+        found = CARD_LISTS.get(key)
+        if found is not None and found[0][0] == self.generation and now - found[0][1] < REGION_TTL_SECONDS:
+            html = found[1]
+        else:
+            html = self._render_list(cards, states, list_url, CSRF_SLOT, {})
+            CARD_LISTS.put(key, (self.generation, now), html, sys.getsizeof(html))
+        # The token is hexadecimal; escaped all the same, as the template would.
+        return Markup(str(html).replace(str(CSRF_SLOT), str(escape(csrf_token))))  # noqa: S704 - ours, token escaped
+
+    def _render_list(self, cards: list[Any], states: Mapping[int, CardState], list_url: str, csrf_token: str,
+                     card_flashes: dict[str, list[str]]) -> Markup:
+        from app.web import env  # the pages' environment; app.web imports the routes' modules
+
+        # An .html template: autoescaped (app.web); no viewer, no request in its context.
+        return Markup(env.get_template(LIST_TEMPLATE).render(  # noqa: S704 - escaped by the template
+            cards=cards, shared_cards=self, card_states=states, list_url=list_url, csrf_token=csrf_token,
+            card_flashes=card_flashes))
+
     def html(self, card: Any) -> Markup:
         """The card's HTML up to its personal part (app.idea.queries.Card -> Markup, the opening
         of `<li>`, `<article>` and the card's body left open for `vote/_card.html`)."""
@@ -121,8 +188,9 @@ class SharedCards:
 
 
 def kept_html() -> list[str]:
-    """The HTML of every card kept in this process (tests check that none holds anything personal)."""
-    return list(KEPT.values())
+    """The HTML of every card, region and list kept in this process (tests check that none holds
+    anything personal)."""
+    return [str(html) for html in (*KEPT.values(), *CARD_LISTS.values())]
 
 
 def kept_listings() -> list[Any]:
@@ -133,6 +201,7 @@ def kept_listings() -> list[Any]:
 def forget() -> None:
     """Drop every kept card, region and page of ideas (tests)."""
     KEPT.clear()
+    CARD_LISTS.clear()
     LISTINGS.clear()
 
 

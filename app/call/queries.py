@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app import authz
@@ -13,6 +14,7 @@ from app.call.phases import current_phase
 from app.clock import utcnow
 from app.errors import NotFound
 from app.i18n import N_
+from app.pagecache import memo
 
 PHASE_LABELS = {
     Phase.draft: N_("In preparation"),
@@ -46,9 +48,28 @@ class TimelineStep:
     explanation: str = ""  # a msgid saying what happens (PHASE_EXPLAINED), or ""
 
 
+# Built once: every call page that is not kept whole runs it (issue 14).
+_BY_SLUG = select(Call).where(col(Call.slug) == bindparam("slug"))
+
+
 def visible_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
     """The call, or NotFound for draft calls unless the viewer is an administrator."""
-    call = session.exec(select(Call).where(Call.slug == slug)).first()
+    call = session.exec(_BY_SLUG, params={"slug": slug}).first()
+    if call is None or not authz.can(viewer, Action.call_view, call):
+        raise NotFound()
+    return call
+
+
+def kept_call_by_slug(session: Session, slug: str, viewer: User | None) -> Call:
+    """`visible_call_by_slug`, the call's row read once while the page generation stays the same
+    (app.pagecache.memo), shared read-only by the requests of the process: for the call page,
+    which reads nothing through the call's relationships. Whether `viewer` may see it is
+    checked for each request."""
+    def read() -> Call | None:
+        found = session.exec(_BY_SLUG, params={"slug": slug}).first()
+        return memo.detached(session, [found])[0] if found is not None else None
+
+    call = memo.remembered(session, "call_by_slug", (slug,), read)
     if call is None or not authz.can(viewer, Action.call_view, call):
         raise NotFound()
     return call

@@ -3,6 +3,7 @@
 import csv
 import io
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from app import cookies, links
 from app.account.models import User
 from app.announce import queries as announce_queries
+from app.authz import Action, can
 from app.call import cards, service
 from app.call import queries as call_queries
 from app.call.models import Call, Phase, VoteScope
@@ -70,7 +72,7 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                 category: str = "", district: str = "", status: str = "", sort: str = "newest",
                 page: str = "1", seed: str = "") -> HTMLResponse:
     cards.read_before(session)  # what is kept of this page is never older than its generation
-    call = call_queries.visible_call_by_slug(session, slug, user)
+    call = call_queries.kept_call_by_slug(session, slug, user)
     assert call.id is not None
     shuffle, new_seed = _seed(request, seed)
     filters = idea_queries.clean_filters(category, district, status, sort, page, shuffle)
@@ -91,7 +93,9 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
                                     ("status", filters.status), ("sort", filters.sort)) if v}
     if filters.sort == "random":
         query_base["seed"] = str(filters.seed)
-    announcements = announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)
+    # Published by a write (a scheduled one by the worker's): kept under the generation too.
+    announcements = memo.remembered(session, "call_announcements", (call.id,), lambda: memo.detached(
+        session, announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)))
     context = {
         "call": call,
         "phase": phase,
@@ -129,15 +133,38 @@ def call_detail(request: Request, session: DbSession, settings: AppSettings, use
             session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0))),
         # A link to its map page (app.maps).
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
-        **idea_context.card_extras(session, ideas=[card.idea for card in listing.cards], viewer=user),
         **_rules_and_supports(request, session, call, user),
     }
+    context["card_states"] = _card_states(call, listing.cards, user, context, idea_context.card_extras(
+        session, ideas=[card.idea for card in listing.cards], viewer=user)["voted_idea_ids"])
     response = render(request, "call/detail.html", context)
     # Only an order that depends on it keeps a seed: the other orders' pages set no cookie but
     # the CSRF seed, so the page cache can keep them for first visitors too (app.pagecache).
     if new_seed and filters.sort == "random":
         cookies.SHUFFLE_SEED.set(response, str(shuffle), https=settings.is_https)
     return response
+
+
+def _card_states(call: Call, listing_cards: list[Any], user: User | None, context: dict[str, Any],
+                 voted_ids: set[int]) -> dict[int, cards.CardState]:
+    """What each card of the page shows of the viewer (app.call.cards.CardState), by idea id:
+    whether they support it, and whether it has the support form, given that votes are open,
+    that they meet the call's access rule and that they may support it (`Action.vote_cast`),
+    or already do; with the form, the bucket of the limit and the supports left under it."""
+    open_to_viewer = bool(context["votes_open"]) and user is not None and bool(context["resident_rule_met"])
+    per_theme = bool(context["per_theme"])
+    allowance = context["allowance"]
+    states: dict[int, cards.CardState] = {}
+    for card in listing_cards:
+        idea = card.idea
+        voted = idea.id in voted_ids
+        if open_to_viewer and (voted or can(user, Action.vote_cast, idea)):
+            bucket = ("none" if idea.category_id is None else str(idea.category_id)) if per_theme else "call"
+            states[idea.id] = cards.CardState(voted=voted, may_vote=True, bucket=bucket, per_theme=per_theme,
+                                              left=allowance.left(call, idea.category_id))
+        else:
+            states[idea.id] = cards.CardState(voted=voted)
+    return states
 
 
 def _rules_and_supports(request: Request, session: DbSession, call: Call, user: User | None) -> dict[str, object]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, bindparam, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -227,12 +227,16 @@ def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int 
                     pages=pages, per_page=per_page)
 
 
+# Built once: every logged-in call page runs it (issue 14).
+_OWN = (select(Idea).where(col(Idea.call_id) == bindparam("call_id"), col(Idea.author_id) == bindparam("author_id"))
+        .order_by(col(Idea.created_at).desc()))
+
+
 def own_ideas(session: Session, call: Call, viewer: User | None) -> list[Idea]:
     """The viewer's own ideas in a call, whatever their status (for "my ideas")."""
     if viewer is None:
         return []
-    return list(session.exec(select(Idea).where(Idea.call_id == call.id, Idea.author_id == viewer.id)
-                             .order_by(col(Idea.created_at).desc())))
+    return list(session.exec(_OWN, params={"call_id": call.id, "author_id": viewer.id}).all())
 
 
 def ideas_of_author(session: Session, author: User) -> list[tuple[Idea, Call]]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CompoundSelect, func, insert, union, update
+from sqlalchemy import CompoundSelect, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
 from app import links, mail
@@ -159,12 +159,14 @@ def unsubscribe(session: Session, *, user_id: int, kinds: list[str]) -> None:
 
 # --- Reading -------------------------------------------------------------------------------
 
+# Built once: every page of a signed-in person runs it, in its header (issue 14).
+_UNREAD = (select(func.count()).select_from(Notification)
+           .where(col(Notification.user_id) == bindparam("user_id"), col(Notification.read_at).is_(None)))
+
+
 def unread_count(session: Session, user_id: int) -> int:
     """How many of the user's notifications are unread."""
-    return int(session.exec(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
-    ).one())
+    return int(session.exec(_UNREAD, params={"user_id": user_id}).one())
 
 
 def recent(session: Session, user_id: int, limit: int = 50) -> list[Notification]:

@@ -110,13 +110,16 @@ def has_voted(session: Session, *, user_id: int, idea_id: int) -> bool:
     return session.exec(select(Vote.id).where(Vote.idea_id == idea_id, Vote.user_id == user_id)).first() is not None
 
 
+# Built once: every logged-in call page runs it (issue 14; as app.vote.allowance._HELD).
+_VOTED = select(Vote.idea_id).where(col(Vote.user_id) == bindparam("user_id"),
+                                    col(Vote.idea_id).in_(bindparam("idea_ids", expanding=True)))
+
+
 def voted_idea_ids(session: Session, *, user_id: int, idea_ids: list[int]) -> set[int]:
     """Of these ideas, those the person supports (one query for a whole list of cards)."""
     if not idea_ids:
         return set()
-    return set(session.exec(
-        select(Vote.idea_id).where(Vote.user_id == user_id, col(Vote.idea_id).in_(idea_ids))
-    ).all())
+    return set(session.exec(_VOTED, params={"user_id": user_id, "idea_ids": list(idea_ids)}).all())
 
 
 def vote_state(session: Session, *, user: User | None, idea: Idea, call: Call) -> VoteState:
