@@ -1,6 +1,9 @@
 """A benchmark database, filled quickly with bulk inserts (one executemany per few thousand rows,
 no ORM objects kept), consistent as the platform keeps it: counters equal to their rows, every
 idea's stored HTML and card excerpt, the search index rebuilt with `reinventons reindex`'s code.
+The figures the database's triggers keep (the dialogue figures, migration 0041; the home page's
+key figures, 0042) follow these inserts and the counters' UPDATE as they follow any write: the
+fill needs nothing of its own for them (scripts/bench_key_figures.py measures what they cost it).
 
 Every call is open for supports with no limit per person, so that the run's supports never hit
 a limit; the first call holds the idea with exactly 50 comments measured as "an idea page".
