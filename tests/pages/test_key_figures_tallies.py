@@ -18,7 +18,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import migrate
+from app import links, migrate
 from app.account.models import Role, User
 from app.account.privacy import delete_account
 from app.call.models import Call
@@ -27,6 +27,7 @@ from app.db import Database
 from app.errors import AppError
 from app.idea.models import Idea, IdeaStatus
 from app.idea.service import IdeaInput, create_idea, submit_idea, withdraw_idea
+from app.main import ROUTERS
 from app.moderation import idea_decisions as decisions
 from app.pages.home import key_figures
 from app.settings import Settings
@@ -287,6 +288,7 @@ def test_the_migration_backfill_equals_a_recount(tmp_path: Path, empty_database:
     # A database filled at head, taken back to 0041 (tables and triggers dropped), written to
     # without the triggers, then migrated again: the backfill counts what is there.
     settings = make_settings(tmp_path / "var", empty_database)
+    links.bind(ROUTERS)  # the decisions' notices link to the idea (no app is made here)
     migrate.upgrade(empty_database)
     filled = Database.from_settings(settings)
     try:

@@ -23,7 +23,12 @@ ideas' author go by the foreign keys' CASCADE and SET NULL), the benchmark's bul
 
 Each trigger takes away what the row contributed before the write and adds what it contributes
 after; a participation step is always one unit, so that "now 1" after an increment and "now 0"
-after a decrement are exactly the crossings. A support costs one more row update on `vote`'s
+after a decrement are exactly the crossings. Rows are locked in one order on PostgreSQL: the
+idea, then the person's participation, then the tally row (a vote's trigger locks its idea
+first: see _supporter), so that supports, withdrawals and decisions on one idea never deadlock;
+a statement writing many ideas' rows at once (a merge, an account's deletion) takes several tally
+rows in its own order and may, rarely, meet another such statement in a deadlock, which
+PostgreSQL breaks by failing one of them. A support costs one more row update on `vote`'s
 insert (the person's participation) and one on the idea's `vote_count` update (its shard).
 
 On SQLite a migration that rebuilds `idea` or `vote` (batch mode) drops their triggers: it must
@@ -97,8 +102,15 @@ def _author(r: str, sign: str, dialect: str) -> str:
 
 
 def _supporter(r: str, sign: str, dialect: str) -> str:
-    """Vote row `r`'s person has given one support more or less (on any idea)."""
-    return _step(f"{r}.user_id", "supports", sign, "1 = 1", f"{r}.idea_id % {SHARDS}", dialect)
+    """Vote row `r`'s person has given one support more or less (on any idea).
+
+    On PostgreSQL the idea's row is locked first: every writer then takes the rows in one order,
+    the idea, the person's participation, the tally row (a support locks the idea before its
+    vote's insert; a withdrawal deletes its vote before it moves the idea's counter, and would
+    otherwise hold the tally row while waiting for the idea that a supporter holds while waiting
+    for the tally row). SQLite has one writer at a time."""
+    lock = f"PERFORM 1 FROM idea WHERE id = {r}.idea_id FOR NO KEY UPDATE; " if dialect == "postgresql" else ""
+    return lock + _step(f"{r}.user_id", "supports", sign, "1 = 1", f"{r}.idea_id % {SHARDS}", dialect)
 
 
 COUNTS_CHANGED = ("(CASE WHEN {o} THEN 1 ELSE 0 END) <> (CASE WHEN {n} THEN 1 ELSE 0 END) "
