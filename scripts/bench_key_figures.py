@@ -8,10 +8,10 @@ support and the benchmark's bulk fill.
         .venv/bin/python scripts/bench_key_figures.py        # the same on PostgreSQL (database emptied!)
 
 Fills a fresh database (a temporary SQLite file by default) with the benchmark's own code
-(bench/dataset.py, 20 calls, 20,000 citizens), the triggers following every bulk insert, then
-hides one idea in fifty (a core UPDATE). With `--fill-without-triggers`, 0042's triggers are
-dropped for the fill and the migration's backfill is run after it instead (then the triggers
-created again): compare both fills' times. Prints the fill's time, the median and worst of
+(bench/dataset.py, 20 calls, 20,000 citizens: 0042's triggers dropped for the load, the
+migration's backfill run after it and the triggers created again), then hides one idea in fifty
+(a core UPDATE, which the triggers follow). With `--fill-with-triggers` the triggers follow
+every inserted row instead: compare both fills' times. Prints the fill's time, the median and worst of
 `--repeat` reads with both codes in milliseconds (and that both give the same figures), then
 the time of `--supports` supports (a vote inserted and its idea's counter moved, as
 app.vote.service does) in one transaction, with and without 0042's triggers (rolled back both;
@@ -20,7 +20,6 @@ A measurement, not a test: say how loaded the machine was (the load average is p
 """
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -34,26 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from app import migrate  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.pages.home import key_figures  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench import dataset  # noqa: E402
 from tests.pages.key_figures_oracle import recount  # noqa: E402
 
-MIGRATION = ROOT / "app" / "migrations" / "versions" / "0042_key_figures_tallies.py"
-
-
-def _migration() -> Any:
-    spec = importlib.util.spec_from_file_location("key_figures_migration", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _drop_triggers(conn: sa.Connection, dialect: str) -> None:
-    for table, names in _migration().TRIGGER_NAMES.items():
+    for table, names in dataset._key_figures_migration().TRIGGER_NAMES.items():
         for name in names:
             conn.exec_driver_sql(f"DROP TRIGGER {name}" + (f" ON {table}" if dialect == "postgresql" else ""))
 
@@ -102,7 +90,7 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--supports", type=int, default=2_000)
-    parser.add_argument("--fill-without-triggers", action="store_true")
+    parser.add_argument("--fill-with-triggers", action="store_true")
     parser.add_argument("--existing", default="", help="measure this database, filled by an earlier run")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-key-figures-"))
@@ -114,22 +102,9 @@ def main() -> None:
             dataset.empty_postgres(url)
         size = dataset.Size(ideas=args.ideas, votes=args.votes, comments=1_000, citizens=20_000, calls=20)
         started = time.monotonic()
-        if args.fill_without_triggers:
-            migrate.upgrade(url)
-            engine = sa.create_engine(url)
-            with engine.begin() as conn:
-                _drop_triggers(conn, dialect)
-        dataset.fill(url, settings, size)
-        filled = time.monotonic() - started
-        if args.fill_without_triggers:
-            migration = _migration()
-            with engine.begin() as conn:
-                for statement in [*migration.backfill(), *migration.triggers(dialect)]:
-                    conn.exec_driver_sql(statement)
-            engine.dispose()
-        print(f"{dialect}: {args.ideas} ideas, {args.votes} supports, filled in {filled:.0f} s "
-              f"({'without the triggers' if args.fill_without_triggers else 'with the triggers'}), "
-              f"{time.monotonic() - started:.0f} s in all")
+        dataset.fill(url, settings, size, key_figures_triggers=args.fill_with_triggers)
+        print(f"{dialect}: {args.ideas} ideas, {args.votes} supports, filled in {time.monotonic() - started:.0f} s "
+              f"({'the triggers following each row' if args.fill_with_triggers else 'backfilled after the load'})")
     database = Database.from_settings(settings)
     with database.transaction() as s:
         s.connection().exec_driver_sql("UPDATE idea SET hidden_at = created_at WHERE id % 50 = 7")
