@@ -37,7 +37,7 @@ checks that they exist at the head of the chain).
 """
 
 # ruff: noqa: S608 - every statement is built from this module's constants, no value from outside
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -102,15 +102,8 @@ def _author(r: str, sign: str, dialect: str) -> str:
 
 
 def _supporter(r: str, sign: str, dialect: str) -> str:
-    """Vote row `r`'s person has given one support more or less (on any idea).
-
-    On PostgreSQL the idea's row is locked first: every writer then takes the rows in one order,
-    the idea, the person's participation, the tally row (a support locks the idea before its
-    vote's insert; a withdrawal deletes its vote before it moves the idea's counter, and would
-    otherwise hold the tally row while waiting for the idea that a supporter holds while waiting
-    for the tally row). SQLite has one writer at a time."""
-    lock = f"PERFORM 1 FROM idea WHERE id = {r}.idea_id FOR NO KEY UPDATE; " if dialect == "postgresql" else ""
-    return lock + _step(f"{r}.user_id", "supports", sign, "1 = 1", f"{r}.idea_id % {SHARDS}", dialect)
+    """Vote row `r`'s person has given one support more or less (on any idea)."""
+    return _step(f"{r}.user_id", "supports", sign, "1 = 1", f"{r}.idea_id % {SHARDS}", dialect)
 
 
 COUNTS_CHANGED = ("(CASE WHEN {o} THEN 1 ELSE 0 END) <> (CASE WHEN {n} THEN 1 ELSE 0 END) "
@@ -143,20 +136,64 @@ def _sqlite_triggers() -> list[str]:
     ]
 
 
-def _pg_function(name: str, part: Callable[[str, str, str], str]) -> str:
-    """A trigger function doing `part` (a function of the row, the sign and the dialect) for the
-    row before the write (UPDATE, DELETE) and after it (UPDATE, INSERT)."""
-    body = (f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {part('OLD', '-', 'postgresql')} END IF; "
-            f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {part('NEW', '+', 'postgresql')} END IF; RETURN NULL;")
-    return f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} END $$"
+def _pg_add(table: str, key: str, value: str, sets: str) -> str:
+    """PL/pgSQL: `sets` on the row of `table` whose `key` is `value`, made first if missing (one
+    statement when the row exists, as it nearly always does)."""
+    return (f"UPDATE {table} SET {sets} WHERE {key} = {value}; IF NOT FOUND THEN "
+            f"INSERT INTO {table} ({key}) VALUES ({value}) ON CONFLICT ({key}) DO NOTHING; "
+            f"UPDATE {table} SET {sets} WHERE {key} = {value}; END IF;")
+
+
+def _pg_step(person: str, column: str, sign: str, shard: str) -> str:
+    """PL/pgSQL: `_step` in two statements at most: the person's row, read back (RETURNING), and
+    the tally row only when the participation crossed zero."""
+    crossed = "1" if sign == "+" else "0"
+    made = (f"IF NOT FOUND THEN INSERT INTO participation (user_id, {column}) VALUES ({person}, 1) "
+            f"ON CONFLICT (user_id) DO UPDATE SET {column} = participation.{column} + 1 "
+            "RETURNING public_ideas + supports INTO total; END IF; " if sign == "+" else "")
+    return (f"UPDATE participation SET {column} = {column} {sign} 1 WHERE user_id = {person} "
+            f"RETURNING public_ideas + supports INTO total; {made}"
+            f"IF total = {crossed} THEN "
+            f"{_pg_add('key_figures_tally', 'shard', shard, f'participants = participants {sign} 1')} END IF;")
+
+
+def _pg_function(name: str, body: str, declare: str = "total integer;") -> str:
+    return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE {declare} "
+            f"BEGIN {body} RETURN NULL; END $$")
+
+
+# The same contributions as SQLite's triggers, each row's in as few statements as PL/pgSQL allows
+# (a support: the idea's lock, the person's row, the idea's tally row). NEW is NULL in a DELETE
+# trigger and OLD in an INSERT trigger.
+PG_COUNTS = (
+    "IF TG_OP <> 'INSERT' AND {old} THEN d_ideas := d_ideas - 1; d_supports := d_supports - OLD.vote_count; "
+    "END IF; IF TG_OP <> 'DELETE' AND {new} THEN d_ideas := d_ideas + 1; d_supports := d_supports + NEW.vote_count; "
+    "END IF; IF d_ideas <> 0 OR d_supports <> 0 THEN {add} END IF;"
+).format(old=_public("OLD"), new=_public("NEW"),
+         add=_pg_add("key_figures_tally", "shard", f"(CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END) % {SHARDS}",
+                     "ideas = ideas + d_ideas, supports = supports + d_supports"))
+PG_AUTHOR = (f"IF TG_OP <> 'INSERT' AND {_public('OLD')} AND OLD.author_id IS NOT NULL THEN "
+             f"{_pg_step('OLD.author_id', 'public_ideas', '-', f'OLD.id % {SHARDS}')} END IF; "
+             f"IF TG_OP <> 'DELETE' AND {_public('NEW')} AND NEW.author_id IS NOT NULL THEN "
+             f"{_pg_step('NEW.author_id', 'public_ideas', '+', f'NEW.id % {SHARDS}')} END IF;")
+# The idea's row is locked first: every writer then takes the rows in one order, the idea, the
+# person's participation, the tally row. A support locks the idea before its vote's insert; a
+# withdrawal deletes its vote before it moves the idea's counter, and would otherwise hold the
+# tally row while waiting for the idea that a supporter holds while waiting for the tally row
+# (tests/vote/test_parallel_votes.py). SQLite has one writer at a time.
+PG_SUPPORTER = ("PERFORM 1 FROM idea WHERE id = (CASE WHEN TG_OP = 'DELETE' THEN OLD.idea_id ELSE NEW.idea_id END) "
+                "FOR NO KEY UPDATE; "
+                f"IF TG_OP <> 'INSERT' THEN {_pg_step('OLD.user_id', 'supports', '-', f'OLD.idea_id % {SHARDS}')} "
+                f"END IF; IF TG_OP <> 'DELETE' THEN "
+                f"{_pg_step('NEW.user_id', 'supports', '+', f'NEW.idea_id % {SHARDS}')} END IF;")
 
 
 def _pg_triggers() -> list[str]:
     author_changed = AUTHOR_CHANGED.replace(" IS NOT ", " IS DISTINCT FROM ")
     return [
-        _pg_function("idea_key_figures", _counts),
-        _pg_function("idea_author_key_figures", _author),
-        _pg_function("vote_key_figures", _supporter),
+        _pg_function("idea_key_figures", PG_COUNTS, "d_ideas integer := 0; d_supports integer := 0;"),
+        _pg_function("idea_author_key_figures", PG_AUTHOR),
+        _pg_function("vote_key_figures", PG_SUPPORTER),
         f"CREATE TRIGGER trg_idea_figures_insert AFTER INSERT ON idea FOR EACH ROW WHEN ({_public('NEW')}) "
         "EXECUTE FUNCTION idea_key_figures()",
         f"CREATE TRIGGER trg_idea_figures_delete AFTER DELETE ON idea FOR EACH ROW WHEN ({_public('OLD')}) "
