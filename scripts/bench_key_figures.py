@@ -107,7 +107,7 @@ def main() -> None:
               f"({'the triggers following each row' if args.fill_with_triggers else 'backfilled after the load'})")
     database = Database.from_settings(settings)
     with database.transaction() as s:
-        s.connection().exec_driver_sql("UPDATE idea SET hidden_at = created_at WHERE id % 50 = 7")
+        s.execute(sa.text("UPDATE idea SET hidden_at = created_at WHERE id % 50 = 7"))
     if dialect == "postgresql":
         with database.engine.connect() as conn:  # what autovacuum does after a bulk load
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
