@@ -10,7 +10,8 @@ public ideas and supporters of any idea (a UNION over the whole `vote` table): 1
 first home visit at 1,000,000 ideas and 10,000,000 supports, after every support (issue 14).
 They are now kept by triggers, as the dialogue figures are (migration 0041), so that every
 writer keeps them exact: the services, core UPDATEs, merges, account deletion (its votes and its
-ideas' author go by the foreign keys' CASCADE and SET NULL), the benchmark's bulk inserts.
+ideas' author go by the foreign keys' CASCADE and SET NULL), bulk inserts (the benchmark's fill
+drops these triggers for its load and runs backfill() after it instead: bench/dataset.py).
 
 - `participation`: per person, their public ideas (status published or merged, not hidden:
   app.idea.queries.public_condition) and the supports they gave (votes on any idea). A person is a
@@ -25,7 +26,7 @@ Each trigger takes away what the row contributed before the write and adds what 
 after; a participation step is always one unit, so that "now 1" after an increment and "now 0"
 after a decrement are exactly the crossings. Rows are locked in one order on PostgreSQL: the
 idea, then the person's participation, then the tally row (a vote's trigger locks its idea
-first: see _supporter), so that supports, withdrawals and decisions on one idea never deadlock;
+first: see PG_SUPPORTER), so that supports, withdrawals and decisions on one idea never deadlock;
 a statement writing many ideas' rows at once (a merge, an account's deletion) takes several tally
 rows in its own order and may, rarely, meet another such statement in a deadlock, which
 PostgreSQL breaks by failing one of them. A support costs one more row update on `vote`'s
