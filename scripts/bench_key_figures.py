@@ -66,7 +66,8 @@ def _supports(database: Database, count: int, with_triggers: bool) -> float:
                 _drop_triggers(conn, dialect)
             ideas = conn.exec_driver_sql("SELECT id, call_id FROM idea WHERE status = 'published' "
                                          "AND hidden_at IS NULL ORDER BY id LIMIT 1000").all()
-            people = conn.exec_driver_sql("SELECT id FROM user_account WHERE id NOT IN (SELECT user_id FROM vote) "
+            people = conn.exec_driver_sql("SELECT id FROM user_account u "
+                                          "WHERE NOT EXISTS (SELECT 1 FROM vote v WHERE v.user_id = u.id) "
                                           "ORDER BY id").scalars().all()
             if not people:
                 people = conn.exec_driver_sql("SELECT id FROM user_account ORDER BY id").scalars().all()
