@@ -32,6 +32,11 @@ rows in its own order and may, rarely, meet another such statement in a deadlock
 PostgreSQL breaks by failing one of them. A support costs one more row update on `vote`'s
 insert (the person's participation) and one on the idea's `vote_count` update (its shard).
 
+Measured with `scripts/bench_key_figures.py` (100,000 ideas, 1,000,000 supports, 20,000 people;
+a 2-core machine shared with other work, load 3.5 to 6): the key figures 327 ms -> 0.25 ms on
+SQLite, 318 ms -> 0.55 ms on PostgreSQL (after VACUUM ANALYZE); a support (its vote's insert and
+its idea's counter, within one transaction) 127 -> 214 us on SQLite, 368 -> 600 us on PostgreSQL.
+
 On SQLite a migration that rebuilds `idea` or `vote` (batch mode) drops their triggers: it must
 create them again (TRIGGER_NAMES, triggers() below; tests/pages/test_key_figures_tallies.py
 checks that they exist at the head of the chain).
