@@ -6,7 +6,8 @@ The home page's key figures' triggers (0042) are dropped for the load and create
 as the database had them, once the migration's own backfill has counted the rows (one pass over
 the votes and the ideas, under a second at 100,000 ideas and 1,000,000 supports): following each
 of a million supports made that fill 346 s on SQLite where it took 195 to 306 s without (machine
-load 4 to 6; scripts/bench_key_figures.py --fill-with-triggers). tests/bench checks the figures
+load 4 to 6; scripts/bench_key_figures.py --fill-with-triggers); on PostgreSQL 324 s with them,
+357 s without (no difference beyond the machine's noise). tests/bench checks the figures
 equal a count of the rows after a fill.
 
 Every call is open for supports with no limit per person, so that the run's supports never hit
