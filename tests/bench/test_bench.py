@@ -5,9 +5,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
+from app.db import Database
 from app.main import create_app
+from app.pages.home import key_figures
 from bench import dataset, load
+from tests.pages.key_figures_oracle import recount
 from tests.support import WebClient, make_settings
 
 # A report of wrk 4.1.0 (Debian's), as printed with --latency.
@@ -26,6 +30,11 @@ REPORT = """Running 1s test @ http://127.0.0.1:8765/README.md
 Requests/sec:   2006.91
 Transfer/sec:     35.68MB
 """
+
+
+def _key_figures(session: Session) -> tuple[int, int, int]:
+    figures = key_figures(session, answered_share=0, median_days=None)
+    return figures.ideas, figures.participants, figures.supports
 
 
 def test_wrks_report_is_read_with_its_units() -> None:
@@ -51,6 +60,13 @@ def test_a_filled_database_is_consistent_and_its_posters_can_support(tmp_path: P
                             {"i": filled.idea_with_50_comments}).scalar_one() >= 50
         assert conn.execute(sa.text("SELECT count(*) FROM idea WHERE excerpt = ''")).scalar_one() == 0
     engine.dispose()
+    # The home page's figures, backfilled after the load, and their triggers back in place.
+    database = Database.from_settings(settings)
+    with database.transaction() as s:
+        assert _key_figures(s) == recount(s) == (90, 40, 400)
+        s.execute(sa.text("UPDATE idea SET hidden_at = created_at WHERE id % 3 = 0"))
+        assert _key_figures(s) == recount(s) and recount(s)[0] == 60
+    database.dispose()
 
     with WebClient(create_app(settings), base_url="http://testserver") as web:
         assert web.get(f"/calls/{filled.call_slug}").status_code == 200

@@ -1,0 +1,136 @@
+"""How long the home page's key figures take to read (issue 14), before and after migration 0042:
+the count the platform ran before (tests/pages/key_figures_oracle.py) against
+app.pages.home.key_figures, which reads the tallies the triggers keep; and what the triggers cost a
+support and the benchmark's bulk fill.
+
+    .venv/bin/python scripts/bench_key_figures.py [--ideas 100000] [--votes 1000000]
+    REINVENTONS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python scripts/bench_key_figures.py        # the same on PostgreSQL (database emptied!)
+
+Fills a fresh database (a temporary SQLite file by default) with the benchmark's own code
+(bench/dataset.py, 20 calls, 20,000 citizens: 0042's triggers dropped for the load, the
+migration's backfill run after it and the triggers created again), then hides one idea in fifty
+(a core UPDATE, which the triggers follow). With `--fill-with-triggers` the triggers follow
+every inserted row instead: compare both fills' times. Prints the fill's time, the median and worst of
+`--repeat` reads with both codes in milliseconds (and that both give the same figures), then
+the time of `--supports` supports (a vote inserted and its idea's counter moved, as
+app.vote.service does) in one transaction, with and without 0042's triggers (rolled back both;
+the median of three rounds of each, after one round to warm the cache).
+A measurement, not a test: say how loaded the machine was (the load average is printed).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from app.db import Database  # noqa: E402
+from app.pages.home import key_figures  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from bench import dataset  # noqa: E402
+from tests.pages.key_figures_oracle import recount  # noqa: E402
+
+
+def _drop_triggers(conn: sa.Connection, dialect: str) -> None:
+    for table, names in dataset._key_figures_migration().TRIGGER_NAMES.items():
+        for name in names:
+            conn.exec_driver_sql(f"DROP TRIGGER {name}" + (f" ON {table}" if dialect == "postgresql" else ""))
+
+
+def _time(call: Any, repeat: int) -> tuple[float, float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times), result
+
+
+def _supports(database: Database, count: int, with_triggers: bool) -> float:
+    """Seconds for `count` supports by people who gave none yet (each one a new participant) on
+    public ideas, in one transaction rolled back."""
+    with database.engine.connect() as conn:
+        dialect = conn.dialect.name
+        transaction = conn.begin()
+        try:
+            if not with_triggers:
+                _drop_triggers(conn, dialect)
+            ideas = conn.exec_driver_sql("SELECT id, call_id FROM idea WHERE status = 'published' "
+                                         "AND hidden_at IS NULL ORDER BY id LIMIT 1000").all()
+            people = conn.exec_driver_sql("SELECT id FROM user_account u "
+                                          "WHERE NOT EXISTS (SELECT 1 FROM vote v WHERE v.user_id = u.id) "
+                                          "ORDER BY id").scalars().all()
+            if not people:
+                people = conn.exec_driver_sql("SELECT id FROM user_account ORDER BY id").scalars().all()
+            insert = sa.text("INSERT INTO vote (idea_id, user_id, call_id, created_at) "
+                             "VALUES (:idea, :user, :call, CURRENT_TIMESTAMP)")
+            move = sa.text("UPDATE idea SET vote_count = vote_count + 1 WHERE id = :idea")
+            started = time.perf_counter()
+            for n in range(count):
+                # Distinct (idea, person) pairs, each person new to supports while n < len(people).
+                idea_id, call_id = ideas[(n // len(people) + n * 7) % len(ideas)]
+                conn.execute(insert, {"idea": idea_id, "user": people[n % len(people)], "call": call_id})
+                conn.execute(move, {"idea": idea_id})
+            return time.perf_counter() - started
+        finally:
+            transaction.rollback()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ideas", type=int, default=100_000)
+    parser.add_argument("--votes", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--supports", type=int, default=2_000)
+    parser.add_argument("--fill-with-triggers", action="store_true")
+    parser.add_argument("--existing", default="", help="measure this database, filled by an earlier run")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-key-figures-"))
+    url = args.existing or os.environ.get("REINVENTONS_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
+    settings = Settings(database_url=url, data_dir=folder, secret_key="x" * 40, meili_url="")
+    dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
+    if not args.existing:
+        if dialect == "postgresql":
+            dataset.empty_postgres(url)
+        size = dataset.Size(ideas=args.ideas, votes=args.votes, comments=1_000, citizens=20_000, calls=20)
+        started = time.monotonic()
+        dataset.fill(url, settings, size, key_figures_triggers=args.fill_with_triggers)
+        print(f"{dialect}: {args.ideas} ideas, {args.votes} supports, filled in {time.monotonic() - started:.0f} s "
+              f"({'the triggers following each row' if args.fill_with_triggers else 'backfilled after the load'})")
+    database = Database.from_settings(settings)
+    with database.transaction() as s:
+        s.execute(sa.text("UPDATE idea SET hidden_at = created_at WHERE id % 50 = 7"))
+    if dialect == "postgresql":
+        with database.engine.connect() as conn:  # what autovacuum does after a bulk load
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    with database.autocommit_session() as s:
+        before_p50, before_max, before = _time(lambda: recount(s), args.repeat)
+        after_p50, after_max, after = _time(lambda: key_figures(s, answered_share=0, median_days=None),
+                                            args.repeat)
+        kept = (after.ideas, after.participants, after.supports)
+        print(f"  key figures: count (before) p50 {before_p50:8.1f} ms, max {before_max:8.1f} ms | "
+              f"read (after) p50 {after_p50:6.2f} ms, max {after_max:6.2f} ms | same: {before == kept} {kept}")
+    _supports(database, args.supports, with_triggers=True)  # the pages read once, not measured
+    rounds = [(_supports(database, args.supports, with_triggers=False),
+               _supports(database, args.supports, with_triggers=True)) for _ in range(3)]
+    without = statistics.median(r[0] for r in rounds)
+    with_ = statistics.median(r[1] for r in rounds)
+    print(f"  {args.supports} supports in one transaction: {without * 1e6 / args.supports:.0f} us each without "
+          f"0042's triggers, {with_ * 1e6 / args.supports:.0f} us with them "
+          f"(+{(with_ - without) * 1e6 / args.supports:.0f} us)")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    database.dispose()
+
+
+if __name__ == "__main__":
+    main()
