@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import delete as sa_delete
 from sqlalchemy import event
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +34,7 @@ from app.vote.models import Vote
 from app.vote.service import cast_vote, withdraw_vote
 from tests.factories import DEFAULT_PASSWORD, make_call, make_idea, make_user
 from tests.pages.key_figures_oracle import recount
-from tests.support import make_settings
+from tests.support import delete_account_row, make_settings
 
 STEPS = 90
 VERSIONS = Path(__file__).resolve().parents[2] / "app" / "migrations" / "versions"
@@ -179,12 +178,7 @@ def random_writes(db: Database, settings: Settings, seed: int, steps: int,
         # Not a path of the platform, which anonymises: a row deleted by hand, its votes deleted
         # and its ideas' author set to NULL by the foreign keys.
         person = citizen(s)
-        try:
-            with s.begin_nested():
-                s.execute(sa_delete(User).where(col(User.id) == person.id))
-        except IntegrityError:
-            return "account row kept (referenced)"
-        return "account row deleted"
+        return "account row deleted" if delete_account_row(s, person.id) else "account row kept (referenced)"
 
     def bulk_update(s: Session) -> str:
         # Core UPDATEs no service sees: one author's ideas hidden or shown at once, an idea's
