@@ -6,15 +6,19 @@ connections: the second waits on the first's uncommitted row, then the first end
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import Connection
 
+from app import migrate
 from app.db import Database
 from app.pages.home import key_figures
 from tests.factories import make_call, make_idea, make_user
 from tests.pages.key_figures_oracle import recount
+from tests.support import make_settings
 
 WAIT_SECONDS = 20  # a bound on waiting for the second transaction to block, not a measure
 
@@ -42,6 +46,20 @@ def _publish(conn: Connection, idea_id: int) -> None:
     conn.execute(sa.text("UPDATE idea SET status = 'published', published_at = now() WHERE id = :i"), {"i": idea_id})
 
 
+def _wait_until_blocked_by(watch: Connection, pid: int) -> bool:
+    """Whether a session came to wait for a lock that session `pid` holds (polled, bounded; each
+    poll in a transaction of its own: pg_stat_activity is read once a transaction)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        blocked = watch.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND :pid = ANY(pg_blocking_pids(pid))"), {"pid": pid}).scalar_one()
+        watch.rollback()
+        if blocked:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def _race(db: Database, first: Callable[[Connection], None], second: Callable[[Connection], None],
           *, commit_first: bool) -> None:
     """`first` in a transaction left open; `second` in another, in a thread, until it waits for a
@@ -63,15 +81,8 @@ def _race(db: Database, first: Callable[[Connection], None], second: Callable[[C
 
         thread = threading.Thread(target=run)
         thread.start()
-        waited = False
         with db.engine.connect() as watch:  # the second waits on the first's transaction
-            deadline = time.monotonic() + WAIT_SECONDS
-            while time.monotonic() < deadline and not waited:
-                waited = bool(watch.execute(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND :pid = ANY(pg_blocking_pids(pid))"), {"pid": pid}).scalar_one())
-                if not waited:
-                    time.sleep(0.02)
+            waited = _wait_until_blocked_by(watch, pid)
         (outer.commit if commit_first else outer.rollback)()
         thread.join(WAIT_SECONDS)
     finally:
@@ -123,3 +134,42 @@ def test_a_persons_last_support_withdrawn_while_they_give_another_keeps_them_cou
           commit_first=True)
     kept, counted = _figures(db)
     assert kept == counted == (2, 3, 1)
+
+
+def test_a_support_given_while_the_migration_runs_is_counted(tmp_path: Path, empty_database: str) -> None:
+    # The platform keeps serving while 0042 is applied: a support's transaction, open when the
+    # migration starts, commits while it runs. The migration waits for it before it counts.
+    if not empty_database.startswith("postgresql"):
+        pytest.skip("SQLite: the backfill and the triggers are made under the only writer's lock")
+    migrate.upgrade(empty_database)
+    filled = Database.from_settings(make_settings(tmp_path / "var", empty_database))
+    try:
+        with filled.transaction() as s:
+            call = make_call(s, phase="voting", votes_per_citizen=10)
+            idea, person = make_idea(s, call), make_user(s)
+            ids = (idea.id or 0, person.id or 0, call.id or 0)
+        config = migrate.alembic_config(empty_database)
+        command.downgrade(config, "0041")
+        filled.dispose()
+        errors: list[BaseException] = []
+
+        def upgrade() -> None:
+            try:
+                command.upgrade(config, "head")
+            except BaseException as error:  # noqa: BLE001 - reported by the test
+                errors.append(error)
+
+        with filled.engine.connect() as writer, filled.engine.connect() as watch:
+            writing = writer.begin()
+            _vote(writer, *ids)
+            pid = writer.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            thread = threading.Thread(target=upgrade)
+            thread.start()
+            waited = _wait_until_blocked_by(watch, pid)
+            writing.commit()
+            thread.join(WAIT_SECONDS * 3)
+        assert not errors and waited, errors
+        kept, counted = _figures(filled)
+        assert counted == (1, 2, 1) and kept == counted
+    finally:
+        filled.dispose()
