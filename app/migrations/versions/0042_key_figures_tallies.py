@@ -268,6 +268,13 @@ def upgrade() -> None:
         sa.Column("participants", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("shard", name=op.f("pk_key_figures_tally")),
     )
+    if dialect == "postgresql":
+        # Writers wait from here to the commit: a support or an idea committed between the
+        # backfill's count and its table's trigger would be in neither (the lock CREATE TRIGGER
+        # takes anyway, taken before counting; readers go on). On SQLite the backfill's first
+        # statement takes the only writer's lock, held to the triggers' creation in the same
+        # transaction. tests/pages/test_key_figures_races.py.
+        op.execute("LOCK TABLE idea, vote IN SHARE ROW EXCLUSIVE MODE")
     for statement in backfill():
         op.execute(statement)
     for statement in triggers(dialect):
