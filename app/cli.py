@@ -70,7 +70,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("app.main:serve_app", factory=True, host=host, port=port, workers=workers,
                 # The application applies the proxy headers itself (app.main), from its own setting.
                 access_log=False, proxy_headers=False, log_level="info",
                 log_config=logs.dict_config(logs.resolve(settings.log_format)),

@@ -1,5 +1,6 @@
 """The application factory. Read it as the table of contents of the platform."""
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -107,12 +108,19 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
+    """The platform's ASGI application on `settings` (read from the environment when None).
+    `warm_up`: what a long-running server process starts at once rather than at its first
+    request needing it (`serve_app`); tests leave it off, as each would start a process."""
     settings = settings or Settings()
     db = Database.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm_up:
+            # The language detector starts now, beside the first requests, not inside the first
+            # comment's write turn (app.media.sandbox.warm_up_detector).
+            threading.Thread(target=photo_sandbox.warm_up_detector, name="detector-warm-up", daemon=True).start()
         yield
         db.dispose()
         photo_sandbox.shutdown()
@@ -176,3 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def serve_app() -> FastAPI:
+    """The application as each server process of `reinventons serve` runs it (uvicorn's
+    factory): `create_app` on the environment's settings, warmed up."""
+    return create_app(warm_up=True)

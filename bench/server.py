@@ -10,14 +10,14 @@ from pathlib import Path
 
 from starlette.types import Receive, Scope, Send
 
-from app.main import create_app as create_platform
+from app.main import serve_app
 
 FLOOR_PATH = "/__bench/floor"
 
 
 def create_app():  # type: ignore[no-untyped-def]
     """The platform's ASGI application wrapped so that FLOOR_PATH answers the saved bytes."""
-    platform = create_platform()
+    platform = serve_app()
     floor: list[bytes] = []  # read at the first request: the benchmark saves the page once the server runs
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -370,6 +370,15 @@ def _failed(message: str) -> None:
     _warned = True
 
 
+def warm_up_detector() -> None:
+    """Start this process's detection server and load its model now, with a detection of a
+    fixed sentence, rather than at the first text a citizen sends: that first detection took
+    0.75-0.85 s (the model loading), inside the comment's or idea's write turn on SQLite, where
+    every other writer of the process queued behind it (the comment benchmark's p99 of 1.7 s).
+    Called by the application's lifespan in a thread of its own; never raises."""
+    detect("Une idée pour la ville de Liège: des bancs dans le parc.", ("fr", "nl", "de", "en"))
+
+
 def detect(text: str, languages: Collection[str]) -> Detected | None:
     """The most probable of `languages` (two-letter codes) for the first DETECT_MAX_CHARACTERS
     characters of `text`, asked of this process's detection server (started on first use), or

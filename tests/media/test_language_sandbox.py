@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -196,3 +197,24 @@ def test_answers_are_checked_field_by_field(answer: dict[str, object]) -> None:
         sandbox._detected(answer, LANGUAGES)  # noqa: SLF001
     assert sandbox._detected({"ok": True, "pid": 12, "language": "fr", "probability": 0.95},  # noqa: SLF001
                              LANGUAGES) == sandbox.Detected("fr", 0.95, 12)
+
+
+def test_a_started_server_process_has_its_detector_running_before_the_first_text(settings: Settings) -> None:
+    """The first detection loads the model (0.75-0.85 s on these machines); paid inside the first
+    comment's write turn, it held every other writer of the process back. The application's
+    lifespan starts it beside the first requests."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    assert sandbox.detector_pid() is None
+    with TestClient(create_app(settings, warm_up=True)):
+        deadline = time.monotonic() + 30
+        while sandbox.detector_pid() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running = sandbox.detector_pid()
+        assert running is not None and running != os.getpid()
+        # Loaded: the next detection is answered by the same server.
+        detected = sandbox.detect("Een park voor de kinderen van de wijk", LANGUAGES)
+        assert detected is not None and detected.language == "nl" and detected.pid == running
+    assert gone(running)  # the lifespan's end stops it with the photo servers
