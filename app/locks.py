@@ -22,13 +22,16 @@ themselves change, so no single row could stand for it.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import text, true
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from app.account.models import User
 from app.call.models import Call
 from app.comment.models import Comment
+from app.errors import NotFound
 from app.idea.models import Idea
 
 
@@ -83,6 +86,43 @@ def fresh_under_lock(session: Session, row: User | Call | Idea, *, shared: bool 
         session.refresh(row, with_for_update={"read": True} if shared else {"key_share": True})
     elif not session.connection().get_execution_options().get("sqlite_immediate"):
         session.refresh(row)
+
+
+def fresh_under_locks(session: Session, user: User, call: Call, idea: Idea) -> None:
+    """`fresh_under_lock` for a person, a call and one of its ideas, in one statement: on
+    PostgreSQL the person and the idea FOR NO KEY UPDATE, the call FOR SHARE (what `lock_user`,
+    `share_call` and `lock_idea` take), in that order, and the three rows read again; on SQLite
+    as `fresh_under_lock`. One round trip instead of three for every support (issue 14).
+
+    The order is the locking clauses' own: PostgreSQL keeps a statement's row marks in the order
+    its FOR ... OF clauses name the tables and locks each result row's rows in that order
+    (transformLockingClause, then ExecLockRows), so this waits exactly as the three statements
+    did: the person, then the call, then the idea. A row updated while the statement waited is
+    read in its version once locked (READ COMMITTED's recheck). Raises NotFound when one of
+    them is gone (deleted by hand: the platform anonymises people and hides ideas)."""
+    if _is_postgres(session):
+        query = (_three(user, call, idea)
+                 .with_for_update(key_share=True, of=User)
+                 .suffix_with(f"FOR SHARE OF {_CALL_NAME} FOR NO KEY UPDATE OF {_IDEA_NAME}", dialect="postgresql")
+                 .execution_options(populate_existing=True))
+        if session.exec(query).first() is None:
+            raise NotFound()
+    elif not session.connection().get_execution_options().get("sqlite_immediate"):
+        query = _three(user, call, idea).execution_options(populate_existing=True)
+        if session.exec(query).first() is None:
+            raise NotFound()
+
+
+def _three(user: User, call: Call, idea: Idea) -> Any:
+    # Three rows by their keys: joined ON true (no condition links a person to a call), which
+    # says the product is meant.
+    return (select(User, Call, Idea).join_from(User, Call, true()).join(Idea, true())
+            .where(col(User.id) == user.id, col(Call.id) == call.id, col(Idea.id) == idea.id))
+
+
+# The tables' names as a FOR ... OF clause names them (quoted if PostgreSQL needs it).
+_CALL_NAME = postgresql.dialect().identifier_preparer.format_table(Call.__table__)  # type: ignore[attr-defined]
+_IDEA_NAME = postgresql.dialect().identifier_preparer.format_table(Idea.__table__)  # type: ignore[attr-defined]
 
 
 def lock_comment(session: Session, comment_id: int) -> None:

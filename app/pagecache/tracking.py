@@ -27,7 +27,10 @@ PRIVATE_TABLES = frozenset({
 })
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?',
                     re.IGNORECASE)
-_DML = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+# A statement led by WITH writes when one of its parts does (PostgreSQL's data-modifying CTEs: a
+# support's row and counter, app.vote.service); its table is not read, so it counts as changing pages.
+_DML = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE|MERGE\b|WITH\b.*\b(?:INSERT|UPDATE|DELETE|MERGE))\b",
+                  re.IGNORECASE | re.DOTALL)
 _SESSION_KEY = "page_cache_session"  # in a connection's info: the info dict of the session using it
 DATABASE_KEY = "page_cache_database"  # in a session's info: the key of its database in GENERATIONS
 _GENERATION_KEY = "page_generation"  # in a session's info: the generation its transaction reads under
