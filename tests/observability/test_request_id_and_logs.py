@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.main import create_app
-from app.observability import logs
+from app.observability import context, logs
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
 from tests.support import WebClient, make_settings
@@ -28,11 +28,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def json_lines() -> Iterator[io.StringIO]:
-    """What the root logger writes, through the production formatter and filter (JSON lines)."""
+    """What the root logger writes, through the production handler and formatter (JSON lines)."""
     out = io.StringIO()
-    handler = logging.StreamHandler(out)
+    handler = logs.StderrHandler(out)
     handler.setFormatter(logs.formatter("json"))
-    handler.addFilter(logs.RequestIdFilter())
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -115,3 +114,37 @@ def test_log_formats() -> None:
     record.request_id = "abc12345"
     assert json.loads(logs.formatter("json").format(record))["message"] == "Liège: ok"
     assert logs.formatter("text").format(record).endswith("WARNING app.x [abc12345]: Liège: ok")
+
+
+class _Flushes(io.StringIO):
+    """A stream that notes what it held at each flush."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed: list[str] = []
+
+    def flush(self) -> None:
+        self.flushed.append(self.getvalue())
+
+
+def test_the_production_handler_writes_each_line_with_its_id_at_once_and_keeps_filters() -> None:
+    config = logs.dict_config("json")
+    assert config["handlers"]["stderr"]["class"] == "app.observability.logs.StderrHandler"
+    out = _Flushes()
+    handler = logs.StderrHandler(out)
+    handler.setFormatter(logs.formatter("json"))
+    logger = logging.getLogger("app.tests.handler")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with context.bound("abc12345"):
+            logger.warning("one %s", "line")
+        logger.warning("outside")
+        handler.addFilter(lambda record: "secret" not in record.getMessage())
+        logger.warning("a secret")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    lines = _records(out)
+    assert [(r["message"], r["request_id"]) for r in lines] == [("one line", "abc12345"), ("outside", None)]
+    assert len(out.flushed) == 2 and out.flushed[0].count("\n") == 1  # each line flushed as written

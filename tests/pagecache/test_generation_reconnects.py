@@ -2,6 +2,8 @@
 restart, a failover), the next read and bump run on new ones instead of failing, one request per
 dead pooled connection, and a write that committed is not answered 500 because its bump failed."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 
@@ -25,3 +27,18 @@ def test_reads_and_bumps_go_on_after_the_server_closed_every_connection(db: Data
     after = generation.current()
     assert after != before
     assert generation.current() == after
+
+
+def test_the_page_caches_reads_go_on_after_the_server_closed_their_connection(db: Database) -> None:
+    generation = db.generation
+    if not isinstance(generation, SequenceGeneration):
+        pytest.skip("the generation is a sequence on PostgreSQL only")
+    before = asyncio.run(generation.read_now())  # the requests' reads: a connection of their own
+    assert generation._own is not None  # noqa: SLF001 - the connection the server is to close
+    pid = generation._own.dbapi_connection.info.backend_pid  # type: ignore[union-attr]  # noqa: SLF001
+    with db.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    generation.bump()
+    after = asyncio.run(generation.read_now())  # on the dead connection: AdminShutdown, then a new one
+    assert after != before and after == generation.current()
+    assert asyncio.run(generation.read_now()) == after
