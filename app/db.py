@@ -266,6 +266,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.generation.close()
         if self.writer_file_lock is not None:
             self.writer_file_lock.close()
         if self.redis is not None:

@@ -40,6 +40,9 @@ class Generation:
         """Make every page made before now stale, in every process."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Let go of what reading and bumping hold (connections), when the database is disposed."""
+
     async def read_now(self) -> str:
         """`current()` for a request arriving now, from the event loop (the page cache): a
         generation on another server is read in the thread pool, once for every request
@@ -129,6 +132,14 @@ class SequenceGeneration(Generation):
     def current(self) -> str:
         return self._run(_READ)
 
+    def close(self) -> None:
+        # The reader's own connection is outside the pool: disposing the pool would not close it,
+        # and each application made and disposed (a test, a restarted worker) would leave one open.
+        if self._own is not None:
+            self._own.invalidate()
+            self._own = None
+        self.engine.dispose()
+
     def bump(self) -> None:
         self._run(_BUMP)
 
@@ -198,6 +209,9 @@ class RedisGeneration(Generation):
     def bump(self) -> None:
         self.database.bump()
         self._renew()
+
+    def close(self) -> None:
+        self.database.close()
 
     def _read(self, client: Any) -> str:
         # Not a plain GET: from a Redis that answers reads but refuses writes, it would read an

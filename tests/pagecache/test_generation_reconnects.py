@@ -3,12 +3,15 @@ restart, a failover), the next read and bump run on new ones instead of failing,
 dead pooled connection, and a write that committed is not answered 500 because its bump failed."""
 
 import asyncio
+import time
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
 from app.db import Database
 from app.pagecache.generation import SequenceGeneration
+from app.settings import Settings
 
 
 def test_reads_and_bumps_go_on_after_the_server_closed_every_connection(db: Database) -> None:
@@ -42,3 +45,30 @@ def test_the_page_caches_reads_go_on_after_the_server_closed_their_connection(db
     after = asyncio.run(generation.read_now())  # on the dead connection: AdminShutdown, then a new one
     assert after != before and after == generation.current()
     assert asyncio.run(generation.read_now()) == after
+
+
+def test_a_disposed_database_leaves_none_of_the_generations_connections_open(settings: Settings) -> None:
+    """Each application made and disposed (a restarted worker, every test) closed its page
+    generation's connections too: the page cache's reader keeps one outside the pool, which
+    disposing the pool does not close."""
+    database = Database.from_settings(settings)
+    generation = database.generation
+    if not isinstance(generation, SequenceGeneration):
+        database.dispose()
+        pytest.skip("the generation is a sequence on PostgreSQL only")
+    asyncio.run(generation.read_now())
+    generation.bump()
+    pids = {generation._own.dbapi_connection.info.backend_pid}  # type: ignore[union-attr]  # noqa: SLF001
+    with generation.engine.connect() as pooled:
+        pids.add(pooled.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+    database.dispose()
+
+    # A server process ends a moment after its client closed the connection: waited for, up to 10 s.
+    with psycopg.connect(settings.resolved_database_url.replace("+psycopg", ""), autocommit=True) as admin:
+        deadline = time.monotonic() + 10
+        while True:
+            alive = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (list(pids),)).fetchone()
+            if alive == (0,) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert alive == (0,)
