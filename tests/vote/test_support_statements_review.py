@@ -1,0 +1,105 @@
+"""A support written by its fused statements (app.vote.service: on PostgreSQL the standing, the
+row and the counter in one WITH ... INSERT ... UPDATE; on SQLite Core statements) seen from
+outside: the constraint's 409 with nothing written, the key figures kept by the triggers of
+migration 0042, a support withdrawn and given again, and the page cache told of each write."""
+
+from sqlmodel import Session
+
+from app.pagecache.tracking import changes_pages
+from app.pages.home import key_figures
+from app.vote import service as vote_service
+from app.vote.models import Vote
+from tests.factories import make_call, make_category, make_idea, make_user
+from tests.pages.key_figures_oracle import recount
+from tests.support import WebClient
+
+JSON = {"Accept": "application/json"}
+
+
+def _figures(session: Session) -> tuple[int, int, int]:
+    kept = key_figures(session, answered_share=0, median_days=None)
+    return kept.ideas, kept.participants, kept.supports
+
+
+def test_a_twin_row_the_standing_does_not_see_meets_the_constraint_with_a_clean_409(
+        client: WebClient, session: Session) -> None:
+    """A support row the voter's standing does not count (written under another call: a repair,
+    an old merge) still holds the unique constraint: the support is refused with a 409 for
+    scripts and for forms, nothing is written, the counters and key figures stay as they were,
+    and the next action of the same person works (no transaction left broken)."""
+    call, elsewhere = make_call(session, phase="voting"), make_call(session, phase="voting")
+    idea, other = make_idea(session, call), make_idea(session, call)
+    voter = make_user(session)
+    session.flush()
+    session.add(Vote(idea_id=idea.id, user_id=voter.id, call_id=elsewhere.id))
+    session.commit()
+    before = _figures(session)
+    client.login_as(voter)
+    answer = client.submit(f"/ideas/{idea.id}/vote", headers=JSON)
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == "Vous soutenez déjà cette idée."
+    form = client.submit(f"/ideas/{idea.id}/vote", follow_redirects=False)
+    assert form.status_code in (303, 409), form.text
+    session.expire_all()
+    assert vote_service.count_rows(session, idea.id or 0) == 1
+    assert vote_service.vote_count(session, idea.id or 0) == 0
+    assert _figures(session) == before
+    assert client.submit(f"/ideas/{other.id}/vote", headers=JSON).status_code == 200
+    session.expire_all()
+    assert vote_service.vote_count(session, other.id or 0) == vote_service.count_rows(session, other.id or 0) == 1
+
+
+def test_supports_withdrawn_and_given_again_keep_counters_and_key_figures_exact(
+        client: WebClient, session: Session) -> None:
+    """Support, withdraw, support again, in a call counting per theme with a limit of one: the
+    counter equals the rows and the key figures the recount after every step, and the limit
+    frees and takes its slot again."""
+    call = make_call(session, phase="voting", votes_per_citizen=1, vote_scope="category")
+    theme = make_category(session, call)
+    idea, rival = make_idea(session, call, category=theme), make_idea(session, call, category=theme)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+
+    def exact(count: int) -> None:
+        session.expire_all()
+        assert vote_service.vote_count(session, idea.id or 0) == vote_service.count_rows(session, idea.id or 0) == count
+        assert _figures(session) == recount(session)
+
+    for _ in range(2):
+        answer = client.submit(f"/ideas/{idea.id}/vote", headers=JSON)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["vote_count"] == 1 and answer.json()["votes_left"] == 0
+        exact(1)
+        assert client.submit(f"/ideas/{rival.id}/vote", headers=JSON).status_code == 409
+        exact(1)
+        withdrawn = client.submit(f"/ideas/{idea.id}/vote/withdraw", headers=JSON)
+        assert withdrawn.status_code == 200 and withdrawn.json()["vote_count"] == 0
+        exact(0)
+    assert client.submit(f"/ideas/{rival.id}/vote", headers=JSON).status_code == 200
+
+
+def test_the_page_cache_sees_every_shape_of_write() -> None:
+    """Whatever the case, the leading blanks or comments, a write is a write; a read is not."""
+    writes = [
+        "INSERT INTO vote (idea_id) VALUES (?) RETURNING id",
+        "insert into vote (idea_id) values (1)",
+        '  \n\tUPDATE "idea" SET vote_count=1',
+        "WITH standing AS (SELECT 1) INSERT INTO vote SELECT 1",
+        "with gone as (delete from vote where id = 1 returning idea_id) update idea set vote_count = 0",
+        "WITH RECURSIVE t(n) AS (SELECT 1) DELETE FROM idea",
+        "/* a note */ UPDATE idea SET vote_count = 1",
+        "-- a note\nDELETE FROM vote WHERE id = 1",
+        "/* a note */\nWITH x AS (SELECT 1) UPDATE idea SET vote_count = 1",
+    ]
+    for statement in writes:
+        assert changes_pages(statement), statement
+    reads = [
+        "SELECT vote_count FROM idea WHERE id = 1",
+        "WITH x AS (SELECT updated_at, deleted_at FROM idea) SELECT * FROM x",
+        "SELECT 1 FROM idea FOR NO KEY UPDATE",
+        "UPDATE user_session SET last_seen_at = 1",
+        "/* a note */ INSERT INTO rate_limit_hit (k) VALUES (1)",
+    ]
+    for statement in reads:
+        assert not changes_pages(statement), statement
