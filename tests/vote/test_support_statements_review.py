@@ -3,8 +3,18 @@ row and the counter in one WITH ... INSERT ... UPDATE; on SQLite Core statements
 outside: the constraint's 409 with nothing written, the key figures kept by the triggers of
 migration 0042, a support withdrawn and given again, and the page cache told of each write."""
 
-from sqlmodel import Session
+import threading
+import time
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, col
+
+from app.account.models import User
+from app.call.models import Call
+from app.errors import AppError
+from app.idea.models import Idea
 from app.pagecache.tracking import changes_pages
 from app.pages.home import key_figures
 from app.vote import service as vote_service
@@ -103,3 +113,61 @@ def test_the_page_cache_sees_every_shape_of_write() -> None:
     ]
     for statement in reads:
         assert not changes_pages(statement), statement
+
+
+WAITING = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')")
+
+
+@pytest.mark.parametrize("change", ["hide the idea", "ban the voter", "move the idea to a full theme",
+                                    "close the voting"])
+def test_a_change_committed_while_a_support_waits_for_its_locks_is_seen(client: WebClient, session: Session,
+                                                                         change: str) -> None:
+    """PostgreSQL: the support reads its voter, call and idea in one locking statement; one of
+    them changed by a transaction it waited for is read in its new version (READ COMMITTED's
+    recheck of each locked row), so the support is refused and nothing is written."""
+    if client.db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time: the support reads after the change")
+    call = make_call(session, phase="voting", votes_per_citizen=1, vote_scope="category")
+    free, full = make_category(session, call), make_category(session, call)
+    idea = make_idea(session, call, category=free)
+    held = make_idea(session, call, category=full)
+    voter = make_user(session)
+    session.flush()
+    session.add(Vote(idea_id=held.id, user_id=voter.id, call_id=call.id, category_id=full.id))
+    held.vote_count = 1
+    session.add(held)
+    session.commit()
+    ids = (voter.id, call.id, idea.id)
+    outcome: list[object] = []
+
+    def support() -> None:
+        try:
+            with client.db.transaction() as s:
+                person, its_call, its_idea = s.get(User, ids[0]), s.get(Call, ids[1]), s.get(Idea, ids[2])
+                outcome.append(vote_service.cast_vote(s, idea=its_idea, call=its_call,  # type: ignore[arg-type]
+                                                      user=person))  # type: ignore[arg-type]
+        except AppError as exc:
+            outcome.append(exc)
+
+    with client.db.session(write=True) as other:
+        if change == "ban the voter":
+            other.execute(text(f"UPDATE user_account SET banned_at = now() WHERE id = {ids[0]}"))
+        elif change == "close the voting":
+            # An administrator moves the phase by hand (app.locks.lock_call, then the call's row).
+            other.execute(sa_update(Call).where(col(Call.id) == ids[1]).values(phase_override="review"))
+        elif change == "hide the idea":
+            other.execute(text(f"UPDATE idea SET hidden_at = now() WHERE id = {ids[2]}"))
+        else:
+            other.execute(text(f"UPDATE idea SET category_id = {full.id} WHERE id = {ids[2]}"))
+        supporting = threading.Thread(target=support)
+        supporting.start()
+        deadline = time.monotonic() + 10
+        while other.execute(WAITING).scalar_one() == 0:
+            assert time.monotonic() < deadline, "the support never waited"
+            time.sleep(0.02)
+        other.commit()
+    supporting.join(10)
+    assert not supporting.is_alive() and len(outcome) == 1
+    assert isinstance(outcome[0], AppError), outcome[0]
+    session.expire_all()
+    assert vote_service.count_rows(session, ids[2]) == vote_service.vote_count(session, ids[2]) == 0
