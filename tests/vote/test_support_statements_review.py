@@ -15,6 +15,7 @@ from app.account.models import User
 from app.call.models import Call
 from app.errors import AppError
 from app.idea.models import Idea
+from app.locks import lock_call
 from app.pagecache.tracking import changes_pages
 from app.pages.home import key_figures
 from app.vote import service as vote_service
@@ -171,3 +172,51 @@ def test_a_change_committed_while_a_support_waits_for_its_locks_is_seen(client: 
     assert isinstance(outcome[0], AppError), outcome[0]
     session.expire_all()
     assert vote_service.count_rows(session, ids[2]) == vote_service.vote_count(session, ids[2]) == 0
+
+
+def test_a_withdrawal_checked_open_keeps_the_phase_until_it_is_written(client: WebClient, session: Session,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a withdrawal that found voting open holds the call's rules (its shared lock,
+    as a support does) until it commits: an administrator closing the voting meanwhile waits for
+    it, so no support is taken back after the close was committed (the results would then be
+    counted on supports that were still moving)."""
+    if client.db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time")
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    session.flush()
+    session.add(Vote(idea_id=idea.id, user_id=voter.id, call_id=call.id))
+    idea.vote_count = 1
+    session.add(idea)
+    session.commit()
+    call_id = call.id or 0
+    closed: list[bool] = []
+    closings: list[threading.Thread] = []
+
+    def close_voting() -> None:
+        with client.db.transaction() as admin:
+            lock_call(admin, call_id)
+            admin.execute(sa_update(Call).where(col(Call.id) == call_id).values(phase_override="review"))
+        closed.append(True)
+
+    checked = vote_service.accepts_votes
+
+    def open_then_closed(*args: object, **kwargs: object) -> bool:
+        answer = checked(*args, **kwargs)  # type: ignore[arg-type]
+        closing = threading.Thread(target=close_voting)
+        closing.start()
+        closings.append(closing)
+        closing.join(1.0)  # the close commits now unless the withdrawal holds it back
+        return answer
+
+    monkeypatch.setattr(vote_service, "accepts_votes", open_then_closed)
+    client.login_as(voter)
+    answer = client.submit(f"/ideas/{idea.id}/vote/withdraw", headers=JSON)
+    assert answer.status_code == 200, answer.text
+    assert closings and closed == [], "the voting closed while a withdrawal it did not wait for was being written"
+    for closing in closings:
+        closing.join(10)
+    assert closed == [True]
+    session.expire_all()
+    assert vote_service.count_rows(session, idea.id or 0) == vote_service.vote_count(session, idea.id or 0) == 0
