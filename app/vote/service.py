@@ -29,7 +29,7 @@ from app.clock import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
-from app.locks import fresh_under_locks, lock_user
+from app.locks import fresh_under_lock, fresh_under_locks, lock_user
 from app.vote.models import Vote
 
 ALREADY_VOTED = N_("You already support this idea.")
@@ -276,8 +276,11 @@ def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteSt
 def withdraw_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteState:
     """Take a vote back while voting is open. Withdrawing twice is harmless."""
     assert user.id is not None and idea.id is not None
+    # The voter's lock, then the call's shared one, read again (app.locks' order, as a support):
+    # an administrator closing the voting waits for this withdrawal, which found it open, to
+    # be written, and no support is taken back once the close is committed.
     lock_user(session, user.id)
-    session.refresh(call)
+    fresh_under_lock(session, call, shared=True)
     if not accepts_votes(call):
         raise InvalidTransition(N_("Voting is closed: supports can no longer be withdrawn."))
     removed = session.execute(
