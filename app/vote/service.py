@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, case, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app import authz
@@ -196,11 +197,18 @@ def _support_statement(vote_scope: str, themeless: bool) -> Any:
 
 def _move_counter(session: Session, idea_id: int, step: int) -> int:
     """Add `step` (+1 or -1) to the idea's counter in SQL and return the new value, in one
-    statement (UPDATE ... RETURNING: no second read). The Idea loaded in `session`, if any, keeps
-    its old count (the ORM is not asked to find and update it, work for nothing here): callers
-    use the value returned."""
+    statement (UPDATE ... RETURNING: no second read). Callers give the value to the Idea they
+    loaded (`_counted`): the ORM does not see a Core UPDATE."""
     moved = session.execute(_MOVE_COUNTER, {"counted_idea": idea_id, "step": step})
     return int(moved.scalar_one())
+
+
+def _counted(idea: Idea, count: int) -> int:
+    """`count`, now also the loaded `idea`'s `vote_count` as the database holds it (no flush,
+    no second read): code after the support in the same session, or a page rendered from
+    this Idea, would otherwise show the count from before it."""
+    set_committed_value(idea, "vote_count", count)
+    return count
 
 
 def _standing(session: Session, *, user_id: int, idea: Idea, call: Call) -> tuple[bool, int]:
@@ -261,7 +269,8 @@ def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteSt
             raise Conflict(ALREADY_VOTED) from exc
         _refuse_unless_free(bool(voted), used, call)
         assert count is not None  # added: the checks above are the statement's own
-        return VoteState(voted=True, vote_count=count, limit=limit, used=used + 1, scope=call.vote_scope, open=True)
+        return VoteState(voted=True, vote_count=_counted(idea, count), limit=limit, used=used + 1,
+                         scope=call.vote_scope, open=True)
     voted, used = _standing(session, user_id=user.id, idea=idea, call=call)
     _refuse_unless_free(voted, used, call)
     try:
@@ -269,7 +278,7 @@ def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteSt
                                     "now": utcnow()})
     except IntegrityError as exc:  # a twin request got there first: the constraint holds the line
         raise Conflict(ALREADY_VOTED) from exc
-    count = _move_counter(session, idea.id, +1)
+    count = _counted(idea, _move_counter(session, idea.id, +1))
     return VoteState(voted=True, vote_count=count, limit=limit, used=used + 1, scope=call.vote_scope, open=True)
 
 
@@ -287,7 +296,7 @@ def withdraw_vote(session: Session, *, idea: Idea, call: Call, user: User) -> Vo
         delete(Vote).where(col(Vote.idea_id) == idea.id, col(Vote.user_id) == user.id)
     )
     gone = removed.rowcount  # type: ignore[attr-defined]
-    count = _move_counter(session, idea.id, -1) if gone else vote_count(session, idea.id)
+    count = _counted(idea, _move_counter(session, idea.id, -1) if gone else vote_count(session, idea.id))
     return VoteState(voted=False, vote_count=count, limit=call.votes_per_citizen,
                      used=votes_used(session, user_id=user.id, idea=idea, call=call), scope=call.vote_scope,
                      open=True)

@@ -220,3 +220,23 @@ def test_a_withdrawal_checked_open_keeps_the_phase_until_it_is_written(client: W
     assert closed == [True]
     session.expire_all()
     assert vote_service.count_rows(session, idea.id or 0) == vote_service.vote_count(session, idea.id or 0) == 0
+
+
+def test_the_idea_loaded_in_the_session_shows_the_count_the_support_wrote(session: Session) -> None:
+    """The counter moves by a Core UPDATE the ORM does not see: the Idea the request loaded must
+    still show the new count to whatever reads it after the support in the same session (a
+    page rendered from it, a notification's text), not the count from before."""
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    first, second = make_user(session), make_user(session)
+    session.commit()
+
+    state = vote_service.cast_vote(session, idea=idea, call=call, user=first)
+    assert state.vote_count == idea.vote_count == 1
+    vote_service.cast_vote(session, idea=idea, call=call, user=second)
+    assert idea.vote_count == 2
+    vote_service.withdraw_vote(session, idea=idea, call=call, user=first)
+    assert idea.vote_count == 1
+    session.commit()
+    session.expire_all()
+    assert idea.vote_count == vote_service.count_rows(session, idea.id or 0) == 1
