@@ -297,7 +297,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     holds the write turn across every such trip, each a wake-up of a thread and then of the
     event loop: fewer trips, more supports per second."""
     db: Database = request.app.state.db
-    session = db.session(write=is_write_request(request))
+    write = is_write_request(request)
+    session = db.session(write=write)
     try:
         yield session
     finally:
@@ -305,8 +306,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         # explicit rollback() would), so an error page can still show the current user. With a
         # transaction open it talks to the database: in the thread pool, run to its end even if
         # the request is cancelled (anyio does not abandon the thread). Without one (the route
-        # committed, or never read), it only forgets its objects: no trip for that.
-        if session.in_transaction():
+        # committed, or never read), it only forgets its objects: no trip for that. Nor for a
+        # read on SQLite: ending it is a call into the library in this process that waits for
+        # no lock (a reader holds none in WAL mode) and writes nothing, cheaper than the trip
+        # (a logged-in list page: 5 trips before issue 14's cut, this was one).
+        if session.in_transaction() and (write or not db.is_sqlite):
             await run_in_threadpool(session.close)
         else:
             session.close()

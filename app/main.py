@@ -125,12 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # /api/docs is a page of the site (app.call.api): Swagger UI needs a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        # Every route loads the visitor and checks CSRF on unsafe methods: none can forget.
+        # Every route loads the visitor (and what is read with it: app.state.request_readers)
+        # and checks CSRF on unsafe methods: none can forget.
         # Ids too large for any database integer (404) and NUL characters (422) are refused
         # before anything reads the database.
         dependencies=[Depends(bounded_ids), Depends(refuse_nul_characters), WRITE_TURN,
-                      Depends(load_current_user), Depends(notify_routes.load_unread_count),
-                      Depends(identity_routes.load_identity), Depends(verify_csrf)],
+                      Depends(load_current_user), Depends(verify_csrf)],
         # Request sizes are checked by BodyLimitMiddleware, which answers with the 413 page.
         max_body_size=None,
         # FastAPI's own OpenTelemetry hooks: the platform reports through Prometheus, the JSON
@@ -140,6 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    # What every request reads with its visitor, in load_current_user's one trip to the thread
+    # pool (app.account.sessions.RequestReader), in this order: the header's unread count, then
+    # the city's identity, both before the CSRF check (whose refusal is a page too).
+    app.state.request_readers = (notify_routes.read_unread_count, identity_routes.read_identity)
     errors.configure(settings.sentry_dsn.get_secret_value(), environment=settings.sentry_environment,
                      release=app.version)
     # The only routes without a CSRF token: mailbox providers' one-click unsubscribes, which
