@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -189,6 +190,15 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
+def _pool_capacity(engine: Engine) -> int | None:
+    """How many connections `engine`'s pool opens at most (kept plus overflow), None if it has
+    no such bound (a single shared connection, or none kept)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    return pool.size() + max(0, pool._max_overflow)  # noqa: SLF001 (no public reader)
+
+
 @dataclass
 class Database:
     """The engine plus a variant whose transactions take the write lock up front (SQLite), the
@@ -203,11 +213,24 @@ class Database:
     # then on the file lock shared with the other processes (`writing`).
     write_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     writer_file_lock: WriterFileLock | None = None
+    # Requests holding a session at once in this process (`get_session`), waited for on the
+    # event loop: half the connection pool. A request keeps its connection from its first
+    # statement to its end, across several trips to the thread pool. With more of them than
+    # connections, the thread pool's 40 threads all ended up waiting in the pool for a
+    # connection while the requests holding one waited for a thread to go on: nothing moved
+    # until the pool's 30 s timeout, then 500s (100 logged-in pages at once, issue 14). Half,
+    # so that a request that opens a second, short session meanwhile (the unread count read
+    # after a script's write, app.web) still finds a connection.
+    request_sessions: asyncio.Semaphore | None = None
 
     def __post_init__(self) -> None:
         path = writer_lock_path(self.engine)
         if path is not None and self.writer_file_lock is None:
             self.writer_file_lock = WriterFileLock(path)
+        if self.request_sessions is None:
+            connections = _pool_capacity(self.engine)
+            if connections is not None:
+                self.request_sessions = asyncio.Semaphore(max(1, connections // 2))
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
@@ -298,19 +321,34 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     holds the write turn across every such trip, each a wake-up of a thread and then of the
     event loop: fewer trips, more supports per second."""
     db: Database = request.app.state.db
-    session = db.session(write=is_write_request(request))
+    write = is_write_request(request)
+    slots = db.request_sessions
+    if slots is not None:
+        await slots.acquire()  # before the session: a request waiting here holds no connection
     try:
-        yield session
+        session = db.session(write=write)
+        try:
+            yield session
+        finally:
+            await _close(db, session, write)
     finally:
-        # close() rolls back what was not committed without expiring the loaded objects (an
-        # explicit rollback() would), so an error page can still show the current user. With a
-        # transaction open it talks to the database: in the thread pool, run to its end even if
-        # the request is cancelled (anyio does not abandon the thread). Without one (the route
-        # committed, or never read), it only forgets its objects: no trip for that.
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        if slots is not None:
+            slots.release()
+
+
+async def _close(db: Database, session: Session, write: bool) -> None:
+    # close() rolls back what was not committed without expiring the loaded objects (an
+    # explicit rollback() would), so an error page can still show the current user. With a
+    # transaction open it talks to the database: in the thread pool, run to its end even if
+    # the request is cancelled (anyio does not abandon the thread). Without one (the route
+    # committed, or never read), it only forgets its objects: no trip for that. Nor for a
+    # read on SQLite: ending it is a call into the library in this process that waits for
+    # no lock (a reader holds none in WAL mode) and writes nothing, cheaper than the trip
+    # (a logged-in list page: 5 trips before issue 14's cut, this was one).
+    if session.in_transaction() and (write or not db.is_sqlite):
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
 
 
 async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:

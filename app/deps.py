@@ -48,7 +48,9 @@ def allowed(action: Action) -> Any:
     allowed to do `action`, which takes no object. Raises LoginRequired for anonymous
     visitors and Forbidden for the others, before the route runs (app.authz.require_user)."""
 
-    def dependency(user: CurrentUser) -> User:
+    # Async: authz decides from the loaded user alone, and FastAPI would run a plain function in
+    # the thread pool, a trip there and back for every page of a signed-in person.
+    async def dependency(user: CurrentUser) -> User:
         return authz.require_user(user, action)
 
     dependency.__name__ = f"allowed_{action.name}"

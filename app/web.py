@@ -202,14 +202,14 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "request": request,
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
-        # Loaded with the current user (app.notify.routes.load_unread_count): templates never query.
+        # Loaded with the current user (app.notify.routes.read_unread_count): templates never query.
         "unread_notifications": _unread_count(request),
         "flashes": flashes,
         "lang": i18n.current_language(),
         "lang_url": lambda code: lang_url(request, code),
         "settings": request.app.state.settings,
         # The city's identity: names in the title, header and footer, logo, brand stylesheet.
-        # Read in the request's own session (app.identity.routes.load_identity).
+        # Read in the request's own session (app.identity.routes.read_identity).
         "identity": identity,
         # The page's share preview (Open Graph tags in the layout): the site's own unless the
         # route gives one, or None to have none (a private idea); error pages have none.

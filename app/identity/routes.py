@@ -15,7 +15,6 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from app import links
@@ -39,17 +38,17 @@ _ICONS: "OrderedDict[tuple[str, str], bytes]" = OrderedDict()  # (logo version, 
 _ICONS_KEPT = 16
 
 
-async def load_identity(request: Request, session: DbSession, settings: AppSettings) -> None:
-    """Application-wide dependency, before the CSRF check (whose refusal is a page too): the
-    city's identity on request.state for app.web.render (service.for_request). One primary-key
-    read in the request's own session (templates never open one); the settings' identity when
-    the database cannot answer (the health check says so on its own). Not for a script's write
-    (a vote), answered without a page: service.for_request reads it then if a page is drawn
-    after all (app.web.answers_script_write)."""
+def read_identity(request: Request, session: Session, _user: User | None) -> None:
+    """A request reader (app.account.sessions.RequestReader), run before the CSRF check (whose
+    refusal is a page too): the city's identity on request.state for app.web.render
+    (service.for_request). One primary-key read in the request's own session (templates never
+    open one), remembered while nothing is written (app.pagecache.memo); the settings' identity
+    when the database cannot answer (the health check says so on its own). Not for a script's
+    write (a vote), answered without a page: service.for_request reads it then if a page is
+    drawn after all (app.web.answers_script_write)."""
     if answers_script_write(request):
         return
-    # Async, with the reading in the thread pool: a script's write (above) costs no trip there.
-    await run_in_threadpool(_read_identity, request, session, settings)
+    _read_identity(request, session, request.app.state.settings)
 
 
 def _read_identity(request: Request, session: Session, settings: Settings) -> None:

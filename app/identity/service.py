@@ -115,7 +115,7 @@ def current(session: Session, settings: Settings) -> Identity:
 
 def for_request(request: Request) -> Identity:
     """The identity for the page being drawn: the one read with the request
-    (app.identity.routes.load_identity), or, for a page drawn before any route ran (a 404 for
+    (app.identity.routes.read_identity), or, for a page drawn before any route ran (a 404 for
     an unknown address), read in a short session; the settings' identity when the database
     cannot answer."""
     found = getattr(request.state, "identity", None)

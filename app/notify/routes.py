@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from app import links, security
 from app.account.models import User
 from app.authz import Action
 from app.db import writes_on_read
-from app.deps import AppSettings, CurrentUser, DbSession, allowed
+from app.deps import AppSettings, DbSession, allowed
 from app.errors import ValidationFailed
 from app.i18n import N_, gettext
 from app.notify import service, views
@@ -27,16 +27,17 @@ router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=F
 Reader = Annotated[User, allowed(Action.notification_view)]
 
 
-async def load_unread_count(request: Request, session: DbSession, user: CurrentUser) -> None:
-    """Application-wide dependency, after the current user: the header's unread count on
-    request.state, read by app.web.render. One indexed COUNT in the request's own session, for
-    logged-in people only; the template only shows it. Not for a script's write (a vote), whose
-    answer has no header: app.web reads it then only if a page is drawn after all."""
+def read_unread_count(request: Request, session: Session, user: User | None) -> None:
+    """A request reader (app.account.sessions.RequestReader), run with the current user: the
+    header's unread count on request.state, read by app.web.render. One indexed COUNT in the
+    request's own session, for logged-in people only; the template only shows it. Not for a
+    script's write (a vote), whose answer has no header: app.web reads it then only if a page is
+    drawn after all."""
     if answers_script_write(request):
         request.state.unread_deferred = True
         return
     if user is not None and user.id is not None:
-        request.state.unread_notifications = await run_in_threadpool(service.unread_count, session, user.id)
+        request.state.unread_notifications = service.unread_count(session, user.id)
 
 
 def _kinds_for(user_is_staff: bool) -> list[tuple[str, str]]:
