@@ -17,6 +17,7 @@ from app.main import create_app
 from app.observability import context, logs
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
+from tests.factories import make_call
 from tests.support import WebClient, make_settings
 
 
@@ -148,3 +149,25 @@ def test_the_production_handler_writes_each_line_with_its_id_at_once_and_keeps_f
     lines = _records(out)
     assert [(r["message"], r["request_id"]) for r in lines] == [("one line", "abc12345"), ("outside", None)]
     assert len(out.flushed) == 2 and out.flushed[0].count("\n") == 1  # each line flushed as written
+
+
+def test_a_head_request_logs_its_route_and_masks_the_token_in_its_path(
+        client: WebClient, session: Session, json_lines: io.StringIO) -> None:
+    """HEAD goes on as GET on a copy of the request (app.head): the route and the token found
+    on the copy must reach the access log, or an uptime monitor's or a link preview's HEAD of a
+    confirmation link writes its one-time token in clear, and every HEAD is counted "unmatched"."""
+    call = make_call(session)
+    session.commit()
+    for method in ("GET", "HEAD"):
+        assert client.request(method, "/newsletter/confirm/s3cr3t-one-time-token").status_code < 500
+        assert client.request(method, f"/calls/{call.slug}").status_code == 200  # a miss, then a page-cache hit
+        assert client.request(method, f"/calls/{call.slug}").status_code == 200
+    access = [(r["message"].split(" ")[:2], r["route"]) for r in _records(json_lines)  # type: ignore[union-attr]
+              if r["logger"] == "app.access"]
+    page = f"/calls/{call.slug}"
+    assert access == [(["GET", "/newsletter/confirm/[token]"], "newsletter:confirm_form"),
+                      (["GET", page], "call:detail"), (["GET", page], "call:detail"),
+                      (["HEAD", "/newsletter/confirm/[token]"], "newsletter:confirm_form"),
+                      (["HEAD", page], "call:detail"), (["HEAD", page], "call:detail")]
+    server = [r for r in _records(json_lines) if not str(r["logger"]).startswith("httpx")]  # the test client's aside
+    assert "s3cr3t" not in json.dumps(server)
