@@ -13,6 +13,9 @@ from app.observability import context, errors, metrics
 access_log = logging.getLogger("app.access")
 
 
+SCOPE_KEY = "request_id"  # the request's id on its ASGI scope (`RequestMiddleware`)
+
+
 def route_name(scope: Scope) -> str:
     """The name of the route that answered (`idea:detail`), "static" for static files,
     "unmatched" when none did (a 404, or a request refused before routing): a label with a
@@ -55,6 +58,9 @@ class RequestMiddleware:
                     sent = value.decode("latin-1")
                     break
         request_id = context.accept_or_new(sent)
+        # Also on the scope: an unexpected error's 500 page is made by Starlette's outermost
+        # layer, after this one has unbound the id (app.handlers.unexpected_error).
+        scope[SCOPE_KEY] = request_id
         id_header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
         status = 500
