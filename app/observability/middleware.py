@@ -32,7 +32,13 @@ def loggable_path(scope: Scope) -> str:
     query string: it can hold one-time tokens."""
     path = str(scope["path"])
     token = (scope.get("path_params") or {}).get("token")
-    return path.replace(token, "[token]") if isinstance(token, str) and token else path
+    if isinstance(token, str) and token:
+        return path.replace(token, "[token]")
+    if scope.get("route") is not None:  # a route without a token (a page-cache hit names its route too)
+        return path
+    # No route read the path: a request refused before routing (a Host not served, a body too
+    # large) or matching none; masked by its shape, as error reports are.
+    return errors.mask_path(path)
 
 
 class RequestMiddleware:

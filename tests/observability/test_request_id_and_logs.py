@@ -190,3 +190,16 @@ def test_an_unexpected_error_names_its_request_id_in_its_log_line_and_its_answer
     lines = [r for r in _records(json_lines) if r["logger"] in ("app.access", "app.errors")]
     assert [(r["logger"], r["request_id"]) for r in lines] == [("app.access", "boom-request-0001"),
                                                                 ("app.errors", "boom-request-0001")]
+
+
+def test_a_token_path_refused_before_routing_is_masked_in_the_log_line(
+        client: WebClient, json_lines: io.StringIO) -> None:
+    """No route has read the `{token}` of a request refused before routing (a Host not served,
+    a body too large): its access line still masks the token, as error reports do."""
+    refused = client.get("/newsletter/confirm/s3cr3t-one-time-token", headers={"Host": "elsewhere.example"})
+    too_large = client.post("/notifications/unsubscribe/s3cr3t-one-time-token/one-click",
+                            content=b"x" * (64 * 1024 * 1024))
+    assert refused.status_code == 400 and too_large.status_code == 413
+    access = [str(r["message"]) for r in _records(json_lines) if r["logger"] == "app.access"]
+    assert [line.split(" ")[1] for line in access] == ["/newsletter/confirm/[token]",
+                                                       "/notifications/unsubscribe/[token]/one-click"]
