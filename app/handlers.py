@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import i18n, links
 from app.errors import AppError, LoginRequired, RateLimited, ValidationFailed
 from app.i18n import N_
+from app.observability import context
+from app.observability import middleware as observability_middleware
 from app.web import flash, redirect, render, wants_json, wants_script
 
 log = logging.getLogger("app.errors")
@@ -122,8 +124,18 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500)
+    """The 500 page of an exception no route handled, its traceback logged. Starlette runs this
+    in its outermost layer, outside the request middleware, which has unbound the request id
+    by then: bound again here from the scope, so that the traceback's line carries it, and
+    named in the answer, as every other answer names it (what a person reporting the error
+    quotes)."""
+    request_id = request.scope.get(observability_middleware.SCOPE_KEY) or context.current()
+    with context.bound(request_id):
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        response = error_response(request, 500)
+    if request_id:
+        response.headers[context.HEADER] = request_id
+    return response
 
 
 def install(app: FastAPI) -> None:

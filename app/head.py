@@ -34,4 +34,13 @@ class HeadAsGetMiddleware:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send_headers_only)
+        finally:
+            # What routing found on the copy, for the layers outside that read the request's
+            # scope (app.observability.middleware): its route names the access log line and the
+            # latency histogram, and its `{token}` is masked in the line only if known there.
+            for name in ("route", "path_params"):
+                if name in as_get:
+                    scope[name] = as_get[name]

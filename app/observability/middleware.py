@@ -13,6 +13,9 @@ from app.observability import context, errors, metrics
 access_log = logging.getLogger("app.access")
 
 
+SCOPE_KEY = "request_id"  # the request's id on its ASGI scope (`RequestMiddleware`)
+
+
 def route_name(scope: Scope) -> str:
     """The name of the route that answered (`idea:detail`), "static" for static files,
     "unmatched" when none did (a 404, or a request refused before routing): a label with a
@@ -29,7 +32,13 @@ def loggable_path(scope: Scope) -> str:
     query string: it can hold one-time tokens."""
     path = str(scope["path"])
     token = (scope.get("path_params") or {}).get("token")
-    return path.replace(token, "[token]") if isinstance(token, str) and token else path
+    if isinstance(token, str) and token:
+        return path.replace(token, "[token]")
+    if scope.get("route") is not None:  # a route without a token (a page-cache hit names its route too)
+        return path
+    # No route read the path: a request refused before routing (a Host not served, a body too
+    # large) or matching none; masked by its shape, as error reports are.
+    return errors.mask_path(path)
 
 
 class RequestMiddleware:
@@ -55,6 +64,9 @@ class RequestMiddleware:
                     sent = value.decode("latin-1")
                     break
         request_id = context.accept_or_new(sent)
+        # Also on the scope: an unexpected error's 500 page is made by Starlette's outermost
+        # layer, after this one has unbound the id (app.handlers.unexpected_error).
+        scope[SCOPE_KEY] = request_id
         id_header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
         status = 500

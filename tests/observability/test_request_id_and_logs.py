@@ -17,6 +17,7 @@ from app.main import create_app
 from app.observability import context, logs
 from app.outbox.models import OutboxMessage
 from app.settings import Settings
+from tests.factories import make_call
 from tests.support import WebClient, make_settings
 
 
@@ -148,3 +149,57 @@ def test_the_production_handler_writes_each_line_with_its_id_at_once_and_keeps_f
     lines = _records(out)
     assert [(r["message"], r["request_id"]) for r in lines] == [("one line", "abc12345"), ("outside", None)]
     assert len(out.flushed) == 2 and out.flushed[0].count("\n") == 1  # each line flushed as written
+
+
+def test_a_head_request_logs_its_route_and_masks_the_token_in_its_path(
+        client: WebClient, session: Session, json_lines: io.StringIO) -> None:
+    """HEAD goes on as GET on a copy of the request (app.head): the route and the token found
+    on the copy must reach the access log, or an uptime monitor's or a link preview's HEAD of a
+    confirmation link writes its one-time token in clear, and every HEAD is counted "unmatched"."""
+    call = make_call(session)
+    session.commit()
+    for method in ("GET", "HEAD"):
+        assert client.request(method, "/newsletter/confirm/s3cr3t-one-time-token").status_code < 500
+        assert client.request(method, f"/calls/{call.slug}").status_code == 200  # a miss, then a page-cache hit
+        assert client.request(method, f"/calls/{call.slug}").status_code == 200
+    access = [(r["message"].split(" ")[:2], r["route"]) for r in _records(json_lines)  # type: ignore[union-attr]
+              if r["logger"] == "app.access"]
+    page = f"/calls/{call.slug}"
+    assert access == [(["GET", "/newsletter/confirm/[token]"], "newsletter:confirm_form"),
+                      (["GET", page], "call:detail"), (["GET", page], "call:detail"),
+                      (["HEAD", "/newsletter/confirm/[token]"], "newsletter:confirm_form"),
+                      (["HEAD", page], "call:detail"), (["HEAD", page], "call:detail")]
+    server = [r for r in _records(json_lines) if not str(r["logger"]).startswith("httpx")]  # the test client's aside
+    assert "s3cr3t" not in json.dumps(server)
+
+
+def test_an_unexpected_error_names_its_request_id_in_its_log_line_and_its_answer(
+        tmp_path: Path, database_url: str, json_lines: io.StringIO) -> None:
+    """The 500 page is made by Starlette's outermost layer, outside the request middleware: the
+    traceback's line must still carry the request's id, and the page's answer name it, or the
+    id a person quotes from the page leads to the access line and never to the traceback."""
+    app = create_app(make_settings(tmp_path / "var", database_url, forwarded_allow_ips="testclient"))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("the worker's disk is full")
+
+    with WebClient(app, base_url="http://testserver", raise_server_exceptions=False) as web:
+        answer = web.get("/boom", headers={"X-Request-ID": "boom-request-0001"})
+    assert answer.status_code == 500 and answer.headers.get("x-request-id") == "boom-request-0001"
+    lines = [r for r in _records(json_lines) if r["logger"] in ("app.access", "app.errors")]
+    assert [(r["logger"], r["request_id"]) for r in lines] == [("app.access", "boom-request-0001"),
+                                                                ("app.errors", "boom-request-0001")]
+
+
+def test_a_token_path_refused_before_routing_is_masked_in_the_log_line(
+        client: WebClient, json_lines: io.StringIO) -> None:
+    """No route has read the `{token}` of a request refused before routing (a Host not served,
+    a body too large): its access line still masks the token, as error reports do."""
+    refused = client.get("/newsletter/confirm/s3cr3t-one-time-token", headers={"Host": "elsewhere.example"})
+    too_large = client.post("/notifications/unsubscribe/s3cr3t-one-time-token/one-click",
+                            content=b"x" * (64 * 1024 * 1024))
+    assert refused.status_code == 400 and too_large.status_code == 413
+    access = [str(r["message"]) for r in _records(json_lines) if r["logger"] == "app.access"]
+    assert [line.split(" ")[1] for line in access] == ["/newsletter/confirm/[token]",
+                                                       "/notifications/unsubscribe/[token]/one-click"]
