@@ -245,7 +245,7 @@ class TrustedHostsMiddleware:
     again (a few microseconds of every page-cache hit). Whether a Host header passes depends on
     its value alone, so a remembered one would pass again; every other request, any refusal
     included, still goes through Starlette's check. At most MAX_REMEMBERED are remembered (a
-    wildcard pattern lets many through)."""
+    wildcard pattern lets many through), forgotten all at once when full."""
 
     MAX_REMEMBERED = 256
 
@@ -261,9 +261,14 @@ class TrustedHostsMiddleware:
         await self.check(scope, receive, send)
 
     async def _passed(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and len(self.passed) < self.MAX_REMEMBERED:
+        if scope["type"] == "http":
             host = _host_header(scope)
             if host is not None:
+                if len(self.passed) >= self.MAX_REMEMBERED:
+                    # Full (a wildcard pattern lets many through; a flood of made-up
+                    # subdomains fills it): start again, so that the hosts people use are soon
+                    # remembered again rather than checked in full for good.
+                    self.passed.clear()
                 self.passed.add(host)
         await self.app(scope, receive, send)
 

@@ -117,13 +117,16 @@ class SequenceGeneration(Generation):
         time. Read again on a new connection when the server closed that one (a restart, a
         failover); raises psycopg.OperationalError when the new one fails too."""
         for last_try in (False, True):
-            if self._own is None:
-                self._own = self.engine.raw_connection()
-                self._own.detach()  # closed for good when invalid, not handed to another caller
+            # A local name: `close()` may run meanwhile (a shutdown) and set `_own` to None.
+            own = self._own
+            if own is None:
+                own = self.engine.raw_connection()
+                own.detach()  # closed for good when invalid, not handed to another caller
+                self._own = own
             try:
-                return str(self._own.dbapi_connection.execute(_READ).fetchone())  # type: ignore[union-attr]
+                return str(own.dbapi_connection.execute(_READ).fetchone())  # type: ignore[union-attr]
             except psycopg.OperationalError:
-                self._own.invalidate()
+                own.invalidate()
                 self._own = None
                 if last_try:
                     raise
@@ -135,9 +138,11 @@ class SequenceGeneration(Generation):
     def close(self) -> None:
         # The reader's own connection is outside the pool: disposing the pool would not close it,
         # and each application made and disposed (a test, a restarted worker) would leave one open.
-        if self._own is not None:
-            self._own.invalidate()
-            self._own = None
+        # Let go, not shut: the generation is shared by every Database on this URL in the
+        # process (app.pagecache.tracking.GENERATIONS), whose next read opens a connection again.
+        own, self._own = self._own, None
+        if own is not None:
+            own.invalidate()
         self.engine.dispose()
 
     def bump(self) -> None:

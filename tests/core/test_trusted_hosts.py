@@ -52,6 +52,8 @@ def test_the_hosts_remembered_are_bounded() -> None:
     app = TrustedHostsMiddleware(_page, allowed_hosts=["*.city.example"])
     for n in range(TrustedHostsMiddleware.MAX_REMEMBERED + 50):
         assert _status(app, f"q{n}.city.example".encode())[0] == 200
-    assert len(app.passed) == TrustedHostsMiddleware.MAX_REMEMBERED
-    assert _status(app, b"q1000.city.example")[0] == 200  # not remembered, still checked and let through
+        assert len(app.passed) <= TrustedHostsMiddleware.MAX_REMEMBERED
     assert _status(app, b"city.example.evil")[0] == 400
+    # A flood of made-up subdomains does not keep the host people use out of the memory for good.
+    assert _status(app, b"www.city.example")[0] == 200
+    assert b"www.city.example" in app.passed

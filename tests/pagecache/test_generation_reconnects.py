@@ -72,3 +72,19 @@ def test_a_disposed_database_leaves_none_of_the_generations_connections_open(set
                 break
             time.sleep(0.05)
     assert alive == (0,)
+
+
+
+def test_a_read_while_or_after_the_database_is_disposed_is_answered(settings: Settings) -> None:
+    """The generation is shared by every Database on its URL in the process: one disposed (a
+    test's application, a shutdown) lets its connections go, and the next read, from another
+    application or a request still running, is answered on a new one."""
+    database = Database.from_settings(settings)
+    generation = database.generation
+    if not isinstance(generation, SequenceGeneration):
+        database.dispose()
+        pytest.skip("the generation is a sequence on PostgreSQL only")
+    value = asyncio.run(generation.read_now())
+    database.dispose()
+    assert generation._own is None  # noqa: SLF001
+    assert asyncio.run(generation.read_now()) == value == generation.current()
