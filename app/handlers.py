@@ -103,7 +103,8 @@ def error_answer(request: Request, exc: AppError, *, back: str | None = None) ->
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:  # ours, not the visitor's (a storage out of reach): logged
-        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+        log.warning("%s on %s %s: %s", type(exc).__name__, request.method,
+                    observability_middleware.loggable_path(request.scope), exc)
     return error_answer(request, exc)
 
 
@@ -131,7 +132,9 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     quotes)."""
     request_id = request.scope.get(observability_middleware.SCOPE_KEY) or context.current()
     with context.bound(request_id):
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # The path as the access log writes it: a token in it (an unsubscribe link) masked.
+        log.exception("unhandled error on %s %s", request.method,
+                      observability_middleware.loggable_path(request.scope), exc_info=exc)
         response = error_response(request, 500)
     if request_id:
         response.headers[context.HEADER] = request_id

@@ -192,6 +192,27 @@ def test_an_unexpected_error_names_its_request_id_in_its_log_line_and_its_answer
                                                                 ("app.errors", "boom-request-0001")]
 
 
+def test_an_unexpected_error_on_a_token_path_logs_the_token_masked(
+        tmp_path: Path, database_url: str, json_lines: io.StringIO) -> None:
+    """The traceback's line names the path as the access line does: the secret of a token path
+    (an unsubscribe or confirmation link) masked, not in clear in the error log."""
+    app = create_app(make_settings(tmp_path / "var", database_url))
+    secret = "s3cr3t-one-time-token-0001"
+
+    @app.get("/unsubscribe/{token}/boom")
+    def boom(token: str) -> None:
+        raise RuntimeError("the worker's disk is full")
+
+    with WebClient(app, base_url="http://testserver", raise_server_exceptions=False) as web:
+        answer = web.get(f"/unsubscribe/{secret}/boom")
+    assert answer.status_code == 500
+    # The server's lines (the test client's own httpx line names the address it asked for).
+    server = [r for r in _records(json_lines) if r["logger"].startswith(("app", "uvicorn"))]
+    assert server and not [r for r in server if secret in str(r)]
+    errors = [r for r in server if r["logger"] == "app.errors"]
+    assert len(errors) == 1 and "/unsubscribe/[token]/boom" in errors[0]["message"]
+
+
 def test_a_token_path_refused_before_routing_is_masked_in_the_log_line(
         client: WebClient, json_lines: io.StringIO) -> None:
     """No route has read the `{token}` of a request refused before routing (a Host not served,
