@@ -12,7 +12,7 @@ from app.account.models import UserSession
 from app.account.sessions import start_session
 from app.security import CSRF_COOKIE, csrf_token_for
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.support import LiveServer, WebClient
+from tests.support import LiveServer, WebClient, run_coroutine
 
 
 def test_parallel_logins_and_profile_writes_all_succeed(live_server: LiveServer, session: Session) -> None:
@@ -58,5 +58,5 @@ def test_a_hundred_logged_in_pages_at_once_all_answer(client: WebClient, session
         return [answer.status_code for answer in answers]
 
     started = time.monotonic()
-    assert asyncio.run(pages()) == [200] * 100
+    assert run_coroutine(pages()) == [200] * 100
     assert time.monotonic() - started < 25

@@ -1,11 +1,11 @@
 """The host check remembers the Host headers it let through (app.security.TrustedHostsMiddleware):
 what it answers must stay Starlette's answer for every request, before and after."""
 
-import asyncio
 
 from starlette.types import Message, Receive, Scope, Send
 
 from app.security import TrustedHostsMiddleware
+from tests.support import run_coroutine
 
 
 async def _page(scope: Scope, receive: Receive, send: Send) -> None:
@@ -26,7 +26,7 @@ def _status(app: TrustedHostsMiddleware, *hosts: bytes) -> tuple[int, dict[bytes
     scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "root_path": "", "scheme": "http",
              "query_string": b"", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5000),
              "headers": [(b"host", host) for host in hosts]}
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     return sent[0]["status"], dict(sent[0]["headers"])
 
 

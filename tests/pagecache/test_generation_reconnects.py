@@ -2,7 +2,6 @@
 restart, a failover), the next read and bump run on new ones instead of failing, one request per
 dead pooled connection, and a write that committed is not answered 500 because its bump failed."""
 
-import asyncio
 import time
 
 import psycopg
@@ -12,6 +11,7 @@ from sqlalchemy import text
 from app.db import Database
 from app.pagecache.generation import SequenceGeneration
 from app.settings import Settings
+from tests.support import run_coroutine
 
 
 def test_reads_and_bumps_go_on_after_the_server_closed_every_connection(db: Database) -> None:
@@ -36,15 +36,15 @@ def test_the_page_caches_reads_go_on_after_the_server_closed_their_connection(db
     generation = db.generation
     if not isinstance(generation, SequenceGeneration):
         pytest.skip("the generation is a sequence on PostgreSQL only")
-    before = asyncio.run(generation.read_now())  # the requests' reads: a connection of their own
+    before = run_coroutine(generation.read_now())  # the requests' reads: a connection of their own
     assert generation._own is not None  # noqa: SLF001 - the connection the server is to close
     pid = generation._own.dbapi_connection.info.backend_pid  # type: ignore[union-attr]  # noqa: SLF001
     with db.engine.connect() as admin:
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     generation.bump()
-    after = asyncio.run(generation.read_now())  # on the dead connection: AdminShutdown, then a new one
+    after = run_coroutine(generation.read_now())  # on the dead connection: AdminShutdown, then a new one
     assert after != before and after == generation.current()
-    assert asyncio.run(generation.read_now()) == after
+    assert run_coroutine(generation.read_now()) == after
 
 
 def test_a_disposed_database_leaves_none_of_the_generations_connections_open(settings: Settings) -> None:
@@ -56,7 +56,7 @@ def test_a_disposed_database_leaves_none_of_the_generations_connections_open(set
     if not isinstance(generation, SequenceGeneration):
         database.dispose()
         pytest.skip("the generation is a sequence on PostgreSQL only")
-    asyncio.run(generation.read_now())
+    run_coroutine(generation.read_now())
     generation.bump()
     pids = {generation._own.dbapi_connection.info.backend_pid}  # type: ignore[union-attr]  # noqa: SLF001
     with generation.engine.connect() as pooled:
@@ -84,7 +84,7 @@ def test_a_read_while_or_after_the_database_is_disposed_is_answered(settings: Se
     if not isinstance(generation, SequenceGeneration):
         database.dispose()
         pytest.skip("the generation is a sequence on PostgreSQL only")
-    value = asyncio.run(generation.read_now())
+    value = run_coroutine(generation.read_now())
     database.dispose()
     assert generation._own is None  # noqa: SLF001
-    assert asyncio.run(generation.read_now()) == value == generation.current()
+    assert run_coroutine(generation.read_now()) == value == generation.current()
