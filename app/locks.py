@@ -15,6 +15,13 @@ them in ascending id: `lock_users`), then the call (`share_call` / `lock_call`),
 A moderation decision that may bring supports back into a count (app.vote.limits) locks the
 idea's supporters before the idea itself for that reason.
 
+The database's triggers (migrations 0041 and 0042) add each idea's change to shared rows of
+counters, the shard of the idea's id in `dialogue_tally` and `key_figures_tally`, which a writer
+holds to its commit. A writer of one idea holds its idea, then the shard; a writer of many ideas
+in several statements (an account's deletion) takes all of them first, in ascending id
+(`lock_ideas`), so that it never waits for an idea while holding a shard another idea's writer
+waits for.
+
 Decisions that may take away an administrator (a role change, a suspension, an account
 deletion) take one transaction-scoped advisory lock instead (`lock_admin_changes`): the rule
 they keep ("another active administrator remains") is about a set of rows that the decisions
@@ -51,6 +58,18 @@ def lock_users(session: Session, user_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(user_ids))
     if _is_postgres(session) and ids:
         session.exec(select(col(User.id)).where(col(User.id).in_(ids)).order_by(col(User.id))
+                     .with_for_update(key_share=True)).all()
+    return ids
+
+
+def lock_ideas(session: Session, idea_ids: Iterable[int]) -> list[int]:
+    """Lock several ideas' rows (FOR NO KEY UPDATE), in ascending id, and return those ids. Taken
+    by a writer of many ideas before its first write, after the people it locks (module
+    docstring: without it, an account's deletion and a comment deadlocked on a dialogue shard,
+    tests/account/test_deletion_locks.py)."""
+    ids = sorted(set(idea_ids))
+    if _is_postgres(session) and ids:
+        session.exec(select(col(Idea.id)).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))
                      .with_for_update(key_share=True)).all()
     return ids
 

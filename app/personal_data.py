@@ -30,16 +30,27 @@ class Erase(Protocol):
     def __call__(self, session: Session, *, user_id: int, settings: Settings) -> dict[str, int]: ...
 
 
+class IdeasWritten(Protocol):
+    """The ids of the ideas whose rows `Erase` writes for user `user_id` (directly, or through
+    the triggers of the rows it changes): the deletion locks them all, in ascending id, before
+    its first write (app.account.privacy)."""
+
+    def __call__(self, session: Session, *, user_id: int) -> list[int]: ...
+
+
 @dataclass(frozen=True)
 class Holding:
     """What one domain keeps about a person. `name` is its key in the export; a holding without
     `export` is not part of it (it is exported by another section, or holds nothing the person
     gave); one without `erase` stays as it is when the account is deleted, tied to the
-    anonymised account (the reason is given where the holding is declared)."""
+    anonymised account (the reason is given where the holding is declared). A holding whose
+    erasure writes ideas' rows says which in `ideas`: each such write moves shared rows of
+    counters (app.locks.lock_ideas says why they must be locked first)."""
 
     name: str
     export: Export | None = None
     erase: Erase | None = None
+    ideas: IdeasWritten | None = None
 
 
 def when(value: datetime | None) -> str | None:

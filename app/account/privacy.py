@@ -28,7 +28,7 @@ from app.audit import AuditAction, TargetType, record
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.i18n import N_
-from app.locks import lock_admin_changes
+from app.locks import lock_admin_changes, lock_ideas
 from app.personal_data import when
 from app.privacy_registry import HOLDINGS
 from app.ratelimit import service as ratelimit
@@ -138,6 +138,9 @@ def _erase_account(session: Session, settings: Settings, user_id: int, *, passwo
         ensure_another_admin_remains(session, losing=locked, message=N_(
             "You are the last administrator: appoint another administrator before deleting your account."))
 
+    # Every idea the erasure writes, locked before its first write (app.locks.lock_ideas).
+    lock_ideas(session, [idea_id for holding in HOLDINGS if holding.ideas is not None
+                         for idea_id in holding.ideas(session, user_id=user_id)])
     # Each domain erases what it keeps (app.privacy_registry), then the account's own data.
     figures: dict[str, int] = {}
     for holding in HOLDINGS:

@@ -34,4 +34,10 @@ def erase_comments(session: Session, *, user_id: int, settings: Settings) -> dic
     return {}
 
 
-COMMENTS = Holding("comments", export=export_comments, erase=erase_comments)
+def ideas_commented(session: Session, *, user_id: int) -> list[int]:
+    """The ideas `erase_comments` writes (their comment tallies, by trigger): those the person
+    commented on."""
+    return list(session.exec(select(Comment.idea_id).where(Comment.author_id == user_id).distinct()).all())
+
+
+COMMENTS = Holding("comments", export=export_comments, erase=erase_comments, ideas=ideas_commented)

@@ -32,4 +32,9 @@ def erase_follows(session: Session, *, user_id: int, settings: Settings) -> dict
     return {}
 
 
-FOLLOWS = Holding("follows", export=export_follows, erase=erase_follows)
+def ideas_followed(session: Session, *, user_id: int) -> list[int]:
+    """The ideas `erase_follows` writes (their follower counts)."""
+    return list(session.exec(select(Follow.idea_id).where(Follow.user_id == user_id)).all())
+
+
+FOLLOWS = Holding("follows", export=export_follows, erase=erase_follows, ideas=ideas_followed)

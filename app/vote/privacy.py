@@ -46,4 +46,9 @@ def erase_votes(session: Session, *, user_id: int, settings: Settings) -> dict[s
     return {"votes_withdrawn": len(voted)}
 
 
-VOTES = Holding("votes", export=export_votes, erase=erase_votes)
+def ideas_supported(session: Session, *, user_id: int) -> list[int]:
+    """The ideas `erase_votes` writes: those whose support it withdraws."""
+    return _ideas_still_voted_on(session, user_id)
+
+
+VOTES = Holding("votes", export=export_votes, erase=erase_votes, ideas=ideas_supported)
