@@ -20,7 +20,7 @@ from app.comment.models import Comment
 from app.errors import InvalidTransition, NotFound
 from app.i18n import N_, translate
 from app.idea.models import Idea
-from app.locks import lock_admin_changes
+from app.locks import lock_admin_changes, lock_ideas
 from app.moderation import notices
 from app.moderation.common import HIDEABLE, HISTORY_HIDDEN, add_history, clean_text
 from app.search.queue import reindex_later
@@ -81,6 +81,10 @@ def ban_user(session: Session, *, actor: User, user: User, reason: str, hide_con
     hidden_ideas: list[Idea] = []
     hidden_comments: list[int] = []
     if hide_content:
+        # Every idea this writes (theirs, and those their comments are on), locked before the
+        # first write: hiding one adds to shared rows of counters (app.locks.lock_ideas).
+        lock_ideas(session, [*session.exec(select(Idea.id).where(Idea.author_id == user.id)).all(),
+                             *session.exec(select(Comment.idea_id).where(Comment.author_id == user.id)).all()])
         now = utcnow()
         hidden_ideas = list(session.exec(
             select(Idea).where(Idea.author_id == user.id, col(Idea.hidden_at).is_(None),

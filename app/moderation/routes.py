@@ -24,6 +24,7 @@ from app.idea import versions as idea_versions
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.intake import service as intake_service
 from app.intake.models import CHANNEL_LABELS
+from app.locks import lock_ideas
 from app.moderation import (
     admin_service,
     comment_decisions,
@@ -100,8 +101,11 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
     ideas = session.exec(select(Idea).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))).all() if ids else []
     approved = skipped = 0
     assigned: dict[int, frozenset[int]] = {}
-    # Each approval locks its idea's supporters before the idea: all of them first, once.
+    # Each approval locks its idea's supporters before the idea: all of them first, once; then
+    # all the ideas, so that no approval waits for an idea while it holds a shard of the
+    # counters an earlier one moved (app.locks.lock_ideas).
     idea_decisions.lock_supporters(session, list(ideas))
+    lock_ideas(session, [i.id for i in ideas if i.id is not None])
     for idea in ideas:
         if idea.call_id not in assigned:
             assigned[idea.call_id] = admin_service.assigned_ids(session, idea.call_id)
