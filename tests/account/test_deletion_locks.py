@@ -8,9 +8,6 @@ PostgreSQL breaks the cycle by failing one of them, a citizen's comment or the d
 answered with an error. The deletion now locks every idea it will write, in ascending id,
 before its first write (app.locks.lock_ideas), so it never waits for an idea while it holds a shard."""
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
@@ -20,17 +17,17 @@ from app.account.models import User
 from app.call.models import Call
 from app.comment import service as comment_service
 from app.idea.models import Idea
-from app.locks import lock_idea
 from app.moderation import dialogue
 from app.vote import service as vote_service
 from tests.factories import DEFAULT_PASSWORD, make_call, make_comment, make_idea, make_user
 from tests.pages.key_figures_oracle import recount
+from tests.support import WebClient
+from tests.support_locks import holding_idea, queued_behind
 
-WAITING = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')")
 DIALOGUE_SHARDS = 64
 
 
-def test_a_deletion_never_waits_for_an_idea_while_it_holds_a_shard(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_a_deletion_never_waits_for_an_idea_while_it_holds_a_shard(client: WebClient, session: Session) -> None:
     if client.db.is_sqlite:
         pytest.skip("SQLite lets one writer in at a time: no row locks to order")
     call = make_call(session, phase="voting")
@@ -46,32 +43,18 @@ def test_a_deletion_never_waits_for_an_idea_while_it_holds_a_shard(client, sessi
     vote_service.cast_vote(session, idea=supported, call=call, user=leaving)
     session.commit()
     ids = {"leaving": leaving.id, "citizen": citizen.id, "call": call.id, "supported": supported.id}
-    errors: list[BaseException] = []
 
-    def delete_account() -> None:
-        try:
-            with client.db.transaction() as s:
-                person = s.get(User, ids["leaving"])
-                assert person is not None
-                account_privacy.delete_account(s, client.settings, person, password=DEFAULT_PASSWORD)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
+    def delete_account(s: Session) -> None:
+        person = s.get(User, ids["leaving"])
+        assert person is not None
+        account_privacy.delete_account(s, client.settings, person, password=DEFAULT_PASSWORD)
 
-    with client.db.session(write=True) as other:
-        lock_idea(other, ids["supported"])  # a writer of the supported idea under way
-        deleting = threading.Thread(target=delete_account)
-        deleting.start()
-        deadline = time.monotonic() + 10
-        while other.execute(WAITING).scalar_one() == 0:  # the deletion queues behind it
-            assert time.monotonic() < deadline, "the deletion never waited for the supported idea"
-            time.sleep(0.02)
-        # That writer goes on: a citizen's first comment there, which moves the same shard.
+    def comment(s: Session) -> None:  # the idea's writer goes on: a citizen's first comment there
         comment_service.create_comment(
-            other, client.settings, idea=other.get(Idea, ids["supported"]), call=other.get(Call, ids["call"]),  # type: ignore[arg-type]
-            author=other.get(User, ids["citizen"]), body="Une précision utile sur le lieu.", language="fr")  # type: ignore[arg-type]
-        other.commit()
-    deleting.join(20)
-    assert not deleting.is_alive()
+            s, client.settings, idea=s.get(Idea, ids["supported"]), call=s.get(Call, ids["call"]),  # type: ignore[arg-type]
+            author=s.get(User, ids["citizen"]), body="Une précision utile sur le lieu.", language="fr")  # type: ignore[arg-type]
+
+    errors = queued_behind(client, holding_idea(supported.id), delete_account, then=comment)
     assert errors == []
     session.expire_all()
     deleted = session.get(User, ids["leaving"])

@@ -4,9 +4,6 @@ hidden idea leaves the home page's key figures through the shard of its id modul
 support under way, which then wanted the same shard: PostgreSQL failed one of them. The
 suspension now locks every idea it hides, in ascending id, before the first (app.locks.lock_ideas)."""
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
@@ -14,17 +11,17 @@ from sqlmodel import Session
 from app.account.models import Role, User
 from app.call.models import Call
 from app.idea.models import Idea
-from app.locks import lock_idea
 from app.moderation import bans
 from app.vote import service as vote_service
 from tests.factories import make_call, make_idea, make_user
 from tests.pages.key_figures_oracle import recount
+from tests.support import WebClient
+from tests.support_locks import holding_idea, queued_behind
 
-WAITING = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')")
 KEY_FIGURE_SHARDS = 256
 
 
-def test_a_suspension_and_a_support_sharing_a_shard_both_go_through(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_a_suspension_and_a_support_sharing_a_shard_both_go_through(client: WebClient, session: Session) -> None:
     if client.db.is_sqlite:
         pytest.skip("SQLite lets one writer in at a time: no row locks to order")
     call = make_call(session, phase="voting")
@@ -40,30 +37,17 @@ def test_a_suspension_and_a_support_sharing_a_shard_both_go_through(client, sess
     session.commit()
     ids = {"banned": banned.id, "moderator": moderator.id, "citizen": citizen.id, "call": call.id,
            "second": second.id}
-    errors: list[BaseException] = []
 
-    def suspend() -> None:
-        try:
-            with client.db.transaction() as s:
-                actor, person = s.get(User, ids["moderator"]), s.get(User, ids["banned"])
-                assert actor is not None and person is not None
-                bans.ban_user(s, actor=actor, user=person, reason="Propos injurieux répétés.", hide_content=True)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
+    def suspend(s: Session) -> None:
+        actor, person = s.get(User, ids["moderator"]), s.get(User, ids["banned"])
+        assert actor is not None and person is not None
+        bans.ban_user(s, actor=actor, user=person, reason="Propos injurieux répétés.", hide_content=True)
 
-    with client.db.session(write=True) as other:
-        lock_idea(other, ids["second"])  # a support of their second idea under way
-        suspending = threading.Thread(target=suspend)
-        suspending.start()
-        deadline = time.monotonic() + 10
-        while other.execute(WAITING).scalar_one() == 0:  # the suspension queues behind it
-            assert time.monotonic() < deadline, "the suspension never waited for the second idea"
-            time.sleep(0.02)
-        vote_service.cast_vote(other, idea=other.get(Idea, ids["second"]), call=other.get(Call, ids["call"]),  # type: ignore[arg-type]
-                               user=other.get(User, ids["citizen"]))  # type: ignore[arg-type]
-        other.commit()
-    suspending.join(20)
-    assert not suspending.is_alive()
+    def support(s: Session) -> None:  # the support of their second idea goes on
+        vote_service.cast_vote(s, idea=s.get(Idea, ids["second"]), call=s.get(Call, ids["call"]),  # type: ignore[arg-type]
+                               user=s.get(User, ids["citizen"]))  # type: ignore[arg-type]
+
+    errors = queued_behind(client, holding_idea(second.id), suspend, then=support)
     assert errors == []
     session.expire_all()
     hidden = [session.get(Idea, i) for i in (first.id, ids["second"])]
