@@ -19,6 +19,7 @@ from app.pages.home import key_figures
 from tests.factories import make_call, make_idea, make_user
 from tests.pages.key_figures_oracle import recount
 from tests.support import make_settings
+from tests.support_locks import in_thread
 
 WAIT_SECONDS = 20  # a bound on waiting for the second transaction to block, not a measure
 
@@ -65,7 +66,6 @@ def _race(db: Database, first: Callable[[Connection], None], second: Callable[[C
     """`first` in a transaction left open; `second` in another, in a thread, until it waits for a
     lock the first holds; then the first commits (or rolls back) and the second commits. Fails
     if the second never waited (the race did not happen)."""
-    errors: list[BaseException] = []
     one = db.engine.connect()
     try:
         outer = one.begin()
@@ -73,14 +73,10 @@ def _race(db: Database, first: Callable[[Connection], None], second: Callable[[C
         pid = one.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
 
         def run() -> None:
-            try:
-                with db.engine.begin() as two:
-                    second(two)
-            except BaseException as error:  # noqa: BLE001 - reported by the test
-                errors.append(error)
+            with db.engine.begin() as two:
+                second(two)
 
-        thread = threading.Thread(target=run)
-        thread.start()
+        thread, errors = in_thread(run)
         with db.engine.connect() as watch:  # the second waits on the first's transaction
             waited = _wait_until_blocked_by(watch, pid)
         (outer.commit if commit_first else outer.rollback)()
