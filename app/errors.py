@@ -12,6 +12,7 @@ from app.i18n import N_
 class AppError(Exception):
     status_code = 400
     default_message = N_("This request could not be processed.")
+    retry_after: int | None = None  # seconds, for a Retry-After header (RFC 9110, 10.2.3)
 
     def __init__(self, message: str | None = None, **context: Any) -> None:
         # `message` is an English msgid; the handler translates it for the reader.
@@ -64,3 +65,13 @@ class RateLimited(AppError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class Busy(AppError):
+    """The request's transaction lost a race with another and nothing of it was written
+    (app.contention): send it again in `retry_after` seconds."""
+
+    status_code = 503
+    default_message = N_("The platform was too busy to record this, and nothing was saved. "
+                         "Please try again in a moment.")
+    retry_after = 1

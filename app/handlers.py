@@ -13,10 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import i18n, links
-from app.errors import AppError, LoginRequired, RateLimited, ValidationFailed
+from app import contention, i18n, links
+from app.errors import AppError, Busy, LoginRequired, ValidationFailed
 from app.i18n import N_
 from app.observability import context
 from app.observability import middleware as observability_middleware
@@ -85,7 +86,7 @@ def error_answer(request: Request, exc: AppError, *, back: str | None = None) ->
     input (422) is a message flashed on `back` instead of an error page. Without it, scripts
     get what a form gets: they fall back to posting the form.
     """
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     if back is not None and wants_script(request):
         return JSONResponse({"error": i18n.gettext(exc.message, **exc.context), "status": exc.status_code},
                             status_code=exc.status_code, headers=headers)
@@ -141,7 +142,19 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A transaction that lost a race (app.contention: a deadlock, a lock not obtained in time),
+    rolled back whole: `Busy`, a 503 with Retry-After in the visitor's language, logged as a
+    warning. Any other database error is unexpected (`unexpected_error`)."""
+    if not contention.lost_a_race(exc):
+        return await unexpected_error(request, exc)
+    log.warning("transaction lost a race on %s %s: %s", request.method,
+                observability_middleware.loggable_path(request.scope), type(getattr(exc, "orig", exc)).__name__)
+    return error_answer(request, Busy())
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
