@@ -111,8 +111,10 @@ def dict_config(kind: str, level: str = "INFO") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"main": {"()": formatter, "kind": kind}},
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        # Factories named by their import paths, so that the configuration is also JSON (the
+        # benchmark gives it to uvicorn as a file: `bench`).
+        "formatters": {"main": {"()": "app.observability.logs.formatter", "kind": kind}},
+        "filters": {"request_id": {"()": "app.observability.logs.RequestIdFilter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
                                 "formatter": "main", "filters": ["request_id"]}},
         "root": {"level": level, "handlers": ["stderr"]},

@@ -118,6 +118,8 @@ def test_the_worker_logs_a_message_with_the_id_of_the_request_that_queued_it(
 def test_log_formats() -> None:
     assert logs.resolve("text") == "text" and logs.resolve("json") == "json"
     assert logs.dict_config("json")["loggers"]["httpx"] == {"level": "WARNING"}  # its INFO lines hold URLs
+    # JSON too: the benchmark hands it to uvicorn as a file, so that its servers log as production's.
+    assert json.loads(json.dumps(logs.dict_config("json"))) == logs.dict_config("json")
     with pytest.raises(ValueError, match="json or text"):
         logs.dict_config("xml")
     record = logging.LogRecord("app.x", logging.WARNING, __file__, 1, "Liège: %s", ("ok",), None)
