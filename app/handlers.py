@@ -21,6 +21,7 @@ from app.errors import AppError, Busy, LoginRequired, ValidationFailed
 from app.i18n import N_
 from app.observability import context
 from app.observability import middleware as observability_middleware
+from app.security import security_headers
 from app.web import flash, redirect, render, wants_json, wants_script
 
 log = logging.getLogger("app.errors")
@@ -130,7 +131,8 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     in its outermost layer, outside the request middleware, which has unbound the request id
     by then: bound again here from the scope, so that the traceback's line carries it, and
     named in the answer, as every other answer names it (what a person reporting the error
-    quotes)."""
+    quotes). Outside the security headers' middleware too: the page carries them all the same
+    (app.security.security_headers)."""
     request_id = request.scope.get(observability_middleware.SCOPE_KEY) or context.current()
     with context.bound(request_id):
         # The path as the access log writes it: a token in it (an unsubscribe link) masked.
@@ -139,6 +141,10 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
         response = error_response(request, 500)
     if request_id:
         response.headers[context.HEADER] = request_id
+    # Made outside every middleware, the security headers' included: the page adds them itself.
+    settings = request.app.state.settings
+    for name, value in security_headers(settings, https=settings.is_https):
+        response.headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
     return response
 
 

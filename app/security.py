@@ -179,6 +179,25 @@ def new_csrf_seed() -> str:
     return secrets.token_urlsafe(32)
 
 
+def security_headers(settings: Settings | None, *, https: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """The security headers of every answer (raw ASGI headers, names in lower case): the
+    Content-Security-Policy of `settings`, no MIME sniffing, no referrer to other origins but
+    the origin, no framing, no camera, microphone or geolocation, a browsing context of its own;
+    under https (`https`), Strict-Transport-Security too. `SecurityHeadersMiddleware` adds them
+    to every answer that passes it; the 500 page, made outside it (app.handlers), adds them itself."""
+    headers = [
+        (b"content-security-policy", content_security_policy(settings).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if https:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return tuple(headers)
+
+
 class SecurityHeadersMiddleware:
     """Adds security headers to every response and gives each visitor a CSRF seed cookie. The
     Content-Security-Policy frames the players of `settings`' PeerTube hosts (none without)."""
@@ -186,7 +205,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, secure_cookies: bool = False, settings: Settings | None = None) -> None:
         self.app = app
         self.secure_cookies = secure_cookies
-        self.content_security_policy = content_security_policy(settings).encode()
+        self.headers = security_headers(settings, https=secure_cookies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -202,18 +221,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 present = {k.lower() for k, _v in headers}
-                for name, value in (
-                    (b"content-security-policy", self.content_security_policy),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ):
-                    if name not in present:
-                        headers.append((name, value))
-                if self.secure_cookies:
-                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                headers.extend(header for header in self.headers if header[0] not in present)
                 # Only pages carry forms: a cached image or JSON must never carry a cookie.
                 is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
                 if new_seed and is_html:

@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.observability import logs
 from app.settings import Settings
 from bench import dataset, load
 from bench.server import FLOOR_PATH
@@ -54,10 +55,15 @@ def _start(database_url: str, data_dir: Path, port: int, workers: int, floor: Pa
                 "REINVENTONS_SECRET_KEY": SECRET, "REINVENTONS_BASE_URL": f"http://127.0.0.1:{port}",
                 "REINVENTONS_LOG_FORMAT": "json", "REINVENTONS_BENCH_FLOOR": str(floor)})
     log = (data_dir / "server.log").open("wb")
+    # Logs as `reinventons serve` writes them: a JSON line for every answer (the access log) at
+    # INFO. Without it uvicorn's own configuration applied and the platform's lines at INFO went
+    # nowhere: every page was measured without the line production writes for it.
+    log_config = data_dir / "log-config.json"
+    log_config.write_text(json.dumps(logs.dict_config("json")))
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.server:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--no-access-log", "--no-proxy-headers",
-         "--log-level", "warning", "--timeout-worker-healthcheck", "60"],
+         "--log-config", str(log_config), "--log-level", "info", "--timeout-worker-healthcheck", "60"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
     while True:

@@ -11,6 +11,7 @@ does not (`RedisGeneration`)."""
 
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -64,17 +65,40 @@ class FileGeneration(Generation):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._folder_made = False
+        # The file held open for reading from the first read on: a read is then one system
+        # call (pread) rather than three (open, read, close), the open a lookup of the path
+        # (3.7 -> 1 us of every cacheable request, in process). Bumps write in place, so the
+        # file held is the one they write. (A database file restored under a running server is
+        # not seen either: SQLite's pooled connections hold the old file too; restart it.)
+        self._fd: int | None = None
+        self._opening = threading.Lock()
 
     def current(self) -> str:
-        # Read by every cacheable request: with the os module's calls, not Path.read_text, whose
-        # text wrapper and encoding lookup cost three times the system calls (12 -> 4 us).
+        fd = self._fd
+        if fd is None:
+            fd = self._open()
+            if fd is None:
+                return ""  # no bump yet
         try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return ""
-        try:
-            return os.read(fd, 64).decode("ascii")
-        finally:
+            return os.pread(fd, 64, 0).decode("ascii")
+        except OSError:  # closed meanwhile (`close`, at shutdown): read it again by its path
+            fd = self._open()
+            return os.pread(fd, 64, 0).decode("ascii") if fd is not None else ""
+
+    def _open(self) -> int | None:
+        """The file's descriptor, opened now if it is not yet (None while there is no file)."""
+        with self._opening:
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDONLY)
+                except FileNotFoundError:
+                    return None
+            return self._fd
+
+    def close(self) -> None:
+        with self._opening:
+            fd, self._fd = self._fd, None
+        if fd is not None:
             os.close(fd)
 
     def bump(self) -> None:

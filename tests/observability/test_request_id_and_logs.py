@@ -27,12 +27,21 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path / "var", database_url, forwarded_allow_ips="testclient")
 
 
+def _production_handler(out: io.StringIO, kind: str = "json") -> logging.Handler:
+    """The handler `logs.dict_config` configures, writing to `out`."""
+    config = logs.dict_config(kind)["handlers"]["stderr"]
+    assert config["class"] == "logging.StreamHandler" and config["filters"] == ["request_id"]
+    handler = logging.StreamHandler(out)
+    handler.addFilter(logs.RequestIdFilter())
+    handler.setFormatter(logs.formatter(kind))
+    return handler
+
+
 @pytest.fixture
 def json_lines() -> Iterator[io.StringIO]:
     """What the root logger writes, through the production handler and formatter (JSON lines)."""
     out = io.StringIO()
-    handler = logs.StderrHandler(out)
-    handler.setFormatter(logs.formatter("json"))
+    handler = _production_handler(out)
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -109,6 +118,8 @@ def test_the_worker_logs_a_message_with_the_id_of_the_request_that_queued_it(
 def test_log_formats() -> None:
     assert logs.resolve("text") == "text" and logs.resolve("json") == "json"
     assert logs.dict_config("json")["loggers"]["httpx"] == {"level": "WARNING"}  # its INFO lines hold URLs
+    # JSON too: the benchmark hands it to uvicorn as a file, so that its servers log as production's.
+    assert json.loads(json.dumps(logs.dict_config("json"))) == logs.dict_config("json")
     with pytest.raises(ValueError, match="json or text"):
         logs.dict_config("xml")
     record = logging.LogRecord("app.x", logging.WARNING, __file__, 1, "Liège: %s", ("ok",), None)
@@ -129,11 +140,8 @@ class _Flushes(io.StringIO):
 
 
 def test_the_production_handler_writes_each_line_with_its_id_at_once_and_keeps_filters() -> None:
-    config = logs.dict_config("json")
-    assert config["handlers"]["stderr"]["class"] == "app.observability.logs.StderrHandler"
     out = _Flushes()
-    handler = logs.StderrHandler(out)
-    handler.setFormatter(logs.formatter("json"))
+    handler = _production_handler(out)
     logger = logging.getLogger("app.tests.handler")
     logger.addHandler(handler)
     logger.propagate = False
@@ -224,3 +232,44 @@ def test_a_token_path_refused_before_routing_is_masked_in_the_log_line(
     access = [str(r["message"]) for r in _records(json_lines) if r["logger"] == "app.access"]
     assert [line.split(" ")[1] for line in access] == ["/newsletter/confirm/[token]",
                                                        "/notifications/unsubscribe/[token]/one-click"]
+
+
+def test_the_500_page_carries_the_security_headers_of_every_page(tmp_path: Path, database_url: str) -> None:
+    """Starlette makes the 500 page in its outermost layer, outside the security headers'
+    middleware: it must carry them all the same (no framing of an error page, no sniffing)."""
+    app = create_app(make_settings(tmp_path / "var", database_url))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("the worker's disk is full")
+
+    with WebClient(app, base_url="http://testserver", raise_server_exceptions=False) as web:
+        page = web.get("/")
+        answer = web.get("/boom")
+    assert answer.status_code == 500
+    for name in ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options",
+                 "permissions-policy", "cross-origin-opener-policy"):
+        assert answer.headers.get(name) == page.headers[name], name
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_line_break_in_a_logged_value_cannot_forge_a_text_line() -> None:
+    """In the text format a record's first line starts at the start of a line: a value logged
+    with a line break in it (a path, a name typed by a visitor) cannot write a line that reads
+    as a record of its own, nor go back over the line with a carriage return."""
+    out = io.StringIO()
+    handler = _production_handler(out, "text")
+    logger = logging.getLogger("app.tests.forge")
+    logger.addHandler(handler)
+    logger.propagate = False
+    forged = "/x\n2026-12-01 03:00:00,000 INFO app.access [abc12345]: GET /admin 200\rGET"
+    try:
+        logger.warning("not found: %s", forged)
+        logger.warning("next")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    written = out.getvalue()
+    records = [line for line in written.split("\n") if line and not line.startswith(" ")]
+    assert len(records) == 2 and records[1].endswith("WARNING app.tests.forge [None]: next")
+    assert "\r" not in written and "INFO app.access [abc12345]: GET /admin 200\\rGET" in written
