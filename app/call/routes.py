@@ -7,8 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 
 from app import cookies, links
+from app.account import sessions
 from app.account.models import User
 from app.announce import queries as announce_queries
 from app.authz import Action, can
@@ -31,6 +35,7 @@ from app.moderation import dialogue as moderation_dialogue
 from app.pagecache import memo
 from app.residents import service as residents
 from app.residents.models import Part
+from app.settings import Settings
 from app.share import previews as share_previews
 from app.share import video as share_video
 from app.vote import allowance as vote_allowance
@@ -68,9 +73,29 @@ def call_list(request: Request, session: DbSession, user: CurrentUser) -> HTMLRe
 
 
 @router.get("/calls/{slug}", name="call:detail")
-def call_detail(request: Request, session: DbSession, settings: AppSettings, user: CurrentUser, slug: str,
-                category: str = "", district: str = "", status: str = "", sort: str = "newest",
-                page: str = "1", seed: str = "") -> HTMLResponse:
+@sessions.visitor_read_by_route
+async def call_detail(request: Request, session: DbSession, slug: str) -> HTMLResponse:
+    """A call's page with its list of ideas, in one trip to the thread pool with its visitor
+    (app.account.sessions.visitor_read_by_route): a logged-in citizen's list, which the page
+    cache never keeps, took 2 trips on SQLite and 3 on PostgreSQL, each about 0.3 ms of CPU
+    (issue 14). The filters are read from the address as they come (`category`, `district`,
+    `status`, `sort`, `page`, `seed`: text, cleaned by app.idea.queries.clean_filters)."""
+    return await run_in_threadpool(_call_detail_trip, request, session, slug)
+
+
+def _call_detail_trip(request: Request, session: Session, slug: str) -> HTMLResponse:
+    user = sessions.load_visitor(request, session)
+    response = _call_detail(request, session, request.app.state.settings, user, slug, request.query_params)
+    # Ended here, in this trip: on PostgreSQL ending a read talks to the server, which
+    # app.db.get_session would otherwise do in a trip of its own. The page is rendered.
+    session.close()
+    return response
+
+
+def _call_detail(request: Request, session: Session, settings: Settings, user: User | None, slug: str,
+                 query: QueryParams) -> HTMLResponse:
+    category, district, status = query.get("category", ""), query.get("district", ""), query.get("status", "")
+    sort, page, seed = query.get("sort", "newest"), query.get("page", "1"), query.get("seed", "")
     cards.read_before(session)  # what is kept of this page is never older than its generation
     call = call_queries.kept_call_by_slug(session, slug, user)
     assert call.id is not None
@@ -167,7 +192,7 @@ def _card_states(call: Call, listing_cards: list[Any], user: User | None, contex
     return states
 
 
-def _rules_and_supports(request: Request, session: DbSession, call: Call, user: User | None) -> dict[str, object]:
+def _rules_and_supports(request: Request, session: Session, call: Call, user: User | None) -> dict[str, object]:
     """The rules block and the cards' support forms: the phase's end and time left, whether
     votes are open, whether the viewer meets the call's access rule for votes, what they have
     left (`allowance`, one query), and the list's own address for the forms' `next`."""
