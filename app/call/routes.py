@@ -25,7 +25,6 @@ from app.db import get_or_not_found
 from app.deps import AppSettings, CurrentUser, DbSession
 from app.errors import NotFound
 from app.i18n import current_language
-from app.idea import context as idea_context
 from app.idea import queries as idea_queries
 from app.intake import service as intake_service
 from app.maps import queries as maps_queries
@@ -38,7 +37,7 @@ from app.residents.models import Part
 from app.settings import Settings
 from app.share import previews as share_previews
 from app.share import video as share_video
-from app.vote import allowance as vote_allowance
+from app.vote.allowance import Allowance
 from app.web import render
 
 router = APIRouter(tags=["calls"], include_in_schema=False)
@@ -121,6 +120,9 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
     # Published by a write (a scheduled one by the worker's): kept under the generation too.
     announcements = memo.remembered(session, "call_announcements", (call.id,), lambda: memo.detached(
         session, announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)))
+    # The viewer's supports left and those on this page's cards: one statement.
+    allowance, voted_ids = call_queries.viewer_supports(session, user, call,
+                                                        [card.idea.id for card in listing.cards])
     context = {
         "call": call,
         "phase": phase,
@@ -158,10 +160,9 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
             session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0))),
         # A link to its map page (app.maps).
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
-        **_rules_and_supports(request, session, call, user),
+        **_rules_and_supports(request, session, call, user, allowance),
     }
-    context["card_states"] = _card_states(call, listing.cards, user, context, idea_context.card_extras(
-        session, ideas=[card.idea for card in listing.cards], viewer=user)["voted_idea_ids"])
+    context["card_states"] = _card_states(call, listing.cards, user, context, voted_ids)
     response = render(request, "call/detail.html", context)
     # Only an order that depends on it keeps a seed: the other orders' pages set no cookie but
     # the CSRF seed, so the page cache can keep them for first visitors too (app.pagecache).
@@ -192,10 +193,12 @@ def _card_states(call: Call, listing_cards: list[Any], user: User | None, contex
     return states
 
 
-def _rules_and_supports(request: Request, session: Session, call: Call, user: User | None) -> dict[str, object]:
+def _rules_and_supports(request: Request, session: Session, call: Call, user: User | None,
+                        allowance: Allowance) -> dict[str, object]:
     """The rules block and the cards' support forms: the phase's end and time left, whether
     votes are open, whether the viewer meets the call's access rule for votes, what they have
-    left (`allowance`, one query), and the list's own address for the forms' `next`."""
+    left (`allowance`: app.call.queries.viewer_supports), and the list's own address for the
+    forms' `next`."""
     per_theme = call.vote_scope == VoteScope.category
     return {
         "per_theme": per_theme,
@@ -203,8 +206,7 @@ def _rules_and_supports(request: Request, session: Session, call: Call, user: Us
         "time_left": time_left(call),
         "votes_open": accepts_votes(call),
         "resident_rule_met": residents.may_take_part(session, user, call, Part.vote),
-        "allowance": vote_allowance.allowance(session, user_id=user.id if user else None,
-                                              call_ids=[call.id] if call.id else []),
+        "allowance": allowance,
         "list_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
 
