@@ -156,8 +156,11 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         "videos": share_video.videos_in(call.description_html, settings.peertube_host_list),
         "announcement_texts": {a.id: announce_queries.text_for(a, current_language()) for a in announcements},
         "announcement_languages": {a.id: announce_queries.language_for(a, current_language()) for a in announcements},
-        "share": share_previews.call_preview(settings, call, memo.remembered(
-            session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0))),
+        # The same for every visitor of a language: kept with the call's figures it shows.
+        "share": memo.remembered(
+            session, "call_preview", (call.id, phase, current_language(), settings.base_url),
+            lambda: share_previews.call_preview(settings, call, memo.remembered(
+                session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0)))),
         # A link to its map page (app.maps).
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
         **_rules_and_supports(request, session, call, user, allowance),
@@ -181,15 +184,18 @@ def _card_states(call: Call, listing_cards: list[Any], user: User | None, contex
     per_theme = bool(context["per_theme"])
     allowance = context["allowance"]
     states: dict[int, cards.CardState] = {}
+    left: dict[int | None, int] = {}  # by theme: the same for every card of a bucket
     for card in listing_cards:
         idea = card.idea
-        voted = idea.id in voted_ids
+        idea_id, category_id = idea.id, idea.category_id
+        voted = idea_id in voted_ids
         if open_to_viewer and (voted or can(user, Action.vote_cast, idea)):
-            bucket = ("none" if idea.category_id is None else str(idea.category_id)) if per_theme else "call"
-            states[idea.id] = cards.CardState(voted=voted, may_vote=True, bucket=bucket, per_theme=per_theme,
-                                              left=allowance.left(call, idea.category_id))
+            bucket = ("none" if category_id is None else str(category_id)) if per_theme else "call"
+            if category_id not in left:
+                left[category_id] = allowance.left(call, category_id)
+            states[idea_id] = cards.CardState(voted, True, bucket, per_theme, left[category_id])
         else:
-            states[idea.id] = cards.CardState(voted=voted)
+            states[idea_id] = cards.VOTED if voted else cards.NOT_VOTED
     return states
 
 
