@@ -120,9 +120,8 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
     # Published by a write (a scheduled one by the worker's): kept under the generation too.
     announcements = memo.remembered(session, "call_announcements", (call.id,), lambda: memo.detached(
         session, announce_queries.published(session, call_id=call.id, limit=CALL_ANNOUNCEMENTS)))
-    # The viewer's supports left and those on this page's cards: one statement.
-    allowance, voted_ids = call_queries.viewer_supports(session, user, call,
-                                                        [card.idea.id for card in listing.cards])
+    # The viewer's supports left, those on this page's cards and their own ideas: one statement.
+    viewer = call_queries.viewer_part(session, user, call, [card.idea.id for card in listing.cards])
     context = {
         "call": call,
         "phase": phase,
@@ -146,7 +145,7 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         "sorts": idea_queries.SORTS,
         "status_filters": idea_queries.STATUS_FILTERS,
         "status_labels": idea_queries.STATUS_LABELS,
-        "own_ideas": idea_queries.own_ideas(session, call, user),
+        "own_ideas": viewer.own_ideas,
         "taking_part": residents.call_access(session, settings, call, user),
         "intake_offered": intake_service.offered_to(session, user, call),
         "dialogue": memo.remembered(session, "dialogue", (call.id,),
@@ -163,9 +162,9 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
                 session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0)))),
         # A link to its map page (app.maps).
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
-        **_rules_and_supports(request, session, call, user, allowance),
+        **_rules_and_supports(request, session, call, user, viewer.allowance),
     }
-    context["card_states"] = _card_states(call, listing.cards, user, context, voted_ids)
+    context["card_states"] = _card_states(call, listing.cards, user, context, viewer.voted)
     response = render(request, "call/detail.html", context)
     # Only an order that depends on it keeps a seed: the other orders' pages set no cookie but
     # the CSRF seed, so the page cache can keep them for first visitors too (app.pagecache).
@@ -203,7 +202,7 @@ def _rules_and_supports(request: Request, session: Session, call: Call, user: Us
                         allowance: Allowance) -> dict[str, object]:
     """The rules block and the cards' support forms: the phase's end and time left, whether
     votes are open, whether the viewer meets the call's access rule for votes, what they have
-    left (`allowance`: app.call.queries.viewer_supports), and the list's own address for the
+    left (`allowance`: app.call.queries.viewer_part), and the list's own address for the
     forms' `next`."""
     per_theme = call.vote_scope == VoteScope.category
     return {

@@ -1,6 +1,6 @@
 """What the idea page and idea cards need from votes, comments and following, built in a
 few queries: `queries.idea_page_context` adds these keys to its context (a call's list reads its
-viewer's supports in one statement of its own: app.call.queries.viewer_supports).
+viewer's supports in one statement of its own: app.call.queries.viewer_part).
 
 It lives with the ideas because the idea page is theirs; it reads the other domains' services
 (votes, comments, follows), which never import it back."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -225,22 +225,6 @@ def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int 
                               .order_by(*list_order(filters))))
     return IdeaPage(cards=cards_for(session, ideas, themes=themes, districts=districts), total=total, page=page,
                     pages=pages, per_page=per_page)
-
-
-# Built once, and run on the connection (Core: no ORM objects made): every logged-in call page
-# runs it, and the page shows only these three columns (issue 14; about half the time of
-# loading whole ideas through the ORM, bodies and answers included).
-_OWN = (sa.select(col(Idea.id), col(Idea.title), col(Idea.status))
-        .where(col(Idea.call_id) == bindparam("call_id"), col(Idea.author_id) == bindparam("author_id"))
-        .order_by(col(Idea.created_at).desc()))
-
-
-def own_ideas(session: Session, call: Call, viewer: User | None) -> Sequence[Any]:
-    """The viewer's own ideas in a call, whatever their status, newest first (for "my ideas"):
-    rows of `id`, `title` and `status`."""
-    if viewer is None:
-        return []
-    return session.connection().execute(_OWN, {"call_id": call.id, "author_id": viewer.id}).all()
 
 
 def ideas_of_author(session: Session, author: User) -> list[tuple[Idea, Call]]:

@@ -1,12 +1,13 @@
 """What a call's list shows of its viewer, read in few statements (issue 14): their own ideas in
 the call, whatever their status, and nobody else's; their supports left and the supports on
-the page's cards, read in one statement that counts as app.vote.allowance does."""
+the page's cards, read with them in one statement that counts as app.vote.allowance does."""
 
 from sqlmodel import Session
 
 from app.call import queries as call_queries
 from app.call.models import VoteScope
 from app.clock import utcnow
+from app.idea.models import IdeaStatus
 from app.vote.allowance import allowance
 from app.vote.models import Vote
 from tests.factories import make_call, make_category, make_idea, make_user
@@ -53,14 +54,19 @@ def test_supports_left_and_held_in_one_statement_count_as_the_allowance(session:
     session.add(hidden)
     session.commit()
 
-    page = [ideas[0].id, ideas[2].id, in_green.id, hidden.id]
-    held, voted = call_queries.viewer_supports(session, voter, call, page)
-    assert held.held == allowance(session, user_id=voter.id, call_ids=[call.id or 0]).held
-    assert held.held == {(call.id, mobility.id): 2, (call.id, None): 1, (call.id, green.id): 1}
-    assert held.left(call, mobility.id) == 1 and held.left(call, green.id) == 2
-    assert voted == {ideas[0].id, in_green.id, hidden.id}  # of this page's cards only
+    mine = make_idea(session, call, voter, title="Mon idée", status="submitted")
+    session.commit()
 
-    nothing, none_voted = call_queries.viewer_supports(session, None, call, page)
-    assert nothing.held == {} and none_voted == set()
-    stranger_held, stranger_voted = call_queries.viewer_supports(session, stranger, call, page)
-    assert stranger_held.held == {(call.id, mobility.id): 1} and stranger_voted == {ideas[2].id}
+    page = [ideas[0].id, ideas[2].id, in_green.id, hidden.id]
+    part = call_queries.viewer_part(session, voter, call, page)
+    assert part.allowance.held == allowance(session, user_id=voter.id, call_ids=[call.id or 0]).held
+    assert part.allowance.held == {(call.id, mobility.id): 2, (call.id, None): 1, (call.id, green.id): 1}
+    assert part.allowance.left(call, mobility.id) == 1 and part.allowance.left(call, green.id) == 2
+    assert part.voted == {ideas[0].id, in_green.id, hidden.id}  # of this page's cards only
+    assert [(i.id, i.title, i.status) for i in part.own_ideas] == [(mine.id, "Mon idée", IdeaStatus.submitted)]
+
+    nothing = call_queries.viewer_part(session, None, call, page)
+    assert nothing.allowance.held == {} and nothing.voted == set() and nothing.own_ideas == []
+    strangers = call_queries.viewer_part(session, stranger, call, page)
+    assert strangers.allowance.held == {(call.id, mobility.id): 1} and strangers.voted == {ideas[2].id}
+    assert strangers.own_ideas == []
