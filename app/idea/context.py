@@ -1,5 +1,6 @@
 """What the idea page and idea cards need from votes, comments and following, built in a
-few queries: `queries.idea_page_context` and the call page add these keys to their context.
+few queries: `queries.idea_page_context` adds these keys to its context (a call's list reads its
+viewer's supports in one statement of its own: app.call.queries.viewer_part).
 
 It lives with the ideas because the idea page is theirs; it reads the other domains' services
 (votes, comments, follows), which never import it back."""
@@ -42,10 +43,3 @@ def idea_page_extras(session: Session, *, idea: Idea, call: Call, viewer: User |
         "intake_received": RECEIVED_LABELS,
     }
 
-
-def card_extras(session: Session, *, ideas: list[Idea], viewer: User | None) -> dict[str, Any]:
-    """The ideas of a list the viewer supports, in one query (for the "you support it" mark)."""
-    if viewer is None or viewer.id is None:
-        return {"voted_idea_ids": set()}
-    ids = [i.id for i in ideas if i.id is not None]
-    return {"voted_idea_ids": vote_service.voted_idea_ids(session, user_id=viewer.id, idea_ids=ids)}

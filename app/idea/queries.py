@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -225,18 +225,6 @@ def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int 
                               .order_by(*list_order(filters))))
     return IdeaPage(cards=cards_for(session, ideas, themes=themes, districts=districts), total=total, page=page,
                     pages=pages, per_page=per_page)
-
-
-# Built once: every logged-in call page runs it (issue 14).
-_OWN = (select(Idea).where(col(Idea.call_id) == bindparam("call_id"), col(Idea.author_id) == bindparam("author_id"))
-        .order_by(col(Idea.created_at).desc()))
-
-
-def own_ideas(session: Session, call: Call, viewer: User | None) -> list[Idea]:
-    """The viewer's own ideas in a call, whatever their status (for "my ideas")."""
-    if viewer is None:
-        return []
-    return list(session.exec(_OWN, params={"call_id": call.id, "author_id": viewer.id}).all())
 
 
 def ideas_of_author(session: Session, author: User) -> list[tuple[Idea, Call]]:
