@@ -272,9 +272,20 @@ class Database:
         which does so on such a session). If `work` raises, the transaction is rolled back on
         the database before the turn ends (the objects stay loaded, for the error's page)."""
         if not self.is_sqlite:  # no turn: row locks order PostgreSQL's writers (app.locks)
-            return await run_in_threadpool(_as_writer, session, work, False)
-        async with self.writing():
-            return await run_in_threadpool(_as_writer, session, work, True)
+            return await run_in_threadpool(_as_writer, session, work, False, None)
+        async with self.write_turn:
+            lock = self.writer_file_lock
+            if lock is None:
+                return await run_in_threadpool(_as_writer, session, work, True, None)
+            await lock.acquire()
+            # The file lock is let go in the thread as soon as the transaction has ended, not
+            # once the event loop has taken this coroutine up again: the other processes'
+            # writers wait for nothing but the write itself.
+            hand_back = _HandBack(lock)
+            try:
+                return await run_in_threadpool(_as_writer, session, work, True, hand_back)
+            finally:
+                hand_back()  # the thread ran to its end (anyio does not abandon it): no race
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -333,7 +344,20 @@ def writes_on_read(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool) -> Done:
+class _HandBack:
+    """Releases a held `WriterFileLock` once, whoever calls first (the writing thread, or the
+    coroutine that took it)."""
+
+    def __init__(self, lock: WriterFileLock) -> None:
+        self.lock: WriterFileLock | None = lock
+
+    def __call__(self) -> None:
+        lock, self.lock = self.lock, None
+        if lock is not None:
+            lock.release()
+
+
+def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_back: _HandBack | None) -> Done:
     # In the thread pool, the turn held (`Database.write`).
     raw = None
     if sqlite:
@@ -346,13 +370,18 @@ def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool) -> Done
         raw.execute("BEGIN IMMEDIATE")
     session.autoflush = True  # off until now (`get_session`): what waited is written in the turn
     try:
-        return work()
+        done = work()
     except BaseException:
         # SQLite: rolled back now, under the turn (the session's own end later finds nothing
         # to end). PostgreSQL: by the session's end, as any request's (row locks are its own).
         if raw is not None and raw.in_transaction:
             raw.execute("ROLLBACK")
+        if hand_back is not None:
+            hand_back()
         raise
+    if hand_back is not None and raw is not None and not raw.in_transaction:
+        hand_back()  # committed: SQLite's write lock is free (else kept until the coroutine's end)
+    return done
 
 
 def takes_own_turn(endpoint: Endpoint) -> Endpoint:
