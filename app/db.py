@@ -267,10 +267,11 @@ class Database:
         On SQLite the session's transaction so far (a deferred read: the visitor, loaded before
         the turn) is ended and a `BEGIN IMMEDIATE` started in its place on the same connection,
         once the turn is held: SQLite refuses to turn a read transaction into a write (BUSY)
-        when another writer committed since it began. The objects loaded stay as they were:
-        whatever the write depends on must be read again inside `work` (`app.locks.fresh_under_lock`,
-        which does so on such a session). If `work` raises, the transaction is rolled back on
-        the database before the turn ends (the objects stay loaded, for the error's page)."""
+        when another writer committed since it began. What the session changed meanwhile is
+        written then, and every object it loaded expired: read again at its next use, under
+        the turn, so that `work` sees what a writer from the start would (`app.locks.fresh_under_lock`
+        reads nothing more). If `work` raises, the transaction is rolled back on the database
+        before the turn ends."""
         if not self.is_sqlite:  # no turn: row locks order PostgreSQL's writers (app.locks)
             return await run_in_threadpool(_as_writer, session, work, False, None)
         async with self.write_turn:
@@ -369,6 +370,14 @@ def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_ba
             raw.execute("COMMIT")  # a read: nothing of it to keep but the loaded objects
         raw.execute("BEGIN IMMEDIATE")
     session.autoflush = True  # off until now (`get_session`): what waited is written in the turn
+    if raw is not None:
+        session.flush()
+        # What was read before the turn is read again at its next use, now that no other
+        # writer can change it: the session is then a writer's from its start, as far as
+        # `app.locks.fresh_under_lock` is concerned (one SELECT of the voter by its key, where
+        # reading the voter, call and idea again joined took more CPU, in the turn).
+        session.expire_all()
+        session.connection().execution_options(sqlite_immediate=True)
     try:
         done = work()
     except BaseException:

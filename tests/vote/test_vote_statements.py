@@ -12,13 +12,14 @@ from tests.support import WebClient, counting
 
 JSON = {"Accept": "application/json"}
 TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-# SQLite: session, idea and call, the voter, call and idea read again (the visitor was read
-# before the write turn: app.db.Database.write), standing, INSERT, UPDATE ... RETURNING.
+# SQLite: session, idea and call, the voter read again by its key (the visitor was read before
+# the write turn: app.db.Database.write), standing, INSERT, UPDATE ... RETURNING.
 # PostgreSQL: session, idea and call, the three locks (voter, call, idea read again), then
 # standing, INSERT and UPDATE in one statement (WITH ... INSERT ... UPDATE ... RETURNING); 8 before.
 BOUND = {"sqlite": 6, "postgresql": 4}
 # A withdrawal: session, idea and call, the three read again under their locks (on PostgreSQL
-# two statements before: the voter's lock, then the call's), DELETE, the counter, the standing.
+# two statements before: the voter's lock, then the call's; on SQLite the voter by its key),
+# DELETE, the counter, the standing.
 WITHDRAWAL = {"sqlite": 6, "postgresql": 6}
 
 
