@@ -44,7 +44,9 @@ from app.security import SAFE_METHODS
 from app.settings import Settings
 
 _WRITES_ON_READ = "_reinventons_writes_on_read"
+_TAKES_OWN_TURN = "_reinventons_takes_own_turn"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Done = TypeVar("Done")
 
 
 SQLITE_MMAP_BYTES = 1 << 30  # of a SQLite database read through memory mapping (1 GiB)
@@ -222,6 +224,15 @@ class Database:
     # so that a request that opens a second, short session meanwhile (the unread count read
     # after a script's write, app.web) still finds a connection.
     request_sessions: asyncio.Semaphore | None = None
+    # Of those, the requests of routes that take their write turn themselves (`takes_own_turn`),
+    # which hold a session while they wait for it: one at a time in a process, so that its
+    # reading overlaps another process's write, not a write of its own process. Two at once
+    # were measured slower (issue 14): the turn's holder shared the process's GIL with the
+    # other's reading. Never all of `request_sessions`: a writer that took its turn before its
+    # session (`sqlite_write_turn`) waits for a session while it holds the turn, and had the
+    # own-turn requests held every session, waiting for that turn, neither would move (36
+    # supports, comments and reports at once did so, tests/vote/test_parallel_votes.py).
+    own_turn_sessions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     def __post_init__(self) -> None:
         path = writer_lock_path(self.engine)
@@ -247,6 +258,35 @@ class Database:
                 yield
             finally:
                 lock.release()
+
+    async def write(self, session: Session, work: Callable[[], Done]) -> Done:
+        """Run `work` (which writes through `session`, a route's session under `takes_own_turn`,
+        and commits) in one trip to the thread pool, with the write turn (`writing`) held for
+        that trip only. Returns what `work` returns; raises what it raises.
+
+        On SQLite the session's transaction so far (a deferred read: the visitor, loaded before
+        the turn) is ended and a `BEGIN IMMEDIATE` started in its place on the same connection,
+        once the turn is held: SQLite refuses to turn a read transaction into a write (BUSY)
+        when another writer committed since it began. What the session changed meanwhile is
+        written then, and every object it loaded expired: read again at its next use, under
+        the turn, so that `work` sees what a writer from the start would (`app.locks.fresh_under_lock`
+        reads nothing more). If `work` raises, the transaction is rolled back on the database
+        before the turn ends."""
+        if not self.is_sqlite:  # no turn: row locks order PostgreSQL's writers (app.locks)
+            return await run_in_threadpool(_as_writer, session, work, False, None)
+        async with self.write_turn:
+            lock = self.writer_file_lock
+            if lock is None:
+                return await run_in_threadpool(_as_writer, session, work, True, None)
+            await lock.acquire()
+            # The file lock is let go in the thread as soon as the transaction has ended, not
+            # once the event loop has taken this coroutine up again: the other processes'
+            # writers wait for nothing but the write itself.
+            hand_back = _HandBack(lock)
+            try:
+                return await run_in_threadpool(_as_writer, session, work, True, hand_back)
+            finally:
+                hand_back()  # the thread ran to its end (anyio does not abandon it): no race
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -305,6 +345,67 @@ def writes_on_read(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+class _HandBack:
+    """Releases a held `WriterFileLock` once, whoever calls first (the writing thread, or the
+    coroutine that took it)."""
+
+    def __init__(self, lock: WriterFileLock) -> None:
+        self.lock: WriterFileLock | None = lock
+
+    def __call__(self) -> None:
+        lock, self.lock = self.lock, None
+        if lock is not None:
+            lock.release()
+
+
+def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_back: _HandBack | None) -> Done:
+    # In the thread pool, the turn held (`Database.write`).
+    raw = None
+    if sqlite:
+        # The DBAPI connection itself: SQLAlchemy keeps thinking its transaction goes on (it
+        # does, as a writer now), and commits or rolls it back as its own.
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        if raw.in_transaction:
+            raw.execute("COMMIT")  # a read: nothing of it to keep but the loaded objects
+        raw.execute("BEGIN IMMEDIATE")
+    session.autoflush = True  # off until now (`get_session`): what waited is written in the turn
+    if raw is not None:
+        session.flush()
+        # What was read before the turn is read again at its next use, now that no other
+        # writer can change it: the session is then a writer's from its start, as far as
+        # `app.locks.fresh_under_lock` is concerned (one SELECT of the voter by its key, where
+        # reading the voter, call and idea again joined took more CPU, in the turn).
+        session.expire_all()
+        session.connection().execution_options(sqlite_immediate=True)
+    try:
+        done = work()
+    except BaseException:
+        # SQLite: rolled back now, under the turn (the session's own end later finds nothing
+        # to end). PostgreSQL: by the session's end, as any request's (row locks are its own).
+        if raw is not None and raw.in_transaction:
+            raw.execute("ROLLBACK")
+        if hand_back is not None:
+            hand_back()
+        raise
+    if hand_back is not None and raw is not None and not raw.in_transaction:
+        hand_back()  # committed: SQLite's write lock is free (else kept until the coroutine's end)
+    return done
+
+
+def takes_own_turn(endpoint: Endpoint) -> Endpoint:
+    """Mark a writing route that holds the SQLite write turn only while it writes
+    (`Database.write`), not from before its visitor is loaded: its session reads as a GET's
+    until then. Put it under the route decorator. A support's turn held from the start was
+    3.2 ms at p50, of which the route's statements took 1.2 (issue 14)."""
+    setattr(endpoint, _TAKES_OWN_TURN, True)
+    return endpoint
+
+
+def _takes_own_turn(request: Request) -> bool:
+    return bool(getattr(request.scope.get("endpoint"), _TAKES_OWN_TURN, False))
+
+
 def is_write_request(request: Request) -> bool:
     """Whether the request writes: an unsafe method, or a route marked `writes_on_read`."""
     if request.method not in SAFE_METHODS:
@@ -321,19 +422,38 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     holds the write turn across every such trip, each a wake-up of a thread and then of the
     event loop: fewer trips, more supports per second."""
     db: Database = request.app.state.db
-    write = is_write_request(request)
+    own_turn = _takes_own_turn(request)
+    write = is_write_request(request) and not own_turn
     slots = db.request_sessions
-    if slots is not None:
-        await slots.acquire()  # before the session: a request waiting here holds no connection
+    own_slots = db.own_turn_sessions if own_turn and db.is_sqlite else None
+    if own_slots is not None:
+        await own_slots.acquire()
     try:
-        session = db.session(write=write)
-        try:
-            yield session
-        finally:
-            await _close(db, session, write)
+        async with _slot(slots):
+            session = db.session(write=write)
+            if own_turn:
+                # Nothing it holds is written before the turn (`Database.write` turns this back
+                # on): the visitor's last activity noted on loading (app.account.sessions.touch),
+                # flushed by the next read, would make the read transaction a writer without
+                # the turn, waiting on SQLite's busy timeout for the turn's holder while this
+                # request waits for the turn.
+                session.autoflush = False
+            try:
+                yield session
+            finally:
+                await _close(db, session, write)
     finally:
-        if slots is not None:
-            slots.release()
+        if own_slots is not None:
+            own_slots.release()
+
+
+@asynccontextmanager
+async def _slot(slots: asyncio.Semaphore | None) -> AsyncIterator[None]:
+    if slots is None:
+        yield
+        return
+    async with slots:  # before the session: a request waiting here holds no connection
+        yield
 
 
 async def _close(db: Database, session: Session, write: bool) -> None:
@@ -362,7 +482,7 @@ async def sqlite_write_turn(request: Request) -> AsyncIterator[None]:
     busy timeout, then failed with "database is locked". Waiting here uses no thread.
     """
     db: Database = request.app.state.db
-    if not is_write_request(request) or not db.is_sqlite:
+    if not is_write_request(request) or not db.is_sqlite or _takes_own_turn(request):
         yield
         return
     async with db.writing():

@@ -99,7 +99,8 @@ def fresh_under_lock(session: Session, row: User | Call | Idea, *, shared: bool 
     statement: on PostgreSQL `SELECT ... FOR SHARE` when `shared` (what `share_call` takes), else
     `FOR NO KEY UPDATE` (what `lock_user`, `lock_call` and `lock_idea` take). On SQLite a write transaction
     (BEGIN IMMEDIATE, app.db) holds the one write lock since its first statement, so what it
-    read is already what others see and nothing is read again; any other transaction reads
+    read is already what others see and nothing is read again (a route's session turned writer
+    by `app.db.Database.write` expired what it read before, read again at its next use); any other transaction reads
     the row again, without a lock."""
     if _is_postgres(session):
         session.refresh(row, with_for_update={"read": True} if shared else {"key_share": True})

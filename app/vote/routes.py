@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from app import links
 from app.authz import Action, require_citizen, require_taking_part
 from app.call.models import VoteScope
+from app.db import takes_own_turn
 from app.deps import CitizenUser, CurrentUser, DbSession
 from app.errors import AppError
 from app.i18n import N_, format_number, ngettext
@@ -55,35 +56,51 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
 
 
 @router.post("/ideas/{idea_id}/vote", name="vote:cast")
-def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
-         next: Annotated[str, Form()] = "") -> Response:
-    back = None
-    try:
+@takes_own_turn
+async def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+               next: Annotated[str, Form()] = "") -> Response:
+    """Support an idea: everything read and written in one trip to the thread pool, the SQLite
+    write turn held for that trip only (app.db.Database.write); the visitor, read before it,
+    is read again under the locks (app.vote.service.cast_vote)."""
+    back: list[str | None] = [None]
+
+    def support() -> service.VoteState:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
-        back = back_to_list(next, call.slug)
+        back[0] = back_to_list(next, call.slug)
         voter = require_citizen(user, Action.vote_cast, idea)
         require_taking_part(voter, residents.taking(session, voter, call, Part.vote))
         residents.take_part(session, user=voter, call=call, part=Part.vote)
         state = service.cast_vote(session, idea=idea, call=call, user=voter)
+        session.commit()
+        return state
+
+    try:
+        state = await request.app.state.db.write(session, support)
     except AppError as exc:
-        return refuse(request, exc, idea_id, ANCHOR, back)
-    session.commit()
-    return done(request, idea_id, ANCHOR, N_("Thank you! You support this idea."), _state_json(state), back)
+        return refuse(request, exc, idea_id, ANCHOR, back[0])
+    return done(request, idea_id, ANCHOR, N_("Thank you! You support this idea."), _state_json(state), back[0])
 
 
 @router.post("/ideas/{idea_id}/vote/withdraw", name="vote:withdraw")
-def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
-             next: Annotated[str, Form()] = "") -> Response:
-    back = None
-    try:
+@takes_own_turn
+async def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
+                   next: Annotated[str, Form()] = "") -> Response:
+    """Take a support back, as `cast`: one trip, the write turn held for it only."""
+    back: list[str | None] = [None]
+
+    def take_back() -> service.VoteState:
         idea, call = idea_queries.visible_idea(session, idea_id, user)
-        back = back_to_list(next, call.slug)
+        back[0] = back_to_list(next, call.slug)
         voter = require_citizen(user, Action.vote_withdraw, idea)
         state = service.withdraw_vote(session, idea=idea, call=call, user=voter)
+        session.commit()
+        return state
+
+    try:
+        state = await request.app.state.db.write(session, take_back)
     except AppError as exc:
-        return refuse(request, exc, idea_id, ANCHOR, back)
-    session.commit()
-    return done(request, idea_id, ANCHOR, N_("Your support is withdrawn."), _state_json(state), back)
+        return refuse(request, exc, idea_id, ANCHOR, back[0])
+    return done(request, idea_id, ANCHOR, N_("Your support is withdrawn."), _state_json(state), back[0])
 
 
 @router.get("/supports/mine", name="vote:mine")

@@ -30,7 +30,7 @@ from app.clock import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition
 from app.i18n import N_
 from app.idea.models import Idea, IdeaStatus
-from app.locks import fresh_under_lock, fresh_under_locks, lock_user
+from app.locks import fresh_under_locks
 from app.vote.models import Vote
 
 ALREADY_VOTED = N_("You already support this idea.")
@@ -285,11 +285,13 @@ def cast_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteSt
 def withdraw_vote(session: Session, *, idea: Idea, call: Call, user: User) -> VoteState:
     """Take a vote back while voting is open. Withdrawing twice is harmless."""
     assert user.id is not None and idea.id is not None
-    # The voter's lock, then the call's shared one, read again (app.locks' order, as a support):
-    # an administrator closing the voting waits for this withdrawal, which found it open, to
-    # be written, and no support is taken back once the close is committed.
-    lock_user(session, user.id)
-    fresh_under_lock(session, call, shared=True)
+    # The voter's lock, the call's shared one and the idea's, the three read again in one
+    # statement (app.locks' order, as a support; the counter's UPDATE below locks the idea
+    # anyway): an administrator closing the voting waits for this withdrawal, which found it
+    # open, to be written, and no support is taken back once the close is committed. The voter
+    # is judged again as read under the lock (read before the write turn on SQLite: app.db).
+    fresh_under_locks(session, user, call, idea)
+    authz.require_citizen(user, authz.Action.vote_withdraw, idea)
     if not accepts_votes(call):
         raise InvalidTransition(N_("Voting is closed: supports can no longer be withdrawn."))
     removed = session.execute(

@@ -1,4 +1,5 @@
-"""Parallel requests through the live server: each thread has its own browser (cookie jar)."""
+"""Parallel requests through the live server: each thread has its own browser (cookie jar); the
+set-up of the tests of row locks."""
 
 import secrets
 import threading
@@ -7,12 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from app.account.models import User
 from app.account.sessions import SESSION_COOKIE, start_session
+from app.call.models import Call
+from app.idea.models import Idea
 from app.security import CSRF_COOKIE, csrf_token_for
-from tests.support import LiveServer
+from tests.factories import make_call, make_idea, make_user
+from tests.support import LiveServer, WebClient
 
 T = TypeVar("T")
 
@@ -44,3 +49,15 @@ def in_parallel(count: int, job: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+def voting_with_row_locks(client: WebClient, session: Session) -> tuple[Call, Idea, User]:
+    """For the tests of PostgreSQL's row locks (skipped on SQLite, which lets one writer in at
+    a time: no row locks to order): a call open for supports, one of its ideas and a voter,
+    flushed (not committed)."""
+    if client.db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time: no row locks to order")
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    return call, idea, voter

@@ -6,7 +6,6 @@ decision locking the idea's supporters first, app.vote.limits)."""
 import threading
 import time
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -16,8 +15,8 @@ from app.call.models import Call
 from app.idea.models import Idea
 from app.locks import lock_idea
 from app.vote import service as vote_service
-from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
+from tests.vote.parallel import voting_with_row_locks
 
 WAITING = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')")
 
@@ -36,11 +35,7 @@ def _held(client: WebClient, statement: str) -> bool:
 
 
 def test_a_support_waiting_for_its_idea_holds_its_voter_and_its_call(client: WebClient, session: Session) -> None:
-    if client.db.is_sqlite:
-        pytest.skip("SQLite lets one writer in at a time: no row locks to order")
-    call = make_call(session, phase="voting")
-    idea = make_idea(session, call)
-    voter = make_user(session)
+    call, idea, voter = voting_with_row_locks(client, session)
     session.commit()
     ids = (voter.id, call.id, idea.id)
     answers: list[object] = []

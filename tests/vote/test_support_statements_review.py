@@ -23,6 +23,7 @@ from app.vote.models import Vote
 from tests.factories import make_call, make_category, make_idea, make_user
 from tests.pages.key_figures_oracle import recount
 from tests.support import WebClient
+from tests.vote.parallel import voting_with_row_locks
 
 JSON = {"Accept": "application/json"}
 
@@ -180,11 +181,7 @@ def test_a_withdrawal_checked_open_keeps_the_phase_until_it_is_written(client: W
     as a support does) until it commits: an administrator closing the voting meanwhile waits for
     it, so no support is taken back after the close was committed (the results would then be
     counted on supports that were still moving)."""
-    if client.db.is_sqlite:
-        pytest.skip("SQLite lets one writer in at a time")
-    call = make_call(session, phase="voting")
-    idea = make_idea(session, call)
-    voter = make_user(session)
+    call, idea, voter = voting_with_row_locks(client, session)
     session.flush()
     session.add(Vote(idea_id=idea.id, user_id=voter.id, call_id=call.id))
     idea.vote_count = 1

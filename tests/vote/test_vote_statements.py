@@ -12,14 +12,19 @@ from tests.support import WebClient, counting
 
 JSON = {"Accept": "application/json"}
 TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-# SQLite: session, idea and call, standing, INSERT, UPDATE ... RETURNING. PostgreSQL: session,
-# idea and call, the three locks (voter, call, idea read again), then standing, INSERT and
-# UPDATE in one statement (WITH ... INSERT ... UPDATE ... RETURNING); 8 before.
-BOUND = {"sqlite": 5, "postgresql": 4}
+# SQLite: session, idea and call, the voter read again by its key (the visitor was read before
+# the write turn: app.db.Database.write), standing, INSERT, UPDATE ... RETURNING.
+# PostgreSQL: session, idea and call, the three locks (voter, call, idea read again), then
+# standing, INSERT and UPDATE in one statement (WITH ... INSERT ... UPDATE ... RETURNING); 8 before.
+BOUND = {"sqlite": 6, "postgresql": 4}
+# A withdrawal: session, idea and call, the three read again under their locks (on PostgreSQL
+# two statements before: the voter's lock, then the call's; on SQLite the voter by its key),
+# DELETE, the counter, the standing.
+WITHDRAWAL = {"sqlite": 6, "postgresql": 6}
 
 
-def _vote_statements(client: WebClient, idea_id: int) -> tuple[list[str], dict[str, object]]:
-    url, token = f"/ideas/{idea_id}/vote", client.csrf()  # read before counting: not the request's
+def _vote_statements(client: WebClient, idea_id: int, action: str = "vote") -> tuple[list[str], dict[str, object]]:
+    url, token = f"/ideas/{idea_id}/{action}", client.csrf()  # read before counting: not the request's
     with counting(client.db.engine) as seen:
         answer = client.post(url, data={"csrf_token": token}, headers=JSON)
     assert answer.status_code == 200, answer.text
@@ -46,3 +51,20 @@ def test_a_support_costs_a_constant_number_of_statements(client: WebClient, sess
     session.expire_all()
     for idea_id in ids:
         assert vote_service.vote_count(session, idea_id) == vote_service.count_rows(session, idea_id) == 1
+
+
+def test_a_withdrawal_locks_and_reads_its_voter_call_and_idea_in_one_statement(client: WebClient,
+                                                                               session: Session) -> None:
+    call = make_call(session, phase="voting", votes_per_citizen=3)
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    session.commit()
+    client.login_as(voter)
+    assert idea.id is not None
+    _vote_statements(client, idea.id)
+
+    seen, answer = _vote_statements(client, idea.id, "vote/withdraw")
+    assert len(seen) <= WITHDRAWAL[client.db.engine.dialect.name], "\n".join(s[:120] for s in seen)
+    assert answer["voted"] is False and answer["vote_count"] == 0 and answer["votes_left"] == 3
+    session.expire_all()
+    assert vote_service.vote_count(session, idea.id) == vote_service.count_rows(session, idea.id) == 0
