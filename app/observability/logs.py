@@ -11,6 +11,7 @@ caller, thread or process lookups for each record, which no line shows (`formatt
 
 import logging
 import logging.config
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -61,18 +62,33 @@ class JsonFormatter(OrjsonFormatter):
         log_data["time"] = datetime.fromtimestamp(record.created, tz=UTC)
 
 
+# What the text format writes as its escape (`\x1b`, `\u2028`): every control character but the
+# tab and the line feed (indented: `TextFormatter`), the C1 controls (NEL, a one-character CSI),
+# the Unicode line and paragraph separators and the bidirectional overrides and isolates. Each
+# either ends a line for some reader (Python's `splitlines`, editors, a terminal's vertical
+# tab and form feed), drives a terminal (ESC, CSI: moving the cursor, erasing a line) or
+# reorders what it shows.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
 class TextFormatter(logging.Formatter):
     """TEXT_FORMAT, one record to a line start: a line break in a record (a logged value: a
     path, a name a visitor typed; a traceback) goes on an indented line, so that no value can
     write a line that reads as a record of its own (a forged access line, a forged error), and
-    a carriage return is written as `\\r`, so that no terminal goes back over the start of the line."""
+    any other character that ends a line for some reader, drives a terminal or reorders what
+    it shows (`_UNSAFE`: a carriage return, ESC, NEL, U+2028...) is written as its escape
+    (`\\r`, `\\x1b`, `\\u2028`)."""
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
         """The record's line(s): every line after the first indented by four spaces."""
-        return super().format(record).replace("\r", "\\r").replace("\n", "\n    ")
+        return _UNSAFE.sub(_escaped, super().format(record)).replace("\n", "\n    ")
 
 
 def formatter(kind: str) -> logging.Formatter:

@@ -273,3 +273,30 @@ def test_a_line_break_in_a_logged_value_cannot_forge_a_text_line() -> None:
     records = [line for line in written.split("\n") if line and not line.startswith(" ")]
     assert len(records) == 2 and records[1].endswith("WARNING app.tests.forge [None]: next")
     assert "\r" not in written and "INFO app.access [abc12345]: GET /admin 200\\rGET" in written
+
+
+def test_no_character_of_a_requested_path_starts_a_line_or_drives_the_terminal_in_the_text_format(
+        client: WebClient) -> None:
+    """The access line writes the path decoded (`%1B` is an escape character): in the text format
+    no character of it may end the line for a reader that splits lines on more than the line
+    feed (a vertical tab, a form feed, NEL, the Unicode line and paragraph separators: Python's
+    `splitlines`, editors) nor reach a terminal as a control sequence (ESC, CSI) or reorder
+    what it shows (bidirectional overrides). Each is written as its escape, as `\\r` is."""
+    out = io.StringIO()
+    handler = _production_handler(out, "text")
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        answer = client.get("/calls/x%1B%5B2K%0B%0C%1C%1D%1E%C2%85%C2%9B%E2%80%A8%E2%80%A9%E2%80%AEINFO%7F")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert answer.status_code == 404
+    written = out.getvalue()
+    access = [line for line in written.splitlines() if " app.access " in line]
+    assert len(access) == 1 and len(written.splitlines()) == written.count("\n")
+    assert access[0].endswith("GET /calls/x\\x1b[2K\\x0b\\x0c\\x1c\\x1d\\x1e\\x85\\x9b\\u2028\\u2029\\u202eINFO\\x7f"
+                              " 404" + access[0].rsplit(" 404", 1)[1])
+    assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in written.replace("\n", ""))
