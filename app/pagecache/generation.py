@@ -23,6 +23,10 @@ from sqlalchemy.pool import PoolProxiedConnection
 from app.pagecache.shared_read import SharedRead
 from app.redis_link import RedisLink
 
+# How long a reader holding the generation's file (`FileGeneration`) may read it without looking
+# up whether the path names another file now (deleted and made again by a bump, replaced).
+RECHECK_SECONDS = 1.0
+
 
 def _fresh() -> str:
     """A value no other bump writes, in any process, even after Redis lost its data; always
@@ -68,31 +72,47 @@ class FileGeneration(Generation):
         # The file held open for reading from the first read on: a read is then one system
         # call (pread) rather than three (open, read, close), the open a lookup of the path
         # (3.7 -> 1 us of every cacheable request, in process). Bumps write in place, so the
-        # file held is the one they write. (A database file restored under a running server is
-        # not seen either: SQLite's pooled connections hold the old file too; restart it.)
+        # file held is the one they write, unless the file at the path was deleted or replaced
+        # (a data folder restored or made again, a file renamed over it): the next bump then
+        # makes a new file that the one held never shows. So the path is looked up again
+        # after this process's own bump (its next read) and every RECHECK_SECONDS.
+        # (A database file restored under a running server is not seen: SQLite's pooled
+        # connections hold the old file; restart it.)
         self._fd: int | None = None
+        self._check_at = 0.0  # time.monotonic() from which the path is looked up again
         self._opening = threading.Lock()
 
     def current(self) -> str:
         fd = self._fd
-        if fd is None:
+        if fd is None or time.monotonic() >= self._check_at:
             fd = self._open()
             if fd is None:
                 return ""  # no bump yet
         try:
-            return os.pread(fd, 64, 0).decode("ascii")
+            # Latin-1: any bytes read (a file damaged, written by hand) are a value, not a 500.
+            return os.pread(fd, 64, 0).decode("latin-1")
         except OSError:  # closed meanwhile (`close`, at shutdown): read it again by its path
             fd = self._open()
-            return os.pread(fd, 64, 0).decode("ascii") if fd is not None else ""
+            return os.pread(fd, 64, 0).decode("latin-1") if fd is not None else ""
 
     def _open(self) -> int | None:
-        """The file's descriptor, opened now if it is not yet (None while there is no file)."""
+        """The file's descriptor, opened now if it is not yet (None while there is no file),
+        made to hold the file now at the path if that is another one (`os.dup2`: its number
+        stays the same, so that a read running alongside reads one file or the other, never a
+        file opened meanwhile under a number just closed)."""
         with self._opening:
-            if self._fd is None:
-                try:
+            self._check_at = time.monotonic() + RECHECK_SECONDS
+            try:
+                if self._fd is None:
                     self._fd = os.open(self.path, os.O_RDONLY)
-                except FileNotFoundError:
-                    return None
+                elif not os.path.samestat(os.stat(self.path), os.fstat(self._fd)):
+                    fresh = os.open(self.path, os.O_RDONLY)
+                    try:
+                        os.dup2(fresh, self._fd)
+                    finally:
+                        os.close(fresh)
+            except FileNotFoundError:  # no file (yet, or deleted and not bumped since)
+                pass
             return self._fd
 
     def close(self) -> None:
@@ -106,11 +126,16 @@ class FileGeneration(Generation):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._folder_made = True
         value = _fresh().encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # its folder was deleted since (a data folder made again)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             os.pwrite(fd, value, 0)
         finally:
             os.close(fd)
+        self._check_at = 0.0  # this process's next read looks the path up: it may be a new file
 
 
 _READ = "SELECT last_value, is_called FROM page_generation"
