@@ -9,6 +9,7 @@ the page cache included, where the line was a third of the answer's cost in proc
 orjson rather than the standard library's encoder (JSON encoding 22 -> 3 us a line), and no
 caller, thread or process lookups for each record, which no line shows (`formatter`)."""
 
+import json
 import logging
 import logging.config
 import re
@@ -60,6 +61,29 @@ class JsonFormatter(OrjsonFormatter):
             if key not in skip and not key.startswith("_"):
                 log_data[RENAMED.get(key, key)] = value
         log_data["time"] = datetime.fromtimestamp(record.created, tz=UTC)
+
+    def jsonify_log_record(self, log_data: dict[str, Any]) -> str:  # type: ignore[override]
+        """The line's JSON: orjson's, or, for what orjson refuses (a lone surrogate in a text,
+        which JSON decoded from a network's answer may hold; an integer past 64 bits), the
+        standard library's with each such character written as its escape (`\\ud800`). Not
+        python-json-logger's own answer to a refusal: the record lost and a traceback of
+        several lines written among the JSON lines."""
+        try:
+            return super().jsonify_log_record(log_data)
+        except TypeError:
+            return json.dumps(_encodable(log_data), default=self.json_default, ensure_ascii=False)
+
+
+def _encodable(value: Any) -> Any:
+    """`value` with every text in it (a dict's keys too) encodable in UTF-8: a lone surrogate
+    written as its escape."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(str(key)): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
 
 
 # What the text format writes as its escape (`\x1b`, `\u2028`): every control character but the

@@ -300,3 +300,15 @@ def test_no_character_of_a_requested_path_starts_a_line_or_drives_the_terminal_i
     assert access[0].endswith("GET /calls/x\\x1b[2K\\x0b\\x0c\\x1c\\x1d\\x1e\\x85\\x9b\\u2028\\u2029\\u202eINFO\\x7f"
                               " 404" + access[0].rsplit(" 404", 1)[1])
     assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in written.replace("\n", ""))
+
+
+def test_a_value_orjson_refuses_still_writes_one_json_line(json_lines: io.StringIO) -> None:
+    """A lone surrogate (JSON decoded from a network's answer may hold one: "\\ud800") or an
+    integer past 64 bits in a record: the line is still one valid JSON line with the record,
+    the surrogate written as its escape, not a lost record and a traceback among the lines."""
+    logging.getLogger("app.tests.surrogate").warning("mention not read: %s", "caf\u00e9 \ud800", extra={"n": 2**70})
+    lines = json_lines.getvalue().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["message"] == "mention not read: caf\u00e9 \\ud800" and record["n"] == 2**70
+    assert record["level"] == "WARNING" and "time" in record
