@@ -75,14 +75,16 @@ class JsonFormatter(OrjsonFormatter):
 
 
 def _encodable(value: Any) -> Any:
-    """`value` with every text in it (a dict's keys too) encodable in UTF-8: a lone surrogate
-    written as its escape."""
+    """`value` with every text in it (a dict's keys too) encodable in UTF-8, a lone surrogate
+    written as its escape, and its times in ISO 8601, as orjson writes them."""
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
         return {_encodable(str(key)): _encodable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_encodable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()  # as orjson writes it (the line's `time`)
     return value
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -311,4 +312,5 @@ def test_a_value_orjson_refuses_still_writes_one_json_line(json_lines: io.String
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["message"] == "mention not read: caf\u00e9 \\ud800" and record["n"] == 2**70
-    assert record["level"] == "WARNING" and "time" in record
+    assert record["level"] == "WARNING" and datetime.fromisoformat(record["time"]).tzinfo is not None
+    assert "T" in record["time"]  # ISO 8601, as every other line's
