@@ -446,10 +446,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session = db.session(write=write)
             if own_turn:
                 # Nothing it holds is written before the turn (`Database.write` turns this back
-                # on): the visitor's last activity noted on loading (app.account.sessions.touch),
-                # flushed by the next read, would make the read transaction a writer without
-                # the turn, waiting on SQLite's busy timeout for the turn's holder while this
-                # request waits for the turn.
+                # on): an object changed before it, flushed by the next read, would make the read
+                # transaction a writer without the turn, waiting on SQLite's busy timeout for the
+                # turn's holder while this request waits for the turn. (The visitor's last
+                # activity is no such change: written at commit, app.account.sessions.touch.)
                 session.autoflush = False
             try:
                 yield session
