@@ -21,6 +21,7 @@ the safety net, which also covers a request meeting them.
 import asyncio
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -358,6 +360,16 @@ class _HandBack:
             lock.release()
 
 
+def _raw(raw: Any, statement: str) -> None:
+    """Run `statement` on the DBAPI connection `raw`; its error raised as SQLAlchemy wraps a
+    statement's (sqlalchemy.exc.OperationalError for SQLite's busy...), which app.handlers
+    answers (a lost race: app.contention's 503, not a 500)."""
+    try:
+        raw.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
+
+
 def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_back: _HandBack | None) -> Done:
     # In the thread pool, the turn held (`Database.write`).
     raw = None
@@ -367,18 +379,19 @@ def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_ba
         raw = session.connection().connection.dbapi_connection
         assert raw is not None
         if raw.in_transaction:
-            raw.execute("COMMIT")  # a read: nothing of it to keep but the loaded objects
-        raw.execute("BEGIN IMMEDIATE")
+            _raw(raw, "COMMIT")  # a read: nothing of it to keep but the loaded objects
+        _raw(raw, "BEGIN IMMEDIATE")
     session.autoflush = True  # off until now (`get_session`): what waited is written in the turn
-    if raw is not None:
-        session.flush()
-        # What was read before the turn is read again at its next use, now that no other
-        # writer can change it: the session is then a writer's from its start, as far as
-        # `app.locks.fresh_under_lock` is concerned (one SELECT of the voter by its key, where
-        # reading the voter, call and idea again joined took more CPU, in the turn).
-        session.expire_all()
-        session.connection().execution_options(sqlite_immediate=True)
     try:
+        if raw is not None:
+            # In the `try`: a flush that fails is rolled back under the turn, as `work` is.
+            session.flush()
+            # What was read before the turn is read again at its next use, now that no other
+            # writer can change it: the session is then a writer's from its start, as far as
+            # `app.locks.fresh_under_lock` is concerned (one SELECT of the voter by its key, where
+            # reading the voter, call and idea again joined took more CPU, in the turn).
+            session.expire_all()
+            session.connection().execution_options(sqlite_immediate=True)
         done = work()
     except BaseException:
         # SQLite: rolled back now, under the turn (the session's own end later finds nothing
@@ -433,10 +446,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session = db.session(write=write)
             if own_turn:
                 # Nothing it holds is written before the turn (`Database.write` turns this back
-                # on): the visitor's last activity noted on loading (app.account.sessions.touch),
-                # flushed by the next read, would make the read transaction a writer without
-                # the turn, waiting on SQLite's busy timeout for the turn's holder while this
-                # request waits for the turn.
+                # on): an object changed before it, flushed by the next read, would make the read
+                # transaction a writer without the turn, waiting on SQLite's busy timeout for the
+                # turn's holder while this request waits for the turn. (The visitor's last
+                # activity is no such change: written at commit, app.account.sessions.touch.)
                 session.autoflush = False
             try:
                 yield session

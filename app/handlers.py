@@ -150,13 +150,21 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 
 async def database_error(request: Request, exc: Exception) -> Response:
     """A transaction that lost a race (app.contention: a deadlock, a lock not obtained in time),
-    rolled back whole: `Busy`, a 503 with Retry-After in the visitor's language, logged as a
-    warning. Any other database error is unexpected (`unexpected_error`)."""
+    rolled back whole: `Busy`, a 503 with Retry-After in the visitor's language (JSON
+    `{"error", "status"}` for a page's script, `wants_script`), logged as a warning. Any
+    other database error is unexpected (`unexpected_error`)."""
     if not contention.lost_a_race(exc):
         return await unexpected_error(request, exc)
     log.warning("transaction lost a race on %s %s: %s", request.method,
                 observability_middleware.loggable_path(request.scope), type(getattr(exc, "orig", exc)).__name__)
-    return error_answer(request, Busy())
+    busy = Busy()
+    if wants_script(request):
+        # A page's script (cards.js, inplace.js) says the message where the action was: had it
+        # received the error page, which is no JSON, it would post the same form again at once,
+        # a second attempt in the middle of the contention that failed the first.
+        return JSONResponse({"error": i18n.gettext(busy.message), "status": busy.status_code},
+                            status_code=busy.status_code, headers={"Retry-After": str(busy.retry_after)})
+    return error_answer(request, busy)
 
 
 def install(app: FastAPI) -> None:

@@ -62,15 +62,21 @@ def lock_users(session: Session, user_ids: Iterable[int]) -> list[int]:
     return ids
 
 
-def lock_ideas(session: Session, idea_ids: Iterable[int]) -> list[int]:
-    """Lock several ideas' rows (FOR NO KEY UPDATE), in ascending id, and return those ids. Taken
-    by a writer of many ideas before its first write, after the people it locks (module
-    docstring: without it, an account's deletion and a comment deadlocked on a dialogue shard,
-    tests/account/test_deletion_locks.py)."""
+def lock_ideas(session: Session, idea_ids: Iterable[int], *, for_update: bool = False) -> list[int]:
+    """Lock several ideas' rows (FOR NO KEY UPDATE; FOR UPDATE when `for_update`), in ascending
+    id, and return those ids. Taken by a writer of many ideas before its first write, after the
+    people it locks (module docstring: without it, an account's deletion and a comment
+    deadlocked on a dialogue shard, tests/account/test_deletion_locks.py).
+
+    `for_update` for a writer that will lock them FOR UPDATE later (a moderator's decision,
+    app.moderation.common.lock_idea): a lock made stronger later waits for the writers that only
+    reference the idea (KEY SHARE, which FOR NO KEY UPDATE lets in), while such a writer about
+    to change the idea waits for the first lock: a deadlock
+    (tests/moderation/test_bulk_approve_locks.py)."""
     ids = sorted(set(idea_ids))
     if _is_postgres(session) and ids:
         session.exec(select(col(Idea.id)).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))
-                     .with_for_update(key_share=True)).all()
+                     .with_for_update(key_share=not for_update)).all()
     return ids
 
 

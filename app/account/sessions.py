@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlalchemy import bindparam, delete
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, delete, event, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from app import cookies
@@ -43,11 +44,29 @@ def end_all_sessions(session: Session, user_id: int) -> int:
 
 def touch(session: Session, row: UserSession) -> None:
     """Note that the session was used now, at most every LAST_SEEN_STEP (in the caller's
-    transaction: a request that writes anyway)."""
+    transaction: a request that writes anyway). `row` shows the new time at once; the database
+    is told by one UPDATE when the transaction commits (`_write_touches`), which changes nothing
+    if the sign-in ended meanwhile (a logout from another tab, the account deleted): a support
+    reads its visitor before its write turn (app.db.Database.write), and the row changed as an
+    ORM object failed its flush in the turn with StaleDataError, a 500."""
     now = utcnow()
     if now - row.last_seen_at >= LAST_SEEN_STEP:
-        row.last_seen_at = now
-        session.add(row)
+        set_committed_value(row, "last_seen_at", now)
+        session.info[_TOUCHED] = (row.id, now)
+
+
+_TOUCHED = "session_touched"  # in a session's info: (user_session id, time) to write at commit
+_TOUCH = (update(UserSession).where(col(UserSession.id) == bindparam("touched"))
+          .values(last_seen_at=bindparam("now")))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_touches(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: the transaction goes on
+        return
+    touched = session.info.pop(_TOUCHED, None)
+    if touched is not None:
+        session.execute(_TOUCH, {"touched": touched[0], "now": touched[1]})
 
 
 def user_for_token(session: Session, token: str) -> User | None:

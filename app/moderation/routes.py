@@ -103,9 +103,10 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
     assigned: dict[int, frozenset[int]] = {}
     # Each approval locks its idea's supporters before the idea: all of them first, once; then
     # all the ideas, so that no approval waits for an idea while it holds a shard of the
-    # counters an earlier one moved (app.locks.lock_ideas).
+    # counters an earlier one moved (app.locks.lock_ideas). FOR UPDATE, as each decision locks
+    # its idea: not a lock made stronger later, which may deadlock.
     idea_decisions.lock_supporters(session, list(ideas))
-    lock_ideas(session, [i.id for i in ideas if i.id is not None])
+    lock_ideas(session, [i.id for i in ideas if i.id is not None], for_update=True)
     for idea in ideas:
         if idea.call_id not in assigned:
             assigned[idea.call_id] = admin_service.assigned_ids(session, idea.call_id)

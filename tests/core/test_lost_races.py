@@ -85,6 +85,29 @@ def test_a_support_that_loses_a_race_is_told_to_try_again_and_nothing_is_written
     assert (vote_service.count_rows(session, idea.id), vote_service.vote_count(session, idea.id)) == (1, 1)
 
 
+def test_a_script_whose_support_loses_a_race_is_told_so_in_json(client: WebClient, session: Session) -> None:
+    """The support button's script (cards.js, inplace.js) reads the answer as JSON and says its
+    `error` by the card; an error page instead made it post the form again at once, into the
+    contention that had just failed the first attempt."""
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    session.commit()
+    assert voter.id is not None and idea.id is not None
+    client.login_as(voter)
+    token = client.csrf()
+
+    with short_lock_waits(client), held_elsewhere(client, voter.id):
+        answer = client.post(f"/ideas/{idea.id}/vote", data={"csrf_token": token},
+                             headers={"Accept": "application/json", "X-Requested-With": "fetch",
+                                      "X-CSRF-Token": token, "Accept-Language": "fr"})
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "1"
+    assert "rien n’a été enregistré" in answer.json()["error"]
+    session.expire_all()
+    assert (vote_service.count_rows(session, idea.id), vote_service.vote_count(session, idea.id)) == (0, 0)
+
+
 def test_any_other_database_error_is_not_taken_for_a_race(client: WebClient) -> None:
     # A fault, not a race: SQLite's missing table, PostgreSQL's connection ended by the server.
     fault = ("SELECT * FROM no_such_table_here" if client.db.is_sqlite

@@ -1,0 +1,47 @@
+"""A bulk approval locks every idea it decides, in ascending id, before its first write
+(app.locks.lock_ideas); each decision then locks its idea as one moderator's decision does, FOR
+UPDATE (app.moderation.common.lock_idea). Taken FOR NO KEY UPDATE first, that lock had to be
+strengthened later, which waits for a writer that merely references the idea (KEY SHARE: a row
+pointing to it, a photo, a version, a follow) and is about to change it: that writer waited
+for the approval's first lock and the approval for its KEY SHARE, a deadlock PostgreSQL broke by
+failing one of them. The ideas are locked at the strength the decisions take."""
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.account.models import Role
+from app.idea.models import Idea, IdeaStatus
+from tests.factories import make_call, make_idea, make_user
+from tests.support import WebClient
+from tests.support_locks import queued_behind
+
+
+def test_a_bulk_approval_does_not_deadlock_with_a_writer_referencing_an_idea(
+        client: WebClient, session: Session) -> None:
+    if client.db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time: no row locks to order")
+    call = make_call(session, phase="submissions", premoderation=True)
+    first, second = make_idea(session, call, status="submitted"), make_idea(session, call, status="submitted")
+    moderator = make_user(session, role=Role.moderator)
+    session.commit()
+    ids = [str(first.id), str(second.id)]
+    client.login_as(moderator)
+    token = client.csrf()
+    answers: list[int] = []
+
+    def reference(s: Session) -> None:  # a row pointing to the idea is being added (its KEY SHARE)
+        s.execute(text("SELECT id FROM idea WHERE id = :id FOR KEY SHARE"), {"id": second.id})
+
+    def approve(_s: Session) -> None:
+        answers.append(client.post("/moderation/bulk-approve", data={"idea_ids": ids, "csrf_token": token},
+                                   follow_redirects=False).status_code)
+
+    def change(s: Session) -> None:  # ... and the same writer then changes the idea
+        s.execute(text("UPDATE idea SET updated_at = updated_at WHERE id = :id"), {"id": second.id})
+
+    errors = queued_behind(client, reference, approve, then=change)
+    assert errors == [] and answers == [303]
+    session.expire_all()
+    assert [session.get(Idea, first.id).status, session.get(Idea, second.id).status] == [  # type: ignore[union-attr]
+        IdeaStatus.published, IdeaStatus.published]
