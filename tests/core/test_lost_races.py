@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from app import contention
 from app.vote import service as vote_service
-from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient
+from tests.vote.parallel import signed_in_voter
 
 
 @contextmanager
@@ -61,51 +61,39 @@ def held_elsewhere(client: WebClient, voter_id: int) -> Iterator[None]:
 
 def test_a_support_that_loses_a_race_is_told_to_try_again_and_nothing_is_written(
         client: WebClient, session: Session) -> None:
-    call = make_call(session, phase="voting")
-    idea = make_idea(session, call)
-    voter = make_user(session)
-    session.commit()
-    assert voter.id is not None and idea.id is not None
-    client.login_as(voter)
-    client.csrf()  # the token's seed, before the lock is held (its page is a read)
+    idea_id, voter_id, _token = signed_in_voter(client, session)  # the token's seed, before the lock is held
 
     with short_lock_waits(client):
-        with held_elsewhere(client, voter.id):
-            page = client.submit(f"/ideas/{idea.id}/vote", headers={"Accept-Language": "fr"})
+        with held_elsewhere(client, voter_id):
+            page = client.submit(f"/ideas/{idea_id}/vote", headers={"Accept-Language": "fr"})
         session.expire_all()
-        assert (vote_service.count_rows(session, idea.id), vote_service.vote_count(session, idea.id)) == (0, 0)
+        assert (vote_service.count_rows(session, idea_id), vote_service.vote_count(session, idea_id)) == (0, 0)
         assert page.status_code == 503
         assert page.headers["retry-after"] == "1"
         assert "rien n’a été enregistré" in page.text
         assert "Something went wrong" not in page.text and "Un problème" not in page.text
         # Sent again once the other writer is done: recorded once.
-        again = client.submit(f"/ideas/{idea.id}/vote")
+        again = client.submit(f"/ideas/{idea_id}/vote")
     assert again.status_code == 303
     session.expire_all()
-    assert (vote_service.count_rows(session, idea.id), vote_service.vote_count(session, idea.id)) == (1, 1)
+    assert (vote_service.count_rows(session, idea_id), vote_service.vote_count(session, idea_id)) == (1, 1)
 
 
 def test_a_script_whose_support_loses_a_race_is_told_so_in_json(client: WebClient, session: Session) -> None:
     """The support button's script (cards.js, inplace.js) reads the answer as JSON and says its
     `error` by the card; an error page instead made it post the form again at once, into the
     contention that had just failed the first attempt."""
-    call = make_call(session, phase="voting")
-    idea = make_idea(session, call)
-    voter = make_user(session)
-    session.commit()
-    assert voter.id is not None and idea.id is not None
-    client.login_as(voter)
-    token = client.csrf()
+    idea_id, voter_id, token = signed_in_voter(client, session)
 
-    with short_lock_waits(client), held_elsewhere(client, voter.id):
-        answer = client.post(f"/ideas/{idea.id}/vote", data={"csrf_token": token},
+    with short_lock_waits(client), held_elsewhere(client, voter_id):
+        answer = client.post(f"/ideas/{idea_id}/vote", data={"csrf_token": token},
                              headers={"Accept": "application/json", "X-Requested-With": "fetch",
                                       "X-CSRF-Token": token, "Accept-Language": "fr"})
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "1"
     assert "rien n’a été enregistré" in answer.json()["error"]
     session.expire_all()
-    assert (vote_service.count_rows(session, idea.id), vote_service.vote_count(session, idea.id)) == (0, 0)
+    assert (vote_service.count_rows(session, idea_id), vote_service.vote_count(session, idea_id)) == (0, 0)
 
 
 def test_any_other_database_error_is_not_taken_for_a_race(client: WebClient) -> None:

@@ -61,3 +61,15 @@ def voting_with_row_locks(client: WebClient, session: Session) -> tuple[Call, Id
     idea = make_idea(session, call)
     voter = make_user(session)
     return call, idea, voter
+
+
+def signed_in_voter(client: WebClient, session: Session) -> tuple[int, int, str]:
+    """A call open for supports, one of its ideas and a voter signed in on `client`, committed:
+    (the idea's id, the voter's id, the CSRF token `client` sends)."""
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    session.commit()
+    assert voter.id is not None and idea.id is not None
+    client.login_as(voter)
+    return idea.id, voter.id, client.csrf()
