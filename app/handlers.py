@@ -73,6 +73,17 @@ def error_response(request: Request, status: int, message: str | None = None,
                                       "message": text}, status_code=status, headers=headers)
 
 
+def _retry_after(exc: AppError) -> dict[str, str] | None:
+    return {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+
+
+def script_answer(exc: AppError) -> JSONResponse:
+    """What a page's script (cards.js, inplace.js) gets for `exc`: JSON `{"error", "status"}`,
+    the message in the visitor's language, with Retry-After when `exc` has one."""
+    return JSONResponse({"error": i18n.gettext(exc.message, **exc.context), "status": exc.status_code},
+                        status_code=exc.status_code, headers=_retry_after(exc))
+
+
 def error_answer(request: Request, exc: AppError, *, back: str | None = None) -> Response:
     """The answer to an AppError, for every route.
 
@@ -87,10 +98,9 @@ def error_answer(request: Request, exc: AppError, *, back: str | None = None) ->
     input (422) is a message flashed on `back` instead of an error page. Without it, scripts
     get what a form gets: they fall back to posting the form.
     """
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    headers = _retry_after(exc)
     if back is not None and wants_script(request):
-        return JSONResponse({"error": i18n.gettext(exc.message, **exc.context), "status": exc.status_code},
-                            status_code=exc.status_code, headers=headers)
+        return script_answer(exc)
     if isinstance(exc, LoginRequired) and not wants_json(request):
         target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(links.path("account:login", _query={"next": target}))
@@ -162,8 +172,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
         # A page's script (cards.js, inplace.js) says the message where the action was: had it
         # received the error page, which is no JSON, it would post the same form again at once,
         # a second attempt in the middle of the contention that failed the first.
-        return JSONResponse({"error": i18n.gettext(busy.message), "status": busy.status_code},
-                            status_code=busy.status_code, headers={"Retry-After": str(busy.retry_after)})
+        return script_answer(busy)
     return error_answer(request, busy)
 
 

@@ -55,11 +55,7 @@ def lock_user(session: Session, user_id: int) -> None:
 def lock_users(session: Session, user_ids: Iterable[int]) -> list[int]:
     """Lock several people's rows, in ascending id (the order every writer of several keeps), and
     return those ids. Used before counting supports for many people at once."""
-    ids = sorted(set(user_ids))
-    if _is_postgres(session) and ids:
-        session.exec(select(col(User.id)).where(col(User.id).in_(ids)).order_by(col(User.id))
-                     .with_for_update(key_share=True)).all()
-    return ids
+    return _lock_in_order(session, col(User.id), user_ids, key_share=True)
 
 
 def lock_ideas(session: Session, idea_ids: Iterable[int], *, for_update: bool = False) -> list[int]:
@@ -73,10 +69,16 @@ def lock_ideas(session: Session, idea_ids: Iterable[int], *, for_update: bool = 
     reference the idea (KEY SHARE, which FOR NO KEY UPDATE lets in), while such a writer about
     to change the idea waits for the first lock: a deadlock
     (tests/moderation/test_bulk_approve_locks.py)."""
-    ids = sorted(set(idea_ids))
+    return _lock_in_order(session, col(Idea.id), idea_ids, key_share=not for_update)
+
+
+def _lock_in_order(session: Session, id_column: Any, row_ids: Iterable[int], *, key_share: bool) -> list[int]:
+    """Lock the rows of `id_column`'s table whose ids are `row_ids`, in ascending id (FOR NO KEY
+    UPDATE when `key_share`, else FOR UPDATE) on PostgreSQL; returns the ids, sorted."""
+    ids = sorted(set(row_ids))
     if _is_postgres(session) and ids:
-        session.exec(select(col(Idea.id)).where(col(Idea.id).in_(ids)).order_by(col(Idea.id))
-                     .with_for_update(key_share=not for_update)).all()
+        session.exec(select(id_column).where(id_column.in_(ids)).order_by(id_column)
+                     .with_for_update(key_share=key_share)).all()
     return ids
 
 
