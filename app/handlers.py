@@ -19,8 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import contention, i18n, links
 from app.errors import AppError, Busy, LoginRequired, ValidationFailed
 from app.i18n import N_
-from app.observability import context
-from app.observability import middleware as observability_middleware
+from app.observability import access
 from app.security import security_headers
 from app.web import flash, redirect, render, wants_json, wants_script
 
@@ -116,7 +115,7 @@ async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:  # ours, not the visitor's (a storage out of reach): logged
         log.warning("%s on %s %s: %s", type(exc).__name__, request.method,
-                    observability_middleware.loggable_path(request.scope), exc)
+                    access.loggable_path(request.scope), exc)
     return error_answer(request, exc)
 
 
@@ -138,19 +137,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """The 500 page of an exception no route handled, its traceback logged. Starlette runs this
-    in its outermost layer, outside the request middleware, which has unbound the request id
-    by then: bound again here from the scope, so that the traceback's line carries it, and
-    named in the answer, as every other answer names it (what a person reporting the error
-    quotes). Outside the security headers' middleware too: the page carries them all the same
-    (app.security.security_headers)."""
-    request_id = request.scope.get(observability_middleware.SCOPE_KEY) or context.current()
-    with context.bound(request_id):
-        # The path as the access log writes it: a token in it (an unsubscribe link) masked.
-        log.exception("unhandled error on %s %s", request.method,
-                      observability_middleware.loggable_path(request.scope), exc_info=exc)
-        response = error_response(request, 500)
-    if request_id:
-        response.headers[context.HEADER] = request_id
+    in its outermost layer, inside the edge (app.edge), which binds the request id around it
+    (the traceback's line carries it) and names it in the answer, as in every other (what a
+    person reporting the error quotes). Outside the security headers' middleware: the page
+    carries them all the same (app.security.security_headers)."""
+    # The path as the access log writes it: a token in it (an unsubscribe link) masked.
+    log.exception("unhandled error on %s %s", request.method, access.loggable_path(request.scope), exc_info=exc)
+    response = error_response(request, 500)
     # Made outside every middleware, the security headers' included: the page adds them itself.
     settings = request.app.state.settings
     for name, value in security_headers(settings, https=settings.is_https):
@@ -166,7 +159,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
     if not contention.lost_a_race(exc):
         return await unexpected_error(request, exc)
     log.warning("transaction lost a race on %s %s: %s", request.method,
-                observability_middleware.loggable_path(request.scope), type(getattr(exc, "orig", exc)).__name__)
+                access.loggable_path(request.scope), type(getattr(exc, "orig", exc)).__name__)
     busy = Busy()
     if wants_script(request):
         # A page's script (cards.js, inplace.js) says the message where the action was: had it

@@ -39,7 +39,7 @@ class HeadAsGetMiddleware:
             await self.app(as_get, receive, send_headers_only)
         finally:
             # What routing found on the copy, for the layers outside that read the request's
-            # scope (app.observability.middleware): its route names the access log line and the
+            # scope (app.edge, app.observability.access): its route names the access log line and the
             # latency histogram, and its `{token}` is masked in the line only if known there.
             for name in ("route", "path_params"):
                 if name in as_get:

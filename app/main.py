@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import handlers, links
@@ -30,6 +31,7 @@ from app.comment import routes as comment_routes
 from app.council import api as council_api
 from app.council import routes as council_routes
 from app.db import WRITE_TURN, Database
+from app.edge import Edge
 from app.follow import routes as follow_routes
 from app.head import HeadAsGetMiddleware
 from app.i18n import LocaleMiddleware
@@ -47,8 +49,8 @@ from app.newsletter import routes as newsletter_routes
 from app.notify import routes as notify_routes
 from app.observability import errors
 from app.observability import routes as observability_routes
-from app.observability.middleware import RequestMiddleware
 from app.pagecache.middleware import PageCacheMiddleware
+from app.pagecache.store import PageCache
 from app.pages import legal_routes
 from app.pages import routes as page_routes
 from app.report import routes as report_routes
@@ -117,6 +119,16 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+class Platform(FastAPI):
+    """FastAPI with the edge (app.edge) in front of all it runs, its middleware stack included:
+    every request's id, access line and latency, and the kept pages answered from memory."""
+
+    edge: Edge
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.edge(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
     """The platform's ASGI application on `settings` (read from the environment when None).
     `warm_up`: what a long-running server process starts at once rather than at its first
@@ -134,7 +146,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         db.dispose()
         photo_sandbox.shutdown()
 
-    app = FastAPI(
+    app = Platform(
         title="Réinventons",
         summary="Open data of the participation platform: calls for projects and their ideas.",
         version="0.1.0",
@@ -176,18 +188,20 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(LocaleMiddleware, default=settings.default_language, secure_cookie=settings.is_https)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.is_https, settings=settings)
-    # Outside the security headers, so that a kept page keeps them; inside the host check.
-    app.add_middleware(PageCacheMiddleware, generation=db.generation,
-                       max_bytes=settings.page_cache_mb * 1024 * 1024, https=settings.is_https,
-                       secret_key=settings.resolved_secret_key)
+    # Outside the security headers, so that a kept page keeps them; inside the host check. The
+    # edge answers from the same pages first (app.edge says why that is the same answer).
+    page_cache = PageCache(generation=db.generation, max_bytes=settings.page_cache_mb * 1024 * 1024,
+                           https=settings.is_https, secret_key=settings.resolved_secret_key)
+    app.add_middleware(PageCacheMiddleware, cache=page_cache)
     # HEAD goes on as GET from here (app.head): the page cache serves it its kept page.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.trusted_hosts)
     # The proxy's headers are applied here rather than by uvicorn (`reinventons serve` turns its
-    # own off), so that the request id below still sees the peer that sent them.
+    # own off), so that the edge's request id still sees the peer that sent them.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    # Outermost: the request id is bound before anything logs, and the time measured is the whole answer's.
-    app.add_middleware(RequestMiddleware, trusted_proxies=settings.forwarded_allow_ips)
+    # In front of everything: the request id is bound before anything logs, the time measured
+    # is the whole answer's, and kept pages are answered without the stack.
+    app.edge = Edge(super(Platform, app).__call__, cache=page_cache, trusted_proxies=settings.forwarded_allow_ips)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

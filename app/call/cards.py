@@ -53,7 +53,7 @@ CSRF_SLOT = Markup("<\x00csrf\x00>")  # noqa: S704 - a constant of ours
 # quote); so 8 MiB keeps 4,500 to 9,000 cards, every language's list pages of a large call. The
 # least recently shown go first.
 MAX_BYTES = 8 * 1024 * 1024
-REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.middleware.TTL_SECONDS)
+REGION_TTL_SECONDS = 30  # as whole pages (app.pagecache.store.TTL_SECONDS)
 
 # Cards under (generation, updated_at, supports, comments); regions under (generation, time made).
 KEPT: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)

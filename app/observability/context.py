@@ -3,6 +3,8 @@ like one, else made here; kept in a context variable so that every log record of
 and every outbox message it queues, carries it (the worker binds it again while it carries the
 message out)."""
 
+import itertools
+import os
 import re
 import secrets
 from contextvars import ContextVar, Token
@@ -15,14 +17,36 @@ _VALID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
+class _Ids:
+    """This process's new request ids: 32 hex digits, 16 random ones drawn when the process
+    starts (again in a forked child) followed by a count of the ids it made. Unique in a
+    deployment (two processes drawing the same 64 bits is as likely as two random UUIDs
+    colliding among billions) and made without a system call for random bytes each time (2-3 us
+    of every request, a tenth of a kept page's answer). A request id is no secret: every answer
+    says its own."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.count = itertools.count()  # next() is atomic under the GIL: no two requests get one
+
+    def new(self) -> str:
+        return f"{self.prefix}{next(self.count):016x}"
+
+
+_ids = _Ids()
+
+
 def accept_or_new(sent: str | None) -> str:
     """The request id to use for a request whose `X-Request-ID` header was `sent` (None when
-    absent): `sent` itself when it is 8 to 64 letters, digits, `-`, `_` or `.`, else a new
-    random one (32 hex digits: 128 random bits, as a UUID's hex without its version digits,
-    made without the UUID object every request paid for)."""
+    absent): `sent` itself when it is 8 to 64 letters, digits, `-`, `_` or `.`, else a new one
+    (32 hex digits, unique in the deployment: `_Ids`)."""
     if sent is not None and _VALID.fullmatch(sent):
         return sent
-    return secrets.token_hex(16)
+    return _ids.new()
 
 
 def current() -> str | None:

@@ -46,25 +46,11 @@ def scrub(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-# Whether `configure` started reporting in this process: until then a request need not tag
-# Sentry's scope (2 us of a page-cache hit, measured in process, for a tag nothing reads).
-_started = False
-
-
-def tag_request(request_id: str) -> None:
-    """Name the request id on the error reporter's scope of the request being handled (sentry-sdk
-    gives each request its own isolation scope). Nothing happens when reporting is off."""
-    if _started:
-        sentry_sdk.set_tag("request_id", request_id)
-
-
 def configure(dsn: str, *, environment: str, release: str | None = None) -> bool:
     """Start reporting errors to `dsn` (nothing when it is empty). Returns whether it started.
     Performance tracing stays off: the benchmark measures speed, not the error reporter."""
-    global _started
     if not dsn:
         return False
-    _started = True
     sentry_sdk.init(dsn=dsn, environment=environment, release=release, send_default_pii=False,
                     include_local_variables=False, max_request_body_size="never", traces_sample_rate=0.0,
                     max_breadcrumbs=0,

@@ -184,7 +184,7 @@ def test_a_head_request_logs_its_route_and_masks_the_token_in_its_path(
 
 def test_an_unexpected_error_names_its_request_id_in_its_log_line_and_its_answer(
         tmp_path: Path, database_url: str, json_lines: io.StringIO) -> None:
-    """The 500 page is made by Starlette's outermost layer, outside the request middleware: the
+    """The 500 page is made by Starlette's outermost layer, inside the edge: the
     traceback's line must still carry the request's id, and the page's answer name it, or the
     id a person quotes from the page leads to the access line and never to the traceback."""
     app = create_app(make_settings(tmp_path / "var", database_url, forwarded_allow_ips="testclient"))
@@ -197,8 +197,8 @@ def test_an_unexpected_error_names_its_request_id_in_its_log_line_and_its_answer
         answer = web.get("/boom", headers={"X-Request-ID": "boom-request-0001"})
     assert answer.status_code == 500 and answer.headers.get("x-request-id") == "boom-request-0001"
     lines = [r for r in _records(json_lines) if r["logger"] in ("app.access", "app.errors")]
-    assert [(r["logger"], r["request_id"]) for r in lines] == [("app.access", "boom-request-0001"),
-                                                                ("app.errors", "boom-request-0001")]
+    assert [(r["logger"], r["request_id"]) for r in lines] == [("app.errors", "boom-request-0001"),
+                                                                ("app.access", "boom-request-0001")]
 
 
 def test_an_unexpected_error_on_a_token_path_logs_the_token_masked(

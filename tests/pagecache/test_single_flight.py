@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.pagecache.generation import Generation
 from app.pagecache.middleware import PageCacheMiddleware
+from app.pagecache.store import PageCache
 from tests.support import run_coroutine
 
 
@@ -69,8 +70,8 @@ async def _get(cache: PageCacheMiddleware, path: str = "/calls/budget-2027") -> 
 
 
 def _cache(app: Any, generation: Generation | None = None) -> PageCacheMiddleware:
-    return PageCacheMiddleware(app, generation=generation or FixedGeneration(), max_bytes=1 << 20, https=False,
-                               secret_key="a secret key")
+    return PageCacheMiddleware(app, cache=PageCache(generation=generation or FixedGeneration(), max_bytes=1 << 20,
+                                                    https=False, secret_key="a secret key"))
 
 
 def test_thirty_two_visitors_at_once_get_one_page_made_once() -> None:

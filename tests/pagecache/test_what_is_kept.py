@@ -8,6 +8,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from app.pagecache.middleware import PageCacheMiddleware
+from app.pagecache.store import PageCache
 from app.security import SecurityHeadersMiddleware, csrf_token_for
 from tests.pagecache.test_single_flight import FixedGeneration
 from tests.support import run_coroutine
@@ -44,8 +45,9 @@ def test_a_page_holding_the_visitors_token_anywhere_is_never_served_to_another()
     """The cache refused only pages with a `name="csrf_token"` field: a token in a meta tag or a
     data attribute was kept, and every later visitor got the first one's token, with which
     anyone served that page could forge the first visitor's forms."""
-    cache = PageCacheMiddleware(SecurityHeadersMiddleware(TokenInMetaTag()), generation=FixedGeneration(),
-                                max_bytes=1 << 20, https=False, secret_key=SECRET)
+    cache = PageCacheMiddleware(SecurityHeadersMiddleware(TokenInMetaTag()),
+                                cache=PageCache(generation=FixedGeneration(), max_bytes=1 << 20, https=False,
+                                                secret_key=SECRET))
     victim, attacker = "v" * 43, "a" * 43
 
     async def visits() -> list[tuple[str, bytes]]:
@@ -77,8 +79,8 @@ def test_a_page_the_application_marks_no_store_or_private_is_never_kept() -> Non
     and served to the next anonymous visitor: a shared cache keeps nothing marked no-store or
     private (RFC 9111, 3)."""
     for marked, kept in ((b"no-store", False), (b"private, max-age=0", False), (b"no-cache", True)):
-        cache = PageCacheMiddleware(MarkedPage(marked), generation=FixedGeneration(), max_bytes=1 << 20,
-                                    https=False, secret_key=SECRET)
+        cache = PageCacheMiddleware(MarkedPage(marked), cache=PageCache(
+            generation=FixedGeneration(), max_bytes=1 << 20, https=False, secret_key=SECRET))
 
         async def visits() -> list[tuple[str, bytes]]:
             return [await _get(cache, "v" * 43), await _get(cache, "a" * 43)]

@@ -1,0 +1,87 @@
+"""The edge: what every request meets first, before FastAPI's stack (the ASGI application the
+server runs, `app.main.Platform.__call__`).
+
+For every HTTP request it makes or accepts the request id (app.observability.context; the
+`X-Request-ID` of a proxy in `FORWARDED_ALLOW_IPS` only), answers it in `X-Request-ID`, and once
+the answer is sent observes the latency histogram and writes the access line
+(app.observability.access). A GET for which the page cache holds a page under the current
+generation is answered here, from memory; every other request goes on through the stack, in
+which the request id is bound for its logs and outbox messages.
+
+Why a kept page is answered here, not in the page cache's middleware deep in the stack: the
+layers in front of it (Starlette's error page, the proxy headers, the host check, HEAD, the
+request id's binding) cost a kept page's answer more than the cache itself; from here the list
+of a call went from 33% to ...% of the bare server's rate (`bench`, issue 14). None of those
+layers changes a kept page's answer:
+- the host check: a page is kept under its request's first Host header (`PageCache.key`),
+  which the host check let through to make it; a Host it refuses or redirects has no page;
+- the proxy headers change the scheme and the client's address, which neither a key nor a kept
+  page reads;
+- HEAD goes the long way (app.head), its answer is a GET's without the body;
+- a request with a body, a session or a sign-in in progress has no key;
+- Starlette's error page: a hit raises nothing of the application's.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.types import Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from app.observability import access, context
+from app.pagecache.store import PageCache
+
+ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Edge:
+    """The edge in front of `inner` (FastAPI's own `__call__`), answering kept pages from
+    `cache`; `trusted_proxies`: the peers whose `X-Request-ID` is kept (uvicorn's syntax:
+    addresses, networks, "*"), from anyone else it could forge another request's id in the logs."""
+
+    def __init__(self, inner: ASGICall, *, cache: PageCache, trusted_proxies: str = "127.0.0.1") -> None:
+        self.inner = inner
+        self.cache = cache
+        # uvicorn's own reading of the list, so that this and the proxy headers never disagree.
+        self.trusted = ProxyHeadersMiddleware(inner, trusted_hosts=trusted_proxies).trusted_hosts  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+        peer = scope.get("client")
+        sent = None
+        if peer and peer[0] in self.trusted:
+            for name, value in scope["headers"]:
+                if name == b"x-request-id":
+                    sent = value.decode("latin-1")
+                    break
+        request_id = context.accept_or_new(sent)
+        id_header = (b"x-request-id", request_id.encode())
+        status = 500
+        try:
+            if scope["method"] == "GET":
+                found = self.cache.key(scope)
+                if found is not None:
+                    key, jar = found
+                    generation = await self.cache.generation.read_now()
+                    entry = await self.cache.serve(scope, send, key, generation, jar, (id_header,))
+                    if entry is not None:
+                        scope["route"] = entry.route  # the route that made the page names its hits too
+                        status = entry.status
+                        return
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message["headers"] = [*message.get("headers", ()), id_header]
+                await send(message)
+
+            # Bound around FastAPI's whole stack, Sentry's middleware in it included: an error
+            # it reports is tagged with the id (app.observability.errors.scrub).
+            with context.bound(request_id):
+                await self.inner(scope, receive, send_with_id)
+        finally:
+            access.record(scope, request_id, status, time.perf_counter() - started)
