@@ -118,7 +118,7 @@ class SharedCards:
             return Markup(caller())  # noqa: S704 - the block's own output, escaped by its template
         key = (self.database, "region", name, self.language, self.voting_mode, self.selection_public,
                *(self.page if of_the_list else self.call), of_the_list)
-        now = clock.utcnow().timestamp()
+        now = clock.seconds()
         found = KEPT.get(key)
         if found is not None:
             (generation, made_at), html = found
@@ -149,7 +149,7 @@ class SharedCards:
         key = (self.database, "cards", self.language, self.voting_mode, self.selection_public, *self.page,
                list_url, tuple((c.idea.id, c.idea.updated_at, c.idea.vote_count, c.idea.comment_count,
                                 states[c.idea.id]) for c in cards))
-        now = clock.utcnow().timestamp()
+        now = clock.seconds()
         found = CARD_LISTS.get(key)
         if found is not None and found[0][0] == self.generation and now - found[0][1] < REGION_TTL_SECONDS:
             html = found[1]
@@ -229,7 +229,7 @@ def listing(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
     if generation is None:
         return compute()
     full_key = (session.info.get(tracking.DATABASE_KEY), *key)
-    now = clock.utcnow().timestamp()
+    now = clock.seconds()
     found = LISTINGS.get(full_key)
     if found is not None:
         (made_under, made_at), kept = found

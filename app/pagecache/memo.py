@@ -33,7 +33,7 @@ def remembered(session: Session, name: str, args: tuple[Hashable, ...], compute:
     if generation is None:  # a database whose writes are not tracked: nothing is kept
         return compute()
     key = (session.info.get(tracking.DATABASE_KEY), name, *args)
-    now = clock.utcnow().timestamp()
+    now = clock.seconds()
     found = _VALUES.get(key)
     if found is not None and found[0] == generation and now - found[1] < TTL_SECONDS:
         return found[2]  # type: ignore[no-any-return]

@@ -125,7 +125,7 @@ class PageCache:
         if found is None or found[0] != generation:
             return None
         entry = found[1]
-        now = clock.utcnow().timestamp()
+        now = clock.seconds()
         if now - entry.stored_at >= TTL_SECONDS or now >= entry.until:
             return None
         metrics.PAGE_CACHE_HIT.inc()
@@ -150,7 +150,7 @@ class PageCache:
                 or _not_shared(headers)):
             return
         self.entries.put(key, generation,
-                         Entry(clock.utcnow().timestamp(), until, 200, headers, body, scope.get("route")), len(body))
+                         Entry(clock.seconds(), until, 200, headers, body, scope.get("route")), len(body))
 
     def _holds_token(self, scope: Scope, body: bytes) -> bool:
         """Whether the page holds the visitor's own form token anywhere: not only in a

@@ -116,8 +116,8 @@ def test_hidden_content_answers_and_comments_show_at_once_on_the_other_server(
     assert "Un composteur rue Saint-Gilles" not in _cached(client, f"/calls/{call.slug}")[2]
 
 
-def test_a_phase_change_and_the_clock_make_pages_stale(client: WebClient, other: WebClient, session: Session,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_phase_change_and_the_clock_make_pages_stale(client: WebClient, other: WebClient,
+                                                       session: Session) -> None:
     call = make_call(session, phase="submissions", title="Budget participatif d’Outremeuse")
     session.commit()
     before = _warm(client, f"/calls/{call.slug}")
@@ -129,9 +129,8 @@ def test_a_phase_change_and_the_clock_make_pages_stale(client: WebClient, other:
     assert after[1] == "miss" and after[2] != before
 
     _warm(client, f"/calls/{call.slug}")
-    later = clock.utcnow() + timedelta(seconds=31)
-    monkeypatch.setattr(clock, "utcnow", lambda: later)
-    assert _cached(client, f"/calls/{call.slug}")[1] == "miss"  # a page lives 30 s at most
+    with clock.travel(timedelta(seconds=31)):
+        assert _cached(client, f"/calls/{call.slug}")[1] == "miss"  # a page lives 30 s at most
 
 
 def test_a_phase_ending_by_the_clock_makes_pages_stale_at_once(client: WebClient, session: Session) -> None:
