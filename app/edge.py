@@ -31,7 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.observability import access, context
-from app.pagecache.store import PageCache
+from app.pagecache.store import LOOKED_UP, PageCache
 
 ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -73,6 +73,7 @@ class Edge:
                         scope["route"] = entry.route  # the route that made the page names its hits too
                         status = entry.status
                         return
+                    scope[LOOKED_UP] = (key, jar, generation)  # for the middleware making it
 
             async def send_with_id(message: Message) -> None:
                 nonlocal status

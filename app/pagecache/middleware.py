@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics
 from app.pagecache import expiry, tracking
-from app.pagecache.store import Key, PageCache
+from app.pagecache.store import LOOKED_UP, Key, PageCache
 
 # How long a request waits for another request of this process making the same page (`_answer`)
 # before making it itself: longer than any page takes to make, short of a visitor giving up.
@@ -27,19 +27,22 @@ class PageCacheMiddleware:
         self.making: dict[tuple[Key, str], asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.cache.key(scope)
-        if found is None:
-            if scope["type"] == "http":
-                metrics.PAGE_CACHE_BYPASS.inc()
-            await self.app(scope, receive, self._tagged(send, b"bypass"))
-            return
-        key, jar = found
-        generation = await self.cache.generation.read_now()
-        # Kept since the edge looked (made by another request meanwhile), or a HEAD, which the
-        # edge leaves to the application; what follows (the generation for the routes, the
-        # clock's watch) only matters to a page made here.
-        if await self._serve_kept(scope, send, key, generation, jar):
-            return
+        looked_up = scope.pop(LOOKED_UP, None) if scope["type"] == "http" else None
+        if looked_up is not None:  # by the edge, which found no page kept, just before
+            key, jar, generation = looked_up
+        else:  # a HEAD, which the edge leaves to the application, or a request it has no key for
+            found = self.cache.key(scope)
+            if found is None:
+                if scope["type"] == "http":
+                    metrics.PAGE_CACHE_BYPASS.inc()
+                await self.app(scope, receive, self._tagged(send, b"bypass"))
+                return
+            key, jar = found
+            generation = await self.cache.generation.read_now()
+            # What follows (the generation for the routes, the clock's watch) only matters to a
+            # page made here.
+            if await self._serve_kept(scope, send, key, generation, jar):
+                return
         token = tracking.REQUEST_GENERATION.set(generation)
         watch = expiry.watch()
         try:

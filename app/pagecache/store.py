@@ -38,6 +38,10 @@ BYPASS_PREFIXES = ("/static/", "/media/", "/api/", "/healthz", "/readyz", "/metr
 _CSRF_FIELD = b'name="csrf_token"'
 
 Key = tuple[str, ...]
+# Where the edge leaves what it looked up for a GET it found no kept page for, on the request's
+# scope: (key, cookies, generation), so that the middleware making the page neither reads the
+# generation again (a trip to the thread pool on PostgreSQL) nor looks up the page again.
+LOOKED_UP = "pagecache.looked_up"
 
 
 @dataclass

@@ -4,6 +4,7 @@ the one the stack would give. A kept page is never what a request gets that the 
 
 import logging
 
+import pytest
 from sqlmodel import Session
 
 from tests.factories import make_call
@@ -56,3 +57,25 @@ def test_a_hit_names_its_request_id_and_route_in_its_answer_and_access_line(
         (f"GET {path} 200", "call:detail", 200)] * 2
     # The security headers the stack adds are kept with the page.
     assert "content-security-policy" in second.headers and second.headers["x-frame-options"] == "DENY"
+
+
+def test_a_page_made_reads_the_generation_once(client: WebClient, session: Session,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edge looked the page up under the generation it read; the middleware making the page
+    keeps it under that one. Read again, it cost a miss a second trip to the thread pool on
+    PostgreSQL (app.pagecache.shared_read)."""
+    call = make_call(session, title="Budget participatif 2027")
+    session.commit()
+    generation = client.app.edge.cache.generation  # type: ignore[attr-defined]
+    reads: list[str] = []
+    read_now = generation.read_now
+
+    async def counted() -> str:
+        reads.append(await read_now())
+        return reads[-1]
+
+    monkeypatch.setattr(generation, "read_now", counted)
+    made = client.get(f"/calls/{call.slug}")
+    assert made.headers["x-page-cache"] == "miss" and "Budget participatif 2027" in made.text
+    assert len(reads) == 1
+    assert client.get(f"/calls/{call.slug}").headers["x-page-cache"] == "hit" and len(reads) == 2
