@@ -180,9 +180,13 @@ def writer_lock_path(engine: Engine) -> str | None:
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
+    """The engine of `url`. A database error's text names its statement but not its parameters
+    (`hide_parameters`, unless `echo` asks to see the statements): it goes to logs and to stored
+    errors (an outbox message's), and a parameter may be a token, an address or a password's hash."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=8
+            url, echo=echo, hide_parameters=not echo, connect_args={"check_same_thread": False, "timeout": 15},
+            pool_size=8,
         )
         _configure_sqlite(engine)
         return engine
@@ -191,7 +195,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # With 10 kept, the rest were opened for one request and closed after it (a new PostgreSQL
     # backend each time); 20 kept serve that without reconnecting. At most 30 per process, as
     # before: workers x 30 must stay within PostgreSQL's max_connections.
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    return create_engine(url, echo=echo, hide_parameters=not echo, pool_pre_ping=True, pool_size=20,
+                         max_overflow=10)
 
 
 def _pool_capacity(engine: Engine) -> int | None:

@@ -23,6 +23,7 @@ from app.clock import utcnow
 from app.db import Database
 from app.errors import ValidationFailed
 from app.i18n import N_
+from app.observability.errors import describe
 from app.settings import LANGUAGES, Settings
 
 MAX_LABEL = 100
@@ -167,7 +168,7 @@ def check(settings: Settings, db: Database, channel: ChannelAccount) -> tuple[bo
             if renewed:  # a refreshed token (X): kept in the caller's transaction
                 channel.secrets_sealed = seal(settings, {**secrets, **renewed})
     except (DeliveryError, SealBroken) as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:300]
+        return False, describe(exc)[:300]
     except Exception as exc:  # noqa: BLE001 - shown to the administrator, never a 500
         return False, type(exc).__name__
 

@@ -44,6 +44,7 @@ from app.clock import utcnow
 from app.db import Database
 from app.errors import Conflict, InvalidTransition, ValidationFailed
 from app.i18n import N_
+from app.observability.errors import describe
 from app.outbox import service as outbox
 from app.settings import Settings
 
@@ -107,7 +108,7 @@ def collect(settings: Settings, db: Database, _message_id: int, payload: dict[st
         with db.transaction() as session:
             refused = session.get(ChannelAccount, channel_id, with_for_update=True)
             if refused is not None:  # the administrators are told; new credentials read again
-                sending.needs_reauth(session, refused, f"{type(exc).__name__}: {exc}")
+                sending.needs_reauth(session, refused, describe(exc))
         raise outbox.Cancelled(f"credentials refused: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - a server down or answering nonsense: read again next time
         log.warning("delivery %s: replies not read this time: %s", delivery_id, type(exc).__name__)

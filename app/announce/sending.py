@@ -52,6 +52,7 @@ from app.clock import utcnow
 from app.db import Database
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.observability.errors import describe, safe_text
 from app.outbox import service as outbox
 from app.settings import LANGUAGES, Settings
 
@@ -203,7 +204,9 @@ def _park(delivery: Delivery) -> None:
 
 def needs_reauth(session: Session, channel: ChannelAccount, note: str) -> None:
     """Mark `channel` as waiting for new credentials (`note`, English, no secret, for the
-    administrators' notice): nothing is sent to it or read from it until they are saved."""
+    administrators' notice, made safe here all the same: `safe_text`): nothing is sent to it or
+    read from it until they are saved."""
+    note = safe_text(note)
     channel.state = ChannelState.needs_reauth
     channel.state_note = note[:300]
     channel.updated_at = utcnow()
@@ -250,7 +253,7 @@ def deliver(settings: Settings, db: Database, _message_id: int, payload: dict[st
         return
     except Exception as exc:  # noqa: BLE001 - a client's own bug or an unforeseen answer: retried
         keep_renewed_secrets(settings, db, job.channel_id, channel)
-        _failed(db, job, Transient(f"{type(exc).__name__}: {exc}"))
+        _failed(db, job, Transient(describe(exc)))
         return
     keep_renewed_secrets(settings, db, job.channel_id, channel)
     collects = channel.collects_replies
@@ -301,8 +304,10 @@ def keep_renewed_secrets(settings: Settings, db: Database, channel_id: int, netw
 
 
 def _failed(db: Database, job: _Job, exc: DeliveryError) -> None:
-    """Record a failed attempt; raises outbox.RetryAt when it is to be tried again."""
-    message = f"{type(exc).__name__}: {exc}"[:500]
+    """Record a failed attempt; raises outbox.RetryAt when it is to be tried again. Its text,
+    logged and shown on the deliveries page, is made safe (`describe`): a network's error may
+    quote a URL with a token in it."""
+    message = describe(exc)[:500]
     retry_at: datetime | None = None
     with db.transaction() as session:
         delivery = session.get(Delivery, job.delivery_id, with_for_update=True)
@@ -367,8 +372,9 @@ def delete_sent(settings: Settings, db: Database, _message_id: int, payload: dic
 
 
 def _note(db: Database, delivery_id: int | None, note: str) -> None:
+    """Write `note` (made safe: it may quote a network's error) as the delivery's last error."""
     with db.transaction() as session:
         row = session.get(Delivery, delivery_id)
         if row is not None:
-            row.last_error = note[:500]
+            row.last_error = safe_text(note)[:500]
             session.add(row)

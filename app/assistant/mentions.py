@@ -60,6 +60,7 @@ from app.errors import RateLimited as TooMany
 from app.errors import ValidationFailed
 from app.i18n import N_, _
 from app.i18n import language as in_language
+from app.observability.errors import describe
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
 from app.richtext import render_markdown
@@ -135,7 +136,7 @@ def read_channel(settings: Settings, db: Database, channel_id: int, config: dict
     except AuthFailed as exc:
         # Often a token made before the assistant, without the `read:notifications` scope: the
         # channel keeps publishing (a token really revoked is caught by its next delivery).
-        log.warning("channel %s: mentions not read, the token was refused: %s", channel_id, exc)
+        log.warning("channel %s: mentions not read, the token was refused: %s", channel_id, describe(exc))
         return 0
     if not found:
         return 0

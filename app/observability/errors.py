@@ -4,7 +4,12 @@ a developer needs and holds no one's personal data or secrets: no cookies, no qu
 (one-time tokens travel there), no form bodies, no authorization or CSRF headers, no user, no
 IP address (`send_default_pii=False`), no local variables, no breadcrumbs (earlier log lines and
 outgoing requests' URLs, which can name a person or carry a token); each event carries the
-request id."""
+request id.
+
+The same rule holds for what the platform writes itself: an exception's text goes to a log
+line, a stored error (an outbox message's, a delivery's) or a staff page only through
+`describe` or `safe_text`, which keep what an administrator needs (the type, the status, the
+host and path) and drop the secrets a URL or a header can carry."""
 
 import re
 from typing import Any
@@ -19,17 +24,63 @@ SECRET_HEADERS = {"authorization", "cookie", "x-csrf-token", "proxy-authorizatio
 # links (app.notify.routes, app.newsletter.routes). tests/observability checks that every route
 # with a `{token}` in its path is covered.
 TOKEN_IN_PATH = re.compile(r"(/(?:unsubscribe|confirm)/)[^/?#]+")
+_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
 
 
 def mask_path(url: str) -> str:
-    """`url` without its query string and with the secret segment of a token path masked
+    """`url` without its query string and fragment (one-time tokens travel there: an OAuth
+    answer's `#access_token=`) and with the secret segment of a token path masked
     ("https://x/unsubscribe/[token]/one-click")."""
-    return TOKEN_IN_PATH.sub(r"\1[token]", url.split("?", 1)[0])
+    return TOKEN_IN_PATH.sub(r"\1[token]", _QUERY_OR_FRAGMENT.split(url, 1)[0])
+
+# A location in a text (an exception's message): a URL with its scheme, or a bare absolute
+# path (requests' "Max retries exceeded with url: /search?key=..."), up to a space or a quote.
+_LOCATION = re.compile(r"""(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w.~%)-])/)[^\s'"<>`]*""")
+# A URL's user and password (`smtp://user:pass@host`, `https://user:key@host`): everything
+# between the scheme and the last "@" before the path ("@" unescaped in a password included).
+_USERINFO = re.compile(r"""(://)(?:[^\s'"<>`/?#@]*@)+""")
+# A credential outside a URL: the value of an Authorization header written out, a bearer
+# token, and a `name=value` (or JSON `"name": "value"`) whose name says it is a secret (a form
+# body, a libpq connection string).
+_SECRET_NAME = r"[\w-]*(?:token|secret|password|passwd|api[_-]?key|signature)"  # noqa: S105 - names, not a secret
+_CREDENTIALS = (
+    re.compile(r"""(?i)(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|digest|token)\s+)?"""
+               r"""[^\s"',;}]+"""),
+    re.compile(r"(?i)(\bbearer\s+)[\w.~+/-]+=*"),
+    re.compile(rf"""(?i)(\b{_SECRET_NAME}\s*=\s*["']?|["']{_SECRET_NAME}["']\s*:\s*["']?)(?!\[hidden\])[^\s&"',;)}}\]]+"""),
+)
+
+
+def _masked_location(match: re.Match[str]) -> str:
+    return mask_path(_USERINFO.sub(r"\1[credentials]@", match.group()))
+
+
+def safe_text(text: str) -> str:
+    """`text` (an exception's message, a reason a network gave) fit for a log line, a stored
+    error or a staff page: every URL and path in it without its query string and fragment, its
+    user and password (`[credentials]@`) and the segment of a token path (`mask_path`), and the
+    value of an Authorization header, a bearer token or a `password=`/`token=`/`secret=`/
+    `api_key=` pair masked (`[hidden]`). The scheme, host, port and path stay: what an
+    administrator needs to find the failing service. Idempotent."""
+    text = _LOCATION.sub(_masked_location, text)
+    for credential in _CREDENTIALS:
+        text = credential.sub(r"\1[hidden]", text)
+    return text
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming `exc` for a log, a stored error or a staff page: its type's name and its
+    text made safe (`safe_text`), e.g. "HTTPStatusError: Client error '401 Unauthorized' for url
+    'https://api.example.net/v1/post'...". An httpx error's text holds the request's full URL,
+    query string and user included; a library's may hold anything it was given."""
+    text = safe_text(str(exc))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def scrub(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
-    """`event` (Sentry's event payload) without what may hold personal data or secrets, and
-    tagged with the current request id. Sentry's `before_send` hook."""
+    """`event` (Sentry's event payload) without what may hold personal data or secrets (its
+    exceptions' texts and log message made safe: `safe_text`), and tagged with the current
+    request id. Sentry's `before_send` hook."""
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("cookies", "query_string", "data", "env"):
@@ -39,6 +90,19 @@ def scrub(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
         headers = request.get("headers")
         if isinstance(headers, dict):
             request["headers"] = {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+    # An exception's text and a logged message go through `safe_text`, as they do in the logs:
+    # an httpx error's text holds the request's full URL.
+    exceptions = event.get("exception")
+    for exception in exceptions.get("values") or [] if isinstance(exceptions, dict) else []:
+        if isinstance(exception, dict) and isinstance(exception.get("value"), str):
+            exception["value"] = safe_text(exception["value"])
+    logentry = event.get("logentry")
+    if isinstance(logentry, dict):
+        for key in ("message", "formatted"):
+            if isinstance(logentry.get(key), str):
+                logentry[key] = safe_text(logentry[key])
+        if isinstance(logentry.get("params"), list):
+            logentry["params"] = [safe_text(p) if isinstance(p, str) else p for p in logentry["params"]]
     event.pop("user", None)
     request_id = context.current()
     if request_id:

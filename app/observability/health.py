@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
 from app.media import storage as media_storage
+from app.observability import errors
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def _database(db: Database) -> str:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        log.warning("readiness: the database does not answer: %s", exc)
+        log.warning("readiness: the database does not answer: %s", errors.describe(exc))
         return FAILED
     return OK
 
@@ -54,7 +55,7 @@ def _storage(settings: Settings) -> str:
         try:
             media_storage.storage(settings, area).check()
         except media_storage.StorageError as exc:
-            log.warning("readiness: the storage takes no file: %s", exc)
+            log.warning("readiness: the storage takes no file: %s", errors.describe(exc))
             return FAILED
     return OK
 
@@ -68,7 +69,7 @@ def _search(settings: Settings) -> str:
             return OK
         log.warning("readiness: Meilisearch answers %s", answer.status_code)
     except (httpx.HTTPError, ValueError) as exc:
-        log.warning("readiness: Meilisearch does not answer: %s", exc)
+        log.warning("readiness: Meilisearch does not answer: %s", errors.describe(exc))
     return DEGRADED
 
 

@@ -8,7 +8,11 @@ Every answer writes a line (the access log, app.observability.access), a page se
 the page cache included, where the line was a third of the answer's cost in process: hence
 orjson rather than the standard library's encoder (JSON encoding 22 -> 3 us a line), no
 caller, thread or process lookups for each record, which no line shows (`formatter`), and the
-access log's own handler, which writes its JSON lines without a record (`AccessHandler`)."""
+access log's own handler, which writes its JSON lines without a record (`AccessHandler`).
+
+A logged exception's traceback is written with its texts made safe (app.observability.errors'
+`safe_text`: no query string, no user or password of a URL, no token); what callers log of an
+exception goes through `errors.describe` for the same reason."""
 
 import json
 import logging
@@ -20,7 +24,7 @@ from typing import Any
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
-from app.observability import context
+from app.observability import context, errors
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 # The fields of every JSON line, renamed to the names log collectors expect.
@@ -63,6 +67,11 @@ class JsonFormatter(OrjsonFormatter):
             if key not in skip and not key.startswith("_"):
                 log_data[RENAMED.get(key, key)] = value
         log_data["time"] = datetime.fromtimestamp(record.created, tz=UTC)
+
+    def formatException(self, ei: Any) -> str:  # type: ignore[override]  # noqa: N802 - logging's name
+        """A logged exception's traceback, its texts made safe (`errors.safe_text`: an httpx
+        error's names the request's full URL, token included)."""
+        return errors.safe_text(logging.Formatter.formatException(self, ei))
 
     def jsonify_log_record(self, log_data: dict[str, Any]) -> str:  # type: ignore[override]
         """The line's JSON: orjson's, or, for what orjson refuses (a lone surrogate in a text,
@@ -148,6 +157,10 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        """A logged exception's traceback, its texts made safe (`errors.safe_text`)."""
+        return errors.safe_text(super().formatException(ei))
 
     def format(self, record: logging.LogRecord) -> str:
         """The record's line(s): every line after the first indented by four spaces."""

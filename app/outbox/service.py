@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from app.clock import utcnow
 from app.db import Database
 from app.observability import context as request_context
+from app.observability.errors import describe, safe_text
 from app.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -124,14 +125,17 @@ def run_pending(db: Database, handlers: Mapping[str, Handler], limit: int = 20,
                 if handler is None:
                     raise LookupError(f"no handler for outbox kind {message.kind!r}")
                 handler(message.id, dict(message.payload))
+            # Every text below is logged and stored for administrators: made safe first (a
+            # reason or an error may quote a URL with its token, a user and password).
             except Cancelled as exc:
-                cancelled = str(exc) or "cancelled"
+                cancelled = safe_text(str(exc)) or "cancelled"
                 log.info("outbox message %s (%s) cancelled: %s", message.id, message.kind, cancelled)
             except RetryAt as exc:
                 retry = exc
-                log.info("outbox message %s (%s) to run again at %s: %s", message.id, message.kind, exc.when, exc)
+                log.info("outbox message %s (%s) to run again at %s: %s", message.id, message.kind, exc.when,
+                         safe_text(str(exc)))
             except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded for admins
-                error = f"{type(exc).__name__}: {exc}"[:2000]
+                error = describe(exc)[:2000]
                 log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, error)
             else:
                 log.info("outbox message %s (%s) done in %.1f ms", message.id, message.kind,
@@ -202,7 +206,7 @@ def _finish(db: Database, message_id: int, error: str | None, cancelled: str | N
         elif retry is not None:
             message.status = OutboxStatus.pending
             message.next_attempt_at = retry.when
-            message.last_error = str(retry)[:2000]
+            message.last_error = safe_text(str(retry))[:2000]
         elif error is None:
             message.status = OutboxStatus.done
             message.done_at = utcnow()

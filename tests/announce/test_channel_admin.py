@@ -1,14 +1,19 @@
 """Administrators configure channels; moderators see and act on deliveries. Secrets never come
 back out. Facebook is driven against its FAKE server (tests/announce/fake_networks.py)."""
 
+import secrets
 
+import pytest
 from sqlmodel import Session, select
 
+from app.announce.channels.base import AuthFailed
+from app.announce.channels.webhook import WebhookChannel
 from app.announce.models import ChannelAccount, ChannelState, Delivery, DeliveryStatus
 from app.announce.sealing import unseal
 from app.audit import AuditEntry
 from app.settings import Settings
 from tests.announce.fake_networks import FakeNetwork
+from tests.announce.helpers import add_channel
 from tests.announce.test_delivery import _publish
 from tests.factories import make_call, make_user
 from tests.support import WebClient
@@ -152,3 +157,20 @@ def test_a_moderator_lists_only_the_deliveries_and_replies_of_the_calls_they_mod
     review = client.get("/moderation/replies").text
     assert "@ici@social.example" in review and "@ailleurs@social.example" not in review
     assert "Réponses venues des réseaux <span class=\"tab-count\">(1)</span>" in client.get("/moderation").text
+
+
+def test_a_failed_connection_check_names_the_host_but_not_a_token_of_the_address(
+        client: WebClient, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's answer is shown to the administrator: the network's refusal with the host and
+    path it named, without the password or the token of the address."""
+    secret = secrets.token_urlsafe(16)
+
+    def check(_self: WebhookChannel) -> str:
+        raise AuthFailed(f"HTTP 401 from https://city:{secret}@hooks.example.be/ping?key={secret}")
+
+    monkeypatch.setattr(WebhookChannel, "check", check)
+    channel = add_channel(session, settings)
+    client.login_as(make_user(session, role="admin"))
+    checked = client.submit(f"/admin/channels/{channel.id}", {"action": "check"})
+    assert "La connexion a échoué" in checked.text and "hooks.example.be/ping" in checked.text
+    assert secret not in checked.text

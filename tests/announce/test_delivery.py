@@ -6,14 +6,19 @@ here for real, have their own tests in tests/announce/channels/.
 """
 
 import io
+import logging
+import secrets
 from datetime import timedelta
 
+import httpx
 import pytest
 from PIL import Image as PILImage
 from sqlmodel import Session, select
 
 from app import clock
 from app.announce import delivery, service
+from app.announce.channels.base import AuthFailed, OutgoingPost, RemoteRef
+from app.announce.channels.webhook import WebhookChannel
 from app.announce.models import Announcement, ChannelAccount, ChannelState, Delivery, DeliveryStatus
 from app.announce.sealing import seal, unseal
 from app.call.models import Call
@@ -289,3 +294,41 @@ def test_an_expired_x_token_is_renewed_with_the_refresh_token_and_kept_sealed(
     client.run_worker()
     session.refresh(channel)
     assert channel.state == ChannelState.needs_reauth
+
+
+@pytest.mark.parametrize("refusal", ["httpx error", "credentials refused"])
+def test_a_failure_naming_a_url_shows_its_host_and_status_but_no_token_or_password(
+        client: WebClient, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, refusal: str) -> None:
+    """A delivery's error is logged, kept as its last error and listed on the deliveries page. When
+    it quotes the URL the client called (an httpx error's text does; so may a network's answer),
+    the administrators read the error's kind, the status, the host and the path: not the user and
+    password of the URL, nor the token of its query string."""
+    secret = secrets.token_urlsafe(16)  # made now: no source line shown with the error holds it
+    url = f"https://city:{secret}@hooks.example.be/announcements?access_token={secret}"
+
+    def post(_self: WebhookChannel, _post: OutgoingPost, *, key: str) -> RemoteRef:
+        if refusal == "credentials refused":
+            raise AuthFailed(f"HTTP 401 from {url}")
+        httpx.Response(401, request=httpx.Request("POST", url)).raise_for_status()  # a client's unforeseen error
+        raise AssertionError("a 401 raises")
+
+    monkeypatch.setattr(WebhookChannel, "post", post)
+    channel = add_channel(session, settings)  # a webhook
+    _publish(session, settings, make_call(session, phase="results"))
+    caplog.set_level(logging.INFO)
+    client.run_worker()
+
+    [row] = _deliveries(session)
+    assert row.attempts == 1 and row.status in (DeliveryStatus.pending, DeliveryStatus.waiting_auth)
+    assert "hooks.example.be/announcements" in row.last_error and "401" in row.last_error
+    assert secret not in row.last_error
+    assert secret not in caplog.text and "hooks.example.be/announcements" in caplog.text
+    session.refresh(channel)
+    assert secret not in channel.state_note
+    messages = session.exec(select(OutboxMessage)).all()
+    assert not any(secret in (m.last_error or "") for m in messages)
+    client.login_as(make_user(session, role="admin"))
+    page = client.get("/moderation/deliveries")
+    assert page.status_code == 200 and "hooks.example.be/announcements" in page.text and "401" in page.text
+    assert secret not in page.text

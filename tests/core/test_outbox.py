@@ -1,8 +1,14 @@
 """The outbox: effects written with their cause, carried out once, retried with backoff."""
 
+import logging
+import secrets
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
+import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.clock import utcnow
@@ -173,3 +179,72 @@ def test_two_transactions_queueing_the_same_dedupe_key_both_commit(db: Database,
         t.join(timeout=30)
     assert results == ["committed", "committed"]
     assert len(session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == "job:2026-11-29")).all()) == 1
+
+
+def _refused_by(url: str) -> None:
+    """What httpx raises for a 401 answer to `url` (its text names the request's full URL)."""
+    request = httpx.Request("GET", url)
+    httpx.Response(401, request=request).raise_for_status()
+
+
+def _fails(url: str) -> None:
+    _refused_by(url)
+
+
+def _waits(url: str) -> None:
+    try:
+        _refused_by(url)
+    except httpx.HTTPStatusError as exc:
+        raise outbox.RetryAt(utcnow() + timedelta(minutes=5), f"the provider said wait: {exc}") from exc
+
+
+def _gives_up(url: str) -> None:
+    raise outbox.Cancelled(f"nothing to do for {url}")
+
+
+@pytest.mark.parametrize("outcome", [_fails, _waits, _gives_up], ids=["failed", "retried", "cancelled"])
+def test_a_url_in_a_failure_is_logged_and_kept_without_its_token_password_or_query(
+        db: Database, session: Session, caplog: pytest.LogCaptureFixture, outcome: Callable[[str], None]) -> None:
+    """An httpx error names the request's full URL: a user and password in it, an access token in
+    its query string (an OpenID provider, a network's API, a webhook with a key), a token in its
+    path (an unsubscribe link). The administrators read the error in the log and in the message's
+    row; they see the kind of error, the status, the host and the path, and none of those."""
+    secret = secrets.token_urlsafe(16)  # made now: no source line shown with the error holds it
+    url = (f"https://reinventons:{secret}@idp.example.be/unsubscribe/{secret}/one-click"
+           f"?access_token={secret}#id_token={secret}")
+    queued = outbox.enqueue(session, "provider", {"n": 1})
+    session.commit()
+    assert queued is not None and queued.id is not None
+    caplog.set_level(logging.INFO)
+
+    assert outbox.run_pending(db, {"provider": lambda _id, _payload: outcome(url)}) == 1
+
+    stored = message(session, queued.id).last_error or ""
+    assert secret not in stored and secret not in caplog.text
+    assert "idp.example.be/unsubscribe/[token]/one-click" in stored
+    assert "idp.example.be/unsubscribe/[token]/one-click" in caplog.text
+    if outcome is not _gives_up:
+        assert "401 Unauthorized" in stored and "401 Unauthorized" in caplog.text
+    if outcome is _fails:
+        assert stored.startswith("HTTPStatusError: ")
+
+
+def test_a_database_error_is_kept_without_the_values_of_its_statement(
+        db: Database, session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    """A database error names its statement; the values bound to it (a token, an address) stay out
+    of the log and of the stored error."""
+    secret = secrets.token_urlsafe(16)
+    queued = outbox.enqueue(session, "lookup", {"n": 1})
+    session.commit()
+    assert queued is not None and queued.id is not None
+
+    def look_up(_message_id: int, _payload: dict) -> None:
+        with db.transaction() as tx:
+            tx.connection().execute(text("SELECT no_such_column FROM outbox_message WHERE dedupe_key = :key"),
+                                    {"key": secret})
+
+    caplog.set_level(logging.INFO)
+    assert outbox.run_pending(db, {"lookup": look_up}) == 1
+    stored = message(session, queued.id).last_error or ""
+    assert "no_such_column" in stored
+    assert secret not in stored and secret not in caplog.text

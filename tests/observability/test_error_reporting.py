@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sentry_sdk
 from fastapi import FastAPI
@@ -121,3 +122,52 @@ def test_every_path_carrying_a_token_is_masked_in_reported_errors(tmp_path: Path
         assert event["request"]["url"] == "https://participation.example.be" + path.replace("{token}", "[token]")
     kept = scrub({"request": {"url": "https://participation.example.be/ideas/42"}}, {})
     assert kept["request"]["url"] == "https://participation.example.be/ideas/42"
+
+
+def test_an_httpx_error_is_reported_with_its_host_and_status_but_no_secret_of_its_url(
+        tmp_path: Path, database_url: str, ingest: tuple[str, list[bytes]]) -> None:
+    """An unforeseen httpx error (a provider answering 401) names the request's full URL in its
+    text: the report keeps the status, the host and the path, not the password or the token."""
+    dsn, received = ingest
+    app: FastAPI = create_app(make_settings(tmp_path / "var", database_url, sentry_dsn=dsn))
+    secret = secrets.token_urlsafe(16)  # made now: no source line of the event holds it
+
+    @app.get("/boom")
+    def boom() -> None:
+        url = f"https://city:{secret}@idp.example.be/unsubscribe/{secret}?access_token={secret}"
+        httpx.Response(401, request=httpx.Request("GET", url)).raise_for_status()
+
+    with WebClient(app, base_url="http://testserver", raise_server_exceptions=False) as web:
+        assert web.get("/boom").status_code == 500
+    sentry_sdk.flush(timeout=5)
+    deadline = time.monotonic() + 5
+    while not _events(received) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [event] = _events(received)
+    reported = json.dumps(event["exception"])
+    assert "401 Unauthorized" in reported and "https://[credentials]@idp.example.be/unsubscribe/[token]" in reported
+    assert secret not in json.dumps(event)
+
+
+@pytest.mark.parametrize(("said", "reported"), [
+    ("Client error '401 Unauthorized' for url 'https://u:SECRET@api.example.net/v2/me?token=SECRET#t=SECRET'",
+     "Client error '401 Unauthorized' for url 'https://[credentials]@api.example.net/v2/me'"),
+    ("smtp://mailer:p@ss:SECRET@mail.example.be:587 refused", "smtp://[credentials]@mail.example.be:587 refused"),
+    ("Max retries exceeded with url: /indexes/ideas/search?key=SECRET",
+     "Max retries exceeded with url: /indexes/ideas/search"),
+    ("GET https://x.be/unsubscribe/SECRET/one-click", "GET https://x.be/unsubscribe/[token]/one-click"),
+    ("sent Authorization: Bearer SECRET.part", "sent Authorization: [hidden]"),
+    ("bearer SECRET refused", "bearer [hidden] refused"),
+    ('body {"access_token": "SECRET", "n": 1}', 'body {"access_token": "[hidden]", "n": 1}'),
+    ("host=db password=SECRET user=x", "host=db password=[hidden] user=x"),
+])
+def test_an_exceptions_text_is_reported_without_the_secrets_it_quotes(said: str, reported: str) -> None:
+    """What an exception's text may quote of a request (a URL's query string, fragment, user and
+    password, a token path; an Authorization value, a named secret) is masked, and the rest kept
+    (a profile's "@" in a path, a token named in words)."""
+    kept = " - https://mastodon.example/@city/1129 gone, the token was refused: HTTP 401 from hooks.example.be"
+    said, reported = said + kept, reported + kept
+    event = scrub({"exception": {"values": [{"type": "Error", "value": said}]},
+                   "logentry": {"message": "failed: %s", "params": [said], "formatted": f"failed: {said}"}}, {})
+    assert event["exception"]["values"][0]["value"] == reported
+    assert event["logentry"] == {"message": "failed: %s", "params": [reported], "formatted": f"failed: {reported}"}

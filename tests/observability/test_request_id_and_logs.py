@@ -7,10 +7,13 @@ import io
 import json
 import logging
 import re
+import secrets
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -325,3 +328,40 @@ def test_a_value_orjson_refuses_still_writes_one_json_line() -> None:
     assert record["message"] == "mention not read: caf\u00e9 \\ud800" and record["n"] == 2**70
     assert record["level"] == "WARNING" and datetime.fromisoformat(record["time"]).tzinfo is not None
     assert "T" in record["time"]  # ISO 8601, as every other line's
+
+
+def _refused(url: str) -> None:
+    """What httpx raises for a 401 answer to `url`: its text names the full URL."""
+    httpx.Response(401, request=httpx.Request("GET", url)).raise_for_status()
+
+
+def test_the_traceback_of_an_unforeseen_httpx_error_keeps_the_host_but_no_token_or_password(
+        tmp_path: Path, database_url: str, json_lines: io.StringIO) -> None:
+    """A route whose call to another service fails unforeseen (an OpenID provider answering 401
+    to a URL with a key in its query and a password in its address): the error's line and its
+    traceback name the status, the host and the path, and no secret of the URL."""
+    app = create_app(make_settings(tmp_path / "var", database_url))
+    secret = secrets.token_urlsafe(16)  # made now: no source line in the traceback holds it
+
+    @app.get("/boom")
+    def boom() -> None:
+        _refused(f"https://city:{secret}@idp.example.be/userinfo?access_token={secret}")
+
+    with WebClient(app, base_url="http://testserver", raise_server_exceptions=False) as web:
+        assert web.get("/boom").status_code == 500
+    [error] = [r for r in _records(json_lines) if r["logger"] == "app.errors"]
+    traceback = str(error["exc_info"])
+    assert "HTTPStatusError" in traceback and "401 Unauthorized" in traceback
+    assert "https://[credentials]@idp.example.be/userinfo" in traceback
+    assert secret not in json_lines.getvalue()
+
+
+def test_a_logged_traceback_in_the_text_format_holds_no_token_of_a_url() -> None:
+    secret = secrets.token_urlsafe(16)
+    try:
+        _refused(f"https://hooks.example.be/notify/{secret[:4]}?key={secret}")
+    except httpx.HTTPStatusError:
+        record = logging.LogRecord("app.x", logging.ERROR, __file__, 1, "delivery failed", None, sys.exc_info())
+    record.request_id = None
+    line = logs.formatter("text").format(record)
+    assert secret not in line and f"https://hooks.example.be/notify/{secret[:4]}'" in line

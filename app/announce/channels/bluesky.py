@@ -63,6 +63,7 @@ from app.announce.channels.base import (
 from app.announce.counting import URL, graphemes
 from app.db import Database
 from app.i18n import LANGUAGE_NAMES, N_
+from app.observability.errors import describe
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def delivery_error(exc: Exception) -> DeliveryError:
         return Transient(f"Bluesky did not answer: {type(exc).__name__}")
     if isinstance(exc, AtProtocolError):  # a malformed answer the client could not read
         return Transient(f"Bluesky's answer could not be read: {type(exc).__name__}")
-    return Transient(f"{type(exc).__name__}: {exc}")
+    return Transient(describe(exc))
 
 
 def _error_name(exc: RequestErrorBase) -> str:
