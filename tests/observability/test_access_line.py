@@ -56,6 +56,14 @@ def configured(request: pytest.FixtureRequest) -> Iterator[tuple[io.StringIO, io
         access.propagate, access.level = saved[3], saved[4]
 
 
+def _served_as_configured() -> None:
+    """The access log's handlers as `dict_config` leaves them: its own alone. pytest's log
+    capture adds its handler to every logger that does not propagate (the access log) as each
+    test's call begins, which turns the line without a record off (`access.record`)."""
+    access = logging.getLogger(logs.ACCESS_LOGGER)
+    access.handlers[:] = [h for h in access.handlers if type(h) is logs.AccessHandler]
+
+
 def _web(tmp_path: Path, database_url: str) -> WebClient:
     return WebClient(create_app(make_settings(tmp_path / "var", database_url, forwarded_allow_ips="testclient")),
                      base_url="http://testserver")
@@ -65,6 +73,7 @@ def test_each_answer_writes_one_json_line_with_its_request_id(
         tmp_path: Path, database_url: str, session: Session, configured: tuple[io.StringIO, io.StringIO]) -> None:
     call = make_call(session)
     session.commit()
+    _served_as_configured()
     with _web(tmp_path, database_url) as web:
         answers = [web.get(f"/calls/{call.slug}", headers={"X-Request-ID": f"proxy-id-000{n}"}) for n in range(3)]
         missing = web.get("/calls/no-such-call")
@@ -118,3 +127,4 @@ def test_request_ids_differ_across_a_fork() -> None:
     os.close(read)
     mine = {context.accept_or_new(None) for _ in range(3)}
     assert len(child) == 32 and len(mine) == 3 and all(child[:16] != m[:16] for m in mine)
+
