@@ -128,3 +128,20 @@ def test_request_ids_differ_across_a_fork() -> None:
     mine = {context.accept_or_new(None) for _ in range(3)}
     assert len(child) == 32 and len(mine) == 3 and all(child[:16] != m[:16] for m in mine)
 
+
+def test_an_access_log_propagating_to_the_root_still_writes_its_line_there(
+        tmp_path: Path, database_url: str, session: Session, configured: tuple[io.StringIO, io.StringIO]) -> None:
+    """An operator who lets the access log propagate (to a root handler shipping every line
+    somewhere) gets each line there too, as any record of a propagating logger: written by the
+    access handler alone, the root never saw it."""
+    call = make_call(session)
+    session.commit()
+    _served_as_configured()
+    logging.getLogger(logs.ACCESS_LOGGER).propagate = True
+    with _web(tmp_path, database_url) as web:
+        answers = [web.get(f"/calls/{call.slug}") for _ in range(2)]
+    ids = [a.headers["x-request-id"] for a in answers]
+    for stream in configured:
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [(r["request_id"], r["route"]) for r in lines if r["logger"] == "app.access"] == [
+            (i, "call:detail") for i in ids]
