@@ -104,6 +104,7 @@ def test_a_filter_added_to_the_access_handler_sees_every_line(
     through the record, which the filter judges."""
     call = make_call(session)
     session.commit()
+    _served_as_configured()
     handler = logging.getLogger(logs.ACCESS_LOGGER).handlers[0]
     handler.addFilter(lambda record: "/healthz" not in record.getMessage())
     with _web(tmp_path, database_url) as web:
