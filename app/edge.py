@@ -71,7 +71,6 @@ class Edge:
                     key, jar = found
                     entry = await self.cache.serve(scope, send, key, generation, jar, (id_header,))
                     if entry is not None:
-                        scope["route"] = entry.route  # the route that made the page names its hits too
                         status = entry.status
                         return
                     scope[LOOKED_UP] = (key, jar, generation)  # for the middleware making it

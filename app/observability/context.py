@@ -56,8 +56,9 @@ def current() -> str | None:
 
 class bound:  # noqa: N801 - used as a function: `with bound(request_id):`
     """Within the block, `current()` is `request_id` (None unbinds it); the one way to bind an
-    id (the request middleware, the 500 page, the worker). A class rather than a generator
-    under `contextlib.contextmanager`, whose generator cost each request 2 us."""
+    id (the edge around FastAPI's stack, an access line written through a record, the worker).
+    A class rather than a generator under `contextlib.contextmanager`, whose generator cost
+    each request 2 us."""
 
     __slots__ = ("request_id", "token")
     token: Token[str | None]
