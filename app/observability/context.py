@@ -9,7 +9,6 @@ import re
 import secrets
 from contextvars import ContextVar, Token
 
-HEADER = "X-Request-ID"
 # What a proxy may send (nginx's $request_id, a UUID, Heroku's): letters, digits, `-`, `_`, `.`,
 # 8 to 64 of them. Anything else (a newline, a log-injection attempt, a kilobyte) is replaced.
 _VALID = re.compile(r"[A-Za-z0-9._-]{8,64}")
