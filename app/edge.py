@@ -21,7 +21,8 @@ page's answer:
   page reads;
 - HEAD goes the long way (app.head), its answer is a GET's without the body;
 - a request with a body, a session or a sign-in in progress has no key;
-- Starlette's error page: a hit raises nothing of the application's.
+- Starlette's error page: a hit raises nothing of the application's, and a generation that
+  cannot be read is left to the stack to read again and answer (its error page, its report).
 """
 
 import time
@@ -65,12 +66,11 @@ class Edge:
         try:
             if scope["method"] == "GET":
                 found = self.cache.key(scope)
-                if found is not None:
+                generation = await self._generation() if found is not None else None
+                if found is not None and generation is not None:
                     key, jar = found
-                    generation = await self.cache.generation.read_now()
                     entry = await self.cache.serve(scope, send, key, generation, jar, (id_header,))
                     if entry is not None:
-                        scope["route"] = entry.route  # the route that made the page names its hits too
                         status = entry.status
                         return
                     scope[LOOKED_UP] = (key, jar, generation)  # for the middleware making it
@@ -88,3 +88,14 @@ class Edge:
                 await self.inner(scope, receive, send_with_id)
         finally:
             access.record(scope, request_id, status, time.perf_counter() - started)
+
+    async def _generation(self) -> str | None:
+        """The page generation now; None when it cannot be read (PostgreSQL, Redis and its
+        fallback, the file out of reach). The stack's page cache then reads it again and its
+        error is answered there, as every other: the 500 page with the request id and the
+        security headers, logged with the id, reported to Sentry; raised here, it got the
+        server's bare 500 and none of those."""
+        try:
+            return await self.cache.generation.read_now()
+        except Exception:  # noqa: BLE001 - answered by the stack (above)
+            return None

@@ -8,7 +8,8 @@ logger's formatting. So when the logger is configured as `reinventons serve` con
 (app.observability.logs.dict_config: its own handler, `logs.AccessHandler`, writing JSON to
 standard error), the line is written by that handler directly, the same JSON (tested against
 the formatter's) without the record: 2-3 us. Configured any other way (text logs, a test
-capturing records, a handler added), the line goes through the logging module as any record."""
+capturing records, a handler or filter added, the logger propagating to the root's handlers),
+the line goes through the logging module as any record."""
 
 import logging
 import time
@@ -55,7 +56,9 @@ def record(scope: Scope, request_id: str, status: int, seconds: float) -> None:
     path = loggable_path(scope)
     milliseconds = seconds * 1000
     handlers = access_log.handlers
-    if len(handlers) == 1 and not access_log.filters:
+    # Only its own handler may see the line: a filter on the logger, or a handler of the root's
+    # it propagates to (as an operator may configure it), gets it through a record.
+    if len(handlers) == 1 and not access_log.filters and not access_log.propagate:
         handler = handlers[0]
         if type(handler) is logs.AccessHandler and handler.write_access(
                 request_id, f"{method} {path} {status} {milliseconds:.1f}ms",

@@ -3,13 +3,10 @@ like one, else made here; kept in a context variable so that every log record of
 and every outbox message it queues, carries it (the worker binds it again while it carries the
 message out)."""
 
-import itertools
-import os
+import random
 import re
-import secrets
 from contextvars import ContextVar, Token
 
-HEADER = "X-Request-ID"
 # What a proxy may send (nginx's $request_id, a UUID, Heroku's): letters, digits, `-`, `_`, `.`,
 # 8 to 64 of them. Anything else (a newline, a log-injection attempt, a kilobyte) is replaced.
 _VALID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -17,36 +14,17 @@ _VALID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
-class _Ids:
-    """This process's new request ids: 32 hex digits, 16 random ones drawn when the process
-    starts (again in a forked child) followed by a count of the ids it made. Unique in a
-    deployment (two processes drawing the same 64 bits is as likely as two random UUIDs
-    colliding among billions) and made without a system call for random bytes each time (2-3 us
-    of every request, a tenth of a kept page's answer). A request id is no secret: every answer
-    says its own."""
-
-    def __init__(self) -> None:
-        self.renew()
-        os.register_at_fork(after_in_child=self.renew)
-
-    def renew(self) -> None:
-        self.prefix = secrets.token_hex(8)
-        self.count = itertools.count()  # next() is atomic under the GIL: no two requests get one
-
-    def new(self) -> str:
-        return f"{self.prefix}{next(self.count):016x}"
-
-
-_ids = _Ids()
-
-
 def accept_or_new(sent: str | None) -> str:
     """The request id to use for a request whose `X-Request-ID` header was `sent` (None when
-    absent): `sent` itself when it is 8 to 64 letters, digits, `-`, `_` or `.`, else a new one
-    (32 hex digits, unique in the deployment: `_Ids`)."""
+    absent): `sent` itself when it is 8 to 64 letters, digits, `-`, `_` or `.`, else a new one:
+    128 random bits in 32 hex digits. From Python's `random`, which the system seeds (again in
+    a forked child, so that two processes never draw the same): a request id is no secret
+    (every answer says its own) but must be unique and tell nothing, not even how many
+    requests a process answered (a count would), and `secrets` cost every request a system
+    call (2-3 us, a tenth of a kept page's answer)."""
     if sent is not None and _VALID.fullmatch(sent):
         return sent
-    return _ids.new()
+    return f"{random.getrandbits(128):032x}"  # noqa: S311 - unique, not secret (above)
 
 
 def current() -> str | None:
@@ -56,8 +34,9 @@ def current() -> str | None:
 
 class bound:  # noqa: N801 - used as a function: `with bound(request_id):`
     """Within the block, `current()` is `request_id` (None unbinds it); the one way to bind an
-    id (the request middleware, the 500 page, the worker). A class rather than a generator
-    under `contextlib.contextmanager`, whose generator cost each request 2 us."""
+    id (the edge around FastAPI's stack, an access line written through a record, the worker).
+    A class rather than a generator under `contextlib.contextmanager`, whose generator cost
+    each request 2 us."""
 
     __slots__ = ("request_id", "token")
     token: Token[str | None]

@@ -14,6 +14,7 @@ A logged exception's traceback is written with its texts made safe (app.observab
 `safe_text`: no query string, no user or password of a URL, no token); what callers log of an
 exception goes through `errors.describe` for the same reason."""
 
+import contextlib
 import json
 import logging
 import logging.config
@@ -114,9 +115,12 @@ class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
         try:
             with self.lock:  # type: ignore[union-attr]
                 self.stream.write(line + self.terminator)
-                self.stream.flush()
-        except Exception:  # noqa: BLE001 - a closed or full stream: the record's way reports it
+        except Exception:  # noqa: BLE001 - a closed stream: the record's way reports it
             return False
+        # Written: a flush failing now (a full disk) must not send the line the record's way
+        # too, which would write it twice; the next record's flush reports the stream's state.
+        with contextlib.suppress(Exception):
+            self.flush()
         return True
 
 

@@ -52,11 +52,7 @@ class PageCacheMiddleware:
             tracking.REQUEST_GENERATION.reset(token)
 
     async def _serve_kept(self, scope: Scope, send: Send, key: Key, generation: str, jar: dict[str, str]) -> bool:
-        entry = await self.cache.serve(scope, send, key, generation, jar)
-        if entry is None:
-            return False
-        scope["route"] = entry.route  # the route that made the page names its hits too
-        return True
+        return await self.cache.serve(scope, send, key, generation, jar) is not None
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, key: Key,
                       generation: str, watch: expiry.Watch, jar: dict[str, str]) -> None:

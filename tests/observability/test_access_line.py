@@ -56,6 +56,14 @@ def configured(request: pytest.FixtureRequest) -> Iterator[tuple[io.StringIO, io
         access.propagate, access.level = saved[3], saved[4]
 
 
+def _served_as_configured() -> None:
+    """The access log's handlers as `dict_config` leaves them: its own alone. pytest's log
+    capture adds its handler to every logger that does not propagate (the access log) as each
+    test's call begins, which turns the line without a record off (`access.record`)."""
+    access = logging.getLogger(logs.ACCESS_LOGGER)
+    access.handlers[:] = [h for h in access.handlers if type(h) is logs.AccessHandler]
+
+
 def _web(tmp_path: Path, database_url: str) -> WebClient:
     return WebClient(create_app(make_settings(tmp_path / "var", database_url, forwarded_allow_ips="testclient")),
                      base_url="http://testserver")
@@ -65,6 +73,7 @@ def test_each_answer_writes_one_json_line_with_its_request_id(
         tmp_path: Path, database_url: str, session: Session, configured: tuple[io.StringIO, io.StringIO]) -> None:
     call = make_call(session)
     session.commit()
+    _served_as_configured()
     with _web(tmp_path, database_url) as web:
         answers = [web.get(f"/calls/{call.slug}", headers={"X-Request-ID": f"proxy-id-000{n}"}) for n in range(3)]
         missing = web.get("/calls/no-such-call")
@@ -95,6 +104,7 @@ def test_a_filter_added_to_the_access_handler_sees_every_line(
     through the record, which the filter judges."""
     call = make_call(session)
     session.commit()
+    _served_as_configured()
     handler = logging.getLogger(logs.ACCESS_LOGGER).handlers[0]
     handler.addFilter(lambda record: "/healthz" not in record.getMessage())
     with _web(tmp_path, database_url) as web:
@@ -118,3 +128,21 @@ def test_request_ids_differ_across_a_fork() -> None:
     os.close(read)
     mine = {context.accept_or_new(None) for _ in range(3)}
     assert len(child) == 32 and len(mine) == 3 and all(child[:16] != m[:16] for m in mine)
+
+
+def test_an_access_log_propagating_to_the_root_still_writes_its_line_there(
+        tmp_path: Path, database_url: str, session: Session, configured: tuple[io.StringIO, io.StringIO]) -> None:
+    """An operator who lets the access log propagate (to a root handler shipping every line
+    somewhere) gets each line there too, as any record of a propagating logger: written by the
+    access handler alone, the root never saw it."""
+    call = make_call(session)
+    session.commit()
+    _served_as_configured()
+    logging.getLogger(logs.ACCESS_LOGGER).propagate = True
+    with _web(tmp_path, database_url) as web:
+        answers = [web.get(f"/calls/{call.slug}") for _ in range(2)]
+    ids = [a.headers["x-request-id"] for a in answers]
+    for stream in configured:
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [(r["request_id"], r["route"]) for r in lines if r["logger"] == "app.access"] == [
+            (i, "call:detail") for i in ids]

@@ -4,9 +4,12 @@ the one the stack would give. A kept page is never what a request gets that the 
 
 import logging
 
+import psycopg
 import pytest
 from sqlmodel import Session
 
+from app.main import create_app
+from app.settings import Settings
 from tests.factories import make_call
 from tests.support import WebClient
 
@@ -79,3 +82,23 @@ def test_a_page_made_reads_the_generation_once(client: WebClient, session: Sessi
     assert made.headers["x-page-cache"] == "miss" and "Budget participatif 2027" in made.text
     assert len(reads) == 1
     assert client.get(f"/calls/{call.slug}").headers["x-page-cache"] == "hit" and len(reads) == 2
+
+
+def test_a_generation_out_of_reach_gets_the_500_page_with_its_request_id(
+        settings: Settings, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edge reads the generation before FastAPI's stack: raised there (PostgreSQL out of
+    reach: psycopg.OperationalError), it escaped the 500 page, the request id and the security
+    headers, and the server's bare "Internal Server Error" answered (nor did Sentry, inside the
+    stack, see it). The stack's answer is the one every other error gets."""
+    call = make_call(session, title="Budget participatif 2027")
+    session.commit()
+
+    async def out_of_reach() -> str:
+        raise psycopg.OperationalError("connection to server failed: Connection refused")
+
+    with WebClient(create_app(settings), base_url="http://testserver", raise_server_exceptions=False) as web:
+        monkeypatch.setattr(web.db.generation, "read_now", out_of_reach)
+        answer = web.get(f"/calls/{call.slug}")
+    assert answer.status_code == 500 and "text/html" in answer.headers["content-type"]
+    assert "Budget participatif 2027" not in answer.text and answer.headers["x-frame-options"] == "DENY"
+    assert len(answer.headers["x-request-id"]) == 32
