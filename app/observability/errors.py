@@ -35,19 +35,24 @@ def mask_path(url: str) -> str:
 
 # A location in a text (an exception's message): a URL with its scheme, or a bare absolute
 # path (requests' "Max retries exceeded with url: /search?key=..."), up to a space or a quote.
-_LOCATION = re.compile(r"""(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w.~%)-])/)[^\s'"<>`]*""")
+# A scheme starts where no scheme character precedes it: with `\b` a run such as "a.a.a..." was
+# tried from each of its dots to its end, quadratic in its length (32 KB took 1.5 s).
+_LOCATION = re.compile(r"""(?:(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w.~%)-])/)[^\s'"<>`]*""")
 # A URL's user and password (`smtp://user:pass@host`, `https://user:key@host`): everything
 # between the scheme and the last "@" before the path ("@" unescaped in a password included).
 _USERINFO = re.compile(r"""(://)(?:[^\s'"<>`/?#@]*@)+""")
 # A credential outside a URL: the value of an Authorization header written out, a bearer
 # token, and a `name=value` (or JSON `"name": "value"`) whose name says it is a secret (a form
 # body, a libpq connection string).
-_SECRET_NAME = r"[\w-]*(?:token|secret|password|passwd|api[_-]?key|signature)"  # noqa: S105 - names, not a secret
+# The name is matched by its end alone (`access_token=` by `token=`): matched from its start
+# (`\b[\w-]*token`), a run such as "a-a-a-..." was scanned from each of its hyphens to its end,
+# quadratic (8 KB of it took 6 s, 32 KB two minutes: a text a remote server sends can be that).
+_SECRET_NAME = r"(?:token|secret|password|passwd|api[_-]?key|signature)"  # noqa: S105 - names, not a secret
 _CREDENTIALS = (
     re.compile(r"""(?i)(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|digest|token)\s+)?"""
                r"""[^\s"',;}]+"""),
     re.compile(r"(?i)(\bbearer\s+)[\w.~+/-]+=*"),
-    re.compile(rf"""(?i)(\b{_SECRET_NAME}\s*=\s*["']?|["']{_SECRET_NAME}["']\s*:\s*["']?)(?!\[hidden\])[^\s&"',;)}}\]]+"""),
+    re.compile(rf"""(?i)({_SECRET_NAME}\s*=\s*["']?|{_SECRET_NAME}["']\s*:\s*["']?)(?!\[hidden\])[^\s&"',;)}}\]]+"""),
 )
 
 

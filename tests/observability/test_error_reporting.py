@@ -6,6 +6,8 @@ import gzip
 import http.server
 import json
 import secrets
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -171,3 +173,18 @@ def test_an_exceptions_text_is_reported_without_the_secrets_it_quotes(said: str,
                    "logentry": {"message": "failed: %s", "params": [said], "formatted": f"failed: {said}"}}, {})
     assert event["exception"]["values"][0]["value"] == reported
     assert event["logentry"] == {"message": "failed: %s", "params": [reported], "formatted": f"failed: {reported}"}
+
+
+def test_a_long_text_from_a_remote_server_is_made_safe_without_hanging_the_worker() -> None:
+    """`safe_text`'s patterns were quadratic in a run of name or scheme characters: 8 KB of
+    "a-a-a-..." took 6 s and 32 KB two minutes, in the worker, for an error text a remote server
+    chose. Run in a child process given a minute (minutes before; milliseconds now): a bound,
+    not a measure of speed."""
+    code = ("from app.observability.errors import safe_text\n"
+            "texts = ['a-' * 32768, 'a.' * 32768, 'a-token' * 9000, 'bearer ' * 9000, 'http://' * 9000]\n"
+            "assert [safe_text(t) for t in texts[:2]] == texts[:2]\n"
+            "for text in texts[2:]:\n"
+            "    safe_text(text)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], timeout=60,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
