@@ -10,6 +10,7 @@ in its own temporary folder, and on PostgreSQL the database named by
 REINVENTONS_TEST_DATABASE_URL with the worker's id appended (`test` -> `test_gw0`, `test_gw1`).
 """
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from app import migrate
 from app.db import Database
 from app.main import create_app
 from app.models import metadata
+from app.observability import logs
 from app.settings import Settings
 from tests.support import LiveServer, SmtpSink, WebClient, free_port, make_settings, worker_database_url
 
@@ -51,6 +53,22 @@ def pytest_xdist_make_scheduler(config: Config, log: object) -> LoadGroupSchedul
 
 
 TEST_DATABASE_URL = worker_database_url(os.environ.get("REINVENTONS_TEST_DATABASE_URL", ""))
+
+
+@pytest.fixture(autouse=True)
+def _logging_put_back() -> Iterator[None]:
+    """Logging as it was before the test, for the loggers `logs.dict_config` configures: a test
+    running a command in process (app.cli.main configures logging as every command does) left
+    the access log writing to its own handler, not propagating, and the next tests of its
+    process reading the lines at the root's handlers found none."""
+    names = ["", *logs.dict_config("json")["loggers"]]
+    saved = [(logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled)
+             for logger in map(logging.getLogger, names)]
+    yield
+    for logger, handlers, level, propagate, disabled in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
 
 
 def _reset_postgres(url: str) -> None:
