@@ -18,7 +18,8 @@ from starlette.types import Scope
 
 from app.observability import context, errors, logs, metrics
 
-access_log = logging.getLogger("app.access")
+access_log = logging.getLogger(logs.ACCESS_LOGGER)
+
 
 def route_name(scope: Scope) -> str:
     """The name of the route that answered (`idea:detail`), "static" for static files,
