@@ -125,6 +125,8 @@ def _insert(conn: sa.Connection, model: type[SQLModel], values: Iterator[dict[st
         if conn.dialect.name != "postgresql":
             conn.execute(table.insert(), batch)
         else:
+            if not conn.in_transaction():  # a COPY through the driver's cursor does not begin one
+                conn.begin()
             columns = columns or list(batch[0])
             names = ", ".join(f'"{column}"' for column in columns)
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
