@@ -19,12 +19,8 @@ the safety net, which also covers a request meeting them.
 """
 
 import asyncio
-import fcntl
-import os
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -44,6 +40,7 @@ from app.pagecache.generation import Generation
 from app.redis_link import RedisLink
 from app.security import SAFE_METHODS
 from app.settings import Settings
+from app.writer_lock import HandBack, WriterFileLock, writer_lock_path
 
 _WRITES_ON_READ = "_reinventons_writes_on_read"
 _TAKES_OWN_TURN = "_reinventons_takes_own_turn"
@@ -80,103 +77,6 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
-
-
-class WriterFileLock:
-    """The writer turn shared by every process writing to one SQLite database: an exclusive
-    `flock` (flock(2)) on the file `path`, next to the database.
-
-    flock locks belong to an open file description: two descriptors opened separately exclude
-    each other, even in one process (two `Database`s on one file do), and the kernel releases
-    the lock when the description is closed, a crashed process's included. A forked child
-    shares its parent's description, hence its lock: this object opens its own descriptor (and
-    its own waiting thread) in each process that uses it. Not re-entrant: take it once per
-    process at a time, which the asyncio lock taken before it ensures (`Database.writing`)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._pid = 0
-        self._fd = -1
-        self._waiter: ThreadPoolExecutor | None = None
-        self._last_wait: Future[None] | None = None
-
-    def _open(self) -> tuple[int, ThreadPoolExecutor]:
-        if self._pid != os.getpid() or self._waiter is None:
-            # Not closed when inherited: the parent's description, and its lock, are the parent's.
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer-lock")
-            self._last_wait = None
-            self._pid = os.getpid()
-        return self._fd, self._waiter
-
-    async def acquire(self) -> None:
-        """Wait for the lock without blocking the event loop (in this object's one thread, not
-        the thread pool whose threads the holder needs to finish). If the waiting coroutine is
-        cancelled (a client gone), the lock is released as soon as the thread gets it: a turn
-        nobody will end must never stay taken."""
-        fd, waiter = self._open()
-        # Free (no other process writing): taken at once, without waking a thread. Not while an
-        # abandoned wait is still in the thread: this descriptor would "take" the lock that wait
-        # holds for a moment (flock converts a lock its description holds) and lose it with it.
-        if self._last_wait is None or self._last_wait.done():
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                pass
-        attempt = _Attempt()
-        self._last_wait = waiter.submit(_take, fd, attempt)
-        try:
-            await asyncio.wrap_future(self._last_wait)
-        except BaseException:
-            with attempt.mutex:
-                attempt.wanted = False
-                held = attempt.held
-            if held:  # taken in the thread, but the coroutine was cancelled before it heard
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            raise
-
-    def release(self) -> None:
-        """Give the lock back (does not block)."""
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        """Close the descriptor (releasing the lock if held) and stop the waiting thread."""
-        if self._pid == os.getpid() and self._waiter is not None:
-            self._waiter.shutdown(wait=False)
-            os.close(self._fd)
-        self._waiter = None
-        self._pid = 0
-
-
-@dataclass
-class _Attempt:
-    """One wait for the file lock, shared between the waiting coroutine and the thread: whoever
-    learns last that the lock is taken and unwanted releases it (under `mutex`, exactly one)."""
-
-    mutex: threading.Lock = field(default_factory=threading.Lock)
-    wanted: bool = True
-    held: bool = False
-
-
-def _take(fd: int, attempt: _Attempt) -> None:
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    with attempt.mutex:
-        if attempt.wanted:
-            attempt.held = True
-            return
-    fcntl.flock(fd, fcntl.LOCK_UN)  # the coroutine that waited for it was cancelled
-
-
-def writer_lock_path(engine: Engine) -> str | None:
-    """The writer lock file of a SQLite database file ("<database>-writer.lock"), None for
-    another database or an in-memory one."""
-    if engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return f"{os.path.abspath(database)}-writer.lock"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -289,7 +189,7 @@ class Database:
             # The file lock is let go in the thread as soon as the transaction has ended, not
             # once the event loop has taken this coroutine up again: the other processes'
             # writers wait for nothing but the write itself.
-            hand_back = _HandBack(lock)
+            hand_back = HandBack(lock)
             try:
                 return await run_in_threadpool(_as_writer, session, work, True, hand_back)
             finally:
@@ -352,19 +252,6 @@ def writes_on_read(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-class _HandBack:
-    """Releases a held `WriterFileLock` once, whoever calls first (the writing thread, or the
-    coroutine that took it)."""
-
-    def __init__(self, lock: WriterFileLock) -> None:
-        self.lock: WriterFileLock | None = lock
-
-    def __call__(self) -> None:
-        lock, self.lock = self.lock, None
-        if lock is not None:
-            lock.release()
-
-
 def _raw(raw: Any, statement: str) -> None:
     """Run `statement` on the DBAPI connection `raw`; its error raised as SQLAlchemy wraps a
     statement's (sqlalchemy.exc.OperationalError for SQLite's busy...), which app.handlers
@@ -375,7 +262,7 @@ def _raw(raw: Any, statement: str) -> None:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
-def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_back: _HandBack | None) -> Done:
+def _as_writer(session: Session, work: Callable[[], Done], sqlite: bool, hand_back: HandBack | None) -> Done:
     # In the thread pool, the turn held (`Database.write`).
     raw = None
     if sqlite:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from sqlmodel import Session
 
-from app import db as db_module
+from app import writer_lock as lock_module
 from app.db import Database
 from app.settings import Settings
 from tests.factories import make_call, make_idea, make_user
@@ -85,13 +85,13 @@ def test_a_request_cancelled_while_waiting_leaves_the_turn_free(db: Database, se
     """The waiting thread cannot be interrupted: it gets the lock after its coroutine is gone,
     and must give it back, or every writer of every process would wait forever."""
     in_flock = threading.Event()
-    take = db_module._take
+    take = lock_module._take
 
-    def observed_take(fd: int, attempt: db_module._Attempt) -> None:
+    def observed_take(fd: int, attempt: lock_module._Attempt) -> None:
         in_flock.set()
         take(fd, attempt)
 
-    monkeypatch.setattr(db_module, "_take", observed_take)
+    monkeypatch.setattr(lock_module, "_take", observed_take)
     second = Database.from_settings(settings)
 
     async def scenario() -> None:
