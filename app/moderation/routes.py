@@ -106,7 +106,13 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
     # counters an earlier one moved (app.locks.lock_ideas). FOR UPDATE, as each decision locks
     # its idea: not a lock made stronger later, which may deadlock.
     idea_decisions.lock_supporters(session, list(ideas))
-    lock_ideas(session, [i.id for i in ideas if i.id is not None], for_update=True)
+    locked = lock_ideas(session, [i.id for i in ideas if i.id is not None], for_update=True)
+    if locked:
+        # Read again under the locks: another moderator (or the author) may have decided one
+        # while this waited for its lock, and a decision from the first read then failed the
+        # whole bulk (each decision reads its idea again and refuses what is not submitted).
+        ideas = session.exec(select(Idea).where(col(Idea.id).in_(locked)).order_by(col(Idea.id))
+                             .execution_options(populate_existing=True)).all()
     for idea in ideas:
         if idea.call_id not in assigned:
             assigned[idea.call_id] = admin_service.assigned_ids(session, idea.call_id)

@@ -45,3 +45,37 @@ def test_a_bulk_approval_does_not_deadlock_with_a_writer_referencing_an_idea(
     session.expire_all()
     assert [session.get(Idea, first.id).status, session.get(Idea, second.id).status] == [  # type: ignore[union-attr]
         IdeaStatus.published, IdeaStatus.published]
+
+
+def test_an_idea_decided_while_a_bulk_approval_waited_for_it_is_skipped_and_the_others_approved(
+        client: WebClient, session: Session) -> None:
+    # Another moderator rejects one of the ideas while the bulk approval waits for its lock: the
+    # approval read it as submitted before, and deciding it from that read failed the whole
+    # bulk (InvalidTransition once the decision read it again): none of the 3 approved.
+    if client.db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time: the approval reads after the other's commit")
+    call = make_call(session, phase="submissions", premoderation=True)
+    first, taken, last = (make_idea(session, call, status="submitted") for _ in range(3))
+    moderator = make_user(session, role=Role.moderator)
+    session.commit()
+    client.login_as(moderator)
+    token = client.csrf()
+    answers: list[str] = []
+
+    def other_moderator(s: Session) -> None:
+        s.execute(text("SELECT id FROM idea WHERE id = :id FOR UPDATE"), {"id": taken.id})
+
+    def approve(_s: Session) -> None:
+        answer = client.post("/moderation/bulk-approve", data={
+            "idea_ids": [str(first.id), str(taken.id), str(last.id)], "csrf_token": token}, follow_redirects=False)
+        answers.append(f"{answer.status_code} {answer.headers.get('location', '')}")
+
+    def reject(s: Session) -> None:
+        s.execute(text("UPDATE idea SET status = 'rejected' WHERE id = :id"), {"id": taken.id})
+
+    assert queued_behind(client, other_moderator, approve, then=reject) == []
+    assert answers and answers[0].startswith("303 /moderation"), answers
+    assert "2 idées approuvées, 1 ignorées." in client.get(answers[0].split(" ", 1)[1]).text
+    session.expire_all()
+    assert [session.get(Idea, i.id).status for i in (first, taken, last)] == [  # type: ignore[union-attr]
+        IdeaStatus.published, IdeaStatus.rejected, IdeaStatus.published]
