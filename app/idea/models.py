@@ -58,6 +58,8 @@ LIST_ORDER_COLUMNS = {"newest": ("published_at", "id"), "supported": ("vote_coun
                       "discussed": ("comment_count", "published_at", "id")}
 
 
+ANSWERED = "answered_at IS NOT NULL AND answer_status IS NOT NULL"
+
 # Partial indexes of the dialogue figures: (name, columns, condition).
 _VISIBLE = "status = 'published' AND hidden_at IS NULL"
 _DELAY_DATES = ("published_at", "created_at", "first_answer_at", "answered_at")
@@ -92,6 +94,10 @@ class Idea(SQLModel, table=True):
         # delay read at an OFFSET, the unanswered ideas counted by date.
         *(sa.Index(name, *columns, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
           for name, columns, where in DIALOGUE_INDEXES),
+        # The latest official answers (the home page, app.pages.home.recent_answers): the
+        # answered ideas alone, by status and date (migration 0043: without it, every idea was read).
+        sa.Index("ix_idea_recent_answers", "status", "answered_at", "id", sqlite_where=sa.text(ANSWERED),
+                 postgresql_where=sa.text(ANSWERED)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

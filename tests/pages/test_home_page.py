@@ -4,11 +4,13 @@ city's latest answers, and a signed-in person's supports left, ideas and activit
 import re
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.call.models import Call, VoteScope
 from app.clock import utcnow
 from app.notify.models import Notification
+from app.pages import home
 from app.vote import service as vote_service
 from tests.factories import make_call, make_category, make_idea, make_user
 from tests.support import WebClient, counting
@@ -123,3 +125,35 @@ def test_pages_run_as_many_queries_for_many_items_as_for_few(client: WebClient, 
         client.get(f"/calls/{slug}")
     assert len(many_home) == len(few_home), "\n".join(s[:90] for s in set(many_home) ^ set(few_home))
     assert len(many_call) == len(few_call), many_call
+
+
+def test_latest_answers_are_read_from_the_answered_ideas_alone(client: WebClient, session: Session) -> None:
+    # Among 60 unanswered ideas, the newest answers of public ideas, a hidden one left out. The
+    # statement reads the answered ideas through their own index (migration 0043): it read every
+    # idea of the platform before, 254 ms at a million ideas on PostgreSQL.
+    now = utcnow()
+    call = make_call(session, phase="voting")
+    for n in range(60):
+        make_idea(session, call, title=f"Sans réponse {n}")
+    for n, days in enumerate((9, 3, 5)):
+        make_idea(session, call, title=f"Répondue {n}", answer_status="accepted",
+                  answered_at=now - timedelta(days=days))
+    make_idea(session, call, title="Cachée", answer_status="rejected", answered_at=now, hidden_at=now)
+    session.commit()
+    seen: list[tuple[str, object]] = []
+
+    def note(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+        seen.append((statement, parameters))
+
+    with client.db.autocommit_session() as s:
+        event.listen(s.get_bind(), "before_cursor_execute", note)
+        try:
+            answers = home.recent_answers(s, None, limit=2)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", note)
+        assert [idea.title for idea, _call in answers] == ["Répondue 1", "Répondue 2"]
+        if client.db.is_sqlite:
+            statement, parameters = seen[0]
+            plan = " | ".join(row[-1] for row in s.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters).all())  # type: ignore[arg-type]
+            assert "SEARCH idea USING INDEX ix_idea_recent_answers" in plan, plan
