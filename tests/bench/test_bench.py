@@ -78,6 +78,11 @@ def test_a_filled_database_is_consistent_and_its_posters_can_support(tmp_path: P
                           headers={"Accept": "application/json"})
         assert answer.status_code == 200, answer.text[:300]
         assert web.get("/search", params={"q": "parc"}).status_code == 200
+    # Measured again (--reuse): the posters' new sessions work, and the idea one of them
+    # supported is no longer a target (supported again, it answers 409).
+    again = dataset.existing(empty_database, settings)
+    assert filled.target_ideas[0] not in again.target_ideas
+    assert sorted(again.target_ideas) == sorted(filled.target_ideas[1:])
 
 
 def test_only_selects_measures_by_the_start_of_their_slug() -> None:
