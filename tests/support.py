@@ -237,6 +237,29 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", note)
 
 
+@contextmanager
+def recording(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements run on `engine` within the block with their parameters, as a list of
+    (statement, parameters) filled as they run: to read a statement's plan (`sqlite_plan`)."""
+    seen: list[tuple[str, Any]] = []
+
+    def note(_conn: object, _cursor: object, statement: str, parameters: Any, *_args: object) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def sqlite_plan(session: Any, statement: str, parameters: Any) -> str:
+    """SQLite's plan of `statement` run with `parameters` (as `recording` saw them), its steps
+    joined by " | " ("SEARCH idea USING INDEX ix_idea_status (status=?) | ...")."""
+    plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return " | ".join(row[-1] for row in plan)
+
+
 def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
     """`asyncio.run(coroutine)` in a thread of its own, and its result. In the test's thread it
     fails once a test before it in the same worker left an event loop running there (the

@@ -6,11 +6,9 @@ import random
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import event
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
@@ -31,7 +29,7 @@ from app.moderation.idea_decisions import answer_idea, approve_idea, hide_idea, 
 from app.settings import Settings
 from tests.factories import DEFAULT_PASSWORD, make_call, make_comment, make_idea, make_user
 from tests.moderation.dialogue_oracle import recount
-from tests.support import delete_account_row, make_settings
+from tests.support import delete_account_row, make_settings, recording, sqlite_plan
 
 STEPS = 70
 
@@ -226,27 +224,17 @@ def test_reading_the_figures_reads_no_comment_audit_entry_or_account(db: Databas
         make_comment(s, idea)
         answer_idea(s, actor=moderator, idea=idea, answer_status="accepted", answer_md="Oui.", settings=settings)
         call_id = call.id
-    seen: list[tuple[str, Any]] = []
-
-    def note(_conn: object, _cursor: object, statement: str, parameters: Any, *_args: object) -> None:
-        seen.append((statement, parameters))
-
-    with db.autocommit_session() as s:
-        event.listen(s.get_bind(), "before_cursor_execute", note)
-        try:
-            figures = dialogue.figures(s, call_id), dialogue.figures(s)
-        finally:
-            event.remove(s.get_bind(), "before_cursor_execute", note)
+    with db.autocommit_session() as s, recording(s.get_bind()) as seen:  # type: ignore[arg-type]
+        figures = dialogue.figures(s, call_id), dialogue.figures(s)
     assert figures[0] == figures[1] and figures[0].ideas == 3 and figures[0].median_days == 10.0
     read = [statement for statement, _ in seen]
     assert read and not [q for q in read if re.search(r"\b(FROM|JOIN)\s+(comment|audit_entry|user_account)\b", q)]
     if db.is_sqlite:
         with db.autocommit_session() as s:
             for statement, parameters in seen:
-                plan = s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-                details = " | ".join(row[-1] for row in plan)
+                details = sqlite_plan(s, statement, parameters)
                 # Every read of the ideas is a range of one of migration 0041's partial indexes.
-                ideas = [row[-1] for row in plan if " idea " in f"{row[-1]} "]
+                ideas = [step for step in details.split(" | ") if " idea " in f"{step} "]
                 assert all(re.match(r"SEARCH idea USING (COVERING )?INDEX ix_idea_(unanswered|answer_days)", d)
                            for d in ideas), (statement, details)
 

@@ -4,7 +4,6 @@ city's latest answers, and a signed-in person's supports left, ideas and activit
 import re
 from datetime import timedelta
 
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.call.models import Call, VoteScope
@@ -13,7 +12,7 @@ from app.notify.models import Notification
 from app.pages import home
 from app.vote import service as vote_service
 from tests.factories import make_call, make_category, make_idea, make_user
-from tests.support import WebClient, counting
+from tests.support import WebClient, counting, recording, sqlite_plan
 
 
 def figure(html: str, name: str) -> str:
@@ -140,20 +139,10 @@ def test_latest_answers_are_read_from_the_answered_ideas_alone(client: WebClient
                   answered_at=now - timedelta(days=days))
     make_idea(session, call, title="Cachée", answer_status="rejected", answered_at=now, hidden_at=now)
     session.commit()
-    seen: list[tuple[str, object]] = []
-
-    def note(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
-        seen.append((statement, parameters))
-
     with client.db.autocommit_session() as s:
-        event.listen(s.get_bind(), "before_cursor_execute", note)
-        try:
+        with recording(s.get_bind()) as seen:  # type: ignore[arg-type]
             answers = home.recent_answers(s, None, limit=2)
-        finally:
-            event.remove(s.get_bind(), "before_cursor_execute", note)
         assert [idea.title for idea, _call in answers] == ["Répondue 1", "Répondue 2"]
         if client.db.is_sqlite:
-            statement, parameters = seen[0]
-            plan = " | ".join(row[-1] for row in s.connection().exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {statement}", parameters).all())  # type: ignore[arg-type]
+            plan = sqlite_plan(s, *seen[0])
             assert "SEARCH idea USING INDEX ix_idea_recent_answers" in plan, plan
