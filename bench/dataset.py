@@ -1,6 +1,7 @@
-"""A benchmark database, filled quickly with bulk inserts (one executemany per few thousand rows,
-no ORM objects kept), consistent as the platform keeps it: counters equal to their rows, every
-idea's stored HTML and card excerpt, the search index rebuilt with `reinventons reindex`'s code.
+"""A benchmark database, filled quickly with bulk inserts (COPY on PostgreSQL, one executemany
+on SQLite, committed every few thousand rows; no ORM objects kept), consistent as the platform
+keeps it: counters equal to their rows, every idea's stored HTML and card excerpt, the search
+index rebuilt with `reinventons reindex`'s code.
 The dialogue figures' triggers (migration 0041) follow these inserts as they follow any write.
 The home page's key figures' triggers (0042) are dropped for the load and created again after it,
 as the database had them, once the migration's own backfill has counted the rows (one pass over
