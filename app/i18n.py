@@ -93,7 +93,40 @@ def language(lang: str) -> Iterator[None]:
         _current.reset(token)
 
 
+class Plural(str):
+    """A message with a plural form, to be translated later: its singular msgid (the string
+    itself, the catalogue's key as for `ngettext`), its English plural (`plural`) and the name
+    of the parameter holding the count (`counted`). What a flash message or an AppError carries
+    when its sentence has a number, "1 idea skipped" / "3 ideas skipped": `gettext` and
+    `translate` choose the form from that parameter, as `ngettext` does: a number (int or
+    float), not a formatted one ("1.000" is a thousand in German). Marked for extraction by
+    `N_plural`."""
+
+    plural: str
+    counted: str
+
+    def __new__(cls, singular: str, plural: str, counted: str = "n") -> "Plural":
+        made = super().__new__(cls, singular)
+        made.plural = plural
+        made.counted = counted
+        return made
+
+
+def N_plural(singular: str, plural: str, counted: str = "n") -> Plural:  # noqa: N802 - gettext's marker style
+    """Mark a message with plural forms for extraction, translated later (see `Plural`)."""
+    return Plural(singular, plural, counted)
+
+
 def translate(lang: str, message: str, **params: Any) -> str:
+    """`message` (an English msgid; a `Plural` by its count parameter) in language `lang`,
+    its {placeholders} filled from `params`. Raises KeyError when a placeholder has no
+    parameter (a `Plural` without its count among them included), TypeError when a `Plural`'s
+    count is not a number."""
+    if isinstance(message, Plural):
+        count = params[message.counted]
+        if not isinstance(count, int | float):
+            raise TypeError(f"the count {message.counted!r} of {str(message)!r} is not a number: {count!r}")
+        return _plural_text(lang, str(message), message.plural, count, params)
     found = catalogue(lang).get(message)
     text = found if isinstance(found, str) and found else message
     return text.format(**params) if params else text
@@ -103,14 +136,18 @@ def gettext(message: str, **params: Any) -> str:
     return translate(_current.get(), message, **params)
 
 
-def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
-    lang = _current.get()
-    found = catalogue(lang).get(singular)
+def ngettext(singular: str, plural: str, n: float, **params: Any) -> str:
+    """The form of `singular`/`plural` for the number `n` in the current language (its CLDR
+    plural rule), `{n}` and the other placeholders filled from `n` and `params`."""
     params.setdefault("n", n)
+    return _plural_text(_current.get(), singular, plural, n, params)
+
+
+def _plural_text(lang: str, singular: str, plural: str, n: float, params: dict[str, Any]) -> str:
+    found = catalogue(lang).get(singular)
     if isinstance(found, tuple | list) and all(found):
-        index = _plural_tag(lang, n)
         forms = list(found)
-        text = forms[min(_plural_index(index), len(forms) - 1)]
+        text = forms[min(_plural_index(_plural_tag(lang, n)), len(forms) - 1)]
     else:
         text = singular if n == 1 else plural
     return text.format(**params)

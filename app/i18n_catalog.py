@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_dir
 from app.i18n import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "N_plural": (1, 2)}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -105,7 +105,8 @@ def flash(request: Request, response: RedirectResponse, message: str, category: 
     """Queue a message (an English msgid, translated when shown) for the next page. Several
     calls on one response queue several messages (one cookie holds them all). The redirect's
     fragment (`#card-12`) goes with the message, so that the page can also show it where the
-    visitor lands, not only at its top, out of sight (`anchor` in `render`'s flashes)."""
+    visitor lands, not only at its top, out of sight (`anchor` in `render`'s flashes). A message
+    with a number is an `i18n.Plural`, its count among `params`: "1 idea approved"."""
     https = request.app.state.settings.is_https
     earlier = getattr(request.state, "flashes_queued", None)
     if earlier is not None and earlier[0] is response:
@@ -116,7 +117,9 @@ def flash(request: Request, response: RedirectResponse, message: str, category: 
                                 if not (k == b"set-cookie" and v.startswith(prefix))]
     else:
         queued = _read_flashes(request)
-    entry: dict[str, Any] = {"c": category, "m": message, "p": params}
+    entry: dict[str, Any] = {"c": category, "m": str(message), "p": params}
+    if isinstance(message, i18n.Plural):  # the cookie holds JSON: the plural goes beside the msgid
+        entry["pl"], entry["k"] = message.plural, message.counted
     fragment = urlsplit(response.headers.get("location", "")).fragment
     if fragment:
         entry["a"] = fragment
@@ -136,6 +139,14 @@ def _read_flashes(request: Request) -> list[dict[str, Any]]:
     except BadSignature:
         return []
     return data if isinstance(data, list) else []
+
+
+def _flash_message(entry: dict[str, Any]) -> str:
+    """The msgid of a queued flash entry (`flash`), a `i18n.Plural` again when it had one."""
+    message = str(entry.get("m", ""))
+    if "pl" in entry:
+        return i18n.Plural(message, str(entry["pl"]), str(entry.get("k", "n")))
+    return message
 
 
 def redirect(url: str, status_code: int = 303) -> RedirectResponse:
@@ -193,7 +204,7 @@ def lang_url(request: Request, code: str) -> str:
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     flashes = [
-        {"category": f.get("c", "info"), "message": i18n.gettext(str(f.get("m", "")), **f.get("p", {})),
+        {"category": f.get("c", "info"), "message": i18n.gettext(_flash_message(f), **f.get("p", {})),
          "anchor": str(f.get("a", ""))}
         for f in _read_flashes(request)
     ]

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.i18n import LANG_COOKIE, TRANSLATIONS_DIR, catalogue
+from app.i18n import LANG_COOKIE, TRANSLATIONS_DIR, Plural, catalogue, language, ngettext, translate
 from app.i18n_catalog import PLACEHOLDER, extracted_msgids, missing, placeholder_mismatches
 from tests.support import WebClient
 
@@ -117,3 +117,22 @@ def test_every_catalogue_declares_its_language_s_plural_rule(lang: str) -> None:
     assert len(files) >= 10
     wrong = [f.name for f in files if f'"Plural-Forms: {PLURAL_FORMS[lang]}\\n"' not in f.read_text(encoding="utf-8")]
     assert not wrong, f"{lang}: these catalogues lack the Plural-Forms header {PLURAL_FORMS[lang]!r}: {wrong}"
+
+
+def test_a_plural_message_takes_the_form_of_its_count_in_each_language() -> None:
+    skipped = Plural("{count} idea skipped: already decided, or your own.",
+                     "{count} ideas skipped: already decided, or your own.", "count")
+    assert translate("fr", skipped, count=1).startswith("1 idée ignorée")
+    assert translate("fr", skipped, count=0).startswith("0 idée ignorée")  # French: 0 and 1 are "one"
+    assert translate("fr", skipped, count=3).startswith("3 idées ignorées")
+    assert translate("en", skipped, count=1) == "1 idea skipped: already decided, or your own."
+    assert translate("en", skipped, count=0) == "0 ideas skipped: already decided, or your own."
+    assert translate("de", skipped, count=2).startswith("2 Ideen übersprungen")
+    # A count already formatted for display cannot choose a form ("1.000" is a thousand in German).
+    with pytest.raises(TypeError):
+        translate("de", skipped, count="1.000")
+    # Decimals follow the language's rule: 1.5 is singular in French, plural in English.
+    with language("fr"):
+        assert ngettext("{days} day", "{days} days", 1.5, days="1,5") == "1,5 jour"
+    with language("en"):
+        assert ngettext("{days} day", "{days} days", 1.5, days="1.5") == "1.5 days"
