@@ -37,7 +37,7 @@ from app.call.models import Call, Phase
 from app.call.phases import current_phase
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound
-from app.i18n import N_
+from app.i18n import N_, N_plural
 from app.idea.models import Idea
 from app.locks import lock_user, share_call
 from app.notify import service as notify_service
@@ -55,7 +55,8 @@ OVER_PART = N_("This project costs {cost} and only {left} is left in the budget 
 NO_PART = N_("This project has no district or theme with a budget, so it cannot be chosen.")
 OVER_SPENT = N_("Your ballot spends more than the budget: remove a project before confirming it.")
 EMPTY = N_("Add at least one project before confirming your ballot.")
-TOO_FEW = N_("Choose at least {n} projects before confirming your ballot.")
+TOO_FEW = N_plural("Choose at least {n} project before confirming your ballot.",
+                   "Choose at least {n} projects before confirming your ballot.")
 TOO_LITTLE = N_("Spend at least {percent} % of the budget ({amount}) before confirming your ballot.")
 # Why a confirmed ballot must be confirmed again (the notification's detail, then the ballot page).
 RECONFIRM = N_("A project in your ballot is on the ballot again or changed, and your ballot now spends more than "

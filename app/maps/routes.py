@@ -16,7 +16,7 @@ from app.call.models import Call
 from app.db import get_or_not_found, writes_on_read
 from app.deps import AdminUser, AppSettings, CurrentUser, DbSession
 from app.errors import RateLimited, ValidationFailed
-from app.i18n import N_
+from app.i18n import N_, N_plural
 from app.idea import queries as idea_queries
 from app.maps import geo, geocoder, queries, service
 from app.maps.models import LocationMode, MapPlace
@@ -300,4 +300,5 @@ def import_boundaries(request: Request, session: DbSession, settings: AppSetting
         return render(request, "maps/admin.html", context, status_code=422)
     session.commit()
     return flash(request, redirect(links.path("maps:admin")),
-                 N_("Outlines imported for {n} districts."), "success", n=len(updated))
+                 N_plural("Outlines imported for {n} district.", "Outlines imported for {n} districts."), "success",
+                 n=len(updated))

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from app.account.models import User
 from app.clock import utcnow
 from app.errors import NotFound, RateLimited, ValidationFailed
-from app.i18n import N_, format_number, gettext
+from app.i18n import N_, format_number, gettext, ngettext
 from app.locks import lock_user
 from app.media import images, sandbox
 from app.media.images import ImageRejected, Refusal
@@ -76,10 +76,12 @@ def refusal_message(settings: Settings, reason: Refusal) -> str:
 
 def quota_message(settings: Settings) -> str:
     """The sentence for someone past their daily photo quota, in the reader's language."""
-    return gettext("You have sent the most photos allowed in one day ({photos} photos or {megabytes} MB). "
-                   "Your text is kept: save it without these photos, or add them later.",
-                   photos=format_number(settings.photos_per_day),
-                   megabytes=format_number(round(settings.photo_bytes_per_day / (1024 * 1024), 1)))
+    return ngettext("You have sent the most photos allowed in one day ({photos} photo or {megabytes} MB). "
+                    "Your text is kept: save it without these photos, or add them later.",
+                    "You have sent the most photos allowed in one day ({photos} photos or {megabytes} MB). "
+                    "Your text is kept: save it without these photos, or add them later.",
+                    settings.photos_per_day, photos=format_number(settings.photos_per_day),
+                    megabytes=format_number(round(settings.photo_bytes_per_day / (1024 * 1024), 1)))
 
 
 def charge_uploads(session: Session, settings: Settings, person: User, sizes: list[int]) -> None:

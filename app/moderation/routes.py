@@ -19,7 +19,7 @@ from app.call.phases import current_phase
 from app.comment.models import Comment
 from app.deps import AppSettings, DbSession, ModeratorUser
 from app.errors import NotFound, ValidationFailed
-from app.i18n import N_, current_language
+from app.i18n import N_, N_plural, current_language
 from app.idea import versions as idea_versions
 from app.idea.models import ANSWER_LABELS, AnswerStatus, Idea, IdeaStatus, IdeaStatusChange
 from app.intake import service as intake_service
@@ -45,6 +45,12 @@ from app.submission.web import FormToken, replay
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/moderation", tags=["moderation"], include_in_schema=False)
+
+# The bulk approval's report: how many were approved, and how many were left as they were
+# (already decided meanwhile, or the moderator's own idea), each sentence with its own plural.
+APPROVED = N_plural("{count} idea approved.", "{count} ideas approved.", "count")
+SKIPPED = N_plural("{count} idea skipped: already decided, or your own.",
+                   "{count} ideas skipped: already decided, or your own.", "count")
 
 
 
@@ -127,10 +133,10 @@ def bulk_approve(request: Request, session: DbSession, settings: AppSettings, us
     # Back to the same filtered view (only the queue's own filter names survive).
     kept = {k: v for k, v in parse_qsl(back) if k in ("call", "category", "district", "age") and v.isdigit()}
     response = redirect(links.path("moderation:queue", _query={"tab": "pending", **kept}))
+    flash(request, response, APPROVED, "success", count=approved)
     if skipped:
-        return flash(request, response, N_("{approved} ideas approved, {skipped} skipped."), "warning",
-                     approved=approved, skipped=skipped)
-    return flash(request, response, N_("{approved} ideas approved."), "success", approved=approved)
+        flash(request, response, SKIPPED, "warning", count=skipped)
+    return response
 
 
 # --- One idea -----------------------------------------------------------------------------

@@ -60,6 +60,7 @@ def test_an_administrator_imports_outlines_and_the_district_is_suggested(client:
         "application/geo+json")})
     assert response.status_code == 303
     assert _count(session, DistrictBoundary) == 2
+    assert "Contours importés pour 2 quartiers." in client.get(response.headers["location"]).text
     assert session.exec(select(AuditEntry).where(AuditEntry.action == "boundaries_import")).one().actor_id == admin.id
 
     client.login_as(author)
@@ -82,6 +83,13 @@ def test_an_administrator_imports_outlines_and_the_district_is_suggested(client:
     districts = {i.title: i.district_id for i in session.exec(select(Idea))}
     assert districts == {"Au centre": centre.id, "Dans le trou": None, "Choisi": centre.id,
                          "Outremeuse": outremeuse.id}
+
+    client.login_as(admin)
+    # One district: the message in the singular (it said "1 quartiers").
+    response = client.submit("/admin/maps/boundaries", {}, files={"geojson": (
+        "centre.geojson", _collection((centre.slug, {"type": "Polygon", "coordinates": CENTRE})),
+        "application/geo+json")})
+    assert "Contours importés pour 1 quartier." in client.get(response.headers["location"]).text
 
 
 BAD_FILES = [

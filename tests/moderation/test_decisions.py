@@ -212,6 +212,29 @@ def test_bulk_approve_writes_one_entry_per_idea(client: WebClient, session: Sess
     assert all(_idea(session, i.id).status == "published" for i in [w.idea, *others])
 
 
+def test_bulk_approval_reports_each_count_in_its_own_plural(client: WebClient, session: Session) -> None:
+    # It said "1 idées approuvées, 1 ignorées": two counts in one sentence, neither in its form.
+    w = world(session)
+    own = make_idea(session, w.call, w.moderator, status="submitted")
+    others = [make_idea(session, w.call, status="submitted") for _ in range(2)]
+    published = [make_idea(session, w.call, status="published") for _ in range(2)]
+    session.commit()
+    client.login_as(w.moderator)
+
+    def messages(ids: list[int | None]) -> str:
+        response = client.submit("/moderation/bulk-approve", {"idea_ids": [str(i) for i in ids]})
+        assert response.status_code == 303
+        page = client.get(response.headers["location"]).text
+        return page.replace("\u202f", " ").replace("&nbsp;", " ")
+
+    first = messages([w.idea.id, own.id])
+    assert "1 idée approuvée." in first and "1 idée ignorée : déjà décidée, ou la vôtre." in first
+    then = messages([i.id for i in [*others, *published]])
+    assert "2 idées approuvées." in then and "2 idées ignorées : déjà décidées, ou les vôtres." in then
+    assert "ignorée" not in messages([own.id]).replace("1 idée ignorée", "")  # shown once, then gone
+    assert _idea(session, own.id).status == "submitted"
+
+
 def test_queue_tabs_count_filter_and_list_oldest_first(client: WebClient, session: Session) -> None:
     w = world(session)
     now = utcnow()

@@ -67,6 +67,16 @@ def test_key_figures_calls_and_answers_for_a_visitor(client: WebClient, session:
     assert "Pour vous" not in html and "Mon brouillon secret" not in html
 
 
+def test_a_median_of_one_day_is_said_in_the_singular(client: WebClient, session: Session) -> None:
+    # Every "{days} days" took no plural form: "1 jours".
+    now = utcnow()
+    call = make_call(session, phase="voting")
+    make_idea(session, call, make_user(session), published_at=now - timedelta(days=5), answer_status="accepted",
+              answered_at=now - timedelta(days=4))
+    session.commit()
+    assert figure(client.get("/").text, "median") == "1 jour"
+
+
 def test_signed_in_supports_left_ideas_and_activity(client: WebClient, session: Session) -> None:
     anne = seed(session)["anne"]
     client.login_as(anne)  # type: ignore[arg-type]
