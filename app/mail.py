@@ -106,7 +106,8 @@ def platform_signature(session: Session) -> str:
 
 
 def queue_email(session: Session, *, to: str, template: str, lang: str, user_id: int | None = None,
-                dedupe_key: str | None = None, extra: dict[str, Any] | None = None, **context: Any) -> None:
+                dedupe_key: str | None = None, extra: dict[str, Any] | None = None, signature: str | None = None,
+                **context: Any) -> None:
     """Queue an e-mail, composed now, in the caller's transaction. A context with an
     `unsubscribe` URL marks a notification: it gets the List-Unsubscribe headers (that URL's
     one-click address, see app.notify).
@@ -115,8 +116,10 @@ def queue_email(session: Session, *, to: str, template: str, lang: str, user_id:
     account still exists (app.notify.delivery), and an account deletion cancels it
     (`cancel_for_person`). `extra` holds JSON-ready facts a send-time check needs (a
     notification's id), blanked like the address and the text once the message is done.
+    `signature`: `platform_signature(session)` when the caller read it already (many e-mails
+    queued at once), read here otherwise.
     """
-    platform_name = platform_signature(session)
+    platform_name = platform_signature(session) if signature is None else signature
     composed = compose(template, lang, signature=platform_name, **context)
     payload: dict[str, Any] = {
         "to": to, "subject": composed.subject, "body": composed.text, "html": composed.html, "lang": lang,

@@ -66,11 +66,10 @@ def remind_due(session: Session, settings: Settings, now: datetime | None = None
                    col(User.deleted_at).is_(None), col(User.banned_at).is_(None))
             .order_by(col(User.id))).all()
         closes = end.astimezone(CITY_TZ).strftime("%d/%m/%Y %H:%M")
-        for person in people:
-            if notify_service.notify(session, settings, recipient=person, kind=NotificationKind.ballot, actor=None,
-                                     link=links.path("budget:ballot", slug=call.slug, _anchor="ballot-summary"),
-                                     subject=call.title, detail=REMIND, call_id=call.id, note=closes) is not None:
-                told += 1
+        told += len(notify_service.notify_each(
+            session, settings, recipients=people, kind=NotificationKind.ballot, actor=None,
+            link=links.path("budget:ballot", slug=call.slug, _anchor="ballot-summary"),
+            subject=call.title, detail=REMIND, call_id=call.id, note=closes))
         budget.reminded_at = now
         session.add(budget)
     return told

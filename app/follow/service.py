@@ -3,7 +3,6 @@
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
-from app.account.models import User
 from app.follow.models import Follow
 from app.idea.models import Idea
 from app.locks import lock_user
@@ -48,17 +47,6 @@ def unfollow(session: Session, *, idea_id: int, user_id: int) -> bool:
         update(Idea).where(col(Idea.id) == idea_id).values(follower_count=col(Idea.follower_count) - 1)
     )
     return True
-
-
-def followers(session: Session, *, idea_ids: list[int]) -> list[User]:
-    """Active people following any of these ideas, each once."""
-    if not idea_ids:
-        return []
-    user_ids = select(Follow.user_id).where(col(Follow.idea_id).in_(idea_ids)).distinct()
-    return list(session.exec(
-        select(User).where(col(User.id).in_(user_ids), col(User.banned_at).is_(None),
-                           col(User.deleted_at).is_(None)).order_by(col(User.id))
-    ).all())
 
 
 def follower_count(session: Session, idea_id: int) -> int:

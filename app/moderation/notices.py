@@ -10,11 +10,11 @@ from sqlmodel import Session
 from app import links, mail
 from app.account.models import User
 from app.call.models import Call
-from app.follow import service as follow_service
 from app.i18n import N_
 from app.idea.models import Idea
 from app.intake import notices as intake_notices
 from app.notify import service as notify_service
+from app.notify.audiences import Audience
 from app.notify.models import NotificationKind
 from app.settings import Settings
 
@@ -55,13 +55,10 @@ def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: Us
     ):
         told.add(None)
     if notify_followers:
-        for person in follow_service.followers(session, idea_ids=[idea.id]):
-            if person.id in told or person.id == idea.author_id:
-                continue
-            if notify_service.notify(session, settings, recipient=person, kind=NotificationKind.status,
-                                     actor=actor, link=link, subject=idea.title, detail=EVENT_DETAILS[event],
-                                     note=note, idea_id=target.id):
-                told.add(person.id)
+        return len(told) + notify_service.tell_audience(
+            session, settings, audience=Audience.followers, key=idea.id, excluded={*told, idea.author_id},
+            kind=NotificationKind.status, actor=actor, link=link, subject=idea.title, detail=EVENT_DETAILS[event],
+            note=note, idea_id=target.id)
     return len(told)
 
 

@@ -2,36 +2,35 @@
 (per kind: immediately, in a daily or weekly digest, or never; see app.notify.digest).
 
 Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
-Other domains call the event functions below (`comment_posted`, `idea_status_changed`,
 `official_answer`, `idea_edited`, `results_published`, `item_hidden`, `support_set_aside`) in
-their own transaction. Nobody is told about their own action. E-mails are written in the
+their own transaction. Nobody is told about their own action. News for many people (an idea's
+followers, a call's participants) is told to the first of them in that transaction, to the
+others by the worker (`tell_audience`, app.notify.audiences): the events return how many were
+told at once. E-mails are written in the
 recipient's language and carry an unsubscribe link that works without logging in: it is signed
 for that single purpose and names one person and one kind of e-mail.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CompoundSelect, bindparam, func, insert, union, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from app import links, mail
 from app.account.models import Role, User
-from app.authz import Action, can
 from app.call.models import Call
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.errors import ValidationFailed
-from app.follow import service as follow_service
-from app.follow.models import Follow
 from app.i18n import N_, translate
 from app.idea.models import Idea, IdeaStatus, IdeaVersion
-from app.notify import periods
+from app.notify import audiences, periods
+from app.notify.audiences import Audience
 from app.notify.models import DIGESTS, EmailDelivery, Notification, NotificationKind, NotificationPreference
 from app.notify.views import FORMER_ACTOR, NotificationView
 from app.settings import Settings
-from app.vote.models import Vote
 
 UNSUBSCRIBE_SALT = "notify-unsubscribe"
 
@@ -106,11 +105,24 @@ def one_click_url(settings: Settings, *, user_id: int, kind: str | list[str]) ->
 
 def delivery_preferences(session: Session, user_id: int) -> dict[str, EmailDelivery]:
     """Every kind -> how its e-mails reach this person (immediately unless they chose otherwise)."""
-    prefs = {kind.value: EmailDelivery.immediate for kind in NotificationKind}
-    for row in session.exec(select(NotificationPreference).where(NotificationPreference.user_id == user_id)):
-        if row.kind in prefs:
-            prefs[row.kind] = EmailDelivery(row.delivery)
-    return prefs
+    return _preferences_of(session, [user_id]).get(user_id, _defaults())
+
+
+def _defaults() -> dict[str, EmailDelivery]:
+    return {kind.value: EmailDelivery.immediate for kind in NotificationKind}
+
+
+def _preferences_of(session: Session, user_ids: list[int]) -> dict[int, dict[str, EmailDelivery]]:
+    """`delivery_preferences` of many people in one statement: {user id: preferences} (a person
+    who chose nothing has the defaults)."""
+    found = {user_id: _defaults() for user_id in user_ids}
+    if not user_ids:
+        return found
+    rows = session.exec(select(NotificationPreference).where(col(NotificationPreference.user_id).in_(user_ids)))
+    for row in rows:
+        if row.kind in found[row.user_id]:
+            found[row.user_id][row.kind] = EmailDelivery(row.delivery)
+    return found
 
 
 def set_delivery(session: Session, *, user_id: int, kind: str, delivery: EmailDelivery) -> None:
@@ -198,30 +210,69 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
 
     The row names the actor by id, not by a copy of their name. An e-mail is composed now, and
     checked again and composed anew when the worker sends it (app.notify.delivery)."""
-    if actor is not None and actor.id == recipient.id:
-        return None
-    if recipient.id is None or recipient.banned_at is not None or recipient.deleted_at is not None:
-        return None
-    delivery = EmailDelivery.none
-    if recipient.email_verified_at is not None:
-        delivery = delivery_preferences(session, recipient.id)[kind]
-    row = Notification(user_id=recipient.id, kind=kind, idea_id=idea_id, comment_id=comment_id,
-                       call_id=call_id, actor_id=actor.id if actor else None,
-                       subject=subject[:200], detail=detail[:200], link=link[:300],
-                       digest=delivery.value if delivery in DIGESTS else None)
-    session.add(row)
-    if delivery in DIGESTS:
-        periods.schedule(session, cadence=delivery, when=row.created_at)
-    elif delivery == EmailDelivery.immediate:
-        session.flush()  # the row's id, for the worker's check
+    told = notify_each(session, settings, recipients=[recipient], kind=kind, actor=actor, link=link,
+                       subject=subject, detail=detail, idea_id=idea_id, comment_id=comment_id, call_id=call_id,
+                       note=note)
+    return told[0] if told else None
+
+
+def notify_each(session: Session, settings: Settings, *, recipients: Sequence[User], kind: NotificationKind,
+                actor: User | None, link: str, subject: str, detail: str = "", idea_id: int | None = None,
+                comment_id: int | None = None, call_id: int | None = None, note: str = "") -> list[Notification]:
+    """`notify` each of `recipients` (the same news to many: an idea's followers, a call's
+    participants); returns the rows written, in the order of `recipients` (the actor and
+    inactive accounts are skipped). Their preferences are read in one statement and the e-mails'
+    signature once, where each person cost both: a comment on an idea with 300 followers took
+    1.5 s of the request, in SQLite's write turn (issue 14)."""
+    people = [p for p in recipients if p.id is not None and p.banned_at is None and p.deleted_at is None
+              and not (actor is not None and actor.id == p.id)]
+    if not people:
+        return []
+    preferences = _preferences_of(session, [p.id for p in people if p.email_verified_at is not None and p.id])
+    signature = mail.platform_signature(session) if preferences else ""
+    rows = []
+    for recipient in people:
+        assert recipient.id is not None
+        delivery = preferences[recipient.id][kind] if recipient.id in preferences else EmailDelivery.none
+        row = Notification(user_id=recipient.id, kind=kind, idea_id=idea_id, comment_id=comment_id,
+                           call_id=call_id, actor_id=actor.id if actor else None,
+                           subject=subject[:200], detail=detail[:200], link=link[:300],
+                           digest=delivery.value if delivery in DIGESTS else None)
+        session.add(row)
+        rows.append((recipient, row, delivery))
+        if delivery in DIGESTS:
+            periods.schedule(session, cadence=delivery, when=row.created_at)
+    if any(delivery == EmailDelivery.immediate for _r, _row, delivery in rows):
+        session.flush()  # the rows' ids, for the worker's check
+    for recipient, row, delivery in rows:
+        if delivery != EmailDelivery.immediate:
+            continue
         view = NotificationView(row, available=True, subject=row.subject,
                                 actor=actor.display_name if actor else "", link=row.link)
         mail.queue_email(
             session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
-            user_id=recipient.id, extra={"notification_id": row.id, "note": note},
+            user_id=recipient.id, extra={"notification_id": row.id, "note": note}, signature=signature,
             **email_context(settings, recipient=recipient, view=view, note=note),
         )
-    return row
+    return [row for _r, row, _d in rows]
+
+
+def tell_audience(session: Session, settings: Settings, *, audience: Audience, key: int,
+                  excluded: Iterable[int | None] = (), kind: NotificationKind, actor: User | None, link: str,
+                  subject: str, detail: str = "", idea_id: int | None = None, comment_id: int | None = None,
+                  call_id: int | None = None, note: str = "") -> int:
+    """`notify_each` the people of `audience` (its idea or call `key`) but `excluded`: the first
+    IN_REQUEST of them now, the others by the worker, queued in this transaction
+    (app.notify.fanout). Returns how many were told now."""
+    left_out = {i for i in excluded if i is not None}
+    people, last = audiences.page(session, audience, key, after=0, limit=audiences.IN_REQUEST)
+    news = {"kind": str(kind), "actor_id": actor.id if actor else None, "link": link, "subject": subject,
+            "detail": detail, "idea_id": idea_id, "comment_id": comment_id, "call_id": call_id, "note": note}
+    if last is not None:
+        audiences.continue_later(session, audience, key, after=last, excluded=sorted(left_out), news=news)
+    return len(notify_each(session, settings, recipients=[p for p in people if p.id not in left_out], kind=kind,
+                           actor=actor, link=link, subject=subject, detail=detail, idea_id=idea_id,
+                           comment_id=comment_id, call_id=call_id, note=note))
 
 
 def email_context(settings: Settings, *, recipient: User, view: NotificationView, note: str) -> dict[str, Any]:
@@ -253,20 +304,9 @@ def comment_posted(session: Session, settings: Settings, *, idea: Idea, comment:
                                          actor=actor, link=link, subject=idea.title, idea_id=idea.id,
                                          comment_id=comment.id):
             told.add(reply_to.author_id)
-    for person in follow_service.followers(session, idea_ids=[idea.id]):
-        if person.id in told:
-            continue
-        if notify(session, settings, recipient=person, kind=NotificationKind.comment, actor=actor,
-                  link=link, subject=idea.title, idea_id=idea.id, comment_id=comment.id):
-            told.add(person.id)  # type: ignore[arg-type]
-    return len(told)
-
-
-def _followers_who_may_see(session: Session, idea: Idea) -> list[User]:
-    """Followers told about an idea: only those who may still see it. Once moderation hides
-    it, its title and news go to its author and the moderators, nobody else."""
-    assert idea.id is not None
-    return [p for p in follow_service.followers(session, idea_ids=[idea.id]) if can(p, Action.idea_view, idea)]
+    return len(told) + tell_audience(session, settings, audience=Audience.followers, key=idea.id, excluded=told,
+                                     kind=NotificationKind.comment, actor=actor, link=link, subject=idea.title,
+                                     idea_id=idea.id, comment_id=comment.id)
 
 
 def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, actor: User | None,
@@ -274,41 +314,24 @@ def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, act
     """Tell the idea's followers that its status changed (call after the change). `note` is
     the public reason, in the moderator's words. Returns how many people were told."""
     assert idea.id is not None
-    count = 0
-    for person in _followers_who_may_see(session, idea):
-        if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
-                  link=links.idea_path(idea.id), subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status),
-                  note=note, idea_id=idea.id):
-            count += 1
-    return count
+    return tell_audience(session, settings, audience=Audience.followers_who_may_see, key=idea.id,
+                         kind=NotificationKind.status, actor=actor, link=links.idea_path(idea.id),
+                         subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status), note=note,
+                         idea_id=idea.id)
 
 
 def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: User | None) -> int:
     """Tell the idea's followers that the city answered it (call after setting the answer)."""
     assert idea.id is not None
-    count = 0
-    for person in _followers_who_may_see(session, idea):
-        if notify(session, settings, recipient=person, kind=NotificationKind.status, actor=actor,
-                  link=links.idea_path(idea.id, "answer"), subject=idea.title,
-                  detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")), idea_id=idea.id):
-            count += 1
-    return count
+    return tell_audience(session, settings, audience=Audience.followers_who_may_see, key=idea.id,
+                         kind=NotificationKind.status, actor=actor, link=links.idea_path(idea.id, "answer"),
+                         subject=idea.title, detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")),
+                         idea_id=idea.id)
 
 
 # What an edit notification says of who changed the idea (its `detail`, an English msgid).
 EDITED_BY_AUTHOR = N_("changed by its author")
 EDITED_BY_MODERATION = N_("changed by the moderation team")
-
-
-def _supporters_and_followers_who_may_see(session: Session, idea: Idea) -> list[User]:
-    """Active people who support or follow the idea and may still see it, each once, by id."""
-    assert idea.id is not None
-    supporters = session.exec(
-        select(User).where(col(User.id).in_(select(Vote.user_id).where(Vote.idea_id == idea.id)),
-                           col(User.banned_at).is_(None), col(User.deleted_at).is_(None))
-    ).all()
-    people = {p.id: p for p in [*follow_service.followers(session, idea_ids=[idea.id]), *supporters]}
-    return [people[i] for i in sorted(i for i in people if i is not None) if can(people[i], Action.idea_view, idea)]
 
 
 def tell_edits(session: Session, settings: Settings, *, idea: Idea) -> int:
@@ -340,42 +363,19 @@ def idea_edited(session: Session, settings: Settings, *, idea: Idea, version: Id
     assert idea.id is not None and version.id is not None
     detail = EDITED_BY_MODERATION if version.by_moderation else EDITED_BY_AUTHOR
     note = version.title_before if version.title_before != version.title_after else ""
-    count = 0
-    for person in _supporters_and_followers_who_may_see(session, idea):
-        if notify(session, settings, recipient=person, kind=NotificationKind.edited, actor=actor,
-                  link=links.idea_path(idea.id, f"version-{version.id}"), subject=idea.title, detail=detail,
-                  note=note, idea_id=idea.id):
-            count += 1
-    return count
-
-
-def _participants(session: Session, call_id: int) -> list[User]:
-    """Active people who took part in a call: they follow, wrote (beyond a draft), supported or
-    commented on one of its ideas. Each once."""
-    idea_ids = select(Idea.id).where(Idea.call_id == call_id)
-    taking_part: CompoundSelect = union(
-        select(Follow.user_id).where(col(Follow.idea_id).in_(idea_ids)),
-        select(col(Idea.author_id)).where(Idea.call_id == call_id, col(Idea.author_id).is_not(None),
-                                          Idea.status != IdeaStatus.draft),
-        select(Vote.user_id).where(Vote.call_id == call_id),
-        select(col(Comment.author_id)).where(col(Comment.idea_id).in_(idea_ids), col(Comment.author_id).is_not(None)),
-    )
-    return list(session.exec(
-        select(User).where(col(User.id).in_(taking_part), col(User.banned_at).is_(None),
-                           col(User.deleted_at).is_(None)).order_by(col(User.id))
-    ).all())
+    return tell_audience(session, settings, audience=Audience.supporters_and_followers_who_may_see, key=idea.id,
+                         kind=NotificationKind.edited, actor=actor,
+                         link=links.idea_path(idea.id, f"version-{version.id}"), subject=idea.title,
+                         detail=detail, note=note, idea_id=idea.id)
 
 
 def results_published(session: Session, settings: Settings, *, call: Call, actor: User | None) -> int:
-    """Tell everyone who took part in the call (see `_participants`): supporting an idea does
+    """Tell everyone who took part in the call (app.notify.audiences): supporting an idea does
     not make one follow it, but its call's results still concern the supporter."""
     assert call.id is not None
-    count = 0
-    for person in _participants(session, call.id):
-        if notify(session, settings, recipient=person, kind=NotificationKind.results, actor=actor,
-                  link=links.call_path(call.slug), subject=call.title, call_id=call.id):
-            count += 1
-    return count
+    return tell_audience(session, settings, audience=Audience.participants, key=call.id,
+                         kind=NotificationKind.results, actor=actor, link=links.call_path(call.slug),
+                         subject=call.title, call_id=call.id)
 
 
 def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Comment | None = None) -> int:
@@ -386,14 +386,10 @@ def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Co
                            col(User.deleted_at).is_(None)).order_by(col(User.id))
     ).all()
     link = links.comment_path(idea.id, comment.id) if comment is not None and comment.id else links.idea_path(idea.id)
-    count = 0
-    for person in moderators:
-        if notify(session, settings, recipient=person, kind=NotificationKind.report, actor=None,
-                  link=link, subject=idea.title,
-                  detail=N_("a comment") if comment is not None else N_("the idea"),
-                  idea_id=idea.id, comment_id=comment.id if comment is not None else None):
-            count += 1
-    return count
+    return len(notify_each(session, settings, recipients=moderators, kind=NotificationKind.report, actor=None,
+                           link=link, subject=idea.title,
+                           detail=N_("a comment") if comment is not None else N_("the idea"),
+                           idea_id=idea.id, comment_id=comment.id if comment is not None else None))
 
 
 def support_set_aside(session: Session, settings: Settings, *, recipient: User, idea: Idea,

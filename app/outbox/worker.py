@@ -25,7 +25,7 @@ from app.intake import sheets as intake_sheets
 from app.main import ROUTERS
 from app.media import service as media_service
 from app.media import storage as media_storage
-from app.notify import delivery, digest, periods
+from app.notify import audiences, delivery, digest, fanout, periods
 from app.outbox import service as outbox
 from app.ratelimit import service as ratelimit
 from app.search import indexing as search_indexing
@@ -59,6 +59,8 @@ def handlers(settings: Settings, db: Database) -> dict[str, outbox.Handler]:
         assistant_mentions.POLL_KIND: partial(assistant_mentions.poll, settings, db),
         # Participatory budgets: the reminder to confirm a ballot before voting closes.
         budget_reminder.REMIND_KIND: partial(budget_reminder.run, settings, db),
+        # News for many people: the pages after those told by the action itself.
+        audiences.FANOUT_KIND: partial(fanout.run, settings, db),
         # A change of an idea: the search index follows, and so do the announcements about it.
         search_indexing.REINDEX_KIND: partial(_idea_changed, settings, db),
     }

@@ -1,0 +1,51 @@
+"""The worker's part of news told to many people (app.notify.audiences): one page of BATCH
+people per outbox message, each in a transaction of its own, the next page queued in that same
+transaction. So a commit tells a whole page and queues the rest, or does neither, and the
+outbox runs the message again.
+
+What changed since the action is read again: the actor and the idea or call (deleted since:
+nobody more is told); the comment told of, which hidden or deleted since is told to nobody more;
+people who left the audience meanwhile (unfollowed, suspended) are no longer in its pages, and
+those who may no longer see a hidden idea are left out of a "who may see" audience's."""
+
+from typing import Any
+
+from app.account.models import User
+from app.call.models import Call
+from app.comment.models import Comment
+from app.db import Database
+from app.idea.models import Idea
+from app.notify import audiences, service
+from app.notify.audiences import Audience
+from app.notify.models import NotificationKind
+from app.settings import Settings
+
+
+def run(settings: Settings, db: Database, message_id: int, payload: dict[str, Any]) -> None:
+    """Tell the next page of the audience in `payload` (`audiences.continue_later`'s) and queue
+    the page after it when there may be more."""
+    audience, key, news = Audience(payload["audience"]), int(payload["key"]), dict(payload["news"])
+    excluded = {int(i) for i in payload.get("excluded", [])}
+    with db.transaction() as session:
+        if not _still_told(session, audience, key, news):
+            return
+        people, last = audiences.page(session, audience, key, after=int(payload["after"]), limit=audiences.BATCH)
+        if last is not None:
+            audiences.continue_later(session, audience, key, after=last, excluded=sorted(excluded), news=news)
+        actor = session.get(User, news["actor_id"]) if news.get("actor_id") is not None else None
+        service.notify_each(session, settings, recipients=[p for p in people if p.id not in excluded],
+                            kind=NotificationKind(news["kind"]), actor=actor, link=str(news["link"]),
+                            subject=str(news["subject"]), detail=str(news.get("detail") or ""),
+                            idea_id=news.get("idea_id"), comment_id=news.get("comment_id"),
+                            call_id=news.get("call_id"), note=str(news.get("note") or ""))
+
+
+def _still_told(session: Any, audience: Audience, key: int, news: dict[str, Any]) -> bool:
+    """Whether the news is still to be told: its idea or call still there, its comment still
+    there and shown."""
+    if session.get(Call if audience == Audience.participants else Idea, key) is None:
+        return False
+    if news.get("comment_id") is not None:
+        comment = session.get(Comment, news["comment_id"])
+        return comment is not None and comment.hidden_at is None and comment.deleted_at is None
+    return True

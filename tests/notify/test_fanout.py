@@ -1,0 +1,94 @@
+"""News for many people: the first of them told in the action's own transaction, the others by
+the worker a page at a time (app.notify.audiences, app.notify.fanout). The pages are made small
+here; the real ones tell 100 people in the request and 200 per worker transaction."""
+
+import pytest
+from sqlmodel import Session, select
+
+from app.clock import utcnow
+from app.comment.models import Comment
+from app.follow import service as follow_service
+from app.notify import audiences
+from app.notify import service as notify
+from app.notify.models import Notification
+from app.outbox.models import OutboxMessage
+from tests.factories import make_call, make_idea, make_user
+from tests.support import SmtpSink, WebClient
+
+
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audiences, "IN_REQUEST", 3)
+    monkeypatch.setattr(audiences, "BATCH", 2)
+
+
+def told(session: Session, **where: object) -> list[int]:
+    session.expire_all()
+    rows = session.exec(select(Notification).filter_by(**where)).all()
+    return sorted(n.user_id for n in rows)
+
+
+def pages_queued(session: Session) -> int:
+    return len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == audiences.FANOUT_KIND)).all())
+
+
+def test_a_comment_tells_the_first_followers_at_once_and_the_others_through_the_worker(
+        mail_client: WebClient, smtp: SmtpSink, session: Session) -> None:
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call, title="Des bancs au parc")
+    writer = make_user(session, email="camille@example.org")
+    followers = [make_user(session, email=f"lecteur{n}@example.org") for n in range(8)]
+    for person in [writer, *followers]:
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    session.commit()
+
+    mail_client.login_as(writer)
+    assert mail_client.submit(f"/ideas/{idea.id}/comments", {"body": "Oui, à l'ombre."}).status_code == 303
+    comment = session.exec(select(Comment).where(Comment.idea_id == idea.id)).one()
+    first = told(session, comment_id=comment.id)
+    assert len(first) == 2 and set(first) <= {p.id for p in followers}  # 3 read, the writer among them
+    assert pages_queued(session) == 1
+
+    mail_client.run_worker()
+    assert told(session, comment_id=comment.id) == sorted(p.id for p in followers)  # each once, never the writer
+    assert pages_queued(session) == 4  # 3 in the request, then 2, 2, 2 and the last
+    for person in followers:
+        assert len(smtp.to(person.email)) == 1, person.email
+    assert smtp.to("camille@example.org") == []
+
+
+def test_a_comment_hidden_before_the_worker_goes_on_is_told_to_nobody_more(client: WebClient,
+                                                                             session: Session) -> None:
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    writer = make_user(session)
+    for person in [writer, *(make_user(session) for _ in range(8))]:
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    session.commit()
+    client.login_as(writer)
+    client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis bientôt masqué."})
+    comment = session.exec(select(Comment).where(Comment.idea_id == idea.id)).one()
+    before = told(session, comment_id=comment.id)
+    assert len(before) == 2 and pages_queued(session) == 1  # the others are the worker's
+    comment.hidden_at = utcnow()
+    session.add(comment)
+    session.commit()
+    client.run_worker()
+    assert told(session, comment_id=comment.id) == before
+
+
+def test_results_reach_every_participant_but_those_suspended_meanwhile(client: WebClient, session: Session) -> None:
+    call = make_call(session, phase="results")
+    people = [make_user(session) for _ in range(9)]
+    for person in people:
+        idea = make_idea(session, call, person, status="published")
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    session.commit()
+    with client.db.transaction() as tx:
+        assert notify.results_published(tx, client.settings, call=call, actor=None) == 3
+    suspended = people[-1]
+    suspended.banned_at = utcnow()
+    session.add(suspended)
+    session.commit()
+    client.run_worker()
+    assert told(session, call_id=call.id) == sorted(p.id for p in people[:-1])
