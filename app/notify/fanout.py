@@ -1,7 +1,7 @@
 """The worker's part of news told to many people (app.notify.audiences): one page of BATCH
 people per outbox message, each in a transaction of its own, the next page queued in that same
-transaction. So a commit tells a whole page and queues the rest, or does neither, and the
-outbox runs the message again.
+transaction, which marks the message done too. So a commit tells a whole page, queues the
+rest and ends the message, or does none of it, and the outbox runs the message again.
 
 What changed since the action is read again: the actor and the idea or call (deleted since:
 nobody more is told); the comment told of, which hidden or deleted since is told to nobody more;
@@ -12,12 +12,14 @@ from typing import Any
 
 from app.account.models import User
 from app.call.models import Call
+from app.clock import utcnow
 from app.comment.models import Comment
 from app.db import Database
 from app.idea.models import Idea
 from app.notify import audiences, service
 from app.notify.audiences import Audience
 from app.notify.models import NotificationKind
+from app.outbox.models import OutboxMessage, OutboxStatus
 from app.settings import Settings
 
 
@@ -27,6 +29,15 @@ def run(settings: Settings, db: Database, message_id: int, payload: dict[str, An
     audience, key, news = Audience(payload["audience"]), int(payload["key"]), dict(payload["news"])
     excluded = {int(i) for i in payload.get("excluded", [])}
     with db.transaction() as session:
+        # Marked done in the transaction that tells the page, not after it as the outbox marks
+        # other messages: a worker stopped between the two would tell the page again when the
+        # message is taken up anew, and queue the rest twice. Locked first, so that a run taken
+        # up by another worker at the end of this one's lease waits for it, then finds it done.
+        own = session.get(OutboxMessage, message_id, with_for_update=True)
+        if own is None or own.status != OutboxStatus.running:
+            return
+        own.status, own.done_at = OutboxStatus.done, utcnow()
+        session.add(own)
         if not _still_told(session, audience, key, news):
             return
         people, last = audiences.page(session, audience, key, after=int(payload["after"]), limit=audiences.BATCH)

@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.follow import service as follow_service
-from app.notify import audiences
+from app.notify import audiences, fanout
 from app.notify import service as notify
 from app.notify.models import Notification
-from app.outbox.models import OutboxMessage
+from app.outbox.models import OutboxMessage, OutboxStatus
 from tests.factories import make_call, make_idea, make_user
 from tests.support import SmtpSink, WebClient
 
@@ -92,3 +92,29 @@ def test_results_reach_every_participant_but_those_suspended_meanwhile(client: W
     session.commit()
     client.run_worker()
     assert told(session, call_id=call.id) == sorted(p.id for p in people[:-1])
+
+
+def test_a_page_run_twice_tells_nobody_twice(client: WebClient, session: Session) -> None:
+    # A page's message taken up by a second worker (the first one's lease ended while it ran,
+    # or it stopped after the page's commit): the second run finds the page told.
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call)
+    writer = make_user(session)
+    for person in [writer, *(make_user(session) for _ in range(8))]:
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    session.commit()
+    client.login_as(writer)
+    client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis pour tout le monde."})
+    comment = session.exec(select(Comment).where(Comment.idea_id == idea.id)).one()
+    page = session.exec(select(OutboxMessage).where(OutboxMessage.kind == audiences.FANOUT_KIND)).one()
+    with client.db.transaction() as tx:  # claimed, as `outbox.claim` marks it
+        claimed = tx.get(OutboxMessage, page.id)
+        assert claimed is not None
+        claimed.status = OutboxStatus.running
+    for _run in range(2):
+        fanout.run(client.settings, client.db, page.id or 0, dict(page.payload))
+    assert len(told(session, comment_id=comment.id)) == 4  # 2 in the request, 2 in the page
+    client.run_worker()
+    rows = told(session, comment_id=comment.id)
+    assert len(rows) == len(set(rows)) == 8
+    assert pages_queued(session) == 4
