@@ -33,7 +33,7 @@ def test_moderator_works_through_the_queue(server: E2EServer, context: BrowserCo
     expect(box).to_be_checked()
     tab_to(page, page.get_by_role("button", name="Approuver les idées sélectionnées"))
     page.keyboard.press("Enter")
-    expect(page.locator(".flash-success")).to_have_text("1 idées approuvées.")
+    expect(page.locator(".flash-success")).to_have_text("1 idée approuvée.")
     expect(page.get_by_role("link", name="Idées en attente (2)")).to_be_visible()
 
     # One idea at a time: reject with a common reason and a few words.
