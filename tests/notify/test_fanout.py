@@ -32,6 +32,18 @@ def pages_queued(session: Session) -> int:
     return len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == audiences.FANOUT_KIND)).all())
 
 
+def commented_by_one_of_nine_followers(client: WebClient, session: Session) -> Comment:
+    """A comment posted through the site on an idea that its writer and 8 others follow."""
+    idea = make_idea(session, make_call(session, phase="voting"))
+    writer = make_user(session)
+    for person in [writer, *(make_user(session) for _ in range(8))]:
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    session.commit()
+    client.login_as(writer)
+    assert client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis pour tout le monde."}).status_code == 303
+    return session.exec(select(Comment).where(Comment.idea_id == idea.id)).one()
+
+
 def test_a_comment_tells_the_first_followers_at_once_and_the_others_through_the_worker(
         mail_client: WebClient, smtp: SmtpSink, session: Session) -> None:
     call = make_call(session, phase="voting")
@@ -59,15 +71,7 @@ def test_a_comment_tells_the_first_followers_at_once_and_the_others_through_the_
 
 def test_a_comment_hidden_before_the_worker_goes_on_is_told_to_nobody_more(client: WebClient,
                                                                              session: Session) -> None:
-    call = make_call(session, phase="voting")
-    idea = make_idea(session, call)
-    writer = make_user(session)
-    for person in [writer, *(make_user(session) for _ in range(8))]:
-        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
-    session.commit()
-    client.login_as(writer)
-    client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis bientôt masqué."})
-    comment = session.exec(select(Comment).where(Comment.idea_id == idea.id)).one()
+    comment = commented_by_one_of_nine_followers(client, session)
     before = told(session, comment_id=comment.id)
     assert len(before) == 2 and pages_queued(session) == 1  # the others are the worker's
     comment.hidden_at = utcnow()
@@ -97,15 +101,7 @@ def test_results_reach_every_participant_but_those_suspended_meanwhile(client: W
 def test_a_page_run_twice_tells_nobody_twice(client: WebClient, session: Session) -> None:
     # A page's message taken up by a second worker (the first one's lease ended while it ran,
     # or it stopped after the page's commit): the second run finds the page told.
-    call = make_call(session, phase="voting")
-    idea = make_idea(session, call)
-    writer = make_user(session)
-    for person in [writer, *(make_user(session) for _ in range(8))]:
-        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
-    session.commit()
-    client.login_as(writer)
-    client.submit(f"/ideas/{idea.id}/comments", {"body": "Un avis pour tout le monde."})
-    comment = session.exec(select(Comment).where(Comment.idea_id == idea.id)).one()
+    comment = commented_by_one_of_nine_followers(client, session)
     page = session.exec(select(OutboxMessage).where(OutboxMessage.kind == audiences.FANOUT_KIND)).one()
     with client.db.transaction() as tx:  # claimed, as `outbox.claim` marks it
         claimed = tx.get(OutboxMessage, page.id)
