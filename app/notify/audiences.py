@@ -30,32 +30,32 @@ BATCH = 200  # people told per transaction of the worker
 
 
 class Audience(StrEnum):
-    """Who hears of the news, `key` naming their idea or call."""
+    """Who hears of the news, `key` naming their idea or call. Of an idea, only those who may
+    still see it: once moderation hides it, its title and news go to its author and the
+    moderators, nobody else (also when it is hidden while the worker tells the rest)."""
 
     followers = "followers"  # of idea `key`
-    followers_who_may_see = "followers_who_may_see"  # of idea `key`, while they may still see it
-    supporters_and_followers_who_may_see = "supporters_and_followers_who_may_see"  # of idea `key`
+    supporters_and_followers = "supporters_and_followers"  # of idea `key`
     participants = "participants"  # of call `key`: see `_taking_part`
 
 
 def page(session: Session, audience: Audience, key: int, *, after: int, limit: int) -> tuple[list[User], int | None]:
     """The active people of `audience` whose account id is above `after`, at most `limit` read,
     by id; with the last id read when there may be more after it (a full page), else None.
-    Those of a "who may see" audience who may no longer see the idea are read but left out: an
-    idea hidden by moderation has its news told to its author and the moderators only. No idea
-    or call `key` (deleted since): nobody."""
+    Those of an idea's audience who may no longer see it are read but left out (`Audience`).
+    No idea or call `key` (deleted since): nobody."""
     if audience == Audience.participants:
         ids: Any = _taking_part(key)
     else:
         ids = select(Follow.user_id).where(Follow.idea_id == key)
-        if audience == Audience.supporters_and_followers_who_may_see:
+        if audience == Audience.supporters_and_followers:
             ids = union(ids, select(Vote.user_id).where(Vote.idea_id == key))
     people = list(session.exec(
         select(User).where(col(User.id).in_(ids), col(User.id) > after, col(User.banned_at).is_(None),
                            col(User.deleted_at).is_(None)).order_by(col(User.id)).limit(limit)
     ).all())
     last = people[-1].id if len(people) == limit else None
-    if audience in (Audience.followers_who_may_see, Audience.supporters_and_followers_who_may_see):
+    if audience != Audience.participants:
         idea = session.get(Idea, key)
         people = [p for p in people if idea is not None and can(p, Action.idea_view, idea)]
     return people, last

@@ -6,7 +6,8 @@ rest and ends the message, or does none of it, and the outbox runs the message a
 What changed since the action is read again: the actor and the idea or call (deleted since:
 nobody more is told); the comment told of, which hidden or deleted since is told to nobody more;
 people who left the audience meanwhile (unfollowed, suspended) are no longer in its pages, and
-those who may no longer see a hidden idea are left out of a "who may see" audience's."""
+an idea hidden meanwhile has its news told to nobody more who may not see it
+(app.notify.audiences.Audience)."""
 
 from typing import Any
 

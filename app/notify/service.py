@@ -314,7 +314,7 @@ def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, act
     """Tell the idea's followers that its status changed (call after the change). `note` is
     the public reason, in the moderator's words. Returns how many people were told."""
     assert idea.id is not None
-    return tell_audience(session, settings, audience=Audience.followers_who_may_see, key=idea.id,
+    return tell_audience(session, settings, audience=Audience.followers, key=idea.id,
                          kind=NotificationKind.status, actor=actor, link=links.idea_path(idea.id),
                          subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status), note=note,
                          idea_id=idea.id)
@@ -323,7 +323,7 @@ def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, act
 def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: User | None) -> int:
     """Tell the idea's followers that the city answered it (call after setting the answer)."""
     assert idea.id is not None
-    return tell_audience(session, settings, audience=Audience.followers_who_may_see, key=idea.id,
+    return tell_audience(session, settings, audience=Audience.followers, key=idea.id,
                          kind=NotificationKind.status, actor=actor, link=links.idea_path(idea.id, "answer"),
                          subject=idea.title, detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")),
                          idea_id=idea.id)
@@ -363,7 +363,7 @@ def idea_edited(session: Session, settings: Settings, *, idea: Idea, version: Id
     assert idea.id is not None and version.id is not None
     detail = EDITED_BY_MODERATION if version.by_moderation else EDITED_BY_AUTHOR
     note = version.title_before if version.title_before != version.title_after else ""
-    return tell_audience(session, settings, audience=Audience.supporters_and_followers_who_may_see, key=idea.id,
+    return tell_audience(session, settings, audience=Audience.supporters_and_followers, key=idea.id,
                          kind=NotificationKind.edited, actor=actor,
                          link=links.idea_path(idea.id, f"version-{version.id}"), subject=idea.title,
                          detail=detail, note=note, idea_id=idea.id)

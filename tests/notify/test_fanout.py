@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from app.clock import utcnow
 from app.comment.models import Comment
 from app.follow import service as follow_service
+from app.idea.models import Idea
 from app.notify import audiences, fanout
 from app.notify import service as notify
 from app.notify.models import Notification
@@ -76,6 +77,21 @@ def test_a_comment_hidden_before_the_worker_goes_on_is_told_to_nobody_more(clien
     assert len(before) == 2 and pages_queued(session) == 1  # the others are the worker's
     comment.hidden_at = utcnow()
     session.add(comment)
+    session.commit()
+    client.run_worker()
+    assert told(session, comment_id=comment.id) == before
+
+
+def test_an_idea_hidden_before_the_worker_goes_on_has_its_news_told_to_nobody_more(
+        client: WebClient, session: Session) -> None:
+    # Its title would reach people who may no longer see it.
+    comment = commented_by_one_of_nine_followers(client, session)
+    idea = session.get(Idea, comment.idea_id)
+    assert idea is not None
+    before = told(session, comment_id=comment.id)
+    assert len(before) == 2
+    idea.hidden_at = utcnow()
+    session.add(idea)
     session.commit()
     client.run_worker()
     assert told(session, comment_id=comment.id) == before
