@@ -4,11 +4,11 @@ the first IN_REQUEST people in the transaction of the action itself, the others 
 BATCH people per transaction (app.notify.fanout), each page starting after the last id of
 the one before.
 
-Why split: each person costs a notification row and, for most, an e-mail composed and queued,
-about 1.5 ms (measured: 300 followers of an idea, 0.45 s with their preferences read at once).
-A call's results told to its 10,000 participants in the request that publishes them held
-SQLite's write turn, every other writer of every process waiting, for about 15 s; an idea
-followed by thousands, each comment on it for seconds."""
+Why split: each person costs a notification row and, for most, an e-mail composed and queued.
+Told all in the request, a comment on an idea with 200 followers took 691 ms on SQLite (about
+3.3 ms a person, all of it in the write turn every other writer of every process waits for),
+and a call's results told to its 10,000 participants would have held that turn for about half
+a minute. Now a request tells at most IN_REQUEST people (200 followers: 98 to 148 ms)."""
 
 from enum import StrEnum
 from typing import Any

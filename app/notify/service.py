@@ -6,9 +6,9 @@ Other domains call the event functions below (`comment_posted`, `idea_status_cha
 their own transaction. Nobody is told about their own action. News for many people (an idea's
 followers, a call's participants) is told to the first of them in that transaction, to the
 others by the worker (`tell_audience`, app.notify.audiences): the events return how many were
-told at once. E-mails are written in the
-recipient's language and carry an unsubscribe link that works without logging in: it is signed
-for that single purpose and names one person and one kind of e-mail.
+told at once. E-mails are written in the recipient's language and carry an unsubscribe link
+that works without logging in: it is signed for that single purpose and names one person and
+one kind of e-mail.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -222,8 +222,8 @@ def notify_each(session: Session, settings: Settings, *, recipients: Sequence[Us
     """`notify` each of `recipients` (the same news to many: an idea's followers, a call's
     participants); returns the rows written, in the order of `recipients` (the actor and
     inactive accounts are skipped). Their preferences are read in one statement and the e-mails'
-    signature once, where each person cost both: a comment on an idea with 300 followers took
-    1.5 s of the request, in SQLite's write turn (issue 14)."""
+    signature once, where each person cost both (300 followers told under cProfile: 1.51 s
+    before, 0.73 s so; issue 14)."""
     people = [p for p in recipients if p.id is not None and p.banned_at is None and p.deleted_at is None
               and not (actor is not None and actor.id == p.id)]
     if not people:
