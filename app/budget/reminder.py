@@ -26,6 +26,7 @@ from app.db import Database
 from app.i18n import CITY_TZ, N_
 from app.notify import service as notify_service
 from app.notify.models import NotificationKind
+from app.notify.news import News
 from app.outbox import service as outbox
 from app.settings import Settings
 
@@ -66,10 +67,9 @@ def remind_due(session: Session, settings: Settings, now: datetime | None = None
                    col(User.deleted_at).is_(None), col(User.banned_at).is_(None))
             .order_by(col(User.id))).all()
         closes = end.astimezone(CITY_TZ).strftime("%d/%m/%Y %H:%M")
-        told += len(notify_service.notify_each(
-            session, settings, recipients=people, kind=NotificationKind.ballot, actor=None,
-            link=links.path("budget:ballot", slug=call.slug, _anchor="ballot-summary"),
-            subject=call.title, detail=REMIND, call_id=call.id, note=closes))
+        told += len(notify_service.notify_each(session, settings, recipients=people, actor=None, news=News(
+            kind=NotificationKind.ballot, link=links.path("budget:ballot", slug=call.slug, _anchor="ballot-summary"),
+            subject=call.title, detail=REMIND, call_id=call.id, note=closes)))
         budget.reminded_at = now
         session.add(budget)
     return told

@@ -16,6 +16,7 @@ from app.intake import notices as intake_notices
 from app.notify import service as notify_service
 from app.notify.audiences import Audience
 from app.notify.models import NotificationKind
+from app.notify.news import News
 from app.settings import Settings
 
 # What each decision says in the notification list (msgids, translated when shown).
@@ -56,9 +57,9 @@ def idea_decision(session: Session, settings: Settings, *, idea: Idea, actor: Us
         told.add(None)
     if notify_followers:
         return len(told) + notify_service.tell_audience(
-            session, settings, audience=Audience.followers, key=idea.id, excluded={*told, idea.author_id},
-            kind=NotificationKind.status, actor=actor, link=link, subject=idea.title, detail=EVENT_DETAILS[event],
-            note=note, idea_id=target.id)
+            session, settings, audience=Audience.followers, key=idea.id, excluded={*told, idea.author_id}, actor=actor,
+            news=News(kind=NotificationKind.status, link=link, subject=idea.title, detail=EVENT_DETAILS[event],
+                      note=note, idea_id=target.id))
     return len(told)
 
 

@@ -76,8 +76,8 @@ def _taking_part(call_id: int) -> CompoundSelect:
 
 def continue_later(session: Session, audience: Audience, key: int, *, after: int, excluded: list[int],
                    news: dict[str, Any]) -> None:
-    """Queue, in the caller's transaction, the telling of `news` (app.notify.fanout's payload:
-    `notify_each`'s keywords, the actor by id) to the people of `audience` after id `after`,
+    """Queue, in the caller's transaction, the telling of `news` (`News.to_payload`'s JSON,
+    app.notify.news) to the people of `audience` after id `after`,
     but those of `excluded` (told otherwise: the author answered, the actor)."""
     outbox.enqueue(session, FANOUT_KIND, {"audience": str(audience), "key": key, "after": after,
                                           "excluded": sorted(excluded), "news": news})

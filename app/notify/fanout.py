@@ -19,7 +19,7 @@ from app.db import Database
 from app.idea.models import Idea
 from app.notify import audiences, service
 from app.notify.audiences import Audience
-from app.notify.models import NotificationKind
+from app.notify.news import News
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.settings import Settings
 
@@ -27,7 +27,8 @@ from app.settings import Settings
 def run(settings: Settings, db: Database, message_id: int, payload: dict[str, Any]) -> None:
     """Tell the next page of the audience in `payload` (`audiences.continue_later`'s) and queue
     the page after it when there may be more."""
-    audience, key, news = Audience(payload["audience"]), int(payload["key"]), dict(payload["news"])
+    audience, key = Audience(payload["audience"]), int(payload["key"])
+    news, actor_id = News.from_payload(payload["news"])
     excluded = {int(i) for i in payload.get("excluded", [])}
     with db.transaction() as session:
         # Marked done in the transaction that tells the page, not after it as the outbox marks
@@ -43,21 +44,19 @@ def run(settings: Settings, db: Database, message_id: int, payload: dict[str, An
             return
         people, last = audiences.page(session, audience, key, after=int(payload["after"]), limit=audiences.BATCH)
         if last is not None:
-            audiences.continue_later(session, audience, key, after=last, excluded=sorted(excluded), news=news)
-        actor = session.get(User, news["actor_id"]) if news.get("actor_id") is not None else None
-        service.notify_each(session, settings, recipients=[p for p in people if p.id not in excluded],
-                            kind=NotificationKind(news["kind"]), actor=actor, link=str(news["link"]),
-                            subject=str(news["subject"]), detail=str(news.get("detail") or ""),
-                            idea_id=news.get("idea_id"), comment_id=news.get("comment_id"),
-                            call_id=news.get("call_id"), note=str(news.get("note") or ""))
+            audiences.continue_later(session, audience, key, after=last, excluded=sorted(excluded),
+                                     news=payload["news"])
+        actor = session.get(User, actor_id) if actor_id is not None else None
+        service.notify_each(session, settings, recipients=[p for p in people if p.id not in excluded], news=news,
+                            actor=actor)
 
 
-def _still_told(session: Any, audience: Audience, key: int, news: dict[str, Any]) -> bool:
+def _still_told(session: Any, audience: Audience, key: int, news: News) -> bool:
     """Whether the news is still to be told: its idea or call still there, its comment still
     there and shown."""
     if session.get(Call if audience == Audience.participants else Idea, key) is None:
         return False
-    if news.get("comment_id") is not None:
-        comment = session.get(Comment, news["comment_id"])
+    if news.comment_id is not None:
+        comment = session.get(Comment, news.comment_id)
         return comment is not None and comment.hidden_at is None and comment.deleted_at is None
     return True

@@ -29,6 +29,7 @@ from app.idea.models import Idea, IdeaStatus, IdeaVersion
 from app.notify import audiences, periods
 from app.notify.audiences import Audience
 from app.notify.models import DIGESTS, EmailDelivery, Notification, NotificationKind, NotificationPreference
+from app.notify.news import News
 from app.notify.views import FORMER_ACTOR, NotificationView
 from app.settings import Settings
 
@@ -210,20 +211,20 @@ def notify(session: Session, settings: Settings, *, recipient: User, kind: Notif
 
     The row names the actor by id, not by a copy of their name. An e-mail is composed now, and
     checked again and composed anew when the worker sends it (app.notify.delivery)."""
-    told = notify_each(session, settings, recipients=[recipient], kind=kind, actor=actor, link=link,
-                       subject=subject, detail=detail, idea_id=idea_id, comment_id=comment_id, call_id=call_id,
-                       note=note)
+    told = notify_each(session, settings, recipients=[recipient], actor=actor,
+                       news=News(kind=kind, link=link, subject=subject, detail=detail, idea_id=idea_id,
+                                 comment_id=comment_id, call_id=call_id, note=note))
     return told[0] if told else None
 
 
-def notify_each(session: Session, settings: Settings, *, recipients: Sequence[User], kind: NotificationKind,
-                actor: User | None, link: str, subject: str, detail: str = "", idea_id: int | None = None,
-                comment_id: int | None = None, call_id: int | None = None, note: str = "") -> list[Notification]:
-    """`notify` each of `recipients` (the same news to many: an idea's followers, a call's
-    participants); returns the rows written, in the order of `recipients` (the actor and
-    inactive accounts are skipped). Their preferences are read in one statement and the e-mails'
-    signature once, where each person cost both (300 followers told under cProfile: 1.51 s
-    before, 0.73 s so; issue 14)."""
+def notify_each(session: Session, settings: Settings, *, recipients: Sequence[User], news: News,
+                actor: User | None) -> list[Notification]:
+    """`notify` each of `recipients` of `news` made by `actor` (the same news to many: an idea's
+    followers, a call's participants); returns the rows written, in the order of `recipients`
+    (the actor and inactive accounts are skipped). Their preferences are read in one statement,
+    the e-mails' signature once and each digest job queued once, where each person cost all
+    three (300 followers told under cProfile: 1.51 s before, 0.73 s so; issue 14)."""
+    kind = news.kind
     people = [p for p in recipients if p.id is not None and p.banned_at is None and p.deleted_at is None
               and not (actor is not None and actor.id == p.id)]
     if not people:
@@ -231,16 +232,18 @@ def notify_each(session: Session, settings: Settings, *, recipients: Sequence[Us
     preferences = _preferences_of(session, [p.id for p in people if p.email_verified_at is not None and p.id])
     signature = mail.platform_signature(session) if preferences else ""
     rows = []
+    digests: set[tuple[EmailDelivery, str]] = set()  # the digest jobs made sure of, by cadence and period
     for recipient in people:
         assert recipient.id is not None
         delivery = preferences[recipient.id][kind] if recipient.id in preferences else EmailDelivery.none
-        row = Notification(user_id=recipient.id, kind=kind, idea_id=idea_id, comment_id=comment_id,
-                           call_id=call_id, actor_id=actor.id if actor else None,
-                           subject=subject[:200], detail=detail[:200], link=link[:300],
+        row = Notification(user_id=recipient.id, kind=kind, idea_id=news.idea_id, comment_id=news.comment_id,
+                           call_id=news.call_id, actor_id=actor.id if actor else None,
+                           subject=news.subject[:200], detail=news.detail[:200], link=news.link[:300],
                            digest=delivery.value if delivery in DIGESTS else None)
         session.add(row)
         rows.append((recipient, row, delivery))
-        if delivery in DIGESTS:
+        if delivery in DIGESTS and (delivery, periods.period_of(delivery, row.created_at).key) not in digests:
+            digests.add((delivery, periods.period_of(delivery, row.created_at).key))
             periods.schedule(session, cadence=delivery, when=row.created_at)
     if any(delivery == EmailDelivery.immediate for _r, _row, delivery in rows):
         session.flush()  # the rows' ids, for the worker's check
@@ -251,28 +254,24 @@ def notify_each(session: Session, settings: Settings, *, recipients: Sequence[Us
                                 actor=actor.display_name if actor else "", link=row.link)
         mail.queue_email(
             session, to=recipient.email, template=f"notify_{kind.value}", lang=recipient.language,
-            user_id=recipient.id, extra={"notification_id": row.id, "note": note}, signature=signature,
-            **email_context(settings, recipient=recipient, view=view, note=note),
+            user_id=recipient.id, extra={"notification_id": row.id, "note": news.note}, signature=signature,
+            **email_context(settings, recipient=recipient, view=view, note=news.note),
         )
     return [row for _r, row, _d in rows]
 
 
 def tell_audience(session: Session, settings: Settings, *, audience: Audience, key: int,
-                  excluded: Iterable[int | None] = (), kind: NotificationKind, actor: User | None, link: str,
-                  subject: str, detail: str = "", idea_id: int | None = None, comment_id: int | None = None,
-                  call_id: int | None = None, note: str = "") -> int:
+                  excluded: Iterable[int | None] = (), news: News, actor: User | None) -> int:
     """`notify_each` the people of `audience` (its idea or call `key`) but `excluded`: the first
     IN_REQUEST of them now, the others by the worker, queued in this transaction
     (app.notify.fanout). Returns how many were told now."""
     left_out = {i for i in excluded if i is not None}
     people, last = audiences.page(session, audience, key, after=0, limit=audiences.IN_REQUEST)
-    news = {"kind": str(kind), "actor_id": actor.id if actor else None, "link": link, "subject": subject,
-            "detail": detail, "idea_id": idea_id, "comment_id": comment_id, "call_id": call_id, "note": note}
     if last is not None:
-        audiences.continue_later(session, audience, key, after=last, excluded=sorted(left_out), news=news)
-    return len(notify_each(session, settings, recipients=[p for p in people if p.id not in left_out], kind=kind,
-                           actor=actor, link=link, subject=subject, detail=detail, idea_id=idea_id,
-                           comment_id=comment_id, call_id=call_id, note=note))
+        audiences.continue_later(session, audience, key, after=last, excluded=sorted(left_out),
+                                 news=news.to_payload(actor))
+    return len(notify_each(session, settings, recipients=[p for p in people if p.id not in left_out],
+                           news=news, actor=actor))
 
 
 def email_context(settings: Settings, *, recipient: User, view: NotificationView, note: str) -> dict[str, Any]:
@@ -305,8 +304,8 @@ def comment_posted(session: Session, settings: Settings, *, idea: Idea, comment:
                                          comment_id=comment.id):
             told.add(reply_to.author_id)
     return len(told) + tell_audience(session, settings, audience=Audience.followers, key=idea.id, excluded=told,
-                                     kind=NotificationKind.comment, actor=actor, link=link, subject=idea.title,
-                                     idea_id=idea.id, comment_id=comment.id)
+                                     actor=actor, news=News(kind=NotificationKind.comment, link=link,
+                                                            subject=idea.title, idea_id=idea.id, comment_id=comment.id))
 
 
 def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, actor: User | None,
@@ -314,19 +313,18 @@ def idea_status_changed(session: Session, settings: Settings, *, idea: Idea, act
     """Tell the idea's followers that its status changed (call after the change). `note` is
     the public reason, in the moderator's words. Returns how many people were told."""
     assert idea.id is not None
-    return tell_audience(session, settings, audience=Audience.followers, key=idea.id,
-                         kind=NotificationKind.status, actor=actor, link=links.idea_path(idea.id),
-                         subject=idea.title, detail=STATUS_LABELS.get(to_status, to_status), note=note,
-                         idea_id=idea.id)
+    return tell_audience(session, settings, audience=Audience.followers, key=idea.id, actor=actor,
+                         news=News(kind=NotificationKind.status, link=links.idea_path(idea.id), subject=idea.title,
+                                   detail=STATUS_LABELS.get(to_status, to_status), note=note, idea_id=idea.id))
 
 
 def official_answer(session: Session, settings: Settings, *, idea: Idea, actor: User | None) -> int:
     """Tell the idea's followers that the city answered it (call after setting the answer)."""
     assert idea.id is not None
-    return tell_audience(session, settings, audience=Audience.followers, key=idea.id,
-                         kind=NotificationKind.status, actor=actor, link=links.idea_path(idea.id, "answer"),
-                         subject=idea.title, detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered")),
-                         idea_id=idea.id)
+    return tell_audience(session, settings, audience=Audience.followers, key=idea.id, actor=actor,
+                         news=News(kind=NotificationKind.status, link=links.idea_path(idea.id, "answer"),
+                                   subject=idea.title, idea_id=idea.id,
+                                   detail=STATUS_LABELS.get(idea.answer_status or "", N_("answered"))))
 
 
 # What an edit notification says of who changed the idea (its `detail`, an English msgid).
@@ -363,19 +361,18 @@ def idea_edited(session: Session, settings: Settings, *, idea: Idea, version: Id
     assert idea.id is not None and version.id is not None
     detail = EDITED_BY_MODERATION if version.by_moderation else EDITED_BY_AUTHOR
     note = version.title_before if version.title_before != version.title_after else ""
-    return tell_audience(session, settings, audience=Audience.supporters_and_followers, key=idea.id,
-                         kind=NotificationKind.edited, actor=actor,
-                         link=links.idea_path(idea.id, f"version-{version.id}"), subject=idea.title,
-                         detail=detail, note=note, idea_id=idea.id)
+    return tell_audience(session, settings, audience=Audience.supporters_and_followers, key=idea.id, actor=actor,
+                         news=News(kind=NotificationKind.edited, link=links.idea_path(idea.id, f"version-{version.id}"),
+                                   subject=idea.title, detail=detail, note=note, idea_id=idea.id))
 
 
 def results_published(session: Session, settings: Settings, *, call: Call, actor: User | None) -> int:
     """Tell everyone who took part in the call (app.notify.audiences): supporting an idea does
     not make one follow it, but its call's results still concern the supporter."""
     assert call.id is not None
-    return tell_audience(session, settings, audience=Audience.participants, key=call.id,
-                         kind=NotificationKind.results, actor=actor, link=links.call_path(call.slug),
-                         subject=call.title, call_id=call.id)
+    return tell_audience(session, settings, audience=Audience.participants, key=call.id, actor=actor,
+                         news=News(kind=NotificationKind.results, link=links.call_path(call.slug), subject=call.title,
+                                   call_id=call.id))
 
 
 def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Comment | None = None) -> int:
@@ -386,10 +383,10 @@ def item_hidden(session: Session, settings: Settings, *, idea: Idea, comment: Co
                            col(User.deleted_at).is_(None)).order_by(col(User.id))
     ).all()
     link = links.comment_path(idea.id, comment.id) if comment is not None and comment.id else links.idea_path(idea.id)
-    return len(notify_each(session, settings, recipients=moderators, kind=NotificationKind.report, actor=None,
-                           link=link, subject=idea.title,
-                           detail=N_("a comment") if comment is not None else N_("the idea"),
-                           idea_id=idea.id, comment_id=comment.id if comment is not None else None))
+    return len(notify_each(session, settings, recipients=moderators, actor=None, news=News(
+        kind=NotificationKind.report, link=link, subject=idea.title,
+        detail=N_("a comment") if comment is not None else N_("the idea"),
+        idea_id=idea.id, comment_id=comment.id if comment is not None else None)))
 
 
 def support_set_aside(session: Session, settings: Settings, *, recipient: User, idea: Idea,

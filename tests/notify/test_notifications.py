@@ -14,6 +14,7 @@ from app.clock import utcnow
 from app.follow import service as follow_service
 from app.idea import service as idea_service
 from app.idea.models import Idea
+from app.notify import periods
 from app.notify import service as notify
 from app.notify.models import EmailDelivery, Notification
 from app.outbox.models import OutboxMessage
@@ -301,3 +302,29 @@ def test_news_for_many_followers_reads_their_choices_once_and_keeps_each_one(ses
     mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == mail.EMAIL_KIND)).all()
     assert sorted(m.payload["user_id"] for m in mails) == sorted(p.id for p in followers[2:])
     assert {m.payload["notification_id"] for m in mails} == {rows[p.id].id for p in followers[2:]}
+
+
+def test_news_for_many_digest_readers_queues_each_digest_once(session: Session, settings: Settings) -> None:
+    # Each follower who chose a digest made sure of its job again (a lookup of the outbox by
+    # its key each): once per cadence does, and each of them is still in their digest.
+    call = make_call(session, phase="voting")
+    idea = make_idea(session, call, make_user(session))
+    writer = make_user(session)
+    weekly, daily = [make_user(session) for _ in range(6)], [make_user(session) for _ in range(5)]
+    for person in [*weekly, *daily, writer]:
+        follow_service.follow(session, idea_id=idea.id, user_id=person.id)
+    for people, cadence in ((weekly, EmailDelivery.weekly), (daily, EmailDelivery.daily)):
+        for person in people:
+            notify.set_delivery(session, user_id=person.id or 0, kind="comment", delivery=cadence)
+    comment = make_comment(session, idea, writer)
+    session.commit()
+    with counting(session.get_bind()) as statements:  # type: ignore[arg-type]
+        notify.comment_posted(session, settings, idea=idea, comment=comment, actor=writer)
+    session.commit()
+    lookups = [s for s in statements if "outbox_message" in s and "dedupe_key" in s]
+    assert len(lookups) <= 3 * 2, lookups  # a lookup, an insert and its row, for each of the two cadences
+    jobs = session.exec(select(OutboxMessage).where(OutboxMessage.kind == periods.DIGEST_JOB)).all()
+    assert sorted(m.payload["cadence"] for m in jobs) == ["daily", "weekly"]
+    rows = session.exec(select(Notification).where(Notification.comment_id == comment.id)).all()
+    assert sorted((n.user_id, n.digest) for n in rows) == sorted(
+        [(p.id, "weekly") for p in weekly] + [(p.id, "daily") for p in daily])
