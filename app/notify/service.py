@@ -242,9 +242,11 @@ def notify_each(session: Session, settings: Settings, *, recipients: Sequence[Us
                            digest=delivery.value if delivery in DIGESTS else None)
         session.add(row)
         rows.append((recipient, row, delivery))
-        if delivery in DIGESTS and (delivery, periods.period_of(delivery, row.created_at).key) not in digests:
-            digests.add((delivery, periods.period_of(delivery, row.created_at).key))
-            periods.schedule(session, cadence=delivery, when=row.created_at)
+        if delivery in DIGESTS:
+            digest = (delivery, periods.period_of(delivery, row.created_at).key)
+            if digest not in digests:
+                digests.add(digest)
+                periods.schedule(session, cadence=delivery, when=row.created_at)
     if any(delivery == EmailDelivery.immediate for _r, _row, delivery in rows):
         session.flush()  # the rows' ids, for the worker's check
     for recipient, row, delivery in rows:
