@@ -239,3 +239,21 @@ def _excerpt_on_insert(_mapper: Any, _connection: Any, idea: Idea) -> None:
 def _excerpt_on_update(_mapper: Any, _connection: Any, idea: Idea) -> None:
     if sa.inspect(idea).attrs.body_html.history.has_changes():
         idea.excerpt = card_excerpt(idea.body_html)
+
+
+class CallFiguresTally(SQLModel, table=True):
+    """A share of one call's public figures (app.idea.queries.call_figures): its public ideas
+    (app.idea.queries.public_condition), the sum of their `vote_count` and those with an official
+    answer. A call's figures are the sums over its rows; an idea's writes go to the row of its id
+    modulo 64 (migration 0044, SHARDS), so that writers of different ideas do not wait for one
+    row. Kept by triggers of migration 0044 on `idea`, never written by the application. No foreign
+    key to `call`: a call's deletion deletes its ideas, whose triggers still write its rows (left
+    at zero)."""
+
+    __tablename__ = "call_figures_tally"
+
+    call_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    shard: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    ideas: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    supports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answered: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
