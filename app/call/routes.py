@@ -159,7 +159,7 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         "share": memo.remembered(
             session, "call_preview", (call.id, phase, current_language(), settings.base_url),
             lambda: share_previews.call_preview(settings, call, memo.remembered(
-                session, "call_figures", (call.id,), lambda: share_previews.call_figures(session, call.id or 0)))),
+                session, "call_figures", (call.id,), lambda: idea_queries.call_figures(session, call.id or 0)))),
         # A link to its map page (app.maps).
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
         **_rules_and_supports(request, session, call, user, viewer.allowance),

@@ -21,7 +21,16 @@ from app.errors import NotFound
 from app.i18n import N_
 from app.idea import context as idea_context
 from app.idea.history import history
-from app.idea.models import ANSWER_LABELS, PUBLIC_STATUSES, AnswerStatus, Idea, IdeaPhoto, IdeaStatus, IdeaStatusChange
+from app.idea.models import (
+    ANSWER_LABELS,
+    PUBLIC_STATUSES,
+    AnswerStatus,
+    CallFiguresTally,
+    Idea,
+    IdeaPhoto,
+    IdeaStatus,
+    IdeaStatusChange,
+)
 from app.media.models import MediaFile
 from app.params import parse_id
 
@@ -83,6 +92,33 @@ class IdeaPage:
 def public_condition() -> ColumnElement[bool]:
     """The only definition of "anyone may see this idea" in SQL (mirrors Idea.is_public)."""
     return col(Idea.status).in_([str(s) for s in PUBLIC_STATUSES]) & col(Idea.hidden_at).is_(None)
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """A call's public figures: public ideas, their supports, and how many have an official answer."""
+
+    ideas: int
+    supports: int
+    answered: int
+
+    @property
+    def answered_percent(self) -> int:
+        """The share of public ideas with an official answer, in whole percent (0 without ideas)."""
+        return round(100 * self.answered / self.ideas) if self.ideas else 0
+
+
+def call_figures(session: Session, call_id: int) -> CallFigures:
+    """The figures of the public ideas (`public_condition`) of call `call_id`: how many, the sum of
+    their `vote_count`, how many have an `answer_status`; all 0 for a call without any (or none
+    such). Read, not counted: one sum over the call's rows of `call_figures_tally` (at most 64, by
+    the primary key), which the triggers of migration 0044 keep exact after every write of an
+    idea. Counting scanned the call's public ideas: 131 ms at a million ideas."""
+    tally: sa.Table = CallFiguresTally.__table__  # type: ignore[attr-defined]
+    ideas, supports, answered = session.execute(
+        sa.select(*(func.coalesce(func.sum(tally.c[name]), 0) for name in ("ideas", "supports", "answered")))
+        .where(tally.c.call_id == call_id)).one()
+    return CallFigures(int(ideas), int(supports), int(answered))
 
 
 def seen_by_moderators() -> ColumnElement[bool]:
@@ -213,7 +249,11 @@ def idea_page(session: Session, call: Call, filters: IdeaFilters, per_page: int 
     page) and page count. `themes` (the call's) and `districts`, when given, spare reading them."""
     assert call.id is not None
     query = public_ideas(call.id, filters, selected_in=[call.id] if results_public(call) else [])
-    total = count(session, query)
+    # Unfiltered, the list holds the call's public ideas and nothing else, in every phase (a
+    # selection only narrows the "shortlisted" and "winner" filters): the number the triggers
+    # keep (call_figures), where a COUNT read every one of them (90 ms at a million ideas).
+    unfiltered = filters.category_id is None and filters.district_id is None and not filters.status
+    total = call_figures(session, call.id).ideas if unfiltered else count(session, query)
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
     # The page's ids first, then their rows: the order, the offset and the filters are read

@@ -2,44 +2,16 @@
 cards. Only public content gets a preview: an idea a visitor may not see has none (its page and
 image answer 404 to visitors; its author or a moderator sees the page without preview tags)."""
 
-from dataclasses import dataclass
-
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-
 from app import contentlang, links
 from app.call.models import Call
 from app.call.phases import is_public, results_public
 from app.i18n import format_number, gettext, ngettext
 from app.idea.models import Idea
-from app.idea.queries import public_condition
+from app.idea.queries import CallFigures
 from app.richtext import html_excerpt
 from app.settings import Settings
 from app.share.images import Card
 from app.share.tags import DESCRIPTION_LENGTH, Preview
-
-
-@dataclass(frozen=True)
-class CallFigures:
-    """A call's public figures: public ideas, their supports, and how many have an official answer."""
-
-    ideas: int
-    supports: int
-    answered: int
-
-    @property
-    def answered_percent(self) -> int:
-        """The share of public ideas with an official answer, in whole percent (0 without ideas)."""
-        return round(100 * self.answered / self.ideas) if self.ideas else 0
-
-
-def call_figures(session: Session, call_id: int) -> CallFigures:
-    """The figures of the public ideas of a call, in one query."""
-    ideas, supports, answered = session.exec(
-        select(func.count(), func.coalesce(func.sum(Idea.vote_count), 0), func.count(col(Idea.answer_status)))
-        .where(Idea.call_id == call_id, public_condition())
-    ).one()
-    return CallFigures(int(ideas), int(supports), int(answered))
 
 
 def results_out(call: Call) -> bool:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.call import queries as call_queries
 from app.deps import AppSettings, DbSession
 from app.errors import NotFound
+from app.idea import queries as idea_queries
 from app.idea.models import Idea
 from app.identity import service as identity_service
 from app.media import service as media_service
@@ -71,7 +72,7 @@ def call_image(request: Request, session: DbSession, settings: AppSettings, slug
     assert call.id is not None
     media = session.get(MediaFile, call.cover_id) if call.cover_id else None
     cover = _cover(settings, media)
-    card = previews.call_card(call, previews.call_figures(session, call.id), _brand(request),
+    card = previews.call_card(call, idea_queries.call_figures(session, call.id), _brand(request),
                               cover_key=media.key if media is not None and cover is not None else "")
     return _png(request, *images.cached_png(settings, card, cover))
 
