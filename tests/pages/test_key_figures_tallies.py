@@ -6,6 +6,7 @@ the migration's backfill equals the recount; the triggers exist at the head of t
 import importlib.util
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from app.call.models import Call
 from app.clock import utcnow
 from app.db import Database
 from app.errors import AppError
-from app.idea.models import Idea, IdeaStatus
+from app.idea.models import AnswerStatus, Idea, IdeaStatus
 from app.idea.service import IdeaInput, create_idea, submit_idea, withdraw_idea
 from app.main import ROUTERS
 from app.moderation import idea_decisions as decisions
@@ -58,10 +59,13 @@ def _pick(session: Session, model: Any, *where: Any) -> Any:
 
 
 def random_writes(db: Database, settings: Settings, seed: int, steps: int,
-                  seen: list[tuple[int, int, int]] | None = None) -> None:
-    """`steps` writes drawn at random (seeded) among all those that change a key figure, through
-    the services as the platform makes them and as core statements, each in its own transaction;
-    with `seen`, the figures are compared with a recount after each (and appended to it)."""
+                  seen: list[tuple[int, int, int]] | None = None,
+                  check: Callable[[Session, str], None] | None = None) -> list[str]:
+    """`steps` writes drawn at random (seeded) among all those that change a key figure or a
+    call's figures (tests/idea/test_call_figures_tally.py), through the services as the platform
+    makes them and as core statements, each in its own transaction; with `seen`, the key figures
+    are compared with a recount after each (and appended to it); `check(session, what was done)`
+    is called after each. Returns what each step did."""
     random.seed(seed)
     with db.transaction() as s:
         admin = make_user(s, role=Role.admin)
@@ -201,10 +205,32 @@ def random_writes(db: Database, settings: Settings, seed: int, steps: int,
                 pass  # that person supports the idea already
         return "bulk update"
 
+    def answer(s: Session) -> str:
+        idea = _pick(s, Idea, col(Idea.status) == IdeaStatus.published)
+        if idea is None:
+            return "nothing to answer"
+        if idea.answer_status is not None and random.random() < 0.5:
+            # No service takes an answer back: a core UPDATE, as an administrator's fix would.
+            s.execute(sa_update(Idea).where(col(Idea.id) == idea.id).values(answer_status=None))
+            return "answer removed"
+        decisions.answer_idea(s, actor=actor(s), idea=idea, answer_status=random.choice(list(AnswerStatus)),
+                              answer_md="La ville étudie cette idée.", settings=settings)
+        return "answered"
+
+    def move(s: Session) -> str:
+        # No service moves an idea to another call either: a core UPDATE.
+        idea = _pick(s, Idea)
+        if idea is None:
+            return "no idea"
+        s.execute(sa_update(Idea).where(col(Idea.id) == idea.id)
+                  .values(call_id=next(c for c in call_ids if c != idea.call_id)))
+        return "moved to another call"
+
     writes = [(new_idea, 10), (submit, 3), (decide, 3), (hide_or_restore, 3), (withdraw, 2), (support, 12),
               (take_back, 4), (merge, 2), (delete_person, 1), (delete_idea, 1), (remove_account_row, 1),
-              (bulk_update, 2)]
+              (bulk_update, 2), (answer, 3), (move, 2)]
     chosen = random.choices([w for w, _ in writes], weights=[n for _, n in writes], k=steps)
+    done_each: list[str] = []
     with db.autocommit_session() as reader:
         for step, write in enumerate(chosen):
             try:
@@ -217,6 +243,11 @@ def random_writes(db: Database, settings: Settings, seed: int, steps: int,
                 read = _read(reader)
                 assert read == recount(reader) == _kept(reader), f"{step}: {done}"
                 seen.append(read)
+            if check is not None:
+                reader.expire_all()
+                check(reader, f"{step}: {done}")
+            done_each.append(done)
+    return done_each
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -268,14 +299,17 @@ def _migration(name: str) -> Any:
     return module
 
 
-def test_every_trigger_of_0041_and_0042_exists_at_the_head_of_the_chain(db: Database) -> None:
+TALLY_MIGRATIONS = ("0041_dialogue_tallies", "0042_key_figures_tallies", "0044_call_figures_tally")
+
+
+def test_every_trigger_of_the_tally_migrations_exists_at_the_head_of_the_chain(db: Database) -> None:
     # A later migration rebuilding `idea`, `vote`, `comment`, `user_account` or `audit_entry` in
     # SQLite's batch mode drops their triggers, unless it creates them again.
-    expected = {(table, name) for revision in ("0041_dialogue_tallies", "0042_key_figures_tallies")
+    expected = {(table, name) for revision in TALLY_MIGRATIONS
                 for table, names in _migration(revision).TRIGGER_NAMES.items() for name in names}
     with db.autocommit_session() as s:
         found = _triggers(s, db.engine.dialect.name)
-    assert len(expected) == 11 + 9 and expected <= found, expected - found
+    assert len(expected) == 11 + 9 + 3 and expected <= found, expected - found
 
 
 def test_the_migration_backfill_equals_a_recount(tmp_path: Path, empty_database: str) -> None:
