@@ -3,9 +3,10 @@ on SQLite, committed every few thousand rows; no ORM objects kept), consistent a
 keeps it: counters equal to their rows, every idea's stored HTML and card excerpt, the search
 index rebuilt with `reinventons reindex`'s code.
 The dialogue figures' triggers (migration 0041) follow these inserts as they follow any write.
-The home page's key figures' triggers (0042) are dropped for the load and created again after it,
-as the database had them, once the migration's own backfill has counted the rows (one pass over
-the votes and the ideas, under a second at 100,000 ideas and 1,000,000 supports): following each
+The home page's key figures' triggers (0042) and the calls' figures' (0044) are dropped for the
+load and created again after it, as the database had them, once each migration's own backfill has
+counted the rows (one pass over the votes and the ideas, under a second at 100,000 ideas and
+1,000,000 supports; 0044's one pass over the public ideas). With 0042's alone, following each
 of a million supports made that fill 346 s on SQLite where it took 195 to 306 s without (machine
 load 4 to 6; scripts/bench_key_figures.py --fill-with-triggers); on PostgreSQL 324 s with them,
 357 s without (no difference beyond the machine's noise). tests/bench checks the figures
@@ -143,30 +144,37 @@ def _ids(conn: sa.Connection, model: type[SQLModel], where: Any = None) -> list[
     return list(conn.execute(query if where is None else query.where(where)).scalars())
 
 
-def _key_figures_migration() -> Any:
-    """Migration 0042's module (its TRIGGER_NAMES and backfill())."""
-    path = migrate.MIGRATIONS_DIR / "versions" / "0042_key_figures_tallies.py"
-    spec = importlib.util.spec_from_file_location("key_figures_migration", path)
+# The migrations whose triggers the fill drops for its load, then creates again after their own
+# backfill() has counted the rows: the home page's key figures (0042) and the calls' figures (0044).
+BACKFILLED = ("0042_key_figures_tallies", "0044_call_figures_tally")
+
+
+def tally_migration(name: str) -> Any:
+    """The module of migration `name` (a file name of BACKFILLED without ".py"): its
+    TRIGGER_NAMES ({table: (trigger, ...)}) and backfill() (a list of SQL statements)."""
+    path = migrate.MIGRATIONS_DIR / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def _drop_key_figures_triggers(conn: sa.Connection) -> list[str]:
-    """Drop migration 0042's triggers in the fill's transaction (DDL is transactional on both
-    databases: a failed fill keeps them) and return the statements creating them again, read
-    from the database (as the latest migration left them)."""
+def _drop_tally_triggers(conn: sa.Connection) -> list[str]:
+    """Drop the triggers of the BACKFILLED migrations in the fill's transaction (DDL is
+    transactional on both databases: a failed fill keeps them) and return the statements creating
+    them again, read from the database (as the latest migration left them)."""
     postgres = conn.dialect.name == "postgresql"
     created = []
-    for table, names in _key_figures_migration().TRIGGER_NAMES.items():
-        for name in names:
-            created.append(conn.execute(
-                sa.text("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = :name "
-                        "AND tgrelid = CAST(:table AS regclass)") if postgres else
-                sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name "
-                        "AND tbl_name = :table"), {"name": name, "table": table}).scalar_one())
-            conn.exec_driver_sql(f"DROP TRIGGER {name}" + (f" ON {table}" if postgres else ""))
+    for name in BACKFILLED:
+        for table, triggers in tally_migration(name).TRIGGER_NAMES.items():
+            for trigger in triggers:
+                created.append(conn.execute(
+                    sa.text("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = :name "
+                            "AND tgrelid = CAST(:table AS regclass)") if postgres else
+                    sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name "
+                            "AND tbl_name = :table"), {"name": trigger, "table": table}).scalar_one())
+                conn.exec_driver_sql(f"DROP TRIGGER {trigger}" + (f" ON {table}" if postgres else ""))
     return created
 
 
@@ -183,10 +191,10 @@ def _step_coprime(n: int) -> int:
 
 
 def fill(database_url: str, settings: Settings, size: Size, seed: int = 2017, *,
-         key_figures_triggers: bool = False) -> Filled:
+         tally_triggers: bool = False) -> Filled:
     """Migrate the (empty) database at `database_url` and fill it to `size`. Returns what the run
-    needs: addresses to measure and the posters' cookies. `key_figures_triggers`: keep migration
-    0042's triggers during the load (slower; to measure them) instead of backfilling after it."""
+    needs: addresses to measure and the posters' cookies. `tally_triggers`: keep the BACKFILLED
+    migrations' triggers during the load (slower; to measure them) instead of backfilling after it."""
     started = time.monotonic()
     rng = random.Random(seed)
     migrate.upgrade(database_url)
@@ -195,7 +203,7 @@ def fill(database_url: str, settings: Settings, size: Size, seed: int = 2017, *,
     day = timedelta(days=1)
     secret = settings.resolved_secret_key
     with engine.connect() as conn:  # committed as it goes (`_insert`): a failed fill is partial, to fill again
-        recreate = [] if key_figures_triggers else _drop_key_figures_triggers(conn)
+        recreate = [] if tally_triggers else _drop_tally_triggers(conn)
         _insert(conn, Call, ({
             "slug": f"appel-{n}", "title": f"Appel à projets {n} : {_text(rng, 3)}", "summary": _text(rng, 12),
             "description_md": _text(rng, 60), "description_html": render_markdown(_text(rng, 60)),
@@ -263,7 +271,8 @@ def fill(database_url: str, settings: Settings, size: Size, seed: int = 2017, *,
             .scalar_subquery(),
             comment_count=sa.select(sa.func.count()).select_from(comments)
             .where(comments.c.idea_id == idea_table.c.id).scalar_subquery()))
-        for statement in [] if key_figures_triggers else [*_key_figures_migration().backfill(), *recreate]:
+        backfills = [statement for name in BACKFILLED for statement in tally_migration(name).backfill()]
+        for statement in [] if tally_triggers else [*backfills, *recreate]:
             conn.execute(sa.text(statement))  # text(): '%' escaped for psycopg
         # Sessions of the posters, as a login makes them, and the CSRF seed their browser keeps.
         cookies: list[tuple[str, str]] = []

@@ -103,7 +103,7 @@ def main() -> None:
             dataset.empty_postgres(url)
         size = dataset.Size(ideas=args.ideas, votes=args.votes, comments=1_000, citizens=20_000, calls=20)
         started = time.monotonic()
-        dataset.fill(url, settings, size, key_figures_triggers=args.fill_with_triggers)
+        dataset.fill(url, settings, size, tally_triggers=args.fill_with_triggers)
         print(f"{dialect}: {args.ideas} ideas, {args.votes} supports, filled in {time.monotonic() - started:.0f} s "
               f"({'the triggers following each row' if args.fill_with_triggers else 'backfilled after the load'})")
     database = Database.from_settings(settings)

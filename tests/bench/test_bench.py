@@ -5,12 +5,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.call.models import Call
 from app.db import Database
+from app.idea.queries import CallFigures, call_figures
 from app.main import create_app
 from app.pages.home import key_figures
 from bench import dataset, load
+from tests.idea.call_figures_oracle import recount as call_recount
 from tests.pages.key_figures_oracle import recount
 from tests.support import WebClient, make_settings
 
@@ -35,6 +38,14 @@ Transfer/sec:     35.68MB
 def _key_figures(session: Session) -> tuple[int, int, int]:
     figures = key_figures(session, answered_share=0, median_days=None)
     return figures.ideas, figures.participants, figures.supports
+
+
+def _call_figures(session: Session) -> dict[int, CallFigures]:
+    return {call_id: call_figures(session, call_id) for call_id in session.exec(select(col(Call.id))).all()}
+
+
+def _call_recount(session: Session) -> dict[int, CallFigures]:
+    return {call_id: call_recount(session, call_id) for call_id in session.exec(select(col(Call.id))).all()}
 
 
 def test_wrks_report_is_read_with_its_units() -> None:
@@ -64,8 +75,10 @@ def test_a_filled_database_is_consistent_and_its_posters_can_support(tmp_path: P
     database = Database.from_settings(settings)
     with database.transaction() as s:
         assert _key_figures(s) == recount(s) == (90, 40, 400)
+        assert _call_figures(s) == _call_recount(s) and sum(f.ideas for f in _call_figures(s).values()) == 90
         s.execute(sa.text("UPDATE idea SET hidden_at = created_at WHERE id % 3 = 0"))
         assert _key_figures(s) == recount(s) and recount(s)[0] == 60
+        assert _call_figures(s) == _call_recount(s) and sum(f.ideas for f in _call_figures(s).values()) == 60
     database.dispose()
 
     with WebClient(create_app(settings), base_url="http://testserver") as web:
