@@ -16,6 +16,10 @@ every inserted row instead: compare both fills' times. Prints the fill's time, t
 the time of `--supports` supports (a vote inserted and its idea's counter moved, as
 app.vote.service does) in one transaction, with and without 0042's triggers (rolled back both;
 the median of three rounds of each, after one round to warm the cache).
+With `--call`, the same for a call's figures (migration 0044) instead: the largest call's figures
+counted as before (tests/idea/call_figures_oracle.py) and its unfiltered list's COUNT against
+app.idea.queries.call_figures, which reads the call's tally rows; the supports with and without
+0044's triggers (0042's kept in both).
 A measurement, not a test: say how loaded the machine was (the load average is printed).
 """
 
@@ -34,16 +38,21 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from app.db import Database  # noqa: E402
+from app.idea import queries as idea_queries  # noqa: E402
 from app.pages.home import key_figures  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench import dataset  # noqa: E402
+from tests.idea.call_figures_oracle import recount as call_recount  # noqa: E402
 from tests.pages.key_figures_oracle import recount  # noqa: E402
 
 
-def _drop_triggers(conn: sa.Connection, dialect: str) -> None:
-    for table, names in dataset._key_figures_migration().TRIGGER_NAMES.items():
+def _drop_triggers(conn: sa.Connection, dialect: str, migration: str) -> None:
+    for table, names in dataset.tally_migration(migration).TRIGGER_NAMES.items():
         for name in names:
             conn.exec_driver_sql(f"DROP TRIGGER {name}" + (f" ON {table}" if dialect == "postgresql" else ""))
+
+
+KEY_FIGURES, CALL_FIGURES = dataset.BACKFILLED
 
 
 def _time(call: Any, repeat: int) -> tuple[float, float, Any]:
@@ -55,15 +64,15 @@ def _time(call: Any, repeat: int) -> tuple[float, float, Any]:
     return statistics.median(times), max(times), result
 
 
-def _supports(database: Database, count: int, with_triggers: bool) -> float:
+def _supports(database: Database, count: int, with_triggers: bool, migration: str = KEY_FIGURES) -> float:
     """Seconds for `count` supports by people who gave none yet (each one a new participant) on
-    public ideas, in one transaction rolled back."""
+    public ideas, in one transaction rolled back; without `migration`'s triggers unless `with_triggers`."""
     with database.engine.connect() as conn:
         dialect = conn.dialect.name
         transaction = conn.begin()
         try:
             if not with_triggers:
-                _drop_triggers(conn, dialect)
+                _drop_triggers(conn, dialect, migration)
             ideas = conn.exec_driver_sql("SELECT id, call_id FROM idea WHERE status = 'published' "
                                          "AND hidden_at IS NULL ORDER BY id LIMIT 1000").all()
             people = conn.exec_driver_sql("SELECT id FROM user_account u "
@@ -85,6 +94,30 @@ def _supports(database: Database, count: int, with_triggers: bool) -> float:
             transaction.rollback()
 
 
+def _call(database: Database, args: argparse.Namespace) -> None:
+    """The largest call's figures and list count, counted and read, then 0044's cost to a support."""
+    with database.autocommit_session() as s:
+        call_id = s.execute(sa.text("SELECT call_id FROM idea GROUP BY call_id ORDER BY count(*) DESC "
+                                    "LIMIT 1")).scalar_one()
+        listed = idea_queries.public_ideas(call_id)
+        before_p50, before_max, before = _time(lambda: call_recount(s, call_id), args.repeat)
+        count_p50, count_max, counted = _time(lambda: idea_queries.count(s, listed), args.repeat)
+        after_p50, after_max, after = _time(lambda: idea_queries.call_figures(s, call_id), args.repeat)
+        print(f"  call {call_id}'s figures: count (before) p50 {before_p50:8.1f} ms, max {before_max:8.1f} ms | "
+              f"list COUNT (before) p50 {count_p50:8.1f} ms, max {count_max:8.1f} ms | "
+              f"read (after) p50 {after_p50:6.2f} ms, max {after_max:6.2f} ms | "
+              f"same: {before == after and counted == after.ideas} {after}")
+    _supports(database, args.supports, with_triggers=True)  # the pages read once, not measured
+    rounds = [(_supports(database, args.supports, False, CALL_FIGURES),
+               _supports(database, args.supports, True, CALL_FIGURES)) for _ in range(3)]
+    without = statistics.median(r[0] for r in rounds)
+    with_ = statistics.median(r[1] for r in rounds)
+    print(f"  {args.supports} supports in one transaction: {without * 1e6 / args.supports:.0f} us each without "
+          f"0044's triggers, {with_ * 1e6 / args.supports:.0f} us with them "
+          f"(+{(with_ - without) * 1e6 / args.supports:.0f} us)")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ideas", type=int, default=100_000)
@@ -93,6 +126,7 @@ def main() -> None:
     parser.add_argument("--supports", type=int, default=2_000)
     parser.add_argument("--fill-with-triggers", action="store_true")
     parser.add_argument("--existing", default="", help="measure this database, filled by an earlier run")
+    parser.add_argument("--call", action="store_true", help="measure a call's figures (0044), not the home page's")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-key-figures-"))
     url = args.existing or os.environ.get("REINVENTONS_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
@@ -109,10 +143,16 @@ def main() -> None:
     database = Database.from_settings(settings)
     with database.transaction() as s:
         s.execute(sa.text("UPDATE idea SET hidden_at = created_at WHERE id % 50 = 7"))
+        if args.call:  # a third answered, as a call in review has them (the triggers follow)
+            s.execute(sa.text("UPDATE idea SET answer_status = 'accepted' WHERE id % 3 = 1"))
     if dialect == "postgresql":
         with database.engine.connect() as conn:  # what autovacuum does after a bulk load
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     print(f"load average {os.getloadavg()[0]:.1f}")
+    if args.call:
+        _call(database, args)
+        database.dispose()
+        return
     with database.autocommit_session() as s:
         before_p50, before_max, before = _time(lambda: recount(s), args.repeat)
         after_p50, after_max, after = _time(lambda: key_figures(s, answered_share=0, median_days=None),
