@@ -15,9 +15,10 @@ them in ascending id: `lock_users`), then the call (`share_call` / `lock_call`),
 A moderation decision that may bring supports back into a count (app.vote.limits) locks the
 idea's supporters before the idea itself for that reason.
 
-The database's triggers (migrations 0041 and 0042) add each idea's change to shared rows of
-counters, the shard of the idea's id in `dialogue_tally` and `key_figures_tally`, which a writer
-holds to its commit. A writer of one idea holds its idea, then the shard; a writer of many ideas
+The database's triggers (migrations 0041, 0042 and 0044) add each idea's change to shared rows of
+counters, the shard of the idea's id in `dialogue_tally`, `key_figures_tally` and
+`call_figures_tally`, which a writer holds to its commit. A writer of one idea holds its idea,
+then the shards, in the order PostgreSQL fires the triggers (their names'); a writer of many ideas
 in several statements (an account's deletion) takes all of them first, in ascending id
 (`lock_ideas`), so that it never waits for an idea while holding a shard another idea's writer
 waits for.
