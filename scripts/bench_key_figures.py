@@ -94,6 +94,20 @@ def _supports(database: Database, count: int, with_triggers: bool, migration: st
             transaction.rollback()
 
 
+def _support_cost(database: Database, supports: int, migration: str) -> None:
+    """Print what `migration`'s triggers add to a support: the median of 3 rounds of `supports`
+    supports without them and with them (after one round unmeasured, to read the pages once)."""
+    _supports(database, supports, True, migration)
+    rounds = [(_supports(database, supports, False, migration), _supports(database, supports, True, migration))
+              for _ in range(3)]
+    without = statistics.median(r[0] for r in rounds)
+    with_ = statistics.median(r[1] for r in rounds)
+    print(f"  {supports} supports in one transaction: {without * 1e6 / supports:.0f} us each without "
+          f"{migration[:4]}'s triggers, {with_ * 1e6 / supports:.0f} us with them "
+          f"(+{(with_ - without) * 1e6 / supports:.0f} us)")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def _call(database: Database, args: argparse.Namespace) -> None:
     """The largest call's figures and list count, counted and read, then 0044's cost to a support."""
     with database.autocommit_session() as s:
@@ -107,15 +121,7 @@ def _call(database: Database, args: argparse.Namespace) -> None:
               f"list COUNT (before) p50 {count_p50:8.1f} ms, max {count_max:8.1f} ms | "
               f"read (after) p50 {after_p50:6.2f} ms, max {after_max:6.2f} ms | "
               f"same: {before == after and counted == after.ideas} {after}")
-    _supports(database, args.supports, with_triggers=True)  # the pages read once, not measured
-    rounds = [(_supports(database, args.supports, False, CALL_FIGURES),
-               _supports(database, args.supports, True, CALL_FIGURES)) for _ in range(3)]
-    without = statistics.median(r[0] for r in rounds)
-    with_ = statistics.median(r[1] for r in rounds)
-    print(f"  {args.supports} supports in one transaction: {without * 1e6 / args.supports:.0f} us each without "
-          f"0044's triggers, {with_ * 1e6 / args.supports:.0f} us with them "
-          f"(+{(with_ - without) * 1e6 / args.supports:.0f} us)")
-    print(f"load average {os.getloadavg()[0]:.1f}")
+    _support_cost(database, args.supports, CALL_FIGURES)
 
 
 def main() -> None:
@@ -160,15 +166,7 @@ def main() -> None:
         kept = (after.ideas, after.participants, after.supports)
         print(f"  key figures: count (before) p50 {before_p50:8.1f} ms, max {before_max:8.1f} ms | "
               f"read (after) p50 {after_p50:6.2f} ms, max {after_max:6.2f} ms | same: {before == kept} {kept}")
-    _supports(database, args.supports, with_triggers=True)  # the pages read once, not measured
-    rounds = [(_supports(database, args.supports, with_triggers=False),
-               _supports(database, args.supports, with_triggers=True)) for _ in range(3)]
-    without = statistics.median(r[0] for r in rounds)
-    with_ = statistics.median(r[1] for r in rounds)
-    print(f"  {args.supports} supports in one transaction: {without * 1e6 / args.supports:.0f} us each without "
-          f"0042's triggers, {with_ * 1e6 / args.supports:.0f} us with them "
-          f"(+{(with_ - without) * 1e6 / args.supports:.0f} us)")
-    print(f"load average {os.getloadavg()[0]:.1f}")
+    _support_cost(database, args.supports, KEY_FIGURES)
     database.dispose()
 
 

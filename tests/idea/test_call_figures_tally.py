@@ -11,12 +11,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy import event
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from app import links, migrate
 from app.account.models import Role, User
 from app.account.privacy import delete_account
 from app.call.models import Call
@@ -25,14 +22,13 @@ from app.db import Database
 from app.idea.models import Idea, IdeaStatus
 from app.idea.queries import CallFigures, IdeaFilters, call_figures, idea_page
 from app.idea.service import IdeaInput, create_idea, submit_idea
-from app.main import ROUTERS
 from app.moderation import idea_decisions as decisions
 from app.settings import Settings
 from app.vote.service import cast_vote, withdraw_vote
 from tests.factories import DEFAULT_PASSWORD, make_call, make_idea, make_user
 from tests.idea.call_figures_oracle import recount
-from tests.pages.test_key_figures_tallies import random_writes
-from tests.support import WebClient, make_settings
+from tests.pages.test_key_figures_tallies import backfilled_after_writes, random_writes
+from tests.support import WebClient, counting
 
 
 def _figures(session: Session, call_id: int) -> tuple[int, int, int]:
@@ -174,43 +170,19 @@ def test_reading_a_calls_figures_reads_no_idea(db: Database) -> None:
             cast_vote(s, idea=idea, call=call, user=voter)
         s.execute(sa_update(Idea).where(col(Idea.id) == ideas[0].id).values(answer_status="accepted"))
         call_id = call.id
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
     with db.autocommit_session() as s:
-        event.listen(s.get_bind(), "before_cursor_execute", note)
-        try:
+        with counting(db.engine) as seen:
             read = call_figures(s, call_id)
-        finally:
-            event.remove(s.get_bind(), "before_cursor_execute", note)
         assert read == recount(s, call_id) == CallFigures(3, 2, 1) and read.answered_percent == 33
     assert len(seen) == 1 and not re.search(r"\bidea\b", seen[0]), seen
 
 
 def test_the_migration_backfill_equals_a_count(tmp_path: Path, empty_database: str) -> None:
-    # A database filled at head, taken back to 0043 (table and triggers dropped), written to
-    # without the triggers, then migrated again: the backfill counts what is there.
-    settings = make_settings(tmp_path / "var", empty_database)
-    links.bind(ROUTERS)  # the decisions' notices link to the idea (no app is made here)
-    migrate.upgrade(empty_database)
-    filled = Database.from_settings(settings)
-    try:
-        random_writes(filled, settings, 4, 60)
-        config = migrate.alembic_config(empty_database)
-        command.downgrade(config, "0043")
-        with filled.transaction() as s:  # writes no trigger of 0044 follows
-            s.execute(sa_update(Idea).where(col(Idea.id) % 2 == 0).values(hidden_at=None, status="published"))
-            s.execute(sa_update(Idea).values(vote_count=Idea.vote_count + 1))
-            s.execute(sa_update(Idea).where(col(Idea.id) % 3 == 0).values(answer_status="rejected"))
-        filled.dispose()
-        command.upgrade(config, "head")
-        with filled.autocommit_session() as s:
-            found = _check_every_call(s, "backfilled")
-            assert len(found) == 2 and all(min(figures) > 0 for figures in found.values()), found
-    finally:
-        filled.dispose()
+    answers = sa_update(Idea).where(col(Idea.id) % 3 == 0).values(answer_status="rejected")
+    with (backfilled_after_writes(tmp_path, empty_database, "0043", answers) as filled,
+          filled.autocommit_session() as s):
+        found = _check_every_call(s, "backfilled")
+        assert len(found) == 2 and all(min(figures) > 0 for figures in found.values()), found
 
 
 def _seen(page: str) -> tuple[int, tuple[int, int, int]]:
