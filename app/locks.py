@@ -18,7 +18,9 @@ idea's supporters before the idea itself for that reason.
 The database's triggers (migrations 0041, 0042 and 0044) add each idea's change to shared rows of
 counters, the shard of the idea's id in `dialogue_tally`, `key_figures_tally` and
 `call_figures_tally`, which a writer holds to its commit. A writer of one idea holds its idea,
-then the shards, in the order PostgreSQL fires the triggers (their names'); a writer of many ideas
+then the shards, in the order PostgreSQL fires the triggers (their names'; 0044's rows are
+sharded as 0042's, so that a call's row of shard s comes with the key figures' shard s: migration
+0044 says why); a writer of many ideas
 in several statements (an account's deletion) takes all of them first, in ascending id
 (`lock_ideas`), so that it never waits for an idea while holding a shard another idea's writer
 waits for.

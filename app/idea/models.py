@@ -245,10 +245,10 @@ class CallFiguresTally(SQLModel, table=True):
     """A share of one call's public figures (app.idea.queries.call_figures): its public ideas
     (app.idea.queries.public_condition), the sum of their `vote_count` and those with an official
     answer. A call's figures are the sums over its rows; an idea's writes go to the row of its id
-    modulo 64 (migration 0044, SHARDS), so that writers of different ideas do not wait for one
-    row. Kept by triggers of migration 0044 on `idea`, never written by the application. No foreign
-    key to `call`: a call's deletion deletes its ideas, whose triggers still write its rows (left
-    at zero)."""
+    modulo 256 (migration 0044, SHARDS: 0042's, for the lock order it explains), so that writers
+    of different ideas do not wait for one row. Kept by triggers of migration 0044 on `idea`,
+    never written by the application. No foreign key to `call`: a call's deletion deletes its
+    ideas, whose triggers still write its rows (left at zero)."""
 
     __tablename__ = "call_figures_tally"
 

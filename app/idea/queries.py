@@ -111,7 +111,7 @@ class CallFigures:
 def call_figures(session: Session, call_id: int) -> CallFigures:
     """The figures of the public ideas (`public_condition`) of call `call_id`: how many, the sum of
     their `vote_count`, how many have an `answer_status`; all 0 for a call without any (or none
-    such). Read, not counted: one sum over the call's rows of `call_figures_tally` (at most 64, by
+    such). Read, not counted: one sum over the call's rows of `call_figures_tally` (at most 256, by
     the primary key), which the triggers of migration 0044 keep exact after every write of an
     idea. Counting scanned the call's public ideas: 131 ms at a million ideas."""
     tally: sa.Table = CallFiguresTally.__table__  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from app.db import Database
 from app.idea.models import Idea, IdeaStatus
 from app.idea.queries import CallFigures, IdeaFilters, call_figures, idea_page
 from app.idea.service import IdeaInput, create_idea, submit_idea
+from app.locks import lock_ideas
 from app.moderation import idea_decisions as decisions
 from app.settings import Settings
 from app.vote.service import cast_vote, withdraw_vote
@@ -29,6 +30,7 @@ from tests.factories import DEFAULT_PASSWORD, make_call, make_idea, make_user
 from tests.idea.call_figures_oracle import recount
 from tests.pages.test_key_figures_tallies import backfilled_after_writes, random_writes
 from tests.support import WebClient, counting
+from tests.support_locks import in_thread
 
 
 def _figures(session: Session, call_id: int) -> tuple[int, int, int]:
@@ -225,3 +227,46 @@ def test_a_visitor_sees_the_true_figures_and_total_in_every_phase(client: WebCli
     decisions.hide_idea(session, actor=moderator, idea=public[0], reason="Hors sujet", settings=client.settings)
     session.commit()
     assert _seen(visitor.get(path).text) == (3, (3, 0, 0))
+
+
+def test_a_support_never_deadlocks_with_a_writer_of_several_ideas_of_its_call(db: Database) -> None:
+    # Migration 0044's lock order. A statement writing several ideas (an account's deletion
+    # withdrawing its supports: one UPDATE of their counters) fires each idea's triggers in turn,
+    # holding what each took: the first idea's key figures shard (0042), then its call's row
+    # (0044), then the next idea's. Here its rows are written in two statements, which take the
+    # same locks in the same order, so that a support can come in between. With the calls' rows
+    # sharded modulo 64, the support (of an idea 64 ids further in the same call) held its key
+    # figures shard and waited for the call's row the writer held, while the writer waited for
+    # that shard (its next idea's, 256 ids further): PostgreSQL failed one of them.
+    if db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time: no row locks to order")
+    with db.transaction() as s:
+        call, elsewhere = make_call(s, phase="voting", votes_per_citizen=5), make_call(s, phase="voting")
+        first = make_idea(s, call)
+        assert first.id is not None
+        s.execute(sa.text("SELECT setval(pg_get_serial_sequence('idea', 'id'), :v)"), {"v": first.id + 63})
+        supported = make_idea(s, call)  # same shard modulo 64 as `first`, another modulo 256
+        s.execute(sa.text("SELECT setval(pg_get_serial_sequence('idea', 'id'), :v)"), {"v": first.id + 64 + 255})
+        last = make_idea(s, elsewhere)  # the key figures shard of `supported`
+        assert (supported.id, last.id) == (first.id + 64, first.id + 320)
+        supporter = make_user(s)
+        ids = {"call": call.id, "first": first.id, "supported": supported.id, "last": last.id,
+               "supporter": supporter.id}
+    move = sa.text("UPDATE idea SET vote_count = vote_count + 1 WHERE id = :id")
+
+    def support() -> None:
+        with db.transaction() as s:
+            cast_vote(s, idea=s.get(Idea, ids["supported"]), call=s.get(Call, ids["call"]),  # type: ignore[arg-type]
+                      user=s.get(User, ids["supporter"]))  # type: ignore[arg-type]
+
+    with db.session(write=True) as writer:
+        lock_ideas(writer, [ids["first"], ids["last"]])  # as a writer of several ideas does first
+        writer.execute(move, {"id": ids["first"]})  # its key figures shard, then its call's row
+        thread, errors = in_thread(support)
+        thread.join(3)  # before the fix, the support waited here for the call's row
+        writer.execute(move, {"id": ids["last"]})  # the shard the support took, if it has not ended
+        writer.commit()
+    thread.join(20)
+    assert not thread.is_alive() and errors == []
+    with db.autocommit_session() as s:
+        assert _figures(s, ids["call"]) == _counted(s, ids["call"]) == (2, 2, 0)

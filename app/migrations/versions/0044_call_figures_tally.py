@@ -25,23 +25,28 @@ after. On PostgreSQL a support's update of its idea's counter writes one row (th
 Lock order: the idea's row (held by the statement that fires the trigger), then 0042's
 participation and key figures' shard, then this table's row. PostgreSQL fires a table's triggers
 in the order of their names: these are named `trg_idea_totals_*` so that they come after 0042's
-(`trg_idea_author_*`, `trg_idea_figures_*`) and 0041's (`trg_idea_tally_*`), which a support's
-vote trigger may already have taken the key figures' shard for (a new participant, see 0042's
-PG_SUPPORTER): a writer of one idea then always takes the key figures' shard before this row,
-and two supports never wait on each other's rows in opposite orders. A statement writing many
-ideas at once takes several rows in its own order and may, rarely, meet another such statement in
-a deadlock, as 0042 says of its own rows, which PostgreSQL breaks by failing one of them.
+(`trg_idea_author_*`, `trg_idea_figures_*`) and 0041's (`trg_idea_tally_*`). The rows are sharded
+as 0042's (the idea's id modulo the same SHARDS, 256), so that a writer holding a call's row of
+shard s always took the key figures' shard s before it (a write that moves a call's figures
+moves the key figures too: public or not, and the supports; only an answer or a move to another
+call moves this table's rows alone, and no writer does either to many ideas in one statement).
+Sharded otherwise (modulo 64, as 0041's per-call tally), a support and a statement writing
+several ideas (an account's deletion withdrawing its supports, a suspension hiding a person's
+ideas, supports set aside, a merge) deadlocked: the statement fires each idea's triggers in turn
+and holds, say, the key shard of idea 104 and its call's row 104 % 64 = 40, then waits for the
+key shard 1000 % 256 = 232, which a support of idea 1000 in the same call holds while it waits
+for that call's row 1000 % 64 = 40 (tests/idea/test_call_figures_tally.py plays it). Two
+statements writing several ideas each may still, rarely, meet in a deadlock, as 0042 says of its
+own rows, which PostgreSQL breaks by failing one of them.
 
-Measured with `scripts/bench_key_figures.py --call` (100,000 ideas and 300,000 supports in 20
-calls; the largest call measured, 32,667 public ideas; measured again with `--existing` on the
-filled databases, a 2-core machine shared with other work, load 2.3 to 3.6): the call's figures
-counted 11.5 ms -> read 0.39 ms on SQLite, 7.9 ms -> 1.0 ms on PostgreSQL (0.46 ms of it the
-server's, the tally's pages holding the versions left by a core UPDATE of 50,000 ideas' answers
-since the last VACUUM); the list's COUNT, now the same read, 7.6 ms on SQLite, 7.2 ms on
-PostgreSQL. Both counts grow with the call's ideas (131 ms and 90 ms at a million), the read does
-not (at most 64 rows). A support (its vote's insert and its idea's counter, within one
-transaction; 0042's triggers in both) 127 -> 148 us on SQLite, 835 -> 998 us on PostgreSQL. A
-first run under load 5 to 6: 22.0 -> 0.68 ms on SQLite, 12.0 -> 1.1 ms on PostgreSQL.
+Measured with `scripts/bench_key_figures.py --call --ideas 100000 --votes 300000` (20 calls; the
+largest call measured, 32,667 public ideas, half of them answered; a 2-core machine, load 1.2 to
+1.3, 256 shards): the call's figures counted 5.4 ms -> read 0.30 ms on SQLite, 8.5 ms -> 1.3 ms on
+PostgreSQL; the list's COUNT, now the same read, 3.7 ms on SQLite, 6.7 ms on PostgreSQL. Both
+counts grow with the call's ideas (131 ms and 90 ms at a million), the read does not (at most 256
+rows; with 64 shards, before the lock order above was found, it read 0.39 and 1.0 ms under load
+2.3 to 3.6). A support (its vote's insert and its idea's counter, within one transaction; 0042's
+triggers in both) 84 -> 95 us on SQLite, 707 -> 784 us on PostgreSQL.
 
 On SQLite a migration that rebuilds `idea` (batch mode) drops its triggers: it must create them
 again (TRIGGER_NAMES, triggers() below; tests/idea/test_call_figures_tally.py checks that they
@@ -59,11 +64,12 @@ down_revision: str | None = "0043"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# As 0041's per-call tally: the rows spread the row locks that writers of different ideas of one
-# call hold to their commit, and keep a bulk load's updates per row few on PostgreSQL (each
-# update of a row in one transaction leaves a version the next walks past). A call's figures
-# read at most SHARDS rows, by the primary key.
-SHARDS = 64
+# The rows spread the row locks that writers of different ideas of one call hold to their commit,
+# and keep a bulk load's updates per row few on PostgreSQL (each update of a row in one
+# transaction leaves a version the next walks past). 0042's SHARDS, not 0041's 64: the lock
+# order above needs a call's row of shard s to come with the key figures' shard s. A call's
+# figures read at most SHARDS rows, by the primary key.
+SHARDS = 256
 PUBLIC = "({r}.status IN ('published', 'merged') AND {r}.hidden_at IS NULL)"
 COLUMNS = ("ideas", "supports", "answered")
 
