@@ -23,6 +23,7 @@ import random
 import secrets
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
@@ -161,9 +162,9 @@ def tally_migration(name: str) -> Any:
 
 
 def _drop_tally_triggers(conn: sa.Connection) -> list[str]:
-    """Drop the triggers of the BACKFILLED migrations in the fill's transaction (DDL is
-    transactional on both databases: a failed fill keeps them) and return the statements creating
-    them again, read from the database (as the latest migration left them)."""
+    """Drop the triggers of the BACKFILLED migrations and return the statements creating them
+    again, read from the database (as the latest migration left them). The drop is committed with
+    the fill's first batch (SQLite's driver commits DDL at once): `_tallies_suspended` puts them back."""
     postgres = conn.dialect.name == "postgresql"
     created = []
     for name in BACKFILLED:
@@ -176,6 +177,32 @@ def _drop_tally_triggers(conn: sa.Connection) -> list[str]:
                             "AND tbl_name = :table"), {"name": trigger, "table": table}).scalar_one())
                 conn.exec_driver_sql(f"DROP TRIGGER {trigger}" + (f" ON {table}" if postgres else ""))
     return created
+
+
+@contextmanager
+def _tallies_suspended(conn: sa.Connection, *, keep: bool) -> Iterator[None]:
+    """The BACKFILLED migrations' triggers dropped for the load in the block, then their
+    backfill() run and the triggers created again, committed, whether the block ended or
+    raised: a fill interrupted (a million ideas take 40 minutes) leaves a database whose tallies
+    follow its writes, not one whose figures read zero for good. `keep`: the triggers stay
+    (they follow each row of the load), nothing else is done."""
+    if keep:
+        yield
+        return
+    recreate = _drop_tally_triggers(conn)
+
+    def restore() -> None:
+        for statement in [*(s for name in BACKFILLED for s in tally_migration(name).backfill()), *recreate]:
+            conn.execute(sa.text(statement))  # text(): '%' escaped for psycopg
+        conn.commit()
+
+    try:
+        yield
+    except BaseException:
+        conn.rollback()  # a failed statement ends PostgreSQL's transaction: what committed stays
+        restore()
+        raise
+    restore()
 
 
 def _text(rng: random.Random, words: int) -> str:
@@ -203,77 +230,75 @@ def fill(database_url: str, settings: Settings, size: Size, seed: int = 2017, *,
     day = timedelta(days=1)
     secret = settings.resolved_secret_key
     with engine.connect() as conn:  # committed as it goes (`_insert`): a failed fill is partial, to fill again
-        recreate = [] if tally_triggers else _drop_tally_triggers(conn)
-        _insert(conn, Call, ({
-            "slug": f"appel-{n}", "title": f"Appel à projets {n} : {_text(rng, 3)}", "summary": _text(rng, 12),
-            "description_md": _text(rng, 60), "description_html": render_markdown(_text(rng, 60)),
-            "submissions_start": now - 30 * day, "voting_start": now - day, "review_start": now + 30 * day,
-            "results_start": now + 40 * day, "closes_at": now + 60 * day, "votes_per_citizen": 1_000_000,
-            "voting_during_submissions": True, "vote_access": "email", "submit_access": "email",
-        } for n in range(1, size.calls + 1)))
-        calls = _ids(conn, Call)
-        _insert(conn, Category, ({"call_id": call, "slug": f"theme-{n}", "name": f"Thème {n} {rng.choice(WORDS)}",
-                                  "position": n} for call in calls for n in range(8)))
-        _insert(conn, District, ({"slug": f"quartier-{n}", "name": f"Quartier {n}", "position": n} for n in range(12)))
-        themes = _ids(conn, Category)
-        districts = _ids(conn, District)
-        _insert(conn, User, ({"email": f"citoyen{n}@bench.example", "display_name": f"Citoyen {n}",
-                              "email_verified_at": now - 60 * day, "created_at": now - 90 * day}
-                             for n in range(size.citizens + POSTERS)))
-        people = _ids(conn, User)
-        citizens, posters = people[:size.citizens], people[size.citizens:]
+        with _tallies_suspended(conn, keep=tally_triggers):
+            _insert(conn, Call, ({
+                "slug": f"appel-{n}", "title": f"Appel à projets {n} : {_text(rng, 3)}", "summary": _text(rng, 12),
+                "description_md": _text(rng, 60), "description_html": render_markdown(_text(rng, 60)),
+                "submissions_start": now - 30 * day, "voting_start": now - day, "review_start": now + 30 * day,
+                "results_start": now + 40 * day, "closes_at": now + 60 * day, "votes_per_citizen": 1_000_000,
+                "voting_during_submissions": True, "vote_access": "email", "submit_access": "email",
+            } for n in range(1, size.calls + 1)))
+            calls = _ids(conn, Call)
+            _insert(conn, Category, ({"call_id": call, "slug": f"theme-{n}", "name": f"Thème {n} {rng.choice(WORDS)}",
+                                      "position": n} for call in calls for n in range(8)))
+            _insert(conn, District, ({"slug": f"quartier-{n}", "name": f"Quartier {n}", "position": n}
+                                     for n in range(12)))
+            themes = _ids(conn, Category)
+            districts = _ids(conn, District)
+            _insert(conn, User, ({"email": f"citoyen{n}@bench.example", "display_name": f"Citoyen {n}",
+                                  "email_verified_at": now - 60 * day, "created_at": now - 90 * day}
+                                 for n in range(size.citizens + POSTERS)))
+            people = _ids(conn, User)
+            citizens, posters = people[:size.citizens], people[size.citizens:]
 
-        # A third of the ideas in the first call (the list measured), the rest spread over the others.
-        bodies = [f"{_text(rng, 40)}\n\n{_text(rng, 30)}" for _ in range(min(TEXTS, size.ideas))]
-        idea_texts = [(body, html, card_excerpt(html)) for body in bodies for html in [render_markdown(body)]]
+            # A third of the ideas in the first call (the list measured), the rest spread over the others.
+            bodies = [f"{_text(rng, 40)}\n\n{_text(rng, 30)}" for _ in range(min(TEXTS, size.ideas))]
+            idea_texts = [(body, html, card_excerpt(html)) for body in bodies for html in [render_markdown(body)]]
 
-        def idea_values() -> Iterator[dict[str, Any]]:
-            for n in range(size.ideas):
-                call_index = 0 if n % 3 == 0 or len(calls) == 1 else 1 + n % (len(calls) - 1)
-                body, html, excerpt = idea_texts[rng.randrange(len(idea_texts))]
-                yield {"call_id": calls[call_index], "author_id": citizens[n % len(citizens)],
-                       "category_id": themes[call_index * 8 + n % 8], "district_id": districts[n % len(districts)],
-                       "title": f"{_text(rng, 5)} {n}"[:120], "body_md": body, "body_html": html,
-                       "excerpt": excerpt, "language": "fr", "status": "published",
-                       "published_at": now - timedelta(minutes=n), "created_at": now - timedelta(minutes=n)}
-        _insert(conn, Idea, idea_values())
-        ideas = _ids(conn, Idea)
-        idea_table: sa.Table = Idea.__table__  # type: ignore[attr-defined]
-        facts = {row.id: (row.call_id, row.category_id) for row in
-                 conn.execute(sa.select(idea_table.c.id, idea_table.c.call_id, idea_table.c.category_id))}
-        step = _step_coprime(len(ideas))
-        per_citizen = max(1, size.votes // len(citizens))
+            def idea_values() -> Iterator[dict[str, Any]]:
+                for n in range(size.ideas):
+                    call_index = 0 if n % 3 == 0 or len(calls) == 1 else 1 + n % (len(calls) - 1)
+                    body, html, excerpt = idea_texts[rng.randrange(len(idea_texts))]
+                    yield {"call_id": calls[call_index], "author_id": citizens[n % len(citizens)],
+                           "category_id": themes[call_index * 8 + n % 8], "district_id": districts[n % len(districts)],
+                           "title": f"{_text(rng, 5)} {n}"[:120], "body_md": body, "body_html": html,
+                           "excerpt": excerpt, "language": "fr", "status": "published",
+                           "published_at": now - timedelta(minutes=n), "created_at": now - timedelta(minutes=n)}
+            _insert(conn, Idea, idea_values())
+            ideas = _ids(conn, Idea)
+            idea_table: sa.Table = Idea.__table__  # type: ignore[attr-defined]
+            facts = {row.id: (row.call_id, row.category_id) for row in
+                     conn.execute(sa.select(idea_table.c.id, idea_table.c.call_id, idea_table.c.category_id))}
+            step = _step_coprime(len(ideas))
+            per_citizen = max(1, size.votes // len(citizens))
 
-        def vote_values() -> Iterator[dict[str, Any]]:
-            for user_index, user in enumerate(citizens):
-                for j in range(min(per_citizen, len(ideas))):
-                    idea = ideas[(user_index + j * step) % len(ideas)]
-                    call_id, category_id = facts[idea]
-                    yield {"idea_id": idea, "user_id": user, "call_id": call_id, "category_id": category_id}
-        _insert(conn, Vote, vote_values())
-        first_call_ideas = _ids(conn, Idea, idea_table.c.call_id == calls[0])
-        showcase = first_call_ideas[0]
+            def vote_values() -> Iterator[dict[str, Any]]:
+                for user_index, user in enumerate(citizens):
+                    for j in range(min(per_citizen, len(ideas))):
+                        idea = ideas[(user_index + j * step) % len(ideas)]
+                        call_id, category_id = facts[idea]
+                        yield {"idea_id": idea, "user_id": user, "call_id": call_id, "category_id": category_id}
+            _insert(conn, Vote, vote_values())
+            first_call_ideas = _ids(conn, Idea, idea_table.c.call_id == calls[0])
+            showcase = first_call_ideas[0]
 
-        comment_texts = [(text, render_markdown(text)) for text in (_text(rng, 25) for _ in range(TEXTS))]
+            comment_texts = [(text, render_markdown(text)) for text in (_text(rng, 25) for _ in range(TEXTS))]
 
-        def comment_values() -> Iterator[dict[str, Any]]:
-            for n in range(size.comments):
-                text, html = comment_texts[rng.randrange(TEXTS)]
-                idea = showcase if n < 50 else ideas[1 + (n - 50) * 7 % (len(ideas) - 1)]
-                yield {"idea_id": idea, "author_id": citizens[n % len(citizens)], "body_md": text,
-                       "body_html": html, "language": "fr"}
-        _insert(conn, Comment, comment_values())
-        # Counters equal to their rows, as the platform keeps them.
-        votes: sa.Table = Vote.__table__  # type: ignore[attr-defined]
-        comments: sa.Table = Comment.__table__  # type: ignore[attr-defined]
-        conn.execute(idea_table.update().values(
-            vote_count=sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == idea_table.c.id)
-            .scalar_subquery(),
-            comment_count=sa.select(sa.func.count()).select_from(comments)
-            .where(comments.c.idea_id == idea_table.c.id).scalar_subquery()))
-        backfills = [statement for name in BACKFILLED for statement in tally_migration(name).backfill()]
-        for statement in [] if tally_triggers else [*backfills, *recreate]:
-            conn.execute(sa.text(statement))  # text(): '%' escaped for psycopg
+            def comment_values() -> Iterator[dict[str, Any]]:
+                for n in range(size.comments):
+                    text, html = comment_texts[rng.randrange(TEXTS)]
+                    idea = showcase if n < 50 else ideas[1 + (n - 50) * 7 % (len(ideas) - 1)]
+                    yield {"idea_id": idea, "author_id": citizens[n % len(citizens)], "body_md": text,
+                           "body_html": html, "language": "fr"}
+            _insert(conn, Comment, comment_values())
+            # Counters equal to their rows, as the platform keeps them.
+            votes: sa.Table = Vote.__table__  # type: ignore[attr-defined]
+            comments: sa.Table = Comment.__table__  # type: ignore[attr-defined]
+            conn.execute(idea_table.update().values(
+                vote_count=sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == idea_table.c.id)
+                .scalar_subquery(),
+                comment_count=sa.select(sa.func.count()).select_from(comments)
+                .where(comments.c.idea_id == idea_table.c.id).scalar_subquery()))
         # Sessions of the posters, as a login makes them, and the CSRF seed their browser keeps.
         cookies: list[tuple[str, str]] = []
         session_rows = []

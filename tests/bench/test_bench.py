@@ -1,17 +1,20 @@
 """The benchmark's own parts (bench/): wrk's report read right, and a filled database as the
 platform keeps its data (counters equal rows, excerpts, working sessions for the posters)."""
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.call.models import Call
 from app.db import Database
 from app.idea.queries import CallFigures, call_figures
 from app.main import create_app
 from app.pages.home import key_figures
+from app.vote.models import Vote
 from bench import dataset, load
 from tests.idea.call_figures_oracle import recount as call_recount
 from tests.pages.key_figures_oracle import recount
@@ -105,3 +108,29 @@ def test_only_selects_measures_by_the_start_of_their_slug() -> None:
     assert chosen("", "home") and chosen("", SUPPORTS)
     assert chosen("list-logged-in", "list, logged-in citizen") and not chosen("list-logged-in", "list, page 1")
     assert chosen("home,support", SUPPORTS) and not chosen("home,support", COMMENTS)
+
+
+def test_a_fill_that_fails_midway_leaves_the_tallies_triggers_in_place(tmp_path: Path, empty_database: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fill drops the tallies' triggers for its load, committed with its first batch: an
+    # interrupted fill left a database whose figures read zero for good, and a run measuring it
+    # again (--reuse) served every call's list as one page.
+    settings = make_settings(tmp_path / "var", empty_database)
+    insert = dataset._insert
+
+    def failing(conn: sa.Connection, model: type[SQLModel], values: Iterator[dict[str, Any]]) -> None:
+        if model is Vote:
+            raise KeyboardInterrupt  # the operator's Ctrl-C, in the longest part of the load
+        insert(conn, model, values)
+
+    monkeypatch.setattr(dataset, "_insert", failing)
+    with pytest.raises(KeyboardInterrupt):
+        dataset.fill(empty_database, settings, dataset.Size(ideas=90, votes=400, comments=120, citizens=40, calls=3))
+    database = Database.from_settings(settings)
+    with database.transaction() as s:
+        assert s.execute(sa.text("SELECT count(*) FROM idea")).scalar_one() == 90  # the load up to the votes
+        assert _call_figures(s) == _call_recount(s) and sum(f.ideas for f in _call_figures(s).values()) > 0
+        assert _key_figures(s) == recount(s)
+        s.execute(sa.text("UPDATE idea SET hidden_at = created_at WHERE id % 3 = 0"))  # the triggers follow it
+        assert _call_figures(s) == _call_recount(s) and _key_figures(s) == recount(s)
+    database.dispose()
