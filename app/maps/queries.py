@@ -100,7 +100,9 @@ def has_map(session: Session, call: Call) -> bool:
     rule = session.get(CallMap, call.id)
     if rule is not None and rule.location_mode != LocationMode.off:
         return True
-    return located_count(session, call, idea_queries.IdeaFilters()) > 0
+    # Whether one exists, not how many: kept per page generation, so asked again after every
+    # support, and a count read every located idea of the call (issue 14).
+    return any_located(session, [call.id])
 
 
 def feature_collection(found: list[Marker], url_of: Any, call_slugs: dict[int, str] | None = None) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from app.account.models import Role
 from app.audit import AuditEntry
 from app.clock import utcnow
 from app.idea.models import Idea
+from app.maps import queries as maps_queries
 from app.maps.models import CallMap, DistrictBoundary, IdeaLocation, MapPlace
 from app.security import content_security_policy
 from app.settings import Settings
 from tests.factories import make_call, make_category, make_district, make_idea, make_user
-from tests.support import WebClient
+from tests.support import WebClient, counting
 
 
 def _place(session: Session, idea: Idea, lat: float, lon: float, label: str = "") -> None:
@@ -148,10 +149,21 @@ def test_the_call_page_links_its_map_only_when_there_is_one(client: WebClient, s
     session.add(CallMap(call_id=stopped.id, location_mode="off"))
     _place(session, make_idea(session, stopped, make_user(session)), 50.64, 5.57)
     session.commit()
+    hidden_only = make_call(session, slug="carte-masquee")
+    session.add(CallMap(call_id=hidden_only.id, location_mode="off"))
+    _place(session, make_idea(session, hidden_only, make_user(session), hidden_at=utcnow()), 50.64, 5.57)
+    session.commit()
     link = "Voir les idées sur une carte"
     assert link not in client.get("/calls/sans-carte").text
     assert link in client.get("/calls/avec-carte").text
     assert link in client.get("/calls/carte-arretee").text
+    assert link not in client.get("/calls/carte-masquee").text  # a hidden idea's place is nobody's to see
+    # Kept per page generation, so asked again after every support: whether one located idea
+    # exists (LIMIT 1), never how many (a count read every located idea of the call).
+    with counting(client.db.engine) as seen:
+        assert maps_queries.has_map(session, stopped)
+    assert seen and not any("count(" in statement.lower() for statement in seen), seen
+    assert any("LIMIT" in statement for statement in seen), seen
 
 
 def test_the_districts_outlines_are_served_for_the_maps_to_draw(client: WebClient, session: Session) -> None:
