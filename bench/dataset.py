@@ -161,13 +161,13 @@ def tally_migration(name: str) -> Any:
     return module
 
 
-def _drop_tally_triggers(conn: sa.Connection) -> list[str]:
-    """Drop the triggers of the BACKFILLED migrations and return the statements creating them
-    again, read from the database (as the latest migration left them). The drop is committed with
+def drop_tally_triggers(conn: sa.Connection, migrations: tuple[str, ...] = BACKFILLED) -> list[str]:
+    """Drop the triggers of `migrations` (names of BACKFILLED) and return the statements creating
+    them again, read from the database (as the latest migration left them). The drop is committed with
     the fill's first batch (SQLite's driver commits DDL at once): `_tallies_suspended` puts them back."""
     postgres = conn.dialect.name == "postgresql"
     created = []
-    for name in BACKFILLED:
+    for name in migrations:
         for table, triggers in tally_migration(name).TRIGGER_NAMES.items():
             for trigger in triggers:
                 created.append(conn.execute(
@@ -189,7 +189,7 @@ def _tallies_suspended(conn: sa.Connection, *, keep: bool) -> Iterator[None]:
     if keep:
         yield
         return
-    recreate = _drop_tally_triggers(conn)
+    recreate = drop_tally_triggers(conn)
 
     def restore() -> None:
         for statement in [*(s for name in BACKFILLED for s in tally_migration(name).backfill()), *recreate]:

@@ -45,13 +45,6 @@ from bench import dataset  # noqa: E402
 from tests.idea.call_figures_oracle import recount as call_recount  # noqa: E402
 from tests.pages.key_figures_oracle import recount  # noqa: E402
 
-
-def _drop_triggers(conn: sa.Connection, dialect: str, migration: str) -> None:
-    for table, names in dataset.tally_migration(migration).TRIGGER_NAMES.items():
-        for name in names:
-            conn.exec_driver_sql(f"DROP TRIGGER {name}" + (f" ON {table}" if dialect == "postgresql" else ""))
-
-
 KEY_FIGURES, CALL_FIGURES = dataset.BACKFILLED
 
 
@@ -68,11 +61,10 @@ def _supports(database: Database, count: int, with_triggers: bool, migration: st
     """Seconds for `count` supports by people who gave none yet (each one a new participant) on
     public ideas, in one transaction rolled back; without `migration`'s triggers unless `with_triggers`."""
     with database.engine.connect() as conn:
-        dialect = conn.dialect.name
         transaction = conn.begin()
         try:
             if not with_triggers:
-                _drop_triggers(conn, dialect, migration)
+                dataset.drop_tally_triggers(conn, (migration,))
             ideas = conn.exec_driver_sql("SELECT id, call_id FROM idea WHERE status = 'published' "
                                          "AND hidden_at IS NULL ORDER BY id LIMIT 1000").all()
             people = conn.exec_driver_sql("SELECT id FROM user_account u "

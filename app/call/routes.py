@@ -106,11 +106,18 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
     districts = memo.remembered(session, "districts", (),
                                 lambda: memo.detached(session, service.all_districts(session)))
     phase = current_phase(call)
+
+    def figures() -> idea_queries.CallFigures:
+        # The unfiltered list's total and the share preview's text: read once a generation for both.
+        return memo.remembered(session, "call_figures", (call.id,),
+                               lambda: idea_queries.call_figures(session, call.id or 0))
+
     # The same for every visitor (no viewer in it): kept per process while nothing is written.
     listing = cards.listing(
         session, (call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
                   filters.seed if filters.sort == "random" else 0, filters.page),
-        lambda: idea_queries.idea_page(session, call, filters, themes=categories, districts=districts))
+        lambda: idea_queries.idea_page(session, call, filters, themes=categories, districts=districts,
+                                       figures=figures()))
     results_out = phase in (Phase.results, Phase.closed)
     # What every pagination link keeps: the filters, and the seed the order depends on.
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
@@ -158,8 +165,7 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         # The same for every visitor of a language: kept with the call's figures it shows.
         "share": memo.remembered(
             session, "call_preview", (call.id, phase, current_language(), settings.base_url),
-            lambda: share_previews.call_preview(settings, call, memo.remembered(
-                session, "call_figures", (call.id,), lambda: idea_queries.call_figures(session, call.id or 0)))),
+            lambda: share_previews.call_preview(settings, call, figures())),
         # A link to its map page (app.maps).
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
         **_rules_and_supports(request, session, call, user, viewer.allowance),
