@@ -18,9 +18,9 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import PoolProxiedConnection
 
-from app.pagecache.shared_read import SharedRead
+from app.pagecache.loop_reads import LoopConnections
+from app.pagecache.shared_read import SharedRead, in_own_thread
 from app.redis_link import RedisLink
 
 # How long a reader holding the generation's file (`FileGeneration`) may read it without looking
@@ -153,45 +153,22 @@ class SequenceGeneration(Generation):
         # At most 32, as before.
         self.engine = create_engine(engine.url, pool_size=8, max_overflow=24, pool_timeout=10,
                                     isolation_level="AUTOCOMMIT")
-        self._shared = SharedRead(self._read_alone)
-        self._own: PoolProxiedConnection | None = None  # the reader thread's (`_read_alone`)
+        # The page cache's reads: on each event loop's own connection, outside the pool.
+        self.loop_reads = LoopConnections(self.engine.dialect.create_connect_args(self.engine.url), _READ)
+        self._shared = SharedRead(self.loop_reads.read)
 
     async def read_now(self) -> str:
         return await self._shared()
-
-    def _read_alone(self) -> str:
-        """`current()` for the page cache's requests, run only by their reader's one thread
-        (app.pagecache.shared_read), on a connection of its own, taken out of the pool once
-        (`detach`): lending and taking back a pooled connection cost a read a third of its
-        time. Read again on a new connection when the server closed that one (a restart, a
-        failover); raises psycopg.OperationalError when the new one fails too."""
-        for last_try in (False, True):
-            # A local name: `close()` may run meanwhile (a shutdown) and set `_own` to None.
-            own = self._own
-            if own is None:
-                own = self.engine.raw_connection()
-                own.detach()  # closed for good when invalid, not handed to another caller
-                self._own = own
-            try:
-                return str(own.dbapi_connection.execute(_READ).fetchone())  # type: ignore[union-attr]
-            except psycopg.OperationalError:
-                own.invalidate()
-                self._own = None
-                if last_try:
-                    raise
-        raise AssertionError("unreachable")
 
     def current(self) -> str:
         return self._run(_READ)
 
     def close(self) -> None:
-        # The reader's own connection is outside the pool: disposing the pool would not close it,
-        # and each application made and disposed (a test, a restarted worker) would leave one open.
-        # Let go, not shut: the generation is shared by every Database on this URL in the
-        # process (app.pagecache.tracking.GENERATIONS), whose next read opens a connection again.
-        own, self._own = self._own, None
-        if own is not None:
-            own.invalidate()
+        # The page cache's connections are outside the pool: disposing the pool would not close
+        # them, and each application made and disposed (a test, a restarted worker) would leave
+        # one open. Let go, not shut: the generation is shared by every Database on this URL in
+        # the process (app.pagecache.tracking.GENERATIONS), whose next read connects again.
+        self.loop_reads.close()
         self.engine.dispose()
 
     def bump(self) -> None:
@@ -246,7 +223,7 @@ class RedisGeneration(Generation):
         self.database = database
         self.key = link.key("page-generation")
         self._unsure = False  # a command failed: Redis may lack writes; renew before trusting it
-        self._shared = SharedRead(self.current)
+        self._shared = SharedRead(in_own_thread(self.current))
 
     async def read_now(self) -> str:
         return await self._shared()

@@ -1,10 +1,11 @@
 """One read of the page generation for every request that arrives while it is being read, on
 PostgreSQL and Redis, where each read is a round trip to another server.
 
-Every cacheable request reads the generation first (app.pagecache.middleware). Read on the
-event loop, each read blocked the process for the round trip (about 35 us) and cost the
-database server a query: at 32 visitors at once on a 2-core machine, PostgreSQL's share of
-the CPU for those reads was as large as the cached answers' own.
+Every cacheable request reads the generation first (app.pagecache.middleware). Read once per
+request (by a blocking call on the event loop, at first), each read blocked the process for the
+round trip (about 35 us) and cost the database server a query: at 32 visitors at once on a
+2-core machine, PostgreSQL's share of the CPU for those reads was as large as the cached
+answers' own.
 
 Why a shared read is exact: a read that *starts* after a request arrived sees every bump
 committed before that request arrived, and a writer bumps before its answer leaves
@@ -13,14 +14,16 @@ is answered from a read that sees the write. A request arriving while a read is 
 therefore does not take that read's value (it may have started before the write's bump): it
 waits for the next read, started as soon as that one ends, and shared by every request that
 arrived in between. Under load, one read serves a whole batch of requests; alone, a request
-costs one read, as before, plus a hop to the thread that reads.
+costs one read.
 
-That thread is the reader's own, not the thread pool the routes run in: with the pool busy
-with slow pages, a cached page would have waited behind them for its generation."""
+A read is a coroutine: on PostgreSQL a query on the event loop's own connection
+(app.pagecache.loop_reads); for Redis, whose client blocks, a call in a thread of the reader's
+own (`in_own_thread`), not the thread pool the routes run in: with the pool busy with slow
+pages, a cached page would have waited behind them for its generation."""
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,15 +37,25 @@ class _Reads:
     task: "asyncio.Task[None] | None" = None  # the loop keeps only a weak reference to a task
 
 
-class SharedRead:
-    """`await SharedRead(read)()`: the value of `read()` (a blocking call, run in a thread of
-    the reader's own) from a read that started after this call; concurrent callers share reads. Raises
-    what `read` raises, to every caller sharing that read."""
+def in_own_thread(read: Callable[[], str]) -> Callable[[], Awaitable[str]]:
+    """`read` (a blocking call) as a coroutine function that runs it in a thread of its own.
+    One read at a time per event loop (`SharedRead`): one thread is enough for a process's few
+    loops."""
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-generation")
 
-    def __init__(self, read: Callable[[], str]) -> None:
+    async def in_thread() -> str:
+        return await asyncio.get_running_loop().run_in_executor(thread, read)
+
+    return in_thread
+
+
+class SharedRead:
+    """`await SharedRead(read)()`: the value of `await read()` from a read that started after
+    this call; concurrent callers on one event loop share reads. Raises what `read` raises, to
+    every caller sharing that read."""
+
+    def __init__(self, read: Callable[[], Awaitable[str]]) -> None:
         self.read = read
-        # One read at a time per event loop: one thread is enough for a process's few loops.
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-generation")
         # Per event loop: futures belong to one (each test's application runs its own).
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reads] = weakref.WeakKeyDictionary()
 
@@ -64,7 +77,7 @@ class SharedRead:
     async def _run(self, reads: _Reads, answer: "asyncio.Future[str]") -> None:
         while True:
             try:
-                value = await asyncio.get_running_loop().run_in_executor(self._thread, self.read)
+                value = await self.read()
                 answer.set_result(value)
             except BaseException as failed:  # noqa: BLE001 - handed to every caller sharing it
                 answer.set_exception(failed)

@@ -2,6 +2,8 @@
 restart, a failover), the next read and bump run on new ones instead of failing, one request per
 dead pooled connection, and a write that committed is not answered 500 because its bump failed."""
 
+import asyncio
+import threading
 import time
 
 import psycopg
@@ -10,6 +12,7 @@ from sqlalchemy import text
 
 from app.db import Database
 from app.pagecache.generation import SequenceGeneration
+from app.pagecache.loop_reads import LoopConnections
 from app.settings import Settings
 from tests.support import run_coroutine
 
@@ -32,19 +35,76 @@ def test_reads_and_bumps_go_on_after_the_server_closed_every_connection(db: Data
     assert generation.current() == after
 
 
+def _terminate(db: Database, pids: list[int]) -> None:
+    with db.engine.connect() as admin:
+        for pid in pids:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
 def test_the_page_caches_reads_go_on_after_the_server_closed_their_connection(db: Database) -> None:
     generation = db.generation
     if not isinstance(generation, SequenceGeneration):
         pytest.skip("the generation is a sequence on PostgreSQL only")
-    before = run_coroutine(generation.read_now())  # the requests' reads: a connection of their own
-    assert generation._own is not None  # noqa: SLF001 - the connection the server is to close
-    pid = generation._own.dbapi_connection.info.backend_pid  # type: ignore[union-attr]  # noqa: SLF001
-    with db.engine.connect() as admin:
-        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    generation.bump()
-    after = run_coroutine(generation.read_now())  # on the dead connection: AdminShutdown, then a new one
-    assert after != before and after == generation.current()
-    assert run_coroutine(generation.read_now()) == after
+
+    async def scenario() -> tuple[str, str, str, list[int], list[int]]:
+        before = await generation.read_now()  # the requests' reads: this loop's own connection
+        pids = generation.loop_reads.backend_pids()
+        _terminate(db, pids)  # the server closes it (a restart, a failover)
+        generation.bump()
+        after = await generation.read_now()  # on the dead connection: AdminShutdown, then a new one
+        again = await generation.read_now()
+        return before, after, again, pids, generation.loop_reads.backend_pids()
+
+    before, after, again, old_pids, new_pids = run_coroutine(scenario())
+    assert len(old_pids) == 1 and len(new_pids) == 1 and old_pids != new_pids
+    assert after != before and after == generation.current() == again
+
+
+def test_a_loop_reads_on_one_connection_of_its_own(db: Database) -> None:
+    """Each read of a loop on the same connection (no connection opened per read), and each
+    loop on its own (a socket is watched by one loop)."""
+    generation = db.generation
+    if not isinstance(generation, SequenceGeneration):
+        pytest.skip("the generation is a sequence on PostgreSQL only")
+    generation.loop_reads.close()
+
+    async def reads() -> list[int]:
+        pids = []
+        for _ in range(5):
+            await generation.read_now()
+            pids.extend(generation.loop_reads.backend_pids())
+        return pids
+
+    first = run_coroutine(reads())
+    assert len(set(first)) == 1
+    second = run_coroutine(reads())  # another loop: its own connection; the ended loop's is closed
+    assert len(set(second)) == 1 and second[0] != first[0]
+
+
+def test_a_close_from_another_thread_waits_for_the_read_under_way(db: Database) -> None:
+    """The database disposed (closing the loops' connections, from its own thread) while a
+    loop's read waits for its answer: that read is answered on its connection, closed right
+    after it, and no connection is left open. (Closed under the read, the read failed and was
+    made again on a new connection, which the disposal then left open.)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the loops' connections are PostgreSQL's")
+    # A read that waits at the server (a third of a second) for the close to come meanwhile.
+    reads = LoopConnections(db.engine.dialect.create_connect_args(db.engine.url), "SELECT 1 FROM pg_sleep(0.3)")
+
+    async def scenario() -> tuple[str, list[int], list[int]]:
+        await reads.read()
+        before = reads.backend_pids()
+        reading = asyncio.ensure_future(reads.read())
+        await asyncio.sleep(0.1)  # the read is at the server
+        closing = threading.Thread(target=reads.close)
+        closing.start()
+        value = await asyncio.wait_for(reading, 5)
+        closing.join()
+        return value, before, reads.backend_pids()
+
+    value, before, after = run_coroutine(scenario())
+    assert value == "(1,)"
+    assert len(before) == 1 and after == []
 
 
 def test_a_disposed_database_leaves_none_of_the_generations_connections_open(settings: Settings) -> None:
@@ -56,9 +116,15 @@ def test_a_disposed_database_leaves_none_of_the_generations_connections_open(set
     if not isinstance(generation, SequenceGeneration):
         database.dispose()
         pytest.skip("the generation is a sequence on PostgreSQL only")
-    run_coroutine(generation.read_now())
+
+    async def read_and_keep_the_loop() -> list[int]:
+        await generation.read_now()
+        return generation.loop_reads.backend_pids()
+
+    # The loop ended by now: its connection is closed by the disposal, not by a loop's next read.
+    pids = set(run_coroutine(read_and_keep_the_loop()))
+    assert len(pids) == 1
     generation.bump()
-    pids = {generation._own.dbapi_connection.info.backend_pid}  # type: ignore[union-attr]  # noqa: SLF001
     with generation.engine.connect() as pooled:
         pids.add(pooled.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
     database.dispose()
@@ -86,5 +152,5 @@ def test_a_read_while_or_after_the_database_is_disposed_is_answered(settings: Se
         pytest.skip("the generation is a sequence on PostgreSQL only")
     value = run_coroutine(generation.read_now())
     database.dispose()
-    assert generation._own is None  # noqa: SLF001
+    assert generation.loop_reads.backend_pids() == []
     assert run_coroutine(generation.read_now()) == value == generation.current()

@@ -9,7 +9,7 @@ import pytest
 from anyio import to_thread
 from starlette.concurrency import run_in_threadpool
 
-from app.pagecache.shared_read import SharedRead
+from app.pagecache.shared_read import SharedRead, in_own_thread
 from tests.support import run_coroutine
 
 
@@ -43,7 +43,7 @@ async def _wait_for(event: threading.Event) -> None:
 
 def test_a_request_arriving_during_a_read_is_answered_by_a_read_that_began_after_it() -> None:
     remote = Remote()
-    shared = SharedRead(remote.read)
+    shared = SharedRead(in_own_thread(remote.read))
 
     async def scenario() -> tuple[str, list[str], int]:
         first = asyncio.ensure_future(shared())
@@ -65,7 +65,7 @@ def test_a_failed_read_fails_those_sharing_it_and_the_next_request_reads_again()
     remote = Remote()
     remote.fail = True
     remote.release.set()
-    shared = SharedRead(remote.read)
+    shared = SharedRead(in_own_thread(remote.read))
 
     async def scenario() -> str:
         failures = await asyncio.gather(shared(), shared(), return_exceptions=True)
@@ -78,7 +78,7 @@ def test_a_failed_read_fails_those_sharing_it_and_the_next_request_reads_again()
 
 def test_a_visitor_leaving_does_not_cancel_the_read_the_others_wait_for() -> None:
     remote = Remote()
-    shared = SharedRead(remote.read)
+    shared = SharedRead(in_own_thread(remote.read))
 
     async def scenario() -> str:
         leaving = asyncio.ensure_future(shared())
@@ -97,7 +97,7 @@ def test_a_cached_page_does_not_wait_behind_slow_pages_for_its_generation() -> N
     """Every thread of the routes' pool busy with a slow page: the generation is still read."""
     remote = Remote()
     remote.release.set()
-    shared = SharedRead(remote.read)
+    shared = SharedRead(in_own_thread(remote.read))
     slow_pages_done = threading.Event()
 
     async def scenario() -> str:

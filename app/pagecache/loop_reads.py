@@ -1,0 +1,135 @@
+"""The page generation on PostgreSQL read from the event loop itself, on a connection of each
+loop's own (psycopg's AsyncConnection), for the page cache's requests (app.pagecache.shared_read
+makes one read serve every request arriving while it runs).
+
+Why not the reader thread the other remote generation (Redis) uses: a read there is two hops
+between threads (the loop hands the read to the thread, the thread wakes the loop with the
+value), each a wake-up and a turn of the GIL taken from the loop that serves the kept pages.
+On PostgreSQL, where a kept page waits for its generation at every request, that was the
+largest cost a kept page had over SQLite's (issue 14). On the loop, a read is a query sent and
+a wait for the socket, as the loop waits for any client.
+
+One connection per event loop: a connection's socket is watched by the loop that reads on it.
+A server process runs one loop; the tests run one per application, whose connections are closed
+with the application's database (`close`) or, once their loop has ended, by the next read."""
+
+import asyncio
+import threading
+import weakref
+from collections.abc import MutableMapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.abc import Query
+
+
+class _Link:
+    """One loop's connection, and whether a read is under way on it (`busy`): closed only
+    between reads, since closing a socket a read waits on would leave that read waiting."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.connection = connection
+        self.busy = False
+        self.closing = False
+
+    def close_between_reads(self) -> None:
+        """Close now, or at the end of the read under way (in the loop's thread)."""
+        if self.busy:
+            self.closing = True
+        else:
+            _finish(self.connection)
+
+
+def _finish(connection: psycopg.AsyncConnection[Any]) -> None:
+    # AsyncConnection.close() is a coroutine; for an idle connection in autocommit (no
+    # transaction, no pipeline) it comes to this, which may be called outside the loop.
+    connection.pgconn.finish()
+
+
+class LoopConnections:
+    """`await read()`: the first row of `statement` (the generation) as a string, read on the
+    running event loop's own connection, opened at its first read (on the loop: no thread is woken). Read once more on a
+    new connection when the server closed that one (a restart, a failover); raises
+    psycopg.OperationalError when the new one fails too, as the query's other errors.
+
+    `connect_args` are SQLAlchemy's arguments for psycopg.connect on this database
+    (`Dialect.create_connect_args`), so that this connects as the application's engine does."""
+
+    def __init__(self, connect_args: tuple[Sequence[Any], MutableMapping[str, Any]], statement: Query) -> None:
+        self._args, self._kwargs = connect_args
+        self.statement = statement
+        # Every loop of the process reads here (each test's application runs its own, in a
+        # thread of its own): the table is changed under a lock.
+        self._lock = threading.Lock()
+        self._links: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Link] = weakref.WeakKeyDictionary()
+
+    async def read(self) -> str:
+        loop = asyncio.get_running_loop()
+        for last_try in (False, True):
+            link = self._links.get(loop)
+            if link is None or link.connection.closed:
+                link = await self._connect(loop)
+            link.busy = True
+            try:
+                cursor = await link.connection.execute(self.statement)
+                # As SequenceGeneration.current formats the row: the same state, the same string.
+                return str(await cursor.fetchone())
+            except psycopg.OperationalError:
+                self._forget(loop, link)
+                _finish(link.connection)
+                if last_try:
+                    raise
+            except BaseException:
+                # Cancelled (the loop ends) or failed in the middle of a read: what the server
+                # sends next on this connection is unknown, so it is not read on again.
+                self._forget(loop, link)
+                _finish(link.connection)
+                raise
+            finally:
+                link.busy = False
+                if link.closing:
+                    _finish(link.connection)
+        raise AssertionError("unreachable")
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Link:
+        connection = await psycopg.AsyncConnection.connect(
+            *self._args, **self._kwargs,
+            # No transaction to end (a read of a sequence), and prepared at its first use: the
+            # server plans the query once per connection rather than at every read.
+            autocommit=True, prepare_threshold=0)
+        link = _Link(connection)
+        with self._lock:
+            ended = [(old, gone) for old, gone in self._links.items() if old.is_closed()]
+            for old, _gone in ended:
+                del self._links[old]
+            self._links[loop] = link
+        for _old, gone in ended:  # their loops ended: no read runs on them
+            _finish(gone.connection)
+        return link
+
+    def _forget(self, loop: asyncio.AbstractEventLoop, link: _Link) -> None:
+        with self._lock:
+            if self._links.get(loop) is link:
+                del self._links[loop]
+
+    def close(self) -> None:
+        """Close every loop's connection, from any thread: at once for a loop that has ended,
+        on its loop (between two reads) for one that may still run. The next read of a loop
+        opens a connection again."""
+        with self._lock:
+            links = list(self._links.items())
+            self._links.clear()
+        for loop, link in links:
+            if loop.is_closed():
+                _finish(link.connection)
+                continue
+            try:
+                loop.call_soon_threadsafe(link.close_between_reads)
+            except RuntimeError:  # the loop was closed meanwhile: nothing runs on it now
+                _finish(link.connection)
+
+    def backend_pids(self) -> list[int]:
+        """The server process of each open connection (for the tests and for diagnostics)."""
+        with self._lock:
+            links = list(self._links.values())
+        return [link.connection.info.backend_pid for link in links if not link.connection.closed]
