@@ -77,8 +77,9 @@ def test_a_loop_reads_on_one_connection_of_its_own(db: Database) -> None:
 
     first = run_coroutine(reads())
     assert len(set(first)) == 1
-    second = run_coroutine(reads())  # another loop: its own connection; the ended loop's is closed
+    second = run_coroutine(reads())  # another loop: its own connection
     assert len(set(second)) == 1 and second[0] != first[0]
+    assert generation.loop_reads.backend_pids() == [second[0]]  # the ended loop's closed by the next's first read
 
 
 def test_a_close_from_another_thread_waits_for_the_read_under_way(db: Database) -> None:
