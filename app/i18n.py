@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -154,10 +154,17 @@ def _plural_text(lang: str, singular: str, plural: str, n: float, params: dict[s
 
 
 @cache
+def _locale(lang: str) -> Locale:
+    """Babel's locale of `lang`, parsed once per language: `Locale.parse` looks the identifier
+    up again at every call (4 of the 11 us a date took to write)."""
+    return Locale.parse(lang)
+
+
+@cache
 def _plural_form(lang: str) -> Any:
     """The CLDR plural rule of `lang` (n -> "one", "other"...): parsed once per language, not
     once per count printed (a list page prints dozens)."""
-    return Locale.parse(lang).plural_form
+    return _locale(lang).plural_form
 
 
 @lru_cache(maxsize=4096)
@@ -189,11 +196,11 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """Date in the given length, time to the minute: seconds mean nothing to a reader."""
     if value is None:
         return ""
-    locale = Locale.parse(_current.get())
+    language = _current.get()
     local = value.astimezone(CITY_TZ)
-    day = _babel_format_date(local.date(), format=fmt, locale=locale)
-    hour = _babel_format_time(local.time(), format="short", locale=locale)
-    pattern = str(locale.datetime_formats.get(fmt, "{1} {0}"))
+    day = _format_date(local.date(), fmt, language)
+    hour = _format_time(local.hour, local.minute, language)
+    pattern = str(_locale(language).datetime_formats.get(fmt, "{1} {0}"))
     return pattern.replace("{1}", day).replace("{0}", hour)
 
 
@@ -202,7 +209,21 @@ def format_date(value: datetime | date | None, fmt: str = "long") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(CITY_TZ).date()
-    return _babel_format_date(value, format=fmt, locale=_current.get())
+    return _format_date(value, fmt, _current.get())
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, fmt: str, language: str) -> str:
+    # As numbers (`_format_number`): the same day in the same length and language is written the
+    # same way, and a page writes the same few days (the phases', the cards') again and again:
+    # 11 us a date through Babel (a logged-in list, which no cache keeps, writes a dozen).
+    return str(_babel_format_date(value, format=fmt, locale=_locale(language)))
+
+
+@lru_cache(maxsize=4096)
+def _format_time(hour: int, minute: int, language: str) -> str:
+    """A time of day to the minute, as `language` writes it short ("19:00", "7:00 PM")."""
+    return str(_babel_format_time(time(hour, minute), format="short", locale=_locale(language)))
 
 
 def format_number(value: float | int) -> str:

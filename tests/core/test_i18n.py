@@ -2,10 +2,21 @@
 foundation, and the same page in French and English chosen by ?lang=, cookie or Accept-Language."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
-from app.i18n import LANG_COOKIE, TRANSLATIONS_DIR, Plural, catalogue, language, ngettext, translate
+from app.i18n import (
+    LANG_COOKIE,
+    TRANSLATIONS_DIR,
+    Plural,
+    catalogue,
+    format_date,
+    format_datetime,
+    language,
+    ngettext,
+    translate,
+)
 from app.i18n_catalog import PLACEHOLDER, extracted_msgids, missing, placeholder_mismatches
 from tests.support import WebClient
 
@@ -136,3 +147,23 @@ def test_a_plural_message_takes_the_form_of_its_count_in_each_language() -> None
         assert ngettext("{days} day", "{days} days", 1.5, days="1,5") == "1,5 jour"
     with language("en"):
         assert ngettext("{days} day", "{days} days", 1.5, days="1.5") == "1.5 days"
+
+
+def test_a_date_and_a_time_are_written_as_each_language_writes_them() -> None:
+    """Written once a day and language (app.i18n keeps what it wrote): the same moment asked
+    in turn in each language, then again, is written in each one's own way, in the city's time
+    (Brussels: UTC+1 in December)."""
+    moment = datetime(2026, 12, 2, 18, 5, tzinfo=UTC)
+    expected = {
+        "fr": ("2 décembre 2026", "02/12/2026", "2 déc. 2026, 19:05"),
+        "en": ("December 2, 2026", "12/2/26", "Dec 2, 2026, 7:05\u202fPM"),  # a narrow no-break space (CLDR)
+        "nl": ("2 december 2026", "02-12-2026", "2 dec 2026, 19:05"),
+        "de": ("2. Dezember 2026", "02.12.26", "02.12.2026, 19:05"),
+    }
+    for _ in range(2):
+        for lang, (long, short, with_time) in expected.items():
+            with language(lang):
+                assert (format_date(moment), format_date(moment.date(), "short"), format_datetime(moment)) == (
+                    long, short, with_time)
+    with language("fr"):  # 23:30 UTC is the next day in Brussels
+        assert format_date(datetime(2026, 12, 2, 23, 30, tzinfo=UTC)) == "3 décembre 2026"
