@@ -50,8 +50,9 @@ class Generation:
 
     async def read_now(self) -> str:
         """`current()` for a request arriving now, from the event loop (the page cache): a
-        generation on another server is read in the thread pool, once for every request
-        arriving meanwhile (app.pagecache.shared_read); a local one, at once."""
+        generation on another server is read without blocking the loop (app.pagecache.loop_reads,
+        or a thread of its own), once for every request arriving meanwhile
+        (app.pagecache.shared_read); a local one, at once."""
         return self.current()
 
 

@@ -40,6 +40,12 @@ class _Link:
             _finish(self.connection)
 
 
+# A connection the server closed, or whose prepared statement the server no longer has
+# (DISCARD ALL, DEALLOCATE ALL, a pooler handing over another server connection): read again on
+# a new one. Other errors are raised.
+_LOST = (psycopg.OperationalError, psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement)
+
+
 def _finish(connection: psycopg.AsyncConnection[Any]) -> None:
     # AsyncConnection.close() is a coroutine; for an idle connection in autocommit (no
     # transaction, no pipeline) it comes to this, which may be called outside the loop.
@@ -74,7 +80,7 @@ class LoopConnections:
                 cursor = await link.connection.execute(self.statement)
                 # As SequenceGeneration.current formats the row: the same state, the same string.
                 return str(await cursor.fetchone())
-            except psycopg.OperationalError:
+            except _LOST:
                 self._forget(loop, link)
                 _finish(link.connection)
                 if last_try:
