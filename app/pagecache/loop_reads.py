@@ -54,9 +54,10 @@ def _finish(connection: psycopg.AsyncConnection[Any]) -> None:
 
 class LoopConnections:
     """`await read()`: the first row of `statement` (the generation) as a string, read on the
-    running event loop's own connection, opened at its first read (on the loop: no thread is woken). Read once more on a
-    new connection when the server closed that one (a restart, a failover); raises
-    psycopg.OperationalError when the new one fails too, as the query's other errors.
+    running event loop's own connection, opened at its first read (on the loop: no thread is
+    woken). Read once more on a new connection when that one is lost (`_LOST`: the server
+    closed it, or forgot its prepared statement); raises what the new one raises, as the
+    query's other errors.
 
     `connect_args` are SQLAlchemy's arguments for psycopg.connect on this database
     (`Dialect.create_connect_args`), so that this connects as the application's engine does."""
@@ -80,17 +81,14 @@ class LoopConnections:
                 cursor = await link.connection.execute(self.statement)
                 # As SequenceGeneration.current formats the row: the same state, the same string.
                 return str(await cursor.fetchone())
-            except _LOST:
+            except BaseException as failed:
+                # Lost (`_LOST`), cancelled (the loop ends) or failed in the middle of a read:
+                # what the server sends next on this connection is unknown, so it is not read
+                # on again. A lost one is read once more, on a new one.
                 self._forget(loop, link)
                 _finish(link.connection)
-                if last_try:
+                if last_try or not isinstance(failed, _LOST):
                     raise
-            except BaseException:
-                # Cancelled (the loop ends) or failed in the middle of a read: what the server
-                # sends next on this connection is unknown, so it is not read on again.
-                self._forget(loop, link)
-                _finish(link.connection)
-                raise
             finally:
                 link.busy = False
                 if link.closing:

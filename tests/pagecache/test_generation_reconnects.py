@@ -82,19 +82,19 @@ def test_a_loop_reads_on_one_connection_of_its_own(db: Database) -> None:
     # The ended loop's connection is not left open (closed by the next loop's first read, or
     # when the ended loop is collected, whichever comes first).
     assert first[0] not in generation.loop_reads.backend_pids()
-    assert _ended(db, [first[0]])
+    assert _ended(db.engine.url.render_as_string(hide_password=False), [first[0]])
 
 
-def _ended(db: Database, pids: list[int]) -> bool:
-    """Whether the server processes `pids` have ended, waited for up to 10 s (a server process
-    ends a moment after its client closed the connection)."""
+def _ended(url: str, pids: list[int]) -> bool:
+    """Whether the server processes `pids` of the database at `url` (SQLAlchemy's form) have
+    ended, waited for up to 10 s (a server process ends a moment after its client closed the
+    connection)."""
     deadline = time.monotonic() + 10
-    with db.engine.connect() as admin:
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as admin:
         while True:
-            alive = admin.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
-                                  {"pids": pids}).scalar_one()
-            if alive == 0 or time.monotonic() > deadline:
-                return alive == 0
+            alive = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()
+            if alive == (0,) or time.monotonic() > deadline:
+                return alive == (0,)
             time.sleep(0.05)
 
 
@@ -146,16 +146,7 @@ def test_a_disposed_database_leaves_none_of_the_generations_connections_open(set
         pids.add(pooled.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
     database.dispose()
 
-    # A server process ends a moment after its client closed the connection: waited for, up to 10 s.
-    with psycopg.connect(settings.resolved_database_url.replace("+psycopg", ""), autocommit=True) as admin:
-        deadline = time.monotonic() + 10
-        while True:
-            alive = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (list(pids),)).fetchone()
-            if alive == (0,) or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-    assert alive == (0,)
-
+    assert _ended(settings.resolved_database_url, list(pids))
 
 
 def test_a_read_while_or_after_the_database_is_disposed_is_answered(settings: Settings) -> None:
