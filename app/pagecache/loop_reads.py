@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg.abc import Query
+from psycopg.pq import TransactionStatus
 
 
 class _Link:
@@ -42,8 +43,23 @@ class _Link:
 
 # A connection the server closed, or whose prepared statement the server no longer has
 # (DISCARD ALL, DEALLOCATE ALL, a pooler handing over another server connection): read again on
-# a new one. Other errors are raised.
+# a new one. Other errors are raised, and so is an OperationalError the server answered on a
+# connection that still works (`_kept_after`: a statement or lock timeout, out of memory), which a
+# new connection would most likely answer too.
 _LOST = (psycopg.OperationalError, psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement)
+# The SQLSTATEs of lost connections that may still look open: the prepared statement gone (26000)
+# or one of its name there already (42P05), a connection failing (class 08), the server ending
+# the session (57P01 to 57P05: shut down, database dropped, idle too long...).
+_LOST_STATES = ("26000", "42P05", "08", "57P")
+
+
+def _kept_after(connection: psycopg.AsyncConnection[Any], failed: BaseException) -> bool:
+    """Whether `connection` may be read on again after its read raised `failed`: the server
+    refused the query (an SQLSTATE, none of `_LOST_STATES`) and the connection is as it was
+    before it, open and outside any transaction (autocommit)."""
+    return (isinstance(failed, psycopg.Error) and failed.sqlstate is not None
+            and not failed.sqlstate.startswith(_LOST_STATES)
+            and not connection.closed and connection.info.transaction_status == TransactionStatus.IDLE)
 
 
 def _finish(connection: psycopg.AsyncConnection[Any]) -> None:
@@ -57,7 +73,8 @@ class LoopConnections:
     running event loop's own connection, opened at its first read (on the loop: no thread is
     woken). Read once more on a new connection when that one is lost (`_LOST`: the server
     closed it, or forgot its prepared statement); raises what the new one raises, as the
-    query's other errors.
+    query's other errors: psycopg.Error (an error the server answered, such as
+    psycopg.errors.InsufficientPrivilege, leaves the connection to the next read).
 
     `connect_args` are SQLAlchemy's arguments for psycopg.connect on this database
     (`Dialect.create_connect_args`), so that this connects as the application's engine does."""
@@ -82,6 +99,11 @@ class LoopConnections:
                 # As SequenceGeneration.current formats the row: the same state, the same string.
                 return str(await cursor.fetchone())
             except BaseException as failed:
+                if _kept_after(link.connection, failed):
+                    # The server refused the query (a relation missing, a grant revoked): raised,
+                    # on a connection that works. Closed, a lasting error had every read open a
+                    # connection (a server process) and close it.
+                    raise
                 # Lost (`_LOST`), cancelled (the loop ends) or failed in the middle of a read:
                 # what the server sends next on this connection is unknown, so it is not read
                 # on again. A lost one is read once more, on a new one.

@@ -5,6 +5,8 @@ dead pooled connection, and a write that committed is not answered 500 because i
 import asyncio
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -162,3 +164,52 @@ def test_a_read_while_or_after_the_database_is_disposed_is_answered(settings: Se
     database.dispose()
     assert generation.loop_reads.backend_pids() == []
     assert run_coroutine(generation.read_now()) == value == generation.current()
+
+
+def _loop_reads(db: Database, statement: str, **options: float) -> LoopConnections:
+    """Loop reads of `statement` on the test's database, of their own (not the generation's)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the loops' connections are PostgreSQL's")
+    return LoopConnections(db.engine.dialect.create_connect_args(db.engine.url), statement, **options)
+
+
+def _opened(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object] = lambda: None) -> list[int]:
+    """The server process of each connection psycopg opens from now on (AsyncConnection.connect),
+    in order; `then` is called as each is opened, before connect returns it."""
+    pids: list[int] = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def recorded(*args: Any, **kwargs: Any) -> psycopg.AsyncConnection[Any]:
+        connection = await connect(*args, **kwargs)
+        pids.append(connection.info.backend_pid)
+        then()
+        return connection
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", recorded)
+    return pids
+
+
+def test_a_query_the_server_refuses_is_raised_on_the_one_connection(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lasting error of the query on a connection that works (a relation missing, a grant
+    revoked) is raised to each read, every read on the one connection, which reads again once
+    the error is gone. (Each failed read closed its connection and the next read opened one: a
+    connection, a server process, per read against the server for as long as the error lasted.)"""
+    reads = _loop_reads(db, "SELECT 1 FROM no_such_relation")
+    opened = _opened(monkeypatch)
+
+    async def scenario() -> tuple[list[list[int]], str, list[int]]:
+        pids = []
+        for _ in range(4):
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                await reads.read()
+            pids.append(reads.backend_pids())
+        reads.statement = "SELECT 1"  # the error is gone (the relation made, the grant given back)
+        return pids, await reads.read(), reads.backend_pids()
+
+    try:
+        pids, value, after = run_coroutine(scenario())
+    finally:
+        reads.close()
+    assert len(opened) == 1
+    assert pids == [opened] * 4 and after == opened and value == "(1,)"
