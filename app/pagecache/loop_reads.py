@@ -86,6 +86,9 @@ class LoopConnections:
         # thread of its own): the table is changed under a lock.
         self._lock = threading.Lock()
         self._links: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Link] = weakref.WeakKeyDictionary()
+        # How many times `close` ran (changed under the lock): a connection being opened while it
+        # runs is not in the table it empties, and is not kept (`_connect`).
+        self._closes = 0
 
     async def read(self) -> str:
         loop = asyncio.get_running_loop()
@@ -118,6 +121,9 @@ class LoopConnections:
         raise AssertionError("unreachable")
 
     async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Link:
+        """A new connection for `loop`'s read under way, kept for its next reads unless `close`
+        ran while it was being opened: then it is closed at the end of this read."""
+        closes = self._closes
         connection = await psycopg.AsyncConnection.connect(
             *self._args, **self._kwargs,
             # No transaction to end (a read of a sequence), and prepared at its first use: the
@@ -125,6 +131,11 @@ class LoopConnections:
             autocommit=True, prepare_threshold=0)
         link = _Link(connection)
         with self._lock:
+            if self._closes != closes:
+                # Kept, it would stay open after the close, which did not see it: it ends as a
+                # connection the close found reading, once this read is answered.
+                link.closing = True
+                return link
             ended = [(old, gone) for old, gone in self._links.items() if old.is_closed()]
             for old, _gone in ended:
                 del self._links[old]
@@ -140,11 +151,14 @@ class LoopConnections:
 
     def close(self) -> None:
         """Close every loop's connection, from any thread: at once for a loop that has ended,
-        on its loop (between two reads) for one that may still run. The next read of a loop
-        opens a connection again."""
+        on its loop (between two reads) for one that may still run. A read under way is
+        answered, on its connection, which is closed right after it; so is a read whose
+        connection was being opened meanwhile. The next read of a loop opens a connection
+        again."""
         with self._lock:
             links = list(self._links.items())
             self._links.clear()
+            self._closes += 1
         for loop, link in links:
             if loop.is_closed():
                 _finish(link.connection)

@@ -213,3 +213,28 @@ def test_a_query_the_server_refuses_is_raised_on_the_one_connection(
         reads.close()
     assert len(opened) == 1
     assert pids == [opened] * 4 and after == opened and value == "(1,)"
+
+
+def test_a_close_while_a_loop_connects_leaves_its_connection_closed(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database disposed (from its own thread) while a loop's first connection is being
+    opened: the read is answered on it, and it is closed right after, as a connection the close
+    found reading. (The close did not see it yet, and it was kept open for good.)"""
+    reads = _loop_reads(db, "SELECT pg_backend_pid()")
+
+    def close_from_another_thread() -> None:
+        closing = threading.Thread(target=reads.close)
+        closing.start()
+        closing.join()
+
+    opened = _opened(monkeypatch, then=close_from_another_thread)
+
+    async def scenario() -> tuple[str, list[int], bool]:
+        # Looked at while the loop runs: once it has ended, collecting it closes what it held.
+        value = await reads.read()
+        url = db.engine.url.render_as_string(hide_password=False)
+        return value, reads.backend_pids(), await asyncio.to_thread(_ended, url, opened)
+
+    value, kept, ended = run_coroutine(scenario())
+    assert len(opened) == 1 and value == f"({opened[0]},)"
+    assert kept == [] and ended
