@@ -23,6 +23,14 @@ import psycopg
 from psycopg.abc import Query
 from psycopg.pq import TransactionStatus
 
+# How long a read may take, connecting included, before it is given up (TimeoutError). A read is
+# a round trip of some 35 us, a connect some milliseconds; a server that does not answer in
+# seconds is stopped or black-holed, or the sequence is locked (a migration altering it), and
+# without a bound every cacheable GET waited on it for as long (connecting to a black-holed
+# server: TCP's minutes). A request given up reads once more in FastAPI's stack (app.edge), so
+# it waits about twice this before its 500 page.
+READ_TIMEOUT_SECONDS = 2.0
+
 
 class _Link:
     """One loop's connection, and whether a read is under way on it (`busy`): closed only
@@ -74,14 +82,20 @@ class LoopConnections:
     woken). Read once more on a new connection when that one is lost (`_LOST`: the server
     closed it, or forgot its prepared statement); raises what the new one raises, as the
     query's other errors: psycopg.Error (an error the server answered, such as
-    psycopg.errors.InsufficientPrivilege, leaves the connection to the next read).
+    psycopg.errors.InsufficientPrivilege, leaves the connection to the next read). Raises
+    TimeoutError when the read, connecting and reading again included, takes more than
+    `read_timeout` seconds; the connection is then closed, and the next read opens a new one.
+    The page cache takes either as a failed read (app.edge, app.pagecache.middleware): the
+    request is answered the 500 page, never a page kept under an older generation.
 
     `connect_args` are SQLAlchemy's arguments for psycopg.connect on this database
     (`Dialect.create_connect_args`), so that this connects as the application's engine does."""
 
-    def __init__(self, connect_args: tuple[Sequence[Any], MutableMapping[str, Any]], statement: Query) -> None:
+    def __init__(self, connect_args: tuple[Sequence[Any], MutableMapping[str, Any]], statement: Query, *,
+                 read_timeout: float = READ_TIMEOUT_SECONDS) -> None:
         self._args, self._kwargs = connect_args
         self.statement = statement
+        self.read_timeout = read_timeout
         # Every loop of the process reads here (each test's application runs its own, in a
         # thread of its own): the table is changed under a lock.
         self._lock = threading.Lock()
@@ -91,7 +105,13 @@ class LoopConnections:
         self._closes = 0
 
     async def read(self) -> str:
-        loop = asyncio.get_running_loop()
+        # The timeout cancels the read where it waits (connecting, or for the answer), which
+        # closes its connection (`_read_on`: what the server would send next on it is unknown).
+        async with asyncio.timeout(self.read_timeout):
+            return await self._read_on(asyncio.get_running_loop())
+
+    async def _read_on(self, loop: asyncio.AbstractEventLoop) -> str:
+        """`read()` on `loop`'s connection, without its timeout."""
         for last_try in (False, True):
             link = self._links.get(loop)
             if link is None or link.connection.closed:
@@ -107,9 +127,9 @@ class LoopConnections:
                     # on a connection that works. Closed, a lasting error had every read open a
                     # connection (a server process) and close it.
                     raise
-                # Lost (`_LOST`), cancelled (the loop ends) or failed in the middle of a read:
-                # what the server sends next on this connection is unknown, so it is not read
-                # on again. A lost one is read once more, on a new one.
+                # Lost (`_LOST`), cancelled (timed out, or the loop ends) or failed in the middle
+                # of a read: what the server sends next on this connection is unknown, so it is
+                # not read on again. A lost one is read once more, on a new one.
                 self._forget(loop, link)
                 _finish(link.connection)
                 if last_try or not isinstance(failed, _LOST):

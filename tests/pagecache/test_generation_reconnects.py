@@ -3,20 +3,25 @@ restart, a failover), the next read and bump run on new ones instead of failing,
 dead pooled connection, and a write that committed is not answered 500 because its bump failed."""
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from app.db import Database
+from app.main import create_app
 from app.pagecache.generation import SequenceGeneration
 from app.pagecache.loop_reads import LoopConnections
 from app.settings import Settings
-from tests.support import run_coroutine
+from tests.factories import make_call
+from tests.support import WebClient, run_coroutine
 
 
 def test_reads_and_bumps_go_on_after_the_server_closed_every_connection(db: Database) -> None:
@@ -238,3 +243,86 @@ def test_a_close_while_a_loop_connects_leaves_its_connection_closed(
     value, kept, ended = run_coroutine(scenario())
     assert len(opened) == 1 and value == f"({opened[0]},)"
     assert kept == [] and ended
+
+
+def test_a_read_the_server_holds_gives_up_at_its_timeout_and_the_next_reads_anew(db: Database) -> None:
+    """The sequence locked (a migration altering it holds it until it commits): the read raises
+    TimeoutError at its timeout, which the callers take as any failed read (app.edge, then the
+    middleware: the 500 page, never a page kept under an older generation), and its connection
+    is closed; the next read, once the lock is gone, is answered on a new one. (A read waited as
+    long as the server: every cacheable GET waiting on the generation with it.)"""
+    reads = _loop_reads(db, "SELECT last_value, is_called FROM page_generation", read_timeout=0.3)
+    url = db.engine.url.render_as_string(hide_password=False)
+
+    async def scenario() -> tuple[list[int], float, list[int], str, list[int], bool]:
+        await reads.read()
+        first = reads.backend_pids()
+        with psycopg.connect(url.replace("+psycopg", "")) as locker:
+            locker.execute("ALTER SEQUENCE page_generation RENAME TO page_generation_held")  # ACCESS EXCLUSIVE
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(reads.read(), 5)  # the test's bound, should the read have none
+            waited = time.monotonic() - started
+            during = reads.backend_pids()
+            locker.rollback()
+        value = await reads.read()
+        # The server process waited for the lock, then found its client gone.
+        return first, waited, during, value, reads.backend_pids(), await asyncio.to_thread(_ended, url, first)
+
+    try:
+        first, waited, during, value, after, ended = run_coroutine(scenario())
+    finally:
+        reads.close()
+    assert len(first) == 1 and 0.3 <= waited < 1.5 and during == []
+    assert value.startswith("(") and len(after) == 1 and after != first and ended
+
+
+def test_a_server_that_never_answers_is_given_up_at_the_timeout() -> None:
+    """A server that takes the connection and never answers (black-holed, stopped): the read,
+    connecting included, raises TimeoutError at its timeout, not after the system's TCP timeouts."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections are taken by the kernel and never answered
+        port = silent.getsockname()[1]
+        reads = LoopConnections(((), {"host": "127.0.0.1", "port": port, "dbname": "none", "user": "none"}),
+                                "SELECT 1", read_timeout=0.3)
+
+        async def read() -> float:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(reads.read(), 5)
+            return time.monotonic() - started
+
+        assert 0.3 <= run_coroutine(read()) < 1.5
+        assert reads.backend_pids() == []
+
+
+def test_a_kept_page_is_not_served_while_the_generation_cannot_be_read_in_time(
+        settings: Settings, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sequence locked while a page is kept: its visitors get the 500 page once the reads
+    time out (the edge's, then the stack's), neither the kept page (a write may have bumped the
+    generation meanwhile) nor a wait as long as the lock; once the lock is gone, the page again."""
+    call = make_call(session, title="Budget participatif 2027")
+    session.commit()
+    path = f"/calls/{call.slug}"
+    with WebClient(create_app(settings), base_url="http://testserver", raise_server_exceptions=False) as web:
+        generation = web.db.generation
+        if not isinstance(generation, SequenceGeneration):
+            pytest.skip("the generation is a sequence on PostgreSQL only")
+        monkeypatch.setattr(generation.loop_reads, "read_timeout", 0.3)
+        while web.get(path).headers.get("x-page-cache") != "hit":
+            pass
+        url = settings.resolved_database_url.replace("+psycopg", "")
+        with psycopg.connect(url) as locker, ThreadPoolExecutor(max_workers=1) as asking:
+            locker.execute("ALTER SEQUENCE page_generation RENAME TO page_generation_held")  # ACCESS EXCLUSIVE
+            started = time.monotonic()
+            asked = asking.submit(web.get, path)
+            try:
+                locked = asked.result(timeout=5)  # should the reads have no timeout of their own
+            finally:
+                waited = time.monotonic() - started
+                locker.rollback()
+        again = web.get(path)
+    assert locked.status_code == 500 and "Budget participatif 2027" not in locked.text
+    assert waited < 3
+    assert again.status_code == 200 and again.headers["x-page-cache"] == "hit"
