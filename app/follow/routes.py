@@ -11,6 +11,7 @@ from app.errors import AppError
 from app.follow import service
 from app.i18n import N_
 from app.idea import queries as idea_queries
+from app.web import answers_without_page
 from app.web_answers import done, refuse
 
 router = APIRouter(tags=["follow"], include_in_schema=False)
@@ -37,10 +38,12 @@ def _toggle(request: Request, session: Session, user: User | None, idea_id: int,
 
 
 @router.post("/ideas/{idea_id}/follow", name="follow:follow")
+@answers_without_page
 def follow(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
     return _toggle(request, session, user, idea_id, on=True)
 
 
 @router.post("/ideas/{idea_id}/unfollow", name="follow:unfollow")
+@answers_without_page
 def unfollow(request: Request, session: DbSession, user: CurrentUser, idea_id: int) -> Response:
     return _toggle(request, session, user, idea_id, on=False)

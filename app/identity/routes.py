@@ -26,7 +26,7 @@ from app.i18n import N_, current_language, gettext
 from app.identity import logo, service
 from app.pagecache import memo
 from app.settings import Settings
-from app.web import answers_script_write, flash, redirect, render
+from app.web import draws_no_page, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 IdentityEditor = Annotated[User, allowed(Action.identity_edit)]
@@ -43,10 +43,10 @@ def read_identity(request: Request, session: Session, _user: User | None) -> Non
     refusal is a page too): the city's identity on request.state for app.web.render
     (service.for_request). One primary-key read in the request's own session (templates never
     open one), remembered while nothing is written (app.pagecache.memo); the settings' identity
-    when the database cannot answer (the health check says so on its own). Not for a script's
-    write (a vote), answered without a page: service.for_request reads it then if a page is
-    drawn after all (app.web.answers_script_write)."""
-    if answers_script_write(request):
+    when the database cannot answer (the health check says so on its own). Not for a write
+    answered without a page (a support, by a script or a form: app.web.draws_no_page):
+    service.for_request reads it then if a page is drawn after all."""
+    if draws_no_page(request):
         return
     _read_identity(request, session, request.app.state.settings)
 

@@ -20,7 +20,7 @@ from app.notify import service, views
 from app.notify.models import DELIVERY_LABELS, KIND_LABELS, NotificationKind
 from app.security import ONE_CLICK_FIELD, ONE_CLICK_VALUE
 from app.settings import Settings
-from app.web import answers_script_write, flash, redirect, render
+from app.web import draws_no_page, flash, redirect, render
 
 router = APIRouter(prefix="/notifications", tags=["notify"], include_in_schema=False)
 
@@ -31,9 +31,9 @@ def read_unread_count(request: Request, session: Session, user: User | None) -> 
     """A request reader (app.account.sessions.RequestReader), run with the current user: the
     header's unread count on request.state, read by app.web.render. One indexed COUNT in the
     request's own session, for logged-in people only; the template only shows it. Not for a
-    script's write (a vote), whose answer has no header: app.web reads it then only if a page is
-    drawn after all."""
-    if answers_script_write(request):
+    write answered without a page (a support, by a script or a form: app.web.draws_no_page):
+    app.web reads it then only if a page is drawn after all."""
+    if draws_no_page(request):
         request.state.unread_deferred = True
         return
     if user is not None and user.id is not None:

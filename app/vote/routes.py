@@ -17,7 +17,7 @@ from app.residents import service as residents
 from app.residents.models import Part
 from app.security import safe_next
 from app.vote import mine, service
-from app.web import render
+from app.web import answers_without_page, render
 from app.web_answers import done, refuse
 
 router = APIRouter(tags=["vote"], include_in_schema=False)
@@ -57,6 +57,7 @@ def _state_json(state: service.VoteState) -> dict[str, object]:
 
 @router.post("/ideas/{idea_id}/vote", name="vote:cast")
 @takes_own_turn
+@answers_without_page
 async def cast(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
                next: Annotated[str, Form()] = "") -> Response:
     """Support an idea: everything read and written in one trip to the thread pool, the SQLite
@@ -83,6 +84,7 @@ async def cast(request: Request, session: DbSession, user: CurrentUser, idea_id:
 
 @router.post("/ideas/{idea_id}/vote/withdraw", name="vote:withdraw")
 @takes_own_turn
+@answers_without_page
 async def withdraw(request: Request, session: DbSession, user: CurrentUser, idea_id: int,
                    next: Annotated[str, Form()] = "") -> Response:
     """Take a support back, as `cast`: one trip, the write turn held for it only."""

@@ -6,6 +6,9 @@ supports as for one holding one, and the answer still says the truth."""
 
 from sqlmodel import Session
 
+from app.identity.models import CityIdentity
+from app.identity.service import ROW_ID
+from app.notify.models import Notification
 from app.vote import service as vote_service
 from tests.factories import make_call, make_idea, make_user
 from tests.support import WebClient, counting
@@ -68,3 +71,38 @@ def test_a_withdrawal_locks_and_reads_its_voter_call_and_idea_in_one_statement(c
     assert answer["voted"] is False and answer["vote_count"] == 0 and answer["votes_left"] == 3
     session.expire_all()
     assert vote_service.vote_count(session, idea.id) == vote_service.count_rows(session, idea.id) == 0
+
+
+def test_a_form_support_reads_what_only_a_page_shows_only_when_it_draws_one(client: WebClient,
+                                                                             session: Session) -> None:
+    """Sent by a form (no script), a support answers with a redirect: the header's unread count
+    and the city's identity are not read for it, so it costs what a script's support costs. The
+    page it comes back to, and the error page of a refused one, still show both as they are."""
+    call = make_call(session, phase="voting", votes_per_citizen=3)
+    idea = make_idea(session, call)
+    voter = make_user(session)
+    session.commit()
+    assert voter.id is not None and idea.id is not None
+    session.add(Notification(user_id=voter.id, kind="comment", subject="Idée", link="/"))
+    session.add(CityIdentity(id=ROW_ID, platform_name="Participation Liège", city_name="Liège",
+                             primary_color="#0b5c4f", accent_color="#07443a"))
+    session.commit()
+    client.login_as(voter)
+    url, token = f"/ideas/{idea.id}/vote", client.csrf()  # read before counting: not the request's
+
+    with counting(client.db.engine) as seen:
+        answer = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/ideas/{idea.id}#vote"
+    statements = [s for s in seen if not s.lstrip().upper().startswith(TRANSACTION)]
+    assert len(statements) <= BOUND[client.db.engine.dialect.name], "\n".join(s[:120] for s in statements)
+    assert not any("notification" in s.lower() or "cityidentity" in s.lower().replace("_", "") for s in statements)
+
+    back = client.get(answer.headers["location"]).text
+    assert '<span class="badge">1</span>' in back and "Participation Liège" in back
+    session.expire_all()
+    assert vote_service.count_rows(session, idea.id) == 1
+
+    # Refused with a page (no such idea): the header is read for that page, after the route.
+    missing = client.post(f"/ideas/{idea.id + 1000}/vote", data={"csrf_token": token}, follow_redirects=False)
+    assert missing.status_code == 404
+    assert '<span class="badge">1</span>' in missing.text and "Participation Liège" in missing.text
