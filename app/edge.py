@@ -6,7 +6,8 @@ For every HTTP request it makes or accepts the request id (app.observability.con
 the answer is sent observes the latency histogram and writes the access line
 (app.observability.access). A GET for which the page cache holds a page under the current
 generation is answered here, from memory; every other request goes on through the stack, in
-which the request id is bound for its logs and outbox messages.
+which the request id is bound for its logs and outbox messages, and its answer is held until
+the generation's bump has settled when it wrote (app.pagecache.settle).
 
 Why a kept page is answered here, not in the page cache's middleware deep in the stack: the
 layers in front of it (Starlette's error page, the proxy headers, the host check, HEAD, the
@@ -32,6 +33,7 @@ from starlette.types import Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.observability import access, context
+from app.pagecache import settle
 from app.pagecache.store import LOOKED_UP, PageCache
 
 ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -75,17 +77,23 @@ class Edge:
                         return
                     scope[LOOKED_UP] = (key, jar, generation)  # for the middleware making it
 
+            not_before, answering = settle.answering()
+
             async def send_with_id(message: Message) -> None:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message["headers"] = [*message.get("headers", ()), id_header]
+                    await settle.hold_answer(not_before)  # after a bump: app.pagecache.settle
                 await send(message)
 
             # Bound around FastAPI's whole stack, Sentry's middleware in it included: an error
             # it reports is tagged with the id (app.observability.errors.scrub).
-            with context.bound(request_id):
-                await self.inner(scope, receive, send_with_id)
+            try:
+                with context.bound(request_id):
+                    await self.inner(scope, receive, send_with_id)
+            finally:
+                settle.done(answering)
         finally:
             access.record(scope, request_id, status, time.perf_counter() - started)
 

@@ -34,8 +34,18 @@ def _fresh() -> str:
     return f"{time.time_ns():020d}-{os.getpid():010d}-{secrets.token_hex(8)}"
 
 
+# How long before a request arrived a read of a generation on another server may have started
+# and still answer it (app.pagecache.shared_read), and so how long after its bump a write's
+# answer waits (app.pagecache.settle). Ten milliseconds: under load a process then reads once
+# for some fifty requests instead of five, and a write's answer comes that much later.
+SETTLE_SECONDS = 0.01
+
+
 class Generation:
     """Reads and bumps the page generation of one database."""
+
+    # See SETTLE_SECONDS; none for a generation each process reads for itself at no cost.
+    settle_seconds = 0.0
 
     def current(self) -> str:
         """The generation now (any string; equal strings mean no write in between)."""
@@ -144,6 +154,8 @@ _BUMP = "SELECT nextval('page_generation')"
 
 
 class SequenceGeneration(Generation):
+    settle_seconds = SETTLE_SECONDS
+
     def __init__(self, engine: Engine) -> None:
         # A pool of its own: the generation is read and bumped while a request's session holds
         # one of the application's connections (a bump runs right after that session's commit).
@@ -156,7 +168,7 @@ class SequenceGeneration(Generation):
                                     isolation_level="AUTOCOMMIT")
         # The page cache's reads: on each event loop's own connection, outside the pool.
         self.loop_reads = LoopConnections(self.engine.dialect.create_connect_args(self.engine.url), _READ)
-        self._shared = SharedRead(self.loop_reads.read)
+        self._shared = SharedRead(self.loop_reads.read, reuse_seconds=self.settle_seconds)
 
     async def read_now(self) -> str:
         return await self._shared()
@@ -174,6 +186,7 @@ class SequenceGeneration(Generation):
 
     def bump(self) -> None:
         self._run(_BUMP)
+        self._shared.forget()
 
     def _run(self, statement: str) -> str:
         """The first row of `statement`, run on one of the pool's connections through psycopg
@@ -219,12 +232,14 @@ class RedisGeneration(Generation):
     failure) bumps only the database; the others serve their kept pages until that process
     reaches Redis again, and never longer than the page cache's TTL_SECONDS."""
 
+    settle_seconds = SETTLE_SECONDS
+
     def __init__(self, link: RedisLink, database: Generation) -> None:
         self.link = link
         self.database = database
         self.key = link.key("page-generation")
         self._unsure = False  # a command failed: Redis may lack writes; renew before trusting it
-        self._shared = SharedRead(in_own_thread(self.current))
+        self._shared = SharedRead(in_own_thread(self.current), reuse_seconds=self.settle_seconds)
 
     async def read_now(self) -> str:
         return await self._shared()
@@ -241,6 +256,7 @@ class RedisGeneration(Generation):
     def bump(self) -> None:
         self.database.bump()
         self._renew()
+        self._shared.forget()
 
     def close(self) -> None:
         self.database.close()

@@ -4,7 +4,9 @@ Every statement a session runs passes `before_cursor_execute`: an INSERT, UPDATE
 table outside `PRIVATE_TABLES` (or on a table it cannot tell) marks the session's transaction.
 After that transaction commits (`after_commit`, once the database has it), the generation of
 its database is bumped, before the route's answer is sent: whoever received the answer will
-not be served a page made before the write, by any process. A rollback forgets the mark."""
+not be served a page made before the write, by any process (the answer leaves a few
+milliseconds after the bump where other processes may reuse a read: app.pagecache.settle).
+A rollback forgets the mark."""
 
 import re
 import weakref
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from app.pagecache import settle
 from app.pagecache.generation import Generation, for_engine
 from app.redis_link import RedisLink
 
@@ -116,7 +119,9 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _commit(session: Session) -> None:
     if session.info.pop("page_cache_dirty", False):
-        GENERATIONS[session.info[DATABASE_KEY]].bump()
+        generation = GENERATIONS[session.info[DATABASE_KEY]]
+        generation.bump()
+        settle.settled(generation.settle_seconds)  # the request's answer waits that long after it
         # What this session reads next must not be looked up under the generation before its write.
         session.info.pop(_GENERATION_KEY, None)
         REQUEST_GENERATION.set(None)

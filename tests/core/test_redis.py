@@ -24,7 +24,7 @@ from app import clock, redis_link
 from app.db import make_engine
 from app.errors import RateLimited
 from app.main import create_app
-from app.pagecache.generation import FileGeneration, RedisGeneration
+from app.pagecache.generation import SETTLE_SECONDS, FileGeneration, RedisGeneration
 from app.ratelimit import service as ratelimit
 from app.ratelimit.models import RateLimitHit
 from app.security import CSRF_COOKIE, csrf_token_for
@@ -215,8 +215,10 @@ def test_a_write_on_one_server_makes_the_others_pages_stale_through_redis(
     assert other.get(path).headers["x-page-cache"] == "miss"  # the other server made it again
     assert other.get(path).headers["x-page-cache"] == "hit"
     # The other server reads the generation from Redis: a bump there (another machine's write)
-    # is enough to make its pages stale.
+    # is enough to make its pages stale, once that write's answer could have left (it leaves
+    # SETTLE_SECONDS after the bump: app.pagecache.settle).
     server.set(f"{prefix}page-generation", "another machine's write")
+    time.sleep(SETTLE_SECONDS)
     assert other.get(path).headers["x-page-cache"] == "miss"
     server.close()
 

@@ -315,6 +315,7 @@ def test_a_kept_page_is_not_served_while_the_generation_cannot_be_read_in_time(
         url = settings.resolved_database_url.replace("+psycopg", "")
         with psycopg.connect(url) as locker, ThreadPoolExecutor(max_workers=1) as asking:
             locker.execute("ALTER SEQUENCE page_generation RENAME TO page_generation_held")  # ACCESS EXCLUSIVE
+            time.sleep(2 * generation.settle_seconds)  # no read begun before the lock is reused now
             started = time.monotonic()
             asked = asking.submit(web.get, path)
             try:

@@ -111,3 +111,57 @@ def test_a_cached_page_does_not_wait_behind_slow_pages_for_its_generation() -> N
             await asyncio.gather(*busy)
 
     assert run_coroutine(scenario()) == "1"
+
+
+def test_a_read_begun_less_than_the_reuse_time_before_a_request_answers_it() -> None:
+    """With `reuse_seconds` (app.pagecache.settle): a request takes the value of a read that
+    began less than that before it arrived, done or under way; one that began longer ago, or
+    before this process's last bump (`forget`), is never taken."""
+    remote = Remote()
+    remote.release.set()
+    shared = SharedRead(in_own_thread(remote.read), reuse_seconds=0.3)
+
+    async def scenario() -> list[tuple[str, int]]:
+        seen = []
+        seen.append((await shared(), remote.reads))  # read 1
+        remote.value = 2  # bumped by another process: this one may not know it for 0.3 s
+        seen.append((await shared(), remote.reads))  # read 1 reused
+        await asyncio.sleep(0.35)
+        seen.append((await shared(), remote.reads))  # read 1 too old: read 2
+        remote.value = 3
+        shared.forget()  # bumped by this process: known at once
+        seen.append((await shared(), remote.reads))  # read 3
+        return seen
+
+    assert run_coroutine(scenario()) == [("1", 1), ("1", 1), ("2", 2), ("3", 3)]
+
+
+def test_a_request_joins_a_read_under_way_only_if_it_began_within_the_reuse_time() -> None:
+    remote = Remote()
+    shared = SharedRead(in_own_thread(remote.read), reuse_seconds=0.3)
+
+    async def scenario() -> tuple[list[str], int, list[str], int]:
+        first = asyncio.ensure_future(shared())
+        await _wait_for(remote.started)
+        joining = [asyncio.ensure_future(shared()) for _ in range(10)]  # within 0.3 s: the same read
+        remote.release.set()
+        early = [await first, *await asyncio.gather(*joining)]
+        early_reads = remote.reads
+
+        remote.release.clear()
+        remote.started.clear()
+        await asyncio.sleep(0.35)  # read 1 is too old now
+        second = asyncio.ensure_future(shared())
+        await _wait_for(remote.started)  # read 2 under way
+        remote.value = 2
+        shared.forget()  # a bump of this process's own, after read 2 began
+        remote.started.clear()
+        after_bump = [asyncio.ensure_future(shared()) for _ in range(10)]
+        await asyncio.sleep(0.05)
+        remote.release.set()
+        return early, early_reads, [await second, *await asyncio.gather(*after_bump)], remote.reads
+
+    early, early_reads, late, reads = run_coroutine(scenario())
+    assert early == ["1"] * 11 and early_reads == 1
+    assert late == ["1"] + ["2"] * 10  # not the read under way when this process bumped
+    assert reads == 3
