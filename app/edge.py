@@ -34,7 +34,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.observability import access, context
 from app.pagecache import settle
-from app.pagecache.store import LOOKED_UP, PageCache
+from app.pagecache.store import GENERATION_FAILED, LOOKED_UP, PageCache
 
 ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -68,7 +68,7 @@ class Edge:
         try:
             if scope["method"] == "GET":
                 found = self.cache.key(scope)
-                generation = await self._generation() if found is not None else None
+                generation = await self._generation(scope) if found is not None else None
                 if found is not None and generation is not None:
                     key, jar = found
                     entry = await self.cache.serve(scope, send, key, generation, jar, (id_header,))
@@ -97,13 +97,15 @@ class Edge:
         finally:
             access.record(scope, request_id, status, time.perf_counter() - started)
 
-    async def _generation(self) -> str | None:
+    async def _generation(self, scope: Scope) -> str | None:
         """The page generation now; None when it cannot be read (PostgreSQL, Redis and its
-        fallback, the file out of reach). The stack's page cache then reads it again and its
-        error is answered there, as every other: the 500 page with the request id and the
-        security headers, logged with the id, reported to Sentry; raised here, it got the
-        server's bare 500 and none of those."""
+        fallback, the file out of reach), the error left on `scope` for the stack's page cache
+        to raise (`GENERATION_FAILED`): answered there, as every other error, with the 500 page
+        with the request id and the security headers, logged with the id, reported to Sentry;
+        raised here, it got the server's bare 500 and none of those. Not read a second time
+        there: a read that timed out would have kept the visitor waiting twice as long."""
         try:
             return await self.cache.generation.read_now()
-        except Exception:  # noqa: BLE001 - answered by the stack (above)
+        except Exception as failed:  # noqa: BLE001 - answered by the stack (above)
+            scope[GENERATION_FAILED] = failed
             return None

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics
 from app.pagecache import expiry, tracking
-from app.pagecache.store import LOOKED_UP, Key, PageCache
+from app.pagecache.store import GENERATION_FAILED, LOOKED_UP, Key, PageCache
 
 # How long a request waits for another request of this process making the same page (`_answer`)
 # before making it itself: longer than any page takes to make, short of a visitor giving up.
@@ -38,6 +38,9 @@ class PageCacheMiddleware:
                 await self.app(scope, receive, self._tagged(send, b"bypass"))
                 return
             key, jar = found
+            failed = scope.pop(GENERATION_FAILED, None)
+            if failed is not None:  # the edge's read, just before: not read again (app.edge)
+                raise failed
             generation = await self.cache.generation.read_now()
             # What follows (the generation for the routes, the clock's watch) only matters to a
             # page made here.

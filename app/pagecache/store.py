@@ -42,6 +42,10 @@ Key = tuple[str, ...]
 # scope: (key, cookies, generation), so that the middleware making the page neither reads the
 # generation again (a trip to the thread pool on PostgreSQL) nor looks up the page again.
 LOOKED_UP = "pagecache.looked_up"
+# In a request's scope: the error the edge's read of the generation raised (app.edge), raised
+# again by the middleware rather than read a second time (a read that timed out would wait
+# its timeout again before the error page).
+GENERATION_FAILED = "pagecache.generation_failed"
 
 
 @dataclass
