@@ -27,8 +27,9 @@ from psycopg.pq import TransactionStatus
 # a round trip of some 35 us, a connect some milliseconds; a server that does not answer in
 # seconds is stopped or black-holed, or the sequence is locked (a migration altering it), and
 # without a bound every cacheable GET waited on it for as long (connecting to a black-holed
-# server: TCP's minutes). A request given up reads once more in FastAPI's stack (app.edge), so
-# it waits about twice this before its 500 page.
+# server: TCP's minutes). A request given up gets the 500 page (app.edge). The server process
+# of a read given up does not go on waiting: psycopg sends the server a cancel request when the
+# read is cancelled (tests/pagecache/test_generation_reconnects.py).
 READ_TIMEOUT_SECONDS = 2.0
 
 

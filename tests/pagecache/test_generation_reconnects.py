@@ -3,6 +3,7 @@ restart, a failover), the next read and bump run on new ones instead of failing,
 dead pooled connection, and a write that committed is not answered 500 because its bump failed."""
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -275,6 +276,37 @@ def test_a_read_the_server_holds_gives_up_at_its_timeout_and_the_next_reads_anew
         reads.close()
     assert len(first) == 1 and 0.3 <= waited < 1.5 and during == []
     assert value.startswith("(") and len(after) == 1 and after != first and ended
+
+
+def test_reads_given_up_behind_a_lock_leave_no_server_process_waiting_on_it(db: Database) -> None:
+    """A read given up closes its connection; its server process must not go on waiting for the
+    lock, or there would be one more at each timeout of each process's loop, and a sequence
+    locked for minutes would use up the server's connections. (psycopg sends a cancel request
+    when a read is cancelled.)"""
+    reads = _loop_reads(db, "SELECT last_value, is_called FROM page_generation", read_timeout=0.3)
+    url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+               "AND query LIKE '%FROM page_generation%' AND pid <> pg_backend_pid()")
+
+    async def given_up(times: int) -> int:
+        failures = 0
+        for _ in range(times):
+            with contextlib.suppress(TimeoutError):
+                await reads.read()
+                continue
+            failures += 1
+        return failures
+
+    with psycopg.connect(url) as locker, psycopg.connect(url, autocommit=True) as watcher:
+        locker.execute("ALTER SEQUENCE page_generation RENAME TO page_generation_held")  # ACCESS EXCLUSIVE
+        try:
+            failures = run_coroutine(given_up(3))
+            time.sleep(0.5)  # the lock still held
+            left = watcher.execute(waiting).fetchone()
+        finally:
+            locker.rollback()
+            reads.close()
+    assert failures == 3 and left == (0,)
 
 
 def test_a_server_that_never_answers_is_given_up_at_the_timeout() -> None:
