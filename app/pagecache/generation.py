@@ -185,8 +185,10 @@ class SequenceGeneration(Generation):
         self.engine.dispose()
 
     def bump(self) -> None:
-        self._run(_BUMP)
-        self._shared.forget()
+        try:
+            self._run(_BUMP)
+        finally:  # even failed, it may have bumped
+            self._shared.forget()
 
     def _run(self, statement: str) -> str:
         """The first row of `statement`, run on one of the pool's connections through psycopg
@@ -254,9 +256,11 @@ class RedisGeneration(Generation):
         return f"redis:{value}"
 
     def bump(self) -> None:
-        self.database.bump()
-        self._renew()
-        self._shared.forget()
+        try:
+            self.database.bump()
+            self._renew()
+        finally:  # even failed, it may have bumped
+            self._shared.forget()
 
     def close(self) -> None:
         self.database.close()

@@ -101,7 +101,11 @@ class SharedRead:
         # about 20 us a request, against 1 to 3: a fifth of a kept page's time on PostgreSQL.)
         waited: asyncio.Future[str] = loop.create_future()
         if reads.task is None:
-            reads.task = loop.create_task(self._run(reads, [waited]))
+            # Noted now, not when the task first runs: a caller arriving before then (in this
+            # loop's turn) would otherwise join the list of the read before, answered already.
+            batch = [waited]
+            reads.batch, reads.started, reads.bumps = batch, time.monotonic(), self._bumps
+            reads.task = loop.create_task(self._run(reads, batch))
         elif self.reuse_seconds and reads.started > oldest and reads.bumps == self._bumps:
             reads.batch.append(waited)  # answered by the read under way
         else:

@@ -120,8 +120,10 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
 def _commit(session: Session) -> None:
     if session.info.pop("page_cache_dirty", False):
         generation = GENERATIONS[session.info[DATABASE_KEY]]
-        generation.bump()
-        settle.settled(generation.settle_seconds)  # the request's answer waits that long after it
+        try:
+            generation.bump()
+        finally:  # even failed, it may have bumped: the answer (an error page) waits all the same
+            settle.settled(generation.settle_seconds)
         # What this session reads next must not be looked up under the generation before its write.
         session.info.pop(_GENERATION_KEY, None)
         REQUEST_GENERATION.set(None)

@@ -165,3 +165,44 @@ def test_a_request_joins_a_read_under_way_only_if_it_began_within_the_reuse_time
     assert early == ["1"] * 11 and early_reads == 1
     assert late == ["1"] + ["2"] * 10  # not the read under way when this process bumped
     assert reads == 3
+
+
+def test_requests_arriving_together_after_a_read_that_failed_at_once_are_all_answered() -> None:
+    """A read failing within the reuse time (a connection refused while the server restarts),
+    then several requests in one turn of the loop: the first starts a read, the others share
+    it. (They joined the failed read's list, answered already, and waited for ever.)"""
+    calls = []
+
+    async def read() -> str:
+        calls.append(1)
+        await asyncio.sleep(0.001)
+        if len(calls) == 1:
+            raise ConnectionError("the database is restarting")
+        return "2"
+
+    shared = SharedRead(read, reuse_seconds=0.3)
+
+    async def scenario() -> list[object]:
+        await asyncio.gather(shared(), return_exceptions=True)
+        return list(await asyncio.gather(*(asyncio.wait_for(shared(), 2) for _ in range(5)),
+                                         return_exceptions=True))
+
+    assert run_coroutine(scenario()) == ["2"] * 5 and len(calls) == 2
+
+
+def test_a_read_under_way_for_longer_than_the_reuse_time_is_not_joined() -> None:
+    remote = Remote()
+    shared = SharedRead(in_own_thread(remote.read), reuse_seconds=0.2)
+
+    async def scenario() -> tuple[str, str, int]:
+        first = asyncio.ensure_future(shared())
+        await _wait_for(remote.started)  # read 1 at the server: value 1
+        await asyncio.sleep(0.25)  # still under way, and too old now
+        remote.value = 2  # another process's write, its answer gone 0.2 s after its bump
+        remote.started.clear()
+        later = asyncio.ensure_future(shared())
+        await asyncio.sleep(0.05)
+        remote.release.set()
+        return await first, await later, remote.reads
+
+    assert run_coroutine(scenario()) == ("1", "2", 2)
