@@ -301,8 +301,15 @@ def test_reads_given_up_behind_a_lock_leave_no_server_process_waiting_on_it(db: 
         locker.execute("ALTER SEQUENCE page_generation RENAME TO page_generation_held")  # ACCESS EXCLUSIVE
         try:
             failures = run_coroutine(given_up(3))
-            time.sleep(0.5)  # the lock still held
+            # The lock still held: psycopg's cancel request reaches the server on its own
+            # connection, so a loaded machine may take a moment (one was still waiting after
+            # 0.5 s in a full suite on 2 busy cores). A process that lingers waits for as long
+            # as the lock is held, well past these 5 s.
+            deadline = time.monotonic() + 5
             left = watcher.execute(waiting).fetchone()
+            while left != (0,) and time.monotonic() < deadline:
+                time.sleep(0.1)
+                left = watcher.execute(waiting).fetchone()
         finally:
             locker.rollback()
             reads.close()
