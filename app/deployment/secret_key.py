@@ -11,7 +11,8 @@ to start with a key that does not match."""
 import hashlib
 import hmac
 
-from sqlmodel import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
 
 from app.clock import utcnow
 from app.deployment.models import DeploymentFact
@@ -30,27 +31,40 @@ def fingerprint(key: str) -> str:
     return hmac.new(key.encode(), _LABEL, hashlib.sha256).hexdigest()
 
 
+def _write(session: Session, value: str, *, replace: bool) -> str:
+    """Write the fingerprint unless another is there (or over it when `replace`) and return the
+    one the database holds now. Instances starting together each find no fingerprint and write
+    theirs: a plain INSERT made all but the first fail on the primary key (seen on PostgreSQL),
+    so the unique key decides at once, waiting for the other transaction (ON CONFLICT)."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    insert = dialect.insert(DeploymentFact).values(name=FACT, value=value, updated_at=utcnow())
+    if replace:
+        statement = insert.on_conflict_do_update(
+            index_elements=["name"], set_={"value": value, "updated_at": insert.excluded.updated_at},
+            where=col(DeploymentFact.value) != value)
+    else:
+        statement = insert.on_conflict_do_nothing(index_elements=["name"])
+    session.execute(statement)
+    session.expire_all()
+    fact = session.get(DeploymentFact, FACT)
+    assert fact is not None  # written above, or by the transaction the insert waited for
+    return fact.value
+
+
 def record(session: Session, settings: Settings) -> None:
     """Make this instance's key the deployment's (the deliberate step: `reinventons migrate`,
     also after rotating the key). The caller commits."""
-    fact = session.get(DeploymentFact, FACT)
-    value = fingerprint(settings.resolved_secret_key)
-    if fact is None:
-        session.add(DeploymentFact(name=FACT, value=value, updated_at=utcnow()))
-    elif fact.value != value:
-        fact.value, fact.updated_at = value, utcnow()
-        session.add(fact)
+    _write(session, fingerprint(settings.resolved_secret_key), replace=True)
 
 
 def check(session: Session, settings: Settings) -> None:
     """Accept this instance's key if the deployment has none yet (recording it) or the same one.
 
     Raises SecretKeyMismatch with the message to show the operator otherwise. The caller commits."""
+    mine = fingerprint(settings.resolved_secret_key)
     fact = session.get(DeploymentFact, FACT)
-    if fact is None:
-        record(session, settings)
-        return
-    if hmac.compare_digest(fact.value, fingerprint(settings.resolved_secret_key)):
+    held = fact.value if fact is not None else _write(session, mine, replace=False)
+    if hmac.compare_digest(held, mine):
         return
     if settings.secret_key:
         raise SecretKeyMismatch(

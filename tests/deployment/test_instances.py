@@ -5,6 +5,7 @@ deployment's refuses to start and says why."""
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -13,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from app import cli, migrate
+from app.db import Database
 from app.deployment import secret_key
-from tests.support import free_port
+from tests.support import free_port, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "one-key-for-every-instance-of-this-test-deployment"
@@ -117,3 +119,43 @@ def test_an_instance_with_another_secret_key_refuses_to_start_and_says_why(
     engine.dispose()
     assert stored == secret_key.fingerprint("a-different-key-on-machine-two")
     assert "a-different-key" not in stored
+
+
+@pytest.mark.parametrize("second_key", [KEY, "a-different-key-on-machine-two"])
+def test_instances_checking_the_key_at_the_same_moment_agree_or_refuse_but_never_crash(
+        tmp_path: Path, empty_database: str, second_key: str) -> None:
+    # Both find no fingerprint yet; the first has written its own but not committed when the
+    # second writes: the second waits for it, then agrees (same key) or refuses with the
+    # message (another key). Before, it failed on the primary key (seen in CI, PostgreSQL).
+    migrate.upgrade(empty_database)
+    first_settings = make_settings(tmp_path / "machine1", empty_database, secret_key=KEY)
+    second_settings = make_settings(tmp_path / "machine2", empty_database, secret_key=second_key)
+    first, second = Database.from_settings(first_settings), Database.from_settings(second_settings)
+    written, outcome = threading.Event(), []
+
+    def check_second() -> None:
+        written.wait(10)
+        try:
+            with second.transaction() as session:
+                secret_key.check(session, second_settings)
+            outcome.append("agreed")
+        except secret_key.SecretKeyMismatch as mismatch:
+            outcome.append(str(mismatch))
+        except Exception as error:  # noqa: BLE001 - the defect this test is about
+            outcome.append(repr(error))
+
+    thread = threading.Thread(target=check_second)
+    thread.start()
+    try:
+        with first.transaction() as session:
+            secret_key.check(session, first_settings)
+            written.set()
+            time.sleep(0.5)  # the second's check is under way, waiting for this transaction
+        thread.join(20)
+    finally:
+        first.dispose()
+        second.dispose()
+    if second_key == KEY:
+        assert outcome == ["agreed"]
+    else:
+        assert len(outcome) == 1 and outcome[0].startswith("REINVENTONS_SECRET_KEY differs"), outcome
