@@ -219,6 +219,16 @@ def lang_url(request: Request, code: str) -> str:
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The page `template` for `request`, with the layout's context (`page_context`) and the
+    route's `context` over it."""
+    return respond(request, template, page_context(request, context, status_code), status_code, headers)
+
+
+def page_context(request: Request, context: dict[str, Any] | None = None,
+                 status_code: int = 200) -> dict[str, Any]:
+    """What every page's layout shows (the visitor, their form token, unread count and flash
+    messages, the language, the city's identity, the share preview), with the route's `context`
+    over it. Reads (consumes) the request's flash messages."""
     flashes = [
         {"category": f.get("c", "info"), "message": i18n.gettext(_flash_message(f), **f.get("p", {})),
          "anchor": str(f.get("a", ""))}
@@ -239,13 +249,25 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         # Read in the request's own session (app.identity.routes.read_identity).
         "identity": identity,
         # The page's share preview (Open Graph tags in the layout): the site's own unless the
-        # route gives one, or None to have none (a private idea); error pages have none.
+        # route gives one (then not made here), or None to have none (a private idea); error
+        # pages have none.
         "share": share_tags.site_preview(request.app.state.settings, request.url.path, identity.platform_name)
-        if status_code < 400 else None,
+        if status_code < 400 and "share" not in (context or {}) else None,
     }
     ctx.update(context or {})
-    response = templates.TemplateResponse(request, template, ctx, status_code=status_code,
-                                          headers=headers)
+    return ctx
+
+
+def respond(request: Request, template: str, ctx: dict[str, Any], status_code: int = 200,
+            headers: dict[str, str] | None = None, html: str | None = None) -> HTMLResponse:
+    """The answer with the page `template` rendered from `ctx` (`page_context`), or with `html`
+    when the page was made otherwise (app.call.shell): not stored by any cache when it shows a
+    logged-in person (`no-store`), the flash messages it showed forgotten."""
+    response: HTMLResponse
+    if html is None:
+        response = templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+    else:
+        response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers.setdefault("cache-control", "no-store" if ctx["current_user"] else "no-cache")
     if cookies.FLASH.read(request) and not getattr(request.state, "flashes_consumed", False):
         cookies.FLASH.delete(response, https=request.app.state.settings.is_https)

@@ -61,6 +61,10 @@ KEPT: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
 # supports spread the viewers' states, lists come and go without pushing out the cards and
 # regions every list is made from. Under (generation, time made).
 CARD_LISTS: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
+# Whole call pages as logged-in citizens see them without their name and token (app.call.shell),
+# 50-60 KB each: 8 MiB keeps about 150, the viewer shapes of a call's busiest pages in each
+# language. Under (generation, time made).
+SHELLS: BoundedLRU[tuple[Any, ...], Markup] = BoundedLRU(MAX_BYTES)
 
 
 def read_before(session: Session) -> None:
@@ -156,6 +160,8 @@ class SharedCards:
         else:
             html = self._render_list(cards, states, list_url, CSRF_SLOT, {})
             CARD_LISTS.put(key, (self.generation, now), html, sys.getsizeof(html))
+        if csrf_token is CSRF_SLOT:  # a page shell's list (app.call.shell): the token is put in later
+            return html
         # The token is hexadecimal; escaped all the same, as the template would.
         return Markup(str(html).replace(str(CSRF_SLOT), str(escape(csrf_token))))  # noqa: S704 - ours, token escaped
 
@@ -192,9 +198,9 @@ class SharedCards:
 
 
 def kept_html() -> list[str]:
-    """The HTML of every card, region and list kept in this process (tests check that none holds
-    anything personal)."""
-    return [str(html) for html in (*KEPT.values(), *CARD_LISTS.values())]
+    """The HTML of every card, region, list and page shell (app.call.shell) kept in this process
+    (tests check that none holds anything personal)."""
+    return [str(html) for html in (*KEPT.values(), *CARD_LISTS.values(), *SHELLS.values())]
 
 
 def kept_listings() -> list[Any]:
@@ -203,9 +209,10 @@ def kept_listings() -> list[Any]:
 
 
 def forget() -> None:
-    """Drop every kept card, region and page of ideas (tests)."""
+    """Drop every kept card, region, list, page shell and page of ideas (tests)."""
     KEPT.clear()
     CARD_LISTS.clear()
+    SHELLS.clear()
     LISTINGS.clear()
 
 

@@ -16,7 +16,7 @@ from app.account import sessions
 from app.account.models import User
 from app.announce import queries as announce_queries
 from app.authz import Action, can
-from app.call import cards, service
+from app.call import cards, service, shell
 from app.call import queries as call_queries
 from app.call.models import Call, Phase, VoteScope
 from app.call.phases import accepts_ideas, accepts_votes, current_phase, is_public
@@ -119,6 +119,10 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         lambda: idea_queries.idea_page(session, call, filters, themes=categories, districts=districts,
                                        figures=figures()))
     results_out = phase in (Phase.results, Phase.closed)
+    # What makes the page differ for every visitor alike: the call, its phase, the filters (a
+    # random order's seed may come from a cookie), the page number.
+    page_key = (call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
+                filters.seed if filters.sort == "random" else 0, listing.page)
     # What every pagination link keeps: the filters, and the seed the order depends on.
     query_base = {k: v for k, v in (("category", filters.category_id), ("district", filters.district_id),
                                     ("status", filters.status), ("sort", filters.sort)) if v}
@@ -144,9 +148,7 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         "listing": listing,
         # Each card's part that every visitor sees alike, kept per process (app.call.cards).
         "shared_cards": cards.SharedCards(
-            session, voting_mode=call.voting_mode, selection_public=results_out,
-            page=(call.id, phase, filters.category_id, filters.district_id, filters.status, filters.sort,
-                  filters.seed if filters.sort == "random" else 0, listing.page),
+            session, voting_mode=call.voting_mode, selection_public=results_out, page=page_key,
             call=(call.id, phase)),
         "query_base": query_base,
         "sorts": idea_queries.SORTS,
@@ -170,8 +172,15 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
         "has_map": memo.remembered(session, "has_map", (call.id,), lambda: maps_queries.has_map(session, call)),
         **_rules_and_supports(request, session, call, user, viewer.allowance),
     }
-    context["card_states"] = _card_states(call, listing.cards, user, context, viewer.voted)
-    response = render(request, "call/detail.html", context)
+    states = context["card_states"] = _card_states(call, listing.cards, user, context, viewer.voted)
+    shape = None
+    if user is not None:
+        # The supports left as the rules block shows them: per theme, or in the call.
+        left = (tuple(viewer.allowance.left(call, c.id) for c in categories) if context["per_theme"]
+                else (viewer.allowance.left(call, None),))
+        shape = shell.viewer_shape(can, user, context, states, left)
+    # A logged-in citizen's page from the shell kept for their viewer shape (app.call.shell).
+    response = shell.render(request, session, context, shape=shape, page=page_key)
     # Only an order that depends on it keeps a seed: the other orders' pages set no cookie but
     # the CSRF seed, so the page cache can keep them for first visitors too (app.pagecache).
     if new_seed and filters.sort == "random":
