@@ -176,8 +176,8 @@ def _call_detail(request: Request, session: Session, settings: Settings, user: U
     shape = None
     if user is not None:
         # The supports left as the rules block shows them: per theme, or in the call.
-        left = (tuple(viewer.allowance.left(call, c.id) for c in categories) if context["per_theme"]
-                else (viewer.allowance.left(call, None),))
+        buckets = [c.id for c in categories] if context["per_theme"] else [None]
+        left = tuple((bucket, viewer.allowance.left(call, bucket)) for bucket in buckets)
         shape = shell.viewer_shape(can, user, context, states, left)
     # A logged-in citizen's page from the shell kept for their viewer shape (app.call.shell).
     response = shell.render(request, session, context, shape=shape, page=page_key)

@@ -10,22 +10,25 @@ are put in each request, as app.call.cards does for the token of a list of cards
 The shape (`viewer_shape`, built by the route) is: the header's role flags (`moderation.access`,
 `admin.access`), whether the e-mail address is confirmed, who may take part and whether the
 viewer does, whether paper intake is offered to them, the supports they have left in each
-bucket, their own ideas in the call (by id: a shell that lists them is only ever their author's),
-and each card's state (app.call.cards.CardState). The key adds the exact unread count (its
+bucket, and each card's state (app.call.cards.CardState). The key adds the exact unread count (its
 plural and badge change the markup), the address (path and query), the language, the filters as
 the route read them (a random order's seed may come from a cookie) and what the clock changes
-(phase, time left, the phase's end).
+(phase, time left, the phase's end), and the server's address (the share preview's links).
 
 Why a shell holds no one's name, address or token: it is rendered with a stand-in for the viewer
-(`ShellViewer`) that has only the name's slot and whether the address is confirmed, a `can`
-that answers the two role checks of the shape and nothing else, and the token's slot; a template
-that asked for anything more of the viewer makes the render fail, never a page that shows it to
-the next citizen (tests/call/test_page_shells.py). A page with a flash message is never kept.
+(`ShellViewer`) that has only the name's slot and whether the address is confirmed, a request
+that has only its address, supports that say only what is left in each bucket, a `can` that
+answers the two role checks of the shape, the token's slot, and, for macros imported without
+context, globals that refuse role checks and one-time form tokens (`SHELL_ENV`); a template that
+asked for anything more of the viewer makes the render fail, never a page that shows it to the
+next citizen (tests/call/test_page_shells.py). A page with a flash message, or listing the
+viewer's own ideas, is never kept.
 Why it is exact: kept under the page generation read before the page's data (app.call.cards),
 REGION_TTL_SECONDS at most, in a store bounded in bytes (app.call.cards.SHELLS).
 """
 
 import sys
+from collections import ChainMap
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
@@ -49,7 +52,11 @@ ROLE_CHECKS = ("moderation.access", "admin.access")
 
 
 class ViewerAsked(Exception):
-    """A template asked the shell's stand-in for more than the viewer shape holds."""
+    """A template asked the shell's stand-ins for more than the viewer shape holds."""
+
+
+def _refuse(what: str) -> ViewerAsked:
+    return ViewerAsked(f"a kept page asked for {what}, which the viewer shape does not hold")
 
 
 class ShellViewer:
@@ -63,7 +70,43 @@ class ShellViewer:
         self.email_verified_at = True if email_confirmed else None
 
     def __getattr__(self, name: str) -> Any:
-        raise ViewerAsked(f"a kept page asked its viewer for {name!r}, which the viewer shape does not hold")
+        raise _refuse(f"the viewer's {name!r}")
+
+
+class ShellAllowance:
+    """The viewer's supports as a shell sees them: only what they have left in each bucket (in
+    the shape), as app.vote.allowance.Allowance.left answers it."""
+
+    __slots__ = ("_left",)
+
+    def __init__(self, left: tuple[tuple[int | None, int], ...]) -> None:
+        self._left = dict(left)
+
+    def left(self, _call: Any, category_id: int | None) -> int:
+        if category_id not in self._left:
+            raise _refuse(f"the supports left in bucket {category_id!r}")
+        return self._left[category_id]
+
+    def __getattr__(self, name: str) -> Any:
+        raise _refuse(f"the viewer's supports' {name!r}")
+
+
+class _ShellURL(NamedTuple):
+    path: str
+    query: str
+
+
+class ShellRequest:
+    """The request as a shell sees it: its address (in the key); not its state (the viewer),
+    headers or cookies."""
+
+    __slots__ = ("url",)
+
+    def __init__(self, path: str, query: str) -> None:
+        self.url = _ShellURL(path, query)
+
+    def __getattr__(self, name: str) -> Any:
+        raise _refuse(f"the request's {name!r}")
 
 
 class ViewerShape(NamedTuple):
@@ -74,23 +117,25 @@ class ViewerShape(NamedTuple):
     taking_part: tuple[Hashable, ...]  # app.residents.service.call_access, as a tuple
     resident_rule_met: bool
     intake_offered: bool
-    left: tuple[int, ...]  # the supports left in each bucket of the rules block, in its order
-    own_ideas: tuple[tuple[Hashable, ...], ...]  # (id, status, title) of each
+    left: tuple[tuple[int | None, int], ...]  # (theme id or None for the call, supports left)
     card_states: tuple[tuple[int, cards.CardState], ...]  # each card's state, in the page's order
 
 
 def viewer_shape(can: Callable[..., bool], user: Any, context: dict[str, Any],
-                 states: dict[int, cards.CardState], left: tuple[int, ...]) -> ViewerShape:
-    """The shape of `user` (an app.account.models.User) on the call page: `can` is app.authz.can;
-    `context` the route's; `states` the cards' (idea id -> CardState); `left` the supports left
-    in each bucket of the rules block, in its order."""
+                 states: dict[int, cards.CardState], left: tuple[tuple[int | None, int], ...]) -> ViewerShape | None:
+    """The shape of `user` (an app.account.models.User) on the call page, or None when their page
+    is not to be kept: when it lists their own ideas in the call (titles of ideas not yet
+    published among them, which no one else sees and which should not outlive them in memory).
+    `can` is app.authz.can; `context` the route's; `states` the cards' (idea id -> CardState);
+    `left` the supports left in each bucket the rules block shows ((theme id or None, count))."""
+    if context["own_ideas"]:
+        return None
     taking_part = context["taking_part"]
     return ViewerShape(
         tuple(bool(can(user, check)) for check in ROLE_CHECKS), user.email_verified_at is not None,
         (taking_part["submit"], taking_part["vote"], taking_part["residents_only"], taking_part["resident"],
          tuple(taking_part["providers"])),
-        bool(context["resident_rule_met"]), bool(context["intake_offered"]), left,
-        tuple((idea.id, idea.status, idea.title) for idea in context["own_ideas"]), tuple(states.items()))
+        bool(context["resident_rule_met"]), bool(context["intake_offered"]), left, tuple(states.items()))
 
 
 def render(request: Request, session: Session, context: dict[str, Any], *, page: tuple[Hashable, ...],
@@ -104,7 +149,8 @@ def render(request: Request, session: Session, context: dict[str, Any], *, page:
     generation = tracking.generation_of(session)  # read before the page's data (app.call.cards)
     if user is None or shape is None or ctx["flashes"] or generation is None:
         return respond(request, TEMPLATE, ctx)
-    key = (session.info.get(tracking.DATABASE_KEY), current_language(), request.url.path, request.url.query,
+    key = (session.info.get(tracking.DATABASE_KEY), ctx["settings"].base_url, current_language(),
+           request.url.path, request.url.query,
            page, ctx["phase"], str(ctx["time_left"]), str(ctx["phase_end"]), ctx["unread_notifications"], shape)
     now = clock.seconds()
     found = cards.SHELLS.get(key)
@@ -118,18 +164,34 @@ def render(request: Request, session: Session, context: dict[str, Any], *, page:
     return respond(request, TEMPLATE, ctx, html=page_html.replace(str(cards.CSRF_SLOT), str(escape(ctx["csrf_token"]))))
 
 
+def _refused(*_args: Any, **_kwargs: Any) -> Any:
+    raise _refuse("a role check or a one-time form token (in a macro imported without context)")
+
+
+# The pages' environment but for the globals that answer for a viewer: refused, so that a macro
+# imported without context (which sees the globals, not the shell's stand-ins) cannot check the
+# real viewer's roles or put one one-time form token into a page every viewer of a shape gets.
+# Its own cache: templates compiled for it are bound to its globals. Shells are made at most once
+# a generation per shape, so the second compilation of the call page's templates is paid once.
+SHELL_ENV = env.overlay(cache_size=100)
+# Over the pages' globals, not a copy: one added to them later is seen here too.
+_REFUSED: dict[str, Any] = {"can": _refused, "form_token": _refused}
+SHELL_ENV.globals = ChainMap(_REFUSED, env.globals)  # type: ignore[assignment]  # a mapping, as Jinja reads it
+
+
 def _render_shell(ctx: dict[str, Any], shape: ViewerShape) -> Markup:
+    """The page rendered from `ctx` with the viewer, their request, supports and roles replaced by
+    stand-ins that hold only `shape` (a template asking for more raises ViewerAsked)."""
     roles = dict(zip(ROLE_CHECKS, shape.roles, strict=True))
 
     def can(_user: Any, action: str, _obj: Any = None) -> bool:
         if action not in roles:
-            raise ViewerAsked(f"a kept page checked {action!r}, which the viewer shape does not hold")
+            raise _refuse(f"the role check {action!r}")
         return roles[action]
 
-    def form_token() -> str:
-        raise ViewerAsked("a kept page asked for a one-time form token, which would be shared")
-
+    request = ctx["request"]
     # An .html template: autoescaped (app.web). The context's own values shadow the globals.
-    return Markup(env.get_template(TEMPLATE).render({  # noqa: S704 - escaped by the template
-        **ctx, "current_user": ShellViewer(shape.email_confirmed), "csrf_token": cards.CSRF_SLOT, "can": can,
-        "form_token": form_token}))
+    return Markup(SHELL_ENV.get_template(TEMPLATE).render({  # noqa: S704 - escaped by the template
+        **ctx, "request": ShellRequest(request.url.path, request.url.query),
+        "current_user": ShellViewer(shape.email_confirmed), "csrf_token": cards.CSRF_SLOT, "can": can,
+        "allowance": ShellAllowance(shape.left)}))

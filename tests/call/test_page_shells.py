@@ -6,9 +6,11 @@ another's, and no shell holds a name, an e-mail address or a token."""
 import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from jinja2 import ChoiceLoader, DictLoader
 from sqlmodel import Session
 
 from app.account.models import Role, User
@@ -18,7 +20,7 @@ from app.main import create_app
 from app.notify.models import Notification, NotificationKind
 from app.settings import Settings
 from tests.factories import make_call, make_category, make_idea, make_user
-from tests.support import WebClient
+from tests.support import WebClient, make_settings
 
 
 @pytest.fixture
@@ -101,8 +103,10 @@ def test_a_viewer_of_another_shape_never_gets_anothers_page(
             page = web.get(path).text
             assert page == _afresh(web, path, monkeypatch), name
             assert f">{name}<" in page and [n for n in viewers if n != name and f">{n}<" in page] == []
-    # One shell for each shape: the two citizens share theirs, every other viewer has their own.
-    assert len(_shells()) == len(viewers) - 1
+    # One shell for each shape: the two citizens share theirs, every other viewer has their own
+    # but the author, whose page lists their own ideas (a pending one's title among them).
+    assert len(_shells()) == len(viewers) - 2
+    assert not any('id="own-title"' in html for html in _shells())
     pages = {name: web.get(path).text for name, web in viewers.items()}
     assert ">Modération<" in pages["Modératrice"] and ">Modération<" not in pages["Citoyenne"]
     assert ">Administration<" in pages["Administratrice"] and ">Administration<" not in pages["Modératrice"]
@@ -128,13 +132,48 @@ def test_a_page_with_a_message_is_not_kept(browsers: Callable[[User], WebClient]
     assert len(_shells()) == 1
 
 
+@pytest.mark.parametrize("asking", [
+    "{{ request.state.user.email }}", "{{ request.headers.get('user-agent') }}", "{{ request.cookies }}",
+    "{{ allowance.held }}", "{{ current_user.email }}", "{{ can(current_user, 'moderation.queue') }}",
+    '{% import "_macros/forms.html" as forms %}{{ forms.once() }}'])
+def test_a_call_page_template_asking_more_of_its_viewer_fails_instead_of_sharing_it(
+        browsers: Callable[[User], WebClient], session: Session, monkeypatch: pytest.MonkeyPatch,
+        asking: str) -> None:
+    # A template of the call page that printed the viewer's e-mail address, a header of theirs or
+    # a one-time form token would, kept, show it to every citizen of the same shape.
+    probe = "{% extends \"call/detail.html\" %}{% block head %}{{ super() }}" + asking + "{% endblock %}"
+    loader = ChoiceLoader([DictLoader({"probe.html": probe}), shell.SHELL_ENV.loader])  # type: ignore[list-item]
+    monkeypatch.setattr(shell.SHELL_ENV, "loader", loader)
+    monkeypatch.setattr(shell, "TEMPLATE", "probe.html")
+    call = make_call(session, phase="voting")
+    make_idea(session, call)
+    citizen = make_user(session, email="amandine@example.org")
+    session.commit()
+    cards.forget()
+    with pytest.raises(shell.ViewerAsked):
+        browsers(citizen).get(f"/calls/{call.slug}")
+    assert _shells() == []
+
+
 def test_a_template_asking_more_of_its_viewer_fails_rather_than_keeping_it() -> None:
     viewer = shell.ShellViewer(email_confirmed=True)
     assert viewer.display_name is shell.NAME_SLOT and viewer.email_verified_at
-    with pytest.raises(shell.ViewerAsked, match="'email'"):
-        _ = viewer.email
-    with pytest.raises(shell.ViewerAsked, match="'id'"):
-        _ = viewer.id
+    allowance = shell.ShellAllowance(((None, 3),))
+    request = shell.ShellRequest("/calls/appel", "page=2")
+    assert allowance.left(None, None) == 3 and request.url.path == "/calls/appel"
+    for asking, what in ((lambda: viewer.email, "'email'"), (lambda: viewer.id, "'id'"),
+                         (lambda: allowance.left(None, 7), "bucket 7"), (lambda: allowance.held, "'held'"),
+                         (lambda: request.state, "'state'"), (lambda: request.headers, "'headers'"),
+                         (lambda: request.cookies, "'cookies'")):
+        with pytest.raises(shell.ViewerAsked, match=what):
+            asking()
+    # A macro imported without context sees the environment's globals, not the stand-ins: in the
+    # shells' environment those refuse too (a shared one-time token, the real viewer's roles).
+    once = shell.SHELL_ENV.from_string('{% import "_macros/forms.html" as forms %}{{ forms.once() }}')
+    with pytest.raises(shell.ViewerAsked, match="one-time form token"):
+        once.render()
+    with pytest.raises(shell.ViewerAsked):
+        shell.SHELL_ENV.from_string('{{ can(None, "admin.access") }}').render()
 
 
 def test_supports_left_in_a_theme_not_on_the_page_are_part_of_the_shape(
@@ -159,3 +198,23 @@ def test_supports_left_in_a_theme_not_on_the_page_are_part_of_the_shape(
         assert "2" in left.findall(pages[0])[0] and "3" in left.findall(pages[1])[0]
         for web, page in zip(webs, pages, strict=True):
             assert page == _afresh(web, path, monkeypatch)
+
+
+def test_servers_at_two_addresses_on_one_database_keep_shells_of_their_own(
+        tmp_path: Path, database_url: str, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The share preview's links are absolute: a shell made by one server is not another's.
+    call = make_call(session, phase="voting")
+    make_idea(session, call)
+    first, second = make_user(session), make_user(session)
+    session.commit()
+    path = f"/calls/{call.slug}"
+    cards.forget()
+    with ExitStack() as stack:
+        webs = [stack.enter_context(WebClient(create_app(make_settings(tmp_path / name, database_url, base_url=url)),
+                                              base_url=url)).login_as(user)
+                for name, url, user in (("one", "http://testserver", first),
+                                        ("two", "https://participer.example", second))]
+        pages = [web.get(path).text for web in webs]
+        assert '<link rel="canonical" href="https://participer.example/calls/' in pages[1]
+        assert pages[1] == _afresh(webs[1], path, monkeypatch)
+    assert len(_shells()) == 2
