@@ -3,6 +3,7 @@
 import json
 import sys
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -59,6 +60,25 @@ def kept_layout(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
     return html
 
 
+class SharedRenderAsked(Exception):
+    """A page rendered to be shared by several viewers (`SHARED_RENDER`) asked the globals for
+    something of one viewer."""
+
+
+# Set while a page is rendered to be shared by several viewers (app.call.shell): the globals
+# that answer for one viewer refuse then. The render's own context answers for the viewer shape
+# it is kept under; only a macro imported without context reaches these.
+SHARED_RENDER: ContextVar[bool] = ContextVar("shared_render", default=False)
+
+
+def _for_one_viewer(function: Callable[..., Any], what: str) -> Callable[..., Any]:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if SHARED_RENDER.get():
+            raise SharedRenderAsked(f"a page shared by several viewers asked for {what}")
+        return function(*args, **kwargs)
+    return guarded
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
 # Templates ship with the code and change only with a new release, which restarts the
@@ -70,14 +90,15 @@ env.autoescape = select_autoescape(("html", "htm", "xml", "svg"))
 env.globals.update(
     _=i18n.gettext,
     ngettext=i18n.ngettext,
-    can=can,
+    can=_for_one_viewer(can, "a role check"),
     url=links.path,
     kept_layout=kept_layout,
     current_language=i18n.current_language,
     colon=i18n.colon,
     LANGUAGES=LANGUAGES,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
-    form_token=new_token,  # a create form's one-time token: `forms.once()`
+    # A create form's one-time token: `forms.once()`.
+    form_token=_for_one_viewer(new_token, "a one-time form token"),
     shown=contentlang.shown,  # staff-written content in the visitor's language: _macros/content.html
     translation_status=contentlang.status,  # field -> language -> FieldStatus, for editors
     content_language_labels=contentlang.LANGUAGE_LABELS,  # "French"... (msgids) by code

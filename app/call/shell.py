@@ -19,7 +19,7 @@ Why a shell holds no one's name, address or token: it is rendered with a stand-i
 (`ShellViewer`) that has only the name's slot and whether the address is confirmed, a request
 that has only its address, supports that say only what is left in each bucket, a `can` that
 answers the two role checks of the shape, the token's slot, and, for macros imported without
-context, globals that refuse role checks and one-time form tokens (`SHELL_ENV`); a template that
+context, globals that refuse role checks and one-time form tokens (app.web.SHARED_RENDER); a template that
 asked for anything more of the viewer makes the render fail, never a page that shows it to the
 next citizen (tests/call/test_page_shells.py). A page with a flash message, or listing the
 viewer's own ideas, is never kept.
@@ -28,7 +28,6 @@ REGION_TTL_SECONDS at most, in a store bounded in bytes (app.call.cards.SHELLS).
 """
 
 import sys
-from collections import ChainMap
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
@@ -41,7 +40,7 @@ from app import clock
 from app.call import cards
 from app.i18n import current_language
 from app.pagecache import tracking
-from app.web import env, page_context, respond
+from app.web import SHARED_RENDER, SharedRenderAsked, env, page_context, respond
 
 TEMPLATE = "call/detail.html"
 # Where the shell takes the viewer's name: printed raw in its place, and unlike anything a page
@@ -51,7 +50,7 @@ NAME_SLOT = Markup("<\x00name\x00>")  # noqa: S704 - a constant of ours
 ROLE_CHECKS = ("moderation.access", "admin.access")
 
 
-class ViewerAsked(Exception):
+class ViewerAsked(SharedRenderAsked):
     """A template asked the shell's stand-ins for more than the viewer shape holds."""
 
 
@@ -164,21 +163,6 @@ def render(request: Request, session: Session, context: dict[str, Any], *, page:
     return respond(request, TEMPLATE, ctx, html=page_html.replace(str(cards.CSRF_SLOT), str(escape(ctx["csrf_token"]))))
 
 
-def _refused(*_args: Any, **_kwargs: Any) -> Any:
-    raise _refuse("a role check or a one-time form token (in a macro imported without context)")
-
-
-# The pages' environment but for the globals that answer for a viewer: refused, so that a macro
-# imported without context (which sees the globals, not the shell's stand-ins) cannot check the
-# real viewer's roles or put one one-time form token into a page every viewer of a shape gets.
-# Its own cache: templates compiled for it are bound to its globals. Shells are made at most once
-# a generation per shape, so the second compilation of the call page's templates is paid once.
-SHELL_ENV = env.overlay(cache_size=100)
-# Over the pages' globals, not a copy: one added to them later is seen here too.
-_REFUSED: dict[str, Any] = {"can": _refused, "form_token": _refused}
-SHELL_ENV.globals = ChainMap(_REFUSED, env.globals)  # type: ignore[assignment]  # a mapping, as Jinja reads it
-
-
 def _render_shell(ctx: dict[str, Any], shape: ViewerShape) -> Markup:
     """The page rendered from `ctx` with the viewer, their request, supports and roles replaced by
     stand-ins that hold only `shape` (a template asking for more raises ViewerAsked)."""
@@ -190,8 +174,14 @@ def _render_shell(ctx: dict[str, Any], shape: ViewerShape) -> Markup:
         return roles[action]
 
     request = ctx["request"]
-    # An .html template: autoescaped (app.web). The context's own values shadow the globals.
-    return Markup(SHELL_ENV.get_template(TEMPLATE).render({  # noqa: S704 - escaped by the template
-        **ctx, "request": ShellRequest(request.url.path, request.url.query),
-        "current_user": ShellViewer(shape.email_confirmed), "csrf_token": cards.CSRF_SLOT, "can": can,
-        "allowance": ShellAllowance(shape.left)}))
+    # The context's own values shadow the globals; a macro imported without context sees only
+    # the globals, which refuse role checks and one-time form tokens meanwhile (SHARED_RENDER).
+    shared = SHARED_RENDER.set(True)
+    try:
+        # An .html template: autoescaped (app.web).
+        return Markup(env.get_template(TEMPLATE).render({  # noqa: S704 - escaped by the template
+            **ctx, "request": ShellRequest(request.url.path, request.url.query),
+            "current_user": ShellViewer(shape.email_confirmed), "csrf_token": cards.CSRF_SLOT, "can": can,
+            "allowance": ShellAllowance(shape.left)}))
+    finally:
+        SHARED_RENDER.reset(shared)

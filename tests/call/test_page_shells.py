@@ -19,6 +19,7 @@ from app.call.models import VoteScope
 from app.main import create_app
 from app.notify.models import Notification, NotificationKind
 from app.settings import Settings
+from app.web import SHARED_RENDER, SharedRenderAsked, env
 from tests.factories import make_call, make_category, make_idea, make_user
 from tests.support import WebClient, make_settings
 
@@ -142,15 +143,14 @@ def test_a_call_page_template_asking_more_of_its_viewer_fails_instead_of_sharing
     # A template of the call page that printed the viewer's e-mail address, a header of theirs or
     # a one-time form token would, kept, show it to every citizen of the same shape.
     probe = "{% extends \"call/detail.html\" %}{% block head %}{{ super() }}" + asking + "{% endblock %}"
-    loader = ChoiceLoader([DictLoader({"probe.html": probe}), shell.SHELL_ENV.loader])  # type: ignore[list-item]
-    monkeypatch.setattr(shell.SHELL_ENV, "loader", loader)
+    monkeypatch.setattr(env, "loader", ChoiceLoader([DictLoader({"probe.html": probe}), env.loader]))  # type: ignore[list-item]
     monkeypatch.setattr(shell, "TEMPLATE", "probe.html")
     call = make_call(session, phase="voting")
     make_idea(session, call)
     citizen = make_user(session, email="amandine@example.org")
     session.commit()
     cards.forget()
-    with pytest.raises(shell.ViewerAsked):
+    with pytest.raises(SharedRenderAsked):  # shell.ViewerAsked from the stand-ins, or from the globals
         browsers(citizen).get(f"/calls/{call.slug}")
     assert _shells() == []
 
@@ -167,13 +167,18 @@ def test_a_template_asking_more_of_its_viewer_fails_rather_than_keeping_it() -> 
                          (lambda: request.cookies, "'cookies'")):
         with pytest.raises(shell.ViewerAsked, match=what):
             asking()
-    # A macro imported without context sees the environment's globals, not the stand-ins: in the
-    # shells' environment those refuse too (a shared one-time token, the real viewer's roles).
-    once = shell.SHELL_ENV.from_string('{% import "_macros/forms.html" as forms %}{{ forms.once() }}')
-    with pytest.raises(shell.ViewerAsked, match="one-time form token"):
-        once.render()
-    with pytest.raises(shell.ViewerAsked):
-        shell.SHELL_ENV.from_string('{{ can(None, "admin.access") }}').render()
+    # A macro imported without context sees the environment's globals, not the stand-ins: while
+    # a shared page is rendered, those refuse too (a shared one-time token, the real roles).
+    once = env.from_string('{% import "_macros/forms.html" as forms %}{{ forms.once() }}')
+    role = env.from_string('{{ can(None, "admin.access") }}')
+    assert 'name="form_token"' in once.render() and role.render() == "False"  # for one viewer
+    shared = SHARED_RENDER.set(True)
+    try:
+        for template, what in ((once, "one-time form token"), (role, "role check")):
+            with pytest.raises(SharedRenderAsked, match=what):
+                template.render()
+    finally:
+        SHARED_RENDER.reset(shared)
 
 
 def test_supports_left_in_a_theme_not_on_the_page_are_part_of_the_shape(
