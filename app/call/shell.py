@@ -19,9 +19,9 @@ Why a shell holds no one's name, address or token: it is rendered with a stand-i
 (`ShellViewer`) that has only the name's slot and whether the address is confirmed, a request
 that has only its address, supports that say only what is left in each bucket, a `can` that
 answers the two role checks of the shape, the token's slot, and, for macros imported without
-context, globals that refuse role checks and one-time form tokens (app.web.SHARED_RENDER); a template that
-asked for anything more of the viewer makes the render fail, never a page that shows it to the
-next citizen (tests/call/test_page_shells.py). A page with a flash message, or listing the
+context, globals that refuse role checks and one-time form tokens (app.web.SHARED_RENDER); a
+template that asked for anything more of the viewer makes the render fail, never a page that
+shows it to the next citizen (tests/call/test_page_shells.py). A page with a flash message, or listing the
 viewer's own ideas, is never kept.
 Why it is exact: kept under the page generation read before the page's data (app.call.cards),
 REGION_TTL_SECONDS at most, in a store bounded in bytes (app.call.cards.SHELLS).
@@ -142,7 +142,9 @@ def render(request: Request, session: Session, context: dict[str, Any], *, page:
     """The call page for `request`: from the shell kept for its `page` (the route's key of the
     list page: call, phase, filters, page number) and the viewer's `shape` (`viewer_shape`), made
     and kept when there is none; rendered as any page (app.web.render) for an anonymous visitor
-    (`shape` None), with a flash message to show, or on a database whose writes are untracked."""
+    (`shape` None), with a flash message to show, or on a database whose writes are untracked.
+    Raises ViewerAsked (an app.web.SharedRenderAsked) when the page's templates ask for more of
+    the viewer than the shape holds: a defect of a template, never shown to another viewer."""
     ctx = page_context(request, context)
     user = ctx["current_user"]
     generation = tracking.generation_of(session)  # read before the page's data (app.call.cards)
