@@ -27,9 +27,12 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -414,3 +417,14 @@ def get_or_not_found(session: Session, model: type[Row], key: Any, message: str 
     if row is None:
         raise NotFound(message)
     return row
+
+
+def insert_on_conflict(session: Session, model: type[Any]) -> Any:
+    """An INSERT into `model`'s table that takes ON CONFLICT clauses, in the dialect of the
+    database `session` is bound to (SQLite's and PostgreSQL's spell them alike but SQLAlchemy
+    builds them per dialect). Returns `sqlite.Insert` or `postgresql.Insert`; call `.values(...)`
+    then `.on_conflict_do_nothing(...)` or `.on_conflict_do_update(...)` on it. Source: the
+    UPSERT clauses of https://www.sqlite.org/lang_upsert.html and PostgreSQL's INSERT."""
+    dialect = sqlite_dialect if session.get_bind().dialect.name == "sqlite" else postgresql_dialect
+    statement: Insert = dialect.insert(model)
+    return statement

@@ -11,10 +11,10 @@ to start with a key that does not match."""
 import hashlib
 import hmac
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from app.clock import utcnow
+from app.db import insert_on_conflict
 from app.deployment.models import DeploymentFact
 from app.settings import Settings
 
@@ -36,8 +36,7 @@ def _write(session: Session, value: str, *, replace: bool) -> str:
     one the database holds now. Instances starting together each find no fingerprint and write
     theirs: a plain INSERT made all but the first fail on the primary key (seen on PostgreSQL),
     so the unique key decides at once, waiting for the other transaction (ON CONFLICT)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    insert = dialect.insert(DeploymentFact).values(name=FACT, value=value, updated_at=utcnow())
+    insert = insert_on_conflict(session, DeploymentFact).values(name=FACT, value=value, updated_at=utcnow())
     if replace:
         statement = insert.on_conflict_do_update(
             index_elements=["name"], set_={"value": value, "updated_at": insert.excluded.updated_at},

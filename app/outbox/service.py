@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
-from app.db import Database
+from app.db import Database, insert_on_conflict
 from app.observability import context as request_context
 from app.observability.errors import describe, safe_text
 from app.outbox.models import OutboxMessage, OutboxStatus
@@ -64,10 +63,9 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, dedupe_key:
         return message
     if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first() is not None:
         return None  # the usual case, answered without spending an id of the sequence
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     values = message.model_dump(exclude={"id"})
     new_id = session.execute(
-        dialect.insert(OutboxMessage).values(**values)
+        insert_on_conflict(session, OutboxMessage).values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(col(OutboxMessage.id))
     ).scalar()
     return None if new_id is None else session.get(OutboxMessage, new_id)
