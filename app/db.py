@@ -36,7 +36,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import redis_link
+from app import prepared_statements, redis_link
 from app.errors import NotFound
 from app.pagecache import tracking as page_tracking
 from app.pagecache.generation import Generation
@@ -98,8 +98,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # With 10 kept, the rest were opened for one request and closed after it (a new PostgreSQL
     # backend each time); 20 kept serve that without reconnecting. At most 30 per process, as
     # before: workers x 30 must stay within PostgreSQL's max_connections.
-    return create_engine(url, echo=echo, hide_parameters=not echo, pool_pre_ping=True, pool_size=20,
-                         max_overflow=10)
+    engine = create_engine(url, echo=echo, hide_parameters=not echo, pool_pre_ping=True, pool_size=20,
+                           max_overflow=10)
+    prepared_statements.keep_across_reads(engine)  # a read request's statements planned once
+    return engine
 
 
 def _pool_capacity(engine: Engine) -> int | None:

@@ -31,12 +31,15 @@ PRIVATE_TABLES = frozenset({
 # Blanks and SQL comments before a statement's first word (what a driver or a tracer may add):
 # the statement is the same write behind them. Each comment ends at its first "*/" or its line's
 # end, never sooner or later: one way to read a lead, so no input makes the regex backtrack.
-_LEAD = r"^(?:\s|/\*(?:[^*]|\*(?!/))*\*/|--[^\n]*(?:\n|\Z))*"
-_WRITE = re.compile(_LEAD + r'(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?',
+# Also read by app.prepared_statements.
+STATEMENT_LEAD = r"^(?:\s|/\*(?:[^*]|\*(?!/))*\*/|--[^\n]*(?:\n|\Z))*"
+_WRITE = re.compile(STATEMENT_LEAD
+                    + r'(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?',
                     re.IGNORECASE)
 # A statement led by WITH writes when one of its parts does (PostgreSQL's data-modifying CTEs: a
 # support's row and counter, app.vote.service); its table is not read, so it counts as changing pages.
-_DML = re.compile(_LEAD + r"(?:INSERT|UPDATE|DELETE|REPLACE|MERGE\b|WITH\b.*\b(?:INSERT|UPDATE|DELETE|MERGE))\b",
+_DML = re.compile(STATEMENT_LEAD
+                  + r"(?:INSERT|UPDATE|DELETE|REPLACE|MERGE\b|WITH\b.*\b(?:INSERT|UPDATE|DELETE|MERGE))\b",
                   re.IGNORECASE | re.DOTALL)
 _SESSION_KEY = "page_cache_session"  # in a connection's info: the info dict of the session using it
 DATABASE_KEY = "page_cache_database"  # in a session's info: the key of its database in GENERATIONS

@@ -1,0 +1,85 @@
+"""PostgreSQL: a transaction that only read is ended by COMMIT (app.prepared_statements), so that
+psycopg keeps the statements it prepared; anything else is still rolled back, whatever it is
+led by. The statements stay prepared as a request's do: ended by SQLAlchemy's rollback (what
+`Session.close()` runs), on one of the application's pooled connections."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, text
+
+from app.db import Database
+from app.prepared_statements import READS
+
+PAGE_READ = text("SELECT count(*) FROM deployment_fact WHERE name = :name")
+
+
+@pytest.fixture
+def connection(db: Database) -> Iterator[Connection]:
+    if db.is_sqlite:
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    with db.engine.connect() as conn:
+        yield conn
+
+
+def _prepared(conn: Connection) -> list[str]:
+    """The statements prepared on this connection's server session, read outside a transaction
+    of the test's (committed at once, so that reading them does not change what is measured)."""
+    rows = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    conn.commit()
+    return [str(r) for r in rows]
+
+
+def test_a_read_transaction_rolled_back_keeps_its_statements_prepared(connection: Connection) -> None:
+    # psycopg prepares a statement at its fifth run on a connection; each run here is a request
+    # of its own, ended as a request ends it.
+    for _ in range(8):
+        assert connection.execute(PAGE_READ, {"name": "nothing"}).scalar() == 0
+        connection.rollback()
+    assert any("deployment_fact" in s for s in _prepared(connection)), "every rollback forgot the page's statement"
+
+
+def test_a_search_transactions_settings_end_with_it(connection: Connection) -> None:
+    connection.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+    assert connection.exec_driver_sql("SHOW enable_hashjoin").scalar() == "off"
+    connection.rollback()  # ended by COMMIT: SET LOCAL ends with the transaction all the same
+    assert connection.exec_driver_sql("SHOW enable_hashjoin").scalar() == "on"
+    connection.rollback()
+
+
+@pytest.mark.parametrize("write", [
+    "INSERT INTO deployment_fact (name, value, updated_at) VALUES ('rolled-back', 'x', now())",
+    "/* a tracer's comment */ INSERT INTO deployment_fact (name, value, updated_at) VALUES ('rolled-back', 'x', now())",
+    "-- a line comment\nINSERT INTO deployment_fact (name, value, updated_at) VALUES ('rolled-back', 'x', now())",
+    "WITH made AS (INSERT INTO deployment_fact (name, value, updated_at) VALUES ('rolled-back', 'x', now()) "
+    "RETURNING name) SELECT name FROM made",
+    "CREATE TABLE rolled_back (name text)",
+    "SET enable_hashjoin = off",  # a session's setting, not the transaction's: undone by ROLLBACK only
+])
+def test_a_transaction_that_did_more_than_read_is_still_rolled_back(connection: Connection, write: str) -> None:
+    assert connection.execute(PAGE_READ, {"name": "rolled-back"}).scalar() == 0  # a read first
+    connection.exec_driver_sql(write)
+    connection.rollback()
+    assert connection.execute(PAGE_READ, {"name": "rolled-back"}).scalar() == 0
+    assert connection.exec_driver_sql("SELECT to_regclass('rolled_back')").scalar() is None
+    assert connection.exec_driver_sql("SHOW enable_hashjoin").scalar() == "on"
+    connection.rollback()
+
+
+def test_a_failed_read_transaction_is_rolled_back_and_the_connection_goes_on(connection: Connection) -> None:
+    connection.execute(PAGE_READ, {"name": "x"})
+    with pytest.raises(Exception, match="division by zero"):
+        connection.exec_driver_sql("SELECT 1 / 0")
+    connection.rollback()
+    assert connection.execute(PAGE_READ, {"name": "x"}).scalar() == 0
+    connection.rollback()
+
+
+def test_what_counts_as_only_reading() -> None:
+    for read in ("SELECT 1", "  select 1", "/* c */ SELECT 1", "SHOW enable_hashjoin", "RESET enable_hashjoin",
+                 "SET LOCAL plan_cache_mode = force_custom_plan"):
+        assert READS.match(read), read
+    for other in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t", "WITH x AS (DELETE FROM t) SELECT 1",
+                  "SET enable_hashjoin = off", "CREATE TABLE t (a int)", "SELECTED", "TRUNCATE t", "LOCK TABLE t",
+                  "CALL f()", "DO $$ BEGIN END $$"):
+        assert not READS.match(other), other
