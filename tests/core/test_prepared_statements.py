@@ -79,7 +79,8 @@ def test_what_counts_as_only_reading() -> None:
     for read in ("SELECT 1", "  select 1", "/* c */ SELECT 1", "SHOW enable_hashjoin", "RESET enable_hashjoin",
                  "SET LOCAL plan_cache_mode = force_custom_plan"):
         assert READS.match(read), read
-    for other in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t", "WITH x AS (DELETE FROM t) SELECT 1",
-                  "SET enable_hashjoin = off", "CREATE TABLE t (a int)", "SELECTED", "TRUNCATE t", "LOCK TABLE t",
+    for other in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t",
+                  "WITH x AS (DELETE FROM t) SELECT 1", "SET enable_hashjoin = off",
+                  "CREATE TABLE t (a int)", "SELECTED", "TRUNCATE t", "LOCK TABLE t",
                   "CALL f()", "DO $$ BEGIN END $$"):
         assert not READS.match(other), other
