@@ -1,7 +1,8 @@
 """The edge: what every request meets first, before FastAPI's stack (the ASGI application the
 server runs, `app.main.Platform.__call__`).
 
-For every HTTP request it makes or accepts the request id (app.observability.context; the
+For every HTTP request it takes the campaign tags and click identifiers out of the query string
+(app.campaign_params), makes or accepts the request id (app.observability.context; the
 `X-Request-ID` of a proxy in `FORWARDED_ALLOW_IPS` only), answers it in `X-Request-ID`, and once
 the answer is sent observes the latency histogram and writes the access line
 (app.observability.access). A GET for which the page cache holds a page under the current
@@ -32,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.campaign_params import without_campaign_params
 from app.observability import access, context
 from app.pagecache import settle
 from app.pagecache.store import GENERATION_FAILED, LOOKED_UP, PageCache
@@ -55,6 +57,9 @@ class Edge:
             await self.inner(scope, receive, send)
             return
         started = time.perf_counter()
+        query = scope.get("query_string", b"")
+        if query:  # before anything reads it: the page cache's key, the access line, the route
+            scope["query_string"] = without_campaign_params(query)
         sent = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
