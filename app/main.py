@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import handlers, links
+from app import handlers, links, web
 from app.account import oidc as account_oidc
 from app.account import routes as account_routes
 from app.account import selfservice_routes as account_selfservice_routes
@@ -142,6 +142,8 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
             # The language detector starts now, beside the first requests, not inside the first
             # comment's write turn (app.media.sandbox.warm_up_detector).
             threading.Thread(target=photo_sandbox.warm_up_detector, name="detector-warm-up", daemon=True).start()
+            # Before the first request, not by each of the first requests (about 1 s: app.web).
+            web.compile_templates()
         yield
         db.dispose()
         photo_sandbox.shutdown()

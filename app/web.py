@@ -117,6 +117,19 @@ env.trim_blocks = True
 env.lstrip_blocks = True
 
 
+def compile_templates() -> int:
+    """Compile every template into the environment's cache now; returns how many. For a server
+    process before it takes requests (app.main, `warm_up`): compiled at their first use, a
+    page's templates were compiled by every request of a fresh process arriving before the
+    first had finished (Jinja's cache does not make the others wait), 16 at once after a
+    restart under load, each 50 to 300 ms of CPU. Raises jinja2.TemplateSyntaxError for a
+    template that does not compile (then no process starts rather than one page failing)."""
+    names = env.list_templates(filter_func=lambda name: not name.startswith("."))
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def _flash_serializer(request: Request) -> URLSafeSerializer:
     return URLSafeSerializer(request.app.state.settings.resolved_secret_key, salt="flash")
 
