@@ -57,8 +57,10 @@ def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 
 def _end_read(conn: Any) -> None:
     """Before SQLAlchemy's ROLLBACK: COMMIT instead, if the transaction only read and is
-    still in progress (not failed, not lost). A failing COMMIT is left to that ROLLBACK."""
-    if not conn.info.pop(_ONLY_READ, False):
+    still in progress (not failed, not lost: a connection SQLAlchemy invalidated, the server
+    having closed it, is not even looked at, which would raise). A failing COMMIT is left to
+    that ROLLBACK."""
+    if conn.invalidated or not conn.info.pop(_ONLY_READ, False):  # invalidated: the connection was lost
         return
     driver = conn.connection.driver_connection
     if not isinstance(driver, psycopg.Connection) or driver.info.transaction_status != TransactionStatus.INTRANS:

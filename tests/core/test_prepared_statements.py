@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from app.db import Database
 from app.prepared_statements import READS
@@ -84,3 +85,12 @@ def test_what_counts_as_only_reading() -> None:
                   "CREATE TABLE t (a int)", "SELECTED", "TRUNCATE t", "LOCK TABLE t",
                   "CALL f()", "DO $$ BEGIN END $$"):
         assert not READS.match(other), other
+
+
+def test_a_read_whose_connection_the_server_closed_ends_as_before(db: Database, connection: Connection) -> None:
+    """A restart or failover under a read: the error is the lost connection's, and the pool goes on."""
+    with pytest.raises(OperationalError):
+        connection.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+    connection.rollback()  # what closing the request's session runs
+    with db.engine.connect() as other:
+        assert other.execute(PAGE_READ, {"name": "x"}).scalar() == 0

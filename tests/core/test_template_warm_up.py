@@ -11,7 +11,7 @@ from app.settings import Settings
 
 def _cached() -> set[str]:
     assert web.env.cache is not None
-    return {key[1] for key in web.env.cache.keys()}  # (the loader, the template's name)
+    return {key[1] for key in web.env.cache}  # (the loader, the template's name)
 
 
 def test_a_served_process_has_compiled_every_template_before_its_first_request(
