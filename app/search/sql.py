@@ -255,7 +255,8 @@ def filter_token_params(query: SearchQuery, index: IndexQuery) -> dict[str, str]
 # 30 ms statement at 100,000 ideas); looked up one by one by id, they cost 1 to 2 ms.
 _SEARCHING = ("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_custom_plan; "
               "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-_SEARCHED = "RESET enable_hashjoin; RESET enable_mergejoin"
+# Back for the rest of the transaction only (LOCAL): a RESET is the session's, kept by a COMMIT.
+_SEARCHED = "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT"
 
 
 def _index_first(connection: sa.Connection, searching: bool) -> None:
