@@ -383,6 +383,24 @@ IMAGE_PROBLEMS_JS = """() => [...document.images].flatMap((img, index, all) => {
 })"""
 
 
+# Loads the page's lazy images now and returns the addresses of those that did not load. A
+# full-page screenshot does not scroll: an image below the first screen stayed an empty box
+# (the dialogue chart of a call's page, seen in its screenshot as a gap above its table), and
+# such an image that fails to load was never seen failing. Run after the checks above, which
+# ask for loading="lazy".
+LAZY_IMAGES_JS = """async () => {
+  const lazy = [...document.images].filter(img => img.loading === 'lazy');
+  lazy.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(lazy.map(img => img.complete ? null : new Promise(done => {
+    img.addEventListener('load', done, {once: true});
+    img.addEventListener('error', done, {once: true});
+    setTimeout(done, 5000);
+  })));
+  lazy.forEach(img => { img.loading = 'lazy'; });  // as it was: a page may be checked again
+  return lazy.filter(img => img.complete && img.naturalWidth === 0).map(img => img.getAttribute('src'));
+}"""
+
+
 def _axe_violations(page: Page) -> list[dict[str, Any]]:
     # Evaluated through the DevTools protocol, which the page's CSP does not govern: the CSP
     # stays in force, so the checks below also catch inline scripts and styles it refuses.
@@ -439,6 +457,8 @@ def check_page(page: Page, name: str, *, mobile: bool = True, screenshot: bool =
         (folder / f"{key}.html").write_text(source, encoding="utf-8")
     SAVED_HTML[key] = VALIDATION_DIR / f"{key}.html"
 
+    if screenshot:
+        problems.extend(f"image {src} did not load" for src in page.evaluate(LAZY_IMAGES_JS))
     if mobile:
         size = page.viewport_size or DESKTOP
         page.set_viewport_size(MOBILE)

@@ -45,6 +45,30 @@ def test_a_bad_page_fails_every_check(server: harness.E2EServer, page: Page) -> 
         assert expected in message, f"{expected!r} not reported in:\n{message}"
 
 
+LAZY_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Lazy</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>A chart below the first screen</h1>
+<div style="height: 3000px"></div>
+<img src="/static/img/no-such-chart.svg" loading="lazy" width="320" height="346" alt="A chart">
+</main></body></html>"""
+
+
+def test_an_image_below_the_first_screen_that_does_not_load_is_caught(server: harness.E2EServer,
+                                                                      page: Page) -> None:
+    """A full-page screenshot does not scroll: a lazy image below the first screen was never
+    loaded, so never seen broken (and shown as an empty box in the screenshot)."""
+    page.route("**/harness/lazy", lambda route: route.fulfill(body=LAZY_PAGE, content_type="text/html"))
+    page.goto("/harness/lazy")
+    try:
+        with pytest.raises(AssertionError) as failure:
+            check_page(page, "harness-lazy", mobile=False)
+    finally:
+        harness.SAVED_HTML.pop("harness-lazy-en", None)  # not for the end-of-run validator
+        (harness.SCREENSHOTS / "harness-lazy-en-desktop.png").unlink(missing_ok=True)
+    assert "image /static/img/no-such-chart.svg did not load" in str(failure.value)
+
+
 def test_the_validator_reports_errors_per_page(tmp_path: Path) -> None:
     good = tmp_path / "good-en.html"
     good.write_text('<!DOCTYPE html><html lang="en"><head><title>ok</title></head><body><p>ok</p></body></html>')
