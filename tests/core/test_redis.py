@@ -2,6 +2,7 @@
 server process through the real Redis on 127.0.0.1:6379, and the database taking over when
 Redis does not answer. Each test has keys of its own (a random prefix), deleted afterwards."""
 
+import asyncio
 import logging
 import secrets
 import shutil
@@ -322,6 +323,32 @@ def test_a_write_in_one_process_makes_the_others_pages_stale_when_redis_refuses_
         assert link is not None
         link.close()
 
+
+
+def test_a_process_reads_its_own_bump_at_once_while_reads_are_shared(tmp_path: Path, shared: Settings) -> None:
+    """A process's reads of the generation are shared for a while (`settle_seconds`); its own
+    bump is read at once after it returns, not after that while: the page it answers next (the
+    idea just hidden, the support just given) is made again, never served as kept before."""
+
+    class LongShared(RedisGeneration):
+        settle_seconds = 60.0  # longer than the test: a read still shared at its end is the old one
+
+    link = redis_link.connect(shared)
+    assert link is not None
+    generation = LongShared(link, FileGeneration(tmp_path / "page-generation"))
+
+    async def read_bump_read() -> tuple[str, str, str]:  # on one event loop, as a server process reads
+        before = await generation.read_now()
+        shared_read = await generation.read_now()
+        generation.bump()
+        return before, shared_read, await generation.read_now()
+
+    try:
+        before, shared_read, after = asyncio.run(read_bump_read())
+        assert shared_read == before
+        assert after != before and after == generation.current()
+    finally:
+        link.close()
 
 
 @pytest.mark.parametrize("url", ["http://:Xy7-tres-secret@redis", "redis://:Xy7-tres-secret@redis:notaport/0"])
