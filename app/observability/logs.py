@@ -22,6 +22,7 @@ import logging.config
 import re
 import select
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,13 +105,16 @@ class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
     is configured as `dict_config` configures it for JSON.
 
     Lines written from the event loop wait for the end of the loop's pass and are written
-    together, in writes of at most `select.PIPE_BUF` bytes cut at line ends: one write (a system
-    call) per line was 7% of a loaded server's time answering kept pages (py-spy, `bench`), and
-    a pass answers many. A write of at most PIPE_BUF bytes to a pipe is never interleaved with
-    another process's (POSIX `write`), so the server processes sharing standard error still
-    never mix parts of lines. A line is never later than the pass that answered: the callback
-    runs before the loop waits for the network again, and the handler's `flush` and `emit` (a
-    record of the access logger; logging's shutdown) write what waits first, in order."""
+    together, in writes of at most `select.PIPE_BUF` bytes (4,096 on Linux) cut at line ends,
+    counted in the stream's own encoding: one write (a system call) per line was 7% of a loaded
+    server's time answering kept pages (py-spy, `bench`), and a pass answers many. A write of at
+    most PIPE_BUF bytes to a pipe is never interleaved with another process's (POSIX `write`),
+    so the server processes sharing standard error never mix parts of lines (a line longer than
+    PIPE_BUF, written alone, was and is beyond that promise). The callback runs before the loop
+    waits for the network again; the handler's `flush` and `emit` (a record of the access
+    logger; logging's shutdown) and a line written without a loop write what waits first, in
+    order. Only a loop closed with the callback still due (never under `asyncio.run` or
+    uvicorn, which run more passes before closing) leaves lines waiting until one of those."""
 
     def __init__(self, stream: Any = None) -> None:
         super().__init__(stream)
@@ -141,8 +145,9 @@ class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
                     self._scheduled_on = loop
                     loop.call_soon(self._write_waiting)
                 return True
+            self._write_waiting_locked()  # lines a closed loop left (the class's last case) first
             try:
-                self._write_lines([line + self.terminator])
+                self._write_flushed(line + self.terminator)
             except Exception:  # noqa: BLE001 - a closed stream: the record's way reports it
                 return False
         return True
@@ -168,28 +173,44 @@ class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def _write_waiting_locked(self) -> None:
         waiting, self._waiting = self._waiting, []
-        if not waiting:
-            return
-        try:
+        if waiting:
             self._write_lines(waiting)
-        except Exception:  # noqa: BLE001 - reported as a record's failed write is, not raised into the loop
-            self.handleError(logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0,
-                                               "%d access lines not written", (len(waiting),), None))
 
     def _write_lines(self, lines: list[str]) -> None:
         """Write `lines` (each ending with its terminator) in writes of at most PIPE_BUF bytes
-        where lines allow (a longer line alone), each flushed; raises what the stream raises."""
+        where lines allow (a longer line alone), each flushed. A write that fails is reported
+        (`handleError`, with the number of its lines) and the next ones are still tried."""
+        for chunk, count in self._chunks(lines):
+            try:
+                self._write_flushed(chunk)
+            except Exception:  # noqa: BLE001 - reported as a record's failed write is, not raised into the loop
+                self.handleError(logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0,
+                                                   "%d access lines not written", (count,), None))
+
+    def _chunks(self, lines: list[str]) -> Iterator[tuple[str, int]]:
+        """`lines` joined into texts of at most PIPE_BUF bytes once encoded as the stream
+        encodes (its encoding and error handler: `\\xe9` is 4 bytes in ASCII with
+        backslashreplace), each with its number of lines; a line that is longer, or that the
+        stream cannot encode, alone."""
+        encoding = getattr(self.stream, "encoding", None) or "utf-8"
+        errors = getattr(self.stream, "errors", None) or "strict"
         chunk: list[str] = []
         size = 0
         for line in lines:
-            length = len(line.encode("utf-8", "backslashreplace")) if not line.isascii() else len(line)
+            if line.isascii():  # one byte a character in every encoding a log stream has
+                length = len(line)
+            else:
+                try:
+                    length = len(line.encode(encoding, errors))
+                except (UnicodeError, LookupError):
+                    length = select.PIPE_BUF + 1
             if chunk and size + length > select.PIPE_BUF:
-                self._write_flushed("".join(chunk))
+                yield "".join(chunk), len(chunk)
                 chunk, size = [], 0
             chunk.append(line)
             size += length
         if chunk:
-            self._write_flushed("".join(chunk))
+            yield "".join(chunk), len(chunk)
 
     def _write_flushed(self, text: str) -> None:
         self.stream.write(text)

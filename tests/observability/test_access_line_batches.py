@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 import select
 import subprocess
 import sys
@@ -119,24 +120,71 @@ PROCESS = textwrap.dedent("""
     async def main():
         for batch in range(20):
             for n in range(200):
-                handler.write_access(f"{name}-{batch}-{n}", "GET /ideas/" + "x" * (n * 7) + " 200 1.0ms",
+                handler.write_access(f"{name}-{batch}-{n}", "GET /id\u00e9es/" + "\u00e9" * (n * 3) + " 200 1.0ms",
                                      "idea:detail", 200, 1.0, 1.0e9)
             await asyncio.sleep(0)
     asyncio.run(main())
 """)
+WHOLE_LINE = re.compile(r'^\{"level":"INFO".*"request_id":"([ab]-\d+-\d+)".*"time":"[^"]+"\}$')
 
 
-def test_server_processes_sharing_standard_error_never_mix_parts_of_lines() -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii:backslashreplace"])
+def test_server_processes_sharing_standard_error_never_mix_parts_of_lines(encoding: str) -> None:
     """Two processes writing 4,000 lines each, in passes of 200 lines (about 140 KB, more than a
     pipe holds) to one pipe (standard error under systemd or a container): every line read is
-    one whole JSON line, each process's in order."""
+    one whole line, each process's in order. Also where standard error is ASCII (a C locale,
+    PYTHONIOENCODING): each accented letter of a path, written as `\\xe9`, takes 4 bytes there."""
     read, write = os.pipe()
-    processes = [subprocess.Popen([sys.executable, "-c", PROCESS, name], stderr=write) for name in ("a", "b")]
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    processes = [subprocess.Popen([sys.executable, "-c", PROCESS, name], stderr=write, env=env) for name in ("a", "b")]
     os.close(write)
     with open(read, "rb") as pipe:
-        received = pipe.read().decode().splitlines()
+        received = pipe.read().decode("utf-8").splitlines()
     assert [p.wait(timeout=60) for p in processes] == [0, 0]
-    ids = [json.loads(line)["request_id"] for line in received]
+    matched = [WHOLE_LINE.match(line) for line in received]
+    assert all(matched), [line[:80] for line, m in zip(received, matched, strict=True) if not m][:3]
+    ids = [m.group(1) for m in matched if m]
     for name in ("a", "b"):
         expected = [f"{name}-{b}-{n}" for b in range(20) for n in range(200)]
         assert [i for i in ids if i.startswith(f"{name}-")] == expected
+
+
+class FailsOnce(Recording):
+    """A stream whose second write fails (a non-blocking pipe full, a disk full for a moment)."""
+
+    def write(self, text: str) -> int:
+        if len(self.writes) == 1:
+            self.writes.append("")
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return super().write(text)
+
+
+def test_a_failed_write_loses_its_own_lines_only_and_says_how_many(capsys: pytest.CaptureFixture[str]) -> None:
+    handler = logs.AccessHandler(FailsOnce())
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RequestIdFilter())
+
+    async def pass_of_answers() -> None:
+        for n in range(60):
+            _line(handler, n)
+        await asyncio.sleep(0)
+
+    asyncio.run(pass_of_answers())
+    written = _written(handler)
+    lost = 60 - len(written)
+    assert 0 < lost < 30 and written[-1] == f"{59:032x}"  # the chunks after the failed one written
+    assert f"Arguments: ({lost},)" in capsys.readouterr().err
+
+
+def test_lines_a_closed_loop_left_come_before_a_line_written_without_a_loop(handler: logs.AccessHandler) -> None:
+    loop = asyncio.new_event_loop()
+
+    async def answer_then_stop() -> None:
+        _line(handler, 1)
+        loop.stop()
+
+    loop.create_task(answer_then_stop())
+    loop.run_forever()
+    loop.close()  # the callback writing line 1 was still due
+    _line(handler, 2)
+    assert _written(handler) == [f"{1:032x}", f"{2:032x}"]
