@@ -65,6 +65,7 @@ def _logging_put_back() -> Iterator[None]:
     saved = [(logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled)
              for logger in map(logging.getLogger, names)]
     yield
+    logging.captureWarnings(False)  # as tests start: logs.formatter sends warnings through logging
     for logger, handlers, level, propagate, disabled in saved:
         logger.handlers[:] = handlers
         logger.setLevel(level)

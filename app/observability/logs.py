@@ -273,7 +273,11 @@ def formatter(kind: str) -> logging.Formatter:
     Called in every process that logs (uvicorn applies the configuration in each server
     process), it also turns off what the logging module gathers for every record and neither
     format shows: the caller's file and line (a walk of the stack), the thread, process and
-    multiprocessing names (the logging HOWTO's "Optimization" section)."""
+    multiprocessing names (the logging HOWTO's "Optimization" section). And it sends Python's
+    warnings through logging (`logging.captureWarnings`: the `py.warnings` logger, at WARNING):
+    printed as they come, a library's warning at import (authlib's, in every server process)
+    was a bare text line among the JSON lines a collector reads."""
+    logging.captureWarnings(True)
     logging._srcfile = None  # noqa: SLF001 - the HOWTO's documented switch for the caller lookup
     logging.logThreads = False
     logging.logProcesses = False

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -365,3 +366,16 @@ def test_a_logged_traceback_in_the_text_format_holds_no_token_of_a_url() -> None
     record.request_id = None
     line = logs.formatter("text").format(record)
     assert secret not in line and f"https://hooks.example.be/notify/{secret[:4]}'" in line
+
+
+def test_a_library_warning_at_start_is_a_json_line_like_any_record() -> None:
+    """A server process configures logging, then imports the application: every line it writes
+    to standard error is JSON, a library's warning at import included (authlib warned about its
+    httpx module in a bare text line of its own, in every server process)."""
+    program = ("import warnings; from app.observability import logs; logs.configure('json'); "
+               "import app.main; warnings.warn('a library changes', DeprecationWarning, stacklevel=1)")
+    ran = subprocess.run([sys.executable, "-W", "default", "-c", program], capture_output=True, text=True,
+                         timeout=120, check=True)
+    lines = ran.stderr.splitlines()
+    records = [json.loads(line) for line in lines]  # raises on a line that is not JSON
+    assert any(r["logger"] == "py.warnings" and "a library changes" in r["message"] for r in records)
