@@ -2,7 +2,6 @@
 server process through the real Redis on 127.0.0.1:6379, and the database taking over when
 Redis does not answer. Each test has keys of its own (a random prefix), deleted afterwards."""
 
-import asyncio
 import logging
 import secrets
 import shutil
@@ -31,7 +30,7 @@ from app.ratelimit.models import RateLimitHit
 from app.security import CSRF_COOKIE, csrf_token_for
 from app.settings import Settings
 from tests.factories import make_call, make_idea, make_user
-from tests.support import LiveServer, WebClient, free_port, make_settings
+from tests.support import LiveServer, WebClient, free_port, make_settings, run_coroutine
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMIT_MESSAGE = "Trop de tentatives échouées pour ce compte. Veuillez patienter une minute puis réessayer."
@@ -344,7 +343,7 @@ def test_a_process_reads_its_own_bump_at_once_while_reads_are_shared(tmp_path: P
         return before, shared_read, await generation.read_now()
 
     try:
-        before, shared_read, after = asyncio.run(read_bump_read())
+        before, shared_read, after = run_coroutine(read_bump_read())
         assert shared_read == before
         assert after != before and after == generation.current()
     finally:

@@ -14,10 +14,12 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from app.observability import logs
+from tests.support import run_coroutine
 
 
 class Recording(io.StringIO):
@@ -58,7 +60,7 @@ def test_the_lines_of_a_pass_are_written_at_its_end_whole_and_in_order(handler: 
         await asyncio.sleep(0)  # the loop's next pass: the callback ran
         return during, _written(handler)
 
-    during, after = asyncio.run(pass_of_answers())
+    during, after = run_coroutine(pass_of_answers())
     assert during == []
     assert after == [f"{n:032x}" for n in range(60)]
     writes = handler.stream.writes
@@ -68,8 +70,10 @@ def test_the_lines_of_a_pass_are_written_at_its_end_whole_and_in_order(handler: 
 
 
 def test_a_line_is_written_at_once_where_no_loop_runs(handler: logs.AccessHandler) -> None:
-    """A thread (the thread pool, a command): nothing would write it later."""
-    assert _line(handler, 7)
+    """A thread (the thread pool, a command): nothing would write it later. (In a thread of the
+    test's own: the browser tests leave a loop running in the test's thread.)"""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        assert thread.submit(_line, handler, 7).result()
     assert _written(handler) == [f"{7:032x}"]
 
 
@@ -81,7 +85,7 @@ def test_a_record_comes_after_the_lines_waiting_before_it(handler: logs.AccessHa
         _line(handler, 3)
         await asyncio.sleep(0)
 
-    asyncio.run(lines_then_a_record())
+    run_coroutine(lines_then_a_record())
     lines = [json.loads(line) for line in handler.stream.getvalue().splitlines()]
     assert [line["message"][:18] for line in lines] == [
         "GET /calls/budget-", "GET /calls/budget-", "a record", "GET /calls/budget-"]
@@ -95,7 +99,7 @@ def test_flush_writes_the_lines_waiting(handler: logs.AccessHandler) -> None:
         handler.flush()
         return _written(handler)
 
-    assert asyncio.run(cut_short()) == [f"{5:032x}"]
+    assert run_coroutine(cut_short()) == [f"{5:032x}"]
 
 
 def test_a_stream_failing_at_the_end_of_a_pass_is_reported_and_the_loop_goes_on(
@@ -106,7 +110,7 @@ def test_a_stream_failing_at_the_end_of_a_pass_is_reported_and_the_loop_goes_on(
         await asyncio.sleep(0)
         return "went on"
 
-    assert asyncio.run(answers_then_more()) == "went on"
+    assert run_coroutine(answers_then_more()) == "went on"
     assert "--- Logging error ---" in capsys.readouterr().err
 
 
@@ -140,7 +144,7 @@ def test_server_processes_sharing_standard_error_never_mix_parts_of_lines(encodi
     os.close(write)
     with open(read, "rb") as pipe:
         received = pipe.read().decode("utf-8").splitlines()
-    assert [p.wait(timeout=60) for p in processes] == [0, 0]
+    assert [p.wait(timeout=60) for p in processes] == [0, 0], received[-5:]
     matched = [WHOLE_LINE.match(line) for line in received]
     assert all(matched), [line[:80] for line, m in zip(received, matched, strict=True) if not m][:3]
     ids = [m.group(1) for m in matched if m]
@@ -169,7 +173,7 @@ def test_a_failed_write_loses_its_own_lines_only_and_says_how_many(capsys: pytes
             _line(handler, n)
         await asyncio.sleep(0)
 
-    asyncio.run(pass_of_answers())
+    run_coroutine(pass_of_answers())
     written = _written(handler)
     lost = 60 - len(written)
     assert 0 < lost < 30 and written[-1] == f"{59:032x}"  # the chunks after the failed one written
@@ -177,14 +181,18 @@ def test_a_failed_write_loses_its_own_lines_only_and_says_how_many(capsys: pytes
 
 
 def test_lines_a_closed_loop_left_come_before_a_line_written_without_a_loop(handler: logs.AccessHandler) -> None:
-    loop = asyncio.new_event_loop()
+    def close_a_loop_then_write() -> None:  # in a thread of its own, as `run_coroutine` says why
+        loop = asyncio.new_event_loop()
 
-    async def answer_then_stop() -> None:
-        _line(handler, 1)
-        loop.stop()
+        async def answer_then_stop() -> None:
+            _line(handler, 1)
+            loop.stop()
 
-    loop.create_task(answer_then_stop())
-    loop.run_forever()
-    loop.close()  # the callback writing line 1 was still due
-    _line(handler, 2)
+        loop.create_task(answer_then_stop())
+        loop.run_forever()
+        loop.close()  # the callback writing line 1 was still due
+        _line(handler, 2)
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(close_a_loop_then_write).result()
     assert _written(handler) == [f"{1:032x}", f"{2:032x}"]
